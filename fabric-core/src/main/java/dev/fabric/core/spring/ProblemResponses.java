@@ -1,0 +1,43 @@
+package dev.fabric.core.spring;
+
+import dev.fabric.core.signature.Rejection;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Writes a rejection as an RFC 9457 {@code application/problem+json} answer with a {@code reason}. */
+public final class ProblemResponses {
+
+    public static final String PROBLEM_TYPE_PREFIX = "urn:fabric:problem:signature:";
+
+    private final JsonMapper json;
+
+    public ProblemResponses(JsonMapper json) {
+        this.json = json;
+    }
+
+    public void write(HttpServletRequest request, HttpServletResponse response, Rejection rejection, String detail)
+            throws IOException {
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("type", PROBLEM_TYPE_PREFIX + rejection.code());
+        problem.put("title", rejection.title());
+        problem.put("status", rejection.status());
+        problem.put("detail", detail);
+        problem.put("instance", request.getRequestURI());
+        problem.put("reason", rejection.code());
+        response.setStatus(rejection.status());
+        response.setContentType("application/problem+json");
+        response.setCharacterEncoding("UTF-8");
+        if (rejection.status() == 401) {
+            response.setHeader("WWW-Authenticate", "Signature realm=\"fabric\"");
+        }
+        if (rejection == Rejection.REPLAY_CACHE_FULL) {
+            response.setHeader("Retry-After", "1");
+        }
+        response.getOutputStream().write(json.writeValueAsBytes(problem));
+    }
+}
