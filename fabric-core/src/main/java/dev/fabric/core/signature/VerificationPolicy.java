@@ -6,13 +6,13 @@ import java.time.Duration;
  * What the fabric demands of a signed request beyond a valid Ed25519 signature.
  *
  * @param skew how far {@code created} may lie from the verifier's clock, either way (default 30 s)
- * @param maxFieldBytes the largest {@code Signature-Input} or {@code Signature} field parsed (default 8 KiB)
+ * @param maxFieldBytes the largest {@code Signature-Input} or {@code Signature} field parsed (default 4 KiB)
  * @param label the signature label to check, or {@code null} for the first one present
  */
 public record VerificationPolicy(Duration skew, int maxFieldBytes, String label) {
 
     public static final Duration DEFAULT_SKEW = Duration.ofSeconds(30);
-    public static final int DEFAULT_MAX_FIELD_BYTES = 8192;
+    public static final int DEFAULT_MAX_FIELD_BYTES = 4096;
 
     public VerificationPolicy {
         if (skew.isNegative() || skew.isZero()) {

@@ -25,7 +25,7 @@ public record FabricSecurityProperties(Path keysPath, @DefaultValue Signature si
      * @param openPaths path patterns served without a signature (default: the health probes)
      * @param skew how far a signature's {@code created} may lie from this clock (default 30 s)
      * @param replayCacheCapacity how many live nonces are remembered (default 500,000)
-     * @param maxHeaderBytes the largest {@code Signature}/{@code Signature-Input} accepted (default 8 KiB)
+     * @param maxHeaderBytes the largest {@code Signature}/{@code Signature-Input} accepted (default 4 KiB, below the servlet container's own 8 KiB header limit so the answer is a 401 with a reason)
      * @param maxBodySize the largest request body buffered for its digest (default 1 MB); larger is a 413
      */
     public record Signature(
@@ -33,6 +33,6 @@ public record FabricSecurityProperties(Path keysPath, @DefaultValue Signature si
             @DefaultValue({"/actuator/health", "/actuator/health/**"}) List<String> openPaths,
             @DefaultValue("30s") Duration skew,
             @DefaultValue("500000") int replayCacheCapacity,
-            @DefaultValue("8192") int maxHeaderBytes,
+            @DefaultValue("4096") int maxHeaderBytes,
             @DefaultValue("1MB") DataSize maxBodySize) {}
 }
