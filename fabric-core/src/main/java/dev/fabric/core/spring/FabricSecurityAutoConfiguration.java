@@ -74,12 +74,19 @@ public class FabricSecurityAutoConfiguration {
         return new SignatureVerifier(resolver, policy, new ReplayCache(signature.replayCacheCapacity(), clock), clock);
     }
 
+    /** A bean, so Spring Boot does not add its default in-memory user (nor log its generated password). */
     @Bean
     @ConditionalOnMissingBean
-    SignatureAuthenticationFilter fabricSignatureFilter(FabricSecurityProperties properties, SignatureVerifier verifier,
+    SignatureAuthenticationProvider fabricSignatureAuthenticationProvider(SignatureVerifier verifier) {
+        return new SignatureAuthenticationProvider(verifier);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    SignatureAuthenticationFilter fabricSignatureFilter(FabricSecurityProperties properties, SignatureAuthenticationProvider provider,
                                                         ObjectProvider<JsonMapper> json, ObjectProvider<MeterRegistry> meters) {
         FabricSecurityProperties.Signature signature = properties.signature();
-        return new SignatureAuthenticationFilter(new ProviderManager(new SignatureAuthenticationProvider(verifier)),
+        return new SignatureAuthenticationFilter(new ProviderManager(provider),
                 FabricSignatureSecurity.openPaths(signature.openPaths()), signature.maxBodySize().toBytes(),
                 problemResponses(json), meters.getIfAvailable());
     }

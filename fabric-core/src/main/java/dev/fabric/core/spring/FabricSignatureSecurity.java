@@ -1,5 +1,6 @@
 package dev.fabric.core.spring;
 
+import jakarta.servlet.DispatcherType;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
@@ -40,6 +41,8 @@ public final class FabricSignatureSecurity {
                 .requestCache(AbstractHttpConfigurer::disable)
                 .sessionManagement(session -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .authorizeHttpRequests(authorize -> authorize
+                        // The REQUEST dispatch was verified; async (server-sent events) and error dispatches continue it.
+                        .dispatcherTypeMatchers(DispatcherType.ASYNC, DispatcherType.ERROR).permitAll()
                         .requestMatchers(open).permitAll()
                         .anyRequest().hasAuthority(FabricAuthentication.FABRIC_MEMBER))
                 .exceptionHandling(exceptions -> exceptions

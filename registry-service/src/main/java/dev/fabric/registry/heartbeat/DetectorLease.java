@@ -1,0 +1,13 @@
+package dev.fabric.registry.heartbeat;
+
+/**
+ * Who runs the failure detector: exactly one registry replica at a time. {@link #holds()} is asked
+ * before every detector pass; it acquires the lease when free and tells whether this replica has it.
+ */
+public interface DetectorLease extends AutoCloseable {
+
+    boolean holds();
+
+    @Override
+    void close();
+}

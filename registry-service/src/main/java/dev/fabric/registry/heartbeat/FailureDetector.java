@@ -1,0 +1,127 @@
+package dev.fabric.registry.heartbeat;
+
+import dev.fabric.registry.instance.InstanceRepository;
+import dev.fabric.registry.instance.InstanceService;
+import dev.fabric.registry.instance.InstanceState;
+import dev.fabric.registry.instance.ServiceInstance;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.stereotype.Component;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Declares members SUSPECT after {@code suspect-after} missed heartbeats and DEAD after
+ * {@code dead-after}, on the one replica that holds the {@link DetectorLease}. Each move is
+ * conditional on the instance being unchanged since it was read, so a heartbeat that lands meanwhile
+ * wins. {@value #LAG_METRIC} records how long after its deadline each death was noticed.
+ */
+@Component
+public class FailureDetector implements SmartLifecycle {
+
+    public static final String LAG_METRIC = "fabric.registry.detector.lag";
+    private static final Logger log = LoggerFactory.getLogger(FailureDetector.class);
+    private static final int BATCH = 500;
+
+    private final InstanceRepository instances;
+    private final InstanceService service;
+    private final HeartbeatProperties properties;
+    private final DetectorLease lease;
+    private final TaskScheduler scheduler;
+    private final Clock clock;
+    private final Timer lag;
+    private final AtomicBoolean leader = new AtomicBoolean();
+    private volatile ScheduledFuture<?> task;
+
+    public FailureDetector(InstanceRepository instances, InstanceService service, HeartbeatProperties properties, DetectorLease lease,
+                           TaskScheduler scheduler, Clock clock, MeterRegistry meters) {
+        this.instances = instances;
+        this.service = service;
+        this.properties = properties;
+        this.lease = lease;
+        this.scheduler = scheduler;
+        this.clock = clock;
+        this.lag = Timer.builder(LAG_METRIC).description("time from a member's death deadline to its detection")
+                .publishPercentileHistogram().register(meters);
+        meters.gauge("fabric.registry.detector.leader", leader, held -> held.get() ? 1 : 0);
+    }
+
+    /** One pass: returns how many instances moved. */
+    public int pass() {
+        boolean holds = lease.holds();
+        leader.set(holds);
+        if (!holds) {
+            return 0;
+        }
+        int moved = 0;
+        Instant now = clock.instant();
+        Instant cutoff = now.minus(properties.suspectThreshold());
+        List<ServiceInstance> overdue;
+        do {
+            overdue = instances.overdue(cutoff, BATCH);
+            int movedThisBatch = 0;
+            for (ServiceInstance seen : overdue) {
+                Instant deadline = seen.lastHeartbeatAt().plus(properties.deadThreshold());
+                Duration silent = Duration.between(seen.lastHeartbeatAt(), now);
+                if (!now.isBefore(deadline)) {
+                    if (service.detect(seen, InstanceState.DEAD, "no heartbeat for " + silent.toMillis() + " ms (dead after "
+                            + properties.deadAfter() + " missed)")) {
+                        lag.record(Duration.between(deadline, clock.instant()));
+                        movedThisBatch++;
+                    }
+                } else if (seen.state() == InstanceState.RUNNING) {
+                    if (service.detect(seen, InstanceState.SUSPECT, "no heartbeat for " + silent.toMillis() + " ms (suspect after "
+                            + properties.suspectAfter() + " missed)")) {
+                        movedThisBatch++;
+                    }
+                }
+            }
+            moved += movedThisBatch;
+            // Only SUSPECT instances not yet due remain when nothing moved: stop instead of re-reading them.
+            if (movedThisBatch == 0) {
+                break;
+            }
+        } while (overdue.size() == BATCH);
+        return moved;
+    }
+
+    private void safePass() {
+        try {
+            pass();
+        } catch (RuntimeException e) {
+            log.warn("failure detector pass failed: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void start() {
+        task = scheduler.scheduleWithFixedDelay(this::safePass, properties.detectorPeriod());
+        log.info("failure detector: heartbeat every {}, SUSPECT after {} missed, DEAD after {} missed, checked every {}",
+                properties.interval(), properties.suspectAfter(), properties.deadAfter(), properties.detectorPeriod());
+    }
+
+    @Override
+    public void stop() {
+        ScheduledFuture<?> running = task;
+        if (running != null) {
+            running.cancel(false);
+        }
+        task = null;
+        lease.close();
+        leader.set(false);
+    }
+
+    @Override
+    public boolean isRunning() {
+        return task != null;
+    }
+}

@@ -1,0 +1,84 @@
+package dev.fabric.registry.instance;
+
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Pattern;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.annotation.Validated;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
+
+import java.util.List;
+
+/** Service instances: register, read, list, change state, report, deregister. */
+@RestController
+@Validated
+@RequestMapping("/api/v1/instances")
+public class InstanceController {
+
+    private final InstanceService service;
+
+    public InstanceController(InstanceService service) {
+        this.service = service;
+    }
+
+    @Operation(summary = "Register an instance, or a restart of one under its id with a higher incarnation")
+    @PostMapping
+    public ResponseEntity<ServiceInstance> register(@Valid @RequestBody RegistrationRequest request) {
+        InstanceService.Registered registered = service.register(request);
+        if (registered.created()) {
+            return ResponseEntity.created(ServletUriComponentsBuilder.fromCurrentRequest().path("/{id}")
+                    .buildAndExpand(registered.instance().id()).toUri()).body(registered.instance());
+        }
+        return ResponseEntity.ok(registered.instance());
+    }
+
+    @Operation(summary = "List instances, filtered by type, state, parent spawner or session")
+    @GetMapping
+    public InstanceList list(@RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String type,
+                             @RequestParam(required = false) InstanceState state,
+                             @RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String parent,
+                             @RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String session) {
+        return service.list(new InstanceFilter(type, state, parent, session));
+    }
+
+    @Operation(summary = "Read one instance")
+    @GetMapping("/{id}")
+    public ServiceInstance get(@PathVariable String id) {
+        return service.get(id);
+    }
+
+    @Operation(summary = "The state history of an instance, across incarnations and after deregistration")
+    @GetMapping("/{id}/history")
+    public List<StateTransition> history(@PathVariable String id) {
+        return service.history(id);
+    }
+
+    @Operation(summary = "Change the state of the current incarnation")
+    @PutMapping("/{id}/state")
+    public ServiceInstance changeState(@PathVariable String id, @Valid @RequestBody StateChangeRequest request) {
+        return service.changeState(id, request);
+    }
+
+    @Operation(summary = "Report an instance unreachable, or report one's own failure")
+    @PostMapping("/{id}/reports")
+    public ServiceInstance report(@PathVariable String id, @Valid @RequestBody ReportRequest request) {
+        return service.report(id, request);
+    }
+
+    @Operation(summary = "Deregister an instance (its history stays readable)")
+    @DeleteMapping("/{id}")
+    @org.springframework.web.bind.annotation.ResponseStatus(HttpStatus.NO_CONTENT)
+    public void deregister(@PathVariable String id) {
+        service.deregister(id);
+    }
+}

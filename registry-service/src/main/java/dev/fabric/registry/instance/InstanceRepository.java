@@ -1,0 +1,162 @@
+package dev.fabric.registry.instance;
+
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The instance and transition tables. Plain SQL that runs unchanged on H2 and PostgreSQL. */
+@Repository
+public class InstanceRepository {
+
+    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
+    private static final String COLUMNS = "id, type, name, state, state_reason, incarnation, parent_id, connectivity, endpoints, "
+            + "metadata, registered_at, updated_at, last_heartbeat_at";
+
+    private final JdbcClient jdbc;
+    private final JsonMapper json;
+    private final RowMapper<ServiceInstance> rows;
+
+    public InstanceRepository(JdbcClient jdbc, JsonMapper json) {
+        this.jdbc = jdbc;
+        this.json = json;
+        this.rows = (rs, n) -> new ServiceInstance(
+                rs.getString("id"), rs.getString("type"), rs.getString("name"),
+                InstanceState.valueOf(rs.getString("state")), rs.getString("state_reason"), rs.getLong("incarnation"),
+                rs.getString("parent_id"), Connectivity.valueOf(rs.getString("connectivity")),
+                json.readValue(rs.getString("endpoints"), STRING_MAP), json.readValue(rs.getString("metadata"), STRING_MAP),
+                instant(rs.getObject("registered_at", OffsetDateTime.class)), instant(rs.getObject("updated_at", OffsetDateTime.class)),
+                instant(rs.getObject("last_heartbeat_at", OffsetDateTime.class)));
+    }
+
+    static OffsetDateTime utc(Instant instant) {
+        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
+    }
+
+    static Instant instant(OffsetDateTime time) {
+        return time == null ? null : time.toInstant();
+    }
+
+    public Optional<ServiceInstance> find(String id) {
+        return jdbc.sql("SELECT " + COLUMNS + " FROM service_instance WHERE id = ?").param(id).query(rows).optional();
+    }
+
+    /** Reads and row-locks the instance for the rest of the transaction. */
+    public Optional<ServiceInstance> lock(String id) {
+        return jdbc.sql("SELECT " + COLUMNS + " FROM service_instance WHERE id = ? FOR UPDATE").param(id).query(rows).optional();
+    }
+
+    public List<ServiceInstance> list(InstanceFilter filter) {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM service_instance i WHERE 1 = 1");
+        List<Object> params = new ArrayList<>();
+        if (filter.type() != null) {
+            sql.append(" AND type = ?");
+            params.add(filter.type());
+        }
+        if (filter.state() != null) {
+            sql.append(" AND state = ?");
+            params.add(filter.state().name());
+        }
+        if (filter.parentId() != null) {
+            sql.append(" AND parent_id = ?");
+            params.add(filter.parentId());
+        }
+        if (filter.sessionId() != null) {
+            sql.append(" AND EXISTS (SELECT 1 FROM instance_session s WHERE s.instance_id = i.id AND s.session_id = ?)");
+            params.add(filter.sessionId());
+        }
+        sql.append(" ORDER BY id");
+        return jdbc.sql(sql.toString()).params(params).query(rows).list();
+    }
+
+    public void insert(ServiceInstance instance) {
+        jdbc.sql("INSERT INTO service_instance (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .params(values(instance)).update();
+    }
+
+    public void update(ServiceInstance instance) {
+        List<Object> params = new ArrayList<>(values(instance).subList(1, 13));
+        params.add(instance.id());
+        jdbc.sql("UPDATE service_instance SET type = ?, name = ?, state = ?, state_reason = ?, incarnation = ?, parent_id = ?, "
+                + "connectivity = ?, endpoints = ?, metadata = ?, registered_at = ?, updated_at = ?, last_heartbeat_at = ? WHERE id = ?")
+                .params(params).update();
+    }
+
+    private List<Object> values(ServiceInstance i) {
+        return List.of(i.id(), i.type(), i.name(), i.state().name(), nullable(i.stateReason()), i.incarnation(), nullable(i.parentId()),
+                i.connectivity().name(), json.writeValueAsString(i.endpoints()), json.writeValueAsString(i.metadata()),
+                utc(i.registeredAt()), utc(i.updatedAt()), utc(i.lastHeartbeatAt()));
+    }
+
+    private static Object nullable(Object value) {
+        return value == null ? new org.springframework.jdbc.core.SqlParameterValue(java.sql.Types.VARCHAR, null) : value;
+    }
+
+    /** The heartbeat fast path: one UPDATE, succeeding only for a RUNNING instance at that incarnation. */
+    public boolean touchRunning(String id, long incarnation, Instant now) {
+        return jdbc.sql("UPDATE service_instance SET last_heartbeat_at = ? WHERE id = ? AND incarnation = ? AND state = 'RUNNING'")
+                .params(utc(now), id, incarnation).update() == 1;
+    }
+
+    /**
+     * Moves an instance only if it is still exactly as the caller saw it (state, incarnation, and last
+     * heartbeat), so the failure detector never overrides a heartbeat that arrived meanwhile.
+     */
+    public boolean moveIfUnchanged(ServiceInstance seen, InstanceState to, String reason, Instant now) {
+        return jdbc.sql("UPDATE service_instance SET state = ?, state_reason = ?, updated_at = ? "
+                        + "WHERE id = ? AND incarnation = ? AND state = ? AND last_heartbeat_at = ?")
+                .params(to.name(), reason, utc(now), seen.id(), seen.incarnation(), seen.state().name(), utc(seen.lastHeartbeatAt()))
+                .update() == 1;
+    }
+
+    /** Monitored instances whose last heartbeat is older than the cutoff, oldest first. */
+    public List<ServiceInstance> overdue(Instant cutoff, int limit) {
+        return jdbc.sql("SELECT " + COLUMNS + " FROM service_instance WHERE state IN ('RUNNING', 'SUSPECT') AND last_heartbeat_at < ? "
+                        + "ORDER BY last_heartbeat_at FETCH FIRST " + limit + " ROWS ONLY")
+                .param(utc(cutoff)).query(rows).list();
+    }
+
+    public void deleteSessionsOf(String id) {
+        jdbc.sql("DELETE FROM instance_session WHERE instance_id = ?").param(id).update();
+    }
+
+    public void delete(String id) {
+        jdbc.sql("DELETE FROM service_instance WHERE id = ?").param(id).update();
+    }
+
+    public void appendTransition(String id, long incarnation, InstanceState from, InstanceState to, String reason, Instant at) {
+        jdbc.sql("INSERT INTO state_transition (instance_id, seq, incarnation, from_state, to_state, reason, at) "
+                        + "SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM state_transition WHERE instance_id = ?")
+                .params(id, incarnation, from == null ? nullable(null) : from.name(), to.name(), reason, utc(at), id).update();
+    }
+
+    public List<StateTransition> history(String id) {
+        return jdbc.sql("SELECT seq, incarnation, from_state, to_state, reason, at FROM state_transition WHERE instance_id = ? ORDER BY seq")
+                .param(id)
+                .query((rs, n) -> new StateTransition(rs.getLong("seq"), rs.getLong("incarnation"),
+                        rs.getString("from_state") == null ? null : InstanceState.valueOf(rs.getString("from_state")),
+                        InstanceState.valueOf(rs.getString("to_state")), rs.getString("reason"),
+                        instant(rs.getObject("at", OffsetDateTime.class))))
+                .list();
+    }
+
+    public Map<InstanceState, Long> countByState() {
+        Map<InstanceState, Long> counts = new EnumMap<>(InstanceState.class);
+        for (InstanceState state : InstanceState.values()) {
+            counts.put(state, 0L);
+        }
+        jdbc.sql("SELECT state, COUNT(*) AS n FROM service_instance GROUP BY state")
+                .query((rs, n) -> counts.put(InstanceState.valueOf(rs.getString("state")), rs.getLong("n"))).list();
+        return counts;
+    }
+}

@@ -1,0 +1,290 @@
+package dev.fabric.registry.instance;
+
+import dev.fabric.registry.watch.ChangeEvent;
+import dev.fabric.registry.watch.ChangeLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.http.HttpStatus;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/** Registrations, state changes, heartbeats and reports: every change recorded with its reason and numbered in the change log. */
+@Service
+public class InstanceService {
+
+    private static final Logger log = LoggerFactory.getLogger(InstanceService.class);
+
+    /** A change made: the instance after it, and whether it was created. */
+    public record Registered(ServiceInstance instance, boolean created) {}
+
+    private final InstanceRepository instances;
+    private final ChangeLog changes;
+    private final Clock clock;
+    private final Counter heartbeats;
+
+    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, MeterRegistry meters) {
+        this.instances = instances;
+        this.changes = changes;
+        this.clock = clock;
+        this.heartbeats = meters.counter("fabric.registry.heartbeats");
+    }
+
+    @Transactional(readOnly = true)
+    public ServiceInstance get(String id) {
+        return instances.find(id).orElseThrow(() -> RegistryException.unknown(id));
+    }
+
+    @Transactional(readOnly = true)
+    public InstanceList list(InstanceFilter filter) {
+        long revision = changes.currentRevision();
+        return new InstanceList(revision, instances.list(filter));
+    }
+
+    @Transactional(readOnly = true)
+    public List<StateTransition> history(String id) {
+        List<StateTransition> history = instances.history(id);
+        if (history.isEmpty()) {
+            throw RegistryException.unknown(id);
+        }
+        return history;
+    }
+
+    @Transactional
+    public Registered register(RegistrationRequest request) {
+        Instant now = clock.instant();
+        InstanceState state = request.state() == null ? InstanceState.RUNNING : request.state();
+        if (state != InstanceState.PENDING && state != InstanceState.BOOTSTRAPPING && state != InstanceState.RUNNING) {
+            throw new RegistryException(HttpStatus.BAD_REQUEST, "invalid-state",
+                    "an instance registers as PENDING, BOOTSTRAPPING or RUNNING, not " + state);
+        }
+        String id = request.id() == null ? UUID.randomUUID().toString() : request.id();
+        ServiceInstance existing = instances.lock(id).orElse(null);
+        if (existing == null) {
+            long incarnation = request.incarnation() == null ? 1 : request.incarnation();
+            ServiceInstance created = fresh(id, request, state, incarnation, now);
+            try {
+                instances.insert(created);
+            } catch (DuplicateKeyException e) {
+                throw new RegistryException(HttpStatus.CONFLICT, "concurrent-registration",
+                        "instance '" + id + "' was registered concurrently; retry with a higher incarnation");
+            }
+            record(created, null, state, "registered as incarnation " + incarnation, ChangeEvent.Kind.REGISTERED, now);
+            return new Registered(created, true);
+        }
+        if (!existing.state().canRestart()) {
+            throw new RegistryException(HttpStatus.CONFLICT, "instance-lost",
+                    "instance '" + id + "' is LOST with all its state; start a fresh instance under a new id");
+        }
+        if (request.incarnation() == null) {
+            throw new RegistryException(HttpStatus.CONFLICT, "incarnation-required", "instance '" + id + "' exists at incarnation "
+                    + existing.incarnation() + "; a restart registers with a higher incarnation");
+        }
+        long incarnation = request.incarnation();
+        if (incarnation < existing.incarnation()) {
+            throw RegistryException.staleIncarnation(id, incarnation, existing.incarnation());
+        }
+        if (incarnation == existing.incarnation()) {
+            // The same start going on: the spawner recorded it PENDING, the member now says it runs; or a retried call.
+            if (state != existing.state() && !existing.state().canMoveTo(state)) {
+                throw RegistryException.illegalTransition(id, existing.state(), state);
+            }
+            ServiceInstance updated = new ServiceInstance(id, existing.type(), existing.name(), state,
+                    state == existing.state() ? existing.stateReason() : "registered " + state, incarnation, existing.parentId(),
+                    existing.connectivity(), merge(existing.endpoints(), request.endpoints()), merge(existing.metadata(), request.metadata()),
+                    existing.registeredAt(), now, state == InstanceState.RUNNING && existing.state() != InstanceState.RUNNING
+                            ? now : existing.lastHeartbeatAt());
+            requireSameType(existing, request);
+            instances.update(updated);
+            if (state != existing.state()) {
+                record(updated, existing.state(), state, "registered " + state + " (incarnation " + incarnation + ")",
+                        ChangeEvent.Kind.STATE, now);
+            }
+            return new Registered(updated, false);
+        }
+        requireSameType(existing, request);
+        ServiceInstance restarted = fresh(id, request, state, incarnation, now);
+        instances.update(restarted);
+        record(restarted, existing.state(), state, "restarted as incarnation " + incarnation + " (was " + existing.incarnation()
+                + ", " + existing.state() + ")", ChangeEvent.Kind.REGISTERED, now);
+        return new Registered(restarted, false);
+    }
+
+    private static void requireSameType(ServiceInstance existing, RegistrationRequest request) {
+        if (!existing.type().equals(request.type())) {
+            throw new RegistryException(HttpStatus.CONFLICT, "type-mismatch", "instance '" + existing.id() + "' is of type '"
+                    + existing.type() + "', not '" + request.type() + "'; a restart keeps its type");
+        }
+    }
+
+    private static ServiceInstance fresh(String id, RegistrationRequest request, InstanceState state, long incarnation, Instant now) {
+        return new ServiceInstance(id, request.type(), request.name() == null ? id : request.name(), state,
+                "registered " + state, incarnation, request.parentId(),
+                request.connectivity() == null ? Connectivity.DIRECT : request.connectivity(),
+                request.endpoints() == null ? Map.of() : Map.copyOf(request.endpoints()),
+                request.metadata() == null ? Map.of() : Map.copyOf(request.metadata()), now, now, now);
+    }
+
+    private static Map<String, String> merge(Map<String, String> current, Map<String, String> update) {
+        if (update == null) {
+            return current;
+        }
+        Map<String, String> merged = new LinkedHashMap<>(current);
+        merged.putAll(update);
+        return merged;
+    }
+
+    @Transactional
+    public ServiceInstance changeState(String id, StateChangeRequest request) {
+        Instant now = clock.instant();
+        ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
+        requireIncarnation(current, request.incarnation());
+        InstanceState to = request.state();
+        if (to == current.state()) {
+            return current;
+        }
+        if (!current.state().canMoveTo(to)) {
+            throw RegistryException.illegalTransition(id, current.state(), to);
+        }
+        String reason = request.reason() == null || request.reason().isBlank() ? "reported " + to : request.reason();
+        ServiceInstance moved = moved(current, to, reason, now, merge(current.endpoints(), request.endpoints()));
+        instances.update(moved);
+        record(moved, current.state(), to, reason, ChangeEvent.Kind.STATE, now);
+        return moved;
+    }
+
+    private static ServiceInstance moved(ServiceInstance current, InstanceState to, String reason, Instant now,
+                                         Map<String, String> endpoints) {
+        Instant heartbeat = to == InstanceState.RUNNING && current.state() != InstanceState.RUNNING ? now : current.lastHeartbeatAt();
+        return new ServiceInstance(current.id(), current.type(), current.name(), to, reason, current.incarnation(), current.parentId(),
+                current.connectivity(), endpoints, current.metadata(), current.registeredAt(), now, heartbeat);
+    }
+
+    private static void requireIncarnation(ServiceInstance current, long presented) {
+        if (presented < current.incarnation()) {
+            throw RegistryException.staleIncarnation(current.id(), presented, current.incarnation());
+        }
+        if (presented > current.incarnation()) {
+            throw new RegistryException(HttpStatus.CONFLICT, "unknown-incarnation", "instance '" + current.id() + "' is at incarnation "
+                    + current.incarnation() + "; register incarnation " + presented + " before reporting for it");
+        }
+    }
+
+    /** A heartbeat: one UPDATE for a RUNNING instance; a SUSPECT one comes back to RUNNING. */
+    @Transactional
+    public void heartbeat(String id, long incarnation) {
+        Instant now = clock.instant();
+        if (instances.touchRunning(id, incarnation, now)) {
+            heartbeats.increment();
+            return;
+        }
+        ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
+        requireIncarnation(current, incarnation);
+        if (current.state() != InstanceState.SUSPECT) {
+            throw new RegistryException(HttpStatus.CONFLICT, "not-running", "instance '" + id + "' is " + current.state()
+                    + (current.state().canRestart() && !InstanceState.MONITORED.contains(current.state())
+                    && current.state() != InstanceState.PENDING && current.state() != InstanceState.BOOTSTRAPPING
+                    ? "; it must register again with a new incarnation" : "; only a RUNNING instance heartbeats"));
+        }
+        ServiceInstance revived = moved(current, InstanceState.RUNNING, "heartbeat resumed", now, current.endpoints());
+        instances.update(new ServiceInstance(revived.id(), revived.type(), revived.name(), revived.state(), revived.stateReason(),
+                revived.incarnation(), revived.parentId(), revived.connectivity(), revived.endpoints(), revived.metadata(),
+                revived.registeredAt(), now, now));
+        record(revived, InstanceState.SUSPECT, InstanceState.RUNNING, "heartbeat resumed", ChangeEvent.Kind.STATE, now);
+        heartbeats.increment();
+    }
+
+    @Transactional
+    public ServiceInstance report(String id, ReportRequest report) {
+        Instant now = clock.instant();
+        ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
+        String by = report.reporter() == null ? "a member" : report.reporter();
+        String why = report.reason() == null ? "" : ": " + report.reason();
+        return switch (report.kind()) {
+            case UNREACHABLE -> {
+                if (report.incarnation() != null && report.incarnation() != current.incarnation()) {
+                    yield current;
+                }
+                if (current.state() != InstanceState.RUNNING) {
+                    yield current;
+                }
+                String reason = "reported unreachable by " + by + why;
+                ServiceInstance suspect = moved(current, InstanceState.SUSPECT, reason, now, current.endpoints());
+                instances.update(suspect);
+                record(suspect, current.state(), InstanceState.SUSPECT, reason, ChangeEvent.Kind.STATE, now);
+                yield suspect;
+            }
+            case FAILED -> {
+                if (report.incarnation() == null) {
+                    throw new RegistryException(HttpStatus.BAD_REQUEST, "incarnation-required",
+                            "a FAILED report names the incarnation that failed");
+                }
+                requireIncarnation(current, report.incarnation());
+                if (current.state() == InstanceState.FAILED) {
+                    yield current;
+                }
+                if (!current.state().canMoveTo(InstanceState.FAILED)) {
+                    throw RegistryException.illegalTransition(id, current.state(), InstanceState.FAILED);
+                }
+                String reason = "failed, reported by " + by + why;
+                ServiceInstance failed = moved(current, InstanceState.FAILED, reason, now, current.endpoints());
+                instances.update(failed);
+                record(failed, current.state(), InstanceState.FAILED, reason, ChangeEvent.Kind.STATE, now);
+                yield failed;
+            }
+        };
+    }
+
+    @Transactional
+    public void deregister(String id) {
+        Instant now = clock.instant();
+        ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
+        instances.deleteSessionsOf(id);
+        instances.delete(id);
+        if (current.state() != InstanceState.STOPPED) {
+            instances.appendTransition(id, current.incarnation(), current.state(), InstanceState.STOPPED, "deregistered", now);
+        }
+        changes.append(id, ChangeEvent.Kind.DEREGISTERED, Map.of("instance", current), now);
+        log.info("instance {} (incarnation {}) deregistered", id, current.incarnation());
+    }
+
+    /**
+     * The failure detector's move: only if the instance is unchanged since the detector read it.
+     *
+     * @return whether the move happened
+     */
+    @Transactional
+    public boolean detect(ServiceInstance seen, InstanceState to, String reason) {
+        Instant now = clock.instant();
+        if (!instances.moveIfUnchanged(seen, to, reason, now)) {
+            return false;
+        }
+        ServiceInstance moved = moved(seen, to, reason, now, seen.endpoints());
+        record(moved, seen.state(), to, reason, ChangeEvent.Kind.STATE, now);
+        return true;
+    }
+
+    private void record(ServiceInstance instance, InstanceState from, InstanceState to, String reason, ChangeEvent.Kind kind,
+                        Instant now) {
+        instances.appendTransition(instance.id(), instance.incarnation(), from, to, reason, now);
+        Map<String, Object> payload = new LinkedHashMap<>();
+        payload.put("instance", instance);
+        if (!Objects.equals(from, to)) {
+            payload.put("from", from);
+            payload.put("to", to);
+        }
+        payload.put("reason", reason);
+        changes.append(instance.id(), kind, payload, now);
+        log.info("instance {} (incarnation {}): {} -> {}: {}", instance.id(), instance.incarnation(), from, to, reason);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.fabric.registry.instance;
+
+import org.springframework.http.HttpStatus;
+
+/** A request the registry refuses, with the HTTP status and a stable reason for the problem answer. */
+public class RegistryException extends RuntimeException {
+
+    private final HttpStatus status;
+    private final String reason;
+
+    public RegistryException(HttpStatus status, String reason, String detail) {
+        super(detail, null, false, false);
+        this.status = status;
+        this.reason = reason;
+    }
+
+    public HttpStatus status() {
+        return status;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    public static RegistryException unknown(String id) {
+        return new RegistryException(HttpStatus.NOT_FOUND, "unknown-instance", "no instance with id '" + id + "' is registered");
+    }
+
+    public static RegistryException staleIncarnation(String id, long presented, long current) {
+        return new RegistryException(HttpStatus.CONFLICT, "stale-incarnation", "instance '" + id + "' is at incarnation " + current
+                + "; incarnation " + presented + " is stale (a newer start of this id has registered)");
+    }
+
+    public static RegistryException illegalTransition(String id, InstanceState from, InstanceState to) {
+        return new RegistryException(HttpStatus.CONFLICT, "illegal-transition",
+                "instance '" + id + "' cannot move from " + from + " to " + to);
+    }
+}

