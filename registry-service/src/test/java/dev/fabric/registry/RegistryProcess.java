@@ -14,16 +14,16 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The registry as a real child process, from the runnable jar the build made. */
-final class RegistryProcess implements AutoCloseable {
+public final class RegistryProcess implements AutoCloseable {
 
     static final Path JAR = Path.of("target", "registry-service-exec.jar");
 
-    final int port;
+    public final int port;
     private final List<String> properties;
     private final Path log;
     private Process process;
 
-    RegistryProcess(Path dataDir, Path keyDir, List<String> extraProperties) throws IOException {
+    public RegistryProcess(Path dataDir, Path keyDir, List<String> extraProperties) throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: run the integration tests through 'mvn verify'");
         }
@@ -36,11 +36,11 @@ final class RegistryProcess implements AutoCloseable {
         this.log = dataDir.resolveSibling(dataDir.getFileName() + "-registry.log");
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + port;
     }
 
-    void start() throws Exception {
+    public void start() throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar", JAR.toString()));
         command.addAll(properties);
@@ -66,7 +66,7 @@ final class RegistryProcess implements AutoCloseable {
     }
 
     /** kill -9: no shutdown hook, no flush, no goodbye. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
     }

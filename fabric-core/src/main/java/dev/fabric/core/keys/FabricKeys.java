@@ -11,15 +11,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.Set;
 
@@ -38,7 +33,6 @@ public final class FabricKeys {
 
     public static final String PRIVATE_KEY_FILE = "fabric.key";
     public static final String PUBLIC_KEY_FILE = "fabric.pub";
-    static final String ALGORITHM = "Ed25519";
 
     private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
@@ -57,9 +51,9 @@ public final class FabricKeys {
     /** Generates a fresh key pair. */
     public static FabricKeys generate() {
         try {
-            KeyPair pair = KeyPairGenerator.getInstance(ALGORITHM).generateKeyPair();
+            KeyPair pair = Ed25519.generate();
             return new FabricKeys(pair.getPrivate(), pair.getPublic());
-        } catch (GeneralSecurityException e) {
+        } catch (IllegalStateException e) {
             throw new FabricKeysException("this JVM cannot generate Ed25519 keys", e);
         }
     }
@@ -67,10 +61,7 @@ public final class FabricKeys {
     /** Builds the pair from PKCS#8 and SPKI DER bytes; fails when they do not belong together. */
     public static FabricKeys fromDer(byte[] pkcs8PrivateKey, byte[] spkiPublicKey) {
         try {
-            KeyFactory factory = KeyFactory.getInstance(ALGORITHM);
-            PrivateKey privateKey = factory.generatePrivate(new PKCS8EncodedKeySpec(pkcs8PrivateKey));
-            PublicKey publicKey = factory.generatePublic(new X509EncodedKeySpec(spkiPublicKey));
-            return new FabricKeys(privateKey, publicKey);
+            return new FabricKeys(Ed25519.privateKey(pkcs8PrivateKey), Ed25519.publicKey(spkiPublicKey));
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new FabricKeysException("not an Ed25519 key pair (PKCS#8 private key, SPKI public key)", e);
         }
@@ -88,8 +79,7 @@ public final class FabricKeys {
     /** Reads an Ed25519 public key from SPKI PEM text. */
     public static PublicKey publicKeyFromPem(String publicKeyPem) {
         try {
-            return KeyFactory.getInstance(ALGORITHM)
-                    .generatePublic(new X509EncodedKeySpec(Pem.decode(publicKeyPem, "PUBLIC KEY")));
+            return Ed25519.publicKey(Pem.decode(publicKeyPem, "PUBLIC KEY"));
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new FabricKeysException("not an Ed25519 public key in PEM: " + e.getMessage(), e);
         }
@@ -195,14 +185,7 @@ public final class FabricKeys {
     private static void requireMatchingPair(PrivateKey privateKey, PublicKey publicKey) {
         try {
             byte[] probe = "fabric-keys-pair-check".getBytes(StandardCharsets.US_ASCII);
-            Signature signer = Signature.getInstance(ALGORITHM);
-            signer.initSign(privateKey);
-            signer.update(probe);
-            byte[] signature = signer.sign();
-            Signature verifier = Signature.getInstance(ALGORITHM);
-            verifier.initVerify(publicKey);
-            verifier.update(probe);
-            if (!verifier.verify(signature)) {
+            if (!Ed25519.verify(publicKey, probe, Ed25519.sign(privateKey, probe))) {
                 throw new FabricKeysException("the fabric public key does not belong to the private key");
             }
         } catch (GeneralSecurityException e) {

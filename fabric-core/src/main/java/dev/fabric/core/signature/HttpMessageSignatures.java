@@ -1,10 +1,11 @@
 package dev.fabric.core.signature;
 
+import dev.fabric.core.keys.Ed25519;
+
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -154,10 +155,7 @@ public final class HttpMessageSignatures {
     /** Signs a signature base with an Ed25519 private key. */
     public static byte[] sign(PrivateKey key, String signatureBase) {
         try {
-            Signature signer = Signature.getInstance("Ed25519");
-            signer.initSign(key);
-            signer.update(signatureBase.getBytes(StandardCharsets.US_ASCII));
-            return signer.sign();
+            return Ed25519.sign(key, signatureBase.getBytes(StandardCharsets.US_ASCII));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot sign with an Ed25519 key: " + e.getMessage(), e);
         }
@@ -166,10 +164,7 @@ public final class HttpMessageSignatures {
     /** Checks an Ed25519 signature over a signature base; false for any mismatch or unusable input. */
     public static boolean verify(PublicKey key, String signatureBase, byte[] signature) {
         try {
-            Signature verifier = Signature.getInstance("Ed25519");
-            verifier.initVerify(key);
-            verifier.update(signatureBase.getBytes(StandardCharsets.US_ASCII));
-            return verifier.verify(signature);
+            return Ed25519.verify(key, signatureBase.getBytes(StandardCharsets.US_ASCII), signature);
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return false;
         }

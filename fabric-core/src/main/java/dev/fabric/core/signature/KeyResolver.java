@@ -12,7 +12,15 @@ public interface KeyResolver {
 
     /** Trusts exactly the given keys. */
     static KeyResolver of(Map<String, PublicKey> trusted) {
-        Map<String, PublicKey> copy = Map.copyOf(trusted);
+        Map<String, PublicKey> adopted = new java.util.HashMap<>();
+        trusted.forEach((keyId, key) -> {
+            try {
+                adopted.put(keyId, dev.fabric.core.keys.Ed25519.adopt(key));
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalArgumentException("key '" + keyId + "' is not an Ed25519 public key", e);
+            }
+        });
+        Map<String, PublicKey> copy = Map.copyOf(adopted);
         return keyId -> Optional.ofNullable(copy.get(keyId));
     }
 }
