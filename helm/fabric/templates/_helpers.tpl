@@ -126,3 +126,81 @@ The name of the ServiceAccount the fabric's pods run as.
 {{- default "default" .Values.serviceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{/*
+A security context: the top-level one (podSecurityContext or securityContext) with each key the
+component sets replacing the same key. Keys are replaced whole (a component's capabilities replace
+the global capabilities), and false or 0 replace too, which sprig's merge would not do.
+Call with a dict: {{ include "fabric.securityContext" (dict "global" .Values.securityContext "component" .Values.registry.securityContext) }}
+*/}}
+{{- define "fabric.securityContext" -}}
+{{- $merged := deepCopy (.global | default dict) -}}
+{{- range $key, $value := (.component | default dict) }}
+{{- $_ := set $merged $key $value }}
+{{- end }}
+{{- toYaml $merged }}
+{{- end }}
+
+{{/*
+Registry: the name of its objects (<fullname>-registry).
+*/}}
+{{- define "fabric.registry.fullname" -}}
+{{- printf "%s-registry" (include "fabric.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Registry: the labels that select its pods.
+*/}}
+{{- define "fabric.registry.selectorLabels" -}}
+{{ include "fabric.selectorLabels" . }}
+app.kubernetes.io/component: registry
+{{- end }}
+
+{{/*
+Registry: the labels of its objects.
+*/}}
+{{- define "fabric.registry.labels" -}}
+{{ include "fabric.labels" . }}
+app.kubernetes.io/component: registry
+{{- end }}
+
+{{/*
+Registry: "true" when it uses PostgreSQL (registry.postgresql.url is set), else "" (embedded H2).
+*/}}
+{{- define "fabric.registry.usesPostgresql" -}}
+{{- if .Values.registry.postgresql.url }}true{{ end }}
+{{- end }}
+
+{{/*
+Registry: refuses values that would render a registry that cannot work. Renders nothing.
+*/}}
+{{- define "fabric.registry.validate" -}}
+{{- $registry := .Values.registry -}}
+{{- $replicas := int $registry.replicas -}}
+{{- if lt $replicas 0 -}}
+{{- fail (printf "registry.replicas must be 0 or more, was %d" $replicas) -}}
+{{- end -}}
+{{- if hasKey $registry.postgresql "password" -}}
+{{- fail "registry.postgresql.password is not a value of this chart: a password never goes into a pod spec. Put it in a Secret (kubectl create secret generic fabric-registry-db --from-literal=password=...) and set registry.postgresql.existingSecret to its name" -}}
+{{- end -}}
+{{- if include "fabric.registry.usesPostgresql" . -}}
+{{- if not (hasPrefix "jdbc:postgresql:" $registry.postgresql.url) -}}
+{{- fail (printf "registry.postgresql.url must be a JDBC URL such as jdbc:postgresql://postgres:5432/fabric, was %q" $registry.postgresql.url) -}}
+{{- end -}}
+{{- if not $registry.postgresql.existingSecret -}}
+{{- fail "registry.postgresql.existingSecret is required with registry.postgresql.url: name the Secret that holds the database password (key registry.postgresql.passwordKey, default \"password\")" -}}
+{{- end -}}
+{{- else if gt $replicas 1 -}}
+{{- fail (printf "registry.replicas is %d, but without registry.postgresql.url the registry keeps its data in an embedded H2 database that only one replica can own: set registry.replicas=1, or set registry.postgresql.url (and registry.postgresql.existingSecret) to run several replicas on PostgreSQL" $replicas) -}}
+{{- end -}}
+{{- $heartbeat := $registry.heartbeat -}}
+{{- if not (regexMatch "^[0-9]+(ns|us|ms|s|m|h|d)$" ($heartbeat.interval | toString)) -}}
+{{- fail (printf "registry.heartbeat.interval must be a duration with a unit such as 2s or 500ms, was %q" ($heartbeat.interval | toString)) -}}
+{{- end -}}
+{{- if or (lt (int $heartbeat.suspectAfter) 1) (lt (int $heartbeat.deadAfter) (int $heartbeat.suspectAfter)) -}}
+{{- fail (printf "registry.heartbeat needs 1 <= suspectAfter <= deadAfter, was suspectAfter=%v deadAfter=%v" $heartbeat.suspectAfter $heartbeat.deadAfter) -}}
+{{- end -}}
+{{- if not .Values.keys.secretName -}}
+{{- fail "keys.secretName is required: the Secret with fabric.key and fabric.pub that every fabric member mounts" -}}
+{{- end -}}
+{{- end }}

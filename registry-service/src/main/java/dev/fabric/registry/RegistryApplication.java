@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /** The fabric registry: a persistent, signed-request-only record of every fabric member. */
 @SpringBootApplication
 @EnableScheduling
-@EnableConfigurationProperties({HeartbeatProperties.class, WatchController.WatchProperties.class})
+@EnableConfigurationProperties({HeartbeatProperties.class, WatchController.WatchProperties.class,
+        dev.fabric.registry.instance.WriteGate.Properties.class})
 public class RegistryApplication {
 
     public static void main(String[] args) {

@@ -20,9 +20,12 @@ class DetectorHandoffIT {
     @TempDir
     Path dir;
 
+    /** Its own database: advisory locks are per database, and other tests' registries must not hold this one. */
+    static final String DATABASE = EmbeddedPostgres.jdbcUrl("handoff_" + ProcessHandle.current().pid());
+
     ConfigurableApplicationContext replica(Path keys) {
         return new SpringApplication(RegistryApplication.class).run("--server.port=0",
-                "--spring.datasource.url=" + EmbeddedPostgres.jdbcUrl(), "--spring.datasource.username=postgres",
+                "--spring.datasource.url=" + DATABASE, "--spring.datasource.username=postgres",
                 "--spring.datasource.password=postgres", "--fabric.security.keys-path=" + keys,
                 "--fabric.registry.heartbeat.interval=200ms", "--fabric.registry.heartbeat.detector-period=50ms");
     }

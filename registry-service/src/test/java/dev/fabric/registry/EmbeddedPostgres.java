@@ -27,4 +27,16 @@ public final class EmbeddedPostgres {
         }
         return postgres.getJdbcUrl("postgres", "postgres");
     }
+
+    /** A database of its own in the shared server, for tests whose state (advisory locks, rows) must not meet others'. */
+    public static synchronized String jdbcUrl(String database) {
+        jdbcUrl();
+        try (java.sql.Connection connection = postgres.getPostgresDatabase().getConnection();
+             java.sql.Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + database);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot create database " + database, e);
+        }
+        return postgres.getJdbcUrl("postgres", database);
+    }
 }

@@ -31,12 +31,14 @@ public class InstanceService {
     private final InstanceRepository instances;
     private final ChangeLog changes;
     private final Clock clock;
+    private final WriteGate gate;
     private final Counter heartbeats;
 
-    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, MeterRegistry meters) {
+    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, WriteGate gate, MeterRegistry meters) {
         this.instances = instances;
         this.changes = changes;
         this.clock = clock;
+        this.gate = gate;
         this.heartbeats = meters.counter("fabric.registry.heartbeats");
     }
 
@@ -60,8 +62,11 @@ public class InstanceService {
         return history;
     }
 
-    @Transactional
     public Registered register(RegistrationRequest request) {
+        return gate.write(() -> doRegister(request));
+    }
+
+    private Registered doRegister(RegistrationRequest request) {
         Instant now = clock.instant();
         InstanceState state = request.state() == null ? InstanceState.RUNNING : request.state();
         if (state != InstanceState.PENDING && state != InstanceState.BOOTSTRAPPING && state != InstanceState.RUNNING) {
@@ -144,8 +149,11 @@ public class InstanceService {
         return merged;
     }
 
-    @Transactional
     public ServiceInstance changeState(String id, StateChangeRequest request) {
+        return gate.write(() -> doChangeState(id, request));
+    }
+
+    private ServiceInstance doChangeState(String id, StateChangeRequest request) {
         Instant now = clock.instant();
         ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
         requireIncarnation(current, request.incarnation());
@@ -180,14 +188,23 @@ public class InstanceService {
         }
     }
 
-    /** A heartbeat: one UPDATE for a RUNNING instance; a SUSPECT one comes back to RUNNING. */
-    @Transactional
+    /**
+     * A heartbeat: one autocommit UPDATE for a RUNNING instance, outside the write gate; anything else
+     * (a SUSPECT coming back, or an error to explain) takes the slow path.
+     */
     public void heartbeat(String id, long incarnation) {
-        Instant now = clock.instant();
-        if (instances.touchRunning(id, incarnation, now)) {
+        if (instances.touchRunning(id, incarnation, clock.instant())) {
             heartbeats.increment();
             return;
         }
+        gate.write(() -> {
+            slowHeartbeat(id, incarnation);
+            return null;
+        });
+    }
+
+    private void slowHeartbeat(String id, long incarnation) {
+        Instant now = clock.instant();
         ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
         requireIncarnation(current, incarnation);
         if (current.state() != InstanceState.SUSPECT) {
@@ -204,8 +221,11 @@ public class InstanceService {
         heartbeats.increment();
     }
 
-    @Transactional
     public ServiceInstance report(String id, ReportRequest report) {
+        return gate.write(() -> doReport(id, report));
+    }
+
+    private ServiceInstance doReport(String id, ReportRequest report) {
         Instant now = clock.instant();
         ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
         String by = report.reporter() == null ? "a member" : report.reporter();
@@ -245,8 +265,14 @@ public class InstanceService {
         };
     }
 
-    @Transactional
     public void deregister(String id) {
+        gate.write(() -> {
+            doDeregister(id);
+            return null;
+        });
+    }
+
+    private void doDeregister(String id) {
         Instant now = clock.instant();
         ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
         instances.deleteSessionsOf(id);
@@ -263,15 +289,16 @@ public class InstanceService {
      *
      * @return whether the move happened
      */
-    @Transactional
     public boolean detect(ServiceInstance seen, InstanceState to, String reason) {
-        Instant now = clock.instant();
-        if (!instances.moveIfUnchanged(seen, to, reason, now)) {
-            return false;
-        }
-        ServiceInstance moved = moved(seen, to, reason, now, seen.endpoints());
-        record(moved, seen.state(), to, reason, ChangeEvent.Kind.STATE, now);
-        return true;
+        return gate.write(() -> {
+            Instant now = clock.instant();
+            if (!instances.moveIfUnchanged(seen, to, reason, now)) {
+                return false;
+            }
+            ServiceInstance moved = moved(seen, to, reason, now, seen.endpoints());
+            record(moved, seen.state(), to, reason, ChangeEvent.Kind.STATE, now);
+            return true;
+        });
     }
 
     private void record(ServiceInstance instance, InstanceState from, InstanceState to, String reason, ChangeEvent.Kind kind,

@@ -30,9 +30,11 @@ public class SessionService {
     private final InstanceService instanceService;
     private final ChangeLog changes;
     private final Clock clock;
+    private final dev.fabric.registry.instance.WriteGate gate;
 
     public SessionService(JdbcClient jdbc, InstanceRepository instances, InstanceService instanceService, ChangeLog changes,
-                          Clock clock) {
+                          Clock clock, dev.fabric.registry.instance.WriteGate gate) {
+        this.gate = gate;
         this.jdbc = jdbc;
         this.instances = instances;
         this.instanceService = instanceService;
@@ -41,8 +43,11 @@ public class SessionService {
     }
 
     /** Registers the session on the instance; true when it was new. */
-    @Transactional
     public boolean add(String instanceId, String sessionId) {
+        return gate.write(() -> doAdd(instanceId, sessionId));
+    }
+
+    private boolean doAdd(String instanceId, String sessionId) {
         ServiceInstance instance = instances.lock(instanceId).orElseThrow(() -> RegistryException.unknown(instanceId));
         Instant now = clock.instant();
         boolean present = jdbc.sql("SELECT COUNT(*) FROM instance_session WHERE session_id = ? AND instance_id = ?")
@@ -56,8 +61,14 @@ public class SessionService {
         return true;
     }
 
-    @Transactional
     public void remove(String instanceId, String sessionId) {
+        gate.write(() -> {
+            doRemove(instanceId, sessionId);
+            return null;
+        });
+    }
+
+    private void doRemove(String instanceId, String sessionId) {
         ServiceInstance instance = instances.lock(instanceId).orElseThrow(() -> RegistryException.unknown(instanceId));
         int removed = jdbc.sql("DELETE FROM instance_session WHERE session_id = ? AND instance_id = ?")
                 .params(sessionId, instanceId).update();

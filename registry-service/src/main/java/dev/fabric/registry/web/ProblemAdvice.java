@@ -62,8 +62,52 @@ public class ProblemAdvice extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<Object> unexpected(Exception e, WebRequest request) {
+        if (lostDatabase(e)) {
+            // e.g. the connection died inside a transaction and even the rollback failed.
+            return databaseUnavailable(e, request);
+        }
         log.error("unexpected error", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "the registry failed unexpectedly; see its log", request);
+    }
+
+    /**
+     * Whether a failure comes from losing the database: a connection-class SQLState ({@code 08}), the
+     * server going away ({@code 57P}: shutdown, crash, not accepting connections), a refused
+     * connection, or a rollback that failed (which only a broken connection does). Causes, suppressed
+     * exceptions and a transaction's original exception are all looked at.
+     */
+    static boolean lostDatabase(Throwable e) {
+        java.util.Deque<Throwable> pending = new java.util.ArrayDeque<>(java.util.List.of(e));
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        while (!pending.isEmpty()) {
+            Throwable cause = pending.pop();
+            if (!seen.add(cause)) {
+                continue;
+            }
+            if (cause instanceof java.sql.SQLTransientConnectionException || cause instanceof java.sql.SQLNonTransientConnectionException
+                    || cause instanceof java.sql.SQLRecoverableException || cause instanceof java.net.ConnectException) {
+                return true;
+            }
+            if (cause instanceof java.sql.SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+            if (cause instanceof org.springframework.transaction.TransactionSystemException tx) {
+                if (tx.getCause() instanceof java.sql.SQLException) {
+                    return true;
+                }
+                if (tx.getApplicationException() != null) {
+                    pending.push(tx.getApplicationException());
+                }
+            }
+            if (cause.getCause() != null) {
+                pending.push(cause.getCause());
+            }
+            for (Throwable suppressed : cause.getSuppressed()) {
+                pending.push(suppressed);
+            }
+        }
+        return false;
     }
 
     @Override

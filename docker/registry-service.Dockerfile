@@ -1,0 +1,50 @@
+# The fabric registry (registry-service) as a container image.
+#
+# Build from the repository root (the build context), after the runnable jar exists:
+#
+#   ./mvnw -pl registry-service -am package -DskipTests
+#   docker build -f docker/registry-service.Dockerfile -t fabric/registry-service .
+#
+# On a machine that reaches no image registry, build on the locally made base (docker/base/rig.sh):
+#
+#   docker build -f docker/registry-service.Dockerfile -t fabric/registry-service \
+#       --build-arg BASE_IMAGE=fabric/base:local .
+#
+# Run it with a fabric key directory (fabric.key mode 0600, owned by uid 10001, or a mounted
+# Kubernetes Secret) and a volume for the embedded H2 database:
+#
+#   docker run -p 8470:8470 -v fabric-registry-data:/var/lib/fabric \
+#       -v "$PWD/keys:/etc/fabric/keys:ro" fabric/registry-service
+#
+# PostgreSQL instead of H2: -e SPRING_DATASOURCE_URL=jdbc:postgresql://db:5432/fabric
+# -e SPRING_DATASOURCE_USERNAME=... -e SPRING_DATASOURCE_PASSWORD=... (see docs/registry.md).
+
+ARG BASE_IMAGE=eclipse-temurin:25-jre
+FROM ${BASE_IMAGE}
+
+# The runnable jar, relative to the build context (the repository root).
+ARG JAR_FILE=registry-service/target/registry-service-exec.jar
+
+# A fixed numeric user, so Kubernetes can check runAsNonRoot and runAsUser/fsGroup 10001 match it.
+# The passwd/group lines are written directly because a minimal base may have no useradd; they give
+# the JVM a user name and a home (user.home) instead of "?".
+# /var/lib/fabric (H2 data) and /etc/fabric/keys belong to that user and nobody else: the registry
+# refuses a private key that others can read. The jar stays root-owned: the process cannot change it.
+RUN set -eu; \
+    grep -q '^fabric:' /etc/group || echo 'fabric:x:10001:' >> /etc/group; \
+    grep -q '^fabric:' /etc/passwd || echo 'fabric:x:10001:10001:fabric registry:/var/lib/fabric:/usr/sbin/nologin' >> /etc/passwd; \
+    mkdir -p /opt/fabric /var/lib/fabric /etc/fabric/keys; \
+    chown 10001:10001 /var/lib/fabric /etc/fabric/keys; \
+    chmod 0700 /var/lib/fabric /etc/fabric/keys
+
+COPY ${JAR_FILE} /opt/fabric/registry-service.jar
+
+ENV FABRIC_DATA_DIR=/var/lib/fabric \
+    FABRIC_KEYS_PATH=/etc/fabric/keys \
+    FABRIC_REGISTRY_PORT=8470
+
+USER 10001:10001
+WORKDIR /opt/fabric
+EXPOSE 8470
+
+ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:MaxRAMPercentage=75","-jar","/opt/fabric/registry-service.jar"]
