@@ -1,0 +1,425 @@
+package dev.fabric.escrow.client;
+
+import dev.fabric.escrow.daemon.EscrowdConfig;
+import dev.fabric.escrow.daemon.EscrowdLauncher;
+import dev.fabric.escrow.descriptor.DescriptorKind;
+import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.descriptor.Posix;
+import dev.fabric.escrow.stats.EscrowStats;
+import dev.fabric.escrow.stats.StatsFormat;
+import dev.fabric.escrow.wire.DecodeException;
+import dev.fabric.escrow.wire.Frame;
+import dev.fabric.escrow.wire.Limits;
+import dev.fabric.escrow.wire.Message;
+import dev.fabric.escrow.wire.MessageDecoder;
+import dev.fabric.escrow.wire.MessageEncoder;
+import dev.fabric.escrow.wire.Trace;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.ConnectionRefusedSocketException;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A session with an escrow daemon: the Java counterpart of the seed's {@code escrow_init},
+ * {@code escrow_add}, {@code escrow_get}, {@code escrow_del}, {@code escrow_tag} and
+ * {@code escrow_fini}, speaking the C wire protocol, so it works with our escrowd and with the C one.
+ * <p>
+ * Typical zero-downtime upgrade of a service: the old version, once quiescent,
+ * {@link #add adds} its listening and accepted sockets and exits; the new version
+ * {@link #open opens} the escrow (waiting while the old one still holds the session),
+ * {@link #get gets} the sockets back and resumes. See {@code docs/escrow.md}.
+ * <p>
+ * One session at a time per daemon: {@code open} returns once connected, and the first request
+ * waits until the daemon serves us; pass a wait timeout to bound that. Methods are serialised
+ * (synchronized); the connection is not meant to be shared by unrelated components.
+ * <p>
+ * Descriptors: {@code add} accepts JDK {@code SocketChannel}s and {@code ServerSocketChannel}s,
+ * junixsocket channels, and {@link FileDescriptor}s. {@code get} revives TCP and UNIX stream
+ * sockets as JDK channels (blocking, selectable, virtual-thread friendly; closing one closes only
+ * this copy) and returns a {@link Descriptor} that the caller owns; it stays valid after this
+ * session is closed. JDK channels are reached through {@code sun.nio.ch}: run the JVM with
+ * {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}.
+ * <p>
+ * Threads: the calls block in junixsocket. Prefer platform threads: junixsocket 2.11 serves
+ * virtual threads that wait on its sockets from a pool with one thread per core, so a few idle
+ * waiters in virtual threads can starve the rest (see the note in {@code Escrowd}).
+ */
+public final class Escrow implements AutoCloseable {
+
+    /** Start a daemon on the path when nobody listens there (the C {@code ESCROW_CREAT}). */
+    public static final int CREAT = 1;
+    /** Print every message sent and received on stderr, in the seed's trace format. */
+    public static final int VERBOSE = 2;
+    /** A daemon started by {@link #CREAT} replaces a stale socket file at the path. */
+    public static final int FORCE = 4;
+    /** The environment variable naming the socket path when none is given. */
+    public static final String ESCROW_PATH = "ESCROW_PATH";
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Path path;
+    private final AFUNIXSocket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final Trace trace;
+    private final MessageEncoder encoder = new MessageEncoder();
+    private final MessageDecoder decoder = new MessageDecoder();
+    private final byte[] buffer = new byte[Limits.MAX_MESSAGE];
+
+    private Escrow(Path path, AFUNIXSocket socket, Trace trace) throws IOException {
+        this.path = path;
+        this.socket = socket;
+        this.trace = trace;
+        socket.setAncillaryReceiveBufferSize(512);
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+    }
+
+    /**
+     * Connects to the escrow daemon at {@code path}, without bounding the wait for the session.
+     *
+     * @param path the daemon's socket; null for {@value #ESCROW_PATH}
+     * @param flags {@link #CREAT}, {@link #VERBOSE}, {@link #FORCE}, or'ed
+     * @param nrTags the number of tags for a daemon started by {@link #CREAT}
+     * @throws EscrowUnavailableException when nobody listens and no daemon could be started
+     */
+    public static Escrow open(Path path, int flags, int nrTags) throws IOException {
+        return open(path, flags, nrTags, null);
+    }
+
+    /**
+     * Connects to the escrow daemon at {@code path} and, when {@code waitTimeout} is given, waits
+     * at most that long for the daemon to serve this session (it serves one at a time: a new
+     * service version waits here until the old one lets go). The wait is measured with a
+     * harmless {@code TAG 0} request.
+     *
+     * @throws EscrowBusyException when the daemon did not take the session within {@code waitTimeout}
+     */
+    public static Escrow open(Path path, int flags, int nrTags, Duration waitTimeout) throws IOException {
+        Path resolved = resolvePath(path, System.getenv());
+        Trace trace = (flags & VERBOSE) != 0 ? Trace.to(System.err) : Trace.off();
+        AFUNIXSocket socket = connect(resolved, flags, nrTags, trace);
+        Escrow escrow;
+        try {
+            escrow = new Escrow(resolved, socket, trace);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+        if (waitTimeout != null) {
+            escrow.awaitSession(waitTimeout);
+        }
+        return escrow;
+    }
+
+    /** The path to use: the given one, else {@value #ESCROW_PATH} from {@code env}. */
+    static Path resolvePath(Path path, Map<String, String> env) throws EscrowException {
+        if (path != null) {
+            return path;
+        }
+        String fromEnv = env.get(ESCROW_PATH);
+        if (fromEnv == null || fromEnv.isBlank()) {
+            throw new EscrowException(Posix.EINVAL, "", "no escrow socket path: give one or set " + ESCROW_PATH);
+        }
+        return Path.of(fromEnv);
+    }
+
+    private static AFUNIXSocket connect(Path path, int flags, int nrTags, Trace trace) throws IOException {
+        Process started = null;
+        boolean lastChance = false;
+        long deadline = 0;
+        long backoffMillis = 20;
+        while (true) {
+            int errno;
+            IOException cause;
+            try {
+                AFUNIXSocket socket = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path));
+                trace.note("Connected to \"" + path + "\"");
+                return socket;
+            } catch (ConnectionRefusedSocketException e) {
+                errno = Posix.ECONNREFUSED;
+                cause = e;
+            } catch (SocketException e) {
+                if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new EscrowUnavailableException(Posix.ECONNREFUSED, "cannot connect to escrowd at " + path + ": " + e.getMessage(), e);
+                }
+                errno = Posix.ENOENT;
+                cause = e;
+            }
+            if ((flags & CREAT) == 0) {
+                throw new EscrowUnavailableException(errno, "nobody listens on " + path + " (" + Posix.name(errno)
+                        + "): start one with 'escrow daemon " + path + "' or open with CREAT", cause);
+            }
+            if (started == null) {
+                trace.note("Starting escrowd (" + errno + ").");
+                started = EscrowdLauncher.spawn(path, nrTags, (flags & VERBOSE) != 0, (flags & FORCE) != 0, List.of());
+                deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+            } else if (lastChance) {
+                throw new EscrowUnavailableException(errno, "escrowd started for " + path + " exited with status " + started.exitValue()
+                        + " and nobody listens there" + ((flags & FORCE) == 0 ? " (a stale socket file? open with FORCE)" : ""), cause);
+            } else if (!started.isAlive()) {
+                lastChance = true; // it may have lost a start race to another daemon that now listens
+            } else if (System.nanoTime() > deadline) {
+                throw new EscrowUnavailableException(Posix.ETIMEDOUT, "escrowd started for " + path + " did not listen within " + START_TIMEOUT, cause);
+            }
+            try {
+                Thread.sleep(backoffMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new EscrowUnavailableException(Posix.EINTR, "interrupted while waiting for escrowd at " + path, e);
+            }
+            backoffMillis = Math.min(backoffMillis * 2, 200);
+        }
+    }
+
+    private void awaitSession(Duration waitTimeout) throws IOException {
+        try {
+            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, waitTimeout.toMillis())));
+            tag(0);
+            socket.setSoTimeout(0);
+        } catch (SocketTimeoutException e) {
+            close();
+            throw new EscrowBusyException("escrowd at " + path + " is serving another session and did not take ours within " + waitTimeout);
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The daemon's socket path. */
+    public Path path() {
+        return path;
+    }
+
+    /**
+     * Stores {@code channel}'s descriptor and {@code payload} at (tag, idx), replacing (and
+     * closing) what was there. The daemon keeps its own copy: the caller may close the channel
+     * afterwards without disconnecting its peer. (A junixsocket channel shuts its socket down
+     * when closed, for every copy: close it with {@link Descriptors#closeKeepingConnection}.)
+     *
+     * @param channel a socket channel (JDK or junixsocket), or null for a payload-only slot
+     * @param payload up to 32 KiB; null for none
+     * @throws RequestRejectedException for a tag or index out of the daemon's range
+     */
+    public void add(int tag, int idx, Channel channel, byte[] payload) throws IOException {
+        add(tag, idx, channel == null ? null : Descriptors.of(channel), payload);
+    }
+
+    /** As {@link #add(int, int, Channel, byte[])}, for a raw descriptor (null for a payload-only slot). */
+    public synchronized void add(int tag, int idx, FileDescriptor fd, byte[] payload) throws IOException {
+        byte[] bytes = payload == null ? new byte[0] : payload;
+        if (bytes.length > Limits.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("payload of " + bytes.length + " bytes is over the escrow's limit of " + Limits.MAX_PAYLOAD);
+        }
+        int ufd = fd == null ? -1 : Descriptors.number(fd);
+        expectOk(exchange(new Message.Add(tag, idx, ufd, bytes), fd), "ADD " + tag + "/" + idx);
+    }
+
+    /** Stores a payload without a descriptor (the escrow as a small memory-only database). */
+    public void add(int tag, int idx, byte[] payload) throws IOException {
+        add(tag, idx, (FileDescriptor) null, payload);
+    }
+
+    /**
+     * Retrieves the slot at (tag, idx): its descriptor revived as a channel of its kind, and its
+     * payload. The slot stays in the escrow.
+     *
+     * @throws SlotNotFoundException when the slot is empty
+     */
+    public synchronized Slot get(int tag, int idx) throws IOException {
+        Frame reply = exchange(new Message.Get(tag, idx), null);
+        return switch (reply.message()) {
+            case Message.Add add -> new Slot(add.tag(), add.idx(), revive(reply.descriptor()), add.payload(), add.ufd());
+            case Message.Rep rep -> {
+                Descriptors.close(reply.descriptor());
+                throw EscrowException.fromReply(rep.rc(), rep.text(), "GET " + tag + "/" + idx);
+            }
+            default -> throw unexpected(reply, "GET");
+        };
+    }
+
+    /** Removes the slot at (tag, idx); the daemon closes its copy of the descriptor. */
+    public synchronized void del(int tag, int idx) throws IOException {
+        expectOk(exchange(new Message.Del(tag, idx), null), "DEL " + tag + "/" + idx);
+    }
+
+    /** How many slots the tag holds and their total payload bytes. */
+    public synchronized TagInfo tag(int tag) throws IOException {
+        Frame reply = exchange(new Message.Tag(tag), null);
+        return switch (reply.message()) {
+            case Message.Inf(int nr, int total) -> new TagInfo(nr, total);
+            case Message.Rep rep -> throw EscrowException.fromReply(rep.rc(), rep.text(), "TAG " + tag);
+            default -> throw unexpected(reply, "TAG");
+        };
+    }
+
+    /** The daemon's stats view (our escrowd only: the C daemon has no stats socket). */
+    public EscrowStats stats() throws IOException {
+        return stats(path, false);
+    }
+
+    /**
+     * Reads the stats of the escrowd at {@code path} from its stats socket, without taking the
+     * escrow session (so it works while a service holds it).
+     *
+     * @param withSlots include one entry per slot
+     */
+    public static EscrowStats stats(Path path, boolean withSlots) throws IOException {
+        Path resolved = resolvePath(path, System.getenv());
+        Path statsPath = EscrowdConfig.statsPath(resolved);
+        AFUNIXSocket socket;
+        try {
+            socket = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(statsPath));
+        } catch (SocketException e) {
+            throw new EscrowUnavailableException(Files.exists(statsPath) ? Posix.ECONNREFUSED : Posix.ENOENT,
+                    "no stats socket at " + statsPath + " (" + e.getMessage() + "): is an escrowd of ours running on " + resolved
+                            + "? The C escrowd has none.", e);
+        }
+        try (socket) {
+            socket.setSoTimeout(10_000);
+            String text;
+            try {
+                socket.getOutputStream().write(((withSlots ? StatsFormat.REQUEST_SLOTS : StatsFormat.REQUEST_STATS) + "\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                text = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (SocketTimeoutException e) {
+                throw e;
+            } catch (IOException e) {
+                text = ""; // closed on us (EPIPE, ECONNRESET): refused, as below
+            }
+            if (text.isEmpty()) {
+                throw new EscrowUnavailableException(Posix.EPERM, "escrowd at " + resolved
+                        + " closed the stats connection without an answer: is this uid allowed (escrow daemon --allow-uid)?");
+            }
+            return StatsFormat.parse(text);
+        }
+    }
+
+    /** Ends the session; the daemon then serves the next client. Revived descriptors stay open. */
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    private Frame exchange(Message request, FileDescriptor fd) throws IOException {
+        byte[] bytes = encoder.encode(request);
+        int fdNumber = fd == null ? -1 : Descriptors.numberOrMinusOne(fd);
+        try {
+            if (fd != null) {
+                socket.setOutboundFileDescriptors(fd);
+            }
+            out.write(bytes);
+        } catch (IOException e) {
+            trace.sent(request, fdNumber, -Posix.EPIPE);
+            throw new EscrowUnavailableException(Posix.EPIPE, "cannot send to escrowd at " + path + ": " + e.getMessage(), e);
+        }
+        trace.sent(request, fdNumber, 0);
+        return receive();
+    }
+
+    private Frame receive() throws IOException {
+        while (true) {
+            int n;
+            try {
+                n = in.read(buffer, 0, decoder.bytesWanted());
+            } catch (SocketTimeoutException e) {
+                throw e;
+            } catch (IOException e) {
+                decoder.releaseDescriptors().forEach(Descriptors::close);
+                throw new EscrowUnavailableException(Posix.ECONNRESET, "escrowd at " + path
+                        + " dropped the session (" + e.getMessage() + "): is this uid allowed? did the daemon stop?", e);
+            }
+            FileDescriptor[] arrived = keep(socket.getReceivedFileDescriptors());
+            if (n < 0) {
+                for (FileDescriptor fd : arrived) {
+                    Descriptors.close(fd);
+                }
+                decoder.releaseDescriptors().forEach(Descriptors::close);
+                throw new EscrowUnavailableException(Posix.ESHUTDOWN, "escrowd at " + path
+                        + " closed the session (is this uid allowed? did the daemon stop?)");
+            }
+            Optional<Frame> frame;
+            try {
+                frame = decoder.decode(ByteBuffer.wrap(buffer, 0, n), arrived);
+            } catch (DecodeException e) {
+                decoder.releaseDescriptors().forEach(Descriptors::close);
+                close();
+                throw new EscrowProtocolException("", "escrowd at " + path + " sent bytes that are no message: " + e.getMessage());
+            }
+            if (frame.isPresent()) {
+                Frame f = frame.get();
+                trace.received(f.message(), Descriptors.numberOrMinusOne(f.descriptor()), 0);
+                if (f.message() instanceof Message.Rep(int rc, String text) && rc != 0) {
+                    trace.note("Received from the escrowd: " + rc + " \"" + text + "\"");
+                }
+                return f;
+            }
+        }
+    }
+
+    /** Received descriptors die with this session's socket (junixsocket closes them): keep duplicates. */
+    private static FileDescriptor[] keep(FileDescriptor[] received) throws IOException {
+        FileDescriptor[] kept = new FileDescriptor[received.length];
+        for (int i = 0; i < received.length; i++) {
+            try {
+                kept[i] = Descriptors.duplicate(received[i]);
+            } finally {
+                Descriptors.close(received[i]);
+            }
+        }
+        return kept;
+    }
+
+    private static Descriptor revive(FileDescriptor fd) throws IOException {
+        if (fd == null) {
+            return new Descriptor.None();
+        }
+        try {
+            DescriptorKind kind = Descriptors.kind(fd);
+            Optional<StandardProtocolFamily> family = kind == DescriptorKind.SOCKET || kind == DescriptorKind.SERVER_SOCKET
+                    ? Descriptors.family(fd) : Optional.empty();
+            if (family.isEmpty()) {
+                return new Descriptor.File(fd, kind);
+            }
+            return kind == DescriptorKind.SOCKET
+                    ? new Descriptor.Socket(Descriptors.asSocketChannel(fd, family.get()))
+                    : new Descriptor.ServerSocket(Descriptors.asServerSocketChannel(fd, family.get()));
+        } catch (IOException | RuntimeException e) {
+            Descriptors.close(fd);
+            throw e;
+        }
+    }
+
+    private void expectOk(Frame reply, String what) throws IOException {
+        Descriptors.close(reply.descriptor());
+        if (reply.message() instanceof Message.Rep(int rc, String text)) {
+            if (rc != 0) {
+                throw EscrowException.fromReply(rc, text, what);
+            }
+            return;
+        }
+        throw unexpected(reply, what);
+    }
+
+    private EscrowProtocolException unexpected(Frame reply, String what) {
+        Descriptors.close(reply.descriptor());
+        return new EscrowProtocolException("", what + ": unexpected reply from escrowd at " + path + ": " + Trace.format(reply.message()));
+    }
+}

@@ -1,0 +1,74 @@
+package dev.fabric.escrow.daemon;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts escrowd as a separate, detached {@code java} process, the way the C client forks a
+ * daemon for {@code ESCROW_CREAT}: the same java binary and class path as this JVM, the daemon
+ * main class, and {@code --detached} so the daemon starts its own session (setsid) and outlives
+ * the process that started it.
+ * <p>
+ * System properties: {@code escrow.daemon.java} (java binary), {@code escrow.daemon.classpath},
+ * {@code escrow.daemon.log} (append the daemon's output to this file; default: inherit ours, as
+ * the C daemon keeps its parent's stdio).
+ */
+public final class EscrowdLauncher {
+
+    public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdMain";
+
+    private EscrowdLauncher() {
+    }
+
+    /** Starts the daemon process and returns at once; the caller waits for the socket to answer. */
+    public static Process spawn(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command(path, nrTags, verbose, force, extraArgs));
+        builder.redirectInput(Redirect.from(new File("/dev/null")));
+        String log = System.getProperty("escrow.daemon.log");
+        if (log != null && !log.isBlank()) {
+            builder.redirectOutput(Redirect.appendTo(new File(log)));
+            builder.redirectErrorStream(true);
+        } else {
+            builder.redirectOutput(Redirect.INHERIT);
+            builder.redirectError(Redirect.INHERIT);
+        }
+        return builder.start();
+    }
+
+    static List<String> command(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs) {
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=1");
+        command.add("-cp");
+        command.add(System.getProperty("escrow.daemon.classpath", System.getProperty("java.class.path")));
+        command.add(MAIN_CLASS);
+        command.add("--detached");
+        if (verbose) {
+            command.add("-v");
+        }
+        if (force) {
+            command.add("-f");
+        }
+        command.add("-t");
+        command.add(Integer.toString(nrTags));
+        command.addAll(extraArgs);
+        command.add(path.toString());
+        return command;
+    }
+
+    static String javaBinary() {
+        String configured = System.getProperty("escrow.daemon.java");
+        if (configured != null && !configured.isBlank()) {
+            return configured;
+        }
+        return ProcessHandle.current().info().command()
+                .filter(c -> c.endsWith("/java"))
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+}

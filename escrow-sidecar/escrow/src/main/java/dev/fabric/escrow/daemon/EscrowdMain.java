@@ -1,0 +1,169 @@
+package dev.fabric.escrow.daemon;
+
+import dev.fabric.escrow.descriptor.Posix;
+import dev.fabric.escrow.descriptor.PosixException;
+import dev.fabric.escrow.stats.EscrowStats;
+import dev.fabric.escrow.wire.Limits;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code escrowd [-d] [-v] [-f] [-t nr_tags] path}: the command line of the seed's C daemon, plus
+ * the allowed peers and the shutdown grace. Also the {@code daemon} subcommand of the escrow CLI,
+ * and the process {@link EscrowdLauncher} starts for {@code CREAT}.
+ * <p>
+ * Exit status: 1 when it cannot serve the path, 2 for a usage error, 3 when another escrowd
+ * already serves the path; stopped by a signal, the JVM's (143 for SIGTERM) after the graceful shutdown.
+ */
+@Command(name = "escrowd", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The descriptor escrow daemon (wire-compatible with the seed's C escrowd).",
+                "Holds descriptors and payloads for clients of the UNIX socket PATH (mode 0600), one session at a time.",
+                "Read-only stats on PATH.stats. SIGTERM: refuse new sessions, report what is held, exit."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"1:cannot serve PATH", "2:usage error", "3:another escrowd serves PATH",
+                "143:stopped by SIGTERM (after the graceful shutdown)"})
+public final class EscrowdMain implements Callable<Integer> {
+
+    static final int EXIT_CANNOT_SERVE = 1;
+    static final int EXIT_ALREADY_SERVING = 3;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    @Option(names = "-d", description = "Daemonize: run in the background (new session, stdin from /dev/null) and return once it listens.")
+    boolean daemonize;
+
+    @Option(names = "-v", description = "Verbose: print the message trace (the seed's format) on stderr.")
+    boolean verbose;
+
+    @Option(names = "-f", description = "Force: replace a stale socket file at PATH.")
+    boolean force;
+
+    @Option(names = "-t", paramLabel = "nr_tags", description = "Number of tags, fixed for the daemon's life (default: ${DEFAULT-VALUE}).")
+    int nrTags = Limits.DEFAULT_NR_TAGS;
+
+    @Option(names = "--allow-uid", split = ",", paramLabel = "UID",
+            description = "Peer uids allowed to connect (default: the daemon's own uid).")
+    List<Integer> allowUids = new ArrayList<>();
+
+    @Option(names = "--allow-gid", split = ",", paramLabel = "GID", description = "Peer gids allowed to connect (default: none).")
+    List<Integer> allowGids = new ArrayList<>();
+
+    @Option(names = "--shutdown-grace", paramLabel = "SECONDS",
+            description = "On SIGTERM, how long the current session may go on before it is cut (default: ${DEFAULT-VALUE}).")
+    int shutdownGraceSeconds = (int) EscrowdConfig.DEFAULT_SHUTDOWN_GRACE.toSeconds();
+
+    @Option(names = "--detached", hidden = true, description = "Internal: this process is the daemonized child.")
+    boolean detached;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PATH", description = "The socket path (default: $ESCROW_PATH).")
+    Path path;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new EscrowdMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (path == null) {
+            String fromEnv = System.getenv("ESCROW_PATH");
+            if (fromEnv == null || fromEnv.isBlank()) {
+                System.err.println("escrowd: no socket path: give PATH or set ESCROW_PATH");
+                return 2;
+            }
+            path = Path.of(fromEnv);
+        }
+        path = path.toAbsolutePath();
+        if (nrTags < 1 || nrTags > Limits.MAX_NR_TAGS) {
+            System.err.println("escrowd: -t must be between 1 and " + Limits.MAX_NR_TAGS + ", not " + nrTags);
+            return 2;
+        }
+        if (daemonize && !detached) {
+            return daemonize();
+        }
+        if (detached) {
+            try {
+                Posix.setsid();
+            } catch (PosixException e) {
+                // Already a session leader: detached enough.
+            }
+        }
+        return serve();
+    }
+
+    private int serve() throws InterruptedException {
+        Set<Integer> uids = new HashSet<>(allowUids);
+        if (uids.isEmpty() && allowGids.isEmpty()) {
+            uids.add(Posix.getuid());
+        }
+        EscrowdConfig config = EscrowdConfig.of(path).withNrTags(nrTags).withForce(force)
+                .withPeers(new PeerPolicy(uids, Set.copyOf(allowGids))).withTrace(verbose ? System.err : null)
+                .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds));
+        Escrowd escrowd;
+        try {
+            escrowd = Escrowd.start(config);
+        } catch (AlreadyServingException e) {
+            System.err.println("escrowd: " + e.getMessage());
+            return EXIT_ALREADY_SERVING;
+        } catch (IOException e) {
+            System.err.println("escrowd: cannot serve " + path + ": " + e.getMessage());
+            return EXIT_CANNOT_SERVE;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("escrowd: shutting down; refusing new sessions on " + path);
+            EscrowStats report = escrowd.shutdown();
+            System.err.println("escrowd: still holding " + report.summary() + "; they close as escrowd exits");
+            System.err.flush();
+        }, "escrowd-shutdown"));
+        System.out.println("Listening on \"" + path + "\"");
+        System.out.flush();
+        escrowd.awaitStopped();
+        return 0;
+    }
+
+    /** Starts this daemon again as a detached process and returns once it listens (like daemon(3) after fork). */
+    private int daemonize() throws IOException, InterruptedException {
+        List<String> extra = new ArrayList<>();
+        for (int uid : allowUids) {
+            extra.add("--allow-uid=" + uid);
+        }
+        for (int gid : allowGids) {
+            extra.add("--allow-gid=" + gid);
+        }
+        extra.add("--shutdown-grace=" + shutdownGraceSeconds);
+        Process child = EscrowdLauncher.spawn(path, nrTags, verbose, force, extra);
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!child.isAlive()) {
+                System.err.println("escrowd: the daemon exited with status " + child.exitValue());
+                return child.exitValue();
+            }
+            if (statsSocketAnswers()) {
+                System.out.println("escrowd: serving " + path + " in the background (pid " + child.pid() + ")");
+                return 0;
+            }
+            Thread.sleep(50);
+        }
+        System.err.println("escrowd: the daemon (pid " + child.pid() + ") did not listen on " + path + " within " + START_TIMEOUT);
+        return EXIT_CANNOT_SERVE;
+    }
+
+    private boolean statsSocketAnswers() {
+        try (AFUNIXSocket probe = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(EscrowdConfig.statsPath(path)))) {
+            return probe.isConnected();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

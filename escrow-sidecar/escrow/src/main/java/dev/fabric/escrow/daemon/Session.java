@@ -1,0 +1,242 @@
+package dev.fabric.escrow.daemon;
+
+import dev.fabric.escrow.descriptor.DescriptorKind;
+import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.descriptor.Posix;
+import dev.fabric.escrow.wire.DecodeException;
+import dev.fabric.escrow.wire.Frame;
+import dev.fabric.escrow.wire.Limits;
+import dev.fabric.escrow.wire.Message;
+import dev.fabric.escrow.wire.MessageDecoder;
+import dev.fabric.escrow.wire.MessageEncoder;
+import dev.fabric.escrow.wire.Trace;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+
+/**
+ * One client session: reads requests message by message, applies them to the slot table and
+ * answers each, with the C daemon's replies. Semantic errors (a tag out of range, an empty slot,
+ * a descriptor where none belongs) get the C error reply and the session goes on; a stream that
+ * cannot be parsed (unknown opcode, impossible size, several descriptors, truncation) gets an
+ * error reply and the session ends, because the next message boundary is unknown. Either way the
+ * slot table is only changed by a complete, valid ADD or DEL.
+ */
+final class Session {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    /** Room for a handful of descriptors, so that a message carrying several is seen (and refused), not truncated. */
+    private static final int ANCILLARY_BUFFER = 512;
+
+    private final AFUNIXSocket socket;
+    private final SlotTable slots;
+    private final Limits limits;
+    private final Trace trace;
+    private final Counters counters;
+    private final MessageEncoder encoder = new MessageEncoder();
+    private final MessageDecoder decoder = new MessageDecoder();
+    private OutputStream out;
+
+    Session(AFUNIXSocket socket, SlotTable slots, Limits limits, Trace trace, Counters counters) {
+        this.socket = socket;
+        this.slots = slots;
+        this.limits = limits;
+        this.trace = trace;
+        this.counters = counters;
+    }
+
+    /** Serves the session until the client leaves, the stream breaks or the socket is closed under it. */
+    void run() {
+        int result = -Posix.ESHUTDOWN;
+        try {
+            socket.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER);
+            InputStream in = socket.getInputStream();
+            out = socket.getOutputStream();
+            byte[] buffer = new byte[Limits.MAX_MESSAGE];
+            while (true) {
+                int n = in.read(buffer, 0, decoder.bytesWanted());
+                FileDescriptor[] arrived = socket.getReceivedFileDescriptors();
+                if (n < 0) {
+                    closeAll(arrived);
+                    if (decoder.inMessage()) {
+                        result = truncated();
+                    }
+                    break;
+                }
+                Optional<Frame> frame;
+                try {
+                    frame = decoder.decode(ByteBuffer.wrap(buffer, 0, n), arrived);
+                } catch (DecodeException e) {
+                    result = malformed(e);
+                    break;
+                }
+                if (frame.isPresent() && !handle(frame.get())) {
+                    result = -Posix.EPIPE;
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            if (!socket.isClosed()) {
+                counters.count(Rejection.IO_ERROR);
+                LOG.debug("session ended by an I/O error: {}", e.toString());
+            }
+            result = -Posix.ECONNRESET;
+        } finally {
+            decoder.releaseDescriptors().forEach(Descriptors::close);
+            trace.note("Session completed with " + result + ".");
+        }
+    }
+
+    /** Applies one request; false when the reply could not be sent (the client is gone). */
+    private boolean handle(Frame frame) {
+        FileDescriptor fd = frame.descriptor();
+        trace.received(frame.message(), Descriptors.numberOrMinusOne(fd), 0);
+        return switch (frame.message()) {
+            case Message.Add add -> add(add, fd);
+            case Message.Del del -> del(del, fd);
+            case Message.Get get -> get(get, fd);
+            case Message.Tag tag -> tag(tag, fd);
+            case Message.Rep _, Message.Inf _, Message.Hel _ -> {
+                Descriptors.close(fd);
+                yield reject(Rejection.UNEXPECTED_MESSAGE, -Posix.EPROTO, "Unexpected message type.");
+            }
+        };
+    }
+
+    private boolean add(Message.Add add, FileDescriptor fd) {
+        if (!limits.validTag(add.tag()) || !Limits.validIdx(add.idx())) {
+            Descriptors.close(fd);
+            return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong ADD request.");
+        }
+        FileDescriptor kept = null;
+        DescriptorKind kind = DescriptorKind.NONE;
+        if (fd != null) {
+            // junixsocket closes what it received when the session's socket closes: keep a duplicate.
+            try {
+                kept = Descriptors.duplicate(fd);
+                kind = Descriptors.kind(kept);
+            } catch (IOException e) {
+                Descriptors.close(kept);
+                LOG.warn("cannot keep the descriptor sent for tag {} idx {}: {}", add.tag(), add.idx(), e.getMessage());
+                return reject(Rejection.DESCRIPTOR_UNUSABLE, -Posix.EMFILE, "Cannot keep the descriptor.");
+            } finally {
+                Descriptors.close(fd);
+            }
+        }
+        Slot replaced = slots.put(add.tag(), add.idx(), new Slot(kept, kind, add.ufd(), add.payload()));
+        if (replaced != null) {
+            Descriptors.close(replaced.descriptor());
+        }
+        return reply(Message.Rep.ok(), null);
+    }
+
+    private boolean del(Message.Del del, FileDescriptor fd) {
+        if (!limits.validTag(del.tag()) || !Limits.validIdx(del.idx())) {
+            Descriptors.close(fd);
+            return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong DEL request.");
+        }
+        if (fd != null) {
+            Descriptors.close(fd);
+            return reject(Rejection.DESCRIPTOR_PRESENT, -Posix.EINVAL, "Descriptor present in a DEL request.");
+        }
+        Slot removed = slots.remove(del.tag(), del.idx());
+        if (removed == null) {
+            return reject(Rejection.NO_SUCH_INDEX, -Posix.EINVAL, "Non-existent index in DEL request.");
+        }
+        Descriptors.close(removed.descriptor());
+        return reply(Message.Rep.ok(), null);
+    }
+
+    private boolean get(Message.Get get, FileDescriptor fd) {
+        if (!limits.validTag(get.tag()) || !Limits.validIdx(get.idx())) {
+            Descriptors.close(fd);
+            // Sic: the C daemon answers a bad GET with the DEL text; clients may match on it.
+            return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong DEL request.");
+        }
+        if (fd != null) {
+            Descriptors.close(fd);
+            return reject(Rejection.DESCRIPTOR_PRESENT, -Posix.EINVAL, "Descriptor present in a GET request.");
+        }
+        Slot slot = slots.get(get.tag(), get.idx());
+        if (slot == null) {
+            return reject(Rejection.NO_SUCH_INDEX, -Posix.ENOENT, "Non-existent index in a GET request.");
+        }
+        return reply(new Message.Add(get.tag(), get.idx(), slot.ufd(), slot.payload()), slot.descriptor());
+    }
+
+    private boolean tag(Message.Tag tag, FileDescriptor fd) {
+        if (!limits.validTag(tag.tag())) {
+            Descriptors.close(fd);
+            return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong TAG request.");
+        }
+        if (fd != null) {
+            Descriptors.close(fd);
+            return reject(Rejection.DESCRIPTOR_PRESENT, -Posix.EINVAL, "Descriptor present in a TAG request.");
+        }
+        int[] info = slots.info(tag.tag());
+        return reply(new Message.Inf(info[0], info[1]), null);
+    }
+
+    private int malformed(DecodeException e) {
+        decoder.releaseDescriptors().forEach(Descriptors::close);
+        Rejection rejection = switch (e.reason()) {
+            case UNKNOWN_OPCODE -> Rejection.UNKNOWN_OPCODE;
+            case BAD_LENGTH -> Rejection.BAD_LENGTH;
+            case TOO_MANY_DESCRIPTORS -> Rejection.TOO_MANY_DESCRIPTORS;
+        };
+        boolean badAdd = e.reason() == DecodeException.Reason.BAD_LENGTH && e.opcode() == 1;
+        int rc = badAdd ? -Posix.EINVAL : -Posix.EPROTO;
+        String text = switch (e.reason()) {
+            case UNKNOWN_OPCODE -> "Unexpected message type.";
+            case BAD_LENGTH -> badAdd ? "Wrong ADD request." : "Unexpected message type.";
+            case TOO_MANY_DESCRIPTORS -> "Too many descriptors in a message.";
+        };
+        trace.receivedMalformed(e.getMessage(), -1, rc);
+        LOG.info("closing a session after a malformed message: {}", e.getMessage());
+        reject(rejection, rc, text);
+        return rc;
+    }
+
+    private int truncated() {
+        trace.receivedMalformed("truncated message", -1, -Posix.EPROTO);
+        LOG.info("the client left in the middle of a message; nothing of it was applied");
+        reject(Rejection.TRUNCATED, -Posix.EPROTO, "Truncated message.");
+        return -Posix.EPROTO;
+    }
+
+    private boolean reject(Rejection rejection, int rc, String text) {
+        counters.count(rejection);
+        return reply(new Message.Rep(rc, text), null);
+    }
+
+    /** Sends one message, with a descriptor as SCM_RIGHTS on the same write; false when the client is gone. */
+    private boolean reply(Message message, FileDescriptor fd) {
+        byte[] bytes = encoder.encode(message);
+        int fdNumber = Descriptors.numberOrMinusOne(fd);
+        try {
+            if (fd != null) {
+                socket.setOutboundFileDescriptors(fd);
+            }
+            out.write(bytes);
+            trace.sent(message, fdNumber, 0);
+            return true;
+        } catch (IOException e) {
+            trace.sent(message, fdNumber, -Posix.EPIPE);
+            LOG.debug("cannot reply to the client: {}", e.toString());
+            return false;
+        }
+    }
+
+    private static void closeAll(FileDescriptor[] fds) {
+        for (FileDescriptor fd : fds) {
+            Descriptors.close(fd);
+        }
+    }
+}

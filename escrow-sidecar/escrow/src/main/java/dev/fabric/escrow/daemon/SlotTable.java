@@ -1,0 +1,87 @@
+package dev.fabric.escrow.daemon;
+
+import dev.fabric.escrow.descriptor.DescriptorKind;
+import dev.fabric.escrow.stats.EscrowStats;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The escrow's contents: per tag, the slots by index. The session thread changes it; the stats
+ * threads read it, hence the lock.
+ */
+final class SlotTable {
+
+    private final List<TreeMap<Integer, Slot>> tags;
+
+    SlotTable(int nrTags) {
+        tags = new ArrayList<>(nrTags);
+        for (int i = 0; i < nrTags; i++) {
+            tags.add(new TreeMap<>());
+        }
+    }
+
+    /** Stores a slot and returns the one it replaces, if any (the caller closes its descriptor). */
+    synchronized Slot put(int tag, int idx, Slot slot) {
+        return tags.get(tag).put(idx, slot);
+    }
+
+    synchronized Slot get(int tag, int idx) {
+        return tags.get(tag).get(idx);
+    }
+
+    synchronized Slot remove(int tag, int idx) {
+        return tags.get(tag).remove(idx);
+    }
+
+    /** Slots in the tag and their payload bytes, saturated at int32 as INF carries it. */
+    synchronized int[] info(int tag) {
+        long total = 0;
+        for (Slot slot : tags.get(tag).values()) {
+            total += slot.payload().length;
+        }
+        return new int[] {tags.get(tag).size(), (int) Math.min(Integer.MAX_VALUE, total)};
+    }
+
+    synchronized List<EscrowStats.TagStats> tagStats() {
+        List<EscrowStats.TagStats> out = new ArrayList<>();
+        for (int tag = 0; tag < tags.size(); tag++) {
+            TreeMap<Integer, Slot> slots = tags.get(tag);
+            if (slots.isEmpty()) {
+                continue;
+            }
+            Map<DescriptorKind, Integer> kinds = new EnumMap<>(DescriptorKind.class);
+            long bytes = 0;
+            for (Slot slot : slots.values()) {
+                kinds.merge(slot.kind(), 1, Integer::sum);
+                bytes += slot.payload().length;
+            }
+            out.add(new EscrowStats.TagStats(tag, slots.size(), bytes, kinds));
+        }
+        return out;
+    }
+
+    synchronized List<EscrowStats.SlotInfo> slotInfos() {
+        List<EscrowStats.SlotInfo> out = new ArrayList<>();
+        for (int tag = 0; tag < tags.size(); tag++) {
+            for (Map.Entry<Integer, Slot> e : tags.get(tag).entrySet()) {
+                Slot slot = e.getValue();
+                out.add(new EscrowStats.SlotInfo(tag, e.getKey(), slot.kind(), slot.payload().length, slot.ufd()));
+            }
+        }
+        return out;
+    }
+
+    /** Empties the table and returns everything it held, for closing. */
+    synchronized List<Slot> drain() {
+        List<Slot> out = new ArrayList<>();
+        for (TreeMap<Integer, Slot> slots : tags) {
+            out.addAll(slots.values());
+            slots.clear();
+        }
+        return out;
+    }
+}

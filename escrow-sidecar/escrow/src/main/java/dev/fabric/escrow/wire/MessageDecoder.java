@@ -1,0 +1,169 @@
+package dev.fabric.escrow.wire;
+
+import java.io.FileDescriptor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Decodes a byte stream into {@link Frame}s, one message at a time, by opcode.
+ * <p>
+ * The C side trusts one {@code recvmsg} to hold one message; a stream socket gives no such
+ * promise, so this decoder parses the opcode, then the fixed header, then exactly the {@code nob}
+ * bytes the header announces, however the bytes are split. {@link #bytesWanted()} tells the
+ * transport how much to read next so it never reads past the end of a message: a descriptor
+ * travels with the first byte of its message, and reading into the next message could attach
+ * that message's descriptor to this one. A descriptor that arrives with any byte of a message is
+ * held until the message is complete and then handed over in the frame.
+ * <p>
+ * After a {@link DecodeException} the stream cannot be resynchronised: the decoder refuses
+ * further input, and {@link #releaseDescriptors()} hands back what it held so the caller can close it.
+ * Not thread-safe: one decoder per connection.
+ */
+public final class MessageDecoder {
+
+    private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
+    private final List<FileDescriptor> held = new ArrayList<>(1);
+    private Opcode opcode;
+    private byte[] body;
+    private int bodyFilled;
+    private boolean failed;
+
+    /**
+     * How many bytes the decoder needs next, never past the end of the message being read
+     * (2 for a new message's opcode). Always positive.
+     */
+    public int bytesWanted() {
+        if (opcode == null) {
+            return 2 - header.position();
+        }
+        if (header.position() < opcode.headerSize) {
+            return opcode.headerSize - header.position();
+        }
+        return body.length - bodyFilled;
+    }
+
+    /** True when part of a message (or a descriptor) has arrived but the message is not complete. */
+    public boolean inMessage() {
+        return header.position() > 0 || !held.isEmpty();
+    }
+
+    /**
+     * Consumes bytes from {@code in} up to the end of the current message and returns the message
+     * once complete; bytes after its end stay in {@code in} for the next call.
+     *
+     * @param arrived descriptors that arrived with these bytes; the decoder owns them from now on
+     */
+    public Optional<Frame> decode(ByteBuffer in, FileDescriptor... arrived) throws DecodeException {
+        if (failed) {
+            throw new IllegalStateException("decoder failed earlier; the stream cannot be resynchronised");
+        }
+        for (FileDescriptor fd : arrived) {
+            if (fd != null) {
+                held.add(fd);
+            }
+        }
+        if (held.size() > 1) {
+            throw fail(DecodeException.Reason.TOO_MANY_DESCRIPTORS, opcode == null ? -1 : opcode.code,
+                    held.size() + " descriptors arrived with one message; the protocol carries at most one");
+        }
+        while (in.hasRemaining()) {
+            if (opcode == null) {
+                copy(in, 2 - header.position());
+                if (header.position() < 2) {
+                    continue;
+                }
+                short code = header.getShort(0);
+                opcode = Opcode.of(code);
+                if (opcode == null) {
+                    throw fail(DecodeException.Reason.UNKNOWN_OPCODE, code, "unknown opcode " + code);
+                }
+            } else if (header.position() < opcode.headerSize) {
+                copy(in, opcode.headerSize - header.position());
+                if (header.position() < opcode.headerSize) {
+                    continue;
+                }
+                body = new byte[bodySize()];
+            } else {
+                int n = Math.min(in.remaining(), body.length - bodyFilled);
+                in.get(body, bodyFilled, n);
+                bodyFilled += n;
+            }
+            if (opcode != null && header.position() == opcode.headerSize && bodyFilled == body.length) {
+                return Optional.of(complete());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Hands back (and forgets) the descriptors held for an incomplete or failed message. */
+    public List<FileDescriptor> releaseDescriptors() {
+        List<FileDescriptor> out = List.copyOf(held);
+        held.clear();
+        return out;
+    }
+
+    private void copy(ByteBuffer in, int max) {
+        int n = Math.min(max, in.remaining());
+        ByteBuffer slice = in.slice(in.position(), n);
+        header.put(slice);
+        in.position(in.position() + n);
+    }
+
+    private int bodySize() throws DecodeException {
+        return switch (opcode) {
+            case ADD -> {
+                int nob = header.getInt(12);
+                if (nob < 0 || nob > Limits.MAX_PAYLOAD) {
+                    throw fail(DecodeException.Reason.BAD_LENGTH, opcode.code,
+                            "ADD announces " + nob + " payload bytes; the limit is 0.." + Limits.MAX_PAYLOAD);
+                }
+                yield nob;
+            }
+            case REP -> {
+                int nob = header.getShort(4);
+                if (nob < 0 || nob > Limits.MAX_REPLY) {
+                    throw fail(DecodeException.Reason.BAD_LENGTH, opcode.code,
+                            "REP announces " + nob + " text bytes; the limit is 0.." + Limits.MAX_REPLY);
+                }
+                yield nob;
+            }
+            default -> 0;
+        };
+    }
+
+    private Frame complete() {
+        Message message = switch (opcode) {
+            case HEL -> new Message.Hel(header.getShort(2), header.getInt(4), header.getLong(8));
+            case ADD -> new Message.Add(header.getShort(2), header.getInt(4), header.getInt(8), body);
+            case DEL -> new Message.Del(header.getShort(2), header.getInt(4));
+            case REP -> new Message.Rep(header.getShort(2), text(body));
+            case TAG -> new Message.Tag(header.getShort(2));
+            case INF -> new Message.Inf(header.getInt(4), header.getInt(8));
+            case GET -> new Message.Get(header.getShort(2), header.getInt(4));
+        };
+        FileDescriptor descriptor = held.isEmpty() ? null : held.getFirst();
+        held.clear();
+        header.clear();
+        opcode = null;
+        body = null;
+        bodyFilled = 0;
+        return new Frame(message, descriptor);
+    }
+
+    private static String text(byte[] bytes) {
+        int end = 0;
+        while (end < bytes.length && bytes[end] != 0) {
+            end++;
+        }
+        return new String(bytes, 0, end, StandardCharsets.UTF_8);
+    }
+
+    private DecodeException fail(DecodeException.Reason reason, int code, String message) {
+        failed = true;
+        return new DecodeException(reason, code, message);
+    }
+}

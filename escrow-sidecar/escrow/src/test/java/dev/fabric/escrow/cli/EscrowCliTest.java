@@ -1,0 +1,86 @@
+package dev.fabric.escrow.cli;
+
+import dev.fabric.escrow.client.Escrow;
+import dev.fabric.escrow.daemon.Escrowd;
+import dev.fabric.escrow.testing.TestDaemon;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The escrow CLI's operator commands against a real daemon. */
+class EscrowCliTest {
+
+    @TempDir
+    Path dir;
+    Escrowd escrowd;
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream savedOut;
+    PrintStream savedErr;
+
+    @BeforeEach
+    void start() throws Exception {
+        escrowd = TestDaemon.start(dir);
+        try (Escrow escrow = Escrow.open(escrowd.path(), 0, 8)) {
+            escrow.add(1, 0, "abc".getBytes());
+            escrow.add(1, 5, "de".getBytes());
+        }
+        savedOut = System.out;
+        savedErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void stop() {
+        System.setOut(savedOut);
+        System.setErr(savedErr);
+        escrowd.close();
+    }
+
+    private int run(String... args) {
+        return EscrowCli.commandLine().execute(args);
+    }
+
+    @Test
+    void lsShowsTagsAndSlots() {
+        assertThat(run("ls", "-l", escrowd.path().toString())).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("holding 2 slots in 1 tag (2 payload-only), 5 payload bytes")
+                .containsPattern("\\s+1\\s+2\\s+5\\s+0\\s+0\\s+0\\s+0\\s+2")
+                .containsPattern("\\s+1\\s+5 none\\s+2\\s+-1");
+    }
+
+    @Test
+    void tagAndDel() {
+        assertThat(run("tag", escrowd.path().toString(), "1")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("tag 1: 2 slots, 5 payload bytes");
+        assertThat(run("del", escrowd.path().toString(), "1", "5")).isZero();
+        assertThat(run("del", escrowd.path().toString(), "1", "5")).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("Non-existent index in DEL request.");
+        assertThat(escrowd.stats().totalSlots()).isEqualTo(1);
+    }
+
+    @Test
+    void tagGivesUpWhenAnotherSessionHoldsTheDaemon() throws Exception {
+        try (Escrow holder = Escrow.open(escrowd.path(), 0, 8)) {
+            holder.tag(0);
+            assertThat(run("tag", "--wait", "1", escrowd.path().toString(), "1")).isEqualTo(1);
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("serving another session");
+        }
+    }
+
+    @Test
+    void helpListsEverySubcommand() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("daemon", "echo-server", "echo-client", "ls", "tag", "del");
+    }
+}
