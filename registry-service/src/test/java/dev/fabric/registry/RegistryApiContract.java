@@ -263,7 +263,7 @@ abstract class RegistryApiContract {
 
         List<String[]> events = readEvents("/api/v1/watch?since=" + revision, 4, null);
         assertThat(events).extracting(e -> e[1]).containsExactly("REGISTERED", "STATE", "SESSION_ADDED", "DEREGISTERED");
-        assertThat(events).allSatisfy(e -> assertThat(e[2]).contains(id));
+        assertThat(events).allSatisfy(e -> assertThat(e[2]).contains(id).contains("\"at\":"));
         long first = Long.parseLong(events.get(0)[0]);
         assertThat(events).extracting(e -> Long.parseLong(e[0])).containsExactly(first, first + 1, first + 2, first + 3);
 

@@ -7,7 +7,9 @@ import tools.jackson.databind.json.JsonMapper;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The registry's numbered change log, written in the same transaction as each change. Numbering
@@ -25,12 +27,18 @@ public class ChangeLog {
         this.json = json;
     }
 
-    /** Records a change; must run inside the transaction that makes it. Returns its revision. */
-    public long append(String instanceId, ChangeEvent.Kind kind, Object payload, Instant at) {
+    /**
+     * Records a change; must run inside the transaction that makes it. The stored JSON is the payload's
+     * fields plus {@code at}, the time of the change. Returns its revision.
+     */
+    public long append(String instanceId, ChangeEvent.Kind kind, Map<String, ?> payload, Instant at) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("at", at);
+        body.putAll(payload);
         jdbc.sql("UPDATE registry_revision SET revision = revision + 1 WHERE id = 1").update();
         long revision = jdbc.sql("SELECT revision FROM registry_revision WHERE id = 1").query(Long.class).single();
         jdbc.sql("INSERT INTO change_event (revision, instance_id, kind, payload, at) VALUES (?, ?, ?, ?, ?)")
-                .params(revision, instanceId, kind.name(), json.writeValueAsString(payload), at.atOffset(ZoneOffset.UTC))
+                .params(revision, instanceId, kind.name(), json.writeValueAsString(body), at.atOffset(ZoneOffset.UTC))
                 .update();
         return revision;
     }
