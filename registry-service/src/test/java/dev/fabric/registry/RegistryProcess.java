@@ -42,7 +42,13 @@ public final class RegistryProcess implements AutoCloseable {
 
     public void start() throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar", JAR.toString()));
+                "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+        // Extra JVM options for a benchmark run, e.g. -Dregistry.jvmArgs=-XX:StartFlightRecording=filename=/tmp/r.jfr
+        String extra = System.getProperty("registry.jvmArgs", "");
+        if (!extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", JAR.toString()));
         command.addAll(properties);
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HttpClient http = HttpClient.newHttpClient();

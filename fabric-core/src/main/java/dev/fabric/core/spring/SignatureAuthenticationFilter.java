@@ -44,6 +44,7 @@ public final class SignatureAuthenticationFilter extends OncePerRequestFilter {
     private final long maxBodyBytes;
     private final ProblemResponses problems;
     private final MeterRegistry meters;
+    private final io.micrometer.core.instrument.Counter verified;
     private final SecurityContextHolderStrategy contexts = SecurityContextHolder.getContextHolderStrategy();
 
     /**
@@ -56,6 +57,7 @@ public final class SignatureAuthenticationFilter extends OncePerRequestFilter {
         this.maxBodyBytes = maxBodyBytes;
         this.problems = problems;
         this.meters = meters;
+        this.verified = meters == null ? null : meters.counter(VERIFIED_METRIC);
     }
 
     @Override
@@ -86,8 +88,8 @@ public final class SignatureAuthenticationFilter extends OncePerRequestFilter {
         SecurityContext context = contexts.createEmptyContext();
         context.setAuthentication(result);
         contexts.setContext(context);
-        if (meters != null) {
-            meters.counter(VERIFIED_METRIC).increment();
+        if (verified != null) {
+            verified.increment();
         }
         try {
             chain.doFilter(cached, response);
