@@ -7,8 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -273,38 +271,8 @@ abstract class RegistryApiContract {
         assertThat(readEvents("/api/v1/watch?since=" + (first + 2), 1, null)).extracting(e -> e[1]).containsExactly("DEREGISTERED");
     }
 
-    /** Reads n events (revision, kind, data) from a signed SSE stream, then closes it. */
     List<String[]> readEvents(String path, int n, String lastEventId) throws Exception {
-        URI uri = URI.create("http://127.0.0.1:" + port + path);
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream").timeout(Duration.ofSeconds(20));
-        new RequestSigner(KEYS, Clock.systemUTC()).sign("GET", uri, Map.of(), new byte[0]).forEach(request::header);
-        if (lastEventId != null) {
-            request.header("Last-Event-ID", lastEventId);
-        }
-        HttpResponse<java.io.InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(response.statusCode()).isEqualTo(200);
-        List<String[]> events = new ArrayList<>();
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-            String id = null;
-            String kind = null;
-            StringBuilder data = new StringBuilder();
-            String line;
-            while (events.size() < n && (line = reader.readLine()) != null) {
-                if (line.startsWith("id:")) {
-                    id = line.substring(3).strip();
-                } else if (line.startsWith("event:")) {
-                    kind = line.substring(6).strip();
-                } else if (line.startsWith("data:")) {
-                    data.append(line.substring(5).strip());
-                } else if (line.isEmpty() && id != null) {
-                    events.add(new String[] {id, kind, data.toString()});
-                    id = null;
-                    kind = null;
-                    data.setLength(0);
-                }
-            }
-        }
-        return events;
+        return registry.events(path, n, lastEventId);
     }
 
     @Test

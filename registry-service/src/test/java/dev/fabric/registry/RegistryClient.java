@@ -25,8 +25,12 @@ public final class RegistryClient {
     }
 
     private final RestClient client;
+    private final String baseUrl;
+    private final FabricKeys keys;
 
     public RegistryClient(String baseUrl, FabricKeys keys) {
+        this.baseUrl = baseUrl;
+        this.keys = keys;
         this.client = RestClient.builder().baseUrl(baseUrl)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
                 .defaultStatusHandler(status -> true, (request, response) -> {})
@@ -65,6 +69,45 @@ public final class RegistryClient {
 
     public Answer heartbeat(String id, long incarnation) {
         return post("/api/v1/instances/" + id + "/heartbeat?incarnation=" + incarnation, null);
+    }
+
+    /** Reads n events (revision, kind, data) from a signed server-sent-events stream, then closes it. */
+    public java.util.List<String[]> events(String path, int n, String lastEventId) throws Exception {
+        java.net.URI uri = java.net.URI.create(baseUrl + path);
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(uri).header("Accept", "text/event-stream")
+                .timeout(java.time.Duration.ofSeconds(20));
+        new RequestSigner(keys, Clock.systemUTC()).sign("GET", uri, Map.of(), new byte[0]).forEach(request::header);
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        java.net.http.HttpResponse<java.io.InputStream> response = java.net.http.HttpClient.newHttpClient()
+                .send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("watch answered " + response.statusCode());
+        }
+        java.util.List<String[]> events = new java.util.ArrayList<>();
+        try (java.io.BufferedReader reader = new java.io.BufferedReader(
+                new java.io.InputStreamReader(response.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+            String id = null;
+            String kind = null;
+            StringBuilder data = new StringBuilder();
+            String line;
+            while (events.size() < n && (line = reader.readLine()) != null) {
+                if (line.startsWith("id:")) {
+                    id = line.substring(3).strip();
+                } else if (line.startsWith("event:")) {
+                    kind = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    data.append(line.substring(5).strip());
+                } else if (line.isEmpty() && id != null) {
+                    events.add(new String[] {id, kind, data.toString()});
+                    id = null;
+                    kind = null;
+                    data.setLength(0);
+                }
+            }
+        }
+        return events;
     }
 
     private static String json(Object body) {

@@ -4,6 +4,8 @@ import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceService;
 import dev.fabric.registry.instance.InstanceState;
 import dev.fabric.registry.instance.ServiceInstance;
+import dev.fabric.registry.watch.ChangeLog;
+import dev.fabric.registry.watch.WatchController;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -40,10 +42,15 @@ public class FailureDetector implements SmartLifecycle {
     private final Clock clock;
     private final Timer lag;
     private final AtomicBoolean leader = new AtomicBoolean();
+    private final ChangeLog changes;
+    private final WatchController.WatchProperties watch;
     private volatile ScheduledFuture<?> task;
 
     public FailureDetector(InstanceRepository instances, InstanceService service, HeartbeatProperties properties, DetectorLease lease,
-                           TaskScheduler scheduler, Clock clock, MeterRegistry meters) {
+                           TaskScheduler scheduler, Clock clock, MeterRegistry meters, ChangeLog changes,
+                           WatchController.WatchProperties watch) {
+        this.changes = changes;
+        this.watch = watch;
         this.instances = instances;
         this.service = service;
         this.properties = properties;
@@ -55,12 +62,16 @@ public class FailureDetector implements SmartLifecycle {
         meters.gauge("fabric.registry.detector.leader", leader, held -> held.get() ? 1 : 0);
     }
 
-    /** One pass: returns how many instances moved. */
+    /** One pass: returns how many instances moved. The replica holding the lease also compacts the change log. */
     public int pass() {
         boolean holds = lease.holds();
         leader.set(holds);
         if (!holds) {
             return 0;
+        }
+        long keepFrom = changes.currentRevision() - watch.retention() + 1;
+        if (keepFrom > changes.oldestRetained()) {
+            changes.pruneBefore(keepFrom);
         }
         int moved = 0;
         Instant now = clock.instant();

@@ -50,8 +50,8 @@ public class ChangeLog {
 
     /** The smallest revision still kept, or {@code currentRevision() + 1} when none is. */
     public long oldestRetained() {
-        Long oldest = jdbc.sql("SELECT MIN(revision) FROM change_event").query(Long.class).single();
-        return oldest == null ? currentRevision() + 1 : oldest;
+        long oldest = jdbc.sql("SELECT COALESCE(MIN(revision), -1) FROM change_event").query(Long.class).single();
+        return oldest < 0 ? currentRevision() + 1 : oldest;
     }
 
     public List<ChangeEvent> after(long revision, int limit) {

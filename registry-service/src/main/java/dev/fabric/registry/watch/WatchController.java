@@ -130,9 +130,12 @@ public class WatchController implements SmartLifecycle {
      *
      * @param pollInterval how often a stream looks for new changes (default 200 ms)
      * @param keepAlive how long a quiet stream waits before a keep-alive comment (default 15 s)
+     * @param retention how many of the latest changes are kept for watchers to resume from (default
+     *     100,000); a watcher further behind is told to list again ({@code 410 revision-compacted})
      */
     @org.springframework.boot.context.properties.ConfigurationProperties("fabric.registry.watch")
     public record WatchProperties(
             @org.springframework.boot.context.properties.bind.DefaultValue("200ms") Duration pollInterval,
-            @org.springframework.boot.context.properties.bind.DefaultValue("15s") Duration keepAlive) {}
+            @org.springframework.boot.context.properties.bind.DefaultValue("15s") Duration keepAlive,
+            @org.springframework.boot.context.properties.bind.DefaultValue("100000") long retention) {}
 }
