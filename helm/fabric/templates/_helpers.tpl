@@ -204,3 +204,198 @@ Registry: refuses values that would render a registry that cannot work. Renders 
 {{- fail "keys.secretName is required: the Secret with fabric.key and fabric.pub that every fabric member mounts" -}}
 {{- end -}}
 {{- end }}
+
+{{/*
+Escrow: the name of the example's objects (<fullname>-escrow-example).
+*/}}
+{{- define "fabric.escrow.example.fullname" -}}
+{{- printf "%s-escrow-example" (include "fabric.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Escrow: the labels that select the example's pods.
+*/}}
+{{- define "fabric.escrow.example.selectorLabels" -}}
+{{ include "fabric.selectorLabels" . }}
+app.kubernetes.io/component: escrow-example
+{{- end }}
+
+{{/*
+Escrow: the labels of the example's objects.
+*/}}
+{{- define "fabric.escrow.example.labels" -}}
+{{ include "fabric.labels" . }}
+app.kubernetes.io/component: escrow-example
+{{- end }}
+
+{{/*
+Escrow: the directory the sidecar and the app share, the one holding the socket (dir of socketPath).
+Call with the sidecar's values: {{ include "fabric.escrow.socketDir" .Values.escrow.sidecar }}
+*/}}
+{{- define "fabric.escrow.socketDir" -}}
+{{- dir .socketPath -}}
+{{- end }}
+
+{{/*
+Escrow: refuses sidecar values that cannot work. Renders nothing.
+Call with the same dict as "fabric.escrow.sidecar".
+*/}}
+{{- define "fabric.escrow.validate" -}}
+{{- $sidecar := .sidecar -}}
+{{- $path := $sidecar.socketPath | toString -}}
+{{- if not (hasPrefix "/" $path) -}}
+{{- fail (printf "escrow.sidecar.socketPath must be an absolute path such as /run/escrow/escrow.sock, was %q" $path) -}}
+{{- end -}}
+{{- if eq (dir $path) "/" -}}
+{{- fail (printf "escrow.sidecar.socketPath must be in a directory of its own (the shared emptyDir is mounted there), not in /: %q" $path) -}}
+{{- end -}}
+{{- if gt (len $path) 107 -}}
+{{- fail (printf "escrow.sidecar.socketPath is %d bytes long; a UNIX socket path has at most 107: %q" (len $path) $path) -}}
+{{- end -}}
+{{- $nrTags := int $sidecar.nrTags -}}
+{{- if or (lt $nrTags 1) (gt $nrTags 32768) -}}
+{{- fail (printf "escrow.sidecar.nrTags must be between 1 and 32768 (tags travel as int16), was %v" $sidecar.nrTags) -}}
+{{- end -}}
+{{- range $key := list "allowedUids" "allowedGids" -}}
+{{- $ids := get $sidecar $key | default list -}}
+{{- if not (kindIs "slice" $ids) -}}
+{{- fail (printf "escrow.sidecar.%s must be a list of numeric ids (0 or more), such as [10001], was %v" $key $ids) -}}
+{{- end -}}
+{{- range $id := $ids -}}
+{{- if kindIs "string" $id -}}
+{{- if not (regexMatch "^[0-9]+$" $id) -}}
+{{- fail (printf "escrow.sidecar.%s must list numeric ids (0 or more), found %q" $key $id) -}}
+{{- end -}}
+{{- else if or (not (kindIs "float64" $id | or (kindIs "int64" $id) | or (kindIs "int" $id))) (lt (int64 $id) 0) -}}
+{{- fail (printf "escrow.sidecar.%s must list numeric ids (0 or more), found %v" $key $id) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+Escrow: the sidecar container, for the initContainers of any pod whose app keeps its sockets in the
+escrow. It is a native sidecar (restartPolicy: Always): it starts, and its startup probe passes once
+the socket accepts, before the app containers start; it keeps running while they restart; the
+kubelet stops it after them. Use it in your own pod spec:
+
+  initContainers:
+    {{- include "fabric.escrow.sidecar" (dict "root" $ "sidecar" .Values.escrow.sidecar) | nindent 4 }}
+  containers:
+    - name: app
+      # Same uid as the sidecar: the socket is mode 0600 and the sidecar admits its own uid.
+      env:
+        - name: ESCROW_PATH
+          value: {{ .Values.escrow.sidecar.socketPath | quote }}
+      volumeMounts:
+        {{- include "fabric.escrow.volumeMount" .Values.escrow.sidecar | nindent 8 }}
+  volumes:
+    {{- include "fabric.escrow.volumes" . | nindent 4 }}
+
+"sidecar" takes the keys of escrow.sidecar in values.yaml (image, socketPath, nrTags, allowedUids,
+allowedGids, shutdownGrace, verbose, httpPort, resources, probes, securityContext, extraEnv).
+From a chart that has fabric as a dependency, pass .Values.fabric.escrow.sidecar (fabric's defaults,
+with your overrides) and set its image.tag: the tag otherwise defaults to your chart's appVersion.
+The container security context is the chart's securityContext (least privilege when absent) with
+sidecar.securityContext's keys on top; the uid comes from the pod (podSecurityContext.runAsUser).
+*/}}
+{{- define "fabric.escrow.sidecar" -}}
+{{- include "fabric.escrow.validate" . -}}
+{{- $root := .root -}}
+{{- $sidecar := .sidecar -}}
+{{- $global := dict -}}
+{{- if $root.Values.global -}}
+{{- $global = $root.Values.global.image | default dict -}}
+{{- end -}}
+{{- $image := $sidecar.image -}}
+{{- $registry := $image.registry | default $global.registry -}}
+{{- $reference := printf ":%s" ($image.tag | default $global.tag | default $root.Chart.AppVersion | toString) -}}
+{{- if $image.digest -}}
+{{- $reference = printf "@%s" $image.digest -}}
+{{- end -}}
+{{- $leastPrivilege := dict "runAsNonRoot" true "readOnlyRootFilesystem" true "allowPrivilegeEscalation" false "capabilities" (dict "drop" (list "ALL")) "seccompProfile" (dict "type" "RuntimeDefault") -}}
+{{- $httpPort := int ($sidecar.httpPort | default 8471) -}}
+- name: escrow-sidecar
+  image: {{ printf "%s%s%s" (ternary (printf "%s/" (trimSuffix "/" ($registry | toString))) "" (not (empty $registry))) (required "escrow.sidecar.image.repository is required" $image.repository) $reference | quote }}
+  imagePullPolicy: {{ $image.pullPolicy | default $global.pullPolicy | default "IfNotPresent" }}
+  # A native sidecar: started before the app containers, kept while they restart, stopped after them.
+  restartPolicy: Always
+  securityContext:
+    {{- include "fabric.securityContext" (dict "global" ($root.Values.securityContext | default $leastPrivilege) "component" $sidecar.securityContext) | nindent 4 }}
+  ports:
+    - name: escrow-http
+      containerPort: {{ $httpPort }}
+      protocol: TCP
+  env:
+    - name: FABRIC_ESCROW_SOCKETPATH
+      value: {{ $sidecar.socketPath | quote }}
+    - name: FABRIC_ESCROW_NRTAGS
+      value: {{ int $sidecar.nrTags | quote }}
+    {{- range $key, $variable := dict "allowedUids" "FABRIC_ESCROW_ALLOWEDUIDS" "allowedGids" "FABRIC_ESCROW_ALLOWEDGIDS" }}
+    {{- with (get $sidecar $key) }}
+    {{- $ids := list }}
+    {{- range . }}
+    {{- $ids = append $ids (int64 .) }}
+    {{- end }}
+    - name: {{ $variable }}
+      value: {{ join "," $ids | quote }}
+    {{- end }}
+    {{- end }}
+    - name: FABRIC_ESCROW_SHUTDOWNGRACE
+      value: {{ $sidecar.shutdownGrace | default "5s" | toString | quote }}
+    - name: FABRIC_ESCROW_VERBOSE
+      value: {{ $sidecar.verbose | default false | toString | quote }}
+    - name: SERVER_PORT
+      value: {{ $httpPort | quote }}
+    {{- with $sidecar.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  # The app containers start once this passes: the escrow socket accepts.
+  startupProbe:
+    httpGet:
+      path: /actuator/health/readiness
+      port: escrow-http
+    {{- toYaml $sidecar.probes.startup | nindent 4 }}
+  # The JVM only: restarting the sidecar closes every descriptor it holds.
+  livenessProbe:
+    httpGet:
+      path: /actuator/health/liveness
+      port: escrow-http
+    {{- toYaml $sidecar.probes.liveness | nindent 4 }}
+  readinessProbe:
+    httpGet:
+      path: /actuator/health/readiness
+      port: escrow-http
+    {{- toYaml $sidecar.probes.readiness | nindent 4 }}
+  {{- with $sidecar.resources }}
+  resources:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  volumeMounts:
+    {{- include "fabric.escrow.volumeMount" $sidecar | nindent 4 }}
+    # The root file system is read-only: junixsocket's native library and Tomcat's scratch files go here.
+    - name: escrow-tmp
+      mountPath: /tmp
+{{- end }}
+
+{{/*
+Escrow: the app container's mount of the shared socket directory. Call with the sidecar's values.
+*/}}
+{{- define "fabric.escrow.volumeMount" -}}
+- name: escrow-socket
+  mountPath: {{ include "fabric.escrow.socketDir" . }}
+{{- end }}
+
+{{/*
+Escrow: the pod's volumes for the sidecar: the socket directory both containers share (in memory:
+it holds a socket, a stats socket and an empty lock file) and the sidecar's /tmp.
+*/}}
+{{- define "fabric.escrow.volumes" -}}
+- name: escrow-socket
+  emptyDir:
+    medium: Memory
+    sizeLimit: 1Mi
+- name: escrow-tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end }}

@@ -70,12 +70,16 @@ public final class EscrowCli implements Runnable {
         @Option(names = "-v", description = "Print the escrow message trace on stderr.")
         boolean verbose;
 
+        @Option(names = "--no-create", description = {"Never start an escrowd: fail when nobody listens on PATH.",
+                "For an escrowd that something else owns, such as the escrow sidecar of a pod."})
+        boolean noCreate;
+
         @Parameters(paramLabel = "PATH", description = "The escrow socket.")
         Path path;
 
         @Override
         public Integer call() throws IOException {
-            int flags = Escrow.CREAT | Escrow.FORCE | (verbose ? Escrow.VERBOSE : 0);
+            int flags = (noCreate ? 0 : Escrow.CREAT | Escrow.FORCE) | (verbose ? Escrow.VERBOSE : 0);
             try (Escrow escrow = Escrow.open(path, flags, EchoServer.NR_TAGS)) {
                 new EchoServer(escrow, port, System.out).run();
             }

@@ -162,6 +162,25 @@ public final class Escrowd implements AutoCloseable {
         return state == EscrowStats.State.SERVING;
     }
 
+    /**
+     * Whether a client connecting now would be served: the daemon is serving, its acceptor runs,
+     * and the socket file at the path is still its own listening socket (not deleted or replaced).
+     * The sidecar's readiness.
+     */
+    public boolean isAccepting() {
+        return state == EscrowStats.State.SERVING && acceptor.isAlive() && socketFile.isReachable();
+    }
+
+    /** Sessions served since start (refused peers not counted). */
+    public long sessions() {
+        return counters.sessions.sum();
+    }
+
+    /** Whether a client session is being served right now. */
+    public boolean sessionActive() {
+        return current != null;
+    }
+
     /** What the daemon holds now, per tag, without slot lines. */
     public EscrowStats stats() {
         return stats(false);
@@ -210,7 +229,7 @@ public final class Escrowd implements AutoCloseable {
                 }
                 current = socket;
                 counters.sessions.increment();
-                new Session(socket, slots, limits, trace, counters).run();
+                new Session(socket, slots, limits, trace, counters, config.listener()).run();
             } catch (IOException e) {
                 LOG.debug("session setup failed: {}", e.toString());
             } finally {

@@ -16,8 +16,10 @@ import java.util.Objects;
  * @param peers who may connect (default: the daemon's own uid)
  * @param trace where the VERBOSE message trace goes, or null for none
  * @param shutdownGrace how long a graceful shutdown waits for the current session to end
+ * @param listener told when a tag's slots change (default {@link EscrowdListener#NONE})
  */
-public record EscrowdConfig(Path path, int nrTags, boolean force, PeerPolicy peers, PrintStream trace, Duration shutdownGrace) {
+public record EscrowdConfig(Path path, int nrTags, boolean force, PeerPolicy peers, PrintStream trace, Duration shutdownGrace,
+                            EscrowdListener listener) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(5);
 
@@ -25,32 +27,38 @@ public record EscrowdConfig(Path path, int nrTags, boolean force, PeerPolicy pee
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(peers, "peers");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        Objects.requireNonNull(listener, "listener");
         new Limits(nrTags);
     }
 
-    /** Defaults: 32 tags, no force, own uid only, no trace, 5 s grace. */
+    /** Defaults: 32 tags, no force, own uid only, no trace, 5 s grace, no listener. */
     public static EscrowdConfig of(Path path) {
-        return new EscrowdConfig(path, Limits.DEFAULT_NR_TAGS, false, PeerPolicy.ownUid(), null, DEFAULT_SHUTDOWN_GRACE);
+        return new EscrowdConfig(path, Limits.DEFAULT_NR_TAGS, false, PeerPolicy.ownUid(), null, DEFAULT_SHUTDOWN_GRACE,
+                EscrowdListener.NONE);
     }
 
     public EscrowdConfig withNrTags(int n) {
-        return new EscrowdConfig(path, n, force, peers, trace, shutdownGrace);
+        return new EscrowdConfig(path, n, force, peers, trace, shutdownGrace, listener);
     }
 
     public EscrowdConfig withForce(boolean f) {
-        return new EscrowdConfig(path, nrTags, f, peers, trace, shutdownGrace);
+        return new EscrowdConfig(path, nrTags, f, peers, trace, shutdownGrace, listener);
     }
 
     public EscrowdConfig withPeers(PeerPolicy p) {
-        return new EscrowdConfig(path, nrTags, force, p, trace, shutdownGrace);
+        return new EscrowdConfig(path, nrTags, force, p, trace, shutdownGrace, listener);
     }
 
     public EscrowdConfig withTrace(PrintStream t) {
-        return new EscrowdConfig(path, nrTags, force, peers, t, shutdownGrace);
+        return new EscrowdConfig(path, nrTags, force, peers, t, shutdownGrace, listener);
     }
 
     public EscrowdConfig withShutdownGrace(Duration g) {
-        return new EscrowdConfig(path, nrTags, force, peers, trace, g);
+        return new EscrowdConfig(path, nrTags, force, peers, trace, g, listener);
+    }
+
+    public EscrowdConfig withListener(EscrowdListener l) {
+        return new EscrowdConfig(path, nrTags, force, peers, trace, shutdownGrace, l);
     }
 
     public Path statsPath() {

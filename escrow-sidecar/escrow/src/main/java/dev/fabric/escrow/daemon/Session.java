@@ -40,16 +40,18 @@ final class Session {
     private final Limits limits;
     private final Trace trace;
     private final Counters counters;
+    private final EscrowdListener listener;
     private final MessageEncoder encoder = new MessageEncoder();
     private final MessageDecoder decoder = new MessageDecoder();
     private OutputStream out;
 
-    Session(AFUNIXSocket socket, SlotTable slots, Limits limits, Trace trace, Counters counters) {
+    Session(AFUNIXSocket socket, SlotTable slots, Limits limits, Trace trace, Counters counters, EscrowdListener listener) {
         this.socket = socket;
         this.slots = slots;
         this.limits = limits;
         this.trace = trace;
         this.counters = counters;
+        this.listener = listener;
     }
 
     /** Serves the session until the client leaves, the stream breaks or the socket is closed under it. */
@@ -134,6 +136,7 @@ final class Session {
         if (replaced != null) {
             Descriptors.close(replaced.descriptor());
         }
+        tagChanged(add.tag());
         return reply(Message.Rep.ok(), null);
     }
 
@@ -151,6 +154,7 @@ final class Session {
             return reject(Rejection.NO_SUCH_INDEX, -Posix.EINVAL, "Non-existent index in DEL request.");
         }
         Descriptors.close(removed.descriptor());
+        tagChanged(del.tag());
         return reply(Message.Rep.ok(), null);
     }
 
@@ -182,6 +186,14 @@ final class Session {
         }
         int[] info = slots.info(tag.tag());
         return reply(new Message.Inf(info[0], info[1]), null);
+    }
+
+    private void tagChanged(int tag) {
+        try {
+            listener.tagChanged(tag);
+        } catch (RuntimeException e) {
+            LOG.warn("the escrowd listener failed for tag {}: {}", tag, e.toString());
+        }
     }
 
     private int malformed(DecodeException e) {

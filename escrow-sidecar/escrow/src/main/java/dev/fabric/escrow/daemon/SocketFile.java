@@ -71,6 +71,21 @@ final class SocketFile implements AutoCloseable {
         return path;
     }
 
+    /**
+     * Whether clients can reach this socket: it is bound and open, and the path still names it
+     * (not removed, not replaced by someone else's file).
+     */
+    boolean isReachable() {
+        if (!server.isBound() || server.isClosed()) {
+            return false;
+        }
+        try {
+            return identity.equals(identity(path));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Stops listening and removes the socket file unless someone else's socket has replaced it. */
     @Override
     public void close() {

@@ -83,4 +83,12 @@ class EscrowCliTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("daemon", "echo-server", "echo-client", "ls", "tag", "del");
     }
+
+    @Test
+    void echoServerWithNoCreateFailsWhenNobodyListensInsteadOfStartingADaemon() {
+        Path nobody = dir.resolve("nobody.sock");
+        assertThat(run("echo-server", "--no-create", "--port", "0", nobody.toString())).isEqualTo(1);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("nobody listens on " + nobody);
+        assertThat(nobody).doesNotExist();
+    }
 }

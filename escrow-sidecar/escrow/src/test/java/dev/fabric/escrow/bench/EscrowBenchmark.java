@@ -1,0 +1,427 @@
+package dev.fabric.escrow.bench;
+
+import dev.fabric.escrow.client.Escrow;
+import dev.fabric.escrow.client.Slot;
+import dev.fabric.escrow.daemon.Escrowd;
+import dev.fabric.escrow.daemon.EscrowdConfig;
+import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.testing.TcpPair;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * On-demand benchmark, never part of the test suite:
+ * {@code ./mvnw -B -f escrow-sidecar/pom.xml -pl escrow verify -Dit.test=EscrowBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}
+ * ({@code -Dbench.ops=20000 -Dbench.rounds=5 -Dbench.descriptors=100000}).
+ *
+ * <ul>
+ * <li>{@link #addGetRoundTripAgainstBarePingPong}: an ADD carrying a TCP socket then a GET returning
+ *     it, through the real client and an in-process escrowd, against a bare junixsocket ping-pong
+ *     that sends the same bytes and passes the same descriptor both ways (SCM_RIGHTS) with no
+ *     protocol, no slot table and no revived channel: the floor. Alternating rounds in one run,
+ *     median round reported.</li>
+ * <li>{@link #hundredThousandDescriptors}: escrowd as a process of the distribution (its
+ *     RLIMIT_NOFILE raised with {@code ulimit -n}; where the hard limit cannot be raised, as for root
+ *     without CAP_SYS_RESOURCE in a container, as many as fit under it, the report says how many)
+ *     holds that many connected UNIX stream sockets;
+ *     resident memory per held descriptor from {@code /proc/PID/status}, and the time a freshly
+ *     started client process (a service after its restart) takes to GET them all back.</li>
+ * </ul>
+ * Figures go to stdout and {@code target/benchmarks/escrow.md}; copy them into docs/benchmarks.md.
+ */
+class EscrowBenchmark {
+
+    static final int OPS = Integer.getInteger("bench.ops", 20_000);
+    static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+    static final int DESCRIPTORS = Integer.getInteger("bench.descriptors", 100_000);
+    static final int PAYLOAD = 16;
+    /** Added to bin/escrow's JVM options for the daemon, e.g. {@code -XX:TieredStopAtLevel=4} for the full JIT the sidecar has. */
+    static final String DAEMON_JAVA_OPTS = System.getProperty("bench.daemonJavaOpts", "");
+
+    @TempDir
+    Path dir;
+
+    record Round(double opsPerSecond, double p50Micros, double p99Micros) {
+    }
+
+    interface Op {
+        void run() throws IOException;
+    }
+
+    @Test
+    void addGetRoundTripAgainstBarePingPong() throws Exception {
+        byte[] payload = "client 123456789".getBytes(StandardCharsets.US_ASCII);
+        assertThat(payload).hasSize(PAYLOAD);
+        List<Round> bare = new ArrayList<>();
+        List<Round> escrow = new ArrayList<>();
+        try (TcpPair tcp = TcpPair.open();
+             Escrowd escrowd = Escrowd.start(EscrowdConfig.of(dir.resolve("escrow.sock")).withNrTags(2));
+             Escrow client = Escrow.open(escrowd.path(), 0, 2);
+             BarePingPong pingPong = BarePingPong.start(dir.resolve("bare.sock"))) {
+            FileDescriptor fd = Descriptors.of(tcp.accepted);
+            Op escrowOp = () -> {
+                client.add(0, 0, fd, payload);
+                Slot slot = client.get(0, 0);
+                slot.socketChannel().close(); // our copy only
+            };
+            Op bareOp = () -> pingPong.roundTrip(fd, payload);
+            measure(bareOp, OPS); // warm-up: JIT, buffers
+            measure(escrowOp, OPS);
+            for (int round = 0; round < ROUNDS; round++) {
+                bare.add(measure(bareOp, OPS));
+                escrow.add(measure(escrowOp, OPS));
+            }
+            assertThat(escrowd.stats().descriptors()).isEqualTo(1);
+            TcpPair.assertTalks(tcp.client, tcp.accepted, "the socket survived " + (ROUNDS + 1) * OPS + " trips");
+        }
+        Round b = median(bare);
+        Round e = median(escrow);
+        String text = String.format(Locale.ROOT, """
+                ADD+GET round trip: %d rounds of %d operations after one warm-up round each, alternating; median round.
+                One client on one thread, daemon in the same JVM; %d cores shared.
+
+                | run | operations/s | p50 µs | p99 µs |
+                |---|---|---|---|
+                | bare AF_UNIX SCM_RIGHTS ping-pong (2 round trips, descriptor both ways) | %,.0f | %.1f | %.1f |
+                | escrow ADD + GET (client, escrowd, revived JDK channel) | %,.0f | %.1f | %.1f |
+                | ratio escrow / bare | %.2fx slower | %.2fx | %.2fx |
+                """, ROUNDS, OPS, Runtime.getRuntime().availableProcessors(), b.opsPerSecond(), b.p50Micros(), b.p99Micros(),
+                e.opsPerSecond(), e.p50Micros(), e.p99Micros(), b.opsPerSecond() / e.opsPerSecond(), e.p50Micros() / b.p50Micros(),
+                e.p99Micros() / b.p99Micros());
+        report("escrow-roundtrip.md", text + "\nall rounds, bare: " + bare + "\nall rounds, escrow: " + escrow + "\n");
+    }
+
+    @Test
+    void hundredThousandDescriptors() throws Exception {
+        String dist = System.getProperty("escrow.dist");
+        assertThat(dist).as("escrow.dist is set by the Failsafe configuration").isNotNull();
+        Path socket = dir.resolve("escrow.sock");
+        Path daemonLog = dir.resolve("daemon.log");
+        // Root without CAP_SYS_RESOURCE (a container) cannot raise the hard limit: hold what fits under it, and say so.
+        long limit = openFileLimitWeCanGet();
+        int count = (int) Math.min(DESCRIPTORS, limit - 1_000);
+        String limitNote = count == DESCRIPTORS ? "RLIMIT_NOFILE raised to " + String.format(Locale.ROOT, "%,d", limit) + " with ulimit -n"
+                : String.format(Locale.ROOT, "RLIMIT_NOFILE could not be raised above its hard limit of %,d on this machine"
+                        + " (no CAP_SYS_RESOURCE), so %,d descriptors instead of %,d", limit, count, DESCRIPTORS);
+        // bin/escrow execs java, and bash execs bin/escrow: the process we start is the daemon's JVM.
+        ProcessBuilder daemonProcess = raisedLimit(List.of(Path.of(dist, "bin", "escrow").toString(), "daemon", "-t", "2", socket.toString()));
+        daemonProcess.environment().put("ESCROW_JAVA_OPTS", DAEMON_JAVA_OPTS);
+        Process daemon = daemonProcess.redirectErrorStream(true).redirectOutput(daemonLog.toFile()).start();
+        try {
+            awaitLine(daemonLog, "Listening on", Duration.ofSeconds(30));
+            Thread.sleep(2_000); // let the JVM settle after start
+            long rssStart = rssKiB(daemon.pid());
+            long heapStart = heapUsedAfterFullGcKiB(daemon.pid());
+
+            long addStarted = System.nanoTime();
+            UnixDomainSocketAddress clients = UnixDomainSocketAddress.of(dir.resolve("clients.sock"));
+            try (Escrow adder = Escrow.open(socket, 0, 2);
+                 ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(clients)) {
+                for (int idx = 0; idx < count; idx++) {
+                    // A connected UNIX stream socket, as a service's accepted client: JDK channels, closing ours closes our copy only.
+                    try (SocketChannel peer = SocketChannel.open(clients); SocketChannel accepted = listener.accept()) {
+                        adder.add(1, idx, accepted, String.format(Locale.ROOT, "client %09d", idx).getBytes(StandardCharsets.US_ASCII));
+                    }
+                }
+                assertThat(adder.tag(1).slots()).isEqualTo(count);
+            }
+            double addSeconds = (System.nanoTime() - addStarted) / 1e9;
+            Thread.sleep(1_000);
+            long rssHolding = rssKiB(daemon.pid());
+            long heapHolding = heapUsedAfterFullGcKiB(daemon.pid());
+            long rssAfterGc = rssKiB(daemon.pid());
+            long fds = Files.list(Path.of("/proc", Long.toString(daemon.pid()), "fd")).count();
+
+            List<String> recoveries = new ArrayList<>();
+            Recovery sequential = new Recovery();
+            Recovery pipelined = new Recovery();
+            for (int run = 0; run < 3; run++) {
+                recover(socket, count, recoveries, sequential);
+                recover(socket, count, recoveries, pipelined, "pipelined", "256");
+            }
+            String text = String.format(Locale.ROOT, """
+                    %,d descriptors held (connected UNIX stream sockets, a %d-byte payload each) by escrowd from the
+                    distribution (bin/escrow daemon: Serial GC, C1%s); %s.
+
+                    | measure | value |
+                    |---|---|
+                    | descriptors open in the daemon (/proc/PID/fd) | %,d |
+                    | RSS at start / holding / after a full GC | %,d / %,d / %,d KiB |
+                    | RSS per held descriptor ((holding - start) / count) | %.2f KiB |
+                    | live heap after full GC, start / holding | %,d / %,d KiB |
+                    | live heap per held descriptor | %.0f bytes |
+                    | time to ADD them all (one client, one socketpair made per ADD) | %.2f s |
+
+                    Recovery: GET every slot back from a freshly started client JVM (the service after its restart), holding
+                    the revived channels; median of 3 processes. "warm": the same again inside that JVM afterwards.
+
+                    | recovery | all %,d | per descriptor | scaled to %,d |
+                    |---|---|---|---|
+                    | client library, one GET at a time, fresh JVM | %.2f s | %.1f µs | %.2f s |
+                    | the same, warm JVM | %.2f s | %.1f µs | %.2f s |
+                    | pipelined, 256 GETs in flight (our escrowd only), fresh JVM | %.2f s | %.1f µs | %.2f s |
+                    | the same, warm JVM | %.2f s | %.1f µs | %.2f s |
+                    """, count, 16, DAEMON_JAVA_OPTS.isBlank() ? "" : "; " + DAEMON_JAVA_OPTS, limitNote, fds, rssStart, rssHolding,
+                    rssAfterGc, (rssHolding - rssStart) / (double) count,
+                    heapStart, heapHolding, (heapHolding - heapStart) * 1024.0 / count, addSeconds,
+                    count, DESCRIPTORS,
+                    sequential.cold(), sequential.cold() * 1e6 / count, sequential.cold() * DESCRIPTORS / count,
+                    sequential.warm(), sequential.warm() * 1e6 / count, sequential.warm() * DESCRIPTORS / count,
+                    pipelined.cold(), pipelined.cold() * 1e6 / count, pipelined.cold() * DESCRIPTORS / count,
+                    pipelined.warm(), pipelined.warm() * 1e6 / count, pipelined.warm() * DESCRIPTORS / count);
+            report("escrow-hold.md", text + "\nrecovery runs:\n" + String.join("\n", recoveries) + "\n");
+        } finally {
+            daemon.destroy();
+            daemon.waitFor(30, TimeUnit.SECONDS);
+            daemon.destroyForcibly();
+        }
+    }
+
+    /** Recovery times of several client processes, in seconds: in the fresh JVM, and again once it is warm. */
+    record Recovery(List<Double> colds, List<Double> warms) {
+        Recovery() {
+            this(new ArrayList<>(), new ArrayList<>());
+        }
+
+        double cold() {
+            return colds.stream().sorted().toList().get(colds.size() / 2);
+        }
+
+        double warm() {
+            return warms.stream().sorted().toList().get(warms.size() / 2);
+        }
+    }
+
+    /** Runs {@link RecoverAll} in a new JVM (the service after a restart) and adds its times to {@code into}. */
+    private void recover(Path socket, int count, List<String> lines, Recovery into, String... mode) throws Exception {
+        String output = recoverInAFreshProcess(socket, mode);
+        lines.add(output.strip());
+        Matcher m = Pattern.compile("(?m)^(recovered|again, warm,) (\\d+) descriptors in (\\d+) ms").matcher(output);
+        for (int i = 0; i < 2; i++) {
+            assertThat(m.find()).as(output).isTrue();
+            assertThat(Integer.parseInt(m.group(2))).isEqualTo(count);
+            (i == 0 ? into.colds() : into.warms()).add(Integer.parseInt(m.group(3)) / 1000.0);
+        }
+    }
+
+    /** Runs {@link RecoverAll} in a new JVM (the service after a restart) and returns its output. */
+    private String recoverInAFreshProcess(Path socket, String... mode) throws Exception {
+        Path log = dir.resolve("recover-" + System.nanoTime() + ".log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-opens",
+                "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), RecoverAll.class.getName(),
+                socket.toString()));
+        command.addAll(List.of(mode));
+        Process recover = raisedLimit(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertThat(recover.waitFor(120, TimeUnit.SECONDS)).as("recovery finished").isTrue();
+        String output = Files.readString(log);
+        assertThat(recover.exitValue()).as(output).isZero();
+        return output;
+    }
+
+    /** The open-file limit a child gets from {@link #raisedLimit}: 300,000, or the hard limit when that cannot be raised. */
+    private static long openFileLimitWeCanGet() throws Exception {
+        Process probe = raisedLimit(List.of("bash", "-c", "ulimit -n")).redirectErrorStream(true).start();
+        String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        probe.waitFor();
+        return Long.parseLong(out.lines().reduce((a, b) -> b).orElseThrow());
+    }
+
+    /** The command in a shell that first raises the open-file limit to 300,000 (root may), else to the hard limit. */
+    private static ProcessBuilder raisedLimit(List<String> command) {
+        List<String> shell = new ArrayList<>(List.of("bash", "-c",
+                "ulimit -n 300000 2>/dev/null || ulimit -n \"$(ulimit -Hn)\"; exec \"$@\"", "bash"));
+        shell.addAll(command);
+        ProcessBuilder builder = new ProcessBuilder(shell);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        return builder;
+    }
+
+    private static long rssKiB(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        throw new IOException("no VmRSS for " + pid);
+    }
+
+    /** Forces a full GC in the process ({@code jcmd GC.run}) and returns the heap it still uses. */
+    private static long heapUsedAfterFullGcKiB(long pid) throws Exception {
+        jcmd(pid, "GC.run");
+        String info = jcmd(pid, "GC.heap_info");
+        long used = 0;
+        int generations = 0;
+        // Serial GC: "DefNew total ..., used 0K" and "Tenured total ..., used 3278K" (older JDKs: "def new generation", "tenured generation").
+        Matcher m = Pattern.compile("(?m)^\\s*(DefNew|Tenured|def new generation|tenured generation)\\s.*used (\\d+)K").matcher(info);
+        while (m.find()) {
+            used += Long.parseLong(m.group(2));
+            generations++;
+        }
+        assertThat(generations).as(info).isEqualTo(2);
+        return used;
+    }
+
+    private static String jcmd(long pid, String command) throws Exception {
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(pid), command)
+                .redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(jcmd.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
+    private static void awaitLine(Path log, String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log).contains(text)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no '" + text + "' within " + timeout + " in:\n" + (Files.exists(log) ? Files.readString(log) : ""));
+    }
+
+    private static Round measure(Op op, int count) throws IOException {
+        long[] nanos = new long[count];
+        long started = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            long t0 = System.nanoTime();
+            op.run();
+            nanos[i] = System.nanoTime() - t0;
+        }
+        long total = System.nanoTime() - started;
+        Arrays.sort(nanos);
+        return new Round(count / (total / 1e9), nanos[count / 2] / 1e3, nanos[(int) (count * 0.99)] / 1e3);
+    }
+
+    private static Round median(List<Round> rounds) {
+        return rounds.stream().sorted((a, b) -> Double.compare(a.opsPerSecond(), b.opsPerSecond())).toList().get(rounds.size() / 2);
+    }
+
+    private static void report(String file, String text) throws IOException {
+        System.out.println(text);
+        Path out = Path.of("target", "benchmarks");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve(file), text);
+    }
+
+    /**
+     * The floor for ADD+GET: the same bytes and the same descriptor over AF_UNIX with junixsocket, no
+     * protocol. Per trip: send 32 bytes with the descriptor, get 6 back; send 8, get 32 back with the
+     * descriptor (which the server held, as escrowd does, until the next trip replaces it).
+     */
+    static final class BarePingPong implements AutoCloseable {
+        private final AFUNIXServerSocket server;
+        private final AFUNIXSocket client;
+        private final InputStream in;
+        private final OutputStream out;
+        private final Thread serving;
+        private final byte[] reply = new byte[6];
+        private final byte[] get = new byte[8];
+        private final byte[] add = new byte[16 + PAYLOAD];
+
+        private BarePingPong(AFUNIXServerSocket server, AFUNIXSocket client, Thread serving) throws IOException {
+            this.server = server;
+            this.client = client;
+            this.serving = serving;
+            client.setAncillaryReceiveBufferSize(512);
+            this.in = client.getInputStream();
+            this.out = client.getOutputStream();
+        }
+
+        static BarePingPong start(Path path) throws IOException {
+            AFUNIXServerSocket server = AFUNIXServerSocket.newInstance();
+            server.bind(AFUNIXSocketAddress.of(path));
+            Thread serving = Thread.ofPlatform().name("bare-ping-pong").daemon(true).start(() -> serve(server));
+            return new BarePingPong(server, AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(path)), serving);
+        }
+
+        private static void serve(AFUNIXServerSocket server) {
+            try (AFUNIXSocket s = server.accept()) {
+                s.setAncillaryReceiveBufferSize(512);
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                byte[] add = new byte[16 + PAYLOAD];
+                byte[] get = new byte[8];
+                byte[] rep = new byte[6];
+                FileDescriptor held = null;
+                while (readFully(in, add)) {
+                    FileDescriptor[] arrived = s.getReceivedFileDescriptors();
+                    Descriptors.close(held);
+                    held = arrived.length > 0 ? arrived[0] : null;
+                    out.write(rep);
+                    if (!readFully(in, get)) {
+                        break;
+                    }
+                    s.setOutboundFileDescriptors(held);
+                    out.write(add);
+                }
+                Descriptors.close(held);
+            } catch (IOException e) {
+                // The client closed: the benchmark is over.
+            }
+        }
+
+        void roundTrip(FileDescriptor fd, byte[] payload) throws IOException {
+            System.arraycopy(payload, 0, add, 16, PAYLOAD);
+            client.setOutboundFileDescriptors(fd);
+            out.write(add);
+            readFully(in, reply);
+            out.write(get);
+            readFully(in, add);
+            FileDescriptor[] back = client.getReceivedFileDescriptors();
+            if (back.length != 1) {
+                throw new IOException("expected one descriptor back, got " + back.length);
+            }
+            Descriptors.close(back[0]);
+        }
+
+        private static boolean readFully(InputStream in, byte[] buffer) throws IOException {
+            int off = 0;
+            while (off < buffer.length) {
+                int n = in.read(buffer, off, buffer.length - off);
+                if (n < 0) {
+                    return false;
+                }
+                off += n;
+            }
+            return true;
+        }
+
+        @Override
+        public void close() throws IOException {
+            client.close();
+            server.close();
+            try {
+                serving.join(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

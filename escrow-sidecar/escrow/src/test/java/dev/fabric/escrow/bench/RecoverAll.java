@@ -1,0 +1,134 @@
+package dev.fabric.escrow.bench;
+
+import dev.fabric.escrow.client.Escrow;
+import dev.fabric.escrow.client.Slot;
+import dev.fabric.escrow.client.SlotNotFoundException;
+import dev.fabric.escrow.client.TagInfo;
+import dev.fabric.escrow.descriptor.DescriptorKind;
+import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.wire.Frame;
+import dev.fabric.escrow.wire.Limits;
+import dev.fabric.escrow.wire.Message;
+import dev.fabric.escrow.wire.MessageDecoder;
+import dev.fabric.escrow.wire.MessageEncoder;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
+import java.io.ByteArrayOutputStream;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A service just restarted, for {@link EscrowBenchmark}: in a fresh JVM, open the escrow and GET
+ * every slot of tag 1 back, holding what comes back (revived JDK channels), as a recovering service
+ * does. Prints {@code recovered N descriptors in T ms (open and TAG: S ms)}, then does it again in
+ * the same, now warm, JVM and prints {@code again, warm, N descriptors in T ms ...}.
+ * <p>
+ * {@code RecoverAll PATH} uses the client library, one GET and its answer at a time.
+ * {@code RecoverAll PATH pipelined W} sends W GETs before reading their W answers (the same wire
+ * messages; our escrowd reads message by message, so it serves them in order; the C daemon, which
+ * trusts one read to be one message, would not): what a bulk-recovery call in the client could do.
+ */
+public final class RecoverAll {
+
+    private RecoverAll() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path socket = Path.of(args[0]);
+        boolean pipelined = args.length > 1 && args[1].equals("pipelined");
+        recover(socket, pipelined, args, "recovered");
+        // Once more in the same JVM: how much of the time above was this JVM warming up.
+        recover(socket, pipelined, args, "again, warm,");
+    }
+
+    private static void recover(Path socket, boolean pipelined, String[] args, String what) throws Exception {
+        long started = System.nanoTime();
+        List<Channel> held = new ArrayList<>();
+        long opened;
+        try (Escrow escrow = Escrow.open(socket, 0, 2)) {
+            TagInfo info = escrow.tag(1);
+            opened = System.nanoTime();
+            if (pipelined) {
+                escrow.close();
+                recoverPipelined(socket, info.slots(), Integer.parseInt(args[2]), held);
+            } else {
+                for (int idx = 0; held.size() < info.slots(); idx++) {
+                    try {
+                        Slot slot = escrow.get(1, idx);
+                        held.add(slot.socketChannel());
+                    } catch (SlotNotFoundException gap) {
+                        // freed index
+                    }
+                }
+            }
+        }
+        long done = System.nanoTime();
+        System.out.printf("%s %d descriptors in %d ms (open and TAG: %d ms)%s%n", what, held.size(), (done - started) / 1_000_000,
+                (opened - started) / 1_000_000, pipelined ? " pipelined, window " + args[2] : "");
+        for (Channel channel : held) {
+            channel.close();
+        }
+    }
+
+    /** GETs for indices 0.. in windows of {@code window}; assumes the slots are dense (0..slots-1), as the benchmark makes them. */
+    private static void recoverPipelined(Path socketPath, int slots, int window, List<Channel> held) throws IOException {
+        MessageEncoder encoder = new MessageEncoder();
+        MessageDecoder decoder = new MessageDecoder();
+        byte[] buffer = new byte[Limits.MAX_MESSAGE];
+        try (AFUNIXSocket socket = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(socketPath))) {
+            socket.setAncillaryReceiveBufferSize(512);
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            for (int first = 0; first < slots; first += window) {
+                int last = Math.min(slots, first + window);
+                ByteArrayOutputStream requests = new ByteArrayOutputStream();
+                for (int idx = first; idx < last; idx++) {
+                    requests.writeBytes(encoder.encode(new Message.Get(1, idx)));
+                }
+                out.write(requests.toByteArray());
+                for (int idx = first; idx < last; idx++) {
+                    Frame frame = read(in, socket, decoder, buffer);
+                    if (!(frame.message() instanceof Message.Add) || frame.descriptor() == null) {
+                        throw new IOException("GET 1/" + idx + " answered " + frame.message());
+                    }
+                    FileDescriptor fd = frame.descriptor();
+                    if (Descriptors.kind(fd) != DescriptorKind.SOCKET) {
+                        throw new IOException("slot 1/" + idx + " is not a socket");
+                    }
+                    StandardProtocolFamily family = Descriptors.family(fd).orElseThrow();
+                    held.add(Descriptors.asSocketChannel(fd, family));
+                }
+            }
+        }
+    }
+
+    private static Frame read(InputStream in, AFUNIXSocket socket, MessageDecoder decoder, byte[] buffer) throws IOException {
+        while (true) {
+            int n = in.read(buffer, 0, decoder.bytesWanted());
+            FileDescriptor[] received = socket.getReceivedFileDescriptors();
+            // junixsocket closes what it received when the socket closes: keep duplicates, as the client does.
+            FileDescriptor[] kept = new FileDescriptor[received.length];
+            for (int i = 0; i < received.length; i++) {
+                kept[i] = Descriptors.duplicate(received[i]);
+                Descriptors.close(received[i]);
+            }
+            if (n < 0) {
+                throw new IOException("escrowd closed the session");
+            }
+            Optional<Frame> frame = decoder.decode(ByteBuffer.wrap(buffer, 0, n), kept);
+            if (frame.isPresent()) {
+                return frame.get();
+            }
+        }
+    }
+}
