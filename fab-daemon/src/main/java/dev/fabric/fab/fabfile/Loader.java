@@ -1,0 +1,418 @@
+package dev.fabric.fab.fabfile;
+
+import dev.fabric.fab.ExitStatus;
+import dev.fabric.fab.FabException;
+import dev.fabric.fab.fabfile.Ast.Assign;
+import dev.fabric.fab.fabfile.Ast.Binding;
+import dev.fabric.fab.fabfile.Ast.Invoke;
+import dev.fabric.fab.fabfile.Ast.Item;
+import dev.fabric.fab.fabfile.Ast.Mapping;
+import dev.fabric.fab.fabfile.Ast.RuleDecl;
+import dev.fabric.fab.fabfile.Ast.Statement;
+import dev.fabric.fab.fabfile.Ast.Word;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Evaluates fabfiles into a {@link Model}: variables, command-line overrides, invocations of other
+ * fabfiles (each with its own scope), {@code %} patterns against the files on disk, and formulas
+ * expanded to the exact shell text that will run.
+ */
+public final class Loader {
+    private static final Pattern REFERENCE = Pattern.compile("\\$([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)");
+    private static final Set<String> SKIPPED_DIRS = Set.of(".fab", ".git");
+
+    private final Map<String, VariableOverride> overrides = new LinkedHashMap<>();
+    private final List<Path> includeDirs;
+    private final Set<String> kept;
+    private final List<Rule> rules = new ArrayList<>();
+    private final List<Path> fabfiles = new ArrayList<>();
+    private final Deque<Path> invoking = new ArrayDeque<>();
+    private final Map<Path, List<String>> walks = new HashMap<>();
+    private Path root;
+
+    /**
+     * @param overrides   variables set with {@code -v}, applied to the outermost fabfile's scope
+     * @param includeDirs where {@code +[ path ]} is looked up when not found beside the invoking fabfile ({@code -I})
+     * @param kept        variables left settable in a buildscript ({@code -K}): formulas reference them as {@code ${NAME}}
+     */
+    public Loader(List<VariableOverride> overrides, List<Path> includeDirs, Set<String> kept) {
+        overrides.forEach(o -> this.overrides.put(o.name(), o));
+        this.includeDirs = List.copyOf(includeDirs);
+        this.kept = Set.copyOf(kept);
+    }
+
+    public Loader() {
+        this(List.of(), List.of(), Set.of());
+    }
+
+    /** Reads the initial fabfile and everything it invokes. */
+    public Model load(Path fabfile) {
+        Path file = fabfile.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file)) {
+            throw new FabException(ExitStatus.NOINVOKE, "no fabfile at " + file + ": create one, or name it with -f PATH");
+        }
+        root = file.getParent();
+        Scope scope = new Scope(true);
+        for (VariableOverride o : overrides.values()) {
+            if (o.append()) {
+                scope.base.put(o.name(), List.of());
+                scope.vars.put(o.name(), o.value());
+            } else {
+                scope.vars.put(o.name(), o.value());
+            }
+        }
+        evaluate(file, scope);
+        Map<String, List<String>> keptValues = new TreeMap<>();
+        for (String k : kept) {
+            keptValues.put(k, scope.vars.getOrDefault(k, List.of()));
+        }
+        return new Model(root, file, rules, fabfiles, keptValues);
+    }
+
+    private void evaluate(Path file, Scope scope) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new FabException(ExitStatus.NOINVOKE, "cannot read fabfile " + file + ": " + e.getMessage());
+        }
+        fabfiles.add(file);
+        invoking.push(file);
+        String name = display(file);
+        Path dir = file.getParent();
+        for (Statement statement : Parser.parse(name, bytes)) {
+            switch (statement) {
+                case Assign a -> assign(a, scope, new Context(name, dir));
+                case RuleDecl r -> rule(r, scope, new Context(name, dir));
+                case Invoke i -> invoke(i, scope, new Context(name, dir));
+            }
+        }
+        invoking.pop();
+    }
+
+    private record Context(String file, Path dir) {
+    }
+
+    private void assign(Assign a, Scope scope, Context cx) {
+        List<String> value = items(a.value(), scope, cx);
+        VariableOverride o = scope.outermost ? overrides.get(a.name()) : null;
+        if (o != null && !o.append()) {
+            return;
+        }
+        if (o != null) {
+            List<String> base = a.append() ? concat(scope.base.getOrDefault(a.name(), List.of()), value) : value;
+            scope.base.put(a.name(), base);
+            scope.vars.put(a.name(), concat(base, o.value()));
+            return;
+        }
+        if (a.append()) {
+            scope.vars.put(a.name(), concat(scope.vars.getOrDefault(a.name(), List.of()), value));
+        } else {
+            scope.vars.put(a.name(), value);
+        }
+    }
+
+    private void rule(RuleDecl r, Scope scope, Context cx) {
+        String origin = cx.file() + ":" + r.line();
+        List<String> targets = expandWords(r.targets(), scope, cx);
+        List<String> sources = expandWords(r.sources(), scope, cx);
+        boolean pattern = targets.stream().anyMatch(t -> t.contains("%"));
+        if (!pattern) {
+            addRule(targets, items(r.sources(), scope, cx), expandWords(r.depfile(), scope, cx), r, scope, cx, origin, "");
+            return;
+        }
+        String enumerator = sources.stream().filter(s -> s.contains("%")).findFirst()
+                .orElseThrow(() -> new FabException(ExitStatus.SYNTAX, "%s:%d:%d: syntax error: expected a source with `%%` in a pattern rule (its files give the stems), found none"
+                        .formatted(cx.file(), r.line(), r.col())));
+        List<String> depfile = expandWords(r.depfile(), scope, cx);
+        for (String stem : glob(cx.dir(), enumerator).keySet()) {
+            addRule(substitute(targets, stem), substitute(sources, stem), substitute(depfile, stem), r, scope, cx, origin, stem);
+        }
+    }
+
+    private static List<String> substitute(List<String> words, String stem) {
+        return words.stream().map(w -> w.replace("%", stem)).toList();
+    }
+
+    private void addRule(List<String> targets, List<String> sources, List<String> depfile, RuleDecl r, Scope scope, Context cx,
+                         String origin, String stem) {
+        String formula = r.formula() == null ? null : formula(r.formula(), targets, sources, stem, scope, cx);
+        String dep = depfile.isEmpty() ? null : node(depfile.getFirst(), cx.dir());
+        rules.add(new Rule(nodes(targets, cx.dir()), nodes(sources, cx.dir()), formula, cx.dir(), origin, dep));
+    }
+
+    private List<String> nodes(List<String> words, Path dir) {
+        return words.stream().map(w -> node(w, dir)).toList();
+    }
+
+    /** The node name of a word written in a fabfile of {@code dir}. */
+    public String node(String word, Path dir) {
+        if (word.startsWith("@")) {
+            return word;
+        }
+        Path p = dir.resolve(word).normalize();
+        if (p.startsWith(root)) {
+            String rel = root.relativize(p).toString();
+            return rel.isEmpty() ? "." : rel;
+        }
+        return p.toString();
+    }
+
+    private String formula(Ast.Formula f, List<String> targets, List<String> sources, String stem, Scope scope, Context cx) {
+        List<String> files = sources.stream().filter(s -> !s.startsWith("@")).toList();
+        String text = f.text();
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < text.length()) {
+            char c = text.charAt(i);
+            if (c != '$' || i + 1 >= text.length()) {
+                out.append(c);
+                i++;
+                continue;
+            }
+            char n = text.charAt(i + 1);
+            switch (n) {
+                case '$' -> out.append('$');
+                case '@' -> out.append(String.join(" ", targets.stream().filter(t -> !t.startsWith("@")).toList()));
+                case '<' -> out.append(files.isEmpty() ? "" : files.getFirst());
+                case '^' -> out.append(String.join(" ", files));
+                case '*' -> out.append(stem);
+                default -> {
+                    Matcher m = REFERENCE.matcher(text).region(i, text.length());
+                    if (m.lookingAt()) {
+                        String name = m.group(1);
+                        if (kept.contains(name) && scope.outermost) {
+                            out.append("${").append(name).append('}');
+                        } else {
+                            out.append(String.join(" ", lookup(name, scope, cx, lineOf(f, i), colOf(f, i))));
+                        }
+                        i = m.end();
+                        continue;
+                    }
+                    out.append('$');
+                    i++;
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        return out.toString().strip();
+    }
+
+    private static int lineOf(Ast.Formula f, int offset) {
+        int line = f.line();
+        for (int k = 0; k < offset; k++) {
+            if (f.text().charAt(k) == '\n') {
+                line++;
+            }
+        }
+        return line;
+    }
+
+    private static int colOf(Ast.Formula f, int offset) {
+        int lastNl = f.text().lastIndexOf('\n', offset - 1);
+        return lastNl < 0 ? f.col() + 1 + offset : offset - lastNl;
+    }
+
+    private void invoke(Invoke inv, Scope scope, Context cx) {
+        Word pathWord = (Word) inv.path().getFirst();
+        List<String> expanded = expandWord(pathWord, scope, cx);
+        if (expanded.size() != 1) {
+            throw new FabException(ExitStatus.NOINVOKE, "%s:%d:%d: cannot invoke `%s`: it expands to %d paths, expected one"
+                    .formatted(cx.file(), inv.line(), inv.col(), pathWord.text(), expanded.size()));
+        }
+        String path = expanded.getFirst();
+        List<Path> candidates = new ArrayList<>();
+        candidates.add(cx.dir().resolve(path));
+        includeDirs.forEach(d -> candidates.add(d.resolve(path)));
+        Path found = null;
+        for (Path c : candidates) {
+            Path f = Files.isDirectory(c) ? c.resolve("fabfile") : c;
+            if (Files.isRegularFile(f)) {
+                found = f.toAbsolutePath().normalize();
+                break;
+            }
+        }
+        if (found == null) {
+            throw new FabException(ExitStatus.NOINVOKE, "%s:%d:%d: cannot invoke `%s`: no fabfile at %s; searched %s (add a directory with -I)"
+                    .formatted(cx.file(), inv.line(), inv.col(), path, candidates.getFirst().normalize(),
+                            candidates.stream().map(p -> p.normalize().toString()).toList()));
+        }
+        if (invoking.contains(found)) {
+            throw new FabException(ExitStatus.NOINVOKE, "%s:%d:%d: cannot invoke `%s`: %s is already being invoked (an invocation cycle)"
+                    .formatted(cx.file(), inv.line(), inv.col(), path, display(found)));
+        }
+        Scope child = new Scope(false);
+        for (Binding b : inv.bindings()) {
+            List<String> value = b.value() == null
+                    ? lookup(b.name(), scope, cx, inv.line(), inv.col())
+                    : items(b.value(), scope, cx);
+            child.vars.put(b.name(), value);
+        }
+        evaluate(found, child);
+        if (inv.scope() != null) {
+            scope.children.put(inv.scope(), child);
+        }
+    }
+
+    /** Expands variables in words without globbing (for patterns and pattern rules). */
+    private List<String> expandWords(List<Item> items, Scope scope, Context cx) {
+        List<String> out = new ArrayList<>();
+        for (Item item : items) {
+            switch (item) {
+                case Word w -> out.addAll(expandWord(w, scope, cx));
+                case Mapping m -> out.addAll(mapping(m, scope, cx));
+            }
+        }
+        return out;
+    }
+
+    /** Expands a list fully: variables, then {@code %} words to the files they match, then mappings. */
+    private List<String> items(List<Item> items, Scope scope, Context cx) {
+        List<String> out = new ArrayList<>();
+        for (Item item : items) {
+            switch (item) {
+                case Word w -> {
+                    for (String s : expandWord(w, scope, cx)) {
+                        if (s.contains("%") && !s.startsWith("@") && !s.startsWith("-")) {
+                            glob(cx.dir(), s).values().forEach(out::add);
+                        } else {
+                            out.add(s);
+                        }
+                    }
+                }
+                case Mapping m -> out.addAll(mapping(m, scope, cx));
+            }
+        }
+        return out;
+    }
+
+    private List<String> mapping(Mapping m, Scope scope, Context cx) {
+        Word pw = new Word(m.pattern(), m.line(), m.col());
+        Word tw = new Word(m.template(), m.line(), m.col());
+        List<String> patterns = expandWord(pw, scope, cx);
+        List<String> templates = expandWord(tw, scope, cx);
+        List<String> out = new ArrayList<>();
+        for (String p : patterns) {
+            for (String stem : glob(cx.dir(), p).keySet()) {
+                for (String t : templates) {
+                    out.add(t.replace("%", stem));
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<String> expandWord(Word w, Scope scope, Context cx) {
+        String text = w.text();
+        Matcher m = REFERENCE.matcher(text);
+        if (!m.find()) {
+            return List.of(text);
+        }
+        List<String> values = lookup(m.group(1), scope, cx, w.line(), w.col() + m.start());
+        String prefix = text.substring(0, m.start());
+        List<String> rest = expandWord(new Word(text.substring(m.end()), w.line(), w.col() + m.end()), scope, cx);
+        List<String> out = new ArrayList<>();
+        for (String v : values) {
+            for (String r : rest) {
+                out.add(prefix + v + r);
+            }
+        }
+        return out;
+    }
+
+    private List<String> lookup(String name, Scope scope, Context cx, int line, int col) {
+        int dot = name.indexOf('.');
+        List<String> value;
+        if (dot < 0) {
+            value = scope.vars.get(name);
+        } else {
+            Scope child = scope.children.get(name.substring(0, dot));
+            value = child == null ? null : child.vars.get(name.substring(dot + 1));
+        }
+        if (value == null) {
+            throw new FabException(ExitStatus.SYNTAX, "%s:%d:%d: syntax error: expected a defined variable, found `$%s` (assign it first, pass it to this invocation, or set it with -v %s=...)"
+                    .formatted(cx.file(), line, col, name, name));
+        }
+        return value;
+    }
+
+    /** Files under {@code dir} matching {@code pattern} (one {@code %} matching any run of characters, `/` included): stem to path, sorted. */
+    private Map<String, String> glob(Path dir, String pattern) {
+        int pct = pattern.indexOf('%');
+        String prefix = pattern.substring(0, pct);
+        String suffix = pattern.substring(pct + 1);
+        int slash = prefix.lastIndexOf('/');
+        String base = slash < 0 ? "" : prefix.substring(0, slash);
+        Map<String, String> out = new TreeMap<>();
+        for (String rel : walk(dir, base)) {
+            if (rel.length() > prefix.length() + suffix.length() && rel.startsWith(prefix) && rel.endsWith(suffix)) {
+                out.put(rel.substring(prefix.length(), rel.length() - suffix.length()), rel);
+            }
+        }
+        return out;
+    }
+
+    /** Regular files under {@code dir/base}, as paths relative to {@code dir}. */
+    private List<String> walk(Path dir, String base) {
+        Path start = dir.resolve(base).normalize();
+        return walks.computeIfAbsent(start, s -> {
+            if (!Files.isDirectory(s)) {
+                return List.of();
+            }
+            List<String> files = new ArrayList<>();
+            try (Stream<Path> stream = Files.walk(s)) {
+                stream.filter(p -> {
+                    for (Path part : s.relativize(p)) {
+                        if (SKIPPED_DIRS.contains(part.toString())) {
+                            return false;
+                        }
+                    }
+                    return Files.isRegularFile(p);
+                }).forEach(p -> files.add(dir.relativize(p).toString()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return files;
+        });
+    }
+
+    /** A fabfile's name in messages: relative to the project root, where every fabfile of a project usually is. */
+    private String display(Path file) {
+        return file.startsWith(root) ? root.relativize(file).toString() : file.toString();
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return List.copyOf(out);
+    }
+
+    /** The variables of one fabfile evaluation; named child scopes are the invocations made with {@code @scope}. */
+    private static final class Scope {
+        final boolean outermost;
+        final Map<String, List<String>> vars = new HashMap<>();
+        final Map<String, List<String>> base = new HashMap<>();
+        final Map<String, Scope> children = new HashMap<>();
+
+        Scope(boolean outermost) {
+            this.outermost = outermost;
+        }
+    }
+}

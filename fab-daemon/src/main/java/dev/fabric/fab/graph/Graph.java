@@ -1,0 +1,88 @@
+package dev.fabric.fab.graph;
+
+import dev.fabric.fab.ExitStatus;
+import dev.fabric.fab.FabException;
+import dev.fabric.fab.fabfile.Model;
+import dev.fabric.fab.fabfile.Rule;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The dependency graph of a project: every node, its edges, and the formulas. Immutable once built,
+ * so a long-lived process (fabd) can keep it in memory and plan from it again and again.
+ */
+public final class Graph {
+    private final Path root;
+    private final Map<String, Node> nodes;
+
+    private Graph(Path root, Map<String, Node> nodes) {
+        this.root = root;
+        this.nodes = nodes;
+    }
+
+    /** Builds the graph of a model; two formulas for one target are a bad plan (exit 10). */
+    public static Graph of(Model model) {
+        Map<String, Set<String>> sources = new LinkedHashMap<>();
+        Map<String, Formula> producers = new LinkedHashMap<>();
+        for (Rule rule : model.rules()) {
+            Formula formula = rule.formula() == null ? null
+                    : new Formula(rule.targets(), rule.sources(), rule.formula(), rule.dir(), rule.origin(), rule.depfile());
+            for (String target : rule.targets()) {
+                sources.computeIfAbsent(target, t -> new LinkedHashSet<>()).addAll(rule.sources());
+                if (formula != null) {
+                    Formula previous = producers.putIfAbsent(target, formula);
+                    if (previous != null && !previous.equals(formula)) {
+                        throw new FabException(ExitStatus.BADPLAN, "two formulas produce %s: one at %s, one at %s; keep one"
+                                .formatted(target, previous.origin(), formula.origin()));
+                    }
+                }
+            }
+            for (String source : rule.sources()) {
+                sources.computeIfAbsent(source, s -> new LinkedHashSet<>());
+            }
+        }
+        Map<String, Node> nodes = new LinkedHashMap<>();
+        sources.forEach((name, deps) -> {
+            Formula f = producers.get(name);
+            NodeKind kind = name.startsWith("@") ? NodeKind.NOFILE : f != null ? NodeKind.SECONDARY : NodeKind.PRIMARY;
+            nodes.put(name, new Node(name, kind, new ArrayList<>(deps), f));
+        });
+        return new Graph(model.root(), nodes);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Node node(String name) {
+        return nodes.get(name);
+    }
+
+    public Collection<Node> nodes() {
+        return nodes.values();
+    }
+
+    public boolean contains(String name) {
+        return nodes.containsKey(name);
+    }
+
+    /** The absolute path of a file node. */
+    public Path path(String name) {
+        return root.resolve(name);
+    }
+
+    /** What to build when no selector is given: {@code @all} if the fabfiles define it, else every node a formula produces. */
+    public List<String> defaultSelection() {
+        if (nodes.containsKey("@all")) {
+            return List.of("@all");
+        }
+        return nodes.values().stream().filter(n -> n.formula() != null).map(Node::name).toList();
+    }
+}

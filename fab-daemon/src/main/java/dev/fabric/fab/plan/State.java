@@ -1,0 +1,174 @@
+package dev.fabric.fab.plan;
+
+import dev.fabric.fab.graph.Formula;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What fab remembers between runs, in {@code <root>/.fab/state}: for each formula, the hash of its
+ * command text and of each source's content when it last succeeded; for each file hashed, its size,
+ * modification time and content hash, so an unchanged stamp skips re-reading the file (a touched
+ * file is re-read, found unchanged, and rebuilds nothing). Text, one record per line, tab-separated.
+ */
+public final class State {
+    static final String FILE = ".fab/state";
+
+    /** A formula's last successful run. */
+    public record Built(String formulaHash, Map<String, String> sources) {
+    }
+
+    private record Stamp(long size, long mtime, String hash) {
+    }
+
+    private final Path root;
+    private final Map<String, Built> built = new HashMap<>();
+    private final Map<String, Stamp> stamps = new HashMap<>();
+
+    private State(Path root) {
+        this.root = root;
+    }
+
+    public static State load(Path root) {
+        State state = new State(root);
+        Path file = root.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            return state;
+        }
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                String[] f = line.split("\t", -1);
+                if (f.length == 5 && f[0].equals("file")) {
+                    state.stamps.put(f[1], new Stamp(Long.parseLong(f[2]), Long.parseLong(f[3]), f[4]));
+                } else if (f.length >= 3 && f[0].equals("formula")) {
+                    Map<String, String> sources = new TreeMap<>();
+                    for (int i = 3; i + 1 < f.length; i += 2) {
+                        sources.put(f[i], f[i + 1]);
+                    }
+                    state.built.put(f[1], new Built(f[2], sources));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // A damaged state file costs a full rebuild, never a wrong build.
+            state.built.clear();
+            state.stamps.clear();
+        }
+        return state;
+    }
+
+    public synchronized Built built(Formula formula) {
+        return built.get(formula.key());
+    }
+
+    /** Records a formula's successful run with the current content of its sources. */
+    public void recordSuccess(Formula formula, List<String> fileSources) {
+        Map<String, String> hashes = new TreeMap<>();
+        for (String s : fileSources) {
+            String h = hash(s);
+            if (h != null) {
+                hashes.put(s, h);
+            }
+        }
+        String fh = formulaHash(formula);
+        synchronized (this) {
+            built.put(formula.key(), new Built(fh, hashes));
+        }
+    }
+
+    public synchronized void forget(Formula formula) {
+        built.remove(formula.key());
+    }
+
+    public static String formulaHash(Formula formula) {
+        return sha256((formula.dir().toString() + "\n" + formula.command()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Content hash of a file node, or null when the file does not exist. */
+    public String hash(String node) {
+        Path p = root.resolve(node);
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(p, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (attrs.isDirectory()) {
+            return "dir";
+        }
+        long size = attrs.size();
+        long mtime = attrs.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        synchronized (this) {
+            Stamp s = stamps.get(node);
+            if (s != null && s.size() == size && s.mtime() == mtime) {
+                return s.hash();
+            }
+        }
+        String h;
+        try (InputStream in = Files.newInputStream(p)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[65536];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            h = HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        synchronized (this) {
+            stamps.put(node, new Stamp(size, mtime, h));
+        }
+        return h;
+    }
+
+    public synchronized void save() {
+        Path file = root.resolve(FILE);
+        List<String> lines = new ArrayList<>();
+        new TreeMap<>(stamps).forEach((k, s) -> lines.add("file\t" + k + "\t" + s.size() + "\t" + s.mtime() + "\t" + s.hash()));
+        new TreeMap<>(built).forEach((k, b) -> {
+            StringBuilder sb = new StringBuilder("formula\t").append(k).append('\t').append(b.formulaHash());
+            b.sources().forEach((s, h) -> sb.append('\t').append(s).append('\t').append(h));
+            lines.add(sb.toString());
+        });
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = file.resolveSibling("state.tmp");
+            Files.write(tmp, lines, StandardCharsets.UTF_8);
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+package dev.fabric.fab.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.fabric.fab.Files2.write;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The command line in-process: every exit status it implements, and its options. */
+class FabCliTest {
+    @TempDir
+    Path dir;
+
+    private String out;
+    private String err;
+
+    private int fab(String... args) {
+        return fabIn(dir, args);
+    }
+
+    private int fabIn(Path cwd, String... args) {
+        return fabOn(cwd, false, args);
+    }
+
+    private int fabOn(Path cwd, boolean terminal, String... args) {
+        var o = new ByteArrayOutputStream();
+        var e = new ByteArrayOutputStream();
+        int status = FabCli.run(args, cwd, new PrintStream(o, true, StandardCharsets.UTF_8), new PrintStream(e, true, StandardCharsets.UTF_8), terminal);
+        out = o.toString(StandardCharsets.UTF_8);
+        err = e.toString(StandardCharsets.UTF_8);
+        return status;
+    }
+
+    private static final String SIMPLE = """
+            $greeting = [ hello ]
+            [ out/a ] : [ in ] { cat in > $@; echo $greeting >> $@ }
+            [ out/b ] : [ out/a ] { cp $< $@ }
+            [ @all ] : [ out/b ]
+            """;
+
+    @Test
+    void buildsAndExitsZeroThenHasNothingToDo() throws Exception {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab()).isZero();
+        assertThat(out).contains("[stage 1/2] [1/2] out/a", "[stage 2/2] [2/2] out/b");
+        assertThat(Files.readString(dir.resolve("out/b"))).isEqualTo("x\nhello\n");
+        assertThat(fab()).isZero();
+        assertThat(out).contains("nothing to do");
+    }
+
+    @Test
+    void progressRewritesOneLineOnATerminal() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fabOn(dir, true)).isZero();
+        assertThat(out).isEqualTo("\r\033[K[stage 1/2] [1/2] out/a\r\033[K[stage 2/2] [2/2] out/b\n");
+    }
+
+    @Test
+    void commandOutputIsShownAfterTheCommand() {
+        write(dir, "fabfile", "[ x ] : [ ] { echo made it; echo careful >&2; touch x }");
+        assertThat(fab()).isZero();
+        assertThat(out).isEqualTo("[stage 1/1] [1/1] x\nmade it\n");
+        assertThat(err).isEqualTo("careful\n");
+    }
+
+    @Test
+    void planOnlyPrintsStagesCommandsAndReasonsAndRunsNothing() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab("-p")).isZero();
+        assertThat(out).contains("stage 1/2", "out/a  (target out/a is missing)", "cat in > out/a; echo hello >> out/a");
+        assertThat(dir.resolve("out/a")).doesNotExist();
+    }
+
+    @Test
+    void variableOverrideFromTheCommandLine() throws Exception {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab("-v", "greeting=bonjour")).isZero();
+        assertThat(Files.readString(dir.resolve("out/a"))).isEqualTo("x\nbonjour\n");
+        assertThat(fab("-v", "greeting=bonjour", "-p")).isZero();
+        assertThat(out).contains("nothing to do");
+        assertThat(fab("-p")).isZero();
+        assertThat(out).contains("out/a  (formula changed)");
+    }
+
+    @Test
+    void selectorsRelativeToCurrentOrFabfileDirectory() throws Exception {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        Files.createDirectories(dir.resolve("out"));
+        assertThat(fabIn(dir.resolve("out"), "-f", "../fabfile", "+q", "a")).isZero();
+        assertThat(out).isEqualTo("out/a\n");
+        assertThat(fabIn(dir.resolve("out"), "-f", "../fabfile", "+F", "+q", "in")).isZero();
+        assertThat(out).isEqualTo("in\n");
+        assertThat(fab("+i", "out/b")).isZero();
+        assertThat(out).startsWith("out/b  secondary  <- out/a  by fabfile:3");
+    }
+
+    @Test
+    void exactlyBuildsOnlyTheSelectedNode() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab("+x", "out/a")).isZero();
+        assertThat(dir.resolve("out/a")).exists();
+        assertThat(dir.resolve("out/b")).doesNotExist();
+    }
+
+    @Test
+    void withoutCrossingNofileSkipsNofileDependencies() {
+        write(dir, "fabfile", "[ app ] : [ @prep ] { touch app }\n[ @prep ] : [ ] { touch prepared }");
+        assertThat(fab("+n", "app")).isZero();
+        assertThat(dir.resolve("app")).exists();
+        assertThat(dir.resolve("prepared")).doesNotExist();
+        assertThat(fab("app")).isZero();
+        assertThat(dir.resolve("prepared")).exists();
+    }
+
+    @Test
+    void invalidateMakesTheNextBuildRunAgain() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab()).isZero();
+        assertThat(fab("+b", "out/a")).isZero();
+        assertThat(fab("-p")).isZero();
+        assertThat(out).contains("out/a  (never built by fab)", "out/b  (source out/a will be rebuilt)");
+    }
+
+    @Test
+    void logCategoriesSwitchDetailOnAndOff() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab("+BPCMD", "+BPEXEC", "+BPINFO", "+SELECT", "+INVOKE", "-INFO")).isZero();
+        assertThat(out).contains("plan: 2 stage(s), 2 command(s)", "cp out/a out/b", "exit 0: out/b", "selected @all", "fabfile ")
+                .doesNotContain("[stage");
+    }
+
+    @Test
+    void moreLogCategoriesShowArgsNodesEvaluationPlanInvalidationAndDiscovery() {
+        write(dir, "fabfile", SIMPLE + "[ z ] : [ in ] depfile [ z.d ] { echo 'z: in extra.h' > z.d; touch z }\n", "in", "x\n",
+                "extra.h", "");
+        assertThat(fab("+ARGS", "+NODE", "+BPDUMP", "+DSCRES", "-INFO", "z", "out/a")).isZero();
+        assertThat(out).contains("args: fabfile=fabfile jobs=-1 node-sets=[t] selectors=[z, out/a]",
+                "nodes primary: 1", "nodes secondary: 3", "nodes nofile: 1",
+                "stage 1/1", "z discovered in extra.h");
+        assertThat(fab("+BPEVAL", "+INVALID", "+b", "+t", "-INFO", "out/a")).isZero();
+        assertThat(out).contains("invalidated out/a", "out/a: never built by fab");
+        assertThat(fab("+BPEVAL", "-INFO", "z")).isZero();
+        assertThat(out).contains("z: up to date");
+    }
+
+    @Test
+    void buildscriptPerformsThePlanWithKeptVariablesSettable(@TempDir Path clean) throws Exception {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        Path script = dir.resolve("build.sh");
+        assertThat(fab("-k", "build.sh", "-K", "greeting")).isZero();
+        assertThat(dir.resolve("out/a")).doesNotExist();
+        write(clean, "in", "y\n");
+        Process p = new ProcessBuilder("/bin/sh", script.toString()).directory(clean.toFile())
+                .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertThat(p.waitFor()).isZero();
+        assertThat(Files.readString(clean.resolve("out/b"))).isEqualTo("y\nhello\n");
+        var pb = new ProcessBuilder("/bin/sh", script.toString()).directory(clean.toFile()).redirectErrorStream(true);
+        pb.environment().put("greeting", "salut");
+        Process p2 = pb.start();
+        p2.getInputStream().readAllBytes();
+        assertThat(p2.waitFor()).isZero();
+        assertThat(Files.readString(clean.resolve("out/b"))).isEqualTo("y\nsalut\n");
+    }
+
+    @Test
+    void badArgumentsExitOne() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab("-j", "many")).isEqualTo(1);
+        assertThat(err).contains("-j");
+        assertThat(fab("-z")).isEqualTo(1);
+        assertThat(fab("+NOPE")).isEqualTo(1);
+        assertThat(fab("-v", "oops")).isEqualTo(1);
+    }
+
+    @Test
+    void syntaxErrorExitsFour() {
+        write(dir, "fabfile", "[ a ] : [ b ] }\n");
+        assertThat(fab()).isEqualTo(4);
+        assertThat(err).contains("fabfile:1:15: expected a statement");
+    }
+
+    @Test
+    void illegalByteExitsFive() throws Exception {
+        Files.write(dir.resolve("fabfile"), new byte[] {'[', ' ', 'a', (byte) 0x80, ' ', ']'});
+        assertThat(fab()).isEqualTo(5);
+        assertThat(err).contains("fabfile:1:4: illegal byte 0x80");
+    }
+
+    @Test
+    void unsatisfiedExitsSix() {
+        write(dir, "fabfile", SIMPLE);
+        assertThat(fab()).isEqualTo(6);
+        assertThat(err).contains("no file and no formula for in (needed by out/a)");
+    }
+
+    @Test
+    void failingCommandExitsSevenWithCommandStatusAndStderr() {
+        write(dir, "fabfile", "[ x ] : [ ] { echo half > x; echo 'no good' >&2; exit 2 }");
+        assertThat(fab()).isEqualTo(7);
+        assertThat(err).contains("exit status 2", "echo half > x", "no good");
+        assertThat(dir.resolve("x")).doesNotExist();
+    }
+
+    @Test
+    void unreadableDepfileExitsEight() {
+        write(dir, "fabfile", "[ x ] : [ ] depfile [ x.d ] { touch x; echo 'not a rule' > x.d }");
+        assertThat(fab()).isEqualTo(8);
+        assertThat(err).contains("depfile x.d:1: expected `target: dependencies`, found `not a rule`");
+        write(dir, "fabfile", "[ y ] : [ ] depfile [ y.d ] { touch y }");
+        assertThat(fab()).isEqualTo(8);
+        assertThat(err).contains("depfile y.d was not written by its formula");
+    }
+
+    @Test
+    void unresolvableInvocationExitsNine() {
+        write(dir, "fabfile", "+[ missing/dir ]");
+        assertThat(fab()).isEqualTo(9);
+        assertThat(err).contains("cannot invoke `missing/dir`");
+    }
+
+    @Test
+    void twoFormulasForATargetExitTen() {
+        write(dir, "fabfile", "[ x ] : [ ] { true }\n[ x ] : [ ] { false }");
+        assertThat(fab()).isEqualTo(10);
+    }
+
+    @Test
+    void cycleWithCyclesFailExitsElevenAndWarnsByDefault() {
+        write(dir, "fabfile", "[ p ] : [ q ] { touch p }\n[ q ] : [ p ] { touch q }");
+        assertThat(fab("--cycles-fail")).isEqualTo(11);
+        assertThat(err).contains("dependency cycle: p -> q -> p");
+        assertThat(fab()).isZero();
+        assertThat(err).containsOnlyOnce("warning: dependency cycle");
+        assertThat(fab("--cycles-deal", "-p")).isZero();
+        assertThat(err).isEmpty();
+    }
+
+    @Test
+    void fileSystemErrorExitsAbove127() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab("-k", "no/such/dir/build.sh")).isEqualTo(128);
+        assertThat(err).contains("cannot write buildscript");
+    }
+
+    @Test
+    void selectorMatchingNothingExitsTwelve() {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab("@nothing")).isEqualTo(12);
+        assertThat(err).contains("selector `@nothing` matches nothing");
+    }
+}
