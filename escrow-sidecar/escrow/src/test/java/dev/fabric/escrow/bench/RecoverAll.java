@@ -6,26 +6,19 @@ import dev.fabric.escrow.client.SlotNotFoundException;
 import dev.fabric.escrow.client.TagInfo;
 import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.testing.RawClient;
 import dev.fabric.escrow.wire.Frame;
-import dev.fabric.escrow.wire.Limits;
 import dev.fabric.escrow.wire.Message;
-import dev.fabric.escrow.wire.MessageDecoder;
 import dev.fabric.escrow.wire.MessageEncoder;
-import org.newsclub.net.unix.AFUNIXSocket;
-import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * A service just restarted, for {@link EscrowBenchmark}: in a fresh JVM, open the escrow and GET
@@ -83,21 +76,16 @@ public final class RecoverAll {
     /** GETs for indices 0.. in windows of {@code window}; assumes the slots are dense (0..slots-1), as the benchmark makes them. */
     private static void recoverPipelined(Path socketPath, int slots, int window, List<Channel> held) throws IOException {
         MessageEncoder encoder = new MessageEncoder();
-        MessageDecoder decoder = new MessageDecoder();
-        byte[] buffer = new byte[Limits.MAX_MESSAGE];
-        try (AFUNIXSocket socket = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(socketPath))) {
-            socket.setAncillaryReceiveBufferSize(512);
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
+        try (RawClient client = RawClient.connect(socketPath)) {
             for (int first = 0; first < slots; first += window) {
                 int last = Math.min(slots, first + window);
                 ByteArrayOutputStream requests = new ByteArrayOutputStream();
                 for (int idx = first; idx < last; idx++) {
                     requests.writeBytes(encoder.encode(new Message.Get(1, idx)));
                 }
-                out.write(requests.toByteArray());
+                client.send(requests.toByteArray());
                 for (int idx = first; idx < last; idx++) {
-                    Frame frame = read(in, socket, decoder, buffer);
+                    Frame frame = client.read();
                     if (!(frame.message() instanceof Message.Add) || frame.descriptor() == null) {
                         throw new IOException("GET 1/" + idx + " answered " + frame.message());
                     }
@@ -108,26 +96,6 @@ public final class RecoverAll {
                     StandardProtocolFamily family = Descriptors.family(fd).orElseThrow();
                     held.add(Descriptors.asSocketChannel(fd, family));
                 }
-            }
-        }
-    }
-
-    private static Frame read(InputStream in, AFUNIXSocket socket, MessageDecoder decoder, byte[] buffer) throws IOException {
-        while (true) {
-            int n = in.read(buffer, 0, decoder.bytesWanted());
-            FileDescriptor[] received = socket.getReceivedFileDescriptors();
-            // junixsocket closes what it received when the socket closes: keep duplicates, as the client does.
-            FileDescriptor[] kept = new FileDescriptor[received.length];
-            for (int i = 0; i < received.length; i++) {
-                kept[i] = Descriptors.duplicate(received[i]);
-                Descriptors.close(received[i]);
-            }
-            if (n < 0) {
-                throw new IOException("escrowd closed the session");
-            }
-            Optional<Frame> frame = decoder.decode(ByteBuffer.wrap(buffer, 0, n), kept);
-            if (frame.isPresent()) {
-                return frame.get();
             }
         }
     }

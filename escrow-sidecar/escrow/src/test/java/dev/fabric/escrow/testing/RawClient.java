@@ -26,6 +26,7 @@ public final class RawClient implements AutoCloseable {
     private final AFUNIXSocket socket;
     private final MessageDecoder decoder = new MessageDecoder();
     private final MessageEncoder encoder = new MessageEncoder();
+    private final byte[] buffer = new byte[Limits.MAX_MESSAGE];
 
     private RawClient(AFUNIXSocket socket) throws IOException {
         this.socket = socket;
@@ -62,7 +63,6 @@ public final class RawClient implements AutoCloseable {
 
     /** The next message from the daemon; its descriptor (a duplicate) belongs to the caller. */
     public Frame read() throws IOException {
-        byte[] buffer = new byte[Limits.MAX_MESSAGE];
         while (true) {
             int n = socket.getInputStream().read(buffer, 0, decoder.bytesWanted());
             FileDescriptor[] received = socket.getReceivedFileDescriptors();
