@@ -208,15 +208,15 @@ public class InstanceService {
         ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
         requireIncarnation(current, incarnation);
         if (current.state() != InstanceState.SUSPECT) {
-            throw new RegistryException(HttpStatus.CONFLICT, "not-running", "instance '" + id + "' is " + current.state()
-                    + (current.state().canRestart() && !InstanceState.MONITORED.contains(current.state())
-                    && current.state() != InstanceState.PENDING && current.state() != InstanceState.BOOTSTRAPPING
-                    ? "; it must register again with a new incarnation" : "; only a RUNNING instance heartbeats"));
+            String next = switch (current.state()) {
+                case DEAD, FAILED, STOPPED -> "; it must register again with a new incarnation";
+                default -> "; only a RUNNING instance heartbeats";
+            };
+            throw new RegistryException(HttpStatus.CONFLICT, "not-running", "instance '" + id + "' is " + current.state() + next);
         }
+        // moved() stamps the heartbeat and the update time when an instance comes back to RUNNING.
         ServiceInstance revived = moved(current, InstanceState.RUNNING, "heartbeat resumed", now, current.endpoints());
-        instances.update(new ServiceInstance(revived.id(), revived.type(), revived.name(), revived.state(), revived.stateReason(),
-                revived.incarnation(), revived.parentId(), revived.connectivity(), revived.endpoints(), revived.metadata(),
-                revived.registeredAt(), now, now));
+        instances.update(revived);
         record(revived, InstanceState.SUSPECT, InstanceState.RUNNING, "heartbeat resumed", ChangeEvent.Kind.STATE, now);
         heartbeats.increment();
     }

@@ -1,8 +1,5 @@
 package dev.fabric.registry.instance;
 
-import java.util.EnumSet;
-import java.util.Set;
-
 /**
  * The life of a fabric member, as the registry records it.
  *
@@ -32,9 +29,6 @@ public enum InstanceState {
     LOST,
     /** Stopped on purpose. */
     STOPPED;
-
-    /** States whose members are expected to heartbeat. */
-    public static final Set<InstanceState> MONITORED = EnumSet.of(RUNNING, SUSPECT);
 
     /** Whether the registry accepts the move from this state to {@code next}. */
     public boolean canMoveTo(InstanceState next) {
