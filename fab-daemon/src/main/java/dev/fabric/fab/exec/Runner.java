@@ -9,7 +9,6 @@ import dev.fabric.fab.plan.State;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -192,12 +191,18 @@ public final class Runner {
         }
     }
 
+    /**
+     * Everything the command wrote on one of its pipes. When an abort kills the command, the pipe is
+     * closed under the reader: what was read until then is the command's output, not an error.
+     */
     private static byte[] readAll(InputStream in) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try (in) {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            in.transferTo(out);
+        } catch (IOException killedOrClosed) {
+            // Keep what arrived; the exit status (from waitFor) says what happened to the command.
         }
+        return out.toByteArray();
     }
 
     private void removeTargets(Command command) {

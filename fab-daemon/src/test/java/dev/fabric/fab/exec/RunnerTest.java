@@ -130,10 +130,9 @@ class RunnerTest {
         while (!java.nio.file.Files.exists(dir.resolve("half")) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        long t0 = System.nanoTime();
         runner.abort();
+        // Within 10 s, where the killed command would have slept 30: the abort did not wait for it.
         Throwable t = outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000);
         assertThat(t).isInstanceOf(FabException.class);
         assertThat(((FabException) t).status()).isEqualTo(ExitStatus.CMDFAIL);
         assertThat(dir.resolve("half")).doesNotExist();
