@@ -5,7 +5,7 @@ import dev.fabric.registry.heartbeat.HeartbeatProperties;
 import dev.fabric.registry.heartbeat.LocalLease;
 import dev.fabric.registry.heartbeat.PostgresAdvisoryLease;
 import dev.fabric.registry.instance.InstanceRepository;
-import dev.fabric.registry.instance.InstanceState;
+import dev.fabric.core.registry.InstanceState;
 import dev.fabric.registry.watch.WatchController;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

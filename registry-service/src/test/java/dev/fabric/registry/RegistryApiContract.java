@@ -173,6 +173,25 @@ abstract class RegistryApiContract {
     }
 
     @Test
+    void bootstrapStepsAreRecordedInTheHistoryButRunningRepeatsAreNot() {
+        String id = id();
+        registry.register(id, "queue", 1, "PENDING");
+        Map<String, Object> step = Map.of("state", "PENDING", "incarnation", 1, "reason", "one-time password issued");
+        assertThat(registry.put("/api/v1/instances/" + id + "/state", step).body().path("stateReason").asString())
+                .isEqualTo("one-time password issued");
+        registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "BOOTSTRAPPING", "incarnation", 1, "reason", "launched"));
+        registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "BOOTSTRAPPING", "incarnation", 1, "reason", "configured"));
+        registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "RUNNING", "incarnation", 1));
+        registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "RUNNING", "incarnation", 1, "reason", "again"));
+
+        List<String> moves = new ArrayList<>();
+        registry.get("/api/v1/instances/" + id + "/history").body()
+                .forEach(t -> moves.add(t.path("to").asString() + ":" + t.path("reason").asString()));
+        assertThat(moves).containsExactly("PENDING:registered as incarnation 1", "PENDING:one-time password issued",
+                "BOOTSTRAPPING:launched", "BOOTSTRAPPING:configured", "RUNNING:reported RUNNING");
+    }
+
+    @Test
     void heartbeatsKeepAnInstanceRunningAndSilenceMakesItSuspectThenDead() {
         String silent = id();
         String alive = id();

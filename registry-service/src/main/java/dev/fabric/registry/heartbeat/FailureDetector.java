@@ -2,8 +2,8 @@ package dev.fabric.registry.heartbeat;
 
 import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceService;
-import dev.fabric.registry.instance.InstanceState;
-import dev.fabric.registry.instance.ServiceInstance;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.registry.watch.ChangeLog;
 import dev.fabric.registry.watch.WatchController;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,5 +1,13 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.core.registry.ReportRequest;
+import dev.fabric.core.registry.StateChangeRequest;
+import dev.fabric.core.registry.RegistrationRequest;
+import dev.fabric.core.registry.InstanceList;
+import dev.fabric.core.registry.StateTransition;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.Ids;
 import io.swagger.v3.oas.annotations.Operation;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Pattern;

@@ -1,5 +1,9 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.core.registry.StateTransition;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.core.registry.InstanceState;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;

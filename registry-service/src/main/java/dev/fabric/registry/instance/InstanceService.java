@@ -1,5 +1,13 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.core.registry.ReportRequest;
+import dev.fabric.core.registry.StateChangeRequest;
+import dev.fabric.core.registry.RegistrationRequest;
+import dev.fabric.core.registry.InstanceList;
+import dev.fabric.core.registry.StateTransition;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.core.registry.InstanceState;
 import dev.fabric.registry.watch.ChangeEvent;
 import dev.fabric.registry.watch.ChangeLog;
 import io.micrometer.core.instrument.Counter;
@@ -159,7 +167,14 @@ public class InstanceService {
         requireIncarnation(current, request.incarnation());
         InstanceState to = request.state();
         if (to == current.state()) {
-            return current;
+            if (!to.recordsSteps() || request.reason() == null || request.reason().isBlank()) {
+                return current;
+            }
+            // A bootstrap step (launched, keys released, configured...): history shows where a bootstrap stopped.
+            ServiceInstance stepped = moved(current, to, request.reason(), now, merge(current.endpoints(), request.endpoints()));
+            instances.update(stepped);
+            record(stepped, to, to, request.reason(), ChangeEvent.Kind.STATE, now);
+            return stepped;
         }
         if (!current.state().canMoveTo(to)) {
             throw RegistryException.illegalTransition(id, current.state(), to);

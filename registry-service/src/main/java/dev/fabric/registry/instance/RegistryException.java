@@ -1,5 +1,6 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.core.registry.InstanceState;
 import org.springframework.http.HttpStatus;
 
 /** A request the registry refuses, with the HTTP status and a stable reason for the problem answer. */

@@ -1,7 +1,7 @@
 package dev.fabric.registry.session;
 
-import dev.fabric.registry.instance.Ids;
-import dev.fabric.registry.instance.InstanceList;
+import dev.fabric.core.registry.Ids;
+import dev.fabric.core.registry.InstanceList;
 import io.swagger.v3.oas.annotations.Operation;
 import jakarta.validation.constraints.Pattern;
 import org.springframework.http.HttpStatus;

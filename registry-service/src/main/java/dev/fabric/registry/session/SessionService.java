@@ -1,11 +1,11 @@
 package dev.fabric.registry.session;
 
 import dev.fabric.registry.instance.InstanceFilter;
-import dev.fabric.registry.instance.InstanceList;
+import dev.fabric.core.registry.InstanceList;
 import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceService;
 import dev.fabric.registry.instance.RegistryException;
-import dev.fabric.registry.instance.ServiceInstance;
+import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.registry.watch.ChangeEvent;
 import dev.fabric.registry.watch.ChangeLog;
 import org.springframework.jdbc.core.simple.JdbcClient;

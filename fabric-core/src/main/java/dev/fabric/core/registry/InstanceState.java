@@ -1,4 +1,4 @@
-package dev.fabric.registry.instance;
+package dev.fabric.core.registry;
 
 /**
  * The life of a fabric member, as the registry records it.
@@ -41,6 +41,14 @@ public enum InstanceState {
             case FAILED -> next == LOST || next == STOPPED;
             case LOST, STOPPED -> false;
         };
+    }
+
+    /**
+     * Whether a change to the same state with a reason is recorded as a step of the bootstrap
+     * (PENDING and BOOTSTRAPPING), so the history shows where a bootstrap stopped.
+     */
+    public boolean recordsSteps() {
+        return this == PENDING || this == BOOTSTRAPPING;
     }
 
     /** Whether an instance in this state may be registered again under its id with a new incarnation. */

@@ -1,4 +1,4 @@
-package dev.fabric.registry.instance;
+package dev.fabric.core.registry;
 
 /** How a member was reached at bootstrap (seed: "Dealing with different connectivity issues"). */
 public enum Connectivity {

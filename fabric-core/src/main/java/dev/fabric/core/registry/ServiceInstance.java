@@ -1,4 +1,4 @@
-package dev.fabric.registry.instance;
+package dev.fabric.core.registry;
 
 import java.time.Instant;
 import java.util.Map;

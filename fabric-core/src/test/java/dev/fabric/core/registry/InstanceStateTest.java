@@ -1,10 +1,10 @@
-package dev.fabric.registry.instance;
+package dev.fabric.core.registry;
 
 import org.junit.jupiter.api.Test;
 
 import java.util.EnumSet;
 
-import static dev.fabric.registry.instance.InstanceState.*;
+import static dev.fabric.core.registry.InstanceState.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class InstanceStateTest {

@@ -1,4 +1,4 @@
-package dev.fabric.registry.instance;
+package dev.fabric.core.registry;
 
 /** The shape of ids, types and session ids: letters, digits and {@code . _ : -}, starting with a letter or digit. */
 public final class Ids {

@@ -1,0 +1,191 @@
+package dev.fabric.core.registry;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.core.spring.FabricSigningInterceptor;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientResponseException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The registry's API for fabric members: every request signed with the fabric key, every failure a
+ * {@link RegistryException} that says what the registry answered. Thread-safe.
+ */
+public final class RegistryClient {
+
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+
+    private final URI baseUrl;
+    private final RestClient client;
+    private final JsonMapper json = JsonMapper.builder().build();
+
+    /**
+     * @param baseUrl the registry, e.g. {@code http://127.0.0.1:8470}
+     * @param keys the fabric keys that sign every request
+     * @param timeout the longest one request waits for its answer
+     */
+    public RegistryClient(URI baseUrl, FabricKeys keys, Duration timeout) {
+        this.baseUrl = baseUrl;
+        HttpClient http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(CONNECT_TIMEOUT)
+                .build();
+        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
+        factory.setReadTimeout(timeout);
+        this.client = RestClient.builder()
+                .baseUrl(baseUrl.toString())
+                .requestFactory(factory)
+                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+                .build();
+    }
+
+    public URI baseUrl() {
+        return baseUrl;
+    }
+
+    /** Registers an instance, or a restart of one under its id with a higher incarnation. */
+    public ServiceInstance register(RegistrationRequest request) {
+        return call("register " + describe(request.id(), request.type()),
+                () -> client.post().uri("/api/v1/instances").body(request).retrieve().body(ServiceInstance.class));
+    }
+
+    /** The instance, or empty when the registry does not know the id. */
+    public Optional<ServiceInstance> find(String id) {
+        try {
+            return Optional.of(get(id));
+        } catch (RegistryException e) {
+            if (e.notFound()) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    public ServiceInstance get(String id) {
+        return call("read instance " + id,
+                () -> client.get().uri("/api/v1/instances/{id}", id).retrieve().body(ServiceInstance.class));
+    }
+
+    /** Instances, filtered by type, state, parent spawner and session ({@code null}: any). */
+    public InstanceList list(String type, InstanceState state, String parentId, String session) {
+        return call("list instances", () -> client.get().uri(uri -> uri.path("/api/v1/instances")
+                        .queryParamIfPresent("type", Optional.ofNullable(type))
+                        .queryParamIfPresent("state", Optional.ofNullable(state))
+                        .queryParamIfPresent("parent", Optional.ofNullable(parentId))
+                        .queryParamIfPresent("session", Optional.ofNullable(session))
+                        .build())
+                .retrieve().body(InstanceList.class));
+    }
+
+    public List<StateTransition> history(String id) {
+        StateTransition[] history = call("read the history of " + id,
+                () -> client.get().uri("/api/v1/instances/{id}/history", id).retrieve().body(StateTransition[].class));
+        return history == null ? List.of() : List.of(history);
+    }
+
+    /** Moves the current incarnation to {@code state}; {@code endpoints} may be {@code null}. */
+    public ServiceInstance changeState(String id, long incarnation, InstanceState state, String reason,
+                                       Map<String, String> endpoints) {
+        StateChangeRequest request = new StateChangeRequest(state, incarnation, reason, endpoints);
+        return call("move " + id + " to " + state,
+                () -> client.put().uri("/api/v1/instances/{id}/state", id).body(request).retrieve().body(ServiceInstance.class));
+    }
+
+    /** Reports an instance unreachable, or its own failure. */
+    public ServiceInstance report(String id, ReportRequest request) {
+        return call("report " + request.kind() + " of " + id,
+                () -> client.post().uri("/api/v1/instances/{id}/reports", id).body(request).retrieve().body(ServiceInstance.class));
+    }
+
+    public void heartbeat(String id, long incarnation) {
+        call("heartbeat of " + id, () -> client.post()
+                .uri(uri -> uri.path("/api/v1/instances/{id}/heartbeat").queryParam("incarnation", incarnation).build(id))
+                .retrieve().toBodilessEntity());
+    }
+
+    public void deregister(String id) {
+        call("deregister " + id, () -> client.delete().uri("/api/v1/instances/{id}", id).retrieve().toBodilessEntity());
+    }
+
+    public void addSession(String id, String session) {
+        call("add session " + session + " to " + id, () -> client.put()
+                .uri("/api/v1/instances/{id}/sessions/{session}", id, session).retrieve().toBodilessEntity());
+    }
+
+    public void removeSession(String id, String session) {
+        call("remove session " + session + " from " + id, () -> client.delete()
+                .uri("/api/v1/instances/{id}/sessions/{session}", id, session).retrieve().toBodilessEntity());
+    }
+
+    /** Every instance serving a session. */
+    public InstanceList sessionMembers(String session) {
+        return call("list the members of session " + session,
+                () -> client.get().uri("/api/v1/sessions/{session}", session).retrieve().body(InstanceList.class));
+    }
+
+    private <T> T call(String what, Supplier<T> request) {
+        try {
+            return request.get();
+        } catch (RestClientResponseException e) {
+            String reason = reasonOf(e.getResponseBodyAsByteArray());
+            throw new RegistryException(e.getStatusCode().value(), reason, "the registry at " + baseUrl + " refused to "
+                    + what + ": " + statusText(e.getStatusCode()) + (reason.isEmpty() ? "" : " (" + reason + ")")
+                    + detailOf(e.getResponseBodyAsByteArray()), e);
+        } catch (ResourceAccessException e) {
+            throw new RegistryException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
+                    + ": " + rootMessage(e), e);
+        }
+    }
+
+    private String reasonOf(byte[] body) {
+        return field(body, "reason");
+    }
+
+    private String detailOf(byte[] body) {
+        String detail = field(body, "detail");
+        return detail.isEmpty() ? "" : ": " + detail;
+    }
+
+    private String field(byte[] body, String name) {
+        if (body == null || body.length == 0) {
+            return "";
+        }
+        try {
+            JsonNode node = json.readTree(body);
+            JsonNode value = node.get(name);
+            return value == null || value.isNull() ? "" : value.asString();
+        } catch (RuntimeException notJson) {
+            return "";
+        }
+    }
+
+    private static String statusText(HttpStatusCode status) {
+        return "HTTP " + status.value();
+    }
+
+    private static String describe(String id, String type) {
+        return id == null ? "a new " + type : type + " " + id;
+    }
+
+    static String rootMessage(Throwable failure) {
+        Throwable deepest = failure;
+        while (deepest.getCause() != null) {
+            deepest = deepest.getCause();
+        }
+        String message = deepest.getMessage();
+        return message == null || message.isBlank() ? deepest.getClass().getSimpleName() : message;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.fabric.core.registry;
+
+/**
+ * A registry request that failed: the registry's answer ({@code status} and its problem
+ * {@code reason}), or {@code status} 0 when the registry could not be reached at all.
+ */
+public final class RegistryException extends RuntimeException {
+
+    private final int status;
+    private final String reason;
+
+    public RegistryException(int status, String reason, String message, Throwable cause) {
+        super(message, cause);
+        this.status = status;
+        this.reason = reason == null ? "" : reason;
+    }
+
+    /** The HTTP status, or 0 when no answer came. */
+    public int status() {
+        return status;
+    }
+
+    /** The problem's {@code reason} (e.g. {@code unknown-instance}, {@code stale-incarnation}), or empty. */
+    public String reason() {
+        return reason;
+    }
+
+    /** Whether the registry did not answer (refused, timed out, unknown host). */
+    public boolean unreachable() {
+        return status == 0;
+    }
+
+    public boolean notFound() {
+        return status == 404;
+    }
+}
