@@ -1,0 +1,31 @@
+package dev.fabric.spawner.launch;
+
+import dev.fabric.core.otp.OneTimePassword;
+import dev.fabric.core.registry.Connectivity;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One incarnation to start.
+ *
+ * @param serviceId the member's id, kept across restarts
+ * @param incarnation 1 for a new member, higher for each restart under the same id
+ * @param role the role the member will run (e.g. {@code queue})
+ * @param connectivity how the bootstrap handshake connects (who dials whom)
+ * @param resources CPU and memory the member may use
+ * @param environment the bootstrap environment ({@link MemberEnvironment}), without the password
+ * @param otp the one-time password; the launcher alone decides how it reaches the member
+ */
+public record LaunchSpec(String serviceId, long incarnation, String role, Connectivity connectivity,
+                         Resources resources, Map<String, String> environment, OneTimePassword otp) {
+
+    public LaunchSpec {
+        Objects.requireNonNull(serviceId, "serviceId");
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(connectivity, "connectivity");
+        Objects.requireNonNull(resources, "resources");
+        Objects.requireNonNull(otp, "otp");
+        environment = Map.copyOf(environment);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.fabric.spawner.launch;
+
+import dev.fabric.core.registry.ServiceInstance;
+
+import java.util.Optional;
+
+/**
+ * Starts fabric members somewhere: a local child process ({@code process}) or a Kubernetes pod
+ * ({@code kubernetes}). A launcher only starts, observes and stops; the bootstrap handshake, the
+ * registry and restarts belong to the spawner.
+ */
+public interface Launcher {
+
+    /** The name used in {@code fabric.spawner.launcher}: {@code process} or {@code kubernetes}. */
+    String name();
+
+    /**
+     * Starts one incarnation of a member. The one-time password reaches the member without
+     * appearing as a literal where others can read it (process: the child's environment only;
+     * Kubernetes: a Secret the pod references).
+     *
+     * @throws LaunchException when the member could not be started at all (the reason says why)
+     */
+    LaunchedMember launch(LaunchSpec spec);
+
+    /**
+     * Finds a member this spawner launched before it restarted, from what the registry recorded
+     * (its metadata), so the spawner re-adopts it instead of starting a duplicate. Empty when the
+     * member no longer runs.
+     */
+    Optional<LaunchedMember> adopt(ServiceInstance instance);
+}

@@ -1,0 +1,68 @@
+package dev.fabric.spawner.member;
+
+import dev.fabric.core.otp.OneTimePassword;
+import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.web.SpawnerException;
+import io.swagger.v3.oas.annotations.Operation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Profile;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.net.URI;
+
+/**
+ * Mode 3 (firewall from the service): the spawner dials the member. These two endpoints are
+ * unsigned (the member has no keys yet); the one-time password proves the caller is the spawner,
+ * and only a member started in mode 3 answers them.
+ */
+@RestController
+@Profile("member")
+public class BootstrapOfferController {
+
+    private static final Logger log = LoggerFactory.getLogger("fabric.member.bootstrap");
+
+    private final MemberNode node;
+
+    public BootstrapOfferController(MemberNode node) {
+        this.node = node;
+    }
+
+    @Operation(summary = "Mode 3: who this member is and the ephemeral key its fabric keys are to be sealed to")
+    @GetMapping("/bootstrap/v1/hello")
+    public BootstrapWire.Hello hello() {
+        requireMode3();
+        MemberSettings settings = node.settings();
+        return new BootstrapWire.Hello(settings.serviceId(), settings.incarnation(), node.publicKey());
+    }
+
+    @Operation(summary = "Mode 3: the spawner proves itself with the one-time password and delivers the sealed keys")
+    @PostMapping("/bootstrap/v1/keys")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void keys(@RequestBody BootstrapWire.Offer offer) {
+        requireMode3();
+        MemberSettings settings = node.settings();
+        if (offer.otp() == null || !settings.otp().equals(OneTimePassword.of(offer.otp()))) {
+            log.warn("member {}: a key offer came with a wrong one-time password; refused", settings.serviceId());
+            throw new SpawnerException(HttpStatus.FORBIDDEN, "otp-wrong", "the one-time password does not match; keys refused");
+        }
+        if (offer.keys() == null || offer.keyId() == null || offer.registryUrl() == null) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", "an offer carries keys, keyId and registryUrl");
+        }
+        if (!node.deliver(offer.keys(), offer.keyId(), URI.create(offer.registryUrl()))) {
+            throw new SpawnerException(HttpStatus.CONFLICT, "keys-already-delivered", "this member already holds its keys");
+        }
+        log.info("member {}: fabric keys received from the spawner (mode 3)", settings.serviceId());
+    }
+
+    private void requireMode3() {
+        if (node.settings().connectivity() != dev.fabric.core.registry.Connectivity.FIREWALL_FROM_SERVICE) {
+            throw new SpawnerException(HttpStatus.NOT_FOUND, "not-mode-3", "this member dials its spawner; it takes no key offers");
+        }
+    }
+}

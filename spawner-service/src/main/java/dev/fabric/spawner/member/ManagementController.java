@@ -1,0 +1,92 @@
+package dev.fabric.spawner.member;
+
+import dev.fabric.core.registry.Ids;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.web.SpawnerException;
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
+import org.springframework.context.annotation.Profile;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.validation.annotation.Validated;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.util.Map;
+
+/**
+ * The management port every member has (seed: "each service accepts requests on management port
+ * to register/de-register session IDs"). Every request is signed with the fabric key.
+ */
+@RestController
+@Validated
+@Profile("member")
+public class ManagementController {
+
+    private final MemberNode node;
+
+    public ManagementController(MemberNode node) {
+        this.node = node;
+    }
+
+    /** {@code POST /management/v1/connect}: an application attaches to a session this member serves. */
+    public record Connect(@NotBlank @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {}
+
+    /** The answer to CONNECT: who answered and where its role serves. */
+    public record Connected(String id, long incarnation, String role, Map<String, String> endpoints) {}
+
+    @Operation(summary = "Who this member is, its phase and its role's status")
+    @GetMapping("/management/v1/status")
+    public BootstrapWire.Status status() {
+        return node.status();
+    }
+
+    @Operation(summary = "Configure the member's role (its spawner does this once, during the bootstrap)")
+    @PutMapping("/management/v1/role")
+    public BootstrapWire.Status configure(@RequestBody BootstrapWire.Configure configure) {
+        return node.configure(configure);
+    }
+
+    @Operation(summary = "Register a session id on this member (recorded in the registry)")
+    @PutMapping("/management/v1/sessions/{session}")
+    public ResponseEntity<Void> addSession(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
+        boolean added = !serves(session);
+        node.registry().addSession(node.settings().serviceId(), session);
+        return ResponseEntity.status(added ? HttpStatus.CREATED : HttpStatus.NO_CONTENT).build();
+    }
+
+    @Operation(summary = "Deregister a session id from this member")
+    @DeleteMapping("/management/v1/sessions/{session}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void removeSession(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
+        node.registry().removeSession(node.settings().serviceId(), session);
+    }
+
+    @Operation(summary = "CONNECT: attach an application to a session this member serves (application fail-over)")
+    @PostMapping("/management/v1/connect")
+    public Connected connect(@RequestBody @jakarta.validation.Valid Connect connect) {
+        if (node.phase() != MemberNode.Phase.RUNNING) {
+            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "not-ready", "member " + node.settings().serviceId()
+                    + " is " + node.phase() + "; retry once it is RUNNING");
+        }
+        if (!serves(connect.session())) {
+            throw new SpawnerException(HttpStatus.NOT_FOUND, "unknown-session", "member " + node.settings().serviceId()
+                    + " serves no session '" + connect.session() + "'");
+        }
+        ServiceInstance self = node.registered();
+        return new Connected(self.id(), self.incarnation(), self.type(), self.endpoints());
+    }
+
+    private boolean serves(String session) {
+        return node.registry().sessionMembers(session).instances().stream()
+                .anyMatch(i -> i.id().equals(node.settings().serviceId()));
+    }
+}

@@ -1,0 +1,113 @@
+package dev.fabric.spawner.member;
+
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.bootstrap.Bootstrapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.annotation.Profile;
+import org.springframework.context.event.EventListener;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientResponseException;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The member's side of the bootstrap handshake, once its port serves: modes 1 and 2 dial the
+ * spawner and redeem the one-time password; mode 3 waits for the spawner to dial in. Then it waits
+ * to be configured. Each failure exits with its {@link BootstrapExit} status.
+ */
+@Component
+@Profile("member")
+public class MemberBootstrap {
+
+    private static final Logger log = LoggerFactory.getLogger("fabric.member.bootstrap");
+
+    private final MemberNode node;
+    private final MemberProperties properties;
+
+    public MemberBootstrap(MemberNode node, MemberProperties properties) {
+        this.node = node;
+        this.properties = properties;
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    public void ready() {
+        Thread.ofVirtual().name("member-bootstrap").start(this::run);
+    }
+
+    @Scheduled(fixedDelayString = "${fabric.member.heartbeat-interval:2s}")
+    public void heartbeat() {
+        node.heartbeat();
+    }
+
+    private void run() {
+        MemberSettings settings = node.settings();
+        try {
+            if (settings.connectivity() == Connectivity.FIREWALL_FROM_SERVICE) {
+                log.info("member {}: mode 3, waiting for the spawner to dial {}", settings.serviceId(), node.managementUrl());
+                if (!node.awaitKeys(properties.configureTimeout())) {
+                    node.exit(BootstrapExit.NOT_CONFIGURED, "the spawner did not dial in within " + Bootstrapper.text(properties.configureTimeout()));
+                    return;
+                }
+            } else {
+                redeem(settings);
+            }
+            if (!node.awaitConfiguration(properties.configureTimeout())) {
+                node.exit(BootstrapExit.NOT_CONFIGURED, "keys received, but the spawner did not configure a role within "
+                        + Bootstrapper.text(properties.configureTimeout()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Modes 1 and 2: dial the spawner, retrying while it cannot be reached, until the deadline. */
+    private void redeem(MemberSettings settings) throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
+        factory.setReadTimeout(Duration.ofSeconds(10));
+        RestClient spawner = RestClient.builder().requestFactory(factory).build();
+        URI redeemUrl = settings.spawnerUrl().resolve("/bootstrap/v1/redeem");
+        BootstrapWire.Redeem request = new BootstrapWire.Redeem(settings.serviceId(), settings.incarnation(), settings.otp().reveal(),
+                node.publicKey(), node.managementUrl().toString());
+        Instant deadline = Instant.now().plus(properties.spawnerTimeout());
+        String lastFailure = "";
+        while (Instant.now().isBefore(deadline)) {
+            try {
+                BootstrapWire.Released released = spawner.post().uri(redeemUrl).body(request).retrieve().body(BootstrapWire.Released.class);
+                if (released == null || released.keys() == null) {
+                    node.exit(BootstrapExit.KEYS_UNSEALABLE, "the spawner answered without keys");
+                    return;
+                }
+                node.deliver(released.keys(), released.keyId(), URI.create(released.registryUrl()));
+                log.info("member {}: one-time password redeemed at {}", settings.serviceId(), settings.spawnerUrl());
+                return;
+            } catch (RestClientResponseException e) {
+                if (e.getStatusCode().is5xxServerError()) {
+                    lastFailure = "HTTP " + e.getStatusCode().value();
+                } else {
+                    node.exit(BootstrapExit.OTP_REFUSED, "the spawner refused the one-time password: HTTP " + e.getStatusCode().value()
+                            + " " + e.getResponseBodyAsString());
+                    return;
+                }
+            } catch (ResourceAccessException e) {
+                lastFailure = e.getMostSpecificCause().toString();
+            } catch (RuntimeException e) {
+                // deliver() has already chosen the exit status
+                return;
+            }
+            Thread.sleep(250);
+        }
+        node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "could not reach the spawner at " + redeemUrl + " within "
+                + Bootstrapper.text(properties.spawnerTimeout()) + ": " + lastFailure);
+    }
+}

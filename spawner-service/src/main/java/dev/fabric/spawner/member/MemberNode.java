@@ -1,0 +1,256 @@
+package dev.fabric.spawner.member;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.RegistrationRequest;
+import dev.fabric.core.registry.RegistryClient;
+import dev.fabric.core.registry.RegistryException;
+import dev.fabric.core.registry.ReportRequest;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.sealing.KeySealing;
+import dev.fabric.core.sealing.SealedKeys;
+import dev.fabric.core.sealing.SealingException;
+import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.role.Role;
+import dev.fabric.spawner.role.RoleContext;
+import dev.fabric.spawner.role.StateUnrecoverableException;
+import dev.fabric.spawner.web.SpawnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.HttpStatus;
+
+import java.net.URI;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One member's life: keys delivered, configured by its spawner, role started, registered RUNNING,
+ * heartbeating; or an exit with a {@link BootstrapExit} status that tells its spawner why not.
+ */
+public final class MemberNode {
+
+    private static final Logger log = LoggerFactory.getLogger(MemberNode.class);
+
+    /** Where the member is in its life, for {@code GET /management/v1/status}. */
+    public enum Phase { AWAITING_KEYS, AWAITING_CONFIGURATION, RUNNING, EXITING }
+
+    private final MemberSettings settings;
+    private final MemberKeys keys;
+    private final KeyPair ephemeral = KeySealing.newEphemeralKeyPair();
+    private final Map<String, Role> roles;
+    private final URI managementUrl;
+    private final ConfigurableApplicationContext context;
+    private final CountDownLatch keysDelivered = new CountDownLatch(1);
+    private final CountDownLatch configured = new CountDownLatch(1);
+    private volatile Phase phase = Phase.AWAITING_KEYS;
+    private volatile RegistryClient registry;
+    private volatile Role role;
+
+    public MemberNode(MemberSettings settings, MemberKeys keys, List<Role> roles, int port, ConfigurableApplicationContext context) {
+        this.settings = settings;
+        this.keys = keys;
+        Map<String, Role> byName = new LinkedHashMap<>();
+        roles.forEach(r -> byName.put(r.name(), r));
+        this.roles = Map.copyOf(byName);
+        this.managementUrl = URI.create("http://" + settings.advertisedHost() + ":" + port);
+        this.context = context;
+    }
+
+    public MemberSettings settings() {
+        return settings;
+    }
+
+    public URI managementUrl() {
+        return managementUrl;
+    }
+
+    public Phase phase() {
+        return phase;
+    }
+
+    /** The member's ephemeral X25519 public key, base64 of its X.509 encoding: the keys are sealed to it. */
+    public String publicKey() {
+        return Base64.getEncoder().encodeToString(ephemeral.getPublic().getEncoded());
+    }
+
+    /** Opens the sealed keys (bound to this member's id) and installs them; false when already installed. */
+    boolean deliver(SealedKeys.Encoded sealed, String keyId, URI registryUrl) {
+        FabricKeys opened;
+        try {
+            opened = KeySealing.open(sealed.decode(), ephemeral, settings.serviceId());
+        } catch (SealingException | IllegalArgumentException e) {
+            exit(BootstrapExit.KEYS_UNSEALABLE, "the sealed fabric keys could not be opened: " + e.getMessage());
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "keys-unsealable", "the sealed keys do not open with this member's key");
+        }
+        if (!opened.keyId().equals(keyId)) {
+            exit(BootstrapExit.KEYS_UNSEALABLE, "the delivered keys have id " + opened.keyId() + ", not the announced " + keyId);
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "keys-unsealable", "the delivered keys are not the announced ones");
+        }
+        if (!keys.install(opened)) {
+            return false;
+        }
+        registry = new RegistryClient(registryUrl, opened, Duration.ofSeconds(10));
+        phase = Phase.AWAITING_CONFIGURATION;
+        keysDelivered.countDown();
+        log.info("member {}: fabric keys installed (key id {})", settings.serviceId(), opened.keyId());
+        return true;
+    }
+
+    boolean awaitKeys(Duration timeout) throws InterruptedException {
+        return keysDelivered.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    boolean awaitConfiguration(Duration timeout) throws InterruptedException {
+        return configured.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Step 4b and 5: the spawner's signed PUT /management/v1/role. On a restart the role recovers
+     * its old state first; when it cannot, the member reports the failure and exits
+     * STATE_UNRECOVERABLE, and its spawner marks it LOST.
+     */
+    public synchronized BootstrapWire.Status configure(BootstrapWire.Configure request) {
+        if (phase == Phase.RUNNING) {
+            if (role != null && role.name().equals(request.role())) {
+                return status();
+            }
+            throw new SpawnerException(HttpStatus.CONFLICT, "already-configured", "member " + settings.serviceId() + " already runs role "
+                    + role.name());
+        }
+        if (phase != Phase.AWAITING_CONFIGURATION) {
+            throw new SpawnerException(HttpStatus.CONFLICT, "not-ready", "member " + settings.serviceId() + " is " + phase);
+        }
+        Role chosen = roles.get(request.role());
+        if (chosen == null || !chosen.name().equals(settings.role())) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "unknown-role", "member " + settings.serviceId() + " was started for role "
+                    + settings.role() + " and runs roles " + roles.keySet() + ", not '" + request.role() + "'");
+        }
+        RoleContext roleContext = new RoleContext(settings.serviceId(), settings.incarnation(), settings.dataDir(),
+                request.config() == null ? Map.of() : request.config(), request.restart());
+        if (request.restart()) {
+            try {
+                chosen.recover(roleContext);
+                log.info("member {}: role {} recovered its state from {}", settings.serviceId(), chosen.name(), settings.dataDir());
+            } catch (StateUnrecoverableException e) {
+                reportFailure("could not recover its state: " + e.getMessage());
+                exit(BootstrapExit.STATE_UNRECOVERABLE, "role " + chosen.name() + " could not recover its state: " + e.getMessage());
+                throw new SpawnerException(HttpStatus.CONFLICT, "state-unrecoverable", "member " + settings.serviceId()
+                        + " could not recover its state: " + e.getMessage());
+            }
+        }
+        try {
+            chosen.start(roleContext);
+        } catch (RuntimeException e) {
+            reportFailure("role " + chosen.name() + " failed to start: " + e.getMessage());
+            exit(BootstrapExit.ROLE_FAILED, "role " + chosen.name() + " failed to start: " + e);
+            throw new SpawnerException(HttpStatus.INTERNAL_SERVER_ERROR, "role-failed", "role " + chosen.name() + " failed to start: "
+                    + e.getMessage());
+        }
+        role = chosen;
+        register();
+        phase = Phase.RUNNING;
+        configured.countDown();
+        return status();
+    }
+
+    /** Step 5: RUNNING in the registry, with the endpoints and the role's policy for its spawner. */
+    private void register() {
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        endpoints.put("management", managementUrl.toString());
+        role.endpoints().forEach((name, path) -> endpoints.put(name, managementUrl.resolve(path).toString()));
+        try {
+            registry.register(new RegistrationRequest(settings.serviceId(), settings.role(), null, InstanceState.RUNNING,
+                    settings.incarnation(), settings.spawnerId(), settings.connectivity(), endpoints,
+                    Map.of("role.replace-when-lost", Boolean.toString(role.policy().replaceWhenLost()))));
+        } catch (RegistryException e) {
+            exit(BootstrapExit.REGISTRY_UNREACHABLE, "could not register RUNNING: " + e.getMessage());
+            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "registry-unreachable", e.getMessage());
+        }
+        log.info("member {} incarnation {}: RUNNING as {} at {}", settings.serviceId(), settings.incarnation(), role.name(), endpoints);
+    }
+
+    /** One heartbeat; a stale incarnation means a newer one took over: this one leaves. */
+    void heartbeat() {
+        if (phase != Phase.RUNNING) {
+            return;
+        }
+        try {
+            registry.heartbeat(settings.serviceId(), settings.incarnation());
+        } catch (RegistryException e) {
+            if (e.status() == 409) {
+                log.warn("member {} incarnation {}: superseded ({}); exiting", settings.serviceId(), settings.incarnation(), e.reason());
+                exit(0, "superseded by a newer incarnation");
+            } else {
+                log.warn("member {}: heartbeat failed: {}", settings.serviceId(), e.getMessage());
+            }
+        }
+    }
+
+    /** {@code GET /management/v1/status}. */
+    public BootstrapWire.Status status() {
+        Role current = role;
+        return new BootstrapWire.Status(settings.serviceId(), settings.incarnation(), settings.role(), phase.name(),
+                keys.keys().map(FabricKeys::keyId).orElse(null), current == null ? Map.of() : current.status());
+    }
+
+    /** The registry, once the keys are in. */
+    public RegistryClient registry() {
+        RegistryClient client = registry;
+        if (client == null) {
+            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "not-ready", "member " + settings.serviceId() + " has no keys yet");
+        }
+        return client;
+    }
+
+    /** Stops the role at shutdown so its state is durable. */
+    void shutdown() {
+        Role current = role;
+        if (current != null) {
+            current.stop();
+        }
+    }
+
+    private void reportFailure(String reason) {
+        try {
+            registry.report(settings.serviceId(), new ReportRequest(ReportRequest.Kind.FAILED, settings.serviceId(),
+                    settings.incarnation(), reason));
+        } catch (RegistryException e) {
+            log.warn("member {}: could not report its failure: {}", settings.serviceId(), e.getMessage());
+        }
+    }
+
+    /** Exits the JVM with a bootstrap status, after the current answer has gone out. */
+    void exit(BootstrapExit exit, String message) {
+        log.error("member {} exits with status {} ({}): {}", settings.serviceId(), exit.code(), exit.meaning(), message);
+        exit(exit.code(), message);
+    }
+
+    private void exit(int code, String message) {
+        if (phase == Phase.EXITING) {
+            return;
+        }
+        phase = Phase.EXITING;
+        // Not a daemon (a thread inherits that from its creator, often a virtual thread): the JVM must wait for the status.
+        Thread.ofPlatform().name("member-exit").daemon(false).start(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+            System.exit(SpringApplication.exit(context, () -> code));
+        });
+    }
+
+    /** What the registry says of this member now (for CONNECT). */
+    ServiceInstance registered() {
+        return registry().get(settings.serviceId());
+    }
+}

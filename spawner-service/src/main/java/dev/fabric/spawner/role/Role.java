@@ -1,0 +1,41 @@
+package dev.fabric.spawner.role;
+
+import java.util.Map;
+
+/**
+ * A service a fabric member runs (seed: "spawn real service, which can be ... queue service ...").
+ * A role is a Spring bean of the member; its HTTP API, if any, is served on the member's port and
+ * published in the registry as the endpoints {@link #endpoints} returns.
+ *
+ * <p>Lifecycle: on a restart under the old id, {@link #recover} runs first and may refuse
+ * ({@link StateUnrecoverableException}: the member exits and is marked LOST); then {@link #start};
+ * {@link #stop} at shutdown.
+ */
+public interface Role {
+
+    /** The role's name, as given to {@code fabric spawn TYPE}. */
+    String name();
+
+    /** What the spawner does when a member of this role is lost. */
+    RolePolicy policy();
+
+    /**
+     * Picks up the state a previous incarnation left in {@link RoleContext#dataDirectory()}.
+     * Called only on a restart under the old id, before {@link #start}.
+     *
+     * @throws StateUnrecoverableException when the state is gone or unreadable
+     */
+    void recover(RoleContext context) throws StateUnrecoverableException;
+
+    /** Starts serving. */
+    void start(RoleContext context);
+
+    /** Stops serving and makes its state durable. */
+    void stop();
+
+    /** A small status document for {@code GET /management/v1/status}. */
+    Map<String, Object> status();
+
+    /** The role's endpoints, relative to the member's base URL (e.g. {@code queue -> /queue/v1}). */
+    Map<String, String> endpoints();
+}

@@ -1,0 +1,62 @@
+package dev.fabric.spawner.spawn;
+
+import dev.fabric.core.registry.ServiceInstance;
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.Valid;
+import org.springframework.context.annotation.Profile;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.ResponseStatus;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.net.URI;
+import java.util.List;
+
+/** The spawner's management API: spawn, list, restart and stop members. Every request is signed. */
+@RestController
+@Profile("!member")
+public class SpawnController {
+
+    private final SpawnService spawner;
+
+    public SpawnController(SpawnService spawner) {
+        this.spawner = spawner;
+    }
+
+    @Operation(summary = "Spawn a member of a role; it bootstraps in the background (watch its state in the registry)")
+    @PostMapping("/api/v1/spawns")
+    public ResponseEntity<ServiceInstance> spawn(@Valid @RequestBody SpawnRequest request) {
+        ServiceInstance instance = spawner.spawn(request);
+        return ResponseEntity.accepted().location(URI.create("/api/v1/members/" + instance.id())).body(instance);
+    }
+
+    @Operation(summary = "This spawner's members")
+    @GetMapping("/api/v1/members")
+    public List<ServiceInstance> members() {
+        return spawner.members();
+    }
+
+    @Operation(summary = "One member")
+    @GetMapping("/api/v1/members/{id}")
+    public ServiceInstance member(@PathVariable String id) {
+        return spawner.member(id);
+    }
+
+    @Operation(summary = "Restart a member under its id with a new incarnation (a live old one is stopped first)")
+    @PostMapping("/api/v1/members/{id}/restart")
+    public ResponseEntity<ServiceInstance> restart(@PathVariable String id) {
+        return ResponseEntity.accepted().body(spawner.restart(id, "restart requested"));
+    }
+
+    @Operation(summary = "Stop a member")
+    @DeleteMapping("/api/v1/members/{id}")
+    @ResponseStatus(HttpStatus.NO_CONTENT)
+    public void stop(@PathVariable String id) {
+        spawner.stop(id);
+    }
+}

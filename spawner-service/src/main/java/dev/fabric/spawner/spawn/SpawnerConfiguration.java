@@ -1,0 +1,102 @@
+package dev.fabric.spawner.spawn;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.otp.OneTimePasswords;
+import dev.fabric.core.registry.RegistryClient;
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.core.spring.FabricSecurityAutoConfiguration.FabricKeysHolder;
+import dev.fabric.core.spring.FabricSecurityProperties;
+import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.spawner.launch.Launcher;
+import dev.fabric.spawner.launch.ProcessLauncher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Profile;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.web.client.RestClient;
+
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+
+/** The spawner's parts: its keys, the registry, one-time passwords, the launcher, the signed client for members. */
+@Configuration(proxyBeanMethods = false)
+@Profile("!member")
+public class SpawnerConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(SpawnerConfiguration.class);
+
+    /**
+     * The fabric keys: from {@code fabric.security.keys-path} (a directory or a mounted Secret), else
+     * generated on the first start under the data directory and kept there (0600).
+     */
+    @Bean
+    FabricKeys fabricKeys(FabricSecurityProperties security, SpawnerProperties properties) {
+        Path path = security.keysPath() != null ? security.keysPath() : properties.dataDir().resolve("keys");
+        FabricKeys keys = Files.exists(path.resolve("..data")) ? FabricKeys.loadSecretMount(path) : FabricKeys.loadOrGenerate(path);
+        log.info("fabric keys from {} (key id {})", path, keys.keyId());
+        return keys;
+    }
+
+    /** Replaces the security auto-configuration's own loading: the keys above are the only ones. */
+    @Bean
+    FabricKeysHolder fabricKeysHolder(FabricKeys keys) {
+        return new FabricKeysHolder(keys);
+    }
+
+    @Bean
+    SpawnerIdentity spawnerIdentity(SpawnerProperties properties,
+                                    @org.springframework.beans.factory.annotation.Value("${server.port:8472}") int port) {
+        java.net.URI url = java.net.URI.create(properties.url().isBlank() ? "http://127.0.0.1:" + port : properties.url());
+        return SpawnerIdentity.load(properties.dataDir(), url);
+    }
+
+    @Bean
+    RegistryClient registryClient(SpawnerProperties properties, FabricKeys keys) {
+        return new RegistryClient(properties.registryUrl(), keys, Duration.ofSeconds(10));
+    }
+
+    @Bean
+    OneTimePasswords oneTimePasswords() {
+        return new OneTimePasswords(Clock.systemUTC());
+    }
+
+    /** Signed calls to members' management ports. */
+    @Bean
+    RestClient memberClient(FabricKeys keys) {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
+        factory.setReadTimeout(Duration.ofSeconds(30));
+        return RestClient.builder()
+                .requestFactory(factory)
+                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+                .build();
+    }
+
+    @Bean
+    @ConditionalOnProperty(name = "fabric.spawner.launcher", havingValue = "process", matchIfMissing = true)
+    Launcher processLauncher(SpawnerProperties properties) {
+        SpawnerProperties.Process process = properties.process();
+        String java = process.java().isBlank()
+                ? ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString())
+                : process.java();
+        String jar = process.jar().isBlank() ? runningJar() : process.jar();
+        return new ProcessLauncher(properties.dataDir().resolve("members"), java, jar, process.jvmOptions());
+    }
+
+    /** The jar this spawner runs from: members run the same one. */
+    private static String runningJar() {
+        String command = System.getProperty("sun.java.command", "");
+        String first = command.split(" ", 2)[0];
+        if (first.endsWith(".jar")) {
+            return Path.of(first).toAbsolutePath().toString();
+        }
+        throw new IllegalStateException("the spawner does not run from a jar (" + first + "); set fabric.spawner.process.jar "
+                + "to spawner-service-exec.jar");
+    }
+}

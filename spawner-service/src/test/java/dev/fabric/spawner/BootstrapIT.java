@@ -1,0 +1,213 @@
+package dev.fabric.spawner;
+
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.registry.StateTransition;
+import dev.fabric.core.sealing.KeySealing;
+import dev.fabric.core.signature.RequestSigner;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The bootstrap handshake end to end: the real registry, the spawner process, members as
+ * processes; the three connectivity modes and every way a bootstrap is refused.
+ */
+class BootstrapIT {
+
+    @TempDir
+    static Path dir;
+
+    static FabricUnderTest fabric;
+    static final JsonMapper json = JsonMapper.builder().build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        fabric = new FabricUnderTest(dir);
+        fabric.startSpawner();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        fabric.close();
+    }
+
+    static ResponseEntity<JsonNode> spawn(Map<String, Object> request) {
+        return fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON).body(request)
+                .retrieve().toEntity(JsonNode.class);
+    }
+
+    static String spawnQueue(String connectivity) {
+        ResponseEntity<JsonNode> answer = spawn(Map.of("type", "queue", "connectivity", connectivity));
+        assertThat(answer.getStatusCode().value()).as("%s", answer.getBody()).isEqualTo(202);
+        return answer.getBody().path("id").asString();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"DIRECT", "FIREWALL_TO_SERVICE", "FIREWALL_FROM_SERVICE"})
+    void aSpawnedMemberBootstrapsInEachConnectivityMode(String connectivity) throws Exception {
+        String id = spawnQueue(connectivity);
+
+        ServiceInstance running = fabric.awaitState(id, InstanceState.RUNNING, 1);
+        assertThat(running.parentId()).startsWith("spawner-");
+        assertThat(running.connectivity().name()).isEqualTo(connectivity);
+        assertThat(running.endpoints()).containsKeys("management", "queue");
+
+        List<String> steps = fabric.registry.history(id).stream().map(t -> t.to() + ": " + t.reason()).toList();
+        String keysStep = connectivity.equals("FIREWALL_FROM_SERVICE")
+                ? "BOOTSTRAPPING: mode 3: the spawner dialed the member; fabric keys delivered sealed to its key"
+                : "BOOTSTRAPPING: one-time password redeemed; fabric keys released sealed to the member's key";
+        assertThat(steps).containsSubsequence(
+                "PENDING: registered as incarnation 1",
+                "PENDING: one-time password issued (valid for 60s)",
+                keysStep,
+                "BOOTSTRAPPING: setup verified over the management port (signed request)",
+                "BOOTSTRAPPING: configuring for role queue",
+                "RUNNING: registered RUNNING (incarnation 1)");
+        assertThat(steps).anyMatch(s -> s.startsWith("BOOTSTRAPPING: launched by the process launcher (pid "));
+
+        String management = running.endpoints().get("management");
+        JsonNode status = fabric.signedClient(management).get().uri("/management/v1/status").retrieve().body(JsonNode.class);
+        assertThat(status.path("id").asString()).isEqualTo(id);
+        assertThat(status.path("phase").asString()).isEqualTo("RUNNING");
+        assertThat(status.path("keyId").asString()).isEqualTo(fabric.keys.keyId());
+
+        HttpResponse<String> unsigned = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(management + "/management/v1/status")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void unsignedAndTamperedSpawnRequestsAreRefusedAndSpawnNothing() throws Exception {
+        int before = fabric.registry.list(null, null, null, null).instances().size();
+        HttpClient http = HttpClient.newHttpClient();
+        byte[] body = "{\"type\":\"queue\"}".getBytes(StandardCharsets.UTF_8);
+        URI target = URI.create(fabric.spawnerUrl() + "/api/v1/spawns");
+
+        HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+
+        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign("POST", target, Map.of(), body);
+        HttpRequest.Builder tampered = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"queue\",\"connectivity\":\"DIRECT\"}"));
+        signature.forEach(tampered::header);
+        HttpResponse<String> answer = http.send(tampered.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(answer.body()).path("reason").asString()).isEqualTo("digest-mismatch");
+
+        assertThat(fabric.registry.list(null, null, null, null).instances()).hasSize(before);
+    }
+
+    @Test
+    void unknownRolesBadResourcesAndSplicingAreRefusedWithTheirReason() {
+        int before = fabric.registry.list(null, null, null, null).instances().size();
+        assertProblem(spawn(Map.of("type", "bridge")), 400, "unknown-role");
+        assertProblem(spawn(Map.of("type", "queue", "resources", Map.of("cpu", "lots"))), 400, "invalid-resources");
+        assertProblem(spawn(Map.of("type", "queue", "resources", Map.of("memory", "16Mi"))), 400, "invalid-resources");
+        assertProblem(spawn(Map.of("type", "queue", "connectivity", "SPLICED")), 400, "unsupported-connectivity");
+        assertProblem(spawn(Map.of("type", "queue", "connectivity", "CARRIER_PIGEON")), 400, "invalid-request");
+        assertProblem(spawn(Map.of("type", "no spaces")), 400, "invalid-request");
+        assertThat(fabric.registry.list(null, null, null, null).instances()).hasSize(before);
+    }
+
+    @Test
+    void aWrongPasswordFailsTheBootstrapAndReleasesNoKeys() throws Exception {
+        String id = spawnQueue("DIRECT");
+        // The member's JVM takes seconds to start: this guess arrives first and uses the password up.
+        HttpResponse<String> guess = redeem(id, 1, "not-the-password");
+        assertThat(guess.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(guess.body()).path("reason").asString()).isEqualTo("otp-wrong");
+        assertThat(guess.body()).doesNotContain("ciphertext");
+
+        ServiceInstance failed = fabric.awaitState(id, InstanceState.FAILED, 1);
+        assertThat(failed.stateReason()).contains("one-time password refused: wrong; fabric keys not released");
+        assertThat(FabricUnderTest.log(fabric.memberLog(id))).contains("exits with status 82");
+    }
+
+    @Test
+    void aPasswordPresentedForAnotherServiceIsRefused() throws Exception {
+        String a = spawnQueue("DIRECT");
+        String b = spawnQueue("DIRECT");
+        String otpOfA = FabricUnderTest.environmentOf(pidOf(a)).get("FABRIC_OTP");
+        assertThat(otpOfA).isNotBlank();
+
+        HttpResponse<String> crossed = redeem(b, 1, otpOfA);
+        assertThat(crossed.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(crossed.body()).path("reason").asString()).isEqualTo("otp-wrong");
+
+        assertThat(fabric.awaitState(b, InstanceState.FAILED, 1).stateReason()).contains("one-time password refused");
+        fabric.awaitState(a, InstanceState.RUNNING, 1);
+    }
+
+    @Test
+    void aReplayedPasswordIsRefusedAndTheMemberKeepsRunning() throws Exception {
+        String id = spawnQueue("DIRECT");
+        String otp = FabricUnderTest.environmentOf(pidOf(id)).get("FABRIC_OTP");
+        fabric.awaitState(id, InstanceState.RUNNING, 1);
+
+        HttpResponse<String> replay = redeem(id, 1, otp);
+        assertThat(replay.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(replay.body()).path("reason").asString()).isIn("otp-unknown", "otp-used");
+        assertThat(replay.body()).doesNotContain("ciphertext");
+        assertThat(fabric.registry.get(id).state()).isEqualTo(InstanceState.RUNNING);
+    }
+
+    @Test
+    void aStoppedMemberEndsAndIsRecordedStopped() throws Exception {
+        String id = spawnQueue("DIRECT");
+        fabric.awaitState(id, InstanceState.RUNNING, 1);
+        long pid = pidOf(id);
+
+        ResponseEntity<Void> stopped = fabric.spawnerClient().delete().uri("/api/v1/members/{id}", id).retrieve().toBodilessEntity();
+        assertThat(stopped.getStatusCode().value()).isEqualTo(204);
+        assertThat(fabric.registry.get(id).state()).isEqualTo(InstanceState.STOPPED);
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertProblem(fabric.spawnerClient().post().uri("/api/v1/members/{id}/restart", id).retrieve().toEntity(JsonNode.class),
+                409, "member-stopped");
+        assertProblem(fabric.spawnerClient().get().uri("/api/v1/members/nobody").retrieve().toEntity(JsonNode.class),
+                404, "unknown-member");
+    }
+
+    static long pidOf(String id) {
+        return Long.parseLong(fabric.registry.get(id).metadata().get("pid"));
+    }
+
+    static HttpResponse<String> redeem(String id, long incarnation, String otp) throws Exception {
+        String publicKey = Base64.getEncoder().encodeToString(KeySealing.newEphemeralKeyPair().getPublic().getEncoded());
+        String body = json.writeValueAsString(Map.of("serviceId", id, "incarnation", incarnation, "otp", otp,
+                "publicKey", publicKey, "managementUrl", "http://127.0.0.1:1"));
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(fabric.spawnerUrl() + "/bootstrap/v1/redeem"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static void assertProblem(ResponseEntity<JsonNode> answer, int status, String reason) {
+        assertThat(answer.getStatusCode().value()).as("%s", answer.getBody()).isEqualTo(status);
+        assertThat(answer.getBody().path("reason").asString()).as("%s", answer.getBody()).isEqualTo(reason);
+    }
+
+    static List<String> reasons(List<StateTransition> history) {
+        return history.stream().map(StateTransition::reason).toList();
+    }
+}

@@ -1,0 +1,202 @@
+package dev.fabric.spawner;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.RegistryClient;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.registry.RegistryApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.web.client.RestClient;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real fabric for the spawner's tests: the registry in this JVM (H2 in a temporary directory)
+ * and the spawner as a child process from the runnable jar, spawning its members as processes.
+ */
+public final class FabricUnderTest implements AutoCloseable {
+
+    static final Path SPAWNER_JAR = Path.of("target", "spawner-service-exec.jar").toAbsolutePath();
+
+    public final Path dir;
+    public final Path keyDir;
+    public final FabricKeys keys;
+    public final RegistryClient registry;
+    public final String registryUrl;
+    private final ConfigurableApplicationContext registryContext;
+    private final List<String> spawnerProperties;
+    private int spawnerPort;
+    private Process spawner;
+
+    public FabricUnderTest(Path dir, String... spawnerProperties) throws IOException {
+        if (!Files.exists(SPAWNER_JAR)) {
+            throw new IllegalStateException(SPAWNER_JAR + " is missing: run the integration tests through 'mvn verify'");
+        }
+        this.dir = dir;
+        this.keyDir = dir.resolve("keys");
+        this.keys = FabricKeys.generate();
+        keys.writeTo(keyDir);
+        registryContext = new SpringApplicationBuilder(RegistryApplication.class).run(
+                "--server.port=0",
+                "--server.address=127.0.0.1",
+                "--fabric.registry.data-dir=" + dir.resolve("registry"),
+                "--fabric.security.keys-path=" + keyDir,
+                "--fabric.registry.heartbeat.interval=1s");
+        registryUrl = "http://127.0.0.1:" + registryContext.getEnvironment().getProperty("local.server.port");
+        registry = new RegistryClient(URI.create(registryUrl), keys, Duration.ofSeconds(10));
+        this.spawnerProperties = List.of(spawnerProperties);
+        try (ServerSocket socket = new ServerSocket(0)) {
+            spawnerPort = socket.getLocalPort();
+        }
+    }
+
+    public String spawnerUrl() {
+        return "http://127.0.0.1:" + spawnerPort;
+    }
+
+    /** A client of the spawner's API, every request signed with the fabric key. */
+    public RestClient spawnerClient() {
+        return signedClient(spawnerUrl());
+    }
+
+    public RestClient signedClient(String baseUrl) {
+        return RestClient.builder().baseUrl(baseUrl)
+                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+                .defaultStatusHandler(status -> true, (request, response) -> { })
+                .build();
+    }
+
+    public Path spawnerLog() {
+        return dir.resolve("spawner.log");
+    }
+
+    public Path memberLog(String id) {
+        return dir.resolve("spawner-data").resolve("members").resolve(id).resolve("member.log");
+    }
+
+    /** Starts (or starts again) the spawner process and waits until it is ready and registered. */
+    public void startSpawner() throws Exception {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", SPAWNER_JAR.toString(),
+                "--server.port=" + spawnerPort,
+                "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),
+                "--fabric.security.keys-path=" + keyDir,
+                "--fabric.spawner.registry-url=" + registryUrl,
+                "--fabric.spawner.supervise-interval=500ms"));
+        command.addAll(spawnerProperties);
+        spawner = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(spawnerLog().toFile())).start();
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            if (!spawner.isAlive()) {
+                throw new IllegalStateException("the spawner exited with " + spawner.exitValue() + "; log:\n" + log(spawnerLog()));
+            }
+            try {
+                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(spawnerUrl() + "/actuator/health/readiness"))
+                        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+                if (ready.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the spawner did not become ready in 90 s; log:\n" + log(spawnerLog()));
+    }
+
+    /** kill -9 of the spawner: its members keep running. */
+    public void killSpawner() throws InterruptedException {
+        spawner.destroyForcibly();
+        spawner.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    public long spawnerPid() {
+        return spawner.pid();
+    }
+
+    /**
+     * Waits until the member is in {@code state} at an incarnation of at least {@code incarnation};
+     * fails at once, with the member's log, when it ends in another final state.
+     */
+    public ServiceInstance awaitState(String id, InstanceState state, long incarnation) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        ServiceInstance now = null;
+        while (System.nanoTime() < deadline) {
+            now = registry.get(id);
+            if (now.incarnation() >= incarnation && now.state() == state) {
+                return now;
+            }
+            boolean finalState = now.state() == InstanceState.LOST || now.state() == InstanceState.STOPPED
+                    || (now.state() == InstanceState.FAILED && state != InstanceState.LOST);
+            if (now.incarnation() >= incarnation && finalState) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("member " + id + " is " + now + ", not " + state + " at incarnation >= " + incarnation
+                + "\nhistory: " + registry.history(id) + "\nmember log:\n" + log(memberLog(id)) + "\nspawner log:\n" + log(spawnerLog()));
+    }
+
+    /** The environment of a live process, as root or its owner may read it (/proc/PID/environ). */
+    public static Map<String, String> environmentOf(long pid) throws IOException {
+        String raw = Files.readString(Path.of("/proc", Long.toString(pid), "environ"), StandardCharsets.UTF_8);
+        java.util.HashMap<String, String> env = new java.util.HashMap<>();
+        for (String entry : raw.split("\0")) {
+            int eq = entry.indexOf('=');
+            if (eq > 0) {
+                env.put(entry.substring(0, eq), entry.substring(eq + 1));
+            }
+        }
+        return env;
+    }
+
+    private static Path workingDirectory(ProcessHandle process) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(process.pid()), "cwd"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return Path.of("/nonexistent");
+        }
+    }
+
+    public static String log(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "(no " + file + ")";
+        } catch (IOException e) {
+            return "(unreadable " + file + ": " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (spawner != null && spawner.isAlive()) {
+            spawner.destroy();
+            spawner.waitFor(20, TimeUnit.SECONDS);
+        }
+        // Members outlive their spawner on purpose: end those of this test.
+        Path members = dir.resolve("spawner-data").resolve("members");
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains("-Dfabric.member.id="))
+                .filter(p -> workingDirectory(p).startsWith(members))
+                .forEach(ProcessHandle::destroyForcibly);
+        registryContext.close();
+    }
+}

@@ -1,0 +1,125 @@
+package dev.fabric.spawner.bench;
+
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.spawner.FabricUnderTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.http.MediaType;
+import tools.jackson.databind.JsonNode;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Spawn-to-RUNNING latency with the process launcher against the bare start-up of the same jar,
+ * measured in the same run (goal: bootstrap overhead under 50% of the bare start-up), and 20
+ * concurrent spawns. On demand, not part of the suite:
+ *
+ * <pre>./mvnw -pl spawner-service verify -Dit.test=SpawnBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ *
+ * Prints its figures; docs/benchmarks.md records them. No assertion on time: machines are noisy.
+ */
+class SpawnBenchmark {
+
+    static final int ROUNDS = Integer.getInteger("spawn.rounds", 5);
+    static final int CONCURRENT = Integer.getInteger("spawn.concurrent", 20);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void spawnToRunningAgainstBareStartUp() throws Exception {
+        try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=300s",
+                "--fabric.spawner.otp-ttl=300s")) {
+            fabric.startSpawner();
+            long[] bare = new long[ROUNDS];
+            long[] spawn = new long[ROUNDS];
+            for (int round = 0; round < ROUNDS; round++) {
+                bare[round] = bareStartUp(fabric, round);
+                long start = System.nanoTime();
+                String id = spawn(fabric);
+                fabric.awaitState(id, InstanceState.RUNNING, 1);
+                spawn[round] = System.nanoTime() - start;
+                fabric.spawnerClient().delete().uri("/api/v1/members/{id}", id).retrieve().toBodilessEntity();
+            }
+            double bareMedian = median(bare);
+            double spawnMedian = median(spawn);
+            System.out.printf("SPAWN bare start-up median %.0f ms %s%n", bareMedian, millis(bare));
+            System.out.printf("SPAWN spawn-to-RUNNING median %.0f ms %s%n", spawnMedian, millis(spawn));
+            System.out.printf("SPAWN bootstrap overhead %.0f ms = %.0f%% of the bare start-up (goal < 50%%)%n",
+                    spawnMedian - bareMedian, 100 * (spawnMedian - bareMedian) / bareMedian);
+
+            long start = System.nanoTime();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < CONCURRENT; i++) {
+                ids.add(spawn(fabric));
+            }
+            long[] each = new long[CONCURRENT];
+            for (int i = 0; i < CONCURRENT; i++) {
+                fabric.awaitState(ids.get(i), InstanceState.RUNNING, 1);
+                each[i] = System.nanoTime() - start;
+            }
+            long all = System.nanoTime() - start;
+            System.out.printf("SPAWN %d concurrent spawns: all RUNNING after %.1f s (%.0f ms per member; "
+                    + "%.1f bare start-ups in sequence)%n", CONCURRENT, all / 1e9, all / 1e6 / CONCURRENT, all / 1e6 / bareMedian);
+        }
+    }
+
+    private static String spawn(FabricUnderTest fabric) {
+        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("type", "queue")).retrieve().body(JsonNode.class);
+        return answer.path("id").asString();
+    }
+
+    /** The same jar, started as a spawner of its own (same JVM flags as a member) until it is ready. */
+    private long bareStartUp(FabricUnderTest fabric, int round) throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        long start = System.nanoTime();
+        Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx192m",
+                "-XX:ActiveProcessorCount=1", "-XX:TieredStopAtLevel=1", "-Dserver.address=127.0.0.1", "-jar",
+                Path.of("target", "spawner-service-exec.jar").toAbsolutePath().toString(), "--server.port=" + port,
+                "--fabric.spawner.data-dir=" + dir.resolve("bare-" + round), "--fabric.security.keys-path=" + fabric.keyDir,
+                "--fabric.spawner.registry-url=" + fabric.registryUrl)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("bare-" + round + ".log").toFile()).start();
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            while (true) {
+                try {
+                    HttpResponse<Void> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                            + "/actuator/health/readiness")).build(), HttpResponse.BodyHandlers.discarding());
+                    if (ready.statusCode() == 200) {
+                        return System.nanoTime() - start;
+                    }
+                } catch (java.io.IOException notYet) {
+                    // not listening yet
+                }
+                Thread.sleep(20);
+            }
+        } finally {
+            process.destroy();
+            process.waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    private static double median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2] / 1e6;
+    }
+
+    private static String millis(long[] values) {
+        return Arrays.toString(Arrays.stream(values).map(v -> v / 1_000_000).toArray());
+    }
+}
