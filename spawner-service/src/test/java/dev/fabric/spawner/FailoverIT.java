@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.MediaType;
+import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
@@ -77,9 +78,18 @@ class FailoverIT {
     }
 
     @Test
-    void aMemberKilledWithSignal9IsRestartedUnderItsIdWithAHigherIncarnation() throws Exception {
+    void aMemberKilledWithSignal9IsRestartedUnderItsIdWithItsMessages() throws Exception {
         String id = spawnQueue();
-        fabric.awaitState(id, InstanceState.RUNNING, 1);
+        ServiceInstance running = fabric.awaitState(id, InstanceState.RUNNING, 1);
+        RestClient queue = fabric.signedClient(running.endpoints().get("queue"));
+        for (String body : List.of("resize image 1", "resize image 2", "resize image 3")) {
+            assertThat(queue.post().uri("/messages").contentType(MediaType.APPLICATION_JSON).body(Map.of("body", body))
+                    .retrieve().toBodilessEntity().getStatusCode().is2xxSuccessful()).isTrue();
+        }
+        JsonNode first = queue.post().uri("/leases?max=1").retrieve().body(JsonNode.class).path("messages").get(0);
+        assertThat(first.path("body").asString()).isEqualTo("resize image 1");
+        assertThat(queue.delete().uri("/leases/{lease}", first.path("leaseId").asString()).retrieve().toBodilessEntity()
+                .getStatusCode().value()).isEqualTo(204);
         long pid = pidOf(id);
 
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
@@ -91,5 +101,34 @@ class FailoverIT {
         assertThat(steps).contains("DEAD: its process killed by signal 9");
         assertThat(steps).anyMatch(s -> s.startsWith("PENDING: restarted as incarnation 2"));
         assertThat(steps).anyMatch(s -> s.contains("configuring for role queue (restart: recover the old state)"));
+
+        // The acknowledged message stays gone; the two others are delivered again, intact.
+        RestClient recovered = fabric.signedClient(restarted.endpoints().get("queue"));
+        JsonNode leased = recovered.post().uri("/leases?max=10").retrieve().body(JsonNode.class).path("messages");
+        List<String> bodies = new java.util.ArrayList<>();
+        leased.forEach(m -> bodies.add(m.path("body").asString()));
+        assertThat(bodies).containsExactlyInAnyOrder("resize image 2", "resize image 3");
+    }
+
+    @Test
+    void aMemberThatCannotRecoverItsStateIsLostAndNotReplaced() throws Exception {
+        String id = spawnQueue();
+        ServiceInstance running = fabric.awaitState(id, InstanceState.RUNNING, 1);
+        fabric.signedClient(running.endpoints().get("queue")).post().uri("/messages").contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("body", "precious")).retrieve().toBodilessEntity();
+        Path journal = dir.resolve("spawner-data").resolve("members").resolve(id).resolve("data").resolve("queue.journal");
+        assertThat(journal).exists();
+        int before = fabric.registry.list("queue", null, null, null).instances().size();
+
+        java.nio.file.Files.delete(journal);
+        ProcessHandle.of(pidOf(id)).ifPresent(ProcessHandle::destroyForcibly);
+
+        ServiceInstance lost = fabric.awaitState(id, InstanceState.LOST, 2);
+        assertThat(lost.stateReason()).contains("could not recover its state");
+        assertThat(FabricUnderTest.log(fabric.memberLog(id))).contains("exits with status 86");
+        // The queue's policy keeps a lost queue lost: no fresh member takes its place.
+        assertThat(fabric.registry.list("queue", null, null, null).instances()).hasSize(before);
+        JsonNode refused = fabric.spawnerClient().post().uri("/api/v1/members/{id}/restart", id).retrieve().body(JsonNode.class);
+        assertThat(refused.path("reason").asString()).isEqualTo("member-lost");
     }
 }

@@ -264,8 +264,8 @@ public class Bootstrapper {
             members.put().uri(managementUrl.resolve("/management/v1/role"))
                     .body(new BootstrapWire.Configure(role, config, restart)).retrieve().toBodilessEntity();
         } catch (RestClientResponseException e) {
-            throw new BootstrapFailure("configuring role " + role + " failed: HTTP " + e.getStatusCode().value() + " "
-                    + e.getResponseBodyAsString());
+            throw new BootstrapFailure("configuring role " + role + " failed: HTTP " + e.getStatusCode().value() + ": "
+                    + problemDetail(e));
         } catch (ResourceAccessException e) {
             throw new BootstrapFailure("configuring role " + role + " failed: cannot reach " + managementUrl);
         }
@@ -296,6 +296,19 @@ public class Bootstrapper {
             }
             sleep(Duration.ofMillis(100));
         }
+    }
+
+    /** The {@code detail} of a problem+json answer, else its body. */
+    private static String problemDetail(RestClientResponseException e) {
+        try {
+            org.springframework.http.ProblemDetail problem = e.getResponseBodyAs(org.springframework.http.ProblemDetail.class);
+            if (problem != null && problem.getDetail() != null) {
+                return problem.getDetail();
+            }
+        } catch (RuntimeException notAProblem) {
+            // fall through to the raw body
+        }
+        return e.getResponseBodyAsString();
     }
 
     /** Records a bootstrap step in the member's history; a registry hiccup must not fail the bootstrap. */
