@@ -15,7 +15,7 @@ public final class ExitCodes {
     public static final int REFUSED = 3;
     /** The request conflicts with the registry's state (HTTP 409, 410 for a compacted watch revision). */
     public static final int CONFLICT = 4;
-    /** Nothing answers at the registry URL, or it stopped answering. */
+    /** Nothing answers at the registry's (or the spawner's, or a member's) URL, or it stopped answering. */
     public static final int UNREACHABLE = 5;
     /** The registry failed (HTTP 5xx) or answered something unreadable. */
     public static final int SERVER_ERROR = 6;
@@ -23,6 +23,8 @@ public final class ExitCodes {
     public static final int KEYS = 7;
     /** A bug in the CLI itself; the stack trace goes to stderr. */
     public static final int INTERNAL = 8;
+    /** A member spawned with {@code --wait} did not come up: FAILED, LOST or STOPPED, or not RUNNING within the timeout. */
+    public static final int MEMBER_FAILED = 9;
     /** Interrupted (Ctrl-C), as for any program ended by SIGINT. */
     public static final int INTERRUPTED = 130;
 
@@ -33,10 +35,11 @@ public final class ExitCodes {
             "2:not found: no such instance (HTTP 404)",
             "3:refused: the registry rejected the signature (HTTP 401/403)",
             "4:conflict: the registry's state forbids it (HTTP 409, 410)",
-            "5:registry unreachable: is it running? (./fabric up)",
+            "5:registry (or spawner, member) unreachable: is it running? (./fabric up)",
             "6:registry error (HTTP 5xx) or an answer the CLI cannot read",
             "7:local fabric keys missing or unusable (fabric keys init)",
             "8:internal error of the CLI (a bug: please report it)",
+            "9:spawn --wait: the member ended FAILED/LOST/STOPPED or timed out",
             "130:interrupted (Ctrl-C)",
     };
 

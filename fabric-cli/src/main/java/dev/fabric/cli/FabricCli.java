@@ -3,7 +3,11 @@ package dev.fabric.cli;
 import dev.fabric.cli.instances.ServiceCommand;
 import dev.fabric.cli.instances.ServicesCommand;
 import dev.fabric.cli.keys.KeysCommand;
+import dev.fabric.cli.management.ManagementClient;
 import dev.fabric.cli.registry.RegistryClient;
+import dev.fabric.cli.sessions.SessionsCommand;
+import dev.fabric.cli.spawner.SpawnCommand;
+import dev.fabric.cli.spawner.StopCommand;
 import dev.fabric.cli.watch.WatchCommand;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.keys.FabricKeysException;
@@ -28,6 +32,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -39,14 +44,18 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "fabric",
         mixinStandardHelpOptions = true,
         versionProvider = FabricCli.Version.class,
-        description = "Talk to the fabric registry. Every request is signed with the local fabric key.",
-        subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, KeysCommand.class},
+        description = "Talk to the fabric: its registry, its spawner and its members. Every request is signed with the local fabric key.",
+        subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, StopCommand.class,
+                SessionsCommand.class, KeysCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nEnvironment:%n",
         footer = {
                 "  FABRIC_REGISTRY   the registry's URL when there is no --registry; else the URL",
                 "                    in $FABRIC_HOME_DIR/registry.url (written by ./fabric up);",
                 "                    else " + FabricHome.DEFAULT_REGISTRY,
+                "  FABRIC_SPAWNER    the spawner's URL when there is no --spawner (spawn, stop);",
+                "                    else the spawner the registry lists (for stop: the",
+                "                    member's own spawner); else " + FabricHome.DEFAULT_SPAWNER,
                 "  FABRIC_KEYS       the key directory when there is no --keys",
                 "                    (default $FABRIC_HOME_DIR/keys)",
                 "  FABRIC_HOME_DIR   where ./fabric up keeps keys, data and the registry's URL",
@@ -122,7 +131,7 @@ public final class FabricCli implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: services, service, watch or keys");
+        throw new ParameterException(spec.commandLine(), "missing command: services, service, watch, spawn, stop, sessions or keys");
     }
 
     /** A client for the registry, signing with the local keys; fails with a next step when there are none. */
@@ -132,6 +141,25 @@ public final class FabricCli implements Runnable {
         FabricKeys keys = loadKeys(keysDir);
         return new RegistryClient(url.value(), url.source(), keys, new RegistryClient.KeyOrigin(keysDir.value(), keys.keyId()), json,
                 REQUEST_TIMEOUT);
+    }
+
+    /**
+     * A client of a spawner's or a member's management API, signing with the local keys.
+     *
+     * @param who what is at the URL, for messages ({@code the spawner spawner-1a2b}, {@code member queue-1})
+     * @param source where the URL came from ({@code given by --spawner}...)
+     * @param unreachableHints what to do when nothing answers there
+     */
+    public ManagementClient management(String baseUrl, String who, String source, List<String> unreachableHints) {
+        FabricHome.Setting<Path> keysDir = keysDirectory();
+        FabricKeys keys = loadKeys(keysDir);
+        return new ManagementClient(baseUrl, who, source, unreachableHints, keys,
+                new RegistryClient.KeyOrigin(keysDir.value(), keys.keyId()), json, REQUEST_TIMEOUT);
+    }
+
+    /** {@code --spawner} (of the command at hand) or {@code $FABRIC_SPAWNER}; empty when neither says. */
+    public Optional<FabricHome.Setting<String>> spawnerOverride(String option) {
+        return home.spawner(option, env);
     }
 
     /** {@code --keys}, {@code $FABRIC_KEYS} or {@code $FABRIC_HOME_DIR/keys}, with where it came from. */

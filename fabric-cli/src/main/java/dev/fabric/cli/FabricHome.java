@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Where the CLI finds the registry and the fabric keys when the command line does not say: the
@@ -18,6 +19,8 @@ public record FabricHome(Path directory) {
     public static final String REGISTRY_ENV = "FABRIC_REGISTRY";
     public static final String KEYS_ENV = "FABRIC_KEYS";
     public static final String DEFAULT_REGISTRY = "http://127.0.0.1:8470";
+    public static final String SPAWNER_ENV = "FABRIC_SPAWNER";
+    public static final String DEFAULT_SPAWNER = "http://127.0.0.1:8472";
     /** Written by {@code ./fabric up}: the URL of the registry it started. */
     public static final String REGISTRY_URL_FILE = "registry.url";
 
@@ -54,6 +57,21 @@ public record FabricHome(Path directory) {
             }
         }
         return new Setting<>(DEFAULT_REGISTRY, "the default (no --registry, no $" + REGISTRY_ENV + ", no " + file + ")");
+    }
+
+    /**
+     * {@code --spawner}, else {@code $FABRIC_SPAWNER}; empty when neither says, and the spawner is
+     * then looked up in the registry (dev.fabric.cli.spawner.Spawners).
+     */
+    public Optional<Setting<String>> spawner(String option, Map<String, String> env) {
+        if (present(option)) {
+            return Optional.of(new Setting<>(withoutTrailingSlash(option.strip()), "given by --spawner"));
+        }
+        String fromEnv = env.get(SPAWNER_ENV);
+        if (present(fromEnv)) {
+            return Optional.of(new Setting<>(withoutTrailingSlash(fromEnv.strip()), "given by $" + SPAWNER_ENV));
+        }
+        return Optional.empty();
     }
 
     /** {@code --keys}, else {@code $FABRIC_KEYS}, else {@code $FABRIC_HOME_DIR/keys}. */

@@ -138,7 +138,12 @@ public final class FabricUnderTest implements AutoCloseable {
      * fails at once, with the member's log, when it ends in another final state.
      */
     public ServiceInstance awaitState(String id, InstanceState state, long incarnation) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        return awaitState(id, state, incarnation, Duration.ofSeconds(90));
+    }
+
+    /** {@link #awaitState(String, InstanceState, long)} with a longer patience (a benchmark's crowd of JVMs). */
+    public ServiceInstance awaitState(String id, InstanceState state, long incarnation, Duration patience) throws InterruptedException {
+        long deadline = System.nanoTime() + patience.toNanos();
         ServiceInstance now = null;
         while (System.nanoTime() < deadline) {
             now = registry.get(id);

@@ -80,7 +80,7 @@ public final class ServicesCommand implements Callable<Integer> {
     }
 
     /** ID, TYPE, NAME, STATE, INCARNATION, PARENT, LAST HEARTBEAT (age), ENDPOINTS. */
-    static String table(List<ServiceInstance> instances, Instant now) {
+    public static String table(List<ServiceInstance> instances, Instant now) {
         Table table = new Table("ID", "TYPE", "NAME", "STATE", "INCARNATION", "PARENT", "LAST HEARTBEAT", "ENDPOINTS");
         for (ServiceInstance instance : instances) {
             table.row(instance.id(), instance.type(), instance.name(), instance.state(), Long.toString(instance.incarnation()),

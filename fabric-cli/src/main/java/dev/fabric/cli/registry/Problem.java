@@ -18,8 +18,17 @@ public record Problem(int status, String reason, String detail) {
 
     private static final int MAX_DETAIL = 300;
 
-    /** Decodes an error answer; never fails. */
+    /** Decodes an error answer of the registry; never fails. */
     public static Problem decode(int status, String statusText, byte[] body, JsonMapper json) {
+        return decode(status, statusText, body, json, "the registry");
+    }
+
+    /**
+     * Decodes an error answer of any fabric server; never fails.
+     *
+     * @param who what answered, for a detail made up when the answer has none ({@code the spawner}, {@code member queue-1})
+     */
+    public static Problem decode(int status, String statusText, byte[] body, JsonMapper json, String who) {
         String text = body == null ? "" : new String(body, StandardCharsets.UTF_8).strip();
         if (text.startsWith("{")) {
             try {
@@ -30,7 +39,7 @@ public record Problem(int status, String reason, String detail) {
                     detail = textOf(problem, "title");
                 }
                 return new Problem(status, reason == null ? fallbackReason(status) : reason,
-                        detail == null ? fallbackDetail(status, statusText) : detail);
+                        detail == null ? fallbackDetail(who, status, statusText) : detail);
             } catch (JacksonException e) {
                 // Not JSON after all: fall through and show the text.
             }
@@ -40,7 +49,7 @@ public record Problem(int status, String reason, String detail) {
             firstLine = firstLine.substring(0, MAX_DETAIL) + "...";
         }
         String detail = firstLine.isEmpty() || firstLine.startsWith("<")
-                ? fallbackDetail(status, statusText)
+                ? fallbackDetail(who, status, statusText)
                 : firstLine;
         return new Problem(status, fallbackReason(status), detail);
     }
@@ -59,7 +68,7 @@ public record Problem(int status, String reason, String detail) {
         return "http-" + status;
     }
 
-    private static String fallbackDetail(int status, String statusText) {
-        return "the registry answered " + status + (statusText == null || statusText.isBlank() ? "" : " " + statusText);
+    private static String fallbackDetail(String who, int status, String statusText) {
+        return who + " answered " + status + (statusText == null || statusText.isBlank() ? "" : " " + statusText);
     }
 }

@@ -105,6 +105,11 @@ public final class RegistryClient {
         return getJson(uri -> uri.path("/api/v1/instances/{id}/sessions").build(id));
     }
 
+    /** {@code GET /api/v1/sessions/{session}}: every instance serving the session, with the registry's revision. */
+    public JsonNode sessionMembers(String session) {
+        return getJson(uri -> uri.path("/api/v1/sessions/{session}").build(session));
+    }
+
     /** Reads an event stream's body; returns when the stream ends or the reader stops. */
     @FunctionalInterface
     public interface StreamReader {
@@ -190,7 +195,7 @@ public final class RegistryClient {
     }
 
     /** A short, human cause of a failed connection; the JDK's own messages are often empty. */
-    static String describe(Throwable failure) {
+    public static String describe(Throwable failure) {
         Throwable deepest = failure;
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof HttpConnectTimeoutException) {

@@ -123,7 +123,7 @@ public class Bootstrapper {
         step(redeem.serviceId(), redeem.incarnation(), InstanceState.BOOTSTRAPPING,
                 "one-time password redeemed; fabric keys released sealed to the member's key");
         handshake.redeemed().complete(managementUrl);
-        return new BootstrapWire.Released(sealed.encode(), keys.keyId(), properties.registryUrl().toString());
+        return new BootstrapWire.Released(sealed.encode(), keys.keyId(), registry.baseUrl().toString());
     }
 
     /** The member ended while its handshake was going on: the bootstrap fails with how it ended. */
@@ -207,7 +207,7 @@ public class Bootstrapper {
                     SealedKeys sealed = seal(hello.publicKey(), id);
                     members.post().uri(url.get().resolve("/bootstrap/v1/keys"))
                             .body(new BootstrapWire.Offer(handshake.otp().reveal(), sealed.encode(), keys.keyId(),
-                                    properties.registryUrl().toString()))
+                                    registry.baseUrl().toString()))
                             .retrieve().toBodilessEntity();
                     dialLog.info("member {} incarnation {}: dialed at {}; fabric keys delivered sealed to its key", id,
                             handshake.incarnation(), url.get());

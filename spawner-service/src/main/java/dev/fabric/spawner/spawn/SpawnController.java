@@ -11,6 +11,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -47,10 +48,14 @@ public class SpawnController {
         return spawner.member(id);
     }
 
-    @Operation(summary = "Restart a member under its id with a new incarnation (a live old one is stopped first)")
+    @Operation(summary = "Restart a member under its id with a new incarnation (a live old one is stopped first); with "
+            + "?incarnation=N only if it is still at N, so callers that saw the same death restart it once")
     @PostMapping("/api/v1/members/{id}/restart")
-    public ResponseEntity<ServiceInstance> restart(@PathVariable String id) {
-        return ResponseEntity.accepted().body(spawner.restart(id, "restart requested"));
+    public ResponseEntity<ServiceInstance> restart(@PathVariable String id, @RequestParam(required = false) Long incarnation) {
+        if (incarnation == null) {
+            return ResponseEntity.accepted().body(spawner.restart(id, "restart requested"));
+        }
+        return ResponseEntity.accepted().body(spawner.restartIfAt(id, incarnation, "restart requested (incarnation " + incarnation + ")"));
     }
 
     @Operation(summary = "Stop a member")

@@ -127,6 +127,14 @@ public class SpawnService {
     }
 
     /**
+     * Restarts the member if the registry still shows it at {@code incarnation}; otherwise someone
+     * restarted it already and the member as it is now is the answer.
+     */
+    public ServiceInstance restartIfAt(String id, long incarnation, String why) {
+        return restart(id, incarnation, why).orElseGet(() -> member(id));
+    }
+
+    /**
      * Restarts the member only if the registry still shows {@code incarnation} (or any, for -1): a
      * death seen twice (the launcher's exit and the registry's DEAD) restarts it once.
      */
@@ -231,7 +239,7 @@ public class SpawnService {
         environment.put(MemberEnvironment.ROLE, plan.type());
         environment.put(MemberEnvironment.SPAWNER_URL, identity.url().toString());
         environment.put(MemberEnvironment.SPAWNER_ID, identity.id());
-        environment.put(MemberEnvironment.REGISTRY_URL, properties.registryUrl().toString());
+        environment.put(MemberEnvironment.REGISTRY_URL, registry.baseUrl().toString());
         environment.put(MemberEnvironment.CONNECTIVITY, plan.connectivity().name());
         LaunchedMember member;
         try {

@@ -7,17 +7,22 @@ import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.spring.FabricSecurityAutoConfiguration.FabricKeysHolder;
 import dev.fabric.core.spring.FabricSecurityProperties;
 import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.spawner.kubernetes.RegistryLocator;
 import dev.fabric.spawner.launch.Launcher;
 import dev.fabric.spawner.launch.ProcessLauncher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.cloud.CloudPlatform;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Profile;
+import org.springframework.core.env.Environment;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,8 +62,26 @@ public class SpawnerConfiguration {
     }
 
     @Bean
-    RegistryClient registryClient(SpawnerProperties properties, FabricKeys keys) {
-        return new RegistryClient(properties.registryUrl(), keys, Duration.ofSeconds(10));
+    RegistryClient registryClient(SpawnerProperties properties, FabricKeys keys, ObjectProvider<RegistryLocator> locator,
+                                  Environment environment) {
+        return new RegistryClient(registryUrl(properties, locator, environment), keys, Duration.ofSeconds(10));
+    }
+
+    /**
+     * {@code fabric.spawner.registry-url} when set; in a Kubernetes cluster, the registry Service
+     * through discovery; elsewhere the laptop's registry.
+     */
+    static URI registryUrl(SpawnerProperties properties, ObjectProvider<RegistryLocator> locator, Environment environment) {
+        if (!properties.registryUrl().isBlank()) {
+            return URI.create(properties.registryUrl());
+        }
+        RegistryLocator found = locator.getIfAvailable();
+        if (found != null && CloudPlatform.KUBERNETES.isActive(environment)) {
+            URI url = found.registryUrl();
+            log.info("registry found through Kubernetes discovery at {}", url);
+            return url;
+        }
+        return URI.create("http://127.0.0.1:8470");
     }
 
     @Bean

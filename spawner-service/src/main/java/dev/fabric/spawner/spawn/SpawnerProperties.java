@@ -8,7 +8,6 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,7 +18,8 @@ import java.util.List;
  * @param dataDir where the spawner keeps its id, the fabric keys (unless {@code fabric.security.keys-path}
  *                names another directory) and one directory per member (its log and data)
  * @param url the URL members and clients reach this spawner at; empty: {@code http://127.0.0.1:<port>}
- * @param registryUrl the registry
+ * @param registryUrl the registry; empty: in a Kubernetes cluster the registry Service found through
+ *                    discovery, elsewhere {@code http://127.0.0.1:8470}
  * @param launcher {@code process} (local child processes) or {@code kubernetes} (pods)
  * @param roles the roles members of this spawner can run
  * @param otpTtl how long a one-time password may wait to be redeemed
@@ -38,7 +38,7 @@ import java.util.List;
 public record SpawnerProperties(
         @NotNull @DefaultValue("./spawner-data") Path dataDir,
         @DefaultValue("") String url,
-        @NotNull @DefaultValue("http://127.0.0.1:8470") URI registryUrl,
+        @DefaultValue("") String registryUrl,
         @NotNull @DefaultValue("process") String launcher,
         @NotEmpty @DefaultValue("queue") List<String> roles,
         @NotNull @DefaultValue("60s") Duration otpTtl,

@@ -1,0 +1,496 @@
+package dev.fabric.core.client;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.RegistryClient;
+import dev.fabric.core.registry.RegistryException;
+import dev.fabric.core.registry.ReportRequest;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.core.spring.FabricSigningInterceptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientResponseException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The client side of the fabric: calls members by id and does what the seed asks of a calling
+ * entity when a call fails (seed 003, "Reconnect a service within a fabric after fail-over"), and
+ * reconnects an application that failed over ("Reconnect to fabric after application fail-over").
+ *
+ * <p>{@link #call(String, MemberCall)} looks the member up in the registry and hands the call a
+ * signed {@code RestClient} aimed at the member's endpoint. When the call cannot reach the member
+ * (no connection, no answer in time, a broken exchange, or 502/503/504), the client asks the
+ * registry about the member and then:
+ * <ul>
+ *   <li>RUNNING somewhere else (a new incarnation or address): runs the call there;</li>
+ *   <li>still RUNNING where the call failed, or SUSPECT: reports it UNREACHABLE to the registry
+ *       (as this client's {@linkplain Builder#name name}), then has it restarted as below;</li>
+ *   <li>DEAD or FAILED: asks the member's spawner (its {@code parentId} in the registry) to restart
+ *       it under the same id, waits until the registry shows it RUNNING with the new, higher
+ *       incarnation, and runs the call there;</li>
+ *   <li>PENDING or BOOTSTRAPPING: its spawner is restarting it already; waits for it likewise;</li>
+ *   <li>LOST: raises {@link MemberLostException}; STOPPED: raises {@link MemberStoppedException}.</li>
+ * </ul>
+ * The call is run at most twice. A restart that does not show RUNNING within
+ * {@link Builder#restartTimeout} raises {@link RestartTimeoutException}; a spawner that cannot
+ * restart it, or a second failure, raises {@link MemberUnavailableException}.
+ *
+ * <p>Every request (to the registry, the spawner and the members) is signed with the fabric key.
+ * Thread-safe; waits poll the registry at {@link Builder#pollInterval} and sleep in between.
+ *
+ * <pre>{@code
+ * FabricClient fabric = FabricClient.builder(URI.create("http://127.0.0.1:8470"), FabricKeys.load(keyDir))
+ *         .name("my-app").build();
+ * JsonNode status = fabric.call("queue-1a2b3c4d", (client, url) ->
+ *         client.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+ * }</pre>
+ *
+ * <p>Needs {@code spring-web} and Jackson 3 ({@code tools.jackson.core:jackson-databind}) on the
+ * classpath, which fabric-core declares as optional.
+ */
+public final class FabricClient {
+
+    /** The endpoint every member publishes: its management port. */
+    public static final String MANAGEMENT = "management";
+
+    private static final Logger log = LoggerFactory.getLogger(FabricClient.class);
+    private static final int MAX_REASON = 1024;
+
+    private final String name;
+    private final RegistryClient registry;
+    private final RestClient http;
+    private final RestClient spawnerHttp;
+    private final Duration restartTimeout;
+    private final Duration pollInterval;
+    private final Duration failedGrace;
+    private final JsonMapper json = JsonMapper.builder().build();
+
+    private FabricClient(Builder builder) {
+        this.name = builder.name;
+        this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout);
+        HttpClient jdk = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(builder.connectTimeout)
+                .build();
+        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(jdk);
+        factory.setReadTimeout(builder.requestTimeout);
+        this.http = RestClient.builder()
+                .requestFactory(factory)
+                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(builder.keys, Clock.systemUTC())))
+                .build();
+        // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
+        // default): that request may take longer than a call, but no longer than the restart may.
+        JdkClientHttpRequestFactory restartFactory = new JdkClientHttpRequestFactory(jdk);
+        restartFactory.setReadTimeout(builder.restartTimeout);
+        this.spawnerHttp = http.mutate().requestFactory(restartFactory).build();
+        this.restartTimeout = builder.restartTimeout;
+        this.pollInterval = builder.pollInterval;
+        this.failedGrace = builder.failedGrace;
+    }
+
+    /** A client of the registry at {@code registryUrl}, signing with {@code keys}. */
+    public static Builder builder(URI registryUrl, FabricKeys keys) {
+        return new Builder(registryUrl, keys);
+    }
+
+    /**
+     * A client for a saved connection: the keys are loaded from its key directory.
+     *
+     * @throws dev.fabric.core.keys.FabricKeysException when the keys are missing or unsafe
+     */
+    public static Builder builder(FabricConnection connection) {
+        return new Builder(connection.registryUrl(), FabricKeys.load(connection.keyDirectory()));
+    }
+
+    /**
+     * Application fail-over in one step: loads the keys the connection names, connects to its
+     * registry and sends CONNECT to every member of each of its sessions ({@link #connect}).
+     *
+     * @throws dev.fabric.core.keys.FabricKeysException when the keys are missing or unsafe
+     * @throws RegistryException when the registry cannot list a session's members
+     */
+    public static Reconnection reconnect(FabricConnection connection) {
+        return builder(connection).build().connect(connection.sessions());
+    }
+
+    /** This client's name: the reporter of its UNREACHABLE reports. */
+    public String name() {
+        return name;
+    }
+
+    /** The registry client this client uses, signed with the same keys. */
+    public RegistryClient registry() {
+        return registry;
+    }
+
+    /**
+     * Calls a member on its management endpoint, with the fail-over described above.
+     *
+     * @throws MemberLostException when the member is LOST
+     * @throws MemberStoppedException when it was stopped on purpose
+     * @throws MemberUnavailableException when it could not be reached nor brought back
+     * @throws RegistryException when the registry does not know the member or cannot be asked
+     */
+    public <T> T call(String memberId, MemberCall<T> call) {
+        return call(memberId, MANAGEMENT, call);
+    }
+
+    /**
+     * Calls a member on one of the endpoints it publishes in the registry (e.g. its role's
+     * {@code queue} endpoint), with the fail-over described above.
+     */
+    public <T> T call(String memberId, String endpoint, MemberCall<T> call) {
+        Objects.requireNonNull(call, "call");
+        ServiceInstance seen = registry.get(memberId);
+        ServiceInstance target = reach(seen, FailOver.beforeCall(seen), null);
+        try {
+            return invoke(target, endpoint, call);
+        } catch (RuntimeException failure) {
+            if (!FailOver.unreachable(failure)) {
+                throw failure;
+            }
+            String url = FailOver.endpointOf(target, endpoint);
+            log.info("member {} incarnation {} unreachable at {} ({}); asking the registry", memberId, target.incarnation(), url,
+                    describe(failure));
+            ServiceInstance now;
+            try {
+                now = registry.get(memberId);
+            } catch (RegistryException e) {
+                e.addSuppressed(failure);
+                throw e;
+            }
+            FailOver.Step step = FailOver.afterFailure(target, endpoint, now);
+            if (step instanceof FailOver.Restart(boolean report) && report) {
+                reportUnreachable(target, url, failure);
+            }
+            ServiceInstance next = reach(now, step, failure);
+            try {
+                return invoke(next, endpoint, call);
+            } catch (RuntimeException again) {
+                if (!FailOver.unreachable(again)) {
+                    throw again;
+                }
+                MemberUnavailableException unavailable = new MemberUnavailableException(memberId, "member " + memberId
+                        + " is still unreachable after fail-over: the call failed at " + url + " (" + describe(failure)
+                        + "), then at " + FailOver.endpointOf(next, endpoint) + " (" + describe(again) + ", incarnation "
+                        + next.incarnation() + "); see its state history (fabric service " + memberId + ")", again);
+                unavailable.addSuppressed(failure);
+                throw unavailable;
+            }
+        }
+    }
+
+    /**
+     * Sends CONNECT ({@code POST /management/v1/connect}) to every member of each session, with the
+     * fail-over of {@link #call}: a dead member is restarted first, a LOST one is reported as such.
+     * A session without members is reported as a failure too.
+     *
+     * @throws RegistryException when the registry cannot list a session's members
+     */
+    public Reconnection connect(Collection<String> sessions) {
+        List<Reconnection.Connected> connected = new ArrayList<>();
+        List<Reconnection.Failure> failed = new ArrayList<>();
+        for (String session : sessions) {
+            List<ServiceInstance> members = registry.sessionMembers(session).instances();
+            if (members.isEmpty()) {
+                failed.add(new Reconnection.Failure(session, null, new IllegalStateException("no member serves session " + session
+                        + " in the registry at " + registry.baseUrl() + "; add it to a member (fabric sessions add ID " + session + ")")));
+            }
+            for (ServiceInstance member : members) {
+                try {
+                    ConnectAnswer answer = call(member.id(), (client, url) -> connectTo(member.id(), session, client, url));
+                    connected.add(new Reconnection.Connected(session, answer.id(), answer.incarnation(), answer.role(), answer.endpoints()));
+                    log.info("session {}: connected to member {} incarnation {}", session, answer.id(), answer.incarnation());
+                } catch (FabricClientException | RegistryException e) {
+                    log.warn("session {}: member {} did not accept CONNECT: {}", session, member.id(), e.getMessage());
+                    failed.add(new Reconnection.Failure(session, member.id(), e));
+                }
+            }
+        }
+        return new Reconnection(this, connected, failed);
+    }
+
+    /** The member's answer to CONNECT. */
+    record ConnectAnswer(String id, long incarnation, String role, Map<String, String> endpoints) {}
+
+    private ConnectAnswer connectTo(String memberId, String session, RestClient client, URI url) {
+        try {
+            return client.post().uri("/management/v1/connect").contentType(MediaType.APPLICATION_JSON)
+                    .body(Map.of("session", session)).retrieve().body(ConnectAnswer.class);
+        } catch (RestClientResponseException e) {
+            if (FailOver.unreachable(e)) {
+                throw e;
+            }
+            Problem problem = problem(e);
+            throw new MemberRefusedException(memberId, e.getStatusCode().value(), problem.reason(), "member " + memberId + " at " + url
+                    + " refused CONNECT to session " + session + ": " + problem.text(e), e);
+        }
+    }
+
+    private <T> T invoke(ServiceInstance member, String endpoint, MemberCall<T> call) {
+        String url = FailOver.endpointOf(member, endpoint);
+        if (url == null) {
+            throw new MemberUnavailableException(member.id(), "member " + member.id() + " (" + FailOver.describe(member)
+                    + ") publishes no '" + endpoint + "' endpoint in the registry; it has "
+                    + (member.endpoints() == null ? "none" : member.endpoints().keySet()), null);
+        }
+        return call.call(http.mutate().baseUrl(url).build(), URI.create(url));
+    }
+
+    /** Carries out a step until there is a member to call, or throws what the step means. */
+    private ServiceInstance reach(ServiceInstance seen, FailOver.Step step, RuntimeException failure) {
+        return switch (step) {
+            case FailOver.Call(ServiceInstance member) -> member;
+            case FailOver.AwaitRunning(long incarnation) -> awaitRunning(seen.id(), incarnation, failure);
+            case FailOver.Restart _ -> awaitRunning(seen.id(), restart(seen, failure).incarnation(), failure);
+            case FailOver.Lost(String reason) -> throw new MemberLostException(seen.id(), reason, failure);
+            case FailOver.Stopped(String reason) -> throw new MemberStoppedException(seen.id(), reason, failure);
+        };
+    }
+
+    /** Seed: "a failing contact updates state in registry". Advisory: a refused report changes nothing here. */
+    private void reportUnreachable(ServiceInstance member, String url, RuntimeException failure) {
+        String reason = truncate("FabricClient " + name + " could not reach " + url + ": " + describe(failure));
+        try {
+            registry.report(member.id(), new ReportRequest(ReportRequest.Kind.UNREACHABLE, name, member.incarnation(), reason));
+        } catch (RegistryException e) {
+            log.info("member {}: the registry did not take the UNREACHABLE report: {}", member.id(), e.getMessage());
+        }
+    }
+
+    /** Asks the member's spawner for a new incarnation under the same id; returns the spawner's answer (PENDING). */
+    private ServiceInstance restart(ServiceInstance member, RuntimeException failure) {
+        String id = member.id();
+        if (member.parentId() == null || member.parentId().isBlank()) {
+            throw new MemberUnavailableException(id, "member " + id + " (" + FailOver.describe(member)
+                    + ") has no spawner in the registry (no parentId), so no one can restart it", failure);
+        }
+        ServiceInstance spawner;
+        try {
+            spawner = registry.get(member.parentId());
+        } catch (RegistryException e) {
+            throw new MemberUnavailableException(id, "member " + id + " (" + FailOver.describe(member) + ") needs a restart, but its spawner "
+                    + member.parentId() + " cannot be found: " + e.getMessage(), e);
+        }
+        String spawnerUrl = FailOver.endpointOf(spawner, MANAGEMENT);
+        if (spawnerUrl == null) {
+            throw new MemberUnavailableException(id, "member " + id + " needs a restart, but its spawner " + spawner.id() + " ("
+                    + FailOver.describe(spawner) + ") publishes no management endpoint", failure);
+        }
+        log.info("member {} is {}: asking its spawner {} at {} to restart it", id, FailOver.describe(member), spawner.id(), spawnerUrl);
+        try {
+            // ?incarnation: when the spawner (or another caller) saw the same death first, no second restart.
+            ServiceInstance restarted = spawnerHttp.post()
+                    .uri(spawnerUrl + "/api/v1/members/{id}/restart?incarnation={n}", id, member.incarnation())
+                    .retrieve().body(ServiceInstance.class);
+            if (restarted == null) {
+                throw new MemberUnavailableException(id, "spawner " + spawner.id() + " at " + spawnerUrl + " answered the restart of "
+                        + id + " without the member", failure);
+            }
+            log.info("member {}: restarting as incarnation {}", id, restarted.incarnation());
+            return restarted;
+        } catch (RestClientResponseException e) {
+            Problem problem = problem(e);
+            switch (problem.reason()) {
+                case "member-lost" -> throw new MemberLostException(id, problem.detail(), e);
+                case "member-stopped" -> throw new MemberStoppedException(id, problem.detail(), e);
+                default -> throw new MemberUnavailableException(id, "spawner " + spawner.id() + " at " + spawnerUrl
+                        + " refused to restart member " + id + ": " + problem.text(e), e);
+            }
+        } catch (ResourceAccessException e) {
+            throw new MemberUnavailableException(id, "member " + id + " (" + FailOver.describe(member) + ") needs a restart, but its spawner "
+                    + spawner.id() + " at " + spawnerUrl + " cannot be reached (" + describe(e) + "); is the spawner running?", e);
+        }
+    }
+
+    /** Polls the registry until the member is RUNNING at {@code incarnation} or later, or the restart ends badly. */
+    private ServiceInstance awaitRunning(String id, long incarnation, RuntimeException failure) {
+        long deadline = System.nanoTime() + restartTimeout.toNanos();
+        String lastSeen = "nothing yet";
+        long failedSince = 0;
+        boolean failing = false;
+        while (true) {
+            try {
+                ServiceInstance now = registry.get(id);
+                lastSeen = FailOver.describe(now);
+                switch (FailOver.whileWaiting(now, incarnation)) {
+                    case FailOver.Ready(ServiceInstance member) -> {
+                        log.info("member {} is RUNNING again as incarnation {}", id, member.incarnation());
+                        return member;
+                    }
+                    case FailOver.Ended(FailOver.Lost _, String reason) -> throw new MemberLostException(id, reason, failure);
+                    case FailOver.Ended(FailOver.Stopped _, String reason) -> throw new MemberStoppedException(id, reason, failure);
+                    case FailOver.Ended _ -> throw failedRestart(id, lastSeen, failure);
+                    case FailOver.Failing _ -> {
+                        if (!failing) {
+                            failing = true;
+                            failedSince = System.nanoTime();
+                        } else if (System.nanoTime() - failedSince >= failedGrace.toNanos()) {
+                            throw failedRestart(id, lastSeen, failure);
+                        }
+                    }
+                    case FailOver.KeepWaiting _ -> failing = false;
+                }
+            } catch (RegistryException e) {
+                if (!e.unreachable()) {
+                    throw e;
+                }
+                // The registry may be failing over itself: keep asking until the deadline.
+                lastSeen = "registry unreachable: " + e.getMessage();
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new RestartTimeoutException(id, restartTimeout, lastSeen);
+            }
+            try {
+                Thread.sleep(Duration.ofNanos(Math.min(left, pollInterval.toNanos())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MemberUnavailableException(id, "interrupted while waiting for member " + id + " to come back (" + lastSeen + ")", e);
+            }
+        }
+    }
+
+    private static MemberUnavailableException failedRestart(String id, String lastSeen, RuntimeException failure) {
+        return new MemberUnavailableException(id, "member " + id + " failed while restarting (" + lastSeen
+                + "); see its state history (fabric service " + id + ") and its spawner's log", failure);
+    }
+
+    /** A {@code problem+json} answer's {@code reason} and {@code detail}, when it has them. */
+    private record Problem(String reason, String detail) {
+        String text(RestClientResponseException e) {
+            return (detail.isEmpty() ? e.getStatusText() : detail) + " (" + (reason.isEmpty() ? "" : reason + ", ")
+                    + "HTTP " + e.getStatusCode().value() + ")";
+        }
+    }
+
+    private Problem problem(RestClientResponseException e) {
+        try {
+            JsonNode body = json.readTree(e.getResponseBodyAsByteArray());
+            return new Problem(body.path("reason").asString(""), body.path("detail").asString(""));
+        } catch (RuntimeException notJson) {
+            return new Problem("", "");
+        }
+    }
+
+    /** A short cause: the JDK's own messages of a failed connection are often empty. */
+    static String describe(Throwable failure) {
+        if (failure instanceof RestClientResponseException answer) {
+            return "HTTP " + answer.getStatusCode().value();
+        }
+        Throwable deepest = failure;
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof HttpConnectTimeoutException) {
+                return "connection timed out";
+            }
+            if (t instanceof HttpTimeoutException) {
+                return "no answer in time";
+            }
+            if (t instanceof ConnectException) {
+                return "connection refused";
+            }
+            deepest = t;
+        }
+        String message = deepest.getMessage();
+        return message == null || message.isBlank() ? deepest.getClass().getSimpleName() : message;
+    }
+
+    private static String truncate(String text) {
+        return text.length() <= MAX_REASON ? text : text.substring(0, MAX_REASON - 3) + "...";
+    }
+
+    /** Settings of a {@link FabricClient}; every one has a default. */
+    public static final class Builder {
+
+        private final URI registryUrl;
+        private final FabricKeys keys;
+        private String name = "fabric-client-" + ProcessHandle.current().pid();
+        private Duration connectTimeout = Duration.ofSeconds(3);
+        private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration registryTimeout = Duration.ofSeconds(10);
+        private Duration restartTimeout = Duration.ofMinutes(2);
+        private Duration pollInterval = Duration.ofMillis(250);
+        private Duration failedGrace = Duration.ofSeconds(15);
+
+        private Builder(URI registryUrl, FabricKeys keys) {
+            this.registryUrl = Objects.requireNonNull(registryUrl, "registryUrl");
+            this.keys = Objects.requireNonNull(keys, "keys");
+        }
+
+        /** Who this client is in its UNREACHABLE reports (default {@code fabric-client-<pid>}); at most 128 characters. */
+        public Builder name(String name) {
+            if (name == null || name.isBlank() || name.length() > 128) {
+                throw new IllegalArgumentException("a client name is 1 to 128 characters, not '" + name + "'");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /** How long a connection to a member, the spawner or the registry may take to open (default 3 s). */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** The longest one request to a member waits for its answer (default 30 s); a call that takes longer counts as unreachable. */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = positive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * How long to wait for a restarted member to show RUNNING in the registry (default 2 min: a
+         * JVM start and a bootstrap); also the longest the restart request to its spawner may take.
+         */
+        public Builder restartTimeout(Duration timeout) {
+            this.restartTimeout = positive(timeout, "restartTimeout");
+            return this;
+        }
+
+        /** How often the registry is asked during that wait (default 250 ms). */
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = positive(interval, "pollInterval");
+            return this;
+        }
+
+        /**
+         * How long a restarted member seen FAILED is given to be declared LOST before the restart
+         * counts as failed (default 15 s). A member that cannot recover its state reports itself
+         * FAILED and exits; its spawner declares it LOST once the process has ended, within its
+         * stop-grace (10 s by default). Keep this above the spawner's stop-grace.
+         */
+        public Builder failedGrace(Duration grace) {
+            this.failedGrace = positive(grace, "failedGrace");
+            return this;
+        }
+
+        public FabricClient build() {
+            return new FabricClient(this);
+        }
+
+        private static Duration positive(Duration value, String what) {
+            if (value == null || value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, not " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.fabric.core.client;
+
+/**
+ * A call through {@link FabricClient} that could not be completed, even after the fail-over the
+ * seed asks of a calling entity: the member is gone, stopped, or did not come back. The message
+ * says what happened to which member and what to do next.
+ */
+public abstract sealed class FabricClientException extends RuntimeException
+        permits MemberLostException, MemberStoppedException, MemberUnavailableException, MemberRefusedException {
+
+    private final String memberId;
+
+    FabricClientException(String memberId, String message, Throwable cause) {
+        super(message, cause);
+        this.memberId = memberId;
+    }
+
+    /** The member the call was for. */
+    public String memberId() {
+        return memberId;
+    }
+}

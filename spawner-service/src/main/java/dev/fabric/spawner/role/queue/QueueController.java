@@ -1,0 +1,131 @@
+package dev.fabric.spawner.role.queue;
+
+import dev.fabric.spawner.web.SpawnerException;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.context.annotation.Profile;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.UUID;
+
+/** The queue's HTTP API (docs/queue.md); answers 503 until the member runs the queue role. */
+@RestController
+@Profile("member")
+@RequestMapping(QueueRole.BASE_PATH)
+public class QueueController {
+
+    static final int MAX_LEASE_BATCH = 1000;
+    static final Duration MIN_VISIBILITY = Duration.ofSeconds(1);
+    static final Duration MAX_VISIBILITY = Duration.ofHours(12);
+
+    private final QueueRole role;
+
+    public QueueController(QueueRole role) {
+        this.role = role;
+    }
+
+    @PostMapping(path = "/messages", consumes = MediaType.APPLICATION_JSON_VALUE)
+    QueueWire.Enqueued enqueue(@RequestBody(required = false) QueueWire.Enqueue request) {
+        WorkQueue queue = role.queue();
+        if (request == null || request.body() == null) {
+            throw invalid("the request needs a JSON object with a text \"body\", e.g. {\"body\": \"resize image 42\"}");
+        }
+        byte[] body = request.body().getBytes(StandardCharsets.UTF_8);
+        if (body.length > JournalFormat.MAX_BODY_BYTES) {
+            throw invalid("the body is " + body.length + " bytes in UTF-8, over the limit of " + JournalFormat.MAX_BODY_BYTES
+                    + " bytes (256 KiB); store large payloads elsewhere and enqueue a reference");
+        }
+        return new QueueWire.Enqueued(queue.enqueue(body).toString());
+    }
+
+    @PostMapping("/leases")
+    ResponseEntity<QueueWire.Leases> lease(@RequestParam(defaultValue = "1") String max,
+                                           @RequestParam(defaultValue = "30s") String visibility) {
+        WorkQueue queue = role.queue();
+        List<WorkQueue.Leased> leased = queue.lease(max(max), visibility(visibility));
+        if (leased.isEmpty()) {
+            return ResponseEntity.noContent().build();
+        }
+        return ResponseEntity.ok(new QueueWire.Leases(leased.stream()
+                .map(m -> new QueueWire.LeasedMessage(m.id().toString(), m.leaseId().toString(),
+                        new String(m.body(), StandardCharsets.UTF_8), m.deliveries(), m.deadline()))
+                .toList()));
+    }
+
+    @DeleteMapping("/leases/{leaseId}")
+    ResponseEntity<Void> ack(@PathVariable String leaseId) {
+        WorkQueue queue = role.queue();
+        queue.ack(leaseId(leaseId));
+        return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping("/leases/{leaseId}/nack")
+    ResponseEntity<Void> nack(@PathVariable String leaseId) {
+        WorkQueue queue = role.queue();
+        queue.nack(leaseId(leaseId));
+        return ResponseEntity.noContent().build();
+    }
+
+    @GetMapping("/stats")
+    QueueWire.Stats stats() {
+        WorkQueue.Stats stats = role.queue().stats();
+        return new QueueWire.Stats(stats.ready(), stats.leased(), stats.acked());
+    }
+
+    private static int max(String value) {
+        int max;
+        try {
+            max = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            max = 0;
+        }
+        if (max < 1 || max > MAX_LEASE_BATCH) {
+            throw invalid("max must be a whole number from 1 to " + MAX_LEASE_BATCH + ", not '" + value + "'");
+        }
+        return max;
+    }
+
+    private static Duration visibility(String value) {
+        Duration visibility;
+        try {
+            // A bare number means seconds; "30s", "5m", "2h" and ISO-8601 ("PT30S") work too.
+            visibility = DurationStyle.detectAndParse(value.strip(), ChronoUnit.SECONDS);
+        } catch (IllegalArgumentException e) {
+            throw invalid("visibility must be a duration such as 30s, 5m or 2h, not '" + value + "'");
+        }
+        if (visibility.compareTo(MIN_VISIBILITY) < 0 || visibility.compareTo(MAX_VISIBILITY) > 0) {
+            throw invalid("visibility must be from 1s to 12h, not '" + value + "'");
+        }
+        return visibility;
+    }
+
+    private static UUID leaseId(String value) {
+        try {
+            // UUID.fromString accepts short forms such as "1-2-3-4-5"; only the canonical one was ever issued.
+            UUID id = UUID.fromString(value);
+            if (id.toString().equalsIgnoreCase(value)) {
+                return id;
+            }
+        } catch (IllegalArgumentException e) {
+            // answered below
+        }
+        throw invalid("'" + value + "' is not a lease id; use the leaseId of a message from POST " + QueueRole.BASE_PATH + "/leases");
+    }
+
+    private static SpawnerException invalid(String detail) {
+        return new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", detail);
+    }
+}

@@ -1,0 +1,310 @@
+package dev.fabric.spawner.role.queue;
+
+import dev.fabric.spawner.web.SpawnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The queue itself: messages in memory, every enqueue and ack in the {@link Journal} before it is
+ * answered, leases in memory only. Delivery is at least once: a message leaves the queue only when
+ * acked; a lease that is nacked or outlives its visibility timeout makes its message visible again,
+ * and so does a restart. Ready messages are handed out oldest first.
+ */
+final class WorkQueue implements Closeable {
+
+    /** Compact no sooner than this many records, so a small journal is not rewritten over and over. */
+    static final int DEFAULT_COMPACT_MIN_RECORDS = 1024;
+
+    /** Finished leases remembered, to tell "expired" and "already acked" from "never issued". */
+    private static final int FINISHED_LEASES_KEPT = 10_000;
+
+    private static final Logger log = LoggerFactory.getLogger(WorkQueue.class);
+
+    /** A message handed out under a lease. */
+    record Leased(UUID id, UUID leaseId, byte[] body, int deliveries, Instant deadline) {}
+
+    /** Counts: ready to lease, leased now, acked since this queue was opened. */
+    record Stats(int ready, int leased, long acked, long journalBytes) {}
+
+    /** A message not yet acked; {@code sequence} is its place in the journal, which sets the delivery order. */
+    private static final class Entry {
+        final UUID id;
+        final byte[] body;
+        final long sequence;
+        int deliveries;
+        Lease lease;
+
+        Entry(UUID id, byte[] body, long sequence) {
+            this.id = id;
+            this.body = body;
+            this.sequence = sequence;
+        }
+    }
+
+    private record Lease(UUID id, Entry entry, Instant deadline) {}
+
+    /** How a lease ended. */
+    private enum Outcome { ACKED, NACKED, EXPIRED }
+
+    private final Journal journal;
+    private final Clock clock;
+    private final int compactMinRecords;
+    private final Map<UUID, Entry> unacked = new HashMap<>();
+    private final TreeMap<Long, Entry> ready = new TreeMap<>();
+    private final Map<UUID, Lease> leases = new HashMap<>();
+    private final PriorityQueue<Lease> byDeadline = new PriorityQueue<>(Comparator.comparing(Lease::deadline));
+    private final Map<UUID, Outcome> finished = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Outcome> eldest) {
+            return size() > FINISHED_LEASES_KEPT;
+        }
+    };
+    private long nextSequence;
+    private long acked;
+    /** Records in the journal, and how many of them are dead (an ack and the enqueue it names). */
+    private long records;
+    private long deadRecords;
+    /** After a failed compaction, the record count at which to try again (not on every ack). */
+    private long compactRetryAt;
+    private boolean closed;
+
+    private WorkQueue(Journal journal, Clock clock, int compactMinRecords, Replay replay) {
+        this.journal = journal;
+        this.clock = clock;
+        this.compactMinRecords = compactMinRecords;
+        replay.live.values().forEach(enqueue -> {
+            Entry entry = new Entry(enqueue.id(), enqueue.bodyUnsafe(), nextSequence++);
+            unacked.put(entry.id, entry);
+            ready.put(entry.sequence, entry);
+        });
+        this.records = replay.records;
+        this.deadRecords = replay.records - replay.live.size();
+    }
+
+    /**
+     * Opens the queue whose journal is in {@code directory}, replaying it.
+     *
+     * @param mustExist a restart: the journal must be there
+     */
+    static WorkQueue open(Path directory, boolean mustExist, Clock clock, int compactMinRecords) throws IOException, JournalCorruptException {
+        Replay replay = new Replay();
+        Journal journal = Journal.open(directory, mustExist, replay);
+        WorkQueue queue = new WorkQueue(journal, clock, compactMinRecords, replay);
+        synchronized (queue) {
+            queue.compactIfDominated();
+        }
+        log.info("queue journal {}: {} messages not yet acked ({} records, {} bytes)", journal.file(), queue.unacked.size(),
+                queue.records, journal.size());
+        return queue;
+    }
+
+    /** Rebuilds the set of not-yet-acked messages, in journal order, and checks the journal makes sense. */
+    private static final class Replay implements JournalDecoder.Sink {
+        final LinkedHashMap<UUID, JournalRecord.Enqueue> live = new LinkedHashMap<>();
+        long records;
+
+        @Override
+        public void accept(JournalRecord record, long offset) throws JournalCorruptException {
+            switch (record) {
+                case JournalRecord.Enqueue enqueue -> {
+                    if (live.putIfAbsent(enqueue.id(), enqueue) != null) {
+                        throw new JournalCorruptException(offset, "message " + enqueue.id() + " is enqueued a second time");
+                    }
+                }
+                case JournalRecord.Ack ack -> {
+                    // Acks are written only for live messages, and compaction drops both records together.
+                    if (live.remove(ack.id()) == null) {
+                        throw new JournalCorruptException(offset, "an ack names message " + ack.id()
+                                + ", which is not in the queue at that point");
+                    }
+                }
+            }
+            records++;
+        }
+    }
+
+    /** Stores a message durably; returns its id. */
+    synchronized UUID enqueue(byte[] body) {
+        ensureOpen();
+        if (body.length > JournalFormat.MAX_BODY_BYTES) {
+            throw new IllegalArgumentException("a body of " + body.length + " bytes is over " + JournalFormat.MAX_BODY_BYTES);
+        }
+        UUID id = UUID.randomUUID();
+        JournalRecord.Enqueue record = new JournalRecord.Enqueue(id, body);
+        write(record, "enqueue");
+        Entry entry = new Entry(id, record.bodyUnsafe(), nextSequence++);
+        unacked.put(id, entry);
+        ready.put(entry.sequence, entry);
+        records++;
+        return id;
+    }
+
+    /** Leases up to {@code max} ready messages, oldest first, each under its own lease, until now + {@code visibility}. */
+    synchronized List<Leased> lease(int max, Duration visibility) {
+        ensureOpen();
+        Instant now = clock.instant();
+        reclaimExpired(now);
+        Instant deadline = now.plus(visibility);
+        List<Leased> leased = new ArrayList<>(Math.min(max, ready.size()));
+        while (leased.size() < max && !ready.isEmpty()) {
+            Entry entry = ready.pollFirstEntry().getValue();
+            Lease lease = new Lease(UUID.randomUUID(), entry, deadline);
+            entry.lease = lease;
+            entry.deliveries++;
+            leases.put(lease.id(), lease);
+            byDeadline.add(lease);
+            leased.add(new Leased(entry.id, lease.id(), entry.body.clone(), entry.deliveries, deadline));
+        }
+        return leased;
+    }
+
+    /** Removes the leased message for good. Acking the same lease again is a no-op. */
+    synchronized void ack(UUID leaseId) {
+        Lease lease = activeLease(leaseId, Outcome.ACKED);
+        if (lease == null) {
+            return;
+        }
+        write(new JournalRecord.Ack(lease.entry().id), "ack");
+        endLease(lease, Outcome.ACKED);
+        unacked.remove(lease.entry().id);
+        acked++;
+        records++;
+        deadRecords += 2;
+        compactIfDominated();
+    }
+
+    /** Gives the leased message back: visible again at once. Nacking the same lease again is a no-op. */
+    synchronized void nack(UUID leaseId) {
+        Lease lease = activeLease(leaseId, Outcome.NACKED);
+        if (lease == null) {
+            return;
+        }
+        endLease(lease, Outcome.NACKED);
+        ready.put(lease.entry().sequence, lease.entry());
+    }
+
+    synchronized Stats stats() {
+        ensureOpen();
+        reclaimExpired(clock.instant());
+        return new Stats(ready.size(), leases.size(), acked, journal.size());
+    }
+
+    /** The messages not yet acked (ready or leased), in delivery order: what a restart would bring back. */
+    synchronized List<JournalRecord.Enqueue> unacked() {
+        return unacked.values().stream().sorted(Comparator.comparingLong(e -> e.sequence))
+                .map(e -> new JournalRecord.Enqueue(e.id, e.body)).toList();
+    }
+
+    Path journalFile() {
+        return journal.file();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        closed = true;
+        journal.close();
+    }
+
+    /** A call that raced with the role's stop gets the same answer as one after it. */
+    private void ensureOpen() {
+        if (closed) {
+            throw QueueRole.notStarted();
+        }
+    }
+
+    /**
+     * The live lease, or null when {@code leaseId} already ended as {@code repeat} (a retried call);
+     * any other ending is an error the client must hear about.
+     */
+    private Lease activeLease(UUID leaseId, Outcome repeat) {
+        ensureOpen();
+        reclaimExpired(clock.instant());
+        Lease lease = leases.get(leaseId);
+        if (lease != null) {
+            return lease;
+        }
+        Outcome outcome = finished.get(leaseId);
+        if (outcome == repeat) {
+            return null;
+        }
+        if (outcome == null) {
+            throw new SpawnerException(HttpStatus.NOT_FOUND, "lease-unknown", "lease " + leaseId + " is unknown to this queue: it was "
+                    + "never issued, or issued before the queue restarted (leases do not survive a restart, their messages are "
+                    + "delivered again); lease the message again");
+        }
+        String action = repeat == Outcome.ACKED ? "acked" : "nacked";
+        throw switch (outcome) {
+            case EXPIRED -> new SpawnerException(HttpStatus.CONFLICT, "lease-expired", "lease " + leaseId + " expired before it was "
+                    + action + ": its message is visible again and will be delivered again; lease it again");
+            case NACKED -> new SpawnerException(HttpStatus.CONFLICT, "lease-nacked", "lease " + leaseId + " was nacked, so it cannot be "
+                    + action + ": its message is visible again; lease it again");
+            case ACKED -> new SpawnerException(HttpStatus.CONFLICT, "lease-acked", "lease " + leaseId + " was acked, so it cannot be "
+                    + action + ": its message is gone for good");
+        };
+    }
+
+    private void endLease(Lease lease, Outcome outcome) {
+        leases.remove(lease.id());
+        byDeadline.remove(lease);
+        lease.entry().lease = null;
+        finished.put(lease.id(), outcome);
+    }
+
+    /** Makes the messages of leases whose deadline has come visible again. */
+    private void reclaimExpired(Instant now) {
+        while (!byDeadline.isEmpty() && !byDeadline.peek().deadline().isAfter(now)) {
+            Lease lease = byDeadline.poll();
+            endLease(lease, Outcome.EXPIRED);
+            ready.put(lease.entry().sequence, lease.entry());
+            log.debug("lease {} of message {} expired; the message is visible again", lease.id(), lease.entry().id);
+        }
+    }
+
+    private void write(JournalRecord record, String operation) {
+        try {
+            journal.append(record);
+        } catch (IOException e) {
+            log.error("queue journal {}: could not write an {} record", journal.file(), operation, e);
+            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "journal-unavailable", "the queue could not write its journal ("
+                    + e.getMessage() + "), so the " + operation + " did not happen; retry, and if this persists look at the member's "
+                    + "disk and log");
+        }
+    }
+
+    /** Rewrites the journal when acked messages make up most of it. */
+    private void compactIfDominated() {
+        if (records < compactMinRecords || records < compactRetryAt || deadRecords * 2 <= records) {
+            return;
+        }
+        long before = journal.size();
+        try {
+            journal.rewrite(unacked());
+        } catch (IOException e) {
+            // The journal still holds everything (the move is atomic); try again once it has grown some more.
+            compactRetryAt = records + compactMinRecords;
+            log.warn("queue journal {}: compaction failed, going on with the old journal: {}", journal.file(), e.toString());
+            return;
+        }
+        log.info("queue journal {}: compacted {} records ({} bytes) to {} messages ({} bytes)", journal.file(), records, before,
+                unacked.size(), journal.size());
+        records = unacked.size();
+        deadRecords = 0;
+    }
+}
