@@ -136,6 +136,7 @@ class SpawnerChartTest {
         assertThat(fieldRef(container, "FABRIC_POD_NAME")).isEqualTo("metadata.name");
         assertThat(fieldRef(container, "FABRIC_POD_NAMESPACE")).isEqualTo("metadata.namespace");
         assertThat(fieldRef(container, "FABRIC_POD_IP")).isEqualTo("status.podIP");
+        assertThat(env(container)).as("an id that outlives the pod").containsEntry("FABRIC_SPAWNER_ID", SPAWNER);
         assertThat(env(container))
                 .containsEntry("FABRIC_SPAWNER_ADVERTISED_URL", "http://$(FABRIC_POD_IP):8472")
                 .containsEntry("FABRIC_SPAWNER_LAUNCHER", "kubernetes")

@@ -58,7 +58,7 @@ public class SpawnerConfiguration {
     SpawnerIdentity spawnerIdentity(SpawnerProperties properties,
                                     @org.springframework.beans.factory.annotation.Value("${server.port:8472}") int port) {
         java.net.URI url = java.net.URI.create(properties.url().isBlank() ? "http://127.0.0.1:" + port : properties.url());
-        return SpawnerIdentity.load(properties.dataDir(), url);
+        return SpawnerIdentity.load(properties.id(), properties.dataDir(), url);
     }
 
     @Bean

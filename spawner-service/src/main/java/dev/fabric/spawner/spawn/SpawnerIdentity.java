@@ -12,12 +12,18 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * Who this spawner is: an id kept in its data directory across restarts (its members' parent in
+ * Who this spawner is: an id configured ({@code fabric.spawner.id}) or kept in its data directory across restarts (its members' parent in
  * the registry, so a restarted spawner finds them) and the URL members and clients reach it at.
  */
 public record SpawnerIdentity(String id, URI url) {
 
-    static SpawnerIdentity load(Path dataDir, URI url) {
+    static SpawnerIdentity load(String configuredId, Path dataDir, URI url) {
+        if (configuredId != null && !configuredId.isBlank()) {
+            if (!configuredId.matches(Ids.PATTERN)) {
+                throw new IllegalStateException("fabric.spawner.id '" + configuredId + "' is not an id: " + Ids.MESSAGE);
+            }
+            return new SpawnerIdentity(configuredId, url);
+        }
         Path file = dataDir.resolve("spawner.id");
         try {
             Files.createDirectories(dataDir);

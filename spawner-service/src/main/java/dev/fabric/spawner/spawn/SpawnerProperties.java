@@ -15,6 +15,7 @@ import java.util.List;
 /**
  * The spawner's settings ({@code fabric.spawner.*}).
  *
+ * @param id this spawner's id; empty: one generated on the first start and kept in the data directory
  * @param dataDir where the spawner keeps its id, the fabric keys (unless {@code fabric.security.keys-path}
  *                names another directory) and one directory per member (its log and data)
  * @param url the URL members and clients reach this spawner at; empty: {@code http://127.0.0.1:<port>}
@@ -36,6 +37,7 @@ import java.util.List;
 @ConfigurationProperties("fabric.spawner")
 @Validated
 public record SpawnerProperties(
+        @DefaultValue("") String id,
         @NotNull @DefaultValue("./spawner-data") Path dataDir,
         @DefaultValue("") String url,
         @DefaultValue("") String registryUrl,
