@@ -20,7 +20,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Spawn-to-RUNNING latency with the process launcher against the bare start-up of the same jar,
+ * Spawn-to-RUNNING latency with the process launcher against the bare start-up of the same jar as
+ * a member (JVM and Spring up, port ready),
  * measured in the same run (goal: bootstrap overhead under 50% of the bare start-up), and 20
  * concurrent spawns. On demand, not part of the suite:
  *
@@ -81,19 +82,35 @@ class SpawnBenchmark {
         return answer.path("id").asString();
     }
 
-    /** The same jar, started as a spawner of its own (same JVM flags as a member) until it is ready. */
+    /**
+     * The same jar with the same JVM flags as a member, started as a member whose spawner does not
+     * answer: a member's port is ready before it dials its spawner, so this is the start-up alone.
+     */
     private long bareStartUp(FabricUnderTest fabric, int round) throws Exception {
         int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
+        int silentSpawner;
+        try (ServerSocket socket = new ServerSocket(0); ServerSocket other = new ServerSocket(0)) {
             port = socket.getLocalPort();
+            silentSpawner = other.getLocalPort();
         }
-        long start = System.nanoTime();
-        Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx192m",
+        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx192m",
                 "-XX:ActiveProcessorCount=1", "-XX:TieredStopAtLevel=1", "-Dserver.address=127.0.0.1", "-jar",
-                Path.of("target", "spawner-service-exec.jar").toAbsolutePath().toString(), "--server.port=" + port,
-                "--fabric.spawner.data-dir=" + dir.resolve("bare-" + round), "--fabric.security.keys-path=" + fabric.keyDir,
-                "--fabric.spawner.registry-url=" + fabric.registryUrl)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("bare-" + round + ".log").toFile()).start();
+                Path.of("target", "spawner-service-exec.jar").toAbsolutePath().toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("bare-" + round + ".log").toFile());
+        Map<String, String> env = builder.environment();
+        env.keySet().removeIf(k -> k.startsWith("FABRIC_"));
+        env.put("SPRING_PROFILES_ACTIVE", "member");
+        env.put("FABRIC_SERVICE_ID", "bare-" + round);
+        env.put("FABRIC_INCARNATION", "1");
+        env.put("FABRIC_ROLE", "queue");
+        env.put("FABRIC_SPAWNER_URL", "http://127.0.0.1:" + silentSpawner);
+        env.put("FABRIC_SPAWNER_ID", "none");
+        env.put("FABRIC_REGISTRY_URL", fabric.registryUrl);
+        env.put("FABRIC_OTP", "unused");
+        env.put("FABRIC_MANAGEMENT_PORT", Integer.toString(port));
+        env.put("FABRIC_DATA_DIR", dir.resolve("bare-" + round).toString());
+        long start = System.nanoTime();
+        Process process = builder.start();
         try {
             HttpClient http = HttpClient.newHttpClient();
             while (true) {
@@ -109,7 +126,7 @@ class SpawnBenchmark {
                 Thread.sleep(20);
             }
         } finally {
-            process.destroy();
+            process.destroyForcibly();
             process.waitFor(20, TimeUnit.SECONDS);
         }
     }
