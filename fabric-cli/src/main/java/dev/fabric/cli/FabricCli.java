@@ -4,6 +4,8 @@ import dev.fabric.cli.instances.ServiceCommand;
 import dev.fabric.cli.instances.ServicesCommand;
 import dev.fabric.cli.keys.KeysCommand;
 import dev.fabric.cli.management.ManagementClient;
+import dev.fabric.cli.queue.QueueCommand;
+import dev.fabric.cli.registry.Problem;
 import dev.fabric.cli.registry.RegistryClient;
 import dev.fabric.cli.sessions.SessionsCommand;
 import dev.fabric.cli.spawner.SpawnCommand;
@@ -36,6 +38,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * {@code fabric}: the command-line client of the fabric registry. Plain Java and picocli, no
@@ -46,7 +49,7 @@ import java.util.concurrent.TimeUnit;
         versionProvider = FabricCli.Version.class,
         description = "Talk to the fabric: its registry, its spawner and its members. Every request is signed with the local fabric key.",
         subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, StopCommand.class,
-                SessionsCommand.class, KeysCommand.class},
+                SessionsCommand.class, QueueCommand.class, KeysCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%nEnvironment:%n",
         footer = {
@@ -131,7 +134,7 @@ public final class FabricCli implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: services, service, watch, spawn, stop, sessions or keys");
+        throw new ParameterException(spec.commandLine(), "missing command: services, service, watch, spawn, stop, sessions, queue or keys");
     }
 
     /** A client for the registry, signing with the local keys; fails with a next step when there are none. */
@@ -151,9 +154,19 @@ public final class FabricCli implements Runnable {
      * @param unreachableHints what to do when nothing answers there
      */
     public ManagementClient management(String baseUrl, String who, String source, List<String> unreachableHints) {
+        return management(baseUrl, who, source, unreachableHints, problem -> List.of());
+    }
+
+    /**
+     * A client of a management API or of a member's own API, signing with the local keys.
+     *
+     * @param advice next steps for that API's own problems ({@code lease-expired}...), replacing the general ones when it has any
+     */
+    public ManagementClient management(String baseUrl, String who, String source, List<String> unreachableHints,
+                                       Function<Problem, List<String>> advice) {
         FabricHome.Setting<Path> keysDir = keysDirectory();
         FabricKeys keys = loadKeys(keysDir);
-        return new ManagementClient(baseUrl, who, source, unreachableHints, keys,
+        return new ManagementClient(baseUrl, who, source, unreachableHints, advice, keys,
                 new RegistryClient.KeyOrigin(keysDir.value(), keys.keyId()), json, REQUEST_TIMEOUT);
     }
 

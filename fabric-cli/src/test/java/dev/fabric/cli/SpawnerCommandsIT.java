@@ -1,31 +1,17 @@
 package dev.fabric.cli;
 
-import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistryClient;
-import dev.fabric.registry.RegistryApplication;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -38,93 +24,25 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class SpawnerCommandsIT {
 
-    static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
-
     @TempDir
     static Path dir;
 
-    private static ConfigurableApplicationContext registryContext;
+    private static LocalFabric fabric;
     private static RegistryClient registry;
-    private static Process spawner;
     private static Cli cli;
 
     @BeforeAll
     static void startFabric() throws Exception {
-        assumeTrue(Files.exists(SPAWNER_JAR), SPAWNER_JAR + " is not built: build spawner-service first (./mvnw -pl spawner-service package)");
-        Path keys = dir.resolve("keys");
-        FabricKeys fabricKeys = FabricKeys.generate();
-        fabricKeys.writeTo(keys);
-        registryContext = new SpringApplicationBuilder(RegistryApplication.class).run(
-                "--server.port=0",
-                "--server.address=127.0.0.1",
-                "--fabric.registry.data-dir=" + dir.resolve("registry"),
-                "--fabric.security.keys-path=" + keys);
-        String registryUrl = "http://127.0.0.1:" + registryContext.getEnvironment().getProperty("local.server.port");
-        registry = new RegistryClient(URI.create(registryUrl), fabricKeys, Duration.ofSeconds(10));
-
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        Path log = dir.resolve("spawner.log");
-        spawner = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", SPAWNER_JAR.toString(),
-                "--server.port=" + port,
-                "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),
-                "--fabric.security.keys-path=" + keys,
-                "--fabric.spawner.registry-url=" + registryUrl,
-                "--fabric.spawner.stop-members-on-shutdown=true")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        awaitReady("http://127.0.0.1:" + port, log);
-
-        // No $FABRIC_SPAWNER and no --spawner: the commands find the spawner in the registry.
-        cli = new Cli(Map.of(FabricHome.HOME_ENV, dir.resolve("home").toString(), FabricHome.REGISTRY_ENV, registryUrl,
-                FabricHome.KEYS_ENV, keys.toString()), dir, Clock.systemUTC());
-    }
-
-    private static void awaitReady(String url, Path log) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            if (!spawner.isAlive()) {
-                throw new IllegalStateException("the spawner exited with " + spawner.exitValue() + "; log:\n" + Files.readString(log));
-            }
-            try {
-                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(url + "/actuator/health/readiness"))
-                        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("the spawner did not become ready in 90 s; log:\n" + Files.readString(log));
+        assumeTrue(Files.exists(LocalFabric.SPAWNER_JAR), LocalFabric.NOT_BUILT);
+        fabric = LocalFabric.start(dir);
+        registry = fabric.registry();
+        cli = fabric.cli();
     }
 
     @AfterAll
     static void stopFabric() throws Exception {
-        if (spawner != null && spawner.isAlive()) {
-            spawner.destroy();
-            spawner.waitFor(30, TimeUnit.SECONDS);
-        }
-        // Members outlive a spawner killed hard, on purpose: end any of this test's that are left.
-        Path members = dir.resolve("spawner-data").resolve("members");
-        ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().orElse("").contains("-Dfabric.member.id="))
-                .filter(p -> workingDirectory(p).startsWith(members))
-                .forEach(ProcessHandle::destroyForcibly);
-        if (registryContext != null) {
-            registryContext.close();
-        }
-    }
-
-    private static Path workingDirectory(ProcessHandle process) {
-        try {
-            return Files.readSymbolicLink(Path.of("/proc", Long.toString(process.pid()), "cwd"));
-        } catch (IOException | UnsupportedOperationException e) {
-            return Path.of("/nonexistent");
+        if (fabric != null) {
+            fabric.close();
         }
     }
 

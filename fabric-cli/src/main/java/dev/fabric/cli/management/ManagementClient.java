@@ -24,11 +24,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
- * The management API of a spawner or a member, as the CLI uses it: every request signed with the
- * local fabric key, every failure a {@link CliException} that names who answered (or did not),
- * where its URL came from, and what to do next.
+ * The management API of a spawner or a member, or a member's own API (its queue), as the CLI uses
+ * it: every request signed with the local fabric key, every failure a {@link CliException} that
+ * names who answered (or did not), where its URL came from, and what to do next.
  */
 public final class ManagementClient {
 
@@ -41,6 +42,7 @@ public final class ManagementClient {
     private final String who;
     private final String source;
     private final List<String> unreachableHints;
+    private final Function<Problem, List<String>> advice;
     private final RegistryClient.KeyOrigin keyOrigin;
     private final JsonMapper json;
     private final RestClient client;
@@ -49,13 +51,17 @@ public final class ManagementClient {
      * @param who what is at the URL, for messages: {@code the spawner}, {@code member queue-1}
      * @param source where the URL came from, completing "the URL is ...": {@code given by --spawner}...
      * @param unreachableHints what to do when nothing answers (after the line saying where the URL came from)
+     * @param advice what to do about the problems of the API at hand ({@code lease-expired}...): its hints replace the
+     *               general ones when it has any
      */
-    public ManagementClient(String baseUrl, String who, String source, List<String> unreachableHints, FabricKeys keys,
-                            RegistryClient.KeyOrigin keyOrigin, JsonMapper json, Duration timeout) {
+    public ManagementClient(String baseUrl, String who, String source, List<String> unreachableHints,
+                            Function<Problem, List<String>> advice, FabricKeys keys, RegistryClient.KeyOrigin keyOrigin, JsonMapper json,
+                            Duration timeout) {
         this.baseUrl = baseUrl;
         this.who = who;
         this.source = source;
         this.unreachableHints = List.copyOf(unreachableHints);
+        this.advice = advice;
         this.keyOrigin = keyOrigin;
         this.json = json;
         HttpClient http = HttpClient.newBuilder()
@@ -103,6 +109,16 @@ public final class ManagementClient {
         }
     }
 
+    /** Reads an answer's JSON as a wire record; JSON of another shape is a {@link ExitCodes#SERVER_ERROR}. */
+    public <T> T decode(JsonNode node, Class<T> type) {
+        try {
+            return json.treeToValue(node, type);
+        } catch (JacksonException e) {
+            throw new CliException(ExitCodes.SERVER_ERROR, who + " at " + baseUrl + " answered JSON this CLI cannot read: "
+                    + e.getOriginalMessage(), List.of("is the CLI as new as " + who + "? Rebuild it with ./fabric build"));
+        }
+    }
+
     private void requireSuccess(ClientHttpResponse response) throws IOException {
         if (response.getStatusCode().is2xxSuccessful()) {
             return;
@@ -116,6 +132,10 @@ public final class ManagementClient {
     }
 
     private List<String> hints(Problem problem) {
+        List<String> specific = advice.apply(problem);
+        if (!specific.isEmpty()) {
+            return specific;
+        }
         return switch (problem.status()) {
             case 401, 403 -> List.of(who + " at " + baseUrl + " does not accept this request signed with the keys in "
                             + keyOrigin.directory() + " (key id " + keyOrigin.keyId() + ")",

@@ -1,14 +1,13 @@
 package dev.fabric.cli.sessions;
 
-import dev.fabric.cli.CliException;
 import dev.fabric.cli.ExitCodes;
 import dev.fabric.cli.FabricCli;
 import dev.fabric.cli.OutputFormat;
 import dev.fabric.cli.instances.ServicesCommand;
 import dev.fabric.cli.management.ManagementClient;
+import dev.fabric.cli.management.Members;
 import dev.fabric.cli.registry.InstanceList;
 import dev.fabric.cli.registry.RegistryClient;
-import dev.fabric.cli.registry.ServiceInstance;
 import org.springframework.http.HttpMethod;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,22 +45,7 @@ public final class SessionsCommand implements Runnable {
 
     /** A client of the member's management port, found through the registry. */
     private ManagementClient member(String id) {
-        RegistryClient registry = cli.registry();
-        ServiceInstance member = registry.decode(registry.instance(id), ServiceInstance.class);
-        if (!member.state().equals("RUNNING") && !member.state().equals("SUSPECT")) {
-            throw new CliException(ExitCodes.CONFLICT, "member " + id + " is " + member.state()
-                    + (member.stateReason() == null ? "" : " (" + member.stateReason() + ")") + ": only a running member takes session ids",
-                    List.of("`fabric service " + id + "` shows its state; a member that died comes back under its id once its spawner restarts it"));
-        }
-        String url = member.endpoints().get("management");
-        if (url == null) {
-            throw new CliException(ExitCodes.CONFLICT, "member " + id + " is " + member.state() + " and publishes no management endpoint"
-                    + " in the registry at " + registry.baseUrl(),
-                    List.of("a member publishes it once it is RUNNING: `fabric service " + id + "` shows where it is"));
-        }
-        return cli.management(url, "member " + id, "its management endpoint in the registry at " + registry.baseUrl()
-                        + " (it is " + member.state() + " at incarnation " + member.incarnation() + ")",
-                List.of("`fabric service " + id + "` shows its state; a member that died comes back under its id once its spawner restarts it"));
+        return Members.endpoint(cli, id, Members.MANAGEMENT, "only a running member takes session ids", problem -> List.of());
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,

@@ -36,4 +36,16 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
         }
         return duration;
     }
+
+    /** {@code 90s}, {@code 2m}, {@code 13h}, {@code 500ms}: as the user would write it, and as this converter reads it back. */
+    public static String format(Duration duration) {
+        if (duration.toMillisPart() != 0 || duration.isZero()) {
+            return duration.toMillis() + "ms";
+        }
+        long seconds = duration.toSeconds();
+        if (seconds % 3600 == 0) {
+            return seconds / 3600 + "h";
+        }
+        return seconds % 60 == 0 ? seconds / 60 + "m" : seconds + "s";
+    }
 }

@@ -171,21 +171,12 @@ public final class SpawnCommand implements Callable<Integer> {
                 default -> { }
             }
             if (System.nanoTime() - deadline >= 0) {
-                throw new CliException(ExitCodes.MEMBER_FAILED, "member " + id + " is not RUNNING after " + human(limit) + " (it is "
-                        + member.state() + (member.stateReason() == null ? "" : ": " + member.stateReason()) + ")",
+                throw new CliException(ExitCodes.MEMBER_FAILED, "member " + id + " is not RUNNING after " + DurationConverter.format(limit)
+                        + " (it is " + member.state() + (member.stateReason() == null ? "" : ": " + member.stateReason()) + ")",
                         List.of("it may still come up: `fabric service " + id + "` shows where it is;",
                                 "wait longer with --timeout, or give up on it with `fabric stop " + id + "`"));
             }
             Thread.sleep(POLL_INTERVAL);
         }
-    }
-
-    /** {@code 90s}, {@code 2m}, {@code 500ms}: as the user would write it. */
-    static String human(Duration duration) {
-        if (duration.toMillisPart() != 0 || duration.isZero()) {
-            return duration.toMillis() + "ms";
-        }
-        long seconds = duration.toSeconds();
-        return seconds % 60 == 0 ? seconds / 60 + "m" : seconds + "s";
     }
 }

@@ -5,6 +5,7 @@ import dev.fabric.cli.ExitCodes;
 import dev.fabric.cli.FabricCli;
 import dev.fabric.cli.FabricHome;
 import dev.fabric.cli.management.ManagementClient;
+import dev.fabric.cli.management.Members;
 import dev.fabric.cli.registry.InstanceFilter;
 import dev.fabric.cli.registry.InstanceList;
 import dev.fabric.cli.registry.RegistryClient;
@@ -19,8 +20,6 @@ import java.util.Optional;
  * spawner, its parent), else {@value FabricHome#DEFAULT_SPAWNER}.
  */
 public final class Spawners {
-
-    static final String MANAGEMENT = "management";
 
     private static final List<String> UNREACHABLE_HINTS = List.of(
             "Is the spawner running? ./fabric up starts one next to the registry;",
@@ -38,12 +37,13 @@ public final class Spawners {
         try {
             InstanceList spawners = registry.decode(registry.instances(new InstanceFilter("spawner", "RUNNING", null, null)),
                     InstanceList.class);
-            List<ServiceInstance> reachable = spawners.instances().stream().filter(s -> s.endpoints().get(MANAGEMENT) != null).toList();
+            List<ServiceInstance> reachable = spawners.instances().stream()
+                    .filter(s -> s.endpoints().get(Members.MANAGEMENT) != null).toList();
             if (reachable.isEmpty()) {
                 return fallback("no RUNNING spawner in the registry at " + registry.baseUrl());
             }
             ServiceInstance spawner = reachable.getFirst();
-            return new FabricHome.Setting<>(spawner.endpoints().get(MANAGEMENT), "the spawner " + spawner.id()
+            return new FabricHome.Setting<>(spawner.endpoints().get(Members.MANAGEMENT), "the spawner " + spawner.id()
                     + " as the registry at " + registry.baseUrl() + " lists it"
                     + (reachable.size() > 1 ? " (the first of " + reachable.size() + " RUNNING spawners; choose one with --spawner)" : ""));
         } catch (CliException e) {
@@ -75,7 +75,7 @@ public final class Spawners {
         }
         try {
             ServiceInstance parent = registry.decode(registry.instance(member.parentId()), ServiceInstance.class);
-            String url = parent.endpoints().get(MANAGEMENT);
+            String url = parent.endpoints().get(Members.MANAGEMENT);
             if (url == null) {
                 return fallback("its spawner " + parent.id() + " publishes no management endpoint in the registry");
             }

@@ -143,9 +143,11 @@ class SpawnerCommandsTest {
         assertThat(converter.convert("1h")).isEqualTo(Duration.ofHours(1));
         assertThat(converter.convert("PT2M")).isEqualTo(Duration.ofMinutes(2));
         assertThatThrownBy(() -> converter.convert("0s")).hasMessageContaining("not a positive duration");
-        assertThat(SpawnCommand.human(Duration.ofMinutes(2))).isEqualTo("2m");
-        assertThat(SpawnCommand.human(Duration.ofSeconds(90))).isEqualTo("90s");
-        assertThat(SpawnCommand.human(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(DurationConverter.format(Duration.ofMinutes(2))).isEqualTo("2m");
+        assertThat(DurationConverter.format(Duration.ofSeconds(90))).isEqualTo("90s");
+        assertThat(DurationConverter.format(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(DurationConverter.format(Duration.ofHours(13))).isEqualTo("13h");
+        assertThat(DurationConverter.format(Duration.ofMinutes(90))).isEqualTo("90m");
     }
 
     private static int closedPort() throws Exception {

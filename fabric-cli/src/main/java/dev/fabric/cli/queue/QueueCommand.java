@@ -1,0 +1,309 @@
+package dev.fabric.cli.queue;
+
+import dev.fabric.cli.CliException;
+import dev.fabric.cli.ExitCodes;
+import dev.fabric.cli.FabricCli;
+import dev.fabric.cli.OutputFormat;
+import dev.fabric.cli.instances.Formats;
+import dev.fabric.cli.instances.Table;
+import dev.fabric.cli.management.ManagementClient;
+import dev.fabric.cli.management.Members;
+import dev.fabric.cli.registry.Problem;
+import dev.fabric.cli.spawner.DurationConverter;
+import org.springframework.http.HttpMethod;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code fabric queue put|take|ack|nack|stats}: a queue member's API (docs/queue.md) from the
+ * shell. The member is found by its id in the registry (its {@code queue} endpoint), and every
+ * request is signed with the local fabric key like any other.
+ */
+@Command(name = "queue", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
+        description = {"Use a queue member: enqueue messages, lease them, ack or nack the leases, show its counts.",
+                "ID is the member's id (`fabric spawn queue` prints it); the CLI finds its queue endpoint in the registry.",
+                "Delivery is at least once: a message leaves the queue when its lease is acked, and comes back when the "
+                        + "lease is nacked or runs out (docs/queue.md)."},
+        subcommands = {QueueCommand.Put.class, QueueCommand.Take.class, QueueCommand.Ack.class, QueueCommand.Nack.class,
+                QueueCommand.Stats.class})
+public final class QueueCommand implements Runnable {
+
+    /** The member's endpoint for its queue API in the registry (the role's name). */
+    static final String ENDPOINT = "queue";
+
+    @ParentCommand
+    FabricCli cli;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "missing command: put, take, ack, nack or stats");
+    }
+
+    /** A client of the member's queue API, found through the registry. */
+    private ManagementClient client(String id) {
+        return Members.endpoint(cli, id, ENDPOINT, "only a running member serves its queue", problem -> advice(id, problem));
+    }
+
+    /** What to do about the queue's own problems (docs/queue.md, Errors). */
+    static List<String> advice(String id, Problem problem) {
+        return switch (problem.reason()) {
+            case "lease-unknown" -> List.of("a lease id comes from `fabric queue take " + id + "` and is forgotten when the member restarts"
+                    + " (its message is then ready again): take the message again");
+            case "lease-expired" -> List.of("its message is ready again: lease it again with `fabric queue take " + id + "`,",
+                    "with a --visibility longer than the work takes (default 30s)");
+            case "lease-nacked" -> List.of("its message went back to the queue at the nack: `fabric queue take " + id + "` leases it again");
+            case "lease-acked" -> List.of("its message is done and gone from the queue: there is nothing to give back");
+            case "queue-not-started" -> List.of("`fabric service " + id + "` shows its state; retry once it is RUNNING");
+            case "journal-unavailable" -> List.of("nothing was stored or acked: retry; if it persists, see the member's log,",
+                    "members/" + id + "/member.log in its spawner's data directory (is its disk full?)");
+            default -> List.of();
+        };
+    }
+
+    /** ID, LEASE, DELIVERIES, DEADLINE, BODY: one row per leased message, each body on one line. */
+    static String table(List<QueueWire.LeasedMessage> messages) {
+        Table table = new Table("ID", "LEASE", "DELIVERIES", "DEADLINE", "BODY");
+        for (QueueWire.LeasedMessage message : messages) {
+            table.row(message.id(), message.leaseId(), Integer.toString(message.deliveries()), Formats.time(message.deadline()),
+                    oneLine(message.body()));
+        }
+        return table.render();
+    }
+
+    /** A body as one table cell: line breaks, tabs and other control characters escaped ({@code -o json} shows it as it is). */
+    static String oneLine(String body) {
+        if (body == null) {
+            return null;
+        }
+        StringBuilder line = new StringBuilder(body.length());
+        body.codePoints().forEach(c -> {
+            switch (c) {
+                case '\n' -> line.append("\\n");
+                case '\r' -> line.append("\\r");
+                case '\t' -> line.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        line.append(String.format("\\u%04x", c));
+                    } else {
+                        line.appendCodePoint(c);
+                    }
+                }
+            }
+        });
+        return line.toString();
+    }
+
+    @Command(name = "put", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
+            description = {"Enqueue each TEXT as one message (POST /queue/v1/messages) and print the message ids, one per line.",
+                    "A message is on the member's disk once its id is printed. The command stops at the first failure."})
+    static final class Put implements Callable<Integer> {
+
+        @ParentCommand
+        QueueCommand queue;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "the queue member's id")
+        String id;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "TEXT", description = "a message's body (up to 256 KiB in UTF-8)")
+        List<String> texts;
+
+        @Override
+        public Integer call() {
+            ManagementClient client = queue.client(id);
+            PrintWriter out = spec.commandLine().getOut();
+            for (String text : texts) {
+                ObjectNode message = queue.cli.json().createObjectNode().put("body", text);
+                JsonNode answer = client.exchange(HttpMethod.POST, "/messages", message).body();
+                QueueWire.Enqueued enqueued = answer == null ? null : client.decode(answer, QueueWire.Enqueued.class);
+                if (enqueued == null || enqueued.id() == null) {
+                    throw new CliException(ExitCodes.SERVER_ERROR, "member " + id + " accepted a message but named no id",
+                            List.of("is the CLI as new as the member? Rebuild it with ./fabric build"));
+                }
+                out.println(enqueued.id());
+                out.flush();
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "take", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
+            description = {"Lease up to N ready messages, oldest first (POST /queue/v1/leases): each is hidden from other "
+                    + "consumers until its deadline. Ack each lease when its work is done, or nack it to give the message back.",
+                    "When no message is ready it says \"no message ready\" on stderr, prints nothing on stdout "
+                            + "(with -o json: no messages) and exits 0."})
+    static final class Take implements Callable<Integer> {
+
+        @ParentCommand
+        QueueCommand queue;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "ID", description = "the queue member's id")
+        String id;
+
+        @Option(names = "--max", paramLabel = "N", description = "lease up to N messages, 1 to 1000 (default: the queue's, 1)")
+        Integer max;
+
+        @Option(names = "--visibility", paramLabel = "D", converter = DurationConverter.class,
+                description = "how long the messages stay leased, 1s to 12h: 45s, 5m, 2h (default: the queue's, 30s)")
+        Duration visibility;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
+                description = "table or json (the queue's answer)")
+        OutputFormat output;
+
+        @Override
+        public Integer call() {
+            ManagementClient client = queue.client(id);
+            List<String> query = new ArrayList<>();
+            List<Object> values = new ArrayList<>();
+            if (max != null) {
+                query.add("max={max}");
+                values.add(max);
+            }
+            if (visibility != null) {
+                query.add("visibility={visibility}");
+                values.add(DurationConverter.format(visibility));
+            }
+            String path = "/leases" + (query.isEmpty() ? "" : "?" + String.join("&", query));
+            JsonNode answer = client.exchange(HttpMethod.POST, path, null, values.toArray()).body();
+            QueueWire.Leases leases = answer == null ? new QueueWire.Leases(List.of()) : client.decode(answer, QueueWire.Leases.class);
+            PrintWriter out = spec.commandLine().getOut();
+            if (leases.messages().isEmpty()) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("no message ready in queue " + id);
+                err.flush();
+            }
+            if (output == OutputFormat.json) {
+                JsonNode printed = answer != null ? answer : queue.cli.json().createObjectNode().set("messages",
+                        queue.cli.json().createArrayNode());
+                out.println(queue.cli.json().writerWithDefaultPrettyPrinter().writeValueAsString(printed));
+            } else if (!leases.messages().isEmpty()) {
+                out.print(table(leases.messages()));
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "ack", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
+            description = {"Ack leases (DELETE /queue/v1/leases/{lease}): their messages are done and leave the queue for good.",
+                    "Acking a lease again is no error. The command stops at the first failure."})
+    static final class Ack implements Callable<Integer> {
+
+        @ParentCommand
+        QueueCommand queue;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "the queue member's id")
+        String id;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "LEASE", description = "a lease id, as `fabric queue take` prints it")
+        List<String> leases;
+
+        @Override
+        public Integer call() {
+            ManagementClient client = queue.client(id);
+            PrintWriter out = spec.commandLine().getOut();
+            for (String lease : leases) {
+                client.exchange(HttpMethod.DELETE, "/leases/{lease}", null, lease);
+                out.println("acked " + lease);
+                out.flush();
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "nack", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
+            description = {"Nack leases (POST /queue/v1/leases/{lease}/nack): their messages are ready again at once, ahead of "
+                    + "younger ones.",
+                    "Nacking a lease again is no error. The command stops at the first failure."})
+    static final class Nack implements Callable<Integer> {
+
+        @ParentCommand
+        QueueCommand queue;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "the queue member's id")
+        String id;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "LEASE", description = "a lease id, as `fabric queue take` prints it")
+        List<String> leases;
+
+        @Override
+        public Integer call() {
+            ManagementClient client = queue.client(id);
+            PrintWriter out = spec.commandLine().getOut();
+            for (String lease : leases) {
+                client.exchange(HttpMethod.POST, "/leases/{lease}/nack", null, lease);
+                out.println("nacked " + lease);
+                out.flush();
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "stats", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
+            description = {"The queue's counts (GET /queue/v1/stats): READY (visible now), LEASED (under a lease that has not "
+                    + "run out) and ACKED (acks since the member started; the count starts again at 0 after a restart)."})
+    static final class Stats implements Callable<Integer> {
+
+        @ParentCommand
+        QueueCommand queue;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "ID", description = "the queue member's id")
+        String id;
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
+                description = "table or json (the queue's answer)")
+        OutputFormat output;
+
+        @Override
+        public Integer call() {
+            ManagementClient client = queue.client(id);
+            JsonNode answer = client.exchange(HttpMethod.GET, "/stats", null).body();
+            if (answer == null) {
+                throw new CliException(ExitCodes.SERVER_ERROR, "member " + id + " answered its stats with no counts",
+                        List.of("is the CLI as new as the member? Rebuild it with ./fabric build"));
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (output == OutputFormat.json) {
+                out.println(queue.cli.json().writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+            } else {
+                QueueWire.Stats stats = client.decode(answer, QueueWire.Stats.class);
+                out.print(new Table("READY", "LEASED", "ACKED")
+                        .row(Long.toString(stats.ready()), Long.toString(stats.leased()), Long.toString(stats.acked()))
+                        .render());
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.fabric.cli;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.RegistryClient;
+import dev.fabric.registry.RegistryApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real fabric for the ITs that spawn members: the registry in this JVM (H2 in a directory), the
+ * spawner jar as a process spawning its members as processes, and a {@link Cli} that finds both
+ * through the registry ({@code $FABRIC_REGISTRY}, no {@code $FABRIC_SPAWNER}).
+ */
+final class LocalFabric implements AutoCloseable {
+
+    /** Built by spawner-service, which comes before fabric-cli in a full build; the ITs are skipped without it. */
+    static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
+
+    static final String NOT_BUILT = SPAWNER_JAR + " is not built: build spawner-service first (./mvnw -pl spawner-service package)";
+
+    private final Path dir;
+    private ConfigurableApplicationContext registryContext;
+    private RegistryClient registry;
+    private Process spawner;
+    private Cli cli;
+
+    private LocalFabric(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Starts the registry and the spawner with fresh fabric keys under {@code dir}; stops what started when one fails. */
+    static LocalFabric start(Path dir) throws Exception {
+        LocalFabric fabric = new LocalFabric(dir);
+        try {
+            fabric.startAll();
+            return fabric;
+        } catch (Exception | Error e) {
+            fabric.close();
+            throw e;
+        }
+    }
+
+    private void startAll() throws Exception {
+        Path keys = dir.resolve("keys");
+        FabricKeys fabricKeys = FabricKeys.generate();
+        fabricKeys.writeTo(keys);
+        registryContext = new SpringApplicationBuilder(RegistryApplication.class).run(
+                "--server.port=0",
+                "--server.address=127.0.0.1",
+                "--fabric.registry.data-dir=" + dir.resolve("registry"),
+                "--fabric.security.keys-path=" + keys);
+        String registryUrl = "http://127.0.0.1:" + registryContext.getEnvironment().getProperty("local.server.port");
+        registry = new RegistryClient(URI.create(registryUrl), fabricKeys, Duration.ofSeconds(10));
+
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Path log = dir.resolve("spawner.log");
+        spawner = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", SPAWNER_JAR.toString(),
+                "--server.port=" + port,
+                "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),
+                "--fabric.security.keys-path=" + keys,
+                "--fabric.spawner.registry-url=" + registryUrl,
+                "--fabric.spawner.stop-members-on-shutdown=true")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        awaitReady("http://127.0.0.1:" + port, log);
+
+        // No $FABRIC_SPAWNER and no --spawner: the commands find the spawner in the registry.
+        cli = new Cli(Map.of(FabricHome.HOME_ENV, dir.resolve("home").toString(), FabricHome.REGISTRY_ENV, registryUrl,
+                FabricHome.KEYS_ENV, keys.toString()), dir, Clock.systemUTC());
+    }
+
+    /** The registry, through fabric-core's own signed client. */
+    RegistryClient registry() {
+        return registry;
+    }
+
+    /** The CLI, with this fabric's registry and keys in its environment. */
+    Cli cli() {
+        return cli;
+    }
+
+    private void awaitReady(String url, Path log) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            if (!spawner.isAlive()) {
+                throw new IllegalStateException("the spawner exited with " + spawner.exitValue() + "; log:\n" + Files.readString(log));
+            }
+            try {
+                HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(url + "/actuator/health/readiness"))
+                        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+                if (ready.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the spawner did not become ready in 90 s; log:\n" + Files.readString(log));
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (spawner != null && spawner.isAlive()) {
+            spawner.destroy();
+            spawner.waitFor(30, TimeUnit.SECONDS);
+        }
+        // Members outlive a spawner killed hard, on purpose: end any of this fabric's that are left.
+        Path members = dir.resolve("spawner-data").resolve("members");
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains("-Dfabric.member.id="))
+                .filter(p -> workingDirectory(p).startsWith(members))
+                .forEach(ProcessHandle::destroyForcibly);
+        if (registryContext != null) {
+            registryContext.close();
+        }
+    }
+
+    private static Path workingDirectory(ProcessHandle process) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(process.pid()), "cwd"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return Path.of("/nonexistent");
+        }
+    }
+}
