@@ -43,8 +43,10 @@ import java.util.Set;
         footer = {"", "Selectors: PATH, /ABSOLUTE/PATH, @name, [ a b ], $! (every node). Default: @all, else every target.",
                 "Node-sets: +t fabricate with dependencies (default), +x fabricate exactly, +n fabricate without crossing a nofile node,", "  +b invalidate, +q query, +i inspect;",
                 "  -t, -x, ... switch one off. +C (default) / +F: relative selectors from the current directory / the fabfile's.",
-                "Log categories: +NAME / -NAME with NAME one of ERROR WARN INFO BPINFO BPEXEC BPCMD SELECT INVOKE", "  ARGS NODE BPEVAL BPDUMP INVALID DSCRES.",
-                "Exit: 0 ok, 1 BADARGS, 4 SYNTAX, 5 ILLBYTE, 6 UNSATISFIED, 7 CMDFAIL, 8 DSCPARSE, 9 NOINVOKE, 10 BADPLAN,", "  11 CYCLE, 12 NOSELECT, 128 file-system error."})
+                "Log categories: +NAME / -NAME with NAME one of ERROR WARN INFO BPINFO BPEXEC BPCMD SELECT INVOKE", "  ARGS NODE BPEVAL BPDUMP INVALID DSCRES IPC.",
+                "Exit: 0 ok, 1 BADARGS, 2 BADTMP, 3 BADIPC, 4 SYNTAX, 5 ILLBYTE, 6 UNSATISFIED, 7 CMDFAIL, 8 DSCPARSE, 9 NOINVOKE,",
+                "  10 BADPLAN, 11 CYCLE, 12 NOSELECT, 14 FABDFAIL, 15 FABPERMS, 128 file-system error.",
+                "The daemons and their directories: docs/fab.md."})
 public final class FabCli {
 
     @Option(names = "-f", paramLabel = "PATH", description = "the initial fabfile (default ./fabfile)")
@@ -87,11 +89,24 @@ public final class FabCli {
     @Parameters(paramLabel = "ARG", description = "selectors, node-set switches (+t +x +n +b +q +i, -t ...), +C/+F, log categories")
     List<String> args = new ArrayList<>();
 
+    @Option(names = "-B", description = "restart fabd (the project's daemon) before this command")
+    boolean restart;
+
+    @Option(names = "--ipc-dir", paramLabel = "DIR", description = "the per-project IPC directories (default $FAB_IPC_DIR, else /var/run/fab)")
+    Path ipcDir;
+
+    @Option(names = "--tmp-dir", paramLabel = "DIR", description = "the per-daemon directories (default $FAB_TMP_DIR, else /var/tmp/fab)")
+    Path tmpDir;
+
+    /** The real command: a client of the project's daemons (see {@link Client}). */
     public static void main(String[] argv) {
-        System.exit(run(argv, Path.of("").toAbsolutePath(), System.out, System.err));
+        System.exit(Client.run(argv, Path.of("").toAbsolutePath(), System.out, System.err, System.getenv()));
     }
 
-    /** Runs fab as if started in {@code cwd}; returns its exit status. */
+    /**
+     * Runs fab in this process, without daemons, as if started in {@code cwd}; returns its exit status.
+     * The engine is the same one fabd drives; tests use this to check the language and the options quickly.
+     */
     public static int run(String[] argv, Path cwd, PrintStream out, PrintStream err) {
         var console = System.console();
         return run(argv, cwd, out, err, console != null && console.isTerminal());
@@ -99,40 +114,16 @@ public final class FabCli {
 
     /** As {@link #run(String[], Path, PrintStream, PrintStream)}, saying whether {@code out} is a terminal. */
     static int run(String[] argv, Path cwd, PrintStream out, PrintStream err, boolean terminal) {
-        Log log = new Log(out, err);
-        // Log categories first: picocli would read -INFO as -I NFO.
-        List<String> rest = new ArrayList<>();
-        try {
-            for (String a : argv) {
-                if (!log.apply(a)) {
-                    rest.add(a);
-                }
+        Request request;
+        switch (Request.parse(argv, out, err)) {
+            case Request.ExitNow e -> {
+                return e.status();
             }
-        } catch (FabException e) {
-            err.println("fab: " + e.getMessage());
-            return e.status().code();
+            case Request.Run r -> request = r.request();
         }
-        FabCli cli = new FabCli();
-        CommandLine cl = new CommandLine(cli);
-        cl.setUnmatchedOptionsArePositionalParams(true);
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        try {
-            cl.parseArgs(rest.toArray(String[]::new));
-            if (cl.isUsageHelpRequested()) {
-                cl.usage(out);
-                return 0;
-            }
-            if (cl.isVersionHelpRequested()) {
-                cl.printVersionHelp(out);
-                return 0;
-            }
-        } catch (CommandLine.ParameterException e) {
-            err.println("fab: " + e.getMessage() + " (fab --help lists the options)");
-            return ExitStatus.BADARGS.code();
-        }
-        try {
-            cli.execute(cwd, log, out, err, terminal);
+        Log log = request.log();
+        try (InProcess project = new InProcess(log, out, err, terminal)) {
+            Build.execute(request, cwd, out, project);
             return 0;
         } catch (FabException e) {
             log.log(Log.Category.ERROR, "fab: " + e.getMessage());
@@ -144,135 +135,80 @@ public final class FabCli {
         }
     }
 
-    private void execute(Path cwd, Log log, PrintStream out, PrintStream err, boolean terminal) {
-        Set<Character> on = new HashSet<>(Set.of('t'));
-        Set<Character> explicit = new HashSet<>();
-        boolean fromFabfileDir = false;
-        List<String> selectors = new ArrayList<>();
-        for (String a : args) {
-            if (a.length() == 2 && (a.charAt(0) == '+' || a.charAt(0) == '-') && "txnbqiCF".indexOf(a.charAt(1)) >= 0) {
-                char c = a.charAt(1);
-                if (c == 'C' || c == 'F') {
-                    fromFabfileDir = c == 'F' && a.charAt(0) == '+';
-                    continue;
-                }
-                explicit.add(c);
-                if (a.charAt(0) == '+') {
-                    on.add(c);
-                } else {
-                    on.remove(c);
-                }
-                continue;
-            }
-            if (a.startsWith("-") && !a.equals("-")) {
-                throw new FabException(ExitStatus.BADARGS, "unknown option " + a + " (fab --help lists the options)");
-            }
-            selectors.add(a);
-        }
-        if (!explicit.contains('t') && (on.contains('x') || on.contains('n') || on.contains('b') || on.contains('q') || on.contains('i'))) {
-            on.remove('t');
-        }
-        if (jobs < -1) {
-            throw new FabException(ExitStatus.BADARGS, "-j " + jobs + ": expected a count, -1 (CPU count) or 0 (unlimited)");
-        }
-        List<VariableOverride> overrides = variables.stream().map(VariableOverride::parse).toList();
-        log.log(Log.Category.ARGS, "args: fabfile=" + fabfile + " jobs=" + jobs + " node-sets=" + new java.util.TreeSet<>(on)
-                + " selectors=" + selectors + " variables=" + overrides + (fromFabfileDir ? " +F" : " +C"));
+    /** The project in this process: state in {@code .fab/state}, one fab at a time by {@code .fab/lock}, the runner here. */
+    private static final class InProcess implements Build.Project, AutoCloseable {
+        private final Log log;
+        private final PrintStream out;
+        private final PrintStream err;
+        private final boolean terminal;
+        private ProjectLock lock;
 
-        Loader loader = new Loader(overrides, includeDirs.stream().map(cwd::resolve).toList(), new LinkedHashSet<>(keep));
-        Model model = loader.load(cwd.resolve(fabfile));
-        model.fabfiles().forEach(f -> log.log(Log.Category.INVOKE, "fabfile " + f));
-        Graph graph = Graph.of(model);
-        List<String> selected = selectors.isEmpty() ? graph.defaultSelection()
-                : Selector.select(graph, selectors, fromFabfileDir ? model.root() : cwd);
-        selected.forEach(s -> log.log(Log.Category.SELECT, "selected " + s));
-        ProjectLock lock = ProjectLock.acquire(model.root(), () -> log.log(Log.Category.INFO,
-                "fab: waiting for another fab building this project to finish"));
-        try {
-            build(model, graph, selected, on, cwd, log, out, err, terminal);
-        } finally {
-            lock.close();
+        InProcess(Log log, PrintStream out, PrintStream err, boolean terminal) {
+            this.log = log;
+            this.out = out;
+            this.err = err;
+            this.terminal = terminal;
         }
-    }
 
-    private void build(Model model, Graph graph, List<String> selected, Set<Character> on, Path cwd, Log log,
-                       PrintStream out, PrintStream err, boolean terminal) {
-        if (log.enabled(Log.Category.NODE)) {
-            for (var kind : dev.fabric.fab.graph.NodeKind.values()) {
-                log.log(Log.Category.NODE, "nodes " + kind.name().toLowerCase() + ": "
-                        + graph.nodes().stream().filter(x -> x.kind() == kind).count());
-            }
+        @Override
+        public Build.Loaded load(Request request, Path cwd) {
+            return Build.loadFresh(request, cwd);
         }
-        State state = State.load(model.root());
 
-        if (on.contains('q')) {
-            selected.forEach(out::println);
-        }
-        if (on.contains('i')) {
-            for (String s : selected) {
-                Node n = graph.node(s);
-                out.println(n.name() + "  " + n.kind().name().toLowerCase()
-                        + (n.sources().isEmpty() ? "" : "  <- " + String.join(" ", n.sources()))
-                        + (n.formula() == null ? "" : "  by " + n.formula().origin()));
+        @Override
+        public void close() {
+            if (lock != null) {
+                lock.close();
             }
         }
-        if (on.contains('b')) {
-            for (String s : selected) {
-                Node n = graph.node(s);
-                if (n.formula() != null) {
-                    state.forget(n.formula());
-                    log.log(Log.Category.INVALID, "invalidated " + n.formula().key());
-                }
-            }
+
+        @Override
+        public State state(Model model) {
+            // The lock before the state: a second fab reads the state the first one left.
+            lock = ProjectLock.acquire(model.root(), () -> log.log(Log.Category.INFO,
+                    "fab: waiting for another fab building this project to finish"));
+            return State.load(model.root());
+        }
+
+        @Override
+        public void saveState(State state, Model model) {
             state.save();
         }
-        boolean exactly = on.contains('x');
-        if (!on.contains('t') && !exactly && !on.contains('n')) {
-            return;
-        }
-        Planner planner = new Planner(graph, state, cycles.policy(), m -> log.log(Log.Category.WARN, m))
-                .onEvaluate(m -> log.log(Log.Category.BPEVAL, m));
-        BuildPlan plan = planner.plan(selected, exactly && !on.contains('t') && !on.contains('n'), on.contains('n'));
-        if (planOnly) {
-            out.print(plan.describe());
-            return;
-        }
-        if (buildscript != null) {
-            Path target = cwd.resolve(buildscript);
+
+        @Override
+        public void writeBuildscript(Path target, String text) {
             try {
-                Files.writeString(target, Buildscript.write(plan, model.root(), model.kept()), StandardCharsets.UTF_8);
+                Files.writeString(target, text, StandardCharsets.UTF_8);
                 target.toFile().setExecutable(true);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write buildscript " + target, e);
             }
-            log.log(Log.Category.INFO, "fab: wrote " + target + " (" + plan.commandCount() + " commands)");
-            return;
         }
-        if (plan.stages().isEmpty()) {
-            log.log(Log.Category.INFO, "fab: nothing to do, everything is up to date");
-            return;
-        }
-        log.log(Log.Category.BPINFO, "plan: " + plan.stages().size() + " stage(s), " + plan.commandCount() + " command(s)");
-        if (log.enabled(Log.Category.BPDUMP)) {
-            log.log(Log.Category.BPDUMP, plan.describe().stripTrailing());
-        }
-        int n = jobs == -1 ? Runtime.getRuntime().availableProcessors() : jobs;
-        Runner runner = new Runner(model.root(), state, n, new Progress(log, out, err, terminal));
-        // Interrupted (Ctrl-C, SIGTERM): kill the running commands and remove their targets.
-        Thread onExit = new Thread(runner::abort, "fab-abort");
-        Runtime.getRuntime().addShutdownHook(onExit);
-        try {
-            runner.run(plan);
-        } finally {
+
+        @Override
+        public void run(BuildPlan plan, State state, Model model, int jobs) {
+            Runner runner = new Runner(model.root(), state, jobs, new Progress(log, out, err, terminal));
+            // Interrupted (Ctrl-C, SIGTERM): kill the running commands and remove their targets.
+            Thread onExit = new Thread(runner::abort, "fab-abort");
+            Runtime.getRuntime().addShutdownHook(onExit);
             try {
-                Runtime.getRuntime().removeShutdownHook(onExit);
-            } catch (IllegalStateException shuttingDown) {
-                // The hook is running or has run: nothing to remove.
+                runner.run(plan);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onExit);
+                } catch (IllegalStateException shuttingDown) {
+                    // The hook is running or has run: nothing to remove.
+                }
+            }
+            if (log.enabled(Log.Category.INFO) && terminal) {
+                out.println();
             }
         }
-        if (log.enabled(Log.Category.INFO) && terminal) {
-            out.println();
-        }
+    }
+
+    /** The progress line of one command, as every fab prints it. */
+    public static String progressLine(int stage, int stages, int started, int total, String description) {
+        return "[stage %d/%d] [%d/%d] %s".formatted(stage, stages, started, total, description);
     }
 
     /** ninja-like progress: one line rewritten in place on a terminal, plain lines otherwise. */
@@ -280,7 +216,7 @@ public final class FabCli {
 
         @Override
         public void started(int stage, int stages, int started, int total, Command command) {
-            String line = "[stage %d/%d] [%d/%d] %s".formatted(stage, stages, started, total, command.description());
+            String line = progressLine(stage, stages, started, total, command.description());
             if (log.enabled(Log.Category.INFO)) {
                 synchronized (out) {
                     if (terminal) {

@@ -38,7 +38,9 @@ public final class Log {
         /** Each formula forgotten by +b. */
         INVALID,
         /** The dependencies each depfile reported. */
-        DSCRES
+        DSCRES,
+        /** Every signal and IPC file exchanged between fab, fabw, fabd and faba. */
+        IPC
     }
 
     private final Set<Category> on = EnumSet.of(Category.ERROR, Category.WARN, Category.INFO);

@@ -126,12 +126,17 @@ public final class Runner {
         }
         CommandResult r = failed.get();
         if (r != null) {
-            throw new FabException(ExitStatus.CMDFAIL, "command failed with exit status %d (in %s, for %s):\n%s\n%s"
-                    .formatted(r.exitStatus(), r.command().formula().dir(), String.join(" ", r.command().formula().targets()),
-                            r.command().formula().command(),
-                            r.stderrText().isEmpty() ? "(no stderr)" : "stderr:\n" + r.stderrText().stripTrailing()));
+            throw failure(r);
         }
         return results;
+    }
+
+    /** The CMDFAIL of a failed command: its status, directory, targets, text and standard error. */
+    public static FabException failure(CommandResult r) {
+        return new FabException(ExitStatus.CMDFAIL, "command failed with exit status %d (in %s, for %s):\n%s\n%s"
+                .formatted(r.exitStatus(), r.command().formula().dir(), String.join(" ", r.command().formula().targets()),
+                        r.command().formula().command(),
+                        r.stderrText().isEmpty() ? "(no stderr)" : "stderr:\n" + r.stderrText().stripTrailing()));
     }
 
     private CommandResult execute(Command command, int stage, int index) throws InterruptedException {

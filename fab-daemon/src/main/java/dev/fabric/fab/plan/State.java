@@ -40,6 +40,10 @@ public final class State {
     private final Path root;
     private final Map<String, Built> built = new HashMap<>();
     private final Map<String, Stamp> stamps = new HashMap<>();
+    /** While a watcher vouches for every change, a stamp checked against the disk since is taken as is, without a stat. */
+    private boolean trusted;
+    /** Nodes whose stamp was checked against the disk and that no change was reported for since. */
+    private final java.util.Set<String> fresh = new java.util.HashSet<>();
 
     private State(Path root) {
         this.root = root;
@@ -99,13 +103,39 @@ public final class State {
         return sha256((formula.dir().toString() + "\n" + formula.command()).getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Trust the stamps (fabd, while faba's watcher reports every change): files not marked
+     * {@link #dirty} are not even stat-ed. Off: every file is stat-ed and re-read when its stamp moved.
+     */
+    public synchronized void trust(boolean on) {
+        trusted = on;
+        if (!on) {
+            fresh.clear();
+        }
+    }
+
+    /** A file the watcher saw change: its next {@link #hash} looks at the disk. */
+    public synchronized void dirty(String node) {
+        fresh.remove(node);
+    }
+
     /** Content hash of a file node, or null when the file does not exist. */
     public String hash(String node) {
+        synchronized (this) {
+            Stamp known = stamps.get(node);
+            if (trusted && known != null && fresh.contains(node)) {
+                return known.hash();
+            }
+        }
         Path p = root.resolve(node);
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(p, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
+            synchronized (this) {
+                stamps.remove(node);
+                fresh.remove(node);
+            }
             return null;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -118,6 +148,7 @@ public final class State {
         synchronized (this) {
             Stamp s = stamps.get(node);
             if (s != null && s.size() == size && s.mtime() == mtime) {
+                fresh.add(node);
                 return s.hash();
             }
         }
@@ -137,12 +168,13 @@ public final class State {
         }
         synchronized (this) {
             stamps.put(node, new Stamp(size, mtime, h));
+            fresh.add(node);
         }
         return h;
     }
 
-    public synchronized void save() {
-        Path file = root.resolve(FILE);
+    /** The state file's content: what {@link #save} writes and {@link #load} reads. */
+    public synchronized List<String> lines() {
         List<String> lines = new ArrayList<>();
         new TreeMap<>(stamps).forEach((k, s) -> lines.add("file\t" + k + "\t" + s.size() + "\t" + s.mtime() + "\t" + s.hash()));
         new TreeMap<>(built).forEach((k, b) -> {
@@ -150,6 +182,17 @@ public final class State {
             b.sources().forEach((s, h) -> sb.append('\t').append(s).append('\t').append(h));
             lines.add(sb.toString());
         });
+        return lines;
+    }
+
+    /** Where the state of a project lives. */
+    public static Path file(Path root) {
+        return root.resolve(FILE);
+    }
+
+    public synchronized void save() {
+        Path file = root.resolve(FILE);
+        List<String> lines = lines();
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling("state.tmp");

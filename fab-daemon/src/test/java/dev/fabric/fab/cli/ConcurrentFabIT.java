@@ -9,24 +9,36 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Two real bin/fab processes on one project: the second waits for the first, then finds nothing to do. */
+/** Two real bin/fab processes on one project: the second waits on fab/lock for the first, then finds nothing to do. */
 class ConcurrentFabIT {
     @TempDir
     Path dir;
+    @TempDir
+    Path roots;
+    dev.fabric.fab.daemon.Daemons daemons;
+
+    @org.junit.jupiter.api.BeforeEach
+    void roots() {
+        daemons = new dev.fabric.fab.daemon.Daemons(roots);
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void stopDaemons() throws Exception {
+        daemons.close();
+    }
 
     @Test
     void secondFabWaitsForTheFirstAndSeesItsWork() throws Exception {
-        Path fab = Path.of(System.getProperty("fab.dist", "target/fab-dist")).resolve("bin/fab");
-        Files.writeString(dir.resolve("fabfile"), "[ slow ] : [ ] { sleep 2; echo once >> runs; touch slow }\n");
-        Process first = start(fab, "first");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(dir.resolve(".fab/lock")) && System.nanoTime() < deadline) {
+        Files.writeString(dir.resolve("fabfile"), "[ slow ] : [ ] { touch started; sleep 2; echo once >> runs; touch slow }\n");
+        Process first = start("first");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        // The first holds fab/lock of the project's IPC directory once its command runs.
+        while (!Files.exists(dir.resolve("started")) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        Thread.sleep(300);
-        Process second = start(fab, "second");
-        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(second.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        Process second = start("second");
+        assertThat(first.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(second.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(first.exitValue()).isZero();
         assertThat(second.exitValue()).isZero();
         assertThat(Files.readString(dir.resolve("second.out")))
@@ -34,12 +46,7 @@ class ConcurrentFabIT {
         assertThat(Files.readAllLines(dir.resolve("runs"))).containsExactly("once");
     }
 
-    private Process start(Path fab, String name) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(fab.toString()).directory(dir.toFile())
-                .redirectOutput(dir.resolve(name + ".out").toFile()).redirectError(dir.resolve(name + ".err").toFile());
-        if (System.getenv("JAVA_HOME") == null) {
-            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        }
-        return pb.start();
+    private Process start(String name) throws Exception {
+        return daemons.fab(dir).redirectOutput(dir.resolve(name + ".out").toFile()).redirectError(dir.resolve(name + ".err").toFile()).start();
     }
 }

@@ -1,5 +1,7 @@
 package dev.fabric.fab.cli;
 
+import dev.fabric.fab.daemon.Daemons;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,36 +12,46 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The real bin/fab, stopped by SIGTERM mid-command: the command dies with it, its target is removed. */
+/**
+ * The real bin/fab, stopped by SIGTERM mid-command: it exits 143, and faba, seeing its client gone,
+ * kills the command and removes the half-written target.
+ */
 class InterruptIT {
     @TempDir
     Path dir;
+    @TempDir
+    Path roots;
+    Daemons daemons;
+
+    @AfterEach
+    void stop() throws Exception {
+        daemons.close();
+    }
 
     @Test
     void terminatedFabKillsItsCommandAndLeavesNoHalfWrittenTarget() throws Exception {
-        Path fab = Path.of(System.getProperty("fab.dist", "target/fab-dist")).resolve("bin/fab");
+        daemons = new Daemons(roots);
         Files.writeString(dir.resolve("fabfile"), "[ half ] : [ ] { echo partial > half; sleep 60; echo rest >> half }\n");
-        ProcessBuilder pb = new ProcessBuilder(fab.toString()).directory(dir.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
-        if (System.getenv("JAVA_HOME") == null) {
-            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        }
-        Process process = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Process process = daemons.fab(dir).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!Files.exists(dir.resolve("half")) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertThat(dir.resolve("half")).exists();
-        List<ProcessHandle> children = process.descendants().toList();
-        assertThat(children).isNotEmpty();
+        List<ProcessHandle> command = ProcessHandle.of(daemons.fabaPid()).orElseThrow().descendants().toList();
+        assertThat(command).isNotEmpty();
 
         process.destroy();
         assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isEqualTo(143);
-        assertThat(dir.resolve("half")).doesNotExist();
-        for (ProcessHandle child : children) {
-            child.onExit().get(5, TimeUnit.SECONDS);
+        for (ProcessHandle child : command) {
+            child.onExit().get(30, TimeUnit.SECONDS);
             assertThat(child.isAlive()).isFalse();
         }
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (Files.exists(dir.resolve("half")) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(dir.resolve("half")).doesNotExist();
     }
 }

@@ -30,6 +30,8 @@ class ExampleProjectIT {
 
     private static Path fab;
     private static Path example;
+    /** The IPC and tmp roots of this class's daemons (one pair per project copy), stopped after all. */
+    private static dev.fabric.fab.daemon.Daemons daemons;
 
     @TempDir
     Path work;
@@ -42,8 +44,14 @@ class ExampleProjectIT {
         }
     }
 
+    @org.junit.jupiter.api.AfterAll
+    static void stopDaemons() throws Exception {
+        daemons.close();
+    }
+
     @BeforeAll
-    static void locate() {
+    static void locate() throws IOException {
+        daemons = new dev.fabric.fab.daemon.Daemons(Files.createTempDirectory("fab-example-ipc"));
         fab = Path.of(System.getProperty("fab.dist", "target/fab-dist")).resolve("bin/fab");
         example = Path.of(System.getProperty("fab.examples", "examples")).resolve("hello");
         assertThat(fab).isExecutable();
@@ -151,6 +159,8 @@ class ExampleProjectIT {
         if (key != null) {
             pb.environment().put(key, value);
         }
+        pb.environment().put("FAB_IPC_DIR", daemons.ipcRoot.toString());
+        pb.environment().put("FAB_TMP_DIR", daemons.tmpRoot.toString());
         if (System.getenv("JAVA_HOME") == null) {
             pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         }

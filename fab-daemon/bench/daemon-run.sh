@@ -1,0 +1,121 @@
+#!/bin/bash
+# daemon-run.sh N [ROUNDS]: no-op and one-change build times of fab through its daemon, against
+# make -j2 and ninja -j2 in the same run, on one project of N files made by generate.sh; prints
+# medians in ms and the ratios fab/make and fab/ninja.
+#
+# "Through the daemon": the first fab of the project starts fabd, which keeps the graph in memory;
+# a second, untimed fab makes sure it is up and has planned once. Every timed fab after that is a
+# client of that fabd. (run.sh times fab from a cold project instead.) Each round times, for each
+# tool in turn, a no-op build and then a build after one source file changed, so the machine's noise
+# spreads over all three tools alike.
+#
+# Needs: target/fab-dist (mvn package), gcc, make, ninja (installed with apt-get when missing and
+# running as root). WORK (default /tmp/fab-bench-daemon) holds the three copies of the project and
+# the daemons' IPC and tmp directories (FAB_IPC_DIR, FAB_TMP_DIR), so the daemons this run starts are
+# told from any others by their --ipc-dir and stopped at the end.
+set -euo pipefail
+n=${1:-1000}
+rounds=${2:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+fab=${FAB:-$here/../target/fab-dist/bin/fab}
+work=${WORK:-/tmp/fab-bench-daemon}
+jobs=2
+tools="fab make ninja"
+
+say() { printf 'daemon-run: %s\n' "$*" >&2; }
+die() { printf 'daemon-run: error: %s\n' "$*" >&2; exit 1; }
+now() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/(b?b:1)}'; }
+
+[ -x "$fab" ] || die "no fab at $fab: run ./mvnw -B -f fab-daemon/pom.xml package -DskipTests (or set FAB)"
+# bin/fab takes JAVA_HOME, else the java on PATH, which may be older than 25: find one as ./fabric does.
+# shellcheck source=../../docker/base/find-jdk.sh
+. "$here/../../docker/base/find-jdk.sh"
+fabric_find_jdk || exit 1
+if ! command -v ninja >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] || die "ninja is missing: sudo apt-get install -y ninja-build"
+  say "installing ninja-build"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ninja-build >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ninja-build >/dev/null; }
+fi
+for tool in gcc make ar; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (apt-get install -y gcc make binutils)"
+done
+
+export FAB_IPC_DIR="$work/ipc" FAB_TMP_DIR="$work/tmp"
+
+# The daemons of this run's project: their arguments name its IPC directory. The pattern reaches awk
+# through the environment so that awk's own arguments do not match it.
+our_daemons() {
+  ps -e -o pid=,comm=,args= | IPC="--ipc-dir $FAB_IPC_DIR" awk 'index($0, ENVIRON["IPC"]) {print}'
+}
+stop_daemons() {
+  local pids
+  pids=$(our_daemons | awk '{print $1}')
+  [ -z "$pids" ] || kill $pids 2>/dev/null || true
+}
+trap stop_daemons EXIT
+
+build() {
+  case $1 in
+    fab) "$fab" -j $jobs >/dev/null ;;
+    make) make -s -j $jobs >/dev/null ;;
+    ninja) ninja -j $jobs >/dev/null ;;
+  esac
+}
+
+timed() {
+  local t0 t1
+  t0=$(now); build "$1" || return 1; t1=$(now)
+  echo $(( (t1 - t0) / 1000000 ))
+}
+
+# One generation, three copies: generate.sh is slow at 10,000 files, and every tool gets the same tree.
+stop_daemons
+rm -rf "$work"
+mkdir -p "$work"
+say "generating $n files"
+"$here/generate.sh" "$n" "$work/src"
+for tool in $tools; do
+  cp -a "$work/src" "$work/$tool"
+  for kind in noop change; do : > "$work/times.$tool.$kind"; done
+done
+
+say "full builds (the first fab starts fabd; not part of the figures below)"
+for tool in $tools; do
+  cd "$work/$tool"
+  t=$(timed "$tool")
+  say "$tool full build: $t ms"
+  cd - >/dev/null
+done
+(cd "$work/fab" && build fab)
+if our_daemons | awk '$2 == "fabd" || index($0, "dev.fabric.fab.daemon.Fabd ") {found = 1} END {exit !found}'; then
+  say "fabd is running: the timed fab builds go through it"
+else
+  say "warning: no fabd for this project after two fab runs; these are figures of fab without a daemon"
+fi
+
+for r in $(seq "$rounds"); do
+  for tool in $tools; do
+    cd "$work/$tool"
+    t=$(timed "$tool"); echo "$t" >> "$work/times.$tool.noop"
+    # A different file each round, a content change (fab hashes contents; make and ninja see the mtime).
+    printf '/* round %d */\n' "$r" >> "src/d0/f$(( (r - 1) % (n < 100 ? n : 100) )).c"
+    t=$(timed "$tool"); echo "$t" >> "$work/times.$tool.change"
+    cd - >/dev/null
+  done
+  say "round $r of $rounds done"
+done
+for tool in $tools; do
+  [ "$("$work/$tool/build/app")" = "$("$work/fab/build/app")" ] || die "$tool's build/app prints something else than fab's"
+done
+
+printf '| %s files, through the daemon | no-op build | one-file change |\n|---|---|---|\n' "$n"
+for tool in $tools; do
+  printf '| %s | %s ms | %s ms |\n' "$tool" "$(median < "$work/times.$tool.noop")" "$(median < "$work/times.$tool.change")"
+done
+for kind in noop change; do
+  f=$(median < "$work/times.fab.$kind"); m=$(median < "$work/times.make.$kind"); j=$(median < "$work/times.ninja.$kind")
+  printf '%s: fab/make %s, fab/ninja %s (medians of %s rounds)\n' "$kind" "$(ratio "$f" "$m")" "$(ratio "$f" "$j")" "$rounds"
+done

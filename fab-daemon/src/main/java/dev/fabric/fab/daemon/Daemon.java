@@ -1,0 +1,105 @@
+package dev.fabric.fab.daemon;
+
+import dev.fabric.fab.FabException;
+import dev.fabric.fab.ipc.IpcDirectory;
+import dev.fabric.fab.ipc.IpcFiles;
+import dev.fabric.fab.ipc.LogLine;
+import dev.fabric.fab.ipc.LogSink;
+import dev.fabric.fab.posix.Libc;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+
+/** What fabd and faba share: tied to their fabw, a heartbeat, the IPC log, and how they end. */
+final class Daemon {
+    /** fabd's exit status asking its fabw to start it again (an edited fabfile). */
+    static final int REEXEC = 75;
+    static final int SIGTERM = 15;
+
+    private final String name;
+    private final LogSink sink;
+    private volatile boolean ipcLogging;
+
+    Daemon(String name, LogSink sink) {
+        this.name = name;
+        this.sink = sink;
+    }
+
+    /**
+     * Dies with the parent: PR_SET_PDEATHSIG makes the kernel send SIGTERM when fabw goes (even by
+     * kill -9), so no daemon outlives the process that would report its death. Called after any
+     * credential change, which clears the setting.
+     */
+    static void tieToParent() {
+        Libc.prctl(Libc.PR_SET_PDEATHSIG, SIGTERM);
+        String expected = System.getenv("FAB_PARENT_PID");
+        if (expected != null && Libc.getppid() != Integer.parseInt(expected)) {
+            // fabw died before the line above took effect.
+            System.exit(1);
+        }
+    }
+
+    /** Runs {@code body}, turning an error into its exit status and a line in the project's logs. */
+    static void main(String name, Body body) {
+        try {
+            body.run();
+        } catch (FabException e) {
+            System.err.println(name + ": " + e.getMessage());
+            System.exit(e.status().code());
+        } catch (UncheckedIOException e) {
+            System.err.println(name + ": " + e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause()));
+            System.exit(128);
+        } catch (InterruptedException e) {
+            System.exit(130);
+        }
+    }
+
+    interface Body {
+        void run() throws InterruptedException;
+    }
+
+    /** Whether the client of the current command asked for +IPC. */
+    void ipcLogging(boolean on) {
+        ipcLogging = on;
+    }
+
+    void ipc(String message) {
+        if (ipcLogging) {
+            sink.line(LogLine.OUT, message);
+        }
+    }
+
+    String name() {
+        return name;
+    }
+
+    /**
+     * Touches the stamp now and then (its modification time says the daemon lives) and ends the
+     * daemon when its project directory was removed: nobody could reach it any more.
+     */
+    static void heartbeat(Path stamp, IpcDirectory ipc) {
+        Thread.ofVirtual().name("heartbeat").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(2000);
+                    if (!Files.isDirectory(ipc.fabdDir())) {
+                        System.err.println("IPC directory " + ipc.dir() + " is gone: stopping");
+                        System.exit(0);
+                    }
+                    Files.setLastModifiedTime(stamp, FileTime.from(Instant.now()));
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Exception e) {
+                    // A missed heartbeat is harmless; the next one tries again.
+                }
+            }
+        });
+    }
+
+    static void touch(Path file, String mode) {
+        IpcFiles.touch(file, mode);
+    }
+}

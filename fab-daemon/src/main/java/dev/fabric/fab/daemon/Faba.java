@@ -1,0 +1,238 @@
+package dev.fabric.fab.daemon;
+
+import dev.fabric.fab.cli.Log;
+import dev.fabric.fab.cli.Request;
+import dev.fabric.fab.ipc.Doorbell;
+import dev.fabric.fab.ipc.IpcDirectory;
+import dev.fabric.fab.ipc.IpcFiles;
+import dev.fabric.fab.ipc.IpcRecord;
+import dev.fabric.fab.ipc.IpcRoots;
+import dev.fabric.fab.ipc.LogSink;
+import dev.fabric.fab.ipc.Message;
+import dev.fabric.fab.ipc.PidDirectory;
+import dev.fabric.fab.plan.State;
+import dev.fabric.fab.posix.Libc;
+import dev.fabric.fab.watch.TreeWatcher;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code faba}: the developer's hands. It runs the stages fabd hands it (BPSTART, answered BPGOOD or
+ * BPBAD), writes the files fabd may not (the state, buildscripts), watches the project's files and
+ * tells fabd what changed, relays the client's START to fabd (the client cannot signal fabd in the
+ * credential model, faba can: its saved uid is fabsys) and the DONE of fabd to the client. When the
+ * client goes away in the middle of a build, faba kills the running commands and removes their
+ * products, so nothing half-written stays.
+ */
+public final class Faba {
+    private final IpcDirectory ipc;
+    private final IpcRoots roots;
+    private final PidDirectory own;
+    private final Path root;
+    private final Credentials credentials;
+    private final LogSink sink;
+    private final Daemon daemon;
+    private final Doorbell bell;
+    private TreeWatcher watcher;
+
+    private int client;
+    private Request request;
+    private long invocation;
+    private int lastStage;
+    private final AtomicInteger started = new AtomicInteger();
+    private volatile FabaStage running;
+    private Thread runner;
+
+    private Faba(IpcDirectory ipc, IpcRoots roots, PidDirectory own, Path root, Credentials credentials) {
+        this.ipc = ipc;
+        this.roots = roots;
+        this.own = own;
+        this.root = root;
+        this.credentials = credentials;
+        this.sink = new LogSink(ipc.logs());
+        this.daemon = new Daemon("faba", sink);
+        this.bell = new Doorbell("faba", List.of(Message.START, Message.DONE, Message.BPSTART), daemon::ipc);
+    }
+
+    public static void main(String[] argv) {
+        Daemon.main("faba", () -> {
+            DaemonOptions options = DaemonOptions.parse(argv);
+            IpcDirectory ipc = options.project();
+            IpcRoots roots = options.roots();
+            Credentials credentials = Credentials.forChild(options);
+            PidDirectory own = PidDirectory.of(roots, Libc.getpid());
+            // Made while faba may still be root; the gate (owner and fabsys only) keeps other users out.
+            IpcFiles.mkdir(own.dir(), credentials.model() ? "rwxrwx---" : "rwx------");
+            IpcFiles.mkdir(own.bp(), credentials.innerDirMode());
+            IpcFiles.mkdir(own.dir().resolve("watch"), "rwx------");
+            Daemon.touch(own.stamp(), "rw-------");
+            if (credentials.model()) {
+                for (Path p : List.of(own.bp(), own.dir().resolve("watch"), own.stamp())) {
+                    Credentials.chown(p, credentials.developerUid(), credentials.fabsysGid());
+                }
+            }
+            credentials.becomeFaba(own.dir());
+            Daemon.tieToParent();
+            Path fabfile;
+            try {
+                fabfile = Files.readSymbolicLink(ipc.fabfile());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + ipc.fabfile(), e);
+            }
+            new Faba(ipc, roots, own, fabfile.getParent(), credentials).serve(fabfile);
+        });
+    }
+
+    private void serve(Path fabfile) throws InterruptedException {
+        watcher = new TreeWatcher(root, own.changes(), own.dir().resolve("watch"), new java.util.HashSet<>(List.of("fabfile", fabfile.getFileName().toString())),
+                this::ringFabd, daemon::ipc);
+        watcher.start();
+        Daemon.heartbeat(own.stamp(), ipc);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            FabaStage r = running;
+            if (r != null) {
+                r.abort();
+            }
+        }, "faba-abort"));
+        // Published last: the handlers are in place and the watcher sees every change from now on.
+        IpcFiles.link(ipc.bp(), own.bp());
+        while (true) {
+            Message m = bell.next(200);
+            if (m == null) {
+                FabaStage r = running;
+                if (r != null && client != 0 && !Libc.alive(client)) {
+                    daemon.ipc("faba: the client " + client + " is gone: aborting the running commands");
+                    r.abort();
+                }
+                continue;
+            }
+            switch (m) {
+                case Message.Start s -> start();
+                case Message.BpStart b -> {
+                    bell.received(m);
+                    stage();
+                }
+                case Message.Done d -> {
+                    bell.received(m);
+                    done();
+                }
+                default -> bell.received(m);
+            }
+        }
+    }
+
+    /** The client's START: note who waits, bring the watcher up to date, relay to fabd. */
+    private void start() throws InterruptedException {
+        client = ipc.fabPid();
+        try {
+            IpcRecord.Args args = ipc.read(IpcRecord.Args.class, ipc.args());
+            PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
+            request = args == null ? null : Request.parse(args.argv().toArray(String[]::new), quiet, quiet) instanceof Request.Run r ? r.request() : null;
+        } catch (RuntimeException corrupt) {
+            // fabd reads the same file and reports it; faba only needed the log switches and -j.
+            request = null;
+        }
+        daemon.ipcLogging(request != null && request.log().enabled(Log.Category.IPC));
+        bell.received(Message.START);
+        watcher.sync();
+        int fabd = ipc.fabdPid();
+        credentials.asFabsys(() -> bell.ring("fabd", fabd, Message.START));
+    }
+
+    /** BPSTART: run the stage bp/stages names, unless it ran already (a merged or late ring). */
+    private void stage() {
+        IpcRecord.Stages stages = ipc.read(IpcRecord.Stages.class, own.stages());
+        IpcRecord.Commands commands = ipc.read(IpcRecord.Commands.class, own.commands());
+        if (stages == null || commands == null) {
+            return;
+        }
+        if (stages.invocation() != invocation) {
+            invocation = stages.invocation();
+            lastStage = 0;
+            started.set(0);
+        }
+        if (stages.released() <= lastStage) {
+            return;
+        }
+        if (runner != null) {
+            // The previous stage's thread rang BPGOOD and is ending: fabd only releases a stage after it.
+            try {
+                runner.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        lastStage = stages.released();
+        int number = stages.released();
+        Log log = request != null ? request.log() : new Log(System.out, System.err);
+        int jobs = request != null ? request.jobs() : Runtime.getRuntime().availableProcessors();
+        FabaStage stage = new FabaStage(own, number, root, jobs, sink, log, started, credentials);
+        running = stage;
+        daemon.ipc("faba: running stage " + number + "/" + stages.total());
+        runner = Thread.ofPlatform().name("stage-" + number).start(() -> {
+            boolean good;
+            try {
+                good = stage.run(stages.total(), commands.total());
+            } catch (InterruptedException e) {
+                good = false;
+            }
+            running = null;
+            boolean ok = good;
+            int fabd = ipc.fabdPid();
+            credentials.asFabsys(() -> bell.ring("fabd", fabd, ok ? Message.BPGOOD : Message.BPBAD));
+        });
+    }
+
+    /** fabd's DONE: write what fabd left for the user's files, then tell the client. */
+    private void done() throws InterruptedException {
+        if (runner != null) {
+            runner.join();
+        }
+        install(own.bp().resolve("state"), State.file(root), false);
+        if (request != null && request.buildscript() != null) {
+            try {
+                Path cwd = Files.readSymbolicLink(ipc.cwd());
+                install(own.bp().resolve("buildscript"), cwd.resolve(request.buildscript()), true);
+            } catch (IOException e) {
+                daemon.ipc("faba: cannot read " + ipc.cwd() + ": " + e.getMessage());
+            }
+        }
+        int fab = client != 0 ? client : ipc.fabPid();
+        bell.ring("fab", fab, Message.DONE);
+        client = 0;
+    }
+
+    /** Moves a file fabd wrote into the user's tree, owned by the user (faba writes it). */
+    private void install(Path from, Path to, boolean executable) {
+        if (!Files.exists(from)) {
+            return;
+        }
+        try {
+            Files.createDirectories(to.getParent());
+            Path tmp = to.resolveSibling("." + to.getFileName() + ".fab-tmp");
+            Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+            if (executable) {
+                tmp.toFile().setExecutable(true);
+            }
+            Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.deleteIfExists(from);
+            daemon.ipc("faba: wrote " + to);
+        } catch (IOException e) {
+            sink.line('E', "faba: cannot write " + to + ": " + e);
+        }
+    }
+
+    private void ringFabd(Message m) {
+        int fabd = ipc.fabdPid();
+        credentials.asFabsys(() -> bell.ring("fabd", fabd, m));
+    }
+}

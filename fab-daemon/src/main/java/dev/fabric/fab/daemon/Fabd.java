@@ -1,0 +1,316 @@
+package dev.fabric.fab.daemon;
+
+import dev.fabric.fab.ExitStatus;
+import dev.fabric.fab.FabException;
+import dev.fabric.fab.cli.Build;
+import dev.fabric.fab.cli.Log;
+import dev.fabric.fab.cli.Request;
+import dev.fabric.fab.fabfile.Model;
+import dev.fabric.fab.graph.Graph;
+import dev.fabric.fab.ipc.Doorbell;
+import dev.fabric.fab.ipc.IpcCodec;
+import dev.fabric.fab.ipc.IpcDirectory;
+import dev.fabric.fab.ipc.IpcFiles;
+import dev.fabric.fab.ipc.IpcRecord;
+import dev.fabric.fab.ipc.IpcRoots;
+import dev.fabric.fab.ipc.LogLine;
+import dev.fabric.fab.ipc.LogSink;
+import dev.fabric.fab.ipc.Message;
+import dev.fabric.fab.ipc.PidDirectory;
+import dev.fabric.fab.plan.BuildPlan;
+import dev.fabric.fab.plan.State;
+import dev.fabric.fab.posix.Libc;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code fabd}: keeps a project's model, graph and state in memory between commands. On START it
+ * reads {@code args}, selects, plans, hands each stage to faba (BPSTART, answered by BPGOOD or
+ * BPBAD), records the results, writes {@code fabd/exit} (and {@code fabd/error}) and rings DONE to
+ * faba. faba's file-system events keep the cache honest: REPLAN marks the changed files (only those
+ * are looked at again), REINTERPRET drops the model when files appeared or vanished that the graph
+ * does not know, REEXEC (a fabfile changed) makes fabd end with {@link Daemon#REEXEC} so fabw starts
+ * a fresh one. fabd writes no file of the user's: the state and buildscripts go through faba.
+ */
+public final class Fabd {
+    private final IpcDirectory ipc;
+    private final IpcRoots roots;
+    private final PidDirectory own;
+    private final LogSink sink;
+    private final Daemon daemon;
+    private final Doorbell bell;
+    private final Credentials credentials;
+    private final List<Message> deferred = new ArrayList<>();
+
+    private String loadKey;
+    private Build.Loaded loaded;
+    private State state;
+    private Path stateRoot;
+    private int watchedBy;
+    private long changesRead;
+    private boolean reexec;
+
+    private Fabd(IpcDirectory ipc, IpcRoots roots, Credentials credentials) {
+        this.ipc = ipc;
+        this.roots = roots;
+        this.credentials = credentials;
+        this.own = PidDirectory.of(roots, Libc.getpid());
+        this.sink = new LogSink(ipc.logs());
+        this.daemon = new Daemon("fabd", sink);
+        this.bell = new Doorbell("fabd", List.of(Message.START, Message.BPGOOD, Message.BPBAD, Message.REINTERPRET,
+                Message.REPLAN, Message.REEXEC), daemon::ipc);
+    }
+
+    public static void main(String[] argv) {
+        Daemon.main("fabd", () -> {
+            DaemonOptions options = DaemonOptions.parse(argv);
+            IpcDirectory ipc = options.project();
+            // Its own process group, named in fabd/pgid: -B and the tests stop fabd with everything it started.
+            Libc.setpgid(0, 0);
+            Daemon.tieToParent();
+            new Fabd(ipc, options.roots(), Credentials.forChild(options)).serve();
+        });
+    }
+
+    private void serve() throws InterruptedException {
+        IpcFiles.mkdir(own.dir(), credentials.model() ? "rwxr-x---" : "rwx------");
+        IpcFiles.mkdir(own.dsc(), credentials.model() ? "rwxr-x---" : "rwx------");
+        Daemon.touch(own.stamp(), "rw-------");
+        Daemon.heartbeat(own.stamp(), ipc);
+        // Published last: whoever reads the pid may ring at once, and the handlers are in place.
+        ipc.writeAscii(ipc.pgid(), Libc.getpid() + "\n", "rw-r--r--");
+        IpcFiles.link(ipc.dsc(), own.dsc());
+        while (true) {
+            Message m = deferred.isEmpty() ? bell.next(1000) : deferred.removeFirst();
+            if (m == null) {
+                continue;
+            }
+            switch (m) {
+                case Message.Start s -> command();
+                case Message.Replan r -> {
+                    bell.received(m);
+                    absorbChanges();
+                }
+                case Message.Reinterpret r -> {
+                    bell.received(m);
+                    absorbChanges();
+                }
+                case Message.Reexec r -> {
+                    bell.received(m);
+                    reexec = true;
+                }
+                case Message.BpGood g -> bell.received(m);
+                case Message.BpBad b -> bell.received(m);
+                case Message.Done d -> { }
+                case Message.BpStart b -> { }
+                case Message.ChildDied c -> { }
+            }
+            if (reexec) {
+                daemon.ipc("fabd: a fabfile changed: ending so that fabw re-executes fabd");
+                System.exit(Daemon.REEXEC);
+            }
+        }
+    }
+
+    /** One START: read args, run the command, record exit and error, ring DONE. */
+    private void command() {
+        long id = 0;
+        int status;
+        String error = null;
+        try {
+            IpcRecord.Args args = ipc.read(IpcRecord.Args.class, ipc.args());
+            if (args == null) {
+                throw new FabException(ExitStatus.BADIPC, "no args file in " + ipc.dir() + ": START without a command");
+            }
+            id = args.invocation();
+            status = run(args);
+        } catch (FabException e) {
+            status = e.status().code();
+            error = e.getMessage();
+        } catch (UncheckedIOException e) {
+            status = 128;
+            error = e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause());
+        } catch (RuntimeException e) {
+            status = 128;
+            error = "fabd failed: " + e;
+            e.printStackTrace();
+        }
+        if (error != null) {
+            IpcFiles.replace(ipc.error(), IpcCodec.encode(new IpcRecord.Error(id, status, error)), "rw-r--r--");
+            daemon.ipc("fabd: wrote " + ipc.error() + " (" + status + ")");
+        }
+        IpcFiles.replace(ipc.exit(), IpcCodec.encode(new IpcRecord.Exit(id, status)), "rw-r--r--");
+        daemon.ipc("fabd: wrote " + ipc.exit() + " (status " + status + ")");
+        bell.ring("faba", ipc.fabaPid(), Message.DONE);
+    }
+
+    private int run(IpcRecord.Args args) {
+        PrintStream out = sink.stream(LogLine.OUT);
+        PrintStream err = sink.stream(LogLine.ERR);
+        Request request = switch (Request.parse(args.argv().toArray(String[]::new), out, err)) {
+            case Request.ExitNow e -> null;
+            case Request.Run r -> r.request();
+        };
+        if (request == null) {
+            return ExitStatus.BADARGS.code();
+        }
+        daemon.ipcLogging(request.log().enabled(Log.Category.IPC));
+        bell.received(Message.START);
+        daemon.ipc("fabd: read " + ipc.args() + " (invocation " + Long.toHexString(args.invocation()) + ")");
+        Path cwd;
+        try {
+            cwd = Files.readSymbolicLink(ipc.cwd());
+        } catch (IOException e) {
+            throw new FabException(ExitStatus.BADIPC, "cannot read the client's directory " + ipc.cwd() + ": " + e.getMessage());
+        }
+        int faba = ipc.fabaPid();
+        PidDirectory fabaDir = PidDirectory.of(roots, faba);
+        absorbChanges();
+        Project project = new Project(args.invocation(), faba, fabaDir, request);
+        try {
+            Build.execute(request, cwd, out, project);
+        } finally {
+            project.handOverState();
+            if (state != null) {
+                // The files just looked at are vouched for by the watcher from now on (faba writes changes only while it watches).
+                state.trust(watchedBy == faba && Files.exists(fabaDir.changes()));
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Reads what faba's watcher appended to its {@code changes} file since the last look: {@code M}
+     * a file's content changed, {@code C}/{@code D} a file appeared/vanished, {@code *} everything
+     * must be looked at again (the watcher overflowed or restarted).
+     */
+    private void absorbChanges() {
+        int faba = ipc.fabaPid();
+        if (faba != watchedBy) {
+            // A new faba: what changed before its watcher started is unknown (a fabfile too): verify and interpret everything once.
+            watchedBy = faba;
+            changesRead = 0;
+            loaded = null;
+            if (state != null) {
+                state.trust(false);
+            }
+        }
+        Path changes = PidDirectory.of(roots, faba).changes();
+        byte[] all = IpcFiles.readOrNull(changes);
+        if (all == null || all.length <= changesRead) {
+            return;
+        }
+        String text = new String(all, (int) changesRead, all.length - (int) changesRead, StandardCharsets.UTF_8);
+        int end = text.lastIndexOf('\0');
+        if (end < 0) {
+            return;
+        }
+        changesRead += text.substring(0, end + 1).getBytes(StandardCharsets.UTF_8).length;
+        for (String entry : text.substring(0, end).split("\0")) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            char kind = entry.charAt(0);
+            String path = entry.length() > 2 ? entry.substring(2) : "";
+            if (kind == '*') {
+                daemon.ipc("fabd: the watcher asks for a full look (" + path + ")");
+                if (state != null) {
+                    state.trust(false);
+                }
+                loaded = null;
+                continue;
+            }
+            String node = loaded == null ? path : relative(loaded.model().root(), path);
+            if (state != null) {
+                state.dirty(node);
+            }
+            if (loaded != null) {
+                Model model = loaded.model();
+                Graph graph = loaded.graph();
+                boolean fabfile = model.fabfiles().stream().anyMatch(f -> f.toString().equals(path));
+                boolean unknownAppeared = kind == 'C' && !graph.contains(node);
+                boolean primaryVanished = kind == 'D' && graph.contains(node) && graph.node(node).formula() == null;
+                if (fabfile || unknownAppeared || primaryVanished) {
+                    daemon.ipc("fabd: " + path + (fabfile ? " is a fabfile" : unknownAppeared ? " appeared" : " vanished")
+                            + ": the fabfiles are interpreted again");
+                    loaded = null;
+                }
+            }
+        }
+    }
+
+    private static String relative(Path root, String path) {
+        Path p = Path.of(path);
+        return p.startsWith(root) ? root.relativize(p).toString() : path;
+    }
+
+    /** The project as fabd sees it: cached model and state, stages run by faba. */
+    private final class Project implements Build.Project {
+        private final long invocation;
+        private final int faba;
+        private final PidDirectory fabaDir;
+        private final Request request;
+        private boolean stateChanged;
+
+        Project(long invocation, int faba, PidDirectory fabaDir, Request request) {
+            this.invocation = invocation;
+            this.faba = faba;
+            this.fabaDir = fabaDir;
+            this.request = request;
+        }
+
+        @Override
+        public Build.Loaded load(Request request, Path cwd) {
+            String key = request.loadKey(cwd);
+            if (loaded == null || !key.equals(loadKey)) {
+                daemon.ipc("fabd: interpreting the fabfiles");
+                loaded = Build.loadFresh(request, cwd);
+                loadKey = key;
+            } else {
+                daemon.ipc("fabd: graph kept in memory (" + loaded.graph().nodes().size() + " nodes)");
+            }
+            return loaded;
+        }
+
+        @Override
+        public State state(Model model) {
+            if (state == null || !model.root().equals(stateRoot)) {
+                state = State.load(model.root());
+                stateRoot = model.root();
+            }
+            return state;
+        }
+
+        @Override
+        public void saveState(State s, Model model) {
+            stateChanged = true;
+        }
+
+        @Override
+        public void writeBuildscript(Path target, String text) {
+            IpcFiles.replace(fabaDir.bp().resolve("buildscript"), text.getBytes(StandardCharsets.UTF_8), credentials.innerFileMode());
+        }
+
+        @Override
+        public void run(BuildPlan plan, State s, Model model, int jobs) {
+            stateChanged = true;
+            new RemotePlan(ipc, fabaDir, faba, invocation, bell, daemon, deferred, credentials, request.log())
+                    .run(plan, s, model);
+        }
+
+        /** The state goes to faba, which writes the user's {@code .fab/state} on DONE. */
+        void handOverState() {
+            if (stateChanged && state != null) {
+                byte[] text = (String.join("\n", state.lines()) + "\n").getBytes(StandardCharsets.UTF_8);
+                IpcFiles.replace(fabaDir.bp().resolve("state"), text, credentials.innerFileMode());
+            }
+        }
+    }
+}

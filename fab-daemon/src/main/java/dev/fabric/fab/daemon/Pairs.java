@@ -1,0 +1,135 @@
+package dev.fabric.fab.daemon;
+
+import dev.fabric.fab.ExitStatus;
+import dev.fabric.fab.FabException;
+import dev.fabric.fab.ipc.IpcDirectory;
+import dev.fabric.fab.ipc.IpcRoots;
+import dev.fabric.fab.posix.Libc;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Starts and stops a project's two pairs, fabw/fabd and fabw/faba: the client does it when it runs
+ * as one user, the system service does it in the credential model. fabd's fabw holds
+ * {@code fabd/lock} for its whole life (also while it re-executes fabd), so "a pair runs" is "the
+ * lock is held", never a guess from a pid that may be between two fabds.
+ */
+public final class Pairs {
+    /** How long a starting daemon may take to publish its pid (a JVM starting on a busy machine). */
+    private static final long START_SECONDS = 60;
+
+    private final IpcRoots roots;
+    private final IpcDirectory ipc;
+    private final Consumer<String> log;
+
+    public Pairs(IpcRoots roots, IpcDirectory ipc, Consumer<String> log) {
+        this.roots = roots;
+        this.ipc = ipc;
+        this.log = log;
+    }
+
+    /** -B: SIGTERM to fabd's process group, then wait until its fabw let go of fabd/lock. */
+    public void stopFabd() throws InterruptedException {
+        int fabd = ipc.fabdPid();
+        if (Libc.alive(fabd)) {
+            log.accept("-B: stopping fabd " + fabd);
+            try {
+                Libc.kill(-fabd, Daemon.SIGTERM);
+            } catch (RuntimeException gone) {
+                // Already gone.
+            }
+        }
+        waitUntil(() -> !fabdPairRunning(), "fabd " + fabd + " and its fabw to stop");
+    }
+
+    /** Stops faba (its fabw follows): another developer takes the project over. */
+    void stopFaba() throws InterruptedException {
+        int faba = ipc.fabaPid();
+        if (Libc.alive(faba)) {
+            log.accept("stopping faba " + faba);
+            try {
+                Libc.kill(faba, Daemon.SIGTERM);
+            } catch (RuntimeException gone) {
+                // Already gone.
+            }
+            waitUntil(() -> !Libc.alive(faba), "faba " + faba + " to stop");
+        }
+    }
+
+    /** Whether fabd's fabw runs: it holds fabd/lock. */
+    public boolean fabdPairRunning() {
+        try (FileChannel ch = FileChannel.open(ipc.fabdLock(), StandardOpenOption.READ)) {
+            FileLock probe = ch.tryLock(0, Long.MAX_VALUE, true);
+            if (probe == null) {
+                return true;
+            }
+            probe.release();
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot probe " + ipc.fabdLock(), e);
+        }
+    }
+
+    public boolean fabaRunning() {
+        return Libc.alive(ipc.fabaPid());
+    }
+
+    /** Starts what is missing and waits until both daemons published themselves. {@code extra} goes to each fabw. */
+    public void ensureRunning(List<String> extra) throws InterruptedException {
+        boolean fabdUp = fabdPairRunning();
+        int faba = ipc.fabaPid();
+        boolean fabaUp = Libc.alive(faba);
+        if (!fabdUp) {
+            start("fabd", extra);
+        }
+        if (!fabaUp) {
+            start("faba", extra);
+        }
+        waitUntil(() -> Libc.alive(ipc.fabdPid()) && IpcDirectory.linkedPid(ipc.dsc()) == ipc.fabdPid(), "fabd to start");
+        if (!fabdUp) {
+            log.accept("fabd " + ipc.fabdPid() + " is up");
+        }
+        if (!fabaUp) {
+            waitUntil(() -> ipc.fabaPid() != faba && Libc.alive(ipc.fabaPid()), "faba to start");
+            log.accept("faba " + ipc.fabaPid() + " is up");
+        }
+    }
+
+    private void start(String child, List<String> extra) {
+        Path home = Path.of(System.getProperty("fab.home", "."));
+        Path fabw = home.resolve("bin/fabw");
+        List<String> cmd = new ArrayList<>(List.of(fabw.toString(), "--child", child, "--project", ipc.dir().toString()));
+        cmd.addAll(roots.options());
+        cmd.addAll(extra);
+        try {
+            new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(ipc.logs().toFile()))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(ipc.logs().toFile())).start();
+            log.accept("started " + String.join(" ", cmd));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + fabw + " (run the fab of a complete distribution: bin/fab sets fab.home)", e);
+        }
+    }
+
+    static void waitUntil(BooleanSupplier done, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new FabException(ExitStatus.FABDFAIL, "gave up waiting for " + what + " after " + START_SECONDS
+                        + " s; the daemons' own messages are in the logs file of the project's IPC directory");
+            }
+            Thread.sleep(20);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package dev.fabric.fab.posix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.List;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The process and credential calls fab's daemons need and Java lacks, bound to the C library through
+ * the Foreign Function &amp; Memory API (the JVM runs with {@code --enable-native-access=ALL-UNNAMED}).
+ * <p>
+ * The credential calls are glibc's wrappers, not raw system calls, on purpose: on Linux a
+ * {@code setresuid} system call changes only the calling thread, while glibc's wrapper signals every
+ * thread of the process to make the same change, so a JVM's threads never disagree about who they are.
+ */
+@SuppressWarnings("restricted") // native access is the point of this class
+public final class Libc {
+    public static final int EPERM = 1;
+    public static final int ESRCH = 3;
+    public static final int PR_SET_PDEATHSIG = 1;
+    public static final int PR_SET_DUMPABLE = 4;
+
+    private static final Map<Integer, String> NAMES = Map.of(EPERM, "EPERM (operation not permitted)",
+            ESRCH, "ESRCH (no such process)", 22, "EINVAL (invalid argument)", 13, "EACCES (permission denied)");
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle GETPID = downcall("getpid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETPPID = downcall("getppid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETUID = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETEUID = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle GETGID = downcall("getgid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle SETSID = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle SETPGID = downcall("setpgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle GETRESUID = downcall("getresuid", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    private static final MethodHandle SETRESUID = downcall("setresuid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle SETRESGID = downcall("setresgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle SETGROUPS = downcall("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    private static final MethodHandle CHMOD = downcall("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle PRCTL = downcall("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
+            ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
+
+    private Libc() {
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        MemorySegment symbol = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    public static String errnoName(int errno) {
+        return NAMES.getOrDefault(errno, "errno " + errno);
+    }
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public static int getppid() {
+        try {
+            return (int) GETPPID.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public static int getuid() {
+        try {
+            return (int) GETUID.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public static int geteuid() {
+        try {
+            return (int) GETEUID.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public static int getgid() {
+        try {
+            return (int) GETGID.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** kill(2); throws with the errno (ESRCH: no such process, EPERM: the credentials do not allow it). */
+    public static void kill(int pid, int signal) {
+        call("kill", state -> (int) KILL.invokeExact(state, pid, signal));
+    }
+
+    /**
+     * Whether a process exists, by {@code kill(pid, 0)}: EPERM still means it exists (it belongs to
+     * someone we may not signal), so this works across the credential model.
+     */
+    public static boolean alive(int pid) {
+        if (pid <= 0) {
+            return false;
+        }
+        try {
+            kill(pid, 0);
+            return true;
+        } catch (PosixException e) {
+            return e.errno() == EPERM;
+        }
+    }
+
+    public static void setsid() {
+        call("setsid", state -> (int) SETSID.invokeExact(state));
+    }
+
+    public static void setpgid(int pid, int pgid) {
+        call("setpgid", state -> (int) SETPGID.invokeExact(state, pid, pgid));
+    }
+
+    /** Real, effective and saved user ids. */
+    public static int[] getresuid() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ids = arena.allocate(JAVA_INT, 3);
+            call("getresuid", state -> (int) GETRESUID.invokeExact(state, ids, ids.asSlice(4), ids.asSlice(8)));
+            return new int[] {ids.getAtIndex(JAVA_INT, 0), ids.getAtIndex(JAVA_INT, 1), ids.getAtIndex(JAVA_INT, 2)};
+        }
+    }
+
+    /** setresuid(3) of glibc: every thread of the process changes (-1 leaves an id as it is). */
+    public static void setresuid(int real, int effective, int saved) {
+        call("setresuid", state -> (int) SETRESUID.invokeExact(state, real, effective, saved));
+    }
+
+    /** setresgid(3) of glibc: every thread of the process changes. */
+    public static void setresgid(int real, int effective, int saved) {
+        call("setresgid", state -> (int) SETRESGID.invokeExact(state, real, effective, saved));
+    }
+
+    /** setgroups(2) through glibc (every thread): the supplementary groups. */
+    public static void setgroups(List<Integer> groups) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment list = arena.allocate(JAVA_INT, Math.max(1, groups.size()));
+            for (int i = 0; i < groups.size(); i++) {
+                list.setAtIndex(JAVA_INT, i, groups.get(i));
+            }
+            call("setgroups", state -> (int) SETGROUPS.invokeExact(state, (long) groups.size(), list));
+        }
+    }
+
+    /** chmod(2) with the setgid and sticky bits, which java.nio's permission sets cannot express. */
+    public static void chmod(java.nio.file.Path path, int mode) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocateFrom(path.toString());
+            call("chmod " + path, state -> (int) CHMOD.invokeExact(state, name, mode));
+        }
+    }
+
+    public static void prctl(int option, long argument) {
+        call("prctl", state -> (int) PRCTL.invokeExact(state, option, argument));
+    }
+
+    @FunctionalInterface
+    private interface Call {
+        int invoke(MemorySegment state) throws Throwable;
+    }
+
+    private static void call(String name, Call call) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int rc;
+            try {
+                rc = call.invoke(state);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (rc == -1) {
+                throw new PosixException(name, (int) ERRNO.get(state, 0L));
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.fabric.fab.daemon;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The four real processes on one project: the seed's flow, the directories, the daemons kept between commands, -B. */
+class DaemonFlowIT {
+    @TempDir
+    Path dir;
+    Path project;
+    Daemons daemons;
+
+    record Run(int status, String out, String err) {
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        project = Files.createDirectories(dir.resolve("project"));
+        daemons = new Daemons(dir);
+        Files.writeString(project.resolve("fabfile"), """
+                [ out/a ] : [ in ] { cat in > $@; echo built >> $@ }
+                [ @all ] : [ out/a ]
+                """);
+        Files.writeString(project.resolve("in"), "x\n");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        daemons.close();
+    }
+
+    Run fab(String... args) throws Exception {
+        Process p = daemons.fab(project, args).redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile()).start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), Files.readString(dir.resolve("out")), Files.readString(dir.resolve("err")));
+    }
+
+    @Test
+    void ipcLogShowsTheSeedsSignalFlowAndTheDaemonsStay() throws Exception {
+        Run first = fab("+IPC");
+        assertThat(first.status()).as(first.err()).isZero();
+        assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("x\nbuilt\n");
+        assertThat(first.out()).contains("fab -> faba", "START (SIGUSR1)", "faba -> fabd", "fabd <- START",
+                "fabd -> faba", "BPSTART (SIGWINCH)", "faba -> fabd", "BPGOOD (SIGURG)", "DONE (SIGUSR2)", "faba -> fab");
+
+        Path ipc = daemons.project();
+        for (String f : new String[] {"fabd/pgid", "fabd/exit", "fabd/lock", "fab/pid", "fab/lock", "logs", "args"}) {
+            assertThat(ipc.resolve(f)).isRegularFile();
+        }
+        for (String l : new String[] {"fab/cwd", "fab/out", "fab/err", "dsc", "bp", "fabfile"}) {
+            assertThat(ipc.resolve(l)).isSymbolicLink();
+        }
+        assertThat(Files.readSymbolicLink(ipc.resolve("fabfile"))).isEqualTo(project.resolve("fabfile").toRealPath());
+        assertThat(Files.readSymbolicLink(ipc.resolve("dsc"))).isEqualTo(daemons.tmpRoot.resolve("pid/" + daemons.fabdPid() + "/dsc"));
+        Path faba = daemons.tmpRoot.resolve("pid/" + daemons.fabaPid());
+        assertThat(faba.resolve("bp/1/1/cmd")).isRegularFile();
+        assertThat(faba.resolve("bp/1/1/exit")).isRegularFile();
+        assertThat(faba.resolve("bp/stages")).isRegularFile();
+        assertThat(faba.resolve("stamp")).isRegularFile();
+        assertThat(Files.getPosixFilePermissions(ipc)).hasToString("[OWNER_READ, OWNER_WRITE, OWNER_EXECUTE]");
+        // The same fabd answers the next command, from the graph it kept.
+        int fabd = daemons.fabdPid();
+        Run second = fab("+IPC");
+        assertThat(second.status()).isZero();
+        assertThat(second.out()).contains("nothing to do");
+        assertThat(second.out()).contains("graph kept in memory");
+        assertThat(daemons.fabdPid()).isEqualTo(fabd);
+    }
+
+    @Test
+    void failedCommandExitsSevenWithItsStderr() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "[ bad ] : [ ] { echo oops >&2; exit 3 }\n");
+        Run r = fab();
+        assertThat(r.status()).isEqualTo(7);
+        assertThat(r.err()).contains("exit status 3", "oops");
+    }
+
+    @Test
+    void restartOptionStartsAFreshFabd() throws Exception {
+        assertThat(fab().status()).isZero();
+        int before = daemons.fabdPid();
+        Run r = fab("-B");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(daemons.fabdPid()).isNotEqualTo(before);
+        assertThat(ProcessHandle.of(before)).isEmpty();
+    }
+
+    @Test
+    void syntaxErrorsAndBadArgumentsKeepTheirStatuses() throws Exception {
+        assertThat(fab("-j", "-5").status()).isEqualTo(1);
+        Files.writeString(project.resolve("fabfile"), "[ a ] : [ \n");
+        assertThat(fab().status()).isEqualTo(4);
+    }
+
+    @Test
+    void buildscriptIsWrittenByFabaIntoTheClientsDirectory() throws Exception {
+        Run r = fab("-k", "build.sh");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(project.resolve("build.sh")).isExecutable();
+        assertThat(Files.readString(project.resolve("build.sh"))).contains("cat in > out/a");
+    }
+
+    @Test
+    void savedSourceIsRebuiltAndAnEditedFabfileReExecutesFabd() throws Exception {
+        assertThat(fab().status()).isZero();
+        Files.writeString(project.resolve("in"), "y\n");
+        Run changed = fab();
+        assertThat(changed.status()).as(changed.err()).isZero();
+        assertThat(changed.out()).contains("out/a");
+        assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nbuilt\n");
+
+        int before = daemons.fabdPid();
+        Files.writeString(project.resolve("fabfile"), """
+                [ out/a ] : [ in ] { cat in > $@; echo rebuilt >> $@ }
+                [ @all ] : [ out/a ]
+                """);
+        Run edited = fab();
+        assertThat(edited.status()).as(edited.err()).isZero();
+        assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nrebuilt\n");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (daemons.fabdPid() == before && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(daemons.fabdPid()).isNotEqualTo(before);
+        // The re-executed fabd answers, under the same fabw.
+        assertThat(fab().status()).isZero();
+    }
+}

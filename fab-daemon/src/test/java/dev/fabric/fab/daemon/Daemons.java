@@ -1,0 +1,97 @@
+package dev.fabric.fab.daemon;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The real distribution's fab, run as a process against IPC and tmp roots of the test's own, so tests
+ * never share daemons with each other or with a fab of the machine; {@link #close} stops every daemon
+ * the test's fab started (they are found through the roots, never by name).
+ */
+public final class Daemons implements AutoCloseable {
+    public final Path ipcRoot;
+    public final Path tmpRoot;
+    private final Path fab;
+
+    public Daemons(Path dir) {
+        this.ipcRoot = dir.resolve("ipc");
+        this.tmpRoot = dir.resolve("tmp");
+        this.fab = Path.of(System.getProperty("fab.dist", "target/fab-dist")).resolve("bin/fab");
+    }
+
+    public ProcessBuilder fab(Path cwd, String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of(fab.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
+        pb.environment().put("FAB_IPC_DIR", ipcRoot.toString());
+        pb.environment().put("FAB_TMP_DIR", tmpRoot.toString());
+        if (System.getenv("JAVA_HOME") == null) {
+            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        }
+        return pb;
+    }
+
+    /** The single project directory under the IPC root. */
+    public Path project() {
+        try (Stream<Path> s = Files.list(ipcRoot)) {
+            return s.filter(Files::isDirectory).findFirst().orElseThrow();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int fabdPid() {
+        try {
+            return Integer.parseInt(Files.readString(project().resolve("fabd/pgid")).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public int fabaPid() {
+        try {
+            return Integer.parseInt(Files.readSymbolicLink(project().resolve("bp")).getParent().getFileName().toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The parent of a daemon: its fabw. */
+    public static long parentOf(int pid) {
+        return ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElseThrow();
+    }
+
+    public static void awaitDeath(long pid) throws Exception {
+        ProcessHandle.of(pid).ifPresent(p -> {
+            try {
+                p.onExit().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("pid " + pid + " did not end", e);
+            }
+        });
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (!Files.isDirectory(tmpRoot.resolve("pid"))) {
+            return;
+        }
+        try (Stream<Path> s = Files.list(tmpRoot.resolve("pid"))) {
+            for (Path p : s.toList()) {
+                if (!p.getFileName().toString().matches("[0-9]+")) {
+                    continue;
+                }
+                long pid = Long.parseLong(p.getFileName().toString());
+                ProcessHandle.of(pid).ifPresent(h -> {
+                    h.parent().ifPresent(ProcessHandle::destroy);
+                    h.destroy();
+                });
+            }
+        }
+    }
+}
