@@ -174,6 +174,22 @@ class BootstrapIT {
     }
 
     @Test
+    void anExpiredPasswordFailsTheBootstrapAndReleasesNoKeys(@TempDir Path other) throws Exception {
+        // A spawner whose passwords expire before any JVM can start and redeem them.
+        try (FabricUnderTest hasty = new FabricUnderTest(other, "--fabric.spawner.otp-ttl=1ms")) {
+            hasty.startSpawner();
+            ResponseEntity<JsonNode> answer = hasty.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
+                    .body(Map.of("type", "queue")).retrieve().toEntity(JsonNode.class);
+            String id = answer.getBody().path("id").asString();
+
+            ServiceInstance failed = hasty.awaitState(id, InstanceState.FAILED, 1);
+            assertThat(failed.stateReason()).contains("one-time password refused: expired; fabric keys not released");
+            assertThat(FabricUnderTest.log(hasty.memberLog(id))).contains("exits with status 82").contains("otp-expired");
+            assertThat(failed.endpoints()).doesNotContainKey("queue");
+        }
+    }
+
+    @Test
     void aStoppedMemberEndsAndIsRecordedStopped() throws Exception {
         String id = spawnQueue("DIRECT");
         fabric.awaitState(id, InstanceState.RUNNING, 1);
