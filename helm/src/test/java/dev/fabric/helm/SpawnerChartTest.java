@@ -72,6 +72,7 @@ class SpawnerChartTest {
                 "pods", List.of("create", "delete", "get", "list", "watch"),
                 "pods/log", List.of("get"),
                 "secrets", List.of("create", "delete"),
+                "persistentvolumeclaims", List.of("create", "delete", "get"),
                 "services", List.of("get", "list", "watch"),
                 "endpoints", List.of("get", "list", "watch"),
                 "configmaps", List.of("get", "list", "watch")));
@@ -82,6 +83,15 @@ class SpawnerChartTest {
             assertThat(rule.getVerbs()).doesNotContain("*", "update", "patch", "escalate", "bind", "impersonate");
             assertThat(rule.getResources()).doesNotContain("*");
         });
+    }
+
+    @Test
+    void withoutPersistentMemberDataTheRoleGrantsNothingOnClaims() {
+        RenderedChart chart = RenderedChart.render(Map.of("spawner.enabled", true, "spawner.members.persistentData", false));
+
+        assertThat(grants(chart.get(Role.class, SPAWNER).getRules())).doesNotContainKey("persistentvolumeclaims")
+                .containsKeys("pods", "secrets");
+        assertThat(kubernetesSettings(chart)).containsEntry("persistent-data", false);
     }
 
     @Test
@@ -216,6 +226,30 @@ class SpawnerChartTest {
                 .containsEntry("image-pull-secrets", List.of("regcred"))
                 .containsEntry("service-account", "fabric-member")
                 .containsEntry("management-port", 8472);
+    }
+
+    @Test
+    void membersKeepTheirDataInClaimsOwnedByTheSpawnerConfigMap() {
+        RenderedChart defaults = RenderedChart.render(ENABLED);
+        RenderedChart sized = RenderedChart.render(Map.of("spawner.enabled", true,
+                "spawner.members.dataSize", "20Gi", "spawner.members.dataStorageClass", "fast-ssd"));
+
+        assertThat(kubernetesSettings(defaults))
+                .containsEntry("persistent-data", true)
+                .containsEntry("data-size", "1Gi")
+                .containsEntry("data-storage-class", "")
+                // Outlives spawner pods (a replaced spawner restarts its members, which need their data), goes with the release.
+                .containsEntry("data-owner", SPAWNER + "-config");
+        assertThat(defaults.find(ConfigMap.class, SPAWNER + "-config")).as("the owner is rendered by the chart").isPresent();
+        assertThat(kubernetesSettings(sized)).containsEntry("data-size", "20Gi").containsEntry("data-storage-class", "fast-ssd");
+    }
+
+    @Test
+    void badDataSizeOrStorageClassIsRefused() {
+        assertThatThrownBy(() -> RenderedChart.render(Map.of("spawner.enabled", true, "spawner.members.dataSize", "1GB")))
+                .hasMessageContaining("spawner.members.dataSize must be a storage size in Mi, Gi or Ti");
+        assertThatThrownBy(() -> RenderedChart.render(Map.of("spawner.enabled", true, "spawner.members.dataStorageClass", "Fast SSD")))
+                .hasMessageContaining("spawner.members.dataStorageClass must be empty or a StorageClass name");
     }
 
     @Test

@@ -49,6 +49,7 @@ public class KubernetesConfiguration {
         String namespace = firstNonBlank(settings.namespace(), ownNamespace);
         Optional<String> podName = Optional.ofNullable(firstNonBlank(settings.podName(), environment.getProperty(POD_NAME_ENV), ""))
                 .filter(name -> !name.isBlank());
+        Optional<String> dataOwner = Optional.of(settings.dataOwner()).filter(name -> !name.isBlank());
         if (podName.isPresent() && !namespace.equals(ownNamespace)) {
             // An owner reference only works within one namespace; across namespaces the garbage
             // collector would take the member for an orphan and delete it at once.
@@ -56,9 +57,15 @@ public class KubernetesConfiguration {
                     + "outlive this spawner", namespace, podName.get(), ownNamespace);
             podName = Optional.empty();
         }
-        KubernetesLauncher launcher = new KubernetesLauncher(client, settings, namespace, podName);
-        log.info("kubernetes launcher: members in namespace {}, image {}, owner pod {}", namespace, settings.image(),
-                podName.orElse("(none)"));
+        if (dataOwner.isPresent() && !namespace.equals(ownNamespace)) {
+            log.warn("members go to namespace {}, not {} where the data owner {} is: their data claims get no owner reference",
+                    namespace, ownNamespace, dataOwner.get());
+            dataOwner = Optional.empty();
+        }
+        KubernetesLauncher launcher = new KubernetesLauncher(client, settings, namespace, podName, dataOwner);
+        log.info("kubernetes launcher: members in namespace {}, image {}, owner pod {}, data {}", namespace, settings.image(),
+                podName.orElse("(none)"), settings.persistentData() ? "claims of " + settings.dataSize() + " owned by "
+                        + dataOwner.map(name -> "ConfigMap " + name).orElse("nothing") : "emptyDir (lost with each pod)");
         return launcher;
     }
 

@@ -5,6 +5,9 @@ import dev.fabric.spawner.launch.LaunchException;
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -22,9 +25,16 @@ import java.util.Optional;
  * pod, so deleting the spawner deletes its members. The Secret is deleted as soon as the member's
  * container has started (it read the password then), when the member ends, and on stop.
  *
+ * <p>A member's data directory is a PersistentVolumeClaim {@code fabric-<id>-data} (unless
+ * {@code persistent-data} is off), created at its first launch, mounted by every incarnation, and
+ * deleted by {@link #release} once the member is stopped on request or LOST. The claim is owned by
+ * {@code data-owner} (the chart's spawner ConfigMap), not by the spawner pod: a replaced spawner pod
+ * restarts its members under their ids, and they must find their data.
+ *
  * <p>API verbs used, all in one namespace: pods create, get, list, watch, delete; secrets create,
- * delete (the chart's spawner Role grants exactly these). The kubelet never restarts a member
- * ({@code restartPolicy: Never}): its spawner does, under the same id and a new incarnation.
+ * delete; persistentvolumeclaims create, get, delete; configmaps get (the data owner). The chart's
+ * spawner Role grants these. The kubelet never restarts a member ({@code restartPolicy: Never}):
+ * its spawner does, under the same id and a new incarnation.
  */
 public final class KubernetesLauncher implements Launcher {
 
@@ -34,15 +44,23 @@ public final class KubernetesLauncher implements Launcher {
     private final KubernetesLauncherProperties settings;
     private final String namespace;
     private final Optional<String> spawnerPodName;
+    private final Optional<String> dataOwnerName;
     private volatile Pod spawnerPod;
+
+    /** As below, with the data claims owned by {@code settings.dataOwner()} when set. */
+    public KubernetesLauncher(KubernetesClient client, KubernetesLauncherProperties settings, String namespace,
+                              Optional<String> spawnerPodName) {
+        this(client, settings, namespace, spawnerPodName, Optional.ofNullable(settings.dataOwner()));
+    }
 
     /**
      * @param namespace where member pods go
      * @param spawnerPodName the spawner's own pod in that namespace, owner of the members; empty
      *                       when the spawner runs elsewhere (members are then not garbage-collected with it)
+     * @param dataOwnerName a ConfigMap in that namespace owning the members' data claims; empty: no owner
      */
     public KubernetesLauncher(KubernetesClient client, KubernetesLauncherProperties settings, String namespace,
-                              Optional<String> spawnerPodName) {
+                              Optional<String> spawnerPodName, Optional<String> dataOwnerName) {
         if (settings.image().isBlank()) {
             throw new IllegalArgumentException("fabric.spawner.kubernetes.image is required with fabric.spawner.launcher=kubernetes: "
                     + "set it to the spawner's own image (members run the same jar)");
@@ -51,9 +69,18 @@ public final class KubernetesLauncher implements Launcher {
         this.settings = settings;
         this.namespace = namespace;
         this.spawnerPodName = spawnerPodName.filter(name -> !name.isBlank());
+        this.dataOwnerName = dataOwnerName.filter(name -> !name.isBlank());
         if (this.spawnerPodName.isEmpty()) {
             log.warn("no spawner pod name (fabric.spawner.kubernetes.pod-name or FABRIC_POD_NAME): member pods in namespace {} "
                     + "get no owner reference and outlive this spawner", namespace);
+        }
+        if (settings.persistentData() && this.dataOwnerName.isEmpty()) {
+            log.warn("no fabric.spawner.kubernetes.data-owner: the members' data claims in namespace {} have no owner; each "
+                    + "goes when its member is stopped or lost, else delete them by hand "
+                    + "(kubectl delete pvc -l app.kubernetes.io/name=fabric-member)", namespace);
+        } else if (!settings.persistentData()) {
+            log.warn("fabric.spawner.kubernetes.persistent-data=false: a member's data directory goes with its pod, and a member "
+                    + "restarted under its id finds no state (a queue member ends LOST)");
         }
     }
 
@@ -72,6 +99,7 @@ public final class KubernetesLauncher implements Launcher {
         String podName = MemberPods.podName(spec.serviceId(), spec.incarnation());
         Optional<Pod> owner = spawnerPod();
         removeLeftovers(spec.serviceId(), spec.incarnation());
+        Optional<String> dataClaim = settings.persistentData() ? Optional.of(dataClaim(spec)) : Optional.empty();
         try {
             client.secrets().inNamespace(namespace)
                     .resource(MemberPods.otpSecret(spec, namespace, podName, owner.map(spawner -> MemberPods.ownedBy(spawner, false))))
@@ -82,7 +110,8 @@ public final class KubernetesLauncher implements Launcher {
         }
         try {
             client.pods().inNamespace(namespace)
-                    .resource(MemberPods.pod(spec, settings, namespace, podName, owner.map(spawner -> MemberPods.ownedBy(spawner, true))))
+                    .resource(MemberPods.pod(spec, settings, namespace, podName, owner.map(spawner -> MemberPods.ownedBy(spawner, true)),
+                            dataClaim))
                     .create();
         } catch (KubernetesClientException e) {
             deleteQuietly(podName);
@@ -93,6 +122,79 @@ public final class KubernetesLauncher implements Launcher {
                 spec.incarnation(), podName, namespace, settings.image(), spec.resources().cpu(), spec.resources().memory());
         return new PodMember(client, namespace, podName, spec.serviceId(), spec.incarnation(), settings.managementPort(),
                 settings.stopTimeout()).watch();
+    }
+
+    /**
+     * Deletes the member's data claim: it was stopped on request or is LOST, and no incarnation
+     * will need its data again. Best effort: a claim that cannot be deleted is logged (and goes
+     * with its owner). Its volume is freed once no pod uses it any more.
+     */
+    @Override
+    public void release(String serviceId) {
+        if (!settings.persistentData()) {
+            return;
+        }
+        String name = MemberPods.dataClaimName(serviceId);
+        try {
+            PersistentVolumeClaim claim = client.persistentVolumeClaims().inNamespace(namespace).withName(name).get();
+            if (claim == null) {
+                return;
+            }
+            if (!MemberPods.isMembers(claim, serviceId)) {
+                log.warn("member {}: the claim {} in namespace {} is not its own; left alone", serviceId, name, namespace);
+                return;
+            }
+            client.persistentVolumeClaims().inNamespace(namespace).withName(name).delete();
+            log.info("member {}: deleted its data claim {} in namespace {}", serviceId, name, namespace);
+        } catch (KubernetesClientException e) {
+            log.warn("member {}: cannot delete its data claim {} in namespace {}: {}", serviceId, name, namespace, reason(e));
+        }
+    }
+
+    /**
+     * The member's data claim, created when it is missing (its first launch, or a claim deleted by
+     * hand: the member then starts without its state). An existing claim is reused as it is.
+     */
+    private String dataClaim(LaunchSpec spec) {
+        String name = MemberPods.dataClaimName(spec.serviceId());
+        PersistentVolumeClaim existing;
+        try {
+            existing = client.persistentVolumeClaims().inNamespace(namespace).withName(name).get();
+            if (existing == null) {
+                Optional<OwnerReference> owner = dataOwner().map(MemberPods::ownedBy);
+                try {
+                    client.persistentVolumeClaims().inNamespace(namespace)
+                            .resource(MemberPods.dataClaim(spec, settings, namespace, owner))
+                            .create();
+                    if (spec.incarnation() > 1) {
+                        log.warn("member {} incarnation {}: its data claim {} was missing; created an empty one (the member "
+                                + "starts without its previous state)", spec.serviceId(), spec.incarnation(), name);
+                    } else {
+                        log.info("member {}: created its data claim {} in namespace {} ({}, storage class {})", spec.serviceId(), name,
+                                namespace, settings.dataSize(), settings.dataStorageClass().isBlank() ? "the default"
+                                        : settings.dataStorageClass());
+                    }
+                    return name;
+                } catch (KubernetesClientException e) {
+                    if (e.getCode() != 409) {
+                        throw e;
+                    }
+                    existing = client.persistentVolumeClaims().inNamespace(namespace).withName(name).get();
+                }
+            }
+        } catch (KubernetesClientException e) {
+            throw new LaunchException("cannot create or read the data claim " + name + " of member " + spec.serviceId()
+                    + " in namespace " + namespace + ": " + reason(e), e);
+        }
+        if (existing == null || !MemberPods.isMembers(existing, spec.serviceId())) {
+            throw new LaunchException("the claim " + name + " in namespace " + namespace + " is not the data claim of member "
+                    + spec.serviceId() + " (its annotation " + MemberPods.SERVICE_ID_ANNOTATION + " differs): delete or rename it");
+        }
+        if (existing.getMetadata().getDeletionTimestamp() != null) {
+            throw new LaunchException("the data claim " + name + " of member " + spec.serviceId() + " in namespace " + namespace
+                    + " is being deleted (its data is gone): stop the member and spawn a fresh one");
+        }
+        return name;
     }
 
     /**
@@ -193,6 +295,30 @@ public final class KubernetesLauncher implements Launcher {
             spawnerPod = pod;
         }
         return Optional.of(pod);
+    }
+
+    /**
+     * The owner of a new data claim, read each time a claim is created (rarely: once per member),
+     * so a ConfigMap recreated meanwhile never lends a stale uid, which would make the garbage
+     * collector delete the claim at once.
+     */
+    private Optional<ConfigMap> dataOwner() {
+        if (dataOwnerName.isEmpty()) {
+            return Optional.empty();
+        }
+        ConfigMap owner;
+        try {
+            owner = client.configMaps().inNamespace(namespace).withName(dataOwnerName.get()).get();
+        } catch (KubernetesClientException e) {
+            throw new LaunchException("cannot read the ConfigMap " + dataOwnerName.get() + " in namespace " + namespace
+                    + " (fabric.spawner.kubernetes.data-owner, the owner of the members' data claims): " + reason(e), e);
+        }
+        if (owner == null) {
+            throw new LaunchException("the ConfigMap " + dataOwnerName.get() + " (fabric.spawner.kubernetes.data-owner, the owner "
+                    + "of the members' data claims) is not in namespace " + namespace + ": name an existing ConfigMap there "
+                    + "that lives as long as the installation, or leave it empty for claims without an owner");
+        }
+        return Optional.of(owner);
     }
 
     private void deleteQuietly(String podName) {

@@ -2,17 +2,22 @@ package dev.fabric.spawner.kubernetes;
 
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.MemberEnvironment;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -27,8 +32,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * What a member pod and its one-time password Secret look like: names, labels, and the objects
- * themselves, built with fabric8's fluent builders. No API calls here.
+ * What a member pod, its one-time password Secret and its data claim look like: names, labels,
+ * and the objects themselves, built with fabric8's fluent builders. No API calls here.
  */
 final class MemberPods {
 
@@ -54,6 +59,15 @@ final class MemberPods {
     /** The pod of one incarnation: {@code fabric-<id>-<incarnation>}, a DNS label as pod names should be. */
     static String podName(String serviceId, long incarnation) {
         String suffix = "-" + incarnation;
+        return dnsLabel("fabric-" + serviceId, 63 - suffix.length(), serviceId) + suffix;
+    }
+
+    /**
+     * The member's data claim, one for all its incarnations: {@code fabric-<id>-data}, shortened
+     * as pod names are.
+     */
+    static String dataClaimName(String serviceId) {
+        String suffix = "-data";
         return dnsLabel("fabric-" + serviceId, 63 - suffix.length(), serviceId) + suffix;
     }
 
@@ -110,6 +124,16 @@ final class MemberPods {
         return labels;
     }
 
+    /**
+     * The labels of a member's data claim: those of its pods that hold for every incarnation
+     * (no {@code fabric.dev/incarnation}).
+     */
+    static Map<String, String> claimLabels(LaunchSpec spec) {
+        Map<String, String> labels = labels(spec);
+        labels.remove(INCARNATION_LABEL);
+        return labels;
+    }
+
     /** The incarnation a pod carries in its label, if it is a member pod. */
     static Optional<Long> incarnationOf(Pod pod) {
         String value = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get(INCARNATION_LABEL);
@@ -121,7 +145,15 @@ final class MemberPods {
 
     /** Whether a pod runs the member with exactly this id (labels may be shortened; the annotation is exact). */
     static boolean isMember(Pod pod, String serviceId) {
-        Map<String, String> annotations = pod.getMetadata().getAnnotations();
+        return isMembers(pod.getMetadata().getAnnotations(), serviceId);
+    }
+
+    /** Whether a claim holds the data of the member with exactly this id. */
+    static boolean isMembers(PersistentVolumeClaim claim, String serviceId) {
+        return isMembers(claim.getMetadata().getAnnotations(), serviceId);
+    }
+
+    private static boolean isMembers(Map<String, String> annotations, String serviceId) {
         return annotations != null && serviceId.equals(annotations.get(SERVICE_ID_ANNOTATION));
     }
 
@@ -134,6 +166,48 @@ final class MemberPods {
                 .withUid(owner.getMetadata().getUid())
                 .withController(controller)
                 .withBlockOwnerDeletion(false)
+                .build();
+    }
+
+    /**
+     * The owner of the members' data claims: an object of the installation that outlives spawner
+     * pods (the chart's spawner ConfigMap). Not a controller; deleting it deletes the claims.
+     */
+    static OwnerReference ownedBy(ConfigMap owner) {
+        return new OwnerReferenceBuilder()
+                .withApiVersion("v1")
+                .withKind("ConfigMap")
+                .withName(owner.getMetadata().getName())
+                .withUid(owner.getMetadata().getUid())
+                .withController(false)
+                .withBlockOwnerDeletion(false)
+                .build();
+    }
+
+    /**
+     * The member's data claim: one volume, read-write by one node at a time, that every
+     * incarnation's pod mounts at {@link #DATA_DIR}. It is not owned by the spawner pod: a
+     * replaced spawner pod takes its members' pods with it and restarts them, and they need their data.
+     */
+    static PersistentVolumeClaim dataClaim(LaunchSpec spec, KubernetesLauncherProperties settings, String namespace,
+                                           Optional<OwnerReference> owner) {
+        return new PersistentVolumeClaimBuilder()
+                .withNewMetadata()
+                    .withName(dataClaimName(spec.serviceId()))
+                    .withNamespace(namespace)
+                    .withLabels(claimLabels(spec))
+                    .withAnnotations(Map.of(SERVICE_ID_ANNOTATION, spec.serviceId()))
+                    .withOwnerReferences(owner.stream().toList())
+                .endMetadata()
+                .withNewSpec()
+                    .withAccessModes("ReadWriteOnce")
+                    .withVolumeMode("Filesystem")
+                    // Empty means the cluster's default class; "" would mean no class at all.
+                    .withStorageClassName(settings.dataStorageClass().isBlank() ? null : settings.dataStorageClass())
+                    .withNewResources()
+                        .withRequests(Map.of("storage", new Quantity(settings.dataSize())))
+                    .endResources()
+                .endSpec()
                 .build();
     }
 
@@ -157,9 +231,13 @@ final class MemberPods {
                 .build();
     }
 
-    /** The member pod: the spawner's image in the member profile, least privilege, never restarted by the kubelet. */
+    /**
+     * The member pod: the spawner's image in the member profile, least privilege, never restarted by
+     * the kubelet. Its data directory is the member's claim, or without one an {@code emptyDir}
+     * that goes with the pod.
+     */
     static Pod pod(LaunchSpec spec, KubernetesLauncherProperties settings, String namespace, String podName,
-                   Optional<OwnerReference> spawner) {
+                   Optional<OwnerReference> spawner, Optional<String> dataClaim) {
         Map<String, Quantity> resources = Map.of(
                 "cpu", new Quantity(spec.resources().cpu()),
                 "memory", new Quantity(spec.resources().memory()));
@@ -185,7 +263,10 @@ final class MemberPods {
                         .withRunAsNonRoot(true)
                         .withRunAsUser(UID)
                         .withRunAsGroup(UID)
+                        // The data volume's files belong to the member's group; checked at its root
+                        // only, so a large claim is not walked again by every incarnation.
                         .withFsGroup(UID)
+                        .withFsGroupChangePolicy("OnRootMismatch")
                         .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                     .endSecurityContext()
                     .withContainers(new ContainerBuilder()
@@ -220,9 +301,16 @@ final class MemberPods {
                             // The root file system is read-only: Tomcat's and the JVM's scratch files go here.
                             .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
                             .build())
-                    .addNewVolume().withName("data").withNewEmptyDir().endEmptyDir().endVolume()
+                    .addToVolumes(dataVolume(dataClaim))
                     .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
                 .endSpec()
+                .build();
+    }
+
+    private static Volume dataVolume(Optional<String> claim) {
+        VolumeBuilder volume = new VolumeBuilder().withName("data");
+        return claim.map(name -> volume.withNewPersistentVolumeClaim().withClaimName(name).withReadOnly(false).endPersistentVolumeClaim())
+                .orElseGet(() -> volume.withNewEmptyDir().endEmptyDir())
                 .build();
     }
 

@@ -29,4 +29,12 @@ public interface Launcher {
      * member no longer runs.
      */
     Optional<LaunchedMember> adopt(ServiceInstance instance);
+
+    /**
+     * The member is gone for good (stopped on request, or LOST): frees what the launcher keeps for
+     * it across incarnations (Kubernetes: its data claim). Called after its last incarnation
+     * stopped; never when an incarnation merely ends or is replaced. Best effort, never throws.
+     * The process launcher keeps nothing of the kind (a member's directory stays with its log).
+     */
+    default void release(String serviceId) {}
 }

@@ -180,6 +180,8 @@ public class SpawnService {
             if (instance.state() != InstanceState.STOPPED && instance.state() != InstanceState.LOST) {
                 registry.changeState(id, instance.incarnation(), InstanceState.STOPPED, "stopped by its spawner on request", null);
             }
+            // Stopped on purpose: no incarnation will need its data again.
+            launcher.release(id);
             log.info("member {}: stopped on request", id);
         }
     }
@@ -362,6 +364,8 @@ public class SpawnService {
             changeState(instance, InstanceState.FAILED, reason);
         }
         changeState(instance, InstanceState.LOST, reason);
+        // Its state is considered gone: what the launcher kept of it goes too.
+        launcher.release(instance.id());
         log.warn("member {}: LOST: {}", instance.id(), reason);
         boolean replace = Boolean.parseBoolean(instance.metadata() == null ? null : instance.metadata().get(REPLACE_WHEN_LOST));
         if (replace) {

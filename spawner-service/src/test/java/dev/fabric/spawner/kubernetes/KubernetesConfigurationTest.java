@@ -98,6 +98,40 @@ class KubernetesConfigurationTest {
     }
 
     @Test
+    void membersKeepTheirDataInAClaimOf1GiOfTheDefaultClassUnlessToldOtherwise() {
+        spawner.withPropertyValues("spring.main.cloud-platform=none").run(context -> {
+            KubernetesLauncherProperties settings = context.getBean(KubernetesLauncherProperties.class);
+            assertThat(settings.persistentData()).isTrue();
+            assertThat(settings.dataSize()).isEqualTo("1Gi");
+            assertThat(settings.dataStorageClass()).isEmpty();
+            assertThat(settings.dataOwner()).isEmpty();
+        });
+        spawner.withPropertyValues("spring.main.cloud-platform=none", "fabric.spawner.kubernetes.persistent-data=false",
+                        "fabric.spawner.kubernetes.data-size=20Gi", "fabric.spawner.kubernetes.data-storage-class=fast-ssd",
+                        "fabric.spawner.kubernetes.data-owner=fabric-spawner-config")
+                .run(context -> {
+                    KubernetesLauncherProperties settings = context.getBean(KubernetesLauncherProperties.class);
+                    assertThat(settings.persistentData()).isFalse();
+                    assertThat(settings.dataSize()).isEqualTo("20Gi");
+                    assertThat(settings.dataStorageClass()).isEqualTo("fast-ssd");
+                    assertThat(settings.dataOwner()).isEqualTo("fabric-spawner-config");
+                });
+    }
+
+    @Test
+    void dataSizeAndStorageClassAreChecked() {
+        spawner.withPropertyValues("spring.main.cloud-platform=none", "fabric.spawner.kubernetes.data-size=1GB")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining("must be a storage size in Mi, Gi or Ti, like 1Gi"));
+        spawner.withPropertyValues("spring.main.cloud-platform=none", "fabric.spawner.kubernetes.data-storage-class=Fast SSD")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining("must be empty (the cluster's default) or a StorageClass name"));
+        spawner.withPropertyValues("spring.main.cloud-platform=none", "fabric.spawner.kubernetes.data-owner=-config")
+                .run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining("must be empty or the name of a ConfigMap"));
+    }
+
+    @Test
     void inAClusterTheRegistryIsFoundThroughKubernetesDiscovery() {
         client.services().inNamespace("test").resource(new ServiceBuilder()
                 .withNewMetadata().withName("fabric-registry").withNamespace("test").endMetadata()

@@ -10,14 +10,19 @@ import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.MemberEnvironment;
 import dev.fabric.spawner.launch.Resources;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -50,6 +55,8 @@ import static org.awaitility.Awaitility.await;
 class KubernetesLauncherTest {
 
     private static final String SPAWNER_POD = "fabric-spawner-7d9f-abcde";
+    /** What the chart names as the owner of the data claims: its spawner ConfigMap. */
+    private static final String DATA_OWNER = "fabric-spawner-config";
     private static final String OTP = "otp-" + UUID.randomUUID();
 
     /** Set by the mock server extension before each test. */
@@ -59,6 +66,7 @@ class KubernetesLauncherTest {
     private KubernetesLauncher launcher;
     private String namespace;
     private String spawnerUid;
+    private String dataOwnerUid;
 
     @BeforeEach
     void spawnerPodExists() {
@@ -66,6 +74,10 @@ class KubernetesLauncherTest {
         spawnerUid = client.pods().inNamespace(namespace).resource(new PodBuilder()
                 .withNewMetadata().withName(SPAWNER_POD).endMetadata()
                 .withNewSpec().addNewContainer().withName("spawner").withImage("fabric/spawner-service:test").endContainer().endSpec()
+                .build()).create().getMetadata().getUid();
+        dataOwnerUid = client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
+                .withNewMetadata().withName(DATA_OWNER).endMetadata()
+                .addToData("application.yaml", "fabric: {}")
                 .build()).create().getMetadata().getUid();
         launcher = new KubernetesLauncher(client, settings(), namespace, Optional.of(SPAWNER_POD));
     }
@@ -78,6 +90,8 @@ class KubernetesLauncherTest {
         }
         client.pods().inNamespace(namespace).delete();
         client.secrets().inNamespace(namespace).delete();
+        client.persistentVolumeClaims().inNamespace(namespace).delete();
+        client.configMaps().inNamespace(namespace).delete();
     }
 
     // --- what is created ---
@@ -290,6 +304,154 @@ class KubernetesLauncherTest {
         assertThat(member.outcome().get(10, TimeUnit.SECONDS)).isEqualTo(new LaunchOutcome.Stopped());
     }
 
+    // --- the data claim ---
+
+    @Test
+    void firstLaunchCreatesTheDataClaimWithLabelsOwnerAndSize() {
+        launch("queue-1a2b3c4d", 1);
+        PersistentVolumeClaim claim = claim("fabric-queue-1a2b3c4d-data");
+
+        assertThat(claim).as("the member's data claim").isNotNull();
+        assertThat(claim.getMetadata().getLabels()).containsAllEntriesOf(Map.of(
+                "app.kubernetes.io/name", "fabric-member",
+                "fabric.dev/service-id", "queue-1a2b3c4d",
+                "fabric.dev/spawner", "spawner-0f0f0f0f"))
+                .as("one claim for every incarnation").doesNotContainKey("fabric.dev/incarnation");
+        assertThat(claim.getMetadata().getAnnotations()).containsEntry("fabric.dev/service-id", "queue-1a2b3c4d");
+        assertThat(claim.getMetadata().getOwnerReferences()).as("owned by what outlives spawner pods").singleElement()
+                .satisfies(owner -> {
+                    assertThat(owner.getKind()).isEqualTo("ConfigMap");
+                    assertThat(owner.getName()).isEqualTo(DATA_OWNER);
+                    assertThat(owner.getUid()).isNotBlank().isEqualTo(dataOwnerUid);
+                    assertThat(owner.getController()).isFalse();
+                });
+        assertThat(claim.getSpec().getAccessModes()).containsExactly("ReadWriteOnce");
+        assertThat(claim.getSpec().getResources().getRequests()).containsEntry("storage", new Quantity("1Gi"));
+        assertThat(claim.getSpec().getStorageClassName()).as("the cluster's default class").isNull();
+    }
+
+    @Test
+    void claimSizeAndStorageClassComeFromTheSettings() {
+        KubernetesLauncher sized = new KubernetesLauncher(client, settings(true, "20Gi", "fast-ssd"), namespace,
+                Optional.of(SPAWNER_POD));
+        launched.add(sized.launch(spec("queue-1a2b3c4d", 1, Resources.DEFAULT)));
+        PersistentVolumeClaim claim = claim("fabric-queue-1a2b3c4d-data");
+
+        assertThat(claim.getSpec().getResources().getRequests()).containsEntry("storage", new Quantity("20Gi"));
+        assertThat(claim.getSpec().getStorageClassName()).isEqualTo("fast-ssd");
+    }
+
+    @Test
+    void podMountsTheClaimAtTheDataDirectoryWritableByTheMember() {
+        Pod pod = pod(launch("queue-1a2b3c4d", 1));
+        Container container = pod.getSpec().getContainers().getFirst();
+
+        assertThat(dataVolume(pod).getPersistentVolumeClaim().getClaimName()).isEqualTo("fabric-queue-1a2b3c4d-data");
+        assertThat(dataVolume(pod).getEmptyDir()).isNull();
+        VolumeMount mount = container.getVolumeMounts().stream().filter(m -> m.getName().equals("data")).findFirst().orElseThrow();
+        assertThat(mount.getMountPath()).isEqualTo(values(container).get(MemberEnvironment.DATA_DIR)).isEqualTo("/var/lib/fabric");
+        assertThat(mount.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+        // The image's user and group (docker/spawner-service.Dockerfile): the volume's files are the member's.
+        assertThat(pod.getSpec().getSecurityContext().getFsGroup()).isEqualTo(10001L);
+        assertThat(pod.getSpec().getSecurityContext().getRunAsGroup()).isEqualTo(10001L);
+        assertThat(pod.getSpec().getSecurityContext().getFsGroupChangePolicy()).isEqualTo("OnRootMismatch");
+    }
+
+    @Test
+    void nextIncarnationReusesTheClaim() {
+        LaunchedMember first = launch("queue-1a2b3c4d", 1);
+        setStatus(first, terminated("Failed", 137, "Error"));
+        PersistentVolumeClaim before = claim("fabric-queue-1a2b3c4d-data");
+
+        LaunchedMember second = launch("queue-1a2b3c4d", 2);
+
+        PersistentVolumeClaim after = claim("fabric-queue-1a2b3c4d-data");
+        assertThat(after.getMetadata().getUid()).as("the same claim, not a new one").isEqualTo(before.getMetadata().getUid());
+        assertThat(after.getMetadata().getResourceVersion()).as("left as it was").isEqualTo(before.getMetadata().getResourceVersion());
+        assertThat(dataVolume(pod(second)).getPersistentVolumeClaim().getClaimName()).isEqualTo("fabric-queue-1a2b3c4d-data");
+        assertThat(client.persistentVolumeClaims().inNamespace(namespace).list().getItems()).hasSize(1);
+    }
+
+    @Test
+    void stoppingAnIncarnationKeepsTheClaimAndReleaseDeletesIt() {
+        LaunchedMember member = launch("queue-1a2b3c4d", 1);
+        launch("queue-99999999", 1);
+
+        member.stop(Duration.ofSeconds(1));
+        assertThat(claim("fabric-queue-1a2b3c4d-data")).as("a stopped incarnation may be followed by another").isNotNull();
+
+        launcher.release("queue-1a2b3c4d");
+
+        assertThat(claim("fabric-queue-1a2b3c4d-data")).as("stopped on request or LOST: its data goes").isNull();
+        assertThat(claim("fabric-queue-99999999-data")).as("another member's stays").isNotNull();
+        launcher.release("queue-1a2b3c4d"); // again: nothing left, nothing fails
+    }
+
+    @Test
+    void releaseLeavesAClaimOfTheSameNameThatIsNotTheMembers() {
+        client.persistentVolumeClaims().inNamespace(namespace).resource(new PersistentVolumeClaimBuilder()
+                .withNewMetadata().withName("fabric-queue-1a2b3c4d-data").endMetadata()
+                .withNewSpec().withAccessModes("ReadWriteOnce").withNewResources()
+                .addToRequests("storage", new Quantity("1Gi")).endResources().endSpec()
+                .build()).create();
+
+        launcher.release("queue-1a2b3c4d");
+        assertThat(claim("fabric-queue-1a2b3c4d-data")).isNotNull();
+        assertThatThrownBy(() -> launcher.launch(spec("queue-1a2b3c4d", 1, Resources.DEFAULT)))
+                .isInstanceOf(LaunchException.class)
+                .hasMessageContaining("is not the data claim of member queue-1a2b3c4d");
+    }
+
+    @Test
+    void aClaimMissingAtALaterIncarnationIsCreatedAgain() {
+        launch("queue-1a2b3c4d", 1);
+        client.persistentVolumeClaims().inNamespace(namespace).withName("fabric-queue-1a2b3c4d-data").delete();
+
+        launch("queue-1a2b3c4d", 2);
+
+        assertThat(claim("fabric-queue-1a2b3c4d-data")).as("empty: the member finds no state and says so").isNotNull();
+    }
+
+    @Test
+    void withoutPersistentDataTheDataDirectoryIsAnEmptyDirAndNoClaim() {
+        KubernetesLauncher ephemeral = new KubernetesLauncher(client, settings(false, "1Gi", ""), namespace, Optional.of(SPAWNER_POD));
+        LaunchedMember member = ephemeral.launch(spec("queue-1a2b3c4d", 1, Resources.DEFAULT));
+        launched.add(member);
+
+        assertThat(dataVolume(pod(member)).getEmptyDir()).isNotNull();
+        assertThat(dataVolume(pod(member)).getPersistentVolumeClaim()).isNull();
+        assertThat(client.persistentVolumeClaims().inNamespace(namespace).list().getItems()).isEmpty();
+        ephemeral.release("queue-1a2b3c4d");
+    }
+
+    @Test
+    void unknownDataOwnerFailsTheLaunchSayingWhy() {
+        KubernetesLauncher wrong = new KubernetesLauncher(client, settings(), namespace, Optional.of(SPAWNER_POD),
+                Optional.of("no-such-config"));
+
+        assertThatThrownBy(() -> wrong.launch(spec("queue-1a2b3c4d", 1, Resources.DEFAULT)))
+                .isInstanceOf(LaunchException.class)
+                .hasMessageContaining("the ConfigMap no-such-config (fabric.spawner.kubernetes.data-owner");
+        assertThat(client.pods().inNamespace(namespace).withLabel("app.kubernetes.io/name", "fabric-member").list().getItems()).isEmpty();
+        assertThat(client.persistentVolumeClaims().inNamespace(namespace).list().getItems()).isEmpty();
+    }
+
+    @Test
+    void withoutADataOwnerTheClaimHasNoOwner() {
+        KubernetesLauncher unowned = new KubernetesLauncher(client, settings(), namespace, Optional.of(SPAWNER_POD), Optional.empty());
+        launched.add(unowned.launch(spec("queue-1a2b3c4d", 1, Resources.DEFAULT)));
+
+        assertThat(claim("fabric-queue-1a2b3c4d-data").getMetadata().getOwnerReferences()).isEmpty();
+    }
+
+    @Test
+    void claimNamesAreDnsLabelsForAnyId() {
+        String id = "Queue:" + "x".repeat(80);
+
+        assertThat(MemberPods.dataClaimName(id)).hasSizeLessThanOrEqualTo(63).matches("[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+                .endsWith("-data").isNotEqualTo(MemberPods.dataClaimName("Queue_" + "x".repeat(80)));
+    }
+
     // --- restarts and adoption ---
 
     @Test
@@ -348,7 +510,7 @@ class KubernetesLauncherTest {
     @Test
     void missingImageIsRefusedSayingWhatToSet() {
         KubernetesLauncherProperties noImage = new KubernetesLauncherProperties("", "", "IfNotPresent", List.of(), "", "", 8472,
-                "fabric-registry", Duration.ofSeconds(5));
+                "fabric-registry", Duration.ofSeconds(5), true, "1Gi", "", "");
 
         assertThatThrownBy(() -> new KubernetesLauncher(client, noImage, namespace, Optional.empty()))
                 .hasMessageContaining("fabric.spawner.kubernetes.image is required");
@@ -376,8 +538,12 @@ class KubernetesLauncherTest {
     // --- helpers ---
 
     private static KubernetesLauncherProperties settings() {
+        return settings(true, "1Gi", "");
+    }
+
+    private static KubernetesLauncherProperties settings(boolean persistentData, String dataSize, String storageClass) {
         return new KubernetesLauncherProperties("", "fabric/spawner-service:test", "IfNotPresent", List.of(), "fabric-member", "",
-                8472, "fabric-registry", Duration.ofSeconds(5));
+                8472, "fabric-registry", Duration.ofSeconds(5), persistentData, dataSize, storageClass, DATA_OWNER);
     }
 
     private LaunchedMember launch(String id, long incarnation) {
@@ -409,6 +575,14 @@ class KubernetesLauncherTest {
 
     private Pod pod(LaunchedMember member) {
         return client.pods().inNamespace(namespace).withName(member.metadata().get("pod")).get();
+    }
+
+    private PersistentVolumeClaim claim(String name) {
+        return client.persistentVolumeClaims().inNamespace(namespace).withName(name).get();
+    }
+
+    private static Volume dataVolume(Pod pod) {
+        return pod.getSpec().getVolumes().stream().filter(volume -> volume.getName().equals("data")).findFirst().orElseThrow();
     }
 
     /** Plays the kubelet: writes the pod's status as it would. */
