@@ -2,6 +2,8 @@ package dev.fabric.fab.daemon;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
+import dev.fabric.fab.ipc.Doorbell;
+import dev.fabric.fab.ipc.Message;
 import dev.fabric.fab.posix.Accounts;
 import dev.fabric.fab.posix.Libc;
 
@@ -24,8 +26,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * saved      fabsys   fabsys             fabsys         developer
  * </pre>
  * faba's saved uid lets it take the effective uid fabsys for the instant of a kill(2) to fabd and
- * give it back; {@link #flipLock} keeps those instants apart from the start of a build command, so no
- * command ever starts as fabsys. No process keeps root.
+ * give it back, on the ringing thread alone (the other threads keep the developer's ids meanwhile);
+ * {@link #flipLock} also keeps those instants apart from the start of a build command, so no command
+ * ever starts as fabsys. No process keeps root.
  */
 final class Credentials {
     static final String DEFAULT_SYSTEM_USER = "fabsys";
@@ -130,19 +133,18 @@ final class Credentials {
         }
     }
 
-    /** Runs {@code send} with effective uid fabsys (faba's saved uid) so the kernel lets it signal fabd; never during a command's start. */
-    boolean asFabsys(java.util.function.BooleanSupplier send) {
+    /**
+     * Rings fabd: with effective uid fabsys (faba's saved uid) so the kernel lets faba signal it, for the
+     * instant of the kill(2) and on the ringing thread only ({@link Libc#killAsEffectiveUid}); never while a
+     * command starts, whose start holds the read side of {@link #flipLock}.
+     */
+    boolean ringAsFabsys(Doorbell bell, String who, int pid, Message m) {
         if (!model()) {
-            return send.getAsBoolean();
+            return bell.ring(who, pid, m);
         }
         flipLock.writeLock().lock();
         try {
-            Libc.setresuid(-1, fabsys.uid(), -1);
-            try {
-                return send.getAsBoolean();
-            } finally {
-                Libc.setresuid(-1, developer.uid(), -1);
-            }
+            return bell.ring(who, pid, m, (target, signal) -> Libc.killAsEffectiveUid(fabsys.uid(), developer.uid(), target, signal));
         } finally {
             flipLock.writeLock().unlock();
         }

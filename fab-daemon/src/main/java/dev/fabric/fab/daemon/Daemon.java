@@ -44,6 +44,7 @@ final class Daemon {
 
     /** Runs {@code body}, turning an error into its exit status and a line in the project's logs. */
     static void main(String name, Body body) {
+        nameProcess(name);
         try {
             body.run();
         } catch (FabException e) {
@@ -54,6 +55,20 @@ final class Daemon {
             System.exit(128);
         } catch (InterruptedException e) {
             System.exit(130);
+        }
+    }
+
+    /**
+     * Names the process {@code name} for {@code ps -o comm} and {@code top} (the kernel calls every JVM
+     * "java"): the name of the thread group's leader, {@code /proc/self/task/<pid>/comm}, which any thread
+     * of the process may set. Java's main method runs on another thread than the leader, so
+     * {@code /proc/thread-self/comm} would rename only that one. Cosmetic: a failure changes nothing.
+     */
+    static void nameProcess(String name) {
+        try {
+            Files.writeString(Path.of("/proc/self/task/" + ProcessHandle.current().pid() + "/comm"), name);
+        } catch (Exception e) {
+            // Not Linux, or /proc not mounted: ps shows "java" and the arguments still say which daemon this is.
         }
     }
 

@@ -144,7 +144,7 @@ public final class Faba {
         bell.received(Message.START);
         watcher.sync();
         int fabd = ipc.fabdPid();
-        credentials.asFabsys(() -> bell.ring("fabd", fabd, Message.START));
+        credentials.ringAsFabsys(bell, "fabd", fabd, Message.START);
     }
 
     /** BPSTART: run the stage bp/stages names, unless it ran already (a merged or late ring). */
@@ -188,7 +188,7 @@ public final class Faba {
             running = null;
             boolean ok = good;
             int fabd = ipc.fabdPid();
-            credentials.asFabsys(() -> bell.ring("fabd", fabd, ok ? Message.BPGOOD : Message.BPBAD));
+            credentials.ringAsFabsys(bell, "fabd", fabd, ok ? Message.BPGOOD : Message.BPBAD);
         });
     }
 
@@ -233,6 +233,6 @@ public final class Faba {
 
     private void ringFabd(Message m) {
         int fabd = ipc.fabdPid();
-        credentials.asFabsys(() -> bell.ring("fabd", fabd, m));
+        credentials.ringAsFabsys(bell, "fabd", fabd, m);
     }
 }

@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FabaStage {
     /** The exit record of a command killed because the build was abandoned. */
     static final int ABORTED = -1;
+    /** The exit record of a command faba could not run or whose result it could not record (the shell's "cannot execute"). */
+    static final int UNRUNNABLE = 126;
 
     private final PidDirectory own;
     private final int stage;
@@ -73,6 +75,15 @@ final class FabaStage {
                         if (!failed.get() && !aborted) {
                             execute(dir, stages, total);
                         }
+                    } catch (IOException | RuntimeException e) {
+                        // Not lost in the executor: the stage fails with the reason, and fabd gets an exit record to read.
+                        failed.set(true);
+                        sink.line(LogLine.ERR, "faba: " + dir + ": " + e);
+                        try {
+                            write(dir, UNRUNNABLE);
+                        } catch (RuntimeException unwritable) {
+                            sink.line(LogLine.ERR, "faba: " + unwritable);
+                        }
                     } finally {
                         slots.release();
                     }
@@ -102,7 +113,7 @@ final class FabaStage {
         Path out = dir.resolve("out");
         Path err = dir.resolve("err");
         Process process;
-        // A command never starts while faba's effective uid is fabsys (see Credentials.asFabsys).
+        // A command never starts while faba's effective uid is fabsys (see Credentials.ringAsFabsys).
         credentials.flipLock.readLock().lock();
         try {
             synchronized (running) {

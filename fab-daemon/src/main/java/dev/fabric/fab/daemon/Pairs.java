@@ -53,9 +53,8 @@ public final class Pairs {
         waitUntil(() -> !fabdPairRunning(), "fabd " + fabd + " and its fabw to stop");
     }
 
-    /** Stops faba (its fabw follows): another developer takes the project over. */
-    void stopFaba() throws InterruptedException {
-        int faba = ipc.fabaPid();
+    /** Stops faba {@code faba}, checked by the caller (its fabw follows): another developer takes the project over. */
+    void stopFaba(int faba) throws InterruptedException {
         if (Libc.alive(faba)) {
             log.accept("stopping faba " + faba);
             try {

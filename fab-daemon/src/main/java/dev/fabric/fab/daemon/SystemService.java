@@ -147,36 +147,68 @@ final class SystemService {
         Pairs pairs = new Pairs(roots, ipc, m -> System.out.println("fabw --system: " + ipc.dir().getFileName() + ": " + m));
         boolean exists = Files.isDirectory(ipc.dir(), LinkOption.NOFOLLOW_LINKS);
         int group = exists ? gid(ipc.dir()) : developer.gid();
-        if (exists && group != developer.gid() || exists && ipc.fabaPid() != 0 && Libc.alive(ipc.fabaPid()) && ownerOf(ipc.fabaPid()) != developer.uid()) {
+        int faba = exists ? ipc.fabaPid() : 0;
+        // The bp link belongs to the previous developer, who could point it at any pid: root signals only a faba of this project.
+        if (faba != 0 && Libc.alive(faba) && isFabaOf(faba, ipc) && (group != developer.gid() || ownerOf(faba) != developer.uid())) {
             // Another developer's faba: recycled, as the seed says, and the directory handed over.
-            pairs.stopFaba();
+            pairs.stopFaba(faba);
+        } else if (faba != 0 && Libc.alive(faba) && !isFabaOf(faba, ipc)) {
+            // A link to something that is not this project's faba: forgotten, so a fresh faba starts.
+            try {
+                Files.deleteIfExists(ipc.bp());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove " + ipc.bp(), e);
+            }
         }
         layOut(ipc, canonical, developer);
+        // What the client sweeps in one-user mode: faba's fabw, the developer by then, may not remove faba's
+        // directory from root's pid/ (sticky, not writable for developers), so stale ones go here.
+        TmpDirectory.prepare(roots.tmp(), "rwxr-xr-x", m -> System.out.println("fabw --system: " + m));
         if (restart) {
             pairs.stopFabd();
         }
         pairs.ensureRunning(List.of("--user", developer.uid() + ":" + developer.gid()));
     }
 
-    /** The seed's layout with modes that let exactly the developer and fabsys in (docs/fab.md, "Directories and modes"). */
+    /**
+     * The seed's layout with modes that let exactly the developer and fabsys in (docs/fab.md, "Directories
+     * and modes"). fabd runs with fabsys's groups only, never the developer's: what it must read of the
+     * developer's entries is reached through group fabsys ({@code fab/}), what the developer must read of
+     * fabd's through the developer's group ({@code fabd/}), and the project directory, which both write,
+     * is fabsys's with the developer's group, sticky, so neither removes or replaces the other's entries.
+     */
     private void layOut(IpcDirectory ipc, Path canonical, Accounts.User developer) {
         int f = fabsys.uid();
+        int d = developer.uid();
         int g = developer.gid();
+        int fg = fabsys.gid();
         make(ipc.dir(), f, g, 03770);
+        // fabd's records: fabd writes, the developer's fab and faba read.
         make(ipc.fabdDir(), f, g, 02750);
-        make(ipc.fabDir(), developer.uid(), g, 02770);
+        // The client's links and pid: fab writes, fabd (cwd) and its fabw (pid) read; setgid keeps entries group fabsys.
+        make(ipc.fabDir(), d, fg, 02750);
         file(ipc.fabdLock(), f, g, 0640);
-        file(ipc.fabLock(), developer.uid(), g, 0660);
+        file(ipc.fabLock(), d, fg, 0600);
         file(ipc.logs(), f, g, 0660);
-        for (Path p : List.of(ipc.args(), ipc.pid(), ipc.exit(), ipc.error(), ipc.pgid())) {
-            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                Credentials.chown(p, p.startsWith(ipc.fabdDir()) ? f : developer.uid(), g);
-            }
+        for (Path p : List.of(ipc.exit(), ipc.error(), ipc.pgid())) {
+            chownIfPresent(p, f, g);
+        }
+        // Another developer's entries, left when the project changed hands: the new developer replaces them.
+        chownIfPresent(ipc.args(), d, g);
+        chownIfPresent(ipc.bp(), d, g);
+        for (Path p : List.of(ipc.pid(), ipc.cwd(), ipc.out(), ipc.err())) {
+            chownIfPresent(p, d, fg);
         }
         if (!Files.isSymbolicLink(ipc.fabfile())) {
             IpcFiles.link(ipc.fabfile(), canonical);
         }
         Credentials.chown(ipc.fabfile(), f, g);
+    }
+
+    private static void chownIfPresent(Path p, int uid, int gid) {
+        if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            Credentials.chown(p, uid, gid);
+        }
     }
 
     private static void make(Path dir, int uid, int gid, int mode) {
@@ -202,6 +234,18 @@ final class SystemService {
             return (int) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether {@code pid} runs faba for {@code ipc}'s project (its command line, from /proc). */
+    private static boolean isFabaOf(int pid, IpcDirectory ipc) {
+        try {
+            List<String> argv = List.of(new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8).split("\0"));
+            int project = argv.indexOf("--project");
+            return argv.contains(Faba.class.getName()) && project >= 0 && project + 1 < argv.size()
+                    && argv.get(project + 1).equals(ipc.dir().toString());
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -48,8 +48,19 @@ public final class Doorbell {
 
     /** Rings {@code pid} ({@code who} names it in the log); false when it is gone or may not be signalled. */
     public boolean ring(String who, int pid, Message m) {
+        return ring(who, pid, m, Libc::kill);
+    }
+
+    /** How a ring reaches its process: kill(2), or kill(2) with other credentials (faba to fabd). */
+    @FunctionalInterface
+    public interface Sender {
+        void send(int pid, int signal);
+    }
+
+    /** Rings {@code pid} through {@code sender}; false when it is gone or may not be signalled. */
+    public boolean ring(String who, int pid, Message m, Sender sender) {
         try {
-            Libc.kill(pid, m.signalNumber());
+            sender.send(pid, m.signalNumber());
             log.accept(self + " -> " + who + " " + pid + " " + Message.name(m) + " (SIG" + m.signalName() + ")");
             return true;
         } catch (PosixException e) {

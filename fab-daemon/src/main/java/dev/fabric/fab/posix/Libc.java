@@ -22,6 +22,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The credential calls are glibc's wrappers, not raw system calls, on purpose: on Linux a
  * {@code setresuid} system call changes only the calling thread, while glibc's wrapper signals every
  * thread of the process to make the same change, so a JVM's threads never disagree about who they are.
+ * The one exception is {@link #killAsEffectiveUid}: faba's instant as fabsys to signal fabd is the raw
+ * system call on the calling thread alone, so no other thread (writing a command's results, creating a
+ * target's directory) ever does anything with fabsys's rights.
  */
 @SuppressWarnings("restricted") // native access is the point of this class
 public final class Libc {
@@ -50,6 +53,10 @@ public final class Libc {
     private static final MethodHandle SETRESUID = downcall("setresuid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     private static final MethodHandle SETRESGID = downcall("setresgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     private static final MethodHandle SETGROUPS = downcall("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    /** syscall(2), for the one per-thread credential change; the system call number and ids as longs. */
+    private static final MethodHandle SYSCALL4 = downcall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), ERRNO_OPTION);
     private static final MethodHandle CHMOD = downcall("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
     private static final MethodHandle PRCTL = downcall("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
             ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
@@ -147,6 +154,50 @@ public final class Libc {
     /** setresuid(3) of glibc: every thread of the process changes (-1 leaves an id as it is). */
     public static void setresuid(int real, int effective, int saved) {
         call("setresuid", state -> (int) SETRESUID.invokeExact(state, real, effective, saved));
+    }
+
+    /** The Linux system call number of setresuid on this architecture. */
+    private static long sysSetresuid() {
+        return switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64" -> 117;
+            case "aarch64", "arm64", "riscv64" -> 147;
+            default -> throw new UnsupportedOperationException("setresuid's system call number on " + System.getProperty("os.arch"));
+        };
+    }
+
+    /**
+     * kill(2) with effective uid {@code effective} on the calling thread only, then back to {@code restore}:
+     * the raw setresuid system call (not glibc's wrapper), so the other threads of the process keep their
+     * ids throughout. Runs on a platform thread: a virtual thread could leave its carrier in between.
+     */
+    public static void killAsEffectiveUid(int effective, int restore, int pid, int signal) {
+        if (Thread.currentThread().isVirtual()) {
+            RuntimeException[] failure = new RuntimeException[1];
+            Thread t = Thread.ofPlatform().name("kill-as-" + effective).start(() -> {
+                try {
+                    killAsEffectiveUid(effective, restore, pid, signal);
+                } catch (RuntimeException e) {
+                    failure[0] = e;
+                }
+            });
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while signalling " + pid, e);
+            }
+            if (failure[0] != null) {
+                throw failure[0];
+            }
+            return;
+        }
+        long nr = sysSetresuid();
+        call("setresuid(thread)", state -> (int) (long) SYSCALL4.invokeExact(state, nr, -1L, (long) effective, -1L));
+        try {
+            kill(pid, signal);
+        } finally {
+            call("setresuid(thread)", state -> (int) (long) SYSCALL4.invokeExact(state, nr, -1L, (long) restore, -1L));
+        }
     }
 
     /** setresgid(3) of glibc: every thread of the process changes. */
