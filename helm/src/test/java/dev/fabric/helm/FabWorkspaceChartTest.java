@@ -118,13 +118,15 @@ class FabWorkspaceChartTest {
         values.put("fabWorkspace.mountPath", "/src");
         RenderedChart chart = RenderedChart.render(values);
 
-        assertThat(chart.all(Deployment.class)).extracting(d -> d.getMetadata().getName())
+        java.util.List<Deployment> workspaces = chart.all(Deployment.class).stream()
+                .filter(d -> d.getMetadata().getName().contains("-workspace-")).toList();
+        assertThat(workspaces).extracting(d -> d.getMetadata().getName())
                 .containsExactlyInAnyOrder(SHOP, "fabric-workspace-billing", "fabric-workspace-docs");
         assertThat(chart.all(PersistentVolumeClaim.class)).extracting(c -> c.getMetadata().getName())
                 .as("docs mounts a claim that exists").containsExactlyInAnyOrder(SHOP, "fabric-workspace-billing");
 
-        // Each selector picks its own project's pod only.
-        for (Deployment workspace : chart.all(Deployment.class)) {
+        // Each selector picks its own project's pod only, among every Deployment of the chart.
+        for (Deployment workspace : workspaces) {
             Map<String, String> selector = workspace.getSpec().getSelector().getMatchLabels();
             assertThat(workspace.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(selector);
             for (Deployment other : chart.all(Deployment.class)) {
