@@ -72,18 +72,18 @@ public class SpawnService {
         this.identity = identity;
     }
 
-    /** A running incarnation this spawner looks after. */
-    private record Tracked(LaunchedMember member, long incarnation, boolean[] stopping) {
+    /** A running incarnation this spawner looks after; {@code stopping} once its end is on purpose. */
+    private record Tracked(LaunchedMember member, long incarnation, java.util.concurrent.atomic.AtomicBoolean stopping) {
+        Tracked(LaunchedMember member, long incarnation) {
+            this(member, incarnation, new java.util.concurrent.atomic.AtomicBoolean());
+        }
+
         boolean isStopping() {
-            synchronized (stopping) {
-                return stopping[0];
-            }
+            return stopping.get();
         }
 
         void markStopping() {
-            synchronized (stopping) {
-                stopping[0] = true;
-            }
+            stopping.set(true);
         }
     }
 
@@ -210,7 +210,7 @@ public class SpawnService {
     /** Re-adopts a member found running after this spawner restarted. */
     void adopt(ServiceInstance instance, LaunchedMember member) {
         synchronized (lock(instance.id())) {
-            members.put(instance.id(), new Tracked(member, member.incarnation(), new boolean[1]));
+            members.put(instance.id(), new Tracked(member, member.incarnation()));
             member.outcome().thenAccept(outcome -> Thread.ofVirtual().start(() -> ended(instance.id(), member.incarnation(), outcome)));
         }
     }
@@ -253,7 +253,7 @@ public class SpawnService {
             throw new SpawnerException(HttpStatus.BAD_GATEWAY, "launch-failed", "member " + id + " (" + failed.state() + "): "
                     + e.getMessage());
         }
-        Tracked tracked = new Tracked(member, incarnation, new boolean[1]);
+        Tracked tracked = new Tracked(member, incarnation);
         members.put(id, tracked);
         registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, identity.id(),
                 plan.connectivity(), null, member.metadata()));
