@@ -108,6 +108,13 @@ class FailoverIT {
         List<String> bodies = new java.util.ArrayList<>();
         leased.forEach(m -> bodies.add(m.path("body").asString()));
         assertThat(bodies).containsExactlyInAnyOrder("resize image 2", "resize image 3");
+
+        // Operators see it in the metrics: a kill, and a restart's bootstrap that reached RUNNING.
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(fabric.spawnerUrl() + "/actuator/prometheus")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("fabric_spawner_ends_total{application=\"fabric-spawner\",outcome=\"killed\"}")
+                .contains("fabric_spawner_bootstraps_seconds_count{application=\"fabric-spawner\",outcome=\"running\",restart=\"true\"}");
     }
 
     @Test

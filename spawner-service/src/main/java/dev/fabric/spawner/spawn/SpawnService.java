@@ -19,6 +19,8 @@ import dev.fabric.spawner.launch.MemberEnvironment;
 import dev.fabric.spawner.launch.Resources;
 import dev.fabric.spawner.member.BootstrapExit;
 import dev.fabric.spawner.web.SpawnerException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Profile;
@@ -62,14 +64,30 @@ public class SpawnService {
     private final ConcurrentMap<String, Deque<Instant>> restarts = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Object> locks = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    private final MeterRegistry meters;
 
     public SpawnService(Launcher launcher, Bootstrapper bootstrapper, RegistryClient registry, SpawnerProperties properties,
-                        SpawnerIdentity identity) {
+                        SpawnerIdentity identity, MeterRegistry meters) {
         this.launcher = launcher;
         this.bootstrapper = bootstrapper;
         this.registry = registry;
         this.properties = properties;
         this.identity = identity;
+        this.meters = meters;
+    }
+
+    /**
+     * {@code fabric.spawner.bootstraps{outcome=running|failed|lost, restart}}: how long from launch to
+     * RUNNING or to the failure; {@code fabric.spawner.ends{outcome}}: how members ended.
+     */
+    private void recordBootstrap(String outcome, boolean restart, long startedNanos) {
+        Timer.builder("fabric.spawner.bootstraps").description("Bootstraps from launch to RUNNING or failure")
+                .tag("outcome", outcome).tag("restart", Boolean.toString(restart))
+                .register(meters).record(System.nanoTime() - startedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void recordEnd(String outcome) {
+        meters.counter("fabric.spawner.ends", "outcome", outcome).increment();
     }
 
     /** A running incarnation this spawner looks after; {@code stopping} once its end is on purpose. */
@@ -268,8 +286,10 @@ public class SpawnService {
 
     private void bootstrap(Tracked tracked, Plan plan, boolean restart, Instant deadline) {
         String id = tracked.member().serviceId();
+        long started = System.nanoTime();
         try {
             bootstrapper.complete(tracked.member(), plan.connectivity(), plan.type(), plan.config(), restart, deadline);
+            recordBootstrap("running", restart, started);
         } catch (BootstrapFailure | RegistryException e) {
             synchronized (lock(id)) {
                 if (tracked.isStopping() || !tracks(id, tracked.incarnation())) {
@@ -285,7 +305,9 @@ public class SpawnService {
                 tracked.member().stop(properties.stopGrace());
             }
             registry.find(id).filter(i -> i.incarnation() == tracked.incarnation()).ifPresent(instance -> {
-                if (outcome instanceof LaunchOutcome.Exited(int code) && code == BootstrapExit.STATE_UNRECOVERABLE.code()) {
+                boolean lost = outcome instanceof LaunchOutcome.Exited(int code) && code == BootstrapExit.STATE_UNRECOVERABLE.code();
+                recordBootstrap(lost ? "lost" : "failed", restart, started);
+                if (lost) {
                     lose(instance, "could not recover its state after a restart: " + e.getMessage());
                 } else {
                     fail(instance, "bootstrap failed: " + e.getMessage());
@@ -323,6 +345,15 @@ public class SpawnService {
             instance = found.get();
         }
         log.info("member {} incarnation {}: {}", id, incarnation, outcome.describe());
+        recordEnd(switch (outcome) {
+            case LaunchOutcome.Exited(int code) when code == 0 -> "exited";
+            case LaunchOutcome.Exited(int code) when BootstrapExit.of(code).isPresent() -> "bootstrap-exit";
+            case LaunchOutcome.Exited _ -> "crashed";
+            case LaunchOutcome.Killed _ -> "killed";
+            case LaunchOutcome.Failed _ -> "launcher-failed";
+            case LaunchOutcome.Stopped _ -> "stopped";
+            case LaunchOutcome.Vanished _ -> "vanished";
+        });
         Optional<BootstrapExit> exit = outcome instanceof LaunchOutcome.Exited(int code) ? BootstrapExit.of(code) : Optional.empty();
         if (exit.isPresent() && exit.get() == BootstrapExit.STATE_UNRECOVERABLE) {
             lose(instance, "could not recover its state after a restart (" + outcome.describe() + ")");
