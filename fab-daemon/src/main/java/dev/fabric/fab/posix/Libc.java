@@ -36,37 +36,69 @@ public final class Libc {
     private static final Map<Integer, String> NAMES = Map.of(EPERM, "EPERM (operation not permitted)",
             ESRCH, "ESRCH (no such process)", 22, "EINVAL (invalid argument)", 13, "EACCES (permission denied)");
 
-    private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle GETPID = downcall("getpid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETPPID = downcall("getppid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETUID = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETEUID = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle GETGID = downcall("getgid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle KILL = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    private static final MethodHandle SETSID = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
-    private static final MethodHandle SETPGID = downcall("setpgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    private static final MethodHandle GETRESUID = downcall("getresuid", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
-    private static final MethodHandle SETRESUID = downcall("setresuid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    private static final MethodHandle SETRESGID = downcall("setresgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    private static final MethodHandle SETGROUPS = downcall("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    // Each downcall handle is made the first time it is used (a holder class per call): making one costs
+    // milliseconds of class generation, and the client, which only needs kill and getpid, starts faster.
+    private static final class GetpidCall {
+        static final MethodHandle H = downcall("getpid", FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class GetppidCall {
+        static final MethodHandle H = downcall("getppid", FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class GetuidCall {
+        static final MethodHandle H = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class GeteuidCall {
+        static final MethodHandle H = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class GetgidCall {
+        static final MethodHandle H = downcall("getgid", FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class KillCall {
+        static final MethodHandle H = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+    private static final class SetsidCall {
+        static final MethodHandle H = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
+    }
+    private static final class SetpgidCall {
+        static final MethodHandle H = downcall("setpgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+    private static final class GetresuidCall {
+        static final MethodHandle H = downcall("getresuid", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+    private static final class SetresuidCall {
+        static final MethodHandle H = downcall("setresuid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+    private static final class SetresgidCall {
+        static final MethodHandle H = downcall("setresgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+    private static final class SetgroupsCall {
+        static final MethodHandle H = downcall("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    }
     /** syscall(2), for the one per-thread credential change; the system call number and ids as longs. */
-    private static final MethodHandle SYSCALL4 = downcall("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1), ERRNO_OPTION);
-    private static final MethodHandle CHMOD = downcall("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    private static final MethodHandle PRCTL = downcall("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
-            ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
+    private static final class Syscall4Call {
+        static final MethodHandle H = downcall("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                Linker.Option.firstVariadicArg(1), ERRNO_OPTION);
+    }
+    private static final class ChmodCall {
+        static final MethodHandle H = downcall("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+    private static final class PrctlCall {
+        static final MethodHandle H = downcall("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
+                ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
+    }
 
     private Libc() {
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+        Linker linker = Linker.nativeLinker();
+        MemorySegment symbol = linker.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return linker.downcallHandle(symbol, descriptor, options);
     }
 
     public static String errnoName(int errno) {
@@ -75,7 +107,7 @@ public final class Libc {
 
     public static int getpid() {
         try {
-            return (int) GETPID.invokeExact();
+            return (int) GetpidCall.H.invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -83,7 +115,7 @@ public final class Libc {
 
     public static int getppid() {
         try {
-            return (int) GETPPID.invokeExact();
+            return (int) GetppidCall.H.invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -91,7 +123,7 @@ public final class Libc {
 
     public static int getuid() {
         try {
-            return (int) GETUID.invokeExact();
+            return (int) GetuidCall.H.invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -99,7 +131,7 @@ public final class Libc {
 
     public static int geteuid() {
         try {
-            return (int) GETEUID.invokeExact();
+            return (int) GeteuidCall.H.invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -107,7 +139,7 @@ public final class Libc {
 
     public static int getgid() {
         try {
-            return (int) GETGID.invokeExact();
+            return (int) GetgidCall.H.invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -115,7 +147,7 @@ public final class Libc {
 
     /** kill(2); throws with the errno (ESRCH: no such process, EPERM: the credentials do not allow it). */
     public static void kill(int pid, int signal) {
-        call("kill", state -> (int) KILL.invokeExact(state, pid, signal));
+        call("kill", state -> (int) KillCall.H.invokeExact(state, pid, signal));
     }
 
     /**
@@ -135,25 +167,25 @@ public final class Libc {
     }
 
     public static void setsid() {
-        call("setsid", state -> (int) SETSID.invokeExact(state));
+        call("setsid", state -> (int) SetsidCall.H.invokeExact(state));
     }
 
     public static void setpgid(int pid, int pgid) {
-        call("setpgid", state -> (int) SETPGID.invokeExact(state, pid, pgid));
+        call("setpgid", state -> (int) SetpgidCall.H.invokeExact(state, pid, pgid));
     }
 
     /** Real, effective and saved user ids. */
     public static int[] getresuid() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ids = arena.allocate(JAVA_INT, 3);
-            call("getresuid", state -> (int) GETRESUID.invokeExact(state, ids, ids.asSlice(4), ids.asSlice(8)));
+            call("getresuid", state -> (int) GetresuidCall.H.invokeExact(state, ids, ids.asSlice(4), ids.asSlice(8)));
             return new int[] {ids.getAtIndex(JAVA_INT, 0), ids.getAtIndex(JAVA_INT, 1), ids.getAtIndex(JAVA_INT, 2)};
         }
     }
 
     /** setresuid(3) of glibc: every thread of the process changes (-1 leaves an id as it is). */
     public static void setresuid(int real, int effective, int saved) {
-        call("setresuid", state -> (int) SETRESUID.invokeExact(state, real, effective, saved));
+        call("setresuid", state -> (int) SetresuidCall.H.invokeExact(state, real, effective, saved));
     }
 
     /** The Linux system call number of setresuid on this architecture. */
@@ -192,17 +224,19 @@ public final class Libc {
             return;
         }
         long nr = sysSetresuid();
-        call("setresuid(thread)", state -> (int) (long) SYSCALL4.invokeExact(state, nr, -1L, (long) effective, -1L));
+        // kill's handle is made before the flip: nothing but the kill itself runs with the other uid.
+        java.util.Objects.requireNonNull(KillCall.H);
+        call("setresuid(thread)", state -> (int) (long) Syscall4Call.H.invokeExact(state, nr, -1L, (long) effective, -1L));
         try {
             kill(pid, signal);
         } finally {
-            call("setresuid(thread)", state -> (int) (long) SYSCALL4.invokeExact(state, nr, -1L, (long) restore, -1L));
+            call("setresuid(thread)", state -> (int) (long) Syscall4Call.H.invokeExact(state, nr, -1L, (long) restore, -1L));
         }
     }
 
     /** setresgid(3) of glibc: every thread of the process changes. */
     public static void setresgid(int real, int effective, int saved) {
-        call("setresgid", state -> (int) SETRESGID.invokeExact(state, real, effective, saved));
+        call("setresgid", state -> (int) SetresgidCall.H.invokeExact(state, real, effective, saved));
     }
 
     /** setgroups(2) through glibc (every thread): the supplementary groups. */
@@ -212,7 +246,7 @@ public final class Libc {
             for (int i = 0; i < groups.size(); i++) {
                 list.setAtIndex(JAVA_INT, i, groups.get(i));
             }
-            call("setgroups", state -> (int) SETGROUPS.invokeExact(state, (long) groups.size(), list));
+            call("setgroups", state -> (int) SetgroupsCall.H.invokeExact(state, (long) groups.size(), list));
         }
     }
 
@@ -220,12 +254,12 @@ public final class Libc {
     public static void chmod(java.nio.file.Path path, int mode) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocateFrom(path.toString());
-            call("chmod " + path, state -> (int) CHMOD.invokeExact(state, name, mode));
+            call("chmod " + path, state -> (int) ChmodCall.H.invokeExact(state, name, mode));
         }
     }
 
     public static void prctl(int option, long argument) {
-        call("prctl", state -> (int) PRCTL.invokeExact(state, option, argument));
+        call("prctl", state -> (int) PrctlCall.H.invokeExact(state, option, argument));
     }
 
     @FunctionalInterface
