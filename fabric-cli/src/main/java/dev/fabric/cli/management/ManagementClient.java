@@ -1,16 +1,14 @@
 package dev.fabric.cli.management;
 
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.cli.CliException;
 import dev.fabric.cli.ExitCodes;
 import dev.fabric.cli.registry.Problem;
 import dev.fabric.cli.registry.RegistryClient;
 import dev.fabric.core.keys.FabricKeys;
-import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.ClientHttpResponse;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import tools.jackson.core.JacksonException;
@@ -19,8 +17,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.http.HttpClient;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,17 +60,7 @@ public final class ManagementClient {
         this.advice = advice;
         this.keyOrigin = keyOrigin;
         this.json = json;
-        HttpClient http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(CONNECT_TIMEOUT)
-                .build();
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
-        factory.setReadTimeout(timeout);
-        this.client = RestClient.builder()
-                .baseUrl(baseUrl)
-                .requestFactory(factory)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
-                .build();
+        this.client = FabricRestClients.signed(keys, CONNECT_TIMEOUT, timeout).baseUrl(baseUrl).build();
     }
 
     public String baseUrl() {

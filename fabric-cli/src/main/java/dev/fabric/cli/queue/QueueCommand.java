@@ -206,10 +206,8 @@ public final class QueueCommand implements Runnable {
         }
     }
 
-    @Command(name = "ack", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
-            description = {"Ack leases (DELETE /queue/v1/leases/{lease}): their messages are done and leave the queue for good.",
-                    "Acking a lease again is no error. The command stops at the first failure."})
-    static final class Ack implements Callable<Integer> {
+    /** Ack and nack: one request per lease, in order, stopping at the first failure. */
+    abstract static class Settle implements Callable<Integer> {
 
         @ParentCommand
         QueueCommand queue;
@@ -223,16 +221,35 @@ public final class QueueCommand implements Runnable {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "LEASE", description = "a lease id, as `fabric queue take` prints it")
         List<String> leases;
 
+        private final HttpMethod method;
+        private final String path;
+        private final String done;
+
+        Settle(HttpMethod method, String path, String done) {
+            this.method = method;
+            this.path = path;
+            this.done = done;
+        }
+
         @Override
         public Integer call() {
             ManagementClient client = queue.client(id);
             PrintWriter out = spec.commandLine().getOut();
             for (String lease : leases) {
-                client.exchange(HttpMethod.DELETE, "/leases/{lease}", null, lease);
-                out.println("acked " + lease);
+                client.exchange(method, path, null, lease);
+                out.println(done + " " + lease);
                 out.flush();
             }
             return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "ack", mixinStandardHelpOptions = true, versionProvider = FabricCli.Version.class,
+            description = {"Ack leases (DELETE /queue/v1/leases/{lease}): their messages are done and leave the queue for good.",
+                    "Acking a lease again is no error. The command stops at the first failure."})
+    static final class Ack extends Settle {
+        Ack() {
+            super(HttpMethod.DELETE, "/leases/{lease}", "acked");
         }
     }
 
@@ -240,30 +257,9 @@ public final class QueueCommand implements Runnable {
             description = {"Nack leases (POST /queue/v1/leases/{lease}/nack): their messages are ready again at once, ahead of "
                     + "younger ones.",
                     "Nacking a lease again is no error. The command stops at the first failure."})
-    static final class Nack implements Callable<Integer> {
-
-        @ParentCommand
-        QueueCommand queue;
-
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(index = "0", paramLabel = "ID", description = "the queue member's id")
-        String id;
-
-        @Parameters(index = "1..*", arity = "1..*", paramLabel = "LEASE", description = "a lease id, as `fabric queue take` prints it")
-        List<String> leases;
-
-        @Override
-        public Integer call() {
-            ManagementClient client = queue.client(id);
-            PrintWriter out = spec.commandLine().getOut();
-            for (String lease : leases) {
-                client.exchange(HttpMethod.POST, "/leases/{lease}/nack", null, lease);
-                out.println("nacked " + lease);
-                out.flush();
-            }
-            return ExitCodes.OK;
+    static final class Nack extends Settle {
+        Nack() {
+            super(HttpMethod.POST, "/leases/{lease}/nack", "nacked");
         }
     }
 

@@ -1,13 +1,11 @@
 package dev.fabric.cli.registry;
 
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.cli.CliException;
 import dev.fabric.cli.ExitCodes;
 import dev.fabric.core.keys.FabricKeys;
-import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.ClientHttpResponse;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.util.UriBuilder;
@@ -17,15 +15,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -60,20 +51,10 @@ public final class RegistryClient {
         this.baseUrlSource = baseUrlSource;
         this.keyOrigin = keyOrigin;
         this.json = json;
-        HttpClient http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(CONNECT_TIMEOUT)
-                .build();
-        JdkClientHttpRequestFactory bounded = new JdkClientHttpRequestFactory(http);
-        bounded.setReadTimeout(timeout);
-        this.client = RestClient.builder()
-                .baseUrl(baseUrl)
-                .requestFactory(bounded)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
-                .build();
+        this.client = FabricRestClients.signed(keys, CONNECT_TIMEOUT, timeout).baseUrl(baseUrl).build();
         // Spring's read timeout on the JDK client bounds the whole exchange, body included: a watch
         // stream lives as long as the user wants, so it goes through a factory without one.
-        this.streamingClient = client.mutate().requestFactory(new JdkClientHttpRequestFactory(http)).build();
+        this.streamingClient = client.mutate().requestFactory(FabricRestClients.requestFactory(CONNECT_TIMEOUT, null)).build();
     }
 
     public String baseUrl() {
@@ -196,23 +177,6 @@ public final class RegistryClient {
 
     /** A short, human cause of a failed connection; the JDK's own messages are often empty. */
     public static String describe(Throwable failure) {
-        Throwable deepest = failure;
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof HttpConnectTimeoutException) {
-                return "connection timed out";
-            }
-            if (t instanceof HttpTimeoutException) {
-                return "no answer in time";
-            }
-            if (t instanceof ConnectException) {
-                return "connection refused";
-            }
-            if (t instanceof UnresolvedAddressException || t instanceof UnknownHostException) {
-                return "unknown host";
-            }
-            deepest = t;
-        }
-        String message = deepest.getMessage();
-        return message == null || message.isBlank() ? deepest.getClass().getSimpleName() : message;
+        return FabricRestClients.describeFailure(failure);
     }
 }

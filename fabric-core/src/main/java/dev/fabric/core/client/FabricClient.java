@@ -1,28 +1,21 @@
 package dev.fabric.core.client;
 
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.RegistryException;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
-import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpTimeoutException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -86,21 +79,11 @@ public final class FabricClient {
     private FabricClient(Builder builder) {
         this.name = builder.name;
         this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout);
-        HttpClient jdk = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(builder.connectTimeout)
-                .build();
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(jdk);
-        factory.setReadTimeout(builder.requestTimeout);
-        this.http = RestClient.builder()
-                .requestFactory(factory)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(builder.keys, Clock.systemUTC())))
-                .build();
+        this.http = FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout).build();
         // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
         // default): that request may take longer than a call, but no longer than the restart may.
-        JdkClientHttpRequestFactory restartFactory = new JdkClientHttpRequestFactory(jdk);
-        restartFactory.setReadTimeout(builder.restartTimeout);
-        this.spawnerHttp = http.mutate().requestFactory(restartFactory).build();
+        this.spawnerHttp = http.mutate()
+                .requestFactory(FabricRestClients.requestFactory(builder.connectTimeout, builder.restartTimeout)).build();
         this.restartTimeout = builder.restartTimeout;
         this.pollInterval = builder.pollInterval;
         this.failedGrace = builder.failedGrace;
@@ -391,26 +374,12 @@ public final class FabricClient {
         }
     }
 
-    /** A short cause: the JDK's own messages of a failed connection are often empty. */
+    /** A short cause: an answer's status, or why no answer came. */
     static String describe(Throwable failure) {
         if (failure instanceof RestClientResponseException answer) {
             return "HTTP " + answer.getStatusCode().value();
         }
-        Throwable deepest = failure;
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof HttpConnectTimeoutException) {
-                return "connection timed out";
-            }
-            if (t instanceof HttpTimeoutException) {
-                return "no answer in time";
-            }
-            if (t instanceof ConnectException) {
-                return "connection refused";
-            }
-            deepest = t;
-        }
-        String message = deepest.getMessage();
-        return message == null || message.isBlank() ? deepest.getClass().getSimpleName() : message;
+        return FabricRestClients.describeFailure(failure);
     }
 
     private static String truncate(String text) {

@@ -1,10 +1,8 @@
 package dev.fabric.core.registry;
 
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.keys.FabricKeys;
-import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
 import org.springframework.http.HttpStatusCode;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
@@ -12,8 +10,6 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,17 +35,7 @@ public final class RegistryClient {
      */
     public RegistryClient(URI baseUrl, FabricKeys keys, Duration timeout) {
         this.baseUrl = baseUrl;
-        HttpClient http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(CONNECT_TIMEOUT)
-                .build();
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
-        factory.setReadTimeout(timeout);
-        this.client = RestClient.builder()
-                .baseUrl(baseUrl.toString())
-                .requestFactory(factory)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
-                .build();
+        this.client = FabricRestClients.signed(keys, CONNECT_TIMEOUT, timeout).baseUrl(baseUrl.toString()).build();
     }
 
     public URI baseUrl() {
@@ -120,9 +106,11 @@ public final class RegistryClient {
         call("deregister " + id, () -> client.delete().uri("/api/v1/instances/{id}", id).retrieve().toBodilessEntity());
     }
 
-    public void addSession(String id, String session) {
-        call("add session " + session + " to " + id, () -> client.put()
-                .uri("/api/v1/instances/{id}/sessions/{session}", id, session).retrieve().toBodilessEntity());
+    /** Registers a session id on an instance; true when it was new there (201), false when already there (204). */
+    public boolean addSession(String id, String session) {
+        return call("add session " + session + " to " + id, () -> client.put()
+                .uri("/api/v1/instances/{id}/sessions/{session}", id, session).retrieve().toBodilessEntity())
+                .getStatusCode().value() == 201;
     }
 
     public void removeSession(String id, String session) {
@@ -146,7 +134,7 @@ public final class RegistryClient {
                     + detailOf(e.getResponseBodyAsByteArray()), e);
         } catch (ResourceAccessException e) {
             throw new RegistryException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
-                    + ": " + rootMessage(e), e);
+                    + ": " + FabricRestClients.describeFailure(e), e);
         }
     }
 
@@ -178,14 +166,5 @@ public final class RegistryClient {
 
     private static String describe(String id, String type) {
         return id == null ? "a new " + type : type + " " + id;
-    }
-
-    static String rootMessage(Throwable failure) {
-        Throwable deepest = failure;
-        while (deepest.getCause() != null) {
-            deepest = deepest.getCause();
-        }
-        String message = deepest.getMessage();
-        return message == null || message.isBlank() ? deepest.getClass().getSimpleName() : message;
     }
 }

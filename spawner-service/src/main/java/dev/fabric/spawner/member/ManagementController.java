@@ -58,8 +58,7 @@ public class ManagementController {
     @Operation(summary = "Register a session id on this member (recorded in the registry)")
     @PutMapping("/management/v1/sessions/{session}")
     public ResponseEntity<Void> addSession(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
-        boolean added = !serves(session);
-        node.registry().addSession(node.settings().serviceId(), session);
+        boolean added = node.registry().addSession(node.settings().serviceId(), session);
         return ResponseEntity.status(added ? HttpStatus.CREATED : HttpStatus.NO_CONTENT).build();
     }
 

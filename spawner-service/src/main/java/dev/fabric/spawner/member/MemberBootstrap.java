@@ -1,5 +1,6 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.spawner.bootstrap.BootstrapWire;
 import dev.fabric.spawner.bootstrap.Bootstrapper;
@@ -8,7 +9,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.annotation.Profile;
 import org.springframework.context.event.EventListener;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.ResourceAccessException;
@@ -16,7 +16,6 @@ import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -72,10 +71,9 @@ public class MemberBootstrap {
 
     /** Modes 1 and 2: dial the spawner, retrying while it cannot be reached, until the deadline. */
     private void redeem(MemberSettings settings) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
-        factory.setReadTimeout(Duration.ofSeconds(10));
-        RestClient spawner = RestClient.builder().requestFactory(factory).build();
+        // Unsigned: the member has no keys yet; its password is the credential.
+        RestClient spawner = RestClient.builder()
+                .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10))).build();
         URI redeemUrl = settings.spawnerUrl().resolve("/bootstrap/v1/redeem");
         BootstrapWire.Redeem request = new BootstrapWire.Redeem(settings.serviceId(), settings.incarnation(), settings.otp().reveal(),
                 node.publicKey(), node.managementUrl().toString());

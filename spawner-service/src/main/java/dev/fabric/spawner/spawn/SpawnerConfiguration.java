@@ -1,12 +1,11 @@
 package dev.fabric.spawner.spawn;
 
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.otp.OneTimePasswords;
 import dev.fabric.core.registry.RegistryClient;
-import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.spring.FabricSecurityAutoConfiguration.FabricKeysHolder;
 import dev.fabric.core.spring.FabricSecurityProperties;
-import dev.fabric.core.spring.FabricSigningInterceptor;
 import dev.fabric.spawner.kubernetes.RegistryLocator;
 import dev.fabric.spawner.launch.Launcher;
 import dev.fabric.spawner.launch.ProcessLauncher;
@@ -19,11 +18,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Profile;
 import org.springframework.core.env.Environment;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -92,13 +89,7 @@ public class SpawnerConfiguration {
     /** Signed calls to members' management ports. */
     @Bean
     RestClient memberClient(FabricKeys keys) {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
-        JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
-        factory.setReadTimeout(Duration.ofSeconds(30));
-        return RestClient.builder()
-                .requestFactory(factory)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
-                .build();
+        return FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(30)).build();
     }
 
     @Bean
