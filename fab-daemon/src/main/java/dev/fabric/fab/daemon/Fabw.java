@@ -11,7 +11,7 @@ import dev.fabric.fab.ipc.IpcRoots;
 import dev.fabric.fab.ipc.Message;
 import dev.fabric.fab.ipc.PidDirectory;
 import dev.fabric.fab.posix.Libc;
-import dev.fabric.fab.posix.PosixException;
+import dev.fabric.posix.PosixException;
 
 import java.io.File;
 import java.io.IOException;

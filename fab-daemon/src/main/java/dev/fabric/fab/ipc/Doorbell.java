@@ -1,7 +1,7 @@
 package dev.fabric.fab.ipc;
 
 import dev.fabric.fab.posix.Libc;
-import dev.fabric.fab.posix.PosixException;
+import dev.fabric.posix.PosixException;
 import sun.misc.Signal;
 
 import java.util.List;

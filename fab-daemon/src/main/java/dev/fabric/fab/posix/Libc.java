@@ -1,15 +1,13 @@
 package dev.fabric.fab.posix;
 
+import dev.fabric.posix.Downcall;
+import dev.fabric.posix.PosixException;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.List;
-import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -18,6 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The process and credential calls fab's daemons need and Java lacks, bound to the C library through
  * the Foreign Function &amp; Memory API (the JVM runs with {@code --enable-native-access=ALL-UNNAMED}).
+ * Binding, errno capture and the one {@link PosixException} come from {@code fabric-posix}; this
+ * class is fab's list of calls.
  * <p>
  * The credential calls are glibc's wrappers, not raw system calls, on purpose: on Linux a
  * {@code setresuid} system call changes only the calling thread, while glibc's wrapper signals every
@@ -26,128 +26,62 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * system call on the calling thread alone, so no other thread (writing a command's results, creating a
  * target's directory) ever does anything with fabsys's rights.
  */
-@SuppressWarnings("restricted") // native access is the point of this class
 public final class Libc {
     public static final int EPERM = 1;
     public static final int ESRCH = 3;
     public static final int PR_SET_PDEATHSIG = 1;
     public static final int PR_SET_DUMPABLE = 4;
 
-    private static final Map<Integer, String> NAMES = Map.of(EPERM, "EPERM (operation not permitted)",
-            ESRCH, "ESRCH (no such process)", 22, "EINVAL (invalid argument)", 13, "EACCES (permission denied)");
-
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
-
-    // Each downcall handle is made the first time it is used (a holder class per call): making one costs
-    // milliseconds of class generation, and the client, which only needs kill and getpid, starts faster.
-    private static final class GetpidCall {
-        static final MethodHandle H = downcall("getpid", FunctionDescriptor.of(JAVA_INT));
-    }
-    private static final class GetppidCall {
-        static final MethodHandle H = downcall("getppid", FunctionDescriptor.of(JAVA_INT));
-    }
-    private static final class GetuidCall {
-        static final MethodHandle H = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
-    }
-    private static final class GeteuidCall {
-        static final MethodHandle H = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
-    }
-    private static final class GetgidCall {
-        static final MethodHandle H = downcall("getgid", FunctionDescriptor.of(JAVA_INT));
-    }
-    private static final class KillCall {
-        static final MethodHandle H = downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-    private static final class SetsidCall {
-        static final MethodHandle H = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
-    }
-    private static final class SetpgidCall {
-        static final MethodHandle H = downcall("setpgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-    private static final class GetresuidCall {
-        static final MethodHandle H = downcall("getresuid", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
-    }
-    private static final class SetresuidCall {
-        static final MethodHandle H = downcall("setresuid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-    private static final class SetresgidCall {
-        static final MethodHandle H = downcall("setresgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-    private static final class SetgroupsCall {
-        static final MethodHandle H = downcall("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS), ERRNO_OPTION);
-    }
+    // Each handle is made the first time it is used (Downcall is lazy): making one costs milliseconds
+    // of class generation, and the client, which only needs kill and getpid, starts faster.
+    private static final Downcall GETPID = Downcall.of("getpid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall GETPPID = Downcall.of("getppid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall GETUID = Downcall.of("getuid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall GETEUID = Downcall.of("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall GETGID = Downcall.of("getgid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall KILL = Downcall.capturingErrno("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final Downcall SETSID = Downcall.capturingErrno("setsid", FunctionDescriptor.of(JAVA_INT));
+    private static final Downcall SETPGID = Downcall.capturingErrno("setpgid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final Downcall GETRESUID = Downcall.capturingErrno("getresuid",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    private static final Downcall SETRESUID = Downcall.capturingErrno("setresuid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final Downcall SETRESGID = Downcall.capturingErrno("setresgid",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final Downcall SETGROUPS = Downcall.capturingErrno("setgroups", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
     /** syscall(2), for the one per-thread credential change; the system call number and ids as longs. */
-    private static final class Syscall4Call {
-        static final MethodHandle H = downcall("syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                Linker.Option.firstVariadicArg(1), ERRNO_OPTION);
-    }
-    private static final class ChmodCall {
-        static final MethodHandle H = downcall("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
-    private static final class PrctlCall {
-        static final MethodHandle H = downcall("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
-                ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
-    }
+    private static final Downcall SYSCALL4 = Downcall.capturingErrno("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    private static final Downcall CHMOD = Downcall.capturingErrno("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final Downcall PRCTL = Downcall.capturingErrno("prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
 
     private Libc() {
     }
 
-    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        Linker linker = Linker.nativeLinker();
-        MemorySegment symbol = linker.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-        return linker.downcallHandle(symbol, descriptor, options);
-    }
-
-    public static String errnoName(int errno) {
-        return NAMES.getOrDefault(errno, "errno " + errno);
-    }
-
     public static int getpid() {
-        try {
-            return (int) GetpidCall.H.invokeExact();
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return GETPID.value(h -> (int) h.invokeExact());
     }
 
     public static int getppid() {
-        try {
-            return (int) GetppidCall.H.invokeExact();
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return GETPPID.value(h -> (int) h.invokeExact());
     }
 
     public static int getuid() {
-        try {
-            return (int) GetuidCall.H.invokeExact();
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return GETUID.value(h -> (int) h.invokeExact());
     }
 
     public static int geteuid() {
-        try {
-            return (int) GeteuidCall.H.invokeExact();
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return GETEUID.value(h -> (int) h.invokeExact());
     }
 
     public static int getgid() {
-        try {
-            return (int) GetgidCall.H.invokeExact();
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        return GETGID.value(h -> (int) h.invokeExact());
     }
 
     /** kill(2); throws with the errno (ESRCH: no such process, EPERM: the credentials do not allow it). */
     public static void kill(int pid, int signal) {
-        call("kill", state -> (int) KillCall.H.invokeExact(state, pid, signal));
+        KILL.call((h, state) -> (int) h.invokeExact(state, pid, signal));
     }
 
     /**
@@ -167,25 +101,25 @@ public final class Libc {
     }
 
     public static void setsid() {
-        call("setsid", state -> (int) SetsidCall.H.invokeExact(state));
+        SETSID.call((h, state) -> (int) h.invokeExact(state));
     }
 
     public static void setpgid(int pid, int pgid) {
-        call("setpgid", state -> (int) SetpgidCall.H.invokeExact(state, pid, pgid));
+        SETPGID.call((h, state) -> (int) h.invokeExact(state, pid, pgid));
     }
 
     /** Real, effective and saved user ids. */
     public static int[] getresuid() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ids = arena.allocate(JAVA_INT, 3);
-            call("getresuid", state -> (int) GetresuidCall.H.invokeExact(state, ids, ids.asSlice(4), ids.asSlice(8)));
+            GETRESUID.call((h, state) -> (int) h.invokeExact(state, ids, ids.asSlice(4), ids.asSlice(8)));
             return new int[] {ids.getAtIndex(JAVA_INT, 0), ids.getAtIndex(JAVA_INT, 1), ids.getAtIndex(JAVA_INT, 2)};
         }
     }
 
     /** setresuid(3) of glibc: every thread of the process changes (-1 leaves an id as it is). */
     public static void setresuid(int real, int effective, int saved) {
-        call("setresuid", state -> (int) SetresuidCall.H.invokeExact(state, real, effective, saved));
+        SETRESUID.call((h, state) -> (int) h.invokeExact(state, real, effective, saved));
     }
 
     /** The Linux system call number of setresuid on this architecture. */
@@ -225,18 +159,18 @@ public final class Libc {
         }
         long nr = sysSetresuid();
         // kill's handle is made before the flip: nothing but the kill itself runs with the other uid.
-        java.util.Objects.requireNonNull(KillCall.H);
-        call("setresuid(thread)", state -> (int) (long) Syscall4Call.H.invokeExact(state, nr, -1L, (long) effective, -1L));
+        KILL.handle();
+        SYSCALL4.callLong("setresuid(thread)", (h, state) -> (long) h.invokeExact(state, nr, -1L, (long) effective, -1L));
         try {
             kill(pid, signal);
         } finally {
-            call("setresuid(thread)", state -> (int) (long) Syscall4Call.H.invokeExact(state, nr, -1L, (long) restore, -1L));
+            SYSCALL4.callLong("setresuid(thread)", (h, state) -> (long) h.invokeExact(state, nr, -1L, (long) restore, -1L));
         }
     }
 
     /** setresgid(3) of glibc: every thread of the process changes. */
     public static void setresgid(int real, int effective, int saved) {
-        call("setresgid", state -> (int) SetresgidCall.H.invokeExact(state, real, effective, saved));
+        SETRESGID.call((h, state) -> (int) h.invokeExact(state, real, effective, saved));
     }
 
     /** setgroups(2) through glibc (every thread): the supplementary groups. */
@@ -246,7 +180,7 @@ public final class Libc {
             for (int i = 0; i < groups.size(); i++) {
                 list.setAtIndex(JAVA_INT, i, groups.get(i));
             }
-            call("setgroups", state -> (int) SetgroupsCall.H.invokeExact(state, (long) groups.size(), list));
+            SETGROUPS.call((h, state) -> (int) h.invokeExact(state, (long) groups.size(), list));
         }
     }
 
@@ -254,33 +188,11 @@ public final class Libc {
     public static void chmod(java.nio.file.Path path, int mode) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocateFrom(path.toString());
-            call("chmod " + path, state -> (int) ChmodCall.H.invokeExact(state, name, mode));
+            CHMOD.call("chmod " + path, (h, state) -> (int) h.invokeExact(state, name, mode));
         }
     }
 
     public static void prctl(int option, long argument) {
-        call("prctl", state -> (int) PrctlCall.H.invokeExact(state, option, argument));
-    }
-
-    @FunctionalInterface
-    private interface Call {
-        int invoke(MemorySegment state) throws Throwable;
-    }
-
-    private static void call(String name, Call call) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int rc;
-            try {
-                rc = call.invoke(state);
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
-            if (rc == -1) {
-                throw new PosixException(name, (int) ERRNO.get(state, 0L));
-            }
-        }
+        PRCTL.call((h, state) -> (int) h.invokeExact(state, option, argument));
     }
 }

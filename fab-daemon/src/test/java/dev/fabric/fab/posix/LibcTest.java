@@ -1,5 +1,6 @@
 package dev.fabric.fab.posix;
 
+import dev.fabric.posix.PosixException;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.atomic.AtomicReference;

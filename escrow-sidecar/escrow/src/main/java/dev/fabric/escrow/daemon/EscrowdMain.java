@@ -1,7 +1,7 @@
 package dev.fabric.escrow.daemon;
 
 import dev.fabric.escrow.descriptor.Posix;
-import dev.fabric.escrow.descriptor.PosixException;
+import dev.fabric.posix.PosixException;
 import dev.fabric.escrow.stats.EscrowStats;
 import dev.fabric.escrow.wire.Limits;
 import org.newsclub.net.unix.AFUNIXSocket;

@@ -10,6 +10,7 @@ import dev.fabric.escrow.wire.Message;
 import dev.fabric.escrow.wire.MessageDecoder;
 import dev.fabric.escrow.wire.MessageEncoder;
 import dev.fabric.escrow.wire.Trace;
+import dev.fabric.posix.PosixException;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,7 +125,7 @@ final class Session {
             try {
                 kept = Descriptors.duplicate(fd);
                 kind = Descriptors.kind(kept);
-            } catch (IOException e) {
+            } catch (IOException | PosixException e) {
                 Descriptors.close(kept);
                 LOG.warn("cannot keep the descriptor sent for tag {} idx {}: {}", add.tag(), add.idx(), e.getMessage());
                 return reject(Rejection.DESCRIPTOR_UNUSABLE, -Posix.EMFILE, "Cannot keep the descriptor.");

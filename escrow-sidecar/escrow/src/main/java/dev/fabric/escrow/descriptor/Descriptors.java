@@ -1,5 +1,6 @@
 package dev.fabric.escrow.descriptor;
 
+import dev.fabric.posix.PosixException;
 import org.newsclub.net.unix.FileDescriptorAccess;
 import org.newsclub.net.unix.FileDescriptorCast;
 

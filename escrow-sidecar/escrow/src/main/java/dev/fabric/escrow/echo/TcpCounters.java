@@ -1,7 +1,7 @@
 package dev.fabric.escrow.echo;
 
 import dev.fabric.escrow.descriptor.Posix;
-import dev.fabric.escrow.descriptor.PosixException;
+import dev.fabric.posix.PosixException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
