@@ -137,7 +137,7 @@ class BootstrapIT {
         // The member's JVM takes seconds to start: this guess arrives first and uses the password up.
         HttpResponse<String> guess = redeem(id, 1, "not-the-password");
         assertThat(guess.statusCode()).isEqualTo(403);
-        assertThat(json.readTree(guess.body()).path("reason").asString()).isEqualTo("otp-wrong");
+        assertThat(json.readTree(guess.body()).path("reason").asString()).isEqualTo("otp-refused");
         assertThat(guess.body()).doesNotContain("ciphertext");
 
         ServiceInstance failed = fabric.awaitState(id, InstanceState.FAILED, 1);
@@ -154,7 +154,7 @@ class BootstrapIT {
 
         HttpResponse<String> crossed = redeem(b, 1, otpOfA);
         assertThat(crossed.statusCode()).isEqualTo(403);
-        assertThat(json.readTree(crossed.body()).path("reason").asString()).isEqualTo("otp-wrong");
+        assertThat(json.readTree(crossed.body()).path("reason").asString()).isEqualTo("otp-refused");
 
         assertThat(fabric.awaitState(b, InstanceState.FAILED, 1).stateReason()).contains("one-time password refused");
         fabric.awaitState(a, InstanceState.RUNNING, 1);
@@ -168,7 +168,7 @@ class BootstrapIT {
 
         HttpResponse<String> replay = redeem(id, 1, otp);
         assertThat(replay.statusCode()).isEqualTo(403);
-        assertThat(json.readTree(replay.body()).path("reason").asString()).isIn("otp-unknown", "otp-used");
+        assertThat(json.readTree(replay.body()).path("reason").asString()).isEqualTo("otp-refused");
         assertThat(replay.body()).doesNotContain("ciphertext");
         assertThat(fabric.registry.get(id).state()).isEqualTo(InstanceState.RUNNING);
     }
@@ -184,7 +184,7 @@ class BootstrapIT {
 
             ServiceInstance failed = hasty.awaitState(id, InstanceState.FAILED, 1);
             assertThat(failed.stateReason()).contains("one-time password refused: expired; fabric keys not released");
-            assertThat(FabricUnderTest.log(hasty.memberLog(id))).contains("exits with status 82").contains("otp-expired");
+            assertThat(FabricUnderTest.log(hasty.memberLog(id))).contains("exits with status 82").contains("otp-refused");
             assertThat(failed.endpoints()).doesNotContainKey("queue");
         }
     }
