@@ -47,9 +47,21 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #open opens} the escrow (waiting while the old one still holds the session),
  * {@link #get gets} the sockets back and resumes. See {@code docs/escrow.md}.
  * <p>
- * One session at a time per daemon: {@code open} returns once connected, and the first request
- * waits until the daemon serves us; pass a wait timeout to bound that. Methods are serialised
- * (synchronized); the connection is not meant to be shared by unrelated components.
+ * One session at a time per daemon: the three-argument {@code open} returns once connected, and
+ * the first request waits, without limit, until the daemon serves us (another client may hold the
+ * session: an upgrade's old version). The four-argument {@code open} waits inside {@code open}, at
+ * most its timeout, and throws {@link EscrowBusyException}. Methods are {@code synchronized}:
+ * threads may share one {@code Escrow} and take turns on its session.
+ * <p>
+ * Payloads are {@code byte[]} of 0 to 32,768 bytes ({@code null}: empty). Every failure is an
+ * {@link EscrowException}, an {@link IOException}, typed by the daemon's errno
+ * ({@link SlotNotFoundException}, {@link RequestRejectedException}, {@link EscrowFullException}, ...).
+ * A payload-only {@link #add(int, int, byte[]) add} on a slot that holds a socket replaces the
+ * slot and the daemon closes its copy of the socket: use {@link #updatePayload} to change a held
+ * connection's state. Exact recovery of a byte stream after {@code kill -9}: {@link HeldConnection}.
+ * <p>
+ * While otherwise idle, a session sends a harmless {@code TAG 0} every 10 s ({@value #KEEPALIVE_MILLIS}),
+ * so that our escrowd's idle timeout only takes the session from a stopped or hung process.
  * <p>
  * Descriptors: {@code add} accepts JDK {@code SocketChannel}s and {@code ServerSocketChannel}s,
  * junixsocket channels, and {@link FileDescriptor}s. {@code get} revives TCP and UNIX stream
@@ -236,7 +248,12 @@ public final class Escrow implements AutoCloseable {
         add(tag, idx, channel == null ? null : Descriptors.of(channel), payload);
     }
 
-    /** As {@link #add(int, int, Channel, byte[])}, for a raw descriptor (null for a payload-only slot). */
+    /**
+     * As {@link #add(int, int, Channel, byte[])}, for a raw descriptor (null for a payload-only slot).
+     *
+     * @throws IllegalArgumentException for a payload over 32 KiB (nothing is sent)
+     * @throws EscrowFullException when our escrowd holds its maximum of slots or payload bytes
+     */
     public synchronized void add(int tag, int idx, FileDescriptor fd, byte[] payload) throws IOException {
         byte[] bytes = checkedPayload(payload);
         int ufd = fd == null ? -1 : Descriptors.number(fd);
@@ -251,7 +268,12 @@ public final class Escrow implements AutoCloseable {
         return bytes;
     }
 
-    /** Stores a payload without a descriptor (the escrow as a small memory-only database). */
+    /**
+     * Stores a payload without a descriptor (the escrow as a small memory-only database). On a slot
+     * that holds a descriptor this replaces the slot and the daemon closes its copy, which ends the
+     * connection unless another copy is open: to change a held connection's state, use
+     * {@link #updatePayload}.
+     */
     public void add(int tag, int idx, byte[] payload) throws IOException {
         add(tag, idx, (FileDescriptor) null, payload);
     }
