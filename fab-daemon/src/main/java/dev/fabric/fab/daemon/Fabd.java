@@ -209,7 +209,19 @@ public final class Fabd {
             }
         }
         Path changes = PidDirectory.of(roots, faba).changes();
-        byte[] all = IpcFiles.readOrNull(changes);
+        byte[] all;
+        try {
+            // faba's file, read as fabsys: never through a link the developer put in its place.
+            all = IpcFiles.readOwned(changes, credentials.fabaFileOwner());
+        } catch (FabException notFaba) {
+            daemon.ipc("fabd: " + notFaba.getMessage() + ": every file will be looked at");
+            changesRead = 0;
+            loaded = null;
+            if (state != null) {
+                state.trust(false);
+            }
+            return;
+        }
         if (all == null || all.length <= changesRead) {
             return;
         }

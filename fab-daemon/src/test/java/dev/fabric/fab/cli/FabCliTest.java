@@ -233,7 +233,7 @@ class FabCliTest {
     void unreadableDepfileExitsEight() {
         write(dir, "fabfile", "[ x ] : [ ] depfile [ x.d ] { touch x; echo 'not a rule' > x.d }");
         assertThat(fab()).isEqualTo(8);
-        assertThat(err).contains("depfile x.d:1: expected `target: dependencies`, found `not a rule`");
+        assertThat(err).contains("depfile x.d:1: expected `target: dependencies`").doesNotContain("not a rule");
         write(dir, "fabfile", "[ y ] : [ ] depfile [ y.d ] { touch y }");
         assertThat(fab()).isEqualTo(8);
         assertThat(err).contains("depfile y.d was not written by its formula");
