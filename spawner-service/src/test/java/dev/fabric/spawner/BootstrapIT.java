@@ -39,11 +39,17 @@ class BootstrapIT {
     static Path dir;
 
     static FabricUnderTest fabric;
+    /**
+     * After a failed bootstrap the spawner waits this long for the member to exit by itself with its
+     * status: a member JVM can take longer than the default 10s to start on a loaded machine, and the
+     * refusal tests read that status from its log.
+     */
+    static final String PATIENT = "--fabric.spawner.stop-grace=60s";
     static final JsonMapper json = JsonMapper.builder().build();
 
     @BeforeAll
     static void start() throws Exception {
-        fabric = new FabricUnderTest(dir);
+        fabric = new FabricUnderTest(dir, PATIENT);
         fabric.startSpawner();
     }
 
@@ -187,7 +193,7 @@ class BootstrapIT {
     @Test
     void anExpiredPasswordFailsTheBootstrapAndReleasesNoKeys(@TempDir Path other) throws Exception {
         // A spawner whose passwords expire before any JVM can start and redeem them.
-        try (FabricUnderTest hasty = new FabricUnderTest(other, "--fabric.spawner.otp-ttl=1ms")) {
+        try (FabricUnderTest hasty = new FabricUnderTest(other, "--fabric.spawner.otp-ttl=1ms", PATIENT)) {
             hasty.startSpawner();
             ResponseEntity<JsonNode> answer = hasty.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
                     .body(Map.of("type", "queue")).retrieve().toEntity(JsonNode.class);
