@@ -1,5 +1,6 @@
 package dev.fabric.cli;
 
+import dev.fabric.cli.context.FabricHome;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.registry.RegistryApplication;

@@ -1,5 +1,6 @@
 package dev.fabric.cli;
 
+import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistryClient;
 import org.junit.jupiter.api.AfterAll;
