@@ -2,13 +2,17 @@ package dev.fabric.cli.commands;
 
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.cli.common.Output;
+import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.context.CommandContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import tools.jackson.databind.JsonNode;
 
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * A {@code fabric} command. It gets what it works with from the {@link CommandContext} given to its
@@ -58,6 +62,23 @@ public abstract class FabricCommand implements Callable<Integer> {
         @Override
         protected final void execute() {
             throw missingCommand(spec);
+        }
+    }
+
+    /** A command that prints an answer: a table for people, or with {@code -o json} the JSON for scripts. */
+    public abstract static class WithOutput extends FabricCommand {
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
+                description = "table, or json: the server's answer as it came")
+        public OutputFormat output;
+
+        protected WithOutput(CommandContext context) {
+            super(context);
+        }
+
+        /** The answer as JSON, or the table the supplier renders (see {@link Output#show}). */
+        protected void show(JsonNode answer, Supplier<String> table) {
+            output().show(output, answer, table);
         }
     }
 }

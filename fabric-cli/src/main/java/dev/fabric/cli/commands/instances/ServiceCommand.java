@@ -2,13 +2,11 @@ package dev.fabric.cli.commands.instances;
 
 import dev.fabric.cli.commands.FabricCommand;
 import dev.fabric.cli.common.Formats;
-import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.common.Table;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -17,15 +15,13 @@ import java.time.Instant;
 import java.util.List;
 
 /** {@code fabric service ID}: one instance, its sessions and its state history. */
-@Command(name = "service", description = "Show one instance: its fields, its sessions and its state history.")
-public final class ServiceCommand extends FabricCommand {
+@Command(name = "service", description = {"Show one instance: its fields, its sessions and its state history.",
+        "-o json prints {\"instance\": ..., \"sessions\": [...], \"history\": [...]}, each as the registry answers it."})
+public final class ServiceCommand extends FabricCommand.WithOutput {
 
     @Parameters(paramLabel = "ID", description = "the instance id")
     String id;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
-            description = "table or json ({\"instance\": ..., \"sessions\": [...], \"history\": [...]})")
-    OutputFormat output;
 
     public ServiceCommand(CommandContext context) {
         super(context);
@@ -41,7 +37,7 @@ public final class ServiceCommand extends FabricCommand {
         all.set("instance", instance);
         all.set("sessions", sessions);
         all.set("history", history);
-        output().show(output, all, () -> describe(registry.decode(instance, RegistryWire.Instance.class),
+        show(all, () -> describe(registry.decode(instance, RegistryWire.Instance.class),
                 List.of(registry.decode(sessions, String[].class)),
                 List.of(registry.decode(history, RegistryWire.Transition[].class)),
                 context.clock().instant()));

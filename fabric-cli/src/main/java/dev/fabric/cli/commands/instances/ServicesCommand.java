@@ -2,8 +2,6 @@ package dev.fabric.cli.commands.instances;
 
 import dev.fabric.cli.commands.FabricCommand;
 import dev.fabric.cli.common.Formats;
-import dev.fabric.cli.common.Output;
-import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.common.Table;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.registry.Registry;
@@ -18,8 +16,8 @@ import java.util.List;
 import java.util.Locale;
 
 /** {@code fabric services}: the registered instances, filtered. */
-@Command(name = "services", description = "List the registered instances (GET /api/v1/instances).")
-public final class ServicesCommand extends FabricCommand {
+@Command(name = "services", description = "List the registered instances (GET /api/v1/instances); -o json prints the registry's answer with its revision.")
+public final class ServicesCommand extends FabricCommand.WithOutput {
 
     /** The registry's states, for the help text and shell completion; the registry checks the value. */
     static final class States implements Iterable<String> {
@@ -42,9 +40,6 @@ public final class ServicesCommand extends FabricCommand {
     @Option(names = "--session", paramLabel = "X", description = "only instances serving this session id")
     String session;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
-            description = "table or json (the registry's answer, with its revision)")
-    OutputFormat output;
 
     public ServicesCommand(CommandContext context) {
         super(context);
@@ -55,11 +50,10 @@ public final class ServicesCommand extends FabricCommand {
         Registry registry = context.registry();
         JsonNode answer = registry.instances(new RegistryWire.Filter(type, state == null ? null : state.toUpperCase(Locale.ROOT), parent,
                 session));
-        Output out = output();
-        out.show(output, answer, () -> {
+        show(answer, () -> {
             RegistryWire.Instances list = registry.decode(answer, RegistryWire.Instances.class);
             if (list.instances().isEmpty()) {
-                out.note("no instances" + (type == null && state == null && parent == null && session == null ? "" : " match")
+                output().note("no instances" + (type == null && state == null && parent == null && session == null ? "" : " match")
                         + " (registry revision " + list.revision() + ")");
                 return "";
             }

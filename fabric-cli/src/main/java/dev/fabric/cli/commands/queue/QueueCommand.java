@@ -6,7 +6,6 @@ import dev.fabric.cli.common.DurationConverter;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.cli.common.Formats;
 import dev.fabric.cli.common.Output;
-import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.common.Table;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.http.FabricEndpoint;
@@ -98,6 +97,17 @@ public final class QueueCommand extends FabricCommand.Group {
         return line.toString();
     }
 
+    /** Take and stats: read the queue of one member, and print a table or the queue's JSON. */
+    abstract static class Reading extends FabricCommand.WithOutput {
+
+        @Parameters(paramLabel = "ID", description = "the queue member's id")
+        String id;
+
+        Reading(CommandContext context) {
+            super(context);
+        }
+    }
+
     @Command(name = "put",
             description = {"Enqueue each TEXT as one message (POST /queue/v1/messages) and print the message ids, one per line.",
                     "A message is on the member's disk once its id is printed. The command stops at the first failure."})
@@ -135,10 +145,7 @@ public final class QueueCommand extends FabricCommand.Group {
                     + "consumers until its deadline. Ack each lease when its work is done, or nack it to give the message back.",
                     "When no message is ready it says \"no message ready\" on stderr, prints nothing on stdout "
                             + "(with -o json: no messages) and exits 0."})
-    static final class Take extends FabricCommand {
-
-        @Parameters(paramLabel = "ID", description = "the queue member's id")
-        String id;
+    static final class Take extends Reading {
 
         @Option(names = "--max", paramLabel = "N", description = "lease up to N messages, 1 to 1000 (default: the queue's, 1)")
         Integer max;
@@ -147,9 +154,6 @@ public final class QueueCommand extends FabricCommand.Group {
                 description = "how long the messages stay leased, 1s to 12h: 45s, 5m, 2h (default: the queue's, 30s)")
         Duration visibility;
 
-        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
-                description = "table or json (the queue's answer)")
-        OutputFormat output;
 
         Take(CommandContext context) {
             super(context);
@@ -163,13 +167,12 @@ public final class QueueCommand extends FabricCommand.Group {
                     .queryParamIfPresent("visibility", Optional.ofNullable(visibility).map(DurationConverter::format))
                     .build(), null).body();
             QueueWire.Leases leases = answer == null ? new QueueWire.Leases(List.of()) : queue.decode(answer, QueueWire.Leases.class);
-            Output out = output();
             if (leases.messages().isEmpty()) {
-                out.note("no message ready in queue " + id);
+                output().note("no message ready in queue " + id);
             }
             JsonNode printed = answer != null ? answer
                     : context.json().createObjectNode().set("messages", context.json().createArrayNode());
-            out.show(output, printed, () -> leases.messages().isEmpty() ? "" : table(leases.messages()));
+            show(printed, () -> leases.messages().isEmpty() ? "" : table(leases.messages()));
         }
     }
 
@@ -226,14 +229,8 @@ public final class QueueCommand extends FabricCommand.Group {
     @Command(name = "stats",
             description = {"The queue's counts (GET /queue/v1/stats): READY (visible now), LEASED (under a lease that has not "
                     + "run out) and ACKED (acks since the member started; the count starts again at 0 after a restart)."})
-    static final class Stats extends FabricCommand {
+    static final class Stats extends Reading {
 
-        @Parameters(paramLabel = "ID", description = "the queue member's id")
-        String id;
-
-        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
-                description = "table or json (the queue's answer)")
-        OutputFormat output;
 
         Stats(CommandContext context) {
             super(context);
@@ -247,7 +244,7 @@ public final class QueueCommand extends FabricCommand.Group {
                 throw new CliException(ExitCodes.SERVER_ERROR, "member " + id + " answered its stats with no counts",
                         List.of("is the CLI as new as the member? Rebuild it with ./fabric build"));
             }
-            output().show(output, answer, () -> {
+            show(answer, () -> {
                 QueueWire.Stats stats = queue.decode(answer, QueueWire.Stats.class);
                 return new Table("READY", "LEASED", "ACKED")
                         .row(Long.toString(stats.ready()), Long.toString(stats.leased()), Long.toString(stats.acked()))

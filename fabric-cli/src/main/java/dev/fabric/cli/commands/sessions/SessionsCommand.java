@@ -2,15 +2,12 @@ package dev.fabric.cli.commands.sessions;
 
 import dev.fabric.cli.commands.FabricCommand;
 import dev.fabric.cli.commands.instances.ServicesCommand;
-import dev.fabric.cli.common.Output;
-import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.http.FabricEndpoint;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
 import org.springframework.http.HttpMethod;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 
@@ -83,15 +80,13 @@ public final class SessionsCommand extends FabricCommand.Group {
     }
 
     @Command(name = "show",
-            description = "List the members serving a session (GET /api/v1/sessions/{session} of the registry).")
-    static final class Show extends FabricCommand {
+            description = "List the members serving a session (GET /api/v1/sessions/{session} of the registry); -o json prints "
+                    + "the registry's answer with its revision.")
+    static final class Show extends FabricCommand.WithOutput {
 
         @Parameters(paramLabel = "SESSION", description = "the session id")
         String session;
 
-        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
-                description = "table or json (the registry's answer, with its revision)")
-        OutputFormat output;
 
         Show(CommandContext context) {
             super(context);
@@ -101,11 +96,10 @@ public final class SessionsCommand extends FabricCommand.Group {
         protected void execute() {
             Registry registry = context.registry();
             JsonNode answer = registry.sessionMembers(session);
-            Output out = output();
-            out.show(output, answer, () -> {
+            show(answer, () -> {
                 RegistryWire.Instances list = registry.decode(answer, RegistryWire.Instances.class);
                 if (list.instances().isEmpty()) {
-                    out.note("no member serves session " + session + " (registry revision " + list.revision() + ")");
+                    output().note("no member serves session " + session + " (registry revision " + list.revision() + ")");
                     return "";
                 }
                 return ServicesCommand.table(list.instances(), context.clock().instant());
