@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code escrowd [-d] [-v] [-f] [-t nr_tags] path}: the command line of the seed's C daemon, plus
- * the allowed peers and the shutdown grace. Also the {@code daemon} subcommand of the escrow CLI,
+ * the allowed peers, the shutdown grace, the memory limits and the idle timeout. Also the {@code daemon} subcommand of the escrow CLI,
  * and the process {@link EscrowdLauncher} starts for {@code CREAT}.
  * <p>
  * Exit status: 1 when it cannot serve the path, 2 for a usage error, 3 when another escrowd
@@ -41,7 +42,8 @@ public final class EscrowdMain implements Callable<Integer> {
     static final int EXIT_ALREADY_SERVING = 3;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    @Option(names = "-d", description = "Daemonize: run in the background (new session, stdin from /dev/null) and return once it listens.")
+    @Option(names = "-d", description = {"Daemonize: run in the background (new session, stdin from /dev/null, stdout and stderr",
+            "appended to PATH.log) and return once it listens, printing the daemon's pid alone on stdout."})
     boolean daemonize;
 
     @Option(names = "-v", description = "Verbose: print the message trace (the seed's format) on stderr.")
@@ -64,8 +66,26 @@ public final class EscrowdMain implements Callable<Integer> {
             description = "On SIGTERM, how long the current session may go on before it is cut (default: ${DEFAULT-VALUE}).")
     int shutdownGraceSeconds = (int) EscrowdConfig.DEFAULT_SHUTDOWN_GRACE.toSeconds();
 
+    @Option(names = "--max-slots", paramLabel = "N",
+            description = "Slots held at most, over all tags; an ADD past it answers -28 \"Escrow full: ...\" (default: ${DEFAULT-VALUE}).")
+    int maxSlots = EscrowdConfig.DEFAULT_MAX_SLOTS;
+
+    @Option(names = "--max-payload-bytes", paramLabel = "BYTES",
+            description = "Payload bytes held at most, over all slots; an ADD past it answers -28 \"Escrow full: ...\" (default: ${DEFAULT-VALUE}, 16 MiB).")
+    long maxPayloadBytes = EscrowdConfig.DEFAULT_MAX_PAYLOAD_BYTES;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS",
+            description = {"Close a session whose client has been silent this long while another client waits for the session",
+                    "(a stopped or hung client); 0: never (default: ${DEFAULT-VALUE})."})
+    int idleTimeoutSeconds = (int) EscrowdConfig.DEFAULT_IDLE_TIMEOUT.toSeconds();
+
     @Option(names = "--detached", hidden = true, description = "Internal: this process is the daemonized child.")
     boolean detached;
+
+    static final String LOG_FILE_OPTION = "--log-file";
+
+    @Option(names = LOG_FILE_OPTION, hidden = true, description = "Internal: make this file (opened without following a link) stdout and stderr.")
+    Path logFile;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "PATH", description = "The socket path (default: $ESCROW_PATH).")
     Path path;
@@ -89,6 +109,18 @@ public final class EscrowdMain implements Callable<Integer> {
             System.err.println("escrowd: -t must be between 1 and " + Limits.MAX_NR_TAGS + ", not " + nrTags);
             return 2;
         }
+        if (maxSlots < 1) {
+            System.err.println("escrowd: --max-slots must be at least 1, not " + maxSlots);
+            return 2;
+        }
+        if (maxPayloadBytes < 0) {
+            System.err.println("escrowd: --max-payload-bytes must be 0 or more, not " + maxPayloadBytes);
+            return 2;
+        }
+        if (idleTimeoutSeconds < 0) {
+            System.err.println("escrowd: --idle-timeout must be 0 (never) or more seconds, not " + idleTimeoutSeconds);
+            return 2;
+        }
         if (daemonize && !detached) {
             return daemonize();
         }
@@ -97,6 +129,14 @@ public final class EscrowdMain implements Callable<Integer> {
                 Posix.setsid();
             } catch (PosixException e) {
                 // Already a session leader: detached enough.
+            }
+        }
+        if (logFile != null) {
+            try {
+                logTo(logFile);
+            } catch (PosixException e) {
+                // Nobody sees stderr now (it is /dev/null); the parent reports our exit status.
+                return EXIT_CANNOT_SERVE;
             }
         }
         return serve();
@@ -109,7 +149,8 @@ public final class EscrowdMain implements Callable<Integer> {
         }
         EscrowdConfig config = EscrowdConfig.of(path).withNrTags(nrTags).withForce(force)
                 .withPeers(new PeerPolicy(uids, Set.copyOf(allowGids))).withTrace(verbose ? System.err : null)
-                .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds));
+                .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds)).withMaxSlots(maxSlots)
+                .withMaxPayloadBytes(maxPayloadBytes).withIdleTimeout(Duration.ofSeconds(idleTimeoutSeconds));
         Escrowd escrowd;
         try {
             escrowd = Escrowd.start(config);
@@ -132,6 +173,21 @@ public final class EscrowdMain implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Makes {@code log} this process's stdout and stderr ({@code dup2} onto 1 and 2), so that
+     * everything written there, the JVM's own messages included, lands in it. Opened for appending,
+     * mode 0600, without following a symbolic link.
+     */
+    private static void logTo(Path log) {
+        int fd = Posix.openPrivateNoFollow(log.toString(), true);
+        try {
+            Posix.dup2(fd, 1);
+            Posix.dup2(fd, 2);
+        } finally {
+            Posix.close(fd);
+        }
+    }
+
     /** Starts this daemon again as a detached process and returns once it listens (like daemon(3) after fork). */
     private int daemonize() throws IOException, InterruptedException {
         List<String> extra = new ArrayList<>();
@@ -142,15 +198,27 @@ public final class EscrowdMain implements Callable<Integer> {
             extra.add("--allow-gid=" + gid);
         }
         extra.add("--shutdown-grace=" + shutdownGraceSeconds);
+        extra.add("--max-slots=" + maxSlots);
+        extra.add("--max-payload-bytes=" + maxPayloadBytes);
+        extra.add("--idle-timeout=" + idleTimeoutSeconds);
+        Path log = EscrowdConfig.logPath(path);
+        if (Files.isSymbolicLink(log)) {
+            System.err.println("escrowd: " + log + " is a symbolic link; escrowd never writes through one there: remove it");
+            return EXIT_CANNOT_SERVE;
+        }
+        extra.add(LOG_FILE_OPTION + "=" + log);
         Process child = EscrowdLauncher.spawn(path, nrTags, verbose, force, extra);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!child.isAlive()) {
-                System.err.println("escrowd: the daemon exited with status " + child.exitValue());
+                System.err.println("escrowd: the daemon exited with status " + child.exitValue() + "; its output is in " + log);
                 return child.exitValue();
             }
             if (statsSocketAnswers()) {
-                System.out.println("escrowd: serving " + path + " in the background (pid " + child.pid() + ")");
+                // The pid alone on stdout, for `pid=$(escrow daemon -d PATH)`; the rest on stderr.
+                System.out.println(child.pid());
+                System.out.flush();
+                System.err.println("escrowd: serving " + path + " in the background (pid " + child.pid() + "), output in " + log);
                 return 0;
             }
             Thread.sleep(50);
