@@ -1,4 +1,4 @@
-package dev.fabric.fab.cli;
+package dev.fabric.fab.build;
 
 import dev.fabric.fab.fabfile.Loader;
 import dev.fabric.fab.fabfile.Model;
@@ -49,7 +49,7 @@ public final class Build {
     }
 
     public static Loaded loadFresh(Request request, Path cwd) {
-        FabCli o = request.options();
+        Options o = request.options();
         Loader loader = new Loader(request.overrides(), o.includeDirs.stream().map(cwd::resolve).toList(), new LinkedHashSet<>(o.keep));
         Model model = loader.load(cwd.resolve(o.fabfile));
         return new Loaded(model, Graph.of(model));
@@ -57,7 +57,7 @@ public final class Build {
 
     public static void execute(Request request, Path cwd, PrintStream out, Project project) {
         Log log = request.log();
-        FabCli o = request.options();
+        Options o = request.options();
         Set<Character> on = request.on();
         log.log(Log.Category.ARGS, request.describe());
         Loaded loaded = project.load(request, cwd);

@@ -1,4 +1,4 @@
-package dev.fabric.fab.cli;
+package dev.fabric.fab.build;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;

@@ -1,4 +1,4 @@
-package dev.fabric.fab.cli;
+package dev.fabric.fab.build;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * categories. The client parses it to validate before bothering a daemon; fabd parses the same
  * argv again from the {@code args} file, so both agree on its meaning by construction.
  */
-public record Request(List<String> argv, FabCli options, Set<Character> on, boolean fromFabfileDir, List<String> selectors,
+public record Request(List<String> argv, Options options, Set<Character> on, boolean fromFabfileDir, List<String> selectors,
                       List<VariableOverride> overrides, Log log) {
 
     /** What parsing decided: run the request, or exit now with {@code status} (help, version, bad arguments). */
@@ -47,7 +47,7 @@ public record Request(List<String> argv, FabCli options, Set<Character> on, bool
             err.println("fab: " + e.getMessage());
             return new ExitNow(e.status().code());
         }
-        FabCli cli = new FabCli();
+        Options cli = new Options();
         CommandLine cl = new CommandLine(cli);
         cl.setUnmatchedOptionsArePositionalParams(true);
         cl.setOut(new java.io.PrintWriter(out, true));
@@ -74,7 +74,7 @@ public record Request(List<String> argv, FabCli options, Set<Character> on, bool
         }
     }
 
-    private static Request of(List<String> argv, FabCli cli, Log log) {
+    private static Request of(List<String> argv, Options cli, Log log) {
         Set<Character> on = new HashSet<>(Set.of('t'));
         Set<Character> explicit = new HashSet<>();
         boolean fromFabfileDir = false;
