@@ -61,7 +61,7 @@ class WorkspaceContainerIT {
     /** What the example's fabfile leaves behind and .gitignore lists: never part of the copy. */
     private static final Set<String> BUILD_OUTPUTS = Set.of("build", ".fab");
 
-    /** The developer: the name from the seed's credential table. */
+    /** The developer: any non-root user; this one is named after the example user of fab's original documentation. */
     private static final String DEVELOPER = "todd";
     private static final String HOME = "/home/" + DEVELOPER;
     private static final String HELLO = HOME + "/hello";
@@ -76,7 +76,7 @@ class WorkspaceContainerIT {
     private static final String RELEASE = "/tmp/slow.release";
     /** fabd's main class, as bin/fabd starts it. */
     private static final String FABD_MAIN = "dev.fabric.fab.daemon.Fabd";
-    /** The seed's default IPC root, where fabw --system listens. */
+    /** The default IPC root, where fabw --system listens. */
     private static final String IPC_ROOT = "/var/run/fab";
     /** The seed's default tmp root, where each daemon's pid/<pid>/ lives. */
     private static final String TMP_ROOT = "/var/tmp/fab";
