@@ -65,7 +65,7 @@ class WorkspaceContainerIT {
     private static final String DEVELOPER = "todd";
     private static final String HOME = "/home/" + DEVELOPER;
     private static final String HELLO = HOME + "/hello";
-    /** A second developer: the other home of the seed's example paths. */
+    /** A second developer, named after the other home in the example paths of fab's original documentation. */
     private static final String OTHER = "ec2-user";
     private static final String OTHER_HOME = "/home/" + OTHER;
     /** Where the other developer's commands would leave their mark: {@code id > /tmp/p}. */
@@ -78,7 +78,7 @@ class WorkspaceContainerIT {
     private static final String FABD_MAIN = "dev.fabric.fab.daemon.Fabd";
     /** The default IPC root, where fabw --system listens. */
     private static final String IPC_ROOT = "/var/run/fab";
-    /** The seed's default tmp root, where each daemon's pid/<pid>/ lives. */
+    /** The default tmp root, where each daemon's pid/<pid>/ lives. */
     private static final String TMP_ROOT = "/var/tmp/fab";
 
     /** A daemon that hangs must fail the test, not the build machine's patience. */
