@@ -16,6 +16,7 @@ import java.util.List;
  *       the parameters {@code created}, {@code nonce} and {@code keyid};</li>
  *   <li>{@code created} lies within the skew window of this clock (and {@code expires}, if given, is ahead);</li>
  *   <li>{@code keyid} names a trusted key, and the Ed25519 signature over the signature base is valid;</li>
+ *   <li>the signed target's authority is one this process receives under ({@link ReceiverAuthorities});</li>
  *   <li>the body matches its {@code Content-Digest};</li>
  *   <li>the nonce has not been seen inside the window.</li>
  * </ol>
@@ -31,12 +32,19 @@ public final class SignatureVerifier {
     private final VerificationPolicy policy;
     private final ReplayCache replayCache;
     private final Clock clock;
+    private final ReceiverAuthorities authorities;
 
-    public SignatureVerifier(KeyResolver keys, VerificationPolicy policy, ReplayCache replayCache, Clock clock) {
+    /**
+     * @param authorities the authorities this process receives requests under; a signed target naming
+     *     any other is refused ({@link Rejection#WRONG_AUTHORITY})
+     */
+    public SignatureVerifier(KeyResolver keys, VerificationPolicy policy, ReplayCache replayCache, Clock clock,
+                             ReceiverAuthorities authorities) {
         this.keys = keys;
         this.policy = policy;
         this.replayCache = replayCache;
         this.clock = clock;
+        this.authorities = authorities;
     }
 
     /**
@@ -98,6 +106,10 @@ public final class SignatureVerifier {
         if (!HttpMessageSignatures.verify(key, base, found.signature())) {
             throw new SignatureRejectedException(Rejection.BAD_SIGNATURE,
                     "the signature '" + found.label() + "' does not verify: the request differs from what was signed");
+        }
+        if (!authorities.accepts(request.target())) {
+            throw new SignatureRejectedException(Rejection.WRONG_AUTHORITY, "the request was signed for "
+                    + abbreviate(request.target().getRawAuthority()) + ", which is not an authority of this receiver");
         }
         return new SignedHeaders(request, keyId, found.label(), created, nonce, List.copyOf(covered));
     }
