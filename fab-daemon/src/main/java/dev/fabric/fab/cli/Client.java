@@ -165,7 +165,7 @@ public final class Client {
                 endProgress();
                 if (exit.status() != 0) {
                     IpcRecord.Error error = ipc.read(IpcRecord.Error.class, ipc.error());
-                    if (error != null && error.invocation() == id) {
+                    if (error != null && error.invocation() == id && !error.message().isEmpty()) {
                         log.log(Log.Category.ERROR, "fab: " + error.message());
                     }
                 }

@@ -83,6 +83,11 @@ final class Credentials {
         return developer.uid();
     }
 
+    /** Whose files fabd reads in faba's directory and the project (faba's out, err, exit, changes; depfiles): the developer's, or anyone's as one user. */
+    int fabaFileOwner() {
+        return model() ? developer.uid() : -1;
+    }
+
     /** Directory mode inside a daemon's own directory: open to the two uids of the model (the gate above keeps others out), else owner only. */
     String innerDirMode() {
         return model() ? "rwxrwxrwx" : "rwx------";

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * faba's side of one stage: every {@code bp/<stage>/<n>/cmd} through {@code /bin/sh}, up to
+ * faba's side of one stage: every {@code bp/<stage>/<n>/cmd} through {@code /bin/sh -e} (a failing
+ * line fails the formula, as in fab's own runner and the buildscript), up to
  * {@code jobs} at once, standard output and error into {@code out} and {@code err}, then the status
  * into {@code exit} (written last: its presence means the command is over). The first failure stops
  * new commands from starting and removes the failed command's products; {@link #abort} kills the
@@ -120,7 +121,7 @@ final class FabaStage {
                 if (aborted) {
                     return;
                 }
-                process = new ProcessBuilder("/bin/sh", dir.resolve("cmd").toString()).directory(root.toFile())
+                process = new ProcessBuilder("/bin/sh", "-e", dir.resolve("cmd").toString()).directory(root.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                         .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
                 running.put(process, dir);

@@ -84,6 +84,9 @@ public final class Fabd {
         IpcFiles.mkdir(own.dsc(), credentials.model() ? "rwxr-x---" : "rwx------");
         Daemon.touch(own.stamp(), "rw-------");
         Daemon.heartbeat(own.stamp(), ipc);
+        if (!Files.exists(ipc.error())) {
+            writeError(0, 0, "");
+        }
         // Published last: whoever reads the pid may ring at once, and the handlers are in place.
         ipc.writeAscii(ipc.pgid(), Libc.getpid() + "\n", "rw-r--r--");
         IpcFiles.link(ipc.dsc(), own.dsc());
@@ -142,13 +145,16 @@ public final class Fabd {
             error = "fabd failed: " + e;
             e.printStackTrace();
         }
-        if (error != null) {
-            IpcFiles.replace(ipc.error(), IpcCodec.encode(new IpcRecord.Error(id, status, error)), "rw-r--r--");
-            daemon.ipc("fabd: wrote " + ipc.error() + " (" + status + ")");
-        }
+        // Written after every command, success included: fabd/error always holds the last command's error code (0: none).
+        writeError(id, status, error == null ? "" : error);
         IpcFiles.replace(ipc.exit(), IpcCodec.encode(new IpcRecord.Exit(id, status)), "rw-r--r--");
         daemon.ipc("fabd: wrote " + ipc.exit() + " (status " + status + ")");
         bell.ring("faba", ipc.fabaPid(), Message.DONE);
+    }
+
+    private void writeError(long invocation, int code, String message) {
+        IpcFiles.replace(ipc.error(), IpcCodec.encode(new IpcRecord.Error(invocation, code, message)), "rw-r--r--");
+        daemon.ipc("fabd: wrote " + ipc.error() + " (" + code + ")");
     }
 
     private int run(IpcRecord.Args args) {
@@ -203,7 +209,19 @@ public final class Fabd {
             }
         }
         Path changes = PidDirectory.of(roots, faba).changes();
-        byte[] all = IpcFiles.readOrNull(changes);
+        byte[] all;
+        try {
+            // faba's file, read as fabsys: never through a link the developer put in its place.
+            all = IpcFiles.readOwned(changes, credentials.fabaFileOwner());
+        } catch (FabException notFaba) {
+            daemon.ipc("fabd: " + notFaba.getMessage() + ": every file will be looked at");
+            changesRead = 0;
+            loaded = null;
+            if (state != null) {
+                state.trust(false);
+            }
+            return;
+        }
         if (all == null || all.length <= changesRead) {
             return;
         }
@@ -227,7 +245,10 @@ public final class Fabd {
                 loaded = null;
                 continue;
             }
-            String node = loaded == null ? path : relative(loaded.model().root(), path);
+            // Named against the project root even when the model was dropped by an earlier entry of the same batch:
+            // a change named by its absolute path would mark no node, and the state would keep vouching for it.
+            Path root = loaded != null ? loaded.model().root() : stateRoot;
+            String node = root == null ? path : relative(root, path);
             if (state != null) {
                 state.dirty(node);
             }
@@ -237,13 +258,20 @@ public final class Fabd {
                 boolean fabfile = model.fabfiles().stream().anyMatch(f -> f.toString().equals(path));
                 boolean unknownAppeared = kind == 'C' && !graph.contains(node);
                 boolean primaryVanished = kind == 'D' && graph.contains(node) && graph.node(node).formula() == null;
-                if (fabfile || unknownAppeared || primaryVanished) {
+                boolean directoryVanished = kind == 'D' && !graph.contains(node) && holdsNodes(graph, node);
+                if (fabfile || unknownAppeared || primaryVanished || directoryVanished) {
                     daemon.ipc("fabd: " + path + (fabfile ? " is a fabfile" : unknownAppeared ? " appeared" : " vanished")
                             + ": the fabfiles are interpreted again");
                     loaded = null;
                 }
             }
         }
+    }
+
+    /** Whether a path names a directory with nodes under it: when it vanishes (removed, renamed), so may the sources its patterns matched. */
+    private static boolean holdsNodes(Graph graph, String dir) {
+        String prefix = dir + "/";
+        return graph.nodes().stream().anyMatch(n -> n.name().startsWith(prefix));
     }
 
     private static String relative(Path root, String path) {

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,7 +128,7 @@ final class RemotePlan {
 
     private boolean allExited(Stage stage) {
         for (int n = 1; n <= stage.commands().size(); n++) {
-            if (!Files.exists(faba.command(stage.number(), n).resolve("exit"))) {
+            if (!Files.exists(faba.command(stage.number(), n).resolve("exit"), LinkOption.NOFOLLOW_LINKS)) {
                 return false;
             }
         }
@@ -141,7 +142,9 @@ final class RemotePlan {
         for (int n = 1; n <= stage.commands().size(); n++) {
             Command c = stage.commands().get(n - 1);
             Path dir = faba.command(stage.number(), n);
-            byte[] exitBytes = IpcFiles.readOrNull(dir.resolve("exit"));
+            // faba's files, read as fabsys: never through a link the developer put in their place, nor another uid's file.
+            int owner = credentials.fabaFileOwner();
+            byte[] exitBytes = IpcFiles.readOwned(dir.resolve("exit"), owner);
             // The watcher reports these targets too, later; until then they must be looked at again.
             c.formula().targets().forEach(state::dirty);
             if (exitBytes == null) {
@@ -149,15 +152,15 @@ final class RemotePlan {
                 continue;
             }
             int status = IpcCodec.decode(IpcRecord.CommandExit.class, exitBytes, dir.resolve("exit").toString()).status();
-            byte[] out = orEmpty(IpcFiles.readOrNull(dir.resolve("out")));
-            byte[] err = orEmpty(IpcFiles.readOrNull(dir.resolve("err")));
+            byte[] out = orEmpty(IpcFiles.readOwned(dir.resolve("out"), owner));
+            byte[] err = orEmpty(IpcFiles.readOwned(dir.resolve("err"), owner));
             CommandResult r = new CommandResult(c, stage.number(), n, status, out, err,
                     c.formula().targets().stream().filter(t -> !t.startsWith("@")).toList());
             if (status == 0) {
                 List<String> sources = new ArrayList<>(c.fileSources());
                 if (c.formula().depfile() != null) {
                     try {
-                        List<String> found = Depfile.read(model.root(), c.formula().dir(), c.formula().depfile());
+                        List<String> found = Depfile.read(model.root(), c.formula().dir(), c.formula().depfile(), owner);
                         log.log(Log.Category.DSCRES, c.description() + " discovered " + String.join(" ", found));
                         sources.addAll(found);
                     } catch (FabException e) {

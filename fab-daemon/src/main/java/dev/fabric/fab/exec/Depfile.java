@@ -3,9 +3,11 @@ package dev.fabric.fab.exec;
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
 
-import java.io.IOException;
+import dev.fabric.fab.posix.Descriptor;
+import dev.fabric.posix.Errno;
+import dev.fabric.posix.PosixException;
+
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -16,6 +18,10 @@ import java.util.Set;
  * Reads the dependencies a formula discovered, written in make syntax as {@code gcc -MMD -MP -MF}
  * writes them ({@code target: dep dep \} with continuation lines, and {@code dep:} lines). A
  * depfile that is missing or cannot be read exits 8 (DSCPARSE).
+ * <p>
+ * fabd reads depfiles with fabsys's rights, which reach other developers' files too, and its errors
+ * go to the developer who ran fab. So a depfile is read only when it is a regular file (never through
+ * a link at its name) of the uid whose formula wrote it, and an error names the line, never quotes it.
  */
 public final class Depfile {
     private Depfile() {
@@ -23,13 +29,25 @@ public final class Depfile {
 
     /** The discovered dependencies as node names: relative to {@code root}, paths in the file relative to {@code dir}. */
     public static List<String> read(Path root, Path dir, String depfile) {
+        return read(root, dir, depfile, -1);
+    }
+
+    /** As {@link #read(Path, Path, String)}, the depfile required to belong to {@code owner} (any when negative). */
+    public static List<String> read(Path root, Path dir, String depfile, int owner) {
         Path file = root.resolve(depfile);
-        String text;
+        Descriptor.Contents contents;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException | java.io.UncheckedIOException e) {
-            throw new FabException(ExitStatus.DSCPARSE, "depfile " + depfile + " was not written by its formula or cannot be read: " + e.getMessage());
+            contents = Descriptor.read(file);
+        } catch (PosixException e) {
+            throw new FabException(ExitStatus.DSCPARSE, "depfile " + depfile + " was not written by its formula or cannot be read ("
+                    + (e.errno() == Descriptor.ELOOP ? "it is a symbolic link" : Errno.describe(e.errno())) + ")");
         }
+        if (contents.bytes() == null || (owner >= 0 && contents.stat().uid() != owner)) {
+            throw new FabException(ExitStatus.DSCPARSE, "depfile " + depfile + " is not a regular file written by its formula ("
+                    + (contents.bytes() == null ? "not a regular file" : "it belongs to uid " + contents.stat().uid() + ", not " + owner)
+                    + "): not read");
+        }
+        String text = new String(contents.bytes(), StandardCharsets.UTF_8);
         return parse(depfile, text).stream().map(d -> {
             Path p = dir.resolve(d).normalize();
             return p.startsWith(root) ? root.relativize(p).toString() : p.toString();
@@ -47,8 +65,9 @@ public final class Depfile {
             }
             int colon = ruleColon(line);
             if (colon < 0) {
-                throw new FabException(ExitStatus.DSCPARSE, "depfile %s:%d: expected `target: dependencies`, found `%s`"
-                        .formatted(name, lineNo, line.strip()));
+                // The line itself is not quoted: fabd may have been led to read a file its developer may not.
+                throw new FabException(ExitStatus.DSCPARSE, "depfile %s:%d: expected `target: dependencies` (a line of %d characters without "
+                        .formatted(name, lineNo, line.strip().length()) + "a rule's colon)");
             }
             deps.addAll(words(line.substring(colon + 1)));
         }

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs a plan stage by stage, up to {@code jobs} commands of a stage at once, each through
- * {@code /bin/sh -c} in its formula's directory. The first failure stops new commands from starting;
+ * {@code /bin/sh -e -c} in its formula's directory (a failing line fails the formula, as in the
+ * buildscript). The first failure stops new commands from starting;
  * the running ones finish; the failed command's targets are removed; the build exits 7 (CMDFAIL).
  * Each success is recorded in the state so the next run skips it.
  */
@@ -153,7 +154,7 @@ public final class Runner {
                 if (aborted) {
                     return new CommandResult(command, stage, index, 130, new byte[0], "fab: aborted before it started".getBytes(), products);
                 }
-                process = new ProcessBuilder("/bin/sh", "-c", command.formula().command())
+                process = new ProcessBuilder("/bin/sh", "-e", "-c", command.formula().command())
                         .directory(command.formula().dir().toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                         .start();

@@ -8,6 +8,7 @@ import dev.fabric.fab.fabfile.Rule;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,12 +50,32 @@ public final class Graph {
             }
         }
         Map<String, Node> nodes = new LinkedHashMap<>();
+        Map<Formula, Formula> withAllEdges = new HashMap<>();
         sources.forEach((name, deps) -> {
             Formula f = producers.get(name);
+            if (f != null) {
+                f = withAllEdges.computeIfAbsent(f, formula -> withEdgesOf(formula, sources));
+            }
             NodeKind kind = name.startsWith("@") ? NodeKind.NOFILE : f != null ? NodeKind.SECONDARY : NodeKind.PRIMARY;
             nodes.put(name, new Node(name, kind, new ArrayList<>(deps), f));
         });
         return new Graph(model.root(), nodes);
+    }
+
+    /**
+     * The formula with every source its targets have in any rule: a rule without a formula adds edges
+     * ({@code [ build/a.o ] : [ gen.h ]}) that order the formula after those sources and make it stale
+     * when they change, as the formula's own sources do. Its command keeps {@code $^} as written.
+     */
+    private static Formula withEdgesOf(Formula formula, Map<String, Set<String>> sources) {
+        Set<String> all = new LinkedHashSet<>(formula.sources());
+        for (String target : formula.targets()) {
+            all.addAll(sources.get(target));
+        }
+        if (all.size() == formula.sources().size()) {
+            return formula;
+        }
+        return new Formula(formula.targets(), new ArrayList<>(all), formula.command(), formula.dir(), formula.origin(), formula.depfile());
     }
 
     public Path root() {

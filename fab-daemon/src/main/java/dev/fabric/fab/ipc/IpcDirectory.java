@@ -16,7 +16,7 @@ import java.util.HexFormat;
 
 /**
  * A project's IPC directory, {@code <fabipcdir>/<hash of the canonical initial fabfile path>}, laid out
- * as the seed has it:
+ * as fab's IPC specification has it (docs/fab.md, "Directories and modes"):
  * <pre>
  * fabd/{pgid,exit,error,lock}   fabd's process group (ascii), last exit and error (binary), its lock
  * fab/{cwd,pid,out,err,lock}    the waiting client: links to its directory and terminal, its pid, the one-client lock
@@ -33,7 +33,7 @@ public record IpcDirectory(Path dir) {
         return new IpcDirectory(roots.ipc().resolve(hash(canonicalFabfile)));
     }
 
-    /** 16 hex digits of SHA-256 of the path: the seed used a 32-bit number; 64 bits make collisions unlikely. */
+    /** 16 hex digits of SHA-256 of the path: the original fab used a 32-bit number; 64 bits make collisions unlikely. */
     public static String hash(Path canonicalFabfile) {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(canonicalFabfile.toString().getBytes(StandardCharsets.UTF_8));

@@ -20,7 +20,7 @@ public sealed interface IpcRecord {
     record Exit(long invocation, int status) implements IpcRecord {
     }
 
-    /** {@code fabd/error}: the error code and message of the invocation's failure, if it failed. */
+    /** {@code fabd/error}: the last invocation's error code and message; code 0 and an empty message when it succeeded. */
     record Error(long invocation, int code, String message) implements IpcRecord {
     }
 

@@ -11,6 +11,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 
@@ -28,8 +29,26 @@ public final class SystemSocket {
     private SystemSocket() {
     }
 
+    /**
+     * Whether the credential model is in force: the socket is there. Only root's socket counts: one of
+     * another owner (planted where the IPC root is writable) is BADIPC, never talked to, since fab would
+     * take its answers and signal the pids its directories name.
+     */
     public static boolean present(IpcRoots roots) {
-        return Files.exists(roots.ipc().resolve(NAME));
+        Path socket = roots.ipc().resolve(NAME);
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try {
+            int owner = (int) Files.getAttribute(socket, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (owner != 0) {
+                throw new FabException(ExitStatus.BADIPC, socket + " belongs to uid " + owner + ", not to root: it is not the fab system "
+                        + "service's; remove it, or set FAB_IPC_DIR (or --ipc-dir) to a directory of yours");
+            }
+        } catch (IOException e) {
+            throw new FabException(ExitStatus.BADIPC, "cannot read the owner of " + socket + ": " + e.getMessage());
+        }
+        return true;
     }
 
     /** Asks the service to make the project's pairs run for this user; FABPERMS when it does not answer. */

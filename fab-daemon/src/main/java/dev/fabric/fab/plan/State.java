@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -19,13 +19,21 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What fab remembers between runs, in {@code <root>/.fab/state}: for each formula, the hash of its
- * command text and of each source's content when it last succeeded; for each file hashed, its size,
- * modification time and content hash, so an unchanged stamp skips re-reading the file (a touched
- * file is re-read, found unchanged, and rebuilds nothing). Text, one record per line, tab-separated.
+ * command text and of each source's content when it last succeeded; for each file hashed, its stamp
+ * (size, modification time, inode and change time) and content hash, so an unchanged stamp skips
+ * re-reading the file (a touched file is re-read, found unchanged, and rebuilds nothing). The inode
+ * catches a file replaced by rename (an editor's atomic save, {@code git checkout}, {@code mv}), the
+ * change time a copy that kept the size and modification time ({@code cp -p}). Text, one record per
+ * line, tab-separated: {@code file name size mtime hash ino ctime} and
+ * {@code formula key hash (source hash)*}; a state file written before inodes were kept (five
+ * fields a file) still loads, and its files are re-read once.
  */
 public final class State {
     static final String FILE = ".fab/state";
@@ -34,7 +42,13 @@ public final class State {
     public record Built(String formulaHash, Map<String, String> sources) {
     }
 
-    private record Stamp(long size, long mtime, String hash) {
+    private record Stamp(long size, long mtime, long ino, long ctime, String hash) {
+        /** Stamps of a state file that kept no inode or change time: never equal to a file's, so it is read again. */
+        static final long UNKNOWN = -1;
+
+        boolean matches(Stamp other) {
+            return size == other.size && mtime == other.mtime && ino == other.ino && ctime == other.ctime;
+        }
     }
 
     private final Path root;
@@ -42,8 +56,8 @@ public final class State {
     private final Map<String, Stamp> stamps = new HashMap<>();
     /** While a watcher vouches for every change, a stamp checked against the disk since is taken as is, without a stat. */
     private boolean trusted;
-    /** Nodes whose stamp was checked against the disk and that no change was reported for since. */
-    private final java.util.Set<String> fresh = new java.util.HashSet<>();
+    /** Nodes whose stamp was checked against the disk and that no change was reported for since; sorted, so a directory's nodes are one range. */
+    private final NavigableSet<String> fresh = new TreeSet<>();
 
     private State(Path root) {
         this.root = root;
@@ -58,8 +72,10 @@ public final class State {
         try {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 String[] f = line.split("\t", -1);
-                if (f.length == 5 && f[0].equals("file")) {
-                    state.stamps.put(f[1], new Stamp(Long.parseLong(f[2]), Long.parseLong(f[3]), f[4]));
+                if ((f.length == 5 || f.length == 7) && f[0].equals("file")) {
+                    long ino = f.length == 7 ? Long.parseLong(f[5]) : Stamp.UNKNOWN;
+                    long ctime = f.length == 7 ? Long.parseLong(f[6]) : Stamp.UNKNOWN;
+                    state.stamps.put(f[1], new Stamp(Long.parseLong(f[2]), Long.parseLong(f[3]), ino, ctime, f[4]));
                 } else if (f.length >= 3 && f[0].equals("formula")) {
                     Map<String, String> sources = new TreeMap<>();
                     for (int i = 3; i + 1 < f.length; i += 2) {
@@ -114,9 +130,13 @@ public final class State {
         }
     }
 
-    /** A file the watcher saw change: its next {@link #hash} looks at the disk. */
+    /**
+     * A path the watcher saw change: its next {@link #hash} looks at the disk, and so does the next
+     * hash of every node under it (a directory renamed, removed or moved in reports only its own name).
+     */
     public synchronized void dirty(String node) {
         fresh.remove(node);
+        fresh.subSet(node + "/", node + "0").clear();
     }
 
     /** Content hash of a file node, or null when the file does not exist. */
@@ -128,9 +148,9 @@ public final class State {
             }
         }
         Path p = root.resolve(node);
-        BasicFileAttributes attrs;
+        Map<String, Object> attrs;
         try {
-            attrs = Files.readAttributes(p, BasicFileAttributes.class);
+            attrs = Files.readAttributes(p, "unix:isDirectory,size,lastModifiedTime,ino,ctime");
         } catch (NoSuchFileException e) {
             synchronized (this) {
                 stamps.remove(node);
@@ -140,14 +160,14 @@ public final class State {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (attrs.isDirectory()) {
+        if ((Boolean) attrs.get("isDirectory")) {
             return "dir";
         }
-        long size = attrs.size();
-        long mtime = attrs.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        Stamp seen = new Stamp((Long) attrs.get("size"), nanos(attrs.get("lastModifiedTime")), (Long) attrs.get("ino"),
+                nanos(attrs.get("ctime")), null);
         synchronized (this) {
             Stamp s = stamps.get(node);
-            if (s != null && s.size() == size && s.mtime() == mtime) {
+            if (s != null && s.matches(seen)) {
                 fresh.add(node);
                 return s.hash();
             }
@@ -167,7 +187,7 @@ public final class State {
             throw new IllegalStateException(e);
         }
         synchronized (this) {
-            stamps.put(node, new Stamp(size, mtime, h));
+            stamps.put(node, new Stamp(seen.size(), seen.mtime(), seen.ino(), seen.ctime(), h));
             fresh.add(node);
         }
         return h;
@@ -176,7 +196,8 @@ public final class State {
     /** The state file's content: what {@link #save} writes and {@link #load} reads. */
     public synchronized List<String> lines() {
         List<String> lines = new ArrayList<>();
-        new TreeMap<>(stamps).forEach((k, s) -> lines.add("file\t" + k + "\t" + s.size() + "\t" + s.mtime() + "\t" + s.hash()));
+        new TreeMap<>(stamps).forEach((k, s) -> lines.add("file\t" + k + "\t" + s.size() + "\t" + s.mtime() + "\t" + s.hash()
+                + "\t" + s.ino() + "\t" + s.ctime()));
         new TreeMap<>(built).forEach((k, b) -> {
             StringBuilder sb = new StringBuilder("formula\t").append(k).append('\t').append(b.formulaHash());
             b.sources().forEach((s, h) -> sb.append('\t').append(s).append('\t').append(h));
@@ -205,6 +226,10 @@ public final class State {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
+    }
+
+    private static long nanos(Object fileTime) {
+        return ((FileTime) fileTime).to(TimeUnit.NANOSECONDS);
     }
 
     private static String sha256(byte[] bytes) {

@@ -141,6 +141,7 @@ public final class TreeWatcher {
                     reinterpret = true;
                     reexec |= fabfile;
                 } else if (event.kind() == StandardWatchEventKinds.ENTRY_DELETE) {
+                    forget(path);
                     append("D", path.toString());
                     reinterpret = true;
                     reexec |= fabfile;
@@ -194,6 +195,21 @@ public final class TreeWatcher {
         } catch (IOException e) {
             append("*", "cannot watch " + start + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Stops watching a directory that vanished or was renamed, and every directory under it. inotify
+     * follows a renamed directory, so its old registration would go on naming its files by the old
+     * path; when it reappears (renamed back, or under its new name) it is registered afresh.
+     */
+    private void forget(Path gone) {
+        dirs.entrySet().removeIf(e -> {
+            if (e.getValue().startsWith(gone)) {
+                e.getKey().cancel();
+                return true;
+            }
+            return false;
+        });
     }
 
     private void register(Path dir) throws IOException {

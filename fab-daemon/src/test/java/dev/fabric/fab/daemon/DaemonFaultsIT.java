@@ -119,10 +119,11 @@ class DaemonFaultsIT {
         new ProcessBuilder("kill", "-USR1", Integer.toString(fabd)).start().waitFor();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         IpcRecord.Error error = null;
+        // fabd/error is always there (code 0 after the successful build): wait for the code to change.
         while (System.nanoTime() < deadline) {
-            byte[] b = Files.exists(ipc.resolve("fabd/error")) ? Files.readAllBytes(ipc.resolve("fabd/error")) : null;
-            if (b != null) {
-                error = IpcCodec.decode(IpcRecord.Error.class, b, "error");
+            byte[] b = Files.readAllBytes(ipc.resolve("fabd/error"));
+            error = IpcCodec.decode(IpcRecord.Error.class, b, "error");
+            if (error.code() != 0) {
                 break;
             }
             Thread.sleep(50);

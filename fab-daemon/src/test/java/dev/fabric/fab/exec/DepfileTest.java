@@ -5,6 +5,7 @@ import dev.fabric.fab.FabException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static dev.fabric.fab.Files2.write;
@@ -38,9 +39,34 @@ class DepfileTest {
     }
 
     @Test
-    void lineWithoutARuleIsDscParse() {
+    void lineWithoutARuleIsDscParseNamingTheLineWithoutQuotingIt() {
         assertThatThrownBy(() -> Depfile.parse("x.d", "x.o: a.c\nwhat is this\n"))
-                .hasMessage("depfile x.d:2: expected `target: dependencies`, found `what is this`")
+                .hasMessage("depfile x.d:2: expected `target: dependencies` (a line of 12 characters without a rule's colon)")
+                .extracting(e -> ((FabException) e).status()).isEqualTo(ExitStatus.DSCPARSE);
+    }
+
+    /** fabd reads depfiles as fabsys: a formula that links its depfile to another developer's file must not get it read back. */
+    @Test
+    void aDepfileLinkedToAnotherFileIsNotReadNorQuoted(@TempDir Path root) throws Exception {
+        write(root, "elsewhere/secret", "the password is hunter2\n");
+        Files.createSymbolicLink(root.resolve("x.d"), root.resolve("elsewhere/secret"));
+
+        assertThatThrownBy(() -> Depfile.read(root, root, "x.d"))
+                .hasMessageContaining("depfile x.d")
+                .hasMessageContaining("symbolic link")
+                .hasMessageNotContaining("hunter2")
+                .extracting(e -> ((FabException) e).status()).isEqualTo(ExitStatus.DSCPARSE);
+    }
+
+    @Test
+    void aDepfileOfAnotherUidThanTheFormulasIsNotRead(@TempDir Path root) throws Exception {
+        write(root, "x.d", "x.o: a.h\n");
+        int owner = (int) Files.getAttribute(root.resolve("x.d"), "unix:uid");
+
+        assertThat(Depfile.read(root, root, "x.d", owner)).containsExactly("a.h");
+        assertThatThrownBy(() -> Depfile.read(root, root, "x.d", owner + 1))
+                .hasMessageContaining("belongs to uid " + owner)
+                .hasMessageNotContaining("a.h")
                 .extracting(e -> ((FabException) e).status()).isEqualTo(ExitStatus.DSCPARSE);
     }
 }

@@ -41,7 +41,9 @@ class GraphTest {
     void rulesWithoutFormulaAddEdges() {
         Graph g = graph("[ x ] : [ a ] { cat a > x }\n[ x ] : [ b ]");
         assertThat(g.node("x").sources()).containsExactly("a", "b");
-        assertThat(g.node("x").formula().sources()).containsExactly("a");
+        // The formula waits for, and is made stale by, the edges a formula-less rule adds; its text is as written.
+        assertThat(g.node("x").formula().sources()).containsExactly("a", "b");
+        assertThat(g.node("x").formula().command()).isEqualTo("cat a > x");
     }
 
     @Test

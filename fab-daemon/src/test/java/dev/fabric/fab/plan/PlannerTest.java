@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -109,6 +110,29 @@ class PlannerTest {
     }
 
     @Test
+    void fileReplacedByRenameWithTheSameSizeAndModificationTimeIsStale() throws Exception {
+        write(dir, "fabfile", CHAIN, "a", "1", "x", "2");
+        build();
+        write(dir, "a.new", "9");
+        Files.setLastModifiedTime(dir.resolve("a.new"), Files.getLastModifiedTime(dir.resolve("a")));
+        Files.move(dir.resolve("a.new"), dir.resolve("a"), StandardCopyOption.REPLACE_EXISTING);
+        assertThat(targetsByStage(plan())).containsExactly(List.of("b"), List.of("c"));
+    }
+
+    @Test
+    void stateFileWrittenBeforeInodesWereKeptStillLoads() throws Exception {
+        write(dir, "fabfile", CHAIN, "a", "1", "x", "2");
+        build();
+        Path file = dir.resolve(".fab/state");
+        List<String> fiveFields = Files.readAllLines(file).stream()
+                .map(l -> l.startsWith("file\t") ? String.join("\t", List.of(l.split("\t")).subList(0, 5)) : l).toList();
+        Files.write(file, fiveFields);
+        assertThat(plan().stages()).isEmpty();
+        write(dir, "a", "changed");
+        assertThat(targetsByStage(plan())).containsExactly(List.of("b"), List.of("c"));
+    }
+
+    @Test
     void discoveredDependenciesRebuildWhenTheirContentChanges() throws Exception {
         write(dir, "fabfile", "[ out ] : [ in ] depfile [ out.d ] { cat in hdr.h > out; printf 'out: in \\\\\\n hdr.h\\n' > out.d }",
                 "in", "1", "hdr.h", "h1");
@@ -119,6 +143,29 @@ class PlannerTest {
         assertThat(plan().stages()).isEmpty();
         write(dir, "hdr.h", "h2");
         assertThat(plan().stages().getFirst().commands().getFirst().reason()).isEqualTo("discovered source hdr.h changed");
+    }
+
+    private static final String EXTRA_EDGES = """
+            [ gen.h ] : [ ] { echo '#define X 1' > gen.h }
+            [ build/a.o ] : [ src/a.c ] { cat src/a.c gen.h > build/a.o }
+            [ build/a.o ] : [ gen.h src/config.h ]
+            """;
+
+    @Test
+    void ruleWithoutFormulaOrdersTheTargetAfterItsExtraSources() {
+        write(dir, "fabfile", EXTRA_EDGES, "src/a.c", "a", "src/config.h", "c1");
+        assertThat(targetsByStage(plan())).containsExactly(List.of("gen.h"), List.of("build/a.o"));
+    }
+
+    @Test
+    void ruleWithoutFormulaMakesTheTargetStaleWhenAnExtraSourceChanges() {
+        write(dir, "fabfile", EXTRA_EDGES, "src/a.c", "a", "src/config.h", "c1");
+        build();
+        assertThat(plan().stages()).isEmpty();
+        write(dir, "src/config.h", "c2");
+        BuildPlan p = plan();
+        assertThat(targetsByStage(p)).containsExactly(List.of("build/a.o"));
+        assertThat(p.stages().getFirst().commands().getFirst().reason()).isEqualTo("source src/config.h changed");
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.fabric.core.keys;
 
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
+import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -35,7 +37,21 @@ public final class Ed25519 {
         }
     }
 
-    /** Reads a PKCS#8 Ed25519 private key. */
+    /**
+     * The private key as a PKCS#8 version 1 structure (RFC 5208: algorithm and private key, nothing
+     * else). Bouncy Castle encodes Ed25519 keys as RFC 5958 version 2, with the public key appended,
+     * which OpenSSL 3.0 and Python's cryptography refuse; version 1 is what every tool reads.
+     */
+    public static byte[] pkcs8(PrivateKey key) {
+        try {
+            PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
+            return new PrivateKeyInfo(info.getPrivateKeyAlgorithm(), info.parsePrivateKey()).getEncoded("DER");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("cannot encode the Ed25519 private key as PKCS#8", e);
+        }
+    }
+
+    /** Reads a PKCS#8 Ed25519 private key, version 1 (RFC 5208) or version 2 (RFC 5958, with the public key). */
     public static PrivateKey privateKey(byte[] pkcs8) throws GeneralSecurityException {
         return KeyFactory.getInstance(ALGORITHM, PROVIDER).generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
     }

@@ -23,8 +23,10 @@ import java.util.Set;
  * bootstraps. Every management request of the fabric is signed with the private key; every member
  * verifies with the public key.
  *
- * <p>On disk the pair is two PEM files in one directory: {@value #PRIVATE_KEY_FILE} (PKCS#8, mode
- * 0600) and {@value #PUBLIC_KEY_FILE} (SPKI). A Kubernetes Secret with the keys {@code fabric.key}
+ * <p>On disk the pair is two PEM files in one directory: {@value #PRIVATE_KEY_FILE} (PKCS#8 version 1,
+ * RFC 5208, mode 0600) and {@value #PUBLIC_KEY_FILE} (SPKI), the forms OpenSSL and other standard
+ * tools read. Private keys written by earlier releases as RFC 5958 version 2 (the public key
+ * appended) still load. A Kubernetes Secret with the keys {@code fabric.key}
  * and {@code fabric.pub}, mounted as a volume, has the same layout.
  *
  * <p>{@link #toString()} never shows key material.
@@ -58,7 +60,10 @@ public final class FabricKeys {
         }
     }
 
-    /** Builds the pair from PKCS#8 and SPKI DER bytes; fails when they do not belong together. */
+    /**
+     * Builds the pair from PKCS#8 (version 1, or version 2 as earlier releases wrote it) and SPKI DER
+     * bytes; fails when they do not belong together.
+     */
     public static FabricKeys fromDer(byte[] pkcs8PrivateKey, byte[] spkiPublicKey) {
         try {
             return new FabricKeys(Ed25519.privateKey(pkcs8PrivateKey), Ed25519.publicKey(spkiPublicKey));
@@ -219,9 +224,17 @@ public final class FabricKeys {
         return keyId;
     }
 
-    /** The private key as PKCS#8 PEM. Handle with care: never log it. */
+    /**
+     * The private key as PKCS#8 version 1 DER, the form {@code openssl pkey} and every PKCS#8 reader
+     * accept. Handle with care: never log it.
+     */
+    public byte[] privateKeyDer() {
+        return Ed25519.pkcs8(privateKey);
+    }
+
+    /** The private key as PKCS#8 (version 1) PEM. Handle with care: never log it. */
     public String privateKeyPem() {
-        return Pem.encode("PRIVATE KEY", privateKey.getEncoded());
+        return Pem.encode("PRIVATE KEY", privateKeyDer());
     }
 
     /** The public key as SPKI PEM. */

@@ -128,7 +128,7 @@ public final class KeySealing {
     }
 
     private static byte[] encodeKeys(FabricKeys keys) {
-        byte[] privateDer = keys.privateKey().getEncoded();
+        byte[] privateDer = keys.privateKeyDer();
         byte[] publicDer = keys.publicKey().getEncoded();
         ByteBuffer buffer = ByteBuffer.allocate(4 + privateDer.length + publicDer.length);
         buffer.putShort((short) privateDer.length).put(privateDer).putShort((short) publicDer.length).put(publicDer);

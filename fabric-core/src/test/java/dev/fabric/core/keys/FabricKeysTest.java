@@ -29,7 +29,34 @@ class FabricKeysTest {
 
         FabricKeys loaded = FabricKeys.load(keyDir);
         assertThat(loaded.keyId()).isEqualTo(keys.keyId());
-        assertThat(loaded.privateKey().getEncoded()).isEqualTo(keys.privateKey().getEncoded());
+        assertThat(loaded.privateKeyDer()).isEqualTo(keys.privateKeyDer());
+    }
+
+    @Test
+    void aVersion2PrivateKeyFromEarlierReleasesStillLoads() throws Exception {
+        FabricKeys keys = FabricKeys.generate();
+        // Earlier releases wrote Bouncy Castle's own encoding: RFC 5958 version 2, public key appended.
+        byte[] version2 = keys.privateKey().getEncoded();
+        assertThat(org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(version2).hasPublicKey()).isTrue();
+        Files.writeString(dir.resolve(FabricKeys.PRIVATE_KEY_FILE), Pem.encode("PRIVATE KEY", version2));
+        Files.setPosixFilePermissions(dir.resolve(FabricKeys.PRIVATE_KEY_FILE), PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(dir.resolve(FabricKeys.PUBLIC_KEY_FILE), keys.publicKeyPem());
+
+        FabricKeys loaded = FabricKeys.load(dir);
+
+        assertThat(loaded.keyId()).isEqualTo(keys.keyId());
+        assertThat(loaded.privateKeyPem()).isEqualTo(keys.privateKeyPem());
+    }
+
+    @Test
+    void thePrivateKeyIsWrittenAsPkcs8Version1WithoutThePublicKey() throws Exception {
+        FabricKeys keys = FabricKeys.generate();
+
+        var info = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(Pem.decode(keys.privateKeyPem(), "PRIVATE KEY"));
+
+        assertThat(info.getVersion().intValueExact()).isZero();
+        assertThat(info.hasPublicKey()).isFalse();
+        assertThat(keys.privateKeyDer()).hasSize(48);
     }
 
     @Test

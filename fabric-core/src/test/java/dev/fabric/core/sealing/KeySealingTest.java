@@ -18,7 +18,7 @@ class KeySealingTest {
         SealedKeys sealed = KeySealing.seal(keys, receiver.getPublic(), "svc-1");
         FabricKeys opened = KeySealing.open(sealed, receiver, "svc-1");
         assertThat(opened.keyId()).isEqualTo(keys.keyId());
-        assertThat(opened.privateKey().getEncoded()).isEqualTo(keys.privateKey().getEncoded());
+        assertThat(opened.privateKeyDer()).isEqualTo(keys.privateKeyDer());
     }
 
     @Test

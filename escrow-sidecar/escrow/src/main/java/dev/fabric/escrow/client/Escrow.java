@@ -35,6 +35,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A session with an escrow daemon: the Java counterpart of the seed's {@code escrow_init},
@@ -72,6 +73,15 @@ public final class Escrow implements AutoCloseable {
     /** The environment variable naming the socket path when none is given. */
     public static final String ESCROW_PATH = "ESCROW_PATH";
 
+    /**
+     * System property: how often a session that has been quiet that long sends a harmless
+     * {@code TAG 0}, in milliseconds (default 10,000; 0: never). Our escrowd closes a session whose
+     * client stays silent for its idle timeout (30 s by default) while another client waits; the
+     * keep-alive tells a live, idle holder from a stopped one, which sends nothing.
+     */
+    public static final String KEEPALIVE_MILLIS = "escrow.keepalive.millis";
+    static final long DEFAULT_KEEPALIVE_MILLIS = 10_000;
+
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final Path path;
@@ -82,11 +92,15 @@ public final class Escrow implements AutoCloseable {
     private final MessageEncoder encoder = new MessageEncoder();
     private final MessageDecoder decoder = new MessageDecoder();
     private final byte[] buffer = new byte[Limits.MAX_MESSAGE];
+    private final long keepAliveNanos;
+    private volatile long lastExchange = System.nanoTime();
+    private Thread keepAlive;
 
     private Escrow(Path path, AFUNIXSocket socket, Trace trace) throws IOException {
         this.path = path;
         this.socket = socket;
         this.trace = trace;
+        this.keepAliveNanos = Duration.ofMillis(Long.getLong(KEEPALIVE_MILLIS, DEFAULT_KEEPALIVE_MILLIS)).toNanos();
         socket.setAncillaryReceiveBufferSize(512);
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
@@ -316,6 +330,41 @@ public final class Escrow implements AutoCloseable {
     @Override
     public void close() throws IOException {
         socket.close();
+        Thread k;
+        synchronized (this) {
+            k = keepAlive;
+        }
+        if (k != null) {
+            LockSupport.unpark(k);
+        }
+    }
+
+    /** Started once the daemon has answered (the session is ours); ends with the session. */
+    private void startKeepAlive() {
+        if (keepAlive == null && keepAliveNanos > 0) {
+            // A platform thread: it waits on a junixsocket socket (see the note on threads above).
+            keepAlive = Thread.ofPlatform().name("escrow-keepalive").daemon(true).start(this::keepAliveLoop);
+        }
+    }
+
+    private void keepAliveLoop() {
+        while (!socket.isClosed()) {
+            long quiet = System.nanoTime() - lastExchange;
+            if (quiet < keepAliveNanos) {
+                LockSupport.parkNanos(this, keepAliveNanos - quiet);
+                continue;
+            }
+            synchronized (this) {
+                if (socket.isClosed() || System.nanoTime() - lastExchange < keepAliveNanos) {
+                    continue;
+                }
+                try {
+                    tag(0);
+                } catch (IOException e) {
+                    return; // the session is gone; the next request says so
+                }
+            }
+        }
     }
 
     private Frame exchange(Message request, FileDescriptor fd) throws IOException {
@@ -331,7 +380,10 @@ public final class Escrow implements AutoCloseable {
             throw new EscrowUnavailableException(Posix.EPIPE, "cannot send to escrowd at " + path + ": " + e.getMessage(), e);
         }
         trace.sent(request, fdNumber, 0);
-        return receive();
+        Frame reply = receive();
+        lastExchange = System.nanoTime();
+        startKeepAlive();
+        return reply;
     }
 
     private Frame receive() throws IOException {
@@ -353,7 +405,7 @@ public final class Escrow implements AutoCloseable {
                 }
                 decoder.releaseDescriptors().forEach(Descriptors::close);
                 throw new EscrowUnavailableException(Posix.ESHUTDOWN, "escrowd at " + path
-                        + " closed the session (is this uid allowed? did the daemon stop?)");
+                        + " closed the session (is this uid allowed? did the daemon stop? was this session silent past the daemon's idle timeout?)");
             }
             Optional<Frame> frame;
             try {

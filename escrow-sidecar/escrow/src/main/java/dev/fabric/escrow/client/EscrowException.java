@@ -49,6 +49,7 @@ public class EscrowException extends IOException {
             case Posix.ENOENT -> new SlotNotFoundException(text, message);
             case Posix.EINVAL -> new RequestRejectedException(text, message);
             case Posix.EPROTO -> new EscrowProtocolException(text, message);
+            case Posix.ENOSPC -> new EscrowFullException(text, message);
             default -> new EscrowException(errno, text, message);
         };
     }

@@ -11,6 +11,12 @@ import org.newsclub.net.unix.AFUNIXSocketCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.fabric.escrow.descriptor.Posix;
+import dev.fabric.posix.PosixException;
+import org.newsclub.net.unix.FileDescriptorCast;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -18,8 +24,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -88,11 +93,10 @@ public final class Escrowd implements AutoCloseable {
     public static Escrowd start(EscrowdConfig config) throws IOException {
         Path path = config.path();
         SocketFile.checkPathLength(path);
-        FileChannel lockChannel = FileChannel.open(config.lockPath(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel lockChannel = openLockFile(config.lockPath());
         FileLock lock = null;
         SocketFile socketFile = null;
         try {
-            Files.setPosixFilePermissions(config.lockPath(), PosixFilePermissions.fromString("rw-------"));
             try {
                 lock = lockChannel.tryLock();
             } catch (OverlappingFileLockException e) {
@@ -129,6 +133,39 @@ public final class Escrowd implements AutoCloseable {
             lockChannel.close();
             throw e;
         }
+    }
+
+    /**
+     * Opens {@code <path>.lock} as a private (0600) regular file of ours, never through a symbolic
+     * link: the socket's directory may be shared, and a link planted there must not make the daemon
+     * create, chmod or lock a file elsewhere ({@code O_NOFOLLOW}, then {@code fchmod} of the
+     * descriptor opened, then a look at what was opened through {@code /proc/self/fd}).
+     */
+    static FileChannel openLockFile(Path lockPath) throws IOException {
+        int fd;
+        try {
+            fd = Posix.openPrivateNoFollow(lockPath.toString(), false);
+        } catch (PosixException e) {
+            if (e.errno() == Posix.ELOOP) {
+                throw new IOException(lockPath + " is a symbolic link; escrowd never follows one there (someone may be steering it "
+                        + "at another file): remove it, or choose a socket path in a directory only you can write", e);
+            }
+            throw new IOException("cannot open the lock file " + lockPath + ": " + e.getMessage()
+                    + " (the directory must be writable by this uid; a file there must be ours)", e);
+        }
+        FileDescriptor descriptor = FileDescriptorCast.unsafeUsing(fd).getFileDescriptor();
+        FileChannel channel = new FileOutputStream(descriptor).getChannel();
+        try {
+            // What we opened, not what the path names now: /proc/self/fd/N leads to the open file itself.
+            PosixFileAttributes opened = Files.readAttributes(Path.of("/proc/self/fd", Integer.toString(fd)), PosixFileAttributes.class);
+            if (!opened.isRegularFile()) {
+                throw new IOException(lockPath + " is not a regular file; remove it");
+            }
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        return channel;
     }
 
     private static SocketFile bindStats(Path statsPath) {
@@ -203,40 +240,82 @@ public final class Escrowd implements AutoCloseable {
         stopped.await();
     }
 
+    /**
+     * Accepts and serves sessions, one at a time, until shutdown. Nothing a session does ends this
+     * loop: an OutOfMemoryError or a bug (a RuntimeException) ends that session, is logged and
+     * counted as {@code internal_error}, and the next client is served; a dead acceptor would leave
+     * the daemon holding every descriptor with no way to hand one back.
+     */
     private void acceptLoop() {
         while (state == EscrowStats.State.SERVING) {
-            AFUNIXSocket socket;
             try {
-                socket = socketFile.server().accept();
-            } catch (IOException e) {
-                if (state != EscrowStats.State.SERVING || socketFile.server().isClosed()) {
-                    break;
-                }
-                LOG.warn("accept failed: {}", e.toString());
-                continue;
+                acceptOne();
+            } catch (RuntimeException | Error e) {
+                survive(e);
             }
-            try (socket) {
-                if (state != EscrowStats.State.SERVING) {
-                    break;
-                }
-                AFUNIXSocketCredentials peer = socket.getPeerCredentials();
-                if (!config.peers().allows(peer.getUid(), peer.getGid())) {
-                    counters.count(Rejection.PEER_REFUSED);
-                    LOG.warn("refused a peer on {}: uid {} gid {} pid {} is not allowed ({})", config.path(), peer.getUid(),
-                            peer.getGid(), peer.getPid(), config.peers());
-                    trace.note("Refused peer: uid " + peer.getUid() + " gid " + peer.getGid() + " pid " + peer.getPid() + ".");
-                    continue;
-                }
-                current = socket;
-                counters.sessions.increment();
-                new Session(socket, slots, limits, trace, counters, config.listener()).run();
-            } catch (IOException e) {
-                LOG.debug("session setup failed: {}", e.toString());
-            } finally {
-                synchronized (sessionMonitor) {
-                    current = null;
-                    sessionMonitor.notifyAll();
-                }
+        }
+    }
+
+    /**
+     * After an unexpected failure: count it, log it if memory allows, and pause a moment (for memory
+     * to come back, and so that an accept that keeps failing cannot spin).
+     */
+    private void survive(Throwable failure) {
+        counters.count(Rejection.INTERNAL_ERROR);
+        try {
+            LOG.error("escrowd on {}: a session failed ({}); the held descriptors are untouched, serving the next client",
+                    config.path(), failure.toString(), failure);
+        } catch (RuntimeException | Error e) {
+            // Logging needs memory too; the counter already says it happened.
+        }
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether a client waits in the backlog for the session (the listening socket is readable). */
+    private boolean someoneWaits() {
+        try {
+            return Posix.readableNow(Descriptors.number(socketFile.server().getFileDescriptor()));
+        } catch (IOException | PosixException e) {
+            return false;
+        }
+    }
+
+    private void acceptOne() {
+        AFUNIXSocket socket;
+        try {
+            socket = socketFile.server().accept();
+        } catch (IOException e) {
+            if (state != EscrowStats.State.SERVING || socketFile.server().isClosed()) {
+                return;
+            }
+            LOG.warn("accept failed: {}", e.toString());
+            return;
+        }
+        try (socket) {
+            if (state != EscrowStats.State.SERVING) {
+                return;
+            }
+            AFUNIXSocketCredentials peer = socket.getPeerCredentials();
+            if (!config.peers().allows(peer.getUid(), peer.getGid())) {
+                counters.count(Rejection.PEER_REFUSED);
+                LOG.warn("refused a peer on {}: uid {} gid {} pid {} is not allowed ({})", config.path(), peer.getUid(),
+                        peer.getGid(), peer.getPid(), config.peers());
+                trace.note("Refused peer: uid " + peer.getUid() + " gid " + peer.getGid() + " pid " + peer.getPid() + ".");
+                return;
+            }
+            current = socket;
+            counters.sessions.increment();
+            new Session(socket, slots, config, limits, trace, counters, this::someoneWaits).run();
+        } catch (IOException e) {
+            LOG.debug("session setup failed: {}", e.toString());
+        } finally {
+            synchronized (sessionMonitor) {
+                current = null;
+                sessionMonitor.notifyAll();
             }
         }
     }

@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code escrowd [-d] [-v] [-f] [-t nr_tags] path}: the command line of the seed's C daemon, plus
- * the allowed peers and the shutdown grace. Also the {@code daemon} subcommand of the escrow CLI,
+ * the allowed peers, the shutdown grace, the memory limits and the idle timeout. Also the {@code daemon} subcommand of the escrow CLI,
  * and the process {@link EscrowdLauncher} starts for {@code CREAT}.
  * <p>
  * Exit status: 1 when it cannot serve the path, 2 for a usage error, 3 when another escrowd
@@ -64,6 +64,19 @@ public final class EscrowdMain implements Callable<Integer> {
             description = "On SIGTERM, how long the current session may go on before it is cut (default: ${DEFAULT-VALUE}).")
     int shutdownGraceSeconds = (int) EscrowdConfig.DEFAULT_SHUTDOWN_GRACE.toSeconds();
 
+    @Option(names = "--max-slots", paramLabel = "N",
+            description = "Slots held at most, over all tags; an ADD past it answers -28 \"Escrow full: ...\" (default: ${DEFAULT-VALUE}).")
+    int maxSlots = EscrowdConfig.DEFAULT_MAX_SLOTS;
+
+    @Option(names = "--max-payload-bytes", paramLabel = "BYTES",
+            description = "Payload bytes held at most, over all slots; an ADD past it answers -28 \"Escrow full: ...\" (default: ${DEFAULT-VALUE}, 16 MiB).")
+    long maxPayloadBytes = EscrowdConfig.DEFAULT_MAX_PAYLOAD_BYTES;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS",
+            description = {"Close a session whose client has been silent this long while another client waits for the session",
+                    "(a stopped or hung client); 0: never (default: ${DEFAULT-VALUE})."})
+    int idleTimeoutSeconds = (int) EscrowdConfig.DEFAULT_IDLE_TIMEOUT.toSeconds();
+
     @Option(names = "--detached", hidden = true, description = "Internal: this process is the daemonized child.")
     boolean detached;
 
@@ -89,6 +102,18 @@ public final class EscrowdMain implements Callable<Integer> {
             System.err.println("escrowd: -t must be between 1 and " + Limits.MAX_NR_TAGS + ", not " + nrTags);
             return 2;
         }
+        if (maxSlots < 1) {
+            System.err.println("escrowd: --max-slots must be at least 1, not " + maxSlots);
+            return 2;
+        }
+        if (maxPayloadBytes < 0) {
+            System.err.println("escrowd: --max-payload-bytes must be 0 or more, not " + maxPayloadBytes);
+            return 2;
+        }
+        if (idleTimeoutSeconds < 0) {
+            System.err.println("escrowd: --idle-timeout must be 0 (never) or more seconds, not " + idleTimeoutSeconds);
+            return 2;
+        }
         if (daemonize && !detached) {
             return daemonize();
         }
@@ -109,7 +134,8 @@ public final class EscrowdMain implements Callable<Integer> {
         }
         EscrowdConfig config = EscrowdConfig.of(path).withNrTags(nrTags).withForce(force)
                 .withPeers(new PeerPolicy(uids, Set.copyOf(allowGids))).withTrace(verbose ? System.err : null)
-                .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds));
+                .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds)).withMaxSlots(maxSlots)
+                .withMaxPayloadBytes(maxPayloadBytes).withIdleTimeout(Duration.ofSeconds(idleTimeoutSeconds));
         Escrowd escrowd;
         try {
             escrowd = Escrowd.start(config);
@@ -142,6 +168,9 @@ public final class EscrowdMain implements Callable<Integer> {
             extra.add("--allow-gid=" + gid);
         }
         extra.add("--shutdown-grace=" + shutdownGraceSeconds);
+        extra.add("--max-slots=" + maxSlots);
+        extra.add("--max-payload-bytes=" + maxPayloadBytes);
+        extra.add("--idle-timeout=" + idleTimeoutSeconds);
         Process child = EscrowdLauncher.spawn(path, nrTags, verbose, force, extra);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {

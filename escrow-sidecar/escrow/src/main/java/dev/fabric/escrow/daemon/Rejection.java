@@ -24,6 +24,12 @@ public enum Rejection {
     DESCRIPTOR_UNUSABLE,
     /** The peer's uid and gid are not on the allowed list; closed before reading. */
     PEER_REFUSED,
+    /** An ADD refused because the escrow holds its maximum of slots or payload bytes ({@code -28 "Escrow full: ..."}). */
+    ESCROW_FULL,
+    /** A session cut because its client stayed silent for the idle timeout while another client waited. */
+    IDLE_TIMEOUT,
+    /** A session ended by an unexpected failure in the daemon (an OutOfMemoryError, a bug); the daemon goes on serving. */
+    INTERNAL_ERROR,
     /** Reading or writing the session failed. */
     IO_ERROR;
 

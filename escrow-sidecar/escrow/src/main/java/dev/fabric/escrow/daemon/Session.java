@@ -19,8 +19,11 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * One client session: reads requests message by message, applies them to the slot table and
@@ -29,6 +32,11 @@ import java.util.Optional;
  * cannot be parsed (unknown opcode, impossible size, several descriptors, truncation) gets an
  * error reply and the session ends, because the next message boundary is unknown. Either way the
  * slot table is only changed by a complete, valid ADD or DEL.
+ * <p>
+ * Limits: an ADD that would take the escrow over its slots or payload bytes answers
+ * {@code -28 "Escrow full: ..."} (ENOSPC, the C convention of a negated errno) and the session goes
+ * on. A client that stays silent for the idle timeout while another client waits for the session
+ * (a stopped or hung process) has its session closed, so that it cannot hold the escrow for ever.
  */
 final class Session {
 
@@ -38,33 +46,55 @@ final class Session {
 
     private final AFUNIXSocket socket;
     private final SlotTable slots;
+    private final EscrowdConfig config;
     private final Limits limits;
     private final Trace trace;
     private final Counters counters;
-    private final EscrowdListener listener;
+    private final BooleanSupplier someoneWaits;
     private final MessageEncoder encoder = new MessageEncoder();
     private final MessageDecoder decoder = new MessageDecoder();
     private OutputStream out;
 
-    Session(AFUNIXSocket socket, SlotTable slots, Limits limits, Trace trace, Counters counters, EscrowdListener listener) {
+    /**
+     * @param someoneWaits whether another client waits for the session now (asked only once this
+     *        one has been silent for the idle timeout)
+     */
+    Session(AFUNIXSocket socket, SlotTable slots, EscrowdConfig config, Limits limits, Trace trace, Counters counters,
+            BooleanSupplier someoneWaits) {
         this.socket = socket;
         this.slots = slots;
+        this.config = config;
         this.limits = limits;
         this.trace = trace;
         this.counters = counters;
-        this.listener = listener;
+        this.someoneWaits = someoneWaits;
     }
 
-    /** Serves the session until the client leaves, the stream breaks or the socket is closed under it. */
+    /** Serves the session until the client leaves, the stream breaks, it idles out or the socket is closed under it. */
     void run() {
         int result = -Posix.ESHUTDOWN;
         try {
             socket.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER);
+            long idleNanos = config.idleTimeout().toNanos();
+            if (idleNanos > 0) {
+                socket.setSoTimeout(checkInterval(config.idleTimeout()));
+            }
             InputStream in = socket.getInputStream();
             out = socket.getOutputStream();
             byte[] buffer = new byte[Limits.MAX_MESSAGE];
+            long lastHeard = System.nanoTime();
             while (true) {
-                int n = in.read(buffer, 0, decoder.bytesWanted());
+                int n;
+                try {
+                    n = in.read(buffer, 0, decoder.bytesWanted());
+                } catch (SocketTimeoutException silent) {
+                    if (System.nanoTime() - lastHeard >= idleNanos && someoneWaits.getAsBoolean()) {
+                        result = idledOut();
+                        break;
+                    }
+                    continue;
+                }
+                lastHeard = System.nanoTime();
                 FileDescriptor[] arrived = socket.getReceivedFileDescriptors();
                 if (n < 0) {
                     closeAll(arrived);
@@ -97,6 +127,19 @@ final class Session {
         }
     }
 
+    /** How often a silent session looks at the clock and the backlog: a quarter of the timeout, between 10 ms and 1 s. */
+    private static int checkInterval(Duration idleTimeout) {
+        return (int) Math.clamp(idleTimeout.toMillis() / 4, 10, 1_000);
+    }
+
+    private int idledOut() {
+        counters.count(Rejection.IDLE_TIMEOUT);
+        LOG.warn("closing a session silent for {} while another client waits (a stopped or hung client?); set the idle timeout "
+                + "to change this", config.idleTimeout());
+        trace.note("Session idle for " + config.idleTimeout().toMillis() + " ms while another client waits; closed.");
+        return -Posix.ETIMEDOUT;
+    }
+
     /** Applies one request; false when the reply could not be sent (the client is gone). */
     private boolean handle(Frame frame) {
         FileDescriptor fd = frame.descriptor();
@@ -117,6 +160,17 @@ final class Session {
         if (!limits.validTag(add.tag()) || !Limits.validIdx(add.idx())) {
             Descriptors.close(fd);
             return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong ADD request.");
+        }
+        SlotTable.Totals after = slots.totalsAfterPut(add.tag(), add.idx(), add.payload().length);
+        if (after.slots() > config.maxSlots()) {
+            Descriptors.close(fd);
+            return reject(Rejection.ESCROW_FULL, -Posix.ENOSPC, "Escrow full: it holds its maximum of " + config.maxSlots()
+                    + " slots (max-slots); DEL some or raise the limit.");
+        }
+        if (after.payloadBytes() > config.maxPayloadBytes()) {
+            Descriptors.close(fd);
+            return reject(Rejection.ESCROW_FULL, -Posix.ENOSPC, "Escrow full: this payload would take it over its maximum of "
+                    + config.maxPayloadBytes() + " payload bytes (max-payload-bytes); DEL some or raise the limit.");
         }
         FileDescriptor kept = null;
         DescriptorKind kind = DescriptorKind.NONE;
@@ -191,7 +245,7 @@ final class Session {
 
     private void tagChanged(int tag) {
         try {
-            listener.tagChanged(tag);
+            config.listener().tagChanged(tag);
         } catch (RuntimeException e) {
             LOG.warn("the escrowd listener failed for tag {}: {}", tag, e.toString());
         }

@@ -10,12 +10,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The escrow's contents: per tag, the slots by index. The session thread changes it; the stats
- * threads read it, hence the lock.
+ * The escrow's contents: per tag, the slots by index, and their totals, which the daemon's memory
+ * limits are checked against. The session thread changes it; the stats threads read it, hence the lock.
  */
 final class SlotTable {
 
     private final List<TreeMap<Integer, Slot>> tags;
+    private int slotCount;
+    private long payloadBytes;
 
     SlotTable(int nrTags) {
         tags = new ArrayList<>(nrTags);
@@ -24,9 +26,27 @@ final class SlotTable {
         }
     }
 
+    /** What storing {@code payloadLength} bytes at (tag, idx) would make the totals, the slot it replaces counted out. */
+    synchronized Totals totalsAfterPut(int tag, int idx, int payloadLength) {
+        Slot replaced = tags.get(tag).get(idx);
+        return replaced == null ? new Totals(slotCount + 1, payloadBytes + payloadLength)
+                : new Totals(slotCount, payloadBytes - replaced.payload().length + payloadLength);
+    }
+
+    /** Slots held and their payload bytes, over all tags. */
+    record Totals(int slots, long payloadBytes) {
+    }
+
     /** Stores a slot and returns the one it replaces, if any (the caller closes its descriptor). */
     synchronized Slot put(int tag, int idx, Slot slot) {
-        return tags.get(tag).put(idx, slot);
+        Slot replaced = tags.get(tag).put(idx, slot);
+        if (replaced == null) {
+            slotCount++;
+        } else {
+            payloadBytes -= replaced.payload().length;
+        }
+        payloadBytes += slot.payload().length;
+        return replaced;
     }
 
     synchronized Slot get(int tag, int idx) {
@@ -34,7 +54,12 @@ final class SlotTable {
     }
 
     synchronized Slot remove(int tag, int idx) {
-        return tags.get(tag).remove(idx);
+        Slot removed = tags.get(tag).remove(idx);
+        if (removed != null) {
+            slotCount--;
+            payloadBytes -= removed.payload().length;
+        }
+        return removed;
     }
 
     /** Slots in the tag and their payload bytes, saturated at int32 as INF carries it. */
@@ -82,6 +107,8 @@ final class SlotTable {
             out.addAll(slots.values());
             slots.clear();
         }
+        slotCount = 0;
+        payloadBytes = 0;
         return out;
     }
 }

@@ -31,9 +31,12 @@ public final class Posix {
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
+    public static final int EEXIST = 17;
     public static final int EINVAL = 22;
     public static final int EMFILE = 24;
+    public static final int ENOSPC = 28;
     public static final int EPIPE = 32;
+    public static final int ELOOP = 40;
     public static final int EPROTO = 71;
     public static final int ENOTSOCK = 88;
     public static final int ECONNRESET = 104;
@@ -54,6 +57,13 @@ public final class Posix {
     static final int O_NONBLOCK = 0x800;
     public static final int MSG_PEEK = 0x2;
     static final int MSG_NOSIGNAL = 0x4000;
+    static final int O_WRONLY = 0x1;
+    static final int O_CREAT = 0x40;
+    static final int O_NOCTTY = 0x100;
+    static final int O_APPEND = 0x400;
+    static final int O_NOFOLLOW = 0x20000;
+    static final int O_CLOEXEC = 0x80000;
+    static final short POLLIN = 0x1;
 
     private static final Downcall GETUID = Downcall.of("getuid", FunctionDescriptor.of(JAVA_INT));
     private static final Downcall GETGID = Downcall.of("getgid", FunctionDescriptor.of(JAVA_INT));
@@ -69,6 +79,13 @@ public final class Posix {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final Downcall SEND = Downcall.capturingErrno("send",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
+    private static final Downcall OPEN = Downcall.capturingErrno("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final Downcall FCHMOD = Downcall.capturingErrno("fchmod", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final Downcall DUP2 = Downcall.capturingErrno("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final Downcall CLOSE = Downcall.capturingErrno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final Downcall POLL = Downcall.capturingErrno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
 
     private Posix() {
     }
@@ -159,6 +176,59 @@ public final class Posix {
                 long left = length - sent;
                 sent += SEND.callRetryingInterrupted("send", (h, state) -> (long) h.invokeExact(state, fd, rest, left, MSG_NOSIGNAL));
             }
+        }
+    }
+
+    /**
+     * Opens (creating with mode 0600 when absent) a file for writing without following a symbolic
+     * link at its last component ({@code O_NOFOLLOW}: a link there fails with {@link #ELOOP}), and
+     * sets its mode to exactly 0600 through the descriptor ({@code fchmod}), so the mode change
+     * lands on the file opened and never on whatever a path names a moment later. Returns the
+     * descriptor number, owned by the caller.
+     *
+     * @param append open for appending (a log) rather than plain writing (a lock)
+     */
+    public static int openPrivateNoFollow(String path, boolean append) {
+        int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | (append ? O_APPEND : 0);
+        int fd;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path);
+            fd = OPEN.call("open " + path, (h, state) -> (int) h.invokeExact(state, cPath, flags, 0600));
+        }
+        try {
+            FCHMOD.call("fchmod " + path, (h, state) -> (int) h.invokeExact(state, fd, 0600));
+        } catch (PosixException e) {
+            close(fd);
+            throw e;
+        }
+        return fd;
+    }
+
+    /** {@code dup2(2)}: makes {@code target} (1 for stdout, 2 for stderr) a copy of {@code fd}. */
+    public static void dup2(int fd, int target) {
+        DUP2.call("dup2", (h, state) -> (int) h.invokeExact(state, fd, target));
+    }
+
+    /** {@code close(2)} of a descriptor number this class handed out; errors are ignored (the number is gone either way). */
+    public static void close(int fd) {
+        try {
+            CLOSE.call("close", (h, state) -> (int) h.invokeExact(state, fd));
+        } catch (PosixException e) {
+            // EBADF or EINTR: on Linux the descriptor is released in both cases.
+        }
+    }
+
+    /**
+     * Whether {@code fd} is readable now, without waiting ({@code poll} with a zero timeout). For a
+     * listening socket: whether a connection waits to be accepted.
+     */
+    public static boolean readableNow(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollfd = arena.allocate(8, 4); // struct pollfd { int fd; short events; short revents; }
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+            int ready = POLL.call("poll", (h, state) -> (int) h.invokeExact(state, pollfd, 1L, 0));
+            return ready > 0 && (pollfd.get(ValueLayout.JAVA_SHORT, 6) & POLLIN) != 0;
         }
     }
 }

@@ -36,6 +36,13 @@ import java.util.Set;
  * @param verbose print the seed's message trace on stderr (default false)
  * @param shutdownGrace on shutdown, how long the current session may go on before it is cut
  *        (default 5s); new sessions are refused at once
+ * @param maxSlots slots held at most over all tags (default 131072); an ADD past it answers
+ *        {@code -28 "Escrow full: ..."}
+ * @param maxPayloadBytes payload bytes held at most over all slots (default 16 MiB); an ADD past it
+ *        answers {@code -28 "Escrow full: ..."}
+ * @param idleTimeout how long a session's client may stay silent while another client waits for
+ *        the session before the session is closed (default 30s; 0 never): a stopped or hung app
+ *        container must not hold the escrow for ever
  */
 @ConfigurationProperties("fabric.escrow")
 @Validated
@@ -48,7 +55,10 @@ public record EscrowProperties(
         @NotNull @DefaultValue List<@NotNull @PositiveOrZero Integer> allowedGids,
         @DefaultValue("true") boolean force,
         @DefaultValue("false") boolean verbose,
-        @NotNull @DefaultValue("5s") Duration shutdownGrace) {
+        @NotNull @DefaultValue("5s") Duration shutdownGrace,
+        @Min(value = 1, message = "must be at least 1; the default is 131072") @DefaultValue("131072") int maxSlots,
+        @PositiveOrZero @DefaultValue("16777216") long maxPayloadBytes,
+        @NotNull @DefaultValue("30s") Duration idleTimeout) {
 
     /** Who may connect: the listed uids and gids, or the sidecar's own uid when both lists are empty. */
     public PeerPolicy peers() {
@@ -62,6 +72,7 @@ public record EscrowProperties(
     /** The engine's configuration, with {@code listener} told of every change. */
     public EscrowdConfig toConfig(EscrowdListener listener) {
         return EscrowdConfig.of(socketPath.toAbsolutePath()).withNrTags(nrTags).withForce(force).withPeers(peers())
-                .withTrace(verbose ? System.err : null).withShutdownGrace(shutdownGrace).withListener(listener);
+                .withTrace(verbose ? System.err : null).withShutdownGrace(shutdownGrace).withListener(listener)
+                .withMaxSlots(maxSlots).withMaxPayloadBytes(maxPayloadBytes).withIdleTimeout(idleTimeout);
     }
 }

@@ -37,6 +37,9 @@ class EscrowPropertiesTest {
             assertThat(properties.force()).isTrue();
             assertThat(properties.verbose()).isFalse();
             assertThat(properties.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+            assertThat(properties.maxSlots()).isEqualTo(131_072);
+            assertThat(properties.maxPayloadBytes()).isEqualTo(16L << 20);
+            assertThat(properties.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
             assertThat(properties.peers().uids()).as("own uid by default").containsExactly(Posix.getuid());
         });
     }
@@ -52,6 +55,22 @@ class EscrowPropertiesTest {
                     assertThat(properties.toConfig(tag -> { }).nrTags()).isEqualTo(2);
                     assertThat(properties.toConfig(tag -> { }).shutdownGrace()).isEqualTo(Duration.ofSeconds(1));
                 });
+    }
+
+    @Test
+    void limitsAndIdleTimeoutReachTheEngine() {
+        runner.withPropertyValues("fabric.escrow.max-slots=100", "fabric.escrow.max-payload-bytes=4096", "fabric.escrow.idle-timeout=2m")
+                .run(context -> {
+                    var config = context.getBean(EscrowProperties.class).toConfig(tag -> { });
+                    assertThat(config.maxSlots()).isEqualTo(100);
+                    assertThat(config.maxPayloadBytes()).isEqualTo(4096);
+                    assertThat(config.idleTimeout()).isEqualTo(Duration.ofMinutes(2));
+                });
+    }
+
+    @Test
+    void zeroMaxSlotsAreRefused() {
+        assertRefused("fabric.escrow.max-slots=0", "maxSlots", "must be at least 1");
     }
 
     @Test

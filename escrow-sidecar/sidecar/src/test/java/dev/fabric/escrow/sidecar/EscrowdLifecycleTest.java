@@ -23,7 +23,8 @@ class EscrowdLifecycleTest {
     Path dir;
 
     private EscrowdLifecycle lifecycle(Path socket) {
-        EscrowProperties properties = new EscrowProperties(socket, 4, List.of(), List.of(), true, false, Duration.ofMillis(200));
+        EscrowProperties properties = new EscrowProperties(socket, 4, List.of(), List.of(), true, false, Duration.ofMillis(200), 131_072, 16L << 20,
+                Duration.ofSeconds(30));
         return new EscrowdLifecycle(properties, new StaticListableBeanFactory().getBeanProvider(EscrowdListener.class));
     }
 

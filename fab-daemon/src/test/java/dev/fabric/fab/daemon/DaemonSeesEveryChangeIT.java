@@ -1,0 +1,145 @@
+package dev.fabric.fab.daemon;
+
+import dev.fabric.fab.ipc.IpcCodec;
+import dev.fabric.fab.ipc.IpcRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The running daemons against the ways a file changes without an in-place write, and the results a
+ * user reads from them: each case rebuilds exactly as a cold fab would, never "nothing to do".
+ */
+class DaemonSeesEveryChangeIT {
+    @TempDir
+    Path dir;
+    Path project;
+    Daemons daemons;
+
+    record Run(int status, String out, String err) {
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        project = Files.createDirectories(dir.resolve("project"));
+        daemons = new Daemons(dir);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        daemons.close();
+    }
+
+    Run fab(String... args) throws Exception {
+        Process p = daemons.fab(project, args).redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile()).start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), Files.readString(dir.resolve("out")), Files.readString(dir.resolve("err")));
+    }
+
+    Run fabOk(String... args) throws Exception {
+        Run r = fab(args);
+        assertThat(r.status()).as(r.out() + r.err()).isZero();
+        return r;
+    }
+
+    void sh(String script) throws Exception {
+        Process p = new ProcessBuilder("/bin/sh", "-c", script).directory(project.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(script + ": " + out).isZero();
+    }
+
+    @Test
+    void fileReplacedByRenameIsRebuilt() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "[ out ] : [ a.c ] { cat a.c > out }\n");
+        Files.writeString(project.resolve("a.c"), "x = 1\n");
+        fabOk();
+        assertThat(fabOk().out()).contains("nothing to do");
+        sh("sed -i 's/x = 1/x = 2/' a.c");
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        assertThat(Files.readString(project.resolve("out"))).isEqualTo("x = 2\n");
+        sh("printf 'x = 3\\n' > a.new && mv a.new a.c");
+        fabOk();
+        assertThat(Files.readString(project.resolve("out"))).isEqualTo("x = 3\n");
+    }
+
+    @Test
+    void editAfterABuildThatMadeAFileTheGraphDoesNotKnowIsRebuilt() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "[ build/a.o ] : [ a.c ] { cat a.c > build/a.tmp && mv build/a.tmp build/a.o }\n");
+        Files.writeString(project.resolve("a.c"), "int a;\n");
+        fabOk();
+        fabOk();
+        sh("echo '/*1*/' >> a.c");
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        sh("echo '/*2*/' >> a.c");
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        assertThat(Files.readString(project.resolve("build/a.o"))).isEqualTo("int a;\n/*1*/\n/*2*/\n");
+        // What the daemons saved is what a fresh fabd plans from: nothing left to do.
+        assertThat(fabOk("-B").out()).contains("nothing to do");
+    }
+
+    @Test
+    void copyKeepingSizeAndModificationTimeIsRebuilt() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "[ out ] : [ a.c ] { cat a.c > out }\n");
+        Files.writeString(project.resolve("a.c"), "one\n");
+        Files.writeString(project.resolve("b.c"), "two\n");
+        sh("touch -r a.c b.c");
+        fabOk();
+        sh("cp -p b.c a.c");
+        fabOk();
+        assertThat(Files.readString(project.resolve("out"))).isEqualTo("two\n");
+    }
+
+    @Test
+    void ruleWithoutFormulaOrdersAndRebuildsThroughTheDaemons() throws Exception {
+        Files.writeString(project.resolve("fabfile"), """
+                [ gen.h ] : [ ] { sleep 1; echo '#define X 1' > gen.h }
+                [ build/a.o ] : [ src/a.c ] { cat src/a.c gen.h src/config.h > build/a.o }
+                [ build/a.o ] : [ gen.h src/config.h ]
+                """);
+        Files.createDirectories(project.resolve("src"));
+        Files.writeString(project.resolve("src/a.c"), "a\n");
+        Files.writeString(project.resolve("src/config.h"), "c1\n");
+        Run plan = fabOk("-p");
+        assertThat(plan.out()).contains("stage 1/2", "stage 2/2");
+        fabOk();
+        Files.writeString(project.resolve("src/config.h"), "c2\n");
+        fabOk();
+        assertThat(Files.readString(project.resolve("build/a.o"))).isEqualTo("a\n#define X 1\nc2\n");
+    }
+
+    @Test
+    void failingLineFailsTheFormulaThroughTheDaemons() throws Exception {
+        Files.writeString(project.resolve("fabfile"), """
+                [ out.txt ] : [ ] {
+                  false
+                  echo made > out.txt
+                }
+                """);
+        assertThat(fab().status()).isEqualTo(7);
+        assertThat(project.resolve("out.txt")).doesNotExist();
+    }
+
+    @Test
+    void errorFileAlwaysHoldsTheLastErrorCode() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "[ out ] : [ ] { echo ok > out }\n");
+        fabOk();
+        Path error = daemons.project().resolve("fabd/error");
+        assertThat(error).isRegularFile();
+        assertThat(IpcCodec.decode(IpcRecord.Error.class, Files.readAllBytes(error), error.toString()).code()).isZero();
+        Files.writeString(project.resolve("fabfile"), "[ bad ] : [ ] { exit 3 }\n");
+        assertThat(fab().status()).isEqualTo(7);
+        assertThat(IpcCodec.decode(IpcRecord.Error.class, Files.readAllBytes(error), error.toString()).code()).isEqualTo(7);
+        Files.writeString(project.resolve("fabfile"), "[ out ] : [ ] { echo ok > out }\n");
+        Run ok = fabOk();
+        assertThat(ok.err()).doesNotContain("fab: ");
+        assertThat(IpcCodec.decode(IpcRecord.Error.class, Files.readAllBytes(error), error.toString()).code()).isZero();
+    }
+}
