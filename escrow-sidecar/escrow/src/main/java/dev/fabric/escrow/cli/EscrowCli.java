@@ -43,7 +43,11 @@ public final class EscrowCli implements Runnable {
     /** The command line with every subcommand, {@code daemon} being {@link EscrowdMain}. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new EscrowCli());
-        cli.addSubcommand("daemon", new EscrowdMain());
+        // Named here, not by EscrowdMain's own @Command (escrowd, its name as a program), so that
+        // `escrow daemon --help` shows the command a user types.
+        CommandLine daemon = new CommandLine(new EscrowdMain());
+        daemon.getCommandSpec().name("daemon");
+        cli.addSubcommand("daemon", daemon);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("escrow " + cmd.getCommandName() + ": " + e.getMessage());
             return EXIT_FAILED;

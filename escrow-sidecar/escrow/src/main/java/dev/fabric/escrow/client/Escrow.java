@@ -47,9 +47,21 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #open opens} the escrow (waiting while the old one still holds the session),
  * {@link #get gets} the sockets back and resumes. See {@code docs/escrow.md}.
  * <p>
- * One session at a time per daemon: {@code open} returns once connected, and the first request
- * waits until the daemon serves us; pass a wait timeout to bound that. Methods are serialised
- * (synchronized); the connection is not meant to be shared by unrelated components.
+ * One session at a time per daemon: the three-argument {@code open} returns once connected, and
+ * the first request waits, without limit, until the daemon serves us (another client may hold the
+ * session: an upgrade's old version). The four-argument {@code open} waits inside {@code open}, at
+ * most its timeout, and throws {@link EscrowBusyException}. Methods are {@code synchronized}:
+ * threads may share one {@code Escrow} and take turns on its session.
+ * <p>
+ * Payloads are {@code byte[]} of 0 to 32,768 bytes ({@code null}: empty). Every failure is an
+ * {@link EscrowException}, an {@link IOException}, typed by the daemon's errno
+ * ({@link SlotNotFoundException}, {@link RequestRejectedException}, {@link EscrowFullException}, ...).
+ * A payload-only {@link #add(int, int, byte[]) add} on a slot that holds a socket replaces the
+ * slot and the daemon closes its copy of the socket: use {@link #updatePayload} to change a held
+ * connection's state. Exact recovery of a byte stream after {@code kill -9}: {@link HeldConnection}.
+ * <p>
+ * While otherwise idle, a session sends a harmless {@code TAG 0} every 10 s ({@value #KEEPALIVE_MILLIS}),
+ * so that our escrowd's idle timeout only takes the session from a stopped or hung process.
  * <p>
  * Descriptors: {@code add} accepts JDK {@code SocketChannel}s and {@code ServerSocketChannel}s,
  * junixsocket channels, and {@link FileDescriptor}s. {@code get} revives TCP and UNIX stream
@@ -236,17 +248,32 @@ public final class Escrow implements AutoCloseable {
         add(tag, idx, channel == null ? null : Descriptors.of(channel), payload);
     }
 
-    /** As {@link #add(int, int, Channel, byte[])}, for a raw descriptor (null for a payload-only slot). */
+    /**
+     * As {@link #add(int, int, Channel, byte[])}, for a raw descriptor (null for a payload-only slot).
+     *
+     * @throws IllegalArgumentException for a payload over 32 KiB (nothing is sent)
+     * @throws EscrowFullException when our escrowd holds its maximum of slots or payload bytes
+     */
     public synchronized void add(int tag, int idx, FileDescriptor fd, byte[] payload) throws IOException {
-        byte[] bytes = payload == null ? new byte[0] : payload;
-        if (bytes.length > Limits.MAX_PAYLOAD) {
-            throw new IllegalArgumentException("payload of " + bytes.length + " bytes is over the escrow's limit of " + Limits.MAX_PAYLOAD);
-        }
+        byte[] bytes = checkedPayload(payload);
         int ufd = fd == null ? -1 : Descriptors.number(fd);
         expectOk(exchange(new Message.Add(tag, idx, ufd, bytes), fd), "ADD " + tag + "/" + idx);
     }
 
-    /** Stores a payload without a descriptor (the escrow as a small memory-only database). */
+    private static byte[] checkedPayload(byte[] payload) {
+        byte[] bytes = payload == null ? new byte[0] : payload;
+        if (bytes.length > Limits.MAX_PAYLOAD) {
+            throw new IllegalArgumentException("payload of " + bytes.length + " bytes is over the escrow's limit of " + Limits.MAX_PAYLOAD);
+        }
+        return bytes;
+    }
+
+    /**
+     * Stores a payload without a descriptor (the escrow as a small memory-only database). On a slot
+     * that holds a descriptor this replaces the slot and the daemon closes its copy, which ends the
+     * connection unless another copy is open: to change a held connection's state, use
+     * {@link #updatePayload}.
+     */
     public void add(int tag, int idx, byte[] payload) throws IOException {
         add(tag, idx, (FileDescriptor) null, payload);
     }
@@ -267,6 +294,59 @@ public final class Escrow implements AutoCloseable {
             }
             default -> throw unexpected(reply, "GET");
         };
+    }
+
+    /**
+     * Replaces the payload of the slot at (tag, idx) and keeps its descriptor: the connection in the
+     * slot stays open. (A payload-only {@link #add(int, int, byte[]) add} on a slot that holds a
+     * descriptor replaces the whole slot, and the daemon closes its copy: the peer sees the
+     * connection end unless some process still holds another copy.)
+     * <p>
+     * It is a GET followed by an ADD of the same descriptor and the original {@code ufd}, in this
+     * session, which nobody else can use meanwhile; it works with our escrowd and with the C one. The
+     * descriptor this process receives in between is closed again before returning.
+     *
+     * @param payload up to 32 KiB; null for none
+     * @throws SlotNotFoundException when the slot is empty
+     * @throws EscrowFullException when the new payload would take our escrowd over its limit (the old one stays)
+     */
+    public synchronized void updatePayload(int tag, int idx, byte[] payload) throws IOException {
+        byte[] bytes = checkedPayload(payload);
+        Frame current = exchange(new Message.Get(tag, idx), null);
+        FileDescriptor fd = current.descriptor();
+        try {
+            switch (current.message()) {
+                case Message.Add add -> expectOk(exchange(new Message.Add(tag, idx, add.ufd(), bytes), fd), "ADD " + tag + "/" + idx);
+                case Message.Rep rep -> throw EscrowException.fromReply(rep.rc(), rep.text(), "GET " + tag + "/" + idx);
+                default -> throw unexpected(current, "GET");
+            }
+        } finally {
+            Descriptors.close(fd);
+        }
+    }
+
+    /**
+     * Whether the daemon serving this session is our escrowd (this library's {@code Escrowd}), found
+     * without sending it a byte: the peer's pid ({@code SO_PEERCRED} of this session) must be the pid
+     * that {@code <path>.stats}, which only our escrowd serves, reports. The C daemon aborts on a
+     * message it does not know, so an extension of the protocol may be used only when this is true.
+     * False when the daemon's pid is not visible here (another pid namespace): assume the C daemon.
+     */
+    public boolean servedByOurEscrowd() {
+        long peerPid;
+        try {
+            peerPid = socket.getPeerCredentials().getPid();
+        } catch (IOException e) {
+            return false;
+        }
+        if (peerPid <= 0 || !Files.exists(EscrowdConfig.statsPath(path), LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try {
+            return stats(path, false).pid() == peerPid;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Removes the slot at (tag, idx); the daemon closes its copy of the descriptor. */

@@ -15,21 +15,29 @@ import java.util.List;
  * <p>
  * System properties: {@code escrow.daemon.java} (java binary), {@code escrow.daemon.classpath},
  * {@code escrow.daemon.log} (append the daemon's output to this file; default: inherit ours, as
- * the C daemon keeps its parent's stdio).
+ * the C daemon keeps its parent's stdio). The environment's {@value #JAVA_OPTS} (the JVM options
+ * {@code bin/escrow} passes) reach the daemon's JVM too, split at white space as the script does.
  */
 public final class EscrowdLauncher {
 
     public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdMain";
+    /** The environment variable with extra JVM options, as {@code bin/escrow} reads it. */
+    public static final String JAVA_OPTS = "ESCROW_JAVA_OPTS";
 
     private EscrowdLauncher() {
     }
 
     /** Starts the daemon process and returns at once; the caller waits for the socket to answer. */
     public static Process spawn(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command(path, nrTags, verbose, force, extraArgs));
+        ProcessBuilder builder = new ProcessBuilder(command(path, nrTags, verbose, force, extraArgs, System.getenv(JAVA_OPTS)));
         builder.redirectInput(Redirect.from(new File("/dev/null")));
         String log = System.getProperty("escrow.daemon.log");
-        if (log != null && !log.isBlank()) {
+        if (extraArgs.stream().anyMatch(arg -> arg.startsWith(EscrowdMain.LOG_FILE_OPTION))) {
+            // The daemon opens its own log (never through a link) and makes it its stdout and
+            // stderr; nothing of the caller's stays open in it, so `pid=$(escrow daemon -d PATH)` returns.
+            builder.redirectOutput(Redirect.DISCARD);
+            builder.redirectError(Redirect.DISCARD);
+        } else if (log != null && !log.isBlank()) {
             builder.redirectOutput(Redirect.appendTo(new File(log)));
             builder.redirectErrorStream(true);
         } else {
@@ -39,12 +47,15 @@ public final class EscrowdLauncher {
         return builder.start();
     }
 
-    static List<String> command(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs) {
+    static List<String> command(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs, String javaOpts) {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.add("--enable-native-access=ALL-UNNAMED");
         command.add("-XX:+UseSerialGC");
         command.add("-XX:TieredStopAtLevel=1");
+        if (javaOpts != null && !javaOpts.isBlank()) {
+            command.addAll(List.of(javaOpts.trim().split("\\s+")));
+        }
         command.add("-cp");
         command.add(System.getProperty("escrow.daemon.classpath", System.getProperty("java.class.path")));
         command.add(MAIN_CLASS);

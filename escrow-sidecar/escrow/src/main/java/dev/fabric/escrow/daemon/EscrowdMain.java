@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +42,8 @@ public final class EscrowdMain implements Callable<Integer> {
     static final int EXIT_ALREADY_SERVING = 3;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    @Option(names = "-d", description = "Daemonize: run in the background (new session, stdin from /dev/null) and return once it listens.")
+    @Option(names = "-d", description = {"Daemonize: run in the background (new session, stdin from /dev/null, stdout and stderr",
+            "appended to PATH.log) and return once it listens, printing the daemon's pid alone on stdout."})
     boolean daemonize;
 
     @Option(names = "-v", description = "Verbose: print the message trace (the seed's format) on stderr.")
@@ -79,6 +81,11 @@ public final class EscrowdMain implements Callable<Integer> {
 
     @Option(names = "--detached", hidden = true, description = "Internal: this process is the daemonized child.")
     boolean detached;
+
+    static final String LOG_FILE_OPTION = "--log-file";
+
+    @Option(names = LOG_FILE_OPTION, hidden = true, description = "Internal: make this file (opened without following a link) stdout and stderr.")
+    Path logFile;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "PATH", description = "The socket path (default: $ESCROW_PATH).")
     Path path;
@@ -124,6 +131,14 @@ public final class EscrowdMain implements Callable<Integer> {
                 // Already a session leader: detached enough.
             }
         }
+        if (logFile != null) {
+            try {
+                logTo(logFile);
+            } catch (PosixException e) {
+                // Nobody sees stderr now (it is /dev/null); the parent reports our exit status.
+                return EXIT_CANNOT_SERVE;
+            }
+        }
         return serve();
     }
 
@@ -158,6 +173,21 @@ public final class EscrowdMain implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Makes {@code log} this process's stdout and stderr ({@code dup2} onto 1 and 2), so that
+     * everything written there, the JVM's own messages included, lands in it. Opened for appending,
+     * mode 0600, without following a symbolic link.
+     */
+    private static void logTo(Path log) {
+        int fd = Posix.openPrivateNoFollow(log.toString(), true);
+        try {
+            Posix.dup2(fd, 1);
+            Posix.dup2(fd, 2);
+        } finally {
+            Posix.close(fd);
+        }
+    }
+
     /** Starts this daemon again as a detached process and returns once it listens (like daemon(3) after fork). */
     private int daemonize() throws IOException, InterruptedException {
         List<String> extra = new ArrayList<>();
@@ -171,15 +201,24 @@ public final class EscrowdMain implements Callable<Integer> {
         extra.add("--max-slots=" + maxSlots);
         extra.add("--max-payload-bytes=" + maxPayloadBytes);
         extra.add("--idle-timeout=" + idleTimeoutSeconds);
+        Path log = EscrowdConfig.logPath(path);
+        if (Files.isSymbolicLink(log)) {
+            System.err.println("escrowd: " + log + " is a symbolic link; escrowd never writes through one there: remove it");
+            return EXIT_CANNOT_SERVE;
+        }
+        extra.add(LOG_FILE_OPTION + "=" + log);
         Process child = EscrowdLauncher.spawn(path, nrTags, verbose, force, extra);
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!child.isAlive()) {
-                System.err.println("escrowd: the daemon exited with status " + child.exitValue());
+                System.err.println("escrowd: the daemon exited with status " + child.exitValue() + "; its output is in " + log);
                 return child.exitValue();
             }
             if (statsSocketAnswers()) {
-                System.out.println("escrowd: serving " + path + " in the background (pid " + child.pid() + ")");
+                // The pid alone on stdout, for `pid=$(escrow daemon -d PATH)`; the rest on stderr.
+                System.out.println(child.pid());
+                System.out.flush();
+                System.err.println("escrowd: serving " + path + " in the background (pid " + child.pid() + "), output in " + log);
                 return 0;
             }
             Thread.sleep(50);

@@ -1,11 +1,11 @@
 package dev.fabric.escrow.echo;
 
 import dev.fabric.escrow.client.Escrow;
+import dev.fabric.escrow.client.HeldConnection;
+import dev.fabric.escrow.client.RecoveryFacts;
 import dev.fabric.escrow.client.Slot;
 import dev.fabric.escrow.client.SlotNotFoundException;
 import dev.fabric.escrow.client.TagInfo;
-import dev.fabric.escrow.descriptor.Descriptors;
-import dev.fabric.escrow.descriptor.Posix;
 import dev.fabric.escrow.wire.Limits;
 
 import java.io.IOException;
@@ -28,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>
  * No byte is lost or echoed twice, whenever the kill lands: each chunk is read with
  * {@code MSG_PEEK}, written back, and only then consumed; after a restart the kernel's counters
- * ({@link TcpCounters}) say how many bytes were written but not yet consumed, and exactly those
- * are dropped from the head of the receive queue. (The seed's C server reads, then writes: a kill
+ * ({@link RecoveryFacts}, through the library's public {@link HeldConnection}) say how many bytes
+ * were written but not yet consumed, and exactly those are dropped from the head of the receive queue. (The seed's C server reads, then writes: a kill
  * between the two loses the bytes in between.)
  * <p>
  * One platform thread per client: the echo loop blocks in native {@code recv}, which would pin a
@@ -144,26 +144,26 @@ public final class EchoServer {
 
     private void echo(int idx, SocketChannel channel, boolean recovered) {
         try {
-            int fd = Descriptors.number(Descriptors.of(channel));
-            Posix.setBlocking(fd);
+            HeldConnection connection = HeldConnection.of(channel);
             byte[] buffer = new byte[CHUNK];
             if (recovered) {
-                TcpCounters.Totals totals = TcpCounters.of(fd);
-                long alreadyEchoed = totals.written() - totals.consumed();
+                RecoveryFacts facts = connection.facts();
+                // An echo sends what it consumes: anything sent beyond that was answered but not yet consumed.
+                long alreadyEchoed = facts.bytesSent() - facts.bytesConsumed();
                 if (alreadyEchoed < 0) {
                     log.println("echo-server: client #" + idx + " lost " + (-alreadyEchoed) + " bytes (read but never echoed)");
                 }
-                consume(fd, buffer, Math.max(0, alreadyEchoed));
-                log.println("echo-server: client #" + idx + " recovered (" + totals.consumed() + " bytes echoed before, "
+                connection.skip(Math.max(0, alreadyEchoed));
+                log.println("echo-server: client #" + idx + " recovered (" + facts.bytesConsumed() + " bytes echoed before, "
                         + Math.max(0, alreadyEchoed) + " echoed but not yet consumed)");
             }
             while (true) {
-                int n = Posix.recv(fd, buffer, buffer.length, Posix.MSG_PEEK);
-                if (n == 0) {
+                int n = connection.peek(buffer, buffer.length);
+                if (n < 0) {
                     break;
                 }
-                Posix.sendAll(fd, buffer, n);
-                consume(fd, buffer, n);
+                connection.writeAll(buffer, n);
+                connection.skip(n);
             }
             log.println("echo-server: client #" + idx + " disconnected");
         } catch (IOException | RuntimeException e) {
@@ -184,15 +184,4 @@ public final class EchoServer {
         }
     }
 
-    /** Reads and drops exactly {@code count} bytes that are known to be queued. */
-    private static void consume(int fd, byte[] buffer, long count) throws IOException {
-        long left = count;
-        while (left > 0) {
-            int n = Posix.recv(fd, buffer, (int) Math.min(buffer.length, left), 0);
-            if (n == 0) {
-                throw new IOException("end of stream with " + left + " bytes still to consume");
-            }
-            left -= n;
-        }
-    }
 }

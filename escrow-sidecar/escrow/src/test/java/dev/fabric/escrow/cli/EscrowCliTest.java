@@ -84,6 +84,22 @@ class EscrowCliTest {
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("daemon", "echo-server", "echo-client", "ls", "tag", "del");
     }
 
+    /** Issue 20 point 6: the daemon's help names the command a user types, not {@code escrow escrowd}. */
+    @Test
+    void daemonHelpNamesTheDaemonCommand() {
+        assertThat(run("daemon", "--help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: escrow daemon ").doesNotContain("escrow escrowd")
+                .contains("--max-slots", "--max-payload-bytes", "--idle-timeout");
+    }
+
+    @Test
+    void daemonRefusesLimitsThatCannotWork() {
+        assertThat(run("daemon", "--max-slots", "0", dir.resolve("x.sock").toString())).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-slots must be at least 1");
+        assertThat(run("daemon", "--idle-timeout", "-1", dir.resolve("x.sock").toString())).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--idle-timeout must be 0");
+    }
+
     @Test
     void echoServerWithNoCreateFailsWhenNobodyListensInsteadOfStartingADaemon() {
         Path nobody = dir.resolve("nobody.sock");

@@ -9,10 +9,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,7 +52,8 @@ class DaemonProcessIT {
         Dist.Started launcher = dist.start("daemon", "-d", "-t", "4", socket.toString());
         assertThat(launcher.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(launcher.process().exitValue()).as(launcher.output()).isZero();
-        assertThat(launcher.output()).contains("serving " + socket + " in the background");
+        assertThat(launcher.output()).contains("serving " + socket + " in the background").contains("output in " + socket + ".log");
+        Path log = dir.resolve("usock.log");
 
         EscrowStats stats = Escrow.stats(socket, false);
         daemonPid = stats.pid();
@@ -63,10 +70,56 @@ class DaemonProcessIT {
         ProcessHandle handle = ProcessHandle.of(daemonPid).orElseThrow();
         handle.destroy(); // SIGTERM
         handle.onExit().get(30, TimeUnit.SECONDS);
-        assertThat(launcher.output())
+        assertThat(log).as("the daemon's output goes to PATH.log, not the caller's").isRegularFile();
+        assertThat(Files.getPosixFilePermissions(log)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.readString(log)).contains("Listening on \"" + socket + "\"")
                 .contains("escrowd: shutting down; refusing new sessions on " + socket)
                 .contains("escrowd: still holding 2 slots in 2 tags (1 socket, 1 payload-only), 5 payload bytes");
         assertThat(socket).doesNotExist();
+    }
+
+    /**
+     * Issue 20 points 4 and 5: {@code pid=$(escrow daemon -d PATH)} returns (the daemon keeps none of
+     * the caller's output open) with the daemon's pid alone on stdout, and the JVM options of
+     * {@code ESCROW_JAVA_OPTS} reach the daemon's JVM.
+     */
+    @Test
+    void daemonizedEscrowdLetsACapturingCallerReturnWithItsPidAndKeepsTheJavaOptions() throws Exception {
+        Path socket = dir.resolve("usock");
+        Process launcher = dist.startCaptured(Map.of("ESCROW_JAVA_OPTS", "-Descrow.it.marker=issue-20 -Xss1m"),
+                "daemon", "-d", socket.toString());
+        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> readAll(launcher.getInputStream()));
+        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(launcher.getErrorStream()));
+        String captured = stdout.get(60, TimeUnit.SECONDS);
+        assertThat(launcher.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(launcher.exitValue()).as(stderr.get(10, TimeUnit.SECONDS)).isZero();
+
+        daemonPid = Escrow.stats(socket, false).pid();
+        assertThat(captured).as("stdout is the pid line").isEqualTo(daemonPid + "\n");
+        assertThat(stderr.get(10, TimeUnit.SECONDS)).contains("serving " + socket + " in the background (pid " + daemonPid + ")");
+        String cmdline = Files.readString(Path.of("/proc", Long.toString(daemonPid), "cmdline")).replace('\0', ' ');
+        assertThat(cmdline).contains("-Descrow.it.marker=issue-20").contains("-Xss1m");
+    }
+
+    @Test
+    void aDaemonLogThatIsASymlinkIsRefused() throws Exception {
+        Path socket = dir.resolve("usock");
+        Path canary = Files.writeString(dir.resolve("canary"), "canary");
+        Files.createSymbolicLink(dir.resolve("usock.log"), canary);
+        Dist.Started launcher = dist.start("daemon", "-d", socket.toString());
+        assertThat(launcher.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(launcher.process().exitValue()).isEqualTo(1);
+        assertThat(launcher.output()).contains("usock.log is a symbolic link");
+        assertThat(Files.readString(canary)).isEqualTo("canary");
+        assertThat(socket).doesNotExist();
+    }
+
+    private static String readAll(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,14 +36,30 @@ public final class Dist implements AutoCloseable {
     /** Starts {@code escrow args...}; stdout and stderr go to the returned log file. */
     public Started start(String... args) throws IOException {
         Path log = logs.resolve("process-" + (++counter) + "-" + args[0] + ".log");
-        List<String> command = new ArrayList<>();
-        command.add(bin.toString());
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        ProcessBuilder builder = builder(Map.of(), args).redirectErrorStream(true).redirectOutput(log.toFile());
         Process process = builder.start();
         started.add(process);
         return new Started(process, log);
+    }
+
+    /**
+     * Starts {@code escrow args...} with {@code env} added, its stdout and stderr left as pipes to
+     * this process, as a shell's {@code $(...)} would capture them.
+     */
+    public Process startCaptured(Map<String, String> env, String... args) throws IOException {
+        Process process = builder(env, args).start();
+        started.add(process);
+        return process;
+    }
+
+    private ProcessBuilder builder(Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(bin.toString());
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        builder.environment().putAll(env);
+        return builder;
     }
 
     /** A started process and its output. */
