@@ -98,6 +98,17 @@ class BootstrapIT {
     }
 
     @Test
+    void theSpawnAnswerLocatesTheMemberWithAnAbsoluteUrlAsTheRegistryDoes() throws Exception {
+        ResponseEntity<JsonNode> answer = spawn(Map.of("type", "queue"));
+        assertThat(answer.getStatusCode().value()).as("%s", answer.getBody()).isEqualTo(202);
+        String id = answer.getBody().path("id").asString();
+
+        assertThat(answer.getHeaders().getLocation()).hasToString(fabric.spawnerUrl() + "/api/v1/members/" + id);
+        JsonNode member = fabric.spawnerClient().get().uri(answer.getHeaders().getLocation()).retrieve().body(JsonNode.class);
+        assertThat(member.path("id").asString()).isEqualTo(id);
+    }
+
+    @Test
     void unsignedAndTamperedSpawnRequestsAreRefusedAndSpawnNothing() throws Exception {
         int before = fabric.registry.list(null, null, null, null).instances().size();
         HttpClient http = HttpClient.newHttpClient();

@@ -2,6 +2,9 @@ package dev.fabric.fab.cli;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
+import dev.fabric.fab.build.Log;
+import dev.fabric.fab.build.Options;
+import dev.fabric.fab.build.Request;
 import dev.fabric.fab.daemon.Pairs;
 import dev.fabric.fab.ipc.Doorbell;
 import dev.fabric.fab.ipc.IpcDirectory;
@@ -85,8 +88,8 @@ public final class Client {
     }
 
     private int run(Path cwd, Map<String, String> env) throws InterruptedException {
-        FabCli o = request.options();
-        Path fabfile = cwd.resolve(o.fabfile).toAbsolutePath().normalize();
+        Options o = request.options();
+        Path fabfile = cwd.resolve(o.fabfile()).toAbsolutePath().normalize();
         if (!Files.isRegularFile(fabfile)) {
             throw new FabException(ExitStatus.NOINVOKE, "no fabfile at " + fabfile + ": create one, or name it with -f PATH");
         }
@@ -96,13 +99,13 @@ public final class Client {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve " + fabfile, e);
         }
-        IpcRoots roots = IpcRoots.resolve(o.ipcDir, o.tmpDir, env);
+        IpcRoots roots = IpcRoots.resolve(o.ipcDir(), o.tmpDir(), env);
         IpcDirectory ipc = IpcDirectory.of(roots, canonical);
         ipc("project " + canonical + " -> " + ipc.dir());
         Pairs daemons = new Pairs(roots, ipc, this::ipc);
         if (SystemSocket.present(roots)) {
             // The credential model: only the root service may start fabd as fabsys and faba as us.
-            SystemSocket.ensure(roots, canonical, o.restart, this::ipc);
+            SystemSocket.ensure(roots, canonical, o.restart(), this::ipc);
         } else {
             ipc.createPrivate(canonical);
             TmpDirectory.prepare(roots.tmp(), "rwx------", this::ipc);
@@ -116,7 +119,7 @@ public final class Client {
             ipc("holds " + ipc.fabLock());
             try {
                 if (!SystemSocket.present(roots)) {
-                    if (o.restart) {
+                    if (o.restart()) {
                         daemons.stopFabd();
                     }
                     daemons.ensureRunning(List.of());

@@ -18,7 +18,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * Who a daemon runs as. Without {@code --user} (one user, a laptop) nothing changes: every process is
  * the user who ran fab. With {@code --user UID:GID} (the credential model, started by the root
- * {@link SystemService}) the seed's table applies:
+ * {@link SystemService}) each process holds these ids, so that fabd never acts as the developer and
+ * faba can still signal fabd:
  * <pre>
  *            fabd     faba               fabw of fabd   fabw of faba
  * real       fabsys   developer          fabsys         developer

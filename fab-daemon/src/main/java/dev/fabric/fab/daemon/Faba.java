@@ -1,7 +1,7 @@
 package dev.fabric.fab.daemon;
 
-import dev.fabric.fab.cli.Log;
-import dev.fabric.fab.cli.Request;
+import dev.fabric.fab.build.Log;
+import dev.fabric.fab.build.Request;
 import dev.fabric.fab.ipc.Doorbell;
 import dev.fabric.fab.ipc.IpcDirectory;
 import dev.fabric.fab.ipc.IpcFiles;

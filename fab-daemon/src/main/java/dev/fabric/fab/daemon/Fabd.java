@@ -2,9 +2,9 @@ package dev.fabric.fab.daemon;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
-import dev.fabric.fab.cli.Build;
-import dev.fabric.fab.cli.Log;
-import dev.fabric.fab.cli.Request;
+import dev.fabric.fab.build.Build;
+import dev.fabric.fab.build.Log;
+import dev.fabric.fab.build.Request;
 import dev.fabric.fab.fabfile.Model;
 import dev.fabric.fab.graph.Graph;
 import dev.fabric.fab.ipc.Doorbell;

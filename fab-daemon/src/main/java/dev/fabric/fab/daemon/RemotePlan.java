@@ -2,7 +2,7 @@ package dev.fabric.fab.daemon;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
-import dev.fabric.fab.cli.Log;
+import dev.fabric.fab.build.Log;
 import dev.fabric.fab.exec.CommandResult;
 import dev.fabric.fab.exec.Depfile;
 import dev.fabric.fab.exec.Runner;

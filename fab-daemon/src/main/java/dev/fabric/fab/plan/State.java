@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -58,6 +59,11 @@ public final class State {
     private boolean trusted;
     /** Nodes whose stamp was checked against the disk and that no change was reported for since; sorted, so a directory's nodes are one range. */
     private final NavigableSet<String> fresh = new TreeSet<>();
+    /**
+     * Directories (relative, "" for the root) known to contain no symbolic link on their path: a file is
+     * reported by the watcher under its own name only when neither it nor a directory above it is a link.
+     */
+    private final NavigableMap<String, Boolean> realDirs = new TreeMap<>();
 
     private State(Path root) {
         this.root = root;
@@ -127,6 +133,7 @@ public final class State {
         trusted = on;
         if (!on) {
             fresh.clear();
+            realDirs.clear();
         }
     }
 
@@ -137,6 +144,8 @@ public final class State {
     public synchronized void dirty(String node) {
         fresh.remove(node);
         fresh.subSet(node + "/", node + "0").clear();
+        realDirs.remove(node);
+        realDirs.subMap(node + "/", node + "0").clear();
     }
 
     /** Content hash of a file node, or null when the file does not exist. */
@@ -165,10 +174,13 @@ public final class State {
         }
         Stamp seen = new Stamp((Long) attrs.get("size"), nanos(attrs.get("lastModifiedTime")), (Long) attrs.get("ino"),
                 nanos(attrs.get("ctime")), null);
+        boolean reported = reportedUnderItsName(p, node);
         synchronized (this) {
             Stamp s = stamps.get(node);
             if (s != null && s.matches(seen)) {
-                fresh.add(node);
+                if (reported) {
+                    fresh.add(node);
+                }
                 return s.hash();
             }
         }
@@ -188,7 +200,9 @@ public final class State {
         }
         synchronized (this) {
             stamps.put(node, new Stamp(seen.size(), seen.mtime(), seen.ino(), seen.ctime(), h));
-            fresh.add(node);
+            if (reported) {
+                fresh.add(node);
+            }
         }
         return h;
     }
@@ -226,6 +240,36 @@ public final class State {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
+    }
+
+    /**
+     * Whether the watcher reports a change to this file under the node's own name: not for a symbolic
+     * link (an edit of its target names the target), a file under a linked directory, or a file outside
+     * the root. Those are never taken on trust: each build stats them.
+     */
+    private boolean reportedUnderItsName(Path p, String node) {
+        if (Path.of(node).isAbsolute() || Files.isSymbolicLink(p)) {
+            return false;
+        }
+        Path parent = Path.of(node).getParent();
+        String dir = parent == null ? "" : parent.toString();
+        synchronized (this) {
+            Boolean known = realDirs.get(dir);
+            if (known != null) {
+                return known;
+            }
+        }
+        boolean real;
+        try {
+            Path d = p.getParent();
+            real = d.toRealPath().equals(d);
+        } catch (IOException e) {
+            real = false;
+        }
+        synchronized (this) {
+            realDirs.put(dir, real);
+        }
+        return real;
     }
 
     private static long nanos(Object fileTime) {

@@ -98,6 +98,22 @@ class DaemonSeesEveryChangeIT {
     }
 
     @Test
+    void symbolicLinkRetargetedOrItsTargetEditedIsRebuilt() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "[ out ] : [ a.c ] { cat a.c > out }\n");
+        Files.createDirectories(project.resolve("alt"));
+        Files.writeString(project.resolve("alt/one"), "one\n");
+        Files.writeString(project.resolve("alt/two"), "two\n");
+        Files.createSymbolicLink(project.resolve("a.c"), Path.of("alt/one"));
+        fabOk();
+        sh("echo more >> alt/one");
+        fabOk();
+        assertThat(Files.readString(project.resolve("out"))).isEqualTo("one\nmore\n");
+        sh("ln -sfn alt/two a.c");
+        fabOk();
+        assertThat(Files.readString(project.resolve("out"))).isEqualTo("two\n");
+    }
+
+    @Test
     void ruleWithoutFormulaOrdersAndRebuildsThroughTheDaemons() throws Exception {
         Files.writeString(project.resolve("fabfile"), """
                 [ gen.h ] : [ ] { sleep 1; echo '#define X 1' > gen.h }

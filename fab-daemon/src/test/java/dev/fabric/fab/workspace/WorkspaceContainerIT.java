@@ -56,7 +56,7 @@ class WorkspaceContainerIT {
     /** What the example's fabfile leaves behind and .gitignore lists: never part of the copy. */
     private static final Set<String> BUILD_OUTPUTS = Set.of("build", ".fab");
 
-    /** The developer: the name from the seed's credential table. */
+    /** The developer: any non-root user; this one is named after the example user of fab's original documentation. */
     private static final String DEVELOPER = "todd";
     private static final String HOME = "/home/" + DEVELOPER;
     private static final String HELLO = HOME + "/hello";
@@ -66,7 +66,7 @@ class WorkspaceContainerIT {
     private static final String RELEASE = "/tmp/slow.release";
     /** fabd's main class, as bin/fabd starts it. */
     private static final String FABD_MAIN = "dev.fabric.fab.daemon.Fabd";
-    /** The seed's default IPC root, where fabw --system listens. */
+    /** The default IPC root, where fabw --system listens. */
     private static final String IPC_ROOT = "/var/run/fab";
 
     /** A daemon that hangs must fail the test, not the build machine's patience. */

@@ -9,6 +9,7 @@ import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.Ids;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
@@ -43,6 +44,9 @@ public class InstanceController {
     }
 
     @Operation(summary = "Register an instance, or a restart of one under its id with a higher incarnation")
+    @ApiResponse(responseCode = "201", description = "a new id registered; Location names it")
+    @ApiResponse(responseCode = "200", description = "a known id: its same incarnation again (a state change, endpoints and "
+            + "metadata merged, or a retry), or a higher one (a restart: the instance replaced)")
     @PostMapping
     public ResponseEntity<ServiceInstance> register(@Valid @RequestBody RegistrationRequest request) {
         InstanceService.Registered registered = service.register(request);

@@ -2,6 +2,7 @@ package dev.fabric.spawner.spawn;
 
 import dev.fabric.core.registry.ServiceInstance;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import org.springframework.context.annotation.Profile;
 import org.springframework.http.HttpStatus;
@@ -14,6 +15,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 import java.net.URI;
 import java.util.List;
@@ -30,10 +32,13 @@ public class SpawnController {
     }
 
     @Operation(summary = "Spawn a member of a role; it bootstraps in the background (watch its state in the registry)")
+    @ApiResponse(responseCode = "202", description = "accepted: the member, PENDING or BOOTSTRAPPING; Location names it")
     @PostMapping("/api/v1/spawns")
     public ResponseEntity<ServiceInstance> spawn(@Valid @RequestBody SpawnRequest request) {
         ServiceInstance instance = spawner.spawn(request);
-        return ResponseEntity.accepted().location(URI.create("/api/v1/members/" + instance.id())).body(instance);
+        // Absolute, as the registry's Location is: the spawner's own address as the client reached it.
+        URI member = ServletUriComponentsBuilder.fromCurrentContextPath().path("/api/v1/members/{id}").buildAndExpand(instance.id()).toUri();
+        return ResponseEntity.accepted().location(member).body(instance);
     }
 
     @Operation(summary = "This spawner's members")
@@ -50,6 +55,7 @@ public class SpawnController {
 
     @Operation(summary = "Restart a member under its id with a new incarnation (a live old one is stopped first); with "
             + "?incarnation=N only if it is still at N, so callers that saw the same death restart it once")
+    @ApiResponse(responseCode = "202", description = "accepted: the member's new incarnation")
     @PostMapping("/api/v1/members/{id}/restart")
     public ResponseEntity<ServiceInstance> restart(@PathVariable String id, @RequestParam(required = false) Long incarnation) {
         if (incarnation == null) {
