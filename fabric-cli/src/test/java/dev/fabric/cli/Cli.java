@@ -1,5 +1,6 @@
 package dev.fabric.cli;
 
+import dev.fabric.cli.context.FabricHome;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;

@@ -1,5 +1,7 @@
 package dev.fabric.cli;
 
+import dev.fabric.cli.common.ExitCodes;
+import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.core.keys.FabricKeys;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,14 +24,14 @@ class FabricCliTest {
     @Test
     void globalOptionsAreAcceptedBeforeAndAfterTheCommand() {
         FabricCli cli = new FabricCli(Map.of(), home, Clock.systemUTC());
-        new CommandLine(cli).parseArgs("--registry", "http://a:1", "services", "--keys", "/k", "--type", "web", "-o", "json");
+        FabricCli.commandLine(cli).parseArgs("--registry", "http://a:1", "services", "--keys", "/k", "--type", "web", "-o", "json");
         assertThat(cli.registryOption).isEqualTo("http://a:1");
         assertThat(cli.keysOption).isEqualTo(Path.of("/k"));
     }
 
     @Test
     void servicesParsesItsFilters() {
-        ParseResult parsed = new CommandLine(new FabricCli(Map.of(), home, Clock.systemUTC()))
+        ParseResult parsed = FabricCli.commandLine(new FabricCli(Map.of(), home, Clock.systemUTC()))
                 .parseArgs("services", "--type", "web", "--state", "running", "--parent", "spawner-1", "--session", "s-1");
         ParseResult services = parsed.subcommand();
         assertThat(services.commandSpec().name()).isEqualTo("services");
@@ -42,7 +44,7 @@ class FabricCliTest {
 
     @Test
     void watchParsesItsOptions() {
-        ParseResult watch = new CommandLine(new FabricCli(Map.of(), home, Clock.systemUTC()))
+        ParseResult watch = FabricCli.commandLine(new FabricCli(Map.of(), home, Clock.systemUTC()))
                 .parseArgs("watch", "--since", "42", "--type", "web", "--retries", "3").subcommand();
         assertThat((Long) watch.matchedOptionValue("--since", null)).isEqualTo(42L);
         assertThat((Integer) watch.matchedOptionValue("--retries", null)).isEqualTo(3);

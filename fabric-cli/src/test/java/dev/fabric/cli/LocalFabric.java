@@ -1,8 +1,12 @@
 package dev.fabric.cli;
 
+import dev.fabric.cli.context.FabricHome;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.registry.RegistryApplication;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -16,8 +20,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real fabric for the ITs that spawn members: the registry in this JVM (H2 in a directory), the
@@ -30,6 +38,46 @@ final class LocalFabric implements AutoCloseable {
     static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
 
     static final String NOT_BUILT = SPAWNER_JAR + " is not built: build spawner-service first (./mvnw -pl spawner-service package)";
+
+    /**
+     * One fabric for all the tests of a class, started before the first and stopped after the last
+     * (a fabric takes seconds to start): {@code @RegisterExtension static final LocalFabric.PerClass
+     * fabric = new LocalFabric.PerClass();}. The class is skipped when the spawner jar is not built.
+     */
+    static final class PerClass implements BeforeAllCallback, AfterAllCallback {
+
+        private Path dir;
+        private LocalFabric fabric;
+
+        @Override
+        public void beforeAll(ExtensionContext context) throws Exception {
+            assumeTrue(Files.exists(SPAWNER_JAR), NOT_BUILT);
+            dir = Files.createTempDirectory("local-fabric-");
+            fabric = start(dir);
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) throws Exception {
+            if (fabric != null) {
+                fabric.close();
+            }
+            if (dir != null) {
+                try (Stream<Path> files = Files.walk(dir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
+                }
+            }
+        }
+
+        /** The CLI, with this fabric's registry and keys in its environment. */
+        Cli cli() {
+            return fabric.cli();
+        }
+
+        /** The registry, through fabric-core's own signed client. */
+        RegistryClient registry() {
+            return fabric.registry();
+        }
+    }
 
     private final Path dir;
     private ConfigurableApplicationContext registryContext;

@@ -1,21 +1,16 @@
 package dev.fabric.cli;
 
+import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.core.registry.InstanceState;
-import dev.fabric.core.registry.RegistryClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code queue put|take|ack|nack|stats} against a real fabric (the registry in this JVM, the
@@ -24,38 +19,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class QueueCommandsIT {
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final LocalFabric.PerClass fabric = new LocalFabric.PerClass();
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static LocalFabric fabric;
-    private static RegistryClient registry;
-    private static Cli cli;
-
-    @BeforeAll
-    static void startFabric() throws Exception {
-        assumeTrue(Files.exists(LocalFabric.SPAWNER_JAR), LocalFabric.NOT_BUILT);
-        fabric = LocalFabric.start(dir);
-        registry = fabric.registry();
-        cli = fabric.cli();
-    }
-
-    @AfterAll
-    static void stopFabric() throws Exception {
-        if (fabric != null) {
-            fabric.close();
-        }
-    }
-
     private static String spawnQueue() {
-        Cli.Result spawn = cli.run("spawn", "queue", "--wait", "--timeout", "3m");
+        Cli.Result spawn = fabric.cli().run("spawn", "queue", "--wait", "--timeout", "3m");
         assertThat(spawn.exitCode()).as(spawn.err()).isZero();
         return spawn.out().strip();
     }
 
     private static Cli.Result ok(String... args) {
-        Cli.Result result = cli.run(args);
+        Cli.Result result = fabric.cli().run(args);
         assertThat(result.exitCode()).as("%s: %s", List.of(args), result.err()).isZero();
         return result;
     }
@@ -121,38 +97,38 @@ class QueueCommandsIT {
         String lease = json(ok("queue", "take", queue, "-o", "json")).path("messages").path(0).path("leaseId").asString();
         ok("queue", "ack", queue, lease);
 
-        Cli.Result nackAfterAck = cli.run("queue", "nack", queue, lease);
+        Cli.Result nackAfterAck = fabric.cli().run("queue", "nack", queue, lease);
         assertThat(nackAfterAck.exitCode()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(nackAfterAck.out()).isEmpty();
         assertThat(nackAfterAck.err()).startsWith("fabric: ").contains(lease, "(lease-acked, HTTP 409)", "nothing to give back");
 
         String unknown = UUID.randomUUID().toString();
-        Cli.Result unknownLease = cli.run("queue", "ack", queue, unknown);
+        Cli.Result unknownLease = fabric.cli().run("queue", "ack", queue, unknown);
         assertThat(unknownLease.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(unknownLease.err()).contains(unknown, "(lease-unknown, HTTP 404)", "fabric queue take " + queue);
 
-        Cli.Result notALease = cli.run("queue", "nack", queue, "not-a-lease");
+        Cli.Result notALease = fabric.cli().run("queue", "nack", queue, "not-a-lease");
         assertThat(notALease.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(notALease.err()).contains("'not-a-lease' is not a lease id", "(invalid-request, HTTP 400)");
 
-        Cli.Result tooMany = cli.run("queue", "take", queue, "--max", "1001");
+        Cli.Result tooMany = fabric.cli().run("queue", "take", queue, "--max", "1001");
         assertThat(tooMany.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(tooMany.err()).contains("max must be a whole number from 1 to 1000", "(invalid-request, HTTP 400)");
 
-        Cli.Result tooLong = cli.run("queue", "take", queue, "--visibility", "13h");
+        Cli.Result tooLong = fabric.cli().run("queue", "take", queue, "--visibility", "13h");
         assertThat(tooLong.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(tooLong.err()).contains("visibility must be from 1s to 12h, not '13h'");
 
         // Acks before the failure stand; the command stops at it.
         ok("queue", "put", queue, "twice");
         String next = json(ok("queue", "take", queue, "-o", "json")).path("messages").path(0).path("leaseId").asString();
-        Cli.Result partly = cli.run("queue", "ack", queue, next, unknown);
+        Cli.Result partly = fabric.cli().run("queue", "ack", queue, next, unknown);
         assertThat(partly.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(partly.out()).isEqualTo("acked " + next + "\n");
 
         ok("stop", queue);
-        assertThat(registry.get(queue).state()).isEqualTo(InstanceState.STOPPED);
-        Cli.Result stopped = cli.run("queue", "stats", queue);
+        assertThat(fabric.registry().get(queue).state()).isEqualTo(InstanceState.STOPPED);
+        Cli.Result stopped = fabric.cli().run("queue", "stats", queue);
         assertThat(stopped.exitCode()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(stopped.err()).contains("member " + queue + " is STOPPED", "only a running member serves its queue",
                 "fabric service " + queue);
@@ -160,12 +136,12 @@ class QueueCommandsIT {
 
     @Test
     void onlyAQueueMemberServesAQueue() {
-        Cli.Result unknown = cli.run("queue", "put", "queue-nosuch", "hello");
+        Cli.Result unknown = fabric.cli().run("queue", "put", "queue-nosuch", "hello");
         assertThat(unknown.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(unknown.err()).contains("queue-nosuch", "(unknown-instance, HTTP 404)", "fabric services");
 
         String spawner = json(ok("services", "--type", "spawner", "-o", "json")).path("instances").path(0).path("id").asString();
-        Cli.Result notAQueue = cli.run("queue", "stats", spawner);
+        Cli.Result notAQueue = fabric.cli().run("queue", "stats", spawner);
         assertThat(notAQueue.exitCode()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(notAQueue.err()).contains("member " + spawner + " (type spawner) is RUNNING and publishes no queue endpoint",
                 "fabric service " + spawner);

@@ -1,5 +1,7 @@
 package dev.fabric.cli;
 
+import dev.fabric.cli.common.ExitCodes;
+import dev.fabric.cli.context.FabricHome;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.spring.FabricSigningInterceptor;

@@ -2,6 +2,9 @@ package dev.fabric.fab.cli;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
+import dev.fabric.fab.build.Log;
+import dev.fabric.fab.build.Options;
+import dev.fabric.fab.build.Request;
 import dev.fabric.fab.daemon.Pairs;
 import dev.fabric.fab.ipc.Doorbell;
 import dev.fabric.fab.ipc.IpcDirectory;
@@ -22,6 +25,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -85,8 +89,8 @@ public final class Client {
     }
 
     private int run(Path cwd, Map<String, String> env) throws InterruptedException {
-        FabCli o = request.options();
-        Path fabfile = cwd.resolve(o.fabfile).toAbsolutePath().normalize();
+        Options o = request.options();
+        Path fabfile = cwd.resolve(o.fabfile()).toAbsolutePath().normalize();
         if (!Files.isRegularFile(fabfile)) {
             throw new FabException(ExitStatus.NOINVOKE, "no fabfile at " + fabfile + ": create one, or name it with -f PATH");
         }
@@ -96,18 +100,19 @@ public final class Client {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve " + fabfile, e);
         }
-        IpcRoots roots = IpcRoots.resolve(o.ipcDir, o.tmpDir, env);
+        IpcRoots roots = IpcRoots.resolve(o.ipcDir(), o.tmpDir(), env);
         IpcDirectory ipc = IpcDirectory.of(roots, canonical);
         ipc("project " + canonical + " -> " + ipc.dir());
         Pairs daemons = new Pairs(roots, ipc, this::ipc);
         if (SystemSocket.present(roots)) {
             // The credential model: only the root service may start fabd as fabsys and faba as us.
-            SystemSocket.ensure(roots, canonical, o.restart, this::ipc);
+            SystemSocket.ensure(roots, canonical, o.restart(), this::ipc);
         } else {
             ipc.createPrivate(canonical);
             TmpDirectory.prepare(roots.tmp(), "rwx------", this::ipc);
         }
-        try (FileChannel channel = FileChannel.open(ipc.fabLock(), StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+        // fab/lock is the client's own (the system service creates and changes nothing of it): never opened through a link.
+        try (FileChannel channel = FileChannel.open(ipc.fabLock(), StandardOpenOption.WRITE, StandardOpenOption.CREATE, LinkOption.NOFOLLOW_LINKS)) {
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 log.log(Log.Category.INFO, "fab: waiting for another fab building this project to finish");
@@ -116,10 +121,10 @@ public final class Client {
             ipc("holds " + ipc.fabLock());
             try {
                 if (!SystemSocket.present(roots)) {
-                    if (o.restart) {
+                    if (o.restart()) {
                         daemons.stopFabd();
                     }
-                    daemons.ensureRunning(List.of());
+                    daemons.ensureRunning(List.of(), Libc.getuid());
                 }
                 return command(ipc, cwd);
             } finally {

@@ -11,7 +11,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * One fab at a time per project: an exclusive lock on {@code <root>/.fab/lock}, so two builds never
  * run the same commands or overwrite each other's state. A second fab says it waits, then runs.
- * (Part 2 moves this to the seed's {@code fab/lock} in the project's IPC directory.)
+ * This is the in-process fab's lock; the real {@code fab}, a client of the daemons, waits on
+ * {@code fab/lock} in the project's IPC directory instead ({@link Client}).
  */
 final class ProjectLock implements AutoCloseable {
     private final FileChannel channel;

@@ -1,7 +1,7 @@
 package dev.fabric.fab.daemon;
 
-import dev.fabric.fab.cli.FabCli;
-import dev.fabric.fab.cli.Log;
+import dev.fabric.fab.build.Progress;
+import dev.fabric.fab.build.Log;
 import dev.fabric.fab.ipc.IpcCodec;
 import dev.fabric.fab.ipc.IpcFiles;
 import dev.fabric.fab.ipc.IpcRecord;
@@ -106,7 +106,7 @@ final class FabaStage {
             }
         }
         if (log.enabled(Log.Category.INFO)) {
-            sink.line(LogLine.PROGRESS, FabCli.progressLine(stage, stages, started.incrementAndGet(), total, description));
+            sink.line(LogLine.PROGRESS, Progress.line(stage, stages, started.incrementAndGet(), total, description));
         }
         if (log.enabled(Log.Category.BPCMD)) {
             sink.line(LogLine.OUT, Files.readString(dir.resolve("cmd")).stripTrailing());

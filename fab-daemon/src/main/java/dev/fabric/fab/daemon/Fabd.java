@@ -2,9 +2,9 @@ package dev.fabric.fab.daemon;
 
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
-import dev.fabric.fab.cli.Build;
-import dev.fabric.fab.cli.Log;
-import dev.fabric.fab.cli.Request;
+import dev.fabric.fab.build.Build;
+import dev.fabric.fab.build.Log;
+import dev.fabric.fab.build.Request;
 import dev.fabric.fab.fabfile.Model;
 import dev.fabric.fab.graph.Graph;
 import dev.fabric.fab.ipc.Doorbell;
@@ -178,6 +178,14 @@ public final class Fabd {
         }
         int faba = ipc.fabaPid();
         PidDirectory fabaDir = PidDirectory.of(roots, faba);
+        // What the previous command handed faba goes now (faba may read, not remove, what fabd writes in bp/).
+        for (String handed : List.of("state", "buildscript")) {
+            try {
+                Files.deleteIfExists(fabaDir.bp().resolve(handed));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove " + fabaDir.bp().resolve(handed), e);
+            }
+        }
         absorbChanges();
         Project project = new Project(args.invocation(), faba, fabaDir, request);
         try {

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * What one command did: its exit status, everything it wrote to stdout and stderr, and the products
- * it declared (its file targets). Part 2 lays these out in the seed's {@code bp/<stage>/<n>/} files.
+ * it declared (its file targets). Through the daemons, faba keeps the same facts in the files of
+ * {@code bp/<stage>/<n>/} ({@code exit}, {@code out}, {@code err}, {@code prod}).
  */
 public record CommandResult(Command command, int stage, int index, int exitStatus, byte[] stdout, byte[] stderr, List<String> products) {
 

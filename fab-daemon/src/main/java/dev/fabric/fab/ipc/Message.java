@@ -1,7 +1,8 @@
 package dev.fabric.fab.ipc;
 
 /**
- * The signals fab's processes exchange (the seed's FABSIG_* and its three file-system events), each
+ * The signals fab's processes exchange (the command and build-plan messages, the three file-system
+ * events, and a child's death), each
  * a doorbell: the data travels in the IPC files, so when the kernel merges two deliveries of one
  * classic signal nothing is lost, the receiver reads the files once and finds everything.
  * <p>
@@ -129,7 +130,7 @@ public sealed interface Message {
     Message REEXEC = new Reexec();
     Message CHILD_DIED = new ChildDied();
 
-    /** The seed's name of a message, for the IPC log. */
+    /** A message's name in the IPC log ({@code fab +IPC}) and in docs/fab.md's signal table. */
     static String name(Message m) {
         return switch (m) {
             case Start s -> "START";

@@ -6,7 +6,7 @@ import java.nio.file.Path;
  * A daemon's own directory {@code <fabtmpdir>/pid/<pid>}. fabd's holds {@code dsc/<n>/{cmd,err,out}}
  * and {@code stamp}; faba's holds {@code bp/<stage>/<n>/{cmd,err,exit,out,prod}}, {@code bp/commands},
  * {@code bp/stages} and {@code stamp}, plus {@code changes} (the paths its watcher saw change, which
- * the seed's signals alone cannot carry). The stamp's modification time is the daemon's heartbeat.
+ * a signal alone cannot carry). The stamp's modification time is the daemon's heartbeat.
  */
 public record PidDirectory(Path dir) {
     public static PidDirectory of(IpcRoots roots, long pid) {

@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * registered with one {@link WatchService} (inotify on Linux), new directories registered as they
  * appear, an overflow answered by registering everything again and asking fabd for a full look.
  * Each change is appended to the {@code changes} file ({@code M}/{@code C}/{@code D} and the absolute
- * path, NUL-terminated; {@code *} for "look at everything"), then the seed's events ring fabd:
+ * path, NUL-terminated; {@code *} for "look at everything"), then one of the three file-system
+ * messages rings fabd:
  * REPLAN (contents changed), REINTERPRET (files appeared or vanished), REEXEC (a fabfile changed).
  */
 public final class TreeWatcher {

@@ -170,6 +170,18 @@ class FabCliTest {
     }
 
     @Test
+    void buildscriptOfAnUpToDateTreeHasNoCommandsUntilEveryBuildIsForgotten() throws Exception {
+        write(dir, "fabfile", SIMPLE, "in", "x\n");
+        assertThat(fab()).isZero();
+        assertThat(fab("-k", "build.sh")).isZero();
+        assertThat(out).contains("(0 commands)");
+        assertThat(fab("+b", "$!")).isZero();
+        assertThat(fab("-k", "build.sh")).isZero();
+        assertThat(out).contains("(2 commands)");
+        assertThat(Files.readString(dir.resolve("build.sh"))).contains("cat in > out/a", "cp out/a out/b");
+    }
+
+    @Test
     void badArgumentsExitOne() {
         write(dir, "fabfile", SIMPLE, "in", "x\n");
         assertThat(fab("-j", "many")).isEqualTo(1);

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The four real processes on one project: the seed's flow, the directories, the daemons kept between commands, -B. */
+/** The four real processes on one project: the signal flow of docs/fab.md, the directories, the daemons kept between commands, -B. */
 class DaemonFlowIT {
     @TempDir
     Path dir;
@@ -45,7 +45,7 @@ class DaemonFlowIT {
     }
 
     @Test
-    void ipcLogShowsTheSeedsSignalFlowAndTheDaemonsStay() throws Exception {
+    void ipcLogShowsTheSignalFlowAndTheDaemonsStay() throws Exception {
         Run first = fab("+IPC");
         assertThat(first.status()).as(first.err()).isZero();
         assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("x\nbuilt\n");

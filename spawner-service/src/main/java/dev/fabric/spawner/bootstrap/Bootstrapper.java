@@ -1,5 +1,6 @@
 package dev.fabric.spawner.bootstrap;
 
+import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.contract.Durations;
 import dev.fabric.core.keys.FabricKeys;
@@ -152,7 +153,7 @@ public class Bootstrapper {
                     id, redeem.incarnation(), managementUrl);
             step(id, redeem.incarnation(), InstanceState.BOOTSTRAPPING,
                     "one-time password redeemed; fabric keys released sealed to the member's key");
-            handshake.redeemed().complete(managementUrl);
+            handshake.redeemed().complete(new Handshake.Reached(managementUrl, redeem.bootstrapKey()));
             return released;
         }
     }
@@ -171,18 +172,18 @@ public class Bootstrapper {
         Handshake handshake = owner.handshake(incarnation)
                 .orElseThrow(() -> new BootstrapFailure("the bootstrap of incarnation " + incarnation + " was abandoned"));
         try {
-            URI managementUrl = connectivity == Connectivity.FIREWALL_FROM_SERVICE
+            Handshake.Reached reached = connectivity == Connectivity.FIREWALL_FROM_SERVICE
                     ? dial(id, handshake, member, deadline)
                     : awaitRedeemed(handshake, deadline);
-            verify(id, incarnation, managementUrl, deadline);
-            configure(id, incarnation, managementUrl, role, config, restart);
+            verify(id, incarnation, reached, deadline);
+            configure(id, incarnation, reached.managementUrl(), role, config, restart);
             return awaitRunning(member, deadline);
         } finally {
             end(owner, handshake, "bootstrap over");
         }
     }
 
-    private URI awaitRedeemed(Handshake handshake, Instant deadline) {
+    private Handshake.Reached awaitRedeemed(Handshake handshake, Instant deadline) {
         try {
             return handshake.redeemed().get(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -198,10 +199,13 @@ public class Bootstrapper {
 
     /**
      * Mode 3 (firewall from the service): the member cannot dial out, so the spawner dials it once
-     * it runs, proves itself with the password and hands over the sealed keys; after the deadline
-     * the member is given up (and killed by the caller).
+     * it runs. Whoever answers on the member's port must first prove it knows the one-time password
+     * (an HMAC over the spawner's challenge); only then does the spawner prove itself with the
+     * password and hand over the keys, sealed to the key the proof covers. Another process that
+     * took the port gets nothing secret and fails the bootstrap. After the deadline the member is
+     * given up (and killed by the caller).
      */
-    private URI dial(String id, Handshake handshake, LaunchedMember member, Instant deadline) {
+    private Handshake.Reached dial(String id, Handshake handshake, LaunchedMember member, Instant deadline) {
         String lastFailure = "the member's management port is not known yet";
         while (Instant.now().isBefore(deadline)) {
             if (handshake.redeemed().isCompletedExceptionally()) {
@@ -210,11 +214,19 @@ public class Bootstrapper {
             var url = member.managementUrl();
             if (url.isPresent()) {
                 try {
-                    BootstrapWire.Hello hello = memberClient.get().uri(url.get().resolve("/bootstrap/v1/hello"))
+                    String challenge = BootstrapProofs.challenge();
+                    BootstrapWire.Hello hello = memberClient.get()
+                            .uri(url.get().resolve("/bootstrap/v1/hello?challenge=" + challenge))
                             .retrieve().body(BootstrapWire.Hello.class);
                     if (hello == null || !id.equals(hello.serviceId()) || hello.incarnation() != handshake.incarnation()) {
                         throw new BootstrapFailure("the member at " + url.get() + " is not incarnation " + handshake.incarnation()
                                 + " of " + id + " (" + hello + ")");
+                    }
+                    if (!BootstrapProofs.helloProven(handshake.otp(), hello, challenge)) {
+                        dialLog.warn("member {} incarnation {}: the process answering at {} did not prove it knows the one-time "
+                                + "password; nothing secret sent", id, handshake.incarnation(), url.get());
+                        throw new BootstrapFailure("mode 3: the process answering at " + url.get() + " did not prove it knows "
+                                + "the member's one-time password (another process on the member's port?); nothing secret was sent");
                     }
                     otps.redeem(id, handshake.otp().reveal());
                     SealedKeys sealed = seal(publicKey(hello.publicKey()), id);
@@ -226,7 +238,7 @@ public class Bootstrapper {
                             handshake.incarnation(), url.get());
                     step(id, handshake.incarnation(), InstanceState.BOOTSTRAPPING,
                             "mode 3: the spawner dialed the member; fabric keys delivered sealed to its key");
-                    return url.get();
+                    return new Handshake.Reached(url.get(), hello.bootstrapKey());
                 } catch (ResourceAccessException e) {
                     lastFailure = "cannot connect to " + url.get() + " (" + e.getMostSpecificCause().getMessage() + ")";
                 } catch (RestClientResponseException e) {
@@ -244,15 +256,20 @@ public class Bootstrapper {
     }
 
     /**
-     * Step 4a: a signed call proves the member holds the keys and is the incarnation we started.
+     * Step 4a: the member proves it is the process that redeemed the password (or answered the
+     * hello): it signs the spawner's challenge with the bootstrap key it announced then, and names
+     * the fabric key id it installed. An answer copied or echoed by another process fails here.
      * The member installs its keys when the redeem answer reaches it, a moment after the spawner
      * sent it: until then it answers 401, so that is retried until the deadline.
      */
-    private void verify(String id, long incarnation, URI managementUrl, Instant deadline) {
+    private void verify(String id, long incarnation, Handshake.Reached reached, Instant deadline) {
+        URI managementUrl = reached.managementUrl();
+        String challenge = BootstrapProofs.challenge();
         BootstrapWire.Status status;
         while (true) {
             try {
-                status = memberClient.get().uri(managementUrl.resolve("/management/v1/status")).retrieve().body(BootstrapWire.Status.class);
+                status = memberClient.get().uri(managementUrl.resolve("/management/v1/status?challenge=" + challenge))
+                        .retrieve().body(BootstrapWire.Status.class);
                 break;
             } catch (RestClientResponseException e) {
                 if (e.getStatusCode().value() != 401 || !Instant.now().isBefore(deadline)) {
@@ -266,6 +283,12 @@ public class Bootstrapper {
         }
         if (status == null || !id.equals(status.id()) || status.incarnation() != incarnation || !keys.keyId().equals(status.keyId())) {
             throw new BootstrapFailure("setup check failed: " + managementUrl + " answered " + status);
+        }
+        if (!BootstrapProofs.statusProven(reached.bootstrapKey(), status, challenge)) {
+            verifyLog.warn("member {} incarnation {}: the answer at {} is not signed with the member's bootstrap key", id, incarnation,
+                    managementUrl);
+            throw new BootstrapFailure("setup check failed: the answer at " + managementUrl + " is not signed with the bootstrap "
+                    + "key member " + id + " announced (another process on the member's port?)");
         }
         verifyLog.info("member {} incarnation {}: setup verified over its management port {}", id, incarnation, managementUrl);
         step(id, incarnation, InstanceState.BOOTSTRAPPING, "setup verified over the management port (signed request)");

@@ -17,8 +17,11 @@ public final class Handshake {
 
     private final long incarnation;
     private final OneTimePassword otp;
-    private final CompletableFuture<URI> redeemed = new CompletableFuture<>();
+    private final CompletableFuture<Reached> redeemed = new CompletableFuture<>();
     private Answered answered;
+
+    /** Where the member's management port is, and the bootstrap key its answers in step 4a must be signed with. */
+    record Reached(URI managementUrl, String bootstrapKey) {}
 
     /** The redeem that won: the key the fabric keys were sealed to, and the answer. */
     private record Answered(long incarnation, String publicKey, BootstrapWire.Released released) {}
@@ -36,8 +39,8 @@ public final class Handshake {
         return otp;
     }
 
-    /** Completes with the member's management URL when step 3 succeeds, or fails with a {@link BootstrapFailure}. */
-    CompletableFuture<URI> redeemed() {
+    /** Completes with where the member is reached when step 3 succeeds, or fails with a {@link BootstrapFailure}. */
+    CompletableFuture<Reached> redeemed() {
         return redeemed;
     }
 

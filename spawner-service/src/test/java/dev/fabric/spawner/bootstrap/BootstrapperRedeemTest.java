@@ -1,6 +1,8 @@
 package dev.fabric.spawner.bootstrap;
 
+import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
+import dev.fabric.core.keys.Ed25519;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.otp.OneTimePassword;
 import dev.fabric.core.otp.OneTimePasswords;
@@ -37,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class BootstrapperRedeemTest {
 
     static final String MANAGEMENT = "http://127.0.0.1:9999";
+    static final String BOOTSTRAP_KEY = BootstrapProofs.encode(Ed25519.generate().getPublic());
 
     final FabricKeys keys = FabricKeys.generate();
     final Members members = new Members(properties());
@@ -59,7 +62,7 @@ class BootstrapperRedeemTest {
     }
 
     static BootstrapWire.Redeem redeem(String id, OneTimePassword otp, String key) {
-        return new BootstrapWire.Redeem(id, 1, otp.reveal(), key, MANAGEMENT);
+        return new BootstrapWire.Redeem(id, 1, otp.reveal(), key, MANAGEMENT, BOOTSTRAP_KEY);
     }
 
     static void refused(Runnable call, int status, String reason) {
@@ -74,9 +77,9 @@ class BootstrapperRedeemTest {
         OneTimePassword otp = open("queue-1");
 
         refused(() -> bootstrapper.redeem(redeem("queue-1", otp, "not a key")), 400, "invalid-public-key");
-        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem("queue-1", 1, otp.reveal(), newKey(), "ftp://somewhere")), 400,
+        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem("queue-1", 1, otp.reveal(), newKey(), "ftp://somewhere", BOOTSTRAP_KEY)), 400,
                 "invalid-management-url");
-        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem("queue-1", 1, otp.reveal(), null, MANAGEMENT)), 400,
+        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem("queue-1", 1, otp.reveal(), null, MANAGEMENT, BOOTSTRAP_KEY)), 400,
                 "invalid-public-key");
 
         BootstrapWire.Released released = bootstrapper.redeem(redeem("queue-1", otp, newKey()));
@@ -86,8 +89,8 @@ class BootstrapperRedeemTest {
     @Test
     void aRedeemWithoutServiceIdIsABadRequestNotAServerError() {
         open("queue-1");
-        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem(null, 1, null, null, null)), 400, "invalid-request");
-        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem(null, 1, "x", newKey(), MANAGEMENT)), 400, "invalid-request");
+        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem(null, 1, null, null, null, null)), 400, "invalid-request");
+        refused(() -> bootstrapper.redeem(new BootstrapWire.Redeem(null, 1, "x", newKey(), MANAGEMENT, BOOTSTRAP_KEY)), 400, "invalid-request");
     }
 
     @Test

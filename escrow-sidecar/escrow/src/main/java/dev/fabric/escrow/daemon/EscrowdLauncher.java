@@ -21,6 +21,15 @@ import java.util.List;
 public final class EscrowdLauncher {
 
     public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdMain";
+    /**
+     * The daemon's JVM: a bounded heap with a small young generation, one compiler thread, native
+     * memory handed back (the resident memory of issue 17, {@code docs/benchmarks.md}). The same list
+     * is in {@code bin/escrow} for {@code escrow daemon}; keep them in step.
+     */
+    static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss256k", "-Xms8m",
+            "-Xmx96m", "-Xmn2m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:CICompilerCount=1",
+            "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-XX:TrimNativeHeapInterval=5000");
+
     /** The environment variable with extra JVM options, as {@code bin/escrow} reads it. */
     public static final String JAVA_OPTS = "ESCROW_JAVA_OPTS";
 
@@ -51,8 +60,7 @@ public final class EscrowdLauncher {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.add("--enable-native-access=ALL-UNNAMED");
-        command.add("-XX:+UseSerialGC");
-        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(DAEMON_JVM_OPTIONS);
         if (javaOpts != null && !javaOpts.isBlank()) {
             command.addAll(List.of(javaOpts.trim().split("\\s+")));
         }

@@ -6,6 +6,7 @@ import dev.fabric.escrow.daemon.Escrowd;
 import dev.fabric.escrow.daemon.EscrowdConfig;
 import dev.fabric.escrow.descriptor.Descriptors;
 import dev.fabric.escrow.testing.TcpPair;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXServerSocket;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -200,6 +202,127 @@ class EscrowBenchmark {
             daemon.waitFor(30, TimeUnit.SECONDS);
             daemon.destroyForcibly();
         }
+    }
+
+    /**
+     * Issue 17's memory goal: the resident memory of our escrowd, as {@code bin/escrow daemon} runs it,
+     * against the seed's C escrowd in the same run, both holding {@link #HELD} connected sockets under
+     * sustained traffic. Needs the C daemon built from the seed's sources (not in this repository):
+     * {@code -Dbench.cEscrowd=/path/to/escrowd}. Rounds alternate C and ours; the same Java client
+     * drives both (our client speaks the C protocol; every ADD carries a descriptor, since the C
+     * daemon aborts on a payload-only one). With {@code -Dbench.sidecarJar=.../escrow-sidecar-exec.jar},
+     * the sidecar app too, with its image's JVM options and a 256 MiB limit ({@code -XX:MaxRAM}).
+     */
+    @Test
+    void residentMemoryHoldingTenThousandAgainstTheCDaemon() throws Exception {
+        String cEscrowd = System.getProperty("bench.cEscrowd");
+        Assumptions.assumeTrue(cEscrowd != null && Files.isExecutable(Path.of(cEscrowd)),
+                "set -Dbench.cEscrowd to the seed's C escrowd (cc escrow.c main.c -o escrowd) to compare with it");
+        String dist = System.getProperty("escrow.dist");
+        assertThat(dist).as("escrow.dist is set by the Failsafe configuration").isNotNull();
+        int rounds = Integer.getInteger("bench.memoryRounds", 3);
+        List<String> rows = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            Memory c = holdUnderTraffic(List.of(cEscrowd, "-t", "2"), Map.of(), "c-" + round);
+            Memory ours = holdUnderTraffic(List.of(Path.of(dist, "bin", "escrow").toString(), "daemon", "-t", "2"),
+                    Map.of("ESCROW_JAVA_OPTS", DAEMON_JAVA_OPTS), "ours-" + round);
+            ratios.add(ours.holdingKiB() / (double) c.holdingKiB());
+            rows.add(String.format(Locale.ROOT, "| %d | %,d / %,d / %,d | %,d / %,d / %,d | %.1fx |", round, c.startKiB(), c.holdingKiB(),
+                    c.peakKiB(), ours.startKiB(), ours.holdingKiB(), ours.peakKiB(), ours.holdingKiB() / (double) c.holdingKiB()));
+        }
+        String sidecarJar = System.getProperty("bench.sidecarJar");
+        if (sidecarJar != null) {
+            // The sidecar app as its image runs it, the container's memory limit given to the JVM as MaxRAM.
+            List<String> sidecar = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
+            sidecar.addAll(List.of(System.getProperty("bench.sidecarJavaOpts", SIDECAR_IMAGE_JVM + " -XX:MaxRAM=256m")
+                    .trim().split("\\s+")));
+            sidecar.addAll(List.of("-jar", sidecarJar, "--server.port=0", "--fabric.escrow.nr-tags=2"));
+            for (int round = 1; round <= rounds; round++) {
+                Memory app = holdUnderTraffic(sidecar, Map.of(), "sidecar-" + round, "--fabric.escrow.socket-path=");
+                rows.add(String.format(Locale.ROOT, "| sidecar app %d | | %,d / %,d / %,d | |", round, app.startKiB(), app.holdingKiB(), app.peakKiB()));
+            }
+        }
+        String text = String.format(Locale.ROOT, """
+                Resident memory (VmRSS at start / holding %,d after %,d ADD+GET+DEL cycles / VmHWM peak, KiB), the seed's C
+                escrowd against ours from the distribution (bin/escrow daemon%s), alternating, same client, same run:
+
+                | round | C escrowd | our escrowd | ratio (holding) |
+                |---|---|---|---|
+                %s
+                median ratio: %.1fx
+                """, HELD, CYCLES, DAEMON_JAVA_OPTS.isBlank() ? "" : ", ESCROW_JAVA_OPTS=" + DAEMON_JAVA_OPTS,
+                String.join("\n", rows), ratios.stream().sorted().toList().get(ratios.size() / 2));
+        report("escrow-memory.md", text);
+    }
+
+    /** The JVM options of docker/escrow-sidecar.Dockerfile's ENTRYPOINT; keep them in step. */
+    static final String SIDECAR_IMAGE_JVM = "-XX:+UseSerialGC -XX:MaxRAMPercentage=50 -Xmn4m -Xss256k -XX:TieredStopAtLevel=1"
+            + " -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=24m -XX:TrimNativeHeapInterval=5000 -XX:MinHeapFreeRatio=10"
+            + " -XX:MaxHeapFreeRatio=20";
+    static final int HELD = Integer.getInteger("bench.held", 10_000);
+    static final int CYCLES = Integer.getInteger("bench.cycles", 20_000);
+
+    /** VmRSS once listening, VmRSS holding {@link #HELD} after {@link #CYCLES} cycles, and VmHWM, in KiB. */
+    record Memory(long startKiB, long holdingKiB, long peakKiB) {
+    }
+
+    private Memory holdUnderTraffic(List<String> daemonCommand, Map<String, String> env, String name) throws Exception {
+        return holdUnderTraffic(daemonCommand, env, name, "");
+    }
+
+    /** {@code pathOption}: what precedes the socket path as the daemon's last argument ({@code --fabric.escrow.socket-path=}). */
+    private Memory holdUnderTraffic(List<String> daemonCommand, Map<String, String> env, String name, String pathOption) throws Exception {
+        Path socket = dir.resolve(name + ".sock");
+        List<String> command = new ArrayList<>(daemonCommand);
+        command.add(pathOption + socket);
+        ProcessBuilder builder = raisedLimit(command);
+        builder.environment().putAll(env);
+        // The C daemon prints every message it sends and receives: discard, for both.
+        Process daemon = builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(socket)) {
+                assertThat(System.nanoTime()).as("the daemon listens on " + socket).isLessThan(deadline);
+                assertThat(daemon.isAlive()).as("the daemon runs").isTrue();
+                Thread.sleep(20);
+            }
+            Thread.sleep(1_000);
+            long start = rssKiB(daemon.pid());
+            UnixDomainSocketAddress clients = UnixDomainSocketAddress.of(dir.resolve(name + "-clients.sock"));
+            byte[] payload = "client 123456789".getBytes(StandardCharsets.US_ASCII);
+            try (Escrow escrow = Escrow.open(socket, 0, 2);
+                 ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(clients);
+                 TcpPair traffic = TcpPair.open()) {
+                for (int idx = 0; idx < HELD; idx++) {
+                    try (SocketChannel peer = SocketChannel.open(clients); SocketChannel accepted = listener.accept()) {
+                        escrow.add(1, idx, accepted, payload);
+                    }
+                }
+                for (int i = 0; i < CYCLES; i++) {
+                    escrow.add(0, 0, traffic.accepted, payload);
+                    escrow.get(0, 0).descriptor().close();
+                    escrow.del(0, 0);
+                }
+                assertThat(escrow.tag(1).slots()).isEqualTo(HELD);
+                Thread.sleep(1_000);
+                long holding = rssKiB(daemon.pid());
+                return new Memory(start, holding, statusKiB(daemon.pid(), "VmHWM:"));
+            }
+        } finally {
+            daemon.destroyForcibly();
+            daemon.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static long statusKiB(long pid, String field) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith(field)) {
+                return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        throw new IOException("no " + field + " for " + pid);
     }
 
     /** Recovery times of several client processes, in seconds: in the fresh JVM, and again once it is warm. */

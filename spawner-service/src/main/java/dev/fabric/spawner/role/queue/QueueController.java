@@ -1,5 +1,6 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.core.queue.QueueWire;
 import dev.fabric.spawner.web.SpawnerException;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.annotation.Profile;

@@ -1,6 +1,0 @@
-package dev.fabric.cli;
-
-/** {@code -o table|json}: for people, or the registry's JSON for scripts. */
-public enum OutputFormat {
-    table, json
-}

@@ -1,0 +1,76 @@
+package dev.fabric.cli.commands.instances;
+
+import dev.fabric.cli.commands.FabricCommand;
+import dev.fabric.cli.common.Formats;
+import dev.fabric.cli.common.Table;
+import dev.fabric.cli.context.CommandContext;
+import dev.fabric.cli.registry.Registry;
+import dev.fabric.cli.registry.RegistryWire;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.time.Instant;
+import java.util.List;
+
+/** {@code fabric service ID}: one instance, its sessions and its state history. */
+@Command(name = "service", description = {"Show one instance: its fields, its sessions and its state history.",
+        "-o json prints {\"instance\": ..., \"sessions\": [...], \"history\": [...]}, each as the registry answers it."})
+public final class ServiceCommand extends FabricCommand.WithOutput {
+
+    @Parameters(paramLabel = "ID", description = "the instance id")
+    String id;
+
+
+    public ServiceCommand(CommandContext context) {
+        super(context);
+    }
+
+    @Override
+    protected void execute() {
+        Registry registry = context.registry();
+        JsonNode instance = registry.instance(id);
+        JsonNode sessions = registry.sessions(id);
+        JsonNode history = registry.history(id);
+        ObjectNode all = context.json().createObjectNode();
+        all.set("instance", instance);
+        all.set("sessions", sessions);
+        all.set("history", history);
+        show(all, () -> describe(registry.decode(instance, RegistryWire.Instance.class),
+                List.of(registry.decode(sessions, String[].class)),
+                List.of(registry.decode(history, RegistryWire.Transition[].class)),
+                context.clock().instant()));
+    }
+
+    static String describe(RegistryWire.Instance instance, List<String> sessions, List<RegistryWire.Transition> history, Instant now) {
+        Table fields = Table.withoutHeader(2)
+                .row("ID", instance.id())
+                .row("TYPE", instance.type())
+                .row("NAME", instance.name())
+                .row("STATE", instance.state() + (instance.stateReason() == null ? "" : " (" + instance.stateReason() + ")"))
+                .row("INCARNATION", Long.toString(instance.incarnation()))
+                .row("PARENT", instance.parentId())
+                .row("CONNECTIVITY", instance.connectivity())
+                .row("ENDPOINTS", Formats.map(instance.endpoints()))
+                .row("METADATA", Formats.map(instance.metadata()))
+                .row("REGISTERED", Formats.time(instance.registeredAt()))
+                .row("UPDATED", Formats.time(instance.updatedAt()))
+                .row("LAST HEARTBEAT", instance.lastHeartbeatAt() == null ? "-"
+                        : Formats.age(instance.lastHeartbeatAt(), now) + " (" + Formats.time(instance.lastHeartbeatAt()) + ")");
+        StringBuilder out = new StringBuilder(fields.render());
+        out.append("\nSESSIONS\n");
+        if (sessions.isEmpty()) {
+            out.append("  (none)\n");
+        }
+        sessions.forEach(session -> out.append("  ").append(session).append('\n'));
+        out.append("\nHISTORY\n");
+        Table transitions = new Table("SEQ", "AT", "INCARNATION", "FROM", "TO", "REASON");
+        for (RegistryWire.Transition transition : history) {
+            transitions.row(Long.toString(transition.seq()), Formats.time(transition.at()), Long.toString(transition.incarnation()),
+                    transition.from(), transition.to(), transition.reason());
+        }
+        out.append(transitions.render());
+        return out.toString();
+    }
+}

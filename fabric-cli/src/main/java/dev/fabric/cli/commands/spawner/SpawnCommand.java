@@ -1,0 +1,173 @@
+package dev.fabric.cli.commands.spawner;
+
+import dev.fabric.cli.commands.FabricCommand;
+import dev.fabric.cli.common.CliException;
+import dev.fabric.cli.common.DurationConverter;
+import dev.fabric.cli.common.ExitCodes;
+import dev.fabric.cli.common.Formats;
+import dev.fabric.cli.common.Output;
+import dev.fabric.cli.context.CommandContext;
+import dev.fabric.cli.context.FabricHome;
+import dev.fabric.cli.registry.Registry;
+import dev.fabric.cli.registry.RegistryWire;
+import dev.fabric.core.registry.Connectivity;
+import org.springframework.http.HttpMethod;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code fabric spawn TYPE}: a new member of a role, through a spawner; with {@code --wait}, until it runs. */
+@Command(name = "spawn",
+        description = {"Spawn a new member of a role through a spawner (POST /api/v1/spawns) and print its id.",
+                "With --wait, follow its bootstrap in the registry (each step on stderr) until it is RUNNING;",
+                "exit 9 with the reason if it ends FAILED, LOST or STOPPED, or is not RUNNING within --timeout."})
+public final class SpawnCommand extends FabricCommand {
+
+    static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
+    /** How often --wait asks the registry: often enough to follow a bootstrap of seconds, rare enough to cost nothing. */
+    static final Duration POLL_INTERVAL = Duration.ofMillis(500);
+
+    /** The connectivity modes a spawner offers, for the help text and shell completion. */
+    static final class Modes implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return List.of("DIRECT", "FIREWALL_TO_SERVICE", "FIREWALL_FROM_SERVICE").iterator();
+        }
+    }
+
+    /** Any case, '-' for '_': {@code firewall-to-service} is FIREWALL_TO_SERVICE. The spawner decides which modes it offers. */
+    static final class ConnectivityConverter implements CommandLine.ITypeConverter<Connectivity> {
+        @Override
+        public Connectivity convert(String value) {
+            try {
+                return Connectivity.valueOf(value.strip().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a connectivity mode; use one of " + String.join(", ", new Modes()));
+            }
+        }
+    }
+
+    @Parameters(paramLabel = "TYPE", description = "the role of the new member, e.g. queue")
+    String type;
+
+    @Option(names = "--name", paramLabel = "N", description = "a human name for it")
+    String name;
+
+    @Option(names = "--connectivity", paramLabel = "MODE", converter = ConnectivityConverter.class, completionCandidates = Modes.class,
+            description = "who dials whom at bootstrap: ${COMPLETION-CANDIDATES} (default DIRECT)")
+    Connectivity connectivity;
+
+    @Option(names = "--cpu", paramLabel = "Q", description = "its CPU, as Kubernetes writes it: 500m, 2 (default: the spawner's, 500m)")
+    String cpu;
+
+    @Option(names = "--memory", paramLabel = "Q", description = "its memory, as Kubernetes writes it: 256Mi, 1Gi (default: the spawner's, 256Mi)")
+    String memory;
+
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "its role's configuration; repeat for more")
+    Map<String, String> config;
+
+    @Option(names = "--wait", description = "follow it until it is RUNNING (or FAILED)")
+    boolean await;
+
+    @Option(names = "--timeout", paramLabel = "D", converter = DurationConverter.class,
+            description = "with --wait: how long to wait, e.g. 90s, 5m (default 2m)")
+    Duration timeout;
+
+    @Option(names = "--spawner", paramLabel = "URL",
+            description = "the spawner (default: $FABRIC_SPAWNER, else the spawner the registry lists, else " + FabricHome.DEFAULT_SPAWNER + ")")
+    String spawnerOption;
+
+    public SpawnCommand(CommandContext context) {
+        super(context);
+    }
+
+    @Override
+    protected void execute() throws InterruptedException {
+        if (timeout != null && !await) {
+            throw new ParameterException(spec.commandLine(), "--timeout needs --wait");
+        }
+        FabricHome.Setting<String> spawner = Spawners.forSpawn(context, spawnerOption);
+        JsonNode answer = Spawners.endpoint(context, spawner).send(HttpMethod.POST, "/api/v1/spawns", request()).body();
+        String id = answer == null ? "" : answer.path("id").asString("");
+        if (id.isEmpty()) {
+            throw new CliException(ExitCodes.SERVER_ERROR, "the spawner at " + spawner.value() + " accepted the spawn but named no member",
+                    List.of("the URL is " + spawner.source() + "; is it a fabric spawner as new as this CLI?"));
+        }
+        // The id first, at once: a script has it even when the wait then fails.
+        output().line(id);
+        if (await) {
+            awaitRunning(id, timeout == null ? DEFAULT_TIMEOUT : timeout);
+        }
+    }
+
+    private ObjectNode request() {
+        ObjectNode body = context.json().createObjectNode();
+        body.put("type", type);
+        if (name != null) {
+            body.put("name", name);
+        }
+        if (connectivity != null) {
+            body.put("connectivity", connectivity.name());
+        }
+        if (cpu != null || memory != null) {
+            ObjectNode resources = body.putObject("resources");
+            if (cpu != null) {
+                resources.put("cpu", cpu);
+            }
+            if (memory != null) {
+                resources.put("memory", memory);
+            }
+        }
+        if (config != null && !config.isEmpty()) {
+            ObjectNode entries = body.putObject("config");
+            config.forEach(entries::put);
+        }
+        return body;
+    }
+
+    /** Prints each step of the member's history on stderr until it is RUNNING, or ends, or the time is up. */
+    private void awaitRunning(String id, Duration limit) throws InterruptedException {
+        Registry registry = context.registry();
+        Output out = output();
+        long deadline = System.nanoTime() + limit.toNanos();
+        long printed = 0;
+        while (true) {
+            // The state first, then the history: every step up to the state seen is in the history read
+            // after it, so the step the wait ends on (RUNNING, FAILED...) is always printed.
+            RegistryWire.Instance member = registry.member(id);
+            for (RegistryWire.Transition step : registry.decode(registry.history(id), RegistryWire.Transition[].class)) {
+                if (step.seq() > printed) {
+                    out.note("  " + Formats.time(step.at()) + "  " + step.to() + "  " + (step.reason() == null ? "" : step.reason()));
+                    printed = step.seq();
+                }
+            }
+            switch (member.state()) {
+                case "RUNNING" -> {
+                    return;
+                }
+                case "FAILED", "LOST", "STOPPED" -> throw new CliException(ExitCodes.MEMBER_FAILED, "member " + id + " is " + member.state()
+                        + (member.stateReason() == null ? "" : ": " + member.stateReason()),
+                        List.of("`fabric service " + id + "` shows every step of its bootstrap;",
+                                "its output is in the spawner's data directory, members/" + id + "/member.log"));
+                default -> { }
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new CliException(ExitCodes.MEMBER_FAILED, "member " + id + " is not RUNNING after " + DurationConverter.format(limit)
+                        + " (it is " + member.state() + (member.stateReason() == null ? "" : ": " + member.stateReason()) + ")",
+                        List.of("it may still come up: `fabric service " + id + "` shows where it is;",
+                                "wait longer with --timeout, or give up on it with `fabric stop " + id + "`"));
+            }
+            Thread.sleep(POLL_INTERVAL);
+        }
+    }
+}
