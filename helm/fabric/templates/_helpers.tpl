@@ -142,6 +142,24 @@ Call with a dict: {{ include "fabric.securityContext" (dict "global" .Values.sec
 {{- end }}
 
 {{/*
+The authorities a service receives signed requests under besides those it discovers (its pod's
+addresses on its own port): its Service's DNS names on the Service port, and
+fabric.security.signature.authorities. Rendered as FABRIC_SECURITY_SIGNATURE_AUTHORITIES.
+Call with (dict "service" NAME "port" PORT "root" $).
+*/}}
+{{- define "fabric.signatureAuthorities" -}}
+{{- $root := .root -}}
+{{- $ns := $root.Release.Namespace -}}
+{{- $port := int .port -}}
+{{- $names := list .service (printf "%s.%s" .service $ns) (printf "%s.%s.svc" .service $ns) (printf "%s.%s.svc.%s" .service $ns $root.Values.clusterDomain) -}}
+{{- $authorities := list -}}
+{{- range $names }}{{ $authorities = append $authorities (printf "%s:%d" . $port) }}{{ end -}}
+{{- $extra := $root.Values.fabric.security.signature.authorities | default list -}}
+{{- if kindIs "string" $extra }}{{ $extra = splitList "," $extra }}{{ end -}}
+{{- join "," (concat $authorities $extra) -}}
+{{- end }}
+
+{{/*
 Registry: the name of its objects (<fullname>-registry).
 */}}
 {{- define "fabric.registry.fullname" -}}

@@ -1,6 +1,9 @@
 package dev.fabric.fab;
 
-/** fab's exit statuses, exactly as the original tool defined them (docs/fab-reference.md). */
+/**
+ * fab's exit statuses: 0 to 15 exactly as the original tool defined them (docs/fab-reference.md);
+ * 16 is ours, for a workspace shared by several developers (docs/fab.md).
+ */
 public enum ExitStatus {
     SUCCESS(0),
     BADARGS(1),
@@ -17,7 +20,9 @@ public enum ExitStatus {
     NOSELECT(12),
     NXPARAMS(13),
     FABDFAIL(14),
-    FABPERMS(15);
+    FABPERMS(15),
+    /** The project is in use by another developer, and only the owner of its fabfile may take it over. */
+    NOTOWNER(16);
 
     private final int code;
 

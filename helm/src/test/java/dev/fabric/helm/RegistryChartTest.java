@@ -282,6 +282,23 @@ class RegistryChartTest {
     }
 
     @Test
+    void registryAcceptsSignaturesForItsServiceNamesAndPortForwards() {
+        Map<String, String> env = env(registryContainer(RenderedChart.render().get(StatefulSet.class, REGISTRY).getSpec().getTemplate()));
+        String ns = RenderedChart.NAMESPACE;
+        assertThat(env.get("FABRIC_SECURITY_SIGNATURE_AUTHORITIES")).isEqualTo(String.join(",",
+                REGISTRY + ":8470", REGISTRY + "." + ns + ":8470", REGISTRY + "." + ns + ".svc:8470",
+                REGISTRY + "." + ns + ".svc.cluster.local:8470", "localhost:*", "127.0.0.1:*"));
+
+        Map<String, String> tuned = env(registryContainer(RenderedChart.render(Map.of(
+                        "registry.service.port", 80, "clusterDomain", "corp.example",
+                        "fabric.security.signature.authorities[0]", "registry.corp.example:443"))
+                .get(StatefulSet.class, REGISTRY).getSpec().getTemplate()));
+        assertThat(tuned.get("FABRIC_SECURITY_SIGNATURE_AUTHORITIES").split(","))
+                .contains(REGISTRY + ":80", REGISTRY + "." + ns + ".svc.corp.example:80", "registry.corp.example:443")
+                .doesNotContain("localhost:*");
+    }
+
+    @Test
     void heartbeatSettingsReachTheEnvironmentInSpringsRelaxedForm() {
         Map<String, String> defaults = env(registryContainer(RenderedChart.render().get(StatefulSet.class, REGISTRY).getSpec().getTemplate()));
         Map<String, String> tuned = env(registryContainer(RenderedChart.render(Map.of(

@@ -372,6 +372,13 @@ class SpawnerChartTest {
     }
 
     /** The container's plain env values by name (valueFrom entries map to null). */
+    @Test
+    void spawnerAcceptsSignaturesForItsServiceNames() {
+        Container container = spawner(pod(RenderedChart.render(ENABLED)));
+        assertThat(env(container).get("FABRIC_SECURITY_SIGNATURE_AUTHORITIES").split(","))
+                .contains(SPAWNER + ":8472", SPAWNER + "." + RenderedChart.NAMESPACE + ".svc.cluster.local:8472", "localhost:*");
+    }
+
     private static Map<String, String> env(Container container) {
         Map<String, String> values = new LinkedHashMap<>();
         container.getEnv().forEach(variable -> values.put(variable.getName(), variable.getValue()));

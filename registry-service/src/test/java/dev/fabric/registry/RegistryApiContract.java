@@ -300,6 +300,102 @@ abstract class RegistryApiContract {
     }
 
     @Test
+    void aReasonTooLongForItsColumnIsStoredTruncatedNotA500() {
+        String id = id();
+        registry.register(id, "queue", 1, "RUNNING");
+        RegistryClient.Answer failed = registry.post("/api/v1/instances/" + id + "/reports",
+                Map.of("kind", "FAILED", "incarnation", 1, "reporter", "r".repeat(128), "reason", "x".repeat(1024)));
+        assertThat(failed.status()).as(failed.body().toString()).isEqualTo(200);
+        String reason = failed.body().path("stateReason").asString();
+        assertThat(reason).hasSize(1024).startsWith("failed, reported by rrr").endsWith("x [truncated]");
+        JsonNode history = registry.get("/api/v1/instances/" + id + "/history").body();
+        assertThat(history.get(history.size() - 1).path("reason").asString()).isEqualTo(reason);
+    }
+
+    @Test
+    void endpointsAndMetadataBeyondTheirRoomAreRefusedAndNothingChanges() {
+        Map<String, String> wide = new java.util.LinkedHashMap<>();
+        for (int n = 0; n < 32; n++) {
+            wide.put("e" + n, "http://" + "h".repeat(490) + ":" + n);
+        }
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "endpoints", wide)), 400, "too-large");
+        Map<String, String> metadata = new java.util.LinkedHashMap<>();
+        for (int n = 0; n < 40; n++) {
+            metadata.put("m" + n, "v".repeat(1000));
+        }
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "metadata", metadata)), 400, "too-large");
+
+        // Each request within its own limits, but the merge of both is not.
+        String id = id();
+        Map<String, String> first = new java.util.LinkedHashMap<>();
+        Map<String, String> second = new java.util.LinkedHashMap<>();
+        for (int n = 0; n < 20; n++) {
+            first.put("a" + n, "http://10.0.0.5:" + (9000 + n));
+            second.put("b" + n, "http://10.0.0.5:" + (9100 + n));
+        }
+        assertThat(registry.post("/api/v1/instances", Map.of("id", id, "type", "queue", "state", "BOOTSTRAPPING", "incarnation", 1,
+                "endpoints", first)).status()).isEqualTo(201);
+        assertProblem(registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "RUNNING", "incarnation", 1,
+                "endpoints", second)), 400, "too-large");
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id, "type", "queue", "state", "RUNNING", "incarnation", 1,
+                "endpoints", second)), 400, "too-large");
+        JsonNode unchanged = registry.get("/api/v1/instances/" + id).body();
+        assertThat(unchanged.path("state").asString()).isEqualTo("BOOTSTRAPPING");
+        assertThat(unchanged.path("endpoints").size()).isEqualTo(20);
+    }
+
+    @Test
+    void listAndHistoryComeInPagesLinkedByNext() throws Exception {
+        String parent = id();
+        List<String> registered = new ArrayList<>();
+        for (int n = 0; n < 5; n++) {
+            String id = parent + "-" + n;
+            // PENDING: the failure detector leaves it alone, so no change of it reaches another test's watch.
+            registry.post("/api/v1/instances", Map.of("id", id, "type", "agent", "parentId", parent, "state", "PENDING"));
+            registered.add(id);
+        }
+        List<String> seen = new ArrayList<>();
+        String path = "/api/v1/instances?parent=" + parent + "&limit=2";
+        int pages = 0;
+        while (path != null) {
+            HttpResponse<String> page = signedRaw("GET", path, null);
+            assertThat(page.statusCode()).isEqualTo(200);
+            JsonNode list = RegistryClient.JSON.readTree(page.body());
+            assertThat(list.path("instances").size()).isLessThanOrEqualTo(2);
+            seen.addAll(ids(list));
+            path = next(page);
+            pages++;
+        }
+        assertThat(pages).isEqualTo(3);
+        assertThat(seen).containsExactlyElementsOf(registered);
+
+        String id = registered.getFirst();
+        for (String step : List.of("BOOTSTRAPPING", "BOOTSTRAPPING", "RUNNING", "STOPPED")) {
+            registry.put("/api/v1/instances/" + id + "/state", Map.of("state", step, "incarnation", 1, "reason", "step to " + step));
+        }
+        HttpResponse<String> first = signedRaw("GET", "/api/v1/instances/" + id + "/history?limit=3", null);
+        JsonNode firstPage = RegistryClient.JSON.readTree(first.body());
+        assertThat(firstPage.size()).isEqualTo(3);
+        HttpResponse<String> second = signedRaw("GET", next(first), null);
+        JsonNode secondPage = RegistryClient.JSON.readTree(second.body());
+        assertThat(secondPage.size()).isEqualTo(2);
+        assertThat(secondPage.get(0).path("seq").asLong()).isEqualTo(4);
+        assertThat(next(second)).isNull();
+
+        assertProblem(signedRaw("GET", "/api/v1/instances?limit=1001", null), 400, "invalid-limit");
+        assertProblem(signedRaw("GET", "/api/v1/instances/" + id + "/history?limit=0", null), 400, "invalid-limit");
+    }
+
+    /** The path of a {@code Link: <...>; rel="next"} header, or null on the last page. */
+    static String next(HttpResponse<String> page) {
+        return page.headers().firstValue("Link")
+                .filter(link -> link.contains("rel=\"next\""))
+                .map(link -> URI.create(link.substring(link.indexOf('<') + 1, link.indexOf('>'))))
+                .map(uri -> uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()))
+                .orElse(null);
+    }
+
+    @Test
     void malformedJsonIsABadRequest() throws Exception {
         assertProblem(signedRaw("POST", "/api/v1/instances", "{\"id\": \"x\", \"type\": "), 400, "malformed-json");
     }

@@ -25,6 +25,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -110,7 +111,8 @@ public final class Client {
             ipc.createPrivate(canonical);
             TmpDirectory.prepare(roots.tmp(), "rwx------", this::ipc);
         }
-        try (FileChannel channel = FileChannel.open(ipc.fabLock(), StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+        // fab/lock is the client's own (the system service creates and changes nothing of it): never opened through a link.
+        try (FileChannel channel = FileChannel.open(ipc.fabLock(), StandardOpenOption.WRITE, StandardOpenOption.CREATE, LinkOption.NOFOLLOW_LINKS)) {
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 log.log(Log.Category.INFO, "fab: waiting for another fab building this project to finish");
@@ -122,7 +124,7 @@ public final class Client {
                     if (o.restart()) {
                         daemons.stopFabd();
                     }
-                    daemons.ensureRunning(List.of());
+                    daemons.ensureRunning(List.of(), Libc.getuid());
                 }
                 return command(ipc, cwd);
             } finally {

@@ -4,7 +4,9 @@ import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
 import dev.fabric.fab.ipc.Doorbell;
 import dev.fabric.fab.ipc.Message;
+import dev.fabric.fab.ipc.PidDirectory;
 import dev.fabric.fab.posix.Accounts;
+import dev.fabric.fab.posix.Descriptor;
 import dev.fabric.fab.posix.Libc;
 
 import java.io.IOException;
@@ -89,9 +91,23 @@ final class Credentials {
         return model() ? developer.uid() : -1;
     }
 
-    /** Directory mode inside a daemon's own directory: open to the two uids of the model (the gate above keeps others out), else owner only. */
-    String innerDirMode() {
-        return model() ? "rwxrwxrwx" : "rwx------";
+    /**
+     * Mode of each {@code bp/<stage>/}: fabd alone writes there, faba reads, so the developer can neither
+     * replace a stage nor plant a link where fabd will write. Inside faba's gate (its pid directory, which
+     * only fabsys and the developer's group may enter) the bits for others reach faba alone; group bits
+     * would not do, since fabsys is not in the developer's group and so cannot give a directory it makes
+     * that group (the kernel clears setgid when fabsys chmods one).
+     */
+    int stageDirMode() {
+        return model() ? 0755 : 0700;
+    }
+
+    /**
+     * Mode of each {@code bp/<stage>/<n>/}: fabd writes {@code cmd} and {@code prod}, faba writes
+     * {@code out}, {@code err} and {@code exit}; sticky, so neither replaces the other's files (inside the gate, as above).
+     */
+    int commandDirMode() {
+        return model() ? 01777 : 0700;
     }
 
     String innerFileMode() {
@@ -113,15 +129,26 @@ final class Credentials {
     }
 
     /**
-     * faba, still root: its own directory gated to the developer and fabsys, then real and effective
-     * ids of the developer with fabsys saved. Done on the main thread before any thread of ours runs
-     * a command; glibc applies it to every JVM thread.
+     * faba, still root: its own directory made fabsys's with the developer's group, setgid and sticky
+     * (3770, the gate), and {@code bp/} fabsys's (2750), so that only fabsys and the developer get in, the
+     * developer's files there are theirs, and the developer can replace nothing fabd reads or writes
+     * ({@code bp} and what fabd puts under it); then real and effective ids of the developer with fabsys
+     * saved. Done on the main thread before any thread of ours runs a command; glibc applies it to every
+     * JVM thread. The modes are set through descriptors: root follows no link in {@code pid/}.
      */
-    void becomeFaba(Path ownDir) {
+    void becomeFaba(PidDirectory own) {
         if (!model()) {
             return;
         }
-        chown(ownDir, developer.uid(), fabsys.gid());
+        try (Descriptor dir = Descriptor.openDirectory(own.dir()); Descriptor bp = dir.directory(own.bp().getFileName().toString())) {
+            dir.chown(fabsys.uid(), developer.gid());
+            dir.chmod(03770);
+            bp.chown(fabsys.uid(), developer.gid());
+            bp.chmod(02750);
+            for (String developers : List.of("watch", own.stamp().getFileName().toString())) {
+                dir.chown(developers, developer.uid(), developer.gid());
+            }
+        }
         become(developer.uid(), developer.gid(), fabsys.uid(), fabsys.gid(), developerGroups);
     }
 

@@ -45,6 +45,8 @@ public final class Faba {
 
     private int client;
     private Request request;
+    /** The invocation of the last START this faba relayed: the only one whose stages it runs. */
+    private long relayed;
     private long invocation;
     private int lastStage;
     private final AtomicInteger started = new AtomicInteger();
@@ -68,26 +70,27 @@ public final class Faba {
             IpcDirectory ipc = options.project();
             IpcRoots roots = options.roots();
             Credentials credentials = Credentials.forChild(options);
-            PidDirectory own = PidDirectory.of(roots, Libc.getpid());
-            // Made while faba may still be root; the gate (owner and fabsys only) keeps other users out.
-            IpcFiles.mkdir(own.dir(), credentials.model() ? "rwxrwx---" : "rwx------");
-            IpcFiles.mkdir(own.bp(), credentials.innerDirMode());
+            int pid = Libc.getpid();
+            PidDirectory own = PidDirectory.of(roots, pid);
+            // Made while faba may still be root, in root's pid/ (which no developer can write); becomeFaba gates it.
+            IpcFiles.mkdir(own.dir(), "rwx------");
+            IpcFiles.mkdir(own.bp(), "rwx------");
             IpcFiles.mkdir(own.dir().resolve("watch"), "rwx------");
             Daemon.touch(own.stamp(), "rw-------");
-            if (credentials.model()) {
-                for (Path p : List.of(own.bp(), own.dir().resolve("watch"), own.stamp())) {
-                    Credentials.chown(p, credentials.developerUid(), credentials.fabsysGid());
-                }
-            }
-            credentials.becomeFaba(own.dir());
-            Daemon.tieToParent();
             Path fabfile;
             try {
                 fabfile = Files.readSymbolicLink(ipc.fabfile());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + ipc.fabfile(), e);
             }
-            new Faba(ipc, roots, own, fabfile.getParent(), credentials).serve(fabfile);
+            // The handlers are in place before anyone can learn the pid below and ring it.
+            Faba faba = new Faba(ipc, roots, own, fabfile.getParent(), credentials);
+            // Whom fabd and fab ring, written while faba may still be root into fabd/, which the developer cannot
+            // write: unlike the bp link (the developer's), nobody can point fabd at another developer's faba.
+            ipc.writeAscii(ipc.faba(), pid + "\n", "rw-r--r--");
+            credentials.becomeFaba(own);
+            Daemon.tieToParent();
+            faba.serve(fabfile);
         });
     }
 
@@ -102,7 +105,7 @@ public final class Faba {
                 r.abort();
             }
         }, "faba-abort"));
-        // Published last: the handlers are in place and the watcher sees every change from now on.
+        // The IPC specification's link to faba's directory, for people and tools: fabd and fab go by fabd/faba, not by it.
         IpcFiles.link(ipc.bp(), own.bp());
         while (true) {
             Message m = bell.next(200);
@@ -135,9 +138,11 @@ public final class Faba {
         try {
             IpcRecord.Args args = ipc.read(IpcRecord.Args.class, ipc.args());
             PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
+            relayed = args == null ? 0 : args.invocation();
             request = args == null ? null : Request.parse(args.argv().toArray(String[]::new), quiet, quiet) instanceof Request.Run r ? r.request() : null;
         } catch (RuntimeException corrupt) {
             // fabd reads the same file and reports it; faba only needed the log switches and -j.
+            relayed = 0;
             request = null;
         }
         daemon.ipcLogging(request != null && request.log().enabled(Log.Category.IPC));
@@ -152,6 +157,12 @@ public final class Faba {
         IpcRecord.Stages stages = ipc.read(IpcRecord.Stages.class, own.stages());
         IpcRecord.Commands commands = ipc.read(IpcRecord.Commands.class, own.commands());
         if (stages == null || commands == null) {
+            return;
+        }
+        if (relayed == 0 || stages.invocation() != relayed || commands.invocation() != relayed) {
+            // Work this faba did not relay a START for: not its client's, so not run.
+            daemon.ipc("faba: stage " + stages.released() + " of invocation " + Long.toHexString(stages.invocation())
+                    + " is not of the invocation this faba relayed (" + Long.toHexString(relayed) + "): ignored");
             return;
         }
         if (stages.invocation() != invocation) {
@@ -197,8 +208,12 @@ public final class Faba {
         if (runner != null) {
             runner.join();
         }
-        install(own.bp().resolve("state"), State.file(root), false);
-        if (request != null && request.buildscript() != null) {
+        IpcRecord.Exit exit = ipc.read(IpcRecord.Exit.class, ipc.exit());
+        boolean ours = exit != null && relayed != 0 && exit.invocation() == relayed;
+        if (ours) {
+            install(own.bp().resolve("state"), State.file(root), false);
+        }
+        if (ours && request != null && request.buildscript() != null) {
             try {
                 Path cwd = Files.readSymbolicLink(ipc.cwd());
                 install(own.bp().resolve("buildscript"), cwd.resolve(request.buildscript()), true);
@@ -224,7 +239,7 @@ public final class Faba {
                 tmp.toFile().setExecutable(true);
             }
             Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Files.deleteIfExists(from);
+            // fabd's file stays (faba may not remove it from fabd's bp/): fabd removes it when its next command starts.
             daemon.ipc("faba: wrote " + to);
         } catch (IOException e) {
             sink.line('E', "faba: cannot write " + to + ": " + e);

@@ -179,6 +179,14 @@ public final class Fabd {
         }
         int faba = ipc.fabaPid();
         PidDirectory fabaDir = PidDirectory.of(roots, faba);
+        // What the previous command handed faba goes now (faba may read, not remove, what fabd writes in bp/).
+        for (String handed : List.of("state", "buildscript")) {
+            try {
+                Files.deleteIfExists(fabaDir.bp().resolve(handed));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove " + fabaDir.bp().resolve(handed), e);
+            }
+        }
         absorbChanges();
         Project project = new Project(args.invocation(), faba, fabaDir, request);
         try {

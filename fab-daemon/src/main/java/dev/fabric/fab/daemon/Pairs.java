@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -80,15 +82,50 @@ public final class Pairs {
         }
     }
 
+    /** Whether the faba of {@code fabd/faba} runs, and is this project's faba rather than a process that got its pid since. */
     public boolean fabaRunning() {
-        return Libc.alive(ipc.fabaPid());
+        return isFabaOf(ipc.fabaPid(), ipc);
     }
 
-    /** Starts what is missing and waits until both daemons published themselves. {@code extra} goes to each fabw. */
-    public void ensureRunning(List<String> extra) throws InterruptedException {
+    /** Whether {@code pid} runs faba for {@code ipc}'s project (its command line, from /proc). */
+    static boolean isFabaOf(int pid, IpcDirectory ipc) {
+        if (pid <= 0) {
+            return false;
+        }
+        try {
+            List<String> argv = List.of(new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8).split("\0"));
+            int project = argv.indexOf("--project");
+            return argv.contains(Faba.class.getName()) && project >= 0 && project + 1 < argv.size()
+                    && argv.get(project + 1).equals(ipc.dir().toString());
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The real uid of a process, from /proc, or -1 when it is gone. */
+    static int realUid(int pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return Integer.parseInt(line.split("\\s+")[1]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Gone meanwhile.
+        }
+        return -1;
+    }
+
+    /**
+     * Starts what is missing and waits until both daemons published themselves. {@code extra} goes to
+     * each fabw; {@code fabaUid} is whose faba it is: a faba is ready once it runs as that uid (in the
+     * credential model it publishes its pid while still root, and the developer's fab may not ring it
+     * before it has become the developer).
+     */
+    public void ensureRunning(List<String> extra, int fabaUid) throws InterruptedException {
         boolean fabdUp = fabdPairRunning();
         int faba = ipc.fabaPid();
-        boolean fabaUp = Libc.alive(faba);
+        boolean fabaUp = isFabaOf(faba, ipc);
         if (!fabdUp) {
             start("fabd", extra);
         }
@@ -100,7 +137,7 @@ public final class Pairs {
             log.accept("fabd " + ipc.fabdPid() + " is up");
         }
         if (!fabaUp) {
-            waitUntil(() -> ipc.fabaPid() != faba && Libc.alive(ipc.fabaPid()), "faba to start");
+            waitUntil(() -> ipc.fabaPid() != faba && isFabaOf(ipc.fabaPid(), ipc) && realUid(ipc.fabaPid()) == fabaUid, "faba to start");
             log.accept("faba " + ipc.fabaPid() + " is up");
         }
     }

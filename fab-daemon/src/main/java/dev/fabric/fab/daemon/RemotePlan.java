@@ -74,9 +74,13 @@ final class RemotePlan {
                 Command c = commands.get(n - 1);
                 Path dir = faba.command(stage.number(), n);
                 try {
-                    Files.createDirectories(dir);
-                    IpcFiles.chmod(dir, credentials.innerDirMode());
-                    IpcFiles.chmod(dir.getParent(), credentials.innerDirMode());
+                    // Modes with setgid and sticky (Credentials): the developer may add faba's results, replace nothing of fabd's.
+                    if (n == 1) {
+                        Files.createDirectory(dir.getParent());
+                        Libc.chmod(dir.getParent(), credentials.stageDirMode());
+                    }
+                    Files.createDirectory(dir);
+                    Libc.chmod(dir, credentials.commandDirMode());
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot create " + dir, e);
                 }

@@ -8,7 +8,9 @@ import dev.fabric.fab.ipc.IpcRoots;
 import dev.fabric.fab.ipc.SystemSocket;
 import dev.fabric.fab.ipc.TmpDirectory;
 import dev.fabric.fab.posix.Accounts;
+import dev.fabric.fab.posix.Descriptor;
 import dev.fabric.fab.posix.Libc;
+import dev.fabric.posix.PosixException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -129,7 +131,13 @@ final class SystemService {
         return accounts.user(name).orElseThrow(() -> new FabException(ExitStatus.FABPERMS, "user " + name + " has no entry in /etc/passwd"));
     }
 
-    /** One project for one developer: the directory laid out for them, then both pairs running. */
+    /**
+     * One project for one developer: the directory laid out for them, then both pairs running. One
+     * developer per project at a time: a project in use by another developer (its directory has their
+     * group) is taken over, their faba and fabd stopped, only by the owner of its fabfile; anyone else
+     * is refused with NOTOWNER (16), so no developer can stop another's daemons, restart them or take
+     * their project directory by naming their fabfile.
+     */
     private synchronized void ensure(Accounts.User developer, boolean restart, Path fabfile) throws InterruptedException {
         if (developer.uid() == 0) {
             throw new FabException(ExitStatus.FABPERMS, "fab runs as the developer here, not as root (no daemon keeps root): run it as your user");
@@ -138,8 +146,10 @@ final class SystemService {
             throw new FabException(ExitStatus.FABPERMS, "fab cannot be run as " + fabsys.name() + ", the user fabd runs as");
         }
         Path canonical;
+        int fabfileOwner;
         try {
             canonical = fabfile.toRealPath();
+            fabfileOwner = (int) Files.getAttribute(canonical, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new FabException(ExitStatus.NOINVOKE, "no fabfile at " + fabfile);
         }
@@ -147,18 +157,20 @@ final class SystemService {
         Pairs pairs = new Pairs(roots, ipc, m -> System.out.println("fabw --system: " + ipc.dir().getFileName() + ": " + m));
         boolean exists = Files.isDirectory(ipc.dir(), LinkOption.NOFOLLOW_LINKS);
         int group = exists ? gid(ipc.dir()) : developer.gid();
-        int faba = exists ? ipc.fabaPid() : 0;
-        // The bp link belongs to the previous developer, who could point it at any pid: root signals only a faba of this project.
-        if (faba != 0 && Libc.alive(faba) && isFabaOf(faba, ipc) && (group != developer.gid() || ownerOf(faba) != developer.uid())) {
-            // Another developer's faba: recycled, as the seed says, and the directory handed over.
-            pairs.stopFaba(faba);
-        } else if (faba != 0 && Libc.alive(faba) && !isFabaOf(faba, ipc)) {
-            // A link to something that is not this project's faba: forgotten, so a fresh faba starts.
-            try {
-                Files.deleteIfExists(ipc.bp());
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot remove " + ipc.bp(), e);
+        if (group != developer.gid()) {
+            if (fabfileOwner != developer.uid()) {
+                throw new FabException(ExitStatus.NOTOWNER, "the project of " + canonical + " is in use by another developer (group "
+                        + group + ", not yours), and its fabfile belongs to uid " + fabfileOwner + ", not to you (uid "
+                        + developer.uid() + "): one developer per project at a time, and only the fabfile's owner takes a project over; "
+                        + "build a copy of the project of your own, or ask its owner");
             }
+            // The fabfile's owner takes their project back: the other developer's daemons go. fabd goes too: it reads
+            // faba's files as the previous developer's and keeps their state.
+            int faba = ipc.fabaPid();
+            if (Pairs.isFabaOf(faba, ipc)) {
+                pairs.stopFaba(faba);
+            }
+            pairs.stopFabd();
         }
         layOut(ipc, canonical, developer);
         // What the client sweeps in one-user mode: faba's fabw, the developer by then, may not remove faba's
@@ -167,66 +179,81 @@ final class SystemService {
         if (restart) {
             pairs.stopFabd();
         }
-        pairs.ensureRunning(List.of("--user", developer.uid() + ":" + developer.gid()));
+        pairs.ensureRunning(List.of("--user", developer.uid() + ":" + developer.gid()), developer.uid());
     }
 
     /**
-     * The seed's layout with modes that let exactly the developer and fabsys in (docs/fab.md, "Directories
-     * and modes"). fabd runs with fabsys's groups only, never the developer's: what it must read of the
-     * developer's entries is reached through group fabsys ({@code fab/}), what the developer must read of
-     * fabd's through the developer's group ({@code fabd/}), and the project directory, which both write,
-     * is fabsys's with the developer's group, sticky, so neither removes or replaces the other's entries.
+     * The project directory's layout with modes that let exactly the developer and fabsys in (docs/fab.md,
+     * "Directories and modes"). fabd runs with fabsys's groups only, never the developer's: what it must
+     * read of the developer's entries is reached through group fabsys ({@code fab/}), what the developer
+     * must read of fabd's through the developer's group ({@code fabd/}), and the project directory, which
+     * both write, is fabsys's with the developer's group, sticky, so neither removes or replaces the
+     * other's entries.
+     * <p>
+     * The developer can write in the project directory and owns {@code fab/}, so root goes through
+     * descriptors here ({@link Descriptor}): each directory opened without following a link, modes and
+     * owners set on what was opened, files created exclusively; a link where a file of fabsys's belongs is
+     * removed, never followed. The developer's own entries are only given to the developer (the link
+     * itself, never its target), and {@code fab/lock} is left to the client altogether.
      */
     private void layOut(IpcDirectory ipc, Path canonical, Accounts.User developer) {
         int f = fabsys.uid();
         int d = developer.uid();
         int g = developer.gid();
         int fg = fabsys.gid();
-        make(ipc.dir(), f, g, 03770);
-        // fabd's records: fabd writes, the developer's fab and faba read.
-        make(ipc.fabdDir(), f, g, 02750);
-        // The client's links and pid: fab writes, fabd (cwd) and its fabw (pid) read; setgid keeps entries group fabsys.
-        make(ipc.fabDir(), d, fg, 02750);
-        file(ipc.fabdLock(), f, g, 0640);
-        file(ipc.fabLock(), d, fg, 0600);
-        file(ipc.logs(), f, g, 0660);
-        for (Path p : List.of(ipc.exit(), ipc.error(), ipc.pgid())) {
-            chownIfPresent(p, f, g);
-        }
-        // Another developer's entries, left when the project changed hands: the new developer replaces them.
-        chownIfPresent(ipc.args(), d, g);
-        chownIfPresent(ipc.bp(), d, g);
-        for (Path p : List.of(ipc.pid(), ipc.cwd(), ipc.out(), ipc.err())) {
-            chownIfPresent(p, d, fg);
-        }
-        if (!Files.isSymbolicLink(ipc.fabfile())) {
-            IpcFiles.link(ipc.fabfile(), canonical);
-        }
-        Credentials.chown(ipc.fabfile(), f, g);
-    }
-
-    private static void chownIfPresent(Path p, int uid, int gid) {
-        if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            Credentials.chown(p, uid, gid);
-        }
-    }
-
-    private static void make(Path dir, int uid, int gid, int mode) {
-        try {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectory(dir);
+        try (Descriptor root = Descriptor.openDirectory(roots.ipc());
+             Descriptor project = directory(root, ipc.dir().getFileName().toString(), f, g, 03770);
+             Descriptor fabdDir = directory(project, "fabd", f, g, 02750);
+             Descriptor fabDir = directory(project, "fab", d, fg, 02750)) {
+            // fabd's records: fabd writes, the developer's fab and faba read.
+            file(fabdDir, "lock", f, g, 0640);
+            for (String entry : List.of("exit", "error", "pgid")) {
+                fabdDir.chown(entry, f, g);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir, e);
+            file(project, "logs", f, g, 0660);
+            // Entries of a previous developer of the project, who was its fabfile's owner: the new one replaces them.
+            project.chown("args", d, g);
+            project.chown("bp", d, g);
+            for (String entry : List.of("pid", "cwd", "out", "err", "lock")) {
+                fabDir.chown(entry, d, fg);
+            }
+            if (project.stat("fabfile").map(st -> !st.isSymbolicLink()).orElse(true)) {
+                IpcFiles.link(ipc.fabfile(), canonical);
+            }
+            project.chown("fabfile", f, g);
+        } catch (PosixException e) {
+            throw new FabException(ExitStatus.BADIPC, "cannot lay out " + ipc.dir() + " (" + e.getMessage() + "): something that is "
+                    + "not fab's is in the way; the developer of the project can remove it, or remove the project's IPC directory");
         }
-        Credentials.chown(dir, uid, gid);
-        Libc.chmod(dir, mode);
     }
 
-    private static void file(Path file, int uid, int gid, int mode) {
-        IpcFiles.touch(file, "rw-------");
-        Credentials.chown(file, uid, gid);
-        Libc.chmod(file, mode);
+    /**
+     * The directory {@code name} in {@code parent}, made when missing, opened without following a link,
+     * then given its owner and mode through the descriptor; whatever else has the name (a link, a file) is removed first.
+     */
+    private static Descriptor directory(Descriptor parent, String name, int uid, int gid, int mode) {
+        if (parent.stat(name).map(st -> !st.isDirectory()).orElse(false)) {
+            parent.unlink(name, false);
+        }
+        parent.makeDirectory(name, 0700);
+        Descriptor dir = parent.directory(name);
+        dir.chown(uid, gid);
+        dir.chmod(mode);
+        return dir;
+    }
+
+    /** The regular file {@code name}, as {@link #directory}: never through a link, owner and mode set on what was opened. */
+    private static void file(Descriptor parent, String name, int uid, int gid, int mode) {
+        if (parent.stat(name).map(st -> !st.isRegularFile()).orElse(false)) {
+            parent.unlink(name, false);
+        }
+        try (Descriptor file = parent.file(name, 0600)) {
+            if (!file.stat().isRegularFile()) {
+                throw new FabException(ExitStatus.BADIPC, name + " in the project's IPC directory is not a regular file");
+            }
+            file.chown(uid, gid);
+            file.chmod(mode);
+        }
     }
 
     private static int gid(Path p) {
@@ -235,31 +262,5 @@ final class SystemService {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** Whether {@code pid} runs faba for {@code ipc}'s project (its command line, from /proc). */
-    private static boolean isFabaOf(int pid, IpcDirectory ipc) {
-        try {
-            List<String> argv = List.of(new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8).split("\0"));
-            int project = argv.indexOf("--project");
-            return argv.contains(Faba.class.getName()) && project >= 0 && project + 1 < argv.size()
-                    && argv.get(project + 1).equals(ipc.dir().toString());
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    /** The real uid of a process, from /proc. */
-    private static int ownerOf(int pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return Integer.parseInt(line.split("\\s+")[1]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // Gone meanwhile.
-        }
-        return -1;
     }
 }

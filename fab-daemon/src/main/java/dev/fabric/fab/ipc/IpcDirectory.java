@@ -19,6 +19,7 @@ import java.util.HexFormat;
  * as fab's IPC specification has it (docs/fab.md, "Directories and modes"):
  * <pre>
  * fabd/{pgid,exit,error,lock}   fabd's process group (ascii), last exit and error (binary), its lock
+ * fabd/faba                     faba's pid (ascii), written by faba before it drops root: whom fabd and fab ring
  * fab/{cwd,pid,out,err,lock}    the waiting client: links to its directory and terminal, its pid, the one-client lock
  * dsc -> fabd's dsc directory   bp -> faba's bp directory
  * logs                          what the daemons say to the client (tagged ascii lines, see {@link LogLine})
@@ -48,6 +49,7 @@ public record IpcDirectory(Path dir) {
     public Path exit() { return dir.resolve("fabd/exit"); }
     public Path error() { return dir.resolve("fabd/error"); }
     public Path fabdLock() { return dir.resolve("fabd/lock"); }
+    public Path faba() { return dir.resolve("fabd/faba"); }
     public Path fabDir() { return dir.resolve("fab"); }
     public Path cwd() { return dir.resolve("fab/cwd"); }
     public Path pid() { return dir.resolve("fab/pid"); }
@@ -132,9 +134,18 @@ public record IpcDirectory(Path dir) {
         }
     }
 
-    /** faba's pid, from the {@code bp} link into its directory, or 0. */
+    /**
+     * faba's pid, from {@code fabd/faba}, or 0. Not from the {@code bp} link, which belongs to the
+     * developer: a developer who pointed it at another developer's faba would have fabd hand that faba
+     * their commands. {@code fabd/} is writable by fabd's user alone, and faba writes the record while
+     * it is still root (in one-user mode, as the one user).
+     */
     public int fabaPid() {
-        return linkedPid(bp());
+        try {
+            return Integer.parseInt(Files.readString(faba()).trim());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
     }
 
     public void writeAscii(Path file, String text, String mode) {

@@ -174,6 +174,30 @@ class DaemonFaultsIT {
                 daemons.tmpRoot.resolve("pid/notapid").toString());
     }
 
+    /**
+     * Work faba did not relay a START for is not run: a stage planted in its {@code bp/} under another
+     * invocation, rung with BPSTART, is ignored (issue 12 item 1: a fabd led to another developer's faba
+     * hands it exactly such a stage). The next fab's START is handled after the ring, so once that fab
+     * is done the planted stage had its chance.
+     */
+    @Test
+    void fabaRunsNoStageOfAnInvocationItDidNotRelay() throws Exception {
+        nextFabBuilds();
+        int faba = daemons.fabaPid();
+        Path bp = daemons.tmpRoot.resolve("pid/" + faba + "/bp");
+        Path planted = project.resolve("planted");
+        Path command = Files.createDirectories(bp.resolve("1/1"));
+        Files.writeString(command.resolve("cmd"), "touch '" + planted + "'\n");
+        Files.writeString(command.resolve("prod"), "planted\0");
+        Files.write(bp.resolve("commands"), IpcCodec.encode(new IpcRecord.Commands(0xbadL, 1)));
+        Files.write(bp.resolve("stages"), IpcCodec.encode(new IpcRecord.Stages(0xbadL, 1, 1)));
+
+        assertThat(new ProcessBuilder("kill", "-WINCH", Integer.toString(faba)).start().waitFor()).isZero();
+        nextFabBuilds();
+
+        assertThat(planted).as("the planted stage's command ran").doesNotExist();
+    }
+
     @Test
     void staleDirectoriesOfDeadPidsAreRemoved() throws Exception {
         Path stale = Files.createDirectories(daemons.tmpRoot.resolve("pid/999999999/bp"));

@@ -1,6 +1,9 @@
 package dev.fabric.fab.workspace;
 
 import com.github.dockerjava.api.exception.NotFoundException;
+import dev.fabric.fab.ipc.IpcCodec;
+import dev.fabric.fab.ipc.IpcDirectory;
+import dev.fabric.fab.ipc.IpcRecord;
 import dev.fabric.testsupport.BaseImage;
 import dev.fabric.testsupport.RequiresDocker;
 import org.junit.jupiter.api.AfterAll;
@@ -42,6 +45,8 @@ import static org.awaitility.Awaitility.await;
  * developer; fabd runs as {@code fabsys}; fabd killed mid-build makes the waiting {@code fab} exit 14
  * (FABDFAIL) and the next {@code fab} starts a fresh fabd and succeeds. The first test checks the image
  * alone (toolchain, {@code fabsys}, the distribution's ownership, the entrypoint) without starting it.
+ * With a second developer: neither can run commands as the other, steer root's chmod, or stop, restart
+ * or take over the other's project (docs/fab.md, "What a developer cannot do").
  */
 @RequiresDocker
 class WorkspaceContainerIT {
@@ -60,6 +65,11 @@ class WorkspaceContainerIT {
     private static final String DEVELOPER = "todd";
     private static final String HOME = "/home/" + DEVELOPER;
     private static final String HELLO = HOME + "/hello";
+    /** A second developer, named after the other home in the example paths of fab's original documentation. */
+    private static final String OTHER = "ec2-user";
+    private static final String OTHER_HOME = "/home/" + OTHER;
+    /** Where the other developer's commands would leave their mark: {@code id > /tmp/p}. */
+    private static final String MARK = "/tmp/p";
     private static final String SLOW = HOME + "/slow";
     /** The slow project's command writes the first and waits for the second, so the test kills fabd mid-command. */
     private static final String STARTED = "/tmp/slow.started";
@@ -68,6 +78,8 @@ class WorkspaceContainerIT {
     private static final String FABD_MAIN = "dev.fabric.fab.daemon.Fabd";
     /** The default IPC root, where fabw --system listens. */
     private static final String IPC_ROOT = "/var/run/fab";
+    /** The default tmp root, where each daemon's pid/<pid>/ lives. */
+    private static final String TMP_ROOT = "/var/tmp/fab";
 
     /** A daemon that hangs must fail the test, not the build machine's patience. */
     private static final Duration FAB_LIMIT = Duration.ofMinutes(3);
@@ -203,6 +215,98 @@ class WorkspaceContainerIT {
                 .doesNotContainAnyElementsOf(fabdPids);
     }
 
+    // --- two developers: neither acts as the other, nor steers root (issue 12 items 1, 3, 5) ---
+
+    /**
+     * The attack of issue 12 item 1: the developer points their project's {@code bp} link at the other
+     * developer's faba (whose pid {@code ps} shows), writes {@code args} for a target whose formula is
+     * {@code id > /tmp/p}, and rings their own faba, which relays START to fabd. fabd learns its faba
+     * from {@code fabd/faba}, which only faba writes while still root, not from the link: {@code /tmp/p}
+     * is the developer's, never the other developer's.
+     */
+    @Test
+    void aDeveloperWhoPointsBpAtAnotherDevelopersFabaRunsNothingAsThem() throws Exception {
+        GenericContainer<?> ws = workspace();
+        exec(ws, "rm", "-f", MARK);
+        // Both projects where either developer may enter, so the other's faba could run the command if it were handed it.
+        String victim = "/srv/victim";
+        String attacker = "/srv/pwn";
+        exec(ws, "sh", "-c", "mkdir -p " + victim + " " + attacker + " && chown " + OTHER + ": " + victim + " && chown " + DEVELOPER + ": "
+                + attacker + " && chmod 0755 " + victim + " " + attacker);
+        as(ws, OTHER, victim, "sh", "-c", "printf '[ out ] : [ ] { echo victim > out }\\n' > fabfile");
+        assertSucceeds(ws, fabAs(ws, OTHER, victim));
+        as(ws, DEVELOPER, attacker, "sh", "-c", "printf '[ ok ] : [ ] { echo ok > ok }\\n[ pwned ] : [ ] { id > " + MARK + " }\\n' > fabfile");
+        assertSucceeds(ws, fabAs(ws, DEVELOPER, attacker, "ok"));
+
+        String ipc = IPC_ROOT + "/" + IpcDirectory.hash(Path.of(attacker, "fabfile"));
+        String victimFaba = exec(ws, "sh", "-c", "ps -o pid=,comm= -u " + OTHER + " | awk '$2 == \"faba\" { print $1; exit }'");
+        assertThat(victimFaba).as("the other developer's faba, in ps" + diagnostics(ws)).matches("[0-9]+");
+        ws.copyFileToContainer(Transferable.of(IpcCodec.encode(new IpcRecord.Args(0x5eed, List.of("pwned"))), 0644), "/tmp/pwned-args");
+        ExecResult attack = as(ws, DEVELOPER, attacker, "sh", "-c", String.join(" && ",
+                "own=$(readlink " + ipc + "/bp | sed 's#.*/pid/\\([0-9]*\\)/bp#\\1#')",
+                "ln -sfn " + TMP_ROOT + "/pid/" + victimFaba + "/bp " + ipc + "/bp",
+                "cp /tmp/pwned-args " + ipc + "/args",
+                // The developer may ring their own faba: it relays START to fabd.
+                "kill -USR1 $own", "echo \"rang faba $own\""));
+
+        await("the pwned target's formula").atMost(FAB_LIMIT).pollInterval(Duration.ofMillis(250))
+                .until(() -> ws.execInContainer("test", "-e", MARK).getExitCode() == 0);
+        assertThat(exec(ws, "stat", "-c", "%U", MARK)).as(() -> "who ran `id > " + MARK + "`: " + readQuietly(ws, MARK) + "\n"
+                + describe(attack) + diagnostics(ws)).isEqualTo(DEVELOPER);
+        // The other developer's project is untouched: it still builds.
+        assertSucceeds(ws, fabAs(ws, OTHER, victim));
+        exec(ws, "rm", "-f", MARK);
+    }
+
+    /** {@code fab/lock} is the developer's: linked to a file of root's, the next ensure leaves that file's mode alone. */
+    @Test
+    void rootDoesNotChmodWhatADevelopersFabLockLinksTo() throws Exception {
+        GenericContainer<?> ws = workspace();
+        String canary = "/etc/fab-canary";
+        exec(ws, "sh", "-c", "printf keep > " + canary + " && chmod 0644 " + canary);
+        String project = HOME + "/locked";
+        as(ws, DEVELOPER, HOME, "sh", "-c", "mkdir -p " + project + " && printf '[ a ] : [ ] { echo a > a }\\n' > " + project + "/fabfile");
+        assertSucceeds(ws, fabAs(ws, DEVELOPER, project));
+        String lock = IPC_ROOT + "/" + IpcDirectory.hash(Path.of(project, "fabfile")) + "/fab/lock";
+
+        as(ws, DEVELOPER, project, "sh", "-c", "rm -f " + lock + " && ln -s " + canary + " " + lock);
+        ExecResult linked = fabAs(ws, DEVELOPER, project);
+
+        assertThat(exec(ws, "stat", "-c", "%a %U", canary)).as(() -> "the canary after fab with " + lock + " linked to it\n"
+                + describe(linked) + diagnostics(ws)).isEqualTo("644 root");
+        assertThat(exec(ws, "cat", canary)).isEqualTo("keep");
+        // The developer removes their link, and the next fab works again.
+        as(ws, DEVELOPER, project, "rm", lock);
+        assertSucceeds(ws, fabAs(ws, DEVELOPER, project));
+    }
+
+    /**
+     * The other developer's project, readable by all: the developer may not take it over, stop its faba
+     * or restart its fabd by running fab on its fabfile (NOTOWNER, 16); its owner goes on building.
+     */
+    @Test
+    void aDeveloperCannotTakeOverStopOrRestartAnotherDevelopersProject() throws Exception {
+        GenericContainer<?> ws = workspace();
+        String shared = "/srv/shared-project";
+        exec(ws, "sh", "-c", "mkdir -p " + shared + " && chown " + OTHER + ": " + shared + " && chmod 0755 " + shared);
+        as(ws, OTHER, shared, "sh", "-c", "printf '[ out ] : [ ] { echo shared > out }\\n' > fabfile");
+        assertSucceeds(ws, fabAs(ws, OTHER, shared));
+        String ipc = IPC_ROOT + "/" + IpcDirectory.hash(Path.of(shared, "fabfile"));
+        String faba = exec(ws, "sh", "-c", "readlink " + ipc + "/bp | sed 's#.*/pid/\\([0-9]*\\)/bp#\\1#'");
+        String fabd = exec(ws, "cat", ipc + "/fabd/pgid");
+
+        for (String[] args : List.of(new String[0], new String[] {"-B"})) {
+            ExecResult refused = fabAs(ws, DEVELOPER, shared, args);
+            assertThat(refused.getExitCode()).as(() -> "fab " + String.join(" ", args) + " on another developer's project (16 is NOTOWNER)\n"
+                    + describe(refused) + diagnostics(ws)).isEqualTo(16);
+            assertThat(refused.getStderr()).contains("in use by another developer", "one developer per project");
+        }
+
+        assertThat(exec(ws, "ps", "-o", "user=", "-p", faba)).as("the owner's faba, still running").isEqualTo(OTHER);
+        assertThat(exec(ws, "cat", ipc + "/fabd/pgid")).as("the owner's fabd, not restarted").isEqualTo(fabd);
+        assertSucceeds(ws, fabAs(ws, OTHER, shared));
+    }
+
     // --- the workspace ---
 
     /**
@@ -233,6 +337,7 @@ class WorkspaceContainerIT {
                         && process[3].contains("--system"));
 
         exec(ws, "useradd", "--create-home", "--user-group", "--shell", "/bin/bash", DEVELOPER);
+        exec(ws, "useradd", "--create-home", "--user-group", "--shell", "/bin/bash", OTHER);
         copyExample(ws, HELLO);
         exec(ws, "chown", "-R", DEVELOPER + ":" + DEVELOPER, HELLO);
         workspace = ws;
@@ -275,6 +380,33 @@ class WorkspaceContainerIT {
             throw new AssertionError("fab in " + project + " did not end within " + FAB_LIMIT + diagnostics(ws), hung);
         } catch (ExecutionException e) {
             throw new AssertionError("fab in " + project + " could not run", e.getCause());
+        }
+    }
+
+    /** {@code fab ARGS} as {@code user} in a project directory, bounded by {@link #FAB_LIMIT}. */
+    private static ExecResult fabAs(GenericContainer<?> ws, String user, String project, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("fab"));
+        command.addAll(List.of(args));
+        return finish(CompletableFuture.supplyAsync(() -> unchecked(() -> ws.execInContainer(
+                ExecConfig.builder().user(user).workDir(project).command(command.toArray(String[]::new)).build())), EXECS), ws, project);
+    }
+
+    /** A command as {@code user}, which must succeed. */
+    private static ExecResult as(GenericContainer<?> ws, String user, String directory, String... command) throws Exception {
+        ExecResult result = ws.execInContainer(ExecConfig.builder().user(user).workDir(directory).command(command).build());
+        assertThat(result.getExitCode()).as(() -> user + ": " + String.join(" ", command) + "\n" + describe(result)).isZero();
+        return result;
+    }
+
+    private static void assertSucceeds(GenericContainer<?> ws, ExecResult fab) {
+        assertThat(fab.getExitCode()).as(() -> describe(fab) + diagnostics(ws)).isZero();
+    }
+
+    private static String readQuietly(GenericContainer<?> ws, String file) {
+        try {
+            return ws.execInContainer("cat", file).getStdout().strip();
+        } catch (Exception e) {
+            return "(unreadable: " + e + ")";
         }
     }
 

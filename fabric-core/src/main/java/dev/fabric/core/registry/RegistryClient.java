@@ -2,7 +2,9 @@ package dev.fabric.core.registry;
 
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.keys.FabricKeys;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
@@ -11,6 +13,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,21 +68,73 @@ public final class RegistryClient {
                 () -> client.get().uri("/api/v1/instances/{id}", id).retrieve().body(ServiceInstance.class));
     }
 
-    /** Instances, filtered by type, state, parent spawner and session ({@code null}: any). */
+    /**
+     * Instances, filtered by type, state, parent spawner and session ({@code null}: any), every page of
+     * them. The revision is the first page's: watching from it replays every change later pages may
+     * already show, so nothing falls between list and watch.
+     */
     public InstanceList list(String type, InstanceState state, String parentId, String session) {
-        return call("list instances", () -> client.get().uri(uri -> uri.path("/api/v1/instances")
+        String what = "list instances";
+        List<InstanceList> pages = allPages(what, call(what, () -> client.get().uri(uri -> uri.path("/api/v1/instances")
                         .queryParamIfPresent("type", Optional.ofNullable(type))
                         .queryParamIfPresent("state", Optional.ofNullable(state))
                         .queryParamIfPresent("parent", Optional.ofNullable(parentId))
                         .queryParamIfPresent("session", Optional.ofNullable(session))
                         .build())
-                .retrieve().body(InstanceList.class));
+                .retrieve().toEntity(InstanceList.class)), InstanceList.class);
+        List<ServiceInstance> instances = new ArrayList<>();
+        pages.forEach(page -> instances.addAll(page.instances()));
+        return new InstanceList(pages.getFirst().revision(), instances);
     }
 
+    /** The whole state history of an instance, every page of it. */
     public List<StateTransition> history(String id) {
-        StateTransition[] history = call("read the history of " + id,
-                () -> client.get().uri("/api/v1/instances/{id}/history", id).retrieve().body(StateTransition[].class));
-        return history == null ? List.of() : List.of(history);
+        String what = "read the history of " + id;
+        List<StateTransition[]> pages = allPages(what, call(what,
+                () -> client.get().uri("/api/v1/instances/{id}/history", id).retrieve().toEntity(StateTransition[].class)),
+                StateTransition[].class);
+        List<StateTransition> history = new ArrayList<>();
+        pages.forEach(page -> history.addAll(List.of(page)));
+        return history;
+    }
+
+    /** The first page's body and those of the pages its {@code Link rel="next"} headers lead to, in order. */
+    private <B> List<B> allPages(String what, ResponseEntity<B> first, Class<B> type) {
+        List<B> bodies = new ArrayList<>();
+        ResponseEntity<B> page = first;
+        while (true) {
+            if (page.getBody() == null) {
+                throw new RegistryException(page.getStatusCode().value(), "empty-answer",
+                        "the registry at " + baseUrl + " answered no body to " + what, null);
+            }
+            bodies.add(page.getBody());
+            Optional<URI> next = nextPage(baseUrl, page.getHeaders().getOrEmpty(HttpHeaders.LINK));
+            if (next.isEmpty()) {
+                return bodies;
+            }
+            URI uri = next.get();
+            page = call(what, () -> client.get().uri(uri).retrieve().toEntity(type));
+        }
+    }
+
+    /**
+     * The next page named by {@code Link} fields, on this registry: only its path and query are
+     * taken, so a link cannot send the signed request elsewhere.
+     */
+    static Optional<URI> nextPage(URI baseUrl, List<String> links) {
+        for (String field : links) {
+            for (String link : field.split(",(?=\\s*<)")) {
+                int open = link.indexOf('<');
+                int close = link.indexOf('>', open + 1);
+                if (open < 0 || close < 0 || !link.substring(close).replace(" ", "").contains(";rel=\"next\"")) {
+                    continue;
+                }
+                URI target = URI.create(link.substring(open + 1, close).strip());
+                String path = target.getRawPath() + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
+                return Optional.of(baseUrl.resolve(path));
+            }
+        }
+        return Optional.empty();
     }
 
     /** Moves the current incarnation to {@code state}; {@code endpoints} may be {@code null}. */

@@ -13,6 +13,7 @@ public enum Rejection {
     INCOMPLETE("incomplete-signature", 401, "The signature does not cover what the fabric requires"),
     UNKNOWN_KEY("unknown-key", 401, "The signature names a key this member does not trust"),
     BAD_SIGNATURE("bad-signature", 401, "The signature does not match the request"),
+    WRONG_AUTHORITY("wrong-authority", 401, "The request was signed for another receiver"),
     DIGEST_MISMATCH("digest-mismatch", 401, "The body does not match its Content-Digest"),
     EXPIRED("expired", 401, "The signature was created outside the accepted clock-skew window"),
     REPLAYED("replayed", 401, "The signature's nonce was already used"),

@@ -16,9 +16,12 @@ import java.util.List;
  *       the parameters {@code created}, {@code nonce} and {@code keyid};</li>
  *   <li>{@code created} lies within the skew window of this clock (and {@code expires}, if given, is ahead);</li>
  *   <li>{@code keyid} names a trusted key, and the Ed25519 signature over the signature base is valid;</li>
+ *   <li>the signed target's authority is one this process receives under ({@link ReceiverAuthorities});</li>
  *   <li>the body matches its {@code Content-Digest};</li>
  *   <li>the nonce has not been seen inside the window.</li>
  * </ol>
+ * A server checks the header fields first ({@link #verifyHeaders}) and reads the body only when they
+ * pass, so nobody without a fabric key can make it buffer or wait for a body.
  * Each failure is a {@link SignatureRejectedException} with its own {@link Rejection}.
  */
 public final class SignatureVerifier {
@@ -29,12 +32,19 @@ public final class SignatureVerifier {
     private final VerificationPolicy policy;
     private final ReplayCache replayCache;
     private final Clock clock;
+    private final ReceiverAuthorities authorities;
 
-    public SignatureVerifier(KeyResolver keys, VerificationPolicy policy, ReplayCache replayCache, Clock clock) {
+    /**
+     * @param authorities the authorities this process receives requests under; a signed target naming
+     *     any other is refused ({@link Rejection#WRONG_AUTHORITY})
+     */
+    public SignatureVerifier(KeyResolver keys, VerificationPolicy policy, ReplayCache replayCache, Clock clock,
+                             ReceiverAuthorities authorities) {
         this.keys = keys;
         this.policy = policy;
         this.replayCache = replayCache;
         this.clock = clock;
+        this.authorities = authorities;
     }
 
     /**
@@ -43,6 +53,21 @@ public final class SignatureVerifier {
      * @throws SignatureRejectedException when the request does not pass
      */
     public VerifiedRequest verify(SignableRequest request, byte[] body) {
+        return verifyHeaders(request, body.length > 0).verifyBody(body);
+    }
+
+    /**
+     * Verifies everything a request's header fields can show, before its body is read: the
+     * signature's form and coverage, its time, its key, the signature itself and the receiver's
+     * authority. A server reads the body only for a request that passes, then finishes with
+     * {@link SignedHeaders#verifyBody(byte[])}. Nothing is remembered here: the nonce is spent only
+     * once the body matches its digest, so a copy with an altered body cannot use up the genuine
+     * request's nonce.
+     *
+     * @param bodyAnnounced whether the request says a body follows ({@code Content-Length} above zero, or chunked)
+     * @throws SignatureRejectedException when the request does not pass
+     */
+    public SignedHeaders verifyHeaders(SignableRequest request, boolean bodyAnnounced) {
         HttpMessageSignatures.FoundSignature found = HttpMessageSignatures.find(request, policy.label(), policy.maxFieldBytes());
 
         Object alg = found.parameter("alg");
@@ -52,7 +77,7 @@ public final class SignatureVerifier {
         }
         List<String> covered = new ArrayList<>();
         found.input().items().forEach(item -> covered.add((String) item.value()));
-        requireCoverage(covered, body.length > 0 || request.headers().containsKey(ContentDigest.FIELD));
+        requireCoverage(covered, bodyAnnounced || request.headers().containsKey(ContentDigest.FIELD));
 
         Instant created = requireInstant(found, "created");
         Object nonceValue = found.parameter("nonce");
@@ -82,13 +107,53 @@ public final class SignatureVerifier {
             throw new SignatureRejectedException(Rejection.BAD_SIGNATURE,
                     "the signature '" + found.label() + "' does not verify: the request differs from what was signed");
         }
-        if (covered.contains(ContentDigest.FIELD)) {
-            ContentDigest.verify(request.field(ContentDigest.FIELD).orElseThrow(), body);
+        if (!authorities.accepts(request.target())) {
+            throw new SignatureRejectedException(Rejection.WRONG_AUTHORITY, "the request was signed for "
+                    + abbreviate(request.target().getRawAuthority()) + ", which is not an authority of this receiver");
         }
-        if (!replayCache.firstUse(keyId, nonce, created.plus(skew))) {
-            throw new SignatureRejectedException(Rejection.REPLAYED, "the nonce of this signature was already used");
+        return new SignedHeaders(request, keyId, found.label(), created, nonce, List.copyOf(covered));
+    }
+
+    /**
+     * A request whose header fields passed {@link #verifyHeaders}; its body is still to be checked
+     * against the {@code Content-Digest}, and its nonce still to be spent.
+     */
+    public final class SignedHeaders {
+
+        private final SignableRequest request;
+        private final String keyId;
+        private final String label;
+        private final Instant created;
+        private final String nonce;
+        private final List<String> covered;
+
+        private SignedHeaders(SignableRequest request, String keyId, String label, Instant created, String nonce,
+                              List<String> covered) {
+            this.request = request;
+            this.keyId = keyId;
+            this.label = label;
+            this.created = created;
+            this.nonce = nonce;
+            this.covered = covered;
         }
-        return new VerifiedRequest(keyId, found.label(), created, nonce, List.copyOf(covered));
+
+        /**
+         * Checks the body (empty array when there is none) against the signed digest, then spends the nonce.
+         *
+         * @throws SignatureRejectedException when the body does not match or the nonce was already used
+         */
+        public VerifiedRequest verifyBody(byte[] body) {
+            if (body.length > 0) {
+                requireCoverage(covered, true);
+            }
+            if (covered.contains(ContentDigest.FIELD)) {
+                ContentDigest.verify(request.field(ContentDigest.FIELD).orElseThrow(), body);
+            }
+            if (!replayCache.firstUse(keyId, nonce, created.plus(policy.skew()))) {
+                throw new SignatureRejectedException(Rejection.REPLAYED, "the nonce of this signature was already used");
+            }
+            return new VerifiedRequest(keyId, label, created, nonce, covered);
+        }
     }
 
     private static void requireCoverage(List<String> covered, boolean hasBody) {

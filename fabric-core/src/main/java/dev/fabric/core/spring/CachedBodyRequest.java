@@ -14,8 +14,10 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A request whose body was read in full (up to a limit) so its digest can be checked before the
- * application reads it, and which replays those bytes to the application.
+ * A request whose body is read in full (up to a limit) when {@link #body()} is first called, so its
+ * digest can be checked before the application reads it, and which replays those bytes to the
+ * application. Nothing is read until then: the filter calls it only once the signature's header
+ * fields have passed.
  */
 final class CachedBodyRequest extends HttpServletRequestWrapper {
 
@@ -26,34 +28,50 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
         }
     }
 
-    private final byte[] body;
+    private final long limit;
+    private byte[] body;
 
-    private CachedBodyRequest(HttpServletRequest request, byte[] body) {
+    CachedBodyRequest(HttpServletRequest request, long limit) {
         super(request);
-        this.body = body;
+        this.limit = limit;
     }
 
-    static CachedBodyRequest read(HttpServletRequest request, long limit) throws IOException {
-        long declared = request.getContentLengthLong();
-        if (declared > limit) {
+    /** Whether the request says a body follows: a positive {@code Content-Length}, or a chunked one. */
+    boolean bodyAnnounced() {
+        return getRequest().getContentLengthLong() > 0 || ((HttpServletRequest) getRequest()).getHeader("Transfer-Encoding") != null;
+    }
+
+    /** The body, read on the first call. */
+    byte[] body() throws IOException {
+        if (body == null) {
+            body = read();
+        }
+        return body;
+    }
+
+    private byte[] read() throws IOException {
+        if (getRequest().getContentLengthLong() > limit) {
             throw new TooLargeException(limit);
         }
-        try (InputStream in = request.getInputStream()) {
+        try (InputStream in = getRequest().getInputStream()) {
             byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
             if (bytes.length > limit) {
                 throw new TooLargeException(limit);
             }
-            return new CachedBodyRequest(request, bytes);
+            return bytes;
         }
     }
 
-    byte[] body() {
+    private byte[] buffered() {
+        if (body == null) {
+            throw new IllegalStateException("the body is read only after the signature's header fields were verified");
+        }
         return body;
     }
 
     @Override
     public ServletInputStream getInputStream() {
-        ByteArrayInputStream in = new ByteArrayInputStream(body);
+        ByteArrayInputStream in = new ByteArrayInputStream(buffered());
         return new ServletInputStream() {
             @Override
             public int read() {
@@ -86,16 +104,16 @@ final class CachedBodyRequest extends HttpServletRequestWrapper {
     public BufferedReader getReader() {
         String encoding = getCharacterEncoding();
         Charset charset = encoding == null ? StandardCharsets.UTF_8 : Charset.forName(encoding);
-        return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), charset));
+        return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(buffered()), charset));
     }
 
     @Override
     public int getContentLength() {
-        return body.length;
+        return buffered().length;
     }
 
     @Override
     public long getContentLengthLong() {
-        return body.length;
+        return buffered().length;
     }
 }

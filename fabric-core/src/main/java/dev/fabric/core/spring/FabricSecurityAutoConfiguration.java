@@ -2,6 +2,7 @@ package dev.fabric.core.spring;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.KeyResolver;
+import dev.fabric.core.signature.ReceiverAuthorities;
 import dev.fabric.core.signature.ReplayCache;
 import dev.fabric.core.signature.SignatureVerifier;
 import dev.fabric.core.signature.VerificationPolicy;
@@ -14,6 +15,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.server.context.WebServerInitializedEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -52,11 +55,30 @@ public class FabricSecurityAutoConfiguration {
         return new FabricKeysHolder(keys);
     }
 
+    /**
+     * The configured authorities and the discovered ones: this host's names and addresses on the ports
+     * its web servers bind (added as they start). Applications may {@link ReceiverAuthorities#add add}
+     * what only they know, such as an advertised host.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    ReceiverAuthorities fabricReceiverAuthorities(FabricSecurityProperties properties) {
+        ReceiverAuthorities authorities = ReceiverAuthorities.of(properties.signature().authorities());
+        LocalAddresses.hostNames().forEach(authorities::add);
+        log.debug("this service receives signed requests under {}", authorities);
+        return authorities;
+    }
+
+    @Bean
+    ApplicationListener<WebServerInitializedEvent> fabricReceiverPorts(ReceiverAuthorities authorities) {
+        return event -> authorities.addOwnPort(event.getWebServer().getPort());
+    }
+
     @Bean
     @ConditionalOnMissingBean
     SignatureVerifier fabricSignatureVerifier(FabricSecurityProperties properties, ObjectProvider<KeyResolver> resolvers,
                                               ObjectProvider<FabricKeys> keyBeans, FabricKeysHolder holder,
-                                              ObjectProvider<Clock> clocks) {
+                                              ObjectProvider<Clock> clocks, ReceiverAuthorities authorities) {
         KeyResolver resolver = resolvers.getIfAvailable(() -> {
             FabricKeys keys = keyBeans.getIfAvailable(holder::keys);
             if (keys == null) {
@@ -71,7 +93,8 @@ public class FabricSecurityAutoConfiguration {
         FabricSecurityProperties.Signature signature = properties.signature();
         Clock clock = clocks.getIfAvailable(Clock::systemUTC);
         VerificationPolicy policy = new VerificationPolicy(signature.skew(), signature.maxHeaderBytes(), null);
-        return new SignatureVerifier(resolver, policy, new ReplayCache(signature.replayCacheCapacity(), clock), clock);
+        return new SignatureVerifier(resolver, policy, new ReplayCache(signature.replayCacheCapacity(), clock), clock,
+                authorities);
     }
 
     /** A bean, so Spring Boot does not add its default in-memory user (nor log its generated password). */

@@ -27,6 +27,11 @@ public record FabricSecurityProperties(Path keysPath, @DefaultValue Signature si
      * @param replayCacheCapacity how many live nonces are remembered (default 500,000)
      * @param maxHeaderBytes the largest {@code Signature}/{@code Signature-Input} accepted (default 4 KiB, below the servlet container's own 8 KiB header limit so the answer is a 401 with a reason)
      * @param maxBodySize the largest request body buffered for its digest (default 1 MB); larger is a 413
+     * @param authorities the authorities ({@code host:port}, {@code host:*}, or a bare {@code host} on this
+     *     service's own ports) this service receives requests under besides those it discovers (its
+     *     addresses, host name and bound ports): the names clients use to reach it, such as a Kubernetes
+     *     Service's DNS names or a proxy's public name. A request signed for any other authority is
+     *     refused ({@code wrong-authority}); {@code *} switches the check off
      */
     public record Signature(
             @DefaultValue("true") boolean enabled,
@@ -34,5 +39,6 @@ public record FabricSecurityProperties(Path keysPath, @DefaultValue Signature si
             @DefaultValue("30s") Duration skew,
             @DefaultValue("500000") int replayCacheCapacity,
             @DefaultValue("4096") int maxHeaderBytes,
-            @DefaultValue("1MB") DataSize maxBodySize) {}
+            @DefaultValue("1MB") DataSize maxBodySize,
+            @DefaultValue List<String> authorities) {}
 }

@@ -18,6 +18,7 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Collections;
@@ -27,7 +28,8 @@ import java.util.Map;
 
 /**
  * The Spring Security filter that enforces the fabric signature policy: every request outside the
- * open paths has its body buffered (up to a limit), is verified through the
+ * open paths has its signature's header fields verified, then (only if they pass) its body
+ * buffered (up to a limit) and checked against its digest, all through the
  * {@link AuthenticationManager} ({@link SignatureAuthenticationProvider}), and either goes on as a
  * {@link FabricAuthentication} or is answered with a {@code problem+json} naming the reason.
  * Rejections are counted in {@value #REJECTIONS_METRIC} by reason.
@@ -68,16 +70,12 @@ public final class SignatureAuthenticationFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        CachedBodyRequest cached;
-        try {
-            cached = CachedBodyRequest.read(request, maxBodyBytes);
-        } catch (CachedBodyRequest.TooLargeException e) {
-            reject(request, response, Rejection.BODY_TOO_LARGE, e.getMessage() + "; send a smaller body");
-            return;
-        }
+        CachedBodyRequest cached = new CachedBodyRequest(request, maxBodyBytes);
         Authentication result;
         try {
-            result = authenticationManager.authenticate(new SignedRequestToken(view(cached), cached.body()));
+            result = authenticationManager.authenticate(new SignedRequestToken(view(request), cached.bodyAnnounced(), cached::body));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         } catch (SignatureAuthenticationException e) {
             reject(request, response, e.rejection(), e.getMessage());
             return;

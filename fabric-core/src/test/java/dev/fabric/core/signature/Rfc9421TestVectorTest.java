@@ -92,7 +92,7 @@ class Rfc9421TestVectorTest {
         PublicKey publicKey = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(Pem.decode(PUBLIC_KEY, "PUBLIC KEY")));
         Clock then = Clock.fixed(Instant.ofEpochSecond(1618884473L + 5), ZoneOffset.UTC);
         SignatureVerifier verifier = new SignatureVerifier(KeyResolver.of(Map.of("test-key-ed25519", publicKey)),
-                VerificationPolicy.defaults(), new ReplayCache(10, then), then);
+                VerificationPolicy.defaults(), new ReplayCache(10, then), then, ReceiverAuthorities.any());
         assertThatThrownBy(() -> verifier.verify(request(), BODY))
                 .isInstanceOfSatisfying(SignatureRejectedException.class, e -> assertThat(e.rejection()).isEqualTo(Rejection.INCOMPLETE));
     }

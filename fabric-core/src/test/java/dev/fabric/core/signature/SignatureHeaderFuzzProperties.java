@@ -21,7 +21,7 @@ class SignatureHeaderFuzzProperties {
     static final FabricKeys KEYS = FabricKeys.generate();
     static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-11-21T12:00:00Z"));
     static final SignatureVerifier VERIFIER = new SignatureVerifier(KeyResolver.of(Map.of(KEYS.keyId(), KEYS.publicKey())),
-            VerificationPolicy.defaults(), new ReplayCache(100_000, CLOCK), CLOCK);
+            VerificationPolicy.defaults(), new ReplayCache(100_000, CLOCK), CLOCK, ReceiverAuthorities.any());
 
     @Provide
     Arbitrary<String> headerValues() {

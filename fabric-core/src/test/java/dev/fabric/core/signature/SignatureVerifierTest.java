@@ -24,7 +24,7 @@ class SignatureVerifierTest {
     final MutableClock clock = new MutableClock(Instant.parse("2026-11-21T12:00:00Z"));
     final ReplayCache replayCache = new ReplayCache(1000, clock);
     final SignatureVerifier verifier = new SignatureVerifier(KeyResolver.of(Map.of(keys.keyId(), keys.publicKey())),
-            VerificationPolicy.defaults(), replayCache, clock);
+            VerificationPolicy.defaults(), replayCache, clock, ReceiverAuthorities.any());
 
     Map<String, List<String>> signedHeaders(String method, URI target, byte[] body) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
@@ -265,7 +265,7 @@ class SignatureVerifierTest {
     void fullReplayCacheRefusesRatherThanForgets() {
         ReplayCache tiny = new ReplayCache(1, clock);
         SignatureVerifier strict = new SignatureVerifier(KeyResolver.of(Map.of(keys.keyId(), keys.publicKey())),
-                VerificationPolicy.defaults(), tiny, clock);
+                VerificationPolicy.defaults(), tiny, clock, ReceiverAuthorities.any());
         SignableRequest first = signed("GET", TARGET, new byte[0]);
         strict.verify(first, new byte[0]);
         assertThatThrownBy(() -> strict.verify(signed("GET", TARGET, new byte[0]), new byte[0]))
@@ -275,6 +275,17 @@ class SignatureVerifierTest {
         clock.advance(Duration.ofSeconds(31));
         strict.verify(signed("GET", TARGET, new byte[0]), new byte[0]);
         assertThat(tiny.size()).isEqualTo(1);
+    }
+
+    @Test
+    void requestSignedForAnotherReceiverIsRejectedWithoutSpendingItsNonce() {
+        SignatureVerifier registryA = new SignatureVerifier(KeyResolver.of(Map.of(keys.keyId(), keys.publicKey())),
+                VerificationPolicy.defaults(), replayCache, clock, ReceiverAuthorities.of(List.of("registry-a.fabric:8080")));
+        SignableRequest forB = signed("POST", URI.create("http://registry-b.fabric:8080/instances/a1"), BODY);
+        assertThatThrownBy(() -> registryA.verify(forB, BODY)).isInstanceOfSatisfying(SignatureRejectedException.class,
+                e -> assertThat(e.rejection()).isEqualTo(Rejection.WRONG_AUTHORITY));
+        assertThat(replayCache.size()).isZero();
+        registryA.verify(signed("POST", URI.create("http://REGISTRY-A.fabric:8080/instances/a1"), BODY), BODY);
     }
 
     @Test

@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The Spring Security integration end to end: a real server, a signing RestClient, and raw tampered requests. */
 @SpringBootTest(classes = SignedEndpointsTest.App.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"fabric.security.signature.max-body-size=1KB", "management.endpoints.web.exposure.include=health"})
+        properties = {"fabric.security.signature.max-body-size=1KB", "management.endpoints.web.exposure.include=health",
+                "fabric.security.signature.authorities=fabric-service.fabric.svc:8470"})
 class SignedEndpointsTest {
 
     static final FabricKeys KEYS = FabricKeys.generate();
@@ -185,5 +186,31 @@ class SignedEndpointsTest {
     void oversizedBodyIsRejectedWith413() throws Exception {
         String big = "x".repeat(2048);
         assertProblem(send("POST", uri("/echo"), big, signatureFor("POST", uri("/echo"), big, Clock.systemUTC())), 413, "body-too-large");
+    }
+
+    /** Sends a raw request, so the Host field can name another authority than the one connected to. */
+    String sendWithHost(String host, String path, Map<String, String> headers) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("localhost", port)) {
+            StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n");
+            headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+            socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void requestSignedForAnotherMemberIsRejected() throws Exception {
+        // Captured on its way to member A, then sent to this member (B) unchanged, Host and all.
+        URI memberA = URI.create("http://member-a.fabric.svc:8471/whoami");
+        String answer = sendWithHost("member-a.fabric.svc:8471", "/whoami", signatureFor("GET", memberA, null, Clock.systemUTC()));
+        assertThat(answer).startsWith("HTTP/1.1 401").contains("\"reason\":\"wrong-authority\"");
+        assertThat(rejections("wrong-authority")).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void configuredAuthorityIsAccepted() throws Exception {
+        URI service = URI.create("http://fabric-service.fabric.svc:8470/whoami");
+        String answer = sendWithHost("fabric-service.fabric.svc:8470", "/whoami", signatureFor("GET", service, null, Clock.systemUTC()));
+        assertThat(answer).startsWith("HTTP/1.1 200").endsWith(KEYS.keyId());
     }
 }

@@ -12,6 +12,8 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.PositiveOrZero;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.validation.annotation.Validated;
@@ -27,6 +29,7 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Service instances: register, read, list, change state, report, deregister. */
 @RestController
@@ -54,13 +57,18 @@ public class InstanceController {
         return ResponseEntity.ok(registered.instance());
     }
 
-    @Operation(summary = "List instances, filtered by type, state, parent spawner or session")
+    @Operation(summary = "List instances, filtered by type, state, parent spawner or session, in pages by id "
+            + "(limit, default 500, at most 1000; the next page is the Link rel=\"next\" header)")
     @GetMapping
-    public InstanceList list(@RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String type,
-                             @RequestParam(required = false) InstanceState state,
-                             @RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String parent,
-                             @RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String session) {
-        return service.list(new InstanceFilter(type, state, parent, session));
+    public ResponseEntity<InstanceList> list(@RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String type,
+                                             @RequestParam(required = false) InstanceState state,
+                                             @RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String parent,
+                                             @RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String session,
+                                             @RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String after,
+                                             @RequestParam(defaultValue = "" + Page.DEFAULT_LIMIT) int limit) {
+        InstanceService.ListPage page = service.list(new InstanceFilter(type, state, parent, session), after, Page.requireLimit(limit));
+        List<ServiceInstance> instances = page.list().instances();
+        return withNext(page.more(), () -> instances.getLast().id(), limit).body(page.list());
     }
 
     @Operation(summary = "Read one instance")
@@ -69,10 +77,25 @@ public class InstanceController {
         return service.get(id);
     }
 
-    @Operation(summary = "The state history of an instance, across incarnations and after deregistration")
+    @Operation(summary = "The state history of an instance, across incarnations and after deregistration, in pages by step "
+            + "(limit, default 500, at most 1000; the next page is the Link rel=\"next\" header)")
     @GetMapping("/{id}/history")
-    public List<StateTransition> history(@PathVariable String id) {
-        return service.history(id);
+    public ResponseEntity<List<StateTransition>> history(@PathVariable String id,
+                                                         @RequestParam(defaultValue = "0") @PositiveOrZero long after,
+                                                         @RequestParam(defaultValue = "" + Page.DEFAULT_LIMIT) int limit) {
+        Page<StateTransition> page = service.history(id, after, Page.requireLimit(limit));
+        return withNext(page.more(), () -> Long.toString(page.items().getLast().seq()), limit).body(page.items());
+    }
+
+    /** An OK answer, with a {@code Link} to the next page when there is one: this request's URL with {@code after} moved on. */
+    private static ResponseEntity.BodyBuilder withNext(boolean more, Supplier<String> last, int limit) {
+        ResponseEntity.BodyBuilder ok = ResponseEntity.ok();
+        if (more) {
+            String next = ServletUriComponentsBuilder.fromCurrentRequest().replaceQueryParam("after", last.get())
+                    .replaceQueryParam("limit", limit).build().encode().toUriString();
+            ok.header(HttpHeaders.LINK, "<" + next + ">; rel=\"next\"");
+        }
+        return ok;
     }
 
     @Operation(summary = "Change the state of the current incarnation")

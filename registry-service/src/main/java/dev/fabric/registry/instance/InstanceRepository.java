@@ -5,6 +5,7 @@ import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import org.springframework.jdbc.core.RowMapper;
+import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import tools.jackson.core.type.TypeReference;
@@ -28,6 +29,12 @@ public class InstanceRepository {
             + "metadata, registered_at, updated_at, last_heartbeat_at";
 
     private final JdbcClient jdbc;
+    /** As many entries as one request may carry ({@code RegistrationRequest}), and the columns' sizes (V1__registry.sql). */
+    static final int MAX_ENDPOINTS = 32;
+    static final int MAX_METADATA = 64;
+    static final int ENDPOINTS_COLUMN = 8192;
+    static final int METADATA_COLUMN = 16384;
+
     private final JsonMapper json;
     private final RowMapper<ServiceInstance> rows;
 
@@ -60,9 +67,14 @@ public class InstanceRepository {
         return jdbc.sql("SELECT " + COLUMNS + " FROM service_instance WHERE id = ? FOR UPDATE").param(id).query(rows).optional();
     }
 
-    public List<ServiceInstance> list(InstanceFilter filter) {
+    /** Instances the filter matches, in id order: at most {@code limit} after the id {@code after} (null: from the first). */
+    public List<ServiceInstance> list(InstanceFilter filter, String after, int limit) {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM service_instance i WHERE 1 = 1");
         List<Object> params = new ArrayList<>();
+        if (after != null) {
+            sql.append(" AND id > ?");
+            params.add(after);
+        }
         if (filter.type() != null) {
             sql.append(" AND type = ?");
             params.add(filter.type());
@@ -79,7 +91,7 @@ public class InstanceRepository {
             sql.append(" AND EXISTS (SELECT 1 FROM instance_session s WHERE s.instance_id = i.id AND s.session_id = ?)");
             params.add(filter.sessionId());
         }
-        sql.append(" ORDER BY id");
+        sql.append(" ORDER BY id FETCH FIRST ").append(limit).append(" ROWS ONLY");
         return jdbc.sql(sql.toString()).params(params).query(rows).list();
     }
 
@@ -98,8 +110,23 @@ public class InstanceRepository {
 
     private List<Object> values(ServiceInstance i) {
         return List.of(i.id(), i.type(), i.name(), i.state().name(), nullable(i.stateReason()), i.incarnation(), nullable(i.parentId()),
-                i.connectivity().name(), json.writeValueAsString(i.endpoints()), json.writeValueAsString(i.metadata()),
+                i.connectivity().name(), fitting("endpoints", i, i.endpoints(), MAX_ENDPOINTS, ENDPOINTS_COLUMN),
+                fitting("metadata", i, i.metadata(), MAX_METADATA, METADATA_COLUMN),
                 utc(i.registeredAt()), utc(i.updatedAt()), utc(i.lastHeartbeatAt()));
+    }
+
+    /**
+     * The map as stored, or a {@code 400 too-large} when it has more entries than a request may carry
+     * or does not fit its column: a merge of two requests each within its limits can exceed them.
+     */
+    private String fitting(String what, ServiceInstance instance, Map<String, String> map, int maxEntries, int column) {
+        String stored = json.writeValueAsString(map);
+        if (map.size() > maxEntries || stored.length() > column) {
+            throw new RegistryException(HttpStatus.BAD_REQUEST, "too-large", "the " + what + " of instance '" + instance.id()
+                    + "' would be " + map.size() + " entries, " + stored.length() + " characters stored; at most " + maxEntries
+                    + " entries and " + column + " characters fit (together with those it already has); send fewer or shorter ones");
+        }
+        return stored;
     }
 
     private static Object nullable(Object value) {
@@ -144,9 +171,11 @@ public class InstanceRepository {
                 .params(id, incarnation, from == null ? nullable(null) : from.name(), to.name(), reason, utc(at), id).update();
     }
 
-    public List<StateTransition> history(String id) {
-        return jdbc.sql("SELECT seq, incarnation, from_state, to_state, reason, at FROM state_transition WHERE instance_id = ? ORDER BY seq")
-                .param(id)
+    /** At most {@code limit} steps of an instance's history after the step {@code afterSeq}, in order. */
+    public List<StateTransition> history(String id, long afterSeq, int limit) {
+        return jdbc.sql("SELECT seq, incarnation, from_state, to_state, reason, at FROM state_transition WHERE instance_id = ? AND seq > ? "
+                        + "ORDER BY seq FETCH FIRST " + limit + " ROWS ONLY")
+                .params(id, afterSeq)
                 .query((rs, n) -> new StateTransition(rs.getLong("seq"), rs.getLong("incarnation"),
                         rs.getString("from_state") == null ? null : InstanceState.valueOf(rs.getString("from_state")),
                         InstanceState.valueOf(rs.getString("to_state")), rs.getString("reason"),

@@ -55,19 +55,35 @@ public class InstanceService {
         return instances.find(id).orElseThrow(() -> RegistryException.unknown(id));
     }
 
+    /** Every instance the filter matches (sessions are small; the API pages through {@link #list(InstanceFilter, String, int)}). */
     @Transactional(readOnly = true)
     public InstanceList list(InstanceFilter filter) {
         long revision = changes.currentRevision();
-        return new InstanceList(revision, instances.list(filter));
+        return new InstanceList(revision, instances.list(filter, null, Integer.MAX_VALUE - 1));
     }
 
+    /**
+     * One page of the instances the filter matches, in id order, after the id {@code after} (null: from
+     * the start), with the revision this page is at least as new as.
+     */
     @Transactional(readOnly = true)
-    public List<StateTransition> history(String id) {
-        List<StateTransition> history = instances.history(id);
-        if (history.isEmpty()) {
+    public ListPage list(InstanceFilter filter, String after, int limit) {
+        long revision = changes.currentRevision();
+        Page<ServiceInstance> page = Page.of(instances.list(filter, after, limit + 1), limit);
+        return new ListPage(new InstanceList(revision, page.items()), page.more());
+    }
+
+    /** A page of the instance list, and whether more follow. */
+    public record ListPage(InstanceList list, boolean more) {}
+
+    /** One page of an instance's history, in order, after the step {@code afterSeq} (0: from the first). */
+    @Transactional(readOnly = true)
+    public Page<StateTransition> history(String id, long afterSeq, int limit) {
+        Page<StateTransition> page = Page.of(instances.history(id, afterSeq, limit + 1), limit);
+        if (page.items().isEmpty() && (afterSeq <= 0 || instances.history(id, 0, 1).isEmpty())) {
             throw RegistryException.unknown(id);
         }
-        return history;
+        return page;
     }
 
     public Registered register(RegistrationRequest request) {
@@ -189,7 +205,7 @@ public class InstanceService {
     private static ServiceInstance moved(ServiceInstance current, InstanceState to, String reason, Instant now,
                                          Map<String, String> endpoints) {
         Instant heartbeat = to == InstanceState.RUNNING && current.state() != InstanceState.RUNNING ? now : current.lastHeartbeatAt();
-        return new ServiceInstance(current.id(), current.type(), current.name(), to, reason, current.incarnation(), current.parentId(),
+        return new ServiceInstance(current.id(), current.type(), current.name(), to, StateReasons.fit(reason), current.incarnation(), current.parentId(),
                 current.connectivity(), endpoints, current.metadata(), current.registeredAt(), now, heartbeat);
     }
 
@@ -253,7 +269,7 @@ public class InstanceService {
                 if (current.state() != InstanceState.RUNNING) {
                     yield current;
                 }
-                String reason = "reported unreachable by " + by + why;
+                String reason = StateReasons.fit("reported unreachable by " + by + why);
                 ServiceInstance suspect = moved(current, InstanceState.SUSPECT, reason, now, current.endpoints());
                 instances.update(suspect);
                 record(suspect, current.state(), InstanceState.SUSPECT, reason, ChangeEvent.Kind.STATE, now);
@@ -271,7 +287,7 @@ public class InstanceService {
                 if (!current.state().canMoveTo(InstanceState.FAILED)) {
                     throw RegistryException.illegalTransition(id, current.state(), InstanceState.FAILED);
                 }
-                String reason = "failed, reported by " + by + why;
+                String reason = StateReasons.fit("failed, reported by " + by + why);
                 ServiceInstance failed = moved(current, InstanceState.FAILED, reason, now, current.endpoints());
                 instances.update(failed);
                 record(failed, current.state(), InstanceState.FAILED, reason, ChangeEvent.Kind.STATE, now);
@@ -304,7 +320,8 @@ public class InstanceService {
      *
      * @return whether the move happened
      */
-    public boolean detect(ServiceInstance seen, InstanceState to, String reason) {
+    public boolean detect(ServiceInstance seen, InstanceState to, String detected) {
+        String reason = StateReasons.fit(detected);
         return gate.write(() -> {
             Instant now = clock.instant();
             if (!instances.moveIfUnchanged(seen, to, reason, now)) {
@@ -316,8 +333,9 @@ public class InstanceService {
         });
     }
 
-    private void record(ServiceInstance instance, InstanceState from, InstanceState to, String reason, ChangeEvent.Kind kind,
+    private void record(ServiceInstance instance, InstanceState from, InstanceState to, String given, ChangeEvent.Kind kind,
                         Instant now) {
+        String reason = StateReasons.fit(given);
         instances.appendTransition(instance.id(), instance.incarnation(), from, to, reason, now);
         Map<String, Object> payload = new LinkedHashMap<>();
         payload.put("instance", instance);

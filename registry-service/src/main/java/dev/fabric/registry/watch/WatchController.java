@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -31,13 +32,17 @@ public class WatchController implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(WatchController.class);
 
     private final ChangeLog changes;
+    private final ChangeFeed feed;
     private final WatchProperties properties;
     private final Set<Thread> streams = ConcurrentHashMap.newKeySet();
+    private final Semaphore slots;
     private volatile boolean running;
 
-    public WatchController(ChangeLog changes, WatchProperties properties) {
+    public WatchController(ChangeLog changes, ChangeFeed feed, WatchProperties properties) {
         this.changes = changes;
+        this.feed = feed;
         this.properties = properties;
+        this.slots = new Semaphore(properties.maxStreams());
     }
 
     @Operation(summary = "Stream registry changes after a revision (server-sent events)")
@@ -56,12 +61,18 @@ public class WatchController implements SmartLifecycle {
         if (!running) {
             throw new RegistryException(HttpStatus.SERVICE_UNAVAILABLE, "shutting-down", "the registry is shutting down; watch another replica");
         }
+        if (!slots.tryAcquire()) {
+            throw new RegistryException(HttpStatus.SERVICE_UNAVAILABLE, "too-many-watches", "this registry already serves "
+                    + properties.maxStreams() + " watch streams (fabric.registry.watch.max-streams); retry later, share one "
+                    + "watch per process, or watch another replica");
+        }
         SseEmitter emitter = new SseEmitter(0L);
         Thread stream = Thread.ofVirtual().name("watch-from-" + from).unstarted(() -> {
             try {
                 stream(emitter, from);
             } finally {
                 streams.remove(Thread.currentThread());
+                slots.release();
             }
         });
         streams.add(stream);
@@ -93,24 +104,25 @@ public class WatchController implements SmartLifecycle {
 
     private void stream(SseEmitter emitter, long from) {
         long last = from;
-        long idleSince = System.nanoTime();
         try {
             emitter.send(SseEmitter.event().comment("watching changes after revision " + from));
             while (!Thread.currentThread().isInterrupted()) {
-                List<ChangeEvent> batch = changes.after(last, 500);
+                // Caught up: wait on the shared feed. Behind it: read the log until caught up.
+                List<ChangeEvent> batch = feed.after(last, 500, properties.keepAlive());
+                if (batch == null) {
+                    batch = changes.after(last, 500);
+                    if (batch.isEmpty()) {
+                        Thread.sleep(properties.pollInterval().toMillis());
+                        continue;
+                    }
+                }
                 for (ChangeEvent event : batch) {
                     emitter.send(SseEmitter.event().id(Long.toString(event.revision())).name(event.kind().name())
                             .data(event.payload(), MediaType.APPLICATION_JSON));
                     last = event.revision();
                 }
                 if (batch.isEmpty()) {
-                    if (System.nanoTime() - idleSince > properties.keepAlive().toNanos()) {
-                        emitter.send(SseEmitter.event().comment("keep-alive"));
-                        idleSince = System.nanoTime();
-                    }
-                    Thread.sleep(properties.pollInterval().toMillis());
-                } else {
-                    idleSince = System.nanoTime();
+                    emitter.send(SseEmitter.event().comment("keep-alive"));
                 }
             }
         } catch (IOException | IllegalStateException e) {
@@ -128,14 +140,17 @@ public class WatchController implements SmartLifecycle {
     /**
      * {@code fabric.registry.watch.*}.
      *
-     * @param pollInterval how often a stream looks for new changes (default 200 ms)
+     * @param pollInterval how often the shared change feed looks for new changes (default 200 ms)
      * @param keepAlive how long a quiet stream waits before a keep-alive comment (default 15 s)
      * @param retention how many of the latest changes are kept for watchers to resume from (default
      *     100,000); a watcher further behind is told to list again ({@code 410 revision-compacted})
+     * @param maxStreams how many watch streams this registry serves at once (default 200); one more is
+     *     refused with {@code 503 too-many-watches}
      */
     @org.springframework.boot.context.properties.ConfigurationProperties("fabric.registry.watch")
     public record WatchProperties(
             @org.springframework.boot.context.properties.bind.DefaultValue("200ms") Duration pollInterval,
             @org.springframework.boot.context.properties.bind.DefaultValue("15s") Duration keepAlive,
-            @org.springframework.boot.context.properties.bind.DefaultValue("100000") long retention) {}
+            @org.springframework.boot.context.properties.bind.DefaultValue("100000") long retention,
+            @org.springframework.boot.context.properties.bind.DefaultValue("200") int maxStreams) {}
 }

@@ -18,8 +18,10 @@ public final class BootstrapWire {
      *
      * @param publicKey the member's ephemeral X25519 public key, base64 of its X.509 encoding
      * @param managementUrl where the spawner reaches the member's management port
+     * @param bootstrapKey the member's Ed25519 bootstrap key (public half, base64 of its X.509 encoding):
+     *     it signs the member's status in step 4a ({@link BootstrapProofs})
      */
-    public record Redeem(String serviceId, long incarnation, String otp, String publicKey, String managementUrl) {
+    public record Redeem(String serviceId, long incarnation, String otp, String publicKey, String managementUrl, String bootstrapKey) {
         @Override
         public String toString() {
             return "Redeem[serviceId=" + serviceId + ", incarnation=" + incarnation + ", managementUrl=" + managementUrl + "]";
@@ -29,8 +31,13 @@ public final class BootstrapWire {
     /** The spawner's answer to a redeemed password: the sealed keys and where the registry is. */
     public record Released(SealedKeys.Encoded keys, String keyId, String registryUrl) {}
 
-    /** Mode 3, spawner to member: {@code GET /bootstrap/v1/hello} answers who the member is and its ephemeral key. */
-    public record Hello(String serviceId, long incarnation, String publicKey) {}
+    /**
+     * Mode 3, spawner to member: {@code GET /bootstrap/v1/hello?challenge=C} answers who the member
+     * is, its ephemeral key and bootstrap key, and {@code proof}: HMAC-SHA256 keyed by its one-time
+     * password over the challenge and all of these ({@link BootstrapProofs#helloProof}). The spawner
+     * sends nothing secret to a member that cannot prove it knows the password.
+     */
+    public record Hello(String serviceId, long incarnation, String publicKey, String bootstrapKey, String proof) {}
 
     /** Mode 3, spawner to member: {@code POST /bootstrap/v1/keys}: the password proves the caller is the spawner. */
     public record Offer(String otp, SealedKeys.Encoded keys, String keyId, String registryUrl) {
@@ -43,6 +50,11 @@ public final class BootstrapWire {
     /** Spawner to member, signed: {@code PUT /management/v1/role}. */
     public record Configure(String role, Map<String, String> config, boolean restart) {}
 
-    /** A member's {@code GET /management/v1/status}. */
-    public record Status(String id, long incarnation, String role, String phase, String keyId, Map<String, Object> roleStatus) {}
+    /**
+     * A member's {@code GET /management/v1/status}. Asked with {@code ?challenge=C}, {@code proof} is
+     * the member's Ed25519 signature of the challenge, its id, incarnation and key id with its
+     * bootstrap key ({@link BootstrapProofs#statusProof}); otherwise {@code null}.
+     */
+    public record Status(String id, long incarnation, String role, String phase, String keyId, Map<String, Object> roleStatus,
+                         String proof) {}
 }

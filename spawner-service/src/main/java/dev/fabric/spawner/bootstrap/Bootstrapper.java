@@ -72,7 +72,10 @@ public class Bootstrapper {
     }
 
     /** One incarnation's handshake in progress. */
-    private record Handshake(String serviceId, long incarnation, OneTimePassword otp, CompletableFuture<URI> redeemed) {}
+    private record Handshake(String serviceId, long incarnation, OneTimePassword otp, CompletableFuture<Reached> redeemed) {}
+
+    /** Where the member's management port is, and the bootstrap key its answers in step 4a must be signed with. */
+    private record Reached(URI managementUrl, String bootstrapKey) {}
 
     /** Step 1: a fresh one-time password for this incarnation, recorded as a step of its history. */
     public OneTimePassword open(String serviceId, long incarnation) {
@@ -122,7 +125,7 @@ public class Bootstrapper {
                 redeem.serviceId(), redeem.incarnation(), managementUrl);
         step(redeem.serviceId(), redeem.incarnation(), InstanceState.BOOTSTRAPPING,
                 "one-time password redeemed; fabric keys released sealed to the member's key");
-        handshake.redeemed().complete(managementUrl);
+        handshake.redeemed().complete(new Reached(managementUrl, redeem.bootstrapKey()));
         return new BootstrapWire.Released(sealed.encode(), keys.keyId(), registry.baseUrl().toString());
     }
 
@@ -156,11 +159,11 @@ public class Bootstrapper {
         long incarnation = member.incarnation();
         Handshake handshake = Objects.requireNonNull(handshakes.get(id), "no handshake for " + id);
         try {
-            URI managementUrl = connectivity == Connectivity.FIREWALL_FROM_SERVICE
+            Reached reached = connectivity == Connectivity.FIREWALL_FROM_SERVICE
                     ? dial(handshake, member, deadline)
                     : awaitRedeemed(handshake, deadline);
-            verify(id, incarnation, managementUrl, deadline);
-            configure(id, incarnation, managementUrl, role, config, restart);
+            verify(id, incarnation, reached, deadline);
+            configure(id, incarnation, reached.managementUrl(), role, config, restart);
             return awaitRunning(member, deadline);
         } finally {
             handshakes.remove(id, handshake);
@@ -168,7 +171,7 @@ public class Bootstrapper {
         }
     }
 
-    private URI awaitRedeemed(Handshake handshake, Instant deadline) {
+    private Reached awaitRedeemed(Handshake handshake, Instant deadline) {
         try {
             return handshake.redeemed().get(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -184,10 +187,13 @@ public class Bootstrapper {
 
     /**
      * Mode 3 (firewall from the service): the member cannot dial out, so the spawner dials it once
-     * it runs, proves itself with the password and hands over the sealed keys; after the deadline
-     * the member is given up (and killed by the caller).
+     * it runs. Whoever answers on the member's port must first prove it knows the one-time password
+     * (an HMAC over the spawner's challenge); only then does the spawner prove itself with the
+     * password and hand over the keys, sealed to the key the proof covers. Another process that
+     * took the port gets nothing secret and fails the bootstrap. After the deadline the member is
+     * given up (and killed by the caller).
      */
-    private URI dial(Handshake handshake, LaunchedMember member, Instant deadline) {
+    private Reached dial(Handshake handshake, LaunchedMember member, Instant deadline) {
         String id = handshake.serviceId();
         String lastFailure = "the member's management port is not known yet";
         while (Instant.now().isBefore(deadline)) {
@@ -197,11 +203,19 @@ public class Bootstrapper {
             var url = member.managementUrl();
             if (url.isPresent()) {
                 try {
-                    BootstrapWire.Hello hello = members.get().uri(url.get().resolve("/bootstrap/v1/hello"))
+                    String challenge = BootstrapProofs.challenge();
+                    BootstrapWire.Hello hello = members.get()
+                            .uri(url.get().resolve("/bootstrap/v1/hello?challenge=" + challenge))
                             .retrieve().body(BootstrapWire.Hello.class);
                     if (hello == null || !id.equals(hello.serviceId()) || hello.incarnation() != handshake.incarnation()) {
                         throw new BootstrapFailure("the member at " + url.get() + " is not incarnation " + handshake.incarnation()
                                 + " of " + id + " (" + hello + ")");
+                    }
+                    if (!BootstrapProofs.helloProven(handshake.otp(), hello, challenge)) {
+                        dialLog.warn("member {} incarnation {}: the process answering at {} did not prove it knows the one-time "
+                                + "password; nothing secret sent", id, handshake.incarnation(), url.get());
+                        throw new BootstrapFailure("mode 3: the process answering at " + url.get() + " did not prove it knows "
+                                + "the member's one-time password (another process on the member's port?); nothing secret was sent");
                     }
                     otps.redeem(id, handshake.otp().reveal());
                     SealedKeys sealed = seal(hello.publicKey(), id);
@@ -213,7 +227,7 @@ public class Bootstrapper {
                             handshake.incarnation(), url.get());
                     step(id, handshake.incarnation(), InstanceState.BOOTSTRAPPING,
                             "mode 3: the spawner dialed the member; fabric keys delivered sealed to its key");
-                    return url.get();
+                    return new Reached(url.get(), hello.bootstrapKey());
                 } catch (ResourceAccessException e) {
                     lastFailure = "cannot connect to " + url.get() + " (" + e.getMostSpecificCause().getMessage() + ")";
                 } catch (RestClientResponseException e) {
@@ -230,15 +244,20 @@ public class Bootstrapper {
     }
 
     /**
-     * Step 4a: a signed call proves the member holds the keys and is the incarnation we started.
+     * Step 4a: the member proves it is the process that redeemed the password (or answered the
+     * hello): it signs the spawner's challenge with the bootstrap key it announced then, and names
+     * the fabric key id it installed. An answer copied or echoed by another process fails here.
      * The member installs its keys when the redeem answer reaches it, a moment after the spawner
      * sent it: until then it answers 401, so that is retried until the deadline.
      */
-    private void verify(String id, long incarnation, URI managementUrl, Instant deadline) {
+    private void verify(String id, long incarnation, Reached reached, Instant deadline) {
+        URI managementUrl = reached.managementUrl();
+        String challenge = BootstrapProofs.challenge();
         BootstrapWire.Status status;
         while (true) {
             try {
-                status = members.get().uri(managementUrl.resolve("/management/v1/status")).retrieve().body(BootstrapWire.Status.class);
+                status = members.get().uri(managementUrl.resolve("/management/v1/status?challenge=" + challenge))
+                        .retrieve().body(BootstrapWire.Status.class);
                 break;
             } catch (RestClientResponseException e) {
                 if (e.getStatusCode().value() != 401 || !Instant.now().isBefore(deadline)) {
@@ -252,6 +271,12 @@ public class Bootstrapper {
         }
         if (status == null || !id.equals(status.id()) || status.incarnation() != incarnation || !keys.keyId().equals(status.keyId())) {
             throw new BootstrapFailure("setup check failed: " + managementUrl + " answered " + status);
+        }
+        if (!BootstrapProofs.statusProven(reached.bootstrapKey(), status, challenge)) {
+            verifyLog.warn("member {} incarnation {}: the answer at {} is not signed with the member's bootstrap key", id, incarnation,
+                    managementUrl);
+            throw new BootstrapFailure("setup check failed: the answer at " + managementUrl + " is not signed with the bootstrap "
+                    + "key member " + id + " announced (another process on the member's port?)");
         }
         verifyLog.info("member {} incarnation {}: setup verified over its management port {}", id, incarnation, managementUrl);
         step(id, incarnation, InstanceState.BOOTSTRAPPING, "setup verified over the management port (signed request)");

@@ -109,7 +109,11 @@ final class MemberPods {
         }
     }
 
-    /** The labels of a member's pods, for creation and selection. */
+    /**
+     * The labels of a member's pods, for creation and selection. The chart's NetworkPolicy
+     * {@code <release>-spawner-members} selects member pods by {@value #NAME_LABEL} and
+     * {@value #SPAWNER_LABEL}: keep them.
+     */
     static Map<String, String> labels(LaunchSpec spec) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(NAME_LABEL, NAME);

@@ -1,5 +1,7 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.spawner.bootstrap.BootstrapProofs;
+import org.springframework.web.bind.annotation.RequestParam;
 import dev.fabric.core.otp.OneTimePassword;
 import dev.fabric.spawner.bootstrap.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
@@ -18,8 +20,9 @@ import java.net.URI;
 
 /**
  * Mode 3 (firewall from the service): the spawner dials the member. These two endpoints are
- * unsigned (the member has no keys yet); the one-time password proves the caller is the spawner,
- * and only a member started in mode 3 answers them.
+ * unsigned (the member has no keys yet). The member proves it knows the one-time password without
+ * revealing it (hello); then the password proves the caller is the spawner (keys). Only a member
+ * started in mode 3 answers them.
  */
 @RestController
 @Profile("member")
@@ -33,12 +36,16 @@ public class BootstrapOfferController {
         this.node = node;
     }
 
-    @Operation(summary = "Mode 3: who this member is and the ephemeral key its fabric keys are to be sealed to")
+    @Operation(summary = "Mode 3: who this member is, the ephemeral key its fabric keys are to be sealed to, and proof "
+            + "(an HMAC keyed by its one-time password over the spawner's challenge) that it is the member the spawner started")
     @GetMapping("/bootstrap/v1/hello")
-    public BootstrapWire.Hello hello() {
+    public BootstrapWire.Hello hello(@RequestParam(required = false) String challenge) {
         requireMode3();
-        MemberSettings settings = node.settings();
-        return new BootstrapWire.Hello(settings.serviceId(), settings.incarnation(), node.publicKey());
+        if (!BootstrapProofs.wellFormed(challenge)) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-challenge",
+                    "a hello needs ?challenge= with 22 to 128 base64url characters from the spawner");
+        }
+        return node.hello(challenge);
     }
 
     @Operation(summary = "Mode 3: the spawner proves itself with the one-time password and delivers the sealed keys")

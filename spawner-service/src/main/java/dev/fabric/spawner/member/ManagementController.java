@@ -1,5 +1,7 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.spawner.bootstrap.BootstrapProofs;
+import org.springframework.web.bind.annotation.RequestParam;
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.bootstrap.BootstrapWire;
@@ -43,10 +45,14 @@ public class ManagementController {
     /** The answer to CONNECT: who answered and where its role serves. */
     public record Connected(String id, long incarnation, String role, Map<String, String> endpoints) {}
 
-    @Operation(summary = "Who this member is, its phase and its role's status")
+    @Operation(summary = "Who this member is, its phase and its role's status; with ?challenge=, signed with its bootstrap key "
+            + "(the spawner's check in step 4a)")
     @GetMapping("/management/v1/status")
-    public BootstrapWire.Status status() {
-        return node.status();
+    public BootstrapWire.Status status(@RequestParam(required = false) String challenge) {
+        if (challenge != null && !BootstrapProofs.wellFormed(challenge)) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-challenge", "a challenge is 22 to 128 base64url characters");
+        }
+        return node.status(challenge);
     }
 
     @Operation(summary = "Configure the member's role (its spawner does this once, during the bootstrap)")

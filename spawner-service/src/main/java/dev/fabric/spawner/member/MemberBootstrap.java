@@ -76,7 +76,7 @@ public class MemberBootstrap {
                 .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10))).build();
         URI redeemUrl = settings.spawnerUrl().resolve("/bootstrap/v1/redeem");
         BootstrapWire.Redeem request = new BootstrapWire.Redeem(settings.serviceId(), settings.incarnation(), settings.otp().reveal(),
-                node.publicKey(), node.managementUrl().toString());
+                node.publicKey(), node.managementUrl().toString(), node.bootstrapKey());
         Instant deadline = Instant.now().plus(properties.spawnerTimeout());
         String lastFailure = "";
         while (Instant.now().isBefore(deadline)) {

@@ -1,5 +1,7 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.core.keys.Ed25519;
+import dev.fabric.spawner.bootstrap.BootstrapProofs;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
@@ -45,6 +47,8 @@ public final class MemberNode {
     private final MemberSettings settings;
     private final MemberKeys keys;
     private final KeyPair ephemeral = KeySealing.newEphemeralKeyPair();
+    /** Proves, in step 4a, that this is the process that redeemed the password (BootstrapProofs). */
+    private final KeyPair bootstrapKey = Ed25519.generate();
     private final Map<String, Role> roles;
     private final URI managementUrl;
     private final ConfigurableApplicationContext context;
@@ -79,6 +83,19 @@ public final class MemberNode {
     /** The member's ephemeral X25519 public key, base64 of its X.509 encoding: the keys are sealed to it. */
     public String publicKey() {
         return Base64.getEncoder().encodeToString(ephemeral.getPublic().getEncoded());
+    }
+
+    /** The public half of this member's Ed25519 bootstrap key, base64 of its X.509 encoding. */
+    public String bootstrapKey() {
+        return BootstrapProofs.encode(bootstrapKey.getPublic());
+    }
+
+    /** The mode 3 hello: who this member is, its keys, and proof that it knows its one-time password. */
+    public BootstrapWire.Hello hello(String challenge) {
+        String publicKey = publicKey();
+        String bootstrap = bootstrapKey();
+        return new BootstrapWire.Hello(settings.serviceId(), settings.incarnation(), publicKey, bootstrap,
+                BootstrapProofs.helloProof(settings.otp(), settings.serviceId(), settings.incarnation(), challenge, publicKey, bootstrap));
     }
 
     /** Opens the sealed keys (bound to this member's id) and installs them; false when already installed. */
@@ -196,9 +213,17 @@ public final class MemberNode {
 
     /** {@code GET /management/v1/status}. */
     public BootstrapWire.Status status() {
+        return status(null);
+    }
+
+    /** {@code GET /management/v1/status?challenge=C}: the status, signed over the challenge with the bootstrap key. */
+    public BootstrapWire.Status status(String challenge) {
         Role current = role;
-        return new BootstrapWire.Status(settings.serviceId(), settings.incarnation(), settings.role(), phase.name(),
-                keys.keys().map(FabricKeys::keyId).orElse(null), current == null ? Map.of() : current.status());
+        String keyId = keys.keys().map(FabricKeys::keyId).orElse(null);
+        String proof = challenge == null ? null
+                : BootstrapProofs.statusProof(bootstrapKey.getPrivate(), settings.serviceId(), settings.incarnation(), keyId, challenge);
+        return new BootstrapWire.Status(settings.serviceId(), settings.incarnation(), settings.role(), phase.name(), keyId,
+                current == null ? Map.of() : current.status(), proof);
     }
 
     /** The registry, once the keys are in. */

@@ -1,5 +1,6 @@
 package dev.fabric.spawner.spawn;
 
+import dev.fabric.core.signature.ReceiverAuthorities;
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.otp.OneTimePasswords;
@@ -53,8 +54,11 @@ public class SpawnerConfiguration {
 
     @Bean
     SpawnerIdentity spawnerIdentity(SpawnerProperties properties,
-                                    @org.springframework.beans.factory.annotation.Value("${server.port:8472}") int port) {
+                                    @org.springframework.beans.factory.annotation.Value("${server.port:8472}") int port,
+                                    ReceiverAuthorities authorities) {
         java.net.URI url = java.net.URI.create(properties.url().isBlank() ? "http://127.0.0.1:" + port : properties.url());
+        // Members and clients sign for the advertised URL, whose name (or forwarded port) this process may not discover.
+        authorities.add(url.getAuthority());
         return SpawnerIdentity.load(properties.id(), properties.dataDir(), url);
     }
 

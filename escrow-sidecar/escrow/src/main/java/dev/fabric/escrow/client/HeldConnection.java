@@ -41,7 +41,8 @@ public final class HeldConnection {
      * Wraps a connected TCP channel (one {@link Slot#socketChannel()} revived, or one accepted);
      * puts it in blocking mode. The channel stays the caller's to close.
      *
-     * @throws IllegalArgumentException when the channel is not a connected TCP socket
+     * @throws IllegalArgumentException when the channel is not connected
+     * @throws java.nio.channels.IllegalBlockingModeException when the channel is registered with a selector
      */
     public static HeldConnection of(SocketChannel channel) throws IOException {
         Objects.requireNonNull(channel, "channel");

@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Semaphore;
 import java.util.function.Function;
 
 /**
@@ -17,17 +18,23 @@ import java.util.function.Function;
  * because the escrow socket serves one session at a time and an operator must be able to look
  * while a service holds that session. Same 0600 mode and peer-credential check; each connection
  * sends one request line ({@code STATS} or {@code SLOTS}), gets the text and is closed.
+ * <p>
+ * At most {@value #MAX_CONCURRENT} connections are served at once, each for at most
+ * {@value #REQUEST_TIMEOUT_MILLIS} ms; one more is closed at once: connections that send nothing
+ * must not make the daemon grow a thread each (issue 12 item 11, memory bounded).
  */
 final class StatsServer {
 
     private static final Logger LOG = LoggerFactory.getLogger(StatsServer.class);
     private static final int REQUEST_TIMEOUT_MILLIS = 2_000;
+    static final int MAX_CONCURRENT = 4;
 
     private final SocketFile socketFile;
     private final PeerPolicy peers;
     private final Function<Boolean, String> render;
     private final Counters counters;
     private final Thread acceptor;
+    private final Semaphore serving = new Semaphore(MAX_CONCURRENT);
 
     StatsServer(SocketFile socketFile, PeerPolicy peers, Function<Boolean, String> render, Counters counters) {
         this.socketFile = socketFile;
@@ -55,12 +62,32 @@ final class StatsServer {
         while (!socketFile.server().isClosed()) {
             try {
                 AFUNIXSocket socket = socketFile.server().accept();
-                Thread.ofPlatform().name("escrowd-stats").daemon(true).start(() -> serve(socket));
+                if (!serving.tryAcquire()) {
+                    LOG.debug("stats connection closed: {} already being served", MAX_CONCURRENT);
+                    socket.close();
+                    continue;
+                }
+                try {
+                    Thread.ofPlatform().name("escrowd-stats").daemon(true).start(() -> {
+                        try {
+                            serve(socket);
+                        } finally {
+                            serving.release();
+                        }
+                    });
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    serving.release();
+                    socket.close();
+                    LOG.warn("cannot serve a stats connection: {}", e.toString());
+                }
             } catch (IOException e) {
                 if (socketFile.server().isClosed()) {
                     return;
                 }
                 LOG.debug("stats accept failed: {}", e.toString());
+            } catch (RuntimeException | Error e) {
+                // As the escrow acceptor: one failed connection must not end the stats view.
+                LOG.warn("stats connection failed: {}", e.toString());
             }
         }
     }

@@ -210,7 +210,8 @@ class EscrowBenchmark {
      * sustained traffic. Needs the C daemon built from the seed's sources (not in this repository):
      * {@code -Dbench.cEscrowd=/path/to/escrowd}. Rounds alternate C and ours; the same Java client
      * drives both (our client speaks the C protocol; every ADD carries a descriptor, since the C
-     * daemon aborts on a payload-only one).
+     * daemon aborts on a payload-only one). With {@code -Dbench.sidecarJar=.../escrow-sidecar-exec.jar},
+     * the sidecar app too, with its image's JVM options and a 256 MiB limit ({@code -XX:MaxRAM}).
      */
     @Test
     void residentMemoryHoldingTenThousandAgainstTheCDaemon() throws Exception {
@@ -230,6 +231,19 @@ class EscrowBenchmark {
             rows.add(String.format(Locale.ROOT, "| %d | %,d / %,d / %,d | %,d / %,d / %,d | %.1fx |", round, c.startKiB(), c.holdingKiB(),
                     c.peakKiB(), ours.startKiB(), ours.holdingKiB(), ours.peakKiB(), ours.holdingKiB() / (double) c.holdingKiB()));
         }
+        String sidecarJar = System.getProperty("bench.sidecarJar");
+        if (sidecarJar != null) {
+            // The sidecar app as its image runs it, the container's memory limit given to the JVM as MaxRAM.
+            List<String> sidecar = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
+            sidecar.addAll(List.of(System.getProperty("bench.sidecarJavaOpts", SIDECAR_IMAGE_JVM + " -XX:MaxRAM=256m")
+                    .trim().split("\\s+")));
+            sidecar.addAll(List.of("-jar", sidecarJar, "--server.port=0", "--fabric.escrow.nr-tags=2"));
+            for (int round = 1; round <= rounds; round++) {
+                Memory app = holdUnderTraffic(sidecar, Map.of(), "sidecar-" + round, "--fabric.escrow.socket-path=");
+                rows.add(String.format(Locale.ROOT, "| sidecar app %d | | %,d / %,d / %,d | |", round, app.startKiB(), app.holdingKiB(), app.peakKiB()));
+            }
+        }
         String text = String.format(Locale.ROOT, """
                 Resident memory (VmRSS at start / holding %,d after %,d ADD+GET+DEL cycles / VmHWM peak, KiB), the seed's C
                 escrowd against ours from the distribution (bin/escrow daemon%s), alternating, same client, same run:
@@ -243,6 +257,10 @@ class EscrowBenchmark {
         report("escrow-memory.md", text);
     }
 
+    /** The JVM options of docker/escrow-sidecar.Dockerfile's ENTRYPOINT; keep them in step. */
+    static final String SIDECAR_IMAGE_JVM = "-XX:+UseSerialGC -XX:MaxRAMPercentage=50 -Xmn4m -Xss256k -XX:TieredStopAtLevel=1"
+            + " -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=24m -XX:TrimNativeHeapInterval=5000 -XX:MinHeapFreeRatio=10"
+            + " -XX:MaxHeapFreeRatio=20";
     static final int HELD = Integer.getInteger("bench.held", 10_000);
     static final int CYCLES = Integer.getInteger("bench.cycles", 20_000);
 
@@ -251,15 +269,20 @@ class EscrowBenchmark {
     }
 
     private Memory holdUnderTraffic(List<String> daemonCommand, Map<String, String> env, String name) throws Exception {
+        return holdUnderTraffic(daemonCommand, env, name, "");
+    }
+
+    /** {@code pathOption}: what precedes the socket path as the daemon's last argument ({@code --fabric.escrow.socket-path=}). */
+    private Memory holdUnderTraffic(List<String> daemonCommand, Map<String, String> env, String name, String pathOption) throws Exception {
         Path socket = dir.resolve(name + ".sock");
         List<String> command = new ArrayList<>(daemonCommand);
-        command.add(socket.toString());
+        command.add(pathOption + socket);
         ProcessBuilder builder = raisedLimit(command);
         builder.environment().putAll(env);
         // The C daemon prints every message it sends and receives: discard, for both.
         Process daemon = builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!Files.exists(socket)) {
                 assertThat(System.nanoTime()).as("the daemon listens on " + socket).isLessThan(deadline);
                 assertThat(daemon.isAlive()).as("the daemon runs").isTrue();

@@ -114,6 +114,28 @@ class DaemonProcessIT {
         assertThat(socket).doesNotExist();
     }
 
+    /**
+     * Issue 12 item 11 with real processes and a real SIGSTOP: an echo server that holds the session
+     * is stopped; once it has been silent for the idle timeout, the next client gets the session
+     * and finds the stopped server's listener in the escrow.
+     */
+    @Test
+    void aStoppedProcessHoldingTheSessionLosesItOnceAnotherClientWaits() throws Exception {
+        Path socket = dir.resolve("usock");
+        Dist.Started daemon = dist.start("daemon", "-t", "2", "--idle-timeout", "1", socket.toString());
+        daemon.awaitOutput("Listening on", Duration.ofSeconds(30));
+        Dist.Started server = dist.start("echo-server", "--no-create", "--port", Integer.toString(Dist.freePort()), socket.toString());
+        server.awaitOutput("recovered 0 clients", Duration.ofSeconds(30));
+
+        new ProcessBuilder("kill", "-STOP", Long.toString(server.process().pid())).start().waitFor();
+        try (Escrow next = Escrow.open(socket, 0, 2, Duration.ofSeconds(30))) {
+            assertThat(next.get(0, 0).serverSocketChannel().isOpen()).as("the stopped server's listener, held").isTrue();
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(server.process().pid())).start().waitFor();
+        }
+        daemon.awaitOutput("silent for PT1S while another client waits", Duration.ofSeconds(10));
+    }
+
     private static String readAll(InputStream in) {
         try {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);

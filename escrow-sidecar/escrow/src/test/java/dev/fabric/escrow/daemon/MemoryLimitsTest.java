@@ -13,11 +13,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Issue 12 item 11: the daemon's memory is bounded. Before, the protocol alone let a client make it
@@ -97,6 +104,26 @@ class MemoryLimitsTest {
             escrow.add(0, 2, bytes("1"));
         }
         assertThat(escrowd.stats().totalSlots()).isEqualTo(3);
+    }
+
+    @Test
+    void statsConnectionsThatSendNothingDoNotGrowAThreadEach() throws Exception {
+        escrowd = Escrowd.start(TestDaemon.config(dir));
+        List<AFUNIXSocket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 40; i++) {
+                idle.add(AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(escrowd.config().statsPath())));
+            }
+            Thread.sleep(300);
+            long statsThreads = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("escrowd-stats")).count();
+            assertThat(statsThreads).isLessThanOrEqualTo(StatsServer.MAX_CONCURRENT);
+        } finally {
+            for (AFUNIXSocket socket : idle) {
+                socket.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(Escrow.stats(escrowd.path(), false).nrTags()).as("the stats view serves again").isEqualTo(8));
     }
 
     private static byte[] bytes(String s) {
