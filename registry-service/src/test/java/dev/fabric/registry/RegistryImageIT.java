@@ -69,8 +69,9 @@ class RegistryImageIT {
                 .withExposedPorts(PORT)
                 // The heartbeat settings as the Helm chart passes them: Spring's relaxed names in the environment.
                 .withEnv("FABRIC_REGISTRY_HEARTBEAT_INTERVAL", "1s")
-                // The test reaches the container through a mapped port, an authority it cannot discover.
-                .withEnv("FABRIC_SECURITY_SIGNATURE_AUTHORITIES", "localhost:*,127.0.0.1:*")
+                // The test reaches the container through a mapped port on the Docker host, an authority it cannot discover.
+                .withEnv("FABRIC_SECURITY_SIGNATURE_AUTHORITIES",
+                        "localhost:*,127.0.0.1:*," + DockerClientFactory.instance().dockerHostIpAddress() + ":*")
                 .withEnv("FABRIC_REGISTRY_HEARTBEAT_SUSPECTAFTER", "3")
                 .withEnv("FABRIC_REGISTRY_HEARTBEAT_DEADAFTER", "4")
                 // The registry refuses a private key others can read, so it must arrive 0600 and owned by

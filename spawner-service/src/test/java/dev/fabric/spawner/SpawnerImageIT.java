@@ -83,8 +83,9 @@ class SpawnerImageIT {
                 // The container's own loopback, where nothing listens: no registry is reachable. A name such as
                 // the documented "registry" would wait on a DNS server these machines cannot reach.
                 .withEnv("FABRIC_REGISTRY_URL", "http://127.0.0.1:8470")
-                // The test reaches the container through a mapped port, an authority it cannot discover.
-                .withEnv("FABRIC_SECURITY_SIGNATURE_AUTHORITIES", "localhost:*,127.0.0.1:*")
+                // The test reaches the container through a mapped port on the Docker host, an authority it cannot discover.
+                .withEnv("FABRIC_SECURITY_SIGNATURE_AUTHORITIES",
+                        "localhost:*,127.0.0.1:*," + DockerClientFactory.instance().dockerHostIpAddress() + ":*")
                 .waitingFor(Wait.forHttp("/actuator/health/readiness").forPort(PORT).forStatusCode(200)
                         .withStartupTimeout(Duration.ofMinutes(3)))) {
             spawner.start();

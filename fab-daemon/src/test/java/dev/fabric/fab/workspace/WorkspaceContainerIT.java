@@ -307,6 +307,33 @@ class WorkspaceContainerIT {
         assertSucceeds(ws, fabAs(ws, OTHER, shared));
     }
 
+    /**
+     * A developer who started a project of another's fabfile first (nobody used it yet) holds it only
+     * until the fabfile's owner runs fab: the owner takes it over, the other developer's faba stops, and
+     * from then on the other developer is refused (16).
+     */
+    @Test
+    void theFabfilesOwnerTakesTheirProjectBackFromAnotherDeveloper() throws Exception {
+        GenericContainer<?> ws = workspace();
+        String project = "/srv/taken-back";
+        exec(ws, "sh", "-c", "mkdir -p " + project + " && chown " + OTHER + ": " + project + " && chmod 0755 " + project);
+        as(ws, OTHER, project, "sh", "-c", "printf '[ @all ] : [ ] { true }\\n' > fabfile");
+        String ipc = IPC_ROOT + "/" + IpcDirectory.hash(Path.of(project, "fabfile"));
+
+        assertSucceeds(ws, fabAs(ws, DEVELOPER, project));
+        String squatter = exec(ws, "cat", ipc + "/fabd/faba");
+        assertThat(exec(ws, "ps", "-o", "user=", "-p", squatter)).isEqualTo(DEVELOPER);
+
+        assertSucceeds(ws, fabAs(ws, OTHER, project));
+        String owner = exec(ws, "cat", ipc + "/fabd/faba");
+        assertThat(owner).isNotEqualTo(squatter);
+        assertThat(exec(ws, "ps", "-o", "user=", "-p", owner)).as("the project's faba now").isEqualTo(OTHER);
+        assertThat(ws.execInContainer("ps", "-p", squatter).getExitCode()).as("the other developer's faba, stopped").isNotZero();
+
+        ExecResult refused = fabAs(ws, DEVELOPER, project);
+        assertThat(refused.getExitCode()).as(() -> describe(refused) + diagnostics(ws)).isEqualTo(16);
+    }
+
     // --- the workspace ---
 
     /**
