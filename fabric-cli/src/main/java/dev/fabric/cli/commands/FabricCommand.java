@@ -68,6 +68,7 @@ public abstract class FabricCommand implements Callable<Integer> {
     /** A command that prints an answer: a table for people, or with {@code -o json} the JSON for scripts. */
     public abstract static class WithOutput extends FabricCommand {
 
+        /** Public, as picocli's parsed values are: a command's tests read what a command line set. */
         @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
                 description = "table, or json: the server's answer as it came")
         public OutputFormat output;

@@ -4,6 +4,7 @@ import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.spring.FabricRestClients;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.ClientHttpResponse;
@@ -50,8 +51,11 @@ public final class FabricEndpoint {
     /** The key that signs, and the directory it came from, so that a refused signature can say which key to change. */
     public record SigningKey(FabricKeys keys, Path directory) {}
 
-    /** An answer: its status and its JSON body ({@code null} when there was none). */
-    public record Answer(int status, JsonNode body) {}
+    /**
+     * An answer: its status, its JSON body ({@code null} when there was none), and the next page of a
+     * paged answer ({@code Link: <...>; rel="next"}), on this server, or {@code null}.
+     */
+    public record Answer(int status, JsonNode body, URI next) {}
 
     /** Reads an event stream's body; returns when the stream ends or the reader stops. */
     @FunctionalInterface
@@ -117,19 +121,29 @@ public final class FabricEndpoint {
 
     /** Sends a request to the URI built below the base URL (for query parameters); any answer but a success is a {@link CliException}. */
     public Answer send(HttpMethod method, Function<UriBuilder, URI> uri, JsonNode body) {
+        return send(client.method(method).uri(uri), body);
+    }
+
+    /** Reads the next page of a paged answer ({@link Answer#next()}). */
+    public Answer next(Answer page) {
+        return send(client.method(HttpMethod.GET).uri(page.next()), null);
+    }
+
+    private Answer send(RestClient.RequestBodySpec spec, JsonNode body) {
         try {
-            RestClient.RequestBodySpec request = client.method(method).uri(uri).accept(MediaType.APPLICATION_JSON);
+            RestClient.RequestBodySpec request = spec.accept(MediaType.APPLICATION_JSON);
             if (body != null) {
                 request.contentType(MediaType.APPLICATION_JSON).body(json.writeValueAsBytes(body));
             }
             return request.exchange((req, response) -> {
                 requireSuccess(response);
                 byte[] bytes = response.getBody().readAllBytes();
+                URI next = nextPage(response.getHeaders().getOrEmpty(HttpHeaders.LINK));
                 if (bytes.length == 0) {
-                    return new Answer(response.getStatusCode().value(), null);
+                    return new Answer(response.getStatusCode().value(), null, next);
                 }
                 try {
-                    return new Answer(response.getStatusCode().value(), json.readTree(bytes));
+                    return new Answer(response.getStatusCode().value(), json.readTree(bytes), next);
                 } catch (JacksonException e) {
                     throw new CliException(ExitCodes.SERVER_ERROR, where() + " answered something that is not JSON ("
                             + response.getHeaders().getContentType() + ")", List.of(wrongUrl()));
@@ -186,6 +200,31 @@ public final class FabricEndpoint {
 
     private String wrongUrl() {
         return "is " + target.baseUrl() + " the right URL? It is " + target.source();
+    }
+
+    /**
+     * The page a {@code Link} field names {@code rel="next"}, on this server: only the link's path and
+     * query are taken, so a link cannot send a signed request elsewhere. {@code null} when there is none.
+     */
+    URI nextPage(List<String> links) {
+        for (String field : links) {
+            for (String link : field.split(",(?=\\s*<)")) {
+                int open = link.indexOf('<');
+                int close = link.indexOf('>', open + 1);
+                if (open < 0 || close < 0 || !link.substring(close).replace(" ", "").contains(";rel=\"next\"")) {
+                    continue;
+                }
+                try {
+                    URI linked = URI.create(link.substring(open + 1, close).strip());
+                    return URI.create(target.baseUrl()).resolve(linked.getRawPath()
+                            + (linked.getRawQuery() == null ? "" : "?" + linked.getRawQuery()));
+                } catch (IllegalArgumentException notAUri) {
+                    throw new CliException(ExitCodes.SERVER_ERROR, where() + " named a next page that is not a URL: " + link.strip(),
+                            List.of("is the CLI as new as " + target.who() + "? Rebuild it with ./fabric build"));
+                }
+            }
+        }
+        return null;
     }
 
     private void requireSuccess(ClientHttpResponse response) throws IOException {

@@ -5,7 +5,9 @@ import dev.fabric.cli.http.Problem;
 import org.springframework.http.HttpMethod;
 import org.springframework.web.util.UriBuilder;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.MissingNode;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.net.URI;
 import java.util.List;
@@ -41,14 +43,26 @@ public final class Registry {
         return endpoint.baseUrl();
     }
 
-    /** {@code GET /api/v1/instances}, filtered. */
+    /**
+     * {@code GET /api/v1/instances}, filtered, every page of it: the instances of the pages after the
+     * first are added to the first's, whose revision stays (watching from it misses nothing later
+     * pages may already show).
+     */
     public JsonNode instances(RegistryWire.Filter filter) {
-        return get(uri -> uri.path("/api/v1/instances")
+        return all(uri -> uri.path("/api/v1/instances")
                 .queryParamIfPresent("type", Optional.ofNullable(filter.type()))
                 .queryParamIfPresent("state", Optional.ofNullable(filter.state()))
                 .queryParamIfPresent("parent", Optional.ofNullable(filter.parent()))
                 .queryParamIfPresent("session", Optional.ofNullable(filter.session()))
                 .build());
+    }
+
+    /**
+     * The registry's revision now, from the smallest page of {@code GET /api/v1/instances}: a watch
+     * from it misses no change from then on.
+     */
+    public long revision() {
+        return get(uri -> uri.path("/api/v1/instances").queryParam("limit", 1).build()).path("revision").asLong();
     }
 
     /** {@code GET /api/v1/instances/{id}}. */
@@ -61,9 +75,9 @@ public final class Registry {
         return decode(instance(id), RegistryWire.Instance.class);
     }
 
-    /** {@code GET /api/v1/instances/{id}/history}. */
+    /** {@code GET /api/v1/instances/{id}/history}, every page of it. */
     public JsonNode history(String id) {
-        return get(uri -> uri.path("/api/v1/instances/{id}/history").build(id));
+        return all(uri -> uri.path("/api/v1/instances/{id}/history").build(id));
     }
 
     /** {@code GET /api/v1/instances/{id}/sessions}. */
@@ -71,9 +85,9 @@ public final class Registry {
         return get(uri -> uri.path("/api/v1/instances/{id}/sessions").build(id));
     }
 
-    /** {@code GET /api/v1/sessions/{session}}: every instance serving the session, with the registry's revision. */
+    /** {@code GET /api/v1/sessions/{session}}: every instance serving the session (every page), with the registry's revision. */
     public JsonNode sessionMembers(String session) {
-        return get(uri -> uri.path("/api/v1/sessions/{session}").build(session));
+        return all(uri -> uri.path("/api/v1/sessions/{session}").build(session));
     }
 
     /**
@@ -89,8 +103,35 @@ public final class Registry {
     }
 
     private JsonNode get(Function<UriBuilder, URI> uri) {
-        JsonNode body = endpoint.send(HttpMethod.GET, uri, null).body();
-        return body == null ? MissingNode.getInstance() : body;
+        return bodyOf(endpoint.send(HttpMethod.GET, uri, null));
+    }
+
+    /**
+     * A paged answer whole: the first page, with the items of every page its {@code Link rel="next"}
+     * leads to appended, in order. A page is a JSON array, or an object whose {@code instances} is one.
+     */
+    private JsonNode all(Function<UriBuilder, URI> uri) {
+        FabricEndpoint.Answer page = endpoint.send(HttpMethod.GET, uri, null);
+        JsonNode whole = bodyOf(page);
+        while (page.next() != null) {
+            page = endpoint.next(page);
+            ArrayNode items = items(whole);
+            JsonNode more = items(bodyOf(page));
+            if (items == null || !(more instanceof ArrayNode next)) {
+                break; // not a list after all: show what came
+            }
+            items.addAll(next);
+        }
+        return whole;
+    }
+
+    private static ArrayNode items(JsonNode page) {
+        JsonNode items = page instanceof ObjectNode object ? object.get("instances") : page;
+        return items instanceof ArrayNode array ? array : null;
+    }
+
+    private static JsonNode bodyOf(FabricEndpoint.Answer answer) {
+        return answer.body() == null ? MissingNode.getInstance() : answer.body();
     }
 
     private static List<String> advice(Problem problem, FabricEndpoint registry) {

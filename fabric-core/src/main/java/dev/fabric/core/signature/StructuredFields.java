@@ -1,9 +1,20 @@
 package dev.fabric.core.signature;
 
+import org.greenbytes.http.sfv.BooleanItem;
+import org.greenbytes.http.sfv.ByteSequenceItem;
+import org.greenbytes.http.sfv.DecimalItem;
+import org.greenbytes.http.sfv.Dictionary;
+import org.greenbytes.http.sfv.IntegerItem;
+import org.greenbytes.http.sfv.ListElement;
+import org.greenbytes.http.sfv.ParseException;
+import org.greenbytes.http.sfv.Parameters;
+import org.greenbytes.http.sfv.Parser;
+import org.greenbytes.http.sfv.StringItem;
+import org.greenbytes.http.sfv.TokenItem;
+
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,9 +25,12 @@ import java.util.Map;
  * {@code Signature} and {@code Content-Digest} are made of: dictionaries whose members are items or
  * inner lists, each with parameters.
  *
- * <p>Parsing follows the RFC's algorithms (section 4.2) and is strict: anything that is not a valid
- * structured field raises {@link StructuredFieldException}, never another exception. Serializing
- * (section 4.1) yields the canonical text that RFC 9421 puts into a signature base.
+ * <p>A thin adapter over {@code org.greenbytes.http:structured-fields}, the HTTP working group
+ * editor's implementation, tested against the working group's structured-field test suite: it
+ * parses (RFC 8941 section 4.2, strict) and serializes (section 4.1, the canonical text RFC 9421
+ * puts into a signature base). This class keeps the fabric's own small value types, so the
+ * library stays behind it: anything that is not a valid structured field raises
+ * {@link StructuredFieldException}, never another exception.
  */
 public final class StructuredFields {
 
@@ -56,383 +70,97 @@ public final class StructuredFields {
 
     /** Raised for any input that is not a valid structured field. */
     public static final class StructuredFieldException extends IllegalArgumentException {
-        StructuredFieldException(String message, String input, int position) {
-            super(message + " at offset " + position);
+        StructuredFieldException(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
     /** Parses a dictionary field value; member order is kept. */
     public static Map<String, Member> parseDictionary(String input) {
-        Parser parser = new Parser(input);
-        Map<String, Member> dictionary = parser.dictionary();
-        return Collections.unmodifiableMap(dictionary);
+        Dictionary dictionary;
+        try {
+            dictionary = Parser.parseDictionary(input);
+        } catch (ParseException e) {
+            throw new StructuredFieldException(e.getMessage() + " at offset " + e.getPosition(), e);
+        }
+        Map<String, Member> members = new LinkedHashMap<>();
+        dictionary.get().forEach((key, member) -> members.put(key, member(member)));
+        return Collections.unmodifiableMap(members);
     }
 
     /** Serializes an inner list with its parameters, e.g. {@code ("@method" "@path");created=1}. */
     public static String serialize(InnerList list) {
-        StringBuilder out = new StringBuilder("(");
-        for (int i = 0; i < list.items().size(); i++) {
-            if (i > 0) {
-                out.append(' ');
-            }
-            serializeItem(list.items().get(i), out);
-        }
-        out.append(')');
-        serializeParameters(list.parameters(), out);
-        return out.toString();
+        List<org.greenbytes.http.sfv.Item<?>> items = new ArrayList<>();
+        list.items().forEach(item -> items.add(library(item)));
+        return org.greenbytes.http.sfv.InnerList.valueOf(items).withParams(library(list.parameters())).serialize();
     }
 
     /** Serializes an item with its parameters. */
     public static String serialize(Item item) {
-        StringBuilder out = new StringBuilder();
-        serializeItem(item, out);
-        return out.toString();
+        return library(item).serialize();
     }
 
-    private static void serializeItem(Item item, StringBuilder out) {
-        serializeBareItem(item.value(), out);
-        serializeParameters(item.parameters(), out);
+    private static Member member(ListElement<?> element) {
+        return switch (element) {
+            case org.greenbytes.http.sfv.InnerList list -> {
+                List<Item> items = new ArrayList<>();
+                list.get().forEach(item -> items.add(new Item(value(item), parameters(item.getParams()))));
+                yield new InnerList(items, parameters(list.getParams()));
+            }
+            case org.greenbytes.http.sfv.Item<?> item -> new Item(value(item), parameters(item.getParams()));
+            default -> throw new IllegalStateException("an RFC 8941 dictionary member is an item or an inner list: " + element);
+        };
     }
 
-    private static void serializeParameters(Map<String, Object> parameters, StringBuilder out) {
-        parameters.forEach((key, value) -> {
-            out.append(';').append(key);
-            if (!Boolean.TRUE.equals(value)) {
-                out.append('=');
-                serializeBareItem(value, out);
-            }
-        });
+    private static Map<String, Object> parameters(Parameters parameters) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        parameters.forEach((key, item) -> values.put(key, value(item)));
+        return values;
     }
 
-    private static void serializeBareItem(Object value, StringBuilder out) {
-        switch (value) {
-            case Long l -> out.append(l);
-            case Integer i -> out.append(i);
-            case BigDecimal d -> out.append(d.toPlainString());
-            case String s -> {
-                out.append('"');
-                for (int i = 0; i < s.length(); i++) {
-                    char c = s.charAt(i);
-                    if (c < 0x20 || c > 0x7e) {
-                        throw new IllegalArgumentException("a structured-field string holds printable ASCII only");
-                    }
-                    if (c == '"' || c == '\\') {
-                        out.append('\\');
-                    }
-                    out.append(c);
-                }
-                out.append('"');
+    private static Object value(org.greenbytes.http.sfv.Item<?> item) {
+        return switch (item) {
+            case ByteSequenceItem bytes -> {
+                ByteBuffer buffer = bytes.get().duplicate();
+                byte[] copy = new byte[buffer.remaining()];
+                buffer.get(copy);
+                yield copy;
             }
-            case Token t -> out.append(t.value());
-            case byte[] bytes -> out.append(':').append(Base64.getEncoder().encodeToString(bytes)).append(':');
-            case Boolean b -> out.append(b ? "?1" : "?0");
-            default -> throw new IllegalArgumentException("not a structured-field value: " + value.getClass().getName());
-        }
+            case TokenItem token -> new Token(token.get());
+            // The library keeps three decimal places (-1.500); the value as written is -1.5.
+            case DecimalItem decimal -> {
+                BigDecimal stripped = decimal.get().stripTrailingZeros();
+                yield stripped.scale() < 0 ? stripped.setScale(0) : stripped;
+            }
+            default -> item.get();
+        };
     }
 
-    /** RFC 8941 section 4.2, one instance per input. */
-    private static final class Parser {
-        private static final int MAX_INTEGER_DIGITS = 15;
-        private final String input;
-        private int pos;
+    private static org.greenbytes.http.sfv.Item<?> library(Item item) {
+        return bare(item.value()).withParams(library(item.parameters()));
+    }
 
-        Parser(String input) {
-            for (int i = 0; i < input.length(); i++) {
-                char c = input.charAt(i);
-                if (c > 0x7f) {
-                    throw new StructuredFieldException("non-ASCII character", input, i);
-                }
-            }
-            this.input = input;
-        }
+    private static Parameters library(Map<String, Object> parameters) {
+        Map<String, Object> items = new LinkedHashMap<>();
+        parameters.forEach((key, value) -> items.put(key, bare(value)));
+        return Parameters.valueOf(items);
+    }
 
-        Map<String, Member> dictionary() {
-            skipSpaces();
-            Map<String, Member> members = new LinkedHashMap<>();
-            while (!atEnd()) {
-                String key = key();
-                Member member;
-                if (!atEnd() && peek() == '=') {
-                    pos++;
-                    member = itemOrInnerList();
-                } else {
-                    member = new Item(Boolean.TRUE, parameters());
-                }
-                members.put(key, member);
-                skipOws();
-                if (atEnd()) {
-                    return members;
-                }
-                expect(',');
-                skipOws();
-                if (atEnd()) {
-                    throw error("trailing comma");
-                }
-            }
-            return members;
-        }
-
-        private Member itemOrInnerList() {
-            if (!atEnd() && peek() == '(') {
-                return innerList();
-            }
-            return item();
-        }
-
-        private InnerList innerList() {
-            expect('(');
-            List<Item> items = new ArrayList<>();
-            while (!atEnd()) {
-                skipSpaces();
-                if (atEnd()) {
-                    break;
-                }
-                if (peek() == ')') {
-                    pos++;
-                    return new InnerList(items, parameters());
-                }
-                items.add(item());
-                if (!atEnd() && peek() != ' ' && peek() != ')') {
-                    throw error("expected a space or ')' in an inner list");
-                }
-            }
-            throw error("unterminated inner list");
-        }
-
-        private Item item() {
-            Object value = bareItem();
-            return new Item(value, parameters());
-        }
-
-        private Map<String, Object> parameters() {
-            Map<String, Object> parameters = new LinkedHashMap<>();
-            while (!atEnd() && peek() == ';') {
-                pos++;
-                skipSpaces();
-                String key = key();
-                Object value = Boolean.TRUE;
-                if (!atEnd() && peek() == '=') {
-                    pos++;
-                    value = bareItem();
-                }
-                parameters.put(key, value);
-            }
-            return parameters;
-        }
-
-        private String key() {
-            if (atEnd()) {
-                throw error("expected a key");
-            }
-            char first = peek();
-            if (!(isLcAlpha(first) || first == '*')) {
-                throw error("a key starts with a lowercase letter or '*'");
-            }
-            int start = pos;
-            while (!atEnd()) {
-                char c = peek();
-                if (isLcAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '.' || c == '*') {
-                    pos++;
-                } else {
-                    break;
-                }
-            }
-            return input.substring(start, pos);
-        }
-
-        private Object bareItem() {
-            if (atEnd()) {
-                throw error("expected a value");
-            }
-            char c = peek();
-            if (c == '-' || isDigit(c)) {
-                return number();
-            }
-            if (c == '"') {
-                return string();
-            }
-            if (c == '*' || isAlpha(c)) {
-                return token();
-            }
-            if (c == ':') {
-                return byteSequence();
-            }
-            if (c == '?') {
-                return bool();
-            }
-            throw error("unexpected character '" + c + "'");
-        }
-
-        private Object number() {
-            int start = pos;
-            boolean negative = false;
-            if (peek() == '-') {
-                negative = true;
-                pos++;
-            }
-            if (atEnd() || !isDigit(peek())) {
-                throw error("expected a digit");
-            }
-            boolean decimal = false;
-            int digitsBeforePoint = 0;
-            int digitsAfterPoint = 0;
-            while (!atEnd()) {
-                char c = peek();
-                if (isDigit(c)) {
-                    if (decimal) {
-                        digitsAfterPoint++;
-                    } else {
-                        digitsBeforePoint++;
-                    }
-                    pos++;
-                } else if (c == '.' && !decimal) {
-                    if (digitsBeforePoint > 12) {
-                        throw error("too many digits before the decimal point");
-                    }
-                    decimal = true;
-                    pos++;
-                } else {
-                    break;
-                }
-                if (!decimal && digitsBeforePoint > MAX_INTEGER_DIGITS) {
-                    throw error("integer longer than 15 digits");
-                }
-                if (decimal && digitsAfterPoint > 3) {
-                    throw error("more than three fractional digits");
-                }
-            }
-            String text = input.substring(start, pos);
-            if (decimal) {
-                if (digitsAfterPoint == 0) {
-                    throw error("a decimal ends with a digit");
-                }
-                return new BigDecimal(text);
-            }
-            long value = Long.parseLong(negative ? text.substring(1) : text);
-            return negative ? -value : value;
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder out = new StringBuilder();
-            while (!atEnd()) {
-                char c = input.charAt(pos++);
-                if (c == '\\') {
-                    if (atEnd()) {
-                        throw error("dangling escape");
-                    }
-                    char next = input.charAt(pos++);
-                    if (next != '"' && next != '\\') {
-                        throw error("only \\\" and \\\\ may be escaped");
-                    }
-                    out.append(next);
-                } else if (c == '"') {
-                    return out.toString();
-                } else if (c < 0x20 || c > 0x7e) {
-                    throw error("control character in a string");
-                } else {
-                    out.append(c);
-                }
-            }
-            throw error("unterminated string");
-        }
-
-        private Token token() {
-            int start = pos;
-            pos++;
-            while (!atEnd()) {
-                char c = peek();
-                if (isTchar(c) || c == ':' || c == '/') {
-                    pos++;
-                } else {
-                    break;
-                }
-            }
-            return new Token(input.substring(start, pos));
-        }
-
-        private byte[] byteSequence() {
-            expect(':');
-            int end = input.indexOf(':', pos);
-            if (end < 0) {
-                throw error("unterminated byte sequence");
-            }
-            String encoded = input.substring(pos, end);
-            for (int i = 0; i < encoded.length(); i++) {
-                char c = encoded.charAt(i);
-                if (!(isAlpha(c) || isDigit(c) || c == '+' || c == '/' || c == '=')) {
-                    throw error("invalid base64 character in a byte sequence");
-                }
-            }
-            try {
-                byte[] decoded = Base64.getDecoder().decode(encoded.getBytes(StandardCharsets.US_ASCII));
-                pos = end + 1;
-                return decoded;
-            } catch (IllegalArgumentException e) {
-                throw error("invalid base64 in a byte sequence");
-            }
-        }
-
-        private Boolean bool() {
-            expect('?');
-            if (atEnd()) {
-                throw error("expected 0 or 1 after '?'");
-            }
-            char c = input.charAt(pos++);
-            if (c == '1') {
-                return Boolean.TRUE;
-            }
-            if (c == '0') {
-                return Boolean.FALSE;
-            }
-            throw error("expected 0 or 1 after '?'");
-        }
-
-        private void expect(char c) {
-            if (atEnd() || peek() != c) {
-                throw error("expected '" + c + "'");
-            }
-            pos++;
-        }
-
-        private boolean atEnd() {
-            return pos >= input.length();
-        }
-
-        private char peek() {
-            return input.charAt(pos);
-        }
-
-        private void skipSpaces() {
-            while (!atEnd() && peek() == ' ') {
-                pos++;
-            }
-        }
-
-        private void skipOws() {
-            while (!atEnd() && (peek() == ' ' || peek() == '\t')) {
-                pos++;
-            }
-        }
-
-        private StructuredFieldException error(String message) {
-            return new StructuredFieldException(message, input, pos);
-        }
-
-        private static boolean isLcAlpha(char c) {
-            return c >= 'a' && c <= 'z';
-        }
-
-        private static boolean isAlpha(char c) {
-            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        }
-
-        private static boolean isDigit(char c) {
-            return c >= '0' && c <= '9';
-        }
-
-        private static boolean isTchar(char c) {
-            return isAlpha(c) || isDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    private static org.greenbytes.http.sfv.Item<?> bare(Object value) {
+        try {
+            return switch (value) {
+                case Long l -> IntegerItem.valueOf(l);
+                case Integer i -> IntegerItem.valueOf(i);
+                case BigDecimal d -> DecimalItem.valueOf(d);
+                case String s -> StringItem.valueOf(s);
+                case Token t -> TokenItem.valueOf(t.value());
+                case byte[] bytes -> ByteSequenceItem.valueOf(bytes);
+                case Boolean b -> BooleanItem.valueOf(b);
+                default -> throw new IllegalArgumentException("not a structured-field value: " + value.getClass().getName());
+            };
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot serialize " + value.getClass().getSimpleName() + " as a structured field: "
+                    + e.getMessage(), e);
         }
     }
 }

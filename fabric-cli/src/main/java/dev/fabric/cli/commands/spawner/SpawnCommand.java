@@ -142,13 +142,15 @@ public final class SpawnCommand extends FabricCommand {
         long deadline = System.nanoTime() + limit.toNanos();
         long printed = 0;
         while (true) {
+            // The state first, then the history: every step up to the state seen is in the history read
+            // after it, so the step the wait ends on (RUNNING, FAILED...) is always printed.
+            RegistryWire.Instance member = registry.member(id);
             for (RegistryWire.Transition step : registry.decode(registry.history(id), RegistryWire.Transition[].class)) {
                 if (step.seq() > printed) {
                     out.note("  " + Formats.time(step.at()) + "  " + step.to() + "  " + (step.reason() == null ? "" : step.reason()));
                     printed = step.seq();
                 }
             }
-            RegistryWire.Instance member = registry.member(id);
             switch (member.state()) {
                 case "RUNNING" -> {
                     return;

@@ -7,7 +7,6 @@ import dev.fabric.cli.common.Output;
 import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.registry.Registry;
-import dev.fabric.cli.registry.RegistryWire;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tools.jackson.core.JacksonException;
@@ -76,7 +75,7 @@ public final class WatchCommand extends FabricCommand {
         Registry registry = context.registry();
         // Without --since, start from the revision of a list: the registry's contract for missing nothing
         // from then on, including across a reconnection before the first change arrives.
-        long start = since != null ? since : registry.instances(new RegistryWire.Filter(type, null, null, null)).path("revision").asLong();
+        long start = since != null ? since : registry.revision();
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("watch-idle")
                 .factory());
         try {
