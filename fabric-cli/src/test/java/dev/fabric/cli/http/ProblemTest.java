@@ -21,7 +21,7 @@ class ProblemTest {
     @Test
     void aRegistryProblemKeepsItsReasonAndDetail() {
         Problem problem = decode(404, """
-                {"type":"urn:fabric:problem:registry:unknown-instance","title":"Not Found","status":404,
+                {"type":"urn:fabric:problem:unknown-instance","title":"Not Found","status":404,
                  "detail":"no instance with id 'x' is registered","instance":"/api/v1/instances/x","reason":"unknown-instance"}""");
         assertThat(problem).isEqualTo(new Problem(404, "unknown-instance", "no instance with id 'x' is registered"));
         assertThat(problem.message()).isEqualTo("no instance with id 'x' is registered (unknown-instance, HTTP 404)");
@@ -30,7 +30,7 @@ class ProblemTest {
     @Test
     void aSignatureRejectionIsDecodedToo() {
         Problem problem = decode(401, """
-                {"type":"urn:fabric:problem:signature:unknown-key","title":"Unauthorized","status":401,
+                {"type":"urn:fabric:problem:unknown-key","title":"Unauthorized","status":401,
                  "detail":"keyid 'abc' is not trusted","reason":"unknown-key"}""");
         assertThat(problem.message()).isEqualTo("keyid 'abc' is not trusted (unknown-key, HTTP 401)");
     }
