@@ -94,6 +94,11 @@ class BootstrapIT {
 
         String management = running.endpoints().get("management");
         JsonNode status = fabric.signedClient(management).get().uri("/management/v1/status").retrieve().body(JsonNode.class);
+        // The member registers RUNNING, then takes that phase itself: a status read in between still says AWAITING_CONFIGURATION.
+        for (int read = 1; read < 50 && status.path("phase").asString().equals("AWAITING_CONFIGURATION"); read++) {
+            Thread.sleep(100);
+            status = fabric.signedClient(management).get().uri("/management/v1/status").retrieve().body(JsonNode.class);
+        }
         assertThat(status.path("id").asString()).isEqualTo(id);
         assertThat(status.path("phase").asString()).isEqualTo("RUNNING");
         assertThat(status.path("keyId").asString()).isEqualTo(fabric.keys.keyId());
