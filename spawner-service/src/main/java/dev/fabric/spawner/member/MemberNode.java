@@ -1,7 +1,6 @@
 package dev.fabric.spawner.member;
 
 import dev.fabric.core.keys.Ed25519;
-import dev.fabric.spawner.bootstrap.BootstrapProofs;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
@@ -12,6 +11,7 @@ import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.sealing.KeySealing;
 import dev.fabric.core.sealing.SealedKeys;
 import dev.fabric.core.sealing.SealingException;
+import dev.fabric.spawner.bootstrap.BootstrapProofs;
 import dev.fabric.spawner.bootstrap.BootstrapWire;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
