@@ -1,5 +1,6 @@
 package dev.fabric.fab.build;
 
+import dev.fabric.fab.exec.CommandResult;
 import dev.fabric.fab.fabfile.Loader;
 import dev.fabric.fab.fabfile.Model;
 import dev.fabric.fab.graph.Graph;
@@ -7,12 +8,15 @@ import dev.fabric.fab.graph.Node;
 import dev.fabric.fab.graph.Selector;
 import dev.fabric.fab.plan.BuildPlan;
 import dev.fabric.fab.plan.Buildscript;
+import dev.fabric.fab.plan.Command;
 import dev.fabric.fab.plan.Planner;
 import dev.fabric.fab.plan.State;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 
@@ -39,6 +43,9 @@ public final class Build {
 
         /** Runs a non-empty plan; throws CMDFAIL and the like. */
         void run(BuildPlan plan, State state, Model model, int jobs);
+
+        /** Runs discovery commands ({@link Command#discovers}) and returns their results; throws CMDFAIL when one fails. */
+        List<CommandResult> discover(BuildPlan plan, State state, Model model, int jobs);
     }
 
     /** A model with its graph. */
@@ -50,7 +57,9 @@ public final class Build {
 
     public static Loaded loadFresh(Request request, Path cwd) {
         Options o = request.options();
-        Loader loader = new Loader(request.overrides(), o.includeDirs.stream().map(cwd::resolve).toList(), new LinkedHashSet<>(o.keep));
+        Log log = request.log();
+        Loader loader = new Loader(request.overrides(), o.includeDirs.stream().map(cwd::resolve).toList(), new LinkedHashSet<>(o.keep))
+                .onNote((note, message) -> log.log(Log.Category.valueOf(note.name()), message));
         Model model = loader.load(cwd.resolve(o.fabfile));
         return new Loaded(model, Graph.of(model));
     }
@@ -74,6 +83,23 @@ public final class Build {
             }
         }
         State state = project.state(model);
+        int jobs = o.jobs == -1 ? Runtime.getRuntime().availableProcessors() : o.jobs;
+        // Discovery feeds the plan's order and staleness (-p and -k too: discovery commands only read), and +d.
+        boolean planning = on.contains('t') || on.contains('x') || on.contains('n');
+        Map<String, List<String>> discovered = planning || on.contains('d')
+                ? Discoverer.discover(model, state, project, log, jobs) : Map.of();
+        graph = graph.withDiscovered(discovered);
+        if (on.contains('d')) {
+            Set<String> chosen = new HashSet<>(selected);
+            for (String s : selected) {
+                chosen.addAll(graph.node(s).sources());
+            }
+            discovered.forEach((source, deps) -> {
+                if (request.selectors().isEmpty() || chosen.contains(source)) {
+                    out.println(source + ":" + (deps.isEmpty() ? "" : " " + String.join(" ", deps)));
+                }
+            });
+        }
         if (on.contains('q')) {
             selected.forEach(out::println);
         }
@@ -120,7 +146,6 @@ public final class Build {
         if (log.enabled(Log.Category.BPDUMP)) {
             log.log(Log.Category.BPDUMP, plan.describe().stripTrailing());
         }
-        int n = o.jobs == -1 ? Runtime.getRuntime().availableProcessors() : o.jobs;
-        project.run(plan, state, model, n);
+        project.run(plan, state, model, jobs);
     }
 }

@@ -37,8 +37,20 @@ public final class Log {
         BPDUMP,
         /** Each formula forgotten by +b. */
         INVALID,
-        /** The dependencies each depfile reported. */
+        /** How many sources discovery looks at again, of how many. */
+        DSCINFO,
+        /** Each discovery command's exit status. */
+        DSCEXEC,
+        /** Each discovery command's full text as it starts. */
+        DSCCMD,
+        /** The dependencies each discovery and each depfile reported. */
         DSCRES,
+        /** The variables passed to each invoked fabfile. */
+        PARAMS,
+        /** Every variable assignment, with the value it leaves. */
+        VAR,
+        /** Every {@code %} pattern expanded, with the files it matched. */
+        LISTS,
         /** Every signal and IPC file exchanged between fab, fabw, fabd and faba. */
         IPC
     }

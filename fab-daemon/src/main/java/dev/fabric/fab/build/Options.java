@@ -16,9 +16,10 @@ import java.util.List;
 @CommandLine.Command(name = "fab", mixinStandardHelpOptions = true, version = "fab 0.1.0",
         description = "Builds the selected nodes of the project described by ./fabfile. See docs/fabfile.md.",
         footer = {"", "Selectors: PATH, /ABSOLUTE/PATH, @name, [ a b ], $! (every node). Default: @all, else every target.",
-                "Node-sets: +t fabricate with dependencies (default), +x fabricate exactly, +n fabricate without crossing a nofile node,", "  +b invalidate, +q query, +i inspect;",
+                "Node-sets: +t fabricate with dependencies (default), +x fabricate exactly, +n fabricate without crossing a nofile node,", "  +b invalidate, +d discover (list what discovery found), +q query, +i inspect;",
                 "  -t, -x, ... switch one off. +C (default) / +F: relative selectors from the current directory / the fabfile's.",
-                "Log categories: +NAME / -NAME with NAME one of ERROR WARN INFO BPINFO BPEXEC BPCMD SELECT INVOKE", "  ARGS NODE BPEVAL BPDUMP INVALID DSCRES IPC.",
+                "Log categories: +NAME / -NAME with NAME one of ERROR WARN INFO BPINFO BPEXEC BPCMD SELECT INVOKE",
+                "  ARGS NODE BPEVAL BPDUMP INVALID DSCINFO DSCEXEC DSCCMD DSCRES PARAMS VAR LISTS IPC.",
                 "Exit: 0 ok, 1 BADARGS, 2 BADTMP, 3 BADIPC, 4 SYNTAX, 5 ILLBYTE, 6 UNSATISFIED, 7 CMDFAIL, 8 DSCPARSE, 9 NOINVOKE,",
                 "  10 BADPLAN, 11 CYCLE, 12 NOSELECT, 14 FABDFAIL, 15 FABPERMS, 128 file-system error.",
                 "The daemons and their directories: docs/fab.md."})
@@ -61,7 +62,7 @@ public final class Options {
         }
     }
 
-    @Parameters(paramLabel = "ARG", description = "selectors, node-set switches (+t +x +n +b +q +i, -t ...), +C/+F, log categories")
+    @Parameters(paramLabel = "ARG", description = "selectors, node-set switches (+t +x +n +b +d +q +i, -t ...), +C/+F, log categories")
     List<String> args = new ArrayList<>();
 
     @Option(names = "-B", description = "restart fabd (the project's daemon) before this command")

@@ -80,7 +80,7 @@ public record Request(List<String> argv, Options options, Set<Character> on, boo
         boolean fromFabfileDir = false;
         List<String> selectors = new ArrayList<>();
         for (String a : cli.args) {
-            if (a.length() == 2 && (a.charAt(0) == '+' || a.charAt(0) == '-') && "txnbqiCF".indexOf(a.charAt(1)) >= 0) {
+            if (a.length() == 2 && (a.charAt(0) == '+' || a.charAt(0) == '-') && "txnbqidCF".indexOf(a.charAt(1)) >= 0) {
                 char c = a.charAt(1);
                 if (c == 'C' || c == 'F') {
                     fromFabfileDir = c == 'F' && a.charAt(0) == '+';
@@ -99,7 +99,7 @@ public record Request(List<String> argv, Options options, Set<Character> on, boo
             }
             selectors.add(a);
         }
-        if (!explicit.contains('t') && (on.contains('x') || on.contains('n') || on.contains('b') || on.contains('q') || on.contains('i'))) {
+        if (!explicit.contains('t') && (on.contains('x') || on.contains('n') || on.contains('b') || on.contains('q') || on.contains('i') || on.contains('d'))) {
             on.remove('t');
         }
         if (cli.jobs < -1) {

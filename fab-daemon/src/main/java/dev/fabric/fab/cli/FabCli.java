@@ -5,9 +5,12 @@ import dev.fabric.fab.build.Build;
 import dev.fabric.fab.build.Log;
 import dev.fabric.fab.build.Progress;
 import dev.fabric.fab.build.Request;
+import dev.fabric.fab.exec.CommandResult;
+import dev.fabric.fab.exec.Listener;
 import dev.fabric.fab.exec.Runner;
 import dev.fabric.fab.fabfile.Model;
 import dev.fabric.fab.plan.BuildPlan;
+import dev.fabric.fab.plan.Command;
 import dev.fabric.fab.plan.State;
 
 import java.io.IOException;
@@ -16,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code fab}: {@link #main} is the real command, a client of the project's daemons ({@link Client});
@@ -110,6 +114,19 @@ public final class FabCli {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot write buildscript " + target, e);
             }
+        }
+
+        @Override
+        public List<CommandResult> discover(BuildPlan plan, State state, Model model, int jobs) {
+            return new Runner(model.root(), state, jobs, new Listener() {
+                @Override
+                public void started(int stage, int stages, int started, int total, Command command) {
+                }
+
+                @Override
+                public void finished(CommandResult result) {
+                }
+            }).run(plan);
         }
 
         @Override

@@ -159,7 +159,9 @@ public final class Faba {
         if (stages == null || commands == null) {
             return;
         }
-        if (relayed == 0 || stages.invocation() != relayed || commands.invocation() != relayed) {
+        // The discoveries of the relayed command come first, under the complement of its id (see Fabd's Project#discover).
+        boolean ofRelayed = relayed != 0 && (stages.invocation() == relayed || stages.invocation() == ~relayed);
+        if (!ofRelayed || commands.invocation() != stages.invocation()) {
             // Work this faba did not relay a START for: not its client's, so not run.
             daemon.ipc("faba: stage " + stages.released() + " of invocation " + Long.toHexString(stages.invocation())
                     + " is not of the invocation this faba relayed (" + Long.toHexString(relayed) + "): ignored");

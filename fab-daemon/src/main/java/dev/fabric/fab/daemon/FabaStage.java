@@ -98,7 +98,8 @@ final class FabaStage {
     private void execute(Path dir, int stages, int total) throws IOException, InterruptedException {
         List<String> products = List.of(new String(Files.readAllBytes(dir.resolve("prod")), StandardCharsets.UTF_8).split("\0"));
         List<String> files = products.stream().filter(p -> !p.isEmpty() && !p.startsWith("@")).toList();
-        String description = products.getFirst() + (products.size() > 1 ? " (+" + (products.size() - 1) + ")" : "");
+        String description = files.isEmpty() && products.stream().allMatch(String::isEmpty) ? "discovery"
+                : products.getFirst() + (products.size() > 1 ? " (+" + (products.size() - 1) + ")" : "");
         for (String p : files) {
             Path parent = root.resolve(p).getParent();
             if (parent != null) {

@@ -5,6 +5,7 @@ import dev.fabric.fab.FabException;
 import dev.fabric.fab.build.Build;
 import dev.fabric.fab.build.Log;
 import dev.fabric.fab.build.Request;
+import dev.fabric.fab.exec.CommandResult;
 import dev.fabric.fab.fabfile.Model;
 import dev.fabric.fab.graph.Graph;
 import dev.fabric.fab.ipc.Doorbell;
@@ -332,6 +333,36 @@ public final class Fabd {
         @Override
         public void writeBuildscript(Path target, String text) {
             IpcFiles.replace(fabaDir.bp().resolve("buildscript"), text.getBytes(StandardCharsets.UTF_8), credentials.innerFileMode());
+        }
+
+        /**
+         * faba runs the discoveries as a plan of one stage, under an invocation id of their own (faba runs
+         * each stage of an invocation once, and the build plan follows under the command's id); fabd
+         * keeps each one's command and output in its {@code dsc/<n>/{cmd,out,err}}.
+         */
+        @Override
+        public List<CommandResult> discover(BuildPlan plan, State s, Model model, int jobs) {
+            stateChanged = true;
+            List<CommandResult> results = new RemotePlan(ipc, fabaDir, faba, ~invocation, bell, daemon, deferred, credentials, request.log())
+                    .run(plan, s, model);
+            String dirMode = credentials.model() ? "rwxr-x---" : "rwx------";
+            String fileMode = credentials.model() ? "rw-r-----" : "rw-------";
+            try (java.util.stream.Stream<Path> old = Files.list(own.dsc())) {
+                for (Path p : old.toList()) {
+                    IpcFiles.removeTree(p);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot clear " + own.dsc(), e);
+            }
+            int n = 0;
+            for (CommandResult r : results) {
+                Path dir = own.dsc().resolve(Integer.toString(++n));
+                IpcFiles.mkdir(dir, dirMode);
+                IpcFiles.replace(dir.resolve("cmd"), (r.command().formula().command() + "\n").getBytes(StandardCharsets.UTF_8), fileMode);
+                IpcFiles.replace(dir.resolve("out"), r.stdout(), fileMode);
+                IpcFiles.replace(dir.resolve("err"), r.stderr(), fileMode);
+            }
+            return results;
         }
 
         @Override

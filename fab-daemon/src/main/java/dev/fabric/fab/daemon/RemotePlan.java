@@ -62,7 +62,9 @@ final class RemotePlan {
         this.log = log;
     }
 
-    void run(BuildPlan plan, State state, Model model) {
+    /** Runs the plan through faba; returns every command's result (a discovery's output is in its stdout). */
+    List<CommandResult> run(BuildPlan plan, State state, Model model) {
+        List<CommandResult> results = new ArrayList<>();
         clearStages();
         String file = credentials.innerFileMode();
         IpcFiles.replace(faba.commands(), IpcCodec.encode(new IpcRecord.Commands(invocation, plan.commandCount())), file);
@@ -93,8 +95,9 @@ final class RemotePlan {
                 throw new FabException(ExitStatus.FABDFAIL, "faba (pid " + fabaPid + ") is gone: it cannot run stage " + stage.number());
             }
             boolean good = await(stage);
-            collect(stage, state, model, good);
+            collect(stage, state, model, good, results);
         }
+        return results;
     }
 
     /** Waits for BPGOOD or BPBAD of this stage; other messages wait their turn. */
@@ -139,7 +142,7 @@ final class RemotePlan {
         return true;
     }
 
-    private void collect(Stage stage, State state, Model model, boolean good) {
+    private void collect(Stage stage, State state, Model model, boolean good, List<CommandResult> results) {
         CommandResult failed = null;
         FabException discovery = null;
         boolean aborted = false;
@@ -160,6 +163,14 @@ final class RemotePlan {
             byte[] err = orEmpty(IpcFiles.readOwned(dir.resolve("err"), owner));
             CommandResult r = new CommandResult(c, stage.number(), n, status, out, err,
                     c.formula().targets().stream().filter(t -> !t.startsWith("@")).toList());
+            results.add(r);
+            if (c.discovers()) {
+                if (status != 0 && status != FabaStage.ABORTED && failed == null) {
+                    failed = r;
+                }
+                aborted |= status == FabaStage.ABORTED;
+                continue;
+            }
             if (status == 0) {
                 List<String> sources = new ArrayList<>(c.fileSources());
                 if (c.formula().depfile() != null) {

@@ -47,8 +47,12 @@ public final class Depfile {
                     + (contents.bytes() == null ? "not a regular file" : "it belongs to uid " + contents.stat().uid() + ", not " + owner)
                     + "): not read");
         }
-        String text = new String(contents.bytes(), StandardCharsets.UTF_8);
-        return parse(depfile, text).stream().map(d -> {
+        return parseOutput(depfile, new String(contents.bytes(), StandardCharsets.UTF_8), root, dir);
+    }
+
+    /** Dependencies printed in make syntax (a discovery's output) as node names: paths relative to {@code dir}. */
+    public static List<String> parseOutput(String name, String text, Path root, Path dir) {
+        return parse(name, text).stream().map(d -> {
             Path p = dir.resolve(d).normalize();
             return p.startsWith(root) ? root.relativize(p).toString() : p.toString();
         }).toList();

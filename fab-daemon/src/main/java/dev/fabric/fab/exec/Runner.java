@@ -74,7 +74,11 @@ public final class Runner {
                                 listener.finished(r);
                                 return r;
                             }
-                            if (r.succeeded()) {
+                            if (command.discovers()) {
+                                if (!r.succeeded()) {
+                                    failed.compareAndSet(null, r);
+                                }
+                            } else if (r.succeeded()) {
                                 List<String> sources = new ArrayList<>(command.fileSources());
                                 if (command.formula().depfile() != null) {
                                     try {
@@ -135,7 +139,8 @@ public final class Runner {
     /** The CMDFAIL of a failed command: its status, directory, targets, text and standard error. */
     public static FabException failure(CommandResult r) {
         return new FabException(ExitStatus.CMDFAIL, "command failed with exit status %d (in %s, for %s):\n%s\n%s"
-                .formatted(r.exitStatus(), r.command().formula().dir(), String.join(" ", r.command().formula().targets()),
+                .formatted(r.exitStatus(), r.command().formula().dir(),
+                        r.command().discovers() ? r.command().description() : String.join(" ", r.command().formula().targets()),
                         r.command().formula().command(),
                         r.stderrText().isEmpty() ? "(no stderr)" : "stderr:\n" + r.stderrText().stripTrailing()));
     }

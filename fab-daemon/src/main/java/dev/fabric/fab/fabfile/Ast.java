@@ -8,7 +8,7 @@ public final class Ast {
     }
 
     /** A statement of a fabfile. */
-    public sealed interface Statement permits Assign, RuleDecl, Invoke {
+    public sealed interface Statement permits Assign, RuleDecl, Invoke, Discover {
         int line();
     }
 
@@ -21,6 +21,10 @@ public final class Ast {
      * only adds edges, the depfile (empty) when the formula does not discover dependencies.
      */
     public record RuleDecl(List<Item> targets, List<Item> sources, List<Item> depfile, Formula formula, int line, int col) implements Statement {
+    }
+
+    /** {@code discover [ sources ] { formula }}: the formula, run on each source, prints the files it depends on in make syntax. */
+    public record Discover(List<Item> sources, Formula formula, int line, int col) implements Statement {
     }
 
     /** {@code +[ path ] ( $a $b = [ ... ] ) @scope}. */

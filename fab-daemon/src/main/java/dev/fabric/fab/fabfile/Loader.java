@@ -4,6 +4,7 @@ import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
 import dev.fabric.fab.fabfile.Ast.Assign;
 import dev.fabric.fab.fabfile.Ast.Binding;
+import dev.fabric.fab.fabfile.Ast.Discover;
 import dev.fabric.fab.fabfile.Ast.Invoke;
 import dev.fabric.fab.fabfile.Ast.Item;
 import dev.fabric.fab.fabfile.Ast.Mapping;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -41,6 +43,24 @@ public final class Loader {
     private final List<Path> includeDirs;
     private final Set<String> kept;
     private final List<Rule> rules = new ArrayList<>();
+    private final List<Discovery> discoveries = new ArrayList<>();
+    private BiConsumer<Note, String> notes = (n, m) -> { };
+
+    /** What the loader can report as it evaluates (fab's log categories of the same names). */
+    public enum Note {
+        /** The variables passed to each invoked fabfile. */
+        PARAMS,
+        /** Every variable assignment, with the value it leaves. */
+        VAR,
+        /** Every {@code %} pattern expanded, with the files it matched. */
+        LISTS
+    }
+
+    /** Receives a line per assignment, invocation and pattern expanded. */
+    public Loader onNote(BiConsumer<Note, String> notes) {
+        this.notes = notes;
+        return this;
+    }
     private final List<Path> fabfiles = new ArrayList<>();
     private final Deque<Path> invoking = new ArrayDeque<>();
     private final Map<Path, List<String>> walks = new HashMap<>();
@@ -82,7 +102,7 @@ public final class Loader {
         for (String k : kept) {
             keptValues.put(k, scope.vars.getOrDefault(k, List.of()));
         }
-        return new Model(root, file, rules, fabfiles, keptValues);
+        return new Model(root, file, rules, fabfiles, keptValues, discoveries);
     }
 
     private void evaluate(Path file, Scope scope) {
@@ -98,9 +118,14 @@ public final class Loader {
         Path dir = file.getParent();
         for (Statement statement : Parser.parse(name, bytes)) {
             switch (statement) {
-                case Assign a -> assign(a, scope, new Context(name, dir));
+                case Assign a -> {
+                    assign(a, scope, new Context(name, dir));
+                    notes.accept(Note.VAR, "$" + a.name() + " = [ " + String.join(" ", scope.vars.getOrDefault(a.name(), List.of()))
+                            + " ] (" + name + ":" + a.line() + ")");
+                }
                 case RuleDecl r -> rule(r, scope, new Context(name, dir));
                 case Invoke i -> invoke(i, scope, new Context(name, dir));
+                case Discover d -> discover(d, scope, new Context(name, dir));
             }
         }
         invoking.pop();
@@ -143,6 +168,18 @@ public final class Loader {
         List<String> depfile = expandWords(r.depfile(), scope, cx);
         for (String stem : glob(cx.dir(), enumerator).keySet()) {
             addRule(substitute(targets, stem), substitute(sources, stem), substitute(depfile, stem), r, scope, cx, origin, stem);
+        }
+    }
+
+    /** One discovery per source file: {@code $<} and {@code $^} are the source, {@code $*} its pattern stem. */
+    private void discover(Discover d, Scope scope, Context cx) {
+        String origin = cx.file() + ":" + d.line();
+        for (String source : items(d.sources(), scope, cx)) {
+            if (source.startsWith("@")) {
+                continue;
+            }
+            String command = formula(d.formula(), List.of(), List.of(source), "", scope, cx);
+            discoveries.add(new Discovery(node(source, cx.dir()), command, cx.dir(), origin));
         }
     }
 
@@ -264,6 +301,7 @@ public final class Loader {
                     ? lookup(b.name(), scope, cx, inv.line(), inv.col())
                     : items(b.value(), scope, cx);
             child.vars.put(b.name(), value);
+            notes.accept(Note.PARAMS, display(found) + " <- $" + b.name() + " = [ " + String.join(" ", value) + " ] (" + cx.file() + ":" + inv.line() + ")");
         }
         evaluate(found, child);
         if (inv.scope() != null) {
@@ -355,6 +393,12 @@ public final class Loader {
 
     /** Files under {@code dir} matching {@code pattern} (one {@code %} matching any run of characters, `/` included): stem to path, sorted. */
     private Map<String, String> glob(Path dir, String pattern) {
+        Map<String, String> matched = globFiles(dir, pattern);
+        notes.accept(Note.LISTS, pattern + " in " + dir + ": " + String.join(" ", matched.values()));
+        return matched;
+    }
+
+    private Map<String, String> globFiles(Path dir, String pattern) {
         int pct = pattern.indexOf('%');
         String prefix = pattern.substring(0, pct);
         String suffix = pattern.substring(pct + 1);

@@ -3,6 +3,7 @@ package dev.fabric.fab.fabfile;
 import dev.fabric.fab.ExitStatus;
 import dev.fabric.fab.FabException;
 import dev.fabric.fab.fabfile.Ast.Assign;
+import dev.fabric.fab.fabfile.Ast.Discover;
 import dev.fabric.fab.fabfile.Ast.Binding;
 import dev.fabric.fab.fabfile.Ast.Formula;
 import dev.fabric.fab.fabfile.Ast.Invoke;
@@ -57,9 +58,12 @@ public final class Parser {
                 if (t.text().startsWith("$")) {
                     yield assign();
                 }
-                throw error(t, "a statement (`$name = [...]`, `[targets] : [sources]` or `+[path]`)");
+                if (t.text().equals("discover")) {
+                    yield discover();
+                }
+                throw error(t, "a statement (`$name = [...]`, `[targets] : [sources]`, `discover [sources] { ... }` or `+[path]`)");
             }
-            default -> throw error(t, "a statement (`$name = [...]`, `[targets] : [sources]` or `+[path]`)");
+            default -> throw error(t, "a statement (`$name = [...]`, `[targets] : [sources]`, `discover [sources] { ... }` or `+[path]`)");
         };
     }
 
@@ -102,6 +106,16 @@ public final class Parser {
             throw error(peek(), "a formula `{ ... }` after `depfile [ ... ]` (the formula writes the depfile)");
         }
         return new RuleDecl(targets, sources, depfile, formula, start.line(), start.col());
+    }
+
+    private Discover discover() {
+        Token start = take();
+        List<Item> sources = list();
+        if (peek().kind() != Kind.FORMULA) {
+            throw error(peek(), "a formula `{ ... }` after `discover [ ... ]` (it prints the dependencies of `$<`)");
+        }
+        Token f = take();
+        return new Discover(sources, new Formula(f.text(), f.line(), f.col()), start.line(), start.col());
     }
 
     private Invoke invoke() {

@@ -78,6 +78,47 @@ public final class Graph {
         return new Formula(formula.targets(), new ArrayList<>(all), formula.command(), formula.dir(), formula.origin(), formula.depfile());
     }
 
+    /**
+     * This graph with what discovery found: every formula with a discovered source also depends on that
+     * source's dependencies (ordered after them, stale when they change), as if a rule without a
+     * formula had added the edges. A dependency no rule names becomes a primary node.
+     */
+    public Graph withDiscovered(Map<String, List<String>> dependencies) {
+        if (dependencies.isEmpty()) {
+            return this;
+        }
+        Map<String, Node> out = new LinkedHashMap<>(nodes);
+        Map<Formula, Formula> widened = new HashMap<>();
+        for (Node n : nodes.values()) {
+            Formula f = n.formula();
+            if (f == null || widened.containsKey(f)) {
+                continue;
+            }
+            Set<String> all = new LinkedHashSet<>(f.sources());
+            for (String s : f.sources()) {
+                all.addAll(dependencies.getOrDefault(s, List.of()));
+            }
+            all.remove("");
+            f.targets().forEach(all::remove);
+            widened.put(f, all.size() == f.sources().size() ? f
+                    : new Formula(f.targets(), new ArrayList<>(all), f.command(), f.dir(), f.origin(), f.depfile()));
+        }
+        for (Node n : nodes.values()) {
+            Formula f = n.formula();
+            if (f == null || widened.get(f) == f) {
+                continue;
+            }
+            Formula w = widened.get(f);
+            Set<String> sources = new LinkedHashSet<>(n.sources());
+            sources.addAll(w.sources());
+            out.put(n.name(), new Node(n.name(), n.kind(), new ArrayList<>(sources), w));
+            for (String s : w.sources()) {
+                out.putIfAbsent(s, new Node(s, s.startsWith("@") ? NodeKind.NOFILE : NodeKind.PRIMARY, List.of(), null));
+            }
+        }
+        return new Graph(root, out);
+    }
+
     public Path root() {
         return root;
     }

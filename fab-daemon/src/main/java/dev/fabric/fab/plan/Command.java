@@ -13,8 +13,23 @@ public record Command(Formula formula, String reason, List<String> fileSources) 
         fileSources = List.copyOf(fileSources);
     }
 
-    /** A short description for progress lines: the first target. */
+    /**
+     * A discovery command: it makes nothing (its formula has no target) and its standard output, the
+     * dependencies of its one source, is what it is run for; no state records it as built.
+     */
+    public static Command discovery(Formula formula) {
+        return new Command(formula, "discover the dependencies of " + formula.sources().getFirst(), List.of());
+    }
+
+    public boolean discovers() {
+        return formula.targets().isEmpty();
+    }
+
+    /** A short description for progress lines: the first target (a discovery: {@code discover} and its source). */
     public String description() {
+        if (discovers()) {
+            return "discover " + formula.sources().getFirst();
+        }
         return formula.targets().getFirst() + (formula.targets().size() > 1 ? " (+" + (formula.targets().size() - 1) + ")" : "");
     }
 }

@@ -32,8 +32,9 @@ import java.util.concurrent.TimeUnit;
  * re-reading the file (a touched file is re-read, found unchanged, and rebuilds nothing). The inode
  * catches a file replaced by rename (an editor's atomic save, {@code git checkout}, {@code mv}), the
  * change time a copy that kept the size and modification time ({@code cp -p}). Text, one record per
- * line, tab-separated: {@code file name size mtime hash ino ctime} and
- * {@code formula key hash (source hash)*}; a state file written before inodes were kept (five
+ * line, tab-separated: {@code file name size mtime hash ino ctime},
+ * {@code formula key hash (source hash)*} and {@code discovery source hash dependency* = (name hash)*};
+ * a state file written before inodes were kept (five
  * fields a file) still loads, and its files are re-read once.
  */
 public final class State {
@@ -42,6 +43,20 @@ public final class State {
     /** A formula's last successful run. */
     public record Built(String formulaHash, Map<String, String> sources) {
     }
+
+    /**
+     * A source's last discovery: the hash of the discovery command, the dependencies it printed, and the
+     * content hash of the source and of each dependency then ({@link #ABSENT} for a file not there yet).
+     */
+    public record Discovered(String commandHash, List<String> dependencies, Map<String, String> hashes) {
+        public Discovered {
+            dependencies = List.copyOf(dependencies);
+            hashes = Map.copyOf(hashes);
+        }
+    }
+
+    /** The hash recorded for a file that did not exist (a generated header not made yet). */
+    public static final String ABSENT = "-";
 
     private record Stamp(long size, long mtime, long ino, long ctime, String hash) {
         /** Stamps of a state file that kept no inode or change time: never equal to a file's, so it is read again. */
@@ -54,6 +69,7 @@ public final class State {
 
     private final Path root;
     private final Map<String, Built> built = new HashMap<>();
+    private final Map<String, Discovered> discovered = new HashMap<>();
     private final Map<String, Stamp> stamps = new HashMap<>();
     /** While a watcher vouches for every change, a stamp checked against the disk since is taken as is, without a stat. */
     private boolean trusted;
@@ -88,12 +104,22 @@ public final class State {
                         sources.put(f[i], f[i + 1]);
                     }
                     state.built.put(f[1], new Built(f[2], sources));
+                } else if (f.length >= 4 && f[0].equals("discovery")) {
+                    // discovery source command-hash dep... then "=" and name hash pairs
+                    int eq = java.util.Arrays.asList(f).indexOf("=");
+                    List<String> deps = List.of(f).subList(3, eq);
+                    Map<String, String> hashes = new TreeMap<>();
+                    for (int i = eq + 1; i + 1 < f.length; i += 2) {
+                        hashes.put(f[i], f[i + 1]);
+                    }
+                    state.discovered.put(f[1], new Discovered(f[2], deps, hashes));
                 }
             }
         } catch (IOException | RuntimeException e) {
             // A damaged state file costs a full rebuild, never a wrong build.
             state.built.clear();
             state.stamps.clear();
+            state.discovered.clear();
         }
         return state;
     }
@@ -115,6 +141,40 @@ public final class State {
         synchronized (this) {
             built.put(formula.key(), new Built(fh, hashes));
         }
+    }
+
+    public synchronized Discovered discovered(String source) {
+        return discovered.get(source);
+    }
+
+    /** Records a source's discovery with the current content of the source and of every dependency. */
+    public void recordDiscovery(String source, String command, List<String> dependencies) {
+        Map<String, String> hashes = new TreeMap<>();
+        String sourceHash = hash(source);
+        hashes.put(source, sourceHash == null ? ABSENT : sourceHash);
+        for (String d : dependencies) {
+            String h = hash(d);
+            hashes.put(d, h == null ? ABSENT : h);
+        }
+        String ch = sha256(command.getBytes(StandardCharsets.UTF_8));
+        synchronized (this) {
+            discovered.put(source, new Discovered(ch, dependencies, hashes));
+        }
+    }
+
+    /** Whether a discovery must run again: never ran, its command changed, or the source or a dependency changed. */
+    public boolean discoveryStale(String source, String command) {
+        Discovered d = discovered(source);
+        if (d == null || !d.commandHash().equals(sha256(command.getBytes(StandardCharsets.UTF_8)))) {
+            return true;
+        }
+        for (Map.Entry<String, String> e : d.hashes().entrySet()) {
+            String now = hash(e.getKey());
+            if (!e.getValue().equals(now == null ? ABSENT : now)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public synchronized void forget(Formula formula) {
@@ -215,6 +275,13 @@ public final class State {
         new TreeMap<>(built).forEach((k, b) -> {
             StringBuilder sb = new StringBuilder("formula\t").append(k).append('\t').append(b.formulaHash());
             b.sources().forEach((s, h) -> sb.append('\t').append(s).append('\t').append(h));
+            lines.add(sb.toString());
+        });
+        new TreeMap<>(discovered).forEach((k, d) -> {
+            StringBuilder sb = new StringBuilder("discovery\t").append(k).append('\t').append(d.commandHash());
+            d.dependencies().forEach(dep -> sb.append('\t').append(dep));
+            sb.append("\t=");
+            new TreeMap<>(d.hashes()).forEach((name, h) -> sb.append('\t').append(name).append('\t').append(h));
             lines.add(sb.toString());
         });
         return lines;

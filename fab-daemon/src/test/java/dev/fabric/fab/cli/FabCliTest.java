@@ -181,6 +181,35 @@ class FabCliTest {
         assertThat(Files.readString(dir.resolve("build.sh"))).contains("cat in > out/a", "cp out/a out/b");
     }
 
+    private static final String DISCOVERING = """
+            [ gen.h ] : [ ] { echo '#define N 1' > gen.h }
+            discover [ src/%.c ] { sh deps.sh $< }
+            [ build/%.o ] : [ src/%.c ] { cat $< > $@ }
+            """;
+    private static final String DEPS_SH = "echo \"$1: $(sed -n 's/^#include \"\\(.*\\)\"$/\\1/p' \"$1\" | tr '\\n' ' ')\"\n";
+
+    @Test
+    void discoveryOrdersAGeneratedHeaderFirstAndRebuildsOnItsChange() throws Exception {
+        write(dir, "fabfile", DISCOVERING, "deps.sh", DEPS_SH, "src/a.c", "#include \"gen.h\"\n#include \"src/u.h\"\n", "src/u.h", "u1");
+        assertThat(fab("-p")).isZero();
+        assertThat(out).contains("stage 1/2", "  gen.h", "stage 2/2", "  build/a.o");
+        assertThat(fab("+d")).isZero();
+        assertThat(out).contains("src/a.c: gen.h src/u.h");
+        assertThat(fab()).isZero();
+        assertThat(fab()).isZero();
+        assertThat(out).contains("nothing to do");
+        write(dir, "src/u.h", "u2");
+        assertThat(fab("+DSCINFO")).isZero();
+        assertThat(out).contains("discovery: 1 of 1 source(s) to discover", "build/a.o");
+    }
+
+    @Test
+    void discoveryOutputThatIsNotMakeSyntaxExitsEight() {
+        write(dir, "fabfile", "discover [ a.c ] { echo not make syntax }\n[ out ] : [ a.c ] { cp a.c out }\n", "a.c", "x");
+        assertThat(fab()).isEqualTo(8);
+        assertThat(err).contains("discovery of a.c", "cc -MM -MG -MP");
+    }
+
     @Test
     void badArgumentsExitOne() {
         write(dir, "fabfile", SIMPLE, "in", "x\n");

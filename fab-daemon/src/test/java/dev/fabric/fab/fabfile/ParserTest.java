@@ -59,6 +59,15 @@ class ParserTest {
     }
 
     @Test
+    void discoverNamesItsSourcesAndNeedsAFormula() {
+        Ast.Discover d = (Ast.Discover) parse("discover [ src/%.c ] { cc -MM -MG -MP $< }").getFirst();
+        assertThat(d.sources()).hasSize(1);
+        assertThat(d.formula().text()).contains("cc -MM -MG -MP $<");
+        assertThatThrownBy(() -> parse("discover [ a.c ]"))
+                .hasMessage("fabfile:1:17: syntax error: expected a formula `{ ... }` after `discover [ ... ]` (it prints the dependencies of `$<`), found end of file");
+    }
+
+    @Test
     void formulasKeepNestedBracesAndShellText() {
         RuleDecl rule = (RuleDecl) parse("[ a ] : [ ] { if true; then echo ${HOME} # not a fab comment\nfi }").getFirst();
         assertThat(rule.formula().text()).contains("${HOME}").contains("# not a fab comment");

@@ -1,8 +1,8 @@
 package dev.fabric.spawner.member;
 
 import dev.fabric.core.otp.OneTimePassword;
-import dev.fabric.spawner.bootstrap.BootstrapProofs;
-import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
 import org.slf4j.Logger;
@@ -56,7 +56,7 @@ public class BootstrapOfferController {
         MemberSettings settings = node.settings();
         if (offer.otp() == null || !settings.otp().equals(OneTimePassword.of(offer.otp()))) {
             log.warn("member {}: a key offer came with a wrong one-time password; refused", settings.serviceId());
-            throw new SpawnerException(HttpStatus.FORBIDDEN, "otp-wrong", "the one-time password does not match; keys refused");
+            throw SpawnerException.otpRefused();
         }
         if (offer.keys() == null || offer.keyId() == null || offer.registryUrl() == null) {
             throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", "an offer carries keys, keyId and registryUrl");

@@ -2,8 +2,8 @@ package dev.fabric.spawner.member;
 
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.registry.ServiceInstance;
-import dev.fabric.spawner.bootstrap.BootstrapProofs;
-import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
 import jakarta.validation.constraints.NotBlank;
@@ -25,8 +25,8 @@ import org.springframework.web.bind.annotation.RestController;
 import java.util.Map;
 
 /**
- * The management port every member has (seed: "each service accepts requests on management port
- * to register/de-register session IDs"). Every request is signed with the fabric key.
+ * The management port every member has: its status, its role, the session ids it serves, and
+ * CONNECT for applications that failed over. Every request is signed with the fabric key.
  */
 @RestController
 @Validated
