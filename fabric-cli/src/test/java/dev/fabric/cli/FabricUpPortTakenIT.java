@@ -11,15 +11,18 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code ./fabric up} when another process holds one of its ports: it must never take that
  * process's answer for its own service's and say "fabric is up", but fail naming the port and the
- * option that chooses another, before it builds or starts anything.
+ * option that chooses another: before it builds or starts anything when the port is taken already,
+ * and when it is taken while the registry starts (the registry's port file tells its own answer).
  */
 class FabricUpPortTakenIT {
 
@@ -30,15 +33,7 @@ class FabricUpPortTakenIT {
 
     @Test
     void aRegistryPortHeldByAnotherFabricIsNamedWithTheOptionToChooseAnother() throws Exception {
-        // Another fabric's registry: it answers the readiness probe as ours would.
-        HttpServer other = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        other.createContext("/", exchange -> {
-            byte[] body = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        other.start();
+        HttpServer other = answeringLikeAFabric(0);
         try (ServerSocket free = new ServerSocket(0)) {
             int port = other.getAddress().getPort();
             int spawnerPort = free.getLocalPort();
@@ -75,6 +70,45 @@ class FabricUpPortTakenIT {
         }
     }
 
+    @Test
+    void aPortTakenAfterTheCheckIsNotMistakenForTheRegistryUpStarted() throws Exception {
+        Path root = LAUNCHER.getParent();
+        for (String jar : List.of("registry-service/target/registry-service-exec.jar", "spawner-service/target/spawner-service-exec.jar",
+                "fabric-cli/target/fabric-cli.jar")) {
+            assumeTrue(Files.exists(root.resolve(jar)), jar + " is not built: run this test through the whole build (./fabric test)");
+        }
+        int port;
+        int spawnerPort;
+        try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(0)) {
+            port = a.getLocalPort();
+            spawnerPort = b.getLocalPort();
+        }
+        ProcessBuilder builder = launcher("up", "--port", Integer.toString(port), "--spawner-port", Integer.toString(spawnerPort));
+        Process up = builder.start();
+        HttpServer other = null;
+        try {
+            // The keys appear after the launcher checked the ports and before the registry binds its
+            // port (a JVM and Spring take seconds): another fabric's registry takes the port then.
+            while (!Files.exists(home.resolve("keys/fabric.key")) && up.isAlive()) {
+                Thread.sleep(10);
+            }
+            other = answeringLikeAFabric(port);
+            assertThat(up.waitFor(120, TimeUnit.SECONDS)).as("./fabric up ended").isTrue();
+
+            assertThat(up.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(home.resolve("up.out"))).doesNotContain("fabric is up");
+            assertThat(Files.readString(home.resolve("up.err")))
+                    .contains("port " + port + ", where the registry would listen, is taken by another fabric service")
+                    .contains("./fabric up --port N");
+        } finally {
+            up.destroyForcibly();
+            if (other != null) {
+                other.stop(0);
+            }
+            launcher("down").start().waitFor(60, TimeUnit.SECONDS);
+        }
+    }
+
     private void assertNothingStarted() throws IOException {
         Path run = home.resolve("run");
         if (Files.isDirectory(run)) {
@@ -87,15 +121,32 @@ class FabricUpPortTakenIT {
 
     private record Run(int exitCode, String out, String err) {}
 
-    private Run up(String... options) throws Exception {
+    /** Another fabric's registry: it answers the readiness probe as ours would. */
+    private static HttpServer answeringLikeAFabric(int port) throws IOException {
+        HttpServer other = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+        other.createContext("/", exchange -> {
+            byte[] body = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        other.start();
+        return other;
+    }
+
+    private ProcessBuilder launcher(String... arguments) {
         ProcessBuilder builder = new ProcessBuilder();
         builder.command().add(LAUNCHER.toString());
-        builder.command().add("up");
-        builder.command().addAll(List.of(options));
+        builder.command().addAll(List.of(arguments));
         builder.environment().put("FABRIC_HOME_DIR", home.toString());
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        builder.redirectOutput(home.resolve("up.out").toFile()).redirectError(home.resolve("up.err").toFile());
-        Process process = builder.start();
+        return builder.redirectOutput(home.resolve(arguments[0] + ".out").toFile()).redirectError(home.resolve(arguments[0] + ".err").toFile());
+    }
+
+    private Run up(String... options) throws Exception {
+        List<String> arguments = new ArrayList<>(List.of("up"));
+        arguments.addAll(List.of(options));
+        Process process = launcher(arguments.toArray(String[]::new)).start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("./fabric up did not end within 120 s; its error output: " + Files.readString(home.resolve("up.err")));

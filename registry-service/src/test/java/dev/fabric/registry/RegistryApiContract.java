@@ -278,20 +278,23 @@ abstract class RegistryApiContract {
         registry.put("/api/v1/instances/" + id + "/sessions/w-" + id, null);
         registry.delete("/api/v1/instances/" + id);
 
-        List<String[]> events = readEvents("/api/v1/watch?since=" + revision, 4, null);
+        // Only this instance's changes: the failure detector may move other tests' instances meanwhile.
+        java.util.function.Predicate<String[]> mine = e -> e[2].contains("\"" + id + "\"");
+        List<String[]> events = readEvents("/api/v1/watch?since=" + revision, 4, null, mine);
         assertThat(events).extracting(e -> e[1]).containsExactly("REGISTERED", "STATE", "SESSION_ADDED", "DEREGISTERED");
         assertThat(events).allSatisfy(e -> assertThat(e[2]).contains(id).contains("\"at\":"));
-        long first = Long.parseLong(events.get(0)[0]);
-        assertThat(events).extracting(e -> Long.parseLong(e[0])).containsExactly(first, first + 1, first + 2, first + 3);
+        List<Long> revisions = events.stream().map(e -> Long.parseLong(e[0])).toList();
+        assertThat(revisions).isSorted().doesNotHaveDuplicates();
 
         // Resuming from the second event replays the rest, by query or by Last-Event-ID.
-        assertThat(readEvents("/api/v1/watch", 2, Long.toString(first + 1))).extracting(e -> e[1])
+        assertThat(readEvents("/api/v1/watch", 2, Long.toString(revisions.get(1)), mine)).extracting(e -> e[1])
                 .containsExactly("SESSION_ADDED", "DEREGISTERED");
-        assertThat(readEvents("/api/v1/watch?since=" + (first + 2), 1, null)).extracting(e -> e[1]).containsExactly("DEREGISTERED");
+        assertThat(readEvents("/api/v1/watch?since=" + revisions.get(2), 1, null, mine)).extracting(e -> e[1])
+                .containsExactly("DEREGISTERED");
     }
 
-    List<String[]> readEvents(String path, int n, String lastEventId) throws Exception {
-        return registry.events(path, n, lastEventId);
+    List<String[]> readEvents(String path, int n, String lastEventId, java.util.function.Predicate<String[]> keep) throws Exception {
+        return registry.events(path, n, lastEventId, keep);
     }
 
     @Test
@@ -411,17 +414,17 @@ abstract class RegistryApiContract {
         assertProblem(answer, 400, "invalid-request");
         assertThat(answer.body().path("detail").asString()).contains("type");
         assertProblem(registry.put("/api/v1/instances/" + id() + "/state", Map.of("state", "RUNNING")), 400, "invalid-request");
-        assertProblem(registry.post("/api/v1/instances/" + id() + "/heartbeat", null), 400, "missing-servlet-request-parameter");
+        assertProblem(registry.post("/api/v1/instances/" + id() + "/heartbeat", null), 400, "invalid-request");
     }
 
     @Test
     void malformedValuesAreRefused() {
         assertProblem(registry.post("/api/v1/instances", Map.of("id", "bad id!", "type", "queue")), 400, "invalid-request");
         assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "state", "SLEEPING")), 400,
-                "malformed-json");
+                "invalid-request");
         assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "state", "DEAD")), 400, "invalid-state");
         assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "incarnation", -1)), 400, "invalid-request");
-        assertProblem(registry.get("/api/v1/instances?state=SLEEPING"), 400, "method-argument-type-mismatch");
+        assertProblem(registry.get("/api/v1/instances?state=SLEEPING"), 400, "invalid-request");
     }
 
     @Test
@@ -461,7 +464,7 @@ abstract class RegistryApiContract {
         assertThat(raw("GET", "/actuator/health/readiness", null, Map.of()).statusCode()).isEqualTo(200);
         registry.heartbeat(id(), 1);
         String metrics = raw("GET", "/actuator/prometheus", null, Map.of()).body();
-        assertThat(metrics).contains("fabric_registry_instances").contains("fabric_registry_rejected_total")
+        assertThat(metrics).contains("fabric_registry_instances").contains("fabric_problems_total")
                 .contains("fabric_registry_detector_lag");
         assertThat(raw("GET", "/v3/api-docs", null, Map.of()).body()).contains("/api/v1/instances/{id}/heartbeat");
     }

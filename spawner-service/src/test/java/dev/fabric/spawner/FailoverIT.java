@@ -17,7 +17,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Fail-over (seed 003, "Reconnect a service within a fabric after fail-over"): a member killed
+ * Fail-over (docs/spawner.md, "Fail-over"): a member killed
  * with -9 comes back under its id with its state; a spawner killed with -9 takes its members
  * back instead of spawning duplicates.
  */

@@ -1,6 +1,6 @@
 package dev.fabric.spawner;
 
-import dev.fabric.spawner.member.BootstrapExit;
+import dev.fabric.spawner.contract.BootstrapExit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

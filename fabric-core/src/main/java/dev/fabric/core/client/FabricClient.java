@@ -2,8 +2,9 @@ package dev.fabric.core.client;
 
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.problem.Problem;
 import dev.fabric.core.registry.RegistryClient;
-import dev.fabric.core.registry.RegistryException;
+import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
 import org.slf4j.Logger;
@@ -12,7 +13,6 @@ import org.springframework.http.MediaType;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
@@ -24,9 +24,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The client side of the fabric: calls members by id and does what the seed asks of a calling
- * entity when a call fails (seed 003, "Reconnect a service within a fabric after fail-over"), and
- * reconnects an application that failed over ("Reconnect to fabric after application fail-over").
+ * The client side of the fabric: calls members by id and, when a call fails, reports the member,
+ * has its spawner restart it under its id and retries (docs/spawner.md, "Fail-over"); and
+ * reconnects an application that failed over itself to its sessions' members.
  *
  * <p>{@link #call(String, MemberCall)} looks the member up in the registry and hands the call a
  * signed {@code RestClient} aimed at the member's endpoint. When the call cannot reach the member
@@ -108,7 +108,7 @@ public final class FabricClient {
      * registry and sends CONNECT to every member of each of its sessions ({@link #connect}).
      *
      * @throws dev.fabric.core.keys.FabricKeysException when the keys are missing or unsafe
-     * @throws RegistryException when the registry cannot list a session's members
+     * @throws RegistryCallException when the registry cannot list a session's members
      */
     public static Reconnection reconnect(FabricConnection connection) {
         return builder(connection).build().connect(connection.sessions());
@@ -130,7 +130,7 @@ public final class FabricClient {
      * @throws MemberLostException when the member is LOST
      * @throws MemberStoppedException when it was stopped on purpose
      * @throws MemberUnavailableException when it could not be reached nor brought back
-     * @throws RegistryException when the registry does not know the member or cannot be asked
+     * @throws RegistryCallException when the registry does not know the member or cannot be asked
      */
     public <T> T call(String memberId, MemberCall<T> call) {
         return call(memberId, MANAGEMENT, call);
@@ -156,7 +156,7 @@ public final class FabricClient {
             ServiceInstance now;
             try {
                 now = registry.get(memberId);
-            } catch (RegistryException e) {
+            } catch (RegistryCallException e) {
                 e.addSuppressed(failure);
                 throw e;
             }
@@ -186,7 +186,7 @@ public final class FabricClient {
      * fail-over of {@link #call}: a dead member is restarted first, a LOST one is reported as such.
      * A session without members is reported as a failure too.
      *
-     * @throws RegistryException when the registry cannot list a session's members
+     * @throws RegistryCallException when the registry cannot list a session's members
      */
     public Reconnection connect(Collection<String> sessions) {
         List<Reconnection.Connected> connected = new ArrayList<>();
@@ -202,7 +202,7 @@ public final class FabricClient {
                     ConnectAnswer answer = call(member.id(), (client, url) -> connectTo(member.id(), session, client, url));
                     connected.add(new Reconnection.Connected(session, answer.id(), answer.incarnation(), answer.role(), answer.endpoints()));
                     log.info("session {}: connected to member {} incarnation {}", session, answer.id(), answer.incarnation());
-                } catch (FabricClientException | RegistryException e) {
+                } catch (FabricClientException | RegistryCallException e) {
                     log.warn("session {}: member {} did not accept CONNECT: {}", session, member.id(), e.getMessage());
                     failed.add(new Reconnection.Failure(session, member.id(), e));
                 }
@@ -222,9 +222,9 @@ public final class FabricClient {
             if (FailOver.unreachable(e)) {
                 throw e;
             }
-            Problem problem = problem(e);
+            Problem problem = problem(e, "member " + memberId);
             throw new MemberRefusedException(memberId, e.getStatusCode().value(), problem.reason(), "member " + memberId + " at " + url
-                    + " refused CONNECT to session " + session + ": " + problem.text(e), e);
+                    + " refused CONNECT to session " + session + ": " + problem.message(), e);
         }
     }
 
@@ -249,12 +249,12 @@ public final class FabricClient {
         };
     }
 
-    /** Seed: "a failing contact updates state in registry". Advisory: a refused report changes nothing here. */
+    /** The caller that failed to reach a member tells the registry at once. Advisory: a refused report changes nothing here. */
     private void reportUnreachable(ServiceInstance member, String url, RuntimeException failure) {
         String reason = truncate("FabricClient " + name + " could not reach " + url + ": " + describe(failure));
         try {
             registry.report(member.id(), new ReportRequest(ReportRequest.Kind.UNREACHABLE, name, member.incarnation(), reason));
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             log.info("member {}: the registry did not take the UNREACHABLE report: {}", member.id(), e.getMessage());
         }
     }
@@ -269,7 +269,7 @@ public final class FabricClient {
         ServiceInstance spawner;
         try {
             spawner = registry.get(member.parentId());
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             throw new MemberUnavailableException(id, "member " + id + " (" + FailOver.describe(member) + ") needs a restart, but its spawner "
                     + member.parentId() + " cannot be found: " + e.getMessage(), e);
         }
@@ -291,12 +291,12 @@ public final class FabricClient {
             log.info("member {}: restarting as incarnation {}", id, restarted.incarnation());
             return restarted;
         } catch (RestClientResponseException e) {
-            Problem problem = problem(e);
+            Problem problem = problem(e, "spawner " + spawner.id());
             switch (problem.reason()) {
                 case "member-lost" -> throw new MemberLostException(id, problem.detail(), e);
                 case "member-stopped" -> throw new MemberStoppedException(id, problem.detail(), e);
                 default -> throw new MemberUnavailableException(id, "spawner " + spawner.id() + " at " + spawnerUrl
-                        + " refused to restart member " + id + ": " + problem.text(e), e);
+                        + " refused to restart member " + id + ": " + problem.message(), e);
             }
         } catch (ResourceAccessException e) {
             throw new MemberUnavailableException(id, "member " + id + " (" + FailOver.describe(member) + ") needs a restart, but its spawner "
@@ -332,7 +332,7 @@ public final class FabricClient {
                     }
                     case FailOver.KeepWaiting _ -> failing = false;
                 }
-            } catch (RegistryException e) {
+            } catch (RegistryCallException e) {
                 if (!e.unreachable()) {
                     throw e;
                 }
@@ -357,21 +357,8 @@ public final class FabricClient {
                 + "); see its state history (fabric service " + id + ") and its spawner's log", failure);
     }
 
-    /** A {@code problem+json} answer's {@code reason} and {@code detail}, when it has them. */
-    private record Problem(String reason, String detail) {
-        String text(RestClientResponseException e) {
-            return (detail.isEmpty() ? e.getStatusText() : detail) + " (" + (reason.isEmpty() ? "" : reason + ", ")
-                    + "HTTP " + e.getStatusCode().value() + ")";
-        }
-    }
-
-    private Problem problem(RestClientResponseException e) {
-        try {
-            JsonNode body = json.readTree(e.getResponseBodyAsByteArray());
-            return new Problem(body.path("reason").asString(""), body.path("detail").asString(""));
-        } catch (RuntimeException notJson) {
-            return new Problem("", "");
-        }
+    private Problem problem(RestClientResponseException e, String who) {
+        return Problem.decode(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), json, who);
     }
 
     /** A short cause: an answer's status, or why no answer came. */

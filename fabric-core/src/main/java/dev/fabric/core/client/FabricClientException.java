@@ -1,8 +1,8 @@
 package dev.fabric.core.client;
 
 /**
- * A call through {@link FabricClient} that could not be completed, even after the fail-over the
- * seed asks of a calling entity: the member is gone, stopped, or did not come back. The message
+ * A call through {@link FabricClient} that could not be completed, even after its fail-over (report,
+ * restart through the spawner, retry): the member is gone, stopped, or did not come back. The message
  * says what happened to which member and what to do next.
  */
 public abstract sealed class FabricClientException extends RuntimeException

@@ -22,8 +22,7 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * What an application needs to find its fabric again after it failed over (seed 003, "Reconnect to
- * fabric after application fail-over"): the registry's address, the directory of the fabric keys,
+ * What an application needs to find its fabric again after it failed over itself: the registry's address, the directory of the fabric keys,
  * and the session ids it works with. The keys themselves stay in their directory (0600); this file
  * only says where they are, so it holds no secret, but it is written 0600 too: whoever could change
  * it could point the application at another registry or other keys.

@@ -8,8 +8,8 @@ import org.springframework.web.client.RestClientResponseException;
 import java.util.Objects;
 
 /**
- * The decisions of a calling entity (seed 003, "Reconnect a service within a fabric after
- * fail-over"), from what the registry shows: kept apart from the HTTP plumbing of
+ * The decisions of a calling entity whose call to a member failed (report it, restart it through its
+ * spawner, wait, give up), from what the registry shows: kept apart from the HTTP plumbing of
  * {@link FabricClient} so that each can be checked on its own.
  */
 final class FailOver {
@@ -27,8 +27,7 @@ final class FailOver {
 
     /**
      * Ask the member's spawner to restart it; first report it UNREACHABLE when the registry still
-     * believes it alive, so the registry's view and its watchers learn of the failure at once
-     * (seed: "a failing contact updates state in registry").
+     * believes it alive, so the registry's view and its watchers learn of the failure at once.
      */
     record Restart(boolean reportUnreachable) implements Step {}
 

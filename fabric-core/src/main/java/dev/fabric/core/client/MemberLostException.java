@@ -1,7 +1,7 @@
 package dev.fabric.core.client;
 
 /**
- * The member is LOST (seed: "it will be considered lost, along with all its state"): it could not
+ * The member is LOST, and all its state with it: it could not
  * pick up its old state after a restart, so nothing that it held exists any more and it will not be
  * restarted under its id. The application decides what to do: start a fresh member of the same
  * type, if a new, empty one makes sense for it, or give up.

@@ -1,6 +1,6 @@
 package dev.fabric.core.registry;
 
-/** How a member was reached at bootstrap (seed: "Dealing with different connectivity issues"). */
+/** Who dials whom when a member bootstraps, by what firewalls allow (docs/spawner.md, "Connectivity modes"). */
 public enum Connectivity {
     /** Mode 1: no firewall; the spawnee dials the spawner. */
     DIRECT,

@@ -1,14 +1,14 @@
 package dev.fabric.core.registry;
 
-import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.problem.Problem;
+import dev.fabric.core.spring.FabricRestClients;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 
 /**
  * The registry's API for fabric members: every request signed with the fabric key, every failure a
- * {@link RegistryException} that says what the registry answered. Thread-safe.
+ * {@link RegistryCallException} that says what the registry answered. Thread-safe.
  */
 public final class RegistryClient {
 
@@ -55,7 +55,7 @@ public final class RegistryClient {
     public Optional<ServiceInstance> find(String id) {
         try {
             return Optional.of(get(id));
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             if (e.notFound()) {
                 return Optional.empty();
             }
@@ -104,7 +104,7 @@ public final class RegistryClient {
         ResponseEntity<B> page = first;
         while (true) {
             if (page.getBody() == null) {
-                throw new RegistryException(page.getStatusCode().value(), "empty-answer",
+                throw new RegistryCallException(page.getStatusCode().value(), "empty-answer",
                         "the registry at " + baseUrl + " answered no body to " + what, null);
             }
             bodies.add(page.getBody());
@@ -137,16 +137,21 @@ public final class RegistryClient {
         return Optional.empty();
     }
 
-    /** Moves the current incarnation to {@code state}; {@code endpoints} may be {@code null}. */
+    /**
+     * Moves the current incarnation to {@code state}; {@code endpoints} may be {@code null}. A reason
+     * longer than the registry keeps is cut ({@link StateChangeRequest#fit}).
+     */
     public ServiceInstance changeState(String id, long incarnation, InstanceState state, String reason,
                                        Map<String, String> endpoints) {
-        StateChangeRequest request = new StateChangeRequest(state, incarnation, reason, endpoints);
+        StateChangeRequest request = new StateChangeRequest(state, incarnation, StateChangeRequest.fit(reason), endpoints);
         return call("move " + id + " to " + state,
                 () -> client.put().uri("/api/v1/instances/{id}/state", id).body(request).retrieve().body(ServiceInstance.class));
     }
 
-    /** Reports an instance unreachable, or its own failure. */
-    public ServiceInstance report(String id, ReportRequest request) {
+    /** Reports an instance unreachable, or its own failure; a reason too long for the registry is cut. */
+    public ServiceInstance report(String id, ReportRequest original) {
+        ReportRequest request = new ReportRequest(original.kind(), original.reporter(), original.incarnation(),
+                StateChangeRequest.fit(original.reason()));
         return call("report " + request.kind() + " of " + id,
                 () -> client.post().uri("/api/v1/instances/{id}/reports", id).body(request).retrieve().body(ServiceInstance.class));
     }
@@ -183,40 +188,14 @@ public final class RegistryClient {
         try {
             return request.get();
         } catch (RestClientResponseException e) {
-            String reason = reasonOf(e.getResponseBodyAsByteArray());
-            throw new RegistryException(e.getStatusCode().value(), reason, "the registry at " + baseUrl + " refused to "
-                    + what + ": " + statusText(e.getStatusCode()) + (reason.isEmpty() ? "" : " (" + reason + ")")
-                    + detailOf(e.getResponseBodyAsByteArray()), e);
+            Problem problem = Problem.decode(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), json,
+                    "the registry");
+            throw new RegistryCallException(problem.status(), problem.reason(), "the registry at " + baseUrl + " refused to "
+                    + what + ": " + problem.message(), e);
         } catch (ResourceAccessException e) {
-            throw new RegistryException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
+            throw new RegistryCallException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
                     + ": " + FabricRestClients.describeFailure(e), e);
         }
-    }
-
-    private String reasonOf(byte[] body) {
-        return field(body, "reason");
-    }
-
-    private String detailOf(byte[] body) {
-        String detail = field(body, "detail");
-        return detail.isEmpty() ? "" : ": " + detail;
-    }
-
-    private String field(byte[] body, String name) {
-        if (body == null || body.length == 0) {
-            return "";
-        }
-        try {
-            JsonNode node = json.readTree(body);
-            JsonNode value = node.get(name);
-            return value == null || value.isNull() ? "" : value.asString();
-        } catch (RuntimeException notJson) {
-            return "";
-        }
-    }
-
-    private static String statusText(HttpStatusCode status) {
-        return "HTTP " + status.value();
     }
 
     private static String describe(String id, String type) {

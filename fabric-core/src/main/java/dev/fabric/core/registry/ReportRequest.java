@@ -13,7 +13,7 @@ public record ReportRequest(
         @NotNull Kind kind,
         @Size(max = 128) String reporter,
         @Positive Long incarnation,
-        @Size(max = 1024) String reason) {
+        @Size(max = StateChangeRequest.MAX_REASON) String reason) {
 
     public enum Kind { UNREACHABLE, FAILED }
 }

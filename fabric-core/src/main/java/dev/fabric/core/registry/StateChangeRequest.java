@@ -10,5 +10,25 @@ import java.util.Map;
 public record StateChangeRequest(
         @NotNull InstanceState state,
         @NotNull @Positive Long incarnation,
-        @Size(max = 1024) String reason,
-        @Size(max = 32) Map<@Size(max = 64) String, @Size(max = 512) String> endpoints) {}
+        @Size(max = MAX_REASON) String reason,
+        @Size(max = 32) Map<@Size(max = 64) String, @Size(max = 512) String> endpoints) {
+
+    /** The longest reason the registry keeps (characters), for state changes and reports alike. */
+    public static final int MAX_REASON = 1024;
+
+    /**
+     * The reason cut to {@link #MAX_REASON} characters, ending in {@code ...} when cut. A reason often
+     * quotes what another server answered; a long answer must not turn the state change itself into
+     * a refusal.
+     */
+    public static String fit(String reason) {
+        if (reason == null || reason.length() <= MAX_REASON) {
+            return reason;
+        }
+        int end = MAX_REASON - 3;
+        if (Character.isHighSurrogate(reason.charAt(end - 1))) {
+            end--;
+        }
+        return reason.substring(0, end) + "...";
+    }
+}

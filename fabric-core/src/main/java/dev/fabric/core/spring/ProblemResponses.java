@@ -1,5 +1,6 @@
 package dev.fabric.core.spring;
 
+import dev.fabric.core.problem.Problem;
 import dev.fabric.core.signature.Rejection;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -9,10 +10,11 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Writes a rejection as an RFC 9457 {@code application/problem+json} answer with a {@code reason}. */
+/**
+ * Writes a rejection of the signature filter, which answers before Spring MVC and its
+ * {@link dev.fabric.core.problem.FabricProblemAdvice} see the request, in the same RFC 9457 shape.
+ */
 public final class ProblemResponses {
-
-    public static final String PROBLEM_TYPE_PREFIX = "urn:fabric:problem:signature:";
 
     private final JsonMapper json;
 
@@ -23,7 +25,7 @@ public final class ProblemResponses {
     public void write(HttpServletRequest request, HttpServletResponse response, Rejection rejection, String detail)
             throws IOException {
         Map<String, Object> problem = new LinkedHashMap<>();
-        problem.put("type", PROBLEM_TYPE_PREFIX + rejection.code());
+        problem.put("type", Problem.typeOf(rejection.code()));
         problem.put("title", rejection.title());
         problem.put("status", rejection.status());
         problem.put("detail", detail);

@@ -1,7 +1,7 @@
 package dev.fabric.core.client;
 
 import dev.fabric.core.keys.FabricKeys;
-import dev.fabric.core.registry.RegistryException;
+import dev.fabric.core.registry.RegistryCallException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,9 +35,9 @@ class FabricClientTest {
         URI nowhere = URI.create("http://127.0.0.1:" + closedPort());
         FabricClient client = FabricClient.builder(nowhere, FabricKeys.generate()).build();
         assertThatThrownBy(() -> client.call("queue-1", (rest, url) -> "never"))
-                .isInstanceOf(RegistryException.class)
+                .isInstanceOf(RegistryCallException.class)
                 .hasMessageContaining("cannot reach the registry at " + nowhere)
-                .satisfies(e -> assertThat(((RegistryException) e).unreachable()).isTrue());
+                .satisfies(e -> assertThat(((RegistryCallException) e).unreachable()).isTrue());
     }
 
     @Test
@@ -47,7 +47,7 @@ class FabricClientTest {
 
         FabricKeys.generate().writeTo(dir.resolve("keys"));
         // The keys load; the registry is down, and that is what the reconnect says.
-        assertThatThrownBy(() -> FabricClient.reconnect(connection)).isInstanceOf(RegistryException.class)
+        assertThatThrownBy(() -> FabricClient.reconnect(connection)).isInstanceOf(RegistryCallException.class)
                 .hasMessageContaining("members of session s-1");
     }
 

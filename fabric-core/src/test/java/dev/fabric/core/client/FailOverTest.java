@@ -22,7 +22,7 @@ import static dev.fabric.core.registry.InstanceState.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchRuntimeException;
 
-/** The calling entity's decisions, from the registry's view of a member (seed 003, service fail-over). */
+/** The calling entity's decisions when a member fails, from the registry's view of it (docs/spawner.md, "Fail-over"). */
 class FailOverTest {
 
     private static final String OLD_URL = "http://127.0.0.1:9001";

@@ -1,26 +1,20 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.core.problem.ProblemException;
 import dev.fabric.core.registry.InstanceState;
 import org.springframework.http.HttpStatus;
 
-/** A request the registry refuses, with the HTTP status and a stable reason for the problem answer. */
-public class RegistryException extends RuntimeException {
+import java.time.Duration;
 
-    private final HttpStatus status;
-    private final String reason;
+/** A request the registry refuses, with the HTTP status and a stable reason for the problem answer. */
+public class RegistryException extends ProblemException {
 
     public RegistryException(HttpStatus status, String reason, String detail) {
-        super(detail, null, false, false);
-        this.status = status;
-        this.reason = reason;
+        super(status.value(), reason, detail);
     }
 
-    public HttpStatus status() {
-        return status;
-    }
-
-    public String reason() {
-        return reason;
+    public RegistryException(HttpStatus status, String reason, String detail, Duration retryAfter) {
+        super(status.value(), reason, detail, retryAfter);
     }
 
     public static RegistryException unknown(String id) {

@@ -20,7 +20,7 @@ import java.util.Map;
 
 /**
  * Session ids registered on instances: what an application needs to find its members again after its
- * own fail-over (seed: "Reconnect to fabric after application fail-over").
+ * own fail-over ({@code FabricConnection#reconnect} in fabric-core).
  */
 @Service
 public class SessionService {

@@ -1,5 +1,6 @@
 package dev.fabric.spawner.bootstrap;
 
+import dev.fabric.spawner.contract.BootstrapWire;
 import io.swagger.v3.oas.annotations.Operation;
 import org.springframework.context.annotation.Profile;
 import org.springframework.web.bind.annotation.PostMapping;

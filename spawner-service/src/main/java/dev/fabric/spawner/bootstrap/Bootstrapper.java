@@ -1,20 +1,26 @@
 package dev.fabric.spawner.bootstrap;
 
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
+import dev.fabric.spawner.contract.Durations;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.otp.OneTimePassword;
 import dev.fabric.core.otp.OneTimePasswords;
 import dev.fabric.core.otp.OtpRejectedException;
+import dev.fabric.core.problem.Problem;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistryClient;
-import dev.fabric.core.registry.RegistryException;
+import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.sealing.KeySealing;
 import dev.fabric.core.sealing.SealedKeys;
 import dev.fabric.core.sealing.SealingException;
 import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchedMember;
-import dev.fabric.spawner.member.BootstrapExit;
+import dev.fabric.spawner.contract.BootstrapExit;
+import dev.fabric.spawner.spawn.ManagedMember;
+import dev.fabric.spawner.spawn.Members;
 import dev.fabric.spawner.spawn.SpawnerProperties;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
@@ -27,21 +33,18 @@ import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 
 import java.net.URI;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
-import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The spawner's side of the bootstrap handshake (seed 003, "Create/Bootstrap a new service";
- * docs/spawner.md). Each step logs under its own logger ({@code fabric.bootstrap.<step>}) and is
+ * The spawner's side of the bootstrap handshake (docs/spawner.md, "The bootstrap protocol"). Each step logs under its own logger ({@code fabric.bootstrap.<step>}) and is
  * recorded in the member's state history, so an operator sees where a bootstrap stopped.
  */
 @Component
@@ -58,92 +61,101 @@ public class Bootstrapper {
     private final OneTimePasswords otps;
     private final FabricKeys keys;
     private final RegistryClient registry;
-    private final RestClient members;
+    private final RestClient memberClient;
+    private final Members members;
     private final SpawnerProperties properties;
-    private final ConcurrentMap<String, Handshake> handshakes = new ConcurrentHashMap<>();
 
-    public Bootstrapper(OneTimePasswords otps, FabricKeys keys, RegistryClient registry, RestClient memberClient,
+    public Bootstrapper(OneTimePasswords otps, FabricKeys keys, RegistryClient registry, RestClient memberClient, Members members,
                         SpawnerProperties properties) {
         this.otps = otps;
         this.keys = keys;
         this.registry = registry;
-        this.members = memberClient;
+        this.memberClient = memberClient;
+        this.members = members;
         this.properties = properties;
     }
 
-    /** One incarnation's handshake in progress. */
-    private record Handshake(String serviceId, long incarnation, OneTimePassword otp, CompletableFuture<Reached> redeemed) {}
-
-    /** Where the member's management port is, and the bootstrap key its answers in step 4a must be signed with. */
-    private record Reached(URI managementUrl, String bootstrapKey) {}
-
     /** Step 1: a fresh one-time password for this incarnation, recorded as a step of its history. */
-    public OneTimePassword open(String serviceId, long incarnation) {
-        OneTimePassword otp = otps.issue(serviceId, properties.otpTtl());
-        handshakes.put(serviceId, new Handshake(serviceId, incarnation, otp, new CompletableFuture<>()));
-        otpLog.info("member {} incarnation {}: one-time password issued, valid for {}", serviceId, incarnation, text(properties.otpTtl()));
-        step(serviceId, incarnation, InstanceState.PENDING, "one-time password issued (valid for " + text(properties.otpTtl()) + ")");
+    public OneTimePassword open(ManagedMember member, long incarnation) {
+        String id = member.id();
+        OneTimePassword otp = otps.issue(id, properties.otpTtl());
+        member.handshake(new Handshake(incarnation, otp));
+        otpLog.info("member {} incarnation {}: one-time password issued, valid for {}", id, incarnation, Durations.text(properties.otpTtl()));
+        step(id, incarnation, InstanceState.PENDING, "one-time password issued (valid for " + Durations.text(properties.otpTtl()) + ")");
         return otp;
     }
 
-    /** Forgets the handshake and its password (a failed launch, a stop, an ended bootstrap). */
-    public void close(String serviceId, long incarnation) {
-        handshakes.computeIfPresent(serviceId, (id, h) -> {
-            if (h.incarnation() != incarnation) {
-                return h;
-            }
-            otps.discard(id);
-            h.redeemed().completeExceptionally(new BootstrapFailure("bootstrap abandoned"));
-            return null;
+    /** Forgets the incarnation's handshake and its password (a failed launch, a stop). */
+    public void close(ManagedMember member, long incarnation) {
+        member.handshake(incarnation).ifPresent(handshake -> end(member, handshake, "bootstrap abandoned"));
+    }
+
+    /** The member ended while its handshake was going on: the bootstrap fails with how it ended. */
+    public void memberEnded(ManagedMember member, long incarnation, LaunchOutcome outcome) {
+        member.handshake(incarnation).ifPresent(handshake -> {
+            String meaning = outcome instanceof LaunchOutcome.Exited(int code)
+                    ? BootstrapExit.of(code).map(e -> " (" + e.meaning() + ")").orElse("") : "";
+            handshake.fail("member " + outcome.describe() + meaning + " during its bootstrap");
         });
+    }
+
+    private void end(ManagedMember member, Handshake handshake, String why) {
+        if (member.endHandshake(handshake)) {
+            otps.discard(member.id());
+        }
+        handshake.fail(why);
     }
 
     /**
      * Step 3, modes 1 and 2: the member presents its password and ephemeral key; the keys are
-     * released sealed to that key. A refused password fails the bootstrap: the member will not get
-     * the keys, and the caller gets 403 with the reason.
+     * released sealed to that key. The request is checked before the password is touched, so a
+     * malformed one does not use it up. A refused password fails the bootstrap: the member will not
+     * get the keys, and the caller gets {@code 403 otp-refused}, whatever the cause. A retry of the
+     * redeem that won (the member did not see the answer) gets the same answer again.
      */
     public BootstrapWire.Released redeem(BootstrapWire.Redeem redeem) {
-        Handshake handshake = handshakes.get(redeem.serviceId());
-        try {
-            otps.redeem(redeem.serviceId(), redeem.otp());
-        } catch (OtpRejectedException e) {
-            redeemLog.warn("member {}: one-time password refused ({})", redeem.serviceId(), e.reason());
-            if (handshake != null) {
-                handshake.redeemed().completeExceptionally(new BootstrapFailure("one-time password refused: "
-                        + e.reason().name().toLowerCase(java.util.Locale.ROOT) + "; fabric keys not released"));
-            }
-            throw e;
-        }
-        if (handshake == null || handshake.incarnation() != redeem.incarnation()) {
-            throw new SpawnerException(HttpStatus.CONFLICT, "stale-incarnation", "no bootstrap of incarnation " + redeem.incarnation()
-                    + " of " + redeem.serviceId() + " is going on; fabric keys not released");
+        String id = redeem.serviceId();
+        if (id == null || id.isBlank() || redeem.otp() == null) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request",
+                    "a redeem carries serviceId, incarnation, otp, publicKey and managementUrl");
         }
         URI managementUrl = httpUrl(redeem.managementUrl());
-        SealedKeys sealed = seal(redeem.publicKey(), redeem.serviceId());
-        redeemLog.info("member {} incarnation {}: one-time password redeemed; fabric keys released sealed to its key; management port {}",
-                redeem.serviceId(), redeem.incarnation(), managementUrl);
-        step(redeem.serviceId(), redeem.incarnation(), InstanceState.BOOTSTRAPPING,
-                "one-time password redeemed; fabric keys released sealed to the member's key");
-        handshake.redeemed().complete(new Reached(managementUrl, redeem.bootstrapKey()));
-        return new BootstrapWire.Released(sealed.encode(), keys.keyId(), registry.baseUrl().toString());
-    }
-
-    /** The member ended while its handshake was going on: the bootstrap fails with how it ended. */
-    public void memberEnded(String serviceId, long incarnation, LaunchOutcome outcome) {
-        Handshake handshake = handshakes.get(serviceId);
-        if (handshake != null && handshake.incarnation() == incarnation) {
-            String meaning = outcome instanceof LaunchOutcome.Exited(int code)
-                    ? BootstrapExit.of(code).map(e -> " (" + e.meaning() + ")").orElse("") : "";
-            handshake.redeemed().completeExceptionally(new BootstrapFailure("member " + outcome.describe() + meaning
-                    + " during its bootstrap"));
+        PublicKey memberKey = publicKey(redeem.publicKey());
+        Optional<ManagedMember> owner = members.find(id);
+        // The member's one lock: a retry and a racing redeem wait for the redeem going on.
+        synchronized (owner.isPresent() ? owner.get() : new Object()) {
+            Handshake handshake = owner.flatMap(ManagedMember::handshake).orElse(null);
+            if (handshake != null) {
+                Optional<BootstrapWire.Released> again = handshake.repeated(redeem);
+                if (again.isPresent()) {
+                    redeemLog.info("member {} incarnation {}: redeem repeated; the same sealed keys answered again", id, redeem.incarnation());
+                    return again.get();
+                }
+            }
+            try {
+                otps.redeem(id, redeem.otp());
+            } catch (OtpRejectedException e) {
+                String cause = e.reason().name().toLowerCase(java.util.Locale.ROOT);
+                redeemLog.warn("member {}: one-time password refused ({})", id, cause);
+                if (handshake != null) {
+                    handshake.fail("one-time password refused: " + cause + "; fabric keys not released");
+                }
+                throw SpawnerException.otpRefused();
+            }
+            if (handshake == null || handshake.incarnation() != redeem.incarnation()) {
+                throw new SpawnerException(HttpStatus.CONFLICT, "stale-incarnation", "no bootstrap of incarnation " + redeem.incarnation()
+                        + " of " + id + " is going on; fabric keys not released");
+            }
+            BootstrapWire.Released released = new BootstrapWire.Released(seal(memberKey, id).encode(), keys.keyId(),
+                    registry.baseUrl().toString());
+            handshake.answered(redeem.incarnation(), redeem.publicKey(), released);
+            redeemLog.info("member {} incarnation {}: one-time password redeemed; fabric keys released sealed to its key; management port {}",
+                    id, redeem.incarnation(), managementUrl);
+            step(id, redeem.incarnation(), InstanceState.BOOTSTRAPPING,
+                    "one-time password redeemed; fabric keys released sealed to the member's key");
+            handshake.redeemed().complete(new Handshake.Reached(managementUrl, redeem.bootstrapKey()));
+            return released;
         }
-    }
-
-    /** Whether a handshake of this incarnation is still going on. */
-    public boolean inProgress(String serviceId, long incarnation) {
-        Handshake handshake = handshakes.get(serviceId);
-        return handshake != null && handshake.incarnation() == incarnation;
     }
 
     /**
@@ -153,29 +165,29 @@ public class Bootstrapper {
      *
      * @throws BootstrapFailure with the reason, when any step fails or the deadline passes
      */
-    public ServiceInstance complete(LaunchedMember member, Connectivity connectivity, String role, Map<String, String> config,
-                                    boolean restart, Instant deadline) {
+    public ServiceInstance complete(ManagedMember owner, LaunchedMember member, Connectivity connectivity, String role,
+                                    Map<String, String> config, boolean restart, Instant deadline) {
         String id = member.serviceId();
         long incarnation = member.incarnation();
-        Handshake handshake = Objects.requireNonNull(handshakes.get(id), "no handshake for " + id);
+        Handshake handshake = owner.handshake(incarnation)
+                .orElseThrow(() -> new BootstrapFailure("the bootstrap of incarnation " + incarnation + " was abandoned"));
         try {
-            Reached reached = connectivity == Connectivity.FIREWALL_FROM_SERVICE
-                    ? dial(handshake, member, deadline)
+            Handshake.Reached reached = connectivity == Connectivity.FIREWALL_FROM_SERVICE
+                    ? dial(id, handshake, member, deadline)
                     : awaitRedeemed(handshake, deadline);
             verify(id, incarnation, reached, deadline);
             configure(id, incarnation, reached.managementUrl(), role, config, restart);
             return awaitRunning(member, deadline);
         } finally {
-            handshakes.remove(id, handshake);
-            otps.discard(id);
+            end(owner, handshake, "bootstrap over");
         }
     }
 
-    private Reached awaitRedeemed(Handshake handshake, Instant deadline) {
+    private Handshake.Reached awaitRedeemed(Handshake handshake, Instant deadline) {
         try {
             return handshake.redeemed().get(remaining(deadline).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new BootstrapFailure("the one-time password was not redeemed within " + text(properties.bootstrapTimeout())
+            throw new BootstrapFailure("the one-time password was not redeemed within " + Durations.text(properties.bootstrapTimeout())
                     + " (is the spawner at " + "its advertised URL reachable from the member?)");
         } catch (ExecutionException e) {
             throw e.getCause() instanceof BootstrapFailure failure ? failure : new BootstrapFailure(e.getCause().getMessage(), e.getCause());
@@ -193,8 +205,7 @@ public class Bootstrapper {
      * took the port gets nothing secret and fails the bootstrap. After the deadline the member is
      * given up (and killed by the caller).
      */
-    private Reached dial(Handshake handshake, LaunchedMember member, Instant deadline) {
-        String id = handshake.serviceId();
+    private Handshake.Reached dial(String id, Handshake handshake, LaunchedMember member, Instant deadline) {
         String lastFailure = "the member's management port is not known yet";
         while (Instant.now().isBefore(deadline)) {
             if (handshake.redeemed().isCompletedExceptionally()) {
@@ -204,7 +215,7 @@ public class Bootstrapper {
             if (url.isPresent()) {
                 try {
                     String challenge = BootstrapProofs.challenge();
-                    BootstrapWire.Hello hello = members.get()
+                    BootstrapWire.Hello hello = memberClient.get()
                             .uri(url.get().resolve("/bootstrap/v1/hello?challenge=" + challenge))
                             .retrieve().body(BootstrapWire.Hello.class);
                     if (hello == null || !id.equals(hello.serviceId()) || hello.incarnation() != handshake.incarnation()) {
@@ -218,8 +229,8 @@ public class Bootstrapper {
                                 + "the member's one-time password (another process on the member's port?); nothing secret was sent");
                     }
                     otps.redeem(id, handshake.otp().reveal());
-                    SealedKeys sealed = seal(hello.publicKey(), id);
-                    members.post().uri(url.get().resolve("/bootstrap/v1/keys"))
+                    SealedKeys sealed = seal(publicKey(hello.publicKey()), id);
+                    memberClient.post().uri(url.get().resolve("/bootstrap/v1/keys"))
                             .body(new BootstrapWire.Offer(handshake.otp().reveal(), sealed.encode(), keys.keyId(),
                                     registry.baseUrl().toString()))
                             .retrieve().toBodilessEntity();
@@ -227,19 +238,20 @@ public class Bootstrapper {
                             handshake.incarnation(), url.get());
                     step(id, handshake.incarnation(), InstanceState.BOOTSTRAPPING,
                             "mode 3: the spawner dialed the member; fabric keys delivered sealed to its key");
-                    return new Reached(url.get(), hello.bootstrapKey());
+                    return new Handshake.Reached(url.get(), hello.bootstrapKey());
                 } catch (ResourceAccessException e) {
                     lastFailure = "cannot connect to " + url.get() + " (" + e.getMostSpecificCause().getMessage() + ")";
                 } catch (RestClientResponseException e) {
-                    throw new BootstrapFailure("the member refused the spawner's key offer: HTTP " + e.getStatusCode().value()
-                            + " " + e.getResponseBodyAsString());
+                    throw new BootstrapFailure("the member refused the spawner's key offer: " + problem(e, id).message());
                 } catch (OtpRejectedException e) {
                     throw new BootstrapFailure("the one-time password could not be used: " + e.getMessage());
+                } catch (SpawnerException e) {
+                    throw new BootstrapFailure("the member's hello is unusable: " + e.getMessage());
                 }
             }
             sleep(Duration.ofMillis(200));
         }
-        throw new BootstrapFailure("mode 3: the spawner could not reach the member within " + text(properties.bootstrapTimeout())
+        throw new BootstrapFailure("mode 3: the spawner could not reach the member within " + Durations.text(properties.bootstrapTimeout())
                 + ": " + lastFailure);
     }
 
@@ -250,13 +262,13 @@ public class Bootstrapper {
      * The member installs its keys when the redeem answer reaches it, a moment after the spawner
      * sent it: until then it answers 401, so that is retried until the deadline.
      */
-    private void verify(String id, long incarnation, Reached reached, Instant deadline) {
+    private void verify(String id, long incarnation, Handshake.Reached reached, Instant deadline) {
         URI managementUrl = reached.managementUrl();
         String challenge = BootstrapProofs.challenge();
         BootstrapWire.Status status;
         while (true) {
             try {
-                status = members.get().uri(managementUrl.resolve("/management/v1/status?challenge=" + challenge))
+                status = memberClient.get().uri(managementUrl.resolve("/management/v1/status?challenge=" + challenge))
                         .retrieve().body(BootstrapWire.Status.class);
                 break;
             } catch (RestClientResponseException e) {
@@ -286,11 +298,10 @@ public class Bootstrapper {
     private void configure(String id, long incarnation, URI managementUrl, String role, Map<String, String> config, boolean restart) {
         step(id, incarnation, InstanceState.BOOTSTRAPPING, "configuring for role " + role + (restart ? " (restart: recover the old state)" : ""));
         try {
-            members.put().uri(managementUrl.resolve("/management/v1/role"))
+            memberClient.put().uri(managementUrl.resolve("/management/v1/role"))
                     .body(new BootstrapWire.Configure(role, config, restart)).retrieve().toBodilessEntity();
         } catch (RestClientResponseException e) {
-            throw new BootstrapFailure("configuring role " + role + " failed: HTTP " + e.getStatusCode().value() + ": "
-                    + problemDetail(e));
+            throw new BootstrapFailure("configuring role " + role + " failed: " + problem(e, id).message());
         } catch (ResourceAccessException e) {
             throw new BootstrapFailure("configuring role " + role + " failed: cannot reach " + managementUrl);
         }
@@ -317,40 +328,42 @@ public class Bootstrapper {
                 throw new BootstrapFailure("the member went " + instance.state() + ": " + instance.stateReason());
             }
             if (!Instant.now().isBefore(deadline)) {
-                throw new BootstrapFailure("configured, but not RUNNING within " + text(properties.bootstrapTimeout()));
+                throw new BootstrapFailure("configured, but not RUNNING within " + Durations.text(properties.bootstrapTimeout()));
             }
             sleep(Duration.ofMillis(100));
         }
     }
 
-    /** The {@code detail} of a problem+json answer, else its body. */
-    private static String problemDetail(RestClientResponseException e) {
-        try {
-            org.springframework.http.ProblemDetail problem = e.getResponseBodyAs(org.springframework.http.ProblemDetail.class);
-            if (problem != null && problem.getDetail() != null) {
-                return problem.getDetail();
-            }
-        } catch (RuntimeException notAProblem) {
-            // fall through to the raw body
-        }
-        return e.getResponseBodyAsString();
+    /** A member's error answer, decoded; its detail is what goes into the member's state reason. */
+    private static Problem problem(RestClientResponseException e, String id) {
+        return Problem.decode(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), "member " + id);
     }
 
     /** Records a bootstrap step in the member's history; a registry hiccup must not fail the bootstrap. */
     private void step(String id, long incarnation, InstanceState state, String reason) {
         try {
             registry.changeState(id, incarnation, state, reason, null);
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             LoggerFactory.getLogger(Bootstrapper.class).warn("member {}: could not record the step '{}': {}", id, reason, e.getMessage());
         }
     }
 
-    private SealedKeys seal(String publicKeyBase64, String serviceId) {
+    /** The member's ephemeral X25519 key, or {@code 400 invalid-public-key}. */
+    private static PublicKey publicKey(String publicKeyBase64) {
         try {
-            return KeySealing.seal(keys, KeySealing.publicKeyFromSpki(Base64.getDecoder().decode(publicKeyBase64)), serviceId);
-        } catch (IllegalArgumentException | SealingException e) {
+            return KeySealing.publicKeyFromSpki(Base64.getDecoder().decode(publicKeyBase64));
+        } catch (IllegalArgumentException | NullPointerException | SealingException e) {
             throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-public-key",
                     "the member's public key is not a base64 X25519 key: " + e.getMessage());
+        }
+    }
+
+    private SealedKeys seal(PublicKey memberKey, String serviceId) {
+        try {
+            return KeySealing.seal(keys, memberKey, serviceId);
+        } catch (SealingException e) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-public-key", "the fabric keys cannot be sealed to the member's key: "
+                    + e.getMessage());
         }
     }
 
@@ -365,11 +378,6 @@ public class Bootstrapper {
         }
         throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-management-url", "managementUrl '" + url
                 + "' is not an http(s) URL with a host");
-    }
-
-    /** 60s, 1500ms: as the settings are written, not ISO-8601. */
-    public static String text(Duration duration) {
-        return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
     }
 
     private static Duration remaining(Instant deadline) {

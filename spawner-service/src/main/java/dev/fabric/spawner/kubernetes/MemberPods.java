@@ -1,7 +1,7 @@
 package dev.fabric.spawner.kubernetes;
 
 import dev.fabric.spawner.launch.LaunchSpec;
-import dev.fabric.spawner.launch.MemberEnvironment;
+import dev.fabric.spawner.contract.MemberEnvironment;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;

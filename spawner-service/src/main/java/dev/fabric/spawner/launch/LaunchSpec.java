@@ -1,5 +1,6 @@
 package dev.fabric.spawner.launch;
 
+import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.core.otp.OneTimePassword;
 import dev.fabric.core.registry.Connectivity;
 

@@ -1,5 +1,6 @@
 package dev.fabric.spawner.launch;
 
+import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.core.registry.ServiceInstance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

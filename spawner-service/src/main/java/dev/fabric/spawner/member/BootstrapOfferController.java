@@ -1,9 +1,8 @@
 package dev.fabric.spawner.member;
 
-import dev.fabric.spawner.bootstrap.BootstrapProofs;
-import org.springframework.web.bind.annotation.RequestParam;
 import dev.fabric.core.otp.OneTimePassword;
-import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
 import org.slf4j.Logger;
@@ -13,6 +12,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -56,7 +56,7 @@ public class BootstrapOfferController {
         MemberSettings settings = node.settings();
         if (offer.otp() == null || !settings.otp().equals(OneTimePassword.of(offer.otp()))) {
             log.warn("member {}: a key offer came with a wrong one-time password; refused", settings.serviceId());
-            throw new SpawnerException(HttpStatus.FORBIDDEN, "otp-wrong", "the one-time password does not match; keys refused");
+            throw SpawnerException.otpRefused();
         }
         if (offer.keys() == null || offer.keyId() == null || offer.registryUrl() == null) {
             throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", "an offer carries keys, keyId and registryUrl");

@@ -1,10 +1,9 @@
 package dev.fabric.spawner.member;
 
-import dev.fabric.spawner.bootstrap.BootstrapProofs;
-import org.springframework.web.bind.annotation.RequestParam;
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.registry.ServiceInstance;
-import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
 import jakarta.validation.constraints.NotBlank;
@@ -19,14 +18,15 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.util.Map;
 
 /**
- * The management port every member has (seed: "each service accepts requests on management port
- * to register/de-register session IDs"). Every request is signed with the fabric key.
+ * The management port every member has: its status, its role, the session ids it serves, and
+ * CONNECT for applications that failed over. Every request is signed with the fabric key.
  */
 @RestController
 @Validated

@@ -1,9 +1,11 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.spawner.contract.Durations;
+import dev.fabric.spawner.contract.BootstrapExit;
+import dev.fabric.core.problem.Problem;
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.registry.Connectivity;
-import dev.fabric.spawner.bootstrap.BootstrapWire;
-import dev.fabric.spawner.bootstrap.Bootstrapper;
+import dev.fabric.spawner.contract.BootstrapWire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -54,7 +56,7 @@ public class MemberBootstrap {
             if (settings.connectivity() == Connectivity.FIREWALL_FROM_SERVICE) {
                 log.info("member {}: mode 3, waiting for the spawner to dial {}", settings.serviceId(), node.managementUrl());
                 if (!node.awaitKeys(properties.configureTimeout())) {
-                    node.exit(BootstrapExit.NOT_CONFIGURED, "the spawner did not dial in within " + Bootstrapper.text(properties.configureTimeout()));
+                    node.exit(BootstrapExit.NOT_CONFIGURED, "the spawner did not dial in within " + Durations.text(properties.configureTimeout()));
                     return;
                 }
             } else {
@@ -62,14 +64,17 @@ public class MemberBootstrap {
             }
             if (!node.awaitConfiguration(properties.configureTimeout())) {
                 node.exit(BootstrapExit.NOT_CONFIGURED, "keys received, but the spawner did not configure a role within "
-                        + Bootstrapper.text(properties.configureTimeout()));
+                        + Durations.text(properties.configureTimeout()));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    /** Modes 1 and 2: dial the spawner, retrying while it cannot be reached, until the deadline. */
+    /**
+     * Modes 1 and 2: dial the spawner, retrying while it cannot be reached or fails, until the
+     * deadline. A retry is safe: the spawner answers the same request with the same keys.
+     */
     private void redeem(MemberSettings settings) throws InterruptedException {
         // Unsigned: the member has no keys yet; its password is the credential.
         RestClient spawner = RestClient.builder()
@@ -93,8 +98,8 @@ public class MemberBootstrap {
                 if (e.getStatusCode().is5xxServerError()) {
                     lastFailure = "HTTP " + e.getStatusCode().value();
                 } else {
-                    node.exit(BootstrapExit.OTP_REFUSED, "the spawner refused the one-time password: HTTP " + e.getStatusCode().value()
-                            + " " + e.getResponseBodyAsString());
+                    node.exit(BootstrapExit.OTP_REFUSED, "the spawner refused the redeem: " + Problem.decode(e.getStatusCode().value(),
+                            e.getStatusText(), e.getResponseBodyAsByteArray(), "the spawner").message());
                     return;
                 }
             } catch (ResourceAccessException e) {
@@ -106,6 +111,6 @@ public class MemberBootstrap {
             Thread.sleep(250);
         }
         node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "could not reach the spawner at " + redeemUrl + " within "
-                + Bootstrapper.text(properties.spawnerTimeout()) + ": " + lastFailure);
+                + Durations.text(properties.spawnerTimeout()) + ": " + lastFailure);
     }
 }

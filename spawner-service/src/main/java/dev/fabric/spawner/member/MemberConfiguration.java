@@ -1,5 +1,6 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.spawner.contract.BootstrapExit;
 import dev.fabric.core.spring.FabricSecurityAutoConfiguration.FabricKeysHolder;
 import dev.fabric.spawner.role.Role;
 import org.slf4j.Logger;

@@ -1,18 +1,19 @@
 package dev.fabric.spawner.member;
 
 import dev.fabric.core.keys.Ed25519;
-import dev.fabric.spawner.bootstrap.BootstrapProofs;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
+import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.RegistryClient;
-import dev.fabric.core.registry.RegistryException;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.sealing.KeySealing;
 import dev.fabric.core.sealing.SealedKeys;
 import dev.fabric.core.sealing.SealingException;
-import dev.fabric.spawner.bootstrap.BootstrapWire;
+import dev.fabric.spawner.contract.BootstrapExit;
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.StateUnrecoverableException;
@@ -187,7 +188,7 @@ public final class MemberNode {
             registry.register(new RegistrationRequest(settings.serviceId(), settings.role(), null, InstanceState.RUNNING,
                     settings.incarnation(), settings.spawnerId(), settings.connectivity(), endpoints,
                     Map.of("role.replace-when-lost", Boolean.toString(role.policy().replaceWhenLost()))));
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             exit(BootstrapExit.REGISTRY_UNREACHABLE, "could not register RUNNING: " + e.getMessage());
             throw new SpawnerException(HttpStatus.BAD_GATEWAY, "registry-unreachable", e.getMessage());
         }
@@ -201,7 +202,7 @@ public final class MemberNode {
         }
         try {
             registry.heartbeat(settings.serviceId(), settings.incarnation());
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             if (e.status() == 409) {
                 log.warn("member {} incarnation {}: superseded ({}); exiting", settings.serviceId(), settings.incarnation(), e.reason());
                 exit(0, "superseded by a newer incarnation");
@@ -247,7 +248,7 @@ public final class MemberNode {
         try {
             registry.report(settings.serviceId(), new ReportRequest(ReportRequest.Kind.FAILED, settings.serviceId(),
                     settings.incarnation(), reason));
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             log.warn("member {}: could not report its failure: {}", settings.serviceId(), e.getMessage());
         }
     }

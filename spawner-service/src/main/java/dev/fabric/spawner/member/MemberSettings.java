@@ -1,9 +1,10 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.spawner.contract.BootstrapExit;
 import dev.fabric.core.otp.OneTimePassword;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.Ids;
-import dev.fabric.spawner.launch.MemberEnvironment;
+import dev.fabric.spawner.contract.MemberEnvironment;
 import org.springframework.core.env.Environment;
 
 import java.net.URI;

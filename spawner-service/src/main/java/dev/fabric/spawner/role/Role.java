@@ -3,7 +3,7 @@ package dev.fabric.spawner.role;
 import java.util.Map;
 
 /**
- * A service a fabric member runs (seed: "spawn real service, which can be ... queue service ...").
+ * A service a fabric member runs: a queue today; bridge, agent, pilot manager and pub/sub later.
  * A role is a Spring bean of the member; its HTTP API, if any, is served on the member's port and
  * published in the registry as the endpoints {@link #endpoints} returns.
  *

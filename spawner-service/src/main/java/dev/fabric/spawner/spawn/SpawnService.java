@@ -1,23 +1,20 @@
 package dev.fabric.spawner.spawn;
 
 import dev.fabric.core.otp.OneTimePassword;
-import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
+import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.RegistryClient;
-import dev.fabric.core.registry.RegistryException;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.bootstrap.BootstrapFailure;
 import dev.fabric.spawner.bootstrap.Bootstrapper;
+import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.spawner.launch.LaunchException;
 import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
-import dev.fabric.spawner.launch.MemberEnvironment;
-import dev.fabric.spawner.launch.Resources;
-import dev.fabric.spawner.member.BootstrapExit;
 import dev.fabric.spawner.web.SpawnerException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -28,22 +25,21 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Spawns, restarts and stops this spawner's members, and decides what happens when one ends:
- * restarted under its id (killed, crashed, declared DEAD), FAILED (a bootstrap that cannot work),
- * LOST (its state could not be recovered; then replaced or reported up, by its role's policy).
+ * Spawns, restarts and stops this spawner's members, and carries out what happens when one ends
+ * ({@link Ending} decides: restarted under its id, FAILED, LOST, STOPPED). Each member's life is
+ * held by its {@link ManagedMember} and changed under its lock.
  */
 @Service
 @Profile("!member")
@@ -51,25 +47,23 @@ public class SpawnService {
 
     private static final Logger log = LoggerFactory.getLogger(SpawnService.class);
     private static final Logger launchLog = LoggerFactory.getLogger("fabric.bootstrap.launch");
-    static final String CONFIG_PREFIX = "config.";
     /** Set by a member in its registration: whether a lost member of its role is replaced by a fresh one. */
     static final String REPLACE_WHEN_LOST = "role.replace-when-lost";
 
     private final Launcher launcher;
     private final Bootstrapper bootstrapper;
+    private final Members members;
     private final RegistryClient registry;
     private final SpawnerProperties properties;
     private final SpawnerIdentity identity;
-    private final ConcurrentMap<String, Tracked> members = new ConcurrentHashMap<>();
-    private final ConcurrentMap<String, Deque<Instant>> restarts = new ConcurrentHashMap<>();
-    private final ConcurrentMap<String, Object> locks = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     private final MeterRegistry meters;
 
-    public SpawnService(Launcher launcher, Bootstrapper bootstrapper, RegistryClient registry, SpawnerProperties properties,
-                        SpawnerIdentity identity, MeterRegistry meters) {
+    public SpawnService(Launcher launcher, Bootstrapper bootstrapper, Members members, RegistryClient registry,
+                        SpawnerProperties properties, SpawnerIdentity identity, MeterRegistry meters) {
         this.launcher = launcher;
         this.bootstrapper = bootstrapper;
+        this.members = members;
         this.registry = registry;
         this.properties = properties;
         this.identity = identity;
@@ -83,63 +77,19 @@ public class SpawnService {
     private void recordBootstrap(String outcome, boolean restart, long startedNanos) {
         Timer.builder("fabric.spawner.bootstraps").description("Bootstraps from launch to RUNNING or failure")
                 .tag("outcome", outcome).tag("restart", Boolean.toString(restart))
-                .register(meters).record(System.nanoTime() - startedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                .register(meters).record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
     }
-
-    private void recordEnd(String outcome) {
-        meters.counter("fabric.spawner.ends", "outcome", outcome).increment();
-    }
-
-    /** A running incarnation this spawner looks after; {@code stopping} once its end is on purpose. */
-    private record Tracked(LaunchedMember member, long incarnation, java.util.concurrent.atomic.AtomicBoolean stopping) {
-        Tracked(LaunchedMember member, long incarnation) {
-            this(member, incarnation, new java.util.concurrent.atomic.AtomicBoolean());
-        }
-
-        boolean isStopping() {
-            return stopping.get();
-        }
-
-        void markStopping() {
-            stopping.set(true);
-        }
-    }
-
-    /** What a member is started with; kept in the registry so a restart (even by a restarted spawner) repeats it. */
-    private record Plan(String type, String name, Connectivity connectivity, Resources resources, Map<String, String> config) {}
 
     /** Starts a new member of a role (steps 1 and 2 here; steps 3 to 5 go on in the background). */
     public ServiceInstance spawn(SpawnRequest request) {
-        if (!properties.roles().contains(request.type())) {
-            throw new SpawnerException(HttpStatus.BAD_REQUEST, "unknown-role", "this spawner runs no role '" + request.type()
-                    + "'; its roles are " + properties.roles());
-        }
-        Connectivity connectivity = request.connectivity() == null ? Connectivity.DIRECT : request.connectivity();
-        if (connectivity == Connectivity.SPLICED) {
-            throw new SpawnerException(HttpStatus.BAD_REQUEST, "unsupported-connectivity", "connectivity SPLICED (mode 4, TCP "
-                    + "splicing through the registry) is planned, not available: use DIRECT, FIREWALL_TO_SERVICE or FIREWALL_FROM_SERVICE "
-                    + "(docs/spawner.md)");
-        }
-        Resources resources;
-        try {
-            resources = request.resources() == null ? Resources.DEFAULT : new Resources(
-                    request.resources().cpu() == null ? Resources.DEFAULT.cpu() : request.resources().cpu(),
-                    request.resources().memory() == null ? Resources.DEFAULT.memory() : request.resources().memory());
-        } catch (IllegalArgumentException e) {
-            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-resources", e.getMessage());
-        }
-        String id = request.type() + "-" + HexFormat.of().formatHex(bytes(4));
-        Plan plan = new Plan(request.type(), request.name(), connectivity, resources,
-                request.config() == null ? Map.of() : request.config());
-        synchronized (lock(id)) {
-            return start(id, 1, plan, false, "spawned");
+        MemberPlan plan = MemberPlan.of(request, properties.roles());
+        ManagedMember member = members.of(request.type() + "-" + HexFormat.of().formatHex(bytes(4)));
+        synchronized (member) {
+            return start(member, 1, plan, false, "spawned");
         }
     }
 
-    /**
-     * Starts a new incarnation under the member's id (seed: "the service gets its old ID assigned").
-     * A live old incarnation is stopped first.
-     */
+    /** Starts a new incarnation under the member's id, its old id kept. A live old incarnation is stopped first. */
     public ServiceInstance restart(String id, String why) {
         return restart(id, -1, why).orElseThrow();
     }
@@ -157,7 +107,8 @@ public class SpawnService {
      * death seen twice (the launcher's exit and the registry's DEAD) restarts it once.
      */
     private Optional<ServiceInstance> restart(String id, long incarnation, String why) {
-        synchronized (lock(id)) {
+        ManagedMember member = members.of(id);
+        synchronized (member) {
             ServiceInstance instance = member(id);
             if (incarnation >= 0 && instance.incarnation() != incarnation) {
                 return Optional.empty();
@@ -169,32 +120,25 @@ public class SpawnService {
                         + " was stopped on purpose; spawn a fresh member instead");
                 default -> { }
             }
-            if (crashLooping(id)) {
-                String reason = "restarted " + properties.maxRestarts() + " times within " + properties.restartWindow() + "; given up";
-                fail(instance, reason);
+            if (!member.restarts().admit(Instant.now())) {
+                String reason = member.restarts().givenUp();
+                changeState(instance, InstanceState.FAILED, reason);
                 throw new SpawnerException(HttpStatus.CONFLICT, "crash-loop", "member " + id + " " + reason
                         + "; see its log and spawn a fresh member when fixed");
             }
-            Tracked old = members.remove(id);
-            if (old != null) {
-                old.markStopping();
-                old.member().stop(properties.stopGrace());
-            }
+            member.giveUp().ifPresent(old -> old.stop(properties.stopGrace()));
             log.info("member {}: restarting as incarnation {} ({})", id, instance.incarnation() + 1, why);
-            return Optional.of(start(id, instance.incarnation() + 1, planOf(instance), true, why));
+            return Optional.of(start(member, instance.incarnation() + 1, MemberPlan.of(instance), true, why));
         }
     }
 
     /** Stops a member on request: the registry shows STOPPED. */
     public void stop(String id) {
-        synchronized (lock(id)) {
+        ManagedMember member = members.of(id);
+        synchronized (member) {
             ServiceInstance instance = member(id);
-            Tracked tracked = members.remove(id);
-            if (tracked != null) {
-                tracked.markStopping();
-                bootstrapper.close(id, tracked.incarnation());
-                tracked.member().stop(properties.stopGrace());
-            }
+            bootstrapper.close(member, instance.incarnation());
+            member.giveUp().ifPresent(launched -> launched.stop(properties.stopGrace()));
             if (instance.state() != InstanceState.STOPPED && instance.state() != InstanceState.LOST) {
                 registry.changeState(id, instance.incarnation(), InstanceState.STOPPED, "stopped by its spawner on request", null);
             }
@@ -219,40 +163,59 @@ public class SpawnService {
         return instance.get();
     }
 
-    /** Whether this spawner watches a live incarnation of the member. */
-    boolean tracks(String id, long incarnation) {
-        Tracked tracked = members.get(id);
-        return tracked != null && tracked.incarnation() == incarnation;
-    }
-
     /** Re-adopts a member found running after this spawner restarted. */
-    void adopt(ServiceInstance instance, LaunchedMember member) {
-        synchronized (lock(instance.id())) {
-            members.put(instance.id(), new Tracked(member, member.incarnation()));
-            member.outcome().thenAccept(outcome -> Thread.ofVirtual().start(() -> ended(instance.id(), member.incarnation(), outcome)));
+    void adopt(ServiceInstance instance, LaunchedMember launched) {
+        ManagedMember member = members.of(instance.id());
+        synchronized (member) {
+            member.launched(launched);
+            watch(member, launched);
         }
     }
 
     /** Stops every member (a laptop spawner shutting down with fabric.spawner.stop-members-on-shutdown). */
     void stopAll() {
-        for (String id : List.copyOf(members.keySet())) {
+        for (ManagedMember member : members.all()) {
+            if (!member.isLive()) {
+                continue;
+            }
             try {
-                stop(id);
+                stop(member.id());
             } catch (RuntimeException e) {
-                log.warn("member {}: could not stop it cleanly: {}", id, e.getMessage());
+                log.warn("member {}: could not stop it cleanly: {}", member.id(), e.getMessage());
             }
         }
     }
 
-    private ServiceInstance start(String id, long incarnation, Plan plan, boolean restart, String why) {
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("launcher", launcher.name());
-        metadata.put("cpu", plan.resources().cpu());
-        metadata.put("memory", plan.resources().memory());
-        plan.config().forEach((k, v) -> metadata.put(CONFIG_PREFIX + k, v));
+    /** Steps 1 and 2 of an incarnation: registered PENDING, a password, launched, BOOTSTRAPPING; the rest in the background. */
+    private ServiceInstance start(ManagedMember member, long incarnation, MemberPlan plan, boolean restart, String why) {
+        String id = member.id();
         registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.PENDING, incarnation, identity.id(),
-                plan.connectivity(), null, metadata));
-        OneTimePassword otp = bootstrapper.open(id, incarnation);
+                plan.connectivity(), null, plan.metadata(launcher.name())));
+        OneTimePassword otp = bootstrapper.open(member, incarnation);
+        LaunchedMember launched;
+        try {
+            launched = launcher.launch(new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(),
+                    environment(id, incarnation, plan), otp));
+        } catch (LaunchException e) {
+            bootstrapper.close(member, incarnation);
+            ServiceInstance failed = registry.changeState(id, incarnation, InstanceState.FAILED, "launch failed: " + e.getMessage(), null);
+            launchLog.warn("member {} incarnation {}: launch failed: {}", id, incarnation, e.getMessage());
+            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "launch-failed", "member " + id + " (" + failed.state() + "): "
+                    + e.getMessage());
+        }
+        member.launched(launched);
+        registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, identity.id(),
+                plan.connectivity(), null, launched.metadata()));
+        launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launcher.name(), launched.metadata());
+        registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launcher.name() + " launcher ("
+                + describe(launched.metadata()) + "); " + why, null);
+        watch(member, launched);
+        Instant deadline = Instant.now().plus(properties.bootstrapTimeout());
+        Thread.ofVirtual().name("bootstrap-" + id + "-" + incarnation).start(() -> bootstrap(member, launched, plan, restart, deadline));
+        return registry.get(id);
+    }
+
+    private Map<String, String> environment(String id, long incarnation, MemberPlan plan) {
         Map<String, String> environment = new HashMap<>();
         environment.put(MemberEnvironment.SERVICE_ID, id);
         environment.put(MemberEnvironment.INCARNATION, Long.toString(incarnation));
@@ -261,65 +224,43 @@ public class SpawnService {
         environment.put(MemberEnvironment.SPAWNER_ID, identity.id());
         environment.put(MemberEnvironment.REGISTRY_URL, registry.baseUrl().toString());
         environment.put(MemberEnvironment.CONNECTIVITY, plan.connectivity().name());
-        LaunchedMember member;
-        try {
-            member = launcher.launch(new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(), environment, otp));
-        } catch (LaunchException e) {
-            bootstrapper.close(id, incarnation);
-            ServiceInstance failed = registry.changeState(id, incarnation, InstanceState.FAILED, "launch failed: " + e.getMessage(), null);
-            launchLog.warn("member {} incarnation {}: launch failed: {}", id, incarnation, e.getMessage());
-            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "launch-failed", "member " + id + " (" + failed.state() + "): "
-                    + e.getMessage());
-        }
-        Tracked tracked = new Tracked(member, incarnation);
-        members.put(id, tracked);
-        registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, identity.id(),
-                plan.connectivity(), null, member.metadata()));
-        launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launcher.name(), member.metadata());
-        registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launcher.name() + " launcher ("
-                + describe(member.metadata()) + "); " + why, null);
-        member.outcome().thenAccept(outcome -> Thread.ofVirtual().start(() -> ended(id, incarnation, outcome)));
-        Instant deadline = Instant.now().plus(properties.bootstrapTimeout());
-        Thread.ofVirtual().name("bootstrap-" + id + "-" + incarnation).start(() -> bootstrap(tracked, plan, restart, deadline));
-        return registry.get(id);
+        return environment;
     }
 
-    private void bootstrap(Tracked tracked, Plan plan, boolean restart, Instant deadline) {
-        String id = tracked.member().serviceId();
+    private void watch(ManagedMember member, LaunchedMember launched) {
+        launched.outcome().thenAccept(outcome -> Thread.ofVirtual().start(() -> ended(member, launched.incarnation(), outcome)));
+    }
+
+    /** Steps 3 to 5 in the background; a failure ends the incarnation FAILED (or LOST, when it said so). */
+    private void bootstrap(ManagedMember member, LaunchedMember launched, MemberPlan plan, boolean restart, Instant deadline) {
+        String id = member.id();
+        long incarnation = launched.incarnation();
         long started = System.nanoTime();
         try {
-            bootstrapper.complete(tracked.member(), plan.connectivity(), plan.type(), plan.config(), restart, deadline);
+            bootstrapper.complete(member, launched, plan.connectivity(), plan.type(), plan.config(), restart, deadline);
             recordBootstrap("running", restart, started);
-        } catch (BootstrapFailure | RegistryException e) {
-            synchronized (lock(id)) {
-                if (tracked.isStopping() || !tracks(id, tracked.incarnation())) {
-                    return;
-                }
-                members.remove(id);
-                tracked.markStopping();
+        } catch (BootstrapFailure | RegistryCallException e) {
+            if (!member.giveUp(incarnation)) {
+                return; // stopped on purpose or superseded meanwhile
             }
-            log.warn("member {} incarnation {}: bootstrap failed: {}", id, tracked.incarnation(), e.getMessage());
+            log.warn("member {} incarnation {}: bootstrap failed: {}", id, incarnation, e.getMessage());
             // A member that cannot go on exits by itself with a bootstrap status that says why; give it the time to.
-            LaunchOutcome outcome = outcomeWithin(tracked.member(), properties.stopGrace());
+            LaunchOutcome outcome = outcomeWithin(launched, properties.stopGrace());
             if (outcome == null) {
-                tracked.member().stop(properties.stopGrace());
+                launched.stop(properties.stopGrace());
             }
-            registry.find(id).filter(i -> i.incarnation() == tracked.incarnation()).ifPresent(instance -> {
-                boolean lost = outcome instanceof LaunchOutcome.Exited(int code) && code == BootstrapExit.STATE_UNRECOVERABLE.code();
-                recordBootstrap(lost ? "lost" : "failed", restart, started);
-                if (lost) {
-                    lose(instance, "could not recover its state after a restart: " + e.getMessage());
-                } else {
-                    fail(instance, "bootstrap failed: " + e.getMessage());
-                }
+            Ending ending = Ending.bootstrapFailed(outcome, e.getMessage());
+            registry.find(id).filter(i -> i.incarnation() == incarnation).ifPresent(instance -> {
+                recordBootstrap(ending instanceof Ending.Lose ? "lost" : "failed", restart, started);
+                carryOut(ending, instance);
             });
         }
     }
 
-    private static LaunchOutcome outcomeWithin(LaunchedMember member, java.time.Duration wait) {
+    private static LaunchOutcome outcomeWithin(LaunchedMember member, Duration wait) {
         try {
-            return member.outcome().get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return member.outcome().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -327,49 +268,43 @@ public class SpawnService {
         }
     }
 
-    /** An incarnation ended: restart it, fail it, or mark it lost, by how it ended. */
-    private void ended(String id, long incarnation, LaunchOutcome outcome) {
-        bootstrapper.memberEnded(id, incarnation, outcome);
-        ServiceInstance instance;
-        synchronized (lock(id)) {
-            Tracked tracked = members.get(id);
-            if (tracked == null || tracked.incarnation() != incarnation || tracked.isStopping()
-                    || bootstrapper.inProgress(id, incarnation)) {
-                return; // stopped on purpose, superseded, or the bootstrap thread records the failure
+    /** An incarnation ended: {@link Ending#decide} says what follows, this carries it out. */
+    private void ended(ManagedMember member, long incarnation, LaunchOutcome outcome) {
+        bootstrapper.memberEnded(member, incarnation, outcome);
+        Ending ending;
+        Optional<ServiceInstance> found;
+        synchronized (member) {
+            boolean current = member.live(incarnation).isPresent();
+            boolean bootstrapping = member.handshake(incarnation).isPresent();
+            found = current && !bootstrapping ? registry.find(member.id()).filter(i -> i.incarnation() == incarnation) : Optional.empty();
+            ending = Ending.decide(outcome, new Ending.Seen(current, bootstrapping, found.map(ServiceInstance::state)));
+            if (!bootstrapping) {
+                member.giveUp(incarnation);
             }
-            members.remove(id);
-            Optional<ServiceInstance> found = registry.find(id).filter(i -> i.incarnation() == incarnation);
-            if (found.isEmpty()) {
+            if (ending instanceof Ending.Ignore) {
                 return;
             }
-            instance = found.get();
         }
-        log.info("member {} incarnation {}: {}", id, incarnation, outcome.describe());
-        recordEnd(switch (outcome) {
-            case LaunchOutcome.Exited(int code) when code == 0 -> "exited";
-            case LaunchOutcome.Exited(int code) when BootstrapExit.of(code).isPresent() -> "bootstrap-exit";
-            case LaunchOutcome.Exited _ -> "crashed";
-            case LaunchOutcome.Killed _ -> "killed";
-            case LaunchOutcome.Failed _ -> "launcher-failed";
-            case LaunchOutcome.Stopped _ -> "stopped";
-            case LaunchOutcome.Vanished _ -> "vanished";
-        });
-        Optional<BootstrapExit> exit = outcome instanceof LaunchOutcome.Exited(int code) ? BootstrapExit.of(code) : Optional.empty();
-        if (exit.isPresent() && exit.get() == BootstrapExit.STATE_UNRECOVERABLE) {
-            lose(instance, "could not recover its state after a restart (" + outcome.describe() + ")");
-        } else if (exit.isPresent()) {
-            fail(instance, outcome.describe() + ": " + exit.get().meaning());
-        } else if (outcome instanceof LaunchOutcome.Exited(int code) && code == 0) {
-            changeState(instance, InstanceState.STOPPED, "ended on its own (" + outcome.describe() + ")");
-        } else {
-            if (instance.state() == InstanceState.RUNNING || instance.state() == InstanceState.SUSPECT) {
-                changeState(instance, InstanceState.DEAD, "its process " + outcome.describe());
+        log.info("member {} incarnation {}: {}", member.id(), incarnation, outcome.describe());
+        meters.counter("fabric.spawner.ends", "outcome", Ending.metricTag(outcome)).increment();
+        carryOut(ending, found.orElseThrow());
+    }
+
+    /** Carries out an ending of the incarnation {@code instance} shows. */
+    private void carryOut(Ending ending, ServiceInstance instance) {
+        switch (ending) {
+            case Ending.Restart(String why, Optional<String> dead) -> {
+                dead.ifPresent(reason -> changeState(instance, InstanceState.DEAD, reason));
+                try {
+                    restart(instance.id(), instance.incarnation(), why);
+                } catch (SpawnerException | RegistryCallException e) {
+                    log.warn("member {}: not restarted: {}", instance.id(), e.getMessage());
+                }
             }
-            try {
-                restart(id, incarnation, "its previous incarnation " + outcome.describe());
-            } catch (SpawnerException | RegistryException e) {
-                log.warn("member {}: not restarted: {}", id, e.getMessage());
-            }
+            case Ending.Fail(String reason) -> changeState(instance, InstanceState.FAILED, reason);
+            case Ending.Lose(String reason) -> lose(instance, reason);
+            case Ending.Stop(String reason) -> changeState(instance, InstanceState.STOPPED, reason);
+            case Ending.Ignore _ -> { }
         }
     }
 
@@ -380,15 +315,15 @@ public class SpawnService {
     void restartIfUnchanged(ServiceInstance seen, String why) {
         try {
             restart(seen.id(), seen.incarnation(), why);
-        } catch (SpawnerException | RegistryException e) {
+        } catch (SpawnerException | RegistryCallException e) {
             log.warn("member {}: not restarted: {}", seen.id(), e.getMessage());
         }
     }
 
     /**
-     * LOST with all its state (seed: "it will be considered lost, along with all its state"). Then, by
-     * the role's policy, a fresh member of the same role, or the loss is left for the application to
-     * see (the registry's LOST event; FabricClient raises MemberLostException).
+     * LOST with all its state. Then, by the role's policy, a fresh member of the same role, or the
+     * loss is left for the application to see (the registry's LOST event; FabricClient raises
+     * MemberLostException).
      */
     private void lose(ServiceInstance instance, String reason) {
         if (instance.state() != InstanceState.FAILED) {
@@ -400,23 +335,18 @@ public class SpawnService {
         log.warn("member {}: LOST: {}", instance.id(), reason);
         boolean replace = Boolean.parseBoolean(instance.metadata() == null ? null : instance.metadata().get(REPLACE_WHEN_LOST));
         if (replace) {
-            Plan plan = planOf(instance);
-            ServiceInstance fresh = spawn(new SpawnRequest(plan.type(), plan.name(), plan.connectivity(),
-                    new SpawnRequest.ResourceRequest(plan.resources().cpu(), plan.resources().memory()), plan.config()));
+            MemberPlan plan = MemberPlan.of(instance);
+            ServiceInstance fresh = spawn(plan.freshRequest());
             log.info("member {} (role {}) replaced by the fresh member {}", instance.id(), plan.type(), fresh.id());
         } else {
             try {
                 registry.report(instance.id(), new ReportRequest(ReportRequest.Kind.FAILED, identity.id(), instance.incarnation(),
                         "LOST and not replaced (role " + instance.type() + " keeps state no fresh member has): " + reason));
-            } catch (RegistryException e) {
+            } catch (RegistryCallException e) {
                 // The LOST state itself is the report; this only adds the spawner's words to it.
                 log.debug("member {}: loss report not recorded: {}", instance.id(), e.getMessage());
             }
         }
-    }
-
-    private void fail(ServiceInstance instance, String reason) {
-        changeState(instance, InstanceState.FAILED, reason);
     }
 
     private void changeState(ServiceInstance instance, InstanceState state, String reason) {
@@ -426,38 +356,9 @@ public class SpawnService {
                 return;
             }
             registry.changeState(instance.id(), instance.incarnation(), state, reason, null);
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             log.warn("member {}: could not record {} ({}): {}", instance.id(), state, reason, e.getMessage());
         }
-    }
-
-    private boolean crashLooping(String id) {
-        Deque<Instant> times = restarts.computeIfAbsent(id, k -> new ArrayDeque<>());
-        Instant now = Instant.now();
-        synchronized (times) {
-            while (!times.isEmpty() && times.peekFirst().isBefore(now.minus(properties.restartWindow()))) {
-                times.pollFirst();
-            }
-            if (times.size() >= properties.maxRestarts()) {
-                return true;
-            }
-            times.addLast(now);
-            return false;
-        }
-    }
-
-    private static Plan planOf(ServiceInstance instance) {
-        Map<String, String> metadata = instance.metadata() == null ? Map.of() : instance.metadata();
-        Map<String, String> config = new LinkedHashMap<>();
-        metadata.forEach((k, v) -> {
-            if (k.startsWith(CONFIG_PREFIX)) {
-                config.put(k.substring(CONFIG_PREFIX.length()), v);
-            }
-        });
-        Resources resources = new Resources(metadata.getOrDefault("cpu", Resources.DEFAULT.cpu()),
-                metadata.getOrDefault("memory", Resources.DEFAULT.memory()));
-        Connectivity connectivity = instance.connectivity() == null ? Connectivity.DIRECT : instance.connectivity();
-        return new Plan(instance.type(), instance.name(), connectivity, resources, config);
     }
 
     private static String describe(Map<String, String> metadata) {
@@ -468,10 +369,6 @@ public class SpawnService {
             }
         });
         return text.toString();
-    }
-
-    private Object lock(String id) {
-        return locks.computeIfAbsent(id, k -> new Object());
     }
 
     private byte[] bytes(int n) {

@@ -3,7 +3,7 @@ package dev.fabric.spawner.spawn;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
 import dev.fabric.core.registry.RegistryClient;
-import dev.fabric.core.registry.RegistryException;
+import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
@@ -68,7 +68,7 @@ public class Supervisor implements SmartLifecycle {
                     Map.of("management", identity.url().toString()), Map.of("launcher", launcher.name())));
             incarnation.set(next);
             log.info("spawner {} incarnation {} registered at {}; launcher {}", identity.id(), next, identity.url(), launcher.name());
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             log.warn("spawner {} cannot register yet (retrying every {}): {}", identity.id(), properties.superviseInterval(),
                     e.getMessage());
             return false;
@@ -118,7 +118,7 @@ public class Supervisor implements SmartLifecycle {
                     spawner.restartIfUnchanged(instance, "declared DEAD by the registry: " + instance.stateReason());
                 }
             }
-        } catch (RegistryException e) {
+        } catch (RegistryCallException e) {
             log.warn("supervision round skipped: {}", e.getMessage());
         }
     }
@@ -139,7 +139,7 @@ public class Supervisor implements SmartLifecycle {
         if (current > 0) {
             try {
                 registry.changeState(identity.id(), current, InstanceState.STOPPED, "spawner shut down", null);
-            } catch (RegistryException e) {
+            } catch (RegistryCallException e) {
                 log.warn("could not record the spawner's shutdown: {}", e.getMessage());
             }
         }

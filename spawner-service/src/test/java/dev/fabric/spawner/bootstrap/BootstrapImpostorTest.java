@@ -9,8 +9,11 @@ import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.sealing.KeySealing;
 import dev.fabric.core.spring.FabricRestClients;
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchedMember;
+import dev.fabric.spawner.spawn.Members;
 import dev.fabric.spawner.spawn.SpawnerProperties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -46,9 +49,10 @@ class BootstrapImpostorTest {
 
     final FabricKeys keys = FabricKeys.generate();
     final OneTimePasswords otps = new OneTimePasswords(Clock.systemUTC());
+    final Members members = new Members(properties());
     final Bootstrapper bootstrapper = new Bootstrapper(otps, keys,
             new RegistryClient(URI.create("http://127.0.0.1:1"), keys, Duration.ofSeconds(1)),
-            FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(5)).build(), properties());
+            FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(5)).build(), members, properties());
     final List<String> received = new CopyOnWriteArrayList<>();
     HttpServer impostor;
 
@@ -100,12 +104,12 @@ class BootstrapImpostorTest {
 
     @Test
     void anImpostorOnTheMembersPortInMode3ReceivesNothingSecret() throws Exception {
-        OneTimePassword otp = bootstrapper.open(ID, 1);
+        OneTimePassword otp = bootstrapper.open(members.of(ID), 1);
         // It knows what the member's command line shows (id, incarnation), not the password.
         URI port = listen(request -> JSON.writeValueAsString(new BootstrapWire.Hello(ID, 1, x25519(),
                 BootstrapProofs.encode(Ed25519.generate().getPublic()), "bm90LWEtcHJvb2Y")));
 
-        assertThatThrownBy(() -> bootstrapper.complete(launched(port), Connectivity.FIREWALL_FROM_SERVICE, "queue", Map.of(), false,
+        assertThatThrownBy(() -> bootstrapper.complete(members.of(ID), launched(port), Connectivity.FIREWALL_FROM_SERVICE, "queue", Map.of(), false,
                 Instant.now().plusSeconds(10)))
                 .isInstanceOf(BootstrapFailure.class)
                 .hasMessageContaining("did not prove it knows the member's one-time password")
@@ -119,11 +123,11 @@ class BootstrapImpostorTest {
         // The genuine member redeemed its password; another process answers on its management port with what it can know.
         URI port = listen(request -> JSON.writeValueAsString(new BootstrapWire.Status(ID, 1, "queue", "AWAITING_CONFIGURATION",
                 keys.keyId(), Map.of(), "bm90LWEtc2lnbmF0dXJl")));
-        OneTimePassword otp = bootstrapper.open(ID, 1);
+        OneTimePassword otp = bootstrapper.open(members.of(ID), 1);
         bootstrapper.redeem(new BootstrapWire.Redeem(ID, 1, otp.reveal(), x25519(), port.toString(),
                 BootstrapProofs.encode(Ed25519.generate().getPublic())));
 
-        assertThatThrownBy(() -> bootstrapper.complete(launched(port), Connectivity.DIRECT, "queue", Map.of(), false,
+        assertThatThrownBy(() -> bootstrapper.complete(members.of(ID), launched(port), Connectivity.DIRECT, "queue", Map.of(), false,
                 Instant.now().plusSeconds(10)))
                 .isInstanceOf(BootstrapFailure.class)
                 .hasMessageContaining("is not signed with the bootstrap key member " + ID + " announced");

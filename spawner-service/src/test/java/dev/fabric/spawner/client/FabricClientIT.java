@@ -31,10 +31,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * {@link FabricClient} against a real fabric (the registry, the spawner jar as a process, its
- * members as processes): a calling entity brings a dead member back under its id (seed 003,
- * "Reconnect a service within a fabric after fail-over"), learns that a lost one is gone, and an
- * application that failed over finds its session's members again ("Reconnect to fabric after
- * application fail-over").
+ * members as processes): a calling entity brings a dead member back under its id, learns that a
+ * lost one is gone, and an application that failed over finds its session's members again.
  */
 class FabricClientIT {
 

@@ -8,7 +8,7 @@ import dev.fabric.spawner.launch.LaunchException;
 import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
-import dev.fabric.spawner.launch.MemberEnvironment;
+import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.spawner.launch.Resources;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;

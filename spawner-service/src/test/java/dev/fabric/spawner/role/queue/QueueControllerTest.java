@@ -2,7 +2,7 @@ package dev.fabric.spawner.role.queue;
 
 import com.jayway.jsonpath.JsonPath;
 import dev.fabric.spawner.role.RoleContext;
-import dev.fabric.spawner.web.ProblemAdvice;
+import dev.fabric.core.problem.FabricProblemAdvice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +44,7 @@ class QueueControllerTest {
     void startQueue() {
         role = new QueueRole(clock, WorkQueue.DEFAULT_COMPACT_MIN_RECORDS);
         role.start(new RoleContext("queue-1", 1, dir, Map.of(), false));
-        mvc = MockMvcBuilders.standaloneSetup(new QueueController(role)).setControllerAdvice(new ProblemAdvice()).build();
+        mvc = MockMvcBuilders.standaloneSetup(new QueueController(role)).setControllerAdvice(new FabricProblemAdvice(java.util.List.of(), null)).build();
     }
 
     @AfterEach
@@ -177,7 +177,8 @@ class QueueControllerTest {
         call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON).content("{\"body\": "))
                 .andExpect(status().isBadRequest())
                 .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON))
-                .andExpect(jsonPath("$.reason").value("invalid-request"));
+                .andExpect(jsonPath("$.reason").value("malformed-json"))
+                .andExpect(jsonPath("$.type").value("urn:fabric:problem:malformed-json"));
         call(get("/queue/v1/stats")).andExpect(jsonPath("$.ready").value(0));
     }
 

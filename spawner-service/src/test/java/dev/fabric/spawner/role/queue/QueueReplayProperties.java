@@ -193,7 +193,7 @@ class QueueReplayProperties {
             call.run();
             assertThat(expectedRefusal).as("the queue accepted what the model refuses").isNull();
         } catch (SpawnerException e) {
-            assertThat(e.status()).as(e.getMessage()).isEqualTo(expectedRefusal);
+            assertThat(HttpStatus.valueOf(e.status())).as(e.getMessage()).isEqualTo(expectedRefusal);
         }
         return false;
     }

@@ -47,7 +47,7 @@ class QueueRoleTest {
         QueueRole role = new QueueRole(clock, 10);
         assertThat(role.status()).isEqualTo(Map.of("started", false));
         assertThatThrownBy(role::queue).isInstanceOfSatisfying(SpawnerException.class, e -> {
-            assertThat(e.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+            assertThat(e.status()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE.value());
             assertThat(e.reason()).isEqualTo("queue-not-started");
             assertThat(e.getMessage()).startsWith("queue role not started");
         });

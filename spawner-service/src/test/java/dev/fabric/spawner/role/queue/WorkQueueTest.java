@@ -57,7 +57,7 @@ class WorkQueueTest {
 
     static void assertRefused(Runnable call, HttpStatus status, String reason) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(SpawnerException.class, e -> {
-            assertThat(e.status()).isEqualTo(status);
+            assertThat(e.status()).isEqualTo(status.value());
             assertThat(e.reason()).isEqualTo(reason);
         });
     }

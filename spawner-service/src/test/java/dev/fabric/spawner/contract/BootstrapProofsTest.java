@@ -1,4 +1,4 @@
-package dev.fabric.spawner.bootstrap;
+package dev.fabric.spawner.contract;
 
 import dev.fabric.core.keys.Ed25519;
 import dev.fabric.core.otp.OneTimePassword;

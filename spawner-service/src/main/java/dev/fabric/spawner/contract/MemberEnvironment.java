@@ -1,4 +1,4 @@
-package dev.fabric.spawner.launch;
+package dev.fabric.spawner.contract;
 
 /**
  * The environment a spawner hands a new member (docs/spawner.md, "Bootstrap"). Every launcher

@@ -1,4 +1,4 @@
-package dev.fabric.spawner.member;
+package dev.fabric.spawner.contract;
 
 import java.util.Arrays;
 import java.util.Optional;

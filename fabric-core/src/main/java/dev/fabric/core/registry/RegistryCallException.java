@@ -1,15 +1,16 @@
 package dev.fabric.core.registry;
 
 /**
- * A registry request that failed: the registry's answer ({@code status} and its problem
- * {@code reason}), or {@code status} 0 when the registry could not be reached at all.
+ * A call of this process to the registry that failed: the registry's answer ({@code status} and
+ * its problem {@code reason}), or {@code status} 0 when the registry could not be reached at all.
+ * Not to be confused with the registry's own refusals, which it answers as problems.
  */
-public final class RegistryException extends RuntimeException {
+public final class RegistryCallException extends RuntimeException {
 
     private final int status;
     private final String reason;
 
-    public RegistryException(int status, String reason, String message, Throwable cause) {
+    public RegistryCallException(int status, String reason, String message, Throwable cause) {
         super(message, cause);
         this.status = status;
         this.reason = reason == null ? "" : reason;

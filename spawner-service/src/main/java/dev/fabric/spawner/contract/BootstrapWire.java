@@ -1,4 +1,4 @@
-package dev.fabric.spawner.bootstrap;
+package dev.fabric.spawner.contract;
 
 import dev.fabric.core.sealing.SealedKeys;
 

@@ -1,0 +1,82 @@
+package dev.fabric.spawner.spawn;
+
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.launch.Resources;
+import dev.fabric.spawner.web.SpawnerException;
+import org.springframework.http.HttpStatus;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a member is started with. It is kept in the member's registration (its metadata), so a
+ * restart, even by a restarted spawner, starts the member the same way.
+ */
+public record MemberPlan(String type, String name, Connectivity connectivity, Resources resources, Map<String, String> config) {
+
+    /** Metadata keys of the role's configuration: {@code config.<key>}. */
+    static final String CONFIG_PREFIX = "config.";
+
+    public MemberPlan {
+        config = Map.copyOf(config);
+    }
+
+    /**
+     * The plan of a spawn request, with the defaults filled in.
+     *
+     * @throws SpawnerException {@code 400} for a role this spawner does not run, mode 4, or resources that are not quantities
+     */
+    public static MemberPlan of(SpawnRequest request, List<String> roles) {
+        if (!roles.contains(request.type())) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "unknown-role", "this spawner runs no role '" + request.type()
+                    + "'; its roles are " + roles);
+        }
+        Connectivity connectivity = request.connectivity() == null ? Connectivity.DIRECT : request.connectivity();
+        if (connectivity == Connectivity.SPLICED) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "unsupported-connectivity", "connectivity SPLICED (mode 4, TCP "
+                    + "splicing through the registry) is planned, not available: use DIRECT, FIREWALL_TO_SERVICE or FIREWALL_FROM_SERVICE "
+                    + "(docs/spawner.md)");
+        }
+        Resources resources;
+        try {
+            resources = request.resources() == null ? Resources.DEFAULT : new Resources(
+                    request.resources().cpu() == null ? Resources.DEFAULT.cpu() : request.resources().cpu(),
+                    request.resources().memory() == null ? Resources.DEFAULT.memory() : request.resources().memory());
+        } catch (IllegalArgumentException e) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-resources", e.getMessage());
+        }
+        return new MemberPlan(request.type(), request.name(), connectivity, resources, request.config() == null ? Map.of() : request.config());
+    }
+
+    /** The plan a registered member was started with, read back from its registration. */
+    public static MemberPlan of(ServiceInstance instance) {
+        Map<String, String> metadata = instance.metadata() == null ? Map.of() : instance.metadata();
+        Map<String, String> config = new LinkedHashMap<>();
+        metadata.forEach((k, v) -> {
+            if (k.startsWith(CONFIG_PREFIX)) {
+                config.put(k.substring(CONFIG_PREFIX.length()), v);
+            }
+        });
+        Resources resources = new Resources(metadata.getOrDefault("cpu", Resources.DEFAULT.cpu()),
+                metadata.getOrDefault("memory", Resources.DEFAULT.memory()));
+        Connectivity connectivity = instance.connectivity() == null ? Connectivity.DIRECT : instance.connectivity();
+        return new MemberPlan(instance.type(), instance.name(), connectivity, resources, config);
+    }
+
+    /** The registration metadata that records this plan (and the launcher that carries it out). */
+    public Map<String, String> metadata(String launcher) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("launcher", launcher);
+        metadata.put("cpu", resources.cpu());
+        metadata.put("memory", resources.memory());
+        config.forEach((k, v) -> metadata.put(CONFIG_PREFIX + k, v));
+        return metadata;
+    }
+
+    /** A spawn request for a fresh member under a new id, with this plan (a LOST member's replacement). */
+    public SpawnRequest freshRequest() {
+        return new SpawnRequest(type, name, connectivity, new SpawnRequest.ResourceRequest(resources.cpu(), resources.memory()), config);
+    }
+}

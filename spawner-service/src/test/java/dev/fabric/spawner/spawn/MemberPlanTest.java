@@ -1,0 +1,65 @@
+package dev.fabric.spawner.spawn;
+
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.launch.Resources;
+import dev.fabric.spawner.web.SpawnerException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MemberPlanTest {
+
+    static final List<String> ROLES = List.of("queue");
+
+    static void refused(SpawnRequest request, String reason) {
+        assertThatThrownBy(() -> MemberPlan.of(request, ROLES)).isInstanceOfSatisfying(SpawnerException.class, e -> {
+            assertThat(e.status()).isEqualTo(400);
+            assertThat(e.reason()).isEqualTo(reason);
+        });
+    }
+
+    @Test
+    void aBareRequestGetsTheDefaults() {
+        MemberPlan plan = MemberPlan.of(new SpawnRequest("queue", null, null, null, null), ROLES);
+        assertThat(plan).isEqualTo(new MemberPlan("queue", null, Connectivity.DIRECT, Resources.DEFAULT, Map.of()));
+    }
+
+    @Test
+    void requestsThisSpawnerCannotCarryOutAreRefusedWithTheirReason() {
+        refused(new SpawnRequest("bridge", null, null, null, null), "unknown-role");
+        refused(new SpawnRequest("queue", null, Connectivity.SPLICED, null, null), "unsupported-connectivity");
+        refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest("lots", null), null), "invalid-resources");
+        refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest(null, "16Mi"), null), "invalid-resources");
+    }
+
+    @Test
+    void aPlanSurvivesTheRegistrySoARestartRepeatsIt() {
+        MemberPlan plan = MemberPlan.of(new SpawnRequest("queue", "orders", Connectivity.FIREWALL_FROM_SERVICE,
+                new SpawnRequest.ResourceRequest("1", "512Mi"), Map.of("journal.sync", "always")), ROLES);
+        Map<String, String> metadata = plan.metadata("process");
+        assertThat(metadata).containsEntry("launcher", "process").containsEntry("cpu", "1").containsEntry("memory", "512Mi")
+                .containsEntry("config.journal.sync", "always");
+
+        // The launcher and the member add their own metadata; the plan ignores it.
+        Map<String, String> registered = new java.util.HashMap<>(metadata);
+        registered.put("pid", "4242");
+        registered.put(SpawnService.REPLACE_WHEN_LOST, "false");
+        ServiceInstance instance = new ServiceInstance("queue-1", "queue", "orders", InstanceState.DEAD, "", 2, "spawner-1",
+                Connectivity.FIREWALL_FROM_SERVICE, Map.of(), registered, null, null, null);
+        assertThat(MemberPlan.of(instance)).isEqualTo(plan);
+        assertThat(MemberPlan.of(plan.freshRequest(), ROLES)).isEqualTo(plan);
+    }
+
+    @Test
+    void anOlderRegistrationWithoutPlanReadsAsTheDefaults() {
+        ServiceInstance instance = new ServiceInstance("queue-1", "queue", null, InstanceState.DEAD, "", 1, "spawner-1",
+                null, null, null, null, null, null);
+        assertThat(MemberPlan.of(instance)).isEqualTo(new MemberPlan("queue", null, Connectivity.DIRECT, Resources.DEFAULT, Map.of()));
+    }
+}
