@@ -73,6 +73,15 @@ public final class RegistryClient {
 
     /** Reads n events (revision, kind, data) from a signed server-sent-events stream, then closes it. */
     public java.util.List<String[]> events(String path, int n, String lastEventId) throws Exception {
+        return events(path, n, lastEventId, event -> true);
+    }
+
+    /**
+     * Reads n events that {@code keep} accepts (revision, kind, data), skipping others (another
+     * test's instances moved by the failure detector meanwhile), then closes the stream.
+     */
+    public java.util.List<String[]> events(String path, int n, String lastEventId,
+                                           java.util.function.Predicate<String[]> keep) throws Exception {
         java.net.URI uri = java.net.URI.create(baseUrl + path);
         java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(uri).header("Accept", "text/event-stream")
                 .timeout(java.time.Duration.ofSeconds(20));
@@ -100,7 +109,10 @@ public final class RegistryClient {
                 } else if (line.startsWith("data:")) {
                     data.append(line.substring(5).strip());
                 } else if (line.isEmpty() && id != null) {
-                    events.add(new String[] {id, kind, data.toString()});
+                    String[] event = {id, kind, data.toString()};
+                    if (keep.test(event)) {
+                        events.add(event);
+                    }
                     id = null;
                     kind = null;
                     data.setLength(0);

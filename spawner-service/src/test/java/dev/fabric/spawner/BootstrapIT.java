@@ -164,7 +164,13 @@ class BootstrapIT {
 
         ServiceInstance failed = fabric.awaitState(id, InstanceState.FAILED, 1);
         assertThat(failed.stateReason()).contains("one-time password refused: wrong; fabric keys not released");
-        assertThat(FabricUnderTest.log(fabric.memberLog(id))).contains("exits with status 82");
+        String memberLog = FabricUnderTest.log(fabric.memberLog(id));
+        assertThat(memberLog).doesNotContain("one-time password redeemed");
+        // On a loaded machine the spawner may stop the member before its JVM gets as far as redeeming;
+        // a member that does get there is refused and exits OTP_REFUSED.
+        if (memberLog.contains("exits with status")) {
+            assertThat(memberLog).contains("exits with status 82");
+        }
     }
 
     @Test

@@ -19,8 +19,6 @@ class DaemonFlowIT {
     Path project;
     Daemons daemons;
 
-    record Run(int status, String out, String err) {
-    }
 
     @BeforeEach
     void setUp() throws IOException {
@@ -38,15 +36,13 @@ class DaemonFlowIT {
         daemons.close();
     }
 
-    Run fab(String... args) throws Exception {
-        Process p = daemons.fab(project, args).redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile()).start();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), Files.readString(dir.resolve("out")), Files.readString(dir.resolve("err")));
+    Daemons.Run fab(String... args) throws Exception {
+        return daemons.run(project, args);
     }
 
     @Test
     void ipcLogShowsTheSignalFlowAndTheDaemonsStay() throws Exception {
-        Run first = fab("+IPC");
+        Daemons.Run first = fab("+IPC");
         assertThat(first.status()).as(first.err()).isZero();
         assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("x\nbuilt\n");
         assertThat(first.out()).contains("fab -> faba", "START (SIGUSR1)", "faba -> fabd", "fabd <- START",
@@ -69,7 +65,7 @@ class DaemonFlowIT {
         assertThat(Files.getPosixFilePermissions(ipc)).hasToString("[OWNER_READ, OWNER_WRITE, OWNER_EXECUTE]");
         // The same fabd answers the next command, from the graph it kept.
         int fabd = daemons.fabdPid();
-        Run second = fab("+IPC");
+        Daemons.Run second = fab("+IPC");
         assertThat(second.status()).isZero();
         assertThat(second.out()).contains("nothing to do");
         assertThat(second.out()).contains("graph kept in memory");
@@ -79,7 +75,7 @@ class DaemonFlowIT {
     @Test
     void failedCommandExitsSevenWithItsStderr() throws Exception {
         Files.writeString(project.resolve("fabfile"), "[ bad ] : [ ] { echo oops >&2; exit 3 }\n");
-        Run r = fab();
+        Daemons.Run r = fab();
         assertThat(r.status()).isEqualTo(7);
         assertThat(r.err()).contains("exit status 3", "oops");
     }
@@ -88,7 +84,7 @@ class DaemonFlowIT {
     void restartOptionStartsAFreshFabd() throws Exception {
         assertThat(fab().status()).isZero();
         int before = daemons.fabdPid();
-        Run r = fab("-B");
+        Daemons.Run r = fab("-B");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(daemons.fabdPid()).isNotEqualTo(before);
         assertThat(ProcessHandle.of(before)).isEmpty();
@@ -103,7 +99,7 @@ class DaemonFlowIT {
 
     @Test
     void buildscriptIsWrittenByFabaIntoTheClientsDirectory() throws Exception {
-        Run r = fab("-k", "build.sh");
+        Daemons.Run r = fab("-k", "build.sh");
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(project.resolve("build.sh")).isExecutable();
         assertThat(Files.readString(project.resolve("build.sh"))).contains("cat in > out/a");
@@ -113,7 +109,7 @@ class DaemonFlowIT {
     void savedSourceIsRebuiltAndAnEditedFabfileReExecutesFabd() throws Exception {
         assertThat(fab().status()).isZero();
         Files.writeString(project.resolve("in"), "y\n");
-        Run changed = fab();
+        Daemons.Run changed = fab();
         assertThat(changed.status()).as(changed.err()).isZero();
         assertThat(changed.out()).contains("out/a");
         assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nbuilt\n");
@@ -123,7 +119,7 @@ class DaemonFlowIT {
                 [ out/a ] : [ in ] { cat in > $@; echo rebuilt >> $@ }
                 [ @all ] : [ out/a ]
                 """);
-        Run edited = fab();
+        Daemons.Run edited = fab();
         assertThat(edited.status()).as(edited.err()).isZero();
         assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nrebuilt\n");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,8 +23,6 @@ class DaemonSeesEveryChangeIT {
     Path project;
     Daemons daemons;
 
-    record Run(int status, String out, String err) {
-    }
 
     @BeforeEach
     void setUp() throws IOException {
@@ -38,14 +35,12 @@ class DaemonSeesEveryChangeIT {
         daemons.close();
     }
 
-    Run fab(String... args) throws Exception {
-        Process p = daemons.fab(project, args).redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile()).start();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), Files.readString(dir.resolve("out")), Files.readString(dir.resolve("err")));
+    Daemons.Run fab(String... args) throws Exception {
+        return daemons.run(project, args);
     }
 
-    Run fabOk(String... args) throws Exception {
-        Run r = fab(args);
+    Daemons.Run fabOk(String... args) throws Exception {
+        Daemons.Run r = fab(args);
         assertThat(r.status()).as(r.out() + r.err()).isZero();
         return r;
     }
@@ -123,7 +118,7 @@ class DaemonSeesEveryChangeIT {
         Files.createDirectories(project.resolve("src"));
         Files.writeString(project.resolve("src/a.c"), "a\n");
         Files.writeString(project.resolve("src/config.h"), "c1\n");
-        Run plan = fabOk("-p");
+        Daemons.Run plan = fabOk("-p");
         assertThat(plan.out()).contains("stage 1/2", "stage 2/2");
         fabOk();
         Files.writeString(project.resolve("src/config.h"), "c2\n");
@@ -154,7 +149,7 @@ class DaemonSeesEveryChangeIT {
         assertThat(fab().status()).isEqualTo(7);
         assertThat(IpcCodec.decode(IpcRecord.Error.class, Files.readAllBytes(error), error.toString()).code()).isEqualTo(7);
         Files.writeString(project.resolve("fabfile"), "[ out ] : [ ] { echo ok > out }\n");
-        Run ok = fabOk();
+        Daemons.Run ok = fabOk();
         assertThat(ok.err()).doesNotContain("fab: ");
         assertThat(IpcCodec.decode(IpcRecord.Error.class, Files.readAllBytes(error), error.toString()).code()).isZero();
     }

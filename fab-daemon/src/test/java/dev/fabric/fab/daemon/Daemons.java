@@ -36,6 +36,22 @@ public final class Daemons implements AutoCloseable {
         return pb;
     }
 
+    /** What one fab printed and how it exited. */
+    public record Run(int status, String out, String err) {
+    }
+
+    /** Runs fab in {@code cwd} and waits for it (two minutes at most); its output goes through files beside the roots. */
+    public Run run(Path cwd, String... args) throws Exception {
+        Path out = ipcRoot.resolveSibling("fab.out");
+        Path err = ipcRoot.resolveSibling("fab.err");
+        Process p = fab(cwd, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("fab " + String.join(" ", args) + " did not end within two minutes");
+        }
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
     /** The single project directory under the IPC root. */
     public Path project() {
         try (Stream<Path> s = Files.list(ipcRoot)) {

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,8 +31,6 @@ class DiscoveryIT {
     Path project;
     Daemons daemons;
 
-    record Run(int status, String out, String err) {
-    }
 
     @BeforeEach
     void setUp() throws IOException {
@@ -56,10 +53,8 @@ class DiscoveryIT {
         daemons.close();
     }
 
-    Run fab(String... args) throws Exception {
-        Process p = daemons.fab(project, args).redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile()).start();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), Files.readString(dir.resolve("out")), Files.readString(dir.resolve("err")));
+    Daemons.Run fab(String... args) throws Exception {
+        return daemons.run(project, args);
     }
 
     String app() throws Exception {
@@ -71,20 +66,20 @@ class DiscoveryIT {
 
     @Test
     void generatedHeaderNoRuleDeclaresIsBuiltFirstAndHeadersRebuildTheirIncluders() throws Exception {
-        Run first = fab();
+        Daemons.Run first = fab();
         assertThat(first.status()).as(first.out() + first.err()).isZero();
         assertThat(app()).isEqualTo("14");
         Path dsc = daemons.project().resolve("dsc");
         assertThat(Files.readString(dsc.resolve("1/cmd"))).contains("cc -I. -MM -MG -MP src/main.c");
         assertThat(Files.readString(dsc.resolve("1/out"))).contains("gen/version.h", "src/twice.h");
 
-        Run listed = fab("+d");
+        Daemons.Run listed = fab("+d");
         assertThat(listed.status()).isZero();
         assertThat(listed.out()).contains("src/main.c: gen/version.h src/twice.h");
 
         assertThat(fab().out()).contains("nothing to do");
         Files.writeString(project.resolve("src/twice.h"), "#define TWICE(x) (x + x + 1)\n");
-        Run edited = fab();
+        Daemons.Run edited = fab();
         assertThat(edited.status()).as(edited.out() + edited.err()).isZero();
         assertThat(edited.out()).contains("build/main.o");
         assertThat(app()).isEqualTo("15");
@@ -96,7 +91,7 @@ class DiscoveryIT {
     @Test
     void discoveryOutputThatIsNotMakeSyntaxExitsEight() throws Exception {
         Files.writeString(project.resolve("fabfile"), FABFILE.replace("cc -I. -MM -MG -MP $<", "echo no rules here"));
-        Run r = fab();
+        Daemons.Run r = fab();
         assertThat(r.status()).isEqualTo(8);
         assertThat(r.err()).contains("discovery of src/main.c", "cc -MM -MG -MP");
     }

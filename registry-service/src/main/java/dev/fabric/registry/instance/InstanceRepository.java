@@ -67,7 +67,13 @@ public class InstanceRepository {
         return jdbc.sql("SELECT " + COLUMNS + " FROM service_instance WHERE id = ? FOR UPDATE").param(id).query(rows).optional();
     }
 
-    /** Instances the filter matches, in id order: at most {@code limit} after the id {@code after} (null: from the first). */
+    /** A list limit that means "every match". */
+    public static final int ALL = Integer.MAX_VALUE;
+
+    /**
+     * Instances the filter matches, in id order: at most {@code limit} ({@link #ALL}: no limit) after
+     * the id {@code after} (null: from the first).
+     */
     public List<ServiceInstance> list(InstanceFilter filter, String after, int limit) {
         StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM service_instance i WHERE 1 = 1");
         List<Object> params = new ArrayList<>();
@@ -91,7 +97,10 @@ public class InstanceRepository {
             sql.append(" AND EXISTS (SELECT 1 FROM instance_session s WHERE s.instance_id = i.id AND s.session_id = ?)");
             params.add(filter.sessionId());
         }
-        sql.append(" ORDER BY id FETCH FIRST ").append(limit).append(" ROWS ONLY");
+        sql.append(" ORDER BY id");
+        if (limit != ALL) {
+            sql.append(" FETCH FIRST ").append(limit).append(" ROWS ONLY");
+        }
         return jdbc.sql(sql.toString()).params(params).query(rows).list();
     }
 

@@ -59,7 +59,7 @@ public class InstanceService {
     @Transactional(readOnly = true)
     public InstanceList list(InstanceFilter filter) {
         long revision = changes.currentRevision();
-        return new InstanceList(revision, instances.list(filter, null, Integer.MAX_VALUE - 1));
+        return new InstanceList(revision, instances.list(filter, null, InstanceRepository.ALL));
     }
 
     /**

@@ -1,9 +1,8 @@
 package dev.fabric.spawner.member;
 
-import dev.fabric.spawner.contract.BootstrapProofs;
-import org.springframework.web.bind.annotation.RequestParam;
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
@@ -19,6 +18,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 

@@ -1,18 +1,18 @@
 package dev.fabric.spawner.member;
 
-import dev.fabric.spawner.contract.BootstrapExit;
 import dev.fabric.core.keys.Ed25519;
-import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
-import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.RegistryCallException;
+import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.sealing.KeySealing;
 import dev.fabric.core.sealing.SealedKeys;
 import dev.fabric.core.sealing.SealingException;
+import dev.fabric.spawner.contract.BootstrapExit;
+import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
