@@ -127,6 +127,23 @@ abstract class RegistryApiContract {
         assertThat(ids(registry.get("/api/v1/instances?session=s-" + parent).body())).containsExactly(b);
     }
 
+    /**
+     * A history without what the failure detector did meanwhile: these tests send no heartbeats, and with
+     * {@link #FAST_HEARTBEATS} a loaded machine can leave a RUNNING instance silent long enough to be
+     * suspected (and a later report then revives it) between two of the test's own requests.
+     */
+    static List<JsonNode> withoutDetectorMoves(JsonNode history) {
+        List<JsonNode> kept = new ArrayList<>();
+        for (JsonNode t : history) {
+            boolean detector = List.of("SUSPECT", "DEAD").contains(t.path("to").asString())
+                    || List.of("SUSPECT", "DEAD").contains(t.path("from").asString(""));
+            if (!detector) {
+                kept.add(t);
+            }
+        }
+        return kept;
+    }
+
     static List<String> ids(JsonNode list) {
         List<String> ids = new ArrayList<>();
         list.path("instances").forEach(i -> ids.add(i.path("id").asString()));
@@ -164,7 +181,7 @@ abstract class RegistryApiContract {
         assertProblem(registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "RUNNING", "incarnation", 7)), 409,
                 "unknown-incarnation");
 
-        JsonNode history = registry.get("/api/v1/instances/" + id + "/history").body();
+        List<JsonNode> history = withoutDetectorMoves(registry.get("/api/v1/instances/" + id + "/history").body());
         List<String> moves = new ArrayList<>();
         history.forEach(t -> moves.add(t.path("from").asString("") + ">" + t.path("to").asString()));
         assertThat(moves).containsExactly(">PENDING", "PENDING>BOOTSTRAPPING", "BOOTSTRAPPING>RUNNING");
@@ -185,7 +202,7 @@ abstract class RegistryApiContract {
         registry.put("/api/v1/instances/" + id + "/state", Map.of("state", "RUNNING", "incarnation", 1, "reason", "again"));
 
         List<String> moves = new ArrayList<>();
-        registry.get("/api/v1/instances/" + id + "/history").body()
+        withoutDetectorMoves(registry.get("/api/v1/instances/" + id + "/history").body())
                 .forEach(t -> moves.add(t.path("to").asString() + ":" + t.path("reason").asString()));
         assertThat(moves).containsExactly("PENDING:registered as incarnation 1", "PENDING:one-time password issued",
                 "BOOTSTRAPPING:launched", "BOOTSTRAPPING:configured", "RUNNING:reported RUNNING");
