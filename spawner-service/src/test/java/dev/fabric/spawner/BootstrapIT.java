@@ -1,10 +1,15 @@
 package dev.fabric.spawner;
 
+import com.sun.net.httpserver.HttpServer;
+import dev.fabric.core.keys.Ed25519;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.StateTransition;
 import dev.fabric.core.sealing.KeySealing;
 import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.spawner.contract.BootstrapProofs;
+import dev.fabric.spawner.contract.BootstrapWire;
+import dev.fabric.spawner.contract.MemberEnvironment;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,6 +21,7 @@ import org.springframework.http.ResponseEntity;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +32,7 @@ import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -170,6 +177,39 @@ class BootstrapIT {
         // a member that does get there is refused and exits OTP_REFUSED.
         if (memberLog.contains("exits with status")) {
             assertThat(memberLog).contains("exits with status 82");
+        }
+    }
+
+    @Test
+    void anImpostorHoldingTheMembersPortInMode3GetsNoKeysAndTheBootstrapFails() throws Exception {
+        String id = spawnQueue("FIREWALL_FROM_SERVICE");
+        Map<String, String> environment = FabricUnderTest.environmentOf(pidOf(id));
+        String otp = environment.get(MemberEnvironment.OTP);
+        int port = Integer.parseInt(environment.get(MemberEnvironment.MANAGEMENT_PORT));
+        // The member's JVM takes seconds to bind the port the launcher chose: a local process binds it first
+        // and answers the spawner's dial with everything the member's command line and environment name but the password.
+        List<String> received = new CopyOnWriteArrayList<>();
+        HttpServer impostor = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
+        impostor.createContext("/", exchange -> {
+            received.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " "
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] hello = json.writeValueAsBytes(new BootstrapWire.Hello(id, 1,
+                    Base64.getEncoder().encodeToString(KeySealing.newEphemeralKeyPair().getPublic().getEncoded()),
+                    BootstrapProofs.encode(Ed25519.generate().getPublic()), "bm90LWEtcHJvb2Y"));
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, hello.length);
+            exchange.getResponseBody().write(hello);
+            exchange.close();
+        });
+        impostor.start();
+        try {
+            ServiceInstance failed = fabric.awaitState(id, InstanceState.FAILED, 1);
+            assertThat(failed.stateReason()).contains("did not prove it knows");
+            assertThat(received).isNotEmpty().allMatch(r -> r.startsWith("GET /bootstrap/v1/hello?challenge="));
+            assertThat(String.join("\n", received)).doesNotContain(otp).doesNotContain("ciphertext");
+            assertThat(failed.endpoints()).doesNotContainKey("queue");
+        } finally {
+            impostor.stop(0);
         }
     }
 
