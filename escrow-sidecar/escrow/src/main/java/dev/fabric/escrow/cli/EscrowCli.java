@@ -65,7 +65,7 @@ public final class EscrowCli implements Runnable {
     }
 
     @Command(name = "echo-server", mixinStandardHelpOptions = true,
-            description = {"The seed's echo server: echoes TCP clients, keeping their sockets in the escrow at PATH",
+            description = {"The C escrow's echo server: echoes TCP clients, keeping their sockets in the escrow at PATH",
                     "(started if nobody listens there). Kill it with -9 and start it again: its clients stay connected."})
     static final class EchoServerCommand implements Callable<Integer> {
         @Option(names = "--port", description = "TCP port to listen on (default: ${DEFAULT-VALUE}).")
@@ -92,7 +92,7 @@ public final class EscrowCli implements Runnable {
     }
 
     @Command(name = "echo-client", mixinStandardHelpOptions = true,
-            description = "The seed's echo client: sends numbered lines, checks every echo in order, reports errors.")
+            description = "The C escrow's echo client: sends numbered lines, checks every echo in order, reports errors.")
     static final class EchoClientCommand implements Callable<Integer> {
         @Option(names = "--host", description = "Server host (default: ${DEFAULT-VALUE}).")
         String host = "127.0.0.1";

@@ -38,7 +38,7 @@ import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A session with an escrow daemon: the Java counterpart of the seed's {@code escrow_init},
+ * A session with an escrow daemon: the Java counterpart of the C library's {@code escrow_init},
  * {@code escrow_add}, {@code escrow_get}, {@code escrow_del}, {@code escrow_tag} and
  * {@code escrow_fini}, speaking the C wire protocol, so it works with our escrowd and with the C one.
  * <p>
@@ -78,7 +78,7 @@ public final class Escrow implements AutoCloseable {
 
     /** Start a daemon on the path when nobody listens there (the C {@code ESCROW_CREAT}). */
     public static final int CREAT = 1;
-    /** Print every message sent and received on stderr, in the seed's trace format. */
+    /** Print every message sent and received on stderr, in the C escrow's trace format. */
     public static final int VERBOSE = 2;
     /** A daemon started by {@link #CREAT} replaces a stale socket file at the path. */
     public static final int FORCE = 4;

@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The escrow daemon engine: holds descriptors and payloads in slots addressed by (tag, idx) for
- * clients that connect to a UNIX socket, speaking the seed's C escrow protocol byte for byte.
+ * clients that connect to a UNIX socket, speaking the C escrow's protocol byte for byte.
  * <p>
  * One session at a time, as in the C daemon: the next client waits in the listen backlog until
  * the current one disconnects, which is how a new service version waits for the old one to let

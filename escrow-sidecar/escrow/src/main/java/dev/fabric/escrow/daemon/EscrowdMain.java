@@ -22,7 +22,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * {@code escrowd [-d] [-v] [-f] [-t nr_tags] path}: the command line of the seed's C daemon, plus
+ * {@code escrowd [-d] [-v] [-f] [-t nr_tags] path}: the command line of the C escrowd, plus
  * the allowed peers, the shutdown grace, the memory limits and the idle timeout. Also the {@code daemon} subcommand of the escrow CLI,
  * and the process {@link EscrowdLauncher} starts for {@code CREAT}.
  * <p>
@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  * already serves the path; stopped by a signal, the JVM's (143 for SIGTERM) after the graceful shutdown.
  */
 @Command(name = "escrowd", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The descriptor escrow daemon (wire-compatible with the seed's C escrowd).",
+        description = {"The descriptor escrow daemon (wire-compatible with the C escrowd).",
                 "Holds descriptors and payloads for clients of the UNIX socket PATH (mode 0600), one session at a time.",
                 "Read-only stats on PATH.stats. SIGTERM: refuse new sessions, report what is held, exit."},
         exitCodeListHeading = "%nExit status:%n",
@@ -46,7 +46,7 @@ public final class EscrowdMain implements Callable<Integer> {
             "appended to PATH.log) and return once it listens, printing the daemon's pid alone on stdout."})
     boolean daemonize;
 
-    @Option(names = "-v", description = "Verbose: print the message trace (the seed's format) on stderr.")
+    @Option(names = "-v", description = "Verbose: print the message trace (the C escrow's format) on stderr.")
     boolean verbose;
 
     @Option(names = "-f", description = "Force: replace a stale socket file at PATH.")

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The seed's echo client: sends numbered lines ({@code 0\n}, {@code 1\n}, ...) and checks that
+ * The C escrow's echo client: sends numbered lines ({@code 0\n}, {@code 1\n}, ...) and checks that
  * every echo comes back, in order, each exactly once. At most {@code window} lines are in flight.
  * Errors (a wrong line, a lost connection) are collected, not thrown, so a caller can report them all.
  */

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The seed's echo server, in Java: listens on a TCP port (8087 by default) and echoes every
+ * The C escrow's echo server, in Java: listens on a TCP port (8087 by default) and echoes every
  * byte back. It keeps its listening socket in the escrow (tag 0, idx 0) and every accepted
  * socket (tag 1, idx = the lowest free index); on start it first gets them back, so after a
  * kill -9 and a restart its clients stay connected and keep echoing.
@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * No byte is lost or echoed twice, whenever the kill lands: each chunk is read with
  * {@code MSG_PEEK}, written back, and only then consumed; after a restart the kernel's counters
  * ({@link RecoveryFacts}, through the library's public {@link HeldConnection}) say how many bytes
- * were written but not yet consumed, and exactly those are dropped from the head of the receive queue. (The seed's C server reads, then writes: a kill
+ * were written but not yet consumed, and exactly those are dropped from the head of the receive queue. (The C escrow's echo server reads, then writes: a kill
  * between the two loses the bytes in between.)
  * <p>
  * One platform thread per client: the echo loop blocks in native {@code recv}, which would pin a

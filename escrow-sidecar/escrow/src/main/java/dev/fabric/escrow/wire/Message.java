@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * The messages of the escrow protocol, one record per opcode of the seed's C escrow.
+ * The messages of the escrow protocol, one record per opcode of the C escrow.
  * <p>
  * Field widths on the wire are those of the C structs ({@code int16} tag, {@code int32} idx, ...);
  * the records use {@code int} so that out-of-range values (a negative tag, an index beyond

@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * The message trace of the seed's C escrow ({@code VERBOSE}): one line per message sent or
+ * The message trace of the C escrow ({@code VERBOSE}): one line per message sent or
  * received, for example
  * <pre>
  * send: {GET   0   0} (-1)   0

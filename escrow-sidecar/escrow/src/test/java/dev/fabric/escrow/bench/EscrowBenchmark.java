@@ -206,8 +206,8 @@ class EscrowBenchmark {
 
     /**
      * Issue 17's memory goal: the resident memory of our escrowd, as {@code bin/escrow daemon} runs it,
-     * against the seed's C escrowd in the same run, both holding {@link #HELD} connected sockets under
-     * sustained traffic. Needs the C daemon built from the seed's sources (not in this repository):
+     * against the C escrowd in the same run, both holding {@link #HELD} connected sockets under
+     * sustained traffic. Needs the C daemon built from the C escrow's sources (not in this repository):
      * {@code -Dbench.cEscrowd=/path/to/escrowd}. Rounds alternate C and ours; the same Java client
      * drives both (our client speaks the C protocol; every ADD carries a descriptor, since the C
      * daemon aborts on a payload-only one). With {@code -Dbench.sidecarJar=.../escrow-sidecar-exec.jar},
@@ -217,7 +217,7 @@ class EscrowBenchmark {
     void residentMemoryHoldingTenThousandAgainstTheCDaemon() throws Exception {
         String cEscrowd = System.getProperty("bench.cEscrowd");
         Assumptions.assumeTrue(cEscrowd != null && Files.isExecutable(Path.of(cEscrowd)),
-                "set -Dbench.cEscrowd to the seed's C escrowd (cc escrow.c main.c -o escrowd) to compare with it");
+                "set -Dbench.cEscrowd to the C escrowd (cc escrow.c main.c -o escrowd) to compare with it");
         String dist = System.getProperty("escrow.dist");
         assertThat(dist).as("escrow.dist is set by the Failsafe configuration").isNotNull();
         int rounds = Integer.getInteger("bench.memoryRounds", 3);
@@ -245,7 +245,7 @@ class EscrowBenchmark {
             }
         }
         String text = String.format(Locale.ROOT, """
-                Resident memory (VmRSS at start / holding %,d after %,d ADD+GET+DEL cycles / VmHWM peak, KiB), the seed's C
+                Resident memory (VmRSS at start / holding %,d after %,d ADD+GET+DEL cycles / VmHWM peak, KiB), the C
                 escrowd against ours from the distribution (bin/escrow daemon%s), alternating, same client, same run:
 
                 | round | C escrowd | our escrowd | ratio (holding) |

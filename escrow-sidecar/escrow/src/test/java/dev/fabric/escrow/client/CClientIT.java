@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * A client written in C ({@code src/test/c/escrow_client.c}) against our escrowd: the proof that
  * a non-JVM service can use it. The C client speaks the documented wire format the way the
- * seed's library does (one sendmsg per message, SCM_RIGHTS), and exchanges descriptors with Java
+ * C escrow library does (one sendmsg per message, SCM_RIGHTS), and exchanges descriptors with Java
  * through the escrow in both directions.
  */
 class CClientIT {

@@ -247,7 +247,7 @@ class EscrowdRoundTripTest {
     }
 
     @Test
-    void verboseDaemonPrintsTheSeedsTrace() throws Exception {
+    void verboseDaemonPrintsTheCEscrowsTrace() throws Exception {
         escrow.close();
         escrowd.close();
         ByteArrayOutputStream trace = new ByteArrayOutputStream();

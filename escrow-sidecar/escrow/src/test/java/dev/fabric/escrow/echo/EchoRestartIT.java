@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The seed's demo with real processes: escrowd, the echo server, and a client that keeps sending
+ * The C escrow's echo demo with real processes: escrowd, the echo server, and a client that keeps sending
  * numbered lines while the server is killed with -9 and started again, twice. The client's
  * connection survives, and every line comes back once, in order.
  */

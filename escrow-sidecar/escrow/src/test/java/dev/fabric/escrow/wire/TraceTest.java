@@ -8,11 +8,11 @@ import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The VERBOSE trace prints the lines of the seed's README, character for character. */
+/** The VERBOSE trace prints the lines of the C escrow's README, character for character. */
 class TraceTest {
 
     @Test
-    void printsTheSeedsTraceLines() {
+    void printsTheCEscrowsTraceLines() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Trace trace = Trace.to(new PrintStream(bytes, true, StandardCharsets.UTF_8));
         trace.sent(new Message.Get(0, 0), -1, 0);

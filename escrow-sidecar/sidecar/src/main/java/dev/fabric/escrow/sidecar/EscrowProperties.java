@@ -33,7 +33,7 @@ import java.util.Set;
  * @param force replace a stale socket file left by an escrowd that died (default true: in a pod the
  *        socket directory outlives a crashed sidecar container; a live escrowd on the path is
  *        never replaced, its lock file says it is there)
- * @param verbose print the seed's message trace on stderr (default false)
+ * @param verbose print the C escrow's message trace on stderr (default false)
  * @param shutdownGrace on shutdown, how long the current session may go on before it is cut
  *        (default 5s); new sessions are refused at once
  * @param maxSlots slots held at most over all tags (default 131072); an ADD past it answers
