@@ -68,6 +68,9 @@ public final class Options {
     @Option(names = "-B", description = "restart fabd (the project's daemon) before this command")
     boolean restart;
 
+    @Option(names = "--shutdown", description = "stop this project's daemons now (the next fab starts fresh ones) and build nothing")
+    boolean shutdown;
+
     @Option(names = "--ipc-dir", paramLabel = "DIR", description = "the per-project IPC directories (default $FAB_IPC_DIR, else /var/run/fab)")
     Path ipcDir;
 
@@ -82,6 +85,11 @@ public final class Options {
     /** {@code -B}: restart fabd first. */
     public boolean restart() {
         return restart;
+    }
+
+    /** {@code --shutdown}: stop the project's daemons instead of building. */
+    public boolean shutdown() {
+        return shutdown;
     }
 
     /** {@code --ipc-dir}, or null. */

@@ -104,6 +104,9 @@ public final class Client {
         IpcDirectory ipc = IpcDirectory.of(roots, canonical);
         ipc("project " + canonical + " -> " + ipc.dir());
         Pairs daemons = new Pairs(roots, ipc, this::ipc);
+        if (o.shutdown()) {
+            return shutdown(roots, ipc, daemons, canonical);
+        }
         if (SystemSocket.present(roots)) {
             // The credential model: only the root service may start fabd as fabsys and faba as us.
             SystemSocket.ensure(roots, canonical, o.restart(), this::ipc);
@@ -127,6 +130,55 @@ public final class Client {
                     daemons.ensureRunning(List.of(), Libc.getuid());
                 }
                 return command(ipc, cwd);
+            } finally {
+                lock.release();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + ipc.fabLock(), e);
+        }
+    }
+
+    /**
+     * {@code --shutdown}: stops the project's fabd and faba (each fabw follows its child) and waits until
+     * they are gone, so the next fab starts fresh ones. A build in progress finishes first: the command
+     * takes {@code fab/lock} as a build does. In the credential model fabd runs as fabsys and only the
+     * system service may stop it: refused with FABPERMS rather than half done.
+     */
+    private int shutdown(IpcRoots roots, IpcDirectory ipc, Pairs daemons, Path fabfile) throws InterruptedException {
+        if (SystemSocket.present(roots)) {
+            throw new FabException(ExitStatus.FABPERMS, "--shutdown: the daemons of " + fabfile
+                    + " run under the system service (fabw --system), which alone may stop them");
+        }
+        if (!Files.isDirectory(ipc.dir(), LinkOption.NOFOLLOW_LINKS) || !Files.exists(ipc.fabLock())) {
+            out.println("fab: no daemons running for " + fabfile);
+            return 0;
+        }
+        ipc.createPrivate(fabfile);
+        try (FileChannel channel = FileChannel.open(ipc.fabLock(), StandardOpenOption.WRITE, StandardOpenOption.CREATE, LinkOption.NOFOLLOW_LINKS)) {
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                log.log(Log.Category.INFO, "fab: waiting for another fab building this project to finish");
+                lock = channel.lock();
+            }
+            try {
+                int fabd = ipc.fabdPid();
+                int faba = ipc.fabaPid();
+                boolean fabdUp = daemons.fabdPairRunning();
+                boolean fabaUp = daemons.fabaRunning();
+                if (!fabdUp && !fabaUp) {
+                    out.println("fab: no daemons running for " + fabfile);
+                    return 0;
+                }
+                if (fabdUp) {
+                    daemons.stopFabd();
+                }
+                if (fabaUp) {
+                    daemons.stopFaba(faba);
+                }
+                out.println("fab: stopped the daemons of " + fabfile + " ("
+                        + (fabdUp ? "fabd " + fabd : "") + (fabdUp && fabaUp ? ", " : "") + (fabaUp ? "faba " + faba : "")
+                        + "); the next fab starts fresh ones");
+                return 0;
             } finally {
                 lock.release();
             }

@@ -56,7 +56,7 @@ public final class Pairs {
     }
 
     /** Stops faba {@code faba}, checked by the caller (its fabw follows): another developer takes the project over. */
-    void stopFaba(int faba) throws InterruptedException {
+    public void stopFaba(int faba) throws InterruptedException {
         if (Libc.alive(faba)) {
             log.accept("stopping faba " + faba);
             try {

@@ -130,4 +130,41 @@ class DaemonFlowIT {
         // The re-executed fabd answers, under the same fabw.
         assertThat(fab().status()).isZero();
     }
+
+    @Test
+    void shutdownStopsAllFourProcessesAndTheNextFabStartsFresh() throws Exception {
+        assertThat(fab().status()).isZero();
+        int fabd = daemons.fabdPid();
+        int faba = daemons.fabaPid();
+        long fabdWatcher = Daemons.parentOf(fabd);
+        long fabaWatcher = Daemons.parentOf(faba);
+
+        Daemons.Run r = fab("--shutdown");
+
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("stopped the daemons of", "fabd " + fabd, "faba " + faba);
+        for (long pid : new long[] {fabd, faba, fabdWatcher, fabaWatcher}) {
+            Daemons.awaitDeath(pid);
+            assertThat(ProcessHandle.of(pid)).as("pid " + pid).isEmpty();
+        }
+        Files.writeString(project.resolve("in"), "y\n");
+        Daemons.Run next = fab();
+        assertThat(next.status()).as(next.err()).isZero();
+        assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nbuilt\n");
+        assertThat(daemons.fabdPid()).isNotEqualTo(fabd);
+        assertThat(daemons.fabaPid()).isNotEqualTo(faba);
+    }
+
+    @Test
+    void shutdownWithNothingRunningSaysSoAndExitsZero() throws Exception {
+        Daemons.Run never = fab("--shutdown");
+        assertThat(never.status()).as(never.err()).isZero();
+        assertThat(never.out()).contains("no daemons running");
+
+        assertThat(fab().status()).isZero();
+        assertThat(fab("--shutdown").status()).isZero();
+        Daemons.Run again = fab("--shutdown");
+        assertThat(again.status()).as(again.err()).isZero();
+        assertThat(again.out()).contains("no daemons running");
+    }
 }
