@@ -3,6 +3,7 @@ package dev.fabric.cli.http;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.spring.FabricRestClients;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
@@ -207,24 +208,12 @@ public final class FabricEndpoint {
      * query are taken, so a link cannot send a signed request elsewhere. {@code null} when there is none.
      */
     URI nextPage(List<String> links) {
-        for (String field : links) {
-            for (String link : field.split(",(?=\\s*<)")) {
-                int open = link.indexOf('<');
-                int close = link.indexOf('>', open + 1);
-                if (open < 0 || close < 0 || !link.substring(close).replace(" ", "").contains(";rel=\"next\"")) {
-                    continue;
-                }
-                try {
-                    URI linked = URI.create(link.substring(open + 1, close).strip());
-                    return URI.create(target.baseUrl()).resolve(linked.getRawPath()
-                            + (linked.getRawQuery() == null ? "" : "?" + linked.getRawQuery()));
-                } catch (IllegalArgumentException notAUri) {
-                    throw new CliException(ExitCodes.SERVER_ERROR, where() + " named a next page that is not a URL: " + link.strip(),
-                            List.of("is the CLI as new as " + target.who() + "? Rebuild it with ./fabric build"));
-                }
-            }
+        try {
+            return RegistryClient.nextPage(URI.create(target.baseUrl()), links).orElse(null);
+        } catch (IllegalArgumentException notAUri) {
+            throw new CliException(ExitCodes.SERVER_ERROR, where() + " named a next page that is not a URL: " + String.join(", ", links),
+                    List.of("is the CLI as new as " + target.who() + "? Rebuild it with ./fabric build"));
         }
-        return null;
     }
 
     private void requireSuccess(ClientHttpResponse response) throws IOException {

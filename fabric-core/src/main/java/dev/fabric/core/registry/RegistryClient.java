@@ -119,9 +119,12 @@ public final class RegistryClient {
 
     /**
      * The next page named by {@code Link} fields, on this registry: only its path and query are
-     * taken, so a link cannot send the signed request elsewhere.
+     * taken, so a link cannot send the signed request elsewhere. Every client of a paged fabric answer
+     * reads its {@code Link} fields here.
+     *
+     * @throws IllegalArgumentException when the next page's link is not a URI
      */
-    static Optional<URI> nextPage(URI baseUrl, List<String> links) {
+    public static Optional<URI> nextPage(URI baseUrl, List<String> links) {
         for (String field : links) {
             for (String link : field.split(",(?=\\s*<)")) {
                 int open = link.indexOf('<');
