@@ -5,6 +5,7 @@ import dev.fabric.fab.FabException;
 import dev.fabric.fab.build.Log;
 import dev.fabric.fab.build.Options;
 import dev.fabric.fab.build.Request;
+import dev.fabric.fab.daemon.IdleTimeout;
 import dev.fabric.fab.daemon.Pairs;
 import dev.fabric.fab.ipc.Doorbell;
 import dev.fabric.fab.ipc.IpcDirectory;
@@ -101,6 +102,8 @@ public final class Client {
             throw new UncheckedIOException("cannot resolve " + fabfile, e);
         }
         IpcRoots roots = IpcRoots.resolve(o.ipcDir(), o.tmpDir(), env);
+        // The daemons this fab starts inherit the idle time: a bad one fails here, where someone reads it.
+        IdleTimeout.of(env);
         IpcDirectory ipc = IpcDirectory.of(roots, canonical);
         ipc("project " + canonical + " -> " + ipc.dir());
         Pairs daemons = new Pairs(roots, ipc, this::ipc);

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 
 /** What fabd and faba share: tied to their fabw, a heartbeat, the IPC log, and how they end. */
@@ -93,15 +94,23 @@ final class Daemon {
 
     /**
      * Touches the stamp now and then (its modification time says the daemon lives) and ends the
-     * daemon when its project directory was removed: nobody could reach it any more.
+     * daemon when its project directory was removed (nobody could reach it any more) or when no
+     * command came for the idle time ({@link IdleTimeout}): the last command is the last {@code args}
+     * a fab wrote, and while the fab of {@code fab/pid} runs the project is not idle.
      */
     static void heartbeat(Path stamp, IpcDirectory ipc) {
+        Duration idle = IdleTimeout.of(System.getenv());
+        Instant started = Instant.now();
         Thread.ofVirtual().name("heartbeat").start(() -> {
             while (true) {
                 try {
                     Thread.sleep(2000);
                     if (!Files.isDirectory(ipc.fabdDir())) {
                         System.err.println("IPC directory " + ipc.dir() + " is gone: stopping");
+                        System.exit(0);
+                    }
+                    if (!idle.isZero() && idleSince(ipc, started).plus(idle).isBefore(Instant.now()) && !Libc.alive(ipc.fabPid())) {
+                        System.err.println("no command for " + IdleTimeout.format(idle) + " (" + IdleTimeout.VARIABLE + "): stopping");
                         System.exit(0);
                     }
                     Files.setLastModifiedTime(stamp, FileTime.from(Instant.now()));
@@ -112,6 +121,16 @@ final class Daemon {
                 }
             }
         });
+    }
+
+    /** When the project's last command came: {@code args}'s modification time, or the daemon's start when later. */
+    private static Instant idleSince(IpcDirectory ipc, Instant started) {
+        try {
+            Instant args = Files.getLastModifiedTime(ipc.args()).toInstant();
+            return args.isAfter(started) ? args : started;
+        } catch (java.io.IOException e) {
+            return started;
+        }
     }
 
     static void touch(Path file, String mode) {

@@ -167,4 +167,39 @@ class DaemonFlowIT {
         assertThat(again.status()).as(again.err()).isZero();
         assertThat(again.out()).contains("no daemons running");
     }
+
+    @Test
+    void idleDaemonsExitAfterTheIdleTimeAndTheNextFabStartsFresh() throws Exception {
+        ProcessBuilder pb = daemons.fab(project).redirectOutput(dir.resolve("idle.out").toFile()).redirectError(dir.resolve("idle.err").toFile());
+        pb.environment().put("FAB_IDLE_TIMEOUT", "3s");
+        Process first = pb.start();
+        assertThat(first.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        String firstErr = Files.readString(dir.resolve("idle.err"));
+        assertThat(first.exitValue()).as(firstErr).isZero();
+        int fabd = daemons.fabdPid();
+        int faba = daemons.fabaPid();
+        long fabdWatcher = Daemons.parentOf(fabd);
+        long fabaWatcher = Daemons.parentOf(faba);
+
+        for (long pid : new long[] {fabd, faba, fabdWatcher, fabaWatcher}) {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> ProcessHandle.of(pid).isEmpty());
+        }
+        assertThat(Files.readString(daemons.project().resolve("logs"))).contains("no command for 3s (FAB_IDLE_TIMEOUT): stopping");
+        Files.writeString(project.resolve("in"), "z\n");
+        Daemons.Run next = fab();
+        assertThat(next.status()).as(next.err()).isZero();
+        assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("z\nbuilt\n");
+        assertThat(daemons.fabdPid()).isNotEqualTo(fabd);
+    }
+
+    @Test
+    void badIdleTimeExitsOneBeforeStartingAnyDaemon() throws Exception {
+        ProcessBuilder pb = daemons.fab(project).redirectOutput(dir.resolve("bad.out").toFile()).redirectError(dir.resolve("bad.err").toFile());
+        pb.environment().put("FAB_IDLE_TIMEOUT", "soon");
+        Process p = pb.start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(1);
+        assertThat(Files.readString(dir.resolve("bad.err"))).contains("FAB_IDLE_TIMEOUT=soon");
+        assertThat(daemons.ipcRoot).doesNotExist();
+    }
 }
