@@ -71,6 +71,9 @@ public final class Options {
     @Option(names = "--shutdown", description = "stop this project's daemons now (the next fab starts fresh ones) and build nothing")
     boolean shutdown;
 
+    @Option(names = "--list-daemons", description = "list the running daemons of every project under the IPC root: fabfile, pids, ages, resident memory")
+    boolean listDaemons;
+
     @Option(names = "--ipc-dir", paramLabel = "DIR", description = "the per-project IPC directories (default $FAB_IPC_DIR, else /var/run/fab)")
     Path ipcDir;
 
@@ -90,6 +93,11 @@ public final class Options {
     /** {@code --shutdown}: stop the project's daemons instead of building. */
     public boolean shutdown() {
         return shutdown;
+    }
+
+    /** {@code --list-daemons}: list the running daemons instead of building. */
+    public boolean listDaemons() {
+        return listDaemons;
     }
 
     /** {@code --ipc-dir}, or null. */

@@ -91,6 +91,9 @@ public final class Client {
 
     private int run(Path cwd, Map<String, String> env) throws InterruptedException {
         Options o = request.options();
+        if (o.listDaemons()) {
+            return DaemonList.print(IpcRoots.resolve(o.ipcDir(), o.tmpDir(), env), out);
+        }
         Path fabfile = cwd.resolve(o.fabfile()).toAbsolutePath().normalize();
         if (!Files.isRegularFile(fabfile)) {
             throw new FabException(ExitStatus.NOINVOKE, "no fabfile at " + fabfile + ": create one, or name it with -f PATH");

@@ -202,4 +202,20 @@ class DaemonFlowIT {
         assertThat(Files.readString(dir.resolve("bad.err"))).contains("FAB_IDLE_TIMEOUT=soon");
         assertThat(daemons.ipcRoot).doesNotExist();
     }
+
+    @Test
+    void listDaemonsShowsTheProjectWithPidsAndMemoryThenNothingAfterShutdown() throws Exception {
+        Daemons.Run none = fab("--list-daemons");
+        assertThat(none.status()).as(none.err()).isZero();
+        assertThat(none.out()).contains("no daemons running");
+        assertThat(fab().status()).isZero();
+
+        Daemons.Run list = fab("--list-daemons");
+
+        assertThat(list.status()).as(list.err()).isZero();
+        assertThat(list.out()).contains(project.resolve("fabfile").toRealPath().toString(), "fabd " + daemons.fabdPid() + " up ",
+                "faba " + daemons.fabaPid() + " up ", " MiB resident");
+        assertThat(fab("--shutdown").status()).isZero();
+        assertThat(fab("--list-daemons").out()).contains("no daemons running");
+    }
 }
