@@ -69,18 +69,8 @@ class HeartbeatBenchmark {
         properties.add("--fabric.security.signature.replay-cache-capacity=5000000");
         try (RegistryProcess registry = new RegistryProcess(dir.resolve(name.replaceAll("\\W", "")), keyDir, properties)) {
             registry.start();
-            RegistryClient client = new RegistryClient(registry.url(), keys);
-            for (int i = 0; i < MEMBERS; i++) {
-                client.post("/api/v1/instances", Map.of("id", "m" + i, "type", "bench"));
-            }
-            RequestSigner signer = new RequestSigner(keys, Clock.systemUTC());
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            IntFunction<HttpRequest> heartbeat = n -> {
-                URI uri = URI.create(registry.url() + "/api/v1/instances/m" + (n % MEMBERS) + "/heartbeat?incarnation=1");
-                HttpRequest.Builder request = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody());
-                signer.sign("POST", uri, Map.of(), new byte[0]).forEach(request::header);
-                return request.build();
-            };
+            IntFunction<HttpRequest> heartbeat = registeredHeartbeats(registry.url(), keys, MEMBERS);
             URI liveness = URI.create(registry.url() + "/actuator/health/liveness");
             IntFunction<HttpRequest> noop = n -> HttpRequest.newBuilder(liveness).GET().build();
             load(http, heartbeat, 204, Duration.ofSeconds(3));
@@ -97,6 +87,24 @@ class HeartbeatBenchmark {
                     u.perSecond(), u.p50Millis(), u.p99Millis(), s.perSecond() / u.perSecond())
                     + (s.errors() + u.errors() > 0 ? "(errors: " + s.errors() + " signed, " + u.errors() + " unsigned)\n" : "");
         }
+    }
+
+    /**
+     * Registers {@code members} instances {@code m0, m1, ...} and answers, for the n-th request, a
+     * signed heartbeat of one of them in turn.
+     */
+    static IntFunction<HttpRequest> registeredHeartbeats(String url, FabricKeys keys, int members) {
+        RegistryClient client = new RegistryClient(url, keys);
+        for (int i = 0; i < members; i++) {
+            client.post("/api/v1/instances", Map.of("id", "m" + i, "type", "bench"));
+        }
+        RequestSigner signer = new RequestSigner(keys, Clock.systemUTC());
+        return n -> {
+            URI uri = URI.create(url + "/api/v1/instances/m" + (n % members) + "/heartbeat?incarnation=1");
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody());
+            signer.sign("POST", uri, Map.of(), new byte[0]).forEach(request::header);
+            return request.build();
+        };
     }
 
     static Result median(List<Result> results) {

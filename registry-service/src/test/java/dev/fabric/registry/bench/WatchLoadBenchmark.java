@@ -3,7 +3,6 @@ package dev.fabric.registry.bench;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.registry.EmbeddedPostgres;
-import dev.fabric.registry.RegistryClient;
 import dev.fabric.registry.RegistryProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,18 +66,9 @@ class WatchLoadBenchmark {
         properties.add("--fabric.registry.watch.keep-alive=1s");
         try (RegistryProcess registry = new RegistryProcess(dir.resolve(name.replaceAll("\\W", "")), keyDir, properties)) {
             registry.start();
-            RegistryClient client = new RegistryClient(registry.url(), keys);
-            for (int i = 0; i < MEMBERS; i++) {
-                client.post("/api/v1/instances", Map.of("id", "m" + i, "type", "bench"));
-            }
             RequestSigner signer = new RequestSigner(keys, Clock.systemUTC());
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            IntFunction<HttpRequest> heartbeat = n -> {
-                URI uri = URI.create(registry.url() + "/api/v1/instances/m" + (n % MEMBERS) + "/heartbeat?incarnation=1");
-                HttpRequest.Builder request = HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.noBody());
-                signer.sign("POST", uri, Map.of(), new byte[0]).forEach(request::header);
-                return request.build();
-            };
+            IntFunction<HttpRequest> heartbeat = HeartbeatBenchmark.registeredHeartbeats(registry.url(), keys, MEMBERS);
             HeartbeatBenchmark.load(http, heartbeat, 204, Duration.ofSeconds(3));
             List<HeartbeatBenchmark.Result> without = new ArrayList<>();
             List<HeartbeatBenchmark.Result> with = new ArrayList<>();
