@@ -209,6 +209,27 @@ abstract class RegistryApiContract {
     }
 
     @Test
+    void aRegistrationThatChangesTheSupervisorIsRecordedNamingTheAdopter() {
+        String id = id();
+        assertThat(registry.post("/api/v1/instances", Map.of("id", id, "type", "queue", "incarnation", 1, "state", "RUNNING",
+                "parentId", "member-a")).status()).isEqualTo(201);
+        registry.post("/api/v1/instances", Map.of("id", id, "type", "queue", "incarnation", 1, "state", "RUNNING",
+                "metadata", Map.of("supervisor", "spawner-root")));
+        // The same supervisor again is no event.
+        registry.post("/api/v1/instances", Map.of("id", id, "type", "queue", "incarnation", 1, "state", "RUNNING",
+                "metadata", Map.of("supervisor", "spawner-root")));
+
+        JsonNode instance = registry.get("/api/v1/instances/" + id).body();
+        assertThat(instance.path("parentId").asString()).isEqualTo("member-a");
+        assertThat(instance.path("metadata").path("supervisor").asString()).isEqualTo("spawner-root");
+        List<String> moves = new ArrayList<>();
+        withoutDetectorMoves(registry.get("/api/v1/instances/" + id + "/history").body())
+                .forEach(t -> moves.add(t.path("to").asString() + ":" + t.path("reason").asString()));
+        assertThat(moves).containsExactly("RUNNING:registered as incarnation 1",
+                "RUNNING:adopted by spawner-root (was supervised by member-a)");
+    }
+
+    @Test
     void heartbeatsKeepAnInstanceRunningAndSilenceMakesItSuspectThenDead() {
         String silent = id();
         String alive = id();

@@ -139,6 +139,7 @@ public class InstanceService {
                 record(updated, existing.state(), state, "registered " + state + " (incarnation " + incarnation + ")",
                         ChangeEvent.Kind.STATE, now);
             }
+            recordAdoption(existing, updated, now);
             return new Registered(updated, false);
         }
         requireSameType(existing, request);
@@ -146,7 +147,22 @@ public class InstanceService {
         instances.update(restarted);
         record(restarted, existing.state(), state, "restarted as incarnation " + incarnation + " (was " + existing.incarnation()
                 + ", " + existing.state() + ")", ChangeEvent.Kind.REGISTERED, now);
+        recordAdoption(existing, restarted, now);
         return new Registered(restarted, false);
+    }
+
+    /**
+     * A registration that changes who supervises the instance (its metadata {@code supervisor}: a
+     * member adopted by another node than its parent, docs/spawner.md) is a step of its history that
+     * names the adopter.
+     */
+    private void recordAdoption(ServiceInstance before, ServiceInstance after, Instant now) {
+        String supervisor = ServiceInstance.supervisorOf(after);
+        String previous = ServiceInstance.supervisorOf(before);
+        if (!Objects.equals(supervisor, previous)) {
+            record(after, after.state(), after.state(), "adopted by " + supervisor + " (was supervised by " + previous + ")",
+                    ChangeEvent.Kind.STATE, now);
+        }
     }
 
     private static void requireSameType(ServiceInstance existing, RegistrationRequest request) {
