@@ -25,8 +25,9 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * One problem vocabulary: the same bad requests sent to the registry, a spawner and a member get
- * answers of the same shape, with the same reasons (docs/problems.md).
+ * One problem vocabulary: the same bad requests sent to the registry, a spawner and a member (its
+ * management API, and the spawn API every member serves) get answers of the same shape, with the
+ * same reasons (docs/problems.md).
  */
 class ProblemContractIT {
 
@@ -52,7 +53,9 @@ class ProblemContractIT {
         servers = Map.of(
                 "registry", new Server(fabric.registryUrl, "POST", "/api/v1/instances", "type"),
                 "spawner", new Server(fabric.spawnerUrl(), "POST", "/api/v1/spawns", "type"),
-                "member", new Server(management, "POST", "/management/v1/connect", "session"));
+                "member", new Server(management, "POST", "/management/v1/connect", "session"),
+                // Every member spawns with the spawner's API, and answers a bad spawn as the spawner does.
+                "member-spawns", new Server(management, "POST", "/api/v1/spawns", "type"));
     }
 
     @AfterAll
@@ -61,7 +64,7 @@ class ProblemContractIT {
     }
 
     static Stream<Arguments> servers() {
-        return Stream.of("registry", "spawner", "member").map(Arguments::of);
+        return Stream.of("registry", "spawner", "member", "member-spawns").map(Arguments::of);
     }
 
     HttpResponse<String> send(Server server, String method, String path, String contentType, String body, boolean signed) throws Exception {

@@ -25,8 +25,8 @@ import dev.fabric.spawner.spawn.SpawnerProperties;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.annotation.Profile;
 import org.springframework.http.HttpStatus;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
@@ -48,7 +48,7 @@ import java.util.concurrent.TimeoutException;
  * recorded in the member's state history, so an operator sees where a bootstrap stopped.
  */
 @Component
-@Profile("!member")
+@Lazy // inside a member, its keys and registry exist only once the member holds them (MemberSpawningConfiguration)
 public class Bootstrapper {
 
     private static final Logger otpLog = LoggerFactory.getLogger("fabric.bootstrap.otp");

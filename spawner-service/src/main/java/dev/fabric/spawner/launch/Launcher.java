@@ -24,6 +24,17 @@ public interface Launcher {
     LaunchedMember launch(LaunchSpec spec);
 
     /**
+     * Starts a later incarnation of a member, {@code previous} being what the registry recorded of
+     * the one before (launched by this node, or by another before this one adopted the member), so
+     * the member finds the data it kept. By default as {@link #launch}.
+     *
+     * @throws LaunchException when the member could not be started at all (the reason says why)
+     */
+    default LaunchedMember relaunch(LaunchSpec spec, ServiceInstance previous) {
+        return launch(spec);
+    }
+
+    /**
      * Finds a member this spawner launched before it restarted, from what the registry recorded
      * (its metadata), so the spawner re-adopts it instead of starting a duplicate. Empty when the
      * member no longer runs.

@@ -63,12 +63,28 @@ public final class ProcessLauncher implements Launcher {
 
     @Override
     public LaunchedMember launch(LaunchSpec spec) {
-        Path dir = memberDir(spec.serviceId());
+        return launch(spec, memberDir(spec.serviceId()));
+    }
+
+    /**
+     * In the directory the previous incarnation ran in, when it is still there: a member adopted
+     * from another node (a member that spawned it and is gone) keeps its data where its parent put it.
+     */
+    @Override
+    public LaunchedMember relaunch(LaunchSpec spec, ServiceInstance previous) {
+        String logFile = previous.metadata() == null ? null : previous.metadata().get("log");
+        Path previousDir = logFile == null ? null : Path.of(logFile).getParent();
+        boolean usable = previousDir != null && previousDir.isAbsolute() && previousDir.getFileName().toString().equals(spec.serviceId())
+                && Files.isDirectory(previousDir.resolve("data"));
+        return launch(spec, usable ? previousDir : memberDir(spec.serviceId()));
+    }
+
+    private LaunchedMember launch(LaunchSpec spec, Path dir) {
         Path data = dir.resolve("data");
         Path logFile = dir.resolve("member.log");
         int port;
         try {
-            Files.createDirectories(membersDir);
+            Files.createDirectories(dir.getParent());
             createPrivateDirectory(dir);
             createPrivateDirectory(data);
             Files.writeString(logFile, "=== " + Instant.now() + " incarnation " + spec.incarnation() + " of " + spec.serviceId()
@@ -136,8 +152,9 @@ public final class ProcessLauncher implements Launcher {
         int port = portOf(instance).orElse(-1);
         CompletableFuture<LaunchOutcome> outcome = handle.get().onExit().thenApply(p -> new LaunchOutcome.Vanished());
         log.info("member {} incarnation {}: adopted pid {}", instance.id(), instance.incarnation(), pid);
+        String logFile = instance.metadata().get("log");
         return Optional.of(new ProcessMember(instance.id(), instance.incarnation(), handle.get(), port,
-                memberDir(instance.id()).resolve("member.log"), outcome));
+                logFile != null ? Path.of(logFile) : memberDir(instance.id()).resolve("member.log"), outcome));
     }
 
     private static Optional<Integer> portOf(ServiceInstance instance) {

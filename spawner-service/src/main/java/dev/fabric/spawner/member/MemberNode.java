@@ -14,6 +14,7 @@ import dev.fabric.core.sealing.SealingException;
 import dev.fabric.spawner.contract.BootstrapExit;
 import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
+import dev.fabric.spawner.contract.SpawningNode;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.StateUnrecoverableException;
@@ -31,14 +32,16 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One member's life: keys delivered, configured by its spawner, role started, registered RUNNING,
  * heartbeating; or an exit with a {@link BootstrapExit} status that tells its spawner why not.
+ * Once RUNNING it spawns members of its own with the keys it was sealed ({@link SpawningNode}).
  */
-public final class MemberNode {
+public final class MemberNode implements SpawningNode {
 
     private static final Logger log = LoggerFactory.getLogger(MemberNode.class);
 
@@ -73,8 +76,30 @@ public final class MemberNode {
         return settings;
     }
 
+    @Override
     public URI managementUrl() {
         return managementUrl;
+    }
+
+    @Override
+    public String id() {
+        return settings.serviceId();
+    }
+
+    @Override
+    public Optional<FabricKeys> keys() {
+        return keys.keys();
+    }
+
+    @Override
+    public Optional<URI> registryUrl() {
+        RegistryClient client = registry;
+        return client == null ? Optional.empty() : Optional.of(client.baseUrl());
+    }
+
+    @Override
+    public boolean running() {
+        return phase == Phase.RUNNING;
     }
 
     public Phase phase() {

@@ -1,6 +1,5 @@
 package dev.fabric.spawner.spawn;
 
-import org.springframework.context.annotation.Profile;
 import org.springframework.stereotype.Component;
 
 import java.util.List;
@@ -14,7 +13,6 @@ import java.util.concurrent.ConcurrentMap;
  * get one (a stranger's redeem does not).
  */
 @Component
-@Profile("!member")
 public class Members {
 
     private final ConcurrentMap<String, ManagedMember> members = new ConcurrentHashMap<>();

@@ -4,7 +4,7 @@ import dev.fabric.core.registry.ServiceInstance;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
-import org.springframework.context.annotation.Profile;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -20,36 +20,44 @@ import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 import java.net.URI;
 import java.util.List;
 
-/** The spawner's management API: spawn, list, restart and stop members. Every request is signed. */
+/**
+ * The spawner's management API, served by the root spawner and by every member on its management
+ * port: spawn, list, restart and stop the members this node supervises. Every request is signed.
+ * A member answers once it is RUNNING ({@code 503 not-ready} before).
+ */
 @RestController
-@Profile("!member")
 public class SpawnController {
 
     private final SpawnService spawner;
+    private final Supervisor supervisor;
 
-    public SpawnController(SpawnService spawner) {
+    public SpawnController(@Lazy SpawnService spawner, Supervisor supervisor) {
         this.spawner = spawner;
+        this.supervisor = supervisor;
     }
 
     @Operation(summary = "Spawn a member of a role; it bootstraps in the background (watch its state in the registry)")
     @ApiResponse(responseCode = "202", description = "accepted: the member, PENDING or BOOTSTRAPPING; Location names it")
     @PostMapping("/api/v1/spawns")
     public ResponseEntity<ServiceInstance> spawn(@Valid @RequestBody SpawnRequest request) {
+        supervisor.requireSupervising();
         ServiceInstance instance = spawner.spawn(request);
         // Absolute, as the registry's Location is: the spawner's own address as the client reached it.
         URI member = ServletUriComponentsBuilder.fromCurrentContextPath().path("/api/v1/members/{id}").buildAndExpand(instance.id()).toUri();
         return ResponseEntity.accepted().location(member).body(instance);
     }
 
-    @Operation(summary = "This spawner's members")
+    @Operation(summary = "The members this node supervises: those it spawned and those it adopted")
     @GetMapping("/api/v1/members")
     public List<ServiceInstance> members() {
+        supervisor.requireSupervising();
         return spawner.members();
     }
 
     @Operation(summary = "One member")
     @GetMapping("/api/v1/members/{id}")
     public ServiceInstance member(@PathVariable String id) {
+        supervisor.requireSupervising();
         return spawner.member(id);
     }
 
@@ -58,6 +66,7 @@ public class SpawnController {
     @ApiResponse(responseCode = "202", description = "accepted: the member's new incarnation")
     @PostMapping("/api/v1/members/{id}/restart")
     public ResponseEntity<ServiceInstance> restart(@PathVariable String id, @RequestParam(required = false) Long incarnation) {
+        supervisor.requireSupervising();
         if (incarnation == null) {
             return ResponseEntity.accepted().body(spawner.restart(id, "restart requested"));
         }
@@ -68,6 +77,7 @@ public class SpawnController {
     @DeleteMapping("/api/v1/members/{id}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void stop(@PathVariable String id) {
+        supervisor.requireSupervising();
         spawner.stop(id);
     }
 }

@@ -20,7 +20,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.annotation.Profile;
+import org.springframework.context.annotation.Lazy;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 
@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,12 +38,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Spawns, restarts and stops this spawner's members, and carries out what happens when one ends
+ * Spawns, restarts and stops this node's members, and carries out what happens when one ends
  * ({@link Ending} decides: restarted under its id, FAILED, LOST, STOPPED). Each member's life is
- * held by its {@link ManagedMember} and changed under its lock.
+ * held by its {@link ManagedMember} and changed under its lock. The node is the root spawner or a
+ * member that spawns ({@link MemberSpawningConfiguration}); its members are those it
+ * {@linkplain Supervision supervises}: those it spawned, and those it adopted.
+ *
+ * <p>Made on first use ({@code @Lazy}): inside a member its parts exist only once the member holds
+ * its keys, which {@link SpawnGate} waits for.
  */
 @Service
-@Profile("!member")
+@Lazy
 public class SpawnService {
 
     private static final Logger log = LoggerFactory.getLogger(SpawnService.class);
@@ -85,8 +91,20 @@ public class SpawnService {
         MemberPlan plan = MemberPlan.of(request, properties.roles());
         ManagedMember member = members.of(request.type() + "-" + HexFormat.of().formatHex(bytes(4)));
         synchronized (member) {
-            return start(member, 1, plan, false, "spawned");
+            return start(member, 1, plan, "spawned by " + identity.id(), Optional.empty());
         }
+    }
+
+    SpawnerIdentity identity() {
+        return identity;
+    }
+
+    RegistryClient registry() {
+        return registry;
+    }
+
+    Launcher launcher() {
+        return launcher;
     }
 
     /** Starts a new incarnation under the member's id, its old id kept. A live old incarnation is stopped first. */
@@ -107,9 +125,17 @@ public class SpawnService {
      * death seen twice (the launcher's exit and the registry's DEAD) restarts it once.
      */
     private Optional<ServiceInstance> restart(String id, long incarnation, String why) {
+        return restart(id, incarnation, why, false);
+    }
+
+    /**
+     * @param adopting whether this node takes the member over from a supervisor that is gone
+     *                 ({@link Supervision}); otherwise it must supervise it already
+     */
+    private Optional<ServiceInstance> restart(String id, long incarnation, String why, boolean adopting) {
         ManagedMember member = members.of(id);
         synchronized (member) {
-            ServiceInstance instance = member(id);
+            ServiceInstance instance = adopting ? registry.get(id) : member(id);
             if (incarnation >= 0 && instance.incarnation() != incarnation) {
                 return Optional.empty();
             }
@@ -128,7 +154,7 @@ public class SpawnService {
             }
             member.giveUp().ifPresent(old -> old.stop(properties.stopGrace()));
             log.info("member {}: restarting as incarnation {} ({})", id, instance.incarnation() + 1, why);
-            return Optional.of(start(member, instance.incarnation() + 1, MemberPlan.of(instance), true, why));
+            return Optional.of(start(member, instance.incarnation() + 1, MemberPlan.of(instance), why, Optional.of(instance)));
         }
     }
 
@@ -148,19 +174,83 @@ public class SpawnService {
         }
     }
 
-    /** This spawner's members, as the registry knows them. */
+    /** The members this node supervises (those it spawned and those it adopted), as the registry knows them. */
     public List<ServiceInstance> members() {
-        return registry.list(null, null, identity.id(), null).instances();
+        return Supervision.supervisedBy(identity.id(), registry.list(null, null, null, null).instances());
     }
 
-    /** One member of this spawner. */
+    /** One member this node supervises. */
     public ServiceInstance member(String id) {
         Optional<ServiceInstance> instance = registry.find(id);
-        if (instance.isEmpty() || !identity.id().equals(instance.get().parentId())) {
-            throw new SpawnerException(HttpStatus.NOT_FOUND, "unknown-member", "spawner " + identity.id() + " has no member '" + id
-                    + "'; GET /api/v1/members lists them");
+        if (instance.isEmpty() || !identity.id().equals(Supervision.supervisorOf(instance.get()))) {
+            throw new SpawnerException(HttpStatus.NOT_FOUND, "unknown-member", identity.id() + " supervises no member '" + id
+                    + "'; GET /api/v1/members lists those it does");
         }
         return instance.get();
+    }
+
+    /**
+     * Adopts {@code orphan}, a member of {@code gone}, a supervisor that is gone for good
+     * ({@link Supervision#adopt} decides): its running process is watched from now on, or it is
+     * started again under its id. The registry records this node as its supervisor first, with the
+     * reason in its history, so no other node takes it too.
+     */
+    void adoptOrphan(ServiceInstance orphan, ServiceInstance gone) {
+        switch (Supervision.adopt(orphan, gone, identity.id())) {
+            case Supervision.Adoption.Take(String reason) -> {
+                Optional<LaunchedMember> launched = launcher.adopt(orphan);
+                if (launched.isEmpty()) {
+                    restartAdopted(orphan, reason + " (its process was gone)");
+                    return;
+                }
+                ManagedMember member = members.of(orphan.id());
+                synchronized (member) {
+                    registry.register(new RegistrationRequest(orphan.id(), orphan.type(), orphan.name(), InstanceState.RUNNING,
+                            orphan.incarnation(), orphan.parentId(), orphan.connectivity(), null,
+                            Map.of(Supervision.SUPERVISOR, identity.id())));
+                    registry.changeState(orphan.id(), orphan.incarnation(), InstanceState.RUNNING, reason, null);
+                    member.launched(launched.get());
+                    watch(member, launched.get());
+                }
+                log.info("member {} incarnation {}: {}", orphan.id(), orphan.incarnation(), reason);
+            }
+            case Supervision.Adoption.Restart(String reason) -> {
+                // A bootstrap that lived in the gone supervisor cannot finish: its process, if any, goes first.
+                if (orphan.state() != InstanceState.DEAD) {
+                    launcher.adopt(orphan).ifPresent(m -> m.stop(properties.stopGrace()));
+                }
+                restartAdopted(orphan, reason);
+            }
+            case Supervision.Adoption.Wait _, Supervision.Adoption.Leave _ -> { }
+        }
+    }
+
+    private void restartAdopted(ServiceInstance orphan, String reason) {
+        log.info("member {}: {}; restarting it", orphan.id(), reason);
+        try {
+            restart(orphan.id(), orphan.incarnation(), reason, true);
+        } catch (SpawnerException | RegistryCallException e) {
+            log.warn("member {}: not restarted by its adopter: {}", orphan.id(), e.getMessage());
+        }
+    }
+
+    /**
+     * Lets go of a member another node supervises now (it adopted the member while this node was
+     * gone): its process is left running and its end is no longer this node's business.
+     */
+    void letGo(String id, String supervisor) {
+        members.find(id).ifPresent(member -> {
+            synchronized (member) {
+                if (member.giveUp().isPresent()) {
+                    log.info("member {}: supervised by {} now; this node lets it go", id, supervisor);
+                }
+            }
+        });
+    }
+
+    /** The ids of the members this node looks after a live incarnation of. */
+    List<String> live() {
+        return members.all().stream().filter(ManagedMember::isLive).map(ManagedMember::id).toList();
     }
 
     /** Re-adopts a member found running after this spawner restarted. */
@@ -186,16 +276,26 @@ public class SpawnService {
         }
     }
 
-    /** Steps 1 and 2 of an incarnation: registered PENDING, a password, launched, BOOTSTRAPPING; the rest in the background. */
-    private ServiceInstance start(ManagedMember member, long incarnation, MemberPlan plan, boolean restart, String why) {
+    /**
+     * Steps 1 and 2 of an incarnation: registered PENDING, a password, launched, BOOTSTRAPPING; the rest in the background.
+     * A member keeps its parent across restarts; this node, which starts it, supervises it (recorded when it is not the parent).
+     *
+     * @param previous the incarnation this one follows, empty for a new member
+     */
+    private ServiceInstance start(ManagedMember member, long incarnation, MemberPlan plan, String why, Optional<ServiceInstance> previous) {
         String id = member.id();
-        registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.PENDING, incarnation, identity.id(),
-                plan.connectivity(), null, plan.metadata(launcher.name())));
+        boolean restart = previous.isPresent();
+        String parent = previous.map(ServiceInstance::parentId).orElse(identity.id());
+        Map<String, String> metadata = new LinkedHashMap<>(plan.metadata(launcher.name()));
+        metadata.putAll(Supervision.recorded(identity.id(), parent));
+        registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.PENDING, incarnation, parent,
+                plan.connectivity(), null, metadata));
         OneTimePassword otp = bootstrapper.open(member, incarnation);
         LaunchedMember launched;
         try {
-            launched = launcher.launch(new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(),
-                    environment(id, incarnation, plan), otp));
+            LaunchSpec spec = new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(),
+                    environment(id, incarnation, plan), otp);
+            launched = previous.isPresent() ? launcher.relaunch(spec, previous.get()) : launcher.launch(spec);
         } catch (LaunchException e) {
             bootstrapper.close(member, incarnation);
             ServiceInstance failed = registry.changeState(id, incarnation, InstanceState.FAILED, "launch failed: " + e.getMessage(), null);
@@ -204,7 +304,7 @@ public class SpawnService {
                     + e.getMessage());
         }
         member.launched(launched);
-        registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, identity.id(),
+        registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, parent,
                 plan.connectivity(), null, launched.metadata()));
         launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launcher.name(), launched.metadata());
         registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launcher.name() + " launcher ("
@@ -224,7 +324,29 @@ public class SpawnService {
         environment.put(MemberEnvironment.SPAWNER_ID, identity.id());
         environment.put(MemberEnvironment.REGISTRY_URL, registry.baseUrl().toString());
         environment.put(MemberEnvironment.CONNECTIVITY, plan.connectivity().name());
+        environment.putAll(inherited());
         return environment;
+    }
+
+    /**
+     * The settings a member spawns its own members with, inherited from this node (docs/spawner.md,
+     * "Every member spawns"): as {@code fabric.spawner.*} in its environment, where Spring reads them.
+     * The process launcher's java and jar are not passed: a member runs its own, which are this node's.
+     */
+    private Map<String, String> inherited() {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("FABRIC_SPAWNER_ROLES", String.join(",", properties.roles()));
+        settings.put("FABRIC_SPAWNER_OTPTTL", properties.otpTtl().toString());
+        settings.put("FABRIC_SPAWNER_BOOTSTRAPTIMEOUT", properties.bootstrapTimeout().toString());
+        settings.put("FABRIC_SPAWNER_STOPGRACE", properties.stopGrace().toString());
+        settings.put("FABRIC_SPAWNER_MAXRESTARTS", Integer.toString(properties.maxRestarts()));
+        settings.put("FABRIC_SPAWNER_RESTARTWINDOW", properties.restartWindow().toString());
+        settings.put("FABRIC_SPAWNER_SUPERVISEINTERVAL", properties.superviseInterval().toString());
+        settings.put("FABRIC_SPAWNER_STOPMEMBERSONSHUTDOWN", Boolean.toString(properties.stopMembersOnShutdown()));
+        if (!properties.process().jvmOptions().isEmpty()) {
+            settings.put("FABRIC_SPAWNER_PROCESS_JVMOPTIONS", String.join(",", properties.process().jvmOptions()));
+        }
+        return settings;
     }
 
     private void watch(ManagedMember member, LaunchedMember launched) {

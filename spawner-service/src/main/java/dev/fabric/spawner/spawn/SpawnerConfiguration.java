@@ -99,6 +99,14 @@ public class SpawnerConfiguration {
     @Bean
     @ConditionalOnProperty(name = "fabric.spawner.launcher", havingValue = "process", matchIfMissing = true)
     Launcher processLauncher(SpawnerProperties properties) {
+        return processLauncherOf(properties);
+    }
+
+    /**
+     * The process launcher of {@code properties}: members in {@code <data-dir>/members}, run by the
+     * configured java and jar, by default this process's own (a member that spawns runs the same).
+     */
+    static ProcessLauncher processLauncherOf(SpawnerProperties properties) {
         SpawnerProperties.Process process = properties.process();
         String java = process.java().isBlank()
                 ? ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString())

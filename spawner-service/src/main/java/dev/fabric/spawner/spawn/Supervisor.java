@@ -9,75 +9,113 @@ import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.fabric.spawner.web.SpawnerException;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.context.annotation.Profile;
 import org.springframework.context.event.EventListener;
+import org.springframework.http.HttpStatus;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * Keeps the spawner's members alive: registers the spawner itself, re-adopts the members it finds
- * running after a restart (instead of spawning duplicates), restarts those the registry declares
- * DEAD, and heartbeats for the spawner.
+ * Keeps this node's members alive. The root spawner registers itself and heartbeats; a member that
+ * spawns is registered and heartbeats by itself, and supervises once it is RUNNING. Both re-adopt
+ * the members they find running after a restart (instead of spawning duplicates), restart those
+ * the registry declares DEAD, adopt the members of a member of theirs that is gone for good, and
+ * let go of members another node adopted meanwhile ({@link Supervision}).
  */
 @Component
-@Profile("!member")
 public class Supervisor implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
-    private final RegistryClient registry;
-    private final SpawnService spawner;
-    private final Launcher launcher;
-    private final SpawnerIdentity identity;
+    private final ObjectProvider<SpawnService> spawners;
+    private final SpawnGate gate;
     private final SpawnerProperties properties;
     private final AtomicLong incarnation = new AtomicLong();
+    private volatile boolean readopted;
     private volatile boolean running;
 
-    public Supervisor(RegistryClient registry, SpawnService spawner, Launcher launcher, SpawnerIdentity identity,
-                      SpawnerProperties properties) {
-        this.registry = registry;
-        this.spawner = spawner;
-        this.launcher = launcher;
-        this.identity = identity;
+    /** The spawn service is made on first use: inside a member, only once it is RUNNING ({@link SpawnGate}). */
+    public Supervisor(ObjectProvider<SpawnService> spawners, SpawnGate gate, SpawnerProperties properties) {
+        this.spawners = spawners;
+        this.gate = gate;
         this.properties = properties;
     }
 
-    /** Once the port serves: the spawner registers, then takes its members back. */
+    /** Once the port serves: the root spawner registers, then takes its members back. */
     @EventListener(ApplicationReadyEvent.class)
     public void ready() {
-        registerAndReadopt();
+        if (gate.open()) {
+            registerAndReadopt();
+        }
     }
 
     /**
-     * Registers this spawner (a new incarnation of its id) and re-adopts its members. A registry that
-     * is not up yet is not fatal: the supervision rounds try again.
+     * Before this node serves a spawn or a redeem: it is open ({@link SpawnGate}) and has taken its
+     * members back, so a member spawned now is not mistaken for one whose bootstrap a restart broke.
+     *
+     * @throws SpawnerException {@code 503 not-ready} until then
+     */
+    public void requireSupervising() {
+        gate.require();
+        if (!registerAndReadopt()) {
+            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "not-ready", spawners.getObject().identity().id()
+                    + " cannot reach the registry to take its members back yet; retry in a moment");
+        }
+    }
+
+    /**
+     * Registers the root spawner (a new incarnation of its id) and re-adopts this node's members,
+     * once. A registry that is not up yet is not fatal: the supervision rounds try again.
      */
     private synchronized boolean registerAndReadopt() {
-        if (incarnation.get() > 0) {
+        if (readopted) {
             return true;
         }
+        SpawnService spawner = spawners.getObject();
+        if (!gate.isMember() && incarnation.get() == 0 && !register(spawner)) {
+            return false;
+        }
+        try {
+            readopt(spawner);
+        } catch (RegistryCallException e) {
+            log.warn("{} cannot list its members yet (retrying every {}): {}", spawner.identity().id(), properties.superviseInterval(),
+                    e.getMessage());
+            return false;
+        }
+        readopted = true;
+        return true;
+    }
+
+    private boolean register(SpawnService spawner) {
+        SpawnerIdentity identity = spawner.identity();
+        RegistryClient registry = spawner.registry();
+        Launcher launcher = spawner.launcher();
         try {
             long next = registry.find(identity.id()).map(i -> i.incarnation() + 1).orElse(1L);
             registry.register(new RegistrationRequest(identity.id(), "spawner", null, InstanceState.RUNNING, next, null, null,
                     Map.of("management", identity.url().toString()), Map.of("launcher", launcher.name())));
             incarnation.set(next);
             log.info("spawner {} incarnation {} registered at {}; launcher {}", identity.id(), next, identity.url(), launcher.name());
+            return true;
         } catch (RegistryCallException e) {
             log.warn("spawner {} cannot register yet (retrying every {}): {}", identity.id(), properties.superviseInterval(),
                     e.getMessage());
             return false;
         }
-        readopt();
-        return true;
     }
 
-    private void readopt() {
+    private void readopt(SpawnService spawner) {
+        Launcher launcher = spawner.launcher();
         for (ServiceInstance instance : spawner.members()) {
             switch (instance.state()) {
                 case RUNNING, SUSPECT -> {
@@ -104,18 +142,36 @@ public class Supervisor implements SmartLifecycle {
         }
     }
 
-    /** Members the registry declared DEAD (missed heartbeats) are restarted; the spawner heartbeats. */
+    /**
+     * One round: the root spawner heartbeats; members the registry declared DEAD are restarted; the
+     * members of a member gone for good are adopted; members another node adopted are let go.
+     */
     @Scheduled(fixedDelayString = "${fabric.spawner.supervise-interval:2s}", initialDelayString = "${fabric.spawner.supervise-interval:2s}")
     public void supervise() {
-        if (!running || !registerAndReadopt()) {
+        if (!running || !gate.open() || !registerAndReadopt()) {
             return;
         }
-        long current = incarnation.get();
+        SpawnService spawner = spawners.getObject();
+        String self = spawner.identity().id();
         try {
-            registry.heartbeat(identity.id(), current);
-            for (ServiceInstance instance : spawner.members()) {
+            if (!gate.isMember()) {
+                spawner.registry().heartbeat(self, incarnation.get());
+            }
+            List<ServiceInstance> all = spawner.registry().list(null, null, null, null).instances();
+            Map<String, ServiceInstance> byId = all.stream().collect(Collectors.toMap(ServiceInstance::id, Function.identity()));
+            for (ServiceInstance instance : Supervision.supervisedBy(self, all)) {
                 if (instance.state() == InstanceState.DEAD) {
                     spawner.restartIfUnchanged(instance, "declared DEAD by the registry: " + instance.stateReason());
+                } else if (Supervision.goneForGood(instance.state())) {
+                    for (ServiceInstance orphan : Supervision.supervisedBy(instance.id(), all)) {
+                        spawner.adoptOrphan(orphan, instance);
+                    }
+                }
+            }
+            for (String id : spawner.live()) {
+                ServiceInstance now = byId.get(id);
+                if (now != null && !self.equals(Supervision.supervisorOf(now))) {
+                    spawner.letGo(id, Supervision.supervisorOf(now));
                 }
             }
         } catch (RegistryCallException e) {
@@ -128,17 +184,25 @@ public class Supervisor implements SmartLifecycle {
         running = true;
     }
 
-    /** A spawner stopping cleanly leaves its members running (to adopt them again), unless told otherwise. */
+    /**
+     * A node stopping cleanly leaves its members running (to adopt them again, or for its own
+     * supervisor to adopt them), unless told otherwise. The root spawner records its own STOPPED; a
+     * member's is recorded by its spawner.
+     */
     @Override
     public void stop() {
         running = false;
+        if (!readopted && incarnation.get() == 0) {
+            return; // never supervised anything (a member that was not RUNNING yet)
+        }
+        SpawnService spawner = spawners.getObject();
         if (properties.stopMembersOnShutdown()) {
             spawner.stopAll();
         }
         long current = incarnation.get();
-        if (current > 0) {
+        if (!gate.isMember() && current > 0) {
             try {
-                registry.changeState(identity.id(), current, InstanceState.STOPPED, "spawner shut down", null);
+                spawner.registry().changeState(spawner.identity().id(), current, InstanceState.STOPPED, "spawner shut down", null);
             } catch (RegistryCallException e) {
                 log.warn("could not record the spawner's shutdown: {}", e.getMessage());
             }

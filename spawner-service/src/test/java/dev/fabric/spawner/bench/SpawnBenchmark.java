@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * Spawn-to-RUNNING latency with the process launcher against the bare start-up of the same jar as
  * a member (JVM and Spring up, port ready),
  * measured in the same run (goal: bootstrap overhead under 50% of the bare start-up), and 20
- * concurrent spawns. On demand, not part of the suite:
+ * concurrent spawns; and a member spawned by a member against one spawned by the root spawner
+ * ({@code -Dit.test=SpawnBenchmark#spawnByAMemberAgainstSpawnByTheRootSpawner}). On demand, not part of the suite:
  *
  * <pre>./mvnw -pl spawner-service verify -Dit.test=SpawnBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
@@ -81,6 +82,44 @@ class SpawnBenchmark {
                     + "as long as %.1f bare start-ups in sequence)%n", CONCURRENT, all / 1e9, median(each) / 1e3,
                     all / 1e6 / CONCURRENT, all / 1e6 / bareMedian);
         }
+    }
+
+    /**
+     * Spawn to RUNNING of a member spawned by a member (over its management port) against one spawned
+     * by the root spawner, alternating in the same run: what spawning through a member adds.
+     */
+    @Test
+    void spawnByAMemberAgainstSpawnByTheRootSpawner() throws Exception {
+        try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=600s",
+                "--fabric.spawner.otp-ttl=600s")) {
+            fabric.startSpawner();
+            String parent = spawn(fabric, fabric.spawnerUrl());
+            String management = fabric.awaitState(parent, InstanceState.RUNNING, 1).endpoints().get("management");
+            long[] byRoot = new long[ROUNDS];
+            long[] byMember = new long[ROUNDS];
+            for (int round = 0; round < ROUNDS; round++) {
+                byRoot[round] = spawnToRunning(fabric, fabric.spawnerUrl());
+                byMember[round] = spawnToRunning(fabric, management);
+            }
+            System.out.printf("SPAWN by the root spawner: spawn-to-RUNNING median %.0f ms %s%n", median(byRoot), millis(byRoot));
+            System.out.printf("SPAWN by a member: spawn-to-RUNNING median %.0f ms %s = %.2f x the root spawner's%n", median(byMember),
+                    millis(byMember), median(byMember) / median(byRoot));
+        }
+    }
+
+    private static long spawnToRunning(FabricUnderTest fabric, String node) throws InterruptedException {
+        long start = System.nanoTime();
+        String id = spawn(fabric, node);
+        fabric.awaitState(id, InstanceState.RUNNING, 1, java.time.Duration.ofMinutes(10));
+        long took = System.nanoTime() - start;
+        fabric.signedClient(node).delete().uri("/api/v1/members/{id}", id).retrieve().toBodilessEntity();
+        return took;
+    }
+
+    private static String spawn(FabricUnderTest fabric, String node) {
+        JsonNode answer = fabric.signedClient(node).post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("type", "queue")).retrieve().body(JsonNode.class);
+        return answer.path("id").asString();
     }
 
     /** From the member's history: the keys released, then verified, configured, registered RUNNING. */

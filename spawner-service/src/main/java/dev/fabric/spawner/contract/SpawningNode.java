@@ -1,0 +1,29 @@
+package dev.fabric.spawner.contract;
+
+import dev.fabric.core.keys.FabricKeys;
+
+import java.net.URI;
+import java.util.Optional;
+
+/**
+ * A member that spawns members of its own (every member does, docs/spawner.md "Every member
+ * spawns"): what the spawner's machinery, run inside the member, needs of it. The member's keys and
+ * registry arrive sealed during its own bootstrap, so both are empty until then.
+ */
+public interface SpawningNode {
+
+    /** The member's id: its children's parent in the registry. */
+    String id();
+
+    /** Its management URL: where its children redeem their one-time passwords and where clients spawn. */
+    URI managementUrl();
+
+    /** The fabric keys it was sealed at its bootstrap; empty before. */
+    Optional<FabricKeys> keys();
+
+    /** The registry it was given at its bootstrap; empty before. */
+    Optional<URI> registryUrl();
+
+    /** Whether it is RUNNING (registered, its role started): it spawns and supervises only then. */
+    boolean running();
+}

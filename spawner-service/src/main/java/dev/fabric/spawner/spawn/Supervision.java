@@ -1,0 +1,85 @@
+package dev.fabric.spawner.spawn;
+
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Who supervises a member, and what happens to the members of a supervisor that is gone: the
+ * decisions alone, carried out by {@link Supervisor} and {@link SpawnService}.
+ *
+ * <p>A member's supervisor is the node that spawned it (its {@code parentId}, the root spawner or a
+ * member) until another node adopts it; the adopter is then recorded in its metadata
+ * {@code supervisor}, kept across its restarts, so exactly one node supervises it (restarts it,
+ * stops it, re-adopts it after its own restart). Whoever starts an incarnation supervises it. The
+ * registry records each change of supervisor in the member's history.
+ *
+ * <pre>
+ *   the supervisor is DEAD (killed, hung) ......................... nothing: its own supervisor restarts it under its id,
+ *                                                                   and the new incarnation re-adopts its members
+ *   the supervisor is STOPPED, FAILED or LOST (gone for good) ..... its own supervisor (the grandparent) adopts them:
+ *     a member RUNNING ........................................... Take (its process is watched from now on)
+ *     a member DEAD, PENDING or BOOTSTRAPPING .................... Restart under its id (it or its handshake died)
+ *     a member SUSPECT ........................................... Wait (the next round sees it RUNNING or DEAD)
+ *     a member STOPPED, FAILED or LOST ........................... Leave (nothing to supervise)
+ *   a supervisor that comes back after its members were adopted ... leaves them with the adopter
+ * </pre>
+ */
+public final class Supervision {
+
+    /** Metadata key naming the node that adopted a member, when that is not its parent ({@link ServiceInstance#SUPERVISOR}). */
+    public static final String SUPERVISOR = ServiceInstance.SUPERVISOR;
+
+    private Supervision() {}
+
+    /** The node that supervises {@code instance}: its adopter, else its parent. */
+    public static String supervisorOf(ServiceInstance instance) {
+        return ServiceInstance.supervisorOf(instance);
+    }
+
+    /** The instances {@code node} supervises, out of {@code all}. */
+    public static List<ServiceInstance> supervisedBy(String node, List<ServiceInstance> all) {
+        return all.stream().filter(i -> node.equals(supervisorOf(i))).toList();
+    }
+
+    /** Whether a supervisor in this state will not come back by itself (nobody restarts it): its members need an adopter. */
+    public static boolean goneForGood(InstanceState state) {
+        return state == InstanceState.STOPPED || state == InstanceState.FAILED || state == InstanceState.LOST;
+    }
+
+    /** The metadata that records {@code supervisor} for a member whose parent is {@code parentId}: none when they are the same. */
+    static Map<String, String> recorded(String supervisor, String parentId) {
+        return supervisor.equals(parentId) ? Map.of() : Map.of(SUPERVISOR, supervisor);
+    }
+
+    /** What an adopter does with one member of a supervisor that is gone for good. */
+    public sealed interface Adoption {
+
+        /** Watch its running process from now on. */
+        record Take(String reason) implements Adoption {}
+
+        /** Start it again under its id: it, or its bootstrap, died with its supervisor. */
+        record Restart(String reason) implements Adoption {}
+
+        /** Not now: it is SUSPECT, and the next round sees it RUNNING or DEAD. */
+        record Wait() implements Adoption {}
+
+        /** Nothing to supervise: it ended for good too. */
+        record Leave() implements Adoption {}
+    }
+
+    /**
+     * The decision for {@code orphan}, a member of {@code gone} (which is gone for good), to be adopted by {@code adopter}.
+     */
+    public static Adoption adopt(ServiceInstance orphan, ServiceInstance gone, String adopter) {
+        String reason = "adopted by " + adopter + ": its supervisor " + gone.id() + " is " + gone.state();
+        return switch (orphan.state()) {
+            case RUNNING -> new Adoption.Take(reason);
+            case DEAD, PENDING, BOOTSTRAPPING -> new Adoption.Restart(reason + " (and it was " + orphan.state() + ")");
+            case SUSPECT -> new Adoption.Wait();
+            case STOPPED, FAILED, LOST -> new Adoption.Leave();
+        };
+    }
+}

@@ -1,0 +1,88 @@
+package dev.fabric.spawner.spawn;
+
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Who supervises a member and what an adopter does with the members of a gone supervisor, decided without a registry. */
+class SupervisionTest {
+
+    static ServiceInstance instance(String id, InstanceState state, String parent, Map<String, String> metadata) {
+        Instant now = Instant.parse("2026-12-01T12:00:00Z");
+        return new ServiceInstance(id, "queue", id, state, "registered " + state, 1, parent, Connectivity.DIRECT, Map.of(), metadata,
+                now, now, now);
+    }
+
+    @Test
+    void aMemberIsSupervisedByItsParentUntilAnotherNodeAdoptsIt() {
+        assertThat(Supervision.supervisorOf(instance("b", InstanceState.RUNNING, "a", Map.of()))).isEqualTo("a");
+        assertThat(Supervision.supervisorOf(instance("b", InstanceState.RUNNING, "a", Map.of("supervisor", "spawner-1"))))
+                .isEqualTo("spawner-1");
+        assertThat(Supervision.supervisorOf(instance("spawner-1", InstanceState.RUNNING, null, null))).isNull();
+    }
+
+    @Test
+    void eachMemberHasExactlyOneSupervisorAmongTheNodes() {
+        List<ServiceInstance> all = List.of(
+                instance("a", InstanceState.RUNNING, "spawner-1", Map.of()),
+                instance("b", InstanceState.RUNNING, "a", Map.of()),
+                instance("c", InstanceState.RUNNING, "a", Map.of("supervisor", "spawner-1")));
+        assertThat(Supervision.supervisedBy("spawner-1", all)).extracting(ServiceInstance::id).containsExactly("a", "c");
+        assertThat(Supervision.supervisedBy("a", all)).extracting(ServiceInstance::id).containsExactly("b");
+        assertThat(Supervision.supervisedBy("b", all)).isEmpty();
+    }
+
+    @Test
+    void onlyASupervisorThatNobodyRestartsLeavesItsMembersToBeAdopted() {
+        assertThat(Supervision.goneForGood(InstanceState.STOPPED)).isTrue();
+        assertThat(Supervision.goneForGood(InstanceState.FAILED)).isTrue();
+        assertThat(Supervision.goneForGood(InstanceState.LOST)).isTrue();
+        // A DEAD supervisor is restarted by its own supervisor, and its new incarnation takes its members back.
+        assertThat(Supervision.goneForGood(InstanceState.DEAD)).isFalse();
+        assertThat(Supervision.goneForGood(InstanceState.SUSPECT)).isFalse();
+        assertThat(Supervision.goneForGood(InstanceState.RUNNING)).isFalse();
+    }
+
+    @Test
+    void anAdopterTakesARunningMemberRestartsADeadOrUnfinishedOneWaitsForASuspectAndLeavesAnEndedOne() {
+        ServiceInstance gone = instance("a", InstanceState.STOPPED, "spawner-1", Map.of());
+        assertThat(Supervision.adopt(instance("b", InstanceState.RUNNING, "a", Map.of()), gone, "spawner-1"))
+                .isEqualTo(new Supervision.Adoption.Take("adopted by spawner-1: its supervisor a is STOPPED"));
+        assertThat(Supervision.adopt(instance("b", InstanceState.DEAD, "a", Map.of()), gone, "spawner-1"))
+                .isEqualTo(new Supervision.Adoption.Restart("adopted by spawner-1: its supervisor a is STOPPED (and it was DEAD)"));
+        assertThat(Supervision.adopt(instance("b", InstanceState.BOOTSTRAPPING, "a", Map.of()), gone, "spawner-1"))
+                .isInstanceOf(Supervision.Adoption.Restart.class);
+        assertThat(Supervision.adopt(instance("b", InstanceState.PENDING, "a", Map.of()), gone, "spawner-1"))
+                .isInstanceOf(Supervision.Adoption.Restart.class);
+        assertThat(Supervision.adopt(instance("b", InstanceState.SUSPECT, "a", Map.of()), gone, "spawner-1"))
+                .isInstanceOf(Supervision.Adoption.Wait.class);
+        for (InstanceState ended : List.of(InstanceState.STOPPED, InstanceState.FAILED, InstanceState.LOST)) {
+            assertThat(Supervision.adopt(instance("b", ended, "a", Map.of()), gone, "spawner-1"))
+                    .isInstanceOf(Supervision.Adoption.Leave.class);
+        }
+    }
+
+    @Test
+    void aParentThatComesBackAfterItsMembersWereAdoptedLeavesThemWithTheAdopter() {
+        // a (FAILED) was restarted by hand after spawner-1 adopted b; c was spawned by a's new incarnation.
+        List<ServiceInstance> all = List.of(
+                instance("a", InstanceState.RUNNING, "spawner-1", Map.of()),
+                instance("b", InstanceState.RUNNING, "a", Map.of("supervisor", "spawner-1")),
+                instance("c", InstanceState.RUNNING, "a", Map.of()));
+        assertThat(Supervision.supervisedBy("a", all)).extracting(ServiceInstance::id).containsExactly("c");
+        assertThat(Supervision.supervisedBy("spawner-1", all)).extracting(ServiceInstance::id).containsExactly("a", "b");
+    }
+
+    @Test
+    void theAdopterIsRecordedOnlyWhenItIsNotTheParent() {
+        assertThat(Supervision.recorded("a", "a")).isEmpty();
+        assertThat(Supervision.recorded("spawner-1", "a")).containsExactly(Map.entry("supervisor", "spawner-1"));
+    }
+}
