@@ -77,11 +77,17 @@ final class LocalFabric implements AutoCloseable {
         RegistryClient registry() {
             return fabric.registry();
         }
+
+        /** The fabric keys. */
+        FabricKeys keys() {
+            return fabric.keys();
+        }
     }
 
     private final Path dir;
     private ConfigurableApplicationContext registryContext;
     private RegistryClient registry;
+    private FabricKeys keys;
     private Process spawner;
     private Cli cli;
 
@@ -105,6 +111,7 @@ final class LocalFabric implements AutoCloseable {
         Path keys = dir.resolve("keys");
         FabricKeys fabricKeys = FabricKeys.generate();
         fabricKeys.writeTo(keys);
+        this.keys = fabricKeys;
         registryContext = new SpringApplicationBuilder(RegistryApplication.class).run(
                 "--server.port=0",
                 "--server.address=127.0.0.1",
@@ -141,6 +148,11 @@ final class LocalFabric implements AutoCloseable {
     /** The CLI, with this fabric's registry and keys in its environment. */
     Cli cli() {
         return cli;
+    }
+
+    /** The fabric keys, to sign what the CLI has no command for (a spawn on a member's management port). */
+    FabricKeys keys() {
+        return keys;
     }
 
     private void awaitReady(String url, Path log) throws Exception {

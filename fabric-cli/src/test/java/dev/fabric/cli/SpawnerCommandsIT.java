@@ -2,12 +2,21 @@ package dev.fabric.cli;
 
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.signature.RequestSigner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,6 +68,50 @@ class SpawnerCommandsIT {
         Cli.Result stopped = fabric.cli().run("sessions", "add", id, "s-cli");
         assertThat(stopped.exitCode()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(stopped.err()).contains("member " + id + " is STOPPED", "only a running member takes session ids");
+    }
+
+    @Test
+    void servicesTreeShowsTheSpawnerOverTheMemberItSpawnedOverTheMemberThatOneSpawned() throws Exception {
+        Cli.Result spawn = fabric.cli().run("spawn", "queue", "--wait", "--timeout", "3m");
+        assertThat(spawn.exitCode()).as(spawn.err()).isZero();
+        String a = spawn.out().strip();
+        String spawnerId = fabric.registry().get(a).parentId();
+        // A member takes the spawner's own spawn request on its management port.
+        URI target = URI.create(fabric.registry().get(a).endpoints().get("management") + "/api/v1/spawns");
+        byte[] body = "{\"type\":\"queue\"}".getBytes(StandardCharsets.UTF_8);
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        new RequestSigner(fabric.keys(), Clock.systemUTC()).sign("POST", target, Map.of(), body).forEach(request::header);
+        HttpResponse<String> accepted = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        String b = JsonMapper.builder().build().readTree(accepted.body()).path("id").asString();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (fabric.registry().get(b).state() != InstanceState.RUNNING && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(fabric.registry().get(b).state()).as(fabric.registry().history(b).toString()).isEqualTo(InstanceState.RUNNING);
+
+        Cli.Result tree = fabric.cli().run("services", "--tree");
+        assertThat(tree.exitCode()).as(tree.err()).isZero();
+        List<String> lines = tree.out().lines().toList();
+        int spawnerLine = indexOf(lines, spawnerId + " ");
+        assertThat(lines.get(spawnerLine)).startsWith(spawnerId + " ");
+        assertThat(lines).anySatisfy(line -> assertThat(line).startsWith("└─ " + a + " ").contains("RUNNING", spawnerId));
+        assertThat(lines).anySatisfy(line -> assertThat(line).startsWith("   └─ " + b + " ").contains("RUNNING", a));
+        assertThat(indexOf(lines, "└─ " + a + " ")).isGreaterThan(spawnerLine);
+        assertThat(indexOf(lines, "   └─ " + b + " ")).isEqualTo(indexOf(lines, "└─ " + a + " ") + 1);
+        // The JSON stays the registry's answer: the parentage is in it.
+        JsonNode json = JsonMapper.builder().build().readTree(fabric.cli().run("services", "--tree", "-o", "json").out());
+        assertThat(json.path("instances").findValuesAsString("parentId")).contains(spawnerId, a);
+    }
+
+    private static int indexOf(List<String> lines, String containing) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(containing)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line contains '" + containing + "' in\n" + String.join("\n", lines));
     }
 
     @Test

@@ -28,6 +28,31 @@ class InstanceOutputTest {
                 """);
     }
 
+    static RegistryWire.Instance member(String id, String type, String parent, Map<String, String> metadata) {
+        return new RegistryWire.Instance(id, type, id, "RUNNING", null, 1, parent, "DIRECT", null, metadata, NOW.minusSeconds(60),
+                NOW.minusSeconds(60), NOW.minusSeconds(1));
+    }
+
+    @Test
+    void servicesTreeShowsEachMemberUnderTheMemberThatSpawnedItAndWhoSupervisesIt() {
+        List<RegistryWire.Instance> instances = List.of(
+                member("queue-b", "queue", "gateway-a", Map.of()),
+                member("spawner-1", "spawner", null, Map.of()),
+                member("gateway-a", "queue", "spawner-1", Map.of()),
+                member("agent-c", "agent", "queue-b", Map.of()),
+                member("queue-d", "queue", "gateway-a", Map.of("supervisor", "spawner-1")),
+                member("orphan-e", "queue", "gone-x", Map.of()));
+        assertThat(ServicesCommand.tree(instances, NOW)).isEqualTo("""
+                ID                TYPE     NAME       STATE    INCARNATION  SUPERVISOR            LAST HEARTBEAT  ENDPOINTS
+                spawner-1         spawner  spawner-1  RUNNING  1            -                     1s ago          -
+                └─ gateway-a      queue    gateway-a  RUNNING  1            spawner-1             1s ago          -
+                   ├─ queue-b     queue    queue-b    RUNNING  1            gateway-a             1s ago          -
+                   │  └─ agent-c  agent    agent-c    RUNNING  1            queue-b               1s ago          -
+                   └─ queue-d     queue    queue-d    RUNNING  1            spawner-1 (adopted)   1s ago          -
+                orphan-e          queue    orphan-e   RUNNING  1            gone-x                1s ago          -
+                """);
+    }
+
     @Test
     void serviceShowsFieldsSessionsAndHistory() {
         String text = ServiceCommand.describe(WEB, List.of("s-1", "s-2"), List.of(
