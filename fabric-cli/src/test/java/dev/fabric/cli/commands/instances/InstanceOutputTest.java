@@ -43,13 +43,13 @@ class InstanceOutputTest {
                 member("queue-d", "queue", "gateway-a", Map.of("supervisor", "spawner-1")),
                 member("orphan-e", "queue", "gone-x", Map.of()));
         assertThat(ServicesCommand.tree(instances, NOW)).isEqualTo("""
-                ID                TYPE     NAME       STATE    INCARNATION  SUPERVISOR            LAST HEARTBEAT  ENDPOINTS
-                spawner-1         spawner  spawner-1  RUNNING  1            -                     1s ago          -
-                └─ gateway-a      queue    gateway-a  RUNNING  1            spawner-1             1s ago          -
-                   ├─ queue-b     queue    queue-b    RUNNING  1            gateway-a             1s ago          -
-                   │  └─ agent-c  agent    agent-c    RUNNING  1            queue-b               1s ago          -
-                   └─ queue-d     queue    queue-d    RUNNING  1            spawner-1 (adopted)   1s ago          -
-                orphan-e          queue    orphan-e   RUNNING  1            gone-x                1s ago          -
+                ID                TYPE     NAME       STATE    INCARNATION  SUPERVISOR           LAST HEARTBEAT  ENDPOINTS
+                spawner-1         spawner  spawner-1  RUNNING  1            -                    1s ago          -
+                └─ gateway-a      queue    gateway-a  RUNNING  1            spawner-1            1s ago          -
+                   ├─ queue-b     queue    queue-b    RUNNING  1            gateway-a            1s ago          -
+                   │  └─ agent-c  agent    agent-c    RUNNING  1            queue-b              1s ago          -
+                   └─ queue-d     queue    queue-d    RUNNING  1            spawner-1 (adopted)  1s ago          -
+                orphan-e          queue    orphan-e   RUNNING  1            gone-x               1s ago          -
                 """);
     }
 
