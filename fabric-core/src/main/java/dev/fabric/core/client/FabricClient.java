@@ -36,7 +36,7 @@ import java.util.Objects;
  *   <li>RUNNING somewhere else (a new incarnation or address): runs the call there;</li>
  *   <li>still RUNNING where the call failed, or SUSPECT: reports it UNREACHABLE to the registry
  *       (as this client's {@linkplain Builder#name name}), then has it restarted as below;</li>
- *   <li>DEAD or FAILED: asks the member's spawner (its {@code parentId} in the registry) to restart
+ *   <li>DEAD or FAILED: asks the member's spawner (its {@code parentId} in the registry, or the node that adopted it) to restart
  *       it under the same id, waits until the registry shows it RUNNING with the new, higher
  *       incarnation, and runs the call there;</li>
  *   <li>PENDING or BOOTSTRAPPING: its spawner is restarting it already; waits for it likewise;</li>
@@ -259,19 +259,23 @@ public final class FabricClient {
         }
     }
 
-    /** Asks the member's spawner for a new incarnation under the same id; returns the spawner's answer (PENDING). */
+    /**
+     * Asks the member's spawner for a new incarnation under the same id; returns the spawner's answer (PENDING).
+     * Its spawner is the node that supervises it: its parent, or the node that adopted it ({@link ServiceInstance#supervisorOf}).
+     */
     private ServiceInstance restart(ServiceInstance member, RuntimeException failure) {
         String id = member.id();
-        if (member.parentId() == null || member.parentId().isBlank()) {
+        String supervisor = ServiceInstance.supervisorOf(member);
+        if (supervisor == null || supervisor.isBlank()) {
             throw new MemberUnavailableException(id, "member " + id + " (" + FailOver.describe(member)
                     + ") has no spawner in the registry (no parentId), so no one can restart it", failure);
         }
         ServiceInstance spawner;
         try {
-            spawner = registry.get(member.parentId());
+            spawner = registry.get(supervisor);
         } catch (RegistryCallException e) {
             throw new MemberUnavailableException(id, "member " + id + " (" + FailOver.describe(member) + ") needs a restart, but its spawner "
-                    + member.parentId() + " cannot be found: " + e.getMessage(), e);
+                    + supervisor + " cannot be found: " + e.getMessage(), e);
         }
         String spawnerUrl = FailOver.endpointOf(spawner, MANAGEMENT);
         if (spawnerUrl == null) {

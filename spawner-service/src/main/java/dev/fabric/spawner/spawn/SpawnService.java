@@ -192,8 +192,8 @@ public class SpawnService {
     /**
      * Adopts {@code orphan}, a member of {@code gone}, a supervisor that is gone for good
      * ({@link Supervision#adopt} decides): its running process is watched from now on, or it is
-     * started again under its id. The registry records this node as its supervisor first, with the
-     * reason in its history, so no other node takes it too.
+     * started again under its id. The registry records this node as its supervisor first (and the
+     * adoption in the member's history), so no other node takes it too.
      */
     void adoptOrphan(ServiceInstance orphan, ServiceInstance gone) {
         switch (Supervision.adopt(orphan, gone, identity.id())) {
@@ -208,7 +208,6 @@ public class SpawnService {
                     registry.register(new RegistrationRequest(orphan.id(), orphan.type(), orphan.name(), InstanceState.RUNNING,
                             orphan.incarnation(), orphan.parentId(), orphan.connectivity(), null,
                             Map.of(Supervision.SUPERVISOR, identity.id())));
-                    registry.changeState(orphan.id(), orphan.incarnation(), InstanceState.RUNNING, reason, null);
                     member.launched(launched.get());
                     watch(member, launched.get());
                 }
