@@ -165,10 +165,15 @@ class EscrowBenchmark {
             Recovery sequential = new Recovery();
             Recovery pipelined = new Recovery();
             Recovery bulk = new Recovery();
+            Recovery bulkAot = new Recovery();
+            // A JDK 25 AOT cache (JEP 514), made by one training recovery: the service's JVM starting with its classes loaded and linked.
+            Path aotCache = dir.resolve("recover.aot");
+            recoverInAFreshProcess(socket, List.of("-XX:AOTCacheOutput=" + aotCache), "bulk");
             for (int run = 0; run < 3; run++) {
-                recover(socket, count, recoveries, sequential);
-                recover(socket, count, recoveries, pipelined, "pipelined", "256");
-                recover(socket, count, recoveries, bulk, "bulk");
+                recover(socket, count, recoveries, sequential, List.of());
+                recover(socket, count, recoveries, pipelined, List.of(), "pipelined", "256");
+                recover(socket, count, recoveries, bulk, List.of(), "bulk");
+                recover(socket, count, recoveries, bulkAot, List.of("-XX:AOTCache=" + aotCache), "bulk");
             }
             String text = String.format(Locale.ROOT, """
                     %,d descriptors held (connected UNIX stream sockets, a %d-byte payload each) by escrowd from the
@@ -194,8 +199,9 @@ class EscrowBenchmark {
                     | the same, warm JVM | %.2f s | %.1f µs | %.2f s |
                     | bulk (getAll: the GTB/BLK extension), fresh JVM | %.2f s | %.1f µs | %.2f s |
                     | the same, warm JVM | %.2f s | %.1f µs | %.2f s |
+                    | bulk, fresh JVM with an AOT cache (-XX:AOTCache, trained once) | %.2f s | %.1f µs | %.2f s |
 
-                    Ratios, fresh JVM: one at a time / bulk %.2fx, pipelined / bulk %.2fx.
+                    Ratios, fresh JVM: one at a time / bulk %.2fx, pipelined / bulk %.2fx, one at a time / bulk with the AOT cache %.2fx.
                     """, count, 16, DAEMON_JAVA_OPTS.isBlank() ? "" : "; " + DAEMON_JAVA_OPTS, limitNote, fds, rssStart, rssHolding,
                     rssAfterGc, (rssHolding - rssStart) / (double) count,
                     heapStart, heapHolding, (heapHolding - heapStart) * 1024.0 / count, addSeconds,
@@ -206,7 +212,8 @@ class EscrowBenchmark {
                     pipelined.warm(), pipelined.warm() * 1e6 / count, pipelined.warm() * DESCRIPTORS / count,
                     bulk.cold(), bulk.cold() * 1e6 / count, bulk.cold() * DESCRIPTORS / count,
                     bulk.warm(), bulk.warm() * 1e6 / count, bulk.warm() * DESCRIPTORS / count,
-                    sequential.cold() / bulk.cold(), pipelined.cold() / bulk.cold());
+                    bulkAot.cold(), bulkAot.cold() * 1e6 / count, bulkAot.cold() * DESCRIPTORS / count,
+                    sequential.cold() / bulk.cold(), pipelined.cold() / bulk.cold(), sequential.cold() / bulkAot.cold());
             report("escrow-hold.md", text + "\nrecovery runs:\n" + String.join("\n", recoveries) + "\n");
         } finally {
             daemon.destroy();
@@ -470,8 +477,8 @@ class EscrowBenchmark {
     }
 
     /** Runs {@link RecoverAll} in a new JVM (the service after a restart) and adds its times to {@code into}. */
-    private void recover(Path socket, int count, List<String> lines, Recovery into, String... mode) throws Exception {
-        String output = recoverInAFreshProcess(socket, mode);
+    private void recover(Path socket, int count, List<String> lines, Recovery into, List<String> jvmOptions, String... mode) throws Exception {
+        String output = recoverInAFreshProcess(socket, jvmOptions, mode);
         lines.add(output.strip());
         Matcher m = Pattern.compile("(?m)^(recovered|again, warm,) (\\d+) descriptors in (\\d+) ms").matcher(output);
         for (int i = 0; i < 2; i++) {
@@ -482,18 +489,40 @@ class EscrowBenchmark {
     }
 
     /** Runs {@link RecoverAll} in a new JVM (the service after a restart) and returns its output. */
-    private String recoverInAFreshProcess(Path socket, String... mode) throws Exception {
+    private String recoverInAFreshProcess(Path socket, List<String> jvmOptions, String... mode) throws Exception {
         Path log = dir.resolve("recover-" + System.nanoTime() + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-opens",
-                "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), RecoverAll.class.getName(),
-                socket.toString()));
+                "java.base/sun.nio.ch=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", jarsOnlyClassPath(), RecoverAll.class.getName(), socket.toString()));
         command.addAll(List.of(mode));
         Process recover = raisedLimit(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertThat(recover.waitFor(120, TimeUnit.SECONDS)).as("recovery finished").isTrue();
         String output = Files.readString(log);
         assertThat(recover.exitValue()).as(output).isZero();
         return output;
+    }
+
+    /** This class path with its directories (target/classes, target/test-classes) packed as jars: an AOT cache takes jars only. */
+    private String jarsOnlyClassPath() throws Exception {
+        List<String> entries = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path path = Path.of(entry);
+            if (!Files.isDirectory(path)) {
+                entries.add(entry);
+                continue;
+            }
+            Path jar = dir.resolve("cp-" + path.getFileName() + ".jar");
+            if (!Files.exists(jar)) {
+                Process pack = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jar").toString(), "--create", "--file",
+                        jar.toString(), "-C", path.toString(), ".").redirectErrorStream(true).start();
+                String out = new String(pack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(pack.waitFor(120, TimeUnit.SECONDS) && pack.exitValue() == 0).as("jar: " + out).isTrue();
+            }
+            entries.add(jar.toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     /** The open-file limit a child gets from {@link #raisedLimit}: 300,000, or the hard limit when that cannot be raised. */
