@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine's container rig ready for the tests: the same script for developers and CI.
 #
-#   docker/base/rig.sh            install docker.io, debootstrap and openssl when absent (needs root),
+#   docker/base/rig.sh            install docker.io, debootstrap, openssl, chromium and chromium-driver when absent (needs root),
 #                                 start dockerd when it does not answer, build fabric/base:local
 #   docker/base/rig.sh --check    only report what is missing; exit 1 when something is
 #
@@ -27,6 +27,9 @@ command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
 # OpenSslReadsFabricKeysTest checks that standard tools read the fabric's key files.
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+# The console's browser tests (fabric-cli ConsoleIT) drive Debian's headless Chromium through its chromedriver.
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_packages+=(chromium-driver)
 
 if [ "$check_only" = 1 ]; then
   missing=0
