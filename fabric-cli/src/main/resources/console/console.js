@@ -131,7 +131,7 @@ function showRegistry() {
     el.textContent = 'Live: registry at ' + fabric.registry.url;
   } else if (fabric.registry.up === false) {
     el.dataset.up = 'false';
-    el.textContent = 'Registry unreachable at ' + fabric.registry.url + ': ' + (fabric.registry.problem || '') + ' Retrying…';
+    el.textContent = 'Registry unreachable: ' + (fabric.registry.problem || fabric.registry.url) + '. Retrying…';
   }
 }
 

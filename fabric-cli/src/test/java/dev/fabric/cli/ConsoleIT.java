@@ -12,7 +12,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,6 +105,7 @@ class ConsoleIT {
     @Order(2)
     void aKilledQueueShowsDeadThenRunningAtIncarnationTwoWithoutAReload() {
         chromium.driver.executeScript("window.notReloaded = true;");
+        Object layoutBefore = layout();
         long pid = Long.parseLong(fabric.registry().get(queueId).metadata().get("pid"));
         assertThat(ProcessHandle.of(pid)).as("the queue's process").isPresent();
         ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // SIGKILL
@@ -110,10 +114,45 @@ class ConsoleIT {
         await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "'][data-state='RUNNING'][data-incarnation='2']"), e -> e != null);
         assertThat(chromium.driver.executeScript("return window.notReloaded === true;")).isEqualTo(true);
         assertThat(find("#tree li[data-id='" + queueId + "']").getText()).contains("RUNNING", "#2");
+        assertThat(layout()).as("the rows, the banner and the changes list kept their places and sizes").isEqualTo(layoutBefore);
     }
 
     @Test
     @Order(3)
+    void theKeyboardMovesAlongTheTreeAndOpensAMember() {
+        chromium.driver.executeScript("document.querySelector(\"#tree li[data-id^='spawner-'] .member-link\").focus();");
+        new Actions(chromium.driver).sendKeys(Keys.ARROW_DOWN).perform();
+        assertThat(chromium.driver.switchTo().activeElement().getText()).isEqualTo(queueId);
+        new Actions(chromium.driver).sendKeys(Keys.ENTER).perform();
+        await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
+        chromium.driver.navigate().back();
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']"), e -> e != null);
+    }
+
+    @Test
+    @Order(4)
+    void atTwoHundredPercentZoomNothingScrollsSideways() throws Exception {
+        // Browser zoom halves the viewport in CSS pixels: 1280x900 at 200 % is 640x450.
+        Dimension normal = chromium.driver.manage().window().getSize();
+        try {
+            chromium.driver.manage().window().setSize(new Dimension(640, (int) (450 + normal.getHeight() - viewportHeight())));
+            for (String view : List.of("/#/", "/#/member/" + queueId, "/#/sessions", "/#/charts")) {
+                chromium.driver.get(console.base() + view);
+                await().atMost(PATIENCE).until(() -> "true".equals(find("#registry-status").getDomAttribute("data-up")));
+                Object overflow = chromium.driver.executeScript(
+                        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+                assertThat(((Number) overflow).intValue()).as("sideways overflow of " + view).isLessThanOrEqualTo(0);
+            }
+            chromium.driver.get(console.base() + "/#/");
+            await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']"), e -> e != null);
+            chromium.screenshot("tree-200-percent");
+        } finally {
+            chromium.driver.manage().window().setSize(normal);
+        }
+    }
+
+    @Test
+    @Order(5)
     void theMembersPageShowsItsHistoryRoleStatusAndSessions() throws Exception {
         find("#tree a.member-link[href='#/member/" + queueId + "']").click();
         await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
@@ -142,7 +181,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(4)
+    @Order(6)
     void theChartsDrawWhatTheRegistryShows() throws Exception {
         chromium.driver.get(console.base() + "/#/charts");
         await().atMost(PATIENCE).until(() -> find("#chart-states polyline"), e -> e != null);
@@ -151,7 +190,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void stopFromThePageStopsTheMember() {
         chromium.driver.get(console.base() + "/#/member/" + queueId);
         await().atMost(PATIENCE).until(() -> find("#action-stop"), e -> e != null).click();
@@ -161,7 +200,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void anUnknownMemberIdSaysSo() throws Exception {
         chromium.driver.get(console.base() + "/#/member/queue-nosuchone");
         WebElement heading = await().atMost(PATIENCE).until(() -> find("#no-such-member"), e -> e != null);
@@ -171,7 +210,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(7)
+    @Order(9)
     void thePagesRequestsAndAnswersCarryNoKeyMaterial() throws Exception {
         List<String> log = chromium.networkLog();
         String all = String.join("\n", log);
@@ -220,6 +259,17 @@ class ConsoleIT {
             urls.add(url.group(1).replace("\\u0026", "&"));
         }
         return urls;
+    }
+
+    /** Where the tree's rows, the banner and the changes list are, and how big: what must not move when data updates. */
+    private static Object layout() {
+        return chromium.driver.executeScript("const box = e => { const r = e.getBoundingClientRect();"
+                + " return [r.left, r.top, r.width, r.height].map(Math.round).join(','); };"
+                + " return [...document.querySelectorAll('#tree .row, #registry-status, #changes')].map(box).join(' ');");
+    }
+
+    private static long viewportHeight() {
+        return ((Number) chromium.driver.executeScript("return window.innerHeight;")).longValue();
     }
 
     /** The confirmation dialog every action opens: confirm it. */

@@ -75,12 +75,16 @@ class ConsoleRegistryOutageIT {
         await().atMost(PATIENCE).until(() -> find("#tree li[data-id='web-1']"), e -> e != null);
         assertThat(find("#registry-status").getDomAttribute("data-up")).isEqualTo("true");
         chromium.driver.executeScript("window.notReloaded = true;");
+        Object bannerUp = box("#registry-status");
+        Object treeUp = box("#tree");
 
         registry.close();
         registry = null;
         WebElement banner = await().atMost(PATIENCE).until(() -> find("#registry-status"), e -> "false".equals(e.getDomAttribute("data-up")));
-        assertThat(banner.getText()).contains("Registry unreachable at " + url, "Retrying");
+        assertThat(banner.getText()).contains("Registry unreachable: cannot reach the registry at " + url, "Retrying");
         assertThat(find("#tree li[data-id='web-1']")).as("what it showed stays").isNotNull();
+        assertThat(box("#registry-status")).as("the banner keeps its place and size").isEqualTo(bannerUp);
+        assertThat(box("#tree")).as("so does the tree").isEqualTo(treeUp);
         chromium.screenshot("registry-away");
 
         registry = startRegistry(dir, port);
@@ -96,6 +100,11 @@ class ConsoleRegistryOutageIT {
                 "--server.address=127.0.0.1",
                 "--fabric.registry.data-dir=" + dir.resolve("registry"),
                 "--fabric.security.keys-path=" + dir.resolve("keys"));
+    }
+
+    private Object box(String css) {
+        return chromium.driver.executeScript("const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+                + " return [r.left, r.top, r.width, r.height].map(Math.round).join(',');", css);
     }
 
     private WebElement find(String css) {

@@ -70,9 +70,13 @@ final class RunningConsole implements AutoCloseable {
 
     /** Ctrl-C: the command stops its server and returns. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         thread.interrupt();
-        thread.join(Duration.ofSeconds(15));
+        try {
+            thread.join(Duration.ofSeconds(15));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     int exitCode() {
