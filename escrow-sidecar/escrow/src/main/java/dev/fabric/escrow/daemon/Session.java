@@ -4,6 +4,7 @@ import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
 import dev.fabric.escrow.descriptor.Posix;
 import dev.fabric.escrow.wire.DecodeException;
+import dev.fabric.escrow.wire.Extension;
 import dev.fabric.escrow.wire.Frame;
 import dev.fabric.escrow.wire.Limits;
 import dev.fabric.escrow.wire.Message;
@@ -22,6 +23,9 @@ import java.io.OutputStream;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -149,8 +153,9 @@ final class Session {
             case Message.Del del -> del(del, fd);
             case Message.Get get -> get(get, fd);
             case Message.Tag tag -> tag(tag, fd);
-            case Message.Rep _, Message.Inf _, Message.Hel _ -> {
-                Descriptors.close(fd);
+            case Message.GetBatch getBatch -> getBatch(getBatch, fd);
+            case Message.Rep _, Message.Inf _, Message.Hel _, Message.Batch _ -> {
+                frame.descriptors().forEach(Descriptors::close);
                 yield reject(Rejection.UNEXPECTED_MESSAGE, -Posix.EPROTO, "Unexpected message type.");
             }
         };
@@ -231,6 +236,10 @@ final class Session {
     }
 
     private boolean tag(Message.Tag tag, FileDescriptor fd) {
+        if (tag.equals(Extension.PROBE) && fd == null) {
+            // The C daemon answers this TAG with -22 "Wrong TAG request."; a client that sees this reply knows it may use the extension.
+            return reply(new Message.Rep(0, Extension.PROBE_REPLY), null);
+        }
         if (!limits.validTag(tag.tag())) {
             Descriptors.close(fd);
             return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong TAG request.");
@@ -241,6 +250,44 @@ final class Session {
         }
         int[] info = slots.info(tag.tag());
         return reply(new Message.Inf(info[0], info[1]), null);
+    }
+
+    /**
+     * Bulk recovery (our extension): every slot of the tag from {@code from} on, in batches of at most
+     * {@code max} slots with their descriptors in one SCM_RIGHTS each, streamed without waiting for the
+     * client; the last batch says {@code next = -1}. The slots stay in the escrow, as with GET.
+     */
+    private boolean getBatch(Message.GetBatch request, FileDescriptor fd) {
+        if (!limits.validTag(request.tag()) || !Limits.validIdx(request.from()) || request.max() < 1
+                || request.max() > Extension.MAX_BATCH) {
+            Descriptors.close(fd);
+            return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong GTB request: tag 0.." + (limits.nrTags() - 1)
+                    + ", from 0.." + (Limits.MAX_IDX - 1) + ", max 1.." + Extension.MAX_BATCH + ".");
+        }
+        if (fd != null) {
+            Descriptors.close(fd);
+            return reject(Rejection.DESCRIPTOR_PRESENT, -Posix.EINVAL, "Descriptor present in a GTB request.");
+        }
+        int from = request.from();
+        while (true) {
+            SlotTable.Slice slice = slots.slice(request.tag(), from, request.max(), Extension.MAX_BATCH_BYTES);
+            List<Message.Batch.Entry> entries = new ArrayList<>(slice.slots().size());
+            List<FileDescriptor> descriptors = new ArrayList<>(slice.slots().size());
+            for (Map.Entry<Integer, Slot> e : slice.slots()) {
+                Slot slot = e.getValue();
+                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload()));
+                if (slot.descriptor() != null) {
+                    descriptors.add(slot.descriptor());
+                }
+            }
+            if (!replyWith(new Message.Batch(request.tag(), slice.next(), entries), descriptors.toArray(FileDescriptor[]::new))) {
+                return false;
+            }
+            if (slice.next() < 0) {
+                return true;
+            }
+            from = slice.next();
+        }
     }
 
     private void tagChanged(int tag) {
@@ -257,6 +304,7 @@ final class Session {
             case UNKNOWN_OPCODE -> Rejection.UNKNOWN_OPCODE;
             case BAD_LENGTH -> Rejection.BAD_LENGTH;
             case TOO_MANY_DESCRIPTORS -> Rejection.TOO_MANY_DESCRIPTORS;
+            case BAD_BATCH -> Rejection.BAD_BATCH;
         };
         boolean badAdd = e.reason() == DecodeException.Reason.BAD_LENGTH && e.opcode() == 1;
         int rc = badAdd ? -Posix.EINVAL : -Posix.EPROTO;
@@ -264,6 +312,7 @@ final class Session {
             case UNKNOWN_OPCODE -> "Unexpected message type.";
             case BAD_LENGTH -> badAdd ? "Wrong ADD request." : "Unexpected message type.";
             case TOO_MANY_DESCRIPTORS -> "Too many descriptors in a message.";
+            case BAD_BATCH -> "Unexpected message type.";
         };
         trace.receivedMalformed(e.getMessage(), -1, rc);
         LOG.info("closing a session after a malformed message: {}", e.getMessage());
@@ -285,11 +334,16 @@ final class Session {
 
     /** Sends one message, with a descriptor as SCM_RIGHTS on the same write; false when the client is gone. */
     private boolean reply(Message message, FileDescriptor fd) {
+        return fd == null ? replyWith(message, new FileDescriptor[0]) : replyWith(message, new FileDescriptor[] {fd});
+    }
+
+    /** Sends one message, with its descriptors as one SCM_RIGHTS on the same write; false when the client is gone. */
+    private boolean replyWith(Message message, FileDescriptor[] fds) {
         byte[] bytes = encoder.encode(message);
-        int fdNumber = Descriptors.numberOrMinusOne(fd);
+        int fdNumber = fds.length == 0 ? -1 : Descriptors.numberOrMinusOne(fds[0]);
         try {
-            if (fd != null) {
-                socket.setOutboundFileDescriptors(fd);
+            if (fds.length > 0) {
+                socket.setOutboundFileDescriptors(fds);
             }
             out.write(bytes);
             trace.sent(message, fdNumber, 0);
