@@ -281,7 +281,7 @@ final class Session {
             List<FileDescriptor> descriptors = new ArrayList<>(slice.slots().size());
             for (Map.Entry<Integer, Slot> e : slice.slots()) {
                 Slot slot = e.getValue();
-                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload()));
+                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload(), slot.description()));
                 if (slot.descriptor() != null) {
                     descriptors.add(slot.descriptor());
                 }

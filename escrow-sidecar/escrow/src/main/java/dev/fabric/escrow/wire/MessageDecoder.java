@@ -252,7 +252,7 @@ public final class MessageDecoder {
             entries.get(payload);
             boolean hasDescriptor = (flags & Extension.ENTRY_HAS_DESCRIPTOR) != 0;
             withDescriptor += hasDescriptor ? 1 : 0;
-            out.add(new Message.Batch.Entry(idx, ufd, hasDescriptor, payload));
+            out.add(new Message.Batch.Entry(idx, ufd, hasDescriptor, payload, hasDescriptor ? flags & Extension.ENTRY_DESCRIPTION : 0));
         }
         if (entries.hasRemaining()) {
             throw fail(DecodeException.Reason.BAD_BATCH, opcode.code, "BLK has " + entries.remaining() + " bytes after its " + count + " entries");
