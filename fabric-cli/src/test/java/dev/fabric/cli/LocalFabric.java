@@ -78,8 +78,13 @@ final class LocalFabric implements AutoCloseable {
             return fabric.registry();
         }
 
-        /** The fabric keys. */
-        FabricKeys keys() {
+        /** The fabric keys' directory. */
+        Path keys() {
+            return dir.resolve("keys");
+        }
+
+        /** The fabric keys, to sign what the CLI has no command for (a spawn on a member's management port). */
+        FabricKeys fabricKeys() {
             return fabric.keys();
         }
     }

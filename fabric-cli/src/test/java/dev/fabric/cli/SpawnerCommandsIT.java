@@ -81,7 +81,7 @@ class SpawnerCommandsIT {
         byte[] body = "{\"type\":\"queue\"}".getBytes(StandardCharsets.UTF_8);
         HttpRequest.Builder request = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        new RequestSigner(fabric.keys(), Clock.systemUTC()).sign("POST", target, Map.of(), body).forEach(request::header);
+        new RequestSigner(fabric.fabricKeys(), Clock.systemUTC()).sign("POST", target, Map.of(), body).forEach(request::header);
         HttpResponse<String> accepted = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
         String b = JsonMapper.builder().build().readTree(accepted.body()).path("id").asString();

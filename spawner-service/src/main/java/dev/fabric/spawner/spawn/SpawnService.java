@@ -88,7 +88,7 @@ public class SpawnService {
 
     /** Starts a new member of a role (steps 1 and 2 here; steps 3 to 5 go on in the background). */
     public ServiceInstance spawn(SpawnRequest request) {
-        MemberPlan plan = MemberPlan.of(request, properties.roles());
+        MemberPlan plan = MemberPlan.of(request, properties.roles(), launcher.hosts());
         ManagedMember member = members.of(request.type() + "-" + HexFormat.of().formatHex(bytes(4)));
         synchronized (member) {
             return start(member, 1, plan, "spawned by " + identity.id(), Optional.empty());
@@ -285,7 +285,7 @@ public class SpawnService {
         String id = member.id();
         boolean restart = previous.isPresent();
         String parent = previous.map(ServiceInstance::parentId).orElse(identity.id());
-        Map<String, String> metadata = new LinkedHashMap<>(plan.metadata(launcher.name()));
+        Map<String, String> metadata = new LinkedHashMap<>(plan.metadata(plan.host() == null ? launcher.name() : "ssh"));
         metadata.putAll(Supervision.recorded(identity.id(), parent));
         registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.PENDING, incarnation, parent,
                 plan.connectivity(), null, metadata));
@@ -293,7 +293,7 @@ public class SpawnService {
         LaunchedMember launched;
         try {
             LaunchSpec spec = new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(),
-                    environment(id, incarnation, plan), otp);
+                    environment(id, incarnation, plan), otp, plan.host());
             launched = previous.isPresent() ? launcher.relaunch(spec, previous.get()) : launcher.launch(spec);
         } catch (LaunchException e) {
             bootstrapper.close(member, incarnation);
@@ -305,8 +305,9 @@ public class SpawnService {
         member.launched(launched);
         registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, parent,
                 plan.connectivity(), null, launched.metadata()));
-        launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launcher.name(), launched.metadata());
-        registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launcher.name() + " launcher ("
+        String launchedBy = launched.metadata().getOrDefault("launcher", launcher.name());
+        launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launchedBy, launched.metadata());
+        registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launchedBy + " launcher ("
                 + describe(launched.metadata()) + "); " + why, null);
         watch(member, launched);
         Instant deadline = Instant.now().plus(properties.bootstrapTimeout());
