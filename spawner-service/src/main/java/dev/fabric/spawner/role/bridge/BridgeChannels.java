@@ -91,6 +91,13 @@ public class BridgeChannels extends BinaryWebSocketHandler {
         String authority = memberUrl.getRawAuthority();
         Channel previous = byAuthority.get(authority);
         boolean replacing = previous != null && previous.memberId().equals(member);
+        if (previous != null && !replacing && previous.session().isOpen()) {
+            // Two members on different hosts may both be 127.0.0.1:PORT: the first keeps it, the second hears why not.
+            role.refused("authority-taken");
+            session.close(new CloseStatus(ReverseChannel.REFUSED, "authority-taken: " + authority + " is member " + previous.memberId()
+                    + "'s at this bridge; advertise another host or port"));
+            return;
+        }
         if (!replacing && byAuthority.size() >= bridge.settings().maxChannels()) {
             role.refused("channels");
             String reason = "bridge-full: bridge " + bridge.bridgeId() + " holds its limit of " + bridge.settings().maxChannels()

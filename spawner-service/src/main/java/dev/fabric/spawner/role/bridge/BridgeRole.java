@@ -83,7 +83,7 @@ public class BridgeRole implements Role {
         }
         Connector connector = new Connector("HTTP/1.1");
         connector.setPort(settings.port());
-        String address = environment.getProperty("server.address");
+        String address = settings.address() != null ? settings.address() : environment.getProperty("server.address");
         if (address != null) {
             connector.setProperty("address", address);
         }
@@ -94,7 +94,7 @@ public class BridgeRole implements Role {
             throw new IllegalStateException("the relay port " + settings.port() + " could not be opened (in use?)");
         }
         authorities.addOwnPort(port);
-        String host = environment.getProperty("FABRIC_ADVERTISED_HOST", "127.0.0.1");
+        String host = settings.host() != null ? settings.host() : environment.getProperty("FABRIC_ADVERTISED_HOST", "127.0.0.1");
         Semaphore circuits = new Semaphore(settings.maxCircuits());
         running = new Running(roleContext.serviceId(), settings, connector, port, "http://" + host + ":" + port, circuits);
         Gauge.builder(CIRCUITS_METRIC, circuits, c -> settings.maxCircuits() - c.availablePermits())

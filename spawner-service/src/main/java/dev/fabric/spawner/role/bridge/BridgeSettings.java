@@ -17,16 +17,24 @@ import java.util.Map;
  * @param maxCircuits how many relayed exchanges may be in flight at once
  * @param maxCircuitBytes the most bytes one exchange may carry, request and answer bodies together
  * @param idleTimeout how long a relayed request waits for its answer, and a silent channel lives
+ * @param address the address the relay port listens on ({@code null}: the member's own, loopback for
+ *     a process member; {@code 0.0.0.0} for every address of its host)
+ * @param host the host name or address in the relay URL the bridge publishes ({@code null}: the
+ *     member's advertised host): what members and callers on other hosts dial
  */
-public record BridgeSettings(int port, int maxChannels, int maxCircuits, long maxCircuitBytes, Duration idleTimeout) {
+public record BridgeSettings(int port, int maxChannels, int maxCircuits, long maxCircuitBytes, Duration idleTimeout, String address,
+                             String host) {
 
     public static final String PORT = "port";
     public static final String MAX_CHANNELS = "max-channels";
     public static final String MAX_CIRCUITS = "max-circuits";
     public static final String MAX_CIRCUIT_BYTES = "max-circuit-bytes";
     public static final String IDLE_TIMEOUT = "idle-timeout";
+    public static final String ADDRESS = "address";
+    public static final String HOST = "host";
 
-    static final BridgeSettings DEFAULTS = new BridgeSettings(0, 64, 256, DataSize.ofMegabytes(8).toBytes(), Duration.ofSeconds(60));
+    static final BridgeSettings DEFAULTS = new BridgeSettings(0, 64, 256, DataSize.ofMegabytes(8).toBytes(), Duration.ofSeconds(60),
+            null, null);
 
     /**
      * The settings in a role configuration, defaults for what it leaves out.
@@ -61,7 +69,14 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
                 throw new IllegalArgumentException(IDLE_TIMEOUT + " must be a duration from 1s to 1h (e.g. 60s), not '" + rawIdle + "'");
             }
         }
-        return new BridgeSettings(port, channels, circuits, bytes, idle);
+        String address = config.get(ADDRESS);
+        String host = config.get(HOST);
+        for (String[] named : new String[][] {{ADDRESS, address}, {HOST, host}}) {
+            if (named[1] != null && !named[1].matches("[A-Za-z0-9.:\\[\\]-]{1,253}")) {
+                throw new IllegalArgumentException(named[0] + " must be a host name or an address, not '" + named[1] + "'");
+            }
+        }
+        return new BridgeSettings(port, channels, circuits, bytes, idle, address, host);
     }
 
     private static int number(Map<String, String> config, String key, int fallback, int min, int max) {
