@@ -180,10 +180,6 @@ public class BridgeChannels extends BinaryWebSocketHandler {
         return byAuthority.get(authority);
     }
 
-    int open() {
-        return byAuthority.size();
-    }
-
     /** Sends a request down a member's channel; the future completes with its answer. */
     CompletableFuture<RelayFrame.Response> send(Channel channel, String method, String target, java.util.List<RelayFrame.Header> headers,
                                                 byte[] body) throws IOException {
