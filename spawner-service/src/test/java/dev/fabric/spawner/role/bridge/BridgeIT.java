@@ -170,6 +170,7 @@ class BridgeIT {
     void aBridgeAtItsLimitOfChannelsRefusesWithTheReason() throws Exception {
         String second = spawn("queue", Map.of("via", relayUrl));
         await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> assertThat(fabric.registry.history(second))
+                .as("member log:\n%s", FabricUnderTest.log(fabric.memberLog(second)))
                 .anyMatch(t -> t.reason() != null && t.reason().contains("bridge-full")));
         assertThat(FabricUnderTest.log(fabric.memberLog(second))).contains("bridge-full").contains("max-channels");
         assertThat(bridgeMetric("fabric_bridge_refusals_total", "reason=\"channels\"")).isGreaterThanOrEqualTo(1);
