@@ -46,6 +46,42 @@ public final class MessageDecoder {
         return body.length - bodyFilled;
     }
 
+    /**
+     * The size of the message that starts at {@code start[0]}, when its first {@code available}
+     * bytes say it (a fixed size, or the header with the length); -1 when more bytes are needed. For
+     * an opcode or length the protocol does not have, the bytes up to where that shows, so that the
+     * decoder reads them and fails. Lets a reader that can peek read a whole message with one call,
+     * never past its end.
+     */
+    public static int messageSize(byte[] start, int available) {
+        if (available < 2) {
+            return -1;
+        }
+        ByteBuffer b = ByteBuffer.wrap(start, 0, available).order(ByteOrder.nativeOrder());
+        Opcode opcode = Opcode.of(b.getShort(0));
+        if (opcode == null) {
+            return 2;
+        }
+        if (available < opcode.headerSize) {
+            return -1;
+        }
+        return switch (opcode) {
+            case ADD -> {
+                int nob = b.getInt(12);
+                yield nob < 0 || nob > Limits.MAX_PAYLOAD ? opcode.headerSize : opcode.headerSize + nob;
+            }
+            case REP -> {
+                int nob = b.getShort(4);
+                yield nob < 0 || nob > Limits.MAX_REPLY ? opcode.headerSize : opcode.headerSize + nob;
+            }
+            case BLK -> {
+                int size = b.getInt(12);
+                yield size < 0 || size > Extension.MAX_BATCH_BYTES ? opcode.headerSize : opcode.headerSize + size;
+            }
+            default -> opcode.headerSize;
+        };
+    }
+
     /** True when part of a message (or a descriptor) has arrived but the message is not complete. */
     public boolean inMessage() {
         return header.position() > 0 || !held.isEmpty();
@@ -216,7 +252,7 @@ public final class MessageDecoder {
             entries.get(payload);
             boolean hasDescriptor = (flags & Extension.ENTRY_HAS_DESCRIPTOR) != 0;
             withDescriptor += hasDescriptor ? 1 : 0;
-            out.add(new Message.Batch.Entry(idx, ufd, hasDescriptor, payload));
+            out.add(new Message.Batch.Entry(idx, ufd, hasDescriptor, payload, hasDescriptor ? flags & Extension.ENTRY_DESCRIPTION : 0));
         }
         if (entries.hasRemaining()) {
             throw fail(DecodeException.Reason.BAD_BATCH, opcode.code, "BLK has " + entries.remaining() + " bytes after its " + count + " entries");
