@@ -160,9 +160,26 @@ public final class NetworkLab implements AutoCloseable {
         new NetworkLab(script(), checkPrefix(prefix), Path.of("/run/fabric-lab", prefix)).run("down");
     }
 
-    /** A prefix of its own for a test class, the same on every run, so a rerun removes a crashed run's lab. */
+    /**
+     * A prefix of its own for a test class in this checkout, the same on every run, so a rerun removes a
+     * crashed run's lab. The checkout's directory is part of it: the same class run from two clones
+     * (or worktrees) on one machine must not take down each other's lab.
+     */
     public static String prefixFor(Class<?> testClass) {
-        return "fl" + String.format(Locale.ROOT, "%08x", testClass.getName().hashCode());
+        return prefixFor(testClass, checkout());
+    }
+
+    static String prefixFor(Class<?> testClass, Path checkout) {
+        return "fl" + String.format(Locale.ROOT, "%08x", (testClass.getName() + "@" + checkout.toAbsolutePath().normalize()).hashCode());
+    }
+
+    private static Path checkout() {
+        Path workingDirectory = Path.of(System.getProperty("user.dir"));
+        try {
+            return ApiDocuments.repositoryRoot(workingDirectory);
+        } catch (IllegalStateException outsideTheRepository) {
+            return workingDirectory;
+        }
     }
 
     /** The lab script: {@value #SCRIPT_ENV}, else {@code docker/lab/netlab.sh} of the repository holding the working directory. */
