@@ -37,9 +37,10 @@ import static org.awaitility.Awaitility.await;
  * The console in a real headless Chromium against a real local fabric (the registry in this JVM, the
  * spawner jar as a process, its members as processes): it shows the spawner, a queue spawned from
  * the page under it, the queue killed with SIGKILL going DEAD then RUNNING at incarnation 2 without a
- * reload, its page (history, role status, sessions), sessions added and removed and stopped from the
- * page, an unknown member id, and no key material in anything the page sent or received. Each main
- * view is saved as a screenshot under target/console-screenshots/.
+ * reload, its page (history, role status, sessions), sessions added and removed, the member
+ * restarted and stopped from the page, the filters, the keyboard, 200 % zoom, an unknown member id,
+ * and no key material in anything the page sent or received. Each main view is saved as a
+ * screenshot under target/console-screenshots/.
  */
 @RequiresBrowser
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -87,7 +88,7 @@ class ConsoleIT {
         find("#spawn-type").clear();
         find("#spawn-type").sendKeys("queue");
         find("#spawn-name").sendKeys("console-orders");
-        find("#spawn-button").click();
+        click("#spawn-button");
         confirm();
         String toast = await().atMost(PATIENCE).until(() -> find("#action-result").getText(), text -> text.startsWith("Spawning "));
         queueId = toast.substring("Spawning ".length()).strip();
@@ -154,7 +155,7 @@ class ConsoleIT {
     @Test
     @Order(5)
     void theMembersPageShowsItsHistoryRoleStatusAndSessions() throws Exception {
-        find("#tree a.member-link[href='#/member/" + queueId + "']").click();
+        click("#tree a.member-link[href='#/member/" + queueId + "']");
         await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
         assertThat(find("#member-incarnation").getText()).isEqualTo("2");
         await().atMost(PATIENCE).until(() -> find("#history tr[data-to='DEAD']"), e -> e != null);
@@ -163,7 +164,7 @@ class ConsoleIT {
         assertThat(status.getText()).contains("queue", "RUNNING");
 
         find("#session-id").sendKeys("s-console");
-        find("#session-add").click();
+        click("#session-add");
         confirm();
         await().atMost(PATIENCE).until(() -> find("#session-list li[data-session='s-console']"), e -> e != null);
         chromium.screenshot("member");
@@ -174,7 +175,7 @@ class ConsoleIT {
         chromium.screenshot("sessions");
 
         chromium.driver.get(console.base() + "/#/member/" + queueId);
-        await().atMost(PATIENCE).until(() -> find("#session-list li[data-session='s-console'] button"), e -> e != null).click();
+        click("#session-list li[data-session='s-console'] button");
         confirm();
         await().atMost(PATIENCE).until(() -> find("#member-title") != null && find("#session-list li[data-session='s-console']") == null);
         assertThat(fabric.cli().run("sessions", "show", "s-console").err()).contains("no member serves session s-console");
@@ -191,9 +192,16 @@ class ConsoleIT {
 
     @Test
     @Order(7)
-    void stopFromThePageStopsTheMember() {
+    void restartThenStopFromThePage() {
         chromium.driver.get(console.base() + "/#/member/" + queueId);
-        await().atMost(PATIENCE).until(() -> find("#action-stop"), e -> e != null).click();
+        click("#action-restart");
+        confirm();
+        await().atMost(PATIENCE).until(() -> find("#member-incarnation"), e -> e != null && e.getText().equals("3"));
+        await().atMost(PATIENCE).until(() -> find("#member-title .state"), e -> e != null && e.getText().equals("RUNNING"));
+        assertThat(fabric.registry().get(queueId).incarnation()).isEqualTo(3);
+        assertThat(find("#history tr[data-to='RUNNING'][data-incarnation='3']")).isNotNull();
+
+        click("#action-stop");
         confirm();
         await().atMost(PATIENCE).until(() -> fabric.registry().get(queueId).state() == InstanceState.STOPPED);
         await().atMost(PATIENCE).until(() -> find("#member-title .state"), e -> e != null && e.getText().equals("STOPPED"));
@@ -201,6 +209,23 @@ class ConsoleIT {
 
     @Test
     @Order(8)
+    void theFiltersKeepTheTreeATree() {
+        chromium.driver.get(console.base() + "/#/");
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "'][data-state='STOPPED']"), e -> e != null);
+        filter("#filter-state", "STOPPED");
+        // The stopped queue matches; its spawner does not, and stays, dimmed, as its parent.
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id^='spawner-'] > .row.context"), e -> e != null);
+        assertThat(find("#tree li[data-id='" + queueId + "'] > .row").getDomAttribute("class")).isEqualTo("row");
+        filter("#filter-state", "");
+        filter("#filter-role", "spawner");
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']") == null);
+        assertThat(find("#tree li[data-id^='spawner-'] > .row").getDomAttribute("class")).isEqualTo("row");
+        filter("#filter-role", "");
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']"), e -> e != null);
+    }
+
+    @Test
+    @Order(9)
     void anUnknownMemberIdSaysSo() throws Exception {
         chromium.driver.get(console.base() + "/#/member/queue-nosuchone");
         WebElement heading = await().atMost(PATIENCE).until(() -> find("#no-such-member"), e -> e != null);
@@ -210,7 +235,7 @@ class ConsoleIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void thePagesRequestsAndAnswersCarryNoKeyMaterial() throws Exception {
         List<String> log = chromium.networkLog();
         String all = String.join("\n", log);
@@ -272,10 +297,31 @@ class ConsoleIT {
         return ((Number) chromium.driver.executeScript("return window.innerHeight;")).longValue();
     }
 
+    /**
+     * Clicks the element once it is there and shown; the page re-renders a view when its data change,
+     * so an element found a moment ago may be gone: find it again and retry.
+     */
+    private static void click(String css) {
+        await().atMost(PATIENCE).until(() -> {
+            WebElement element = find(css);
+            if (element == null || !element.isDisplayed()) {
+                return false;
+            }
+            element.click();
+            return true;
+        });
+    }
+
+    /** Chooses a filter's value, as a user picking it in the list does. */
+    private static void filter(String select, String value) {
+        chromium.driver.executeScript("const s = document.querySelector(arguments[0]); s.value = arguments[1];"
+                + " s.dispatchEvent(new Event('change'));", select, value);
+    }
+
     /** The confirmation dialog every action opens: confirm it. */
     private static void confirm() {
         await().atMost(Duration.ofSeconds(10)).until(() -> find("#confirm[open]"), e -> e != null);
-        find("#confirm-ok").click();
+        click("#confirm-ok");
     }
 
     private static WebElement find(String css) {
