@@ -62,4 +62,25 @@ class MemberPlanTest {
                 null, null, null, null, null, null);
         assertThat(MemberPlan.of(instance)).isEqualTo(new MemberPlan("queue", null, Connectivity.DIRECT, Resources.DEFAULT, Map.of()));
     }
+
+    @Test
+    void aPlacementMustNameAConfiguredHostAndIsKeptForRestarts() {
+        SpawnRequest placed = new SpawnRequest("queue", null, null, null, null, "compute-1");
+        assertThatThrownBy(() -> MemberPlan.of(placed, ROLES, java.util.Set.of("compute-2")))
+                .isInstanceOfSatisfying(SpawnerException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.reason()).isEqualTo("unknown-host");
+                    assertThat(e.getMessage()).contains("no host 'compute-1'").contains("[compute-2]");
+                });
+        assertThatThrownBy(() -> MemberPlan.of(placed, ROLES)).isInstanceOfSatisfying(SpawnerException.class,
+                e -> assertThat(e.getMessage()).contains("no SSH hosts configured"));
+
+        MemberPlan plan = MemberPlan.of(placed, ROLES, java.util.Set.of("compute-1"));
+        Map<String, String> metadata = plan.metadata("ssh");
+        assertThat(metadata).containsEntry("host", "compute-1").containsEntry("launcher", "ssh");
+        ServiceInstance registered = new ServiceInstance("queue-1", "queue", null, InstanceState.RUNNING, null, 1, "spawner-1",
+                Connectivity.DIRECT, Map.of(), metadata, null, null, null);
+        assertThat(MemberPlan.of(registered)).isEqualTo(plan);
+        assertThat(plan.freshRequest().host()).isEqualTo("compute-1");
+    }
 }

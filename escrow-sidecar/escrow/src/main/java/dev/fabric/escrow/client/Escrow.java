@@ -5,6 +5,7 @@ import dev.fabric.escrow.daemon.EscrowdLauncher;
 import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
 import dev.fabric.escrow.descriptor.Posix;
+import dev.fabric.escrow.descriptor.Receiver;
 import dev.fabric.escrow.stats.EscrowStats;
 import dev.fabric.escrow.stats.StatsFormat;
 import dev.fabric.escrow.wire.DecodeException;
@@ -97,14 +98,8 @@ public final class Escrow implements AutoCloseable {
     static final long DEFAULT_KEEPALIVE_MILLIS = 10_000;
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    /**
-     * junixsocket receives control messages into at most 256 bytes (it caps what it is asked for), room
-     * for 60 descriptors: {@code CMSG_SPACE(60 * 4)}. More in one message would be cut by the kernel
-     * ({@code MSG_CTRUNC}), which junixsocket reports as ENOBUFS. So batches are asked for with 60
-     * slots each, though the protocol allows up to 253.
-     */
+    /** junixsocket's receive buffer for control messages (it takes no more than 256 bytes); batches are read with {@link Receiver}. */
     static final int ANCILLARY_BUFFER = 256;
-    static final int DESCRIPTORS_PER_BATCH = (ANCILLARY_BUFFER - 16) / Integer.BYTES;
 
     private final Path path;
     private final AFUNIXSocket socket;
@@ -117,6 +112,8 @@ public final class Escrow implements AutoCloseable {
     private final long keepAliveNanos;
     private volatile long lastExchange = System.nanoTime();
     private Thread keepAlive;
+    /** Reads batches with recvmsg directly; made on the first bulk recovery. */
+    private Receiver receiver;
     /** Whether the daemon answered {@link Extension#PROBE} as ours does; null until asked. */
     private Boolean bulkRecovery;
 
@@ -384,7 +381,7 @@ public final class Escrow implements AutoCloseable {
      * escrow.
      * <p>
      * With our escrowd ({@link #hasBulkRecovery()}) one request brings them all back, many
-     * descriptors per message (60, what junixsocket can receive at once; the protocol allows 253). With the C daemon (or an escrowd of ours without the extension) it
+     * descriptors per message (253, the kernel's most). With the C daemon (or an escrowd of ours without the extension) it
      * asks {@code TAG} how many there are and GETs them one at a time, skipping empty indices, since
      * the C daemon takes one read to be one message and cannot be sent several requests ahead.
      * <p>
@@ -417,9 +414,9 @@ public final class Escrow implements AutoCloseable {
     }
 
     private void getAllInBatches(int tag, List<Slot> into) throws IOException {
-        send(new Message.GetBatch(tag, 0, DESCRIPTORS_PER_BATCH), null);
+        send(new Message.GetBatch(tag, 0, Extension.MAX_BATCH), null);
         while (true) {
-            Frame reply = receive();
+            Frame reply = receive(true);
             switch (reply.message()) {
                 case Message.Batch batch -> {
                     List<FileDescriptor> fds = reply.descriptors();
@@ -427,7 +424,7 @@ public final class Escrow implements AutoCloseable {
                     try {
                         for (Message.Batch.Entry entry : batch.entries()) {
                             FileDescriptor fd = entry.hasDescriptor() ? fds.get(next++) : null;
-                            into.add(new Slot(batch.tag(), entry.idx(), revive(fd), entry.payload(), entry.ufd()));
+                            into.add(new Slot(batch.tag(), entry.idx(), revive(fd, entry.description()), entry.payload(), entry.ufd()));
                         }
                     } catch (IOException | RuntimeException e) {
                         fds.subList(next, fds.size()).forEach(Descriptors::close);
@@ -518,10 +515,18 @@ public final class Escrow implements AutoCloseable {
         }
     }
 
+    private Receiver receiver() throws IOException {
+        if (receiver == null) {
+            receiver = new Receiver(Descriptors.number(socket.getFileDescriptor()), buffer.length);
+        }
+        return receiver;
+    }
+
     /** Ends the session; the daemon then serves the next client. Revived descriptors stay open. */
     @Override
     public void close() throws IOException {
         socket.close();
+
         Thread k;
         synchronized (this) {
             k = keepAlive;
@@ -583,10 +588,37 @@ public final class Escrow implements AutoCloseable {
     }
 
     private Frame receive() throws IOException {
+        return receive(false);
+    }
+
+    /**
+     * The next message. {@code direct}: read with our own {@code recvmsg} ({@link Receiver}), for
+     * batches: room for 253 descriptors a message (junixsocket takes 60), and descriptors that are
+     * this process's outright, not junixsocket's to duplicate and close.
+     */
+    private Frame receive(boolean direct) throws IOException {
         while (true) {
             int n;
+            FileDescriptor[] arrived;
             try {
-                n = in.read(buffer, 0, Math.min(buffer.length, decoder.bytesWanted()));
+                if (direct) {
+                    Receiver r = receiver();
+                    n = r.read(buffer, 0, Math.min(buffer.length, decoder.bytesWanted()));
+                    arrived = r.descriptors();
+                    if (r.descriptorsTruncated()) {
+                        for (FileDescriptor fd : arrived) {
+                            Descriptors.close(fd);
+                        }
+                        decoder.releaseDescriptors().forEach(Descriptors::close);
+                        close();
+                        throw new EscrowProtocolException("", "escrowd at " + path + " sent descriptors this process could not take"
+                                + " (out of descriptors? raise the open-file limit, ulimit -n); the escrow still holds them");
+                    }
+                    n = n == 0 ? -1 : n;
+                } else {
+                    n = in.read(buffer, 0, Math.min(buffer.length, decoder.bytesWanted()));
+                    arrived = keep(socket.getReceivedFileDescriptors());
+                }
             } catch (SocketTimeoutException e) {
                 throw e;
             } catch (IOException e) {
@@ -594,7 +626,6 @@ public final class Escrow implements AutoCloseable {
                 throw new EscrowUnavailableException(Posix.ECONNRESET, "escrowd at " + path
                         + " dropped the session (" + e.getMessage() + "): is this uid allowed? did the daemon stop?", e);
             }
-            FileDescriptor[] arrived = keep(socket.getReceivedFileDescriptors());
             if (n < 0) {
                 for (FileDescriptor fd : arrived) {
                     Descriptors.close(fd);
@@ -639,6 +670,23 @@ public final class Escrow implements AutoCloseable {
             }
         }
         return kept;
+    }
+
+    /** As {@link #revive(FileDescriptor)}, trusting what our escrowd said of the descriptor (no system call) when it said anything. */
+    private static Descriptor revive(FileDescriptor fd, int description) throws IOException {
+        Extension.SocketKind kind = Extension.kindOf(description);
+        StandardProtocolFamily family = Extension.familyOf(description);
+        if (fd == null || kind == null || family == null) {
+            return revive(fd);
+        }
+        try {
+            return kind == Extension.SocketKind.STREAM
+                    ? new Descriptor.Socket(Descriptors.asSocketChannel(fd, family))
+                    : new Descriptor.ServerSocket(Descriptors.asServerSocketChannel(fd, family));
+        } catch (IOException | RuntimeException e) {
+            Descriptors.close(fd);
+            throw e;
+        }
     }
 
     private static Descriptor revive(FileDescriptor fd) throws IOException {

@@ -1,7 +1,7 @@
 package dev.fabric.escrow.daemon;
 
-import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.descriptor.Receiver;
 import dev.fabric.escrow.descriptor.Posix;
 import dev.fabric.escrow.wire.DecodeException;
 import dev.fabric.escrow.wire.Extension;
@@ -11,16 +11,13 @@ import dev.fabric.escrow.wire.Message;
 import dev.fabric.escrow.wire.MessageDecoder;
 import dev.fabric.escrow.wire.MessageEncoder;
 import dev.fabric.escrow.wire.Trace;
-import dev.fabric.posix.PosixException;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,9 +42,6 @@ import java.util.function.BooleanSupplier;
 final class Session {
 
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-    /** Room for a handful of descriptors, so that a message carrying several is seen (and refused), not truncated. */
-    private static final int ANCILLARY_BUFFER = 512;
-
     private final AFUNIXSocket socket;
     private final SlotTable slots;
     private final EscrowdConfig config;
@@ -58,6 +52,9 @@ final class Session {
     private final MessageEncoder encoder = new MessageEncoder();
     private final MessageDecoder decoder = new MessageDecoder();
     private OutputStream out;
+    private static final FileDescriptor[] NO_DESCRIPTORS = new FileDescriptor[0];
+    /** The kernel dropped a descriptor of the message being read (MSG_CTRUNC): the message is refused when complete. */
+    private boolean descriptorsLost;
 
     /**
      * @param someoneWaits whether another client waits for the session now (asked only once this
@@ -74,24 +71,31 @@ final class Session {
         this.someoneWaits = someoneWaits;
     }
 
-    /** Serves the session until the client leaves, the stream breaks, it idles out or the socket is closed under it. */
+    /**
+     * Serves the session until the client leaves, the stream breaks, it idles out or the socket is closed under it.
+     * <p>
+     * Reading: one {@code recvmsg} of whatever has arrived, up to a whole ADD (a C client's request is
+     * one {@code sendmsg} and is all there), then the decoder takes the messages in it one by one. A
+     * descriptor goes to the message that holds the read's last byte: Linux ends a read right after
+     * the bytes of a {@code sendmsg} that brought descriptors ({@link MessageDecoder#decode}).
+     */
     void run() {
         int result = -Posix.ESHUTDOWN;
+        Receiver receiver = null;
         try {
-            socket.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER);
+            receiver = new Receiver(Descriptors.number(socket.getFileDescriptor()), Limits.MAX_MESSAGE);
             long idleNanos = config.idleTimeout().toNanos();
             if (idleNanos > 0) {
-                socket.setSoTimeout(checkInterval(config.idleTimeout()));
+                receiver.setTimeout(Duration.ofMillis(checkInterval(config.idleTimeout())));
             }
-            InputStream in = socket.getInputStream();
             out = socket.getOutputStream();
             byte[] buffer = new byte[Limits.MAX_MESSAGE];
             long lastHeard = System.nanoTime();
-            while (true) {
-                int n;
-                try {
-                    n = in.read(buffer, 0, decoder.bytesWanted());
-                } catch (SocketTimeoutException silent) {
+            reading:
+            while (!socket.isClosed()) {
+                // Whatever has arrived, up to a whole ADD: one recvmsg for a request, as the C daemon's.
+                int n = receiver.read(buffer, 0, buffer.length);
+                if (n == Receiver.TIMED_OUT) {
                     if (System.nanoTime() - lastHeard >= idleNanos && someoneWaits.getAsBoolean()) {
                         result = idledOut();
                         break;
@@ -99,25 +103,32 @@ final class Session {
                     continue;
                 }
                 lastHeard = System.nanoTime();
-                FileDescriptor[] arrived = socket.getReceivedFileDescriptors();
-                if (n < 0) {
+                FileDescriptor[] arrived = receiver.descriptors();
+                boolean lost = receiver.descriptorsTruncated();
+                if (n == 0) {
                     closeAll(arrived);
                     if (decoder.inMessage()) {
                         result = truncated();
                     }
                     break;
                 }
-                Optional<Frame> frame;
-                try {
-                    frame = decoder.decode(ByteBuffer.wrap(buffer, 0, n), arrived);
-                } catch (DecodeException e) {
-                    result = malformed(e);
-                    break;
-                }
-                if (frame.isPresent() && !handle(frame.get())) {
-                    result = -Posix.EPIPE;
-                    break;
-                }
+                ByteBuffer in = ByteBuffer.wrap(buffer, 0, n);
+                do {
+                    Optional<Frame> frame;
+                    try {
+                        frame = decoder.decode(in, arrived);
+                    } catch (DecodeException e) {
+                        result = malformed(e);
+                        break reading;
+                    }
+                    arrived = NO_DESCRIPTORS;
+                    // Descriptors the kernel dropped were the last message's of this read (see MessageDecoder#decode).
+                    descriptorsLost |= lost && !in.hasRemaining();
+                    if (frame.isPresent() && !handle(frame.get())) {
+                        result = -Posix.EPIPE;
+                        break reading;
+                    }
+                } while (in.hasRemaining());
             }
         } catch (IOException e) {
             if (!socket.isClosed()) {
@@ -147,7 +158,16 @@ final class Session {
     /** Applies one request; false when the reply could not be sent (the client is gone). */
     private boolean handle(Frame frame) {
         FileDescriptor fd = frame.descriptor();
-        trace.received(frame.message(), Descriptors.numberOrMinusOne(fd), 0);
+        if (trace.enabled()) {
+            trace.received(frame.message(), Descriptors.numberOrMinusOne(fd), 0);
+        }
+        if (descriptorsLost) {
+            // The kernel could not give us a descriptor that came with this message (none left here): refuse it whole.
+            descriptorsLost = false;
+            frame.descriptors().forEach(Descriptors::close);
+            LOG.warn("a descriptor sent with {} was lost: this process has no descriptors left", Trace.format(frame.message()));
+            return reject(Rejection.DESCRIPTOR_UNUSABLE, -Posix.EMFILE, "Cannot keep the descriptor.");
+        }
         return switch (frame.message()) {
             case Message.Add add -> add(add, fd);
             case Message.Del del -> del(del, fd);
@@ -166,7 +186,7 @@ final class Session {
             Descriptors.close(fd);
             return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong ADD request.");
         }
-        SlotTable.Totals after = slots.totalsAfterPut(add.tag(), add.idx(), add.payload().length);
+        SlotTable.Totals after = slots.totalsAfterPut(add.tag(), add.idx(), add.nob());
         if (after.slots() > config.maxSlots()) {
             Descriptors.close(fd);
             return reject(Rejection.ESCROW_FULL, -Posix.ENOSPC, "Escrow full: it holds its maximum of " + config.maxSlots()
@@ -177,22 +197,8 @@ final class Session {
             return reject(Rejection.ESCROW_FULL, -Posix.ENOSPC, "Escrow full: this payload would take it over its maximum of "
                     + config.maxPayloadBytes() + " payload bytes (max-payload-bytes); DEL some or raise the limit.");
         }
-        FileDescriptor kept = null;
-        DescriptorKind kind = DescriptorKind.NONE;
-        if (fd != null) {
-            // junixsocket closes what it received when the session's socket closes: keep a duplicate.
-            try {
-                kept = Descriptors.duplicate(fd);
-                kind = Descriptors.kind(kept);
-            } catch (IOException | PosixException e) {
-                Descriptors.close(kept);
-                LOG.warn("cannot keep the descriptor sent for tag {} idx {}: {}", add.tag(), add.idx(), e.getMessage());
-                return reject(Rejection.DESCRIPTOR_UNUSABLE, -Posix.EMFILE, "Cannot keep the descriptor.");
-            } finally {
-                Descriptors.close(fd);
-            }
-        }
-        Slot replaced = slots.put(add.tag(), add.idx(), new Slot(kept, kind, add.ufd(), add.payload()));
+        // The received descriptor is ours outright (Receiver): kept as it is, no duplicate, no close.
+        Slot replaced = slots.put(add.tag(), add.idx(), new Slot(fd, add.ufd(), add.payload()));
         if (replaced != null) {
             Descriptors.close(replaced.descriptor());
         }
@@ -275,7 +281,7 @@ final class Session {
             List<FileDescriptor> descriptors = new ArrayList<>(slice.slots().size());
             for (Map.Entry<Integer, Slot> e : slice.slots()) {
                 Slot slot = e.getValue();
-                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload()));
+                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload(), slot.description()));
                 if (slot.descriptor() != null) {
                     descriptors.add(slot.descriptor());
                 }
@@ -340,7 +346,7 @@ final class Session {
     /** Sends one message, with its descriptors as one SCM_RIGHTS on the same write; false when the client is gone. */
     private boolean replyWith(Message message, FileDescriptor[] fds) {
         byte[] bytes = encoder.encode(message);
-        int fdNumber = fds.length == 0 ? -1 : Descriptors.numberOrMinusOne(fds[0]);
+        int fdNumber = fds.length == 0 || !trace.enabled() ? -1 : Descriptors.numberOrMinusOne(fds[0]);
         try {
             if (fds.length > 0) {
                 socket.setOutboundFileDescriptors(fds);
