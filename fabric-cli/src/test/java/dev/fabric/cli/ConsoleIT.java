@@ -81,13 +81,11 @@ class ConsoleIT {
     @Test
     @Order(1)
     void theTreeShowsTheSpawnerAndAQueueSpawnedFromThePage() throws Exception {
-        WebElement spawner = await().atMost(PATIENCE).until(() -> find("#tree li[data-id^='spawner-'][data-state='RUNNING']"), e -> e != null);
-        String spawnerId = spawner.getDomAttribute("data-id");
-        assertThat(spawner.getText()).contains(spawnerId, "spawner", "RUNNING", "127.0.0.1");
+        String spawnerId = attribute("#tree li[data-id^='spawner-'][data-state='RUNNING']", "data-id");
+        assertThat(text("#tree li[data-id='" + spawnerId + "']")).contains(spawnerId, "spawner", "RUNNING", "127.0.0.1");
 
-        find("#spawn-type").clear();
-        find("#spawn-type").sendKeys("queue");
-        find("#spawn-name").sendKeys("console-orders");
+        type("#spawn-type", "queue");
+        type("#spawn-name", "console-orders");
         click("#spawn-button");
         confirm();
         String toast = await().atMost(PATIENCE).until(() -> find("#action-result").getText(), text -> text.startsWith("Spawning "));
@@ -95,9 +93,9 @@ class ConsoleIT {
         assertThat(queueId).startsWith("queue-");
 
         // Under its spawner, RUNNING, as the registry says.
-        WebElement queue = await().atMost(PATIENCE).until(
+        await().atMost(PATIENCE).until(
                 () -> find("#tree li[data-id='" + spawnerId + "'] li[data-id='" + queueId + "'][data-state='RUNNING']"), e -> e != null);
-        assertThat(queue.getText()).contains("queue", "RUNNING", "#1", "direct");
+        assertThat(text("#tree li[data-id='" + queueId + "']")).contains("queue", "RUNNING", "#1", "direct");
         assertThat(fabric.registry().get(queueId).state()).isEqualTo(InstanceState.RUNNING);
         chromium.screenshot("tree");
     }
@@ -114,7 +112,7 @@ class ConsoleIT {
         await().atMost(PATIENCE).until(() -> find("#changes li[data-id='" + queueId + "'][data-to='DEAD']"), e -> e != null);
         await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "'][data-state='RUNNING'][data-incarnation='2']"), e -> e != null);
         assertThat(chromium.driver.executeScript("return window.notReloaded === true;")).isEqualTo(true);
-        assertThat(find("#tree li[data-id='" + queueId + "']").getText()).contains("RUNNING", "#2");
+        assertThat(text("#tree li[data-id='" + queueId + "']")).contains("RUNNING", "#2");
         assertThat(layout()).as("the rows, the banner and the changes list kept their places and sizes").isEqualTo(layoutBefore);
     }
 
@@ -123,7 +121,7 @@ class ConsoleIT {
     void theKeyboardMovesAlongTheTreeAndOpensAMember() {
         chromium.driver.executeScript("document.querySelector(\"#tree li[data-id^='spawner-'] .member-link\").focus();");
         new Actions(chromium.driver).sendKeys(Keys.ARROW_DOWN).perform();
-        assertThat(chromium.driver.switchTo().activeElement().getText()).isEqualTo(queueId);
+        await().atMost(PATIENCE).until(() -> chromium.driver.switchTo().activeElement().getText(), queueId::equals);
         new Actions(chromium.driver).sendKeys(Keys.ENTER).perform();
         await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
         chromium.driver.navigate().back();
@@ -157,21 +155,21 @@ class ConsoleIT {
     void theMembersPageShowsItsHistoryRoleStatusAndSessions() throws Exception {
         click("#tree a.member-link[href='#/member/" + queueId + "']");
         await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
-        assertThat(find("#member-incarnation").getText()).isEqualTo("2");
+        assertThat(text("#member-incarnation")).isEqualTo("2");
         await().atMost(PATIENCE).until(() -> find("#history tr[data-to='DEAD']"), e -> e != null);
         assertThat(find("#history tr[data-to='RUNNING'][data-incarnation='2']")).isNotNull();
-        WebElement status = await().atMost(PATIENCE).until(() -> find("#role-status"), e -> e != null);
-        assertThat(status.getText()).contains("queue", "RUNNING");
+        await().atMost(PATIENCE).until(() -> find("#role-status"), e -> e != null);
+        assertThat(text("#role-status")).contains("queue", "RUNNING");
 
-        find("#session-id").sendKeys("s-console");
+        type("#session-id", "s-console");
         click("#session-add");
         confirm();
         await().atMost(PATIENCE).until(() -> find("#session-list li[data-session='s-console']"), e -> e != null);
         chromium.screenshot("member");
 
         chromium.driver.get(console.base() + "/#/sessions");
-        WebElement row = await().atMost(PATIENCE).until(() -> find("#sessions tr[data-session='s-console']"), e -> e != null);
-        assertThat(row.getText()).contains(queueId, "RUNNING");
+        await().atMost(PATIENCE).until(() -> find("#sessions tr[data-session='s-console']"), e -> e != null);
+        assertThat(text("#sessions tr[data-session='s-console']")).contains(queueId, "RUNNING");
         chromium.screenshot("sessions");
 
         chromium.driver.get(console.base() + "/#/member/" + queueId);
@@ -215,11 +213,11 @@ class ConsoleIT {
         filter("#filter-state", "STOPPED");
         // The stopped queue matches; its spawner does not, and stays, dimmed, as its parent.
         await().atMost(PATIENCE).until(() -> find("#tree li[data-id^='spawner-'] > .row.context"), e -> e != null);
-        assertThat(find("#tree li[data-id='" + queueId + "'] > .row").getDomAttribute("class")).isEqualTo("row");
+        assertThat(attribute("#tree li[data-id='" + queueId + "'] > .row", "class")).isEqualTo("row");
         filter("#filter-state", "");
         filter("#filter-role", "spawner");
         await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']") == null);
-        assertThat(find("#tree li[data-id^='spawner-'] > .row").getDomAttribute("class")).isEqualTo("row");
+        assertThat(attribute("#tree li[data-id^='spawner-'] > .row", "class")).isEqualTo("row");
         filter("#filter-role", "");
         await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']"), e -> e != null);
     }
@@ -228,9 +226,9 @@ class ConsoleIT {
     @Order(9)
     void anUnknownMemberIdSaysSo() throws Exception {
         chromium.driver.get(console.base() + "/#/member/queue-nosuchone");
-        WebElement heading = await().atMost(PATIENCE).until(() -> find("#no-such-member"), e -> e != null);
-        assertThat(heading.getText()).isEqualTo("No such member");
-        assertThat(find("#view-member").getText()).contains("queue-nosuchone");
+        await().atMost(PATIENCE).until(() -> find("#no-such-member"), e -> e != null);
+        assertThat(text("#no-such-member")).isEqualTo("No such member");
+        assertThat(text("#view-member")).contains("queue-nosuchone");
         chromium.screenshot("no-such-member");
     }
 
@@ -309,6 +307,25 @@ class ConsoleIT {
             }
             element.click();
             return true;
+        });
+    }
+
+    /** The element's text once it is there, read again when a re-render replaced it meanwhile. */
+    private static String text(String css) {
+        return await().atMost(PATIENCE).until(() -> find(css).getText(), text -> true);
+    }
+
+    private static String attribute(String css, String name) {
+        return await().atMost(PATIENCE).until(() -> find(css).getDomAttribute(name), value -> true);
+    }
+
+    /** Types into a field, again from the start when a re-render replaced it meanwhile. */
+    private static void type(String css, String value) {
+        await().atMost(PATIENCE).until(() -> {
+            WebElement field = find(css);
+            field.clear();
+            field.sendKeys(value);
+            return value.equals(find(css).getDomProperty("value"));
         });
     }
 
