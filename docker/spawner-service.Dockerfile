@@ -47,7 +47,8 @@ COPY docker/base/aot-cache.sh /opt/fabric/aot-cache.sh
 # one for the spawner, one for the members it spawns (the same jar in the member profile). The jar is
 # extracted to /opt/fabric/aot/spawner-KEY/app, the class path the caches were made for; the
 # spawner's training run makes throwaway keys in its scratch directory (FABRIC_KEYS_PATH empty).
-# docs/benchmarks.md ("Start-up and memory") has what they save.
+# docs/benchmarks.md ("Start-up and memory") has what they save. The script needs bash.
+SHELL ["/bin/bash", "-c"]
 RUN set -eu; \
     export JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")"); \
     . /opt/fabric/aot-cache.sh; \
@@ -62,9 +63,10 @@ RUN set -eu; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
     printf '%s\n' '#!/bin/sh' \
       '# The spawner, or in the member profile one of its members, each from its own AOT cache.' \
-      'cache=/opt/fabric/aot/current/spawner.aot' \
-      'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot ;; esac' \
-      'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -Xss512k -XX:MaxRAMPercentage=60 \' \
+      '# The heap ceiling: a share of the container memory limit that leaves ~130 MiB for the rest of the JVM.' \
+      'cache=/opt/fabric/aot/current/spawner.aot heap=40' \
+      'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=50 ;; esac' \
+      'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -Xss512k -XX:MaxRAMPercentage=$heap \' \
       '  -XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off $FABRIC_JAVA_OPTS \' \
       '  -jar /opt/fabric/aot/current/app/spawner-service.jar "$@"' > /opt/fabric/start; \
     chmod 0755 /opt/fabric/start
