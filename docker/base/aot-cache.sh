@@ -41,9 +41,13 @@ fabric_aot_app() {
     return 0
   fi
   mkdir -p "$root" || return 1
-  # Another jar or JVM: its caches are of no use any more.
+  # Another jar or JVM: its caches are of no use any more, unless a running service (a fabric
+  # started before the build, its members) still starts from them.
   for old in "$root/$name"-*; do
-    [ -d "$old" ] && [ "$old" != "$dir" ] && rm -rf "$old"
+    # (The pattern comes through a pipe: in grep's own arguments it would always be found.)
+    if [ -d "$old" ] && [ "$old" != "$dir" ] && ! grep -qsFf <(echo "$old/") /proc/[0-9]*/cmdline; then
+      rm -rf "$old"
+    fi
   done
   rm -rf "$dir.tmp"
   mkdir -p "$dir.tmp" \
