@@ -63,9 +63,10 @@ RUN set -eu; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
     printf '%s\n' '#!/bin/sh' \
       '# The spawner, or in the member profile one of its members, each from its own AOT cache.' \
-      '# The heap ceiling: a share of the container memory limit that leaves ~130 MiB for the rest of the JVM.' \
-      'cache=/opt/fabric/aot/current/spawner.aot heap=40' \
-      'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=50 ;; esac' \
+      '# The heap ceiling, a share of the memory limit: the rest (about 160 MiB) is class metadata, code, threads.' \
+      '# The chart gives the spawner 320Mi (96m of heap, as ./fabric up); a member pod its spawn request memory.' \
+      'cache=/opt/fabric/aot/current/spawner.aot heap=30' \
+      'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=35 ;; esac' \
       'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -Xss512k -XX:MaxRAMPercentage=$heap \' \
       '  -XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off $FABRIC_JAVA_OPTS \' \
       '  -jar /opt/fabric/aot/current/app/spawner-service.jar "$@"' > /opt/fabric/start; \
