@@ -300,6 +300,8 @@ class StartupBenchmark {
         builder.environment().keySet().removeIf(k -> k.startsWith("FABRIC_"));
         builder.environment().put("FABRIC_HOME_DIR", home.toString());
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        // A crowded machine starts the old settings' registry in more than up's 90 s.
+        builder.environment().put("FABRIC_START_TIMEOUT", "600");
         builder.environment().putAll(settings);
         Path output = home.resolve(arguments[0] + ".out");
         Process process = builder.redirectErrorStream(true).redirectOutput(output.toFile()).start();
