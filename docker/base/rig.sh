@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes this machine's container rig ready for the tests: the same script for developers and CI.
 #
-#   docker/base/rig.sh            install docker.io, debootstrap and openssl when absent (needs root),
+#   docker/base/rig.sh            install docker.io, debootstrap, openssl, the network lab's
+#                                 iproute2, iptables, openssh-server, and the console tests'
+#                                 chromium and chromium-driver when absent (needs root),
 #                                 start dockerd when it does not answer, build fabric/base:local
 #   docker/base/rig.sh --check    only report what is missing; exit 1 when something is
 #
@@ -27,6 +29,14 @@ command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
 # OpenSslReadsFabricKeysTest checks that standard tools read the fabric's key files.
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+# The network lab (docker/lab/netlab.sh, the @RequiresNetworkLab tests): namespaces, firewalls, an sshd per host.
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_packages+=(iproute2)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need_packages+=(iptables)
+[ -x /usr/sbin/sshd ] || need_packages+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need_packages+=(openssh-client)
+# The console's browser tests (fabric-cli ConsoleIT) drive Debian's headless Chromium through its chromedriver.
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_packages+=(chromium-driver)
 
 if [ "$check_only" = 1 ]; then
   missing=0

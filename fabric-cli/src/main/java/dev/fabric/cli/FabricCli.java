@@ -1,6 +1,7 @@
 package dev.fabric.cli;
 
 import dev.fabric.cli.commands.FabricCommand;
+import dev.fabric.cli.commands.console.ConsoleCommand;
 import dev.fabric.cli.commands.instances.ServiceCommand;
 import dev.fabric.cli.commands.instances.ServicesCommand;
 import dev.fabric.cli.commands.keys.KeysCommand;
@@ -50,7 +51,7 @@ import java.util.concurrent.TimeUnit;
         versionProvider = FabricCli.Version.class,
         description = "Talk to the fabric: its registry, its spawner and its members. Every request is signed with the local fabric key.",
         subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, StopCommand.class,
-                SessionsCommand.class, QueueCommand.class, KeysCommand.class},
+                SessionsCommand.class, QueueCommand.class, KeysCommand.class, ConsoleCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class FabricCli implements Runnable {
 

@@ -77,6 +77,11 @@ final class LocalFabric implements AutoCloseable {
         RegistryClient registry() {
             return fabric.registry();
         }
+
+        /** The fabric keys' directory. */
+        Path keys() {
+            return dir.resolve("keys");
+        }
     }
 
     private final Path dir;

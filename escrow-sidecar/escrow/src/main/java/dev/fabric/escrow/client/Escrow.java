@@ -5,9 +5,11 @@ import dev.fabric.escrow.daemon.EscrowdLauncher;
 import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
 import dev.fabric.escrow.descriptor.Posix;
+import dev.fabric.escrow.descriptor.Receiver;
 import dev.fabric.escrow.stats.EscrowStats;
 import dev.fabric.escrow.stats.StatsFormat;
 import dev.fabric.escrow.wire.DecodeException;
+import dev.fabric.escrow.wire.Extension;
 import dev.fabric.escrow.wire.Frame;
 import dev.fabric.escrow.wire.Limits;
 import dev.fabric.escrow.wire.Message;
@@ -32,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -95,6 +98,8 @@ public final class Escrow implements AutoCloseable {
     static final long DEFAULT_KEEPALIVE_MILLIS = 10_000;
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    /** junixsocket's receive buffer for control messages (it takes no more than 256 bytes); batches are read with {@link Receiver}. */
+    static final int ANCILLARY_BUFFER = 256;
 
     private final Path path;
     private final AFUNIXSocket socket;
@@ -107,13 +112,17 @@ public final class Escrow implements AutoCloseable {
     private final long keepAliveNanos;
     private volatile long lastExchange = System.nanoTime();
     private Thread keepAlive;
+    /** Reads batches with recvmsg directly; made on the first bulk recovery. */
+    private Receiver receiver;
+    /** Whether the daemon answered {@link Extension#PROBE} as ours does; null until asked. */
+    private Boolean bulkRecovery;
 
     private Escrow(Path path, AFUNIXSocket socket, Trace trace) throws IOException {
         this.path = path;
         this.socket = socket;
         this.trace = trace;
         this.keepAliveNanos = Duration.ofMillis(Long.getLong(KEEPALIVE_MILLIS, DEFAULT_KEEPALIVE_MILLIS)).toNanos();
-        socket.setAncillaryReceiveBufferSize(512);
+        socket.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER);
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
     }
@@ -349,6 +358,106 @@ public final class Escrow implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the daemon serving this session has our protocol extension (bulk recovery), asked once
+     * per session with {@link Extension#PROBE}: a {@code TAG -32768}, which the C daemon answers with
+     * {@code REP -22 "Wrong TAG request."} and nothing else, and our escrowd with
+     * {@link Extension#PROBE_REPLY}. Unlike {@link #servedByOurEscrowd()}, it works across pid
+     * namespaces (a sidecar in its own container), and it is false for an escrowd of ours too old to
+     * have the extension.
+     */
+    public synchronized boolean hasBulkRecovery() throws IOException {
+        if (bulkRecovery == null) {
+            Frame reply = exchange(Extension.PROBE, null);
+            reply.descriptors().forEach(Descriptors::close);
+            bulkRecovery = Extension.isOurProbeReply(reply.message());
+        }
+        return bulkRecovery;
+    }
+
+    /**
+     * Every slot of {@code tag}, in index order, each with its descriptor revived as by {@link #get}
+     * and its payload: what a new service version recovers after its restart. The slots stay in the
+     * escrow.
+     * <p>
+     * With our escrowd ({@link #hasBulkRecovery()}) one request brings them all back, many
+     * descriptors per message (253, the kernel's most). With the C daemon (or an escrowd of ours without the extension) it
+     * asks {@code TAG} how many there are and GETs them one at a time, skipping empty indices, since
+     * the C daemon takes one read to be one message and cannot be sent several requests ahead.
+     * <p>
+     * On failure no descriptor is left open in this process (those already revived are closed
+     * again), the slots are all still in the escrow, and after a malformed answer the session is
+     * closed: open a new one to retry.
+     *
+     * @throws EscrowProtocolException when the daemon's answer breaks the protocol (a batch with
+     *         fewer descriptors than it announces, more than 253 slots, a truncated message)
+     */
+    public synchronized List<Slot> getAll(int tag) throws IOException {
+        List<Slot> slots = new ArrayList<>();
+        try {
+            if (hasBulkRecovery()) {
+                getAllInBatches(tag, slots);
+            } else {
+                getAllOneByOne(tag, slots);
+            }
+            return slots;
+        } catch (IOException | RuntimeException e) {
+            for (Slot slot : slots) {
+                try {
+                    slot.descriptor().close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void getAllInBatches(int tag, List<Slot> into) throws IOException {
+        send(new Message.GetBatch(tag, 0, Extension.MAX_BATCH), null);
+        while (true) {
+            Frame reply = receive(true);
+            switch (reply.message()) {
+                case Message.Batch batch -> {
+                    List<FileDescriptor> fds = reply.descriptors();
+                    int next = 0;
+                    try {
+                        for (Message.Batch.Entry entry : batch.entries()) {
+                            FileDescriptor fd = entry.hasDescriptor() ? fds.get(next++) : null;
+                            into.add(new Slot(batch.tag(), entry.idx(), revive(fd), entry.payload(), entry.ufd()));
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        fds.subList(next, fds.size()).forEach(Descriptors::close);
+                        close(); // the rest of the answer is still coming: this session cannot go on
+                        throw e;
+                    }
+                    if (batch.next() < 0) {
+                        return;
+                    }
+                }
+                case Message.Rep rep -> {
+                    reply.descriptors().forEach(Descriptors::close);
+                    throw EscrowException.fromReply(rep.rc(), rep.text(), "GTB " + tag);
+                }
+                default -> {
+                    close();
+                    throw unexpected(reply, "GTB " + tag);
+                }
+            }
+        }
+    }
+
+    private void getAllOneByOne(int tag, List<Slot> into) throws IOException {
+        int slots = tag(tag).slots();
+        for (int idx = 0; into.size() < slots && idx < Limits.MAX_IDX; idx++) {
+            try {
+                into.add(get(tag, idx));
+            } catch (SlotNotFoundException gap) {
+                // an index freed by a connection that ended
+            }
+        }
+    }
+
     /** Removes the slot at (tag, idx); the daemon closes its copy of the descriptor. */
     public synchronized void del(int tag, int idx) throws IOException {
         expectOk(exchange(new Message.Del(tag, idx), null), "DEL " + tag + "/" + idx);
@@ -406,10 +515,18 @@ public final class Escrow implements AutoCloseable {
         }
     }
 
+    private Receiver receiver() throws IOException {
+        if (receiver == null) {
+            receiver = new Receiver(Descriptors.number(socket.getFileDescriptor()), buffer.length);
+        }
+        return receiver;
+    }
+
     /** Ends the session; the daemon then serves the next client. Revived descriptors stay open. */
     @Override
     public void close() throws IOException {
         socket.close();
+
         Thread k;
         synchronized (this) {
             k = keepAlive;
@@ -448,6 +565,14 @@ public final class Escrow implements AutoCloseable {
     }
 
     private Frame exchange(Message request, FileDescriptor fd) throws IOException {
+        send(request, fd);
+        Frame reply = receive();
+        lastExchange = System.nanoTime();
+        startKeepAlive();
+        return reply;
+    }
+
+    private void send(Message request, FileDescriptor fd) throws IOException {
         byte[] bytes = encoder.encode(request);
         int fdNumber = fd == null ? -1 : Descriptors.numberOrMinusOne(fd);
         try {
@@ -460,17 +585,40 @@ public final class Escrow implements AutoCloseable {
             throw new EscrowUnavailableException(Posix.EPIPE, "cannot send to escrowd at " + path + ": " + e.getMessage(), e);
         }
         trace.sent(request, fdNumber, 0);
-        Frame reply = receive();
-        lastExchange = System.nanoTime();
-        startKeepAlive();
-        return reply;
     }
 
     private Frame receive() throws IOException {
+        return receive(false);
+    }
+
+    /**
+     * The next message. {@code direct}: read with our own {@code recvmsg} ({@link Receiver}), for
+     * batches: room for 253 descriptors a message (junixsocket takes 60), and descriptors that are
+     * this process's outright, not junixsocket's to duplicate and close.
+     */
+    private Frame receive(boolean direct) throws IOException {
         while (true) {
             int n;
+            FileDescriptor[] arrived;
             try {
-                n = in.read(buffer, 0, decoder.bytesWanted());
+                if (direct) {
+                    Receiver r = receiver();
+                    n = r.read(buffer, 0, Math.min(buffer.length, decoder.bytesWanted()));
+                    arrived = r.descriptors();
+                    if (r.descriptorsTruncated()) {
+                        for (FileDescriptor fd : arrived) {
+                            Descriptors.close(fd);
+                        }
+                        decoder.releaseDescriptors().forEach(Descriptors::close);
+                        close();
+                        throw new EscrowProtocolException("", "escrowd at " + path + " sent descriptors this process could not take"
+                                + " (out of descriptors? raise the open-file limit, ulimit -n); the escrow still holds them");
+                    }
+                    n = n == 0 ? -1 : n;
+                } else {
+                    n = in.read(buffer, 0, Math.min(buffer.length, decoder.bytesWanted()));
+                    arrived = keep(socket.getReceivedFileDescriptors());
+                }
             } catch (SocketTimeoutException e) {
                 throw e;
             } catch (IOException e) {
@@ -478,12 +626,16 @@ public final class Escrow implements AutoCloseable {
                 throw new EscrowUnavailableException(Posix.ECONNRESET, "escrowd at " + path
                         + " dropped the session (" + e.getMessage() + "): is this uid allowed? did the daemon stop?", e);
             }
-            FileDescriptor[] arrived = keep(socket.getReceivedFileDescriptors());
             if (n < 0) {
                 for (FileDescriptor fd : arrived) {
                     Descriptors.close(fd);
                 }
+                boolean truncated = decoder.inMessage();
                 decoder.releaseDescriptors().forEach(Descriptors::close);
+                if (truncated) {
+                    close();
+                    throw new EscrowProtocolException("", "escrowd at " + path + " closed the session in the middle of a message");
+                }
                 throw new EscrowUnavailableException(Posix.ESHUTDOWN, "escrowd at " + path
                         + " closed the session (is this uid allowed? did the daemon stop? was this session silent past the daemon's idle timeout?)");
             }
@@ -498,6 +650,7 @@ public final class Escrow implements AutoCloseable {
             if (frame.isPresent()) {
                 Frame f = frame.get();
                 trace.received(f.message(), Descriptors.numberOrMinusOne(f.descriptor()), 0);
+                lastExchange = System.nanoTime();
                 if (f.message() instanceof Message.Rep(int rc, String text) && rc != 0) {
                     trace.note("Received from the escrowd: " + rc + " \"" + text + "\"");
                 }

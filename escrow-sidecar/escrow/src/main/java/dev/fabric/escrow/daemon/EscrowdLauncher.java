@@ -60,6 +60,8 @@ public final class EscrowdLauncher {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.add("--enable-native-access=ALL-UNNAMED");
+        // The session makes FileDescriptors of the descriptor numbers it receives (sun.nio.ch.IOUtil), as bin/escrow allows.
+        command.addAll(List.of("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
         command.addAll(DAEMON_JVM_OPTIONS);
         if (javaOpts != null && !javaOpts.isBlank()) {
             command.addAll(List.of(javaOpts.trim().split("\\s+")));

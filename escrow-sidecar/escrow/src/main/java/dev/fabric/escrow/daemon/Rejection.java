@@ -18,6 +18,8 @@ public enum Rejection {
     BAD_LENGTH,
     /** More than one descriptor with one message; the session ends. */
     TOO_MANY_DESCRIPTORS,
+    /** A batch whose descriptors or entries do not match its header; the session ends. */
+    BAD_BATCH,
     /** The client disconnected in the middle of a message; the session ends. */
     TRUNCATED,
     /** A received descriptor could not be kept (for example, no descriptors left). */

@@ -1,27 +1,28 @@
 package dev.fabric.escrow.daemon;
 
-import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.descriptor.Receiver;
 import dev.fabric.escrow.descriptor.Posix;
 import dev.fabric.escrow.wire.DecodeException;
+import dev.fabric.escrow.wire.Extension;
 import dev.fabric.escrow.wire.Frame;
 import dev.fabric.escrow.wire.Limits;
 import dev.fabric.escrow.wire.Message;
 import dev.fabric.escrow.wire.MessageDecoder;
 import dev.fabric.escrow.wire.MessageEncoder;
 import dev.fabric.escrow.wire.Trace;
-import dev.fabric.posix.PosixException;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -41,9 +42,6 @@ import java.util.function.BooleanSupplier;
 final class Session {
 
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-    /** Room for a handful of descriptors, so that a message carrying several is seen (and refused), not truncated. */
-    private static final int ANCILLARY_BUFFER = 512;
-
     private final AFUNIXSocket socket;
     private final SlotTable slots;
     private final EscrowdConfig config;
@@ -54,6 +52,8 @@ final class Session {
     private final MessageEncoder encoder = new MessageEncoder();
     private final MessageDecoder decoder = new MessageDecoder();
     private OutputStream out;
+    /** The kernel dropped a descriptor of the message being read (MSG_CTRUNC): the message is refused when complete. */
+    private boolean descriptorsLost;
 
     /**
      * @param someoneWaits whether another client waits for the session now (asked only once this
@@ -70,33 +70,48 @@ final class Session {
         this.someoneWaits = someoneWaits;
     }
 
-    /** Serves the session until the client leaves, the stream breaks, it idles out or the socket is closed under it. */
+    /**
+     * Serves the session until the client leaves, the stream breaks, it idles out or the socket is closed under it.
+     * <p>
+     * Reading: when a new message starts, peek at its first bytes to learn its size, then read exactly
+     * that message with one {@code recvmsg}, its descriptor with it (the C clients send a message with
+     * one {@code sendmsg}, so it is all there); what has not arrived yet is read as the decoder asks.
+     * Never past the end of a message, so a descriptor stays with the message it came with.
+     */
     void run() {
         int result = -Posix.ESHUTDOWN;
+        Receiver receiver = null;
         try {
-            socket.setAncillaryReceiveBufferSize(ANCILLARY_BUFFER);
+            receiver = new Receiver(Descriptors.number(socket.getFileDescriptor()), Limits.MAX_MESSAGE);
             long idleNanos = config.idleTimeout().toNanos();
             if (idleNanos > 0) {
-                socket.setSoTimeout(checkInterval(config.idleTimeout()));
+                receiver.setTimeout(Duration.ofMillis(checkInterval(config.idleTimeout())));
             }
-            InputStream in = socket.getInputStream();
             out = socket.getOutputStream();
             byte[] buffer = new byte[Limits.MAX_MESSAGE];
+            byte[] start = new byte[16];
             long lastHeard = System.nanoTime();
-            while (true) {
-                int n;
-                try {
-                    n = in.read(buffer, 0, decoder.bytesWanted());
-                } catch (SocketTimeoutException silent) {
-                    if (System.nanoTime() - lastHeard >= idleNanos && someoneWaits.getAsBoolean()) {
-                        result = idledOut();
-                        break;
+            while (!socket.isClosed()) {
+                int want = decoder.bytesWanted();
+                if (!decoder.inMessage()) {
+                    int peeked = receiver.peek(start, start.length);
+                    if (peeked == Receiver.TIMED_OUT) {
+                        if (System.nanoTime() - lastHeard >= idleNanos && someoneWaits.getAsBoolean()) {
+                            result = idledOut();
+                            break;
+                        }
+                        continue;
                     }
+                    want = Math.max(want, MessageDecoder.messageSize(start, peeked));
+                }
+                int n = receiver.read(buffer, 0, Math.min(want, buffer.length));
+                if (n == Receiver.TIMED_OUT) {
                     continue;
                 }
                 lastHeard = System.nanoTime();
-                FileDescriptor[] arrived = socket.getReceivedFileDescriptors();
-                if (n < 0) {
+                FileDescriptor[] arrived = receiver.descriptors();
+                descriptorsLost |= receiver.descriptorsTruncated();
+                if (n == 0) {
                     closeAll(arrived);
                     if (decoder.inMessage()) {
                         result = truncated();
@@ -143,14 +158,24 @@ final class Session {
     /** Applies one request; false when the reply could not be sent (the client is gone). */
     private boolean handle(Frame frame) {
         FileDescriptor fd = frame.descriptor();
-        trace.received(frame.message(), Descriptors.numberOrMinusOne(fd), 0);
+        if (trace.enabled()) {
+            trace.received(frame.message(), Descriptors.numberOrMinusOne(fd), 0);
+        }
+        if (descriptorsLost) {
+            // The kernel could not give us a descriptor that came with this message (none left here): refuse it whole.
+            descriptorsLost = false;
+            frame.descriptors().forEach(Descriptors::close);
+            LOG.warn("a descriptor sent with {} was lost: this process has no descriptors left", Trace.format(frame.message()));
+            return reject(Rejection.DESCRIPTOR_UNUSABLE, -Posix.EMFILE, "Cannot keep the descriptor.");
+        }
         return switch (frame.message()) {
             case Message.Add add -> add(add, fd);
             case Message.Del del -> del(del, fd);
             case Message.Get get -> get(get, fd);
             case Message.Tag tag -> tag(tag, fd);
-            case Message.Rep _, Message.Inf _, Message.Hel _ -> {
-                Descriptors.close(fd);
+            case Message.GetBatch getBatch -> getBatch(getBatch, fd);
+            case Message.Rep _, Message.Inf _, Message.Hel _, Message.Batch _ -> {
+                frame.descriptors().forEach(Descriptors::close);
                 yield reject(Rejection.UNEXPECTED_MESSAGE, -Posix.EPROTO, "Unexpected message type.");
             }
         };
@@ -161,7 +186,7 @@ final class Session {
             Descriptors.close(fd);
             return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong ADD request.");
         }
-        SlotTable.Totals after = slots.totalsAfterPut(add.tag(), add.idx(), add.payload().length);
+        SlotTable.Totals after = slots.totalsAfterPut(add.tag(), add.idx(), add.nob());
         if (after.slots() > config.maxSlots()) {
             Descriptors.close(fd);
             return reject(Rejection.ESCROW_FULL, -Posix.ENOSPC, "Escrow full: it holds its maximum of " + config.maxSlots()
@@ -172,22 +197,8 @@ final class Session {
             return reject(Rejection.ESCROW_FULL, -Posix.ENOSPC, "Escrow full: this payload would take it over its maximum of "
                     + config.maxPayloadBytes() + " payload bytes (max-payload-bytes); DEL some or raise the limit.");
         }
-        FileDescriptor kept = null;
-        DescriptorKind kind = DescriptorKind.NONE;
-        if (fd != null) {
-            // junixsocket closes what it received when the session's socket closes: keep a duplicate.
-            try {
-                kept = Descriptors.duplicate(fd);
-                kind = Descriptors.kind(kept);
-            } catch (IOException | PosixException e) {
-                Descriptors.close(kept);
-                LOG.warn("cannot keep the descriptor sent for tag {} idx {}: {}", add.tag(), add.idx(), e.getMessage());
-                return reject(Rejection.DESCRIPTOR_UNUSABLE, -Posix.EMFILE, "Cannot keep the descriptor.");
-            } finally {
-                Descriptors.close(fd);
-            }
-        }
-        Slot replaced = slots.put(add.tag(), add.idx(), new Slot(kept, kind, add.ufd(), add.payload()));
+        // The received descriptor is ours outright (Receiver): kept as it is, no duplicate, no close.
+        Slot replaced = slots.put(add.tag(), add.idx(), new Slot(fd, add.ufd(), add.payload()));
         if (replaced != null) {
             Descriptors.close(replaced.descriptor());
         }
@@ -231,6 +242,10 @@ final class Session {
     }
 
     private boolean tag(Message.Tag tag, FileDescriptor fd) {
+        if (tag.equals(Extension.PROBE) && fd == null) {
+            // The C daemon answers this TAG with -22 "Wrong TAG request."; a client that sees this reply knows it may use the extension.
+            return reply(new Message.Rep(0, Extension.PROBE_REPLY), null);
+        }
         if (!limits.validTag(tag.tag())) {
             Descriptors.close(fd);
             return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong TAG request.");
@@ -241,6 +256,44 @@ final class Session {
         }
         int[] info = slots.info(tag.tag());
         return reply(new Message.Inf(info[0], info[1]), null);
+    }
+
+    /**
+     * Bulk recovery (our extension): every slot of the tag from {@code from} on, in batches of at most
+     * {@code max} slots with their descriptors in one SCM_RIGHTS each, streamed without waiting for the
+     * client; the last batch says {@code next = -1}. The slots stay in the escrow, as with GET.
+     */
+    private boolean getBatch(Message.GetBatch request, FileDescriptor fd) {
+        if (!limits.validTag(request.tag()) || !Limits.validIdx(request.from()) || request.max() < 1
+                || request.max() > Extension.MAX_BATCH) {
+            Descriptors.close(fd);
+            return reject(Rejection.WRONG_REQUEST, -Posix.EINVAL, "Wrong GTB request: tag 0.." + (limits.nrTags() - 1)
+                    + ", from 0.." + (Limits.MAX_IDX - 1) + ", max 1.." + Extension.MAX_BATCH + ".");
+        }
+        if (fd != null) {
+            Descriptors.close(fd);
+            return reject(Rejection.DESCRIPTOR_PRESENT, -Posix.EINVAL, "Descriptor present in a GTB request.");
+        }
+        int from = request.from();
+        while (true) {
+            SlotTable.Slice slice = slots.slice(request.tag(), from, request.max(), Extension.MAX_BATCH_BYTES);
+            List<Message.Batch.Entry> entries = new ArrayList<>(slice.slots().size());
+            List<FileDescriptor> descriptors = new ArrayList<>(slice.slots().size());
+            for (Map.Entry<Integer, Slot> e : slice.slots()) {
+                Slot slot = e.getValue();
+                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload()));
+                if (slot.descriptor() != null) {
+                    descriptors.add(slot.descriptor());
+                }
+            }
+            if (!replyWith(new Message.Batch(request.tag(), slice.next(), entries), descriptors.toArray(FileDescriptor[]::new))) {
+                return false;
+            }
+            if (slice.next() < 0) {
+                return true;
+            }
+            from = slice.next();
+        }
     }
 
     private void tagChanged(int tag) {
@@ -257,6 +310,7 @@ final class Session {
             case UNKNOWN_OPCODE -> Rejection.UNKNOWN_OPCODE;
             case BAD_LENGTH -> Rejection.BAD_LENGTH;
             case TOO_MANY_DESCRIPTORS -> Rejection.TOO_MANY_DESCRIPTORS;
+            case BAD_BATCH -> Rejection.BAD_BATCH;
         };
         boolean badAdd = e.reason() == DecodeException.Reason.BAD_LENGTH && e.opcode() == 1;
         int rc = badAdd ? -Posix.EINVAL : -Posix.EPROTO;
@@ -264,6 +318,7 @@ final class Session {
             case UNKNOWN_OPCODE -> "Unexpected message type.";
             case BAD_LENGTH -> badAdd ? "Wrong ADD request." : "Unexpected message type.";
             case TOO_MANY_DESCRIPTORS -> "Too many descriptors in a message.";
+            case BAD_BATCH -> "Unexpected message type.";
         };
         trace.receivedMalformed(e.getMessage(), -1, rc);
         LOG.info("closing a session after a malformed message: {}", e.getMessage());
@@ -285,11 +340,16 @@ final class Session {
 
     /** Sends one message, with a descriptor as SCM_RIGHTS on the same write; false when the client is gone. */
     private boolean reply(Message message, FileDescriptor fd) {
+        return fd == null ? replyWith(message, new FileDescriptor[0]) : replyWith(message, new FileDescriptor[] {fd});
+    }
+
+    /** Sends one message, with its descriptors as one SCM_RIGHTS on the same write; false when the client is gone. */
+    private boolean replyWith(Message message, FileDescriptor[] fds) {
         byte[] bytes = encoder.encode(message);
-        int fdNumber = Descriptors.numberOrMinusOne(fd);
+        int fdNumber = fds.length == 0 || !trace.enabled() ? -1 : Descriptors.numberOrMinusOne(fds[0]);
         try {
-            if (fd != null) {
-                socket.setOutboundFileDescriptors(fd);
+            if (fds.length > 0) {
+                socket.setOutboundFileDescriptors(fds);
             }
             out.write(bytes);
             trace.sent(message, fdNumber, 0);

@@ -2,6 +2,7 @@ package dev.fabric.escrow.daemon;
 
 import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.stats.EscrowStats;
+import dev.fabric.escrow.wire.Extension;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -51,6 +52,29 @@ final class SlotTable {
 
     synchronized Slot get(int tag, int idx) {
         return tags.get(tag).get(idx);
+    }
+
+    /**
+     * The slots of {@code tag} at indices {@code >= from}, in index order: at most {@code max}, and no
+     * more than fit in {@code maxBytes} of batch entries (at least one); {@code next} is the index to go
+     * on from, or -1 when none is left.
+     */
+    synchronized Slice slice(int tag, int from, int max, int maxBytes) {
+        List<Map.Entry<Integer, Slot>> out = new ArrayList<>(Math.min(max, 64));
+        int bytes = 0;
+        for (Map.Entry<Integer, Slot> e : tags.get(tag).tailMap(from, true).entrySet()) {
+            int size = Extension.entrySize(e.getValue().payload().length);
+            if (out.size() == max || (!out.isEmpty() && bytes + size > maxBytes)) {
+                return new Slice(out, e.getKey());
+            }
+            out.add(Map.entry(e.getKey(), e.getValue()));
+            bytes += size;
+        }
+        return new Slice(out, -1);
+    }
+
+    /** A run of slots of one tag, by index, and where the next run starts (-1: none). */
+    record Slice(List<Map.Entry<Integer, Slot>> slots, int next) {
     }
 
     synchronized Slot remove(int tag, int idx) {

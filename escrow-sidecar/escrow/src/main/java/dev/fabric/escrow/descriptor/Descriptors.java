@@ -7,6 +7,7 @@ import org.newsclub.net.unix.FileDescriptorCast;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.lang.reflect.InaccessibleObjectException;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
@@ -55,7 +56,14 @@ public final class Descriptors {
 
     /** The descriptor's number in this process. */
     public static int number(FileDescriptor fd) throws IOException {
-        return FileDescriptorCast.using(fd).as(Integer.class);
+        if (!fd.valid()) {
+            throw new IOException("the descriptor is closed");
+        }
+        try {
+            return JdkChannels.numberOf(fd);
+        } catch (IllegalStateException | InaccessibleObjectException noJdkInternals) {
+            return FileDescriptorCast.using(fd).as(Integer.class); // asks the kernel what the descriptor is: slower
+        }
     }
 
     /** The descriptor's number, or -1 when it has none (null or closed). */

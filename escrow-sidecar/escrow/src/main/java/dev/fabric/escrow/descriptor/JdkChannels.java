@@ -35,7 +35,8 @@ final class JdkChannels {
     private JdkChannels() {
     }
 
-    private record Reflection(Method getFd, Constructor<?> socketChannel, Constructor<?> serverSocketChannel, Method remoteAddress) {
+    private record Reflection(Method getFd, Constructor<?> socketChannel, Constructor<?> serverSocketChannel, Method remoteAddress,
+            Method newFd, Method fdVal) {
     }
 
     private static Reflection reflection() {
@@ -50,10 +51,14 @@ final class JdkChannels {
             Constructor<?> server = Class.forName("sun.nio.ch.ServerSocketChannelImpl").getDeclaredConstructor(
                     SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, boolean.class);
             Method remote = Class.forName("sun.nio.ch.Net").getDeclaredMethod("remoteAddress", FileDescriptor.class);
+            Method newFd = Class.forName("sun.nio.ch.IOUtil").getDeclaredMethod("newFD", int.class);
+            Method fdVal = Class.forName("sun.nio.ch.IOUtil").getDeclaredMethod("fdVal", FileDescriptor.class);
+            newFd.setAccessible(true);
+            fdVal.setAccessible(true);
             socket.setAccessible(true);
             server.setAccessible(true);
             remote.setAccessible(true);
-            r = new Reflection(getFd, socket, server, remote);
+            r = new Reflection(getFd, socket, server, remote, newFd, fdVal);
             reflection = r;
             return r;
         } catch (InaccessibleObjectException e) {
@@ -79,6 +84,24 @@ final class JdkChannels {
             throw new IllegalStateException("cannot reach the descriptor of a " + channel.getClass().getName() + ": run the JVM with " + ADD_OPENS, e);
         } catch (InvocationTargetException e) {
             throw new IllegalArgumentException("cannot get the descriptor of " + channel + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** The number of a descriptor (no system call, unlike junixsocket's cast, which asks the kernel what it is). */
+    static int numberOf(FileDescriptor fd) {
+        try {
+            return (int) reflection().fdVal().invoke(null, fd);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read a FileDescriptor's number: run the JVM with " + ADD_OPENS, e);
+        }
+    }
+
+    /** A {@link FileDescriptor} for a descriptor number this process owns (no system call). */
+    static FileDescriptor descriptorOf(int number) {
+        try {
+            return (FileDescriptor) reflection().newFd().invoke(null, number);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make a FileDescriptor for " + number + ": run the JVM with " + ADD_OPENS, e);
         }
     }
 

@@ -12,10 +12,12 @@ public final class DecodeException extends IOException {
     public enum Reason {
         /** An opcode the protocol does not have: the message's size is unknown. */
         UNKNOWN_OPCODE,
-        /** An ADD {@code nob} outside 0..32768 or a REP {@code nob} outside 0..1024. */
+        /** An ADD {@code nob} outside 0..32768, a REP {@code nob} outside 0..1024, a BLK count over 253 or size over its limit. */
         BAD_LENGTH,
-        /** More than one descriptor arrived with one message. */
-        TOO_MANY_DESCRIPTORS
+        /** More than one descriptor arrived with one message (more than a batch announces, for {@code BLK}). */
+        TOO_MANY_DESCRIPTORS,
+        /** A batch ({@code BLK}) whose descriptors are fewer than it announces, or whose entries do not add up to its size. */
+        BAD_BATCH
     }
 
     private final Reason reason;

@@ -2,6 +2,7 @@ package dev.fabric.escrow.wire;
 
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The messages of the escrow protocol, one record per opcode of the C escrow.
@@ -11,6 +12,10 @@ import java.util.HexFormat;
  * {@link Limits#MAX_IDX}) can be represented, decoded and rejected by the daemon with the C
  * daemon's error texts. The opcode numbers stay inside {@link MessageEncoder} and
  * {@link MessageDecoder}.
+ * <p>
+ * {@link GetBatch} and {@link Batch} are our extension of the protocol (bulk recovery), not the C
+ * escrow's: a client sends {@code GetBatch} only to a daemon that answered {@link Extension#PROBE}
+ * as ours does ({@code docs/escrow.md}, "Bulk recovery").
  */
 public sealed interface Message {
 
@@ -87,6 +92,65 @@ public sealed interface Message {
 
         public static Rep ok() {
             return new Rep(0, "");
+        }
+    }
+
+    /**
+     * {@code GTB} (extension): ask for every slot of {@code tag} at an index {@code >= from}, in index
+     * order, answered by a stream of {@link Batch} messages of at most {@code max} slots each
+     * ({@code 1 <= max <=} {@link Extension#MAX_BATCH}), the last with {@code next == -1}.
+     */
+    record GetBatch(int tag, int from, int max) implements Message {
+    }
+
+    /**
+     * {@code BLK} (extension): up to {@link Extension#MAX_BATCH} slots of one tag, their descriptors
+     * travelling as one {@code SCM_RIGHTS} with the message, in entry order (one per entry whose
+     * {@link Entry#hasDescriptor()} is true).
+     *
+     * @param next the index to go on from, or -1 when this is the last batch of the answer
+     */
+    record Batch(int tag, int next, List<Entry> entries) implements Message {
+        public Batch {
+            entries = List.copyOf(entries);
+        }
+
+        /** How many descriptors travel with this message. */
+        public int descriptors() {
+            int n = 0;
+            for (Entry entry : entries) {
+                n += entry.hasDescriptor() ? 1 : 0;
+            }
+            return n;
+        }
+
+        /** One slot of a batch; its descriptor, if any, is the batch's next one in order. */
+        public record Entry(int idx, int ufd, boolean hasDescriptor, byte[] payload) {
+            public Entry {
+                payload = payload == null ? new byte[0] : payload;
+            }
+
+            /** The payload, not copied (a batch of 253 slots would otherwise copy each twice). */
+            @Override
+            public byte[] payload() {
+                return payload;
+            }
+
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof Entry(int i, int u, boolean d, byte[] p) && i == idx && u == ufd && d == hasDescriptor
+                        && Arrays.equals(p, payload);
+            }
+
+            @Override
+            public int hashCode() {
+                return 31 * (31 * (31 * idx + ufd) + Boolean.hashCode(hasDescriptor)) + Arrays.hashCode(payload);
+            }
+
+            @Override
+            public String toString() {
+                return "Entry[idx=" + idx + ", ufd=" + ufd + ", descriptor=" + hasDescriptor + ", nob=" + payload.length + "]";
+            }
         }
     }
 }

@@ -46,6 +46,42 @@ public final class MessageDecoder {
         return body.length - bodyFilled;
     }
 
+    /**
+     * The size of the message that starts at {@code start[0]}, when its first {@code available}
+     * bytes say it (a fixed size, or the header with the length); -1 when more bytes are needed. For
+     * an opcode or length the protocol does not have, the bytes up to where that shows, so that the
+     * decoder reads them and fails. Lets a reader that can peek read a whole message with one call,
+     * never past its end.
+     */
+    public static int messageSize(byte[] start, int available) {
+        if (available < 2) {
+            return -1;
+        }
+        ByteBuffer b = ByteBuffer.wrap(start, 0, available).order(ByteOrder.nativeOrder());
+        Opcode opcode = Opcode.of(b.getShort(0));
+        if (opcode == null) {
+            return 2;
+        }
+        if (available < opcode.headerSize) {
+            return -1;
+        }
+        return switch (opcode) {
+            case ADD -> {
+                int nob = b.getInt(12);
+                yield nob < 0 || nob > Limits.MAX_PAYLOAD ? opcode.headerSize : opcode.headerSize + nob;
+            }
+            case REP -> {
+                int nob = b.getShort(4);
+                yield nob < 0 || nob > Limits.MAX_REPLY ? opcode.headerSize : opcode.headerSize + nob;
+            }
+            case BLK -> {
+                int size = b.getInt(12);
+                yield size < 0 || size > Extension.MAX_BATCH_BYTES ? opcode.headerSize : opcode.headerSize + size;
+            }
+            default -> opcode.headerSize;
+        };
+    }
+
     /** True when part of a message (or a descriptor) has arrived but the message is not complete. */
     public boolean inMessage() {
         return header.position() > 0 || !held.isEmpty();
@@ -66,10 +102,7 @@ public final class MessageDecoder {
                 held.add(fd);
             }
         }
-        if (held.size() > 1) {
-            throw fail(DecodeException.Reason.TOO_MANY_DESCRIPTORS, opcode == null ? -1 : opcode.code,
-                    held.size() + " descriptors arrived with one message; the protocol carries at most one");
-        }
+        checkDescriptorCount();
         while (in.hasRemaining()) {
             if (opcode == null) {
                 copy(in, 2 - header.position());
@@ -81,12 +114,14 @@ public final class MessageDecoder {
                 if (opcode == null) {
                     throw fail(DecodeException.Reason.UNKNOWN_OPCODE, code, "unknown opcode " + code);
                 }
+                checkDescriptorCount();
             } else if (header.position() < opcode.headerSize) {
                 copy(in, opcode.headerSize - header.position());
                 if (header.position() < opcode.headerSize) {
                     continue;
                 }
                 body = new byte[bodySize()];
+                checkDescriptorCount();
             } else {
                 int n = Math.min(in.remaining(), body.length - bodyFilled);
                 in.get(body, bodyFilled, n);
@@ -97,6 +132,27 @@ public final class MessageDecoder {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * At most one descriptor per message of the C protocol; a batch ({@code BLK}) at most what its
+     * header announces (at most {@link Extension#MAX_BATCH} until the header is read). Descriptors
+     * arrive with a message's first byte, before its opcode is known.
+     */
+    private void checkDescriptorCount() throws DecodeException {
+        int allowed;
+        if (opcode == null) {
+            allowed = Extension.MAX_BATCH;
+        } else if (opcode != Opcode.BLK) {
+            allowed = 1;
+        } else {
+            allowed = body == null ? Extension.MAX_BATCH : header.getShort(6);
+        }
+        if (held.size() > allowed) {
+            throw fail(DecodeException.Reason.TOO_MANY_DESCRIPTORS, opcode == null ? -1 : opcode.code, held.size()
+                    + " descriptors arrived with one message; " + (opcode == Opcode.BLK && body != null
+                    ? "the batch announces " + allowed : "a message carries at most " + allowed));
+        }
     }
 
     /** Hands back (and forgets) the descriptors held for an incomplete or failed message. */
@@ -131,11 +187,29 @@ public final class MessageDecoder {
                 }
                 yield nob;
             }
+            case BLK -> {
+                int count = header.getShort(4);
+                int fds = header.getShort(6);
+                int size = header.getInt(12);
+                if (count < 0 || count > Extension.MAX_BATCH) {
+                    throw fail(DecodeException.Reason.BAD_LENGTH, opcode.code,
+                            "BLK announces " + count + " slots; a batch carries 0.." + Extension.MAX_BATCH);
+                }
+                if (fds < 0 || fds > count) {
+                    throw fail(DecodeException.Reason.BAD_LENGTH, opcode.code,
+                            "BLK announces " + fds + " descriptors for " + count + " slots");
+                }
+                if (size < count * Extension.ENTRY_HEADER || size > Extension.MAX_BATCH_BYTES) {
+                    throw fail(DecodeException.Reason.BAD_LENGTH, opcode.code, "BLK announces " + size + " bytes for " + count
+                            + " slots; the limit is " + count * Extension.ENTRY_HEADER + ".." + Extension.MAX_BATCH_BYTES);
+                }
+                yield size;
+            }
             default -> 0;
         };
     }
 
-    private Frame complete() {
+    private Frame complete() throws DecodeException {
         Message message = switch (opcode) {
             case HEL -> new Message.Hel(header.getShort(2), header.getInt(4), header.getLong(8));
             case ADD -> new Message.Add(header.getShort(2), header.getInt(4), header.getInt(8), body);
@@ -144,14 +218,50 @@ public final class MessageDecoder {
             case TAG -> new Message.Tag(header.getShort(2));
             case INF -> new Message.Inf(header.getInt(4), header.getInt(8));
             case GET -> new Message.Get(header.getShort(2), header.getInt(4));
+            case GTB -> new Message.GetBatch(header.getShort(2), header.getInt(4), header.getInt(8));
+            case BLK -> batch();
         };
-        FileDescriptor descriptor = held.isEmpty() ? null : held.getFirst();
+        List<FileDescriptor> descriptors = List.copyOf(held);
         held.clear();
         header.clear();
         opcode = null;
         body = null;
         bodyFilled = 0;
-        return new Frame(message, descriptor);
+        return new Frame(message, descriptors);
+    }
+
+    private Message.Batch batch() throws DecodeException {
+        int count = header.getShort(4);
+        int fds = header.getShort(6);
+        ByteBuffer entries = ByteBuffer.wrap(body).order(ByteOrder.nativeOrder());
+        List<Message.Batch.Entry> out = new ArrayList<>(count);
+        int withDescriptor = 0;
+        for (int i = 0; i < count; i++) {
+            if (entries.remaining() < Extension.ENTRY_HEADER) {
+                throw fail(DecodeException.Reason.BAD_BATCH, opcode.code, "BLK entry " + i + " of " + count + " runs past the batch's size");
+            }
+            int idx = entries.getInt();
+            int ufd = entries.getInt();
+            int nob = entries.getInt();
+            int flags = entries.getInt();
+            if (nob < 0 || nob > Limits.MAX_PAYLOAD || nob > entries.remaining()) {
+                throw fail(DecodeException.Reason.BAD_BATCH, opcode.code, "BLK entry " + i + " announces " + nob
+                        + " payload bytes; " + entries.remaining() + " are left in the batch, at most " + Limits.MAX_PAYLOAD);
+            }
+            byte[] payload = new byte[nob];
+            entries.get(payload);
+            boolean hasDescriptor = (flags & Extension.ENTRY_HAS_DESCRIPTOR) != 0;
+            withDescriptor += hasDescriptor ? 1 : 0;
+            out.add(new Message.Batch.Entry(idx, ufd, hasDescriptor, payload));
+        }
+        if (entries.hasRemaining()) {
+            throw fail(DecodeException.Reason.BAD_BATCH, opcode.code, "BLK has " + entries.remaining() + " bytes after its " + count + " entries");
+        }
+        if (withDescriptor != fds || held.size() != fds) {
+            throw fail(DecodeException.Reason.BAD_BATCH, opcode.code, "BLK announces " + fds + " descriptors; " + withDescriptor
+                    + " entries have one and " + held.size() + " arrived");
+        }
+        return new Message.Batch(header.getShort(2), header.getInt(8), out);
     }
 
     private static String text(byte[] bytes) {

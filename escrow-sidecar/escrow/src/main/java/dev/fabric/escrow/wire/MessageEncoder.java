@@ -29,6 +29,8 @@ public final class MessageEncoder {
             case Message.Get(int tag, int idx) -> header(opcode, 8).putShort(int16("tag", tag)).putInt(idx).array();
             case Message.Tag(int tag) -> header(opcode, 4).putShort(int16("tag", tag)).array();
             case Message.Inf(int nr, int total) -> header(opcode, 12).putShort((short) 0).putInt(nr).putInt(total).array();
+            case Message.GetBatch(int tag, int from, int max) -> header(opcode, 12).putShort(int16("tag", tag)).putInt(from).putInt(max).array();
+            case Message.Batch batch -> batch(opcode, batch);
             case Message.Rep(int rc, String text) -> {
                 byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
                 if (bytes.length + 1 > Limits.MAX_REPLY) {
@@ -38,6 +40,26 @@ public final class MessageEncoder {
                         .put(bytes).put((byte) 0).array();
             }
         };
+    }
+
+    private static byte[] batch(Opcode opcode, Message.Batch batch) {
+        if (batch.entries().size() > Extension.MAX_BATCH) {
+            throw new IllegalArgumentException("a batch carries at most " + Extension.MAX_BATCH + " slots, not " + batch.entries().size());
+        }
+        int size = 0;
+        for (Message.Batch.Entry entry : batch.entries()) {
+            if (entry.payload().length > Limits.MAX_PAYLOAD) {
+                throw new IllegalArgumentException("payload of " + entry.payload().length + " bytes is over the limit of " + Limits.MAX_PAYLOAD);
+            }
+            size += Extension.entrySize(entry.payload().length);
+        }
+        ByteBuffer out = header(opcode, 16 + size).putShort(int16("tag", batch.tag())).putShort((short) batch.entries().size())
+                .putShort((short) batch.descriptors()).putInt(batch.next()).putInt(size);
+        for (Message.Batch.Entry entry : batch.entries()) {
+            out.putInt(entry.idx()).putInt(entry.ufd()).putInt(entry.payload().length)
+                    .putInt(entry.hasDescriptor() ? Extension.ENTRY_HAS_DESCRIPTOR : 0).put(entry.payload());
+        }
+        return out.array();
     }
 
     private static ByteBuffer header(Opcode opcode, int size) {

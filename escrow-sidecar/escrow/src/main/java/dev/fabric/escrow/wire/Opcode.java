@@ -1,6 +1,10 @@
 package dev.fabric.escrow.wire;
 
-/** The C escrow's opcodes and their fixed header sizes; private to the codec. */
+/**
+ * The C escrow's opcodes and their fixed header sizes, and the two of our extension (bulk recovery,
+ * {@code GTB} and {@code BLK}, sent only to a daemon that answered {@link Extension#PROBE}); private
+ * to the codec.
+ */
 enum Opcode {
     HEL(0, 16),
     ADD(1, 16),
@@ -8,7 +12,9 @@ enum Opcode {
     REP(3, 6),
     TAG(4, 4),
     INF(5, 12),
-    GET(6, 8);
+    GET(6, 8),
+    GTB(16, 12),
+    BLK(17, 16);
 
     final short code;
     final int headerSize;
@@ -19,7 +25,12 @@ enum Opcode {
     }
 
     static Opcode of(int code) {
-        return code >= 0 && code < values().length ? values()[code] : null;
+        for (Opcode opcode : values()) {
+            if (opcode.code == code) {
+                return opcode;
+            }
+        }
+        return null;
     }
 
     static Opcode of(Message message) {
@@ -31,6 +42,8 @@ enum Opcode {
             case Message.Tag t -> TAG;
             case Message.Inf i -> INF;
             case Message.Get g -> GET;
+            case Message.GetBatch g -> GTB;
+            case Message.Batch b -> BLK;
         };
     }
 }

@@ -76,6 +76,8 @@ public final class Trace {
             case Message.Tag(int tag) -> String.format(Locale.ROOT, "{TAG %3d}", tag);
             case Message.Inf(int nr, int total) -> String.format(Locale.ROOT, "{INF %4d %5d}", nr, total);
             case Message.Get(int tag, int idx) -> String.format(Locale.ROOT, "{GET %3d %3d}", tag, idx);
+            case Message.GetBatch(int tag, int from, int max) -> String.format(Locale.ROOT, "{GTB %3d %3d %3d}", tag, from, max);
+            case Message.Batch b -> String.format(Locale.ROOT, "{BLK %3d %3d %3d %3d}", b.tag(), b.entries().size(), b.descriptors(), b.next());
             case Message.Hel(int nrTags, int flags, long key) -> String.format(Locale.ROOT, "{HEL %3d %3d %d}", nrTags, flags, key);
         };
     }

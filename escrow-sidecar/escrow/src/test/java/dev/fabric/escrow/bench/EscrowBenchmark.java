@@ -5,6 +5,7 @@ import dev.fabric.escrow.client.Slot;
 import dev.fabric.escrow.daemon.Escrowd;
 import dev.fabric.escrow.daemon.EscrowdConfig;
 import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.testing.CEscrowd;
 import dev.fabric.escrow.testing.TcpPair;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -162,9 +164,16 @@ class EscrowBenchmark {
             List<String> recoveries = new ArrayList<>();
             Recovery sequential = new Recovery();
             Recovery pipelined = new Recovery();
+            Recovery bulk = new Recovery();
+            Recovery bulkAot = new Recovery();
+            // A JDK 25 AOT cache (JEP 514), made by one training recovery: the service's JVM starting with its classes loaded and linked.
+            Path aotCache = dir.resolve("recover.aot");
+            recoverInAFreshProcess(socket, List.of("-XX:AOTCacheOutput=" + aotCache), "bulk");
             for (int run = 0; run < 3; run++) {
-                recover(socket, count, recoveries, sequential);
-                recover(socket, count, recoveries, pipelined, "pipelined", "256");
+                recover(socket, count, recoveries, sequential, List.of());
+                recover(socket, count, recoveries, pipelined, List.of(), "pipelined", "256");
+                recover(socket, count, recoveries, bulk, List.of(), "bulk");
+                recover(socket, count, recoveries, bulkAot, List.of("-XX:AOTCache=" + aotCache), "bulk");
             }
             String text = String.format(Locale.ROOT, """
                     %,d descriptors held (connected UNIX stream sockets, a %d-byte payload each) by escrowd from the
@@ -188,6 +197,11 @@ class EscrowBenchmark {
                     | the same, warm JVM | %.2f s | %.1f µs | %.2f s |
                     | pipelined, 256 GETs in flight (our escrowd only), fresh JVM | %.2f s | %.1f µs | %.2f s |
                     | the same, warm JVM | %.2f s | %.1f µs | %.2f s |
+                    | bulk (getAll: the GTB/BLK extension), fresh JVM | %.2f s | %.1f µs | %.2f s |
+                    | the same, warm JVM | %.2f s | %.1f µs | %.2f s |
+                    | bulk, fresh JVM with an AOT cache (-XX:AOTCache, trained once) | %.2f s | %.1f µs | %.2f s |
+
+                    Ratios, fresh JVM: one at a time / bulk %.2fx, pipelined / bulk %.2fx, one at a time / bulk with the AOT cache %.2fx.
                     """, count, 16, DAEMON_JAVA_OPTS.isBlank() ? "" : "; " + DAEMON_JAVA_OPTS, limitNote, fds, rssStart, rssHolding,
                     rssAfterGc, (rssHolding - rssStart) / (double) count,
                     heapStart, heapHolding, (heapHolding - heapStart) * 1024.0 / count, addSeconds,
@@ -195,7 +209,11 @@ class EscrowBenchmark {
                     sequential.cold(), sequential.cold() * 1e6 / count, sequential.cold() * DESCRIPTORS / count,
                     sequential.warm(), sequential.warm() * 1e6 / count, sequential.warm() * DESCRIPTORS / count,
                     pipelined.cold(), pipelined.cold() * 1e6 / count, pipelined.cold() * DESCRIPTORS / count,
-                    pipelined.warm(), pipelined.warm() * 1e6 / count, pipelined.warm() * DESCRIPTORS / count);
+                    pipelined.warm(), pipelined.warm() * 1e6 / count, pipelined.warm() * DESCRIPTORS / count,
+                    bulk.cold(), bulk.cold() * 1e6 / count, bulk.cold() * DESCRIPTORS / count,
+                    bulk.warm(), bulk.warm() * 1e6 / count, bulk.warm() * DESCRIPTORS / count,
+                    bulkAot.cold(), bulkAot.cold() * 1e6 / count, bulkAot.cold() * DESCRIPTORS / count,
+                    sequential.cold() / bulk.cold(), pipelined.cold() / bulk.cold(), sequential.cold() / bulkAot.cold());
             report("escrow-hold.md", text + "\nrecovery runs:\n" + String.join("\n", recoveries) + "\n");
         } finally {
             daemon.destroy();
@@ -255,6 +273,124 @@ class EscrowBenchmark {
                 """, HELD, CYCLES, DAEMON_JAVA_OPTS.isBlank() ? "" : ", ESCROW_JAVA_OPTS=" + DAEMON_JAVA_OPTS,
                 String.join("\n", rows), ratios.stream().sorted().toList().get(ratios.size() / 2));
         report("escrow-memory.md", text);
+    }
+
+    /**
+     * Issue 17's throughput and latency goal: the same C client ({@code src/test/c/escrow_bench.c},
+     * compiled here with gcc) against the seed's C escrowd and against ours as {@code bin/escrow daemon}
+     * runs it, {@link #CYCLES} cycles of ADD + GET + DEL of a loopback TCP socket with a 16-byte payload,
+     * alternating daemons in each of {@code bench.throughputRounds} (3) rounds, after a warm-up cycle
+     * run against each (a sidecar runs for days: its JIT is warm). With
+     * {@code -Dbench.beforeDist=.../escrow-dist}, an earlier build of ours runs in the same rotation
+     * (before/after of a change, same run). Needs the C escrowd ({@link CEscrowd}).
+     */
+    @Test
+    void throughputAgainstTheCDaemon() throws Exception {
+        Optional<Path> cEscrowd = CEscrowd.binary(dir);
+        Assumptions.assumeTrue(cEscrowd.isPresent(), CEscrowd.HOW);
+        String dist = System.getProperty("escrow.dist");
+        assertThat(dist).as("escrow.dist is set by the Failsafe configuration").isNotNull();
+        Path client = dir.resolve("escrow_bench");
+        Process gcc = new ProcessBuilder("gcc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-O2", "-o", client.toString(),
+                Path.of(System.getProperty("escrow.testC", "src/test/c"), "escrow_bench.c").toString()).redirectErrorStream(true).start();
+        String gccOutput = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(gcc.waitFor(60, TimeUnit.SECONDS) && gcc.exitValue() == 0).as("gcc: " + gccOutput).isTrue();
+
+        Map<String, List<String>> daemons = new java.util.LinkedHashMap<>();
+        daemons.put("C escrowd", List.of(cEscrowd.get().toString(), "-t", "2"));
+        String before = System.getProperty("bench.beforeDist");
+        if (before != null) {
+            daemons.put("ours, before", List.of(Path.of(before, "bin", "escrow").toString(), "daemon", "-t", "2"));
+        }
+        daemons.put("ours", List.of(Path.of(dist, "bin", "escrow").toString(), "daemon", "-t", "2"));
+        int rounds = Integer.getInteger("bench.throughputRounds", 3);
+        Map<String, List<Cycle>> results = new java.util.LinkedHashMap<>();
+        Map<String, Process> running = new java.util.LinkedHashMap<>();
+        Map<String, Path> sockets = new java.util.LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, List<String>> daemon : daemons.entrySet()) {
+                Path socket = dir.resolve("tp-" + sockets.size() + ".sock");
+                List<String> command = new ArrayList<>(daemon.getValue());
+                command.add(socket.toString());
+                ProcessBuilder builder = new ProcessBuilder(command);
+                builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+                builder.environment().put("ESCROW_JAVA_OPTS", DAEMON_JAVA_OPTS);
+                // The C daemon prints every message: to /dev/null, fully buffered, as when it runs detached.
+                running.put(daemon.getKey(), builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+                sockets.put(daemon.getKey(), socket);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!Files.exists(socket)) {
+                    assertThat(System.nanoTime()).as(daemon.getKey() + " listens").isLessThan(deadline);
+                    Thread.sleep(20);
+                }
+                runCycles(client, socket, CYCLES); // warm-up
+                results.put(daemon.getKey(), new ArrayList<>());
+            }
+            for (int round = 0; round < rounds; round++) {
+                for (String name : daemons.keySet()) {
+                    results.get(name).add(runCycles(client, sockets.get(name), CYCLES));
+                }
+            }
+        } finally {
+            for (Process p : running.values()) {
+                p.destroy();
+                p.waitFor(10, TimeUnit.SECONDS);
+                p.destroyForcibly();
+            }
+        }
+        StringBuilder table = new StringBuilder();
+        table.append("| round | daemon | requests/s | p50 µs | p99 µs | ADD p50 µs | GET p50 µs | DEL p50 µs | requests/s vs C | p50 vs C |\n");
+        table.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        List<Cycle> c = results.get("C escrowd");
+        for (int round = 0; round < rounds; round++) {
+            for (String name : daemons.keySet()) {
+                Cycle r = results.get(name).get(round);
+                Cycle base = c.get(round);
+                table.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |%n", round + 1, name,
+                        r.requestsPerSecond(), r.p50(), r.p99(), r.addP50(), r.getP50(), r.delP50(),
+                        r.requestsPerSecond() / base.requestsPerSecond(), r.p50() / base.p50()));
+            }
+        }
+        StringBuilder medians = new StringBuilder();
+        for (String name : daemons.keySet()) {
+            List<Double> throughput = new ArrayList<>();
+            List<Double> latency = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                throughput.add(results.get(name).get(round).requestsPerSecond() / c.get(round).requestsPerSecond());
+                latency.add(results.get(name).get(round).p50() / c.get(round).p50());
+            }
+            medians.append(String.format(Locale.ROOT, "| %s | %.2fx | %.2fx |%n", name, medianOf(throughput), medianOf(latency)));
+        }
+        report("escrow-throughput.md", String.format(Locale.ROOT, """
+                The same C client (escrow_bench.c), %,d cycles of ADD + GET + DEL of a loopback TCP socket, 16-byte
+                payload, per daemon and round, daemons alternating within each round after a warm-up run each%s:
+
+                %s
+                Median of the per-round ratios against the C escrowd:
+
+                | daemon | requests/s | p50 |
+                |---|---|---|
+                %s""", CYCLES, DAEMON_JAVA_OPTS.isBlank() ? "" : " (ESCROW_JAVA_OPTS=" + DAEMON_JAVA_OPTS + ")", table, medians));
+    }
+
+    /** One run of the C client: requests per second and per-request latencies in µs. */
+    record Cycle(double requestsPerSecond, double p50, double p99, double addP50, double getP50, double delP50) {
+    }
+
+    private Cycle runCycles(Path client, Path socket, int cycles) throws Exception {
+        Process run = new ProcessBuilder(client.toString(), socket.toString(), Integer.toString(cycles)).redirectErrorStream(true).start();
+        String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(run.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(run.exitValue()).as(output).isZero();
+        Matcher m = Pattern.compile("requests_per_s (\\S+) p50_us (\\S+) p99_us (\\S+) add_p50_us (\\S+) get_p50_us (\\S+) del_p50_us (\\S+)")
+                .matcher(output);
+        assertThat(m.find()).as(output).isTrue();
+        return new Cycle(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)),
+                Double.parseDouble(m.group(4)), Double.parseDouble(m.group(5)), Double.parseDouble(m.group(6)));
+    }
+
+    private static double medianOf(List<Double> values) {
+        return values.stream().sorted().toList().get(values.size() / 2);
     }
 
     /** The JVM options of docker/escrow-sidecar.Dockerfile's ENTRYPOINT; keep them in step. */
@@ -341,8 +477,8 @@ class EscrowBenchmark {
     }
 
     /** Runs {@link RecoverAll} in a new JVM (the service after a restart) and adds its times to {@code into}. */
-    private void recover(Path socket, int count, List<String> lines, Recovery into, String... mode) throws Exception {
-        String output = recoverInAFreshProcess(socket, mode);
+    private void recover(Path socket, int count, List<String> lines, Recovery into, List<String> jvmOptions, String... mode) throws Exception {
+        String output = recoverInAFreshProcess(socket, jvmOptions, mode);
         lines.add(output.strip());
         Matcher m = Pattern.compile("(?m)^(recovered|again, warm,) (\\d+) descriptors in (\\d+) ms").matcher(output);
         for (int i = 0; i < 2; i++) {
@@ -353,18 +489,40 @@ class EscrowBenchmark {
     }
 
     /** Runs {@link RecoverAll} in a new JVM (the service after a restart) and returns its output. */
-    private String recoverInAFreshProcess(Path socket, String... mode) throws Exception {
+    private String recoverInAFreshProcess(Path socket, List<String> jvmOptions, String... mode) throws Exception {
         Path log = dir.resolve("recover-" + System.nanoTime() + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "--add-opens",
-                "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), RecoverAll.class.getName(),
-                socket.toString()));
+                "java.base/sun.nio.ch=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", jarsOnlyClassPath(), RecoverAll.class.getName(), socket.toString()));
         command.addAll(List.of(mode));
         Process recover = raisedLimit(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertThat(recover.waitFor(120, TimeUnit.SECONDS)).as("recovery finished").isTrue();
         String output = Files.readString(log);
         assertThat(recover.exitValue()).as(output).isZero();
         return output;
+    }
+
+    /** This class path with its directories (target/classes, target/test-classes) packed as jars: an AOT cache takes jars only. */
+    private String jarsOnlyClassPath() throws Exception {
+        List<String> entries = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path path = Path.of(entry);
+            if (!Files.isDirectory(path)) {
+                entries.add(entry);
+                continue;
+            }
+            Path jar = dir.resolve("cp-" + path.getFileName() + ".jar");
+            if (!Files.exists(jar)) {
+                Process pack = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jar").toString(), "--create", "--file",
+                        jar.toString(), "-C", path.toString(), ".").redirectErrorStream(true).start();
+                String out = new String(pack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(pack.waitFor(120, TimeUnit.SECONDS) && pack.exitValue() == 0).as("jar: " + out).isTrue();
+            }
+            entries.add(jar.toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     /** The open-file limit a child gets from {@link #raisedLimit}: 300,000, or the hard limit when that cannot be raised. */

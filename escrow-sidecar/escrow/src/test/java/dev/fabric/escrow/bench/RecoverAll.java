@@ -29,7 +29,9 @@ import java.util.List;
  * {@code RecoverAll PATH} uses the client library, one GET and its answer at a time.
  * {@code RecoverAll PATH pipelined W} sends W GETs before reading their W answers (the same wire
  * messages; our escrowd reads message by message, so it serves them in order; the C daemon, which
- * trusts one read to be one message, would not): what a bulk-recovery call in the client could do.
+ * trusts one read to be one message, would not).
+ * {@code RecoverAll PATH bulk} uses the client library's {@code getAll}: with our escrowd, the bulk
+ * recovery extension (many descriptors per message).
  */
 public final class RecoverAll {
 
@@ -38,20 +40,28 @@ public final class RecoverAll {
 
     public static void main(String[] args) throws Exception {
         Path socket = Path.of(args[0]);
-        boolean pipelined = args.length > 1 && args[1].equals("pipelined");
-        recover(socket, pipelined, args, "recovered");
+        String mode = args.length > 1 ? args[1] : "one-by-one";
+        recover(socket, mode, args, "recovered");
         // Once more in the same JVM: how much of the time above was this JVM warming up.
-        recover(socket, pipelined, args, "again, warm,");
+        recover(socket, mode, args, "again, warm,");
     }
 
-    private static void recover(Path socket, boolean pipelined, String[] args, String what) throws Exception {
+    private static void recover(Path socket, String mode, String[] args, String what) throws Exception {
+        boolean pipelined = mode.equals("pipelined");
         long started = System.nanoTime();
         List<Channel> held = new ArrayList<>();
         long opened;
         try (Escrow escrow = Escrow.open(socket, 0, 2)) {
             TagInfo info = escrow.tag(1);
             opened = System.nanoTime();
-            if (pipelined) {
+            if (mode.equals("bulk")) {
+                if (!escrow.hasBulkRecovery()) {
+                    throw new IllegalStateException("the daemon at " + socket + " has no bulk recovery");
+                }
+                for (Slot slot : escrow.getAll(1)) {
+                    held.add(slot.socketChannel());
+                }
+            } else if (pipelined) {
                 escrow.close();
                 recoverPipelined(socket, info.slots(), Integer.parseInt(args[2]), held);
             } else {
@@ -67,7 +77,7 @@ public final class RecoverAll {
         }
         long done = System.nanoTime();
         System.out.printf("%s %d descriptors in %d ms (open and TAG: %d ms)%s%n", what, held.size(), (done - started) / 1_000_000,
-                (opened - started) / 1_000_000, pipelined ? " pipelined, window " + args[2] : "");
+                (opened - started) / 1_000_000, pipelined ? " pipelined, window " + args[2] : " " + mode);
         for (Channel channel : held) {
             channel.close();
         }

@@ -33,6 +33,17 @@ class OurEscrowdProbeTest {
     }
 
     @Test
+    void ourEscrowdAnswersTheInBandProbeAndTheProbeChangesNothing() throws Exception {
+        try (Escrowd escrowd = TestDaemon.start(dir); Escrow escrow = Escrow.open(escrowd.path(), 0, 8)) {
+            escrow.add(0, 0, new byte[] {1});
+            assertThat(escrow.hasBulkRecovery()).isTrue();
+            assertThat(escrow.hasBulkRecovery()).as("asked once per session").isTrue();
+            assertThat(escrow.tag(0).slots()).isEqualTo(1);
+            assertThat(escrowd.stats(true).slots()).hasSize(1);
+        }
+    }
+
+    @Test
     void aDaemonWithoutOurStatsSocketIsNotTakenForOursAndIsSentNothing() throws Exception {
         Path path = dir.resolve("c-escrowd.sock");
         try (AFUNIXServerSocket other = AFUNIXServerSocket.bindOn(AFUNIXSocketAddress.of(path))) {

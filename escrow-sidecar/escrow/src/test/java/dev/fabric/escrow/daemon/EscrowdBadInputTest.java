@@ -251,4 +251,73 @@ class EscrowdBadInputTest {
             assertThat(raw.request(new Message.Del(5, 3))).isEqualTo(Message.Rep.ok());
         }
     }
+
+    // Bulk recovery (the GTB/BLK extension): bad requests and batches get an error, nothing held is touched.
+
+    @Test
+    void bulkGetAskingForMoreThan253SlotsPerBatchIsRefusedAndTheSessionGoesOn() throws Exception {
+        try (RawClient raw = RawClient.connect(escrowd.path())) {
+            assertThat(raw.request(new Message.GetBatch(3, 0, 254)))
+                    .isEqualTo(new Message.Rep(-22, "Wrong GTB request: tag 0..7, from 0..1048575, max 1..253."));
+            assertThat(raw.request(new Message.GetBatch(3, 0, 0))).isInstanceOf(Message.Rep.class);
+            assertThat(raw.request(new Message.GetBatch(8, 0, 10))).isInstanceOf(Message.Rep.class);
+            assertThat(raw.request(new Message.Tag(3))).isEqualTo(new Message.Inf(1, SENTINEL.length));
+        }
+        assertThat(escrowd.errors(Rejection.WRONG_REQUEST)).isEqualTo(3);
+    }
+
+    @Test
+    void truncatedBulkGetIsRefused() throws Exception {
+        byte[] request = encoder.encode(new Message.GetBatch(3, 0, 60));
+        try (RawClient raw = RawClient.connect(escrowd.path())) {
+            raw.send(Arrays.copyOf(request, 6));
+            raw.shutdownOutput();
+            assertThat(raw.readUntilClosed()).containsExactly(new Message.Rep(-71, "Truncated message."));
+        }
+        assertThat(escrowd.errors(Rejection.TRUNCATED)).isEqualTo(1);
+    }
+
+    @Test
+    void bulkGetCarryingADescriptorIsRefused() throws Exception {
+        try (RawClient raw = RawClient.connect(escrowd.path())) {
+            assertThat(raw.request(new Message.GetBatch(3, 0, 60), attachedFd()))
+                    .isEqualTo(new Message.Rep(-22, "Descriptor present in a GTB request."));
+        }
+        daemonClosedTheAttachedDescriptor();
+    }
+
+    @Test
+    void batchWithFewerDescriptorsThanItAnnouncesEndsTheSessionAndClosesWhatCame() throws Exception {
+        byte[] batch = encoder.encode(new Message.Batch(5, -1, List.of(new Message.Batch.Entry(1, 9, true, SENTINEL),
+                new Message.Batch.Entry(2, 9, true, SENTINEL))));
+        try (RawClient raw = RawClient.connect(escrowd.path())) {
+            raw.send(batch, attachedFd());
+            assertThat(raw.readUntilClosed()).containsExactly(new Message.Rep(-71, "Unexpected message type."));
+        }
+        daemonClosedTheAttachedDescriptor();
+        assertThat(escrowd.errors(Rejection.BAD_BATCH)).isEqualTo(1);
+    }
+
+    @Test
+    void batchAnnouncingMoreThan253SlotsEndsTheSession() throws Exception {
+        byte[] batch = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder())
+                .putShort((short) 17).putShort((short) 5).putShort((short) 300).putShort((short) 1).putInt(-1).putInt(0).array();
+        try (RawClient raw = RawClient.connect(escrowd.path())) {
+            raw.send(batch, attachedFd());
+            assertThat(raw.readUntilClosed()).containsExactly(new Message.Rep(-71, "Unexpected message type."));
+        }
+        daemonClosedTheAttachedDescriptor();
+        assertThat(escrowd.errors(Rejection.BAD_LENGTH)).isEqualTo(1);
+    }
+
+    @Test
+    void aBatchSentToTheDaemonIsAnUnexpectedMessage() throws Exception {
+        byte[] batch = encoder.encode(new Message.Batch(5, -1, List.of(new Message.Batch.Entry(1, 9, true, SENTINEL))));
+        try (RawClient raw = RawClient.connect(escrowd.path())) {
+            raw.send(batch, attachedFd());
+            assertThat(raw.read().message()).isEqualTo(new Message.Rep(-71, "Unexpected message type."));
+            assertThat(raw.request(new Message.Tag(5))).as("nothing of the batch was stored").isEqualTo(new Message.Inf(0, 0));
+        }
+        daemonClosedTheAttachedDescriptor();
+    }
 }

@@ -25,7 +25,7 @@ public final class Spawners {
     private Spawners() {}
 
     /** The spawner that spawns: the first RUNNING spawner the registry lists when nothing else says. */
-    static FabricHome.Setting<String> forSpawn(CommandContext context, String option) {
+    public static FabricHome.Setting<String> forSpawn(CommandContext context, String option) {
         Optional<FabricHome.Setting<String>> given = context.spawnerOverride(option);
         if (given.isPresent()) {
             return given.get();
@@ -52,7 +52,7 @@ public final class Spawners {
     }
 
     /** The spawner of a member: its parent in the registry when nothing else says. */
-    static FabricHome.Setting<String> forMember(CommandContext context, String option, String memberId) {
+    public static FabricHome.Setting<String> forMember(CommandContext context, String option, String memberId) {
         Optional<FabricHome.Setting<String>> given = context.spawnerOverride(option);
         if (given.isPresent()) {
             return given.get();
@@ -87,7 +87,7 @@ public final class Spawners {
     }
 
     /** The spawner at that URL. */
-    static FabricEndpoint endpoint(CommandContext context, FabricHome.Setting<String> spawner) {
+    public static FabricEndpoint endpoint(CommandContext context, FabricHome.Setting<String> spawner) {
         return context.endpoint(new FabricEndpoint.Target(spawner.value(), "the spawner", spawner.source(), UNREACHABLE_HINTS),
                 FabricEndpoint.Advice.GENERAL);
     }

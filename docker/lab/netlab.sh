@@ -1,0 +1,389 @@
+#!/usr/bin/env bash
+# netlab.sh: a network lab of six hosts on one Linux machine, to try the fabric across hosts and
+# firewalls (issue 14). Every host is a network namespace; every network is a bridge in a namespace
+# of its own; nothing of the lab lives in the machine's own namespace, so no lab packet can reach
+# the machine's real network (there is no veth to it, no default route, no NAT).
+#
+#   public     10.14.1.10                the registry's host
+#   desktop    10.14.1.20                where the user sits
+#   gateway    10.14.1.1   10.14.2.1     on the public network and on the site network
+#   head       10.14.2.10  10.14.3.1     on the site network and on the cluster network
+#   compute-1  10.14.3.11                on the cluster network
+#   compute-2  10.14.3.12                on the cluster network
+#
+# Routing, as the seed's story has it (desktop -> gateway -> head node -> compute node):
+#   - desktop, gateway and public share the public network 10.14.1.0/24;
+#   - head is reachable only from gateway (site network 10.14.2.0/24);
+#   - compute-1 and compute-2 are reachable only from head (cluster network 10.14.3.0/24);
+#   - head reaches the public network (the registry) through gateway, which forwards connections
+#     from the site network outwards and only their replies back in;
+#   - the compute nodes reach nothing beyond the cluster network: head does not forward. A member
+#     there reaches the registry only through a bridge member on head.
+#
+# Connectivity modes (the seed's "Dealing with different connectivity issues"), per host, on the
+# service port range (default 1024:65535; SSH on port 22 stays open in every mode):
+#   1  no firewall
+#   2  firewall *to* the service: new inbound TCP connections to the range are dropped (no reset:
+#      the caller times out)
+#   3  firewall *from* the service: new outbound TCP connections to the range are dropped, except to
+#      the destinations the seed assumes always reachable (default: the registry's host, public;
+#      --allow adds or replaces them)
+#   4  both (2 and 3)
+#
+# Usage: netlab.sh [--prefix P] [--dir D] COMMAND [ARGS...]
+#   up [--mode HOST=N]...      build the lab (tears down a leftover of the same prefix first)
+#   down                       remove every namespace, link, rule, sshd and file of the lab;
+#                              safe to repeat, and after a failed run
+#   status                     hosts, addresses, modes, sshd; exit 3 when the lab is not up
+#   addresses                  one line per host and network: HOST NETWORK ADDRESS
+#   address HOST [FROM]        the address at which FROM (default: desktop) reaches HOST
+#   exec HOST CMD [ARGS...]    run a command inside a host (ip netns exec)
+#   mode HOST 1|2|3|4 [--ports LOW:HIGH] [--allow HOST|ADDR[:PORT]]...
+#                              set a host's connectivity mode
+#   cut HOST HOST              cut the link between two neighbours (each drops the other's frames)
+#   restore HOST HOST          undo cut
+#   probe FROM HOST|ADDR PORT [--timeout SECONDS]
+#                              try a TCP connection from FROM; prints open, refused, timeout or
+#                              unreachable
+#   ssh FROM HOST [CMD...]     ssh from one host to another with the lab's key and known_hosts
+#   env                        the lab's files, as shell variables
+#
+# Files (default /run/fabric-lab/PREFIX, root only):
+#   ssh/id_ed25519, ssh/id_ed25519.pub   the key every host's sshd accepts for root
+#   ssh/authorized_keys, ssh/known_hosts  (known_hosts names every host by name and addresses)
+#   ssh/HOST/                            that host's sshd: config, host key, pid file, log
+#   mode/HOST                            the host's mode as set
+# Inside a host, /etc/hosts names the other hosts at the address that host reaches them on
+# (ip netns exec mounts /etc/netns/NAMESPACE/hosts there).
+set -euo pipefail
+
+prefix=${FABRIC_LAB_PREFIX:-fablab}
+dir=
+
+say() { printf 'netlab: %s\n' "$*" >&2; }
+die() { printf 'netlab: error: %s\n' "$*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefix) prefix=${2:?--prefix needs a name}; shift 2 ;;
+    --prefix=*) prefix=${1#--prefix=}; shift ;;
+    --dir) dir=${2:?--dir needs a path}; shift 2 ;;
+    --dir=*) dir=${1#--dir=}; shift ;;
+    *) break ;;
+  esac
+done
+[[ "$prefix" =~ ^[a-z][a-z0-9]{1,15}$ ]] || die "the prefix '$prefix' must be 2 to 16 lower-case letters and digits, starting with a letter"
+dir=${dir:-${FABRIC_LAB_DIR:-/run/fabric-lab/$prefix}}
+
+HOSTS=(public desktop gateway head compute-1 compute-2)
+NETWORKS=(public site cluster)
+declare -A SUBNET=([public]=10.14.1 [site]=10.14.2 [cluster]=10.14.3)
+# "HOST:NETWORK" -> last octet
+declare -A OCTET=(
+  [public:public]=10 [desktop:public]=20 [gateway:public]=1
+  [gateway:site]=1 [head:site]=10
+  [head:cluster]=1 [compute-1:cluster]=11 [compute-2:cluster]=12
+)
+# Routes a host has beyond its own networks: "NETWORK via HOST".
+declare -A ROUTES=([head]="public:gateway" [public]="site:gateway")
+DEFAULT_PORTS=1024:65535
+
+ns() { printf '%s-%s' "$prefix" "$1"; }
+switch_ns() { printf '%s-net-%s' "$prefix" "$1"; }
+all_namespaces() {
+  local h n
+  for h in "${HOSTS[@]}"; do ns "$h"; echo; done
+  for n in "${NETWORKS[@]}"; do switch_ns "$n"; echo; done
+}
+is_host() { local h; for h in "${HOSTS[@]}"; do [ "$h" = "$1" ] && return 0; done; return 1; }
+need_host() { is_host "$1" || die "no host '$1' in the lab; the hosts are: ${HOSTS[*]}"; }
+networks_of() { local n; for n in "${NETWORKS[@]}"; do [ -n "${OCTET[$1:$n]:-}" ] && echo "$n"; done; return 0; }
+addr() { echo "${SUBNET[$2]}.${OCTET[$1:$2]}"; }
+# The network two hosts share, if any.
+shared_network() { local n; for n in $(networks_of "$1"); do [ -n "${OCTET[$2:$n]:-}" ] && { echo "$n"; return 0; }; done; return 1; }
+# The address at which FROM reaches HOST: on a network they share, else HOST's first address.
+reach_address() {
+  local host=$1 from=$2 net
+  if net=$(shared_network "$host" "$from"); then addr "$host" "$net"; return; fi
+  addr "$host" "$(networks_of "$host" | head -n 1)"
+}
+lab_is_up() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$(ns desktop)"; }
+in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+ipt() { local h=$1; shift; ip netns exec "$(ns "$h")" iptables -w "$@"; }
+
+need_root_tools() {
+  [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces and iptables); run it with sudo"
+  local missing=() tool
+  for tool in ip iptables ssh-keygen ssh; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  [ -x /usr/sbin/sshd ] || missing+=(sshd)
+  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}; install Debian's iproute2 iptables openssh-server (bash .ci/run or docker/base/rig.sh does)"
+}
+
+down() {
+  local n pids
+  for n in $(all_namespaces); do
+    [ -e "/run/netns/$n" ] || continue
+    # Every process of the lab runs inside one of its namespaces: sshd, members, anything started with exec.
+    pids=$(ip netns pids "$n" 2>/dev/null || true)
+    [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+  done
+  for n in $(all_namespaces); do
+    if [ -e "/run/netns/$n" ]; then
+      ip netns del "$n" 2>/dev/null || { sleep 0.2; ip netns del "$n"; }
+    fi
+    rm -rf "/etc/netns/$n"
+  done
+  rm -rf "$dir"
+}
+
+link_host() {
+  local host=$1 net=$2 h_ns sw
+  h_ns=$(ns "$host"); sw=$(switch_ns "$net")
+  ip -n "$h_ns" link add "eth-$net" type veth peer name "$host" netns "$sw"
+  ip -n "$sw" link set "$host" master br0
+  ip -n "$sw" link set "$host" up
+  ip -n "$h_ns" addr add "$(addr "$host" "$net")/24" dev "eth-$net"
+  ip -n "$h_ns" link set "eth-$net" up
+}
+
+firewall_base() {
+  local host=$1
+  ipt "$host" -N FABLAB-IN
+  ipt "$host" -N FABLAB-OUT
+  ipt "$host" -A INPUT -j FABLAB-IN
+  ipt "$host" -A OUTPUT -j FABLAB-OUT
+  ipt "$host" -t raw -N FABLAB-CUT
+  ipt "$host" -t raw -A PREROUTING -j FABLAB-CUT
+}
+
+start_sshd() {
+  local host=$1 d="$dir/ssh/$1" net
+  mkdir -p "$d" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -C "root@$host" -f "$d/ssh_host_ed25519_key"
+  {
+    echo "Port 22"
+    for net in $(networks_of "$host"); do echo "ListenAddress $(addr "$host" "$net")"; done
+    echo "HostKey $d/ssh_host_ed25519_key"
+    echo "PidFile $d/sshd.pid"
+    echo "AuthorizedKeysFile $dir/ssh/authorized_keys"
+    echo "PermitRootLogin prohibit-password"
+    echo "PubkeyAuthentication yes"
+    echo "PasswordAuthentication no"
+    echo "KbdInteractiveAuthentication no"
+    echo "UsePAM no"
+    echo "StrictModes no"
+    echo "UseDNS no"
+    echo "PrintMotd no"
+    echo "Subsystem sftp /usr/lib/openssh/sftp-server"
+  } >"$d/sshd_config"
+  in_ns "$(ns "$host")" /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" \
+    || die "sshd did not start on $host; see $d/sshd.log"
+}
+
+write_hosts_files() {
+  local from to n
+  for from in "${HOSTS[@]}"; do
+    n=$(ns "$from")
+    mkdir -p "/etc/netns/$n"
+    {
+      echo "127.0.0.1 localhost"
+      # The hosts share the machine's host name (no UTS namespace): it names each host's own
+      # address there, as InetAddress.getLocalHost() expects.
+      echo "$(addr "$from" "$(networks_of "$from" | head -n 1)") $from $(hostname)"
+      for to in "${HOSTS[@]}"; do [ "$to" = "$from" ] || echo "$(reach_address "$to" "$from") $to"; done
+    } >"/etc/netns/$n/hosts"
+  done
+}
+
+write_known_hosts() {
+  local host names net
+  : >"$dir/ssh/known_hosts"
+  for host in "${HOSTS[@]}"; do
+    names=$host
+    for net in $(networks_of "$host"); do names="$names,$(addr "$host" "$net")"; done
+    echo "$names $(cut -d' ' -f1,2 "$dir/ssh/$host/ssh_host_ed25519_key.pub")" >>"$dir/ssh/known_hosts"
+  done
+}
+
+up() {
+  local modes=() spec host net via n
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --mode) modes+=("${2:?--mode needs HOST=N}"); shift 2 ;;
+      --mode=*) modes+=("${1#--mode=}"); shift ;;
+      *) die "up: unknown option '$1'" ;;
+    esac
+  done
+  need_root_tools
+  down
+  trap 'say "up failed; tearing the lab down"; down' ERR
+  mkdir -p "$dir/ssh" "$dir/mode"
+  chmod 700 "$dir" "$dir/ssh"
+  for n in $(all_namespaces); do
+    ip netns add "$n"
+    ip -n "$n" link set lo up
+  done
+  for net in "${NETWORKS[@]}"; do
+    n=$(switch_ns "$net")
+    ip -n "$n" link add br0 type bridge
+    ip -n "$n" link set br0 up
+  done
+  for host in "${HOSTS[@]}"; do
+    for net in $(networks_of "$host"); do link_host "$host" "$net"; done
+    firewall_base "$host"
+    echo 1 >"$dir/mode/$host"
+  done
+  for host in "${!ROUTES[@]}"; do
+    net=${ROUTES[$host]%%:*}; via=${ROUTES[$host]#*:}
+    ip -n "$(ns "$host")" route add "${SUBNET[$net]}.0/24" via "$(addr "$via" "$(shared_network "$host" "$via")")"
+  done
+  # gateway forwards what the site network opens towards the public network, and only the replies back.
+  in_ns "$(ns gateway)" sysctl -q -w net.ipv4.ip_forward=1
+  ipt gateway -P FORWARD DROP
+  ipt gateway -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  ipt gateway -A FORWARD -i eth-site -o eth-public -j ACCEPT
+
+  ssh-keygen -q -t ed25519 -N '' -C "fabric-lab-$prefix" -f "$dir/ssh/id_ed25519"
+  cp "$dir/ssh/id_ed25519.pub" "$dir/ssh/authorized_keys"
+  # Before sshd starts: ip netns exec mounts a host's /etc/hosts when it starts a process.
+  write_hosts_files
+  for host in "${HOSTS[@]}"; do start_sshd "$host"; done
+  write_known_hosts
+  trap - ERR
+  for spec in ${modes[@]+"${modes[@]}"}; do set_mode "${spec%%=*}" "${spec#*=}"; done
+  say "up: prefix $prefix, files in $dir"
+  status
+}
+
+set_mode() {
+  local host=$1 mode=${2:-} ports=$DEFAULT_PORTS allow=() allow_given=0 a target port
+  shift 2 || true
+  need_host "$host"
+  case "$mode" in 1|2|3|4) ;; *) die "mode must be 1 (no firewall), 2 (firewall to the service), 3 (firewall from the service) or 4 (both), not '$mode'" ;; esac
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --ports) ports=${2:?--ports needs LOW:HIGH}; shift 2 ;;
+      --allow) allow+=("${2:?--allow needs HOST or ADDRESS[:PORT]}"); allow_given=1; shift 2 ;;
+      *) die "mode: unknown option '$1'" ;;
+    esac
+  done
+  [[ "$ports" =~ ^[0-9]+:[0-9]+$ ]] || die "--ports must be LOW:HIGH, not '$ports'"
+  [ "$allow_given" = 1 ] || allow=(public)
+  lab_is_up || die "the lab (prefix $prefix) is not up; start it with: netlab.sh up"
+  ipt "$host" -F FABLAB-IN
+  ipt "$host" -F FABLAB-OUT
+  if [ "$mode" = 2 ] || [ "$mode" = 4 ]; then
+    ipt "$host" -A FABLAB-IN -i lo -j RETURN
+    ipt "$host" -A FABLAB-IN -p tcp --syn --dport "$ports" -m conntrack --ctstate NEW \
+      -m comment --comment "mode 2: firewall to the service" -j DROP
+  fi
+  if [ "$mode" = 3 ] || [ "$mode" = 4 ]; then
+    ipt "$host" -A FABLAB-OUT -o lo -j RETURN
+    for a in "${allow[@]}"; do
+      target=${a%%:*}; port=
+      [ "$target" = "$a" ] || port=${a#*:}
+      if is_host "$target"; then target=$(reach_address "$target" "$host"); fi
+      if [ -n "$port" ]; then
+        ipt "$host" -A FABLAB-OUT -p tcp -d "$target" --dport "$port" -j RETURN
+      else
+        ipt "$host" -A FABLAB-OUT -p tcp -d "$target" -j RETURN
+      fi
+    done
+    ipt "$host" -A FABLAB-OUT -p tcp --syn --dport "$ports" -m conntrack --ctstate NEW \
+      -m comment --comment "mode 3: firewall from the service" -j DROP
+  fi
+  {
+    echo "$mode"
+    [ "$mode" = 1 ] || echo "ports $ports"
+    if [ "$mode" = 3 ] || [ "$mode" = 4 ]; then echo "allow ${allow[*]}"; fi
+  } >"$dir/mode/$host"
+}
+
+mac_of() { ip -n "$(ns "$1")" -br link show dev "eth-$2" | awk '{print $3}'; }
+
+cut_link() {
+  local action=$1 a=$2 b=$3 net from to mac
+  need_host "$a"; need_host "$b"
+  lab_is_up || die "the lab (prefix $prefix) is not up; start it with: netlab.sh up"
+  net=$(shared_network "$a" "$b") || die "$a and $b share no network, so no link joins them; cut a link between neighbours (desktop-gateway, public-gateway, gateway-head, head-compute-1, head-compute-2, ...)"
+  for pair in "$a $b" "$b $a"; do
+    read -r to from <<<"$pair"
+    mac=$(mac_of "$from" "$net")
+    local rule=(FABLAB-CUT -i "eth-$net" -m mac --mac-source "$mac" -m comment --comment "cut $from" -j DROP)
+    if [ "$action" = cut ]; then
+      ipt "$to" -t raw -C "${rule[@]}" 2>/dev/null || ipt "$to" -t raw -A "${rule[@]}"
+    else
+      while ipt "$to" -t raw -C "${rule[@]}" 2>/dev/null; do ipt "$to" -t raw -D "${rule[@]}"; done
+    fi
+  done
+}
+
+probe() {
+  local from=$1 target=$2 port=$3 timeout=3 out rc
+  shift 3
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+      *) die "probe: unknown option '$1'" ;;
+    esac
+  done
+  need_host "$from"
+  if is_host "$target"; then target=$(reach_address "$target" "$from"); fi
+  set +e
+  out=$(in_ns "$(ns "$from")" timeout "$timeout" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$target" "$port" 2>&1)
+  rc=$?
+  set -e
+  if [ $rc = 0 ]; then echo open
+  elif [ $rc = 124 ]; then echo timeout
+  elif [[ "$out" == *"refused"* ]]; then echo refused
+  elif [[ "$out" == *"unreachable"* || "$out" == *"No route"* ]]; then echo unreachable
+  else die "probe from $from to $target:$port: $out"
+  fi
+}
+
+status() {
+  lab_is_up || { echo "the lab (prefix $prefix) is not up; start it with: netlab.sh up"; return 3; }
+  local host addrs net sshd mode
+  printf '%-10s %-26s %-6s %s\n' HOST ADDRESSES MODE SSHD
+  for host in "${HOSTS[@]}"; do
+    addrs=
+    for net in $(networks_of "$host"); do addrs="$addrs$(addr "$host" "$net") "; done
+    sshd=down
+    if [ -f "$dir/ssh/$host/sshd.pid" ] && kill -0 "$(cat "$dir/ssh/$host/sshd.pid")" 2>/dev/null; then sshd="up (port 22)"; fi
+    mode=$(tr '\n' ' ' <"$dir/mode/$host" 2>/dev/null || echo '?')
+    printf '%-10s %-26s %-6s %s\n' "$host" "$addrs" "${mode%% *}" "$sshd"
+    [ "${mode#* }" = "$mode" ] || [ -z "${mode#* }" ] || printf '%-10s   %s\n' '' "${mode#* }"
+  done
+  echo "files: $dir (ssh key $dir/ssh/id_ed25519, known hosts $dir/ssh/known_hosts)"
+}
+
+command=${1:-help}
+[ $# -gt 0 ] && shift
+case "$command" in
+  up) up "$@" ;;
+  down) need_root_tools; down; say "down: nothing of the lab $prefix is left" ;;
+  status) status ;;
+  addresses)
+    for host in "${HOSTS[@]}"; do for net in $(networks_of "$host"); do echo "$host $net $(addr "$host" "$net")"; done; done ;;
+  address)
+    need_host "${1:?address needs HOST}"; need_host "${2:-desktop}"
+    reach_address "$1" "${2:-desktop}" ;;
+  exec)
+    host=${1:?exec needs HOST CMD}; shift; need_host "$host"
+    [ $# -gt 0 ] || die "exec needs a command to run on $host"
+    exec ip netns exec "$(ns "$host")" "$@" ;;
+  mode) [ $# -ge 2 ] || die "mode needs HOST and 1|2|3|4"; set_mode "$@" ;;
+  cut|restore) [ $# = 2 ] || die "$command needs two hosts"; cut_link "$command" "$1" "$2" ;;
+  probe) [ $# -ge 3 ] || die "probe needs FROM HOST|ADDRESS PORT"; probe "$@" ;;
+  ssh)
+    from=${1:?ssh needs FROM HOST}; to=${2:?ssh needs FROM HOST}; shift 2; need_host "$from"
+    exec ip netns exec "$(ns "$from")" ssh -i "$dir/ssh/id_ed25519" -o UserKnownHostsFile="$dir/ssh/known_hosts" \
+      -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 "root@$to" "$@" ;;
+  env)
+    echo "FABRIC_LAB_PREFIX=$prefix"
+    echo "FABRIC_LAB_DIR=$dir"
+    echo "FABRIC_LAB_SSH_KEY=$dir/ssh/id_ed25519"
+    echo "FABRIC_LAB_KNOWN_HOSTS=$dir/ssh/known_hosts" ;;
+  help|-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command '$command' (netlab.sh help lists them)" ;;
+esac

@@ -1,0 +1,165 @@
+package dev.fabric.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.fabric.testsupport.NetworkLab;
+import dev.fabric.testsupport.NetworkLab.ExecResult;
+import dev.fabric.testsupport.NetworkLab.Host;
+import dev.fabric.testsupport.NetworkLab.Mode;
+import dev.fabric.testsupport.NetworkLab.Reach;
+import dev.fabric.testsupport.RequiresNetworkLab;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The fabric across the network lab (docs/lab.md), as a user would run it on separate machines: the
+ * registry (embedded H2, as {@code ./fabric up} runs it) on {@code public}, a spawner on {@code head}
+ * behind gateway in mode 3, the {@code fabric} CLI on {@code gateway} and {@code desktop}. Nothing of
+ * the fabric runs in the test's own network namespace, which reaches no lab host.
+ */
+@RequiresNetworkLab
+class FabricAcrossTheLabIT {
+
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Path REGISTRY_JAR = ROOT.resolve("registry-service/target/registry-service-exec.jar");
+    private static final Path SPAWNER_JAR = ROOT.resolve("spawner-service/target/spawner-service-exec.jar");
+    private static final Path CLI_JAR = ROOT.resolve("fabric-cli/target/fabric-cli.jar");
+    private static final int REGISTRY_PORT = 8470;
+    private static final int SPAWNER_PORT = 8472;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @TempDir
+    static Path dir;
+
+    private static String registryUrl;
+    private static String spawnerUrl;
+
+    @BeforeAll
+    static void fabric(NetworkLab lab) throws Exception {
+        for (Path jar : List.of(REGISTRY_JAR, SPAWNER_JAR, CLI_JAR)) {
+            assumeTrue(Files.exists(jar), jar + " is not built: run this test through the whole build (./fabric test)");
+        }
+        Path keys = dir.resolve("keys");
+        ExecResult init = lab.exec(Host.DESKTOP, cli(List.of("--keys", keys.toString(), "keys", "init", "--dir", keys.toString())));
+        assertThat(init.ok()).as(init.stderr()).isTrue();
+
+        registryUrl = "http://" + lab.address(Host.PUBLIC) + ":" + REGISTRY_PORT;
+        ProcessBuilder registry = lab.processBuilder(Host.PUBLIC, NetworkLab.javaCommand("-Xmx384m", "--enable-native-access=ALL-UNNAMED",
+                "-jar", REGISTRY_JAR.toString(), "--server.address=" + lab.address(Host.PUBLIC)));
+        registry.environment().put("FABRIC_KEYS_PATH", keys.toString());
+        registry.environment().put("FABRIC_DATA_DIR", dir.resolve("registry").toString());
+        registry.environment().put("FABRIC_REGISTRY_PORT", Integer.toString(REGISTRY_PORT));
+        lab.startProcess(registry, dir.resolve("registry.log"));
+
+        // head: behind gateway, and in mode 3 (firewall from the service): it may open connections to
+        // the registry's host only. The spawner listens on every address of head; gateway reaches it
+        // at head's site address, which it advertises.
+        lab.setMode(Host.HEAD, Mode.FIREWALL_FROM_SERVICE);
+        spawnerUrl = "http://" + lab.address(Host.HEAD, Host.GATEWAY) + ":" + SPAWNER_PORT;
+        ProcessBuilder spawner = lab.processBuilder(Host.HEAD, NetworkLab.javaCommand("-Xmx256m", "-XX:TieredStopAtLevel=1",
+                "--enable-native-access=ALL-UNNAMED", "-Dfabric.spawner.stop-members-on-shutdown=true",
+                "-jar", SPAWNER_JAR.toString()));
+        spawner.environment().put("FABRIC_KEYS_PATH", keys.toString());
+        spawner.environment().put("FABRIC_DATA_DIR", dir.resolve("spawner").toString());
+        spawner.environment().put("FABRIC_REGISTRY_URL", registryUrl);
+        spawner.environment().put("FABRIC_SPAWNER_PORT", Integer.toString(SPAWNER_PORT));
+        spawner.environment().put("FABRIC_SPAWNER_ADVERTISED_URL", spawnerUrl);
+        lab.startProcess(spawner, dir.resolve("spawner.log"));
+
+        awaitReady(lab, Host.PUBLIC, registryUrl, dir.resolve("registry.log"));
+        awaitReady(lab, Host.HEAD, spawnerUrl, dir.resolve("spawner.log"));
+    }
+
+    @Test
+    void aMemberSpawnedOnHeadRegistersAndHeartbeatsThroughGateway(NetworkLab lab) throws Exception {
+        // The firewall, not the test, decides what is possible: head opens nothing but the registry's host...
+        assertThat(lab.probe(Host.HEAD, Host.GATEWAY, SPAWNER_PORT)).as("head in mode 3 opens no connection to gateway").isEqualTo(Reach.TIMEOUT);
+        assertThat(lab.probe(Host.HEAD, Host.PUBLIC, REGISTRY_PORT)).isEqualTo(Reach.OPEN);
+        // ...and only gateway reaches head: the registry's host and the desktop do not.
+        assertThat(lab.probe(Host.PUBLIC, Host.HEAD, SPAWNER_PORT)).isEqualTo(Reach.TIMEOUT);
+        assertThat(lab.probe(Host.DESKTOP, Host.HEAD, SPAWNER_PORT)).isEqualTo(Reach.UNREACHABLE);
+
+        ExecResult spawn = lab.exec(Host.GATEWAY, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
+                "spawn", "queue", "--spawner", spawnerUrl, "--wait", "--timeout", "3m")));
+        assertThat(spawn.exitCode()).as("fabric spawn on gateway: %s\n%s", spawn.stderr(), log("spawner.log")).isZero();
+        String id = spawn.stdout().strip().lines().reduce((first, last) -> last).orElseThrow();
+
+        JsonNode first = service(lab, Host.DESKTOP, id);
+        assertThat(first.path("instance").path("state").asString()).isEqualTo("RUNNING");
+        long pid = Long.parseLong(first.path("instance").path("metadata").path("pid").asString());
+        ExecResult where = lab.exec(Host.DESKTOP, "ip", "netns", "identify", Long.toString(pid));
+        assertThat(where.stdout().strip()).as("the member's process runs on head").isEqualTo(lab.namespace(Host.HEAD));
+
+        // Its heartbeats keep arriving at the registry, which only gateway's forwarding lets head reach.
+        Instant beat = Instant.parse(first.path("instance").path("lastHeartbeatAt").asString());
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        Instant later = beat;
+        while (!later.isAfter(beat) && Instant.now().isBefore(deadline)) {
+            Thread.sleep(500);
+            later = Instant.parse(service(lab, Host.DESKTOP, id).path("instance").path("lastHeartbeatAt").asString());
+        }
+        assertThat(later).as("a later heartbeat of %s reached the registry", id).isAfter(beat);
+        assertThat(service(lab, Host.DESKTOP, id).path("instance").path("state").asString()).isEqualTo("RUNNING");
+    }
+
+    @Test
+    void behindModeTwoTheSpawnerOnHeadCannotBeCalled(NetworkLab lab) {
+        lab.setMode(Host.HEAD, Mode.FIREWALL_BOTH);
+        try {
+            ExecResult spawn = lab.exec(Host.GATEWAY, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
+                    "spawn", "queue", "--spawner", spawnerUrl)));
+
+            assertThat(spawn.exitCode()).as("unreachable: %s", spawn.stderr()).isEqualTo(5);
+            assertThat(spawn.stderr()).contains("cannot reach the spawner at " + spawnerUrl);
+        } finally {
+            lab.setMode(Host.HEAD, Mode.FIREWALL_FROM_SERVICE);
+        }
+    }
+
+    private static JsonNode service(NetworkLab lab, Host from, String id) {
+        ExecResult result = lab.exec(from, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
+                "service", id, "-o", "json")));
+        assertThat(result.ok()).as("fabric service %s on %s: %s", id, from, result.stderr()).isTrue();
+        return JSON.readTree(result.stdout());
+    }
+
+    /** The CLI jar run with the test's JDK, its home (and so nothing of the user's ~/.fabric) in the test's directory. */
+    private static String[] cli(List<String> arguments) {
+        List<String> command = new ArrayList<>(List.of("env", "FABRIC_HOME_DIR=" + dir.resolve("home")));
+        command.addAll(NetworkLab.javaCommand("--enable-native-access=ALL-UNNAMED", "-jar", CLI_JAR.toString()));
+        command.addAll(arguments);
+        return command.toArray(String[]::new);
+    }
+
+    private static void awaitReady(NetworkLab lab, Host host, String url, Path log) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(180));
+        while (!lab.exec(host, "curl", "-fsS", "--max-time", "2", url + "/actuator/health/readiness").ok()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException(url + " on " + host.labName() + " is not ready after 180 s; log:\n" + log(log.getFileName().toString()));
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private static String log(String name) {
+        try {
+            Path file = dir.resolve(name);
+            return Files.exists(file) ? Files.readString(file) : "(no " + name + ")";
+        } catch (IOException e) {
+            return "(unreadable " + name + ": " + e + ")";
+        }
+    }
+}
