@@ -29,7 +29,8 @@ command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
 # OpenSslReadsFabricKeysTest checks that standard tools read the fabric's key files.
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
-# The network lab (docker/lab/netlab.sh, the @RequiresNetworkLab tests): namespaces, firewalls, an sshd per host.
+# The network lab (docker/lab/netlab.sh, the @RequiresNetworkLab tests): namespaces, firewalls, an sshd per host;
+# openssh-server also for the SSH launcher's tests (spawner-service launch/ssh), a private sshd on loopback.
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_packages+=(iproute2)
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need_packages+=(iptables)
 [ -x /usr/sbin/sshd ] || need_packages+=(openssh-server)

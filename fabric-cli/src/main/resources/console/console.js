@@ -145,6 +145,11 @@ function route() {
   for (const a of document.querySelectorAll('.top nav a')) {
     if (a.id === 'nav-' + view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
+  if (member && $('view-member').dataset.id !== decodeURIComponent(member[1])) {
+    // Another member: never show the previous one's page (or its buttons) while this one loads.
+    delete $('view-member').dataset.id;
+    $('view-member').replaceChildren(h('h2', {text: decodeURIComponent(member[1])}), h('p', {class: 'muted', text: 'loading…'}));
+  }
   if (member) loadMember(decodeURIComponent(member[1]));
   else render();
   document.title = 'fabric console: ' + (member ? decodeURIComponent(member[1]) : view);

@@ -37,9 +37,10 @@ import static org.awaitility.Awaitility.await;
  * The console in a real headless Chromium against a real local fabric (the registry in this JVM, the
  * spawner jar as a process, its members as processes): it shows the spawner, a queue spawned from
  * the page under it, the queue killed with SIGKILL going DEAD then RUNNING at incarnation 2 without a
- * reload, its page (history, role status, sessions), sessions added and removed and stopped from the
- * page, an unknown member id, and no key material in anything the page sent or received. Each main
- * view is saved as a screenshot under target/console-screenshots/.
+ * reload, its page (history, role status, sessions), sessions added and removed, the member
+ * restarted and stopped from the page, the filters, the keyboard, 200 % zoom, an unknown member id,
+ * and no key material in anything the page sent or received. Each main view is saved as a
+ * screenshot under target/console-screenshots/.
  */
 @RequiresBrowser
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -80,23 +81,21 @@ class ConsoleIT {
     @Test
     @Order(1)
     void theTreeShowsTheSpawnerAndAQueueSpawnedFromThePage() throws Exception {
-        WebElement spawner = await().atMost(PATIENCE).until(() -> find("#tree li[data-id^='spawner-'][data-state='RUNNING']"), e -> e != null);
-        String spawnerId = spawner.getDomAttribute("data-id");
-        assertThat(spawner.getText()).contains(spawnerId, "spawner", "RUNNING", "127.0.0.1");
+        String spawnerId = attribute("#tree li[data-id^='spawner-'][data-state='RUNNING']", "data-id");
+        assertThat(text("#tree li[data-id='" + spawnerId + "']")).contains(spawnerId, "spawner", "RUNNING", "127.0.0.1");
 
-        find("#spawn-type").clear();
-        find("#spawn-type").sendKeys("queue");
-        find("#spawn-name").sendKeys("console-orders");
-        find("#spawn-button").click();
+        type("#spawn-type", "queue");
+        type("#spawn-name", "console-orders");
+        click("#spawn-button");
         confirm();
         String toast = await().atMost(PATIENCE).until(() -> find("#action-result").getText(), text -> text.startsWith("Spawning "));
         queueId = toast.substring("Spawning ".length()).strip();
         assertThat(queueId).startsWith("queue-");
 
         // Under its spawner, RUNNING, as the registry says.
-        WebElement queue = await().atMost(PATIENCE).until(
+        await().atMost(PATIENCE).until(
                 () -> find("#tree li[data-id='" + spawnerId + "'] li[data-id='" + queueId + "'][data-state='RUNNING']"), e -> e != null);
-        assertThat(queue.getText()).contains("queue", "RUNNING", "#1", "direct");
+        assertThat(text("#tree li[data-id='" + queueId + "']")).contains("queue", "RUNNING", "#1", "direct");
         assertThat(fabric.registry().get(queueId).state()).isEqualTo(InstanceState.RUNNING);
         chromium.screenshot("tree");
     }
@@ -113,7 +112,7 @@ class ConsoleIT {
         await().atMost(PATIENCE).until(() -> find("#changes li[data-id='" + queueId + "'][data-to='DEAD']"), e -> e != null);
         await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "'][data-state='RUNNING'][data-incarnation='2']"), e -> e != null);
         assertThat(chromium.driver.executeScript("return window.notReloaded === true;")).isEqualTo(true);
-        assertThat(find("#tree li[data-id='" + queueId + "']").getText()).contains("RUNNING", "#2");
+        assertThat(text("#tree li[data-id='" + queueId + "']")).contains("RUNNING", "#2");
         assertThat(layout()).as("the rows, the banner and the changes list kept their places and sizes").isEqualTo(layoutBefore);
     }
 
@@ -122,7 +121,7 @@ class ConsoleIT {
     void theKeyboardMovesAlongTheTreeAndOpensAMember() {
         chromium.driver.executeScript("document.querySelector(\"#tree li[data-id^='spawner-'] .member-link\").focus();");
         new Actions(chromium.driver).sendKeys(Keys.ARROW_DOWN).perform();
-        assertThat(chromium.driver.switchTo().activeElement().getText()).isEqualTo(queueId);
+        await().atMost(PATIENCE).until(() -> chromium.driver.switchTo().activeElement().getText(), queueId::equals);
         new Actions(chromium.driver).sendKeys(Keys.ENTER).perform();
         await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
         chromium.driver.navigate().back();
@@ -154,27 +153,27 @@ class ConsoleIT {
     @Test
     @Order(5)
     void theMembersPageShowsItsHistoryRoleStatusAndSessions() throws Exception {
-        find("#tree a.member-link[href='#/member/" + queueId + "']").click();
+        click("#tree a.member-link[href='#/member/" + queueId + "']");
         await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
-        assertThat(find("#member-incarnation").getText()).isEqualTo("2");
+        assertThat(text("#member-incarnation")).isEqualTo("2");
         await().atMost(PATIENCE).until(() -> find("#history tr[data-to='DEAD']"), e -> e != null);
         assertThat(find("#history tr[data-to='RUNNING'][data-incarnation='2']")).isNotNull();
-        WebElement status = await().atMost(PATIENCE).until(() -> find("#role-status"), e -> e != null);
-        assertThat(status.getText()).contains("queue", "RUNNING");
+        await().atMost(PATIENCE).until(() -> find("#role-status"), e -> e != null);
+        assertThat(text("#role-status")).contains("queue", "RUNNING");
 
-        find("#session-id").sendKeys("s-console");
-        find("#session-add").click();
+        type("#session-id", "s-console");
+        click("#session-add");
         confirm();
         await().atMost(PATIENCE).until(() -> find("#session-list li[data-session='s-console']"), e -> e != null);
         chromium.screenshot("member");
 
         chromium.driver.get(console.base() + "/#/sessions");
-        WebElement row = await().atMost(PATIENCE).until(() -> find("#sessions tr[data-session='s-console']"), e -> e != null);
-        assertThat(row.getText()).contains(queueId, "RUNNING");
+        await().atMost(PATIENCE).until(() -> find("#sessions tr[data-session='s-console']"), e -> e != null);
+        assertThat(text("#sessions tr[data-session='s-console']")).contains(queueId, "RUNNING");
         chromium.screenshot("sessions");
 
         chromium.driver.get(console.base() + "/#/member/" + queueId);
-        await().atMost(PATIENCE).until(() -> find("#session-list li[data-session='s-console'] button"), e -> e != null).click();
+        click("#session-list li[data-session='s-console'] button");
         confirm();
         await().atMost(PATIENCE).until(() -> find("#member-title") != null && find("#session-list li[data-session='s-console']") == null);
         assertThat(fabric.cli().run("sessions", "show", "s-console").err()).contains("no member serves session s-console");
@@ -191,9 +190,16 @@ class ConsoleIT {
 
     @Test
     @Order(7)
-    void stopFromThePageStopsTheMember() {
+    void restartThenStopFromThePage() {
         chromium.driver.get(console.base() + "/#/member/" + queueId);
-        await().atMost(PATIENCE).until(() -> find("#action-stop"), e -> e != null).click();
+        click("#action-restart");
+        confirm();
+        await().atMost(PATIENCE).until(() -> find("#member-incarnation"), e -> e != null && e.getText().equals("3"));
+        await().atMost(PATIENCE).until(() -> find("#member-title .state"), e -> e != null && e.getText().equals("RUNNING"));
+        assertThat(fabric.registry().get(queueId).incarnation()).isEqualTo(3);
+        assertThat(find("#history tr[data-to='RUNNING'][data-incarnation='3']")).isNotNull();
+
+        click("#action-stop");
         confirm();
         await().atMost(PATIENCE).until(() -> fabric.registry().get(queueId).state() == InstanceState.STOPPED);
         await().atMost(PATIENCE).until(() -> find("#member-title .state"), e -> e != null && e.getText().equals("STOPPED"));
@@ -201,16 +207,33 @@ class ConsoleIT {
 
     @Test
     @Order(8)
-    void anUnknownMemberIdSaysSo() throws Exception {
-        chromium.driver.get(console.base() + "/#/member/queue-nosuchone");
-        WebElement heading = await().atMost(PATIENCE).until(() -> find("#no-such-member"), e -> e != null);
-        assertThat(heading.getText()).isEqualTo("No such member");
-        assertThat(find("#view-member").getText()).contains("queue-nosuchone");
-        chromium.screenshot("no-such-member");
+    void theFiltersKeepTheTreeATree() {
+        chromium.driver.get(console.base() + "/#/");
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "'][data-state='STOPPED']"), e -> e != null);
+        filter("#filter-state", "STOPPED");
+        // The stopped queue matches; its spawner does not, and stays, dimmed, as its parent.
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id^='spawner-'] > .row.context"), e -> e != null);
+        assertThat(attribute("#tree li[data-id='" + queueId + "'] > .row", "class")).isEqualTo("row");
+        filter("#filter-state", "");
+        filter("#filter-role", "spawner");
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']") == null);
+        assertThat(attribute("#tree li[data-id^='spawner-'] > .row", "class")).isEqualTo("row");
+        filter("#filter-role", "");
+        await().atMost(PATIENCE).until(() -> find("#tree li[data-id='" + queueId + "']"), e -> e != null);
     }
 
     @Test
     @Order(9)
+    void anUnknownMemberIdSaysSo() throws Exception {
+        chromium.driver.get(console.base() + "/#/member/queue-nosuchone");
+        await().atMost(PATIENCE).until(() -> find("#no-such-member"), e -> e != null);
+        assertThat(text("#no-such-member")).isEqualTo("No such member");
+        assertThat(text("#view-member")).contains("queue-nosuchone");
+        chromium.screenshot("no-such-member");
+    }
+
+    @Test
+    @Order(10)
     void thePagesRequestsAndAnswersCarryNoKeyMaterial() throws Exception {
         List<String> log = chromium.networkLog();
         String all = String.join("\n", log);
@@ -272,10 +295,50 @@ class ConsoleIT {
         return ((Number) chromium.driver.executeScript("return window.innerHeight;")).longValue();
     }
 
+    /**
+     * Clicks the element once it is there and shown; the page re-renders a view when its data change,
+     * so an element found a moment ago may be gone: find it again and retry.
+     */
+    private static void click(String css) {
+        await().atMost(PATIENCE).until(() -> {
+            WebElement element = find(css);
+            if (element == null || !element.isDisplayed()) {
+                return false;
+            }
+            element.click();
+            return true;
+        });
+    }
+
+    /** The element's text once it is there, read again when a re-render replaced it meanwhile. */
+    private static String text(String css) {
+        return await().atMost(PATIENCE).until(() -> find(css).getText(), text -> true);
+    }
+
+    private static String attribute(String css, String name) {
+        return await().atMost(PATIENCE).until(() -> find(css).getDomAttribute(name), value -> true);
+    }
+
+    /** Types into a field, again from the start when a re-render replaced it meanwhile. */
+    private static void type(String css, String value) {
+        await().atMost(PATIENCE).until(() -> {
+            WebElement field = find(css);
+            field.clear();
+            field.sendKeys(value);
+            return value.equals(find(css).getDomProperty("value"));
+        });
+    }
+
+    /** Chooses a filter's value, as a user picking it in the list does. */
+    private static void filter(String select, String value) {
+        chromium.driver.executeScript("const s = document.querySelector(arguments[0]); s.value = arguments[1];"
+                + " s.dispatchEvent(new Event('change'));", select, value);
+    }
+
     /** The confirmation dialog every action opens: confirm it. */
     private static void confirm() {
         await().atMost(Duration.ofSeconds(10)).until(() -> find("#confirm[open]"), e -> e != null);
-        find("#confirm-ok").click();
+        click("#confirm-ok");
     }
 
     private static WebElement find(String css) {

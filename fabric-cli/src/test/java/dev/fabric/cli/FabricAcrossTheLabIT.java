@@ -71,6 +71,8 @@ class FabricAcrossTheLabIT {
         spawnerUrl = "http://" + lab.address(Host.HEAD, Host.GATEWAY) + ":" + SPAWNER_PORT;
         ProcessBuilder spawner = lab.processBuilder(Host.HEAD, NetworkLab.javaCommand("-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "--enable-native-access=ALL-UNNAMED", "-Dfabric.spawner.stop-members-on-shutdown=true",
+                // A member's JVM starts on a machine shared with other builds: room for it.
+                "-Dfabric.spawner.otp-ttl=180s", "-Dfabric.spawner.bootstrap-timeout=180s",
                 "-jar", SPAWNER_JAR.toString()));
         spawner.environment().put("FABRIC_KEYS_PATH", keys.toString());
         spawner.environment().put("FABRIC_DATA_DIR", dir.resolve("spawner").toString());
@@ -113,6 +115,63 @@ class FabricAcrossTheLabIT {
         }
         assertThat(later).as("a later heartbeat of %s reached the registry", id).isAfter(beat);
         assertThat(service(lab, Host.DESKTOP, id).path("instance").path("state").asString()).isEqualTo("RUNNING");
+    }
+
+    @Test
+    void aLinkCutLongerThanTheDeadThresholdLeavesOneIncarnationRunningAndNoMessageLost(NetworkLab lab) throws Exception {
+        String keys = dir.resolve("keys").toString();
+        ExecResult spawn = lab.exec(Host.GATEWAY, cli(List.of("--registry", registryUrl, "--keys", keys,
+                "spawn", "queue", "--spawner", spawnerUrl, "--wait", "--timeout", "3m")));
+        assertThat(spawn.exitCode()).as("fabric spawn on gateway: %s", spawn.stderr()).isZero();
+        String id = spawn.stdout().strip().lines().reduce((first, last) -> last).orElseThrow();
+        // The queue is reached on head's loopback only: its messages go in and out on head itself.
+        ExecResult put = lab.exec(Host.HEAD, cli(List.of("--registry", registryUrl, "--keys", keys, "queue", "put", id, "before the cut")));
+        assertThat(put.ok()).as(put.stderr()).isTrue();
+
+        lab.cut(Host.GATEWAY, Host.HEAD);
+        try {
+            // head's heartbeats no longer reach the registry, which declares the member DEAD.
+            awaitState(lab, id, "DEAD", Duration.ofSeconds(120));
+        } finally {
+            lab.restore(Host.GATEWAY, Host.HEAD);
+        }
+
+        JsonNode running = awaitState(lab, id, "RUNNING", Duration.ofSeconds(240));
+        assertThat(membersOnHead(lab, id)).as("one process of %s on head", id).hasSize(1);
+        assertThat(running.path("metadata").path("pid").asString()).isEqualTo(membersOnHead(lab, id).getFirst());
+        ExecResult take = lab.exec(Host.HEAD, cli(List.of("--registry", registryUrl, "--keys", keys, "queue", "take", id, "-o", "json")));
+        assertThat(take.ok()).as(take.stderr()).isTrue();
+        assertThat(JSON.readTree(take.stdout()).path("messages").get(0).path("body").asString()).isEqualTo("before the cut");
+    }
+
+    private static JsonNode awaitState(NetworkLab lab, String id, String state, Duration patience) throws InterruptedException {
+        Instant deadline = Instant.now().plus(patience);
+        JsonNode instance = service(lab, Host.DESKTOP, id).path("instance");
+        while (!instance.path("state").asString().equals(state)) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError(id + " is " + instance.path("state").asString() + ", not " + state + " after " + patience
+                        + "; history: " + service(lab, Host.DESKTOP, id).path("history") + "\nspawner log:\n" + log("spawner.log"));
+            }
+            Thread.sleep(1000);
+            instance = service(lab, Host.DESKTOP, id).path("instance");
+        }
+        return instance;
+    }
+
+    /** The pids of the processes inside head that run member {@code id}. */
+    private static List<String> membersOnHead(NetworkLab lab, String id) {
+        List<String> pids = new ArrayList<>();
+        for (String pid : lab.exec(Host.DESKTOP, "ip", "netns", "pids", lab.namespace(Host.HEAD)).stdout().strip().split("\\s+")) {
+            try {
+                String commandLine = Files.readString(Path.of("/proc", pid, "cmdline")).replace('\0', ' ');
+                if (commandLine.contains("-Dfabric.member.id=" + id + " ")) {
+                    pids.add(pid);
+                }
+            } catch (IOException ended) {
+                // gone meanwhile
+            }
+        }
+        return pids;
     }
 
     @Test

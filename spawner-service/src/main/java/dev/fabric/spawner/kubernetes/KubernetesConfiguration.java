@@ -1,6 +1,5 @@
 package dev.fabric.spawner.kubernetes;
 
-import dev.fabric.spawner.launch.Launcher;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.slf4j.Logger;
@@ -44,7 +43,7 @@ public class KubernetesConfiguration {
 
     @Bean
     @ConditionalOnProperty(name = "fabric.spawner.launcher", havingValue = "kubernetes")
-    Launcher kubernetesLauncher(KubernetesClient client, KubernetesLauncherProperties settings, Environment environment) {
+    KubernetesLauncher kubernetesLauncher(KubernetesClient client, KubernetesLauncherProperties settings, Environment environment) {
         String ownNamespace = firstNonBlank(environment.getProperty(POD_NAMESPACE_ENV), client.getNamespace(), "default");
         String namespace = firstNonBlank(settings.namespace(), ownNamespace);
         Optional<String> podName = Optional.ofNullable(firstNonBlank(settings.podName(), environment.getProperty(POD_NAME_ENV), ""))

@@ -17,9 +17,17 @@ import java.util.Objects;
  * @param resources CPU and memory the member may use
  * @param environment the bootstrap environment ({@link MemberEnvironment}), without the password
  * @param otp the one-time password; the launcher alone decides how it reaches the member
+ * @param host the configured SSH host to start the member on ({@code fabric.spawner.ssh.hosts.<name>});
+ *             null: where this spawner's own launcher starts members (a local process, a pod)
  */
 public record LaunchSpec(String serviceId, long incarnation, String role, Connectivity connectivity,
-                         Resources resources, Map<String, String> environment, OneTimePassword otp) {
+                         Resources resources, Map<String, String> environment, OneTimePassword otp, String host) {
+
+    /** An incarnation started by the spawner's own launcher (no placement on an SSH host). */
+    public LaunchSpec(String serviceId, long incarnation, String role, Connectivity connectivity,
+                      Resources resources, Map<String, String> environment, OneTimePassword otp) {
+        this(serviceId, incarnation, role, connectivity, resources, environment, otp, null);
+    }
 
     public LaunchSpec {
         Objects.requireNonNull(serviceId, "serviceId");

@@ -3,6 +3,7 @@ package dev.fabric.spawner.launch;
 import dev.fabric.core.registry.ServiceInstance;
 
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Starts fabric members somewhere: a local child process ({@code process}) or a Kubernetes pod
@@ -37,4 +38,12 @@ public interface Launcher {
      * The process launcher keeps nothing of the kind (a member's directory stays with its log).
      */
     default void release(String serviceId) {}
+
+    /**
+     * The configured hosts a spawn request may name as its placement ({@code "host"}), on which
+     * this launcher starts members over SSH. Empty when there are none.
+     */
+    default Set<String> hosts() {
+        return Set.of();
+    }
 }

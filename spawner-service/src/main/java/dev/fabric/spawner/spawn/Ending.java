@@ -15,6 +15,7 @@ import java.util.Optional;
  *   its bootstrap is still going on .............................................. Ignore (the bootstrap records it)
  *   exit 86 (state unrecoverable) ................................................ Lose
  *   another bootstrap exit (80 to 89) ............................................ Fail
+ *   exit 0 after the registry declared it DEAD ...................................... Restart (it left on its refused heartbeat)
  *   exit 0 ....................................................................... Stop (it ended on its own)
  *   anything else (a crash, a kill, a vanished pod) .............................. Restart (DEAD first if it was RUNNING or SUSPECT)
  * </pre>
@@ -70,10 +71,15 @@ public sealed interface Ending {
         if (exit.isPresent()) {
             return new Fail(outcome.describe() + ": " + exit.get().meaning());
         }
-        if (outcome instanceof LaunchOutcome.Exited(int code) && code == 0) {
-            return new Stop("ended on its own (" + outcome.describe() + ")");
-        }
         InstanceState state = seen.registered().get();
+        if (outcome instanceof LaunchOutcome.Exited(int code) && code == 0) {
+            // A member the registry declared DEAD (a partition outlasted the dead threshold) leaves
+            // cleanly on its first refused heartbeat; it is dead, not stopped, and comes back.
+            return state == InstanceState.DEAD
+                    ? new Restart("its previous incarnation left after the registry declared it DEAD (" + outcome.describe() + ")",
+                            Optional.empty())
+                    : new Stop("ended on its own (" + outcome.describe() + ")");
+        }
         boolean wasUp = state == InstanceState.RUNNING || state == InstanceState.SUSPECT;
         return new Restart("its previous incarnation " + outcome.describe(),
                 wasUp ? Optional.of("its process " + outcome.describe()) : Optional.empty());

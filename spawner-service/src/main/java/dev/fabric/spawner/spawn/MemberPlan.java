@@ -12,9 +12,15 @@ import java.util.Map;
 
 /**
  * What a member is started with. It is kept in the member's registration (its metadata), so a
- * restart, even by a restarted spawner, starts the member the same way.
+ * restart, even by a restarted spawner, starts the member the same way, on the same host.
+ *
+ * @param host the configured SSH host the member is placed on; null: this spawner's own launcher
  */
-public record MemberPlan(String type, String name, Connectivity connectivity, Resources resources, Map<String, String> config) {
+public record MemberPlan(String type, String name, Connectivity connectivity, Resources resources, Map<String, String> config,
+                         String host) {
+
+    /** Metadata key of the member's placement. */
+    static final String HOST = "host";
 
     /** Metadata keys of the role's configuration: {@code config.<key>}. */
     static final String CONFIG_PREFIX = "config.";
@@ -23,12 +29,24 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
         config = Map.copyOf(config);
     }
 
+    /** A plan without a placement. */
+    public MemberPlan(String type, String name, Connectivity connectivity, Resources resources, Map<String, String> config) {
+        this(type, name, connectivity, resources, config, null);
+    }
+
+    /** The plan of a spawn request without a placement, for a spawner with no SSH hosts. */
+    public static MemberPlan of(SpawnRequest request, List<String> roles) {
+        return of(request, roles, java.util.Set.of());
+    }
+
     /**
      * The plan of a spawn request, with the defaults filled in.
      *
-     * @throws SpawnerException {@code 400} for a role this spawner does not run, mode 4, or resources that are not quantities
+     * @param hosts the hosts a request may name as its placement
+     * @throws SpawnerException {@code 400} for a role this spawner does not run, mode 4, resources that are not
+     *                          quantities, or a host that is not configured
      */
-    public static MemberPlan of(SpawnRequest request, List<String> roles) {
+    public static MemberPlan of(SpawnRequest request, List<String> roles, java.util.Set<String> hosts) {
         if (!roles.contains(request.type())) {
             throw new SpawnerException(HttpStatus.BAD_REQUEST, "unknown-role", "this spawner runs no role '" + request.type()
                     + "'; its roles are " + roles);
@@ -47,7 +65,13 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
         } catch (IllegalArgumentException e) {
             throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-resources", e.getMessage());
         }
-        return new MemberPlan(request.type(), request.name(), connectivity, resources, request.config() == null ? Map.of() : request.config());
+        if (request.host() != null && !hosts.contains(request.host())) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "unknown-host", "this spawner has no host '" + request.host() + "'"
+                    + (hosts.isEmpty() ? ": it has no SSH hosts configured (fabric.spawner.ssh.hosts, docs/spawner.md)"
+                    : "; its hosts are " + new java.util.TreeSet<>(hosts)));
+        }
+        return new MemberPlan(request.type(), request.name(), connectivity, resources, request.config() == null ? Map.of() : request.config(),
+                request.host());
     }
 
     /** The plan a registered member was started with, read back from its registration. */
@@ -62,7 +86,7 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
         Resources resources = new Resources(metadata.getOrDefault("cpu", Resources.DEFAULT.cpu()),
                 metadata.getOrDefault("memory", Resources.DEFAULT.memory()));
         Connectivity connectivity = instance.connectivity() == null ? Connectivity.DIRECT : instance.connectivity();
-        return new MemberPlan(instance.type(), instance.name(), connectivity, resources, config);
+        return new MemberPlan(instance.type(), instance.name(), connectivity, resources, config, metadata.get(HOST));
     }
 
     /** The registration metadata that records this plan (and the launcher that carries it out). */
@@ -72,11 +96,15 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
         metadata.put("cpu", resources.cpu());
         metadata.put("memory", resources.memory());
         config.forEach((k, v) -> metadata.put(CONFIG_PREFIX + k, v));
+        if (host != null) {
+            metadata.put(HOST, host);
+        }
         return metadata;
     }
 
     /** A spawn request for a fresh member under a new id, with this plan (a LOST member's replacement). */
     public SpawnRequest freshRequest() {
-        return new SpawnRequest(type, name, connectivity, new SpawnRequest.ResourceRequest(resources.cpu(), resources.memory()), config);
+        return new SpawnRequest(type, name, connectivity, new SpawnRequest.ResourceRequest(resources.cpu(), resources.memory()), config,
+                host);
     }
 }

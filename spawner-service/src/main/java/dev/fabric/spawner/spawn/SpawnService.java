@@ -82,7 +82,7 @@ public class SpawnService {
 
     /** Starts a new member of a role (steps 1 and 2 here; steps 3 to 5 go on in the background). */
     public ServiceInstance spawn(SpawnRequest request) {
-        MemberPlan plan = MemberPlan.of(request, properties.roles());
+        MemberPlan plan = MemberPlan.of(request, properties.roles(), launcher.hosts());
         ManagedMember member = members.of(request.type() + "-" + HexFormat.of().formatHex(bytes(4)));
         synchronized (member) {
             return start(member, 1, plan, false, "spawned");
@@ -190,12 +190,12 @@ public class SpawnService {
     private ServiceInstance start(ManagedMember member, long incarnation, MemberPlan plan, boolean restart, String why) {
         String id = member.id();
         registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.PENDING, incarnation, identity.id(),
-                plan.connectivity(), null, plan.metadata(launcher.name())));
+                plan.connectivity(), null, plan.metadata(plan.host() == null ? launcher.name() : "ssh")));
         OneTimePassword otp = bootstrapper.open(member, incarnation);
         LaunchedMember launched;
         try {
             launched = launcher.launch(new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(),
-                    environment(id, incarnation, plan), otp));
+                    environment(id, incarnation, plan), otp, plan.host()));
         } catch (LaunchException e) {
             bootstrapper.close(member, incarnation);
             ServiceInstance failed = registry.changeState(id, incarnation, InstanceState.FAILED, "launch failed: " + e.getMessage(), null);
@@ -206,8 +206,9 @@ public class SpawnService {
         member.launched(launched);
         registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, identity.id(),
                 plan.connectivity(), null, launched.metadata()));
-        launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launcher.name(), launched.metadata());
-        registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launcher.name() + " launcher ("
+        String launchedBy = launched.metadata().getOrDefault("launcher", launcher.name());
+        launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launchedBy, launched.metadata());
+        registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launchedBy + " launcher ("
                 + describe(launched.metadata()) + "); " + why, null);
         watch(member, launched);
         Instant deadline = Instant.now().plus(properties.bootstrapTimeout());

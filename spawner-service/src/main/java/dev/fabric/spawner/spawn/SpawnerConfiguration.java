@@ -8,7 +8,6 @@ import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.spring.FabricSecurityAutoConfiguration.FabricKeysHolder;
 import dev.fabric.core.spring.FabricSecurityProperties;
 import dev.fabric.spawner.kubernetes.RegistryLocator;
-import dev.fabric.spawner.launch.Launcher;
 import dev.fabric.spawner.launch.ProcessLauncher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,7 +97,7 @@ public class SpawnerConfiguration {
 
     @Bean
     @ConditionalOnProperty(name = "fabric.spawner.launcher", havingValue = "process", matchIfMissing = true)
-    Launcher processLauncher(SpawnerProperties properties) {
+    ProcessLauncher processLauncher(SpawnerProperties properties) {
         SpawnerProperties.Process process = properties.process();
         String java = process.java().isBlank()
                 ? ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString())
@@ -108,7 +107,7 @@ public class SpawnerConfiguration {
     }
 
     /** The jar this spawner runs from: members run the same one. */
-    private static String runningJar() {
+    public static String runningJar() {
         String command = System.getProperty("sun.java.command", "");
         String first = command.split(" ", 2)[0];
         if (first.endsWith(".jar")) {

@@ -49,6 +49,16 @@ class EndingTest {
     }
 
     @Test
+    void aCleanExitAfterTheRegistryDeclaredTheMemberDeadIsARestart() {
+        // A link cut longer than the dead threshold: the registry declares the member DEAD, and the
+        // member, refused at its first heartbeat after the link is back, exits 0. It must come back.
+        Ending ending = Ending.decide(new LaunchOutcome.Exited(0), new Ending.Seen(true, false, Optional.of(InstanceState.DEAD)));
+
+        assertThat(ending).isEqualTo(new Ending.Restart(
+                "its previous incarnation left after the registry declared it DEAD (exited with status 0)", Optional.empty()));
+    }
+
+    @Test
     void aCleanExitIsAStop() {
         assertThat(Ending.decide(new LaunchOutcome.Exited(0), running())).isEqualTo(new Ending.Stop("ended on its own (exited with status 0)"));
     }

@@ -32,7 +32,7 @@ class MemberPlanTest {
 
     @Test
     void requestsThisSpawnerCannotCarryOutAreRefusedWithTheirReason() {
-        refused(new SpawnRequest("bridge", null, null, null, null), "unknown-role");
+        refused(new SpawnRequest("pilot-manager", null, null, null, null), "unknown-role");
         refused(new SpawnRequest("queue", null, Connectivity.SPLICED, null, null), "unsupported-connectivity");
         refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest("lots", null), null), "invalid-resources");
         refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest(null, "16Mi"), null), "invalid-resources");
@@ -61,5 +61,26 @@ class MemberPlanTest {
         ServiceInstance instance = new ServiceInstance("queue-1", "queue", null, InstanceState.DEAD, "", 1, "spawner-1",
                 null, null, null, null, null, null);
         assertThat(MemberPlan.of(instance)).isEqualTo(new MemberPlan("queue", null, Connectivity.DIRECT, Resources.DEFAULT, Map.of()));
+    }
+
+    @Test
+    void aPlacementMustNameAConfiguredHostAndIsKeptForRestarts() {
+        SpawnRequest placed = new SpawnRequest("queue", null, null, null, null, "compute-1");
+        assertThatThrownBy(() -> MemberPlan.of(placed, ROLES, java.util.Set.of("compute-2")))
+                .isInstanceOfSatisfying(SpawnerException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.reason()).isEqualTo("unknown-host");
+                    assertThat(e.getMessage()).contains("no host 'compute-1'").contains("[compute-2]");
+                });
+        assertThatThrownBy(() -> MemberPlan.of(placed, ROLES)).isInstanceOfSatisfying(SpawnerException.class,
+                e -> assertThat(e.getMessage()).contains("no SSH hosts configured"));
+
+        MemberPlan plan = MemberPlan.of(placed, ROLES, java.util.Set.of("compute-1"));
+        Map<String, String> metadata = plan.metadata("ssh");
+        assertThat(metadata).containsEntry("host", "compute-1").containsEntry("launcher", "ssh");
+        ServiceInstance registered = new ServiceInstance("queue-1", "queue", null, InstanceState.RUNNING, null, 1, "spawner-1",
+                Connectivity.DIRECT, Map.of(), metadata, null, null, null);
+        assertThat(MemberPlan.of(registered)).isEqualTo(plan);
+        assertThat(plan.freshRequest().host()).isEqualTo("compute-1");
     }
 }

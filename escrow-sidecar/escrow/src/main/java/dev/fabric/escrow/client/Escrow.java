@@ -424,7 +424,7 @@ public final class Escrow implements AutoCloseable {
                     try {
                         for (Message.Batch.Entry entry : batch.entries()) {
                             FileDescriptor fd = entry.hasDescriptor() ? fds.get(next++) : null;
-                            into.add(new Slot(batch.tag(), entry.idx(), revive(fd), entry.payload(), entry.ufd()));
+                            into.add(new Slot(batch.tag(), entry.idx(), revive(fd, entry.description()), entry.payload(), entry.ufd()));
                         }
                     } catch (IOException | RuntimeException e) {
                         fds.subList(next, fds.size()).forEach(Descriptors::close);
@@ -670,6 +670,23 @@ public final class Escrow implements AutoCloseable {
             }
         }
         return kept;
+    }
+
+    /** As {@link #revive(FileDescriptor)}, trusting what our escrowd said of the descriptor (no system call) when it said anything. */
+    private static Descriptor revive(FileDescriptor fd, int description) throws IOException {
+        Extension.SocketKind kind = Extension.kindOf(description);
+        StandardProtocolFamily family = Extension.familyOf(description);
+        if (fd == null || kind == null || family == null) {
+            return revive(fd);
+        }
+        try {
+            return kind == Extension.SocketKind.STREAM
+                    ? new Descriptor.Socket(Descriptors.asSocketChannel(fd, family))
+                    : new Descriptor.ServerSocket(Descriptors.asServerSocketChannel(fd, family));
+        } catch (IOException | RuntimeException e) {
+            Descriptors.close(fd);
+            throw e;
+        }
     }
 
     private static Descriptor revive(FileDescriptor fd) throws IOException {

@@ -52,6 +52,7 @@ final class Session {
     private final MessageEncoder encoder = new MessageEncoder();
     private final MessageDecoder decoder = new MessageDecoder();
     private OutputStream out;
+    private static final FileDescriptor[] NO_DESCRIPTORS = new FileDescriptor[0];
     /** The kernel dropped a descriptor of the message being read (MSG_CTRUNC): the message is refused when complete. */
     private boolean descriptorsLost;
 
@@ -73,10 +74,10 @@ final class Session {
     /**
      * Serves the session until the client leaves, the stream breaks, it idles out or the socket is closed under it.
      * <p>
-     * Reading: when a new message starts, peek at its first bytes to learn its size, then read exactly
-     * that message with one {@code recvmsg}, its descriptor with it (the C clients send a message with
-     * one {@code sendmsg}, so it is all there); what has not arrived yet is read as the decoder asks.
-     * Never past the end of a message, so a descriptor stays with the message it came with.
+     * Reading: one {@code recvmsg} of whatever has arrived, up to a whole ADD (a C client's request is
+     * one {@code sendmsg} and is all there), then the decoder takes the messages in it one by one. A
+     * descriptor goes to the message that holds the read's last byte: Linux ends a read right after
+     * the bytes of a {@code sendmsg} that brought descriptors ({@link MessageDecoder#decode}).
      */
     void run() {
         int result = -Posix.ESHUTDOWN;
@@ -89,28 +90,21 @@ final class Session {
             }
             out = socket.getOutputStream();
             byte[] buffer = new byte[Limits.MAX_MESSAGE];
-            byte[] start = new byte[16];
             long lastHeard = System.nanoTime();
+            reading:
             while (!socket.isClosed()) {
-                int want = decoder.bytesWanted();
-                if (!decoder.inMessage()) {
-                    int peeked = receiver.peek(start, start.length);
-                    if (peeked == Receiver.TIMED_OUT) {
-                        if (System.nanoTime() - lastHeard >= idleNanos && someoneWaits.getAsBoolean()) {
-                            result = idledOut();
-                            break;
-                        }
-                        continue;
-                    }
-                    want = Math.max(want, MessageDecoder.messageSize(start, peeked));
-                }
-                int n = receiver.read(buffer, 0, Math.min(want, buffer.length));
+                // Whatever has arrived, up to a whole ADD: one recvmsg for a request, as the C daemon's.
+                int n = receiver.read(buffer, 0, buffer.length);
                 if (n == Receiver.TIMED_OUT) {
+                    if (System.nanoTime() - lastHeard >= idleNanos && someoneWaits.getAsBoolean()) {
+                        result = idledOut();
+                        break;
+                    }
                     continue;
                 }
                 lastHeard = System.nanoTime();
                 FileDescriptor[] arrived = receiver.descriptors();
-                descriptorsLost |= receiver.descriptorsTruncated();
+                boolean lost = receiver.descriptorsTruncated();
                 if (n == 0) {
                     closeAll(arrived);
                     if (decoder.inMessage()) {
@@ -118,17 +112,23 @@ final class Session {
                     }
                     break;
                 }
-                Optional<Frame> frame;
-                try {
-                    frame = decoder.decode(ByteBuffer.wrap(buffer, 0, n), arrived);
-                } catch (DecodeException e) {
-                    result = malformed(e);
-                    break;
-                }
-                if (frame.isPresent() && !handle(frame.get())) {
-                    result = -Posix.EPIPE;
-                    break;
-                }
+                ByteBuffer in = ByteBuffer.wrap(buffer, 0, n);
+                do {
+                    Optional<Frame> frame;
+                    try {
+                        frame = decoder.decode(in, arrived);
+                    } catch (DecodeException e) {
+                        result = malformed(e);
+                        break reading;
+                    }
+                    arrived = NO_DESCRIPTORS;
+                    // Descriptors the kernel dropped were the last message's of this read (see MessageDecoder#decode).
+                    descriptorsLost |= lost && !in.hasRemaining();
+                    if (frame.isPresent() && !handle(frame.get())) {
+                        result = -Posix.EPIPE;
+                        break reading;
+                    }
+                } while (in.hasRemaining());
             }
         } catch (IOException e) {
             if (!socket.isClosed()) {
@@ -281,7 +281,7 @@ final class Session {
             List<FileDescriptor> descriptors = new ArrayList<>(slice.slots().size());
             for (Map.Entry<Integer, Slot> e : slice.slots()) {
                 Slot slot = e.getValue();
-                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload()));
+                entries.add(new Message.Batch.Entry(e.getKey(), slot.ufd(), slot.descriptor() != null, slot.payload(), slot.description()));
                 if (slot.descriptor() != null) {
                     descriptors.add(slot.descriptor());
                 }

@@ -2,6 +2,7 @@ package dev.fabric.escrow.daemon;
 
 import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
+import dev.fabric.escrow.wire.Extension;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -18,6 +19,8 @@ final class Slot {
     private final int ufd;
     private final byte[] payload;
     private volatile DescriptorKind kind;
+    /** {@link Extension#describe} of the descriptor, -1 until asked. */
+    private volatile int description = -1;
 
     Slot(FileDescriptor descriptor, int ufd, byte[] payload) {
         this.descriptor = descriptor;
@@ -36,6 +39,29 @@ final class Slot {
 
     byte[] payload() {
         return payload;
+    }
+
+    /**
+     * What a batch entry tells the client of this descriptor ({@link Extension#describe}): asked of
+     * the kernel once here, in the long-lived daemon, so that a service that just started makes its
+     * channels without asking. 0 for what the client revives as a plain descriptor.
+     */
+    int description() {
+        int d = description;
+        if (d < 0) {
+            d = 0;
+            DescriptorKind k = kind();
+            if (k == DescriptorKind.SOCKET || k == DescriptorKind.SERVER_SOCKET) {
+                try {
+                    d = Extension.describe(k == DescriptorKind.SOCKET ? Extension.SocketKind.STREAM : Extension.SocketKind.LISTENING,
+                            Descriptors.family(descriptor).orElse(null));
+                } catch (IOException | RuntimeException e) {
+                    d = 0;
+                }
+            }
+            description = d;
+        }
+        return d;
     }
 
     /** The descriptor's kind, asked once ({@code SO_ACCEPTCONN}, {@code SO_TYPE}); {@code FILE} if it cannot be asked. */

@@ -23,9 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * the socket closes, so a daemon that must hold one past its session had to {@code dup} it and
  * close the received copy (two system calls per ADD); and it waits for readability with
  * {@code poll} before every read when a timeout is set. Here a descriptor is the caller's from the
- * start, a timeout is the socket's {@code SO_RCVTIMEO}, and {@link #peek} lets a reader learn a
- * message's size before reading exactly that message in one call, which keeps a descriptor with
- * the message whose bytes it came with.
+ * start, and a timeout is the socket's {@code SO_RCVTIMEO}.
  * <p>
  * One thread at a time; the buffers are allocated once per receiver.
  */
@@ -36,7 +34,6 @@ public final class Receiver {
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int SO_RCVTIMEO = 20;
-    private static final int MSG_PEEK = 0x2;
     private static final int MSG_CTRUNC = 0x8;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int CMSG_HEADER = 16; // size_t len, int level, int type
@@ -80,16 +77,8 @@ public final class Receiver {
         }
     }
 
-    /** What {@link #peek} and {@link #read} return when the timeout passed without a byte. */
+    /** What {@link #read} returns when the timeout passed without a byte. */
     public static final int TIMED_OUT = -1;
-
-    /**
-     * Copies up to {@code max} bytes that wait to be read into {@code into}, without consuming them
-     * or any descriptor; waits for the first byte. 0 at end of stream, {@link #TIMED_OUT}.
-     */
-    public int peek(byte[] into, int max) throws IOException {
-        return receive(into, 0, max, MSG_PEEK, false);
-    }
 
     /**
      * Reads up to {@code length} bytes into {@code into[offset..]} and the descriptors that came with

@@ -1,5 +1,7 @@
 package dev.fabric.escrow.wire;
 
+import java.net.StandardProtocolFamily;
+
 /**
  * Our extension of the C escrow protocol: bulk recovery ({@link Message.GetBatch} answered by
  * {@link Message.Batch}s), and the probe that tells a client whether the daemon has it.
@@ -27,6 +29,49 @@ public final class Extension {
     public static final int ENTRY_HEADER = 16;
     /** The {@code flags} bit of an entry whose descriptor travels with the batch. */
     public static final int ENTRY_HAS_DESCRIPTOR = 1;
+    /**
+     * The {@code flags} bits (8..15) that describe an entry's descriptor, so that the client makes its
+     * channel without asking the kernel: 0 undescribed (the client asks), else a {@link SocketKind}
+     * code in bits 8..11 and a family code in bits 12..15 (1 UNIX, 2 IPv4, 3 IPv6).
+     */
+    public static final int ENTRY_DESCRIPTION = 0xff00;
+
+    /** What the daemon can tell of a held socket, for a batch entry's {@link #ENTRY_DESCRIPTION}. */
+    public enum SocketKind {
+        /** A connected stream socket. */
+        STREAM,
+        /** A listening stream socket. */
+        LISTENING
+    }
+
+    /** The description bits of a stream socket of this kind and family ({@code null} family: undescribed, 0). */
+    public static int describe(SocketKind kind, StandardProtocolFamily family) {
+        if (kind == null || family == null) {
+            return 0;
+        }
+        int familyCode = switch (family) {
+            case UNIX -> 1;
+            case INET -> 2;
+            case INET6 -> 3;
+        };
+        return (kind.ordinal() + 1) << 8 | familyCode << 12;
+    }
+
+    /** The kind that {@code description} names, or null when undescribed. */
+    public static SocketKind kindOf(int description) {
+        int code = (description >> 8) & 0xf;
+        return code >= 1 && code <= SocketKind.values().length ? SocketKind.values()[code - 1] : null;
+    }
+
+    /** The family that {@code description} names, or null when undescribed. */
+    public static StandardProtocolFamily familyOf(int description) {
+        return switch ((description >> 12) & 0xf) {
+            case 1 -> StandardProtocolFamily.UNIX;
+            case 2 -> StandardProtocolFamily.INET;
+            case 3 -> StandardProtocolFamily.INET6;
+            default -> null;
+        };
+    }
 
     private Extension() {
     }

@@ -124,10 +124,19 @@ public sealed interface Message {
             return n;
         }
 
-        /** One slot of a batch; its descriptor, if any, is the batch's next one in order. */
-        public record Entry(int idx, int ufd, boolean hasDescriptor, byte[] payload) {
+        /**
+         * One slot of a batch; its descriptor, if any, is the batch's next one in order.
+         *
+         * @param description what the daemon knows of the descriptor ({@link Extension#describe}), 0 if nothing
+         */
+        public record Entry(int idx, int ufd, boolean hasDescriptor, byte[] payload, int description) {
             public Entry {
                 payload = payload == null ? new byte[0] : payload;
+                description &= Extension.ENTRY_DESCRIPTION;
+            }
+
+            public Entry(int idx, int ufd, boolean hasDescriptor, byte[] payload) {
+                this(idx, ufd, hasDescriptor, payload, 0);
             }
 
             /** The payload, not copied (a batch of 253 slots would otherwise copy each twice). */
@@ -138,18 +147,19 @@ public sealed interface Message {
 
             @Override
             public boolean equals(Object o) {
-                return o instanceof Entry(int i, int u, boolean d, byte[] p) && i == idx && u == ufd && d == hasDescriptor
-                        && Arrays.equals(p, payload);
+                return o instanceof Entry(int i, int u, boolean d, byte[] p, int k) && i == idx && u == ufd && d == hasDescriptor
+                        && Arrays.equals(p, payload) && k == description;
             }
 
             @Override
             public int hashCode() {
-                return 31 * (31 * (31 * idx + ufd) + Boolean.hashCode(hasDescriptor)) + Arrays.hashCode(payload);
+                return 31 * (31 * (31 * (31 * idx + ufd) + Boolean.hashCode(hasDescriptor)) + Arrays.hashCode(payload)) + description;
             }
 
             @Override
             public String toString() {
-                return "Entry[idx=" + idx + ", ufd=" + ufd + ", descriptor=" + hasDescriptor + ", nob=" + payload.length + "]";
+                return "Entry[idx=" + idx + ", ufd=" + ufd + ", descriptor=" + hasDescriptor + ", nob=" + payload.length
+                        + ", description=" + Integer.toHexString(description) + "]";
             }
         }
     }

@@ -27,6 +27,8 @@ public final class MessageDecoder {
 
     private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
     private final List<FileDescriptor> held = new ArrayList<>(1);
+    /** Descriptors of the current read, for the message that will hold its last byte. */
+    private final List<FileDescriptor> pending = new ArrayList<>(1);
     private Opcode opcode;
     private byte[] body;
     private int bodyFilled;
@@ -46,50 +48,22 @@ public final class MessageDecoder {
         return body.length - bodyFilled;
     }
 
-    /**
-     * The size of the message that starts at {@code start[0]}, when its first {@code available}
-     * bytes say it (a fixed size, or the header with the length); -1 when more bytes are needed. For
-     * an opcode or length the protocol does not have, the bytes up to where that shows, so that the
-     * decoder reads them and fails. Lets a reader that can peek read a whole message with one call,
-     * never past its end.
-     */
-    public static int messageSize(byte[] start, int available) {
-        if (available < 2) {
-            return -1;
-        }
-        ByteBuffer b = ByteBuffer.wrap(start, 0, available).order(ByteOrder.nativeOrder());
-        Opcode opcode = Opcode.of(b.getShort(0));
-        if (opcode == null) {
-            return 2;
-        }
-        if (available < opcode.headerSize) {
-            return -1;
-        }
-        return switch (opcode) {
-            case ADD -> {
-                int nob = b.getInt(12);
-                yield nob < 0 || nob > Limits.MAX_PAYLOAD ? opcode.headerSize : opcode.headerSize + nob;
-            }
-            case REP -> {
-                int nob = b.getShort(4);
-                yield nob < 0 || nob > Limits.MAX_REPLY ? opcode.headerSize : opcode.headerSize + nob;
-            }
-            case BLK -> {
-                int size = b.getInt(12);
-                yield size < 0 || size > Extension.MAX_BATCH_BYTES ? opcode.headerSize : opcode.headerSize + size;
-            }
-            default -> opcode.headerSize;
-        };
-    }
-
     /** True when part of a message (or a descriptor) has arrived but the message is not complete. */
     public boolean inMessage() {
-        return header.position() > 0 || !held.isEmpty();
+        return header.position() > 0 || !held.isEmpty() || !pending.isEmpty();
     }
 
     /**
      * Consumes bytes from {@code in} up to the end of the current message and returns the message
-     * once complete; bytes after its end stay in {@code in} for the next call.
+     * once complete; bytes after its end stay in {@code in} for the next call, which passes the same
+     * buffer again (with no new descriptors) until it is empty.
+     * <p>
+     * Descriptors belong to the message that holds the <em>last</em> byte of the read they came with:
+     * Linux ends a read of a stream socket right after the bytes of a {@code sendmsg} that carried
+     * descriptors, and hands them over with it. A read that stops at the end of a message (as a C
+     * client's, which never reads further) gives them to that message; a read of whatever has
+     * arrived, several pipelined messages, gives them to the last message it reaches into, the one
+     * whose {@code sendmsg} brought them.
      *
      * @param arrived descriptors that arrived with these bytes; the decoder owns them from now on
      */
@@ -99,13 +73,16 @@ public final class MessageDecoder {
         }
         for (FileDescriptor fd : arrived) {
             if (fd != null) {
-                held.add(fd);
+                pending.add(fd);
             }
         }
-        checkDescriptorCount();
+        if (!in.hasRemaining()) {
+            holdPending();
+        }
         while (in.hasRemaining()) {
             if (opcode == null) {
                 copy(in, 2 - header.position());
+                holdPendingAtTheEnd(in);
                 if (header.position() < 2) {
                     continue;
                 }
@@ -117,6 +94,7 @@ public final class MessageDecoder {
                 checkDescriptorCount();
             } else if (header.position() < opcode.headerSize) {
                 copy(in, opcode.headerSize - header.position());
+                holdPendingAtTheEnd(in);
                 if (header.position() < opcode.headerSize) {
                     continue;
                 }
@@ -126,12 +104,28 @@ public final class MessageDecoder {
                 int n = Math.min(in.remaining(), body.length - bodyFilled);
                 in.get(body, bodyFilled, n);
                 bodyFilled += n;
+                holdPendingAtTheEnd(in);
             }
             if (opcode != null && header.position() == opcode.headerSize && bodyFilled == body.length) {
                 return Optional.of(complete());
             }
         }
         return Optional.empty();
+    }
+
+    /** Once this message has taken the buffer's last byte, the descriptors of that read are its own. */
+    private void holdPendingAtTheEnd(ByteBuffer in) throws DecodeException {
+        if (!in.hasRemaining()) {
+            holdPending();
+        }
+    }
+
+    private void holdPending() throws DecodeException {
+        if (!pending.isEmpty()) {
+            held.addAll(pending);
+            pending.clear();
+            checkDescriptorCount();
+        }
     }
 
     /**
@@ -157,9 +151,11 @@ public final class MessageDecoder {
 
     /** Hands back (and forgets) the descriptors held for an incomplete or failed message. */
     public List<FileDescriptor> releaseDescriptors() {
-        List<FileDescriptor> out = List.copyOf(held);
+        List<FileDescriptor> out = new ArrayList<>(held);
+        out.addAll(pending);
         held.clear();
-        return out;
+        pending.clear();
+        return List.copyOf(out);
     }
 
     private void copy(ByteBuffer in, int max) {
@@ -252,7 +248,7 @@ public final class MessageDecoder {
             entries.get(payload);
             boolean hasDescriptor = (flags & Extension.ENTRY_HAS_DESCRIPTOR) != 0;
             withDescriptor += hasDescriptor ? 1 : 0;
-            out.add(new Message.Batch.Entry(idx, ufd, hasDescriptor, payload));
+            out.add(new Message.Batch.Entry(idx, ufd, hasDescriptor, payload, hasDescriptor ? flags & Extension.ENTRY_DESCRIPTION : 0));
         }
         if (entries.hasRemaining()) {
             throw fail(DecodeException.Reason.BAD_BATCH, opcode.code, "BLK has " + entries.remaining() + " bytes after its " + count + " entries");

@@ -57,7 +57,7 @@ public final class MessageEncoder {
                 .putShort((short) batch.descriptors()).putInt(batch.next()).putInt(size);
         for (Message.Batch.Entry entry : batch.entries()) {
             out.putInt(entry.idx()).putInt(entry.ufd()).putInt(entry.payload().length)
-                    .putInt(entry.hasDescriptor() ? Extension.ENTRY_HAS_DESCRIPTOR : 0).put(entry.payload());
+                    .putInt((entry.hasDescriptor() ? Extension.ENTRY_HAS_DESCRIPTOR : 0) | entry.description()).put(entry.payload());
         }
         return out.array();
     }

@@ -2,10 +2,13 @@ package dev.fabric.escrow.client;
 
 import dev.fabric.escrow.daemon.Escrowd;
 import dev.fabric.escrow.descriptor.DescriptorKind;
+import dev.fabric.escrow.testing.TcpPair;
 import dev.fabric.escrow.testing.TestDaemon;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -36,7 +39,9 @@ class BulkRecoveryTest {
         List<Integer> expected = new ArrayList<>();
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("clients.sock"));
         try (Escrowd escrowd = TestDaemon.start(dir);
-             ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address)) {
+             ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address);
+             ServerSocketChannel tcpListener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             TcpPair tcp = TcpPair.open()) {
             try (Escrow old = Escrow.open(escrowd.path(), 0, 8)) {
                 for (int n = 0; n < connections; n++) {
                     int idx = n * 3 + (n % 2); // gaps between indices, as connections that ended leave them
@@ -54,6 +59,10 @@ class BulkRecoveryTest {
                     expected.add(6_000 + big);
                 }
                 old.add(2, 0, "another tag".getBytes(StandardCharsets.UTF_8));
+                old.add(1, 7_000, tcpListener, "listener".getBytes(StandardCharsets.UTF_8));
+                expected.add(7_000);
+                old.add(1, 7_001, tcp.accepted, "tcp".getBytes(StandardCharsets.UTF_8));
+                expected.add(7_001);
             }
 
             try (Escrow recovering = Escrow.open(escrowd.path(), 0, 8)) {
@@ -67,6 +76,15 @@ class BulkRecoveryTest {
                         assertThat(slot.payload()).isEqualTo(payloadOf(slot.idx()));
                         assertThat(slot.descriptor().kind()).isEqualTo(DescriptorKind.SOCKET);
                         assertConnectedTo(peers.get(slot.idx()), slot.socketChannel(), slot.idx());
+                    } else if (slot.idx() == 7_000) {
+                        // Described by the daemon as a listening IPv4 socket: it still accepts.
+                        try (SocketChannel client = SocketChannel.open(tcpListener.getLocalAddress());
+                             SocketChannel accepted = slot.serverSocketChannel().accept()) {
+                            assertThat(accepted.isConnected()).isTrue();
+                        }
+                    } else if (slot.idx() == 7_001) {
+                        assertThat(slot.descriptor().kind()).isEqualTo(DescriptorKind.SOCKET);
+                        TcpPair.assertTalks(tcp.client, slot.socketChannel(), "over TCP");
                     } else if (slot.idx() == 5_000) {
                         assertThat(slot.hasDescriptor()).isFalse();
                         assertThat(slot.payload()).asString(StandardCharsets.UTF_8).isEqualTo("payload only");

@@ -66,6 +66,21 @@ class ExtensionCodecTest {
     }
 
     @Test
+    void anEntryCanDescribeItsSocketSoTheClientAsksTheKernelNothing() throws Exception {
+        int described = Extension.describe(Extension.SocketKind.LISTENING, java.net.StandardProtocolFamily.INET6);
+        assertThat(described).isEqualTo(0x3200);
+        assertThat(Extension.kindOf(described)).isEqualTo(Extension.SocketKind.LISTENING);
+        assertThat(Extension.familyOf(described)).isEqualTo(java.net.StandardProtocolFamily.INET6);
+        assertThat(Extension.kindOf(0)).isNull();
+        Message.Batch batch = new Message.Batch(0, -1, List.of(new Message.Batch.Entry(1, 2, true, null,
+                Extension.describe(Extension.SocketKind.STREAM, java.net.StandardProtocolFamily.UNIX))));
+        byte[] wire = encoder.encode(batch);
+        assertThat(wire).isEqualTo(bytes("1100 0000 0100 0100 ffffffff 10000000" + "01000000 02000000 00000000 01110000"));
+        FileDescriptor fd = new FileDescriptor();
+        assertThat(new MessageDecoder().decode(ByteBuffer.wrap(wire), fd).orElseThrow().message()).isEqualTo(batch);
+    }
+
+    @Test
     void aBatchOfMoreThan253SlotsIsRefused() {
         byte[] header = bytes("1100 0100 2c01 0000 ffffffff 00000000"); // count 300
         MessageDecoder decoder = new MessageDecoder();

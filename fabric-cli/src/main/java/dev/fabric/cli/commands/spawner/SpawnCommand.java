@@ -76,6 +76,10 @@ public final class SpawnCommand extends FabricCommand {
     @Option(names = "--config", paramLabel = "KEY=VALUE", description = "its role's configuration; repeat for more")
     Map<String, String> config;
 
+    @Option(names = "--host", paramLabel = "H",
+            description = "start it on H, a host the spawner reaches over SSH (its fabric.spawner.ssh.hosts; default: where the spawner starts members)")
+    String host;
+
     @Option(names = "--wait", description = "follow it until it is RUNNING (or FAILED)")
     boolean await;
 
@@ -131,6 +135,9 @@ public final class SpawnCommand extends FabricCommand {
         if (config != null && !config.isEmpty()) {
             ObjectNode entries = body.putObject("config");
             config.forEach(entries::put);
+        }
+        if (host != null) {
+            body.put("host", host);
         }
         return body;
     }

@@ -34,7 +34,8 @@ class SpawnerCommandsTest {
     @Test
     void spawnParsesItsOptions() {
         ParseResult spawn = parse("spawn", "queue", "--name", "orders", "--connectivity", "firewall-to-service", "--cpu", "250m",
-                "--memory", "128Mi", "--config", "a=1", "--config", "b.c=x=y", "--wait", "--timeout", "90s", "--spawner", "http://s:1");
+                "--memory", "128Mi", "--config", "a=1", "--config", "b.c=x=y", "--wait", "--timeout", "90s", "--spawner", "http://s:1",
+                "--host", "compute-1");
         SpawnCommand command = (SpawnCommand) spawn.commandSpec().userObject();
         assertThat(command.type).isEqualTo("queue");
         assertThat(command.name).isEqualTo("orders");
@@ -45,6 +46,7 @@ class SpawnerCommandsTest {
         assertThat(command.await).isTrue();
         assertThat(command.timeout).isEqualTo(Duration.ofSeconds(90));
         assertThat(command.spawnerOption).isEqualTo("http://s:1");
+        assertThat(command.host).isEqualTo("compute-1");
     }
 
     @Test
@@ -95,7 +97,7 @@ class SpawnerCommandsTest {
         assertThat(help.out()).contains("spawn", "stop", "sessions", "FABRIC_SPAWNER", FabricHome.DEFAULT_SPAWNER);
 
         assertThat(cli.run("spawn", "--help").out()).contains("TYPE", "--name=N", "--connectivity=MODE", "--cpu=Q", "--memory=Q",
-                "--config=KEY=VALUE", "--wait", "--timeout=D", "--spawner=URL", "FIREWALL_FROM_SERVICE");
+                "--config=KEY=VALUE", "--wait", "--timeout=D", "--spawner=URL", "--host=H", "FIREWALL_FROM_SERVICE");
         assertThat(cli.run("stop", "--help").out()).contains("ID", "--spawner=URL", "STOPPED");
         assertThat(cli.run("sessions", "--help").out()).contains("add", "remove", "show");
         assertThat(cli.run("sessions", "show", "--help").out()).contains("SESSION", "-o, --output=FORMAT");

@@ -1,0 +1,66 @@
+package dev.fabric.spawner.launch;
+
+import dev.fabric.core.registry.ServiceInstance;
+
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The launcher the spawner uses: a member placed on a configured host (its spawn request named
+ * one) is started there by the {@code ssh} launcher, every other member by this spawner's own
+ * launcher ({@code process} or {@code kubernetes}). A member re-adopted after a restart goes back
+ * to the launcher its registration names.
+ */
+public final class PlacingLauncher implements Launcher, AutoCloseable {
+
+    private final Launcher local;
+    private final Launcher remote;
+
+    /**
+     * @param local this spawner's own launcher
+     * @param remote the launcher for members placed on a host ({@link #hosts()} names the hosts it knows)
+     */
+    public PlacingLauncher(Launcher local, Launcher remote) {
+        this.local = local;
+        this.remote = remote;
+    }
+
+    /** The spawner's own launcher's name: what a member without a placement is started by. */
+    @Override
+    public String name() {
+        return local.name();
+    }
+
+    @Override
+    public LaunchedMember launch(LaunchSpec spec) {
+        return spec.host() == null ? local.launch(spec) : remote.launch(spec);
+    }
+
+    @Override
+    public Optional<LaunchedMember> adopt(ServiceInstance instance) {
+        return placedOnHost(instance) ? remote.adopt(instance) : local.adopt(instance);
+    }
+
+    @Override
+    public void release(String serviceId) {
+        local.release(serviceId);
+        remote.release(serviceId);
+    }
+
+    @Override
+    public Set<String> hosts() {
+        return remote.hosts();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (remote instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
+    }
+
+    private boolean placedOnHost(ServiceInstance instance) {
+        return instance.metadata() != null && instance.metadata().get("host") != null
+                && remote.name().equals(instance.metadata().get("launcher"));
+    }
+}

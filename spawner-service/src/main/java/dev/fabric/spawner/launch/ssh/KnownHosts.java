@@ -1,0 +1,70 @@
+package dev.fabric.spawner.launch.ssh;
+
+import org.apache.sshd.client.config.hosts.KnownHostEntry;
+import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
+import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
+import org.apache.sshd.client.keyverifier.RejectAllServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.security.PublicKey;
+
+/**
+ * Checks a host's key against its known-hosts file, with the host's {@link HostKeyPolicy} for a key
+ * the file does not list. A refusal is kept on the session ({@link #REFUSAL}) so the launcher can say
+ * why the connection failed instead of "key exchange failed".
+ */
+final class KnownHosts extends KnownHostsServerKeyVerifier {
+
+    private static final Logger log = LoggerFactory.getLogger(KnownHosts.class);
+    /** Why this verifier refused the session's host key. */
+    static final AttributeRepository.AttributeKey<String> REFUSAL = new AttributeRepository.AttributeKey<>();
+
+    private final String hostName;
+    private final Path file;
+    private final HostKeyPolicy policy;
+
+    KnownHosts(String hostName, Path file, HostKeyPolicy policy) {
+        super(policy == HostKeyPolicy.STRICT ? RejectAllServerKeyVerifier.INSTANCE : AcceptAllServerKeyVerifier.INSTANCE, file);
+        this.hostName = hostName;
+        this.file = file;
+        this.policy = policy;
+    }
+
+    @Override
+    protected boolean acceptUnknownHostKey(ClientSession session, SocketAddress remote, PublicKey key) {
+        if (policy == HostKeyPolicy.STRICT) {
+            session.setAttribute(REFUSAL, "unknown host key: host " + hostName + " (" + remote + ") offered the key "
+                    + KeyUtils.getFingerPrint(key) + ", which " + file + " does not list, and its host-key-policy is strict; "
+                    + "check the fingerprint out of band and add the host's key to that file (ssh-keyscan), or set "
+                    + "host-key-policy accept-new-and-record to trust the first key seen");
+            return false;
+        }
+        boolean accepted = super.acceptUnknownHostKey(session, remote, key);
+        log.warn("host {} ({}): first contact, its key {} trusted and recorded in {} (host-key-policy accept-new-and-record)",
+                hostName, remote, KeyUtils.getFingerPrint(key), file);
+        return accepted;
+    }
+
+    @Override
+    public boolean acceptModifiedServerKey(ClientSession session, SocketAddress remote, KnownHostEntry entry, PublicKey expected,
+                                           PublicKey actual) {
+        session.setAttribute(REFUSAL, "changed host key: host " + hostName + " (" + remote + ") offered the key "
+                + KeyUtils.getFingerPrint(actual) + " but " + file + " lists " + KeyUtils.getFingerPrint(expected)
+                + " for it; this is what a man in the middle looks like. If the host was reinstalled, check the new "
+                + "fingerprint out of band and replace its line in that file");
+        return false;
+    }
+
+    @Override
+    protected void handleRevokedKey(ClientSession session, SocketAddress remote, PublicKey key) {
+        session.setAttribute(REFUSAL, "revoked host key: host " + hostName + " (" + remote + ") offered the key "
+                + KeyUtils.getFingerPrint(key) + ", marked @revoked in " + file);
+        super.handleRevokedKey(session, remote, key);
+    }
+}

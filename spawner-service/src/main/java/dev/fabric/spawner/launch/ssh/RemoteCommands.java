@@ -1,0 +1,158 @@
+package dev.fabric.spawner.launch.ssh;
+
+import dev.fabric.spawner.contract.MemberEnvironment;
+import dev.fabric.spawner.launch.LaunchSpec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The commands the SSH launcher runs on a host, as POSIX shell text. Each runs under {@code sh -c}
+ * whatever the account's login shell. Nothing secret is ever part of a command: the one-time
+ * password reaches the member on the channel's standard input ({@link #start}).
+ */
+final class RemoteCommands {
+
+    /** On the member's command line (not secret), so a pid can be checked to be this member and not a reused pid. */
+    static final String ID_PROPERTY = "-Dfabric.member.id=";
+    /** The first line the start command prints on the channel: {@code started <pid> <absolute fabric directory>}. */
+    static final String STARTED = "started";
+
+    private RemoteCommands() {}
+
+    /** {@code text} as one single-quoted shell word. */
+    static String quote(String text) {
+        return "'" + text.replace("'", "'\\''") + "'";
+    }
+
+    /** A script run as {@code sh -c <script>}, so the account's login shell only has to start {@code sh}. */
+    static String sh(String script) {
+        return "sh -c " + quote(script);
+    }
+
+    /** The directory of a member on the host, relative to the fabric directory. */
+    static String memberDir(String directory, String serviceId) {
+        return directory + "/members/" + serviceId;
+    }
+
+    /**
+     * Starts one incarnation: creates the member's directory (0700), appends a header to its
+     * {@code member.log}, reads the one-time password as the first line of standard input into the
+     * shell's environment (so it is on no command line and in no file), writes {@code member.pid},
+     * prints {@link #STARTED}, and {@code exec}s the JVM with its output appended to the log. The JVM
+     * replaces the shell, so the channel's exit status or signal is the member's.
+     */
+    static String start(LaunchSpec spec, SshLauncherProperties.Host host, String hostName, String jarName, int port) {
+        String dir = memberDir(host.directory(), spec.serviceId());
+        Map<String, String> environment = new LinkedHashMap<>(spec.environment());
+        environment.put(MemberEnvironment.MANAGEMENT_PORT, Integer.toString(port));
+        environment.put("FABRIC_ADVERTISED_HOST", host.reachableAddress());
+        environment.put("SPRING_PROFILES_ACTIVE", MemberEnvironment.MEMBER_PROFILE);
+        List<String> java = new ArrayList<>();
+        java.add(quote(host.java()));
+        java.add(quote(ID_PROPERTY + spec.serviceId()));
+        java.add(quote("-Dfabric.member.incarnation=" + spec.incarnation()));
+        java.add("-Xmx" + Math.max(32, spec.resources().memoryMegabytes() * 3 / 4) + "m");
+        java.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(spec.resources().cpu()))));
+        java.add("-XX:TieredStopAtLevel=1");
+        java.add(quote("-Dserver.address=" + host.reachableAddress()));
+        host.jvmOptions().forEach(option -> java.add(quote(option)));
+        java.add("-jar");
+        java.add("\"$base\"/dist/" + quote(jarName));
+        StringBuilder script = new StringBuilder();
+        script.append("set -e\n");
+        script.append("umask 077\n");
+        script.append("mkdir -p ").append(quote(dir + "/data")).append('\n');
+        script.append("base=$(cd ").append(quote(host.directory())).append(" && pwd)\n");
+        script.append("cd \"$base\"/members/").append(quote(spec.serviceId())).append('\n');
+        script.append("printf '=== %s incarnation %s of %s (role %s) on host %s\\n' \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\" ")
+                .append(spec.incarnation()).append(' ').append(quote(spec.serviceId())).append(' ').append(quote(spec.role()))
+                .append(' ').append(quote(hostName)).append(" >> member.log\n");
+        // The password arrives on standard input: read into the shell's environment, never an argument.
+        script.append("IFS= read -r ").append(MemberEnvironment.OTP).append('\n');
+        script.append("export ").append(MemberEnvironment.OTP).append('\n');
+        environment.forEach((name, value) -> script.append("export ").append(name).append('=').append(quote(value)).append('\n'));
+        script.append("export ").append(MemberEnvironment.DATA_DIR).append("=\"$base\"/members/").append(quote(spec.serviceId()))
+                .append("/data\n");
+        script.append("echo $$ > member.pid\n");
+        script.append("echo ").append(STARTED).append(" $$ \"$base\"\n");
+        script.append("exec ").append(String.join(" ", java)).append(" < /dev/null >> member.log 2>&1\n");
+        return sh(script.toString());
+    }
+
+    /**
+     * Exit 0 when {@code pid} is alive and runs this member (its command line carries the member's
+     * id, so a pid reused by something else is not taken for it), 1 when it is not.
+     */
+    static String alive(long pid, String serviceId) {
+        return sh("kill -0 " + pid + " 2>/dev/null && tr '\\000' ' ' < /proc/" + pid + "/cmdline | grep -qF -- "
+                + quote(ID_PROPERTY + serviceId + " "));
+    }
+
+    /** Sends {@code signal} (TERM, KILL) to the member, only if {@code pid} still runs it; exit 0 either way. */
+    static String signal(long pid, String serviceId, String signal) {
+        return sh("if kill -0 " + pid + " 2>/dev/null && tr '\\000' ' ' < /proc/" + pid + "/cmdline | grep -qF -- "
+                + quote(ID_PROPERTY + serviceId + " ") + "; then kill -" + signal + " " + pid + "; fi");
+    }
+
+    /** Prints the SHA-256 of {@code file} (exit 1 and nothing when the file is absent). */
+    static String sha256(String file) {
+        return sh("sum=$(sha256sum " + quote(file) + " 2>/dev/null) && echo \"${sum%% *}\"");
+    }
+
+    /** Creates the directory the distribution is staged in. */
+    static String makeDirectory(String dir) {
+        return sh("mkdir -p " + quote(dir));
+    }
+
+    /** Moves a checked copy into place (a rename: a member never starts from a half-written file). */
+    static String rename(String from, String to) {
+        return sh("mv -f " + quote(from) + " " + quote(to));
+    }
+
+    /** Removes a copy that failed its check. */
+    static String remove(String file) {
+        return sh("rm -f " + quote(file));
+    }
+
+    /** {@code java -version}, its output (on standard error) merged into standard output. */
+    static String javaVersion(String java) {
+        return sh(quote(java) + " -version 2>&1");
+    }
+
+    /**
+     * The feature release of a {@code java -version} output ({@code openjdk version "25.0.1"} is 25;
+     * {@code "1.8.0_402"} is 8), or -1 when it shows none.
+     */
+    static int javaFeature(String versionOutput) {
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("version \"(1\\.)?([0-9]+)").matcher(versionOutput);
+        return matcher.find() ? Integer.parseInt(matcher.group(2)) : -1;
+    }
+
+    /** OpenSSH names a signal without its {@code SIG} prefix; the number as Linux has it. */
+    static int signalNumber(String name) {
+        return switch (name.startsWith("SIG") ? name.substring(3) : name) {
+            case "HUP" -> 1;
+            case "INT" -> 2;
+            case "QUIT" -> 3;
+            case "ILL" -> 4;
+            case "ABRT" -> 6;
+            case "FPE" -> 8;
+            case "KILL" -> 9;
+            case "USR1" -> 10;
+            case "SEGV" -> 11;
+            case "USR2" -> 12;
+            case "PIPE" -> 13;
+            case "ALRM" -> 14;
+            case "TERM" -> 15;
+            default -> -1;
+        };
+    }
+
+    private static double cpus(String quantity) {
+        return quantity.endsWith("m") ? Integer.parseInt(quantity.substring(0, quantity.length() - 1)) / 1000.0
+                : Double.parseDouble(quantity);
+    }
+}

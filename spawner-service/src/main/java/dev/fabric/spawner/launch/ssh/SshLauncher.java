@@ -1,0 +1,201 @@
+package dev.fabric.spawner.launch.ssh;
+
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.launch.LaunchException;
+import dev.fabric.spawner.launch.LaunchSpec;
+import dev.fabric.spawner.launch.LaunchedMember;
+import dev.fabric.spawner.launch.Launcher;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Starts members on configured hosts over SSH (Apache MINA SSHD's client): stages the member
+ * distribution and checks the host's Java ({@link Staging}), then runs the member's JVM with
+ * {@link RemoteCommands#start}, the one-time password on the channel's standard input. The member
+ * writes its output to {@code <directory>/members/<id>/member.log} on its host ({@link #logTail}
+ * reads it back over SFTP) and outlives the SSH session, so a restarted spawner adopts it by the pid
+ * its registration records.
+ */
+public final class SshLauncher implements Launcher, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SshLauncher.class);
+
+    private final Map<String, RemoteHost> hosts;
+    private final java.util.function.Supplier<Path> distribution;
+    private Staging staging;
+    private final Duration connectTimeout;
+    private final Duration livenessInterval;
+    private final SecureRandom random = new SecureRandom();
+
+    /**
+     * @param settings the hosts and timeouts
+     * @param distribution the member distribution to stage (the jar this spawner runs from, or the configured
+     *                     one), found and checksummed at the first launch on a host
+     */
+    public SshLauncher(SshLauncherProperties settings, java.util.function.Supplier<Path> distribution) {
+        Map<String, RemoteHost> byName = new LinkedHashMap<>();
+        settings.hosts().forEach((name, host) -> byName.put(name,
+                new RemoteHost(name, host, settings.connectTimeout(), settings.commandTimeout())));
+        this.hosts = Map.copyOf(byName);
+        this.distribution = distribution;
+        this.connectTimeout = settings.connectTimeout();
+        this.livenessInterval = settings.livenessInterval();
+    }
+
+    @Override
+    public String name() {
+        return "ssh";
+    }
+
+    @Override
+    public Set<String> hosts() {
+        return hosts.keySet();
+    }
+
+    @Override
+    public LaunchedMember launch(LaunchSpec spec) {
+        RemoteHost host = host(spec.host());
+        Staging staging = staging();
+        ClientSession session = host.connect();
+        try {
+            staging.stage(host, session);
+            int[] range = host.settings.portRange();
+            int port = range[0] + random.nextInt(range[1] - range[0] + 1);
+            ChannelExec channel = session.createExecChannel(RemoteCommands.start(spec, host.settings, host.name, staging.jarName(), port));
+            channel.setRedirectErrorStream(true);
+            channel.open().verify(connectTimeout);
+            // The password goes on standard input: the start command reads it into the member's environment.
+            OutputStream stdin = channel.getInvertedIn();
+            stdin.write((spec.otp().reveal() + "\n").getBytes(StandardCharsets.UTF_8));
+            stdin.flush();
+            stdin.close();
+            BufferedReader out = new BufferedReader(new InputStreamReader(channel.getInvertedOut(), StandardCharsets.UTF_8));
+            String first = out.readLine();
+            if (first == null || !first.startsWith(RemoteCommands.STARTED + " ")) {
+                StringBuilder rest = new StringBuilder(first == null ? "" : first);
+                for (String line; (line = out.readLine()) != null && rest.length() < 2000; ) {
+                    rest.append(' ').append(line);
+                }
+                channel.waitFor(java.util.EnumSet.of(org.apache.sshd.client.channel.ClientChannelEvent.CLOSED), connectTimeout);
+                throw new LaunchException("host " + host.name + ": the member's start command failed (exit status "
+                        + channel.getExitStatus() + "): " + rest.toString().trim());
+            }
+            String[] started = first.split(" ", 3);
+            long pid = Long.parseLong(started[1]);
+            String logFile = started[2] + "/members/" + spec.serviceId() + "/member.log";
+            URI managementUrl = URI.create("http://" + host.settings.reachableAddress() + ":" + port);
+            log.info("member {} incarnation {}: started pid {} on host {} ({}), port {}, output in {}", spec.serviceId(),
+                    spec.incarnation(), pid, host.name, host.target(), port, logFile);
+            return new SshMember(spec.serviceId(), spec.incarnation(), host, pid, logFile, managementUrl, livenessInterval)
+                    .watch(session, channel);
+        } catch (IOException | RuntimeException e) {
+            RemoteHost.closeQuietly(session);
+            if (e instanceof LaunchException launch) {
+                throw launch;
+            }
+            throw new LaunchException("host " + host.name + ": starting member " + spec.serviceId() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Finds the member on the host its registration names, by pid, if that pid still runs this
+     * member. A host that cannot be reached now is not taken as the member's death: it is adopted and
+     * watched, and the registry's heartbeats decide whether it is dead.
+     */
+    @Override
+    public Optional<LaunchedMember> adopt(ServiceInstance instance) {
+        Map<String, String> metadata = instance.metadata() == null ? Map.of() : instance.metadata();
+        String pid = metadata.get("pid");
+        RemoteHost host = hosts.get(metadata.get("host"));
+        if (host == null || pid == null || !pid.matches("[0-9]{1,10}")) {
+            log.warn("member {}: recorded on host {} which is not configured here (or without a pid); not adopting it",
+                    instance.id(), metadata.get("host"));
+            return Optional.empty();
+        }
+        URI managementUrl = Optional.ofNullable(instance.endpoints()).map(e -> e.get("management")).map(URI::create).orElse(null);
+        SshMember member = new SshMember(instance.id(), instance.incarnation(), host, Long.parseLong(pid), metadata.get("log"),
+                managementUrl, livenessInterval);
+        try {
+            if (!host.run(RemoteCommands.alive(Long.parseLong(pid), instance.id())).succeeded()) {
+                return Optional.empty();
+            }
+        } catch (LaunchException e) {
+            log.warn("member {}: host {} cannot be reached to check pid {} ({}); adopting it, the registry's heartbeats decide",
+                    instance.id(), host.name, pid, e.getMessage());
+        }
+        log.info("member {} incarnation {}: adopted pid {} on host {}", instance.id(), instance.incarnation(), pid, host.name);
+        return Optional.of(member.poll());
+    }
+
+    /**
+     * The last {@code maxBytes} of a member's log on its host, read over SFTP.
+     *
+     * @throws LaunchException when the member is on no configured host or its log cannot be read
+     */
+    public String logTail(ServiceInstance instance, int maxBytes) {
+        Map<String, String> metadata = instance.metadata() == null ? Map.of() : instance.metadata();
+        RemoteHost host = host(metadata.get("host"));
+        String file = metadata.get("log");
+        if (file == null) {
+            throw new LaunchException("member " + instance.id() + " records no log file");
+        }
+        try (ClientSession session = host.connect(); SftpClient sftp = host.sftp(session);
+             SftpClient.CloseableHandle handle = sftp.open(file, SftpClient.OpenMode.Read)) {
+            long size = sftp.stat(handle).getSize();
+            long offset = Math.max(0, size - maxBytes);
+            byte[] buffer = new byte[(int) (size - offset)];
+            int filled = 0;
+            while (filled < buffer.length) {
+                int n = sftp.read(handle, offset + filled, buffer, filled, buffer.length - filled);
+                if (n <= 0) {
+                    break;
+                }
+                filled += n;
+            }
+            return new String(buffer, 0, filled, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LaunchException("cannot read " + file + " on host " + host.name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private synchronized Staging staging() {
+        if (staging == null) {
+            try {
+                staging = new Staging(distribution.get());
+            } catch (IllegalStateException e) {
+                throw new LaunchException("no member distribution to stage: " + e.getMessage(), e);
+            }
+        }
+        return staging;
+    }
+
+    private RemoteHost host(String name) {
+        RemoteHost host = name == null ? null : hosts.get(name);
+        if (host == null) {
+            throw new LaunchException("no host '" + name + "' is configured (fabric.spawner.ssh.hosts); known hosts: " + hosts.keySet());
+        }
+        return host;
+    }
+
+    @Override
+    public void close() {
+        hosts.values().forEach(RemoteHost::close);
+    }
+}
