@@ -7,12 +7,15 @@ import dev.fabric.cli.http.FabricEndpoint;
 import dev.fabric.cli.http.Problem;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
+import dev.fabric.core.client.Reach;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.keys.FabricKeysException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -139,8 +142,24 @@ public final class CommandContext {
                     + " and publishes no " + endpoint + " endpoint in the registry at " + registry.baseUrl(),
                     List.of("`fabric service " + id + "` shows the endpoints it publishes"));
         }
+        String via = member.metadata().get(Reach.VIA);
+        InetSocketAddress relay = via == null ? null : relayOf(registry, id, via);
         return endpoint(new FabricEndpoint.Target(url, "member " + id, "its " + endpoint + " endpoint in the registry at "
-                + registry.baseUrl() + " (it is " + member.state() + " at incarnation " + member.incarnation() + ")", whereItIs),
+                + registry.baseUrl() + " (it is " + member.state() + " at incarnation " + member.incarnation() + ")"
+                + (via == null ? "" : ", reached through bridge " + via + " at " + relay), whereItIs, relay),
                 FabricEndpoint.Advice.orGeneral(advice));
+    }
+
+    /** The relay port of the bridge a member is reached through (docs/connectivity.md). */
+    private static InetSocketAddress relayOf(Registry registry, String id, String bridgeId) {
+        RegistryWire.Instance bridge = registry.member(bridgeId);
+        String relay = bridge.endpoints().get(Reach.RELAY);
+        URI uri = relay == null ? null : URI.create(relay);
+        if (uri == null || uri.getHost() == null || uri.getPort() < 1) {
+            throw new CliException(ExitCodes.CONFLICT, "member " + id + " is reached through bridge " + bridgeId + ", which is "
+                    + bridge.state() + " and publishes no relay endpoint in the registry at " + registry.baseUrl(),
+                    List.of("`fabric service " + bridgeId + "` shows the bridge's state; its spawner restarts it under its id"));
+        }
+        return InetSocketAddress.createUnresolved(uri.getHost(), uri.getPort());
     }
 }

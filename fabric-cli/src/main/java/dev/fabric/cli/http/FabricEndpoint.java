@@ -18,6 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,9 +44,14 @@ public final class FabricEndpoint {
      * @param source where the URL came from, completing "the URL is ...": {@code given by --spawner}...
      * @param unreachableHints what to do when nothing answers (after the line saying where the URL came from)
      */
-    public record Target(String baseUrl, String who, String source, List<String> unreachableHints) {
+    public record Target(String baseUrl, String who, String source, List<String> unreachableHints, InetSocketAddress relay) {
         public Target {
             unreachableHints = List.copyOf(unreachableHints);
+        }
+
+        /** A target called directly. */
+        public Target(String baseUrl, String who, String source, List<String> unreachableHints) {
+            this(baseUrl, who, source, unreachableHints, null);
         }
     }
 
@@ -108,7 +114,8 @@ public final class FabricEndpoint {
         this.key = key;
         this.advice = advice;
         this.json = json;
-        this.client = FabricRestClients.signed(key.keys(), CONNECT_TIMEOUT, timeout).baseUrl(target.baseUrl()).build();
+        // A member reached through a bridge: the bridge's relay port is the proxy; the target stays the member's URL.
+        this.client = FabricRestClients.signed(key.keys(), CONNECT_TIMEOUT, timeout, target.relay()).baseUrl(target.baseUrl()).build();
     }
 
     public String baseUrl() {
@@ -162,7 +169,7 @@ public final class FabricEndpoint {
     public void stream(Function<UriBuilder, URI> uri, Runnable onOpen, StreamReader reader) {
         // Spring's read timeout on the JDK client bounds the whole exchange, body included: a stream
         // lives as long as the user wants, so it goes through a factory without one.
-        RestClient streaming = client.mutate().requestFactory(FabricRestClients.requestFactory(CONNECT_TIMEOUT, null)).build();
+        RestClient streaming = client.mutate().requestFactory(FabricRestClients.requestFactory(CONNECT_TIMEOUT, null, target.relay())).build();
         try {
             streaming.get().uri(uri).accept(MediaType.TEXT_EVENT_STREAM).exchange((request, response) -> {
                 requireSuccess(response);

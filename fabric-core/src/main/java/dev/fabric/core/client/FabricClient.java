@@ -15,6 +15,7 @@ import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The client side of the fabric: calls members by id and, when a call fails, reports the member,
@@ -75,9 +77,17 @@ public final class FabricClient {
     private final Duration pollInterval;
     private final Duration failedGrace;
     private final JsonMapper json = JsonMapper.builder().build();
+    private final FabricKeys keys;
+    private final Duration connectTimeout;
+    private final Duration requestTimeout;
+    /** Clients through each bridge's relay port, by that port's address. */
+    private final Map<InetSocketAddress, RestClient> relayed = new ConcurrentHashMap<>();
 
     private FabricClient(Builder builder) {
         this.name = builder.name;
+        this.keys = builder.keys;
+        this.connectTimeout = builder.connectTimeout;
+        this.requestTimeout = builder.requestTimeout;
         this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout);
         this.http = FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout).build();
         // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
@@ -235,7 +245,33 @@ public final class FabricClient {
                     + ") publishes no '" + endpoint + "' endpoint in the registry; it has "
                     + (member.endpoints() == null ? "none" : member.endpoints().keySet()), null);
         }
-        return call.call(http.mutate().baseUrl(url).build(), URI.create(url));
+        RestClient client = switch (Reach.of(member)) {
+            case Reach.Direct _ -> http;
+            case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId);
+        };
+        return call.call(client.mutate().baseUrl(url).build(), URI.create(url));
+    }
+
+    /**
+     * A client that sends a member's requests through its bridge's relay port. They stay signed for
+     * the member's own URL: the bridge relays them unchanged, and the member verifies them.
+     */
+    private RestClient throughBridge(ServiceInstance member, String bridgeId) {
+        ServiceInstance bridge;
+        try {
+            bridge = registry.get(bridgeId);
+        } catch (RegistryCallException e) {
+            throw new MemberUnavailableException(member.id(), "member " + member.id() + " is reached through bridge " + bridgeId
+                    + ", which the registry cannot show: " + e.getMessage(), e);
+        }
+        InetSocketAddress relay;
+        try {
+            relay = Reach.relayOf(bridge);
+        } catch (IllegalArgumentException e) {
+            throw new MemberUnavailableException(member.id(), "member " + member.id() + " is reached through bridge " + bridgeId
+                    + ", but " + e.getMessage() + "; see fabric service " + bridgeId, e);
+        }
+        return relayed.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, requestTimeout, address).build());
     }
 
     /** Carries out a step until there is a member to call, or throws what the step means. */

@@ -1,5 +1,6 @@
 package dev.fabric.core.client;
 
+import dev.fabric.core.problem.Problem;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import org.springframework.web.client.ResourceAccessException;
@@ -120,10 +121,22 @@ final class FailOver {
         }
         if (failure instanceof RestClientResponseException answer) {
             int status = answer.getStatusCode().value();
+            if (status == 503 && bridgeFull(answer)) {
+                // A bridge at its limit answered for the member, which may well be fine: not a reason to restart it.
+                return false;
+            }
             return status == 502 || status == 503 || status == 504;
         }
         return false;
     }
+
+    /** The refusal of a bridge at one of its limits ({@code bridge-full}, docs/connectivity.md). */
+    static boolean bridgeFull(RestClientResponseException answer) {
+        return BRIDGE_FULL.equals(Problem.decode(answer.getStatusCode().value(), answer.getStatusText(),
+                answer.getResponseBodyAsByteArray(), "the bridge").reason());
+    }
+
+    static final String BRIDGE_FULL = "bridge-full";
 
     /** One line for messages: {@code RUNNING at incarnation 3 (reason)}. */
     static String describe(ServiceInstance member) {

@@ -11,6 +11,7 @@ import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,8 +38,16 @@ public final class RegistryClient {
      * @param timeout the longest one request waits for its answer
      */
     public RegistryClient(URI baseUrl, FabricKeys keys, Duration timeout) {
+        this(baseUrl, keys, timeout, null);
+    }
+
+    /**
+     * A client whose every call goes through a bridge's relay port (a member that cannot reach the
+     * registry itself, docs/connectivity.md); {@code relay} {@code null} calls the registry directly.
+     */
+    public RegistryClient(URI baseUrl, FabricKeys keys, Duration timeout, InetSocketAddress relay) {
         this.baseUrl = baseUrl;
-        this.client = FabricRestClients.signed(keys, CONNECT_TIMEOUT, timeout).baseUrl(baseUrl.toString()).build();
+        this.client = FabricRestClients.signed(keys, CONNECT_TIMEOUT, timeout, relay).baseUrl(baseUrl.toString()).build();
     }
 
     public URI baseUrl() {

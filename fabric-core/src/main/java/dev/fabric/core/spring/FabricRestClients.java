@@ -5,6 +5,8 @@ import dev.fabric.core.signature.RequestSigner;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,10 +25,22 @@ public final class FabricRestClients {
      * that lives as long as its reader wants (a watch) passes {@code null} for none.
      */
     public static JdkClientHttpRequestFactory requestFactory(Duration connectTimeout, Duration readTimeout) {
-        HttpClient http = HttpClient.newBuilder()
+        return requestFactory(connectTimeout, readTimeout, null);
+    }
+
+    /**
+     * A request factory that sends every request through {@code relay}, a bridge member's relay port,
+     * as to an HTTP proxy (absolute-form targets, docs/connectivity.md); {@code null} for direct calls.
+     * The request's target, and so its signature, stays the destination's own URL.
+     */
+    public static JdkClientHttpRequestFactory requestFactory(Duration connectTimeout, Duration readTimeout, InetSocketAddress relay) {
+        HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(connectTimeout)
-                .build();
+                .connectTimeout(connectTimeout);
+        if (relay != null) {
+            builder.proxy(ProxySelector.of(relay));
+        }
+        HttpClient http = builder.build();
         JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
         if (readTimeout != null) {
             factory.setReadTimeout(readTimeout);
@@ -62,8 +76,13 @@ public final class FabricRestClients {
 
     /** A client builder whose every request is signed with the fabric key. */
     public static RestClient.Builder signed(FabricKeys keys, Duration connectTimeout, Duration readTimeout) {
+        return signed(keys, connectTimeout, readTimeout, null);
+    }
+
+    /** {@link #signed(FabricKeys, Duration, Duration)} through a bridge's relay port ({@code null}: direct). */
+    public static RestClient.Builder signed(FabricKeys keys, Duration connectTimeout, Duration readTimeout, InetSocketAddress relay) {
         return RestClient.builder()
-                .requestFactory(requestFactory(connectTimeout, readTimeout))
+                .requestFactory(requestFactory(connectTimeout, readTimeout, relay))
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())));
     }
 }

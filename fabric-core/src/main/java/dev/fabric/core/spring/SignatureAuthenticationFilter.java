@@ -107,7 +107,7 @@ public final class SignatureAuthenticationFilter extends OncePerRequestFilter {
     }
 
     /** The request as the signer saw it: method, absolute target URI, header fields. */
-    static SignableRequest view(HttpServletRequest request) {
+    public static SignableRequest view(HttpServletRequest request) {
         String host = request.getServerName();
         if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
             host = "[" + host + "]";

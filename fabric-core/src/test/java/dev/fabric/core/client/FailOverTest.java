@@ -137,4 +137,15 @@ class FailOverTest {
         assertThat(FailOver.unreachable(HttpClientErrorException.create(HttpStatus.NOT_FOUND, "no", HttpHeaders.EMPTY, null, null))).isFalse();
         assertThat(FailOver.unreachable(new IllegalStateException("the caller's own bug"))).isFalse();
     }
+
+    @Test
+    void aBridgeAtItsLimitIsNoSignThatTheMemberIsDown() {
+        byte[] full = ("{\"type\":\"urn:fabric:problem:bridge-full\",\"status\":503,\"reason\":\"bridge-full\","
+                + "\"detail\":\"bridge br-1 relays its limit of 256 exchanges at once\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(FailOver.unreachable(HttpServerErrorException.create(HttpStatus.SERVICE_UNAVAILABLE, "full", HttpHeaders.EMPTY, full, null)))
+                .isFalse();
+        byte[] noRoute = "{\"status\":502,\"reason\":\"bridge-no-route\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(FailOver.unreachable(HttpServerErrorException.create(HttpStatus.BAD_GATEWAY, "no route", HttpHeaders.EMPTY, noRoute, null)))
+                .as("a member whose channel is closed may be down").isTrue();
+    }
 }

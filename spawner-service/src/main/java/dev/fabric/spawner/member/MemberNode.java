@@ -14,6 +14,8 @@ import dev.fabric.core.sealing.SealingException;
 import dev.fabric.spawner.contract.BootstrapExit;
 import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
+import dev.fabric.core.client.Reach;
+import dev.fabric.spawner.reach.ReverseChannel;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.StateUnrecoverableException;
@@ -42,6 +44,9 @@ public final class MemberNode {
 
     private static final Logger log = LoggerFactory.getLogger(MemberNode.class);
 
+    /** The role configuration key naming the bridge (its relay URL) a member is reached through. */
+    public static final String VIA = "via";
+
     /** Where the member is in its life, for {@code GET /management/v1/status}. */
     public enum Phase { AWAITING_KEYS, AWAITING_CONFIGURATION, RUNNING, EXITING }
 
@@ -58,6 +63,11 @@ public final class MemberNode {
     private volatile Phase phase = Phase.AWAITING_KEYS;
     private volatile RegistryClient registry;
     private volatile Role role;
+    /** The reverse channel to a bridge, for a member configured with {@link #VIA}; its bridge's id. */
+    private volatile ReverseChannel channel;
+    private volatile String viaBridge;
+    /** For a member reached through a bridge: the registry called directly, tried when the bridge cannot be reached. */
+    private volatile RegistryClient directRegistry;
 
     public MemberNode(MemberSettings settings, MemberKeys keys, List<Role> roles, int port, ConfigurableApplicationContext context) {
         this.settings = settings;
@@ -164,6 +174,10 @@ public final class MemberNode {
                         + " could not recover its state: " + e.getMessage());
             }
         }
+        String via = roleContext.config().get(VIA);
+        if (via != null) {
+            attachToBridge(via);
+        }
         try {
             chosen.start(roleContext);
         } catch (RuntimeException e) {
@@ -179,15 +193,48 @@ public final class MemberNode {
         return status();
     }
 
+    /**
+     * A member configured with {@code via} (a bridge's relay URL) is reached through that bridge and
+     * calls the registry through it (docs/connectivity.md): it opens its reverse channel first, then
+     * sends its registration and heartbeats through the bridge.
+     */
+    private void attachToBridge(String via) {
+        ReverseChannel opened;
+        String bridgeId;
+        try {
+            URI bridgeUrl = URI.create(via);
+            opened = new ReverseChannel(bridgeUrl, settings.serviceId(), settings.incarnation(), managementUrl,
+                    managementUrl.getPort(), keys.keys().orElseThrow(), Duration.ofSeconds(30));
+            bridgeId = opened.open(Duration.ofSeconds(15));
+            directRegistry = registry;
+            registry = new RegistryClient(registry.baseUrl(), keys.keys().orElseThrow(), Duration.ofSeconds(10),
+                    ReverseChannel.relayAddress(bridgeUrl));
+        } catch (ReverseChannel.RefusedException | IllegalArgumentException e) {
+            reportFailure("could not open its channel to its bridge: " + e.getMessage());
+            exit(BootstrapExit.REGISTRY_UNREACHABLE, "could not open its channel to the bridge " + via + ": " + e.getMessage());
+            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "bridge-unreachable", "member " + settings.serviceId()
+                    + " could not open its channel to the bridge " + via + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "not-ready", "member " + settings.serviceId() + " is stopping");
+        }
+        channel = opened;
+        viaBridge = bridgeId;
+    }
+
     /** Step 5: RUNNING in the registry, with the endpoints and the role's policy for its spawner. */
     private void register() {
         Map<String, String> endpoints = new LinkedHashMap<>();
         endpoints.put("management", managementUrl.toString());
         role.endpoints().forEach((name, path) -> endpoints.put(name, managementUrl.resolve(path).toString()));
         try {
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put("role.replace-when-lost", Boolean.toString(role.policy().replaceWhenLost()));
+            if (viaBridge != null) {
+                metadata.put(Reach.VIA, viaBridge);
+            }
             registry.register(new RegistrationRequest(settings.serviceId(), settings.role(), null, InstanceState.RUNNING,
-                    settings.incarnation(), settings.spawnerId(), settings.connectivity(), endpoints,
-                    Map.of("role.replace-when-lost", Boolean.toString(role.policy().replaceWhenLost()))));
+                    settings.incarnation(), settings.spawnerId(), settings.connectivity(), endpoints, metadata));
         } catch (RegistryCallException e) {
             exit(BootstrapExit.REGISTRY_UNREACHABLE, "could not register RUNNING: " + e.getMessage());
             throw new SpawnerException(HttpStatus.BAD_GATEWAY, "registry-unreachable", e.getMessage());
@@ -201,7 +248,17 @@ public final class MemberNode {
             return;
         }
         try {
-            registry.heartbeat(settings.serviceId(), settings.incarnation());
+            try {
+                registry.heartbeat(settings.serviceId(), settings.incarnation());
+            } catch (RegistryCallException e) {
+                RegistryClient direct = directRegistry;
+                if (direct == null || !e.unreachable()) {
+                    throw e;
+                }
+                // The bridge is down (restarting, say): where the registry can be reached directly, the member stays alive meanwhile.
+                log.info("member {}: heartbeat through the bridge failed ({}); sending it directly", settings.serviceId(), e.getMessage());
+                direct.heartbeat(settings.serviceId(), settings.incarnation());
+            }
         } catch (RegistryCallException e) {
             if (e.status() == 409) {
                 log.warn("member {} incarnation {}: superseded ({}); exiting", settings.serviceId(), settings.incarnation(), e.reason());
@@ -238,6 +295,10 @@ public final class MemberNode {
 
     /** Stops the role at shutdown so its state is durable. */
     void shutdown() {
+        ReverseChannel open = channel;
+        if (open != null) {
+            open.close();
+        }
         Role current = role;
         if (current != null) {
             current.stop();

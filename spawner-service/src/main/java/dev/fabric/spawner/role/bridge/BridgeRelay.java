@@ -1,0 +1,318 @@
+package dev.fabric.spawner.role.bridge;
+
+import dev.fabric.core.registry.RegistryCallException;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.client.Reach;
+import dev.fabric.core.signature.ReceiverAuthorities;
+import dev.fabric.core.signature.ReplayCache;
+import dev.fabric.core.signature.SignableRequest;
+import dev.fabric.core.signature.SignatureRejectedException;
+import dev.fabric.core.signature.SignatureVerifier;
+import dev.fabric.core.signature.VerificationPolicy;
+import dev.fabric.core.spring.SignatureAuthenticationFilter;
+import dev.fabric.spawner.member.MemberKeys;
+import dev.fabric.spawner.member.MemberNode;
+import dev.fabric.spawner.reach.HopByHop;
+import dev.fabric.spawner.reach.RelayFrame;
+import dev.fabric.spawner.reach.ReverseChannel;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.filter.OncePerRequestFilter;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The relay (docs/connectivity.md, "The bridge"): every request that reaches a bridge's relay port,
+ * other than a member opening its channel, is relayed unchanged to the authority it is addressed to
+ * (sent as to an HTTP proxy, its target is its destination's own URL, which its signature covers):
+ * <ul>
+ *   <li>inward, down the reverse channel of the member with that URL ({@link BridgeChannels});</li>
+ *   <li>outward, to the registry or a registered member's endpoint, over a connection of its own.</li>
+ * </ul>
+ * It relays only requests signed with a fabric key (checked here without spending the nonce: the
+ * destination verifies them fully) and the one unsigned call a member makes, the redemption of its
+ * one-time password, whose answer is sealed to the member. Anything else is refused with a
+ * {@code problem+json} that names the reason, as is a request beyond one of the bridge's limits.
+ */
+public final class BridgeRelay extends OncePerRequestFilter {
+
+    private static final Logger log = LoggerFactory.getLogger(BridgeRelay.class);
+    private static final String REDEEM = "/bootstrap/v1/redeem";
+
+    private final BridgeRole role;
+    private final BridgeChannels channels;
+    private final MemberNode node;
+    private final SignatureVerifier signed;
+    private final JsonMapper json = JsonMapper.builder().build();
+    private final HttpClient outward = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private volatile Set<String> fabricAuthorities = Set.of();
+    private volatile long fabricAuthoritiesAt;
+
+    public BridgeRelay(BridgeRole role, BridgeChannels channels, MemberNode node, MemberKeys keys) {
+        this.role = role;
+        this.channels = channels;
+        this.node = node;
+        // Any authority: the bridge is not the destination. A cache of its own: the destination's nonce stays unspent.
+        this.signed = new SignatureVerifier(keys, VerificationPolicy.defaults(), new ReplayCache(100_000, Clock.systemUTC()),
+                Clock.systemUTC(), ReceiverAuthorities.any());
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        BridgeRole.Running bridge = role.running();
+        if (bridge == null || request.getLocalPort() != bridge.port()) {
+            return true;
+        }
+        // A member opening its channel: the bridge's own endpoint, through the signature filter like any other.
+        return ReverseChannel.PATH.equals(request.getRequestURI()) && "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        BridgeRole.Running bridge = role.running();
+        SignableRequest view;
+        try {
+            view = SignatureAuthenticationFilter.view(request);
+        } catch (IllegalArgumentException e) {
+            refuse(request, response, 400, "bridge-bad-target", "the request's target cannot be read: " + e.getMessage(), "bad-target");
+            return;
+        }
+        boolean bodyAnnounced = request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
+        if (!(REDEEM.equals(request.getRequestURI()) && "POST".equals(request.getMethod()))) {
+            try {
+                signed.verifyHeaders(view, bodyAnnounced);
+            } catch (SignatureRejectedException e) {
+                refuse(request, response, 401, "bridge-unsigned", "bridge " + bridge.bridgeId() + " relays only requests signed with a "
+                        + "fabric key: " + e.getMessage(), "unsigned");
+                return;
+            }
+        }
+        long max = bridge.settings().maxCircuitBytes();
+        if (request.getContentLengthLong() > max) {
+            refuse(request, response, 413, "bridge-circuit-too-large", "the request's body of " + request.getContentLengthLong()
+                    + " bytes is over bridge " + bridge.bridgeId() + "'s limit of " + max + " bytes (" + BridgeSettings.MAX_CIRCUIT_BYTES + ")",
+                    "bytes");
+            return;
+        }
+        if (!bridge.circuits().tryAcquire()) {
+            refuse(request, response, 503, "bridge-full", "bridge " + bridge.bridgeId() + " relays its limit of "
+                    + bridge.settings().maxCircuits() + " exchanges at once (" + BridgeSettings.MAX_CIRCUITS + "); retry in a moment",
+                    "circuits");
+            return;
+        }
+        try {
+            byte[] body = readBody(request.getInputStream(), max);
+            if (body == null) {
+                refuse(request, response, 413, "bridge-circuit-too-large", "the request's body is over bridge " + bridge.bridgeId()
+                        + "'s limit of " + max + " bytes (" + BridgeSettings.MAX_CIRCUIT_BYTES + ")", "bytes");
+                return;
+            }
+            String authority = view.target().getRawAuthority();
+            BridgeChannels.Channel channel = channels.channelFor(authority);
+            if (channel != null) {
+                inward(bridge, channel, request, response, view, body);
+            } else if (fabricDestination(authority)) {
+                outward(bridge, request, response, view, body);
+            } else {
+                refuse(request, response, 502, "bridge-no-route", "bridge " + bridge.bridgeId() + " has no channel from " + authority
+                        + " and it is not the registry nor a member the registry shows reached directly; if a member is reached "
+                        + "through this bridge, its channel is closed (is it restarting?)", "no-route");
+            }
+        } finally {
+            bridge.circuits().release();
+        }
+    }
+
+    private void inward(BridgeRole.Running bridge, BridgeChannels.Channel channel, HttpServletRequest request, HttpServletResponse response,
+                        SignableRequest view, byte[] body) throws IOException {
+        RelayFrame.Response answer;
+        try {
+            answer = channels.send(channel, request.getMethod(), view.target().toString(), headers(request), body)
+                    .get(bridge.settings().idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            refuse(request, response, 504, "bridge-timeout", "member " + channel.memberId() + " did not answer through bridge "
+                    + bridge.bridgeId() + " within " + bridge.settings().idleTimeout().toSeconds() + " s ("
+                    + BridgeSettings.IDLE_TIMEOUT + ")", "timeout");
+            return;
+        } catch (ExecutionException | IOException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            refuse(request, response, 502, "bridge-channel-closed", "the channel of member " + channel.memberId() + " failed: "
+                    + cause.getMessage(), "channel-closed");
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            refuse(request, response, 503, "bridge-stopping", "bridge " + bridge.bridgeId() + " is stopping", "stopping");
+            return;
+        }
+        if ((long) body.length + answer.body().length > bridge.settings().maxCircuitBytes()) {
+            refuse(request, response, 502, "bridge-circuit-too-large", "member " + channel.memberId() + "'s answer of "
+                    + answer.body().length + " bytes is over bridge " + bridge.bridgeId() + "'s limit of "
+                    + bridge.settings().maxCircuitBytes() + " bytes (" + BridgeSettings.MAX_CIRCUIT_BYTES + ")", "bytes");
+            return;
+        }
+        relayed("inward", body.length + answer.body().length);
+        response.setStatus(answer.status());
+        for (RelayFrame.Header header : answer.headers()) {
+            if (!HopByHop.dropped(header.name())) {
+                response.addHeader(header.name(), header.value());
+            }
+        }
+        response.setContentLength(answer.body().length);
+        response.getOutputStream().write(answer.body());
+    }
+
+    private void outward(BridgeRole.Running bridge, HttpServletRequest request, HttpServletResponse response, SignableRequest view,
+                         byte[] body) throws IOException {
+        HttpRequest.Builder forward = HttpRequest.newBuilder(view.target()).timeout(bridge.settings().idleTimeout())
+                .method(request.getMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (RelayFrame.Header header : headers(request)) {
+            try {
+                forward.header(header.name(), header.value());
+            } catch (IllegalArgumentException restricted) {
+                // A field the JDK client sets itself.
+            }
+        }
+        HttpResponse<InputStream> answer;
+        try {
+            answer = outward.send(forward.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException e) {
+            refuse(request, response, 504, "bridge-timeout", view.target().getRawAuthority() + " did not answer bridge " + bridge.bridgeId()
+                    + " within " + bridge.settings().idleTimeout().toSeconds() + " s", "timeout");
+            return;
+        } catch (IOException e) {
+            refuse(request, response, 502, "bridge-destination-unreachable", "bridge " + bridge.bridgeId() + " cannot reach "
+                    + view.target().getRawAuthority() + ": " + dev.fabric.core.spring.FabricRestClients.describeFailure(e), "unreachable");
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            refuse(request, response, 503, "bridge-stopping", "bridge " + bridge.bridgeId() + " is stopping", "stopping");
+            return;
+        }
+        response.setStatus(answer.statusCode());
+        answer.headers().map().forEach((name, values) -> {
+            if (!HopByHop.dropped(name) && !name.startsWith(":")) {
+                values.forEach(value -> response.addHeader(name, value));
+            }
+        });
+        long limit = bridge.settings().maxCircuitBytes() - body.length;
+        long copied = 0;
+        // Streamed (a registry watch lives long), but never past the circuit's limit.
+        try (InputStream in = answer.body()) {
+            byte[] buffer = new byte[16 * 1024];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (copied + n > limit) {
+                    role.refused("bytes");
+                    log.warn("bridge {}: the answer of {} passed the circuit limit; cut", bridge.bridgeId(), view.target());
+                    break;
+                }
+                response.getOutputStream().write(buffer, 0, n);
+                response.getOutputStream().flush();
+                copied += n;
+            }
+        }
+        relayed("outward", body.length + copied);
+    }
+
+    /** The registry, and the members the registry shows with their own endpoints: the only places a bridge relays to. */
+    private boolean fabricDestination(String authority) {
+        URI registry = node.registry().baseUrl();
+        if (authority.equals(registry.getRawAuthority())) {
+            return true;
+        }
+        if (fabricAuthorities.contains(authority)) {
+            return true;
+        }
+        long now = System.nanoTime();
+        if (now - fabricAuthoritiesAt < TimeUnit.SECONDS.toNanos(1)) {
+            return false;
+        }
+        try {
+            java.util.HashSet<String> known = new java.util.HashSet<>();
+            for (ServiceInstance instance : node.registry().list(null, null, null, null).instances()) {
+                if (instance.endpoints() != null && (instance.metadata() == null || !instance.metadata().containsKey(Reach.VIA))) {
+                    instance.endpoints().values().forEach(url -> {
+                        try {
+                            String a = URI.create(url).getRawAuthority();
+                            if (a != null) {
+                                known.add(a);
+                            }
+                        } catch (IllegalArgumentException ignored) {
+                            // not a URL: not a destination
+                        }
+                    });
+                }
+            }
+            fabricAuthorities = Set.copyOf(known);
+            fabricAuthoritiesAt = now;
+        } catch (RegistryCallException e) {
+            log.warn("bridge: the registry cannot list the fabric's members ({}); relaying to the registry only", e.getMessage());
+        }
+        return fabricAuthorities.contains(authority);
+    }
+
+    private static List<RelayFrame.Header> headers(HttpServletRequest request) {
+        List<RelayFrame.Header> headers = new ArrayList<>();
+        for (String name : Collections.list(request.getHeaderNames())) {
+            if (!HopByHop.dropped(name)) {
+                for (String value : Collections.list(request.getHeaders(name))) {
+                    headers.add(new RelayFrame.Header(name, value));
+                }
+            }
+        }
+        return headers;
+    }
+
+    /** The body, or null when it is longer than {@code max}. */
+    private static byte[] readBody(InputStream in, long max) throws IOException {
+        byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        return body.length > max ? null : body;
+    }
+
+    private void relayed(String direction, long bytes) {
+        role.meters().counter(BridgeRole.BYTES_METRIC, "direction", direction).increment(bytes);
+        role.meters().counter(BridgeRole.EXCHANGES_METRIC, "direction", direction).increment();
+    }
+
+    private void refuse(HttpServletRequest request, HttpServletResponse response, int status, String reason, String detail, String metric)
+            throws IOException {
+        role.refused(metric);
+        log.info("bridge refused {} {} for {}: {} ({})", request.getMethod(), request.getRequestURI(), request.getServerName(), reason, detail);
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("type", dev.fabric.core.problem.Problem.typeOf(reason));
+        problem.put("title", "Refused by the bridge");
+        problem.put("status", status);
+        problem.put("detail", detail);
+        problem.put("reason", reason);
+        response.setStatus(status);
+        if (status == 503) {
+            response.setHeader("Retry-After", "1");
+        }
+        response.setContentType("application/problem+json");
+        response.getOutputStream().write(json.writeValueAsBytes(problem));
+    }
+}

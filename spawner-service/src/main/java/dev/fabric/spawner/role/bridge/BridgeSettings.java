@@ -1,0 +1,97 @@
+package dev.fabric.spawner.role.bridge;
+
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.util.unit.DataSize;
+
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+
+/**
+ * A bridge's settings, from the configuration its spawner sends ({@code fabric spawn bridge
+ * --config port=8480 ...}); every one has a default (docs/connectivity.md, "The bridge").
+ *
+ * @param port the relay port (0: any free port, a new one on each restart; set it so that members
+ *     find their bridge again after it restarted)
+ * @param maxChannels how many members' reverse channels it holds at once
+ * @param maxCircuits how many relayed exchanges may be in flight at once
+ * @param maxCircuitBytes the most bytes one exchange may carry, request and answer bodies together
+ * @param idleTimeout how long a relayed request waits for its answer, and a silent channel lives
+ * @param address the address the relay port listens on ({@code null}: the member's own, loopback for
+ *     a process member; {@code 0.0.0.0} for every address of its host)
+ * @param host the host name or address in the relay URL the bridge publishes ({@code null}: the
+ *     member's advertised host): what members and callers on other hosts dial
+ */
+public record BridgeSettings(int port, int maxChannels, int maxCircuits, long maxCircuitBytes, Duration idleTimeout, String address,
+                             String host) {
+
+    public static final String PORT = "port";
+    public static final String MAX_CHANNELS = "max-channels";
+    public static final String MAX_CIRCUITS = "max-circuits";
+    public static final String MAX_CIRCUIT_BYTES = "max-circuit-bytes";
+    public static final String IDLE_TIMEOUT = "idle-timeout";
+    public static final String ADDRESS = "address";
+    public static final String HOST = "host";
+
+    static final BridgeSettings DEFAULTS = new BridgeSettings(0, 64, 256, DataSize.ofMegabytes(8).toBytes(), Duration.ofSeconds(60),
+            null, null);
+
+    /**
+     * The settings in a role configuration, defaults for what it leaves out.
+     *
+     * @throws IllegalArgumentException naming the setting that is not valid and what it must be
+     */
+    public static BridgeSettings of(Map<String, String> config) {
+        int port = number(config, PORT, DEFAULTS.port, 0, 65535);
+        int channels = number(config, MAX_CHANNELS, DEFAULTS.maxChannels, 1, 100_000);
+        int circuits = number(config, MAX_CIRCUITS, DEFAULTS.maxCircuits, 1, 100_000);
+        long bytes = DEFAULTS.maxCircuitBytes;
+        String rawBytes = config.get(MAX_CIRCUIT_BYTES);
+        if (rawBytes != null) {
+            try {
+                bytes = DataSize.parse(rawBytes.strip()).toBytes();
+            } catch (IllegalArgumentException e) {
+                bytes = -1;
+            }
+            if (bytes < 1024 || bytes > DataSize.ofMegabytes(256).toBytes()) {
+                throw new IllegalArgumentException(MAX_CIRCUIT_BYTES + " must be a size from 1KB to 256MB (e.g. 8MB), not '" + rawBytes + "'");
+            }
+        }
+        Duration idle = DEFAULTS.idleTimeout;
+        String rawIdle = config.get(IDLE_TIMEOUT);
+        if (rawIdle != null) {
+            try {
+                idle = DurationStyle.detectAndParse(rawIdle.strip(), ChronoUnit.SECONDS);
+            } catch (IllegalArgumentException e) {
+                idle = Duration.ZERO;
+            }
+            if (idle.compareTo(Duration.ofSeconds(1)) < 0 || idle.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException(IDLE_TIMEOUT + " must be a duration from 1s to 1h (e.g. 60s), not '" + rawIdle + "'");
+            }
+        }
+        String address = config.get(ADDRESS);
+        String host = config.get(HOST);
+        for (String[] named : new String[][] {{ADDRESS, address}, {HOST, host}}) {
+            if (named[1] != null && !named[1].matches("[A-Za-z0-9.:\\[\\]-]{1,253}")) {
+                throw new IllegalArgumentException(named[0] + " must be a host name or an address, not '" + named[1] + "'");
+            }
+        }
+        return new BridgeSettings(port, channels, circuits, bytes, idle, address, host);
+    }
+
+    private static int number(Map<String, String> config, String key, int fallback, int min, int max) {
+        String raw = config.get(key);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(raw.strip());
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new IllegalArgumentException(key + " must be a whole number from " + min + " to " + max + ", not '" + raw + "'");
+    }
+}

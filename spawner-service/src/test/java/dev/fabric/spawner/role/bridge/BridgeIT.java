@@ -1,0 +1,212 @@
+package dev.fabric.spawner.role.bridge;
+
+import dev.fabric.core.client.FabricClient;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.spawner.FabricUnderTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.http.MediaType;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The bridge role on loopback (docs/connectivity.md): a queue configured to be reached through a
+ * bridge is managed through it by {@link FabricClient}, heartbeats through it, refuses what a
+ * tampering relay altered; a bridge at its limit refuses a channel with its reason; a bridge
+ * killed with -9 comes back under its id and its members' channels with it.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BridgeIT {
+
+    @TempDir
+    static Path dir;
+
+    static FabricUnderTest fabric;
+    static FabricClient client;
+    static String bridgeId;
+    static String relayUrl;
+    static String queueId;
+    static final JsonMapper json = JsonMapper.builder().build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        // A bridge and a queue restarting at once on a shared machine: more than a minute to bootstrap is allowed.
+        fabric = new FabricUnderTest(dir, "--fabric.spawner.otp-ttl=180s", "--fabric.spawner.bootstrap-timeout=180s");
+        fabric.startSpawner();
+        client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("bridge-it").build();
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        bridgeId = spawn("bridge", Map.of("port", Integer.toString(port), "max-channels", "1"));
+        ServiceInstance bridge = fabric.awaitState(bridgeId, InstanceState.RUNNING, 1);
+        relayUrl = bridge.endpoints().get("relay");
+        assertThat(relayUrl).isEqualTo("http://127.0.0.1:" + port);
+        queueId = spawn("queue", Map.of("via", relayUrl));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (fabric != null) {
+            fabric.close();
+        }
+    }
+
+    static String spawn(String type, Map<String, String> config) {
+        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("type", type, "config", config)).retrieve().body(JsonNode.class);
+        assertThat(answer.path("id").asString()).as("spawn answer %s", answer).isNotBlank();
+        return answer.path("id").asString();
+    }
+
+    /** The bridge's Prometheus counter, summed over the given label filter. */
+    static double bridgeMetric(String name, String label) throws Exception {
+        ServiceInstance bridge = fabric.registry.get(bridgeId);
+        String text = fabric.signedClient(bridge.endpoints().get("management")).get().uri("/actuator/prometheus")
+                .retrieve().body(String.class);
+        double sum = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name) && line.contains(label)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    @Test
+    @Order(1)
+    void aMemberReachedThroughTheBridgeIsManagedThroughIt() throws Exception {
+        ServiceInstance queue = fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        assertThat(queue.metadata()).containsEntry("via", bridgeId);
+        double inwardBefore = bridgeMetric("fabric_bridge_relayed_bytes_total", "direction=\"inward\"");
+
+        JsonNode status = client.call(queueId, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+        assertThat(status.path("id").asString()).isEqualTo(queueId);
+        assertThat(status.path("phase").asString()).isEqualTo("RUNNING");
+
+        client.call(queueId, "queue", (http, url) -> http.post().uri("/messages").contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("body", "through the bridge")).retrieve().toBodilessEntity());
+        JsonNode leased = client.call(queueId, "queue", (http, url) -> http.post().uri("/leases?max=1").retrieve().body(JsonNode.class));
+        JsonNode message = leased.path("messages").get(0);
+        assertThat(message.path("body").asString()).isEqualTo("through the bridge");
+        client.call(queueId, "queue", (http, url) -> http.delete().uri("/leases/{lease}", message.path("leaseId").asString())
+                .retrieve().toBodilessEntity());
+
+        client.call(queueId, (http, url) -> http.put().uri("/management/v1/sessions/{s}", "bridged-session").retrieve().toBodilessEntity());
+        assertThat(fabric.registry.sessionMembers("bridged-session").instances()).extracting(ServiceInstance::id).contains(queueId);
+
+        assertThat(bridgeMetric("fabric_bridge_relayed_bytes_total", "direction=\"inward\"")).isGreaterThan(inwardBefore);
+    }
+
+    @Test
+    @Order(2)
+    void itsHeartbeatsReachTheRegistryThroughTheBridge() throws Exception {
+        fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        double outward = bridgeMetric("fabric_bridge_exchanges_total", "direction=\"outward\"");
+        await().atMost(60, TimeUnit.SECONDS).untilAsserted(() ->
+                assertThat(bridgeMetric("fabric_bridge_exchanges_total", "direction=\"outward\"")).isGreaterThan(outward));
+        assertThat(FabricUnderTest.log(fabric.memberLog(queueId))).doesNotContain("heartbeat failed")
+                .doesNotContain("heartbeat through the bridge failed");
+        assertThat(fabric.registry.get(queueId).state()).isEqualTo(InstanceState.RUNNING);
+    }
+
+    @Test
+    @Order(3)
+    void aRequestAlteredOnTheWayIsRejectedByTheMember() throws Exception {
+        ServiceInstance queue = fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        URI target = URI.create(queue.endpoints().get("queue") + "/messages");
+        byte[] signedBody = "{\"body\":\"pay 10\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] alteredBody = "{\"body\":\"pay 99\"}".getBytes(StandardCharsets.UTF_8);
+        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign("POST", target,
+                Map.of("Content-Type", List.of("application/json")), signedBody);
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(alteredBody));
+        signature.forEach(request::header);
+        HttpClient throughBridge = HttpClient.newBuilder().proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1",
+                URI.create(relayUrl).getPort()))).build();
+
+        HttpResponse<String> answer = throughBridge.send(request.build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(answer.body()).path("reason").asString()).isEqualTo("digest-mismatch");
+        assertThat(FabricUnderTest.log(fabric.memberLog(queueId))).contains("digest-mismatch");
+        JsonNode stats = client.call(queueId, "queue", (http, url) -> http.get().uri("/stats").retrieve().body(JsonNode.class));
+        assertThat(stats.path("ready").asInt()).isZero();
+
+        // And a request nobody signed does not cross the bridge at all.
+        HttpResponse<String> unsigned = throughBridge.send(HttpRequest.newBuilder(URI.create(queue.endpoints().get("management")
+                + "/management/v1/status")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unsigned.statusCode()).isEqualTo(401);
+        assertThat(json.readTree(unsigned.body()).path("reason").asString()).isEqualTo("bridge-unsigned");
+    }
+
+    @Test
+    @Order(4)
+    void aBridgeAtItsLimitOfChannelsRefusesWithTheReason() throws Exception {
+        String second = spawn("queue", Map.of("via", relayUrl));
+        await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> assertThat(fabric.registry.history(second))
+                .as("member log:\n%s", FabricUnderTest.log(fabric.memberLog(second)))
+                .anyMatch(t -> t.reason() != null && t.reason().contains("bridge-full")));
+        assertThat(FabricUnderTest.log(fabric.memberLog(second))).contains("bridge-full").contains("max-channels");
+        assertThat(bridgeMetric("fabric_bridge_refusals_total", "reason=\"channels\"")).isGreaterThanOrEqualTo(1);
+        // The first member is not disturbed.
+        JsonNode status = client.call(queueId, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+        assertThat(status.path("phase").asString()).isEqualTo("RUNNING");
+        fabric.spawnerClient().delete().uri("/api/v1/members/{id}", second).retrieve().toBodilessEntity();
+    }
+
+    @Test
+    @Order(5)
+    void aBridgeKilledWithSignal9ComesBackUnderItsIdAndItsMembersReconnect() throws Exception {
+        fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        for (String body : List.of("kept 1", "kept 2")) {
+            client.call(queueId, "queue", (http, url) -> http.post().uri("/messages").contentType(MediaType.APPLICATION_JSON)
+                    .body(Map.of("body", body)).retrieve().toBodilessEntity());
+        }
+        ServiceInstance bridge = fabric.registry.get(bridgeId);
+        long pid = Long.parseLong(bridge.metadata().get("pid"));
+
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+
+        ServiceInstance restarted = fabric.awaitState(bridgeId, InstanceState.RUNNING, bridge.incarnation() + 1);
+        assertThat(restarted.endpoints().get("relay")).isEqualTo(relayUrl);
+        // The member opens its channel again to the bridge's new incarnation, at the same relay URL.
+        await().atMost(60, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() ->
+                assertThat(bridgeMetric("fabric_bridge_channels", "")).isEqualTo(1));
+        await().atMost(60, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() -> {
+            JsonNode stats = client.call(queueId, "queue", (http, url) -> http.get().uri("/stats").retrieve().body(JsonNode.class));
+            assertThat(stats.path("ready").asInt()).isEqualTo(2);
+        });
+        assertThat(FabricUnderTest.log(fabric.memberLog(queueId))).contains("channel to bridge " + bridgeId);
+        assertThat(fabric.registry.get(queueId).incarnation()).isEqualTo(1);
+        JsonNode leased = client.call(queueId, "queue", (http, url) -> http.post().uri("/leases?max=10").retrieve().body(JsonNode.class));
+        List<String> bodies = new java.util.ArrayList<>();
+        leased.path("messages").forEach(m -> bodies.add(m.path("body").asString()));
+        assertThat(bodies).containsExactlyInAnyOrder("kept 1", "kept 2");
+    }
+}
