@@ -47,4 +47,6 @@ USER 10001:10001
 WORKDIR /opt/fabric
 EXPOSE 8470
 
-ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:MaxRAMPercentage=75","-jar","/opt/fabric/registry-service.jar"]
+# The Serial collector and half of the container's memory for the heap, the rest for class metadata,
+# code and threads (docs/benchmarks.md, "Start-up and memory"; the chart's registry.resources).
+ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:+UseSerialGC","-Xms32m","-Xss512k","-XX:MaxRAMPercentage=50","-jar","/opt/fabric/registry-service.jar"]

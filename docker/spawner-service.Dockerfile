@@ -1,7 +1,8 @@
 # The fabric spawner (spawner-service) as a container image. The same image runs the members it
 # spawns: its Kubernetes launcher starts them from this image in the "member" Spring profile.
 #
-# Build from the repository root (the build context), after the runnable jar exists:
+# Build from the repository root (the build context), after the runnable jar exists (the build runs
+# the jar twice to make its AOT caches, about a minute):
 #
 #   ./mvnw -pl spawner-service -am package -DskipTests
 #   docker build -f docker/spawner-service.Dockerfile -t fabric/spawner-service .
@@ -40,6 +41,36 @@ RUN set -eu; \
     chmod 0700 /var/lib/fabric /etc/fabric/keys
 
 COPY ${JAR_FILE} /opt/fabric/spawner-service.jar
+COPY docker/base/aot-cache.sh /opt/fabric/aot-cache.sh
+
+# The JDK AOT caches (docker/base/aot-cache.sh), made here by training runs of this jar on this JVM:
+# one for the spawner, one for the members it spawns (the same jar in the member profile). The jar is
+# extracted to /opt/fabric/aot/spawner-KEY/app, the class path the caches were made for; the
+# spawner's training run makes throwaway keys in its scratch directory (FABRIC_KEYS_PATH empty).
+# docs/benchmarks.md ("Start-up and memory") has what they save. The script needs bash.
+SHELL ["/bin/bash", "-c"]
+RUN set -eu; \
+    export JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")"); \
+    . /opt/fabric/aot-cache.sh; \
+    fabric_aot_app spawner /opt/fabric/spawner-service.jar /opt/fabric/aot; \
+    fabric_aot_cache "$FABRIC_AOT_DIR/spawner.aot" /tmp/aot-spawner.log FABRIC_KEYS_PATH= FABRIC_SPAWNER_PORT=8472 \
+        FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- -XX:+UseSerialGC -Xss512k -jar "$FABRIC_AOT_JAR"; \
+    fabric_aot_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log SPRING_PROFILES_ACTIVE=member \
+        FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 \
+        FABRIC_SPAWNER_ID=aot-training FABRIC_REGISTRY_URL=http://127.0.0.1:9 FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 \
+        FABRIC_KEYS_PATH= -- -XX:+UseSerialGC -Xss512k -jar "$FABRIC_AOT_JAR"; \
+    rm -f /tmp/aot-*.log; \
+    ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
+    printf '%s\n' '#!/bin/sh' \
+      '# The spawner, or in the member profile one of its members, each from its own AOT cache.' \
+      '# The heap ceiling, a share of the memory limit: the rest (about 160 MiB) is class metadata, code, threads.' \
+      '# The chart gives the spawner 320Mi (96m of heap, as ./fabric up); a member pod its spawn request memory.' \
+      'cache=/opt/fabric/aot/current/spawner.aot heap=30' \
+      'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=35 ;; esac' \
+      'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -Xss512k -XX:MaxRAMPercentage=$heap \' \
+      '  -XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off $FABRIC_JAVA_OPTS \' \
+      '  -jar /opt/fabric/aot/current/app/spawner-service.jar "$@"' > /opt/fabric/start; \
+    chmod 0755 /opt/fabric/start
 
 # A member's launcher sets its own FABRIC_DATA_DIR and port; the member profile ignores the key path.
 ENV FABRIC_DATA_DIR=/var/lib/fabric \
@@ -50,4 +81,5 @@ USER 10001:10001
 WORKDIR /opt/fabric
 EXPOSE 8472
 
-ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:MaxRAMPercentage=75","-jar","/opt/fabric/spawner-service.jar"]
+# FABRIC_JAVA_OPTS: more JVM options (the chart's spawner.javaOptions and members' settings).
+ENTRYPOINT ["/opt/fabric/start"]

@@ -46,6 +46,7 @@ class FabricAcrossTheLabIT {
 
     private static String registryUrl;
     private static String spawnerUrl;
+    private static String desktopSpawnerUrl;
 
     @BeforeAll
     static void fabric(NetworkLab lab) throws Exception {
@@ -81,8 +82,68 @@ class FabricAcrossTheLabIT {
         spawner.environment().put("FABRIC_SPAWNER_ADVERTISED_URL", spawnerUrl);
         lab.startProcess(spawner, dir.resolve("spawner.log"));
 
+        // desktop: a spawner that places members on gateway over SSH, through gateway's OpenSSH server,
+        // with the lab's key and known-hosts file; the distribution is staged into gateway's own directory.
+        desktopSpawnerUrl = "http://" + lab.address(Host.DESKTOP) + ":" + SPAWNER_PORT;
+        NetworkLab.Ssh ssh = lab.ssh();
+        String gateway = "-Dfabric.spawner.ssh.hosts.gateway.";
+        ProcessBuilder desktopSpawner = lab.processBuilder(Host.DESKTOP, NetworkLab.javaCommand("-Xmx256m", "-XX:TieredStopAtLevel=1",
+                "--enable-native-access=ALL-UNNAMED", "-Dfabric.spawner.stop-members-on-shutdown=true",
+                "-Dfabric.spawner.otp-ttl=180s", "-Dfabric.spawner.bootstrap-timeout=180s",
+                gateway + "address=" + lab.address(Host.GATEWAY, Host.DESKTOP),
+                gateway + "user=" + ssh.user(),
+                gateway + "identity=" + ssh.privateKey(),
+                gateway + "known-hosts=" + ssh.knownHosts(),
+                gateway + "java=" + NetworkLab.javaCommand().getFirst(),
+                gateway + "directory=" + dir.resolve("gateway-fabric"),
+                "-jar", SPAWNER_JAR.toString()));
+        desktopSpawner.environment().put("FABRIC_KEYS_PATH", keys.toString());
+        desktopSpawner.environment().put("FABRIC_DATA_DIR", dir.resolve("desktop-spawner").toString());
+        desktopSpawner.environment().put("FABRIC_REGISTRY_URL", registryUrl);
+        desktopSpawner.environment().put("FABRIC_SPAWNER_PORT", Integer.toString(SPAWNER_PORT));
+        desktopSpawner.environment().put("FABRIC_SPAWNER_ADVERTISED_URL", desktopSpawnerUrl);
+        lab.startProcess(desktopSpawner, dir.resolve("desktop-spawner.log"));
+
         awaitReady(lab, Host.PUBLIC, registryUrl, dir.resolve("registry.log"));
         awaitReady(lab, Host.HEAD, spawnerUrl, dir.resolve("spawner.log"));
+        awaitReady(lab, Host.DESKTOP, desktopSpawnerUrl, dir.resolve("desktop-spawner.log"));
+    }
+
+    @Test
+    void theDesktopSpawnsAQueueOnGatewayOverSshAndUsesItThroughTheFirewall(NetworkLab lab) throws Exception {
+        // gateway in mode 3: its members may open connections to the registry's host only, so the spawner
+        // dials the member (the seed's "spawner: connect, spawnee: listen").
+        lab.setMode(Host.GATEWAY, Mode.FIREWALL_FROM_SERVICE);
+        try {
+            assertThat(lab.probe(Host.GATEWAY, Host.DESKTOP, SPAWNER_PORT)).as("gateway cannot call the spawner back").isEqualTo(Reach.TIMEOUT);
+            assertThat(lab.probe(Host.GATEWAY, Host.PUBLIC, REGISTRY_PORT)).isEqualTo(Reach.OPEN);
+
+            ExecResult spawn = lab.exec(Host.DESKTOP, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
+                    "spawn", "queue", "--host", "gateway", "--connectivity", "firewall-from-service",
+                    "--spawner", desktopSpawnerUrl, "--wait", "--timeout", "4m")));
+            assertThat(spawn.exitCode()).as("fabric spawn --host gateway: %s\n%s", spawn.stderr(), log("desktop-spawner.log")).isZero();
+            String id = spawn.stdout().strip().lines().reduce((first, last) -> last).orElseThrow();
+
+            JsonNode member = service(lab, Host.DESKTOP, id).path("instance");
+            assertThat(member.path("state").asString()).isEqualTo("RUNNING");
+            assertThat(member.path("metadata").path("launcher").asString()).isEqualTo("ssh");
+            assertThat(member.path("metadata").path("host").asString()).isEqualTo("gateway");
+            long pid = Long.parseLong(member.path("metadata").path("pid").asString());
+            assertThat(lab.exec(Host.DESKTOP, "ip", "netns", "identify", Long.toString(pid)).stdout().strip())
+                    .as("the member's process runs on gateway, started by gateway's sshd").isEqualTo(lab.namespace(Host.GATEWAY));
+            assertThat(member.path("endpoints").path("queue").asString()).startsWith("http://" + lab.address(Host.GATEWAY) + ":");
+
+            // The desktop's CLI puts and takes messages on the queue on gateway, signed end to end.
+            ExecResult put = lab.exec(Host.DESKTOP, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
+                    "queue", "put", id, "render frame 1")));
+            assertThat(put.ok()).as(put.stderr()).isTrue();
+            ExecResult take = lab.exec(Host.DESKTOP, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
+                    "queue", "take", id, "-o", "json")));
+            assertThat(take.ok()).as(take.stderr()).isTrue();
+            assertThat(JSON.readTree(take.stdout()).path("messages").get(0).path("body").asString()).isEqualTo("render frame 1");
+        } finally {
+            lab.setMode(Host.GATEWAY, Mode.OPEN);
+        }
     }
 
     @Test

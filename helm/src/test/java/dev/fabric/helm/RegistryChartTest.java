@@ -277,8 +277,8 @@ class RegistryChartTest {
     void containerHasResourceRequestsAndLimits(String shape, PodTemplateSpec pod) {
         var resources = registryContainer(pod).getResources();
 
-        assertThat(resources.getRequests()).containsEntry("cpu", new Quantity("500m")).containsEntry("memory", new Quantity("1Gi"));
-        assertThat(resources.getLimits()).containsEntry("cpu", new Quantity("2")).containsEntry("memory", new Quantity("1Gi"));
+        assertThat(resources.getRequests()).containsEntry("cpu", new Quantity("500m")).containsEntry("memory", new Quantity("384Mi"));
+        assertThat(resources.getLimits()).containsEntry("cpu", new Quantity("2")).containsEntry("memory", new Quantity("384Mi"));
     }
 
     @Test

@@ -68,10 +68,11 @@ class SpawnerImageIT {
 
         // Unique, so parallel runs on one engine do not share (or delete) each other's image.
         String imageName = "fabric/spawner-service:it-" + UUID.randomUUID().toString().substring(0, 8);
-        // Only the two files the Dockerfile needs, at their paths under the repository root: a small context.
+        // Only the files the Dockerfile needs, at their paths under the repository root: a small context.
         ImageFromDockerfile image = new ImageFromDockerfile(imageName, false)
                 .withFileFromPath(DOCKERFILE, REPOSITORY.resolve(DOCKERFILE))
                 .withFileFromPath(JAR, REPOSITORY.resolve(JAR))
+                .withFileFromPath("docker/base/aot-cache.sh", REPOSITORY.resolve("docker/base/aot-cache.sh"))
                 .withDockerfilePath(DOCKERFILE)
                 .withBuildArg("BASE_IMAGE", BaseImage.name());
 

@@ -100,6 +100,11 @@ public final class ProcessLauncher implements Launcher {
         command.add("-Dfabric.member.incarnation=" + spec.incarnation());
         // The heap ceiling follows the member's memory quantity, leaving a quarter for the rest of the JVM.
         command.add("-Xmx" + Math.max(32, spec.resources().memoryMegabytes() * 3 / 4) + "m");
+        // A small service: the heap starts small and grows as needed, the Serial collector (no
+        // collector threads or remembered sets), small thread stacks (docs/benchmarks.md, "Start-up and memory").
+        command.add("-Xms16m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-Xss512k");
         command.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(spec.resources().cpu()))));
         command.add("-XX:TieredStopAtLevel=1");
         // A process member is reached on loopback only: it is advertised as 127.0.0.1 and listens there alone.

@@ -1,0 +1,97 @@
+# The JDK's AOT cache (JEP 483, 514, 515) for a fabric service's runnable jar: classes loaded and
+# linked, and method profiles, recorded by a training run and mapped by every later start.
+# Sourced by ./fabric (up) and by the images' build (docker/*.Dockerfile); needs $JAVA_HOME.
+#
+# A cache belongs to one jar and one JVM: it lives in a directory named after both (the jar's
+# SHA-256 and the JVM's version), next to the jar or wherever the caller says, and a new jar or
+# JVM gets a new directory (the old one is removed). The JVM maps the cache only when the class
+# path it runs with is the training run's, so the jar is extracted once (Spring Boot's
+# `-Djarmode=tools extract`: the application jar and lib/) and always started from there.
+#
+#   fabric_aot_app NAME JAR ROOT    extracts JAR under ROOT/NAME-KEY/ (once); sets FABRIC_AOT_DIR
+#                                   and FABRIC_AOT_JAR (the extracted jar to start with -jar)
+#   fabric_aot_cache CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...
+#                                   checks CACHE against $FABRIC_AOT_JAR and the JVM; when missing,
+#                                   stale or damaged, makes it with a training run (the service
+#                                   started with spring.context.exit=onRefresh: it builds its
+#                                   context and exits before it listens), its output in LOG, the
+#                                   VAR=VALUE pairs as its environment, JAVA_ARGS the rest of its
+#                                   command line: the service's JVM options, -jar "$FABRIC_AOT_JAR"
+#                                   and its arguments. Returns 1 when no usable cache
+#                                   could be made: the service then starts without one.
+#
+# Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
+# (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
+
+# fabric_aot_key JAR: the jar's checksum and the JVM's identity, as a directory name.
+fabric_aot_key() {
+  local jar_sum jvm_sum
+  jar_sum=$(sha256sum "$1" | cut -c1-16) || return 1
+  jvm_sum=$({ echo "$JAVA_HOME"; "$JAVA_HOME/bin/java" -version 2>&1; } | sha256sum | cut -c1-8) || return 1
+  echo "$jar_sum-$jvm_sum"
+}
+
+fabric_aot_app() {
+  local name=$1 jar=$2 root=$3 key dir old
+  key=$(fabric_aot_key "$jar") || return 1
+  dir="$root/$name-$key"
+  FABRIC_AOT_DIR=$dir
+  FABRIC_AOT_JAR="$dir/app/${jar##*/}"
+  if [ -f "$FABRIC_AOT_JAR" ]; then
+    return 0
+  fi
+  mkdir -p "$root" || return 1
+  # Another jar or JVM: its caches are of no use any more, unless a running service (a fabric
+  # started before the build, its members) still starts from them.
+  for old in "$root/$name"-*; do
+    # (The pattern comes through a pipe: in grep's own arguments it would always be found.)
+    if [ -d "$old" ] && [ "$old" != "$dir" ] && ! grep -qsFf <(echo "$old/") /proc/[0-9]*/cmdline; then
+      rm -rf "$old"
+    fi
+  done
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp" \
+    && "$JAVA_HOME/bin/java" -Djarmode=tools -jar "$jar" extract --destination "$dir.tmp/app" >/dev/null \
+    && mkdir -p "$dir" && rm -rf "$dir/app" && mv "$dir.tmp/app" "$dir/app" && rm -rf "$dir.tmp" \
+    || { rm -rf "$dir.tmp"; return 1; }
+}
+
+# fabric_aot_usable CACHE: whether the JVM maps CACHE for $FABRIC_AOT_JAR (AOTMode=on makes a cache
+# it cannot use an error instead of a warning; VerifySharedSpaces checks its regions' checksums).
+fabric_aot_usable() {
+  [ -s "$1" ] && "$JAVA_HOME/bin/java" -XX:AOTCache="$1" -XX:AOTMode=on -XX:+VerifySharedSpaces \
+    -Xlog:aot=off -Xlog:cds=off -cp "$FABRIC_AOT_JAR" -version >/dev/null 2>&1
+}
+
+fabric_aot_cache() {
+  local cache=$1 log=$2 environment=() scratch
+  shift 2
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    environment+=("$1")
+    shift
+  done
+  [ $# -gt 0 ] && shift
+  if fabric_aot_usable "$cache"; then
+    return 0
+  fi
+  if [ -e "$cache" ]; then
+    echo "fabric: the AOT cache $cache cannot be used by this JVM and jar (stale or damaged); making it again" >&2
+  fi
+  rm -f "$cache" "$cache.config"
+  scratch=$(mktemp -d) || return 1
+  # The training run's working directory and data are thrown away; its exit status is not looked
+  # at (a service may fail late in its refresh and still have loaded what it needs): the check is.
+  (cd "$scratch" && env FABRIC_DATA_DIR="$scratch/data" "${environment[@]}" "$JAVA_HOME/bin/java" \
+    -XX:AOTCacheOutput="$cache.tmp" -Xlog:aot=off -Xlog:cds=off -Dspring.context.exit=onRefresh \
+    "$@" >"$log" 2>&1) || true
+  rm -rf "$scratch" "$cache.tmp.config"
+  if [ -s "$cache.tmp" ]; then
+    mv -f "$cache.tmp" "$cache"
+  fi
+  if fabric_aot_usable "$cache"; then
+    return 0
+  fi
+  rm -f "$cache" "$cache.tmp"
+  echo "fabric: could not make the AOT cache $cache (training run's output: $log); starting without it" >&2
+  return 1
+}
