@@ -42,7 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * uid 10001, the private key 0600): it becomes ready with no registry reachable, runs as the non-root
  * user 10001, keeps its id in {@code /var/lib/fabric}, refuses unsigned requests and requests signed with
  * another key, and accepts requests signed with the mounted key (they get as far as the registry call,
- * which fails with the documented {@code 502 registry-unreachable}).
+ * which it answers with the documented {@code 503 not-ready}: it cannot take its members back yet).
  */
 @RequiresDocker
 class SpawnerImageIT {
@@ -110,14 +110,15 @@ class SpawnerImageIT {
             assertThat(unsigned.statusCode()).as(() -> "an unsigned request: " + unsigned.body()).isEqualTo(401);
             assertThat(unsigned.body()).contains("\"reason\":\"unsigned\"");
 
-            // Signed with the mounted key: the signature filter lets it through to the controller, whose registry
-            // call finds nobody. A 502 with that reason can only come from behind the signature check.
+            // Signed with the mounted key: the signature filter lets it through to the controller, which cannot
+            // reach the registry to take its members back. A 503 with that reason can only come from behind the
+            // signature check.
             ResponseEntity<JsonNode> signed = signedClient(url, keys).get().uri("/api/v1/members").retrieve().toEntity(JsonNode.class);
             assertThat(signed.getStatusCode().value()).as(() -> "a request signed with the mounted key: " + signed.getBody()
-                    + "\n" + spawner.getLogs()).isEqualTo(502);
+                    + "\n" + spawner.getLogs()).isEqualTo(503);
             assertThat(signed.getHeaders().getContentType()).matches(type -> type.isCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON));
-            assertThat(signed.getBody().path("reason").asString()).isEqualTo("registry-unreachable");
-            assertThat(signed.getHeaders().getFirst("Retry-After")).isEqualTo("2");
+            assertThat(signed.getBody().path("reason").asString()).isEqualTo("not-ready");
+            assertThat(signed.getBody().path("detail").asString()).contains("cannot reach the registry");
 
             FabricKeys other = FabricKeys.generate();
             ResponseEntity<JsonNode> foreign = signedClient(url, other).get().uri("/api/v1/members").retrieve().toEntity(JsonNode.class);
