@@ -61,6 +61,14 @@ final class KnownHosts extends KnownHostsServerKeyVerifier {
         return false;
     }
 
+    /** The known-hosts file could not be read: refused whatever the policy, with the reason. */
+    @Override
+    protected boolean acceptIncompleteHostKeys(ClientSession session, SocketAddress remote, PublicKey key, Throwable reason) {
+        session.setAttribute(REFUSAL, "known-hosts file unreadable: host " + hostName + " (" + remote + ") offered the key "
+                + KeyUtils.getFingerPrint(key) + ", which could not be checked against " + file + ": " + reason);
+        return false;
+    }
+
     @Override
     protected void handleRevokedKey(ClientSession session, SocketAddress remote, PublicKey key) {
         session.setAttribute(REFUSAL, "revoked host key: host " + hostName + " (" + remote + ") offered the key "
