@@ -51,7 +51,7 @@ public final class Spawners {
         }
     }
 
-    /** The spawner of a member: its parent in the registry when nothing else says. */
+    /** The node that supervises a member: its adopter (metadata {@code supervisor}), else its parent in the registry, when nothing else says. */
     public static FabricHome.Setting<String> forMember(CommandContext context, String option, String memberId) {
         Optional<FabricHome.Setting<String>> given = context.spawnerOverride(option);
         if (given.isPresent()) {
@@ -67,11 +67,14 @@ public final class Spawners {
             }
             return fallback("the registry could not be asked for the spawner of " + memberId + ": " + e.getMessage());
         }
-        if (member.parentId() == null || member.parentId().isBlank()) {
+        // The node that supervises it: its adopter when its parent is gone (metadata "supervisor"), else its parent.
+        String adopter = member.metadata() == null ? null : member.metadata().get("supervisor");
+        String supervisor = adopter != null && !adopter.isBlank() ? adopter : member.parentId();
+        if (supervisor == null || supervisor.isBlank()) {
             return fallback("the registry at " + registry.baseUrl() + " records no spawner (parent) for " + memberId);
         }
         try {
-            RegistryWire.Instance parent = registry.member(member.parentId());
+            RegistryWire.Instance parent = registry.member(supervisor);
             String url = parent.endpoints().get(Registry.MANAGEMENT);
             if (url == null) {
                 return fallback("its spawner " + parent.id() + " publishes no management endpoint in the registry");
@@ -82,7 +85,7 @@ public final class Spawners {
             if (e.exitCode() != ExitCodes.NOT_FOUND && e.exitCode() != ExitCodes.UNREACHABLE) {
                 throw e;
             }
-            return fallback("its spawner " + member.parentId() + " could not be found in the registry: " + e.getMessage());
+            return fallback("its spawner " + supervisor + " could not be found in the registry: " + e.getMessage());
         }
     }
 
