@@ -60,7 +60,7 @@ function hostOf(member) {
 
 function reachedOf(member) {
   const mode = (member.connectivity || 'DIRECT').toLowerCase().replaceAll('_', ' ');
-  const via = (member.metadata || {})['reached-via'];
+  const via = (member.metadata || {}).via;  // the bridge it is reached through (docs/connectivity.md)
   return via ? mode + ' via ' + via : mode;
 }
 
@@ -293,6 +293,7 @@ async function loadMember(id) {
   memberDetails = body;
   renderMember();
   loadStatus(id);
+  loadLog(id);
 }
 
 function memberChanged(id) {
@@ -313,6 +314,7 @@ function renderMember() {
   // The same member again (it changed): keep its role status until the new one comes, and the focus where it was.
   const sameMember = view.dataset.id === m.id;
   const oldStatus = sameMember ? $('status-body') : null;
+  const oldLog = sameMember ? $('log-body') : null;
   const focusedId = sameMember && document.activeElement && view.contains(document.activeElement) ? document.activeElement.id : null;
   view.dataset.id = m.id;
   const field = (name, value) => [h('dt', {text: name}), h('dd', {}, value)];
@@ -360,9 +362,9 @@ function renderMember() {
           h('td', {}, t.from ? stateBadge(t.from) : '–'), h('td', {}, stateBadge(t.to)), h('td', {text: t.reason || ''})))))),
     h('section', {'aria-labelledby': 'member-log'},
       h('h3', {id: 'member-log', text: 'Log'}),
-      h('p', {class: 'muted', text: 'Spawners do not serve their members\u2019 logs yet. '
-        + ((m.metadata || {}).log ? 'On its spawner\u2019s host the log is ' + m.metadata.log + '.' : '')})));
+      h('div', {id: 'log-body'}, h('p', {class: 'muted', text: 'asking its spawner…'}))));
   if (oldStatus) $('status-body').replaceWith(oldStatus);
+  if (oldLog) $('log-body').replaceWith(oldLog);
   if (focusedId && $(focusedId)) $(focusedId).focus({preventScroll: true});
 }
 
@@ -397,6 +399,28 @@ async function loadStatus(id) {
     h('dt', {text: 'role'}), h('dd', {text: body.role || '–'}),
     h('dt', {text: 'phase'}), h('dd', {text: body.phase || '–'}),
     rows.length ? rows : [h('dt', {text: 'status'}), h('dd', {text: 'this role reports nothing more'})]));
+}
+
+async function loadLog(id) {
+  let answer, body;
+  try {
+    answer = await fetch('/api/members/' + encodeURIComponent(id) + '/log', {headers: {Accept: 'application/json'}});
+    body = await answer.json();
+  } catch (e) {
+    return;
+  }
+  const target = $('log-body');
+  if (!target || memberId !== id) return;
+  if (!answer.ok) {
+    target.replaceChildren(h('p', {class: 'muted', id: 'log-refused', text: body.error}));
+    return;
+  }
+  const pre = h('pre', {id: 'log-text', class: 'log', tabindex: '0', text: body.text || ''});
+  target.replaceChildren(
+    h('p', {class: 'muted', text: (body.truncated ? 'The last ' + (body.text || '').length + ' characters of ' : 'All of ')
+      + body.size + ' bytes in ' + body.file}),
+    pre);
+  pre.scrollTop = pre.scrollHeight;
 }
 
 // ---- actions: confirmed here, signed by the console server
