@@ -8,6 +8,7 @@ import dev.fabric.cli.commands.keys.KeysCommand;
 import dev.fabric.cli.commands.queue.QueueCommand;
 import dev.fabric.cli.commands.sessions.SessionsCommand;
 import dev.fabric.cli.commands.spawner.SpawnCommand;
+import dev.fabric.cli.commands.spawner.LogCommand;
 import dev.fabric.cli.commands.spawner.StopCommand;
 import dev.fabric.cli.commands.watch.WatchCommand;
 import dev.fabric.cli.common.CliException;
@@ -50,7 +51,7 @@ import java.util.concurrent.TimeUnit;
         mixinStandardHelpOptions = true,
         versionProvider = FabricCli.Version.class,
         description = "Talk to the fabric: its registry, its spawner and its members. Every request is signed with the local fabric key.",
-        subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, StopCommand.class,
+        subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, StopCommand.class, LogCommand.class,
                 SessionsCommand.class, QueueCommand.class, KeysCommand.class, ConsoleCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class FabricCli implements Runnable {

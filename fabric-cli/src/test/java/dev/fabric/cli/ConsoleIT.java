@@ -152,7 +152,7 @@ class ConsoleIT {
 
     @Test
     @Order(5)
-    void theMembersPageShowsItsHistoryRoleStatusAndSessions() throws Exception {
+    void theMembersPageShowsItsHistoryRoleStatusLogAndSessions() throws Exception {
         click("#tree a.member-link[href='#/member/" + queueId + "']");
         await().atMost(PATIENCE).until(() -> find("#member-title"), e -> e != null && e.getText().contains(queueId));
         assertThat(text("#member-incarnation")).isEqualTo("2");
@@ -160,6 +160,9 @@ class ConsoleIT {
         assertThat(find("#history tr[data-to='RUNNING'][data-incarnation='2']")).isNotNull();
         await().atMost(PATIENCE).until(() -> find("#role-status"), e -> e != null);
         assertThat(text("#role-status")).contains("queue", "RUNNING");
+        // Its log's end, read by the spawner's launcher from the member's directory.
+        await().atMost(PATIENCE).until(() -> find("#log-text"), e -> e != null);
+        assertThat(find("#log-text").getDomProperty("textContent")).contains(queueId);
 
         type("#session-id", "s-console");
         click("#session-add");

@@ -60,6 +60,23 @@ class SpawnerCommandsIT {
         assertThat(empty.out()).isEmpty();
         assertThat(empty.err()).contains("no member serves session s-cli");
 
+        Cli.Result log = fabric.cli().run("log", id, "--bytes", "1048576");
+        assertThat(log.exitCode()).as(log.err()).isZero();
+        assertThat(log.out()).contains("incarnation 1 of " + id).endsWith("\n");
+        Cli.Result tail = fabric.cli().run("log", id, "--bytes", "64", "-o", "json");
+        assertThat(tail.exitCode()).as(tail.err()).isZero();
+        JsonNode end = JsonMapper.builder().build().readTree(tail.out());
+        assertThat(end.path("truncated").asBoolean()).isTrue();
+        assertThat(end.path("size").asLong()).isGreaterThan(64);
+        assertThat(end.path("file").asString()).endsWith("/members/" + id + "/member.log");
+        assertThat(end.path("text").asString().length()).isLessThanOrEqualTo(64);
+        for (String bytes : List.of("0", "1048577")) {
+            Cli.Result badBytes = fabric.cli().run("log", id, "--bytes", bytes);
+            assertThat(badBytes.exitCode()).as(badBytes.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(badBytes.out()).isEmpty();
+            assertThat(badBytes.err()).contains("bytes must be 1 to 1048576", "(invalid-request, HTTP 400)");
+        }
+
         Cli.Result stop = fabric.cli().run("stop", id);
         assertThat(stop.exitCode()).as(stop.err()).isZero();
         assertThat(stop.out()).isEqualTo("stopped " + id + "\n");
@@ -103,6 +120,12 @@ class SpawnerCommandsIT {
         // The JSON stays the registry's answer: the parentage is in it.
         JsonNode json = JsonMapper.builder().build().readTree(fabric.cli().run("services", "--tree", "-o", "json").out());
         assertThat(json.path("instances").findValuesAsString("parentId")).contains(spawnerId, a);
+
+        // b's log comes from the node that supervises it: a, its parent.
+        Cli.Result fromParent = fabric.cli().run("log", b, "--bytes", "1048576");
+        assertThat(fromParent.exitCode()).as(fromParent.err()).isZero();
+        assertThat(fromParent.out()).contains("incarnation 1 of " + b);
+        assertThat(fromParent.err()).isEmpty();
     }
 
     private static int indexOf(List<String> lines, String containing) {
@@ -132,7 +155,8 @@ class SpawnerCommandsIT {
 
     @Test
     void anUnknownMemberIsNotFound() {
-        for (List<String> args : List.of(List.of("stop", "queue-nosuch"), List.of("sessions", "add", "queue-nosuch", "s-1"))) {
+        for (List<String> args : List.of(List.of("stop", "queue-nosuch"), List.of("log", "queue-nosuch"),
+                List.of("sessions", "add", "queue-nosuch", "s-1"))) {
             Cli.Result result = fabric.cli().run(args.toArray(String[]::new));
             assertThat(result.exitCode()).as("%s: %s", args, result.err()).isEqualTo(ExitCodes.NOT_FOUND);
             assertThat(result.err()).contains("queue-nosuch", "HTTP 404");

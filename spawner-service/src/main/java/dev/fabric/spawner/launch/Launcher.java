@@ -51,6 +51,17 @@ public interface Launcher {
     default void release(String serviceId) {}
 
     /**
+     * The end of a member's log (every incarnation's output, as the launcher captured it): at most
+     * {@code maxBytes}, read where this launcher keeps it. Empty when this launcher cannot read its
+     * members' logs (Kubernetes: {@code kubectl logs} reads the pod's).
+     *
+     * @throws LaunchException when the log should be there and cannot be read (the reason says why)
+     */
+    default Optional<MemberLog> logTail(ServiceInstance instance, int maxBytes) {
+        return Optional.empty();
+    }
+
+    /**
      * The configured hosts a spawn request may name as its placement ({@code "host"}), on which
      * this launcher starts members over SSH. Empty when there are none.
      */

@@ -47,6 +47,11 @@ public final class PlacingLauncher implements Launcher, AutoCloseable {
     }
 
     @Override
+    public Optional<MemberLog> logTail(ServiceInstance instance, int maxBytes) {
+        return placedOnHost(instance) ? remote.logTail(instance, maxBytes) : local.logTail(instance, maxBytes);
+    }
+
+    @Override
     public void release(String serviceId) {
         local.release(serviceId);
         remote.release(serviceId);

@@ -10,14 +10,18 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +81,33 @@ public final class ProcessLauncher implements Launcher {
         boolean usable = previousDir != null && previousDir.isAbsolute() && previousDir.getFileName().toString().equals(spec.serviceId())
                 && Files.isDirectory(previousDir.resolve("data"));
         return launch(spec, usable ? previousDir : memberDir(spec.serviceId()));
+    }
+
+    /**
+     * From the member's {@code member.log} in its directory (the one a member adopted from another
+     * node runs in, under the same rules as {@link #relaunch}: never a path the registry names that
+     * is not a member directory of that id).
+     */
+    @Override
+    public Optional<MemberLog> logTail(ServiceInstance instance, int maxBytes) {
+        String recorded = instance.metadata() == null ? null : instance.metadata().get("log");
+        Path recordedDir = recorded == null ? null : Path.of(recorded).getParent();
+        boolean usable = recordedDir != null && recordedDir.isAbsolute() && recordedDir.getFileName().toString().equals(instance.id());
+        Path file = (usable ? recordedDir : memberDir(instance.id())).resolve("member.log");
+        try (SeekableByteChannel channel = Files.newByteChannel(file)) {
+            long size = channel.size();
+            long from = Math.max(0, size - maxBytes);
+            ByteBuffer end = ByteBuffer.allocate((int) (size - from));
+            channel.position(from);
+            while (end.hasRemaining() && channel.read(end) > 0) {
+                // until the end as it was when asked
+            }
+            return Optional.of(MemberLog.tail(instance.id(), file.toString(), size, Arrays.copyOf(end.array(), end.position()), maxBytes));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new LaunchException("cannot read " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private LaunchedMember launch(LaunchSpec spec, Path dir) {

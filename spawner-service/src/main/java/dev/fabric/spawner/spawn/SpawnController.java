@@ -1,6 +1,8 @@
 package dev.fabric.spawner.spawn;
 
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.launch.MemberLog;
+import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
@@ -27,6 +29,8 @@ import java.util.List;
  */
 @RestController
 public class SpawnController {
+
+    private static final int MAX_LOG_BYTES = 1 << 20;
 
     private final SpawnService spawner;
     private final Supervisor supervisor;
@@ -71,6 +75,18 @@ public class SpawnController {
             return ResponseEntity.accepted().body(spawner.restart(id, "restart requested"));
         }
         return ResponseEntity.accepted().body(spawner.restartIfAt(id, incarnation, "restart requested (incarnation " + incarnation + ")"));
+    }
+
+    @Operation(summary = "The end of a member's log (every incarnation's output), as its launcher captured it; "
+            + "?bytes=N (1 to 1048576, default 65536) says how much")
+    @ApiResponse(responseCode = "404", description = "unknown-member, or no-log: its launcher keeps no log this node can read")
+    @GetMapping("/api/v1/members/{id}/log")
+    public MemberLog log(@PathVariable String id, @RequestParam(defaultValue = "65536") int bytes) {
+        supervisor.requireSupervising();
+        if (bytes < 1 || bytes > MAX_LOG_BYTES) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", "bytes must be 1 to " + MAX_LOG_BYTES + ", was " + bytes);
+        }
+        return spawner.log(id, bytes);
     }
 
     @Operation(summary = "Stop a member")

@@ -15,6 +15,7 @@ import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
+import dev.fabric.spawner.launch.MemberLog;
 import dev.fabric.spawner.web.SpawnerException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -187,6 +188,25 @@ public class SpawnService {
                     + "'; GET /api/v1/members lists those it does");
         }
         return instance.get();
+    }
+
+    /**
+     * The end of a member's log, at most {@code maxBytes}, read by the launcher that runs it.
+     *
+     * @throws SpawnerException 404 {@code unknown-member} when this node does not supervise it,
+     *         404 {@code no-log} when its launcher keeps no log it can read, 502 {@code log-unreadable}
+     *         when the log should be there and cannot be read
+     */
+    public MemberLog log(String id, int maxBytes) {
+        ServiceInstance instance = member(id);
+        String launchedBy = instance.metadata() == null ? launcher.name() : instance.metadata().getOrDefault("launcher", launcher.name());
+        try {
+            return launcher.logTail(instance, maxBytes).orElseThrow(() -> new SpawnerException(HttpStatus.NOT_FOUND, "no-log",
+                    "no log of member '" + id + "' can be read by the " + launchedBy + " launcher"
+                            + ("kubernetes".equals(launchedBy) ? " (kubectl logs reads a pod's output)" : "")));
+        } catch (LaunchException e) {
+            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "log-unreadable", e.getMessage());
+        }
     }
 
     /**

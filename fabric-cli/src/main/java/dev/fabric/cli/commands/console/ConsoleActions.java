@@ -24,6 +24,8 @@ final class ConsoleActions {
 
     /** Ids and role names as the fabric writes them; anything else never reaches a URL. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** How much of a member's log its page shows. */
+    private static final int LOG_BYTES = 65536;
 
     private final CommandContext context;
     private final Registry registry;
@@ -47,6 +49,13 @@ final class ConsoleActions {
     JsonNode status(String id) {
         requireName(id, "member id");
         return management(id, "only a running member answers on its management port").send(HttpMethod.GET, "/management/v1/status", null).body();
+    }
+
+    /** {@code GET /api/v1/members/{id}/log} on the node that supervises it, as {@code fabric log}: the end of its log. */
+    JsonNode log(String id) {
+        requireName(id, "member id");
+        return Spawners.endpoint(context, Spawners.forMember(context, null, id))
+                .send(HttpMethod.GET, uri -> uri.path("/api/v1/members/{id}/log").queryParam("bytes", LOG_BYTES).build(id), null).body();
     }
 
     /** {@code POST /api/v1/spawns} on the spawner {@code fabric spawn} would use; the new member's id. */

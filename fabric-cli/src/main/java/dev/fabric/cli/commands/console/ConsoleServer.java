@@ -60,7 +60,7 @@ final class ConsoleServer implements AutoCloseable {
             "/", "index.html",
             "/console.js", "console.js",
             "/console.css", "console.css");
-    private static final Pattern MEMBER = Pattern.compile("/api/members/([^/]+)(/status|/stop|/restart|/sessions)?");
+    private static final Pattern MEMBER = Pattern.compile("/api/members/([^/]+)(/status|/log|/stop|/restart|/sessions)?");
     private static final int MAX_BODY = 16 * 1024;
 
     private final HttpServer server;
@@ -190,6 +190,8 @@ final class ConsoleServer implements AutoCloseable {
                     send(exchange, 200, actions.member(decode(member.group(1))));
                 } else if (member.matches() && member.group(2).equals("/status")) {
                     send(exchange, 200, actions.status(decode(member.group(1))));
+                } else if (member.matches() && member.group(2).equals("/log")) {
+                    send(exchange, 200, actions.log(decode(member.group(1))));
                 } else {
                     error(exchange, 404, "the console has no " + path, List.of());
                 }
@@ -205,7 +207,7 @@ final class ConsoleServer implements AutoCloseable {
             return;
         }
         Matcher member = MEMBER.matcher(path);
-        if (!member.matches() || member.group(2) == null || member.group(2).equals("/status")) {
+        if (!member.matches() || member.group(2) == null || member.group(2).equals("/status") || member.group(2).equals("/log")) {
             error(exchange, 404, "the console has no action " + path, List.of());
             return;
         }

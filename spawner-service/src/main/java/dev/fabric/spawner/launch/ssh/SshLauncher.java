@@ -5,6 +5,7 @@ import dev.fabric.spawner.launch.LaunchException;
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
+import dev.fabric.spawner.launch.MemberLog;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -145,16 +147,23 @@ public final class SshLauncher implements Launcher, AutoCloseable {
     }
 
     /**
-     * The last {@code maxBytes} of a member's log on its host, read over SFTP.
+     * The last {@code maxBytes} of a member's log on its host, read over SFTP; only the
+     * {@code members/<id>/member.log} the registry records for it.
      *
-     * @throws LaunchException when the member is on no configured host or its log cannot be read
+     * @throws LaunchException when the member is on no configured host, records a log file outside
+     *         its member directory, or its log cannot be read
      */
-    public String logTail(ServiceInstance instance, int maxBytes) {
+    @Override
+    public Optional<MemberLog> logTail(ServiceInstance instance, int maxBytes) {
         Map<String, String> metadata = instance.metadata() == null ? Map.of() : instance.metadata();
         RemoteHost host = host(metadata.get("host"));
         String file = metadata.get("log");
         if (file == null) {
-            throw new LaunchException("member " + instance.id() + " records no log file");
+            return Optional.empty();
+        }
+        // Only a member's own log in a members directory: never another file the registry names.
+        if (!file.startsWith("/") || !file.endsWith("/members/" + instance.id() + "/member.log") || file.contains("/../")) {
+            throw new LaunchException("member " + instance.id() + " records a log file outside its member directory: " + file);
         }
         try (ClientSession session = host.connect(); SftpClient sftp = host.sftp(session);
              SftpClient.CloseableHandle handle = sftp.open(file, SftpClient.OpenMode.Read)) {
@@ -169,7 +178,7 @@ public final class SshLauncher implements Launcher, AutoCloseable {
                 }
                 filled += n;
             }
-            return new String(buffer, 0, filled, StandardCharsets.UTF_8);
+            return Optional.of(MemberLog.tail(instance.id(), file, size, Arrays.copyOf(buffer, filled), maxBytes));
         } catch (IOException e) {
             throw new LaunchException("cannot read " + file + " on host " + host.name + ": " + e.getMessage(), e);
         }

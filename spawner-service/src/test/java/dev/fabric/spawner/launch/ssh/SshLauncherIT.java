@@ -5,6 +5,7 @@ import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.contract.MemberEnvironment;
+import dev.fabric.spawner.launch.LaunchException;
 import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -108,11 +110,15 @@ class SshLauncherIT {
         // Its output is in its log on the host, read back over SFTP.
         ServiceInstance registered = instance("queue-stdin", member.metadata());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!launcher.logTail(registered, 4096).contains("waiting for the spawner to dial") && System.nanoTime() < deadline) {
+        while (!launcher.logTail(registered, 4096).orElseThrow().text().contains("waiting for the spawner to dial") && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
-        assertThat(launcher.logTail(registered, 4096)).contains("waiting for the spawner to dial");
-        assertThat(launcher.logTail(registered, 1 << 20)).contains("incarnation 1 of queue-stdin (role queue) on host loop");
+        assertThat(launcher.logTail(registered, 4096).orElseThrow().text()).contains("waiting for the spawner to dial");
+        assertThat(launcher.logTail(registered, 1 << 20).orElseThrow().text()).contains("incarnation 1 of queue-stdin (role queue) on host loop");
+        Map<String, String> forged = new HashMap<>(member.metadata());
+        forged.put("log", "/etc/shadow");
+        assertThatThrownBy(() -> launcher.logTail(instance("queue-stdin", forged), 4096))
+                .isInstanceOf(LaunchException.class).hasMessageContaining("outside its member directory");
 
         member.stop(Duration.ofSeconds(10));
         assertThat(member.outcome().get(30, TimeUnit.SECONDS)).isInstanceOf(LaunchOutcome.Killed.class)
