@@ -19,9 +19,4 @@ public record MemberLog(String id, String file, long size, boolean truncated, St
         byte[] end = content.length > maxBytes ? Arrays.copyOfRange(content, content.length - maxBytes, content.length) : content;
         return new MemberLog(id, file, size, end.length < size, new String(end, StandardCharsets.UTF_8));
     }
-
-    /** The last {@code maxBytes} of a whole log. */
-    public static MemberLog tail(String id, String file, byte[] whole, int maxBytes) {
-        return tail(id, file, whole.length, whole, maxBytes);
-    }
 }

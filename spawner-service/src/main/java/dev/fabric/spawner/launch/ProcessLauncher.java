@@ -76,11 +76,19 @@ public final class ProcessLauncher implements Launcher {
      */
     @Override
     public LaunchedMember relaunch(LaunchSpec spec, ServiceInstance previous) {
-        String logFile = previous.metadata() == null ? null : previous.metadata().get("log");
-        Path previousDir = logFile == null ? null : Path.of(logFile).getParent();
-        boolean usable = previousDir != null && previousDir.isAbsolute() && previousDir.getFileName().toString().equals(spec.serviceId())
-                && Files.isDirectory(previousDir.resolve("data"));
+        Path previousDir = recordedDir(previous);
+        boolean usable = previousDir != null && Files.isDirectory(previousDir.resolve("data"));
         return launch(spec, usable ? previousDir : memberDir(spec.serviceId()));
+    }
+
+    /**
+     * The member directory the registry records for {@code instance} (its {@code log}'s directory),
+     * only when it is an absolute path to a directory named for that member; else null.
+     */
+    private static Path recordedDir(ServiceInstance instance) {
+        String logFile = instance.metadata() == null ? null : instance.metadata().get("log");
+        Path dir = logFile == null ? null : Path.of(logFile).getParent();
+        return dir != null && dir.isAbsolute() && dir.getFileName().toString().equals(instance.id()) ? dir : null;
     }
 
     /**
@@ -90,10 +98,8 @@ public final class ProcessLauncher implements Launcher {
      */
     @Override
     public Optional<MemberLog> logTail(ServiceInstance instance, int maxBytes) {
-        String recorded = instance.metadata() == null ? null : instance.metadata().get("log");
-        Path recordedDir = recorded == null ? null : Path.of(recorded).getParent();
-        boolean usable = recordedDir != null && recordedDir.isAbsolute() && recordedDir.getFileName().toString().equals(instance.id());
-        Path file = (usable ? recordedDir : memberDir(instance.id())).resolve("member.log");
+        Path recordedDir = recordedDir(instance);
+        Path file = (recordedDir != null ? recordedDir : memberDir(instance.id())).resolve("member.log");
         try (SeekableByteChannel channel = Files.newByteChannel(file)) {
             long size = channel.size();
             long from = Math.max(0, size - maxBytes);
