@@ -75,9 +75,12 @@ public final class PilotWire {
     /**
      * A task as the pilot manager records it, without its output ({@code GET /pilots/v1/tasks/{id}/output}).
      *
+     * @param reason   why it FAILED or was CANCELED ({@code TaskEvent}'s reasons, or the pilot's end: {@code pilot-ended},
+     *                 {@code pilot-canceled}, {@code pilot-failed})
+     * @param detail   what went wrong, for people
      * @param sequence the order in which final states were recorded (0 while not final): {@code after} of the finals feed
      */
-    public record Task(String id, String pilot, String session, String name, TaskState state, String reason, String agent,
+    public record Task(String id, String pilot, String session, String name, TaskState state, String reason, String detail, String agent,
                        int attempt, Integer exitStatus, Duration duration, Instant submittedAt, Instant finishedAt, long sequence) {
 
         /** Whether the task has reached its final state. */

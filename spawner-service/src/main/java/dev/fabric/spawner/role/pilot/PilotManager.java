@@ -301,7 +301,8 @@ final class PilotManager implements Closeable {
         };
         TaskState taskState = state == PilotState.FAILED ? TaskState.FAILED : TaskState.CANCELED;
         for (TaskDescription task : book.inState(pilot.id(), TaskState.NEW, TaskState.QUEUED, TaskState.RUNNING)) {
-            recordFinal(TaskEvent.of(task.id(), pilot.id(), taskState, null, 0, clock.instant(), taskReason), null);
+            recordFinal(TaskEvent.of(task.id(), pilot.id(), taskState, null, 0, clock.instant(), taskReason,
+                    "pilot " + pilot.id() + " ended " + state + " before the task finished: " + reason), null);
         }
         if (pilot.queue() != null) {
             stopQuietly(pilot.queue());
@@ -524,7 +525,8 @@ final class PilotManager implements Closeable {
         }
         PilotWire.Pilot pilot = get(entry.description.pilot());
         if (now.state() == TaskState.NEW) {
-            recordFinal(TaskEvent.of(id, pilot.id(), TaskState.CANCELED, null, 0, clock.instant(), TaskEvent.REASON_CANCELED_QUEUED), null);
+            recordFinal(TaskEvent.of(id, pilot.id(), TaskState.CANCELED, null, 0, clock.instant(), TaskEvent.REASON_CANCELED_QUEUED,
+                    "canceled before it was put in the pilot's queue"), null);
         }
         if (pilot.pubsub() != null && pilot.state() == PilotState.ACTIVE) {
             fabric.publish(pilot.pubsub(), pilot.control(), List.of(json.writeValueAsString(Map.of("cancel", id))));

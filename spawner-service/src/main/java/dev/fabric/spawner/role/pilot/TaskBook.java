@@ -47,7 +47,7 @@ final class TaskBook {
         PilotWire.Task view() {
             TaskEvent end = last;
             return new PilotWire.Task(description.id(), description.pilot(), session, description.name(), state,
-                    end == null ? null : end.reason(), agent, attempt, end == null ? null : end.exitStatus(),
+                    end == null ? null : end.reason(), end == null ? null : end.detail(), agent, attempt, end == null ? null : end.exitStatus(),
                     end == null ? null : end.duration(), submittedAt, end == null ? null : end.at(), sequence);
         }
     }
