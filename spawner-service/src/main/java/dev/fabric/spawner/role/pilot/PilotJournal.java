@@ -8,7 +8,7 @@ import tools.jackson.databind.json.JsonMapper;
 import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.FileOutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,12 +33,16 @@ final class PilotJournal implements Closeable {
 
     private final Path file;
     private final JsonMapper json;
-    private final FileChannel channel;
+    /**
+     * Plain stream I/O on purpose: a {@code FileChannel} is closed for every thread when one thread
+     * writing to it is interrupted, and the manager's loops are stopped by interrupts.
+     */
+    private final FileOutputStream out;
 
-    private PilotJournal(Path file, JsonMapper json, FileChannel channel) {
+    private PilotJournal(Path file, JsonMapper json, FileOutputStream out) {
         this.file = file;
         this.json = json;
-        this.channel = channel;
+        this.out = out;
     }
 
     /** A journal that cannot be replayed: a damaged line before its end. */
@@ -88,10 +92,11 @@ final class PilotJournal implements Closeable {
                 whole = end;
             }
         }
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
-        channel.truncate(whole);
-        channel.position(whole);
-        return new PilotJournal(file, json, channel);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.truncate(whole);
+            channel.force(true);
+        }
+        return new PilotJournal(file, json, new FileOutputStream(file.toFile(), true));
     }
 
     Path file() {
@@ -107,11 +112,8 @@ final class PilotJournal implements Closeable {
         for (PilotRecord record : records) {
             lines.append(json.writeValueAsString(record)).append('\n');
         }
-        ByteBuffer buffer = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8));
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
-        }
-        channel.force(false);
+        out.write(lines.toString().getBytes(StandardCharsets.UTF_8));
+        out.getFD().sync();
     }
 
     void append(PilotRecord record) throws IOException {
@@ -120,6 +122,6 @@ final class PilotJournal implements Closeable {
 
     @Override
     public synchronized void close() throws IOException {
-        channel.close();
+        out.close();
     }
 }
