@@ -265,6 +265,14 @@ public final class NetworkLab implements AutoCloseable {
     }
 
     /**
+     * Runs a builder made by {@link #processBuilder} (with an environment of its own, say) and waits for
+     * it (at most two minutes).
+     */
+    public ExecResult exec(ProcessBuilder builder) {
+        return execute(builder, COMMAND_TIMEOUT);
+    }
+
+    /**
      * A process builder whose command runs inside {@code host} ({@code ip netns exec}); set its
      * environment and redirects, then start it. Prefer {@link #startProcess}, which the lab stops on
      * {@link #close()}; every process inside the lab's namespaces ends with the lab anyway.
