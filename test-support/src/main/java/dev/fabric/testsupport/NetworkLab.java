@@ -336,6 +336,16 @@ public final class NetworkLab implements AutoCloseable {
         setNat(router, variant, Duration.ZERO);
     }
 
+    /** The NAT routers of the lab. */
+    public static final List<Host> NAT_ROUTERS = List.of(Host.NAT_1, Host.NAT_2, Host.NAT_3);
+
+    /** Every NAT router {@link NatVariant#EASY} again, without latency: as the lab comes up. */
+    public void resetNats() {
+        for (Host router : NAT_ROUTERS) {
+            setNat(router, NatVariant.EASY);
+        }
+    }
+
     /** Sets a NAT router's variant and a delay ({@code tc netem}) on every packet it sends out of its public side. */
     public void setNat(Host router, NatVariant variant, Duration latency) {
         run("nat", router.labName(), variant.labName(), "--latency", String.valueOf(latency.toMillis()));

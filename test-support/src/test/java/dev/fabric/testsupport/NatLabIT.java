@@ -52,9 +52,7 @@ class NatLabIT {
 
     @AfterEach
     void everyNatEasyAgain(NetworkLab lab) {
-        for (Host router : List.of(Host.NAT_1, Host.NAT_2, Host.NAT_3)) {
-            lab.setNat(router, NatVariant.EASY);
-        }
+        lab.resetNats();
     }
 
     @Test

@@ -59,9 +59,7 @@ class SpliceAcrossNatsIT {
 
     @AfterEach
     void easyNatsAgain(NetworkLab lab) {
-        for (Host router : List.of(Host.NAT_1, Host.NAT_2, Host.NAT_3)) {
-            lab.setNat(router, NatVariant.EASY);
-        }
+        lab.resetNats();
     }
 
     @Test
