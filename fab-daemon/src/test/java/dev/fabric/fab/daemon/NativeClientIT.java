@@ -64,6 +64,12 @@ class NativeClientIT {
         assertThat(change.out()).doesNotContain(HANDED_OVER).contains("out/a");
         assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nbuilt\n");
 
+        // The watchers are the native fabw, not JVMs: one user, no credentials to hand over.
+        for (int daemon : new int[] {nativeClient.fabdPid(), nativeClient.fabaPid()}) {
+            Path exe = Files.readSymbolicLink(Path.of("/proc/" + Daemons.parentOf(daemon) + "/exe"));
+            assertThat(exe.getFileName()).as("the fabw of %d", daemon).hasToString("fabw");
+        }
+
         int fabd = nativeClient.fabdPid();
         Daemons.Run restart = nativeClient.run(project, "-B", "+IPC");
         assertThat(restart.status()).as(restart.err()).isZero();
