@@ -902,6 +902,12 @@ static int command(const char *project, const char *cwd, int argc, char **argv) 
             }
             return status;
         }
+        if (!alive(fabd) && fabd_pair_running(project)) {
+            /* fabd ended but its fabw holds on: re-executing it (a fabfile changed), or recording its death. */
+            path_of(path, "%s/fabd/pgid", project);
+            fabd = read_pid(path);
+            continue;
+        }
         if (!alive(fabd)) {
             drain(logs, offset);
             return daemon_died(logs, "fabd", fabd);
