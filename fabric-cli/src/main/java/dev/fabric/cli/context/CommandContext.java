@@ -153,6 +153,15 @@ public final class CommandContext {
     /** The relay port of the bridge a member is reached through (docs/connectivity.md). */
     private static InetSocketAddress relayOf(Registry registry, String id, String bridgeId) {
         RegistryWire.Instance bridge = registry.member(bridgeId);
+        // A bridge chain: the outermost bridge, which passes the request on inward (docs/connectivity.md).
+        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+        for (String next; (next = bridge.metadata() == null ? null : bridge.metadata().get(Reach.VIA)) != null && !next.isBlank(); ) {
+            if (!seen.add(bridge.id()) || seen.size() >= Reach.MAX_CHAIN) {
+                throw new CliException(ExitCodes.CONFLICT, "member " + id + " is reached through bridges " + seen + " that are reached "
+                        + "through one another in a loop, or in a chain longer than " + Reach.MAX_CHAIN, List.of());
+            }
+            bridge = registry.member(next);
+        }
         String relay = bridge.endpoints().get(Reach.RELAY);
         URI uri = relay == null ? null : URI.create(relay);
         if (uri == null || uri.getHost() == null || uri.getPort() < 1) {

@@ -266,6 +266,7 @@ public final class FabricClient {
         }
         InetSocketAddress relay;
         try {
+            bridge = Reach.outermost(bridge, registry::get);
             relay = Reach.relayOf(bridge);
         } catch (IllegalArgumentException e) {
             throw new MemberUnavailableException(member.id(), "member " + member.id() + " is reached through bridge " + bridgeId

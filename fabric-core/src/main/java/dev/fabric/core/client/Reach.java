@@ -35,6 +35,32 @@ public sealed interface Reach {
     }
 
     /**
+     * The bridge a caller sends a member's requests to: the member's own bridge, or, when that
+     * bridge is itself reached through a bridge (a bridge chain: a compute node's bridge on a head
+     * node that only its gateway's bridge reaches), the outermost bridge of the chain, which passes
+     * them on inward (docs/connectivity.md, "Bridge chains").
+     *
+     * @param bridge the bridge the member's {@value #VIA} names
+     * @param lookup the registry's record of a member by id
+     * @throws IllegalArgumentException when the chain loops or is longer than {@value #MAX_CHAIN} bridges
+     */
+    static ServiceInstance outermost(ServiceInstance bridge, java.util.function.Function<String, ServiceInstance> lookup) {
+        ServiceInstance outer = bridge;
+        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+        while (of(outer) instanceof Via(String next)) {
+            if (!seen.add(outer.id()) || seen.size() >= MAX_CHAIN) {
+                throw new IllegalArgumentException("the bridges " + seen + " are reached through one another in a loop, or in a chain "
+                        + "longer than " + MAX_CHAIN);
+            }
+            outer = lookup.apply(next);
+        }
+        return outer;
+    }
+
+    /** The longest chain of bridges followed. */
+    int MAX_CHAIN = 8;
+
+    /**
      * The relay port a bridge publishes, as the address of an HTTP proxy.
      *
      * @throws IllegalArgumentException when the bridge publishes no usable {@value #RELAY} endpoint

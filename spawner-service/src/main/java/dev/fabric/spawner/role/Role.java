@@ -38,4 +38,13 @@ public interface Role {
 
     /** The role's endpoints, relative to the member's base URL (e.g. {@code queue -> /queue/v1}). */
     Map<String, String> endpoints();
+
+    /**
+     * Where this role relays requests for other members, when it does (a bridge's relay port): a
+     * bridge that is itself reached through a bridge hands such requests, arriving down its own
+     * channel, to that port (a bridge chain, docs/connectivity.md).
+     */
+    default java.util.Optional<java.net.InetSocketAddress> relayPort() {
+        return java.util.Optional.empty();
+    }
 }
