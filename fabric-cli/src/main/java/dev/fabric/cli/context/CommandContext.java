@@ -1,5 +1,6 @@
 package dev.fabric.cli.context;
 
+import java.util.LinkedHashSet;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.cli.common.Output;
@@ -154,7 +155,7 @@ public final class CommandContext {
     private static InetSocketAddress relayOf(Registry registry, String id, String bridgeId) {
         RegistryWire.Instance bridge = registry.member(bridgeId);
         // A bridge chain: the outermost bridge, which passes the request on inward (docs/connectivity.md).
-        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+        Set<String> seen = new LinkedHashSet<>();
         for (String next; (next = bridge.metadata() == null ? null : bridge.metadata().get(Reach.VIA)) != null && !next.isBlank(); ) {
             if (!seen.add(bridge.id()) || seen.size() >= Reach.MAX_CHAIN) {
                 throw new CliException(ExitCodes.CONFLICT, "member " + id + " is reached through bridges " + seen + " that are reached "

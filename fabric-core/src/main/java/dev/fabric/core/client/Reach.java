@@ -1,5 +1,8 @@
 package dev.fabric.core.client;
 
+import java.util.Set;
+import java.util.LinkedHashSet;
+import java.util.function.Function;
 import dev.fabric.core.registry.ServiceInstance;
 
 import java.net.InetSocketAddress;
@@ -44,9 +47,9 @@ public sealed interface Reach {
      * @param lookup the registry's record of a member by id
      * @throws IllegalArgumentException when the chain loops or is longer than {@value #MAX_CHAIN} bridges
      */
-    static ServiceInstance outermost(ServiceInstance bridge, java.util.function.Function<String, ServiceInstance> lookup) {
+    static ServiceInstance outermost(ServiceInstance bridge, Function<String, ServiceInstance> lookup) {
         ServiceInstance outer = bridge;
-        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+        Set<String> seen = new LinkedHashSet<>();
         while (of(outer) instanceof Via(String next)) {
             if (!seen.add(outer.id()) || seen.size() >= MAX_CHAIN) {
                 throw new IllegalArgumentException("the bridges " + seen + " are reached through one another in a loop, or in a chain "

@@ -1,5 +1,7 @@
 package dev.fabric.spawner.role;
 
+import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -44,7 +46,7 @@ public interface Role {
      * bridge that is itself reached through a bridge hands such requests, arriving down its own
      * channel, to that port (a bridge chain, docs/connectivity.md).
      */
-    default java.util.Optional<java.net.InetSocketAddress> relayPort() {
+    default Optional<InetSocketAddress> relayPort() {
         return java.util.Optional.empty();
     }
 }

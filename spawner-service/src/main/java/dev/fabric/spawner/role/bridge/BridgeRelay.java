@@ -26,6 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,10 +37,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -68,7 +73,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
     private final JsonMapper json = JsonMapper.builder().build();
     private final HttpClient outward = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private final Map<java.net.InetSocketAddress, HttpClient> nextBridges = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, HttpClient> nextBridges = new ConcurrentHashMap<>();
     private volatile Routes routes = new Routes(Set.of(), Map.of());
     private volatile long routesAt;
 
@@ -143,11 +148,16 @@ public final class BridgeRelay extends OncePerRequestFilter {
             } else if (next != null) {
                 // A bridge chain: the member is reached through another bridge, which this one reaches down that
                 // bridge's own channel, or straight at its relay port. The request goes on unchanged.
-                BridgeChannels.Channel nextChannel = channels.channelFor(authorityOf(next.endpoints().get("management")));
+                String nextAuthority = authorityOf(next.endpoints().get("management"));
+                BridgeChannels.Channel nextChannel = nextAuthority == null ? null : channels.channelFor(nextAuthority);
                 if (nextChannel != null) {
                     inward(bridge, nextChannel, request, response, view, body);
-                } else {
+                } else if (next.endpoints().get(Reach.RELAY) != null) {
                     outward(bridge, throughBridge(Reach.relayOf(next)), request, response, view, body);
+                } else {
+                    refuse(request, response, 502, "bridge-no-route", authority + " is reached through bridge " + next.id()
+                            + ", which bridge " + bridge.bridgeId() + " has no channel from and which publishes no relay endpoint "
+                            + "(is it restarting?)", "no-route");
                 }
             } else {
                 refuse(request, response, 502, "bridge-no-route", "bridge " + bridge.bridgeId() + " has no channel from " + authority
@@ -268,12 +278,12 @@ public final class BridgeRelay extends OncePerRequestFilter {
                 || now - routesAt < TimeUnit.SECONDS.toNanos(1)) {
             return known;
         }
-        java.util.HashSet<String> direct = new java.util.HashSet<>();
+        Set<String> direct = new HashSet<>();
         direct.add(node.registry().baseUrl().getRawAuthority());
-        Map<String, ServiceInstance> nextBridge = new java.util.HashMap<>();
+        Map<String, ServiceInstance> nextBridge = new HashMap<>();
         try {
             List<ServiceInstance> instances = node.registry().list(null, null, null, null).instances();
-            Map<String, ServiceInstance> byId = new java.util.HashMap<>();
+            Map<String, ServiceInstance> byId = new HashMap<>();
             instances.forEach(instance -> byId.put(instance.id(), instance));
             String self = role.running() == null ? null : role.running().bridgeId();
             for (ServiceInstance instance : instances) {
@@ -312,9 +322,9 @@ public final class BridgeRelay extends OncePerRequestFilter {
     }
 
     /** A client that sends requests on through the relay port of the next bridge of a chain, as to an HTTP proxy. */
-    private HttpClient throughBridge(java.net.InetSocketAddress relay) {
+    private HttpClient throughBridge(InetSocketAddress relay) {
         return nextBridges.computeIfAbsent(relay, address -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).proxy(java.net.ProxySelector.of(address)).build());
+                .connectTimeout(Duration.ofSeconds(5)).proxy(ProxySelector.of(address)).build());
     }
 
     private static List<RelayFrame.Header> headers(HttpServletRequest request) {
