@@ -4,6 +4,7 @@ import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.RolePolicy;
 import dev.fabric.spawner.role.StateUnrecoverableException;
+import dev.fabric.spawner.role.journal.JournalCorruptException;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,7 @@ public class QueueRole implements Role {
 
     @Override
     public synchronized void recover(RoleContext context) throws StateUnrecoverableException {
-        Path journal = context.dataDirectory().resolve(Journal.FILE_NAME);
+        Path journal = context.dataDirectory().resolve(QueueJournal.FILE_NAME);
         try {
             closeQuietly(recovered);
             recovered = WorkQueue.open(context.dataDirectory(), context.restart(), clock, compactMinRecords);
