@@ -7,6 +7,7 @@ import dev.fabric.cli.http.FabricEndpoint;
 import dev.fabric.cli.http.Problem;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
+import dev.fabric.core.client.FabricClient;
 import dev.fabric.core.client.Reach;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.keys.FabricKeysException;
@@ -112,6 +113,16 @@ public final class CommandContext {
     public FabricEndpoint endpoint(FabricEndpoint.Target target, FabricEndpoint.Advice advice) {
         FabricHome.Setting<Path> keysDir = keysDirectory();
         return new FabricEndpoint(target, new FabricEndpoint.SigningKey(keys(keysDir), keysDir.value()), advice, json, REQUEST_TIMEOUT);
+    }
+
+    /**
+     * fabric-core's client of the fabric, on the registry and keys the CLI uses: for what it does
+     * beyond one request (a pubsub subscription that resumes across reconnections).
+     */
+    public FabricClient fabricClient() {
+        FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
+        return FabricClient.builder(URI.create(url.value()), keys(keysDirectory())).name("fabric-cli-" + ProcessHandle.current().pid())
+                .requestTimeout(REQUEST_TIMEOUT).build();
     }
 
     /** {@code --spawner} (of the command at hand) or {@code $FABRIC_SPAWNER}; empty when neither says. */

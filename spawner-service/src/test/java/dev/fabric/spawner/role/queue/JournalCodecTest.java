@@ -2,7 +2,6 @@ package dev.fabric.spawner.role.queue;
 
 import dev.fabric.spawner.role.journal.JournalCorruptException;
 import dev.fabric.spawner.role.journal.JournalDecoder;
-
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.Size;

@@ -2,7 +2,6 @@ package dev.fabric.spawner.role.queue;
 
 import dev.fabric.spawner.role.journal.Journal;
 import dev.fabric.spawner.role.journal.JournalCorruptException;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,6 +2,7 @@ package dev.fabric.spawner.role.queue;
 
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.StateUnrecoverableException;
+import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.web.SpawnerException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

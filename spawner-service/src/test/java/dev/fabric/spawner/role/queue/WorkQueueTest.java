@@ -1,7 +1,7 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.role.journal.JournalCorruptException;
-
 import dev.fabric.spawner.web.SpawnerException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
