@@ -51,9 +51,19 @@ public final class RoleSettings {
             value = null;
         }
         if (value == null || value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-            throw new IllegalArgumentException(key + " must be a duration from " + DurationStyle.SIMPLE.print(min) + " to "
-                    + DurationStyle.SIMPLE.print(max) + " (e.g. " + DurationStyle.SIMPLE.print(fallback) + "), not '" + raw + "'");
+            throw new IllegalArgumentException(key + " must be a duration from " + print(min) + " to " + print(max) + " (e.g. "
+                    + print(fallback) + "), not '" + raw + "'");
         }
         return value;
+    }
+
+    /** A duration as a person writes it: in the largest unit that divides it ({@code 24h}, {@code 90s}). */
+    private static String print(Duration duration) {
+        for (ChronoUnit unit : new ChronoUnit[] {ChronoUnit.DAYS, ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS}) {
+            if (duration.toMillis() % unit.getDuration().toMillis() == 0) {
+                return DurationStyle.SIMPLE.print(duration, unit);
+            }
+        }
+        return DurationStyle.SIMPLE.print(duration, ChronoUnit.MILLIS);
     }
 }

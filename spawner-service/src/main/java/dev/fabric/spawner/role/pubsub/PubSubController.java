@@ -1,6 +1,7 @@
 package dev.fabric.spawner.role.pubsub;
 
 import dev.fabric.core.pubsub.PubSubWire;
+import dev.fabric.spawner.role.RoleRequests;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+
+import static dev.fabric.spawner.role.RoleRequests.invalid;
 
 /**
  * The pubsub's HTTP API (docs/roles.md, "pubsub"); answers 503 until the member runs the pubsub role.
@@ -91,7 +94,7 @@ public class PubSubController {
             throws InterruptedException {
         TopicStore store = role.running().store();
         topic(topic);
-        int limit = max == null ? DEFAULT_FETCH : max(max);
+        int limit = max == null ? DEFAULT_FETCH : RoleRequests.number("max", max, 1, MAX_FETCH);
         Duration patience = wait == null ? Duration.ZERO : waitOf(wait);
         long start = from == null ? store.oldest(topic) : offset(from, "from");
         TopicStore.Slice slice;
@@ -234,18 +237,6 @@ public class PubSubController {
         throw invalid(what + " must be an offset, a whole number from 0, not '" + value + "'");
     }
 
-    private static int max(String value) {
-        int max;
-        try {
-            max = Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            max = 0;
-        }
-        if (max < 1 || max > MAX_FETCH) {
-            throw invalid("max must be a whole number from 1 to " + MAX_FETCH + ", not '" + value + "'");
-        }
-        return max;
-    }
 
     private static Duration waitOf(String value) {
         Duration wait;
@@ -258,9 +249,5 @@ public class PubSubController {
             throw invalid("wait must be a duration from 0s to 30s (e.g. 10s), not '" + value + "'");
         }
         return wait;
-    }
-
-    private static SpawnerException invalid(String detail) {
-        return new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", detail);
     }
 }

@@ -5,7 +5,7 @@ import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.RolePolicy;
 import dev.fabric.spawner.role.StateUnrecoverableException;
-import dev.fabric.spawner.role.journal.JournalCorruptException;
+import dev.fabric.spawner.role.journal.JournalRecovery;
 import dev.fabric.spawner.web.SpawnerException;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,9 +18,6 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -91,25 +88,16 @@ public class PubSubRole implements Role {
 
     @Override
     public synchronized void recover(RoleContext context) throws StateUnrecoverableException {
-        Path journal = context.dataDirectory().resolve(PubSubJournal.FILE_NAME);
         PubSubSettings settings;
         try {
             settings = PubSubSettings.of(context.config());
         } catch (IllegalArgumentException e) {
             throw new StateUnrecoverableException("its configuration is not valid: " + e.getMessage(), e);
         }
-        try {
-            closeQuietly(recovered);
-            recovered = TopicStore.open(context.dataDirectory(), context.restart(), clock, settings, compactMinRecords);
-        } catch (NoSuchFileException e) {
-            throw new StateUnrecoverableException("the pubsub journal " + journal + " is missing, so the messages of " + context.serviceId()
-                    + " are gone (was its data directory " + context.dataDirectory() + " lost or replaced?)", e);
-        } catch (JournalCorruptException e) {
-            throw new StateUnrecoverableException("the pubsub journal " + journal + " is corrupt " + e.getMessage()
-                    + "; replaying past it would lose or invent messages. Keep the file for inspection", e);
-        } catch (IOException e) {
-            throw new StateUnrecoverableException("the pubsub journal " + journal + " cannot be read: " + e, e);
-        }
+        closeQuietly(recovered);
+        recovered = null;
+        recovered = JournalRecovery.recover(context, NAME, PubSubJournal.FILE_NAME,
+                () -> TopicStore.open(context.dataDirectory(), context.restart(), clock, settings, compactMinRecords));
     }
 
     @Override
@@ -118,15 +106,8 @@ public class PubSubRole implements Role {
         TopicStore opened = recovered;
         recovered = null;
         if (opened == null) {
-            // A first start: an empty journal is created; one already there (a directory reused for the
-            // same id) is replayed rather than overwritten, since losing messages is never the safe choice.
-            try {
-                opened = TopicStore.open(context.dataDirectory(), false, clock, settings, compactMinRecords);
-            } catch (JournalCorruptException e) {
-                throw new IllegalStateException("the pubsub journal in " + context.dataDirectory() + " is corrupt " + e.getMessage(), e);
-            } catch (IOException e) {
-                throw new UncheckedIOException("the pubsub journal in " + context.dataDirectory() + " cannot be opened: " + e, e);
-            }
+            opened = JournalRecovery.start(context, NAME,
+                    () -> TopicStore.open(context.dataDirectory(), false, clock, settings, compactMinRecords));
         }
         Running started = new Running(settings, opened, new Semaphore(settings.maxSubscribers()));
         running = started;
