@@ -116,13 +116,18 @@ public final class CommandContext {
     }
 
     /**
-     * fabric-core's client of the fabric, on the registry and keys the CLI uses: for what it does
-     * beyond one request (a pubsub subscription that resumes across reconnections).
+     * A {@link FabricClient} of the registry and keys this command uses (the client of the task
+     * manager, {@code fabric pilot} and {@code fabric task}), named {@code fabric-cli-<pid>}.
      */
     public FabricClient fabricClient() {
         FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
         return FabricClient.builder(URI.create(url.value()), keys(keysDirectory())).name("fabric-cli-" + ProcessHandle.current().pid())
-                .requestTimeout(REQUEST_TIMEOUT).build();
+                .build();
+    }
+
+    /** An environment variable of the command, or {@code fallback}. */
+    public String env(String name, String fallback) {
+        return env.getOrDefault(name, fallback);
     }
 
     /** {@code --spawner} (of the command at hand) or {@code $FABRIC_SPAWNER}; empty when neither says. */
