@@ -100,21 +100,21 @@ class PubSubIT {
                     List<String> events = new ArrayList<>();
                     // Closed here, or the client would drain a stream that never ends.
                     try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.getBody(), StandardCharsets.UTF_8))) {
-                    StringBuilder event = new StringBuilder();
-                    String line;
-                    while (events.size() < count && (line = lines.readLine()) != null) {
-                        if (line.startsWith(":")) {
-                            continue;
-                        }
-                        if (line.isEmpty()) {
-                            if (!event.isEmpty()) {
-                                events.add(event.toString().strip());
+                        StringBuilder event = new StringBuilder();
+                        String line;
+                        while (events.size() < count && (line = lines.readLine()) != null) {
+                            if (line.startsWith(":")) {
+                                continue;
                             }
-                            event.setLength(0);
-                        } else {
-                            event.append(line).append(' ');
+                            if (line.isEmpty()) {
+                                if (!event.isEmpty()) {
+                                    events.add(event.toString().strip());
+                                }
+                                event.setLength(0);
+                            } else {
+                                event.append(line).append(' ');
+                            }
                         }
-                    }
                     }
                     return events;
                 }, true);
