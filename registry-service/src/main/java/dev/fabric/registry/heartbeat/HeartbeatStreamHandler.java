@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 import org.springframework.web.socket.BinaryMessage;
@@ -51,11 +52,13 @@ class HeartbeatStreamHandler extends BinaryWebSocketHandler {
     private final Duration skew;
     private final Duration writeTimeout;
     private final Counter heartbeats;
+    private final HeartbeatStreams streams;
 
-    HeartbeatStreamHandler(HeartbeatWriter writer, InstanceService instances, StreamProblems problems, Clock clock,
+    HeartbeatStreamHandler(HeartbeatWriter writer, InstanceService instances, StreamProblems problems, HeartbeatStreams streams, Clock clock,
                            FabricSecurityProperties security, MeterRegistry meters,
-                           @org.springframework.beans.factory.annotation.Value("${fabric.registry.writes.timeout:10s}") Duration writeTimeout) {
+                           @Value("${fabric.registry.writes.timeout:10s}") Duration writeTimeout) {
         this.writer = writer;
+        this.streams = streams;
         this.instances = instances;
         this.problems = problems;
         this.clock = clock;
@@ -67,9 +70,15 @@ class HeartbeatStreamHandler extends BinaryWebSocketHandler {
     @Override
     public void afterConnectionEstablished(WebSocketSession socket) throws IOException {
         HeartbeatSession session = session(socket);
+        streams.opened(session.id);
         socket.sendMessage(new TextMessage("{\"session\":\"" + session.session + "\",\"key\":\""
                 + Base64.getUrlEncoder().withoutPadding().encodeToString(session.registryKey) + "\",\"expiresAt\":\""
                 + session.expiresAt + "\"}"));
+    }
+
+    @Override
+    public void afterConnectionClosed(WebSocketSession socket, CloseStatus status) {
+        streams.closed(session(socket).id);
     }
 
     @Override
