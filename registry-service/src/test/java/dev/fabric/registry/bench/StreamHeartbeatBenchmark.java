@@ -75,7 +75,9 @@ class StreamHeartbeatBenchmark {
         int members = Math.max(CLIENTS, PACED_CLIENTS);
         try (RegistryProcess registry = new RegistryProcess(dir.resolve("data"), dir.resolve("keys"), List.of(
                 "--spring.datasource.url=" + jdbc, "--spring.datasource.username=postgres", "--spring.datasource.password=postgres",
-                "--logging.level.dev.fabric=WARN", "--fabric.security.signature.replay-cache-capacity=5000000"));
+                "--logging.level.dev.fabric=WARN", "--fabric.security.signature.replay-cache-capacity=5000000",
+                // Clients rest between their rounds: failure detection is not measured here (DetectionBenchmark does).
+                "--fabric.registry.heartbeat.suspect-after=600", "--fabric.registry.heartbeat.dead-after=600"));
              EtcdPeer etcd = EtcdPeer.start(dir, ETCD_PORT)) {
             registry.start();
             RegistryClient admin = new RegistryClient(registry.url(), keys);
@@ -96,7 +98,7 @@ class StreamHeartbeatBenchmark {
                 Client client = Client.builder().endpoints(etcd.url).build();
                 etcdClients.add(client);
                 Lease lease = client.getLeaseClient();
-                long leaseId = lease.grant(60).get(10, TimeUnit.SECONDS).getID();
+                long leaseId = lease.grant(1200).get(10, TimeUnit.SECONDS).getID();
                 leases.add(() -> lease.keepAliveOnce(leaseId).get(10, TimeUnit.SECONDS));
             }
             try {
@@ -186,7 +188,9 @@ class StreamHeartbeatBenchmark {
                     try {
                         client.beat();
                     } catch (Exception e) {
-                        errors.incrementAndGet();
+                        if (errors.getAndIncrement() == 0) {
+                            System.out.println("first failed heartbeat: " + e);
+                        }
                     }
                     if (n == latencies.length) {
                         latencies = Arrays.copyOf(latencies, n * 2);
