@@ -8,6 +8,7 @@ import dev.fabric.registry.RegistryClient;
 import dev.fabric.registry.RegistryProcess;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.Lease;
+import dev.fabric.registry.bench.HeartbeatBenchmark.Result;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,8 +58,6 @@ class StreamHeartbeatBenchmark {
     interface Beat {
         void beat() throws Exception;
     }
-
-    record Result(double perSecond, double p50Millis, double p99Millis, long errors) {}
 
     @Test
     void registryStreamsAgainstEtcdKeepAlives() throws Exception {
@@ -122,8 +121,8 @@ class StreamHeartbeatBenchmark {
                         + loadAfter + ".\n\n"
                         + "| mode | clients | registry/s | p50 ms | p99 ms | etcd/s | p50 ms | p99 ms | ratio (registry/etcd) |\n"
                         + "|---|---|---|---|---|---|---|---|---|\n"
-                        + row("closed loop", CLIENTS, median(streamClosed), median(etcdClosed))
-                        + row("paced at " + RATE + "/s", PACED_CLIENTS, median(streamPaced), median(etcdPaced));
+                        + row("closed loop", CLIENTS, HeartbeatBenchmark.median(streamClosed), HeartbeatBenchmark.median(etcdClosed))
+                        + row("paced at " + RATE + "/s", PACED_CLIENTS, HeartbeatBenchmark.median(streamPaced), HeartbeatBenchmark.median(etcdPaced));
                 System.out.println(text);
                 Files.createDirectories(Path.of("target", "benchmarks"));
                 Files.writeString(Path.of("target", "benchmarks", "stream-heartbeats.md"), text);
@@ -139,12 +138,6 @@ class StreamHeartbeatBenchmark {
                 registry.p50Millis(), registry.p99Millis(), etcd.perSecond(), etcd.p50Millis(), etcd.p99Millis(),
                 registry.perSecond() / etcd.perSecond())
                 + (registry.errors() + etcd.errors() > 0 ? "(errors: " + registry.errors() + " registry, " + etcd.errors() + " etcd)\n" : "");
-    }
-
-    static Result median(List<Result> results) {
-        List<Result> sorted = new ArrayList<>(results);
-        sorted.sort((a, b) -> Double.compare(a.perSecond(), b.perSecond()));
-        return sorted.get(sorted.size() / 2);
     }
 
     /** Each client on its own virtual thread, back to back, for the duration. */

@@ -1,16 +1,13 @@
 package dev.fabric.core.registry.stream;
 
-import javax.crypto.KDF;
+import dev.fabric.core.sealing.KeySealing;
+
 import javax.crypto.Mac;
-import javax.crypto.SecretKey;
-import javax.crypto.KeyAgreement;
-import javax.crypto.spec.HKDFParameterSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.util.Arrays;
 
 /**
  * The key that proves a heartbeat stream's frames: X25519 between the member's ephemeral key (sent in
@@ -28,21 +25,11 @@ public final class HeartbeatSessionKey {
     public static Mac mac(PrivateKey ownPrivate, PublicKey peerPublic, byte[] memberSpki, byte[] registrySpki,
                           String id, long incarnation, String session) {
         try {
-            KeyAgreement agreement = KeyAgreement.getInstance("X25519");
-            agreement.init(ownPrivate);
-            agreement.doPhase(peerPublic, true);
-            byte[] shared = agreement.generateSecret();
-            try {
-                byte[] salt = ByteBuffer.allocate(memberSpki.length + registrySpki.length).put(memberSpki).put(registrySpki).array();
-                byte[] info = (CONTEXT + id + " " + incarnation + " " + session).getBytes(StandardCharsets.UTF_8);
-                SecretKey key = KDF.getInstance("HKDF-SHA256").deriveKey("HmacSHA256",
-                        HKDFParameterSpec.ofExtract().addIKM(shared).addSalt(salt).thenExpand(info, 32));
-                Mac mac = Mac.getInstance("HmacSHA256");
-                mac.init(key);
-                return mac;
-            } finally {
-                Arrays.fill(shared, (byte) 0);
-            }
+            byte[] salt = ByteBuffer.allocate(memberSpki.length + registrySpki.length).put(memberSpki).put(registrySpki).array();
+            byte[] info = (CONTEXT + id + " " + incarnation + " " + session).getBytes(StandardCharsets.UTF_8);
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(KeySealing.agree(ownPrivate, peerPublic, salt, info, "HmacSHA256"));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot derive the heartbeat session key: " + e.getMessage(), e);
         }
