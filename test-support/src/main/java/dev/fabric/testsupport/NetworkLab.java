@@ -269,7 +269,12 @@ public final class NetworkLab implements AutoCloseable {
      * it (at most two minutes).
      */
     public ExecResult exec(ProcessBuilder builder) {
-        return execute(builder, COMMAND_TIMEOUT);
+        return exec(builder, COMMAND_TIMEOUT);
+    }
+
+    /** As {@link #exec(ProcessBuilder)}, waiting at most {@code timeout} (a benchmark's long run). */
+    public ExecResult exec(ProcessBuilder builder, Duration timeout) {
+        return execute(builder, timeout);
     }
 
     /**
