@@ -442,7 +442,16 @@ public final class NetworkLab implements AutoCloseable {
     private static ExecResult execute(ProcessBuilder builder, Duration timeout) {
         try {
             Process process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            CompletableFuture<String> errors = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+            // A thread of its own: on the common pool (one thread on two cores) a long-running command's
+            // reader would hold up every other command's.
+            CompletableFuture<String> errors = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    errors.complete(readAll(process.getErrorStream()));
+                } catch (RuntimeException e) {
+                    errors.completeExceptionally(e);
+                }
+            });
             String output = readAll(process.getInputStream());
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
