@@ -3,7 +3,6 @@ package dev.fabric.spawner;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.StateTransition;
-import dev.fabric.core.signature.RequestSigner;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,13 +14,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -127,6 +122,15 @@ class MemberSpawnIT {
         String b = chain.b().id();
         assertThat(chain.b().parentId()).isEqualTo(a);
         assertThat(chain.b().metadata()).doesNotContainKey("supervisor");
+        // Members heartbeat over heartbeat streams, each its own (docs/registry.md#heartbeat-streams).
+        double streamed = fabric.streamedHeartbeats();
+        Instant lastOfB = fabric.registry.get(b).lastHeartbeatAt();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(fabric.heartbeatStreams().isOpen(a)).isTrue();
+            assertThat(fabric.heartbeatStreams().isOpen(b)).isTrue();
+            assertThat(fabric.streamedHeartbeats()).isGreaterThanOrEqualTo(streamed + 4);
+            assertThat(fabric.registry.get(b).lastHeartbeatAt()).isAfter(lastOfB);
+        });
         assertThat(starterOf(b)).isEqualTo(a);
         assertThat(membersListedBy(management(chain.a()))).containsExactly(b);
         assertThat(membersListedBy(fabric.spawnerUrl())).contains(a).doesNotContain(b);
@@ -205,22 +209,7 @@ class MemberSpawnIT {
         String a = spawnQueueAt(fabric.spawnerUrl()).getBody().path("id").asString();
         ServiceInstance member = fabric.awaitState(a, InstanceState.RUNNING, 1);
         int before = fabric.registry.list(null, null, null, null).instances().size();
-        HttpClient http = HttpClient.newHttpClient();
-        byte[] body = "{\"type\":\"queue\"}".getBytes(StandardCharsets.UTF_8);
-        URI target = URI.create(management(member) + "/api/v1/spawns");
-
-        HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(unsigned.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(unsigned.body()).path("reason").asString()).isEqualTo("unsigned");
-
-        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign("POST", target, Map.of(), body);
-        HttpRequest.Builder tampered = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"queue\",\"connectivity\":\"DIRECT\"}"));
-        signature.forEach(tampered::header);
-        HttpResponse<String> answer = http.send(tampered.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(answer.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(answer.body()).path("reason").asString()).isEqualTo("digest-mismatch");
+        fabric.assertUnsignedAndTamperedSpawnsAreRefused(URI.create(management(member) + "/api/v1/spawns"));
 
         assertThat(fabric.registry.list(null, null, null, null).instances()).hasSize(before);
         assertThat(membersListedBy(management(member))).isEmpty();

@@ -1,5 +1,6 @@
 package dev.fabric.cli.context;
 
+import java.util.LinkedHashSet;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.cli.common.Output;
@@ -7,6 +8,7 @@ import dev.fabric.cli.http.FabricEndpoint;
 import dev.fabric.cli.http.Problem;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
+import dev.fabric.core.client.FabricClient;
 import dev.fabric.core.client.Reach;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.keys.FabricKeysException;
@@ -114,6 +116,21 @@ public final class CommandContext {
         return new FabricEndpoint(target, new FabricEndpoint.SigningKey(keys(keysDir), keysDir.value()), advice, json, REQUEST_TIMEOUT);
     }
 
+    /**
+     * A {@link FabricClient} of the registry and keys this command uses (the client of the task
+     * manager, {@code fabric pilot} and {@code fabric task}), named {@code fabric-cli-<pid>}.
+     */
+    public FabricClient fabricClient() {
+        FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
+        return FabricClient.builder(URI.create(url.value()), keys(keysDirectory())).name("fabric-cli-" + ProcessHandle.current().pid())
+                .build();
+    }
+
+    /** An environment variable of the command, or {@code fallback}. */
+    public String env(String name, String fallback) {
+        return env.getOrDefault(name, fallback);
+    }
+
     /** {@code --spawner} (of the command at hand) or {@code $FABRIC_SPAWNER}; empty when neither says. */
     public Optional<FabricHome.Setting<String>> spawnerOverride(String option) {
         return home.spawner(option, env);
@@ -153,6 +170,15 @@ public final class CommandContext {
     /** The relay port of the bridge a member is reached through (docs/connectivity.md). */
     private static InetSocketAddress relayOf(Registry registry, String id, String bridgeId) {
         RegistryWire.Instance bridge = registry.member(bridgeId);
+        // A bridge chain: the outermost bridge, which passes the request on inward (docs/connectivity.md).
+        Set<String> seen = new LinkedHashSet<>();
+        for (String next; (next = bridge.metadata() == null ? null : bridge.metadata().get(Reach.VIA)) != null && !next.isBlank(); ) {
+            if (!seen.add(bridge.id()) || seen.size() >= Reach.MAX_CHAIN) {
+                throw new CliException(ExitCodes.CONFLICT, "member " + id + " is reached through bridges " + seen + " that are reached "
+                        + "through one another in a loop, or in a chain longer than " + Reach.MAX_CHAIN, List.of());
+            }
+            bridge = registry.member(next);
+        }
         String relay = bridge.endpoints().get(Reach.RELAY);
         URI uri = relay == null ? null : URI.create(relay);
         if (uri == null || uri.getHost() == null || uri.getPort() < 1) {

@@ -82,6 +82,9 @@ public final class FabricClient {
     private final Duration requestTimeout;
     /** Clients through each bridge's relay port, by that port's address. */
     private final Map<InetSocketAddress, RestClient> relayed = new ConcurrentHashMap<>();
+    /** The same without a read timeout, for streams. */
+    private final Map<InetSocketAddress, RestClient> relayedStreaming = new ConcurrentHashMap<>();
+    private final RestClient streamingHttp;
 
     private FabricClient(Builder builder) {
         this.name = builder.name;
@@ -90,6 +93,7 @@ public final class FabricClient {
         this.requestTimeout = builder.requestTimeout;
         this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout);
         this.http = FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout).build();
+        this.streamingHttp = FabricRestClients.signed(builder.keys, builder.connectTimeout, null).build();
         // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
         // default): that request may take longer than a call, but no longer than the restart may.
         this.spawnerHttp = http.mutate()
@@ -151,11 +155,35 @@ public final class FabricClient {
      * {@code queue} endpoint), with the fail-over described above.
      */
     public <T> T call(String memberId, String endpoint, MemberCall<T> call) {
+        return call(memberId, endpoint, call, false);
+    }
+
+    /**
+     * The pubsub member {@code memberId}: publish to its topics, fetch them, subscribe to them
+     * (docs/roles.md, "pubsub"), with the fail-over of {@link #call}.
+     */
+    public PubSub pubsub(String memberId) {
+        return new PubSub(this, Objects.requireNonNull(memberId, "memberId"));
+    }
+
+    /**
+     * {@link #call(String, String, MemberCall)} for a stream: the client handed to the call has no
+     * read timeout, since a stream lives as long as its reader wants (a subscription).
+     */
+    <T> T stream(String memberId, String endpoint, MemberCall<T> call) {
+        return call(memberId, endpoint, call, true);
+    }
+
+    JsonMapper json() {
+        return json;
+    }
+
+    private <T> T call(String memberId, String endpoint, MemberCall<T> call, boolean streaming) {
         Objects.requireNonNull(call, "call");
         ServiceInstance seen = registry.get(memberId);
         ServiceInstance target = reach(seen, FailOver.beforeCall(seen), null);
         try {
-            return invoke(target, endpoint, call);
+            return invoke(target, endpoint, call, streaming);
         } catch (RuntimeException failure) {
             if (!FailOver.unreachable(failure)) {
                 throw failure;
@@ -176,7 +204,7 @@ public final class FabricClient {
             }
             ServiceInstance next = reach(now, step, failure);
             try {
-                return invoke(next, endpoint, call);
+                return invoke(next, endpoint, call, streaming);
             } catch (RuntimeException again) {
                 if (!FailOver.unreachable(again)) {
                     throw again;
@@ -221,6 +249,35 @@ public final class FabricClient {
         return new Reconnection(this, connected, failed);
     }
 
+    /**
+     * The task manager of an application's session on a pilot manager member: registers the session
+     * on that member (so a reconnected application finds it, {@link Reconnection#tasks}) and
+     * submits, waits for, lists, cancels and reads tasks there.
+     *
+     * @param pilotManager the id of a {@code pilot-manager} member
+     * @param session      the application's session id; its tasks are recorded with it
+     */
+    public TaskManager tasks(String pilotManager, String session) {
+        call(pilotManager, (client, url) -> {
+            try {
+                return client.put().uri("/management/v1/sessions/{session}", session).retrieve().toBodilessEntity();
+            } catch (RestClientResponseException e) {
+                if (FailOver.unreachable(e)) {
+                    throw e;
+                }
+                throw refused(pilotManager, e, "refused session " + session);
+            }
+        });
+        return new TaskManager(this, pilotManager, session);
+    }
+
+    /** A member's refusal (4xx or 500) as the exception the application sees, with the problem's reason. */
+    MemberRefusedException refused(String memberId, RestClientResponseException e, String what) {
+        Problem problem = problem(e, "member " + memberId);
+        return new MemberRefusedException(memberId, e.getStatusCode().value(), problem.reason(), "member " + memberId + " " + what
+                + ": " + problem.message(), e);
+    }
+
     /** The member's answer to CONNECT. */
     record ConnectAnswer(String id, long incarnation, String role, Map<String, String> endpoints) {}
 
@@ -238,7 +295,7 @@ public final class FabricClient {
         }
     }
 
-    private <T> T invoke(ServiceInstance member, String endpoint, MemberCall<T> call) {
+    private <T> T invoke(ServiceInstance member, String endpoint, MemberCall<T> call, boolean streaming) {
         String url = FailOver.endpointOf(member, endpoint);
         if (url == null) {
             throw new MemberUnavailableException(member.id(), "member " + member.id() + " (" + FailOver.describe(member)
@@ -246,8 +303,8 @@ public final class FabricClient {
                     + (member.endpoints() == null ? "none" : member.endpoints().keySet()), null);
         }
         RestClient client = switch (Reach.of(member)) {
-            case Reach.Direct _ -> http;
-            case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId);
+            case Reach.Direct _ -> streaming ? streamingHttp : http;
+            case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId, streaming);
         };
         return call.call(client.mutate().baseUrl(url).build(), URI.create(url));
     }
@@ -256,7 +313,7 @@ public final class FabricClient {
      * A client that sends a member's requests through its bridge's relay port. They stay signed for
      * the member's own URL: the bridge relays them unchanged, and the member verifies them.
      */
-    private RestClient throughBridge(ServiceInstance member, String bridgeId) {
+    private RestClient throughBridge(ServiceInstance member, String bridgeId, boolean streaming) {
         ServiceInstance bridge;
         try {
             bridge = registry.get(bridgeId);
@@ -266,10 +323,14 @@ public final class FabricClient {
         }
         InetSocketAddress relay;
         try {
+            bridge = Reach.outermost(bridge, registry::get);
             relay = Reach.relayOf(bridge);
         } catch (IllegalArgumentException e) {
             throw new MemberUnavailableException(member.id(), "member " + member.id() + " is reached through bridge " + bridgeId
                     + ", but " + e.getMessage() + "; see fabric service " + bridgeId, e);
+        }
+        if (streaming) {
+            return relayedStreaming.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, null, address).build());
         }
         return relayed.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, requestTimeout, address).build());
     }
