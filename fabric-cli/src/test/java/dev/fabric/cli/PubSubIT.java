@@ -142,6 +142,14 @@ class PubSubIT {
                 "id:3 event:message data:o3", "id:4 event:message data:o4");
         publisher.join();
 
+        // What a member reached through a bridge gets: long polls of the JSON fetch, from an offset too.
+        List<PubSubWire.Message> polled = new CopyOnWriteArrayList<>();
+        try (Subscription byPolling = pubsub.subscribeByPolling("orders", 3L, polled::add)) {
+            await().atMost(PATIENCE).until(() -> polled.size() == 2);
+            assertThat(byPolling.polling()).isTrue();
+        }
+        assertThat(polled).extracting(PubSubWire.Message::offset).containsExactly(3L, 4L);
+
         PubSubWire.Messages fetched = pubsub.fetch("orders", 3L, 10, Duration.ZERO);
         assertThat(fetched.messages()).extracting(PubSubWire.Message::body).containsExactly("o3", "o4");
         assertThat(fetched.messages()).allSatisfy(m -> assertThat(m.at()).isNotNull());
