@@ -80,6 +80,8 @@ final class Agent implements AutoCloseable {
     private final AtomicLong canceledCount = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
+    /** The next offset of the control topic to read: how far the cancels have been taken in. */
+    private volatile long controlNext;
 
     Agent(AgentSettings settings, String agentId, BoundMember queue, BoundMember pubsub, RunningJournal journal, JsonMapper json,
           MeterRegistry meters) {
@@ -124,6 +126,10 @@ final class Agent implements AutoCloseable {
 
     long canceled() {
         return canceledCount.get();
+    }
+
+    long controlNext() {
+        return controlNext;
     }
 
     /**
@@ -437,6 +443,7 @@ final class Agent implements AutoCloseable {
                     }
                     from = page.path("next").asLong(from);
                 }
+                controlNext = from;
                 if (seen == 0 && !sleep(CONTROL_POLL)) {
                     return;
                 }

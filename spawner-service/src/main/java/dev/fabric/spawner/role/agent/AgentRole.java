@@ -146,6 +146,8 @@ public class AgentRole implements Role {
             status.put("queue", settings.queue());
             status.put("pubsub", settings.pubsub());
             status.put("topic", settings.topic());
+            status.put("control", settings.control());
+            status.put("controlNext", current.controlNext());
             status.put(AgentSettings.RERUN_POLICY, settings.rerunPolicy().name().toLowerCase());
         }
         return status;
