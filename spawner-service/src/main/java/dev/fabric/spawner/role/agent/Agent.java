@@ -48,8 +48,8 @@ final class Agent implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
     private static final int REMEMBERED = 100_000;
-    private static final Duration IDLE_POLL_MIN = Duration.ofMillis(1);
-    private static final Duration IDLE_POLL_MAX = Duration.ofMillis(20);
+    /** How long one lease request waits for a task when the queue is empty (a long poll). */
+    private static final Duration LEASE_WAIT = Duration.ofSeconds(10);
     private static final Duration CONTROL_POLL = Duration.ofMillis(250);
     private static final Duration RETRY_MIN = Duration.ofMillis(100);
     private static final Duration RETRY_MAX = Duration.ofSeconds(5);
@@ -75,6 +75,8 @@ final class Agent implements AutoCloseable {
     private final Set<String> canceled = remembered();
     private final Set<String> finished = remembered();
     private final BlockingQueue<Leased> acks = new LinkedBlockingQueue<>();
+    /** The deadline of every lease it holds, for the extender. */
+    private final Map<String, Instant> deadlines = new ConcurrentHashMap<>();
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong canceledCount = new AtomicLong();
@@ -104,6 +106,7 @@ final class Agent implements AutoCloseable {
             threads.add(Thread.ofVirtual().name("agent-slot-" + slot).start(this::work));
         }
         threads.add(Thread.ofVirtual().name("agent-acker").start(this::acknowledge));
+        threads.add(Thread.ofVirtual().name("agent-extender").start(this::extend));
         threads.add(Thread.ofVirtual().name("agent-control").start(this::followControl));
     }
 
@@ -191,7 +194,6 @@ final class Agent implements AutoCloseable {
     // ---- the leaser
 
     private void lease() {
-        Duration idle = IDLE_POLL_MIN;
         Duration retry = RETRY_MIN;
         while (!stopping) {
             int max;
@@ -204,7 +206,8 @@ final class Agent implements AutoCloseable {
             List<QueueWire.LeasedMessage> leased;
             try {
                 leased = queue.call((client, url) -> {
-                    QueueWire.Leases answer = client.post().uri("/leases?max={max}&visibility={v}", max, settings.visibility().toSeconds() + "s")
+                    QueueWire.Leases answer = client.post().uri("/leases?max={max}&visibility={v}&wait={w}", max,
+                                    settings.visibility().toSeconds() + "s", LEASE_WAIT.toSeconds() + "s")
                             .retrieve().body(QueueWire.Leases.class);
                     return answer == null ? List.<QueueWire.LeasedMessage>of() : answer.messages();
                 });
@@ -220,12 +223,6 @@ final class Agent implements AutoCloseable {
                 continue;
             }
             room.release(max - leased.size());
-            if (leased.isEmpty()) {
-                sleep(idle);
-                idle = next(idle, IDLE_POLL_MAX);
-                continue;
-            }
-            idle = IDLE_POLL_MIN;
             meters.counter(AgentRole.LEASED_METRIC).increment(leased.size());
             leased.forEach(this::dispatch);
         }
@@ -244,6 +241,7 @@ final class Agent implements AutoCloseable {
         String taskId = task != null && task.id() != null ? task.id() : message.id();
         String pilot = task != null && task.pilot() != null ? task.pilot() : settings.pilot();
         Leased leased = new Leased(task, message.leaseId(), message.deliveries());
+        deadlines.put(message.leaseId(), message.deadline());
         journal(() -> journal.leased(taskId, pilot, message.leaseId(), message.deliveries()));
         if (invalid != null) {
             log.info("task {}: invalid ({}); publishing it FAILED", taskId, invalid);
@@ -379,7 +377,41 @@ final class Agent implements AutoCloseable {
                     retry = next(retry, RETRY_MAX);
                 }
             }
+            deadlines.remove(leased.lease());
             journal(() -> journal.acked(taskId, leased.lease()));
+        }
+    }
+
+    /**
+     * Keeps the leases it holds alive: each is extended by its visibility once half of that is
+     * left, so a task may run longer than one lease while a lost agent's tasks still come back soon.
+     */
+    private void extend() {
+        Duration visibility = settings.visibility();
+        while (sleep(visibility.dividedBy(4))) {
+            Instant soon = Instant.now().plus(visibility.dividedBy(2));
+            for (Map.Entry<String, Instant> held : deadlines.entrySet()) {
+                if (held.getValue().isAfter(soon)) {
+                    continue;
+                }
+                String lease = held.getKey();
+                try {
+                    QueueWire.Extended extended = queue.call((client, url) -> client.post().uri("/leases/{lease}/extend?visibility={v}",
+                            lease, visibility.toSeconds() + "s").retrieve().body(QueueWire.Extended.class));
+                    if (extended != null) {
+                        deadlines.computeIfPresent(lease, (key, old) -> extended.deadline());
+                    }
+                } catch (RestClientResponseException refused) {
+                    // Acked meanwhile, or expired: the queue hands the task out again, and a duplicate final event is ignored.
+                    deadlines.remove(lease);
+                    log.info("agent {}: lease {} could not be extended: {}", agentId, lease, refused.getResponseBodyAsString());
+                } catch (RuntimeException unreachable) {
+                    if (stopping) {
+                        return;
+                    }
+                    log.warn("agent {}: could not extend lease {} ({}); trying again soon", agentId, lease, unreachable.getMessage());
+                }
+            }
         }
     }
 
@@ -391,6 +423,7 @@ final class Agent implements AutoCloseable {
         } catch (RuntimeException e) {
             log.info("task {}: lease {} not given back ({}); it expires instead", taskId, leased.lease(), e.getMessage());
         }
+        deadlines.remove(leased.lease());
         journal(() -> journal.released(taskId, leased.lease()));
     }
 

@@ -23,7 +23,8 @@ import java.util.Map;
  * @param outputLimit  the most bytes of standard output, and of standard error, an event carries
  * @param rerunPolicy  what a restarted agent does with the tasks it was running
  * @param sandbox      the directory under which each task gets its own; {@code null}: {@code <data directory>/tasks}
- * @param visibility   how long a leased task stays invisible to other agents before the queue hands it out again
+ * @param visibility   how long a lease lasts between the agent's extensions of it: a task held by an agent that died
+ *                     without coming back goes to another agent after at most this long
  */
 public record AgentSettings(int cores, String queue, String pubsub, String pilot, String topic, int outputLimit,
                             RerunPolicy rerunPolicy, Path sandbox, Duration visibility) {
@@ -39,7 +40,7 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
     public static final String VISIBILITY = "visibility";
 
     static final int DEFAULT_OUTPUT_LIMIT = (int) DataSize.ofKilobytes(64).toBytes();
-    static final Duration DEFAULT_VISIBILITY = Duration.ofMinutes(10);
+    static final Duration DEFAULT_VISIBILITY = Duration.ofSeconds(60);
     private static final String TOPIC_PATTERN = "[a-z0-9][a-z0-9._-]{0,127}";
 
     /** What a restarted agent does with the tasks its previous incarnation was running. */

@@ -33,7 +33,7 @@ class AgentSettingsTest {
         assertThat(settings.outputLimit()).isEqualTo(64 * 1024);
         assertThat(settings.rerunPolicy()).isEqualTo(AgentSettings.RerunPolicy.RERUN);
         assertThat(settings.sandbox()).isEqualTo(DATA.resolve("tasks"));
-        assertThat(settings.visibility()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(settings.visibility()).isEqualTo(Duration.ofSeconds(60));
     }
 
     @Test
