@@ -5,7 +5,8 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -44,7 +45,8 @@ final class RunningJournal implements AutoCloseable {
     private final Path file;
     private final JsonMapper json;
     private final Map<String, Open> open = new LinkedHashMap<>();
-    private FileChannel channel;
+    /** A stream, not a FileChannel: an interrupted thread would close a channel for every thread. */
+    private OutputStream out;
     private int lines;
 
     private RunningJournal(Path file, JsonMapper json) {
@@ -99,15 +101,15 @@ final class RunningJournal implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
-        if (channel != null) {
-            channel.close();
-            channel = null;
+        if (out != null) {
+            out.close();
+            out = null;
         }
     }
 
     private void append(Line line) throws IOException {
         apply(line);
-        channel.write(ByteBuffer.wrap((json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8)));
+        out.write((json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
         lines++;
     }
 
@@ -168,7 +170,7 @@ final class RunningJournal implements AutoCloseable {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(next, file, StandardCopyOption.REPLACE_EXISTING);
         }
-        channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        out = new FileOutputStream(file.toFile(), true);
         lines = live.size();
     }
 }
