@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Profile;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
@@ -50,14 +51,15 @@ public class AgentRole implements Role {
 
     private static final Logger log = LoggerFactory.getLogger(AgentRole.class);
 
-    private final SpawningNode node;
+    /** The member itself, which holds the roles: looked up at start, as it is made after them. */
+    private final ObjectProvider<SpawningNode> node;
     private final JsonMapper json;
     private final MeterRegistry meters;
     /** Between {@link #recover} and {@link #start}: the journal the previous incarnation left. */
     private RunningJournal recovered;
     private volatile Agent agent;
 
-    public AgentRole(SpawningNode node, JsonMapper json, MeterRegistry meters) {
+    public AgentRole(ObjectProvider<SpawningNode> node, JsonMapper json, MeterRegistry meters) {
         this.node = node;
         this.json = json;
         this.meters = meters;
@@ -104,6 +106,7 @@ public class AgentRole implements Role {
             throw new UncheckedIOException("agent " + context.serviceId() + " cannot open its journal or sandbox " + settings.sandbox()
                     + ": " + e, e);
         }
+        SpawningNode node = this.node.getObject();
         FabricClient.Builder fabric = FabricClient.builder(node.registryUrl().orElseThrow(() -> new IllegalStateException(
                 "agent " + context.serviceId() + " has no registry")), node.keys().orElseThrow(() -> new IllegalStateException(
                 "agent " + context.serviceId() + " has no fabric keys"))).name(context.serviceId());
