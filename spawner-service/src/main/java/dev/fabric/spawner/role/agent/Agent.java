@@ -50,6 +50,8 @@ final class Agent implements AutoCloseable {
     private static final int REMEMBERED = 100_000;
     /** How long one lease request waits for a task when the queue is empty (a long poll). */
     private static final Duration LEASE_WAIT = Duration.ofSeconds(10);
+    /** How long one read of the control topic waits for a cancel (a long poll); after an empty answer it asks again at once. */
+    private static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
     private static final Duration CONTROL_POLL = Duration.ofMillis(250);
     private static final Duration RETRY_MIN = Duration.ofMillis(100);
     private static final Duration RETRY_MAX = Duration.ofSeconds(5);
@@ -463,9 +465,11 @@ final class Agent implements AutoCloseable {
         Duration retry = RETRY_MIN;
         while (!stopping) {
             long at = from;
+            long asked = System.nanoTime();
             try {
                 JsonNode page = pubsub.call((client, url) -> client.get()
-                        .uri("/topics/{topic}/messages?from={from}&max=1000", settings.control(), at)
+                        .uri("/topics/{topic}/messages?from={from}&max=1000&wait={wait}", settings.control(), at,
+                                CONTROL_WAIT.toSeconds() + "s")
                         .accept(MediaType.APPLICATION_JSON).retrieve().body(JsonNode.class));
                 retry = RETRY_MIN;
                 int seen = 0;
@@ -477,7 +481,8 @@ final class Agent implements AutoCloseable {
                     from = page.path("next").asLong(from);
                 }
                 controlNext = from;
-                if (seen == 0 && !sleep(CONTROL_POLL)) {
+                // An empty answer that came back before its wait was over (a pubsub that does not wait): pause before asking again.
+                if (seen == 0 && System.nanoTime() - asked < CONTROL_WAIT.toNanos() / 2 && !sleep(CONTROL_POLL)) {
                     return;
                 }
             } catch (RestClientResponseException answer) {
