@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# netlab.sh: a network lab of six hosts on one Linux machine, to try the fabric across hosts and
-# firewalls (issue 14). Every host is a network namespace; every network is a bridge in a namespace
+# netlab.sh: a network lab of twelve hosts on one Linux machine, to try the fabric across hosts,
+# firewalls (issue 14) and NATs (issue 15). Every host is a network namespace; every network is a bridge in a namespace
 # of its own; nothing of the lab lives in the machine's own namespace, so no lab packet can reach
-# the machine's real network (there is no veth to it, no default route, no NAT).
+# the machine's real network (there is no veth to it, no default route, no NAT out of the lab).
 #
 #   public     10.14.1.10                the registry's host
 #   desktop    10.14.1.20                where the user sits
@@ -10,6 +10,12 @@
 #   head       10.14.2.10  10.14.3.1     on the site network and on the cluster network
 #   compute-1  10.14.3.11                on the cluster network
 #   compute-2  10.14.3.12                on the cluster network
+#   nat-1      10.14.1.31  10.14.4.1     a NAT router between the public network and home network 1
+#   home-1     10.14.4.10                behind nat-1
+#   nat-2      10.14.1.32  10.14.5.1     a NAT router between the public network and home network 2
+#   home-2     10.14.5.10                behind nat-2
+#   nat-3      10.14.4.3   10.14.6.1     a NAT router on home network 1, in front of home network 3
+#   home-3     10.14.6.10                behind nat-3 and nat-1: two NATs in a row
 #
 # Routing, as the seed's story has it (desktop -> gateway -> head node -> compute node):
 #   - desktop, gateway and public share the public network 10.14.1.0/24;
@@ -19,6 +25,17 @@
 #     from the site network outwards and only their replies back in;
 #   - the compute nodes reach nothing beyond the cluster network: head does not forward. A member
 #     there reaches the registry only through a bridge member on head.
+#   - home-N reaches the public network through nat-N, which masquerades it (iptables MASQUERADE):
+#     the public network sees it as nat-N's public address and has no route to the home networks.
+#     home-3's connections are masqueraded twice, by nat-3 and then by nat-1.
+#
+# NAT variants (issue 15, TCP splicing), per NAT router, set with `nat ROUTER VARIANT`:
+#   easy       endpoint-independent mapping (the same public port for the same inside port, whatever
+#              the destination), unsolicited inbound SYNs dropped; the default
+#   resetting  as easy, but unsolicited inbound SYNs are answered with a reset
+#   symmetric  a new random public port for every connection (MASQUERADE --random-fully), unsolicited
+#              inbound SYNs dropped
+#   --latency MS adds that delay (tc netem) to every packet the router sends out of its public side.
 #
 # Connectivity modes (the seed's "Dealing with different connectivity issues"), per host, on the
 # service port range (default 1024:65535; SSH on port 22 stays open in every mode):
@@ -42,6 +59,8 @@
 #                              set a host's connectivity mode
 #   cut HOST HOST              cut the link between two neighbours (each drops the other's frames)
 #   restore HOST HOST          undo cut
+#   nat ROUTER easy|resetting|symmetric [--latency MS]
+#                              set a NAT router's variant (new connections follow it)
 #   probe FROM HOST|ADDR PORT [--timeout SECONDS]
 #                              try a TCP connection from FROM; prints open, refused, timeout or
 #                              unreachable
@@ -53,6 +72,7 @@
 #   ssh/authorized_keys, ssh/known_hosts  (known_hosts names every host by name and addresses)
 #   ssh/HOST/                            that host's sshd: config, host key, pid file, log
 #   mode/HOST                            the host's mode as set
+#   nat/ROUTER                           the NAT router's variant and latency as set
 # Inside a host, /etc/hosts names the other hosts at the address that host reaches them on
 # (ip netns exec mounts /etc/netns/NAMESPACE/hosts there).
 set -euo pipefail
@@ -75,17 +95,24 @@ done
 [[ "$prefix" =~ ^[a-z][a-z0-9]{1,15}$ ]] || die "the prefix '$prefix' must be 2 to 16 lower-case letters and digits, starting with a letter"
 dir=${dir:-${FABRIC_LAB_DIR:-/run/fabric-lab/$prefix}}
 
-HOSTS=(public desktop gateway head compute-1 compute-2)
-NETWORKS=(public site cluster)
-declare -A SUBNET=([public]=10.14.1 [site]=10.14.2 [cluster]=10.14.3)
+HOSTS=(public desktop gateway head compute-1 compute-2 nat-1 home-1 nat-2 home-2 nat-3 home-3)
+NETWORKS=(public site cluster home1 home2 home3)
+declare -A SUBNET=([public]=10.14.1 [site]=10.14.2 [cluster]=10.14.3 [home1]=10.14.4 [home2]=10.14.5 [home3]=10.14.6)
 # "HOST:NETWORK" -> last octet
 declare -A OCTET=(
   [public:public]=10 [desktop:public]=20 [gateway:public]=1
   [gateway:site]=1 [head:site]=10
   [head:cluster]=1 [compute-1:cluster]=11 [compute-2:cluster]=12
+  [nat-1:public]=31 [nat-1:home1]=1 [home-1:home1]=10
+  [nat-2:public]=32 [nat-2:home2]=1 [home-2:home2]=10
+  [nat-3:home1]=3 [nat-3:home3]=1 [home-3:home3]=10
 )
 # Routes a host has beyond its own networks: "NETWORK via HOST".
-declare -A ROUTES=([head]="public:gateway" [public]="site:gateway")
+declare -A ROUTES=([head]="public:gateway" [public]="site:gateway"
+  [home-1]="public:nat-1" [home-2]="public:nat-2" [nat-3]="public:nat-1" [home-3]="public:nat-3")
+# NAT routers: their outside (WAN) and inside (LAN) networks.
+declare -A NAT_WAN=([nat-1]=public [nat-2]=public [nat-3]=home1)
+declare -A NAT_LAN=([nat-1]=home1 [nat-2]=home2 [nat-3]=home3)
 DEFAULT_PORTS=1024:65535
 
 ns() { printf '%s-%s' "$prefix" "$1"; }
@@ -96,6 +123,7 @@ all_namespaces() {
   for n in "${NETWORKS[@]}"; do switch_ns "$n"; echo; done
 }
 is_host() { local h; for h in "${HOSTS[@]}"; do [ "$h" = "$1" ] && return 0; done; return 1; }
+is_nat() { [ -n "${NAT_WAN[$1]:-}" ]; }
 need_host() { is_host "$1" || die "no host '$1' in the lab; the hosts are: ${HOSTS[*]}"; }
 networks_of() { local n; for n in "${NETWORKS[@]}"; do [ -n "${OCTET[$1:$n]:-}" ] && echo "$n"; done; return 0; }
 addr() { echo "${SUBNET[$2]}.${OCTET[$1:$2]}"; }
@@ -217,7 +245,7 @@ up() {
   need_root_tools
   down
   trap 'say "up failed; tearing the lab down"; down' ERR
-  mkdir -p "$dir/ssh" "$dir/mode"
+  mkdir -p "$dir/ssh" "$dir/mode" "$dir/nat"
   chmod 700 "$dir" "$dir/ssh"
   for n in $(all_namespaces); do
     ip netns add "$n"
@@ -242,6 +270,7 @@ up() {
   ipt gateway -P FORWARD DROP
   ipt gateway -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
   ipt gateway -A FORWARD -i eth-site -o eth-public -j ACCEPT
+  for host in "${!NAT_WAN[@]}"; do nat_base "$host"; set_nat "$host" easy; done
 
   ssh-keygen -q -t ed25519 -N '' -C "fabric-lab-$prefix" -f "$dir/ssh/id_ed25519"
   cp "$dir/ssh/id_ed25519.pub" "$dir/ssh/authorized_keys"
@@ -299,6 +328,62 @@ set_mode() {
   } >"$dir/mode/$host"
 }
 
+# A NAT router forwards what its inside network opens towards the outside and only the replies back,
+# masquerading the inside addresses; the variant's rules live in chains of their own.
+nat_base() {
+  local host=$1 wan="eth-${NAT_WAN[$1]}" lan="eth-${NAT_LAN[$1]}"
+  in_ns "$(ns "$host")" sysctl -q -w net.ipv4.ip_forward=1
+  ipt "$host" -P FORWARD DROP
+  ipt "$host" -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  ipt "$host" -A FORWARD -i "$lan" -o "$wan" -j ACCEPT
+  ipt "$host" -t nat -N FABLAB-NAT
+  ipt "$host" -t nat -A POSTROUTING -o "$wan" -j FABLAB-NAT
+  ipt "$host" -N FABLAB-NAT-IN
+  ipt "$host" -I INPUT 1 -i "$wan" -j FABLAB-NAT-IN
+}
+
+set_nat() {
+  local host=$1 variant=${2:-} latency=0 wan
+  shift 2 || true
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --latency) latency=${2:?--latency needs milliseconds}; shift 2 ;;
+      --latency=*) latency=${1#--latency=}; shift ;;
+      *) die "nat: unknown option '$1'" ;;
+    esac
+  done
+  need_host "$host"
+  is_nat "$host" || die "$host is no NAT router; the NAT routers are: ${!NAT_WAN[*]}"
+  case "$variant" in easy|resetting|symmetric) ;; *) die "a NAT is easy, resetting or symmetric, not '$variant'" ;; esac
+  [[ "$latency" =~ ^[0-9]+$ ]] || die "--latency must be whole milliseconds, not '$latency'"
+  lab_is_up || die "the lab (prefix $prefix) is not up; start it with: netlab.sh up"
+  wan="eth-${NAT_WAN[$host]}"
+  ipt "$host" -t nat -F FABLAB-NAT
+  ipt "$host" -F FABLAB-NAT-IN
+  if [ "$variant" = symmetric ]; then
+    # A fresh random port for every connection: the port a peer learns from the broker is useless.
+    ipt "$host" -t nat -A FABLAB-NAT -j MASQUERADE --random-fully -m comment --comment "symmetric NAT"
+  else
+    # Linux keeps the inside port when it is free: the same public port for every destination.
+    ipt "$host" -t nat -A FABLAB-NAT -j MASQUERADE -m comment --comment "endpoint-independent mapping"
+  fi
+  # What reaches the router's own address from outside: replies, and SSH to the router itself.
+  ipt "$host" -A FABLAB-NAT-IN -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+  ipt "$host" -A FABLAB-NAT-IN -p tcp --dport 22 -j RETURN
+  if [ "$variant" = resetting ]; then
+    ipt "$host" -A FABLAB-NAT-IN -p tcp -m comment --comment "resetting NAT" -j REJECT --reject-with tcp-reset
+  else
+    ipt "$host" -A FABLAB-NAT-IN -p tcp -m comment --comment "unsolicited SYNs dropped" -j DROP
+  fi
+  if [ "$latency" = 0 ]; then
+    in_ns "$(ns "$host")" tc qdisc del dev "$wan" root 2>/dev/null || true
+  else
+    in_ns "$(ns "$host")" tc qdisc replace dev "$wan" root netem delay "${latency}ms" \
+      || die "tc netem failed on $host (is the kernel module sch_netem available?)"
+  fi
+  printf '%s\nlatency %sms\n' "$variant" "$latency" >"$dir/nat/$host"
+}
+
 mac_of() { ip -n "$(ns "$1")" -br link show dev "eth-$2" | awk '{print $3}'; }
 
 cut_link() {
@@ -353,6 +438,7 @@ status() {
     mode=$(tr '\n' ' ' <"$dir/mode/$host" 2>/dev/null || echo '?')
     printf '%-10s %-26s %-6s %s\n' "$host" "$addrs" "${mode%% *}" "$sshd"
     [ "${mode#* }" = "$mode" ] || [ -z "${mode#* }" ] || printf '%-10s   %s\n' '' "${mode#* }"
+    if is_nat "$host"; then printf '%-10s   NAT %s\n' '' "$(tr '\n' ' ' <"$dir/nat/$host" 2>/dev/null || echo '?')"; fi
   done
   echo "files: $dir (ssh key $dir/ssh/id_ed25519, known hosts $dir/ssh/known_hosts)"
 }
@@ -373,6 +459,7 @@ case "$command" in
     [ $# -gt 0 ] || die "exec needs a command to run on $host"
     exec ip netns exec "$(ns "$host")" "$@" ;;
   mode) [ $# -ge 2 ] || die "mode needs HOST and 1|2|3|4"; set_mode "$@" ;;
+  nat) [ $# -ge 2 ] || die "nat needs ROUTER and easy|resetting|symmetric"; set_nat "$@" ;;
   cut|restore) [ $# = 2 ] || die "$command needs two hosts"; cut_link "$command" "$1" "$2" ;;
   probe) [ $# -ge 3 ] || die "probe needs FROM HOST|ADDRESS PORT"; probe "$@" ;;
   ssh)

@@ -1,13 +1,18 @@
 #!/bin/bash
-# daemon-run.sh N [ROUNDS]: no-op and one-change build times of fab through its daemon, against
-# make -j2 and ninja -j2 in the same run, on one project of N files made by generate.sh; prints
-# medians in ms and the ratios fab/make and fab/ninja.
+# daemon-run.sh N [ROUNDS]: full, no-op, one-changed-.c and one-changed-shared-header build times of
+# fab through its daemons, against make -j2 and ninja -j2 in the same run, on one project of N files
+# made by generate.sh; prints medians in ms, the ratios fab/make and fab/ninja, and the resident
+# memory of the project's four fab processes (fabd, faba and their fabws: VmRSS summed, and PSS, which
+# counts pages the processes share, such as libjvm.so and the class-data archive, once).
+# FULL_ROUNDS (default: ROUNDS) full builds of each tool, from an empty build/ each, with the daemons
+# warm (the first full build, which starts them, is not counted).
 #
 # "Through the daemon": the first fab of the project starts fabd, which keeps the graph in memory;
 # a second, untimed fab makes sure it is up and has planned once. Every timed fab after that is a
 # client of that fabd. (run.sh times fab from a cold project instead.) Each round times, for each
-# tool in turn, a no-op build and then a build after one source file changed, so the machine's noise
-# spreads over all three tools alike.
+# tool in turn, a no-op build, a build after one source file changed and a build after one shared
+# header (src/dK/local.h, 100 includers) changed, so the machine's noise spreads over all three tools
+# alike.
 #
 # Needs: target/fab-dist (mvn package), gcc, make, ninja (installed with apt-get when missing and
 # running as root). WORK (default /tmp/fab-bench-daemon) holds the three copies of the project and
@@ -16,6 +21,7 @@
 set -euo pipefail
 n=${1:-1000}
 rounds=${2:-5}
+full_rounds=${FULL_ROUNDS:-$rounds}
 here=$(cd "$(dirname "$0")" && pwd)
 fab=${FAB:-$here/../target/fab-dist/bin/fab}
 work=${WORK:-/tmp/fab-bench-daemon}
@@ -79,7 +85,7 @@ say "generating $n files"
 "$here/generate.sh" "$n" "$work/src"
 for tool in $tools; do
   cp -a "$work/src" "$work/$tool"
-  for kind in noop change; do : > "$work/times.$tool.$kind"; done
+  for kind in full noop change header; do : > "$work/times.$tool.$kind"; done
 done
 
 say "full builds (the first fab starts fabd; not part of the figures below)"
@@ -96,6 +102,15 @@ else
   say "warning: no fabd for this project after two fab runs; these are figures of fab without a daemon"
 fi
 
+clean() {
+  case $1 in
+    fab) rm -rf build ;;
+    make) rm -rf build ;;
+    ninja) rm -rf build .ninja_log .ninja_deps ;;
+  esac
+}
+
+ndirs=$(( (n + 99) / 100 ))
 for r in $(seq "$rounds"); do
   for tool in $tools; do
     cd "$work/$tool"
@@ -103,19 +118,45 @@ for r in $(seq "$rounds"); do
     # A different file each round, a content change (fab hashes contents; make and ninja see the mtime).
     printf '/* round %d */\n' "$r" >> "src/d0/f$(( (r - 1) % (n < 100 ? n : 100) )).c"
     t=$(timed "$tool"); echo "$t" >> "$work/times.$tool.change"
+    # One directory's shared header: its 100 objects (fewer in a smaller project), its archive, the link.
+    printf '/* round %d */\n' "$r" >> "src/d$(( (r - 1) % ndirs ))/local.h"
+    t=$(timed "$tool"); echo "$t" >> "$work/times.$tool.header"
     cd - >/dev/null
   done
   say "round $r of $rounds done"
+done
+for r in $(seq "$full_rounds"); do
+  for tool in $tools; do
+    cd "$work/$tool"
+    clean "$tool"
+    t=$(timed "$tool"); echo "$t" >> "$work/times.$tool.full"
+    cd - >/dev/null
+  done
+  say "full build $r of $full_rounds done"
 done
 for tool in $tools; do
   [ "$("$work/$tool/build/app")" = "$("$work/fab/build/app")" ] || die "$tool's build/app prints something else than fab's"
 done
 
-printf '| %s files, through the daemon | no-op build | one-file change |\n|---|---|---|\n' "$n"
+printf '| %s files, through the daemon | full build | no-op build | one-file change | one shared header |\n|---|---|---|---|---|\n' "$n"
 for tool in $tools; do
-  printf '| %s | %s ms | %s ms |\n' "$tool" "$(median < "$work/times.$tool.noop")" "$(median < "$work/times.$tool.change")"
+  printf '| %s | %s ms | %s ms | %s ms | %s ms |\n' "$tool" "$(median < "$work/times.$tool.full")" "$(median < "$work/times.$tool.noop")" \
+    "$(median < "$work/times.$tool.change")" "$(median < "$work/times.$tool.header")"
 done
-for kind in noop change; do
+for kind in full noop change header; do
   f=$(median < "$work/times.fab.$kind"); m=$(median < "$work/times.make.$kind"); j=$(median < "$work/times.ninja.$kind")
-  printf '%s: fab/make %s, fab/ninja %s (medians of %s rounds)\n' "$kind" "$(ratio "$f" "$m")" "$(ratio "$f" "$j")" "$rounds"
+  printf '%s: fab/make %s, fab/ninja %s (medians of %s rounds)\n' "$kind" "$(ratio "$f" "$m")" "$(ratio "$f" "$j")" \
+    "$( [ "$kind" = full ] && echo "$full_rounds" || echo "$rounds")"
 done
+# The four processes: fabd and faba (their pid directories under the tmp root) and their parents, the fabws,
+# as they stay between commands: after 15 s without one (the daemons give the C heap back every 10 s).
+sleep 15
+rss=0; pss=0
+for p in $(ls "$FAB_TMP_DIR/pid"); do
+  for q in "$p" "$(ps -o ppid= -p "$p" | tr -d ' ')"; do
+    r=$(awk '/^VmRSS:/ {print $2}' "/proc/$q/status"); s=$(awk '/^Pss:/ {print $2}' "/proc/$q/smaps_rollup")
+    say "$(cat "/proc/$q/comm") $q: VmRSS $((r / 1024)) MiB, PSS $((s / 1024)) MiB"
+    rss=$((rss + r)); pss=$((pss + s))
+  done
+done
+printf 'footprint of the four fab processes: %s MiB resident (VmRSS summed), %s MiB PSS\n' $((rss / 1024)) $((pss / 1024))

@@ -1,7 +1,8 @@
 #!/bin/sh
 # generate.sh N DIR: a C project of N source files (100 per directory) under DIR, with the same
-# build described three ways: fabfile, Makefile, build.ninja. Every object depends on its .c and on
-# include/common.h; each directory's objects go into an archive build/dK.a (one command line for
+# build described three ways: fabfile, Makefile, build.ninja. Every object depends on its .c, on
+# include/common.h and on its directory's shared header src/dK/local.h (the "one changed shared
+# header" of daemon-run.sh: 100 includers); each directory's objects go into an archive build/dK.a (one command line for
 # 10,000 objects would pass Linux's 128 KiB limit on one argument of sh -c); build/app links
 # main.o and the archives.
 set -eu
@@ -23,7 +24,8 @@ i=0
 while [ "$i" -lt "$n" ]; do
   d="$dir/src/d$((i / 100))"
   mkdir -p "$d"
-  printf '#include "common.h"\nint f%d(int x) { return add(x, %d); }\n' "$i" "$i" > "$d/f$i.c"
+  [ -f "$d/local.h" ] || printf '#define LOCAL_OFFSET 0\n' > "$d/local.h"
+  printf '#include "common.h"\n#include "local.h"\nint f%d(int x) { return add(x, %d + LOCAL_OFFSET); }\n' "$i" "$i" > "$d/f$i.c"
   i=$((i + 1))
 done
 
@@ -34,9 +36,10 @@ while [ "$k" -lt "$ndirs" ]; do archives="$archives build/d$k.a"; k=$((k + 1)); 
 
 {
   printf '$cc = [ gcc ]\n$cflags = [ -O0 -Iinclude ]\n'
-  printf '[ build/%%.o ] : [ src/%%.c include/common.h ] { $cc $cflags -c $< -o $@ }\n'
+  printf '[ build/main.o ] : [ src/main.c include/common.h ] { $cc $cflags -c $< -o $@ }\n'
   k=0
   while [ "$k" -lt "$ndirs" ]; do
+    printf '[ build/d%d/%%.o ] : [ src/d%d/%%.c include/common.h src/d%d/local.h ] { $cc $cflags -c $< -o $@ }\n' "$k" "$k" "$k"
     printf '[ build/d%d.a ] : [ src/d%d/%%.c -> build/d%d/%%.o ] { rm -f $@; ar rcs $@ $^ }\n' "$k" "$k" "$k"
     k=$((k + 1))
   done
@@ -49,6 +52,7 @@ while [ "$k" -lt "$ndirs" ]; do archives="$archives build/d$k.a"; k=$((k + 1)); 
   k=0
   while [ "$k" -lt "$ndirs" ]; do
     printf 'build/d%d.a: $(patsubst src/%%.c,build/%%.o,$(sort $(wildcard src/d%d/*.c)))\n\trm -f $@; ar rcs $@ $^\n' "$k" "$k"
+    printf '$(patsubst src/%%.c,build/%%.o,$(wildcard src/d%d/*.c)): src/d%d/local.h\n' "$k" "$k"
     k=$((k + 1))
   done
   printf 'build/app: build/main.o%s\n\t$(CC) -o $@ $^\n.PHONY: all\n' "$archives"
@@ -63,7 +67,7 @@ while [ "$k" -lt "$ndirs" ]; do archives="$archives build/d$k.a"; k=$((k + 1)); 
     for c in $(cd "$dir" && ls src/d$k/*.c | sort); do
       o="build/${c#src/}"
       o="${o%.c}.o"
-      printf 'build %s: cc %s | include/common.h\n' "$o" "$c"
+      printf 'build %s: cc %s | include/common.h src/d%d/local.h\n' "$o" "$c" "$k"
       objs="$objs $o"
     done
     printf 'build build/d%d.a: ar%s\n' "$k" "$objs"

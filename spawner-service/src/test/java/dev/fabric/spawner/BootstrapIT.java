@@ -151,7 +151,7 @@ class BootstrapIT {
     @Test
     void unknownRolesBadResourcesAndSplicingAreRefusedWithTheirReason() {
         int before = fabric.registry.list(null, null, null, null).instances().size();
-        assertProblem(spawn(Map.of("type", "pilot-manager")), 400, "unknown-role");
+        assertProblem(spawn(Map.of("type", "teapot")), 400, "unknown-role");
         assertProblem(spawn(Map.of("type", "queue", "resources", Map.of("cpu", "lots"))), 400, "invalid-resources");
         assertProblem(spawn(Map.of("type", "queue", "resources", Map.of("memory", "16Mi"))), 400, "invalid-resources");
         assertProblem(spawn(Map.of("type", "queue", "connectivity", "SPLICED")), 400, "unsupported-connectivity");

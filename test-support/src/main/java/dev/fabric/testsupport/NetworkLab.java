@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * The network lab of issue 14: six hosts on separate subnets, each a network namespace with its own
- * firewall and OpenSSH server, built by the script {@code docker/lab/netlab.sh} (which a user can run
+ * The network lab of issues 14 and 15: twelve hosts on separate subnets (three of them NAT routers
+ * with a host behind each), each a network namespace with its own firewall and OpenSSH server, built by the script {@code docker/lab/netlab.sh} (which a user can run
  * by hand; {@code docs/lab.md} describes the topology, the routing and the modes).
  *
  * <pre>
@@ -31,12 +31,17 @@ import java.util.regex.Pattern;
  *                                              head 10.14.2.10 | 10.14.3.1
  *                                                  │ (cluster network)
  *                                   compute-1 10.14.3.11, compute-2 10.14.3.12
+ *
+ *   public network ── nat-1 10.14.1.31 | 10.14.4.1 ── home-1 10.14.4.10
+ *                                                   └─ nat-3 10.14.4.3 | 10.14.6.1 ── home-3 10.14.6.10
+ *   public network ── nat-2 10.14.1.32 | 10.14.5.1 ── home-2 10.14.5.10
  * </pre>
  *
  * <p>Desktop and gateway share the public network with the registry's host; head is reachable only
  * from gateway, and reaches the public network through it; the compute nodes see only the cluster
  * network. Every host's mode (the seed's connectivity modes) is {@link Mode#OPEN} until
- * {@link #setMode} changes it.
+ * {@link #setMode} changes it. The home hosts reach the public network through their NAT routers
+ * (masqueraded; home-3 twice), which are {@link NatVariant#EASY} until {@link #setNat} changes them.
  *
  * <p>Tests get a lab through {@link RequiresNetworkLab}, which starts one per test class and removes
  * it after the class, also when a test fails. {@link #close()} removes every namespace, link, rule,
@@ -63,7 +68,19 @@ public final class NetworkLab implements AutoCloseable {
         /** A compute node: on the cluster network only. */
         COMPUTE_1("compute-1"),
         /** A compute node: on the cluster network only. */
-        COMPUTE_2("compute-2");
+        COMPUTE_2("compute-2"),
+        /** A NAT router between the public network (10.14.1.31) and home network 1 (10.14.4.1). */
+        NAT_1("nat-1"),
+        /** Behind {@link #NAT_1} (10.14.4.10): the public network sees it as 10.14.1.31. */
+        HOME_1("home-1"),
+        /** A NAT router between the public network (10.14.1.32) and home network 2 (10.14.5.1). */
+        NAT_2("nat-2"),
+        /** Behind {@link #NAT_2} (10.14.5.10): the public network sees it as 10.14.1.32. */
+        HOME_2("home-2"),
+        /** A NAT router on home network 1 (10.14.4.3), in front of home network 3 (10.14.6.1). */
+        NAT_3("nat-3"),
+        /** Behind {@link #NAT_3} and then {@link #NAT_1} (10.14.6.10): two NATs in a row. */
+        HOME_3("home-3");
 
         private final String labName;
 
@@ -97,6 +114,21 @@ public final class NetworkLab implements AutoCloseable {
         /** The mode's number in the seed (and the script's argument). */
         public int number() {
             return number;
+        }
+    }
+
+    /** How a NAT router ({@link Host#NAT_1}, {@link Host#NAT_2}, {@link Host#NAT_3}) maps and filters. */
+    public enum NatVariant {
+        /** Endpoint-independent mapping (the inside port kept for every destination), unsolicited SYNs dropped: splicing works. */
+        EASY,
+        /** As {@link #EASY}, but an unsolicited SYN is answered with a reset. */
+        RESETTING,
+        /** A new random public port for every connection ({@code MASQUERADE --random-fully}): splicing cannot work. */
+        SYMMETRIC;
+
+        /** The variant's name in the script's arguments. */
+        public String labName() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -233,6 +265,14 @@ public final class NetworkLab implements AutoCloseable {
     }
 
     /**
+     * Runs a builder made by {@link #processBuilder} (with an environment of its own, say) and waits for
+     * it (at most two minutes).
+     */
+    public ExecResult exec(ProcessBuilder builder) {
+        return execute(builder, COMMAND_TIMEOUT);
+    }
+
+    /**
      * A process builder whose command runs inside {@code host} ({@code ip netns exec}); set its
      * environment and redirects, then start it. Prefer {@link #startProcess}, which the lab stops on
      * {@link #close()}; every process inside the lab's namespaces ends with the lab anyway.
@@ -289,6 +329,44 @@ public final class NetworkLab implements AutoCloseable {
             arguments.add(destination);
         }
         run(arguments.toArray(String[]::new));
+    }
+
+    /** Sets a NAT router's variant, without added latency. New connections follow it. */
+    public void setNat(Host router, NatVariant variant) {
+        setNat(router, variant, Duration.ZERO);
+    }
+
+    /** The NAT routers of the lab. */
+    public static final List<Host> NAT_ROUTERS = List.of(Host.NAT_1, Host.NAT_2, Host.NAT_3);
+
+    /** Every NAT router {@link NatVariant#EASY} again, without latency: as the lab comes up. */
+    public void resetNats() {
+        for (Host router : NAT_ROUTERS) {
+            setNat(router, NatVariant.EASY);
+        }
+    }
+
+    /** Sets a NAT router's variant and a delay ({@code tc netem}) on every packet it sends out of its public side. */
+    public void setNat(Host router, NatVariant variant, Duration latency) {
+        run("nat", router.labName(), variant.labName(), "--latency", String.valueOf(latency.toMillis()));
+    }
+
+    /**
+     * The command that runs {@link LabTcp} (observe, ask, splice) with {@code arguments} inside a host,
+     * for {@link #exec} and {@link #startProcess}.
+     */
+    public static List<String> labTcpCommand(String... arguments) {
+        List<String> command = new ArrayList<>(javaCommand("-cp", testSupportClassPath().toString(), LabTcp.class.getName()));
+        command.addAll(Arrays.asList(arguments));
+        return command;
+    }
+
+    private static Path testSupportClassPath() {
+        try {
+            return Path.of(LabTcp.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("where test-support's classes are: " + e.getMessage(), e);
+        }
     }
 
     /** Cuts the link between two neighbours: each drops every frame from the other, as a pulled cable would. */

@@ -163,8 +163,11 @@ class NetworkLabIT {
             Host from = switch (host) {
                 case HEAD -> Host.GATEWAY;
                 case COMPUTE_1, COMPUTE_2 -> Host.HEAD;
-                case GATEWAY, PUBLIC -> Host.DESKTOP;
+                case GATEWAY, PUBLIC, NAT_1, NAT_2 -> Host.DESKTOP;
                 case DESKTOP -> Host.PUBLIC;
+                case HOME_1, NAT_3 -> Host.NAT_1;
+                case HOME_2 -> Host.NAT_2;
+                case HOME_3 -> Host.NAT_3;
             };
             NetworkLab.ExecResult result = lab.exec(from, "ssh", "-i", ssh.privateKey().toString(),
                     "-o", "UserKnownHostsFile=" + ssh.knownHosts(), "-o", "StrictHostKeyChecking=yes",

@@ -135,7 +135,7 @@ public final class Client {
                     }
                     daemons.ensureRunning(List.of(), Libc.getuid());
                 }
-                return command(ipc, cwd);
+                return command(ipc, cwd, daemons);
             } finally {
                 lock.release();
             }
@@ -194,7 +194,7 @@ public final class Client {
     }
 
     /** One command: publish who waits, write args, ring START, wait for DONE or a daemon's death. */
-    private int command(IpcDirectory ipc, Path cwd) throws InterruptedException {
+    private int command(IpcDirectory ipc, Path cwd, Pairs daemons) throws InterruptedException {
         Doorbell bell = new Doorbell("fab", List.of(Message.DONE, Message.CHILD_DIED), this::ipc);
         int me = Libc.getpid();
         IpcFiles.link(ipc.cwd(), cwd);
@@ -235,6 +235,11 @@ public final class Client {
                 return exit.status();
             }
             if (m != null || !Libc.alive(fabd) || !Libc.alive(faba)) {
+                if (!Libc.alive(fabd) && daemons.fabdPairRunning()) {
+                    // fabd ended but its fabw holds on: re-executing it (a fabfile changed), or recording its death.
+                    fabd = ipc.fabdPid();
+                    continue;
+                }
                 if (!Libc.alive(fabd)) {
                     drain(ipc.logs(), offset);
                     return daemonDied(ipc, "fabd", fabd);

@@ -91,6 +91,12 @@ public final class Fabd {
         // Published last: whoever reads the pid may ring at once, and the handlers are in place.
         ipc.writeAscii(ipc.pgid(), Libc.getpid() + "\n", "rw-r--r--");
         IpcFiles.link(ipc.dsc(), own.dsc());
+        if (unansweredCommand()) {
+            // A START this fabd never heard: rung to the fabd before it while that one was ending for
+            // REEXEC (or heard by it and left for its successor). The client still waits for it.
+            daemon.ipc("fabd: the command in args was not answered by the fabd before this one: taking it");
+            deferred.add(Message.START);
+        }
         while (true) {
             Message m = deferred.isEmpty() ? bell.next(1000) : deferred.removeFirst();
             if (m == null) {
@@ -120,6 +126,21 @@ public final class Fabd {
                 daemon.ipc("fabd: a fabfile changed: ending so that fabw re-executes fabd");
                 System.exit(Daemon.REEXEC);
             }
+        }
+    }
+
+    /**
+     * Whether {@code args} holds a command no fabd answered ({@code fabd/exit} names another invocation)
+     * while its client still waits: a fabfile edited just before a fab makes the running fabd end for
+     * REEXEC, and the START that fab's faba relays meanwhile reaches the ending fabd, or none.
+     */
+    private boolean unansweredCommand() {
+        try {
+            IpcRecord.Args args = ipc.read(IpcRecord.Args.class, ipc.args());
+            IpcRecord.Exit exit = ipc.read(IpcRecord.Exit.class, ipc.exit());
+            return args != null && (exit == null || exit.invocation() != args.invocation()) && Libc.alive(ipc.fabPid());
+        } catch (RuntimeException unreadable) {
+            return false; // a START reports it
         }
     }
 

@@ -11,7 +11,9 @@ import java.util.stream.Stream;
 /**
  * The real distribution's fab, run as a process against IPC and tmp roots of the test's own, so tests
  * never share daemons with each other or with a fab of the machine; {@link #close} stops every daemon
- * the test's fab started (they are found through the roots, never by name).
+ * the test's fab started (they are found through the roots, never by name). The client is
+ * {@code bin/fab}, the native one, unless the system property {@code fab.client} is {@code jvm}
+ * ({@code mvn verify -Dfab.client=jvm} runs every daemon IT with the Java client, {@code bin/fab-jvm}).
  */
 public final class Daemons implements AutoCloseable {
     public final Path ipcRoot;
@@ -19,9 +21,18 @@ public final class Daemons implements AutoCloseable {
     private final Path fab;
 
     public Daemons(Path dir) {
+        this(dir, System.getProperty("fab.client", "native"));
+    }
+
+    /** With the client {@code client}: {@code native} ({@code bin/fab}) or {@code jvm} ({@code bin/fab-jvm}). */
+    public Daemons(Path dir, String client) {
         this.ipcRoot = dir.resolve("ipc");
         this.tmpRoot = dir.resolve("tmp");
-        this.fab = Path.of(System.getProperty("fab.dist", "target/fab-dist")).resolve("bin/fab");
+        this.fab = Path.of(System.getProperty("fab.dist", "target/fab-dist")).resolve(switch (client) {
+            case "native" -> "bin/fab";
+            case "jvm" -> "bin/fab-jvm";
+            default -> throw new IllegalArgumentException("fab.client=" + client + ": native or jvm");
+        });
     }
 
     public ProcessBuilder fab(Path cwd, String... args) {

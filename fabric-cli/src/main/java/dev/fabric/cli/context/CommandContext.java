@@ -7,6 +7,7 @@ import dev.fabric.cli.http.FabricEndpoint;
 import dev.fabric.cli.http.Problem;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
+import dev.fabric.core.client.FabricClient;
 import dev.fabric.core.client.Reach;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.keys.FabricKeysException;
@@ -112,6 +113,20 @@ public final class CommandContext {
     public FabricEndpoint endpoint(FabricEndpoint.Target target, FabricEndpoint.Advice advice) {
         FabricHome.Setting<Path> keysDir = keysDirectory();
         return new FabricEndpoint(target, new FabricEndpoint.SigningKey(keys(keysDir), keysDir.value()), advice, json, REQUEST_TIMEOUT);
+    }
+
+    /**
+     * A {@link FabricClient} of the registry and keys this command uses (the client of the task
+     * manager, {@code fabric pilot} and {@code fabric task}), named {@code fabric-cli-<pid>}.
+     */
+    public FabricClient fabricClient() {
+        FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
+        return FabricClient.builder(URI.create(url.value()), keys(keysDirectory())).build();
+    }
+
+    /** An environment variable of the command, or {@code fallback}. */
+    public String env(String name, String fallback) {
+        return env.getOrDefault(name, fallback);
     }
 
     /** {@code --spawner} (of the command at hand) or {@code $FABRIC_SPAWNER}; empty when neither says. */

@@ -221,6 +221,35 @@ public final class FabricClient {
         return new Reconnection(this, connected, failed);
     }
 
+    /**
+     * The task manager of an application's session on a pilot manager member: registers the session
+     * on that member (so a reconnected application finds it, {@link Reconnection#tasks}) and
+     * submits, waits for, lists, cancels and reads tasks there.
+     *
+     * @param pilotManager the id of a {@code pilot-manager} member
+     * @param session      the application's session id; its tasks are recorded with it
+     */
+    public TaskManager tasks(String pilotManager, String session) {
+        call(pilotManager, (client, url) -> {
+            try {
+                return client.put().uri("/management/v1/sessions/{session}", session).retrieve().toBodilessEntity();
+            } catch (RestClientResponseException e) {
+                if (FailOver.unreachable(e)) {
+                    throw e;
+                }
+                throw refused(pilotManager, e, "refused session " + session);
+            }
+        });
+        return new TaskManager(this, pilotManager, session);
+    }
+
+    /** A member's refusal (4xx or 500) as the exception the application sees, with the problem's reason. */
+    MemberRefusedException refused(String memberId, RestClientResponseException e, String what) {
+        Problem problem = problem(e, "member " + memberId);
+        return new MemberRefusedException(memberId, e.getStatusCode().value(), problem.reason(), "member " + memberId + " " + what
+                + ": " + problem.message(), e);
+    }
+
     /** The member's answer to CONNECT. */
     record ConnectAnswer(String id, long incarnation, String role, Map<String, String> endpoints) {}
 

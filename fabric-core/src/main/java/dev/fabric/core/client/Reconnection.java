@@ -41,6 +41,22 @@ public record Reconnection(FabricClient client, List<Connected> connected, List<
         }
     }
 
+    /**
+     * The task manager of {@code session} after a fail-over: the session's {@code pilot-manager}
+     * member that answered CONNECT keeps its tasks, so the application waits for them again without
+     * resubmitting ({@link TaskManager#list()}).
+     *
+     * @throws IllegalStateException when no pilot manager of that session answered
+     */
+    public TaskManager tasks(String session) {
+        return connected.stream()
+                .filter(c -> c.session().equals(session) && TaskManager.ROLE.equals(c.role()))
+                .findFirst()
+                .map(c -> new TaskManager(client, c.id(), session))
+                .orElseThrow(() -> new IllegalStateException("no pilot manager of session " + session + " answered CONNECT"
+                        + (failed.isEmpty() ? "" : ": " + describeFailures()) + "; its tasks are kept there"));
+    }
+
     /** Whether every member of every session answered. */
     public boolean complete() {
         return failed.isEmpty();

@@ -42,7 +42,7 @@ public record SpawnerProperties(
         @DefaultValue("") String url,
         @DefaultValue("") String registryUrl,
         @NotNull @DefaultValue("process") String launcher,
-        @NotEmpty @DefaultValue({"queue", "bridge", "agent"}) List<String> roles,
+        @NotEmpty @DefaultValue({"queue", "bridge", "pubsub", "agent", "pilot-manager"}) List<String> roles,
         @NotNull @DefaultValue("60s") Duration otpTtl,
         @NotNull @DefaultValue("60s") Duration bootstrapTimeout,
         @NotNull @DefaultValue("10s") Duration stopGrace,

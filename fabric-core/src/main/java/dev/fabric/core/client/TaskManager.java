@@ -1,0 +1,244 @@
+package dev.fabric.core.client;
+
+import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.task.TaskDescription;
+import dev.fabric.core.task.TaskState;
+import org.springframework.http.MediaType;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientResponseException;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * An application's task manager (RADICAL-Pilot's), within a session: places pilots on a pilot
+ * manager member, submits tasks to them (one or in bulk), waits for them (all, any, with a
+ * timeout), lists, cancels and reads their output. Every call goes through {@link FabricClient},
+ * signed and with its fail-over: a pilot manager restarted under its id answers for the same tasks.
+ *
+ * <p>After the application itself fails over, {@link FabricClient#reconnect} and
+ * {@link Reconnection#tasks} give a task manager of the same session, whose {@link #list()} holds
+ * the tasks submitted before: wait for them again, nothing is resubmitted.
+ *
+ * <pre>{@code
+ * TaskManager tasks = fabric.tasks("pilot-manager-1a2b", "s-42");
+ * PilotWire.Pilot pilot = tasks.submitPilot(new PilotWire.PilotDescription(2, 1, null, "1h", null));
+ * List<String> ids = tasks.submit(pilot.id(), descriptions);
+ * TaskManager.Outcome done = tasks.waitAll(ids, Duration.ofMinutes(10));
+ * }</pre>
+ */
+public final class TaskManager {
+
+    /** The role whose members keep tasks. */
+    public static final String ROLE = "pilot-manager";
+
+    /** The endpoint of its API in the registry. */
+    public static final String ENDPOINT = "pilots";
+
+    /** The most tasks one submission request carries; larger lists go in several. */
+    static final int BULK = 1000;
+
+    /** How long one request of the finals feed waits for a task to end. */
+    static final Duration POLL = Duration.ofSeconds(10);
+
+    private final FabricClient client;
+    private final String manager;
+    private final String session;
+
+    TaskManager(FabricClient client, String manager, String session) {
+        this.client = client;
+        this.manager = manager;
+        this.session = session;
+    }
+
+    /** The pilot manager member this task manager talks to. */
+    public String manager() {
+        return manager;
+    }
+
+    /** The application's session. */
+    public String session() {
+        return session;
+    }
+
+    /** What a wait saw: the tasks that reached a final state, in the order they did, and the ids still unfinished. */
+    public record Outcome(List<PilotWire.Task> finished, Set<String> pending) {
+
+        public Outcome {
+            finished = List.copyOf(finished);
+            pending = Set.copyOf(pending);
+        }
+
+        /** Whether every task waited for ended. */
+        public boolean complete() {
+            return pending.isEmpty();
+        }
+    }
+
+    // ---- pilots --------------------------------------------------------------------------------
+
+    /** Places a pilot; it is LAUNCHING until its members are RUNNING, then ACTIVE. */
+    public PilotWire.Pilot submitPilot(PilotWire.PilotDescription description) {
+        return call("refused the pilot", http -> http.post().uri("/pilots").contentType(MediaType.APPLICATION_JSON).body(description)
+                .retrieve().body(PilotWire.Pilot.class));
+    }
+
+    public PilotWire.Pilot pilot(String id) {
+        return call("has no pilot " + id, http -> http.get().uri("/pilots/{id}", id).retrieve().body(PilotWire.Pilot.class));
+    }
+
+    public List<PilotWire.Pilot> pilots() {
+        return call("did not list its pilots", http -> http.get().uri("/pilots").retrieve().body(PilotWire.Pilots.class)).pilots();
+    }
+
+    /** Cancels a pilot: its agents stop, its unfinished tasks are CANCELED. */
+    public PilotWire.Pilot cancelPilot(String id) {
+        return call("did not cancel pilot " + id, http -> http.delete().uri("/pilots/{id}", id).retrieve().body(PilotWire.Pilot.class));
+    }
+
+    /**
+     * Waits until the pilot is ACTIVE (its agents take tasks); tasks may be submitted before.
+     *
+     * @throws IllegalStateException when it ends first or is not ACTIVE within {@code timeout}
+     */
+    public PilotWire.Pilot awaitActive(String id, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            PilotWire.Pilot pilot = pilot(id);
+            switch (pilot.state()) {
+                case ACTIVE -> {
+                    return pilot;
+                }
+                case DONE, FAILED, CANCELED -> throw new IllegalStateException("pilot " + id + " is " + pilot.state()
+                        + (pilot.reason() == null ? "" : ": " + pilot.reason()));
+                default -> {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("pilot " + id + " is still " + pilot.state() + " after " + timeout);
+                    }
+                    Thread.sleep(250);
+                }
+            }
+        }
+    }
+
+    // ---- tasks ---------------------------------------------------------------------------------
+
+    /** Submits one task; answers its id. */
+    public String submit(String pilot, TaskDescription task) {
+        return submit(pilot, List.of(task)).getFirst();
+    }
+
+    /**
+     * Submits tasks in bulk, in requests of up to 1,000; answers their ids in order. A task may
+     * propose its id: submitting it again (a retry) does not make a second task.
+     */
+    public List<String> submit(String pilot, List<TaskDescription> tasks) {
+        List<String> ids = new ArrayList<>(tasks.size());
+        for (int from = 0; from < tasks.size(); from += BULK) {
+            PilotWire.Submission submission = new PilotWire.Submission(session, tasks.subList(from, Math.min(tasks.size(), from + BULK)));
+            ids.addAll(call("refused tasks for pilot " + pilot, http -> http.post().uri("/pilots/{id}/tasks", pilot)
+                    .contentType(MediaType.APPLICATION_JSON).body(submission).retrieve().body(PilotWire.Submitted.class)).ids());
+        }
+        return ids;
+    }
+
+    /** Every task of this session, over every pilot, in submission order. */
+    public List<PilotWire.Task> list() {
+        return call("did not list the tasks of session " + session, http -> http.get().uri("/tasks?session={s}", session)
+                .retrieve().body(PilotWire.Tasks.class)).tasks();
+    }
+
+    /** The tasks of a pilot, in one state when {@code state} is given. */
+    public List<PilotWire.Task> list(String pilot, TaskState state) {
+        return call("did not list the tasks of pilot " + pilot, http -> http.get()
+                .uri(state == null ? "/pilots/{id}/tasks" : "/pilots/{id}/tasks?state={state}", pilot, state)
+                .retrieve().body(PilotWire.Tasks.class)).tasks();
+    }
+
+    public PilotWire.Task get(String id) {
+        return call("has no task " + id, http -> http.get().uri("/tasks/{id}", id).retrieve().body(PilotWire.Task.class));
+    }
+
+    /** Cancels a task; it is CANCELED once its agent (or, before it was queued, the manager) says so. */
+    public PilotWire.Task cancel(String id) {
+        return call("did not cancel task " + id, http -> http.post().uri("/tasks/{id}/cancel", id).retrieve().body(PilotWire.Task.class));
+    }
+
+    /** What a finished task printed; {@link MemberRefusedException} with reason {@code task-not-run} for one that never ran. */
+    public PilotWire.Output output(String id) {
+        return call("has no output of task " + id, http -> http.get().uri("/tasks/{id}/output", id).retrieve().body(PilotWire.Output.class));
+    }
+
+    /** Waits until every task of {@code ids} is final, or {@code timeout} has passed. */
+    public Outcome waitAll(Collection<String> ids, Duration timeout) throws InterruptedException {
+        return await(ids, timeout, false, task -> { });
+    }
+
+    /**
+     * {@link #waitAll(Collection, Duration)}, telling {@code onFinal} of each task as it ends (a
+     * progress bar): first of those that had ended already, then of the others as they end.
+     */
+    public Outcome waitAll(Collection<String> ids, Duration timeout, Consumer<PilotWire.Task> onFinal) throws InterruptedException {
+        return await(ids, timeout, false, onFinal);
+    }
+
+    /** Waits until one task of {@code ids} is final; empty when none is within {@code timeout}. */
+    public Optional<PilotWire.Task> waitAny(Collection<String> ids, Duration timeout) throws InterruptedException {
+        Outcome outcome = await(ids, timeout, true, task -> { });
+        return outcome.finished().stream().findFirst();
+    }
+
+    private Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal)
+            throws InterruptedException {
+        Set<String> pending = new LinkedHashSet<>(ids);
+        Map<String, PilotWire.Task> finished = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long after = 0;
+        Duration wait = Duration.ZERO;
+        while (!pending.isEmpty() && !(any && !finished.isEmpty())) {
+            long start = after;
+            Duration patience = wait;
+            PilotWire.Tasks page = call("did not answer its finals feed", http -> http.get()
+                    .uri("/finals?after={after}&session={session}&wait={wait}", start, session, patience.toMillis() + "ms")
+                    .retrieve().body(PilotWire.Tasks.class));
+            for (PilotWire.Task task : page.tasks()) {
+                if (pending.remove(task.id())) {
+                    finished.put(task.id(), task);
+                    onFinal.accept(task);
+                }
+            }
+            after = page.next();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted while waiting for " + pending.size() + " tasks");
+            }
+            wait = Duration.ofNanos(Math.min(left, POLL.toNanos()));
+        }
+        return new Outcome(List.copyOf(finished.values()), pending);
+    }
+
+    private <T> T call(String what, java.util.function.Function<RestClient, T> request) {
+        return client.call(manager, ENDPOINT, (RestClient http, URI url) -> {
+            try {
+                return request.apply(http);
+            } catch (RestClientResponseException e) {
+                if (FailOver.unreachable(e)) {
+                    throw e;
+                }
+                throw client.refused(manager, e, what);
+            }
+        });
+    }
+}

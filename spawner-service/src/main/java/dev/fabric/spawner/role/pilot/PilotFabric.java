@@ -1,0 +1,42 @@
+package dev.fabric.spawner.role.pilot;
+
+import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.registry.ServiceInstance;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the pilot manager does to the fabric around it: spawn and stop members through management
+ * ports, ask the registry, put tasks in a queue, publish and follow topics. {@link MemberPilotFabric}
+ * does it with signed calls through {@code FabricClient}.
+ */
+interface PilotFabric {
+
+    /** Spawns a member of {@code type} where {@code where} says; answers its id (it bootstraps in the background). */
+    String spawn(PilotWire.Where where, String type, String name, Map<String, String> config);
+
+    /** The member as the registry shows it now. */
+    ServiceInstance member(String id);
+
+    /** Stops a member through the node that supervises it; a member already gone is no error. */
+    void stop(String id);
+
+    /** Puts one message in a queue member's queue (durable when this returns). */
+    void enqueue(String queue, String body);
+
+    /** Publishes messages on a pubsub member's topic (durable when this returns). */
+    void publish(String pubsub, String topic, List<String> bodies);
+
+    /**
+     * Follows a topic from offset {@code from}, handing each message to {@code sink}, until the
+     * stream ends or fails (the caller follows again from the next offset).
+     */
+    void follow(String pubsub, String topic, long from, MessageSink sink) throws InterruptedException;
+
+    /** One message of a topic. */
+    @FunctionalInterface
+    interface MessageSink {
+        void accept(long offset, String body) throws InterruptedException;
+    }
+}

@@ -1,0 +1,785 @@
+package dev.fabric.spawner.role.pilot;
+
+import dev.fabric.core.pilot.PilotState;
+import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.Ids;
+import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.task.TaskDescription;
+import dev.fabric.core.task.TaskEvent;
+import dev.fabric.core.task.TaskState;
+import dev.fabric.spawner.web.SpawnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The pilot manager's work, apart from its HTTP API: pilots launched, supervised and ended, tasks
+ * accepted, put in their pilot's queue and followed to their final state on its events topic.
+ * Every change is journaled ({@link PilotJournal}) before anyone hears of it, so a manager
+ * restarted under its id carries on where it stopped (docs/roles.md "pilot-manager").
+ *
+ * <p>Threads: one supervision loop for every pilot; per ACTIVE pilot an enqueuer (NEW tasks into
+ * its queue) and a follower (its events topic). All are virtual threads.
+ */
+final class PilotManager implements Closeable {
+
+    static final String QUEUE = "queue";
+    static final String PUBSUB = "pubsub";
+    static final String AGENT = "agent";
+    static final Set<String> RERUN_POLICIES = Set.of("rerun", "fail");
+    static final int MAX_AGENTS = 64;
+    static final int MAX_CORES = 256;
+    static final int MAX_BULK = 10_000;
+
+    /** Reasons of the final states the manager gives tasks itself. */
+    static final String REASON_PILOT_ENDED = "pilot-ended";
+    static final String REASON_PILOT_CANCELED = "pilot-canceled";
+    static final String REASON_PILOT_FAILED = "pilot-failed";
+
+    private static final Logger log = LoggerFactory.getLogger(PilotManager.class);
+    private static final Set<InstanceState> GONE = Set.of(InstanceState.LOST, InstanceState.STOPPED);
+
+    private final String managerId;
+    private final PilotFabric fabric;
+    private final PilotSettings settings;
+    private final Clock clock;
+    private final JsonMapper json;
+    private final PilotJournal journal;
+    private final TaskBook book;
+    private final Map<String, PilotWire.Pilot> pilots;
+    private final Map<String, AtomicLong> eventOffsets;
+    private final Map<String, Workers> workers = new ConcurrentHashMap<>();
+    private final Object finals = new Object();
+    /** Pilots being ended: one ending at a time for each (a cancel and the runtime limit may meet). */
+    private final Set<String> ending = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    private Thread supervision;
+
+    private PilotManager(String managerId, PilotFabric fabric, PilotSettings settings, Clock clock, JsonMapper json, PilotJournal journal,
+                         TaskBook book, Map<String, PilotWire.Pilot> pilots, Map<String, AtomicLong> eventOffsets) {
+        this.managerId = managerId;
+        this.fabric = fabric;
+        this.settings = settings;
+        this.clock = clock;
+        this.json = json;
+        this.journal = journal;
+        this.book = book;
+        this.pilots = pilots;
+        this.eventOffsets = eventOffsets;
+    }
+
+    /**
+     * Opens the journal in {@code dataDirectory} and replays it.
+     *
+     * @param mustExist a restart: the journal must be there
+     */
+    static PilotManager open(String managerId, Path dataDirectory, boolean mustExist, PilotFabric fabric, PilotSettings settings,
+                             Clock clock, JsonMapper json) throws IOException, PilotJournal.CorruptException {
+        TaskBook book = new TaskBook();
+        Map<String, PilotWire.Pilot> pilots = new LinkedHashMap<>();
+        Map<String, AtomicLong> offsets = new ConcurrentHashMap<>();
+        PilotJournal journal = PilotJournal.open(dataDirectory, mustExist, json, record -> {
+            switch (record) {
+                case PilotRecord.PilotSaved(PilotWire.Pilot pilot) -> pilots.put(pilot.id(), pilot);
+                case PilotRecord.TasksAccepted(String pilot, String session, Instant at, List<TaskDescription> tasks) ->
+                        book.accept(session, at, tasks);
+                case PilotRecord.TasksQueued(String pilot, List<String> ids) -> book.queued(ids);
+                case PilotRecord.TaskEnded(TaskEvent event, long sequence, Long next) -> {
+                    book.end(event, sequence);
+                    if (next != null) {
+                        offsets.computeIfAbsent(event.pilot(), p -> new AtomicLong()).accumulateAndGet(next, Math::max);
+                    }
+                }
+            }
+        });
+        return new PilotManager(managerId, fabric, settings, clock, json, journal, book, pilots, offsets);
+    }
+
+    /** Starts supervising: pilots that were launching or active before a restart carry on. */
+    synchronized void start() {
+        for (PilotWire.Pilot pilot : pilots.values()) {
+            if (pilot.state() == PilotState.ACTIVE) {
+                startWorkers(pilot);
+            }
+        }
+        supervision = Thread.ofVirtual().name("pilot-supervision").start(this::superviseLoop);
+    }
+
+    Path journalFile() {
+        return journal.file();
+    }
+
+    // ---- pilots ------------------------------------------------------------------------------
+
+    /** {@code POST /pilots/v1/pilots}: checks the description, journals the pilot and spawns its members. */
+    PilotWire.Pilot create(PilotWire.PilotDescription requested) {
+        PilotWire.PilotDescription description = checked(requested);
+        if (description.where().member() != null) {
+            ServiceInstance spawner = memberOrNull(description.where().member());
+            if (spawner == null) {
+                throw new SpawnerException(HttpStatus.NOT_FOUND, "unknown-member", "where.member names '" + description.where().member()
+                        + "', which is not in the registry; name a running member (fabric services) or leave 'where' out");
+            }
+            if (spawner.state() != InstanceState.RUNNING) {
+                throw new SpawnerException(HttpStatus.CONFLICT, "member-not-running", "where.member " + spawner.id() + " is "
+                        + spawner.state() + "; only a RUNNING member spawns agents");
+            }
+        }
+        String id = "pilot-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        Instant now = clock.instant();
+        PilotWire.Pilot pilot = new PilotWire.Pilot(id, PilotState.NEW, null, description, List.of(), null, null, "tasks." + id,
+                "control." + id, now, null, null, null, List.of(), Map.of());
+        save(pilot);
+        log.info("pilot {}: accepted ({} agents of {} cores, where {}, runtime {})", id, description.agents(), description.cores(),
+                describe(description.where()), description.runtime());
+        try {
+            return view(launch(pilot));
+        } catch (RuntimeException e) {
+            end(get(id), PilotState.FAILED, "could not spawn its members: " + e.getMessage());
+            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "spawn-failed", "pilot " + id + " FAILED: could not spawn its members ("
+                    + e.getMessage() + "); what was spawned was stopped. Check where it was to run (fabric services) and the log of "
+                    + managerId + " (fabric log " + managerId + ")");
+        }
+    }
+
+    private PilotWire.PilotDescription checked(PilotWire.PilotDescription description) {
+        if (description == null) {
+            throw invalid("invalid-pilot", "the request needs a pilot description, e.g. {\"agents\": 2, \"cores\": 1, \"runtime\": \"1h\"}");
+        }
+        int agents = description.agents() == null ? 1 : description.agents();
+        int cores = description.cores() == null ? 1 : description.cores();
+        if (agents < 1 || agents > MAX_AGENTS) {
+            throw invalid("invalid-pilot", "agents must be 1 to " + MAX_AGENTS + ", not " + agents);
+        }
+        if (cores < 1 || cores > MAX_CORES) {
+            throw invalid("invalid-pilot", "cores must be 1 to " + MAX_CORES + ", not " + cores);
+        }
+        if (description.runtime() != null) {
+            Optional<Duration> runtime = PilotSettings.durationOf(description.runtime());
+            if (runtime.isEmpty() || runtime.get().isNegative() || runtime.get().isZero()) {
+                throw invalid("invalid-pilot", "runtime must be a positive duration such as 30m or 2h (or absent: until canceled), not '"
+                        + description.runtime() + "'");
+            }
+        }
+        String policy = description.rerunPolicy() == null ? "rerun" : description.rerunPolicy();
+        if (!RERUN_POLICIES.contains(policy)) {
+            throw invalid("invalid-pilot", "rerunPolicy must be 'rerun' or 'fail', not '" + policy + "'");
+        }
+        PilotWire.Where where = description.where() == null ? PilotWire.Where.MANAGER : description.where();
+        if (where.member() != null && where.host() != null) {
+            throw invalid("invalid-pilot", "where names a member and a host; name one: {\"member\": \"ID\"} or {\"host\": \"compute-1\"}");
+        }
+        if (where.member() != null && !where.member().matches(Ids.PATTERN)) {
+            throw invalid("invalid-pilot", "where.member '" + where.member() + "' " + Ids.MESSAGE);
+        }
+        return new PilotWire.PilotDescription(agents, cores, where, description.runtime(), policy);
+    }
+
+    /** Spawns what the pilot lacks (all of it at first; the rest after a restart mid-launch), journaling each member. */
+    private PilotWire.Pilot launch(PilotWire.Pilot pilot) {
+        PilotWire.Pilot current = pilot;
+        if (current.state() == PilotState.NEW) {
+            current = save(with(current, PilotState.LAUNCHING, null));
+        }
+        if (current.queue() == null) {
+            String queue = fabric.spawn(PilotWire.Where.MANAGER, QUEUE, current.id() + "-queue", Map.of());
+            current = save(members(current, current.agents(), queue, current.pubsub(), current.replaced()));
+        }
+        if (current.pubsub() == null) {
+            String pubsub = fabric.spawn(PilotWire.Where.MANAGER, PUBSUB, current.id() + "-pubsub",
+                    Map.of("retention-count", Long.toString(settings.retentionCount())));
+            current = save(members(current, current.agents(), current.queue(), pubsub, current.replaced()));
+        }
+        while (current.agents().size() < current.description().agents()) {
+            String agent = spawnAgent(current);
+            List<String> agents = new ArrayList<>(current.agents());
+            agents.add(agent);
+            current = save(members(current, agents, current.queue(), current.pubsub(), current.replaced()));
+        }
+        log.info("pilot {}: LAUNCHING queue {}, pubsub {}, agents {}", current.id(), current.queue(), current.pubsub(), current.agents());
+        return current;
+    }
+
+    private String spawnAgent(PilotWire.Pilot pilot) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("cores", Integer.toString(pilot.description().cores()));
+        config.put("queue", pilot.queue());
+        config.put("pubsub", pilot.pubsub());
+        config.put("topic", pilot.topic());
+        config.put("pilot", pilot.id());
+        config.put("rerun-policy", pilot.description().rerunPolicy());
+        return fabric.spawn(pilot.description().where(), AGENT, pilot.id() + "-agent", config);
+    }
+
+    synchronized List<PilotWire.Pilot> list() {
+        return pilots.values().stream().map(this::view).toList();
+    }
+
+    /** A pilot, or 404 {@code unknown-pilot}. */
+    PilotWire.Pilot pilot(String id) {
+        return view(get(id));
+    }
+
+    private synchronized PilotWire.Pilot get(String id) {
+        PilotWire.Pilot pilot = pilots.get(id);
+        if (pilot == null) {
+            throw new SpawnerException(HttpStatus.NOT_FOUND, "unknown-pilot", "no pilot '" + id + "' on pilot manager " + managerId
+                    + "; fabric pilot list shows its pilots");
+        }
+        return pilot;
+    }
+
+    /** {@code DELETE /pilots/v1/pilots/{id}}: its members stopped, its unfinished tasks CANCELED, the pilot CANCELED. */
+    PilotWire.Pilot cancel(String id) {
+        PilotWire.Pilot pilot = get(id);
+        if (pilot.state().isFinal()) {
+            return view(pilot);
+        }
+        return view(end(pilot, PilotState.CANCELED, "canceled on request"));
+    }
+
+    private PilotWire.Pilot view(PilotWire.Pilot pilot) {
+        return new PilotWire.Pilot(pilot.id(), pilot.state(), pilot.reason(), pilot.description(), pilot.agents(), pilot.queue(),
+                pilot.pubsub(), pilot.topic(), pilot.control(), pilot.createdAt(), pilot.activeAt(), pilot.endsAt(), pilot.endedAt(),
+                pilot.replaced(), book.counts(pilot.id()));
+    }
+
+    /**
+     * Ends a pilot: stops its agents, reads its events to their end, gives its unfinished tasks a
+     * final state, stops its queue and pubsub, and journals the pilot's final state.
+     */
+    private PilotWire.Pilot end(PilotWire.Pilot pilot, PilotState state, String reason) {
+        synchronized (this) {
+            PilotWire.Pilot now = pilots.get(pilot.id());
+            if (now == null || now.state().isFinal() || !ending.add(pilot.id())) {
+                return now;
+            }
+        }
+        try {
+            return endNow(pilot, state, reason);
+        } finally {
+            ending.remove(pilot.id());
+        }
+    }
+
+    private PilotWire.Pilot endNow(PilotWire.Pilot pilot, PilotState state, String reason) {
+        log.info("pilot {}: ending {} ({})", pilot.id(), state, reason);
+        for (String agent : pilot.agents()) {
+            stopQuietly(agent);
+        }
+        Workers running = workers.remove(pilot.id());
+        if (running != null) {
+            running.drainAndStop(pilot);
+        }
+        String taskReason = switch (state) {
+            case CANCELED -> REASON_PILOT_CANCELED;
+            case FAILED -> REASON_PILOT_FAILED;
+            default -> REASON_PILOT_ENDED;
+        };
+        TaskState taskState = state == PilotState.FAILED ? TaskState.FAILED : TaskState.CANCELED;
+        for (TaskDescription task : book.inState(pilot.id(), TaskState.NEW, TaskState.QUEUED, TaskState.RUNNING)) {
+            recordFinal(TaskEvent.of(task.id(), pilot.id(), taskState, null, 0, clock.instant(), taskReason,
+                    "pilot " + pilot.id() + " ended " + state + " before the task finished: " + reason), null);
+        }
+        if (pilot.queue() != null) {
+            stopQuietly(pilot.queue());
+        }
+        if (pilot.pubsub() != null) {
+            stopQuietly(pilot.pubsub());
+        }
+        PilotWire.Pilot ended = new PilotWire.Pilot(pilot.id(), state, reason, pilot.description(), pilot.agents(), pilot.queue(),
+                pilot.pubsub(), pilot.topic(), pilot.control(), pilot.createdAt(), pilot.activeAt(), pilot.endsAt(), clock.instant(),
+                pilot.replaced(), Map.of());
+        return save(ended);
+    }
+
+    private void stopQuietly(String member) {
+        try {
+            fabric.stop(member);
+        } catch (RuntimeException e) {
+            log.warn("could not stop member {}: {}", member, e.getMessage());
+        }
+    }
+
+    // ---- supervision ---------------------------------------------------------------------------
+
+    private void superviseLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(settings.superviseInterval());
+                supervise();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.warn("pilot supervision: {}", e.toString());
+            }
+        }
+    }
+
+    /** One round: launches that finished or failed, lost agents, runtime limits. */
+    void supervise() {
+        List<PilotWire.Pilot> open;
+        synchronized (this) {
+            open = pilots.values().stream().filter(p -> !p.state().isFinal()).toList();
+        }
+        for (PilotWire.Pilot pilot : open) {
+            if (closed) {
+                return;
+            }
+            try {
+                switch (pilot.state()) {
+                    case NEW, LAUNCHING -> superviseLaunch(pilot);
+                    case ACTIVE -> superviseActive(pilot);
+                    default -> { }
+                }
+            } catch (RuntimeException e) {
+                log.warn("pilot {}: supervision failed this round: {}", pilot.id(), e.toString());
+            }
+        }
+    }
+
+    private void superviseLaunch(PilotWire.Pilot pilot) {
+        PilotWire.Pilot current = pilot;
+        if (current.queue() == null || current.pubsub() == null || current.agents().size() < current.description().agents()) {
+            // A restart mid-launch: spawn what is missing.
+            current = launch(current);
+        }
+        List<String> members = new ArrayList<>(current.agents());
+        members.add(current.queue());
+        members.add(current.pubsub());
+        boolean allRunning = true;
+        for (String id : members) {
+            ServiceInstance member = fabric.member(id);
+            if (GONE.contains(member.state())) {
+                end(current, PilotState.FAILED, "member " + id + " (" + member.type() + ") is " + member.state() + " while launching"
+                        + (member.stateReason() == null ? "" : ": " + member.stateReason()));
+                return;
+            }
+            allRunning &= member.state() == InstanceState.RUNNING;
+        }
+        if (allRunning) {
+            Instant now = clock.instant();
+            Instant endsAt = current.description().runtime() == null ? null
+                    : now.plus(PilotSettings.durationOf(current.description().runtime()).orElseThrow());
+            PilotWire.Pilot active = save(new PilotWire.Pilot(current.id(), PilotState.ACTIVE, null, current.description(),
+                    current.agents(), current.queue(), current.pubsub(), current.topic(), current.control(), current.createdAt(), now,
+                    endsAt, null, current.replaced(), Map.of()));
+            log.info("pilot {}: ACTIVE{}", active.id(), endsAt == null ? "" : " until " + endsAt);
+            startWorkers(active);
+        } else if (Duration.between(current.createdAt(), clock.instant()).compareTo(settings.launchTimeout()) > 0) {
+            end(current, PilotState.FAILED, "its members were not all RUNNING within the launch timeout of " + settings.launchTimeout());
+        }
+    }
+
+    private void superviseActive(PilotWire.Pilot pilot) {
+        if (pilot.endsAt() != null && !clock.instant().isBefore(pilot.endsAt())) {
+            end(pilot, PilotState.DONE, "its runtime of " + pilot.description().runtime() + " is over");
+            return;
+        }
+        for (String id : List.of(pilot.queue(), pilot.pubsub())) {
+            ServiceInstance member = fabric.member(id);
+            if (GONE.contains(member.state())) {
+                end(pilot, PilotState.FAILED, member.type() + " " + id + " is " + member.state()
+                        + (member.stateReason() == null ? "" : " (" + member.stateReason() + ")") + ": the pilot's tasks are gone with it");
+                return;
+            }
+        }
+        for (String agent : pilot.agents()) {
+            ServiceInstance member = fabric.member(agent);
+            if (GONE.contains(member.state())) {
+                replace(pilot, agent, member);
+                return;
+            }
+        }
+    }
+
+    /**
+     * The replacement policy: an agent LOST (or stopped by someone else) is replaced by a fresh one
+     * with the same settings, up to {@code max-replacements} per pilot; the tasks it held come back
+     * to the queue when their leases run out, and run again elsewhere.
+     */
+    private void replace(PilotWire.Pilot pilot, String lost, ServiceInstance member) {
+        if (pilot.replaced().size() >= settings.maxReplacements()) {
+            end(pilot, PilotState.FAILED, "agent " + lost + " is " + member.state() + " and " + pilot.replaced().size()
+                    + " agents were replaced already (max-replacements " + settings.maxReplacements() + ")");
+            return;
+        }
+        String replacement = spawnAgent(pilot);
+        List<String> agents = new ArrayList<>(pilot.agents());
+        agents.set(agents.indexOf(lost), replacement);
+        List<PilotWire.Replacement> replaced = new ArrayList<>(pilot.replaced());
+        replaced.add(new PilotWire.Replacement(lost, replacement, clock.instant()));
+        save(members(pilot, agents, pilot.queue(), pilot.pubsub(), replaced));
+        log.info("pilot {}: agent {} is {} ({}); replaced by {}", pilot.id(), lost, member.state(), member.stateReason(), replacement);
+    }
+
+    // ---- tasks ---------------------------------------------------------------------------------
+
+    /** {@code POST /pilots/v1/pilots/{id}/tasks}: checks every description, journals them NEW, answers their ids. */
+    PilotWire.Submitted submit(String pilotId, PilotWire.Submission submission) {
+        PilotWire.Pilot pilot = get(pilotId);
+        if (pilot.state().isFinal()) {
+            throw new SpawnerException(HttpStatus.CONFLICT, "pilot-ended", "pilot " + pilotId + " is " + pilot.state()
+                    + (pilot.reason() == null ? "" : " (" + pilot.reason() + ")") + " and takes no more tasks; submit to an active pilot");
+        }
+        if (submission == null || submission.tasks() == null || submission.tasks().isEmpty()) {
+            throw invalid(TaskDescription.INVALID, "the request needs {\"tasks\": [{\"command\": [\"echo\", \"hi\"]}, ...]} with at least one task");
+        }
+        if (submission.tasks().size() > MAX_BULK) {
+            throw invalid(TaskDescription.INVALID, "a submission holds up to " + MAX_BULK + " tasks, not " + submission.tasks().size()
+                    + "; submit in several requests");
+        }
+        if (submission.session() != null && !submission.session().matches(Ids.PATTERN)) {
+            throw invalid("invalid-request", "session '" + submission.session() + "' " + Ids.MESSAGE);
+        }
+        List<TaskDescription> tasks = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < submission.tasks().size(); i++) {
+            TaskDescription given = submission.tasks().get(i);
+            if (given == null) {
+                throw invalid(TaskDescription.INVALID, "task " + i + " of the submission is null");
+            }
+            if (given.pilot() != null && !given.pilot().equals(pilotId)) {
+                throw invalid(TaskDescription.INVALID, "task " + i + " names pilot " + given.pilot() + " but is submitted to " + pilotId);
+            }
+            TaskDescription task = (given.id() == null ? given.withId(newTaskId()) : given).withPilot(pilotId);
+            Optional<String> invalidity = task.invalidity();
+            if (invalidity.isPresent()) {
+                throw invalid(TaskDescription.INVALID, (submission.tasks().size() > 1 ? "task " + i + " of the submission: " : "")
+                        + invalidity.get() + "; nothing of this submission was accepted");
+            }
+            Optional<TaskBook.Entry> known = book.get(task.id());
+            if (known.isPresent() && !known.get().description.pilot().equals(pilotId)) {
+                throw new SpawnerException(HttpStatus.CONFLICT, "task-exists", "task id " + task.id() + " belongs to pilot "
+                        + known.get().description.pilot() + "; propose another id or none");
+            }
+            tasks.add(task);
+            ids.add(task.id());
+        }
+        synchronized (this) {
+            List<TaskDescription> fresh = book.unknown(tasks);
+            Instant now = clock.instant();
+            append(new PilotRecord.TasksAccepted(pilotId, submission.session(), now, fresh));
+            book.accept(submission.session(), now, fresh);
+        }
+        Workers running = workers.get(pilotId);
+        if (running != null) {
+            running.wake();
+        }
+        return new PilotWire.Submitted(ids);
+    }
+
+    private static String newTaskId() {
+        return "t-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    /** A task, or 404 {@code unknown-task}. */
+    PilotWire.Task task(String id) {
+        return book.view(id).orElseThrow(() -> unknownTask(id));
+    }
+
+    TaskBook tasks() {
+        return book;
+    }
+
+    /** {@code GET /pilots/v1/pilots/{id}/tasks}. */
+    List<PilotWire.Task> tasks(String pilotId, String session, TaskState state) {
+        get(pilotId);
+        return book.list(pilotId, session, state);
+    }
+
+    /**
+     * {@code POST /pilots/v1/tasks/{id}/cancel}: a task not yet in the queue is CANCELED at once; for
+     * one queued or running, the cancel is published on the pilot's control topic and the agent that
+     * holds it publishes CANCELED.
+     */
+    PilotWire.Task cancelTask(String id) {
+        TaskBook.Entry entry = book.get(id).orElseThrow(() -> unknownTask(id));
+        PilotWire.Task now = task(id);
+        if (now.isFinal()) {
+            throw new SpawnerException(HttpStatus.CONFLICT, "task-final", "task " + id + " is " + now.state() + " already"
+                    + (now.reason() == null ? "" : " (" + now.reason() + ")") + "; a final state does not change");
+        }
+        PilotWire.Pilot pilot = get(entry.description.pilot());
+        if (now.state() == TaskState.NEW) {
+            recordFinal(TaskEvent.of(id, pilot.id(), TaskState.CANCELED, null, 0, clock.instant(), TaskEvent.REASON_CANCELED_QUEUED,
+                    "canceled before it was put in the pilot's queue"), null);
+        }
+        if (pilot.pubsub() != null && pilot.state() == PilotState.ACTIVE) {
+            fabric.publish(pilot.pubsub(), pilot.control(), List.of(json.writeValueAsString(Map.of("cancel", id))));
+        }
+        return task(id);
+    }
+
+    /** {@code GET /pilots/v1/tasks/{id}/output}: what a task that ran printed; 409 while it runs or when it never ran. */
+    PilotWire.Output output(String id) {
+        TaskBook.Entry entry = book.get(id).orElseThrow(() -> unknownTask(id));
+        PilotWire.Task task = task(id);
+        TaskEvent end = entry.last;
+        if (!task.isFinal()) {
+            throw new SpawnerException(HttpStatus.CONFLICT, task.state() == TaskState.RUNNING ? "task-running" : "task-not-run",
+                    "task " + id + " is " + task.state() + ": it has no output until it ends; fabric task wait " + id);
+        }
+        if (end == null || (end.exitStatus() == null && end.stdout() == null && end.stderr() == null)) {
+            throw new SpawnerException(HttpStatus.CONFLICT, "task-not-run", "task " + id + " never ran: it is " + task.state()
+                    + (task.reason() == null ? "" : " (" + task.reason() + ")") + ", so it has no output");
+        }
+        return new PilotWire.Output(id, task.state(), end.exitStatus(), end.reason(), end.stdout() == null ? "" : end.stdout(),
+                end.stderr() == null ? "" : end.stderr(), Boolean.TRUE.equals(end.stdoutTruncated()), Boolean.TRUE.equals(end.stderrTruncated()));
+    }
+
+    private SpawnerException unknownTask(String id) {
+        return new SpawnerException(HttpStatus.NOT_FOUND, "unknown-task", "no task '" + id + "' on pilot manager " + managerId
+                + "; fabric task list shows the tasks of a pilot");
+    }
+
+    /** Journals and records a task's first final state; false for a duplicate or an unknown task. */
+    boolean recordFinal(TaskEvent event, Long next) {
+        synchronized (finals) {
+            if (!book.endsFirst(event)) {
+                return false;
+            }
+            long sequence = book.nextSequence();
+            append(new PilotRecord.TaskEnded(event, sequence, next));
+            return book.end(event, sequence);
+        }
+    }
+
+    /** One message of a pilot's events topic. */
+    void onEvent(String pilotId, long offset, String body) {
+        eventOffsets.computeIfAbsent(pilotId, p -> new AtomicLong()).accumulateAndGet(offset + 1, Math::max);
+        TaskEvent event;
+        try {
+            event = json.readValue(body, TaskEvent.class);
+        } catch (JacksonException e) {
+            log.debug("pilot {}: event {} is not a task event: {}", pilotId, offset, e.getOriginalMessage());
+            return;
+        }
+        if (event.task() == null || event.state() == null) {
+            return;
+        }
+        if (event.state().isFinal()) {
+            recordFinal(event, offset + 1);
+        } else if (event.state() == TaskState.RUNNING) {
+            book.running(event);
+        }
+    }
+
+    // ---- journal and records -----------------------------------------------------------------
+
+    private synchronized PilotWire.Pilot save(PilotWire.Pilot pilot) {
+        append(new PilotRecord.PilotSaved(new PilotWire.Pilot(pilot.id(), pilot.state(), pilot.reason(), pilot.description(),
+                pilot.agents(), pilot.queue(), pilot.pubsub(), pilot.topic(), pilot.control(), pilot.createdAt(), pilot.activeAt(),
+                pilot.endsAt(), pilot.endedAt(), pilot.replaced(), null)));
+        pilots.put(pilot.id(), pilot);
+        return pilot;
+    }
+
+    private void append(PilotRecord record) {
+        try {
+            journal.append(record);
+        } catch (IOException e) {
+            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "journal-unavailable", "the pilot journal " + journal.file()
+                    + " cannot be written (" + e.getMessage() + "); nothing was recorded: retry, and see the member's disk");
+        }
+    }
+
+    private static PilotWire.Pilot with(PilotWire.Pilot p, PilotState state, String reason) {
+        return new PilotWire.Pilot(p.id(), state, reason, p.description(), p.agents(), p.queue(), p.pubsub(), p.topic(), p.control(),
+                p.createdAt(), p.activeAt(), p.endsAt(), p.endedAt(), p.replaced(), Map.of());
+    }
+
+    private static PilotWire.Pilot members(PilotWire.Pilot p, List<String> agents, String queue, String pubsub,
+                                           List<PilotWire.Replacement> replaced) {
+        return new PilotWire.Pilot(p.id(), p.state(), p.reason(), p.description(), List.copyOf(agents), queue, pubsub, p.topic(),
+                p.control(), p.createdAt(), p.activeAt(), p.endsAt(), p.endedAt(), List.copyOf(replaced), Map.of());
+    }
+
+    private ServiceInstance memberOrNull(String id) {
+        try {
+            return fabric.member(id);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    static String describe(PilotWire.Where where) {
+        return where.member() != null ? "member " + where.member() : where.host() != null ? "host " + where.host() : "the manager";
+    }
+
+    private static SpawnerException invalid(String reason, String detail) {
+        return new SpawnerException(HttpStatus.BAD_REQUEST, reason, detail);
+    }
+
+    private void startWorkers(PilotWire.Pilot pilot) {
+        workers.computeIfAbsent(pilot.id(), id -> new Workers(pilot).start());
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        if (supervision != null) {
+            supervision.interrupt();
+        }
+        workers.values().forEach(Workers::stop);
+        workers.clear();
+        journal.close();
+    }
+
+    /** An ACTIVE pilot's two loops: NEW tasks into its queue, its events into the book. */
+    private final class Workers {
+
+        private final PilotWire.Pilot pilot;
+        private final Object signal = new Object();
+        private volatile boolean stopping;
+        private volatile CountDownLatch drained;
+        private volatile String endMarker;
+        private Thread enqueuer;
+        private Thread follower;
+
+        Workers(PilotWire.Pilot pilot) {
+            this.pilot = pilot;
+        }
+
+        Workers start() {
+            enqueuer = Thread.ofVirtual().name("pilot-enqueuer-" + pilot.id()).start(this::enqueueLoop);
+            follower = Thread.ofVirtual().name("pilot-follower-" + pilot.id()).start(this::followLoop);
+            return this;
+        }
+
+        void wake() {
+            synchronized (signal) {
+                signal.notifyAll();
+            }
+        }
+
+        private void enqueueLoop() {
+            while (!stopping) {
+                try {
+                    List<TaskDescription> fresh = book.inState(pilot.id(), TaskState.NEW);
+                    List<String> queued = new ArrayList<>();
+                    for (TaskDescription task : fresh) {
+                        if (stopping) {
+                            break;
+                        }
+                        fabric.enqueue(pilot.queue(), json.writeValueAsString(task));
+                        book.queued(List.of(task.id()));
+                        queued.add(task.id());
+                        if (queued.size() >= 100) {
+                            append(new PilotRecord.TasksQueued(pilot.id(), List.copyOf(queued)));
+                            queued.clear();
+                        }
+                    }
+                    if (!queued.isEmpty()) {
+                        append(new PilotRecord.TasksQueued(pilot.id(), queued));
+                    }
+                    if (fresh.isEmpty()) {
+                        synchronized (signal) {
+                            if (book.inState(pilot.id(), TaskState.NEW).isEmpty()) {
+                                signal.wait(1000);
+                            }
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    if (stopping) {
+                        return;
+                    }
+                    log.warn("pilot {}: could not put tasks in queue {} ({}); retrying", pilot.id(), pilot.queue(), e.getMessage());
+                    if (!pause()) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        private void followLoop() {
+            while (!stopping) {
+                long from = eventOffsets.computeIfAbsent(pilot.id(), p -> new AtomicLong()).get();
+                try {
+                    fabric.follow(pilot.pubsub(), pilot.topic(), from, (offset, body) -> {
+                        String marker = endMarker;
+                        if (marker != null && body.equals(marker)) {
+                            drained.countDown();
+                            return;
+                        }
+                        onEvent(pilot.id(), offset, body);
+                    });
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    if (stopping) {
+                        return;
+                    }
+                    log.info("pilot {}: following {} on {} from {} broke off ({}); following again", pilot.id(), pilot.topic(),
+                            pilot.pubsub(), from, e.getMessage());
+                }
+                if (!pause()) {
+                    return;
+                }
+            }
+        }
+
+        private boolean pause() {
+            try {
+                Thread.sleep(500);
+                return true;
+            } catch (InterruptedException e) {
+                return false;
+            }
+        }
+
+        /** After its agents were stopped: reads its events up to a marker published now, then stops both loops. */
+        void drainAndStop(PilotWire.Pilot ending) {
+            stopping = true;
+            enqueuer.interrupt();
+            drained = new CountDownLatch(1);
+            endMarker = "{\"pilotEnded\":\"" + ending.id() + "\",\"nonce\":\"" + newTaskId() + "\"}";
+            try {
+                fabric.publish(ending.pubsub(), ending.topic(), List.of(endMarker));
+                if (!drained.await(15, TimeUnit.SECONDS)) {
+                    log.warn("pilot {}: its events were not read to their end within 15 s", ending.id());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                log.warn("pilot {}: could not read its events to their end: {}", ending.id(), e.getMessage());
+            }
+            stop();
+        }
+
+        void stop() {
+            stopping = true;
+            if (enqueuer != null) {
+                enqueuer.interrupt();
+            }
+            if (follower != null) {
+                follower.interrupt();
+            }
+        }
+    }
+}

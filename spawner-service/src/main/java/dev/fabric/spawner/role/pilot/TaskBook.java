@@ -1,0 +1,287 @@
+package dev.fabric.spawner.role.pilot;
+
+import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.task.TaskDescription;
+import dev.fabric.core.task.TaskEvent;
+import dev.fabric.core.task.TaskState;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Every task the pilot manager knows, in memory; what changes here is journaled first by the
+ * manager ({@link PilotManager}), and the journal's replay rebuilds it. The decisions live here:
+ * a final state is recorded once (the first final event wins, later duplicates are ignored), and a
+ * non-final event never moves a task back.
+ */
+final class TaskBook {
+
+    /** One task: its description as accepted, and what is known of its run. */
+    static final class Entry {
+        final TaskDescription description;
+        final String session;
+        final Instant submittedAt;
+        TaskState state = TaskState.NEW;
+        String agent;
+        int attempt;
+        /** The final event, once there is one. */
+        TaskEvent last;
+        long sequence;
+
+        Entry(TaskDescription description, String session, Instant submittedAt) {
+            this.description = description;
+            this.session = session;
+            this.submittedAt = submittedAt;
+        }
+
+        PilotWire.Task view() {
+            TaskEvent end = last;
+            return new PilotWire.Task(description.id(), description.pilot(), session, description.name(), state,
+                    end == null ? null : end.reason(), end == null ? null : end.detail(), agent, attempt, end == null ? null : end.exitStatus(),
+                    end == null ? null : end.duration(), submittedAt, end == null ? null : end.at(), sequence);
+        }
+    }
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition ended = lock.newCondition();
+    private final Map<String, Entry> tasks = new HashMap<>();
+    private final Map<String, List<Entry>> byPilot = new HashMap<>();
+    /** Final states in the order they were recorded: the finals feed. */
+    private final List<Entry> finals = new ArrayList<>();
+
+    /** The ids of {@code descriptions} this book does not have yet: what a submission adds. */
+    List<TaskDescription> unknown(List<TaskDescription> descriptions) {
+        lock.lock();
+        try {
+            List<TaskDescription> fresh = new ArrayList<>();
+            Map<String, Boolean> seen = new HashMap<>();
+            for (TaskDescription description : descriptions) {
+                if (!tasks.containsKey(description.id()) && seen.putIfAbsent(description.id(), true) == null) {
+                    fresh.add(description);
+                }
+            }
+            return fresh;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records accepted tasks (NEW). */
+    void accept(String session, Instant at, List<TaskDescription> descriptions) {
+        lock.lock();
+        try {
+            for (TaskDescription description : descriptions) {
+                if (tasks.containsKey(description.id())) {
+                    continue;
+                }
+                Entry entry = new Entry(description, session, at);
+                tasks.put(description.id(), entry);
+                byPilot.computeIfAbsent(description.pilot(), p -> new ArrayList<>()).add(entry);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records tasks in the queue: NEW becomes QUEUED; a task further along stays where it is. */
+    void queued(List<String> ids) {
+        lock.lock();
+        try {
+            for (String id : ids) {
+                Entry entry = tasks.get(id);
+                if (entry != null && entry.state == TaskState.NEW) {
+                    entry.state = TaskState.QUEUED;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A RUNNING event: the task runs (again, for a higher attempt) unless it has ended. */
+    void running(TaskEvent event) {
+        lock.lock();
+        try {
+            Entry entry = tasks.get(event.task());
+            if (entry == null || entry.state.isFinal()) {
+                return;
+            }
+            entry.state = TaskState.RUNNING;
+            entry.agent = event.agent();
+            entry.attempt = Math.max(entry.attempt, event.attempt());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@code event} would be this task's first final state (then the manager journals it, then calls {@link #end}). */
+    boolean endsFirst(TaskEvent event) {
+        lock.lock();
+        try {
+            Entry entry = tasks.get(event.task());
+            return entry != null && !entry.state.isFinal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The sequence the next final state gets. */
+    long nextSequence() {
+        lock.lock();
+        try {
+            return finals.size() + 1L;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records a final state; false (and nothing changes) when the task had one already or is unknown. */
+    boolean end(TaskEvent event, long sequence) {
+        lock.lock();
+        try {
+            Entry entry = tasks.get(event.task());
+            if (entry == null || entry.state.isFinal()) {
+                return false;
+            }
+            entry.state = event.state();
+            entry.last = event;
+            if (event.agent() != null) {
+                entry.agent = event.agent();
+            }
+            entry.attempt = Math.max(entry.attempt, event.attempt());
+            entry.sequence = sequence;
+            finals.add(entry);
+            ended.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Optional<Entry> get(String id) {
+        lock.lock();
+        try {
+            return Optional.ofNullable(tasks.get(id));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    Optional<PilotWire.Task> view(String id) {
+        return get(id).map(this::viewLocked);
+    }
+
+    private PilotWire.Task viewLocked(Entry entry) {
+        lock.lock();
+        try {
+            return entry.view();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The tasks of a pilot (or of every pilot, when null), of a session and state when given, in submission order. */
+    List<PilotWire.Task> list(String pilot, String session, TaskState state) {
+        lock.lock();
+        try {
+            List<PilotWire.Task> listed = new ArrayList<>();
+            Iterable<Entry> entries = pilot != null ? byPilot.getOrDefault(pilot, List.of())
+                    : byPilot.values().stream().flatMap(List::stream).sorted((a, b) -> a.submittedAt.compareTo(b.submittedAt)).toList();
+            for (Entry entry : entries) {
+                if ((session == null || session.equals(entry.session)) && (state == null || state == entry.state)) {
+                    listed.add(entry.view());
+                }
+            }
+            return listed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The tasks of a pilot that are in one of the given states: what to enqueue, what a pilot's end cancels. */
+    List<TaskDescription> inState(String pilot, TaskState... states) {
+        lock.lock();
+        try {
+            List<TaskDescription> found = new ArrayList<>();
+            for (Entry entry : byPilot.getOrDefault(pilot, List.of())) {
+                for (TaskState state : states) {
+                    if (entry.state == state) {
+                        found.add(entry.description);
+                    }
+                }
+            }
+            return found;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many tasks of a pilot are in each state. */
+    Map<TaskState, Long> counts(String pilot) {
+        lock.lock();
+        try {
+            Map<TaskState, Long> counts = new EnumMap<>(TaskState.class);
+            for (Entry entry : byPilot.getOrDefault(pilot, List.of())) {
+                counts.merge(entry.state, 1L, Long::sum);
+            }
+            return counts;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Counts over every pilot, for the role's status and metrics. */
+    Map<TaskState, Long> counts() {
+        lock.lock();
+        try {
+            Map<TaskState, Long> counts = new LinkedHashMap<>();
+            for (TaskState state : TaskState.values()) {
+                counts.put(state, 0L);
+            }
+            tasks.values().forEach(entry -> counts.merge(entry.state, 1L, Long::sum));
+            return counts;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The finals feed: tasks (of a session or pilot when given) whose final state was recorded after
+     * sequence {@code after}, waiting up to {@code wait} for one when there is none yet.
+     */
+    PilotWire.Tasks finalsAfter(long after, String session, String pilot, Duration wait) throws InterruptedException {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + wait.toNanos();
+            int from = (int) Math.min(Math.max(0, after), finals.size());
+            List<PilotWire.Task> found = new ArrayList<>();
+            while (true) {
+                for (int i = from; i < finals.size(); i++) {
+                    Entry entry = finals.get(i);
+                    if ((session == null || session.equals(entry.session))
+                            && (pilot == null || pilot.equals(entry.description.pilot()))) {
+                        found.add(entry.view());
+                    }
+                }
+                from = finals.size();
+                long left = deadline - System.nanoTime();
+                if (!found.isEmpty() || left <= 0) {
+                    return new PilotWire.Tasks(found, finals.size());
+                }
+                ended.await(left, TimeUnit.NANOSECONDS);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package dev.fabric.spawner.bench;
+
+import dev.fabric.core.client.FabricClient;
+import dev.fabric.core.client.TaskManager;
+import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.task.TaskDescription;
+import dev.fabric.spawner.FabricUnderTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.http.MediaType;
+import tools.jackson.databind.JsonNode;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * No-op tasks ({@code /bin/true}) through the fabric, a pilot of 2 agents of 1 core each, against
+ * {@code xargs -P 2 /bin/true} in the same run (the physical limit of starting processes here):
+ * throughput of a bulk of tasks, and submit-to-done latency of one task at a time (low load), p50
+ * and p99, as the application sees it (submit, then the finals feed) and as the pilot manager
+ * recorded it. On demand, not part of the suite:
+ *
+ * <pre>./mvnw -pl spawner-service -am verify -Dit.test=TaskBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
+ *     -Dfailsafe.failIfNoSpecifiedTests=false</pre>
+ *
+ * Prints its figures; docs/benchmarks.md records them. No assertion on time: machines are noisy.
+ */
+class TaskBenchmark {
+
+    static final int TASKS = Integer.getInteger("tasks.count", 2000);
+    static final int ROUNDS = Integer.getInteger("tasks.rounds", 3);
+    static final int LATENCY_SAMPLES = Integer.getInteger("tasks.latency", 200);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void noOpTasksThroughTheFabricAgainstXargs() throws Exception {
+        try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=600s", "--fabric.spawner.otp-ttl=600s")) {
+            fabric.startSpawner();
+            JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
+                    .body(Map.of("type", "pilot-manager")).retrieve().body(JsonNode.class);
+            String manager = spawned.path("id").asString();
+            fabric.awaitState(manager, InstanceState.RUNNING, 1, Duration.ofMinutes(5));
+            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("task-benchmark").build();
+            TaskManager tasks = client.tasks(manager, "bench");
+            PilotWire.Pilot pilot = tasks.submitPilot(new PilotWire.PilotDescription(2, 1, null, "2h", null));
+            tasks.awaitActive(pilot.id(), Duration.ofMinutes(10));
+            // A warm-up: the agents' and the manager's code paths compiled before anything is measured.
+            tasks.waitAll(tasks.submit(pilot.id(), noOps(200)), Duration.ofMinutes(10));
+
+            double[] xargs = new double[ROUNDS];
+            double[] through = new double[ROUNDS];
+            for (int round = 0; round < ROUNDS; round++) {
+                xargs[round] = xargs(TASKS);
+                long start = System.nanoTime();
+                TaskManager.Outcome outcome = tasks.waitAll(tasks.submit(pilot.id(), noOps(TASKS)), Duration.ofMinutes(30));
+                double seconds = (System.nanoTime() - start) / 1e9;
+                if (!outcome.complete()) {
+                    throw new AssertionError(outcome.pending().size() + " tasks did not end");
+                }
+                through[round] = TASKS / seconds;
+                System.out.printf("TASKS round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx), load %s%n", round,
+                        xargs[round], through[round], through[round] / xargs[round], load());
+            }
+
+            long[] seen = new long[LATENCY_SAMPLES];
+            long[] recorded = new long[LATENCY_SAMPLES];
+            for (int i = 0; i < LATENCY_SAMPLES; i++) {
+                long start = System.nanoTime();
+                String id = tasks.submit(pilot.id(), noOps(1).getFirst());
+                PilotWire.Task done = tasks.waitAny(List.of(id), Duration.ofMinutes(1)).orElseThrow();
+                seen[i] = System.nanoTime() - start;
+                recorded[i] = Duration.between(done.submittedAt(), done.finishedAt()).toNanos();
+                Thread.sleep(20);
+            }
+            System.out.printf("TASKS throughput median: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s, ratio %.2f%n",
+                    median(xargs), median(through), median(through) / median(xargs));
+            System.out.printf("TASKS latency submit-to-done at low load (%d tasks, one at a time): application p50 %.1f ms p99 %.1f ms;"
+                    + " recorded by the manager p50 %.1f ms p99 %.1f ms; load %s%n", LATENCY_SAMPLES, percentile(seen, 50),
+                    percentile(seen, 99), percentile(recorded, 50), percentile(recorded, 99), load());
+            tasks.cancelPilot(pilot.id());
+        }
+    }
+
+    static List<TaskDescription> noOps(int count) {
+        return IntStream.range(0, count).mapToObj(i -> new TaskDescription(null, null, List.of("/bin/true"), Map.of(), null, null, null))
+                .toList();
+    }
+
+    /** Tasks per second of {@code xargs -P 2 -n 1 /bin/true} over {@code count} arguments. */
+    static double xargs(int count) throws Exception {
+        long start = System.nanoTime();
+        Process xargs = new ProcessBuilder("sh", "-c", "seq " + count + " | xargs -P 2 -n 1 /bin/true").inheritIO().start();
+        if (xargs.waitFor() != 0) {
+            throw new AssertionError("xargs exited " + xargs.exitValue());
+        }
+        return count / ((System.nanoTime() - start) / 1e9);
+    }
+
+    static String load() throws Exception {
+        return Files.readString(Path.of("/proc/loadavg")).strip();
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    static double percentile(long[] nanos, int p) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
+    }
+}

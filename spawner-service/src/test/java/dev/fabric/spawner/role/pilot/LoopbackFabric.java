@@ -1,0 +1,99 @@
+package dev.fabric.spawner.role.pilot;
+
+import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The fabric around a pilot manager, in memory, for the manager's unit tests: members that a test
+ * moves from state to state, a queue that keeps what was put in it, topics that keep what was
+ * published and hand it to followers. The end-to-end tests (fabric-cli's {@code TasksIT}) use the real ones.
+ */
+final class LoopbackFabric implements PilotFabric {
+
+    record Spawned(String id, PilotWire.Where where, String type, Map<String, String> config) {}
+
+    final List<Spawned> spawned = new ArrayList<>();
+    final Map<String, InstanceState> states = new LinkedHashMap<>();
+    final List<String> stopped = new ArrayList<>();
+    final Map<String, List<String>> queues = new LinkedHashMap<>();
+    final Map<String, List<String>> topics = new LinkedHashMap<>();
+    private int next;
+
+    @Override
+    public synchronized String spawn(PilotWire.Where where, String type, String name, Map<String, String> config) {
+        String id = type + "-" + (++next);
+        spawned.add(new Spawned(id, where, type, config));
+        states.put(id, InstanceState.PENDING);
+        return id;
+    }
+
+    synchronized void allRunning() {
+        states.replaceAll((id, state) -> state == InstanceState.PENDING ? InstanceState.RUNNING : state);
+    }
+
+    synchronized void set(String id, InstanceState state) {
+        states.put(id, state);
+    }
+
+    @Override
+    public synchronized ServiceInstance member(String id) {
+        InstanceState state = states.get(id);
+        if (state == null) {
+            throw new IllegalArgumentException("unknown member " + id);
+        }
+        String type = id.substring(0, id.lastIndexOf('-'));
+        return new ServiceInstance(id, type, null, state, null, 1, "manager", Connectivity.DIRECT, Map.of(), Map.of(),
+                Instant.EPOCH, Instant.EPOCH, Instant.EPOCH);
+    }
+
+    @Override
+    public synchronized void stop(String id) {
+        stopped.add(id);
+        states.put(id, InstanceState.STOPPED);
+    }
+
+    @Override
+    public synchronized void enqueue(String queue, String body) {
+        queues.computeIfAbsent(queue, q -> new ArrayList<>()).add(body);
+    }
+
+    synchronized List<String> queued(String queue) {
+        return List.copyOf(queues.getOrDefault(queue, List.of()));
+    }
+
+    @Override
+    public synchronized void publish(String pubsub, String topic, List<String> bodies) {
+        topics.computeIfAbsent(topic, t -> new ArrayList<>()).addAll(bodies);
+        notifyAll();
+    }
+
+    synchronized List<String> published(String topic) {
+        return List.copyOf(topics.getOrDefault(topic, List.of()));
+    }
+
+    @Override
+    public void follow(String pubsub, String topic, long from, MessageSink sink) throws InterruptedException {
+        long offset = from;
+        while (true) {
+            String body;
+            synchronized (this) {
+                List<String> messages = topics.getOrDefault(topic, List.of());
+                while (offset >= messages.size()) {
+                    wait();
+                    messages = topics.getOrDefault(topic, List.of());
+                }
+                body = messages.get((int) offset);
+            }
+            sink.accept(offset, body);
+            offset++;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.fabric.spawner.role.pilot;
+
+import dev.fabric.core.pilot.PilotState;
+import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.problem.ProblemException;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.task.TaskDescription;
+import dev.fabric.core.task.TaskEvent;
+import dev.fabric.core.task.TaskState;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The pilot manager's decisions over a fabric in memory: launch, tasks, final states once, journal replay, agent replacement. */
+class PilotManagerTest {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static final PilotSettings SETTINGS = new PilotSettings(Duration.ofMinutes(5), Duration.ofHours(1), 2, 1000);
+
+    @TempDir
+    Path dir;
+
+    final LoopbackFabric fabric = new LoopbackFabric();
+    PilotManager manager;
+
+    PilotManager open(boolean restart) throws Exception {
+        PilotManager opened = PilotManager.open("pilot-manager-1", dir, restart, fabric, SETTINGS, Clock.systemUTC(), JSON);
+        opened.start();
+        return opened;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (manager != null) {
+            manager.close();
+        }
+    }
+
+    static TaskDescription task(String... command) {
+        return new TaskDescription(null, null, List.of(command), Map.of(), null, null, null);
+    }
+
+    static TaskEvent event(String task, String pilot, TaskState state, Integer exit, String stdout) {
+        return new TaskEvent(task, pilot, state, "agent-3", 1, Instant.now(), exit, state == TaskState.FAILED ? "exit-status" : null, null,
+                Duration.ofMillis(5), stdout, "", false, false);
+    }
+
+    PilotWire.Pilot activePilot(int agents) {
+        PilotWire.Pilot pilot = manager.create(new PilotWire.PilotDescription(agents, 2, null, "1h", null));
+        assertThat(pilot.state()).isEqualTo(PilotState.LAUNCHING);
+        fabric.allRunning();
+        manager.supervise();
+        assertThat(manager.pilot(pilot.id()).state()).isEqualTo(PilotState.ACTIVE);
+        return manager.pilot(pilot.id());
+    }
+
+    @Test
+    void aPilotSpawnsItsQueuePubsubAndAgentsAndIsActiveOnceAllRun() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = manager.create(new PilotWire.PilotDescription(2, 4, null, "1h", null));
+        assertThat(fabric.spawned).extracting(LoopbackFabric.Spawned::type).containsExactly("queue", "pubsub", "agent", "agent");
+        assertThat(pilot.agents()).hasSize(2);
+        LoopbackFabric.Spawned agent = fabric.spawned.get(2);
+        assertThat(agent.config()).containsEntry("cores", "4").containsEntry("queue", pilot.queue()).containsEntry("pubsub", pilot.pubsub())
+                .containsEntry("topic", "tasks." + pilot.id()).containsEntry("pilot", pilot.id()).containsEntry("rerun-policy", "rerun");
+
+        manager.supervise();
+        assertThat(manager.pilot(pilot.id()).state()).as("members still PENDING").isEqualTo(PilotState.LAUNCHING);
+        fabric.allRunning();
+        manager.supervise();
+        PilotWire.Pilot active = manager.pilot(pilot.id());
+        assertThat(active.state()).isEqualTo(PilotState.ACTIVE);
+        assertThat(active.endsAt()).isAfter(active.activeAt());
+    }
+
+    @Test
+    void tasksAreQueuedAndEachFinalStateIsRecordedOnceTheFirstWins() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("true"), task("echo", "hi")))).ids();
+        await().atMost(Duration.ofSeconds(20)).until(() -> fabric.queued(pilot.queue()).size() == 2);
+        assertThat(fabric.queued(pilot.queue()).getFirst()).contains(ids.getFirst(), "\"command\":[\"true\"]");
+        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).state() == TaskState.QUEUED);
+
+        fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.RUNNING, null, null))));
+        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).state() == TaskState.RUNNING);
+        fabric.publish(pilot.pubsub(), pilot.topic(), List.of(
+                JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.DONE, 0, "hi\n")),
+                JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.FAILED, 1, "again")),
+                "not an event"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).isFinal());
+        Thread.sleep(200);
+        assertThat(manager.task(ids.get(1)).state()).isEqualTo(TaskState.DONE);
+        assertThat(manager.output(ids.get(1)).stdout()).isEqualTo("hi\n");
+        assertThat(manager.task(ids.get(1)).sequence()).isEqualTo(1);
+
+        assertThatThrownBy(() -> manager.output(ids.getFirst())).isInstanceOfSatisfying(ProblemException.class, e -> {
+            assertThat(e.status()).isEqualTo(409);
+            assertThat(e.reason()).isEqualTo("task-not-run");
+        });
+        assertThat(manager.tasks().finalsAfter(0, "s-1", null, Duration.ZERO).tasks()).extracting(PilotWire.Task::id)
+                .containsExactly(ids.get(1));
+        assertThat(manager.tasks().finalsAfter(1, "s-1", null, Duration.ZERO).tasks()).isEmpty();
+    }
+
+    @Test
+    void badInputIsRefusedWithAReasonAndNothingIsAccepted() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(task("true"),
+                new TaskDescription(null, null, null, Map.of(), null, null, null)))), 400, "invalid-task", "has no command");
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(
+                new TaskDescription(null, null, List.of("true"), Map.of(), null, "-5s", null)))), 400, "invalid-task", "must be positive");
+        assertThat(manager.tasks(pilot.id(), null, null)).as("nothing of a refused submission").isEmpty();
+        assertProblem(() -> manager.submit("pilot-nosuch", new PilotWire.Submission(null, List.of(task("true")))), 404, "unknown-pilot",
+                "pilot-nosuch");
+        assertProblem(() -> manager.task("t-nosuch"), 404, "unknown-task", "t-nosuch");
+        assertProblem(() -> manager.output("t-nosuch"), 404, "unknown-task", "t-nosuch");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(0, 1, null, null, null)), 400, "invalid-pilot", "agents");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(1, 1, null, "-1h", null)), 400, "invalid-pilot", "runtime");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(1, 1, PilotWire.Where.member("nosuch"), null, null)), 404,
+                "unknown-member", "nosuch");
+    }
+
+    @Test
+    void aRestartUnderItsIdRecoversPilotsTasksAndFinalStatesFromTheJournal() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(2);
+        List<TaskDescription> many = IntStream.range(0, 50).mapToObj(i -> task("echo", Integer.toString(i))).toList();
+        List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-2", many)).ids();
+        await().atMost(Duration.ofSeconds(20)).until(() -> fabric.queued(pilot.queue()).size() == 50);
+        fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.getFirst(), pilot.id(), TaskState.DONE, 0, "0\n"))));
+        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.getFirst()).isFinal());
+        manager.close();
+        // A torn line, as a kill -9 mid-write leaves it.
+        Files.writeString(dir.resolve(PilotJournal.FILE_NAME), "{\"kind\":\"ended\",\"ev", StandardOpenOption.APPEND);
+
+        manager = open(true);
+        PilotWire.Pilot recovered = manager.pilot(pilot.id());
+        assertThat(recovered.state()).isEqualTo(PilotState.ACTIVE);
+        assertThat(recovered.agents()).isEqualTo(pilot.agents());
+        assertThat(manager.tasks(pilot.id(), "s-2", null)).hasSize(50);
+        assertThat(manager.task(ids.getFirst()).state()).isEqualTo(TaskState.DONE);
+        assertThat(manager.output(ids.getFirst()).stdout()).isEqualTo("0\n");
+        assertThat(manager.task(ids.get(1)).state()).isEqualTo(TaskState.QUEUED);
+        // The follower resumes after the last recorded event: a duplicate of the old final is not read again, a new one is.
+        fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.FAILED, 3, ""))));
+        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).isFinal());
+        assertThat(manager.task(ids.get(1)).exitStatus()).isEqualTo(3);
+        assertThat(manager.task(ids.get(1)).sequence()).isEqualTo(2);
+        assertThat(fabric.queued(pilot.queue())).as("queued tasks are not queued again").hasSize(50);
+    }
+
+    @Test
+    void aLostAgentIsReplacedAndACanceledPilotCancelsItsUnfinishedTasks() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(2);
+        String lost = pilot.agents().getFirst();
+        fabric.set(lost, InstanceState.LOST);
+        manager.supervise();
+        PilotWire.Pilot after = manager.pilot(pilot.id());
+        assertThat(after.state()).isEqualTo(PilotState.ACTIVE);
+        assertThat(after.agents()).doesNotContain(lost).hasSize(2);
+        assertThat(after.replaced()).singleElement().satisfies(r -> assertThat(r.lost()).isEqualTo(lost));
+
+        String id = manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(task("sleep", "60")))).ids().getFirst();
+        PilotWire.Pilot canceled = manager.cancel(pilot.id());
+        assertThat(canceled.state()).isEqualTo(PilotState.CANCELED);
+        assertThat(fabric.stopped).containsAll(after.agents()).contains(pilot.queue(), pilot.pubsub());
+        assertThat(manager.task(id).state()).isEqualTo(TaskState.CANCELED);
+        assertThat(manager.task(id).reason()).isEqualTo(PilotManager.REASON_PILOT_CANCELED);
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(task("true")))), 409, "pilot-ended", "CANCELED");
+        assertProblem(() -> manager.cancelTask(id), 409, "task-final", "CANCELED");
+    }
+
+    static void assertProblem(Runnable call, int status, String reason, String detail) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(ProblemException.class, e -> {
+            assertThat(e.status()).isEqualTo(status);
+            assertThat(e.reason()).isEqualTo(reason);
+            assertThat(e.getMessage()).contains(detail);
+        });
+    }
+}
