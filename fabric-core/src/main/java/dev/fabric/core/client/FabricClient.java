@@ -538,16 +538,6 @@ public final class FabricClient {
             return this;
         }
 
-        /**
-         * Sends every request, to the registry and to members, through a bridge's relay port: for a
-         * client that can reach nothing but its bridge, as a member spawned with {@code via} (default:
-         * direct, and through a member's own bridge for a member the registry shows behind one).
-         */
-        public Builder relay(InetSocketAddress bridgeRelay) {
-            this.relay = bridgeRelay;
-            return this;
-        }
-
         public FabricClient build() {
             return new FabricClient(this);
         }
