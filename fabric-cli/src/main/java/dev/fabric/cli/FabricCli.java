@@ -6,6 +6,7 @@ import dev.fabric.cli.commands.instances.ServiceCommand;
 import dev.fabric.cli.commands.instances.ServicesCommand;
 import dev.fabric.cli.commands.keys.KeysCommand;
 import dev.fabric.cli.commands.pilot.PilotCommand;
+import dev.fabric.cli.commands.pubsub.PubSubCommand;
 import dev.fabric.cli.commands.queue.QueueCommand;
 import dev.fabric.cli.commands.task.TaskCommand;
 import dev.fabric.cli.commands.sessions.SessionsCommand;
@@ -54,7 +55,7 @@ import java.util.concurrent.TimeUnit;
         versionProvider = FabricCli.Version.class,
         description = "Talk to the fabric: its registry, its spawner and its members. Every request is signed with the local fabric key.",
         subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, StopCommand.class, LogCommand.class,
-                SessionsCommand.class, QueueCommand.class, PilotCommand.class, TaskCommand.class, KeysCommand.class, ConsoleCommand.class},
+                SessionsCommand.class, QueueCommand.class, PubSubCommand.class, PilotCommand.class, TaskCommand.class, KeysCommand.class, ConsoleCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class FabricCli implements Runnable {
 

@@ -6,7 +6,6 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.StateTransition;
 import dev.fabric.core.sealing.KeySealing;
-import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.contract.MemberEnvironment;
@@ -28,7 +27,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -129,21 +127,7 @@ class BootstrapIT {
     @Test
     void unsignedAndTamperedSpawnRequestsAreRefusedAndSpawnNothing() throws Exception {
         int before = fabric.registry.list(null, null, null, null).instances().size();
-        HttpClient http = HttpClient.newHttpClient();
-        byte[] body = "{\"type\":\"queue\"}".getBytes(StandardCharsets.UTF_8);
-        URI target = URI.create(fabric.spawnerUrl() + "/api/v1/spawns");
-
-        HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(unsigned.statusCode()).isEqualTo(401);
-
-        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign("POST", target, Map.of(), body);
-        HttpRequest.Builder tampered = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"queue\",\"connectivity\":\"DIRECT\"}"));
-        signature.forEach(tampered::header);
-        HttpResponse<String> answer = http.send(tampered.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(answer.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(answer.body()).path("reason").asString()).isEqualTo("digest-mismatch");
+        fabric.assertUnsignedAndTamperedSpawnsAreRefused(URI.create(fabric.spawnerUrl() + "/api/v1/spawns"));
 
         assertThat(fabric.registry.list(null, null, null, null).instances()).hasSize(before);
     }

@@ -162,6 +162,28 @@ public final class FabricUnderTest implements AutoCloseable {
     }
 
     /** The environment of a live process, as root or its owner may read it (/proc/PID/environ). */
+    /**
+     * Sends {@code POST target} with a spawn request twice: unsigned, then signed with its body changed
+     * after signing (a tampered caller). Both must be refused {@code 401}, with the reasons
+     * {@code unsigned} and {@code digest-mismatch}.
+     */
+    public void assertUnsignedAndTamperedSpawnsAreRefused(URI target) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        byte[] body = "{\"type\":\"queue\"}".getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        org.assertj.core.api.Assertions.assertThat(unsigned.statusCode()).isEqualTo(401);
+        org.assertj.core.api.Assertions.assertThat(unsigned.body()).contains("\"reason\":\"unsigned\"");
+
+        Map<String, String> signature = new RequestSigner(keys, Clock.systemUTC()).sign("POST", target, Map.of(), body);
+        HttpRequest.Builder tampered = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"queue\",\"connectivity\":\"DIRECT\"}"));
+        signature.forEach(tampered::header);
+        HttpResponse<String> answer = http.send(tampered.build(), HttpResponse.BodyHandlers.ofString());
+        org.assertj.core.api.Assertions.assertThat(answer.statusCode()).isEqualTo(401);
+        org.assertj.core.api.Assertions.assertThat(answer.body()).contains("\"reason\":\"digest-mismatch\"");
+    }
+
     public static Map<String, String> environmentOf(long pid) throws IOException {
         String raw = Files.readString(Path.of("/proc", Long.toString(pid), "environ"), StandardCharsets.UTF_8);
         java.util.HashMap<String, String> env = new java.util.HashMap<>();

@@ -3,7 +3,6 @@ package dev.fabric.spawner;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.StateTransition;
-import dev.fabric.core.signature.RequestSigner;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,12 +14,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -205,22 +199,7 @@ class MemberSpawnIT {
         String a = spawnQueueAt(fabric.spawnerUrl()).getBody().path("id").asString();
         ServiceInstance member = fabric.awaitState(a, InstanceState.RUNNING, 1);
         int before = fabric.registry.list(null, null, null, null).instances().size();
-        HttpClient http = HttpClient.newHttpClient();
-        byte[] body = "{\"type\":\"queue\"}".getBytes(StandardCharsets.UTF_8);
-        URI target = URI.create(management(member) + "/api/v1/spawns");
-
-        HttpResponse<String> unsigned = http.send(HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(unsigned.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(unsigned.body()).path("reason").asString()).isEqualTo("unsigned");
-
-        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign("POST", target, Map.of(), body);
-        HttpRequest.Builder tampered = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"queue\",\"connectivity\":\"DIRECT\"}"));
-        signature.forEach(tampered::header);
-        HttpResponse<String> answer = http.send(tampered.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(answer.statusCode()).isEqualTo(401);
-        assertThat(json.readTree(answer.body()).path("reason").asString()).isEqualTo("digest-mismatch");
+        fabric.assertUnsignedAndTamperedSpawnsAreRefused(URI.create(management(member) + "/api/v1/spawns"));
 
         assertThat(fabric.registry.list(null, null, null, null).instances()).hasSize(before);
         assertThat(membersListedBy(management(member))).isEmpty();

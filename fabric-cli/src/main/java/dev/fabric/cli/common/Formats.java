@@ -56,4 +56,27 @@ public final class Formats {
         }
         return new TreeMap<>(map).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
     }
+
+    /** A body as one table cell: line breaks, tabs and other control characters escaped ({@code -o json} shows it as it is). */
+    public static String oneLine(String body) {
+        if (body == null) {
+            return null;
+        }
+        StringBuilder line = new StringBuilder(body.length());
+        body.codePoints().forEach(c -> {
+            switch (c) {
+                case '\n' -> line.append("\\n");
+                case '\r' -> line.append("\\r");
+                case '\t' -> line.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        line.append(String.format("\\u%04x", c));
+                    } else {
+                        line.appendCodePoint(c);
+                    }
+                }
+            }
+        });
+        return line.toString();
+    }
 }

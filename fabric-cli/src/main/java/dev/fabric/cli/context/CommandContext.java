@@ -1,5 +1,6 @@
 package dev.fabric.cli.context;
 
+import java.util.LinkedHashSet;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.cli.common.Output;
@@ -121,7 +122,8 @@ public final class CommandContext {
      */
     public FabricClient fabricClient() {
         FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
-        return FabricClient.builder(URI.create(url.value()), keys(keysDirectory())).build();
+        return FabricClient.builder(URI.create(url.value()), keys(keysDirectory())).name("fabric-cli-" + ProcessHandle.current().pid())
+                .build();
     }
 
     /** An environment variable of the command, or {@code fallback}. */
@@ -168,6 +170,15 @@ public final class CommandContext {
     /** The relay port of the bridge a member is reached through (docs/connectivity.md). */
     private static InetSocketAddress relayOf(Registry registry, String id, String bridgeId) {
         RegistryWire.Instance bridge = registry.member(bridgeId);
+        // A bridge chain: the outermost bridge, which passes the request on inward (docs/connectivity.md).
+        Set<String> seen = new LinkedHashSet<>();
+        for (String next; (next = bridge.metadata() == null ? null : bridge.metadata().get(Reach.VIA)) != null && !next.isBlank(); ) {
+            if (!seen.add(bridge.id()) || seen.size() >= Reach.MAX_CHAIN) {
+                throw new CliException(ExitCodes.CONFLICT, "member " + id + " is reached through bridges " + seen + " that are reached "
+                        + "through one another in a loop, or in a chain longer than " + Reach.MAX_CHAIN, List.of());
+            }
+            bridge = registry.member(next);
+        }
         String relay = bridge.endpoints().get(Reach.RELAY);
         URI uri = relay == null ? null : URI.create(relay);
         if (uri == null || uri.getHost() == null || uri.getPort() < 1) {

@@ -82,6 +82,9 @@ public final class FabricClient {
     private final Duration requestTimeout;
     /** Clients through each bridge's relay port, by that port's address. */
     private final Map<InetSocketAddress, RestClient> relayed = new ConcurrentHashMap<>();
+    /** The same without a read timeout, for streams. */
+    private final Map<InetSocketAddress, RestClient> relayedStreaming = new ConcurrentHashMap<>();
+    private final RestClient streamingHttp;
 
     private FabricClient(Builder builder) {
         this.name = builder.name;
@@ -90,6 +93,7 @@ public final class FabricClient {
         this.requestTimeout = builder.requestTimeout;
         this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout, builder.relay);
         this.http = FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout, builder.relay).build();
+        this.streamingHttp = FabricRestClients.signed(builder.keys, builder.connectTimeout, null, builder.relay).build();
         // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
         // default): that request may take longer than a call, but no longer than the restart may.
         this.spawnerHttp = http.mutate()
@@ -151,11 +155,35 @@ public final class FabricClient {
      * {@code queue} endpoint), with the fail-over described above.
      */
     public <T> T call(String memberId, String endpoint, MemberCall<T> call) {
+        return call(memberId, endpoint, call, false);
+    }
+
+    /**
+     * The pubsub member {@code memberId}: publish to its topics, fetch them, subscribe to them
+     * (docs/roles.md, "pubsub"), with the fail-over of {@link #call}.
+     */
+    public PubSub pubsub(String memberId) {
+        return new PubSub(this, Objects.requireNonNull(memberId, "memberId"));
+    }
+
+    /**
+     * {@link #call(String, String, MemberCall)} for a stream: the client handed to the call has no
+     * read timeout, since a stream lives as long as its reader wants (a subscription).
+     */
+    <T> T stream(String memberId, String endpoint, MemberCall<T> call) {
+        return call(memberId, endpoint, call, true);
+    }
+
+    JsonMapper json() {
+        return json;
+    }
+
+    private <T> T call(String memberId, String endpoint, MemberCall<T> call, boolean streaming) {
         Objects.requireNonNull(call, "call");
         ServiceInstance seen = registry.get(memberId);
         ServiceInstance target = reach(seen, FailOver.beforeCall(seen), null);
         try {
-            return invoke(target, endpoint, call);
+            return invoke(target, endpoint, call, streaming);
         } catch (RuntimeException failure) {
             if (!FailOver.unreachable(failure)) {
                 throw failure;
@@ -176,7 +204,7 @@ public final class FabricClient {
             }
             ServiceInstance next = reach(now, step, failure);
             try {
-                return invoke(next, endpoint, call);
+                return invoke(next, endpoint, call, streaming);
             } catch (RuntimeException again) {
                 if (!FailOver.unreachable(again)) {
                     throw again;
@@ -279,15 +307,15 @@ public final class FabricClient {
     /** Where {@link BoundMember} sends its calls: the member's endpoint as the registry shows it now, reached as it says. */
     BoundMember.Target target(String memberId, String endpoint) {
         ServiceInstance seen = registry.get(memberId);
-        return target(reach(seen, FailOver.beforeCall(seen), null), endpoint);
+        return target(reach(seen, FailOver.beforeCall(seen), null), endpoint, false);
     }
 
-    private <T> T invoke(ServiceInstance member, String endpoint, MemberCall<T> call) {
-        BoundMember.Target target = target(member, endpoint);
+    private <T> T invoke(ServiceInstance member, String endpoint, MemberCall<T> call, boolean streaming) {
+        BoundMember.Target target = target(member, endpoint, streaming);
         return call.call(target.client(), target.baseUrl());
     }
 
-    private BoundMember.Target target(ServiceInstance member, String endpoint) {
+    private BoundMember.Target target(ServiceInstance member, String endpoint, boolean streaming) {
         String url = FailOver.endpointOf(member, endpoint);
         if (url == null) {
             throw new MemberUnavailableException(member.id(), "member " + member.id() + " (" + FailOver.describe(member)
@@ -295,8 +323,8 @@ public final class FabricClient {
                     + (member.endpoints() == null ? "none" : member.endpoints().keySet()), null);
         }
         RestClient client = switch (Reach.of(member)) {
-            case Reach.Direct _ -> http;
-            case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId);
+            case Reach.Direct _ -> streaming ? streamingHttp : http;
+            case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId, streaming);
         };
         return new BoundMember.Target(client.mutate().baseUrl(url).build(), URI.create(url));
     }
@@ -305,7 +333,7 @@ public final class FabricClient {
      * A client that sends a member's requests through its bridge's relay port. They stay signed for
      * the member's own URL: the bridge relays them unchanged, and the member verifies them.
      */
-    private RestClient throughBridge(ServiceInstance member, String bridgeId) {
+    private RestClient throughBridge(ServiceInstance member, String bridgeId, boolean streaming) {
         ServiceInstance bridge;
         try {
             bridge = registry.get(bridgeId);
@@ -315,10 +343,14 @@ public final class FabricClient {
         }
         InetSocketAddress relay;
         try {
+            bridge = Reach.outermost(bridge, registry::get);
             relay = Reach.relayOf(bridge);
         } catch (IllegalArgumentException e) {
             throw new MemberUnavailableException(member.id(), "member " + member.id() + " is reached through bridge " + bridgeId
                     + ", but " + e.getMessage() + "; see fabric service " + bridgeId, e);
+        }
+        if (streaming) {
+            return relayedStreaming.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, null, address).build());
         }
         return relayed.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, requestTimeout, address).build());
     }

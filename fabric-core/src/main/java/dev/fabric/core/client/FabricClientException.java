@@ -6,7 +6,7 @@ package dev.fabric.core.client;
  * says what happened to which member and what to do next.
  */
 public abstract sealed class FabricClientException extends RuntimeException
-        permits MemberLostException, MemberStoppedException, MemberUnavailableException, MemberRefusedException {
+        permits MemberLostException, MemberStoppedException, MemberUnavailableException, MemberRefusedException, OffsetGoneException {
 
     private final String memberId;
 

@@ -1,5 +1,8 @@
 package dev.fabric.core.client;
 
+import java.util.Set;
+import java.util.LinkedHashSet;
+import java.util.function.Function;
 import dev.fabric.core.registry.ServiceInstance;
 
 import java.net.InetSocketAddress;
@@ -33,6 +36,32 @@ public sealed interface Reach {
         String via = metadata == null ? null : metadata.get(VIA);
         return via == null || via.isBlank() ? new Direct() : new Via(via);
     }
+
+    /**
+     * The bridge a caller sends a member's requests to: the member's own bridge, or, when that
+     * bridge is itself reached through a bridge (a bridge chain: a compute node's bridge on a head
+     * node that only its gateway's bridge reaches), the outermost bridge of the chain, which passes
+     * them on inward (docs/connectivity.md, "Bridge chains").
+     *
+     * @param bridge the bridge the member's {@value #VIA} names
+     * @param lookup the registry's record of a member by id
+     * @throws IllegalArgumentException when the chain loops or is longer than {@value #MAX_CHAIN} bridges
+     */
+    static ServiceInstance outermost(ServiceInstance bridge, Function<String, ServiceInstance> lookup) {
+        ServiceInstance outer = bridge;
+        Set<String> seen = new LinkedHashSet<>();
+        while (of(outer) instanceof Via(String next)) {
+            if (!seen.add(outer.id()) || seen.size() >= MAX_CHAIN) {
+                throw new IllegalArgumentException("the bridges " + seen + " are reached through one another in a loop, or in a chain "
+                        + "longer than " + MAX_CHAIN);
+            }
+            outer = lookup.apply(next);
+        }
+        return outer;
+    }
+
+    /** The longest chain of bridges followed. */
+    int MAX_CHAIN = 8;
 
     /**
      * The relay port a bridge publishes, as the address of an HTTP proxy.

@@ -23,6 +23,7 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -144,15 +145,21 @@ public class FabricProblemAdvice extends ResponseEntityExceptionHandler {
     }
 
     private ResponseEntity<Object> answer(ProblemException e) {
-        return answer(e.status(), e.reason(), e.detail(), e.retryAfter().map(d -> Long.toString(Math.max(1, d.toSeconds()))).orElse(null));
+        return answer(e.status(), e.reason(), e.detail(), e.retryAfter().map(d -> Long.toString(Math.max(1, d.toSeconds()))).orElse(null),
+                e.properties());
     }
 
     private ResponseEntity<Object> answer(int status, String reason, String detail, String retryAfter) {
+        return answer(status, reason, detail, retryAfter, Map.of());
+    }
+
+    private ResponseEntity<Object> answer(int status, String reason, String detail, String retryAfter, Map<String, Object> properties) {
         HttpStatus known = HttpStatus.resolve(status);
         ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
         problem.setType(URI.create(Problem.typeOf(reason)));
         problem.setTitle(known == null ? "HTTP " + status : known.getReasonPhrase());
         problem.setProperty("reason", reason);
+        properties.forEach(problem::setProperty);
         if (meters != null) {
             meters.counter(METRIC, "reason", reason, "status", Integer.toString(status)).increment();
         }

@@ -1,6 +1,7 @@
 package dev.fabric.core.problem;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -16,6 +17,7 @@ public class ProblemException extends RuntimeException {
     private final int status;
     private final String reason;
     private final Duration retryAfter;
+    private final Map<String, Object> properties;
 
     public ProblemException(int status, String reason, String detail) {
         this(status, reason, detail, null);
@@ -23,7 +25,21 @@ public class ProblemException extends RuntimeException {
 
     /** @param retryAfter sent as {@code Retry-After} (whole seconds), or {@code null} */
     public ProblemException(int status, String reason, String detail, Duration retryAfter) {
+        this(status, reason, detail, retryAfter, Map.of());
+    }
+
+    /**
+     * @param properties more members of the problem object, for a client to act on (a pubsub's
+     *                   {@code oldest}); never the standard members nor {@code reason}
+     */
+    public ProblemException(int status, String reason, String detail, Duration retryAfter, Map<String, Object> properties) {
         super(detail, null, false, false);
+        for (String reserved : new String[] {"type", "title", "status", "detail", "instance", "reason"}) {
+            if (properties.containsKey(reserved)) {
+                throw new IllegalArgumentException("'" + reserved + "' is a member every problem has, not an extra property");
+            }
+        }
+        this.properties = Map.copyOf(properties);
         if (status < 400 || status > 599) {
             throw new IllegalArgumentException("a problem has a 4xx or 5xx status, not " + status);
         }
@@ -45,6 +61,11 @@ public class ProblemException extends RuntimeException {
     /** What happened, in words for the caller. */
     public String detail() {
         return getMessage();
+    }
+
+    /** The problem's members beyond the standard ones and {@code reason}. */
+    public Map<String, Object> properties() {
+        return properties;
     }
 
     /** How long the caller should wait before trying again, when the refusal is temporary. */

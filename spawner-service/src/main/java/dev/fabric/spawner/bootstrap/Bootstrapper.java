@@ -19,6 +19,9 @@ import dev.fabric.core.sealing.SealingException;
 import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.contract.BootstrapExit;
+import dev.fabric.spawner.contract.MemberEnvironment;
+import dev.fabric.spawner.reach.ReverseChannel;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.spawner.spawn.ManagedMember;
 import dev.fabric.spawner.spawn.Members;
 import dev.fabric.spawner.spawn.SpawnerProperties;
@@ -32,6 +35,7 @@ import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.security.PublicKey;
 import java.time.Duration;
@@ -39,6 +43,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -64,6 +69,7 @@ public class Bootstrapper {
     private final RestClient memberClient;
     private final Members members;
     private final SpawnerProperties properties;
+    private final Map<InetSocketAddress, RestClient> throughBridges = new ConcurrentHashMap<>();
 
     public Bootstrapper(OneTimePasswords otps, FabricKeys keys, RegistryClient registry, RestClient memberClient, Members members,
                         SpawnerProperties properties) {
@@ -175,8 +181,12 @@ public class Bootstrapper {
             Handshake.Reached reached = connectivity == Connectivity.FIREWALL_FROM_SERVICE
                     ? dial(id, handshake, member, deadline)
                     : awaitRedeemed(handshake, deadline);
-            verify(id, incarnation, reached, deadline);
-            configure(id, incarnation, reached.managementUrl(), role, config, restart);
+            // A member in mode 2 cannot be dialed: it opened its channel to its bridge when its keys arrived, and
+            // the setup check and its configuration take that path. Members in modes 1 and 3 are dialed directly.
+            RestClient path = connectivity == Connectivity.FIREWALL_TO_SERVICE ? pathTo(config.get(MemberEnvironment.VIA_CONFIG))
+                    : memberClient;
+            verify(id, incarnation, reached, path, deadline);
+            configure(id, incarnation, reached.managementUrl(), path, role, config, restart);
             return awaitRunning(member, deadline);
         } finally {
             end(owner, handshake, "bootstrap over");
@@ -262,22 +272,25 @@ public class Bootstrapper {
      * The member installs its keys when the redeem answer reaches it, a moment after the spawner
      * sent it: until then it answers 401, so that is retried until the deadline.
      */
-    private void verify(String id, long incarnation, Handshake.Reached reached, Instant deadline) {
+    private void verify(String id, long incarnation, Handshake.Reached reached, RestClient path, Instant deadline) {
         URI managementUrl = reached.managementUrl();
         String challenge = BootstrapProofs.challenge();
         BootstrapWire.Status status;
         while (true) {
             try {
-                status = memberClient.get().uri(managementUrl.resolve("/management/v1/status?challenge=" + challenge))
+                status = path.get().uri(managementUrl.resolve("/management/v1/status?challenge=" + challenge))
                         .retrieve().body(BootstrapWire.Status.class);
                 break;
             } catch (RestClientResponseException e) {
-                if (e.getStatusCode().value() != 401 || !Instant.now().isBefore(deadline)) {
+                // Through a bridge, the member's channel may not be open yet: the bridge has no route to it for that moment.
+                boolean notYet = e.getStatusCode().value() == 401 || (path != memberClient && e.getStatusCode().value() == 502);
+                if (!notYet || !Instant.now().isBefore(deadline)) {
                     throw new BootstrapFailure("setup check failed: the member's management port answered HTTP "
                             + e.getStatusCode().value() + " to a signed request");
                 }
             } catch (ResourceAccessException e) {
-                throw new BootstrapFailure("setup check failed: cannot reach the member's management port at " + managementUrl);
+                throw new BootstrapFailure("setup check failed: cannot reach the member's management port at " + managementUrl
+                        + (path == memberClient ? "" : " through its bridge (via): " + e.getMostSpecificCause().getMessage()));
             }
             sleep(Duration.ofMillis(50));
         }
@@ -295,10 +308,11 @@ public class Bootstrapper {
     }
 
     /** Step 4b: the member is told its role; it recovers its state if restarted, starts the role and registers. */
-    private void configure(String id, long incarnation, URI managementUrl, String role, Map<String, String> config, boolean restart) {
+    private void configure(String id, long incarnation, URI managementUrl, RestClient path, String role, Map<String, String> config,
+                           boolean restart) {
         step(id, incarnation, InstanceState.BOOTSTRAPPING, "configuring for role " + role + (restart ? " (restart: recover the old state)" : ""));
         try {
-            memberClient.put().uri(managementUrl.resolve("/management/v1/role"))
+            path.put().uri(managementUrl.resolve("/management/v1/role"))
                     .body(new BootstrapWire.Configure(role, config, restart)).retrieve().toBodilessEntity();
         } catch (RestClientResponseException e) {
             throw new BootstrapFailure("configuring role " + role + " failed: " + problem(e, id).message());
@@ -332,6 +346,15 @@ public class Bootstrapper {
             }
             sleep(Duration.ofMillis(100));
         }
+    }
+
+    /** Signed calls to a member: straight to its port, or through the relay port of the bridge {@code via} names. */
+    private RestClient pathTo(String via) {
+        if (via == null || via.isBlank()) {
+            return memberClient;
+        }
+        return throughBridges.computeIfAbsent(ReverseChannel.relayAddress(URI.create(via)),
+                relay -> FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(30), relay).build());
     }
 
     /** A member's error answer, decoded; its detail is what goes into the member's state reason. */

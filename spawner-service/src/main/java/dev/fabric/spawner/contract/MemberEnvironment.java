@@ -20,6 +20,15 @@ public final class MemberEnvironment {
     public static final String REGISTRY_URL = "FABRIC_REGISTRY_URL";
     /** {@code DIRECT}, {@code FIREWALL_TO_SERVICE} or {@code FIREWALL_FROM_SERVICE}. */
     public static final String CONNECTIVITY = "FABRIC_CONNECTIVITY";
+    /**
+     * The relay URL of the bridge the member is reached through ({@code via} in its spawn
+     * configuration), when it has one: the member opens its channel there as soon as it holds its
+     * keys, before its spawner's setup check, which comes in over that channel (a member in mode 2
+     * cannot be dialed).
+     */
+    public static final String VIA = "FABRIC_VIA";
+    /** The key of the spawn configuration that names the bridge: {@link #VIA} carries its value. */
+    public static final String VIA_CONFIG = "via";
     /** The one-time password: redeemed once for the fabric keys. */
     public static final String OTP = "FABRIC_OTP";
     /** The port the member's management API listens on. */

@@ -2,6 +2,7 @@ package dev.fabric.spawner.launch;
 
 import dev.fabric.core.registry.ServiceInstance;
 
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -67,5 +68,14 @@ public interface Launcher {
      */
     default Set<String> hosts() {
         return Set.of();
+    }
+
+    /**
+     * What a member started by this node inherits of this launcher's settings, as environment
+     * variables, so that it can place members of its own the same way (docs/spawner.md, "Every member
+     * spawns"). Nothing secret: paths and names only.
+     */
+    default Map<String, String> inheritedEnvironment() {
+        return Map.of();
     }
 }

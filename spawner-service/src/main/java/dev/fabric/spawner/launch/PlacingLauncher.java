@@ -2,6 +2,8 @@ package dev.fabric.spawner.launch;
 
 import dev.fabric.core.registry.ServiceInstance;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -60,6 +62,13 @@ public final class PlacingLauncher implements Launcher, AutoCloseable {
     @Override
     public Set<String> hosts() {
         return remote.hosts();
+    }
+
+    @Override
+    public Map<String, String> inheritedEnvironment() {
+        Map<String, String> inherited = new LinkedHashMap<>(local.inheritedEnvironment());
+        inherited.putAll(remote.inheritedEnvironment());
+        return inherited;
     }
 
     @Override

@@ -151,6 +151,10 @@ public final class MemberNode implements SpawningNode {
             return false;
         }
         registry = new RegistryClient(registryUrl, opened, Duration.ofSeconds(10));
+        if (settings.via() != null) {
+            // Before the spawner's setup check, which comes in over the channel (docs/connectivity.md).
+            attachToBridge(settings.via().toString());
+        }
         phase = Phase.AWAITING_CONFIGURATION;
         keysDelivered.countDown();
         log.info("member {}: fabric keys installed (key id {})", settings.serviceId(), opened.keyId());
@@ -200,7 +204,7 @@ public final class MemberNode implements SpawningNode {
             }
         }
         String via = roleContext.config().get(VIA);
-        if (via != null) {
+        if (via != null && channel == null) {
             attachToBridge(via);
         }
         try {
@@ -212,6 +216,10 @@ public final class MemberNode implements SpawningNode {
                     + e.getMessage());
         }
         role = chosen;
+        ReverseChannel open = channel;
+        if (open != null) {
+            chosen.relayPort().ifPresent(open::relayOthersTo);
+        }
         register();
         phase = Phase.RUNNING;
         configured.countDown();

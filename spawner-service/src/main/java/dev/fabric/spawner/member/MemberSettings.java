@@ -13,9 +13,11 @@ import java.nio.file.Path;
 /**
  * What a member learns from its spawner's environment ({@link MemberEnvironment}). Reading it
  * fails with {@link BootstrapExit#BAD_ENVIRONMENT} and the name of what is missing.
+ *
+ * @param via the relay URL of the bridge it is reached through ({@link MemberEnvironment#VIA}), or null
  */
 public record MemberSettings(String serviceId, long incarnation, String role, URI spawnerUrl, String spawnerId, URI registryUrl,
-                             Connectivity connectivity, OneTimePassword otp, Path dataDir, String advertisedHost) {
+                             Connectivity connectivity, OneTimePassword otp, Path dataDir, String advertisedHost, URI via) {
 
     @Override
     public String toString() {
@@ -54,7 +56,8 @@ public record MemberSettings(String serviceId, long incarnation, String role, UR
         return new MemberSettings(id, incarnation, required(env, MemberEnvironment.ROLE), url(env, MemberEnvironment.SPAWNER_URL),
                 required(env, MemberEnvironment.SPAWNER_ID), url(env, MemberEnvironment.REGISTRY_URL), connectivity,
                 OneTimePassword.of(otp), Path.of(required(env, MemberEnvironment.DATA_DIR)),
-                env.getProperty("FABRIC_ADVERTISED_HOST", "127.0.0.1"));
+                env.getProperty("FABRIC_ADVERTISED_HOST", "127.0.0.1"),
+                env.getProperty(MemberEnvironment.VIA, "").isBlank() ? null : url(env, MemberEnvironment.VIA));
     }
 
     private static String required(Environment env, String name) {

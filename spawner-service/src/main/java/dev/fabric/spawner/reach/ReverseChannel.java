@@ -61,6 +61,8 @@ public final class ReverseChannel implements AutoCloseable {
     private final HttpClient opener = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final HttpClient local;
     private final Duration requestTimeout;
+    /** A bridge's relay port, for the requests for other members that come down this channel (a bridge chain); null: none. */
+    private volatile HttpClient relay;
     private volatile boolean closed;
     private volatile WebSocket socket;
     private volatile String bridgeId;
@@ -87,6 +89,15 @@ public final class ReverseChannel implements AutoCloseable {
         this.requestTimeout = requestTimeout;
         this.local = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", localPort))).build();
+    }
+
+    /**
+     * This member is a bridge reached through another bridge: requests that come down its channel
+     * for other members (those reached through it) are handed to its relay port, which relays them
+     * on, instead of being refused {@code 421}.
+     */
+    public void relayOthersTo(InetSocketAddress relayPort) {
+        this.relay = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).proxy(ProxySelector.of(relayPort)).build();
     }
 
     /** The bridge's relay port as the address of an HTTP proxy, for this member's outward calls. */
@@ -182,9 +193,13 @@ public final class ReverseChannel implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return problem(request.id(), 400, "the relayed target '" + request.target() + "' is not a URL");
         }
+        HttpClient to = local;
         if (!Objects.equals(target.getRawAuthority(), memberUrl.getRawAuthority()) || !"http".equals(target.getScheme())) {
-            // The member answers for itself only: it is nobody's proxy.
-            return problem(request.id(), 421, "member " + memberId + " is " + memberUrl + "; it answers no request for " + target);
+            // A member answers for itself only: it is nobody's proxy. A bridge passes it to its relay port, which decides.
+            to = relay;
+            if (to == null || !"http".equals(target.getScheme())) {
+                return problem(request.id(), 421, "member " + memberId + " is " + memberUrl + "; it answers no request for " + target);
+            }
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(target).timeout(requestTimeout)
                 .method(request.method(), request.body().length == 0 ? HttpRequest.BodyPublishers.noBody()
@@ -199,7 +214,7 @@ public final class ReverseChannel implements AutoCloseable {
             }
         }
         try {
-            HttpResponse<byte[]> response = local.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> response = to.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
             List<RelayFrame.Header> headers = new ArrayList<>();
             response.headers().map().forEach((name, values) -> {
                 if (!HopByHop.dropped(name) && !name.startsWith(":")) {

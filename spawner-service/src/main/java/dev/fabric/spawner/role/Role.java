@@ -1,5 +1,7 @@
 package dev.fabric.spawner.role;
 
+import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -38,4 +40,13 @@ public interface Role {
 
     /** The role's endpoints, relative to the member's base URL (e.g. {@code queue -> /queue/v1}). */
     Map<String, String> endpoints();
+
+    /**
+     * Where this role relays requests for other members, when it does (a bridge's relay port): a
+     * bridge that is itself reached through a bridge hands such requests, arriving down its own
+     * channel, to that port (a bridge chain, docs/connectivity.md).
+     */
+    default Optional<InetSocketAddress> relayPort() {
+        return java.util.Optional.empty();
+    }
 }

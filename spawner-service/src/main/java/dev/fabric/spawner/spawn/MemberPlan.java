@@ -3,6 +3,7 @@ package dev.fabric.spawner.spawn;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.launch.Resources;
+import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.spawner.web.SpawnerException;
 import org.springframework.http.HttpStatus;
 
@@ -70,8 +71,22 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
                     + (hosts.isEmpty() ? ": it has no SSH hosts configured (fabric.spawner.ssh.hosts, docs/spawner.md)"
                     : "; its hosts are " + new java.util.TreeSet<>(hosts)));
         }
+        String via = request.config() == null ? null : request.config().get(MemberEnvironment.VIA_CONFIG);
+        if (via != null && !isRelayUrl(via)) {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-via", "via '" + via + "' is not a bridge's relay URL, "
+                    + "http://host:port (fabric service BRIDGE-ID shows it as its relay endpoint; docs/connectivity.md)");
+        }
         return new MemberPlan(request.type(), request.name(), connectivity, resources, request.config() == null ? Map.of() : request.config(),
                 request.host());
+    }
+
+    private static boolean isRelayUrl(String url) {
+        try {
+            java.net.URI uri = java.net.URI.create(url);
+            return "http".equals(uri.getScheme()) && uri.getHost() != null && uri.getPort() > 0;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** The plan a registered member was started with, read back from its registration. */

@@ -5,7 +5,7 @@ import dev.fabric.core.otp.OneTimePasswords;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.spawner.contract.SpawningNode;
-import dev.fabric.spawner.launch.Launcher;
+import dev.fabric.spawner.launch.ProcessLauncher;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -65,7 +65,7 @@ public class MemberSpawningConfiguration {
     @Bean
     @Lazy
     @ConditionalOnProperty(name = "fabric.spawner.launcher", havingValue = "process", matchIfMissing = true)
-    Launcher processLauncher(SpawnerProperties properties) {
+    ProcessLauncher processLauncher(SpawnerProperties properties) {
         return SpawnerConfiguration.processLauncherOf(properties);
     }
 }

@@ -344,6 +344,10 @@ public class SpawnService {
         environment.put(MemberEnvironment.SPAWNER_ID, identity.id());
         environment.put(MemberEnvironment.REGISTRY_URL, registry.baseUrl().toString());
         environment.put(MemberEnvironment.CONNECTIVITY, plan.connectivity().name());
+        String via = plan.config().get(MemberEnvironment.VIA_CONFIG);
+        if (via != null && !via.isBlank()) {
+            environment.put(MemberEnvironment.VIA, via);
+        }
         environment.putAll(inherited());
         return environment;
     }
@@ -352,6 +356,7 @@ public class SpawnService {
      * The settings a member spawns its own members with, inherited from this node (docs/spawner.md,
      * "Every member spawns"): as {@code fabric.spawner.*} in its environment, where Spring reads them.
      * The process launcher's java and jar are not passed: a member runs its own, which are this node's.
+     * The launcher adds its own ({@link Launcher#inheritedEnvironment}): the SSH launcher's hosts.
      */
     private Map<String, String> inherited() {
         Map<String, String> settings = new LinkedHashMap<>();
@@ -366,6 +371,7 @@ public class SpawnService {
         if (!properties.process().jvmOptions().isEmpty()) {
             settings.put("FABRIC_SPAWNER_PROCESS_JVMOPTIONS", String.join(",", properties.process().jvmOptions()));
         }
+        settings.putAll(launcher.inheritedEnvironment());
         return settings;
     }
 

@@ -3,6 +3,8 @@ package dev.fabric.spawner.web;
 import dev.fabric.core.problem.ProblemException;
 import org.springframework.http.HttpStatus;
 
+import java.util.Map;
+
 /** A request the spawner or a member refuses: its HTTP status, a stable {@code reason} and a message that says what to do. */
 public class SpawnerException extends ProblemException {
 
@@ -11,6 +13,11 @@ public class SpawnerException extends ProblemException {
 
     public SpawnerException(HttpStatus status, String reason, String message) {
         super(status.value(), reason, message);
+    }
+
+    /** @param properties more members of the problem, for the client to act on (see {@link ProblemException#properties()}) */
+    public SpawnerException(HttpStatus status, String reason, String message, Map<String, Object> properties) {
+        super(status.value(), reason, message, null, properties);
     }
 
     /**

@@ -36,6 +36,8 @@ class MemberPlanTest {
         refused(new SpawnRequest("queue", null, Connectivity.SPLICED, null, null), "unsupported-connectivity");
         refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest("lots", null), null), "invalid-resources");
         refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest(null, "16Mi"), null), "invalid-resources");
+        refused(new SpawnRequest("queue", null, Connectivity.FIREWALL_TO_SERVICE, null, Map.of("via", "gateway:8480")), "invalid-via");
+        refused(new SpawnRequest("queue", null, Connectivity.FIREWALL_TO_SERVICE, null, Map.of("via", "http://gateway")), "invalid-via");
     }
 
     @Test

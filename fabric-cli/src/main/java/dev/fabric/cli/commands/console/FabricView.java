@@ -1,7 +1,7 @@
 package dev.fabric.cli.commands.console;
 
-import dev.fabric.cli.commands.watch.ServerSentEvent;
-import dev.fabric.cli.commands.watch.SseDecoder;
+import dev.fabric.core.sse.ServerSentEvent;
+import dev.fabric.core.sse.SseDecoder;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;

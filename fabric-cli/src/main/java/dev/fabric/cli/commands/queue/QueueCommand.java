@@ -69,32 +69,9 @@ public final class QueueCommand extends FabricCommand.Group {
         Table table = new Table("ID", "LEASE", "DELIVERIES", "DEADLINE", "BODY");
         for (QueueWire.LeasedMessage message : messages) {
             table.row(message.id(), message.leaseId(), Integer.toString(message.deliveries()), Formats.time(message.deadline()),
-                    oneLine(message.body()));
+                    Formats.oneLine(message.body()));
         }
         return table.render();
-    }
-
-    /** A body as one table cell: line breaks, tabs and other control characters escaped ({@code -o json} shows it as it is). */
-    static String oneLine(String body) {
-        if (body == null) {
-            return null;
-        }
-        StringBuilder line = new StringBuilder(body.length());
-        body.codePoints().forEach(c -> {
-            switch (c) {
-                case '\n' -> line.append("\\n");
-                case '\r' -> line.append("\\r");
-                case '\t' -> line.append("\\t");
-                default -> {
-                    if (Character.isISOControl(c)) {
-                        line.append(String.format("\\u%04x", c));
-                    } else {
-                        line.appendCodePoint(c);
-                    }
-                }
-            }
-        });
-        return line.toString();
     }
 
     /** Take and stats: read the queue of one member, and print a table or the queue's JSON. */

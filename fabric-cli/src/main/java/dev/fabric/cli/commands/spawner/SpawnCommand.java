@@ -8,6 +8,7 @@ import dev.fabric.cli.common.Formats;
 import dev.fabric.cli.common.Output;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.context.FabricHome;
+import dev.fabric.cli.http.FabricEndpoint;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
 import dev.fabric.core.registry.Connectivity;
@@ -87,6 +88,11 @@ public final class SpawnCommand extends FabricCommand {
             description = "with --wait: how long to wait, e.g. 90s, 5m (default 2m)")
     Duration timeout;
 
+    @Option(names = "--parent", paramLabel = "ID",
+            description = {"spawn it through the member ID (every member spawns): its management port, found in the registry,",
+                    "reached through its bridge when it has one; the new member's parent is ID, which restarts it"})
+    String parent;
+
     @Option(names = "--spawner", paramLabel = "URL",
             description = "the spawner (default: $FABRIC_SPAWNER, else the spawner the registry lists, else " + FabricHome.DEFAULT_SPAWNER + ")")
     String spawnerOption;
@@ -100,12 +106,24 @@ public final class SpawnCommand extends FabricCommand {
         if (timeout != null && !await) {
             throw new ParameterException(spec.commandLine(), "--timeout needs --wait");
         }
-        FabricHome.Setting<String> spawner = Spawners.forSpawn(context, spawnerOption);
-        JsonNode answer = Spawners.endpoint(context, spawner).send(HttpMethod.POST, "/api/v1/spawns", request()).body();
+        if (parent != null && spawnerOption != null) {
+            throw new ParameterException(spec.commandLine(), "--parent and --spawner both name who spawns: give one");
+        }
+        FabricEndpoint spawner;
+        String source;
+        if (parent != null) {
+            spawner = context.member(parent, "management", "only a RUNNING member spawns", problem -> List.of());
+            source = "member " + parent + " (--parent)";
+        } else {
+            FabricHome.Setting<String> setting = Spawners.forSpawn(context, spawnerOption);
+            spawner = Spawners.endpoint(context, setting);
+            source = "the spawner at " + setting.value() + " (" + setting.source() + ")";
+        }
+        JsonNode answer = spawner.send(HttpMethod.POST, "/api/v1/spawns", request()).body();
         String id = answer == null ? "" : answer.path("id").asString("");
         if (id.isEmpty()) {
-            throw new CliException(ExitCodes.SERVER_ERROR, "the spawner at " + spawner.value() + " accepted the spawn but named no member",
-                    List.of("the URL is " + spawner.source() + "; is it a fabric spawner as new as this CLI?"));
+            throw new CliException(ExitCodes.SERVER_ERROR, source + " accepted the spawn but named no member",
+                    List.of("is it a fabric node as new as this CLI?"));
         }
         // The id first, at once: a script has it even when the wait then fails.
         output().line(id);

@@ -7,6 +7,8 @@ import dev.fabric.cli.common.Output;
 import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.registry.Registry;
+import dev.fabric.core.sse.ServerSentEvent;
+import dev.fabric.core.sse.SseDecoder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tools.jackson.core.JacksonException;

@@ -3,6 +3,7 @@ package dev.fabric.cli.commands.queue;
 import dev.fabric.cli.Cli;
 import dev.fabric.cli.FabricCli;
 import dev.fabric.cli.common.ExitCodes;
+import dev.fabric.cli.common.Formats;
 import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.http.Problem;
 import dev.fabric.core.queue.QueueWire;
@@ -135,8 +136,8 @@ class QueueCommandsTest {
                 m-1   l-1    1           2030-01-01T00:00:45Z  resize image 42
                 m-22  l-22   12          -                     line 1\\nline 2\\tend\\u0007
                 """);
-        assertThat(QueueCommand.oneLine("")).isEmpty();
-        assertThat(QueueCommand.oneLine("naïve 🙂")).isEqualTo("naïve 🙂");
+        assertThat(Formats.oneLine("")).isEmpty();
+        assertThat(Formats.oneLine("naïve 🙂")).isEqualTo("naïve 🙂");
     }
 
     @Test

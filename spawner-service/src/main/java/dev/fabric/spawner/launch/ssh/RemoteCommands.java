@@ -44,23 +44,23 @@ final class RemoteCommands {
      * prints {@link #STARTED}, and {@code exec}s the JVM with its output appended to the log. The JVM
      * replaces the shell, so the channel's exit status or signal is the member's.
      */
-    static String start(LaunchSpec spec, SshLauncherProperties.Host host, String hostName, String jarName, int port) {
+    static String start(LaunchSpec spec, SshLauncherProperties.Host host, String hostName, String java, String jarName, int port) {
         String dir = memberDir(host.directory(), spec.serviceId());
         Map<String, String> environment = new LinkedHashMap<>(spec.environment());
         environment.put(MemberEnvironment.MANAGEMENT_PORT, Integer.toString(port));
         environment.put("FABRIC_ADVERTISED_HOST", host.reachableAddress());
         environment.put("SPRING_PROFILES_ACTIVE", MemberEnvironment.MEMBER_PROFILE);
-        List<String> java = new ArrayList<>();
-        java.add(quote(host.java()));
-        java.add(quote(ID_PROPERTY + spec.serviceId()));
-        java.add(quote("-Dfabric.member.incarnation=" + spec.incarnation()));
-        java.add("-Xmx" + Math.max(32, spec.resources().memoryMegabytes() * 3 / 4) + "m");
-        java.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(spec.resources().cpu()))));
-        java.add("-XX:TieredStopAtLevel=1");
-        java.add(quote("-Dserver.address=" + host.reachableAddress()));
-        host.jvmOptions().forEach(option -> java.add(quote(option)));
-        java.add("-jar");
-        java.add("\"$base\"/dist/" + quote(jarName));
+        List<String> command = new ArrayList<>();
+        command.add(quote(java));
+        command.add(quote(ID_PROPERTY + spec.serviceId()));
+        command.add(quote("-Dfabric.member.incarnation=" + spec.incarnation()));
+        command.add("-Xmx" + Math.max(32, spec.resources().memoryMegabytes() * 3 / 4) + "m");
+        command.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(spec.resources().cpu()))));
+        command.add("-XX:TieredStopAtLevel=1");
+        command.add(quote("-Dserver.address=" + host.bindAddress()));
+        host.jvmOptions().forEach(option -> command.add(quote(option)));
+        command.add("-jar");
+        command.add("\"$base\"/dist/" + quote(jarName));
         StringBuilder script = new StringBuilder();
         script.append("set -e\n");
         script.append("umask 077\n");
@@ -78,7 +78,7 @@ final class RemoteCommands {
                 .append("/data\n");
         script.append("echo $$ > member.pid\n");
         script.append("echo ").append(STARTED).append(" $$ \"$base\"\n");
-        script.append("exec ").append(String.join(" ", java)).append(" < /dev/null >> member.log 2>&1\n");
+        script.append("exec ").append(String.join(" ", command)).append(" < /dev/null >> member.log 2>&1\n");
         return sh(script.toString());
     }
 
@@ -110,6 +110,16 @@ final class RemoteCommands {
     /** Moves a checked copy into place (a rename: a member never starts from a half-written file). */
     static String rename(String from, String to) {
         return sh("mv -f " + quote(from) + " " + quote(to));
+    }
+
+    /**
+     * Unpacks a checked runtime tar into {@code home}: into a temporary directory first, renamed into
+     * place, so a half-unpacked runtime is never found there; the tar is removed.
+     */
+    static String unpack(String tar, String home) {
+        return sh("set -e; rm -rf " + quote(home + ".tmp") + "; mkdir -p " + quote(home + ".tmp") + "; tar -xf " + quote(tar)
+                + " -C " + quote(home + ".tmp") + "; rm -rf " + quote(home) + "; mv " + quote(home + ".tmp") + " " + quote(home)
+                + "; rm -f " + quote(tar));
     }
 
     /** Removes a copy that failed its check. */

@@ -12,22 +12,24 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
-import org.springframework.context.annotation.Profile;
+import org.springframework.context.annotation.Lazy;
 
 import java.nio.file.Path;
 
 /**
- * The launcher the spawner uses: its own ({@code process} or {@code kubernetes}) for members without
- * a placement, the {@code ssh} launcher for members placed on a configured host.
+ * The launcher a node uses: its own ({@code process} or {@code kubernetes}) for members without
+ * a placement, the {@code ssh} launcher for members placed on a configured host. The root spawner
+ * and every member that spawns alike: a member's hosts are inherited from its spawner
+ * ({@link SshLauncher#inheritedEnvironment}).
  */
 @Configuration(proxyBeanMethods = false)
-@Profile("!member")
 public class SshConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(SshConfiguration.class);
 
     @Bean
     @Primary
+    @Lazy // inside a member, the process launcher's settings are its spawner's, read on first use
     PlacingLauncher launcher(ObjectProvider<ProcessLauncher> process, ObjectProvider<KubernetesLauncher> kubernetes,
                              SshLauncherProperties ssh, SpawnerProperties spawner) {
         Launcher local = process.getIfAvailable();

@@ -7,10 +7,12 @@ import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
 import dev.fabric.spawner.launch.MemberLog;
 import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,10 +24,12 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Starts members on configured hosts over SSH (Apache MINA SSHD's client): stages the member
@@ -39,23 +43,35 @@ public final class SshLauncher implements Launcher, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SshLauncher.class);
 
+    /**
+     * Where a member finds the SSH launcher's settings it inherits: Spring Boot's JSON property source,
+     * the one environment variable whose keys keep host names as written ({@code compute-1}).
+     */
+    static final String INHERITED = "SPRING_APPLICATION_JSON";
+
+    private final SshLauncherProperties settings;
     private final Map<String, RemoteHost> hosts;
-    private final java.util.function.Supplier<Path> distribution;
+    /** The Java runtime staged on hosts with stage-java and no Java 25. */
+    private final Path javaRuntime;
+    private final Supplier<Path> distribution;
     private Staging staging;
     private final Duration connectTimeout;
     private final Duration livenessInterval;
     private final SecureRandom random = new SecureRandom();
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /**
      * @param settings the hosts and timeouts
      * @param distribution the member distribution to stage (the jar this spawner runs from, or the configured
      *                     one), found and checksummed at the first launch on a host
      */
-    public SshLauncher(SshLauncherProperties settings, java.util.function.Supplier<Path> distribution) {
+    public SshLauncher(SshLauncherProperties settings, Supplier<Path> distribution) {
         Map<String, RemoteHost> byName = new LinkedHashMap<>();
         settings.hosts().forEach((name, host) -> byName.put(name,
                 new RemoteHost(name, host, settings.connectTimeout(), settings.commandTimeout())));
         this.hosts = Map.copyOf(byName);
+        this.settings = settings;
+        this.javaRuntime = Path.of(settings.javaRuntime().isBlank() ? System.getProperty("java.home") : settings.javaRuntime());
         this.distribution = distribution;
         this.connectTimeout = settings.connectTimeout();
         this.livenessInterval = settings.livenessInterval();
@@ -71,16 +87,52 @@ public final class SshLauncher implements Launcher, AutoCloseable {
         return hosts.keySet();
     }
 
+    /**
+     * The hosts and timeouts, as {@code fabric.spawner.ssh.*} properties in {@value #INHERITED}: a
+     * member started by this node places members on the same hosts, reached by the same names from
+     * its own host. The identity and known-hosts files are passed by path, never by content: they
+     * must be on the member's host too (docs/spawner.md, "Members place on SSH hosts"). The
+     * distribution is not passed: a member stages the jar it runs from.
+     */
+    @Override
+    public Map<String, String> inheritedEnvironment() {
+        if (hosts.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Object> properties = new LinkedHashMap<>();
+        String prefix = "fabric.spawner.ssh.";
+        properties.put(prefix + "connect-timeout", settings.connectTimeout().toString());
+        properties.put(prefix + "command-timeout", settings.commandTimeout().toString());
+        properties.put(prefix + "liveness-interval", settings.livenessInterval().toString());
+        settings.hosts().forEach((name, host) -> {
+            String key = prefix + "hosts." + name + ".";
+            properties.put(key + "address", host.address());
+            properties.put(key + "port", host.port());
+            properties.put(key + "user", host.user());
+            properties.put(key + "identity", host.identity().toString());
+            properties.put(key + "known-hosts", host.knownHosts().toString());
+            properties.put(key + "host-key-policy", host.hostKeyPolicy().name());
+            properties.put(key + "java", host.java());
+            properties.put(key + "directory", host.directory());
+            properties.put(key + "member-address", host.memberAddress());
+            properties.put(key + "listen-address", host.listenAddress());
+            properties.put(key + "member-ports", host.memberPorts());
+            properties.put(key + "jvm-options", host.jvmOptions());
+            properties.put(key + "stage-java", host.stageJava());
+        });
+        return Map.of(INHERITED, JSON.writeValueAsString(properties));
+    }
+
     @Override
     public LaunchedMember launch(LaunchSpec spec) {
         RemoteHost host = host(spec.host());
         Staging staging = staging();
         ClientSession session = host.connect();
         try {
-            staging.stage(host, session);
+            String java = staging.stage(host, session);
             int[] range = host.settings.portRange();
             int port = range[0] + random.nextInt(range[1] - range[0] + 1);
-            ChannelExec channel = session.createExecChannel(RemoteCommands.start(spec, host.settings, host.name, staging.jarName(), port));
+            ChannelExec channel = session.createExecChannel(RemoteCommands.start(spec, host.settings, host.name, java, staging.jarName(), port));
             channel.setRedirectErrorStream(true);
             channel.open().verify(connectTimeout);
             // The password goes on standard input: the start command reads it into the member's environment.
@@ -95,7 +147,7 @@ public final class SshLauncher implements Launcher, AutoCloseable {
                 for (String line; (line = out.readLine()) != null && rest.length() < 2000; ) {
                     rest.append(' ').append(line);
                 }
-                channel.waitFor(java.util.EnumSet.of(org.apache.sshd.client.channel.ClientChannelEvent.CLOSED), connectTimeout);
+                channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), connectTimeout);
                 throw new LaunchException("host " + host.name + ": the member's start command failed (exit status "
                         + channel.getExitStatus() + "): " + rest.toString().trim());
             }
@@ -187,12 +239,27 @@ public final class SshLauncher implements Launcher, AutoCloseable {
     private synchronized Staging staging() {
         if (staging == null) {
             try {
-                staging = new Staging(distribution.get());
+                staging = new Staging(distribution.get(), memoized(() -> JavaRuntime.pack(javaRuntime)));
             } catch (IllegalStateException e) {
                 throw new LaunchException("no member distribution to stage: " + e.getMessage(), e);
             }
         }
         return staging;
+    }
+
+    /** Packs the runtime once, on the first host that needs it. */
+    private static Supplier<JavaRuntime> memoized(Supplier<JavaRuntime> pack) {
+        return new Supplier<>() {
+            private JavaRuntime packed;
+
+            @Override
+            public synchronized JavaRuntime get() {
+                if (packed == null) {
+                    packed = pack.get();
+                }
+                return packed;
+            }
+        };
     }
 
     private RemoteHost host(String name) {

@@ -24,6 +24,8 @@ import java.util.Map;
  * @param distribution the member distribution staged on each host; empty: the jar this spawner runs from
  * @param connectTimeout how long to wait for a host to answer, and for its key exchange and authentication
  * @param commandTimeout how long a remote command (a checksum, {@code java -version}, {@code kill}) may take
+ * @param javaRuntime the Java runtime staged on a host with {@code stage-java} whose {@code java} is no Java 25:
+ *                    a directory with {@code bin/java}; empty: the one this node runs on ({@code java.home})
  * @param livenessInterval how often a member whose SSH channel is gone (adopted after a spawner restart,
  *                         or its connection lost) is checked with {@code kill -0}
  */
@@ -35,7 +37,8 @@ public record SshLauncherProperties(
         @NotNull @DefaultValue("") String distribution,
         @NotNull @DefaultValue("10s") Duration connectTimeout,
         @NotNull @DefaultValue("2m") Duration commandTimeout,
-        @NotNull @DefaultValue("2s") Duration livenessInterval) {
+        @NotNull @DefaultValue("2s") Duration livenessInterval,
+        @NotNull @DefaultValue("") String javaRuntime) {
 
     /**
      * One host members can be placed on.
@@ -55,8 +58,14 @@ public record SshLauncherProperties(
      *                  staged distribution, {@code members/<id>/} each member's log and data
      * @param memberAddress the address members on this host listen on and are reached at (their
      *                      management port, their role's API); empty: {@code address}
+     * @param listenAddress the address members on this host listen on, when it differs from the address
+     *                      they are reached at: {@code 0.0.0.0} on a host that others reach at several
+     *                      addresses (a head node seen from its site and from its cluster); empty: {@code memberAddress}
      * @param memberPorts the range members' management ports are drawn from, {@code first-last}
      * @param jvmOptions extra JVM options for members on this host
+     * @param stageJava when {@code java} is missing or older than 25: stage this node's Java runtime
+     *                  ({@code java-runtime}) in {@code <directory>/jdk/} and start members with it; off
+     *                  (default): such a host fails the launch with "no Java"
      */
     public record Host(
             @NotBlank String address,
@@ -68,13 +77,20 @@ public record SshLauncherProperties(
             @NotBlank @DefaultValue("java") String java,
             @NotBlank @DefaultValue("fabric") String directory,
             @NotNull @DefaultValue("") String memberAddress,
+            @NotNull @DefaultValue("") String listenAddress,
             @NotNull @Pattern(regexp = "[0-9]{1,5}-[0-9]{1,5}", message = "must be a port range like 47100-47999")
             @DefaultValue("47100-47999") String memberPorts,
-            @NotNull @DefaultValue List<String> jvmOptions) {
+            @NotNull @DefaultValue List<String> jvmOptions,
+            @DefaultValue("false") boolean stageJava) {
 
         /** Where members listen and are reached. */
         public String reachableAddress() {
             return memberAddress.isBlank() ? address : memberAddress;
+        }
+
+        /** Where members bind their ports. */
+        public String bindAddress() {
+            return listenAddress.isBlank() ? reachableAddress() : listenAddress;
         }
 
         /** The first and last port of {@code memberPorts}. */

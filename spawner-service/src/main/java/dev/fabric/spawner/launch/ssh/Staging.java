@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.function.Supplier;
 
 /**
  * What a member needs on its host before it starts (the seed's "create virtualenv, fetch modules"):
@@ -31,10 +32,15 @@ final class Staging {
 
     private final Path distribution;
     private final String checksum;
+    private final Supplier<JavaRuntime> runtime;
 
-    Staging(Path distribution) {
+    /**
+     * @param runtime the Java runtime to stage on a host without one (packed on first use)
+     */
+    Staging(Path distribution, Supplier<JavaRuntime> runtime) {
         this.distribution = distribution;
         this.checksum = sha256(distribution);
+        this.runtime = runtime;
     }
 
     /** The distribution's file name on every host: named by its content, so versions never overwrite each other. */
@@ -46,14 +52,17 @@ final class Staging {
         return checksum;
     }
 
-    /** Checks the host's Java and stages the distribution; returns once the host can start members. */
-    void stage(RemoteHost host, ClientSession session) {
-        checkJava(host, session);
+    /**
+     * Checks the host's Java (staging a runtime when it has none and {@code stage-java} is on) and
+     * stages the distribution; returns the {@code java} members start with, once the host can start them.
+     */
+    String stage(RemoteHost host, ClientSession session) {
+        String java = java(host, session);
         String dist = host.settings.directory() + "/dist";
         String target = dist + "/" + jarName();
         RemoteHost.Result present = host.run(session, RemoteCommands.sha256(target));
         if (present.succeeded() && present.output().trim().equals(checksum)) {
-            return;
+            return java;
         }
         RemoteHost.Result made = host.run(session, RemoteCommands.makeDirectory(dist));
         if (!made.succeeded()) {
@@ -86,22 +95,87 @@ final class Staging {
         }
         log.info("host {}: staged {} as {} in {} ms (SHA-256 {} checked)", host.name, distribution, target,
                 (System.nanoTime() - started) / 1_000_000, checksum);
+        return java;
     }
 
-    private static void checkJava(RemoteHost host, ClientSession session) {
+    /** The configured java when it is a Java 25; else, with stage-java, the staged runtime's; else the launch fails. */
+    private String java(RemoteHost host, ClientSession session) {
         String java = host.settings.java();
         RemoteHost.Result version = host.run(session, RemoteCommands.javaVersion(java));
         String output = version.output().trim();
+        int feature = version.succeeded() ? RemoteCommands.javaFeature(output) : -1;
+        if (feature >= JAVA_FEATURE) {
+            return java;
+        }
+        if (host.settings.stageJava()) {
+            return stageRuntime(host, session, java + (version.succeeded() ? " is '" + firstLine(output) + "'" : " -version failed"));
+        }
         if (!version.succeeded()) {
             throw new LaunchException("no Java on host " + host.name + ": '" + java + " -version' failed (exit status "
                     + version.exitStatus() + ": " + firstLine(output) + "); install a Java " + JAVA_FEATURE
-                    + " runtime there and set fabric.spawner.ssh.hosts." + host.name + ".java to its bin/java");
+                    + " runtime there and set fabric.spawner.ssh.hosts." + host.name + ".java to its bin/java, or set "
+                    + "fabric.spawner.ssh.hosts." + host.name + ".stage-java=true to have one staged");
         }
-        int feature = RemoteCommands.javaFeature(output);
-        if (feature < JAVA_FEATURE) {
-            throw new LaunchException("no Java " + JAVA_FEATURE + " on host " + host.name + ": " + java + " is '" + firstLine(output)
-                    + "'; set fabric.spawner.ssh.hosts." + host.name + ".java to a Java " + JAVA_FEATURE + " (or later) bin/java");
+        throw new LaunchException("no Java " + JAVA_FEATURE + " on host " + host.name + ": " + java + " is '" + firstLine(output)
+                + "'; set fabric.spawner.ssh.hosts." + host.name + ".java to a Java " + JAVA_FEATURE + " (or later) bin/java, or set "
+                + "fabric.spawner.ssh.hosts." + host.name + ".stage-java=true to have one staged");
+    }
+
+    /**
+     * Stages this node's Java runtime in {@code <directory>/jdk/runtime-<sha>/} when it is not there yet:
+     * the tar copied by SFTP to a {@code .part} file, its SHA-256 checked on the host, unpacked into a
+     * temporary directory and renamed into place, so a member never starts from a damaged runtime.
+     */
+    private String stageRuntime(RemoteHost host, ClientSession session, String why) {
+        JavaRuntime packed;
+        try {
+            packed = runtime.get();
+        } catch (IllegalStateException e) {
+            throw new LaunchException("staging a Java runtime on host " + host.name + " failed: " + e.getMessage(), e);
         }
+        String jdk = host.settings.directory() + "/jdk";
+        String home = jdk + "/" + packed.directoryName();
+        String java = home + "/bin/java";
+        RemoteHost.Result present = host.run(session, RemoteCommands.javaVersion(java));
+        if (present.succeeded() && RemoteCommands.javaFeature(present.output()) >= JAVA_FEATURE) {
+            return java;
+        }
+        log.info("host {}: {}; staging the Java runtime {} there as {}", host.name, why, packed.home(), home);
+        long started = System.nanoTime();
+        RemoteHost.Result made = host.run(session, RemoteCommands.makeDirectory(jdk));
+        if (!made.succeeded()) {
+            throw new LaunchException("staging a Java runtime on host " + host.name + " failed: cannot create " + jdk + ": "
+                    + made.errors().trim());
+        }
+        String part = home + ".tar.part";
+        try (SftpClient sftp = host.sftp(session); InputStream in = Files.newInputStream(packed.tar()); OutputStream out = sftp.write(part)) {
+            in.transferTo(out);
+        } catch (IOException e) {
+            host.run(session, RemoteCommands.remove(part));
+            throw new LaunchException("staging a Java runtime on host " + host.name + " failed: copying it to " + part
+                    + " was refused (disk write refused: " + e.getMessage() + ")", e);
+        }
+        RemoteHost.Result copied = host.run(session, RemoteCommands.sha256(part));
+        String found = copied.output().trim();
+        if (!copied.succeeded() || !found.equals(packed.checksum())) {
+            host.run(session, RemoteCommands.remove(part));
+            throw new LaunchException("staging a Java runtime on host " + host.name + " failed: checksum mismatch after copying "
+                    + packed.home() + " to " + part + ": expected SHA-256 " + packed.checksum() + ", the host has "
+                    + (found.isEmpty() ? "no file" : found) + " (the copy was damaged; nothing was started)");
+        }
+        RemoteHost.Result unpacked = host.run(session, RemoteCommands.unpack(part, home));
+        if (!unpacked.succeeded()) {
+            throw new LaunchException("staging a Java runtime on host " + host.name + " failed: unpacking " + part + " into " + home
+                    + ": " + (unpacked.errors() + unpacked.output()).trim());
+        }
+        RemoteHost.Result version = host.run(session, RemoteCommands.javaVersion(java));
+        if (!version.succeeded() || RemoteCommands.javaFeature(version.output()) < JAVA_FEATURE) {
+            throw new LaunchException("staging a Java runtime on host " + host.name + " failed: the staged " + java
+                    + " does not run there: " + firstLine(version.output().trim()));
+        }
+        log.info("host {}: staged the Java runtime {} as {} in {} ms (SHA-256 {} checked)", host.name, packed.home(), home,
+                (System.nanoTime() - started) / 1_000_000, packed.checksum());
+        return java;
     }
 
     private static String firstLine(String text) {

@@ -26,6 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,10 +37,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -68,8 +73,9 @@ public final class BridgeRelay extends OncePerRequestFilter {
     private final JsonMapper json = JsonMapper.builder().build();
     private final HttpClient outward = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
-    private volatile Set<String> fabricAuthorities = Set.of();
-    private volatile long fabricAuthoritiesAt;
+    private final Map<InetSocketAddress, HttpClient> nextBridges = new ConcurrentHashMap<>();
+    private volatile Routes routes = new Routes(Set.of(), Map.of());
+    private volatile long routesAt;
 
     public BridgeRelay(BridgeRole role, BridgeChannels channels, MemberNode node, MemberKeys keys) {
         this.role = role;
@@ -133,10 +139,26 @@ public final class BridgeRelay extends OncePerRequestFilter {
             }
             String authority = view.target().getRawAuthority();
             BridgeChannels.Channel channel = channels.channelFor(authority);
+            Routes routes = channel == null ? routes(authority) : null;
+            ServiceInstance next = routes == null ? null : routes.nextBridge().get(authority);
             if (channel != null) {
                 inward(bridge, channel, request, response, view, body);
-            } else if (fabricDestination(authority)) {
-                outward(bridge, request, response, view, body);
+            } else if (routes.direct().contains(authority)) {
+                outward(bridge, outward, request, response, view, body);
+            } else if (next != null) {
+                // A bridge chain: the member is reached through another bridge, which this one reaches down that
+                // bridge's own channel, or straight at its relay port. The request goes on unchanged.
+                String nextAuthority = authorityOf(next.endpoints().get("management"));
+                BridgeChannels.Channel nextChannel = nextAuthority == null ? null : channels.channelFor(nextAuthority);
+                if (nextChannel != null) {
+                    inward(bridge, nextChannel, request, response, view, body);
+                } else if (next.endpoints().get(Reach.RELAY) != null) {
+                    outward(bridge, throughBridge(Reach.relayOf(next)), request, response, view, body);
+                } else {
+                    refuse(request, response, 502, "bridge-no-route", authority + " is reached through bridge " + next.id()
+                            + ", which bridge " + bridge.bridgeId() + " has no channel from and which publishes no relay endpoint "
+                            + "(is it restarting?)", "no-route");
+                }
             } else {
                 refuse(request, response, 502, "bridge-no-route", "bridge " + bridge.bridgeId() + " has no channel from " + authority
                         + " and it is not the registry nor a member the registry shows reached directly; if a member is reached "
@@ -185,7 +207,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
         response.getOutputStream().write(answer.body());
     }
 
-    private void outward(BridgeRole.Running bridge, HttpServletRequest request, HttpServletResponse response, SignableRequest view,
+    private void outward(BridgeRole.Running bridge, HttpClient outward, HttpServletRequest request, HttpServletResponse response, SignableRequest view,
                          byte[] body) throws IOException {
         HttpRequest.Builder forward = HttpRequest.newBuilder(view.target()).timeout(bridge.settings().idleTimeout())
                 .method(request.getMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -238,41 +260,71 @@ public final class BridgeRelay extends OncePerRequestFilter {
         relayed("outward", body.length + copied);
     }
 
-    /** The registry, and the members the registry shows with their own endpoints: the only places a bridge relays to. */
-    private boolean fabricDestination(String authority) {
-        URI registry = node.registry().baseUrl();
-        if (authority.equals(registry.getRawAuthority())) {
-            return true;
-        }
-        if (fabricAuthorities.contains(authority)) {
-            return true;
-        }
+    /**
+     * Where a bridge relays outward: straight to the registry and to the members the registry shows
+     * with their own endpoints; to a member reached through another bridge, through that bridge.
+     * Nowhere else.
+     *
+     * @param direct the authorities relayed to straight
+     * @param nextBridge the authorities of members reached through another bridge, and that bridge
+     */
+    private record Routes(Set<String> direct, Map<String, ServiceInstance> nextBridge) {}
+
+    /** The routes, read from the registry at most once a second (and at once for an authority not seen yet). */
+    private Routes routes(String authority) {
+        Routes known = routes;
         long now = System.nanoTime();
-        if (now - fabricAuthoritiesAt < TimeUnit.SECONDS.toNanos(1)) {
-            return false;
+        if (known.direct().contains(authority) || known.nextBridge().containsKey(authority)
+                || now - routesAt < TimeUnit.SECONDS.toNanos(1)) {
+            return known;
         }
+        Set<String> direct = new HashSet<>();
+        direct.add(node.registry().baseUrl().getRawAuthority());
+        Map<String, ServiceInstance> nextBridge = new HashMap<>();
         try {
-            java.util.HashSet<String> known = new java.util.HashSet<>();
-            for (ServiceInstance instance : node.registry().list(null, null, null, null).instances()) {
-                if (instance.endpoints() != null && (instance.metadata() == null || !instance.metadata().containsKey(Reach.VIA))) {
-                    instance.endpoints().values().forEach(url -> {
-                        try {
-                            String a = URI.create(url).getRawAuthority();
-                            if (a != null) {
-                                known.add(a);
-                            }
-                        } catch (IllegalArgumentException ignored) {
-                            // not a URL: not a destination
-                        }
-                    });
+            List<ServiceInstance> instances = node.registry().list(null, null, null, null).instances();
+            Map<String, ServiceInstance> byId = new HashMap<>();
+            instances.forEach(instance -> byId.put(instance.id(), instance));
+            String self = role.running() == null ? null : role.running().bridgeId();
+            for (ServiceInstance instance : instances) {
+                if (instance.endpoints() == null) {
+                    continue;
+                }
+                String via = instance.metadata() == null ? null : instance.metadata().get(Reach.VIA);
+                ServiceInstance next = via == null || via.equals(self) ? null : byId.get(via);
+                if (via != null && next == null) {
+                    continue; // reached through this bridge (its channel is closed now), or through one gone
+                }
+                for (String url : instance.endpoints().values()) {
+                    String a = authorityOf(url);
+                    if (a != null && next == null) {
+                        direct.add(a);
+                    } else if (a != null) {
+                        nextBridge.put(a, next);
+                    }
                 }
             }
-            fabricAuthorities = Set.copyOf(known);
-            fabricAuthoritiesAt = now;
+            routes = new Routes(Set.copyOf(direct), Map.copyOf(nextBridge));
+            routesAt = now;
         } catch (RegistryCallException e) {
             log.warn("bridge: the registry cannot list the fabric's members ({}); relaying to the registry only", e.getMessage());
+            return new Routes(Set.copyOf(direct), Map.of());
         }
-        return fabricAuthorities.contains(authority);
+        return routes;
+    }
+
+    private static String authorityOf(String url) {
+        try {
+            return url == null ? null : URI.create(url).getRawAuthority();
+        } catch (IllegalArgumentException e) {
+            return null; // not a URL: not a destination
+        }
+    }
+
+    /** A client that sends requests on through the relay port of the next bridge of a chain, as to an HTTP proxy. */
+    private HttpClient throughBridge(InetSocketAddress relay) {
+        return nextBridges.computeIfAbsent(relay, address -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).proxy(ProxySelector.of(address)).build());
     }
 
     private static List<RelayFrame.Header> headers(HttpServletRequest request) {

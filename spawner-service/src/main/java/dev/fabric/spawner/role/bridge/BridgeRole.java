@@ -18,6 +18,8 @@ import org.springframework.stereotype.Component;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.net.InetSocketAddress;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -51,6 +53,8 @@ public class BridgeRole implements Role {
 
     /** A started bridge: its settings, relay port, circuit permits and the id it welcomes members with. */
     record Running(String bridgeId, BridgeSettings settings, Connector connector, int port, String relayUrl, Semaphore circuits) {}
+
+    private volatile InetSocketAddress relayLocal;
 
     public BridgeRole(ApplicationContext context, Environment environment, ReceiverAuthorities authorities, MeterRegistry meters) {
         this.context = context;
@@ -94,6 +98,8 @@ public class BridgeRole implements Role {
             throw new IllegalStateException("the relay port " + settings.port() + " could not be opened (in use?)");
         }
         authorities.addOwnPort(port);
+        // This node's own way to its relay port: loopback, unless the port listens on one address only.
+        relayLocal = new InetSocketAddress(address == null || "0.0.0.0".equals(address) || "::".equals(address) ? "127.0.0.1" : address, port);
         String host = settings.host() != null ? settings.host() : environment.getProperty("FABRIC_ADVERTISED_HOST", "127.0.0.1");
         Semaphore circuits = new Semaphore(settings.maxCircuits());
         running = new Running(roleContext.serviceId(), settings, connector, port, "http://" + host + ":" + port, circuits);
@@ -131,6 +137,12 @@ public class BridgeRole implements Role {
     public Map<String, String> endpoints() {
         Running current = running;
         return current == null ? Map.of() : Map.of(dev.fabric.core.client.Reach.RELAY, current.relayUrl());
+    }
+
+    @Override
+    public Optional<InetSocketAddress> relayPort() {
+        Running current = running;
+        return current == null ? Optional.empty() : Optional.of(relayLocal);
     }
 
     /** The running bridge, or null when this member is no bridge (or not yet). */

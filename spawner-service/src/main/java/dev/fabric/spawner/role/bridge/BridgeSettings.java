@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
+import static dev.fabric.spawner.role.RoleSettings.number;
+
 /**
  * A bridge's settings, from the configuration its spawner sends ({@code fabric spawn bridge
  * --config port=8480 ...}); every one has a default (docs/connectivity.md, "The bridge").
@@ -77,21 +79,5 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
             }
         }
         return new BridgeSettings(port, channels, circuits, bytes, idle, address, host);
-    }
-
-    private static int number(Map<String, String> config, String key, int fallback, int min, int max) {
-        String raw = config.get(key);
-        if (raw == null) {
-            return fallback;
-        }
-        try {
-            int value = Integer.parseInt(raw.strip());
-            if (value >= min && value <= max) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw new IllegalArgumentException(key + " must be a whole number from " + min + " to " + max + ", not '" + raw + "'");
     }
 }

@@ -3,15 +3,14 @@ package dev.fabric.spawner.role.queue;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The queue journal's layout, shared by {@link JournalEncoder} and {@link JournalDecoder}: a 4-byte
- * magic, then frames of {@code u32 length | u32 crc32c(payload) | payload}, big-endian, where the
- * payload is {@code u8 kind | 16-byte message id | body (ENQUEUE only)}.
+ * The queue journal's layout, read and written by {@link QueueJournal}: the magic {@code FQJ1},
+ * then the shared frames ({@code u32 length | u32 crc32c(payload) | payload}, big-endian, see
+ * {@link dev.fabric.spawner.role.journal.JournalEncoder}), where the payload is
+ * {@code u8 kind | 16-byte message id | body (ENQUEUE only)}.
  */
 final class JournalFormat {
 
     static final byte[] MAGIC = "FQJ1".getBytes(StandardCharsets.US_ASCII);
-
-    static final int FRAME_HEADER_BYTES = 8;
 
     static final byte KIND_ENQUEUE = 1;
     static final byte KIND_ACK = 2;

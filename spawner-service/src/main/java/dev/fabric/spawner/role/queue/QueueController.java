@@ -1,6 +1,7 @@
 package dev.fabric.spawner.role.queue;
 
 import dev.fabric.core.queue.QueueWire;
+import dev.fabric.spawner.role.RoleRequests;
 import dev.fabric.spawner.web.SpawnerException;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.annotation.Profile;
@@ -21,6 +22,8 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
+
+import static dev.fabric.spawner.role.RoleRequests.invalid;
 
 /** The queue's HTTP API (docs/queue.md); answers 503 until the member runs the queue role. */
 @RestController
@@ -61,7 +64,7 @@ public class QueueController {
         WorkQueue queue = role.queue();
         List<WorkQueue.Leased> leased;
         try {
-            leased = queue.lease(max(max), visibility(visibility), waiting(wait));
+            leased = queue.lease(RoleRequests.number("max", max, 1, MAX_LEASE_BATCH), visibility(visibility), waiting(wait));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw QueueRole.notStarted();
@@ -101,18 +104,6 @@ public class QueueController {
         return new QueueWire.Stats(stats.ready(), stats.leased(), stats.acked());
     }
 
-    private static int max(String value) {
-        int max;
-        try {
-            max = Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            max = 0;
-        }
-        if (max < 1 || max > MAX_LEASE_BATCH) {
-            throw invalid("max must be a whole number from 1 to " + MAX_LEASE_BATCH + ", not '" + value + "'");
-        }
-        return max;
-    }
 
     private static Duration visibility(String value) {
         Duration visibility;
@@ -152,9 +143,5 @@ public class QueueController {
             // answered below
         }
         throw invalid("'" + value + "' is not a lease id; use the leaseId of a message from POST " + QueueRole.BASE_PATH + "/leases");
-    }
-
-    private static SpawnerException invalid(String detail) {
-        return new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", detail);
     }
 }

@@ -4,6 +4,7 @@ import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.RolePolicy;
 import dev.fabric.spawner.role.StateUnrecoverableException;
+import dev.fabric.spawner.role.journal.JournalRecovery;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,9 +14,6 @@ import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -64,19 +62,10 @@ public class QueueRole implements Role {
 
     @Override
     public synchronized void recover(RoleContext context) throws StateUnrecoverableException {
-        Path journal = context.dataDirectory().resolve(Journal.FILE_NAME);
-        try {
-            closeQuietly(recovered);
-            recovered = WorkQueue.open(context.dataDirectory(), context.restart(), clock, compactMinRecords);
-        } catch (NoSuchFileException e) {
-            throw new StateUnrecoverableException("the queue journal " + journal + " is missing, so the messages of " + context.serviceId()
-                    + " are gone (was its data directory " + context.dataDirectory() + " lost or replaced?)", e);
-        } catch (JournalCorruptException e) {
-            throw new StateUnrecoverableException("the queue journal " + journal + " is corrupt " + e.getMessage()
-                    + "; replaying past it would lose or invent messages. Keep the file for inspection", e);
-        } catch (IOException e) {
-            throw new StateUnrecoverableException("the queue journal " + journal + " cannot be read: " + e, e);
-        }
+        closeQuietly(recovered);
+        recovered = null;
+        recovered = JournalRecovery.recover(context, NAME, QueueJournal.FILE_NAME,
+                () -> WorkQueue.open(context.dataDirectory(), context.restart(), clock, compactMinRecords));
     }
 
     @Override
@@ -84,15 +73,7 @@ public class QueueRole implements Role {
         WorkQueue opened = recovered;
         recovered = null;
         if (opened == null) {
-            // A first start: an empty journal is created; one already there (a directory reused for the
-            // same id) is replayed rather than overwritten, since losing messages is never the safe choice.
-            try {
-                opened = WorkQueue.open(context.dataDirectory(), false, clock, compactMinRecords);
-            } catch (JournalCorruptException e) {
-                throw new IllegalStateException("the queue journal in " + context.dataDirectory() + " is corrupt " + e.getMessage(), e);
-            } catch (IOException e) {
-                throw new UncheckedIOException("the queue journal in " + context.dataDirectory() + " cannot be opened: " + e, e);
-            }
+            opened = JournalRecovery.start(context, NAME, () -> WorkQueue.open(context.dataDirectory(), false, clock, compactMinRecords));
         }
         queue = opened;
         log.info("queue {} incarnation {}: serving {} with journal {}", context.serviceId(), context.incarnation(), BASE_PATH,

@@ -1,5 +1,8 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.spawner.role.journal.Journal;
+import dev.fabric.spawner.role.journal.JournalCorruptException;
+import dev.fabric.spawner.role.journal.JournalDecoder;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +67,7 @@ final class WorkQueue implements Closeable {
     /** How a lease ended. */
     private enum Outcome { ACKED, NACKED, EXPIRED }
 
-    private final Journal journal;
+    private final Journal<JournalRecord> journal;
     private final Clock clock;
     private final int compactMinRecords;
     private final Map<UUID, Entry> unacked = new HashMap<>();
@@ -86,7 +89,7 @@ final class WorkQueue implements Closeable {
     private long compactRetryAt;
     private boolean closed;
 
-    private WorkQueue(Journal journal, Clock clock, int compactMinRecords, Replay replay) {
+    private WorkQueue(Journal<JournalRecord> journal, Clock clock, int compactMinRecords, Replay replay) {
         this.journal = journal;
         this.clock = clock;
         this.compactMinRecords = compactMinRecords;
@@ -106,7 +109,7 @@ final class WorkQueue implements Closeable {
      */
     static WorkQueue open(Path directory, boolean mustExist, Clock clock, int compactMinRecords) throws IOException, JournalCorruptException {
         Replay replay = new Replay();
-        Journal journal = Journal.open(directory, mustExist, replay);
+        Journal<JournalRecord> journal = QueueJournal.open(directory, mustExist, replay);
         WorkQueue queue = new WorkQueue(journal, clock, compactMinRecords, replay);
         synchronized (queue) {
             queue.compactIfDominated();
@@ -117,7 +120,7 @@ final class WorkQueue implements Closeable {
     }
 
     /** Rebuilds the set of not-yet-acked messages, in journal order, and checks the journal makes sense. */
-    private static final class Replay implements JournalDecoder.Sink {
+    private static final class Replay implements JournalDecoder.Sink<JournalRecord> {
         final LinkedHashMap<UUID, JournalRecord.Enqueue> live = new LinkedHashMap<>();
         long records;
 

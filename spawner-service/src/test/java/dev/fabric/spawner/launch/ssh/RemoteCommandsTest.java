@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RemoteCommandsTest {
 
     static final SshLauncherProperties.Host HOST = new SshLauncherProperties.Host("10.0.2.2", 22, "fabric", Path.of("/k"), Path.of("/kh"),
-            HostKeyPolicy.STRICT, "/opt/jdk 25/bin/java", "/var/lib/fabric", "", "47100-47999", List.of("-Dx=it's"));
+            HostKeyPolicy.STRICT, "/opt/jdk 25/bin/java", "/var/lib/fabric", "", "", "47100-47999", List.of("-Dx=it's"), false);
 
     @Test
     void theStartCommandCarriesNoPasswordAndReadsItFromStandardInput() {
@@ -25,7 +25,7 @@ class RemoteCommandsTest {
         LaunchSpec spec = new LaunchSpec("queue-1", 2, "queue", Connectivity.DIRECT, Resources.DEFAULT,
                 Map.of(MemberEnvironment.SERVICE_ID, "queue-1"), OneTimePassword.of(secret), "head");
 
-        String command = RemoteCommands.start(spec, HOST, "head", "spawner-service-0123456789abcdef.jar", 47123);
+        String command = RemoteCommands.start(spec, HOST, "head", HOST.java(), "spawner-service-0123456789abcdef.jar", 47123);
 
         assertThat(command).doesNotContain(secret).startsWith("sh -c '")
                 .contains("IFS= read -r FABRIC_OTP").contains("export FABRIC_OTP\n")

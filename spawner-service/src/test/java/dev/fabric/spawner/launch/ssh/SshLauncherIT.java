@@ -49,9 +49,9 @@ class SshLauncherIT {
         Sshd.assumeAvailable();
         sshd = new Sshd(dir.resolve("sshd"));
         SshLauncherProperties.Host host = new SshLauncherProperties.Host("127.0.0.1", sshd.port, "root", sshd.clientKey,
-                sshd.knownHosts, HostKeyPolicy.STRICT, Sshd.java(), sshd.remoteDirectory().toString(), "", "47100-47999", List.of());
+                sshd.knownHosts, HostKeyPolicy.STRICT, Sshd.java(), sshd.remoteDirectory().toString(), "", "", "47100-47999", List.of(), false);
         launcher = new SshLauncher(new SshLauncherProperties(Map.of("loop", host), "", Duration.ofSeconds(10), Duration.ofMinutes(2),
-                Duration.ofMillis(500)), () -> DISTRIBUTION);
+                Duration.ofMillis(500), ""), () -> DISTRIBUTION);
     }
 
     @AfterAll
@@ -162,6 +162,50 @@ class SshLauncherIT {
         assertThat(launcher.adopt(registered)).isEmpty();
     }
 
+    @Test
+    void aHostWithoutJavaGetsARuntimeStagedWhenStageJavaIsOnAndAClearFailureWhenItIsOff() throws Exception {
+        // A small Java 25 runtime (java.base alone) stands for the spawner's own: the staging is the same, the copy quicker.
+        Path runtime = dir.resolve("runtime");
+        int linked = java.util.spi.ToolProvider.findFirst("jlink").orElseThrow().run(System.out, System.err, "--add-modules", "java.base",
+                "--strip-debug", "--no-man-pages", "--no-header-files", "--output", runtime.toString());
+        assertThat(linked).isZero();
+        Path remote = dir.resolve("no-java-host");
+        RemoteHost withStaging = noJavaHost(remote, true);
+        Staging staging = new Staging(DISTRIBUTION, () -> JavaRuntime.pack(runtime));
+        JavaRuntime packed = JavaRuntime.pack(runtime);
+
+        String java;
+        try (var session = withStaging.connect()) {
+            java = staging.stage(withStaging, session);
+        }
+        Path staged = remote.resolve("jdk").resolve(packed.directoryName());
+        assertThat(java).isEqualTo(remote + "/jdk/" + packed.directoryName() + "/bin/java");
+        Process version = new ProcessBuilder(java, "-version").redirectErrorStream(true).start();
+        assertThat(new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains("version \"25");
+        assertThat(Files.list(remote.resolve("jdk")).map(p -> p.getFileName().toString())).containsExactly(packed.directoryName());
+
+        // Staged once: the next launch finds it and copies nothing.
+        FileTime unpacked = Files.getLastModifiedTime(staged.resolve("bin/java"));
+        try (var session = withStaging.connect()) {
+            assertThat(staging.stage(withStaging, session)).isEqualTo(java);
+        }
+        assertThat(Files.getLastModifiedTime(staged.resolve("bin/java"))).isEqualTo(unpacked);
+
+        // Without stage-java, no Java stays a clear failure that says what to do.
+        RemoteHost withoutStaging = noJavaHost(dir.resolve("no-java-host-2"), false);
+        try (var session = withoutStaging.connect()) {
+            assertThatThrownBy(() -> staging.stage(withoutStaging, session)).isInstanceOf(LaunchException.class)
+                    .hasMessageContaining("no Java on host no-java").hasMessageContaining("stage-java=true");
+        }
+        assertThat(dir.resolve("no-java-host-2").resolve("jdk")).doesNotExist();
+    }
+
+    private static RemoteHost noJavaHost(Path remote, boolean stageJava) {
+        return new RemoteHost("no-java", new SshLauncherProperties.Host("127.0.0.1", sshd.port, "root", sshd.clientKey, sshd.knownHosts,
+                HostKeyPolicy.STRICT, remote.resolve("no/such/bin/java").toString(), remote.toString(), "", "", "47100-47999", List.of(),
+                stageJava), Duration.ofSeconds(10), Duration.ofMinutes(2));
+    }
+
     static ServiceInstance instance(String id, Map<String, String> metadata) {
         return new ServiceInstance(id, "queue", null, InstanceState.RUNNING, null, 1, "spawner-test", Connectivity.FIREWALL_FROM_SERVICE,
                 Map.of(), metadata, null, null, null);
@@ -175,7 +219,7 @@ class SshLauncherIT {
 
     static RemoteHost host(Path knownHosts, HostKeyPolicy policy) {
         return new RemoteHost("first-contact", new SshLauncherProperties.Host("127.0.0.1", sshd.port, "root", sshd.clientKey,
-                knownHosts, policy, Sshd.java(), sshd.remoteDirectory().toString(), "", "47100-47999", List.of()),
+                knownHosts, policy, Sshd.java(), sshd.remoteDirectory().toString(), "", "", "47100-47999", List.of(), false),
                 Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 

@@ -1,5 +1,7 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.spawner.role.journal.JournalCorruptException;
+import dev.fabric.spawner.role.journal.JournalDecoder;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.Size;
@@ -49,7 +51,7 @@ class JournalCodecTest {
         byte[] journal = bytes(hex);
         List<JournalRecord> records = new ArrayList<>();
         List<Long> offsets = new ArrayList<>();
-        JournalDecoder.Decoded decoded = JournalDecoder.decode(new ByteArrayInputStream(journal), journal.length, (record, offset) -> {
+        JournalDecoder.Decoded decoded = QueueJournal.decode(new ByteArrayInputStream(journal), journal.length, (record, offset) -> {
             records.add(record);
             offsets.add(offset);
         });
@@ -58,19 +60,19 @@ class JournalCodecTest {
 
     @Test
     void headerIsTheMagic() {
-        assertThat(HexFormat.of().formatHex(JournalEncoder.header())).isEqualTo(HEADER);
+        assertThat(HexFormat.of().formatHex(QueueJournal.header())).isEqualTo(HEADER);
     }
 
     @Test
     void encodesEachRecordAsItsFixture() {
-        assertThat(hex(JournalEncoder.encode(new JournalRecord.Enqueue(ID, "hi".getBytes(StandardCharsets.UTF_8))))).isEqualTo(ENQUEUE_HI);
-        assertThat(hex(JournalEncoder.encode(new JournalRecord.Enqueue(ID, new byte[0])))).isEqualTo(ENQUEUE_EMPTY);
-        assertThat(hex(JournalEncoder.encode(new JournalRecord.Ack(ID)))).isEqualTo(ACK);
+        assertThat(hex(QueueJournal.frame(new JournalRecord.Enqueue(ID, "hi".getBytes(StandardCharsets.UTF_8))))).isEqualTo(ENQUEUE_HI);
+        assertThat(hex(QueueJournal.frame(new JournalRecord.Enqueue(ID, new byte[0])))).isEqualTo(ENQUEUE_EMPTY);
+        assertThat(hex(QueueJournal.frame(new JournalRecord.Ack(ID)))).isEqualTo(ACK);
     }
 
     @Test
     void refusesToEncodeABodyOverTheLimit() {
-        assertThatThrownBy(() -> JournalEncoder.encode(new JournalRecord.Enqueue(ID, new byte[JournalFormat.MAX_BODY_BYTES + 1])))
+        assertThatThrownBy(() -> QueueJournal.frame(new JournalRecord.Enqueue(ID, new byte[JournalFormat.MAX_BODY_BYTES + 1])))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("262145 bytes");
     }
 
@@ -181,9 +183,9 @@ class JournalCodecTest {
             }
         }
         ByteArrayOutputStream journal = new ByteArrayOutputStream();
-        journal.writeBytes(JournalEncoder.header());
+        journal.writeBytes(QueueJournal.header());
         for (JournalRecord record : written) {
-            ByteBuffer frame = JournalEncoder.encode(record);
+            ByteBuffer frame = QueueJournal.frame(record);
             journal.write(frame.array(), frame.position(), frame.remaining());
         }
 

@@ -1,5 +1,7 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.spawner.role.journal.Journal;
+import dev.fabric.spawner.role.journal.JournalCorruptException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +31,7 @@ class JournalTest {
 
     static List<JournalRecord> replay(Path dir, boolean mustExist) throws IOException, JournalCorruptException {
         List<JournalRecord> replayed = new ArrayList<>();
-        Journal.open(dir, mustExist, (record, offset) -> replayed.add(record)).close();
+        QueueJournal.open(dir, mustExist, (record, offset) -> replayed.add(record)).close();
         return replayed;
     }
 
@@ -37,24 +39,24 @@ class JournalTest {
     void aFirstOpenCreatesAJournalOfJustTheHeader() throws Exception {
         Path data = dir.resolve("member/data");
 
-        try (Journal journal = Journal.open(data, false, (record, offset) -> {})) {
+        try (Journal<JournalRecord> journal = QueueJournal.open(data, false, (record, offset) -> {})) {
             assertThat(journal.size()).isEqualTo(4);
         }
-        assertThat(Files.readAllBytes(data.resolve(Journal.FILE_NAME))).isEqualTo(JournalEncoder.header());
-        assertThat(data.resolve(Journal.COMPACTING_FILE_NAME)).doesNotExist();
+        assertThat(Files.readAllBytes(data.resolve(QueueJournal.FILE_NAME))).isEqualTo(QueueJournal.header());
+        assertThat(data.resolve(QueueJournal.COMPACTING_FILE_NAME)).doesNotExist();
     }
 
     @Test
     void aMissingJournalThatMustExistIsReportedNotCreated() {
-        assertThatThrownBy(() -> Journal.open(dir, true, (record, offset) -> {})).isInstanceOf(NoSuchFileException.class);
-        assertThat(dir.resolve(Journal.FILE_NAME)).doesNotExist();
+        assertThatThrownBy(() -> QueueJournal.open(dir, true, (record, offset) -> {})).isInstanceOf(NoSuchFileException.class);
+        assertThat(dir.resolve(QueueJournal.FILE_NAME)).doesNotExist();
     }
 
     @Test
     void appendedRecordsAreReplayedInOrder() throws Exception {
         JournalRecord.Enqueue a = enqueue("a");
         JournalRecord.Enqueue b = enqueue("b");
-        try (Journal journal = Journal.open(dir, false, (record, offset) -> {})) {
+        try (Journal<JournalRecord> journal = QueueJournal.open(dir, false, (record, offset) -> {})) {
             journal.append(a);
             journal.append(b);
             journal.append(new JournalRecord.Ack(a.id()));
@@ -68,14 +70,14 @@ class JournalTest {
     void aTornLastRecordIsCutOffAndTheJournalGoesOnAfterIt() throws Exception {
         JournalRecord.Enqueue a = enqueue("a");
         JournalRecord.Enqueue b = enqueue("b");
-        Path file = dir.resolve(Journal.FILE_NAME);
+        Path file = dir.resolve(QueueJournal.FILE_NAME);
         Journals.write(file, List.of(a, b));
         long whole = Files.size(file);
         // A crash in the middle of writing a third record: only its first 10 bytes reached the disk.
         Files.write(file, Arrays.copyOf(Journals.frame(enqueue("c")), 10), StandardOpenOption.APPEND);
 
         List<JournalRecord> replayed = new ArrayList<>();
-        try (Journal journal = Journal.open(dir, true, (record, offset) -> replayed.add(record))) {
+        try (Journal<JournalRecord> journal = QueueJournal.open(dir, true, (record, offset) -> replayed.add(record))) {
             assertThat(replayed).containsExactly(a, b);
             assertThat(Files.size(file)).isEqualTo(whole);
             journal.append(new JournalRecord.Ack(a.id()));
@@ -86,7 +88,7 @@ class JournalTest {
 
     @Test
     void aCorruptRecordInTheMiddleIsRefusedAndTheFileLeftAlone() throws Exception {
-        Path file = dir.resolve(Journal.FILE_NAME);
+        Path file = dir.resolve(QueueJournal.FILE_NAME);
         Journals.write(file, List.of(enqueue("first"), enqueue("second"), enqueue("third")));
         byte[] bytes = Files.readAllBytes(file);
         int secondFrame = 4 + Journals.frame(enqueue("first")).length;
@@ -100,7 +102,7 @@ class JournalTest {
 
     @Test
     void aJournalThatIsNotAFileCannotBeRead() throws Exception {
-        Files.createDirectories(dir.resolve(Journal.FILE_NAME));
+        Files.createDirectories(dir.resolve(QueueJournal.FILE_NAME));
 
         assertThatThrownBy(() -> replay(dir, true)).isInstanceOf(IOException.class);
     }
@@ -110,7 +112,7 @@ class JournalTest {
         JournalRecord.Enqueue a = enqueue("a");
         JournalRecord.Enqueue b = enqueue("b");
         JournalRecord.Enqueue c = enqueue("c");
-        try (Journal journal = Journal.open(dir, false, (record, offset) -> {})) {
+        try (Journal<JournalRecord> journal = QueueJournal.open(dir, false, (record, offset) -> {})) {
             journal.append(a);
             journal.append(b);
             journal.append(new JournalRecord.Ack(a.id()));
@@ -119,17 +121,17 @@ class JournalTest {
             journal.append(c);
         }
 
-        assertThat(Journals.records(dir.resolve(Journal.FILE_NAME))).containsExactly(b, c);
-        assertThat(dir.resolve(Journal.COMPACTING_FILE_NAME)).doesNotExist();
+        assertThat(Journals.records(dir.resolve(QueueJournal.FILE_NAME))).containsExactly(b, c);
+        assertThat(dir.resolve(QueueJournal.COMPACTING_FILE_NAME)).doesNotExist();
     }
 
     @Test
     void aCompactionACrashInterruptedIsDiscardedAndTheJournalKept() throws Exception {
         JournalRecord.Enqueue a = enqueue("a");
-        Journals.write(dir.resolve(Journal.FILE_NAME), List.of(a));
-        Files.write(dir.resolve(Journal.COMPACTING_FILE_NAME), Arrays.copyOf(JournalEncoder.header(), 3));
+        Journals.write(dir.resolve(QueueJournal.FILE_NAME), List.of(a));
+        Files.write(dir.resolve(QueueJournal.COMPACTING_FILE_NAME), Arrays.copyOf(QueueJournal.header(), 3));
 
         assertThat(replay(dir, true)).containsExactly(a);
-        assertThat(dir.resolve(Journal.COMPACTING_FILE_NAME)).doesNotExist();
+        assertThat(dir.resolve(QueueJournal.COMPACTING_FILE_NAME)).doesNotExist();
     }
 }

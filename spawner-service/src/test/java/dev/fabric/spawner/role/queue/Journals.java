@@ -1,5 +1,8 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.spawner.role.journal.JournalCorruptException;
+import dev.fabric.spawner.role.journal.JournalDecoder;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -19,7 +22,7 @@ final class Journals {
     static List<JournalRecord> records(Path journal) throws IOException, JournalCorruptException {
         List<JournalRecord> records = new ArrayList<>();
         try (InputStream in = Files.newInputStream(journal)) {
-            JournalDecoder.Decoded decoded = JournalDecoder.decode(in, Files.size(journal), (record, offset) -> records.add(record));
+            JournalDecoder.Decoded decoded = QueueJournal.decode(in, Files.size(journal), (record, offset) -> records.add(record));
             if (decoded.torn()) {
                 throw new AssertionError(journal + " ends in a torn record: " + decoded);
             }
@@ -31,13 +34,13 @@ final class Journals {
     static void write(Path journal, List<? extends JournalRecord> records) throws IOException {
         Files.createDirectories(journal.getParent());
         ByteBuffer all = ByteBuffer.allocate(1 << 20);
-        all.put(JournalEncoder.header());
-        records.forEach(record -> all.put(JournalEncoder.encode(record)));
+        all.put(QueueJournal.header());
+        records.forEach(record -> all.put(QueueJournal.frame(record)));
         Files.write(journal, Arrays.copyOf(all.array(), all.position()));
     }
 
     static byte[] frame(JournalRecord record) {
-        ByteBuffer frame = JournalEncoder.encode(record);
+        ByteBuffer frame = QueueJournal.frame(record);
         byte[] bytes = new byte[frame.remaining()];
         frame.get(bytes);
         return bytes;

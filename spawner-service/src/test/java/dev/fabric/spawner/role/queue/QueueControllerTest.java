@@ -1,8 +1,9 @@
 package dev.fabric.spawner.role.queue;
 
-import com.jayway.jsonpath.JsonPath;
-import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.core.problem.FabricProblemAdvice;
+import dev.fabric.spawner.role.RoleContext;
+import dev.fabric.spawner.role.TestClock;
+import com.jayway.jsonpath.JsonPath;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

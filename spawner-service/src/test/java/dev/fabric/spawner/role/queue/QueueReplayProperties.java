@@ -1,5 +1,6 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.web.SpawnerException;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;

@@ -2,6 +2,7 @@ package dev.fabric.spawner.role.queue;
 
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.StateUnrecoverableException;
+import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.web.SpawnerException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,7 +89,7 @@ class QueueRoleTest {
         first.start(context(false));
         UUID id = first.queue().enqueue("safe".getBytes(StandardCharsets.UTF_8));
         first.stop();
-        Path journal = context(true).dataDirectory().resolve(Journal.FILE_NAME);
+        Path journal = context(true).dataDirectory().resolve(QueueJournal.FILE_NAME);
         byte[] torn = Arrays.copyOf(Journals.frame(new JournalRecord.Ack(id)), 20);
         Files.write(journal, torn, StandardOpenOption.APPEND);
 
@@ -111,7 +112,7 @@ class QueueRoleTest {
 
     @Test
     void aCorruptJournalIsUnrecoverableAndSaysWhere() throws Exception {
-        Path journal = context(true).dataDirectory().resolve(Journal.FILE_NAME);
+        Path journal = context(true).dataDirectory().resolve(QueueJournal.FILE_NAME);
         JournalRecord.Enqueue first = new JournalRecord.Enqueue(UUID.randomUUID(), "first".getBytes(StandardCharsets.UTF_8));
         Journals.write(journal, List.of(first, new JournalRecord.Ack(first.id())));
         byte[] bytes = Files.readAllBytes(journal);
@@ -125,7 +126,7 @@ class QueueRoleTest {
 
     @Test
     void anUnreadableJournalIsUnrecoverable() throws Exception {
-        Files.createDirectories(context(true).dataDirectory().resolve(Journal.FILE_NAME));
+        Files.createDirectories(context(true).dataDirectory().resolve(QueueJournal.FILE_NAME));
 
         QueueRole role = new QueueRole(clock, 10);
         assertThatThrownBy(() -> role.recover(context(true))).isInstanceOf(StateUnrecoverableException.class)
@@ -135,7 +136,7 @@ class QueueRoleTest {
     @Test
     void aCorruptJournalFailsAFirstStartToo() throws Exception {
         Files.createDirectories(context(false).dataDirectory());
-        Files.write(context(false).dataDirectory().resolve(Journal.FILE_NAME), "not a journal".getBytes(StandardCharsets.UTF_8));
+        Files.write(context(false).dataDirectory().resolve(QueueJournal.FILE_NAME), "not a journal".getBytes(StandardCharsets.UTF_8));
 
         QueueRole role = new QueueRole(clock, 10);
         assertThatThrownBy(() -> role.start(context(false))).isInstanceOf(IllegalStateException.class)

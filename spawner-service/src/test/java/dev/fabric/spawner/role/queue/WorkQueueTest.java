@@ -1,5 +1,7 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.spawner.role.TestClock;
+import dev.fabric.spawner.role.journal.JournalCorruptException;
 import dev.fabric.spawner.web.SpawnerException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -278,7 +280,7 @@ class WorkQueueTest {
             history.add(new JournalRecord.Ack(id));
         }
         queue.close();
-        Journals.write(dir.resolve(Journal.FILE_NAME), history);
+        Journals.write(dir.resolve(QueueJournal.FILE_NAME), history);
 
         queue = WorkQueue.open(dir, true, clock, 10);
 
@@ -317,7 +319,7 @@ class WorkQueueTest {
     @Test
     void aJournalThatAcksAMessageItNeverEnqueuedIsCorrupt() throws Exception {
         queue.close();
-        Journals.write(dir.resolve(Journal.FILE_NAME), List.of(new JournalRecord.Enqueue(UUID.randomUUID(), text("x")),
+        Journals.write(dir.resolve(QueueJournal.FILE_NAME), List.of(new JournalRecord.Enqueue(UUID.randomUUID(), text("x")),
                 new JournalRecord.Ack(UUID.fromString("00000000-0000-0000-0000-000000000001"))));
 
         assertThatThrownBy(() -> WorkQueue.open(dir, true, clock, 10)).isInstanceOf(JournalCorruptException.class)

@@ -1,4 +1,4 @@
-package dev.fabric.spawner.role.queue;
+package dev.fabric.spawner.role;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,16 +6,16 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock the test moves by hand, so lease expiry is tested without waiting. */
-final class TestClock extends Clock {
+/** A clock the test moves by hand, so lease expiry and retention by age are tested without waiting. */
+public final class TestClock extends Clock {
 
     private Instant now;
 
-    TestClock(Instant start) {
+    public TestClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration duration) {
+    public void advance(Duration duration) {
         now = now.plus(duration);
     }
 
@@ -31,6 +31,6 @@ final class TestClock extends Clock {
 
     @Override
     public Clock withZone(ZoneId zone) {
-        throw new UnsupportedOperationException("the queue reads instants only");
+        throw new UnsupportedOperationException("the roles read instants only");
     }
 }

@@ -1,4 +1,4 @@
-package dev.fabric.spawner.role.queue;
+package dev.fabric.spawner.role.journal;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,19 +18,23 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
- * The queue's journal file, {@code queue.journal} in the member's data directory: replayed when
- * opened, appended to with every record forced to the disk before the caller answers anyone, and
- * rewritten whole (to a temporary file moved over it) when compacted.
+ * A role's journal file in the member's data directory (the queue's {@code queue.journal}, the
+ * pubsub's {@code pubsub.journal}): replayed when opened, appended to with every write forced to
+ * the disk before the caller answers anyone, and rewritten whole (to a temporary file moved over
+ * it) when compacted. What its records are is the {@link JournalCodec}'s.
+ *
+ * @param <R> the role's record type
  */
-final class Journal implements Closeable {
+public final class Journal<R> implements Closeable {
 
-    static final String FILE_NAME = "queue.journal";
-
-    /** Where a compaction writes before the atomic move; a leftover one is from a crash mid-compaction. */
-    static final String COMPACTING_FILE_NAME = FILE_NAME + ".compacting";
+    /** Where a compaction writes before the atomic move, beside the journal; a leftover one is from a crash mid-compaction. */
+    public static final String COMPACTING_SUFFIX = ".compacting";
 
     private static final Logger log = LoggerFactory.getLogger(Journal.class);
 
+    private final JournalCodec<R> codec;
+    /** "queue journal FILE", the start of every log line about it. */
+    private final String name;
     private final Path directory;
     private final Path file;
     private FileChannel channel;
@@ -39,7 +43,9 @@ final class Journal implements Closeable {
     private String broken;
     private boolean closed;
 
-    private Journal(Path directory, Path file, FileChannel channel, long size) {
+    private Journal(JournalCodec<R> codec, Path directory, Path file, FileChannel channel, long size) {
+        this.codec = codec;
+        this.name = codec.owner() + " journal " + file;
         this.directory = directory;
         this.file = file;
         this.channel = channel;
@@ -47,64 +53,76 @@ final class Journal implements Closeable {
     }
 
     /**
-     * Opens the journal in {@code directory}, creating an empty one unless {@code mustExist}, and
-     * hands every record to {@code replay}. A torn last record is cut off (and logged).
+     * Opens the journal {@code fileName} in {@code directory}, creating an empty one unless
+     * {@code mustExist}, and hands every record to {@code replay}. A torn last record is cut off (and logged).
      *
      * @throws NoSuchFileException     when {@code mustExist} and there is no journal
      * @throws JournalCorruptException when the file is not a journal or is damaged before its end
      * @throws IOException             when the file cannot be read or written
      */
-    static Journal open(Path directory, boolean mustExist, JournalDecoder.Sink replay) throws IOException, JournalCorruptException {
-        Path file = directory.resolve(FILE_NAME);
+    public static <R> Journal<R> open(JournalCodec<R> codec, Path directory, String fileName, boolean mustExist,
+                                      JournalDecoder.Sink<? super R> replay) throws IOException, JournalCorruptException {
+        Path file = directory.resolve(fileName);
+        Path temp = directory.resolve(fileName + COMPACTING_SUFFIX);
         if (Files.notExists(file)) {
             if (mustExist) {
-                throw new NoSuchFileException(file.toString(), null, "no queue journal");
+                throw new NoSuchFileException(file.toString(), null, "no " + codec.owner() + " journal");
             }
             Files.createDirectories(directory);
             // Created whole or not at all, so a crash here never leaves a journal without its header.
-            Path temp = directory.resolve(COMPACTING_FILE_NAME);
-            writeWhole(temp, List.of());
+            writeWhole(codec, temp, List.of());
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
             forceDirectory(directory);
-            log.info("queue journal {}: created", file);
+            log.info("{} journal {}: created", codec.owner(), file);
         }
-        Path leftover = directory.resolve(COMPACTING_FILE_NAME);
-        if (Files.deleteIfExists(leftover)) {
-            log.info("queue journal {}: removed {}, left by a compaction a crash interrupted; the journal itself is whole", file, leftover);
+        if (Files.deleteIfExists(temp)) {
+            log.info("{} journal {}: removed {}, left by a compaction a crash interrupted; the journal itself is whole", codec.owner(),
+                    file, temp);
         }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             long size = channel.size();
             // The stream is not closed: closing it would close the channel the journal goes on with.
-            JournalDecoder.Decoded decoded = JournalDecoder.decode(new BufferedInputStream(Channels.newInputStream(channel), 1 << 16),
+            JournalDecoder.Decoded decoded = JournalDecoder.decode(codec, new BufferedInputStream(Channels.newInputStream(channel), 1 << 16),
                     size, replay);
             if (decoded.torn()) {
-                log.warn("queue journal {}: dropped a torn last record ({} bytes at byte {}: {}); a crash cut it short before it "
-                        + "was forced, so no client was told it was stored", file, decoded.tornBytes(), decoded.validLength(),
+                log.warn("{} journal {}: dropped a torn last record ({} bytes at byte {}: {}); a crash cut it short before it "
+                        + "was forced, so no client was told it was stored", codec.owner(), file, decoded.tornBytes(), decoded.validLength(),
                         decoded.tornReason());
                 channel.truncate(decoded.validLength());
                 channel.force(true);
             }
             channel.position(decoded.validLength());
-            return new Journal(directory, file, channel, decoded.validLength());
+            return new Journal<>(codec, directory, file, channel, decoded.validLength());
         } catch (IOException | JournalCorruptException | RuntimeException e) {
             channel.close();
             throw e;
         }
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 
     /** The journal's length in bytes. */
-    long size() {
+    public long size() {
         return size;
     }
 
     /** Appends one record and forces it to the disk; on failure the journal is as it was before. */
-    void append(JournalRecord record) throws IOException {
-        ByteBuffer frame = JournalEncoder.encode(record);
+    public void append(R record) throws IOException {
+        write(JournalEncoder.encode(codec, record));
+    }
+
+    /**
+     * Appends several records with one write and one force: all of them are durable when it returns;
+     * on failure the journal is as it was before (a crash mid-write leaves a torn tail, cut off on replay).
+     */
+    public void appendAll(List<? extends R> records) throws IOException {
+        write(JournalEncoder.encode(codec, records));
+    }
+
+    private void write(ByteBuffer frame) throws IOException {
         writable();
         long before = size;
         try {
@@ -120,10 +138,10 @@ final class Journal implements Closeable {
     }
 
     /** Replaces the journal with exactly {@code records}, atomically. */
-    void rewrite(List<? extends JournalRecord> records) throws IOException {
+    public void rewrite(List<? extends R> records) throws IOException {
         writable();
-        Path temp = directory.resolve(COMPACTING_FILE_NAME);
-        long newSize = writeWhole(temp, records);
+        Path temp = directory.resolve(file.getFileName() + COMPACTING_SUFFIX);
+        long newSize = writeWhole(codec, temp, records);
         try {
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
@@ -137,7 +155,7 @@ final class Journal implements Closeable {
         try {
             old.close();
         } catch (IOException e) {
-            log.debug("queue journal {}: closing the replaced file failed: {}", file, e.toString());
+            log.debug("{}: closing the replaced file failed: {}", name, e.toString());
         }
         try {
             forceDirectory(directory);
@@ -163,7 +181,7 @@ final class Journal implements Closeable {
             throw new ClosedChannelException();
         }
         if (broken != null) {
-            throw new IOException("the queue journal " + file + " takes no more writes: " + broken + "; restart the member");
+            throw new IOException("the " + name + " takes no more writes: " + broken + "; restart the member");
         }
         if (!channel.isOpen()) {
             // An interrupted writer closes a FileChannel; the file itself is fine, so carry on with a new one.
@@ -185,7 +203,7 @@ final class Journal implements Closeable {
         } catch (IOException e) {
             cause.addSuppressed(e);
             broken = "a failed write could not be undone (" + e.getMessage() + ")";
-            log.error("queue journal {}: {}", file, broken, cause);
+            log.error("{}: {}", name, broken, cause);
         }
     }
 
@@ -204,13 +222,13 @@ final class Journal implements Closeable {
     }
 
     /** Writes a complete journal to {@code target} and forces it; returns its length. */
-    private static long writeWhole(Path target, List<? extends JournalRecord> records) throws IOException {
+    private static <R> long writeWhole(JournalCodec<R> codec, Path target, List<? extends R> records) throws IOException {
         long length = 0;
         try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            length += writeFully(out, ByteBuffer.wrap(JournalEncoder.header()));
-            for (JournalRecord record : records) {
-                length += writeFully(out, JournalEncoder.encode(record));
+            length += writeFully(out, ByteBuffer.wrap(JournalEncoder.header(codec)));
+            for (R record : records) {
+                length += writeFully(out, JournalEncoder.encode(codec, record));
             }
             out.force(true);
         } catch (IOException e) {

@@ -1,4 +1,4 @@
-package dev.fabric.cli.commands.watch;
+package dev.fabric.core.sse;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,0 +1,262 @@
+package dev.fabric.cli;
+
+import dev.fabric.testsupport.NetworkLab;
+import dev.fabric.testsupport.NetworkLab.ExecResult;
+import dev.fabric.testsupport.NetworkLab.Host;
+import dev.fabric.testsupport.NetworkLab.Mode;
+import dev.fabric.testsupport.NetworkLab.Reach;
+import dev.fabric.testsupport.RequiresNetworkLab;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The seed's chain, desktop -> gateway -> head node -> compute node, in the network lab (docs/lab.md,
+ * "The whole chain"): the root spawner on {@code desktop} places a member on {@code gateway} over SSH
+ * (mode 1); that member places one on {@code head} over SSH (mode 3, reached through gateway's
+ * bridge); that one places a queue on {@code compute-1} over SSH (mode 2, reached through head's
+ * bridge, which is reached through gateway's: a bridge chain). Every spawn after the first goes from
+ * the desktop's CLI to a member ({@code fabric spawn --parent}); gateway's member is itself the site's
+ * bridge, head's spawns head's bridge. The desktop's CLI then uses the queue
+ * on compute-1, which it has no route to. Each mode is proven by the firewall.
+ */
+@RequiresNetworkLab
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ChainAcrossTheLabIT {
+
+    private static final int REGISTRY_PORT = 19100;
+    private static final int SPAWNER_PORT = 19101;
+    private static final int GATEWAY_RELAY = 19110;
+    private static final int HEAD_RELAY = 19111;
+
+    @TempDir
+    static Path dir;
+
+    private static LabFabric fabric;
+    private static String gateway;
+    private static String head;
+    private static String gatewayBridge;
+    private static String headBridge;
+    private static String queue;
+
+    @BeforeAll
+    static void desktop(NetworkLab lab) throws Exception {
+        // Five JVMs start and stage on a machine shared with other builds: the registry declares a member DEAD
+        // after 30 s without a heartbeat (not 10 s), so a member starved of CPU for a while is not taken for dead.
+        fabric = LabFabric.start(lab, dir, REGISTRY_PORT, "--fabric.registry.heartbeat.suspect-after=5",
+                "--fabric.registry.heartbeat.dead-after=15");
+        // The root spawner on the desktop, with the lab's hosts by name: each host names the others at the
+        // address it reaches them on, so the members that inherit these hosts reach them too.
+        List<String> hosts = new ArrayList<>();
+        NetworkLab.Ssh ssh = lab.ssh();
+        int first = 19120;
+        for (Host host : List.of(Host.GATEWAY, Host.HEAD, Host.COMPUTE_1, Host.COMPUTE_2)) {
+            String key = "-Dfabric.spawner.ssh.hosts." + host.labName() + ".";
+            hosts.addAll(List.of(key + "address=" + host.labName(), key + "user=" + ssh.user(), key + "identity=" + ssh.privateKey(),
+                    key + "known-hosts=" + ssh.knownHosts(), key + "java=" + NetworkLab.javaCommand().getFirst(),
+                    key + "directory=" + dir.resolve("fabric-" + host.labName()), key + "listen-address=0.0.0.0",
+                    key + "member-ports=" + first + "-" + (first + 19), key + "jvm-options=-Xmx200m"));
+            first += 20;
+        }
+        hosts.add("-Dfabric.spawner.ssh.connect-timeout=5s");
+        String spawner = "http://" + lab.address(Host.DESKTOP) + ":" + SPAWNER_PORT;
+        fabric.startSpawner(Host.DESKTOP, "desktop", SPAWNER_PORT, spawner, hosts);
+        fabric.awaitReady(Host.DESKTOP, spawner, "spawner-desktop.log");
+    }
+
+    @Test
+    @Order(1)
+    void theDesktopGrowsTheChainToComputeAndUsesItsQueue(NetworkLab lab) throws Exception {
+        // gateway, mode 1: nothing in the way, either direction. Its member is the bridge for the site behind it.
+        gateway = LabFabric.lastLine(fabric.ok(Host.DESKTOP, "spawn", "bridge", "--host", "gateway", "--connectivity", "direct",
+                "--config", "port=" + GATEWAY_RELAY, "--config", "address=0.0.0.0", "--config", "host=gateway",
+                "--spawner", "http://" + lab.address(Host.DESKTOP) + ":" + SPAWNER_PORT, "--wait", "--timeout", "4m"));
+        gatewayBridge = gateway;
+        int gatewayPort = port(fabric.service(gateway));
+        assertThat(lab.probe(Host.DESKTOP, Host.GATEWAY, gatewayPort)).isEqualTo(Reach.OPEN);
+        assertThat(lab.probe(Host.GATEWAY, Host.DESKTOP, SPAWNER_PORT)).isEqualTo(Reach.OPEN);
+
+        // head, mode 3: its services open connections to the registry and to gateway's bridge only.
+        lab.setMode(Host.HEAD, Mode.FIREWALL_FROM_SERVICE, List.of("public", "gateway:" + GATEWAY_RELAY), "1024:65535");
+        assertThat(lab.probe(Host.HEAD, Host.GATEWAY, gatewayPort)).as("head opens nothing to gateway's member").isEqualTo(Reach.TIMEOUT);
+        head = LabFabric.lastLine(fabric.ok(Host.DESKTOP, "spawn", "queue", "--parent", gateway, "--host", "head",
+                "--connectivity", "firewall-from-service", "--config", "via=http://gateway:" + GATEWAY_RELAY, "--wait", "--timeout", "4m"));
+        int headPort = port(fabric.service(head));
+        assertThat(lab.probe(Host.GATEWAY, Host.HEAD, headPort)).as("gateway dials head").isEqualTo(Reach.OPEN);
+        assertThat(lab.probe(Host.DESKTOP, Host.HEAD, headPort)).as("the desktop has no route to head").isEqualTo(Reach.UNREACHABLE);
+        // Head's bridge, for compute: itself reached through gateway's (a member on head is unreachable from the desktop).
+        headBridge = LabFabric.lastLine(fabric.ok(Host.DESKTOP, "spawn", "bridge", "--parent", head,
+                "--config", "port=" + HEAD_RELAY, "--config", "address=0.0.0.0", "--config", "host=head",
+                "--config", "via=http://gateway:" + GATEWAY_RELAY, "--wait", "--timeout", "4m"));
+
+        // compute-1, mode 2: nothing may connect to its services; the queue opens its channel to head's bridge.
+        lab.setMode(Host.COMPUTE_1, Mode.FIREWALL_TO_SERVICE);
+        queue = LabFabric.lastLine(fabric.ok(Host.DESKTOP, "spawn", "queue", "--parent", head, "--host", "compute-1",
+                "--connectivity", "firewall-to-service", "--config", "via=http://head:" + HEAD_RELAY, "--wait", "--timeout", "4m"));
+        JsonNode q = fabric.service(queue).path("instance");
+        assertThat(lab.probe(Host.HEAD, Host.COMPUTE_1, port(fabric.service(queue)))).as("head cannot dial the queue")
+                .isEqualTo(Reach.TIMEOUT);
+        assertThat(q.path("parentId").asString()).isEqualTo(head);
+        assertThat(q.path("metadata").path("via").asString()).isEqualTo(headBridge);
+        assertThat(fabric.service(headBridge).path("instance").path("metadata").path("via").asString()).isEqualTo(gatewayBridge);
+        assertThat(namespaceOf(lab, q)).isEqualTo(lab.namespace(Host.COMPUTE_1));
+        assertThat(namespaceOf(lab, fabric.service(head).path("instance"))).isEqualTo(lab.namespace(Host.HEAD));
+        assertThat(namespaceOf(lab, fabric.service(gateway).path("instance"))).isEqualTo(lab.namespace(Host.GATEWAY));
+
+        // The desktop's CLI, which reaches neither head nor compute-1, puts and takes through both bridges.
+        String message = fabric.ok(Host.DESKTOP, "queue", "put", queue, "render frame 1").strip();
+        assertThat(takeAndAck()).startsWith(message).endsWith("render frame 1");
+
+        // The tree: each member under the member that spawned it, across the hosts.
+        String tree = fabric.ok(Host.DESKTOP, "services", "--tree");
+        assertThat(indentOf(tree, queue)).isGreaterThan(indentOf(tree, head));
+        assertThat(indentOf(tree, head)).isGreaterThan(indentOf(tree, gateway));
+        assertThat(indentOf(tree, headBridge)).isEqualTo(indentOf(tree, queue));
+        assertThat(indentOf(tree, gateway)).isGreaterThan(0);
+
+        // Spawn to RUNNING at each level, from the registry's history (docs/benchmarks.md); with FABRIC_BENCH=1,
+        // against a member the desktop's spawner starts as a local process in the same run.
+        String figures = "spawn to RUNNING: gateway (ssh, mode 1) " + bootstrapMillis(gateway) + " ms, head (ssh from gateway, mode 3) "
+                + bootstrapMillis(head) + " ms, head's bridge (process on head) " + bootstrapMillis(headBridge)
+                + " ms, compute-1 (ssh from head, mode 2 through the bridge) " + bootstrapMillis(queue) + " ms";
+        if ("1".equals(System.getenv("FABRIC_BENCH"))) {
+            String local = LabFabric.lastLine(fabric.ok(Host.DESKTOP, "spawn", "queue", "--spawner",
+                    "http://" + lab.address(Host.DESKTOP) + ":" + SPAWNER_PORT, "--wait", "--timeout", "4m"));
+            figures += "; local process on the desktop " + bootstrapMillis(local) + " ms; load average "
+                    + Files.readString(Path.of("/proc/loadavg")).strip();
+        }
+        System.out.println("ChainAcrossTheLabIT " + figures);
+    }
+
+    /** From the member's first PENDING to its first RUNNING, as its history records them. */
+    private static long bootstrapMillis(String id) {
+        java.time.Instant pending = null;
+        for (JsonNode step : fabric.service(id).path("history")) {
+            java.time.Instant at = java.time.Instant.parse(step.path("at").asString());
+            if (pending == null && step.path("to").asString().equals("PENDING")) {
+                pending = at;
+            } else if (pending != null && step.path("to").asString().equals("RUNNING")) {
+                return Duration.between(pending, at).toMillis();
+            }
+        }
+        throw new AssertionError(id + " has no PENDING then RUNNING in its history");
+    }
+
+    @Test
+    @Order(2)
+    void aKilledComputeQueueIsRestartedByItsParentOnHeadWithItsMessages(NetworkLab lab) throws Exception {
+        assumeTrue(queue != null, "the chain is not up");
+        fabric.ok(Host.DESKTOP, "queue", "put", queue, "kept across a kill");
+        JsonNode before = fabric.service(queue).path("instance");
+        kill(lab, Host.COMPUTE_1, before);
+
+        JsonNode after = awaitIncarnation(queue, before.path("incarnation").asLong() + 1);
+        assertThat(after.path("parentId").asString()).isEqualTo(head);
+        assertThat(processesOf(lab, Host.COMPUTE_1, queue)).hasSize(1);
+        assertThat(takeAndAck()).endsWith("kept across a kill");
+    }
+
+    @Test
+    @Order(3)
+    void aKilledHeadMemberIsRestartedByGatewayAndTakesItsChildrenBack(NetworkLab lab) throws Exception {
+        assumeTrue(queue != null, "the chain is not up");
+        JsonNode before = fabric.service(head).path("instance");
+        kill(lab, Host.HEAD, before);
+
+        JsonNode after = awaitIncarnation(head, before.path("incarnation").asLong() + 1);
+        assertThat(after.path("parentId").asString()).isEqualTo(gateway);
+        assertThat(processesOf(lab, Host.HEAD, head)).hasSize(1);
+        // Its children kept running, and are supervised by it again: one process each, not a second.
+        assertThat(processesOf(lab, Host.COMPUTE_1, queue)).hasSize(1);
+        assertThat(processesOf(lab, Host.HEAD, headBridge)).hasSize(1);
+        assertThat(fabric.service(queue).path("instance").path("state").asString()).isEqualTo("RUNNING");
+        fabric.ok(Host.DESKTOP, "queue", "put", queue, "after head's restart");
+        assertThat(takeAndAck()).endsWith("after head's restart");
+    }
+
+    @Test
+    @Order(4)
+    void aHostTheSpawnerCannotRouteToFailsTheMemberWithThatReason(NetworkLab lab) throws Exception {
+        assumeTrue(gateway != null, "gateway's member is not up");
+        // compute-2 is on the cluster network: gateway has no route to it.
+        assertThat(lab.probe(Host.GATEWAY, Host.COMPUTE_2, 22)).isEqualTo(Reach.UNREACHABLE);
+        ExecResult spawn = fabric.run(Host.DESKTOP, "spawn", "queue", "--parent", gateway, "--host", "compute-2");
+        assertThat(spawn.exitCode()).as(spawn.stderr()).isNotZero();
+        assertThat(spawn.stderr()).containsIgnoringCase("compute-2").containsIgnoringCase("unreachable");
+    }
+
+    /** Takes the queue's next message from the desktop and acks it, both through the bridges; the message's line. */
+    private static String takeAndAck() {
+        String message = fabric.ok(Host.DESKTOP, "queue", "take", queue).lines().toList().get(1);
+        String lease = message.split("\\s+")[1];
+        fabric.ok(Host.DESKTOP, "queue", "ack", queue, lease);
+        return message;
+    }
+
+    private static JsonNode awaitIncarnation(String id, long incarnation) throws InterruptedException {
+        java.time.Instant deadline = java.time.Instant.now().plus(Duration.ofMinutes(4));
+        while (true) {
+            JsonNode instance = fabric.service(id).path("instance");
+            if (instance.path("incarnation").asLong() >= incarnation && instance.path("state").asString().equals("RUNNING")) {
+                return instance;
+            }
+            if (java.time.Instant.now().isAfter(deadline)) {
+                throw new AssertionError(id + " is not RUNNING at incarnation " + incarnation + ": " + fabric.service(id) + "\n" + fabric.logs());
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    private static void kill(NetworkLab lab, Host host, JsonNode member) {
+        String pid = member.path("metadata").path("pid").asString();
+        assertThat(processesOf(lab, host, member.path("id").asString())).contains(pid);
+        assertThat(lab.exec(host, "kill", "-9", pid).ok()).isTrue();
+    }
+
+    private static int port(JsonNode service) {
+        return java.net.URI.create(service.path("instance").path("endpoints").path("management").asString()).getPort();
+    }
+
+    private static String namespaceOf(NetworkLab lab, JsonNode instance) {
+        return lab.exec(Host.DESKTOP, "ip", "netns", "identify", instance.path("metadata").path("pid").asString()).stdout().strip();
+    }
+
+    private static int indentOf(String tree, String id) {
+        String line = tree.lines().filter(l -> l.contains(id)).findFirst().orElseThrow(() -> new AssertionError(id + " not in\n" + tree));
+        int i = 0;
+        while (i < line.length() && !Character.isLetterOrDigit(line.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The pids of the processes inside {@code host} that run member {@code id}. */
+    private static List<String> processesOf(NetworkLab lab, Host host, String id) {
+        List<String> pids = new ArrayList<>();
+        for (String pid : lab.exec(Host.DESKTOP, "ip", "netns", "pids", lab.namespace(host)).stdout().strip().split("\\s+")) {
+            try {
+                String commandLine = Files.readString(Path.of("/proc", pid, "cmdline")).replace('\0', ' ');
+                if (commandLine.contains("-Dfabric.member.id=" + id + " ")) {
+                    pids.add(pid);
+                }
+            } catch (IOException ended) {
+                // gone meanwhile
+            }
+        }
+        return pids;
+    }
+}

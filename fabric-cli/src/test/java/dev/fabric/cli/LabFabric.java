@@ -1,0 +1,177 @@
+package dev.fabric.cli;
+
+import dev.fabric.testsupport.NetworkLab;
+import dev.fabric.testsupport.NetworkLab.ExecResult;
+import dev.fabric.testsupport.NetworkLab.Host;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The fabric's processes in the network lab (docs/lab.md), as the lab tests start them: the
+ * registry on {@code public} (embedded H2, as {@code ./fabric up} runs it), spawners on any host, and
+ * the {@code fabric} CLI run on any host with the test's keys. Logs go to the test's directory and
+ * are shown when a step fails.
+ */
+final class LabFabric {
+
+    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    static final Path REGISTRY_JAR = ROOT.resolve("registry-service/target/registry-service-exec.jar");
+    static final Path SPAWNER_JAR = ROOT.resolve("spawner-service/target/spawner-service-exec.jar");
+    static final Path CLI_JAR = ROOT.resolve("fabric-cli/target/fabric-cli.jar");
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final NetworkLab lab;
+    private final Path dir;
+    private final String registryUrl;
+
+    private LabFabric(NetworkLab lab, Path dir, String registryUrl) {
+        this.lab = lab;
+        this.dir = dir;
+        this.registryUrl = registryUrl;
+    }
+
+    /**
+     * Makes the fabric's keys and starts the registry on {@code public} at {@code registryPort}, with
+     * {@code registryOptions} ({@code --fabric.registry.*}); skipped when the jars are not built.
+     */
+    static LabFabric start(NetworkLab lab, Path dir, int registryPort, String... registryOptions) throws InterruptedException {
+        for (Path jar : List.of(REGISTRY_JAR, SPAWNER_JAR, CLI_JAR)) {
+            assumeTrue(Files.exists(jar), jar + " is not built: run this test through the whole build (./fabric test)");
+        }
+        LabFabric fabric = new LabFabric(lab, dir, "http://" + lab.address(Host.PUBLIC) + ":" + registryPort);
+        Path keys = fabric.keys();
+        ExecResult init = lab.exec(Host.DESKTOP, fabric.cli(List.of("--keys", keys.toString(), "keys", "init", "--dir", keys.toString())));
+        assertThat(init.ok()).as(init.stderr()).isTrue();
+        List<String> command = new ArrayList<>(List.of("-Xmx384m", "--enable-native-access=ALL-UNNAMED", "-jar", REGISTRY_JAR.toString(),
+                "--server.address=" + lab.address(Host.PUBLIC)));
+        command.addAll(List.of(registryOptions));
+        ProcessBuilder registry = lab.processBuilder(Host.PUBLIC, NetworkLab.javaCommand(command.toArray(String[]::new)));
+        registry.environment().put("FABRIC_KEYS_PATH", keys.toString());
+        registry.environment().put("FABRIC_DATA_DIR", dir.resolve("registry").toString());
+        registry.environment().put("FABRIC_REGISTRY_PORT", Integer.toString(registryPort));
+        lab.startProcess(registry, dir.resolve("registry.log"));
+        fabric.awaitReady(Host.PUBLIC, fabric.registryUrl, "registry.log");
+        return fabric;
+    }
+
+    String registryUrl() {
+        return registryUrl;
+    }
+
+    Path keys() {
+        return dir.resolve("keys");
+    }
+
+    /**
+     * Starts a spawner on {@code host}, listening on every address of it at {@code port} and
+     * advertising {@code advertisedUrl}; its log is {@code spawner-NAME.log}. Does not wait for it.
+     */
+    void startSpawner(Host host, String name, int port, String advertisedUrl, List<String> jvmOptions) {
+        List<String> command = new ArrayList<>(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+                "-Dfabric.spawner.stop-members-on-shutdown=true",
+                // A member's JVM starts on a machine shared with other builds: room for it.
+                "-Dfabric.spawner.bootstrap-timeout=240s", "-Dfabric.spawner.otp-ttl=240s"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", SPAWNER_JAR.toString()));
+        ProcessBuilder spawner = lab.processBuilder(host, NetworkLab.javaCommand(command.toArray(String[]::new)));
+        spawner.environment().put("FABRIC_KEYS_PATH", keys().toString());
+        spawner.environment().put("FABRIC_DATA_DIR", dir.resolve("spawner-" + name).toString());
+        spawner.environment().put("FABRIC_REGISTRY_URL", registryUrl);
+        spawner.environment().put("FABRIC_SPAWNER_PORT", Integer.toString(port));
+        spawner.environment().put("FABRIC_SPAWNER_ADVERTISED_URL", advertisedUrl);
+        lab.startProcess(spawner, dir.resolve("spawner-" + name + ".log"));
+    }
+
+    /** Waits until the node at {@code url} on {@code host} is ready; fails with its log after 180 s. */
+    void awaitReady(Host host, String url, String log) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(180));
+        while (!lab.exec(host, "curl", "-fsS", "--max-time", "2", url + "/actuator/health/readiness").ok()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException(url + " on " + host.labName() + " is not ready after 180 s; log:\n" + log(log));
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    /** {@code fabric ARGUMENTS} on {@code from}, with the registry and keys; its exit status and output. */
+    ExecResult run(Host from, String... arguments) {
+        List<String> all = new ArrayList<>(List.of("--registry", registryUrl, "--keys", keys().toString()));
+        all.addAll(List.of(arguments));
+        return lab.exec(from, cli(all));
+    }
+
+    /** {@code fabric ARGUMENTS} on {@code from}, which must succeed; its standard output. Fails with the spawners' logs. */
+    String ok(Host from, String... arguments) {
+        ExecResult result = run(from, arguments);
+        assertThat(result.exitCode()).as("fabric %s on %s: %s\n%s", List.of(arguments), from, result.stderr(), logs()).isZero();
+        return result.stdout();
+    }
+
+    /** {@code fabric service ID -o json} on the desktop: the member's record and history. */
+    JsonNode service(String id) {
+        return JSON.readTree(ok(Host.DESKTOP, "service", id, "-o", "json"));
+    }
+
+    /** Waits until member {@code id} is in {@code state}; fails with its history and the logs. */
+    JsonNode awaitState(String id, String state, Duration patience) throws InterruptedException {
+        Instant deadline = Instant.now().plus(patience);
+        JsonNode instance = service(id).path("instance");
+        while (!instance.path("state").asString().equals(state)) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError(id + " is " + instance.path("state").asString() + ", not " + state + " after " + patience
+                        + "; history: " + service(id).path("history") + "\n" + logs());
+            }
+            Thread.sleep(1000);
+            instance = service(id).path("instance");
+        }
+        return instance;
+    }
+
+    static String lastLine(String out) {
+        return out.strip().lines().reduce((first, last) -> last).orElseThrow();
+    }
+
+    /** The CLI jar run with the test's JDK, its home (and so nothing of the user's ~/.fabric) in the test's directory. */
+    String[] cli(List<String> arguments) {
+        List<String> command = new ArrayList<>(List.of("env", "FABRIC_HOME_DIR=" + dir.resolve("home")));
+        command.addAll(NetworkLab.javaCommand("--enable-native-access=ALL-UNNAMED", "-jar", CLI_JAR.toString()));
+        command.addAll(arguments);
+        return command.toArray(String[]::new);
+    }
+
+    /** The spawners' logs, for a failure's message. */
+    String logs() {
+        StringBuilder all = new StringBuilder();
+        try (var files = Files.list(dir)) {
+            files.filter(f -> f.getFileName().toString().startsWith("spawner-") && f.getFileName().toString().endsWith(".log")).sorted()
+                    .forEach(f -> all.append("--- ").append(f.getFileName()).append(":\n").append(tail(log(f.getFileName().toString()))));
+        } catch (IOException e) {
+            all.append("(logs unreadable: ").append(e).append(')');
+        }
+        return all.toString();
+    }
+
+    String log(String name) {
+        try {
+            Path file = dir.resolve(name);
+            return Files.exists(file) ? Files.readString(file) : "(no " + name + ")";
+        } catch (IOException e) {
+            return "(unreadable " + name + ": " + e + ")";
+        }
+    }
+
+    private static String tail(String text) {
+        return text.length() <= 20_000 ? text : "...\n" + text.substring(text.length() - 20_000);
+    }
+}

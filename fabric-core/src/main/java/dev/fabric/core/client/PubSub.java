@@ -1,0 +1,175 @@
+package dev.fabric.core.client;
+
+import dev.fabric.core.problem.Problem;
+import dev.fabric.core.pubsub.PubSubWire;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.web.client.HttpServerErrorException;
+import org.springframework.web.client.RestClientResponseException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A pubsub member's topics (docs/roles.md, "pubsub"), reached by its id through the registry with
+ * the fail-over of {@link FabricClient#call} (a member reached through a bridge included). Get one
+ * from {@link FabricClient#pubsub(String)}.
+ *
+ * <p>A publish is durable on the member when it returns. A publish that failed as unreachable is
+ * run once more after the fail-over, so a message may be published twice when the first answer
+ * was lost: make bodies idempotent (an id inside) where that matters. Refusals are
+ * {@link MemberRefusedException} with the member's reason ({@code invalid-request}...), a reader
+ * behind retention gets {@link OffsetGoneException}.
+ *
+ * <pre>{@code
+ * PubSub events = fabric.pubsub("pubsub-1a2b3c4d");
+ * long offset = events.publish("tasks.pilot-1", "{\"task\": \"t-1\", \"state\": \"DONE\"}");
+ * try (Subscription s = events.subscribe("tasks.pilot-1", 0L, message -> handle(message.body()))) {
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class PubSub {
+
+    private final FabricClient fabric;
+    private final String memberId;
+
+    PubSub(FabricClient fabric, String memberId) {
+        this.fabric = fabric;
+        this.memberId = memberId;
+    }
+
+    /** The pubsub member's id. */
+    public String memberId() {
+        return memberId;
+    }
+
+    /** Publishes one message; returns its offset in the topic once the member has journaled it. */
+    public long publish(String topic, String body) {
+        Objects.requireNonNull(body, "body");
+        PubSubWire.Published published = call("publish to topic " + topic, (client, url) -> client.post()
+                .uri("/topics/{topic}/messages", topic).contentType(MediaType.APPLICATION_JSON)
+                .body(PubSubWire.Publish.one(body)).retrieve().body(PubSubWire.Published.class));
+        return Objects.requireNonNull(published, "the member answered a publish without its offset").offset();
+    }
+
+    /** Publishes messages in this order with one journal write on the member; returns their offsets. */
+    public List<Long> publishAll(String topic, List<String> bodies) {
+        PubSubWire.PublishedAll published = call("publish " + bodies.size() + " messages to topic " + topic, (client, url) -> client.post()
+                .uri("/topics/{topic}/messages", topic).contentType(MediaType.APPLICATION_JSON)
+                .body(PubSubWire.Publish.all(bodies)).retrieve().body(PubSubWire.PublishedAll.class));
+        return Objects.requireNonNull(published, "the member answered a publish without its offsets").offsets();
+    }
+
+    /**
+     * Up to {@code max} messages of the topic from offset {@code from} on (the oldest retained
+     * when {@code null}), waiting up to {@code wait} (at most 30 s) when there is none yet.
+     *
+     * @throws OffsetGoneException when the topic no longer retains {@code from}
+     */
+    public PubSubWire.Messages fetch(String topic, Long from, int max, Duration wait) {
+        return call("read topic " + topic, (client, url) -> client.get()
+                .uri(uri -> {
+                    uri.path("/topics/{topic}/messages").queryParam("max", max).queryParam("wait", wait.toMillis() + "ms");
+                    if (from != null) {
+                        uri.queryParam("from", from);
+                    }
+                    return uri.build(topic);
+                })
+                .accept(MediaType.APPLICATION_JSON).retrieve().body(PubSubWire.Messages.class), topic, from == null ? -1 : from);
+    }
+
+    /** Every topic of the member. */
+    public List<PubSubWire.Topic> topics() {
+        PubSubWire.Topics topics = call("list topics", (client, url) -> client.get().uri("/topics")
+                .accept(MediaType.APPLICATION_JSON).retrieve().body(PubSubWire.Topics.class));
+        return topics == null ? List.of() : topics.topics();
+    }
+
+    /**
+     * Follows a topic from offset {@code from} on ({@code null}: from the next message published
+     * after this call) over a stream of server-sent events, handing each message to
+     * {@code subscriber} in order, on a thread of its own. When the stream breaks (the member
+     * restarted, a network cut, a silent stream) it reconnects after the last offset it handed
+     * over, through the registry and the fail-over of {@link FabricClient#call}, so nothing is
+     * missed or handed over twice. It ends on {@link Subscription#close()}, on a refusal, when the
+     * member is LOST or STOPPED, when the topic no longer retains the next offset
+     * ({@link OffsetGoneException}), or when the subscriber throws; {@link Subscriber#onEnd} says why.
+     */
+    public Subscription subscribe(String topic, Long from, Subscriber subscriber) {
+        return subscribe(topic, from, Subscription.DEFAULT_IDLE_TIMEOUT, subscriber);
+    }
+
+    /**
+     * {@link #subscribe(String, Long, Subscriber)} that takes a stream for broken when it carries
+     * nothing, not even a keep-alive, for {@code idleTimeout} (default 60 s; the member sends a
+     * keep-alive every 15 s unless configured otherwise).
+     */
+    public Subscription subscribe(String topic, Long from, Duration idleTimeout, Subscriber subscriber) {
+        Objects.requireNonNull(subscriber, "subscriber");
+        if (!PubSubWire.isTopic(topic)) {
+            throw new IllegalArgumentException("'" + topic + "' is not a topic name (" + PubSubWire.TOPIC.pattern() + ")");
+        }
+        if (from != null && from < 0) {
+            throw new IllegalArgumentException("from must be an offset from 0, not " + from);
+        }
+        long start = from != null ? from : topics().stream().filter(t -> t.name().equals(topic)).mapToLong(PubSubWire.Topic::next)
+                .findFirst().orElse(0);
+        return Subscription.start(this, topic, start, idleTimeout, subscriber);
+    }
+
+    FabricClient fabric() {
+        return fabric;
+    }
+
+    private <T> T call(String what, MemberCall<T> call) {
+        return call(what, call, null, -1);
+    }
+
+    private <T> T call(String what, MemberCall<T> call, String topic, long from) {
+        return fabric.call(memberId, PubSubWire.ENDPOINT, (client, url) -> {
+            try {
+                return call.call(client, url);
+            } catch (RestClientResponseException e) {
+                throw refused(e, what, url.toString(), topic, from);
+            }
+        });
+    }
+
+    /**
+     * The member's refusal as the exception a caller acts on; an answer that means unreachable
+     * (502, 503, 504) stays as it is, for the fail-over.
+     */
+    RuntimeException refused(RestClientResponseException e, String what, String url, String topic, long from) {
+        if (FailOver.unreachable(e)) {
+            return e;
+        }
+        return refused(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), what, url, topic, from, e);
+    }
+
+    RuntimeException refused(int status, String statusText, byte[] body, String what, String url, String topic, long from, Throwable cause) {
+        Problem problem = Problem.decode(status, statusText, body, fabric.json(), "member " + memberId);
+        if (status == 502 || status == 503 || status == 504) {
+            return HttpServerErrorException.create(HttpStatusCode.valueOf(status), statusText, null, body, StandardCharsets.UTF_8);
+        }
+        if (status == 410 && PubSubWire.GONE_REASON.equals(problem.reason())) {
+            return new OffsetGoneException(memberId, topic, from, oldest(body), "member " + memberId + " at " + url + " could not "
+                    + what + ": " + problem.message(), cause);
+        }
+        return new MemberRefusedException(memberId, status, problem.reason(), "member " + memberId + " at " + url + " refused to "
+                + what + ": " + problem.message(), cause);
+    }
+
+    private long oldest(byte[] body) {
+        try {
+            JsonNode node = fabric.json().readTree(body);
+            return node.path("oldest").asLong(-1);
+        } catch (JacksonException e) {
+            return -1;
+        }
+    }
+}
