@@ -1,6 +1,9 @@
 package dev.fabric.spawner.role.agent;
 
 import dev.fabric.core.client.BoundMember;
+import dev.fabric.core.client.OffsetGoneException;
+import dev.fabric.core.client.PubSub;
+import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.queue.QueueWire;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskEvent;
@@ -9,8 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -52,7 +53,6 @@ final class Agent implements AutoCloseable {
     private static final Duration LEASE_WAIT = Duration.ofSeconds(10);
     /** How long one read of the control topic waits for a cancel (a long poll); after an empty answer it asks again at once. */
     private static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
-    private static final Duration CONTROL_POLL = Duration.ofMillis(250);
     private static final Duration RETRY_MIN = Duration.ofMillis(100);
     private static final Duration RETRY_MAX = Duration.ofSeconds(5);
 
@@ -65,7 +65,7 @@ final class Agent implements AutoCloseable {
     private final AgentSettings settings;
     private final String agentId;
     private final BoundMember queue;
-    private final BoundMember pubsub;
+    private final PubSub pubsub;
     private final EventPublisher publisher;
     private final RunningJournal journal;
     private final TaskRunner runner;
@@ -87,7 +87,7 @@ final class Agent implements AutoCloseable {
     /** The next offset of the control topic to read: how far the cancels have been taken in. */
     private volatile long controlNext;
 
-    Agent(AgentSettings settings, String agentId, BoundMember queue, BoundMember pubsub, RunningJournal journal, JsonMapper json,
+    Agent(AgentSettings settings, String agentId, BoundMember queue, PubSub pubsub, RunningJournal journal, JsonMapper json,
           MeterRegistry meters) {
         this.settings = settings;
         this.agentId = agentId;
@@ -464,47 +464,22 @@ final class Agent implements AutoCloseable {
         long from = 0;
         Duration retry = RETRY_MIN;
         while (!stopping) {
-            long at = from;
-            long asked = System.nanoTime();
             try {
-                JsonNode page = pubsub.call((client, url) -> client.get()
-                        .uri("/topics/{topic}/messages?from={from}&max=1000&wait={wait}", settings.control(), at,
-                                CONTROL_WAIT.toSeconds() + "s")
-                        .accept(MediaType.APPLICATION_JSON).retrieve().body(JsonNode.class));
+                PubSubWire.Messages page = pubsub.fetch(settings.control(), from, 1000, CONTROL_WAIT);
                 retry = RETRY_MIN;
-                int seen = 0;
-                if (page != null) {
-                    for (JsonNode message : page.path("messages")) {
-                        seen++;
-                        cancelFrom(message.path("body").asString(""));
-                    }
-                    from = page.path("next").asLong(from);
-                }
+                page.messages().forEach(message -> cancelFrom(message.body()));
+                from = Math.max(from, page.next());
                 controlNext = from;
-                // An empty answer that came back before its wait was over (a pubsub that does not wait): pause before asking again.
-                if (seen == 0 && System.nanoTime() - asked < CONTROL_WAIT.toNanos() / 2 && !sleep(CONTROL_POLL)) {
-                    return;
-                }
-            } catch (RestClientResponseException answer) {
-                if (answer.getStatusCode().value() == HttpStatus.GONE.value()) {
-                    long oldest = oldestIn(answer);
-                    log.warn("agent {}: control topic {} no longer holds offset {}; reading on from {}", agentId, settings.control(), at, oldest);
-                    from = Math.max(oldest, at);
-                    continue;
-                }
-                if (answer.getStatusCode().value() != HttpStatus.NOT_FOUND.value()) {
-                    log.warn("agent {}: pubsub {} answered {} for control topic {}", agentId, settings.pubsub(), answer.getStatusCode(),
-                            settings.control());
-                }
-                if (!sleep(CONTROL_POLL)) {
-                    return;
-                }
-            } catch (RuntimeException unreachable) {
+            } catch (OffsetGoneException gone) {
+                log.warn("agent {}: control topic {} no longer holds offset {}; reading on from {}", agentId, settings.control(), from,
+                        gone.oldest());
+                from = Math.max(gone.oldest(), from + 1);
+            } catch (RuntimeException failed) {
                 if (stopping) {
                     return;
                 }
-                log.warn("agent {}: could not read control topic {} ({}); trying again in {}", agentId, settings.control(),
-                        unreachable.getMessage(), retry);
+                log.warn("agent {}: could not read control topic {} of pubsub {} ({}); trying again in {}", agentId, settings.control(),
+                        settings.pubsub(), failed.getMessage(), retry);
                 if (!sleep(retry)) {
                     return;
                 }
@@ -522,14 +497,6 @@ final class Agent implements AutoCloseable {
             }
         } catch (JacksonException e) {
             log.info("agent {}: ignoring a control message that is not JSON: {}", agentId, body);
-        }
-    }
-
-    private long oldestIn(RestClientResponseException gone) {
-        try {
-            return json.readTree(gone.getResponseBodyAsString()).path("oldest").asLong(0);
-        } catch (JacksonException e) {
-            return 0;
         }
     }
 

@@ -115,7 +115,7 @@ public class AgentRole implements Role {
             fabric.relay(ReverseChannel.relayAddress(URI.create(via)));
         }
         FabricClient client = fabric.build();
-        agent = new Agent(settings, context.serviceId(), client.bind(settings.queue(), "queue"), client.bind(settings.pubsub(), "pubsub"),
+        agent = new Agent(settings, context.serviceId(), client.bind(settings.queue(), "queue"), client.pubsub(settings.pubsub()),
                 journal, json, meters);
         log.info("agent {} incarnation {}: {} slots, tasks from queue {}, events on {} of pubsub {}, sandboxes in {}, rerun-policy {}",
                 context.serviceId(), context.incarnation(), settings.cores(), settings.queue(), settings.topic(), settings.pubsub(),

@@ -1,12 +1,11 @@
 package dev.fabric.spawner.role.agent;
 
 import dev.fabric.core.registry.Ids;
-import org.springframework.boot.convert.DurationStyle;
+import dev.fabric.spawner.role.RoleSettings;
 import org.springframework.util.unit.DataSize;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 
@@ -73,7 +72,7 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
      * @throws IllegalArgumentException naming the setting that is missing or not valid and what it must be
      */
     public static AgentSettings of(Map<String, String> config, Path dataDirectory) {
-        int cores = number(config, CORES, 1, 1, 1024);
+        int cores = RoleSettings.number(config, CORES, 1, 1, 1024);
         String queue = memberId(config, QUEUE);
         String pubsub = memberId(config, PUBSUB);
         String pilot = memberId(config, PILOT);
@@ -110,18 +109,7 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
         if (!sandbox.isAbsolute()) {
             sandbox = dataDirectory.resolve(sandbox);
         }
-        Duration visibility = DEFAULT_VISIBILITY;
-        String rawVisibility = config.get(VISIBILITY);
-        if (rawVisibility != null) {
-            try {
-                visibility = DurationStyle.detectAndParse(rawVisibility.strip(), ChronoUnit.SECONDS);
-            } catch (IllegalArgumentException e) {
-                visibility = Duration.ZERO;
-            }
-            if (visibility.compareTo(Duration.ofSeconds(5)) < 0 || visibility.compareTo(Duration.ofHours(12)) > 0) {
-                throw new IllegalArgumentException(VISIBILITY + " must be a duration from 5s to 12h (e.g. 10m), not '" + rawVisibility + "'");
-            }
-        }
+        Duration visibility = RoleSettings.duration(config, VISIBILITY, DEFAULT_VISIBILITY, Duration.ofSeconds(5), Duration.ofHours(12));
         return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility);
     }
 
@@ -138,21 +126,5 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
             throw new IllegalArgumentException(key + " '" + raw + "' " + Ids.MESSAGE);
         }
         return raw.strip();
-    }
-
-    private static int number(Map<String, String> config, String key, int fallback, int min, int max) {
-        String raw = config.get(key);
-        if (raw == null) {
-            return fallback;
-        }
-        try {
-            int value = Integer.parseInt(raw.strip());
-            if (value >= min && value <= max) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw new IllegalArgumentException(key + " must be a whole number from " + min + " to " + max + ", not '" + raw + "'");
     }
 }

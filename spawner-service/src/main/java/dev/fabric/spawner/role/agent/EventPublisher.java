@@ -1,17 +1,15 @@
 package dev.fabric.spawner.role.agent;
 
-import dev.fabric.core.client.BoundMember;
+import dev.fabric.core.client.MemberRefusedException;
+import dev.fabric.core.client.PubSub;
 import dev.fabric.core.task.TaskEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.MediaType;
-import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -35,17 +33,17 @@ final class EventPublisher implements AutoCloseable {
 
     private record Pending(TaskEvent event, String body, CompletableFuture<Void> published, boolean stripped) {}
 
-    private final BoundMember pubsub;
-    private final String path;
+    private final PubSub pubsub;
+    private final String topic;
     private final JsonMapper json;
     private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final Thread thread;
     private volatile boolean running = true;
 
-    EventPublisher(BoundMember pubsub, String topic, JsonMapper json) {
+    EventPublisher(PubSub pubsub, String topic, JsonMapper json) {
         this.pubsub = pubsub;
-        this.path = "/topics/" + topic + "/messages";
+        this.topic = topic;
         this.json = json;
         this.thread = Thread.ofVirtual().name("agent-publisher").start(this::run);
     }
@@ -109,12 +107,12 @@ final class EventPublisher implements AutoCloseable {
             try {
                 post(batch.stream().map(Pending::body).toList());
                 return;
-            } catch (RestClientResponseException refused) {
-                if (refused.getStatusCode().is4xxClientError()) {
+            } catch (MemberRefusedException refused) {
+                if (refused.status() < 500) {
                     sendOneByOne(batch, refused);
                     return;
                 }
-                log.warn("pubsub {} answered {} to {} task events; trying again in {}", pubsub.memberId(), refused.getStatusCode(),
+                log.warn("pubsub {} answered {} to {} task events; trying again in {}", pubsub.memberId(), refused.status(),
                         batch.size(), wait);
             } catch (RuntimeException unreachable) {
                 log.warn("pubsub {} did not take {} task events ({}); trying again in {}", pubsub.memberId(), batch.size(),
@@ -126,11 +124,11 @@ final class EventPublisher implements AutoCloseable {
     }
 
     /** A refused batch: each event alone, and one still refused without its output. */
-    private void sendOneByOne(List<Pending> batch, RestClientResponseException refused) throws InterruptedException {
+    private void sendOneByOne(List<Pending> batch, MemberRefusedException refused) throws InterruptedException {
         for (Pending p : batch) {
             if (p.stripped()) {
                 log.error("pubsub {} refused the event of task {} even without its output: {}", pubsub.memberId(), p.event().task(),
-                        refused.getResponseBodyAsString());
+                        refused.getMessage());
                 p.published().completeExceptionally(refused);
                 continue;
             }
@@ -138,28 +136,30 @@ final class EventPublisher implements AutoCloseable {
                 try {
                     post(List.of(p.body()));
                     continue;
-                } catch (RestClientResponseException again) {
+                } catch (MemberRefusedException again) {
                     refused = again;
-                    if (!again.getStatusCode().is4xxClientError()) {
+                    if (again.status() >= 500) {
                         send(List.of(p));
                         continue;
                     }
+                } catch (RuntimeException unreachable) {
+                    send(List.of(p));
+                    continue;
                 }
             }
             TaskEvent e = p.event();
             TaskEvent stripped = new TaskEvent(e.task(), e.pilot(), e.state(), e.agent(), e.attempt(), e.at(), e.exitStatus(), e.reason(),
-                    "the pubsub refused this event with its output (" + refused.getStatusCode().value() + "); the output is in the "
+                    "the pubsub refused this event with its output (" + refused.reason() + "); the output is in the "
                             + "task's sandbox on agent " + e.agent(),
                     e.duration(), e.stdout() == null ? null : "", e.stderr() == null ? null : "",
                     e.stdout() == null ? null : Boolean.TRUE, e.stderr() == null ? null : Boolean.TRUE);
             log.warn("pubsub {} refused the event of task {} ({}): publishing it without its output", pubsub.memberId(), e.task(),
-                    refused.getResponseBodyAsString());
+                    refused.getMessage());
             send(List.of(new Pending(stripped, json.writeValueAsString(stripped), p.published(), true)));
         }
     }
 
     private void post(List<String> bodies) {
-        pubsub.call((client, url) -> client.post().uri(path).contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("bodies", bodies)).retrieve().toBodilessEntity());
+        pubsub.publishAll(topic, bodies);
     }
 }
