@@ -212,8 +212,10 @@ class AgentIT {
         for (int i = 0; i < slots; i++) {
             String id = prefix + "long-" + i;
             tasks.add(id);
-            // Echo its pid, so the test can tell the orphan of the killed agent was killed on the restart.
-            enqueue(pilot, task(id, List.of("sh", "-c", "echo $$ > pid; sleep 5; echo slept"), null, null, "5m"));
+            // The first attempt writes its pid and sleeps long: only the restarted agent's recovery can end it before the
+            // test does, so the test can tell the orphan was killed. A later attempt (same sandbox) ends at once.
+            enqueue(pilot, task(id, List.of("sh", "-c", "if [ -e ran ]; then echo slept; else touch ran; echo $$ > pid; sleep 600; fi"),
+                    null, null, "15m"));
         }
         for (int i = 0; i < 5; i++) {
             String id = prefix + "quick-" + i;
