@@ -10,8 +10,6 @@ import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.registry.watch.ChangeEvent;
 import dev.fabric.registry.watch.ChangeLog;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
@@ -40,14 +38,12 @@ public class InstanceService {
     private final ChangeLog changes;
     private final Clock clock;
     private final WriteGate gate;
-    private final Counter heartbeats;
 
-    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, WriteGate gate, MeterRegistry meters) {
+    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, WriteGate gate) {
         this.instances = instances;
         this.changes = changes;
         this.clock = clock;
         this.gate = gate;
-        this.heartbeats = meters.counter("fabric.registry.heartbeats");
     }
 
     @Transactional(readOnly = true)
@@ -241,16 +237,24 @@ public class InstanceService {
      */
     public void heartbeat(String id, long incarnation) {
         if (instances.touchRunning(id, incarnation, clock.instant())) {
-            heartbeats.increment();
             return;
         }
+        slowHeartbeat(id, incarnation);
+    }
+
+    /**
+     * The heartbeat of an instance that is not RUNNING at that incarnation: a SUSPECT one comes back
+     * to RUNNING; anything else is refused with its reason ({@code stale-incarnation},
+     * {@code not-running}...).
+     */
+    public void slowHeartbeat(String id, long incarnation) {
         gate.write(() -> {
-            slowHeartbeat(id, incarnation);
+            revive(id, incarnation);
             return null;
         });
     }
 
-    private void slowHeartbeat(String id, long incarnation) {
+    private void revive(String id, long incarnation) {
         Instant now = clock.instant();
         ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
         requireIncarnation(current, incarnation);
@@ -265,7 +269,6 @@ public class InstanceService {
         ServiceInstance revived = moved(current, InstanceState.RUNNING, "heartbeat resumed", now, current.endpoints());
         instances.update(revived);
         record(revived, InstanceState.SUSPECT, InstanceState.RUNNING, "heartbeat resumed", ChangeEvent.Kind.STATE, now);
-        heartbeats.increment();
     }
 
     public ServiceInstance report(String id, ReportRequest report) {
