@@ -62,8 +62,8 @@ class DetectionBenchmark {
             List<String> urls = registries.stream().map(RegistryProcess::url).toList();
             RegistryClient client = new RegistryClient(urls.getFirst(), keys);
             String run = "d" + System.nanoTime() % 100000 + "-";
-            // Registrations and handshakes spread over the ramp; every member heartbeats for at least two DEAD thresholds after it.
-            long ramp = Math.max(8_000, MEMBERS);
+            // Registrations and handshakes spread over the ramp (250/s), as a fabric grows; every member then heartbeats 12 s before half fall silent.
+            long ramp = Math.max(8_000, 4L * MEMBERS);
             long silenceAt = System.currentTimeMillis() + ramp + 6 * INTERVAL.toMillis();
             long stopAt = silenceAt + 8 * INTERVAL.toMillis();
             int here = replicas == 1 ? MEMBERS : MEMBERS / 2;
