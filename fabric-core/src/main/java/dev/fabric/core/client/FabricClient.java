@@ -178,6 +178,10 @@ public final class FabricClient {
         return json;
     }
 
+    Duration requestTimeout() {
+        return requestTimeout;
+    }
+
     private <T> T call(String memberId, String endpoint, MemberCall<T> call, boolean streaming) {
         Objects.requireNonNull(call, "call");
         ServiceInstance seen = registry.get(memberId);
