@@ -37,10 +37,13 @@ public final class PubSub {
 
     private final FabricClient fabric;
     private final String memberId;
+    /** Publishes and fetches go to the member found once, looked up again after a failure: no registry look-up per call. */
+    private final BoundMember bound;
 
     PubSub(FabricClient fabric, String memberId) {
         this.fabric = fabric;
         this.memberId = memberId;
+        this.bound = fabric.bind(memberId, PubSubWire.ENDPOINT);
     }
 
     /** The pubsub member's id. */
@@ -148,7 +151,7 @@ public final class PubSub {
     }
 
     private <T> T call(String what, MemberCall<T> call, String topic, long from) {
-        return fabric.call(memberId, PubSubWire.ENDPOINT, (client, url) -> {
+        return bound.call((client, url) -> {
             try {
                 return call.call(client, url);
             } catch (RestClientResponseException e) {

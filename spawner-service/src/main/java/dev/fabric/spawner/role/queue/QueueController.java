@@ -34,6 +34,8 @@ public class QueueController {
     static final int MAX_LEASE_BATCH = 1000;
     static final Duration MIN_VISIBILITY = Duration.ofSeconds(1);
     static final Duration MAX_VISIBILITY = Duration.ofHours(12);
+    /** The longest a lease waits for a message: below the idle timeouts of callers and bridges. */
+    static final Duration MAX_WAIT = Duration.ofSeconds(20);
 
     private final QueueRole role;
 
@@ -57,9 +59,16 @@ public class QueueController {
 
     @PostMapping("/leases")
     ResponseEntity<QueueWire.Leases> lease(@RequestParam(defaultValue = "1") String max,
-                                           @RequestParam(defaultValue = "30s") String visibility) {
+                                           @RequestParam(defaultValue = "30s") String visibility,
+                                           @RequestParam(defaultValue = "0s") String wait) {
         WorkQueue queue = role.queue();
-        List<WorkQueue.Leased> leased = queue.lease(RoleRequests.number("max", max, 1, MAX_LEASE_BATCH), visibility(visibility));
+        List<WorkQueue.Leased> leased;
+        try {
+            leased = queue.lease(RoleRequests.number("max", max, 1, MAX_LEASE_BATCH), visibility(visibility), waiting(wait));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw QueueRole.notStarted();
+        }
         if (leased.isEmpty()) {
             return ResponseEntity.noContent().build();
         }
@@ -74,6 +83,12 @@ public class QueueController {
         WorkQueue queue = role.queue();
         queue.ack(leaseId(leaseId));
         return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping("/leases/{leaseId}/extend")
+    QueueWire.Extended extend(@PathVariable String leaseId, @RequestParam(defaultValue = "30s") String visibility) {
+        WorkQueue queue = role.queue();
+        return new QueueWire.Extended(queue.extend(leaseId(leaseId), visibility(visibility)));
     }
 
     @PostMapping("/leases/{leaseId}/nack")
@@ -102,6 +117,19 @@ public class QueueController {
             throw invalid("visibility must be from 1s to 12h, not '" + value + "'");
         }
         return visibility;
+    }
+
+    private static Duration waiting(String value) {
+        Duration wait;
+        try {
+            wait = DurationStyle.detectAndParse(value.strip(), ChronoUnit.SECONDS);
+        } catch (IllegalArgumentException e) {
+            throw invalid("wait must be a duration such as 0s, 500ms or 20s, not '" + value + "'");
+        }
+        if (wait.isNegative() || wait.compareTo(MAX_WAIT) > 0) {
+            throw invalid("wait must be from 0s to " + MAX_WAIT.toSeconds() + "s, not '" + value + "'");
+        }
+        return wait;
     }
 
     private static UUID leaseId(String value) {
