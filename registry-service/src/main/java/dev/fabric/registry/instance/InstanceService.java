@@ -19,6 +19,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -334,21 +335,32 @@ public class InstanceService {
         log.info("instance {} (incarnation {}) deregistered", id, current.incarnation());
     }
 
+    /** A move the failure detector decided: the instance as it read it, where to, why. */
+    public record Detection(ServiceInstance seen, InstanceState to, String reason) {}
+
     /**
-     * The failure detector's move: only if the instance is unchanged since the detector read it.
-     *
-     * @return whether the move happened
+     * The failure detector's moves of one pass, in one transaction: each only if the instance is unchanged
+     * since the detector read it (so a heartbeat that landed meanwhile wins), recorded and numbered in
+     * the change log; one commit for all. When many members fall silent at once, thousands of moves are due within one
+     * detector period; one transaction each would queue them behind each other for longer than the
+     * interval the detector promises. Returns the moves made, in order.
      */
-    public boolean detect(ServiceInstance seen, InstanceState to, String detected) {
-        String reason = StateReasons.fit(detected);
+    public List<Detection> detectAll(List<Detection> detections) {
+        if (detections.isEmpty()) {
+            return List.of();
+        }
         return gate.write(() -> {
             Instant now = clock.instant();
-            if (!instances.moveIfUnchanged(seen, to, reason, now)) {
-                return false;
+            List<Detection> made = new ArrayList<>();
+            for (Detection d : detections) {
+                String reason = StateReasons.fit(d.reason());
+                if (instances.moveIfUnchanged(d.seen(), d.to(), reason, now)) {
+                    record(moved(d.seen(), d.to(), reason, now, d.seen().endpoints()), d.seen().state(), d.to(), reason,
+                            ChangeEvent.Kind.STATE, now);
+                    made.add(d);
+                }
             }
-            ServiceInstance moved = moved(seen, to, reason, now, seen.endpoints());
-            record(moved, seen.state(), to, reason, ChangeEvent.Kind.STATE, now);
-            return true;
+            return made;
         });
     }
 

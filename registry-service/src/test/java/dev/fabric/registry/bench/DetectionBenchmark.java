@@ -62,8 +62,8 @@ class DetectionBenchmark {
             List<String> urls = registries.stream().map(RegistryProcess::url).toList();
             RegistryClient client = new RegistryClient(urls.getFirst(), keys);
             String run = "d" + System.nanoTime() % 100000 + "-";
-            // Registrations and handshakes spread over the ramp; every member heartbeats for at least two DEAD thresholds after it.
-            long ramp = Math.max(8_000, MEMBERS);
+            // Registrations and handshakes spread over the ramp (250/s), as a fabric grows; every member then heartbeats 12 s before half fall silent.
+            long ramp = Math.max(8_000, 4L * MEMBERS);
             long silenceAt = System.currentTimeMillis() + ramp + 6 * INTERVAL.toMillis();
             long stopAt = silenceAt + 8 * INTERVAL.toMillis();
             int here = replicas == 1 ? MEMBERS : MEMBERS / 2;
@@ -88,6 +88,7 @@ class DetectionBenchmark {
             long failedBeats = outcome.failedBeats() + (otherOutcome.startsWith("OUTCOME ") && !otherOutcome.contains("missing")
                     ? Long.parseLong(otherOutcome.split(" ")[1]) : 0);
             String loadAfter = Files.readString(Path.of("/proc/loadavg")).strip();
+            System.out.println("members in this JVM: " + outcome.describe() + "\nmembers in the second JVM: " + otherOutcome);
 
             List<Long> detection = new ArrayList<>();
             int falseDead = 0;
@@ -106,9 +107,14 @@ class DetectionBenchmark {
                     read.add(r.get());
                 }
             }
+            int unregistered = 0;
             for (int i = 0; i < MEMBERS; i++) {
                 JsonNode instance = read.get(i)[0];
                 JsonNode history = read.get(i)[1];
+                if (instance.path("lastHeartbeatAt").asString("").isEmpty()) {
+                    unregistered++; // its registration was refused (see the failures by kind): it never ran
+                    continue;
+                }
                 Instant dead = null;
                 boolean suspected = false;
                 for (JsonNode t : history) {
@@ -134,14 +140,13 @@ class DetectionBenchmark {
             long within = detection.stream().filter(ms -> ms >= threshold && ms <= threshold + INTERVAL.toMillis()).count();
             String text = String.format("""
                     Detection benchmark (PostgreSQL, %d members on heartbeat streams, %d registry replicas, heartbeat every %d s, DEAD after 5 missed = %d ms; half silenced at %s; load average before %s, after %s):
-                    | silent members detected | min ms | p50 ms | p99 ms | max ms | within threshold + 1 interval | undetected | false DEAD | false SUSPECT | failed heartbeats |
-                    |---|---|---|---|---|---|---|---|---|---|
-                    | %d of %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |
+                    | silent members detected | min ms | p50 ms | p99 ms | max ms | within threshold + 1 interval | undetected | false DEAD | false SUSPECT | failed heartbeats | never registered |
+                    |---|---|---|---|---|---|---|---|---|---|---|
+                    | %d of %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |
                     """, MEMBERS, replicas, INTERVAL.toSeconds(), threshold, silencedAt, loadBefore, loadAfter, detection.size(), MEMBERS / 2,
                     detection.getFirst(), detection.get(detection.size() / 2), detection.get((int) (detection.size() * 0.99)),
-                    detection.getLast(), within, undetected, falseDead, falseSuspect, failedBeats);
+                    detection.getLast(), within, undetected, falseDead, falseSuspect, failedBeats, unregistered);
             System.out.println(text);
-            System.out.println("members in this JVM: " + outcome.describe() + "\nmembers in the second JVM: " + otherOutcome);
             Files.createDirectories(Path.of("target", "benchmarks"));
             Files.writeString(Path.of("target", "benchmarks", "detection.md"), text);
         } finally {
