@@ -224,7 +224,8 @@ class ChainAcrossTheLabIT {
 
     /** Takes the queue's next message from the desktop and acks it, both through the bridges; the message's line. */
     private static String takeAndAck() {
-        String message = fabric.ok(Host.DESKTOP, "queue", "take", queue).lines().toList().get(1);
+        // A lease long enough for two CLI runs through two bridges on a loaded machine (the default is 30 s).
+        String message = fabric.ok(Host.DESKTOP, "queue", "take", queue, "--visibility", "10m").lines().toList().get(1);
         String lease = message.split("\\s+")[1];
         fabric.ok(Host.DESKTOP, "queue", "ack", queue, lease);
         return message;
