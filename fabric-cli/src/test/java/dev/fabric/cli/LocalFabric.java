@@ -20,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -46,14 +48,20 @@ final class LocalFabric implements AutoCloseable {
      */
     static final class PerClass implements BeforeAllCallback, AfterAllCallback {
 
+        private final List<String> spawnerProperties;
         private Path dir;
         private LocalFabric fabric;
+
+        /** @param spawnerProperties more {@code --name=value} settings of the spawner (its members inherit the spawner's) */
+        PerClass(String... spawnerProperties) {
+            this.spawnerProperties = List.of(spawnerProperties);
+        }
 
         @Override
         public void beforeAll(ExtensionContext context) throws Exception {
             assumeTrue(Files.exists(SPAWNER_JAR), NOT_BUILT);
             dir = Files.createTempDirectory("local-fabric-");
-            fabric = start(dir);
+            fabric = start(dir, spawnerProperties);
         }
 
         @Override
@@ -90,19 +98,25 @@ final class LocalFabric implements AutoCloseable {
     }
 
     private final Path dir;
+    private final List<String> spawnerProperties;
     private ConfigurableApplicationContext registryContext;
     private RegistryClient registry;
     private FabricKeys keys;
     private Process spawner;
     private Cli cli;
 
-    private LocalFabric(Path dir) {
+    private LocalFabric(Path dir, List<String> spawnerProperties) {
         this.dir = dir;
+        this.spawnerProperties = spawnerProperties;
     }
 
     /** Starts the registry and the spawner with fresh fabric keys under {@code dir}; stops what started when one fails. */
     static LocalFabric start(Path dir) throws Exception {
-        LocalFabric fabric = new LocalFabric(dir);
+        return start(dir, List.of());
+    }
+
+    static LocalFabric start(Path dir, List<String> spawnerProperties) throws Exception {
+        LocalFabric fabric = new LocalFabric(dir, spawnerProperties);
         try {
             fabric.startAll();
             return fabric;
@@ -130,13 +144,15 @@ final class LocalFabric implements AutoCloseable {
             port = socket.getLocalPort();
         }
         Path log = dir.resolve("spawner.log");
-        spawner = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", SPAWNER_JAR.toString(),
                 "--server.port=" + port,
                 "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),
                 "--fabric.security.keys-path=" + keys,
                 "--fabric.spawner.registry-url=" + registryUrl,
-                "--fabric.spawner.stop-members-on-shutdown=true")
+                "--fabric.spawner.stop-members-on-shutdown=true"));
+        command.addAll(spawnerProperties);
+        spawner = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         awaitReady("http://127.0.0.1:" + port, log);
 

@@ -100,21 +100,21 @@ class PubSubIT {
                     List<String> events = new ArrayList<>();
                     // Closed here, or the client would drain a stream that never ends.
                     try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.getBody(), StandardCharsets.UTF_8))) {
-                    StringBuilder event = new StringBuilder();
-                    String line;
-                    while (events.size() < count && (line = lines.readLine()) != null) {
-                        if (line.startsWith(":")) {
-                            continue;
-                        }
-                        if (line.isEmpty()) {
-                            if (!event.isEmpty()) {
-                                events.add(event.toString().strip());
+                        StringBuilder event = new StringBuilder();
+                        String line;
+                        while (events.size() < count && (line = lines.readLine()) != null) {
+                            if (line.startsWith(":")) {
+                                continue;
                             }
-                            event.setLength(0);
-                        } else {
-                            event.append(line).append(' ');
+                            if (line.isEmpty()) {
+                                if (!event.isEmpty()) {
+                                    events.add(event.toString().strip());
+                                }
+                                event.setLength(0);
+                            } else {
+                                event.append(line).append(' ');
+                            }
                         }
-                    }
                     }
                     return events;
                 }, true);
@@ -141,6 +141,14 @@ class PubSubIT {
         assertThat(readEvents("", Map.of("Last-Event-ID", "1"), 3)).containsExactly("id:2 event:message data:{\"order\": 2}",
                 "id:3 event:message data:o3", "id:4 event:message data:o4");
         publisher.join();
+
+        // What a member reached through a bridge gets: long polls of the JSON fetch, from an offset too.
+        List<PubSubWire.Message> polled = new CopyOnWriteArrayList<>();
+        try (Subscription byPolling = pubsub.subscribeByPolling("orders", 3L, polled::add)) {
+            await().atMost(PATIENCE).until(() -> polled.size() == 2);
+            assertThat(byPolling.polling()).isTrue();
+        }
+        assertThat(polled).extracting(PubSubWire.Message::offset).containsExactly(3L, 4L);
 
         PubSubWire.Messages fetched = pubsub.fetch("orders", 3L, 10, Duration.ZERO);
         assertThat(fetched.messages()).extracting(PubSubWire.Message::body).containsExactly("o3", "o4");

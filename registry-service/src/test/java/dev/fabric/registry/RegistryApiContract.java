@@ -1,13 +1,21 @@
 package dev.fabric.registry;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.RegistryCallException;
+import dev.fabric.core.registry.stream.HeartbeatChannel;
+import dev.fabric.core.registry.stream.HeartbeatFrame;
+import dev.fabric.core.registry.stream.HeartbeatStream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import dev.fabric.core.signature.RequestSigner;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.net.URI;
+import java.security.GeneralSecurityException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,6 +32,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -45,9 +54,14 @@ abstract class RegistryApiContract {
         }
     }
 
+    /** Heartbeat streams' sessions end this soon, so a test sees one expire. */
+    static final Duration SESSION_TTL = Duration.ofSeconds(3);
+
     /** Short heartbeats so failure detection happens within a test. */
     static final String[] FAST_HEARTBEATS = {"fabric.registry.heartbeat.interval=200ms", "fabric.registry.heartbeat.suspect-after=3",
-            "fabric.registry.heartbeat.dead-after=5", "fabric.registry.heartbeat.detector-period=50ms"};
+            "fabric.registry.heartbeat.dead-after=5", "fabric.registry.heartbeat.detector-period=50ms",
+            "fabric.registry.heartbeat.session-ttl=" + SESSION_TTL.toMillis() + "ms"};
+
 
     @LocalServerPort
     int port;
@@ -249,6 +263,147 @@ abstract class RegistryApiContract {
         // Its spawner restarts it under the same id; it runs again.
         assertThat(registry.register(silent, "agent", 2, "RUNNING").status()).isEqualTo(200);
         assertThat(registry.heartbeat(silent, 2).status()).isEqualTo(204);
+    }
+
+    HeartbeatChannel channel(String id, long incarnation) {
+        return HeartbeatChannel.open(http, URI.create("http://127.0.0.1:" + port), KEYS, id, incarnation, Duration.ofSeconds(20));
+    }
+
+    static HeartbeatFrame frame(long seq, long incarnation, String id) {
+        return new HeartbeatFrame(seq, System.currentTimeMillis(), incarnation, id);
+    }
+
+    static void assertRefused(ThrowingCallable call, int status, String reason) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(RegistryCallException.class, e -> {
+            assertThat(e.status()).as(e.getMessage()).isEqualTo(status);
+            assertThat(e.reason()).isEqualTo(reason);
+        });
+    }
+
+    @Test
+    void aHeartbeatStreamRecordsEachHeartbeatBeforeAcknowledgingIt() {
+        String id = id();
+        registry.register(id, "agent", 1, "RUNNING");
+        try (HeartbeatStream stream = new HeartbeatStream(URI.create("http://127.0.0.1:" + port), KEYS, id, 1, Duration.ofSeconds(20),
+                Clock.systemUTC())) {
+            for (int i = 0; i < 3; i++) {
+                Instant before = Instant.now();
+                stream.beat();
+                Instant recorded = Instant.parse(registry.get("/api/v1/instances/" + id).body().path("lastHeartbeatAt").asString());
+                assertThat(recorded).isAfterOrEqualTo(before.minusMillis(5));
+            }
+            assertThat(stream.isOpen()).isTrue();
+        }
+        assertThat(registry.get("/api/v1/instances/" + id).body().path("state").asString()).isEqualTo("RUNNING");
+    }
+
+    @Test
+    void aForgedMacIsRefusedAndClosesTheStream() {
+        String id = id();
+        registry.register(id, "agent", 1, "RUNNING");
+        try (HeartbeatChannel channel = channel(id, 1)) {
+            channel.beat(frame(1, 1, id));
+            byte[] forged = frame(2, 1, id).seal(macWithAnotherKey());
+            assertRefused(() -> channel.send(forged, 2), 401, "bad-mac");
+            assertRefused(() -> channel.beat(frame(3, 1, id)), 0, "unreachable");
+        }
+    }
+
+    @Test
+    void aReplayedSequenceNumberIsRefused() {
+        String id = id();
+        registry.register(id, "agent", 1, "RUNNING");
+        try (HeartbeatChannel channel = channel(id, 1)) {
+            channel.beat(frame(1, 1, id));
+            channel.beat(frame(2, 1, id));
+            assertRefused(() -> channel.beat(frame(2, 1, id)), 401, "replayed");
+        }
+        try (HeartbeatChannel channel = channel(id, 1)) {
+            channel.beat(frame(5, 1, id));
+            assertRefused(() -> channel.beat(frame(4, 1, id)), 401, "replayed");
+        }
+    }
+
+    @Test
+    void aStaleIncarnationIsRefusedOnTheStreamAndAtItsHandshake() {
+        String id = id();
+        registry.register(id, "agent", 1, "RUNNING");
+        try (HeartbeatChannel zombie = channel(id, 1)) {
+            zombie.beat(frame(1, 1, id));
+            registry.register(id, "agent", 2, "RUNNING");
+            assertRefused(() -> zombie.beat(frame(2, 1, id)), 409, "stale-incarnation");
+        }
+        assertRefused(() -> channel(id, 1), 409, "stale-incarnation");
+        assertRefused(() -> channel(id, 3), 409, "unknown-incarnation");
+        try (HeartbeatChannel successor = channel(id, 2)) {
+            successor.beat(frame(1, 2, id));
+        }
+    }
+
+    @Test
+    void anExpiredSessionIsRefusedAndTheStreamOpensANewOne() throws Exception {
+        String id = id();
+        registry.register(id, "agent", 1, "RUNNING");
+        try (HeartbeatChannel channel = channel(id, 1);
+             HeartbeatStream stream = new HeartbeatStream(URI.create("http://127.0.0.1:" + port), KEYS, id, 1, Duration.ofSeconds(20),
+                     Clock.systemUTC())) {
+            channel.beat(frame(1, 1, id));
+            stream.beat();
+            Instant expired = Instant.now().plus(SESSION_TTL).plusMillis(300);
+            while (Instant.now().isBefore(expired)) {
+                // Signed heartbeats keep the instance RUNNING meanwhile (the test's DEAD threshold is 1 s).
+                assertThat(registry.heartbeat(id, 1).status()).isEqualTo(204);
+                Thread.sleep(100);
+            }
+            assertRefused(() -> channel.beat(frame(2, 1, id)), 401, "session-expired");
+            stream.beat();
+        }
+    }
+
+    @Test
+    void aMemberCannotHeartbeatForAnotherMembersIdOnItsStream() {
+        String mine = id();
+        String other = id();
+        registry.register(mine, "agent", 1, "RUNNING");
+        registry.register(other, "agent", 1, "RUNNING");
+        String before = registry.get("/api/v1/instances/" + other).body().path("lastHeartbeatAt").asString();
+        try (HeartbeatChannel channel = channel(mine, 1)) {
+            assertRefused(() -> channel.beat(frame(1, 1, other)), 403, "wrong-member");
+        }
+        assertThat(registry.get("/api/v1/instances/" + other).body().path("lastHeartbeatAt").asString()).isEqualTo(before);
+    }
+
+    @Test
+    void aHeartbeatFromAnotherTimeIsRefused() {
+        String id = id();
+        registry.register(id, "agent", 1, "RUNNING");
+        try (HeartbeatChannel channel = channel(id, 1)) {
+            assertRefused(() -> channel.beat(new HeartbeatFrame(1, System.currentTimeMillis() - 3_600_000, 1, id)), 401, "expired");
+        }
+    }
+
+    @Test
+    void heartbeatStreamHandshakesAreSignedAndNameARunningInstance() throws Exception {
+        String id = id();
+        assertRefused(() -> channel(id, 1), 404, "unknown-instance");
+        registry.register(id, "agent", 1, "PENDING");
+        assertRefused(() -> channel(id, 1), 409, "not-running");
+        HttpResponse<String> unsigned = raw("GET", "/api/v1/instances/" + id + "/heartbeat-stream?incarnation=1&key=AAAA",
+                null, Map.of());
+        assertProblem(unsigned, 401, "unsigned");
+        registry.register(id, "agent", 1, "RUNNING");
+        HttpResponse<String> badKey = signedRaw("GET", "/api/v1/instances/" + id + "/heartbeat-stream?incarnation=1&key=AAAA", null);
+        assertThat(badKey.statusCode()).isEqualTo(400);
+    }
+
+    static Mac macWithAnotherKey() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(new byte[32], "HmacSHA256"));
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

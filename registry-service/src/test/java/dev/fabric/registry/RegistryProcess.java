@@ -52,7 +52,7 @@ public final class RegistryProcess implements AutoCloseable {
         command.addAll(properties);
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("the registry exited with " + process.exitValue() + "; log: " + Files.readString(log));
@@ -68,7 +68,7 @@ public final class RegistryProcess implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        throw new IllegalStateException("the registry did not become ready in 60 s; log: " + Files.readString(log));
+        throw new IllegalStateException("the registry did not become ready in 180 s; log: " + Files.readString(log));
     }
 
     /** kill -9: no shutdown hook, no flush, no goodbye. */

@@ -7,6 +7,8 @@ import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.spring.FabricSigningInterceptor;
 import dev.fabric.registry.RegistryApplication;
+import dev.fabric.registry.heartbeat.HeartbeatStreams;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.web.client.RestClient;
@@ -65,6 +67,16 @@ public final class FabricUnderTest implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0)) {
             spawnerPort = socket.getLocalPort();
         }
+    }
+
+    /** The registry's record of open heartbeat streams. */
+    public HeartbeatStreams heartbeatStreams() {
+        return registryContext.getBean(HeartbeatStreams.class);
+    }
+
+    /** How many heartbeats the registry recorded over heartbeat streams. */
+    public double streamedHeartbeats() {
+        return registryContext.getBean(MeterRegistry.class).get("fabric.registry.heartbeats").tag("path", "stream").counter().count();
     }
 
     public String spawnerUrl() {

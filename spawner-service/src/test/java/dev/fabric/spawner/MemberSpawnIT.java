@@ -16,6 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -121,6 +122,15 @@ class MemberSpawnIT {
         String b = chain.b().id();
         assertThat(chain.b().parentId()).isEqualTo(a);
         assertThat(chain.b().metadata()).doesNotContainKey("supervisor");
+        // Members heartbeat over heartbeat streams, each its own (docs/registry.md#heartbeat-streams).
+        double streamed = fabric.streamedHeartbeats();
+        Instant lastOfB = fabric.registry.get(b).lastHeartbeatAt();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(fabric.heartbeatStreams().isOpen(a)).isTrue();
+            assertThat(fabric.heartbeatStreams().isOpen(b)).isTrue();
+            assertThat(fabric.streamedHeartbeats()).isGreaterThanOrEqualTo(streamed + 4);
+            assertThat(fabric.registry.get(b).lastHeartbeatAt()).isAfter(lastOfB);
+        });
         assertThat(starterOf(b)).isEqualTo(a);
         assertThat(membersListedBy(management(chain.a()))).containsExactly(b);
         assertThat(membersListedBy(fabric.spawnerUrl())).contains(a).doesNotContain(b);

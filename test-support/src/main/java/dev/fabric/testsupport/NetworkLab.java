@@ -269,7 +269,12 @@ public final class NetworkLab implements AutoCloseable {
      * it (at most two minutes).
      */
     public ExecResult exec(ProcessBuilder builder) {
-        return execute(builder, COMMAND_TIMEOUT);
+        return exec(builder, COMMAND_TIMEOUT);
+    }
+
+    /** As {@link #exec(ProcessBuilder)}, waiting at most {@code timeout} (a benchmark's long run). */
+    public ExecResult exec(ProcessBuilder builder, Duration timeout) {
+        return execute(builder, timeout);
     }
 
     /**
@@ -437,7 +442,16 @@ public final class NetworkLab implements AutoCloseable {
     private static ExecResult execute(ProcessBuilder builder, Duration timeout) {
         try {
             Process process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            CompletableFuture<String> errors = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+            // A thread of its own: on the common pool (one thread on two cores) a long-running command's
+            // reader would hold up every other command's.
+            CompletableFuture<String> errors = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    errors.complete(readAll(process.getErrorStream()));
+                } catch (RuntimeException e) {
+                    errors.completeExceptionally(e);
+                }
+            });
             String output = readAll(process.getInputStream());
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();

@@ -140,6 +140,35 @@ class NatLabIT {
         assertThat(lab.exec(Host.NAT_1, "tc", "qdisc", "show", "dev", "eth-public").stdout()).doesNotContain("netem");
     }
 
+    @Test
+    void aLongRunningCommandDoesNotHoldUpAnother(NetworkLab lab) throws Exception {
+        // As many long commands as the common pool has threads: each held one reading its errors.
+        int blockers = java.util.concurrent.ForkJoinPool.commonPool().getParallelism();
+        List<Path> pids = new java.util.ArrayList<>();
+        try (ExecutorService background = Executors.newVirtualThreadPerTaskExecutor()) {
+            try {
+                for (int i = 0; i < blockers; i++) {
+                    Path pid = logs.resolve("blocker-" + i + ".pid");
+                    pids.add(pid);
+                    background.submit(() -> lab.exec(Host.PUBLIC, "bash", "-c", "echo $$ > " + pid + "; exec sleep 600"));
+                }
+                for (int i = 0; i < 600 && !pids.stream().allMatch(java.nio.file.Files::exists); i++) {
+                    Thread.sleep(100);
+                }
+
+                org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> lab.exec(Host.DESKTOP, "true"),
+                        "a short command waited for the long ones");
+            } finally {
+                // Before the executor's close waits for them.
+                for (Path pid : pids) {
+                    if (java.nio.file.Files.exists(pid)) {
+                        lab.exec(Host.PUBLIC, "kill", java.nio.file.Files.readString(pid).strip());
+                    }
+                }
+            }
+        }
+    }
+
     /** What an observer on {@code observer} saw of a connection from {@code localPort} of {@code from}. */
     private static String ask(NetworkLab lab, Host from, int localPort, Host observer) {
         NetworkLab.ExecResult result = lab.exec(from, NetworkLab.labTcpCommand("ask", String.valueOf(localPort),

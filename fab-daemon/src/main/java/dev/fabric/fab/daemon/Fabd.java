@@ -27,6 +27,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -286,7 +287,10 @@ public final class Fabd {
                 Model model = loaded.model();
                 Graph graph = loaded.graph();
                 boolean fabfile = model.fabfiles().stream().anyMatch(f -> f.toString().equals(path));
-                boolean unknownAppeared = kind == 'C' && !graph.contains(node);
+                // A file that appeared and is gone again (ar's and many tools' temporary, renamed into place)
+                // changed no directory listing a pattern could match: the model stands.
+                boolean unknownAppeared = kind == 'C' && !graph.contains(node)
+                        && Files.exists(model.root().resolve(node), LinkOption.NOFOLLOW_LINKS);
                 boolean primaryVanished = kind == 'D' && graph.contains(node) && graph.node(node).formula() == null;
                 boolean directoryVanished = kind == 'D' && !graph.contains(node) && holdsNodes(graph, node);
                 if (fabfile || unknownAppeared || primaryVanished || directoryVanished) {

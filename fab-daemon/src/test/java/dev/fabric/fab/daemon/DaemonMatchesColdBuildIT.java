@@ -36,6 +36,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * status and leave the same outputs. The operations are those that miss an in-place write: rename
  * over, delete and recreate, directory rename and removal, symlink retarget, a copy that keeps the
  * modification time, a burst that overflows the watch queue, and a change while a build runs.
+ * <p>
+ * A third copy is built by {@code make} from the same rules ({@link #MAKEFILE}): while every operation so
+ * far is one where make's rule (a prerequisite newer than its target) and fab's (a changed content, a
+ * new or vanished source) decide alike (an edit, a rename over, a recreate, a new directory, an edit
+ * of a link's target, a burst ending in an edit), make must rerun exactly the commands the daemons ran.
+ * The others (a copy keeping the modification time, a deleted or moved source, a link pointed at an
+ * older file, an edit racing a build) are where the two rules differ by design, and end the comparison.
  */
 class DaemonMatchesColdBuildIT {
     private static final String FABFILE = """
@@ -46,7 +53,23 @@ class DaemonMatchesColdBuildIT {
             [ build/conf ] : [ inc/common.h ] { sleep 0.3; cat inc/common.h > $@ }
             [ @all ] : [ build/app build/conf ]
             """;
+    /** FABFILE's rules for make; each recipe names its target first, as fab's progress line does. */
+    private static final String MAKEFILE = """
+            OBJS := $(patsubst src/%.c,build/%.o,$(shell find src -name '*.c' | sort))
+            all: build/app build/conf
+            build/%.o: src/%.c
+            \t@echo "MADE $@"; mkdir -p $(dir $@); cat $< > $@
+            build/app: $(OBJS) inc/common.h
+            \t@echo "MADE $@"; cat $(OBJS) > $@
+            build/conf: inc/common.h
+            \t@echo "MADE $@"; cat inc/common.h > $@
+            .PHONY: all
+            """;
     private static final Pattern PROGRESS = Pattern.compile("\\[stage \\d+/\\d+] \\[\\d+/\\d+] (\\S+)");
+    private static final Pattern MADE = Pattern.compile("MADE (\\S+)");
+    /** The operations where make's modification times and fab's contents decide alike. */
+    private static final Set<Kind> MAKE_AGREES = Set.of(Kind.EDIT, Kind.RENAME_OVER, Kind.RECREATE, Kind.NEW_DIR,
+            Kind.EDIT_LINK_TARGET, Kind.BURST);
 
     enum Kind { EDIT, RENAME_OVER, DELETE, RECREATE, NEW_DIR, RENAME_DIR, REMOVE_DIR, RETARGET_LINK, EDIT_LINK_TARGET,
         COPY_KEEPING_MTIME, BURST, EDIT_DURING_BUILD }
@@ -62,14 +85,26 @@ class DaemonMatchesColdBuildIT {
         Path dir = Files.createTempDirectory("fab-daemon-vs-cold");
         Path warm = dir.resolve("warm");
         Path cold = dir.resolve("cold");
+        Path make = dir.resolve("make");
         generate(warm);
         generate(cold);
+        generate(make);
+        write(make, "Makefile", MAKEFILE);
         try (Daemons daemons = new Daemons(dir)) {
-            assertSame(daemonBuild(daemons, warm, dir), coldBuild(cold), "first build");
-            assertSame(daemonBuild(daemons, warm, dir), coldBuild(cold), "no-op build");
+            Result first = daemonBuild(daemons, warm, dir);
+            assertSame(first, coldBuild(cold), "first build");
+            assertThat(makeBuild(make)).as("make's first build").isEqualTo(first.ran());
+            Result noop = daemonBuild(daemons, warm, dir);
+            assertSame(noop, coldBuild(cold), "no-op build");
+            assertThat(makeBuild(make)).as("make's no-op build").isEqualTo(noop.ran());
+            boolean makeAgrees = true;
             List<Op> done = new ArrayList<>();
             for (Op op : ops) {
                 done.add(op);
+                makeAgrees &= MAKE_AGREES.contains(op.kind()) && !rewritesTheSameText(op, make);
+                if (makeAgrees) {
+                    apply(op, make);
+                }
                 boolean concurrent = op.kind() == Kind.EDIT_DURING_BUILD;
                 if (concurrent) {
                     Process build = daemons.fab(warm).redirectOutput(dir.resolve("concurrent.out").toFile())
@@ -90,6 +125,9 @@ class DaemonMatchesColdBuildIT {
                     assertThat(daemon.status()).as("status after %s", done).isEqualTo(fresh.status());
                 } else {
                     assertSame(daemon, fresh, "after " + done);
+                }
+                if (makeAgrees) {
+                    assertThat(makeBuild(make)).as("what make reruns after %s", done).isEqualTo(daemon.ran());
                 }
             }
         } finally {
@@ -162,6 +200,36 @@ class DaemonMatchesColdBuildIT {
         Process p = daemons.fab(root).redirectOutput(dir.resolve("daemon.out").toFile()).redirectErrorStream(true).start();
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         return result(p.exitValue(), Files.readString(dir.resolve("daemon.out")), root);
+    }
+
+    /**
+     * A recreate or a new directory that writes exactly what the file held (the same operation drawn
+     * twice): a newer modification time for make, no change for fab.
+     */
+    private static boolean rewritesTheSameText(Op op, Path root) throws IOException {
+        String text = "/* " + op.kind() + " " + op.pick() + " */\n";
+        Path file = switch (op.kind()) {
+            case RECREATE -> {
+                List<String> files = files(root);
+                yield root.resolve(files.isEmpty() ? "src/f0.c" : files.get(op.pick() % files.size()));
+            }
+            case NEW_DIR -> root.resolve("src/new" + op.pick() + "/n.c");
+            default -> null;
+        };
+        return file != null && Files.isRegularFile(file) && Files.readString(file).equals(text);
+    }
+
+    /** The targets whose recipes make ran. */
+    private static Set<String> makeBuild(Path root) throws Exception {
+        Process p = new ProcessBuilder("make", "-s").directory(root.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("make: " + out).isZero();
+        Set<String> made = new TreeSet<>();
+        Matcher m = MADE.matcher(out);
+        while (m.find()) {
+            made.add(m.group(1));
+        }
+        return made;
     }
 
     private static Result coldBuild(Path root) throws IOException {

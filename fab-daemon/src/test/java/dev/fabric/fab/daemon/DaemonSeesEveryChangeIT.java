@@ -81,6 +81,24 @@ class DaemonSeesEveryChangeIT {
     }
 
     @Test
+    void aTemporaryRenamedIntoPlaceKeepsTheModelAndAnEditIsStillRebuilt() throws Exception {
+        // ar, and every write-then-rename step: the temporary appears and is gone before fabd looks.
+        Files.writeString(project.resolve("fabfile"), "[ build/a.o ] : [ a.c ] { cat a.c > build/a.tmp && mv build/a.tmp build/a.o }\n");
+        Files.writeString(project.resolve("a.c"), "int a;\n");
+        fabOk();
+        sh("echo '/*1*/' >> a.c");
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        Daemons.Run noop = fabOk("+IPC");
+        assertThat(noop.out()).contains("nothing to do", "graph kept in memory").doesNotContain("interpreted again");
+        sh("echo '/*2*/' >> a.c");
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        assertThat(Files.readString(project.resolve("build/a.o"))).isEqualTo("int a;\n/*1*/\n/*2*/\n");
+        // A file that stays is a file a pattern may match: the fabfiles are read again.
+        Files.writeString(project.resolve("b.c"), "int b;\n");
+        assertThat(fabOk("+IPC").out()).contains("fabd: interpreting the fabfiles");
+    }
+
+    @Test
     void copyKeepingSizeAndModificationTimeIsRebuilt() throws Exception {
         Files.writeString(project.resolve("fabfile"), "[ out ] : [ a.c ] { cat a.c > out }\n");
         Files.writeString(project.resolve("a.c"), "one\n");

@@ -91,13 +91,13 @@ public final class FabricClient {
         this.keys = builder.keys;
         this.connectTimeout = builder.connectTimeout;
         this.requestTimeout = builder.requestTimeout;
-        this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout);
-        this.http = FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout).build();
-        this.streamingHttp = FabricRestClients.signed(builder.keys, builder.connectTimeout, null).build();
+        this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout, builder.relay);
+        this.http = FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout, builder.relay).build();
+        this.streamingHttp = FabricRestClients.signed(builder.keys, builder.connectTimeout, null, builder.relay).build();
         // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
         // default): that request may take longer than a call, but no longer than the restart may.
         this.spawnerHttp = http.mutate()
-                .requestFactory(FabricRestClients.requestFactory(builder.connectTimeout, builder.restartTimeout)).build();
+                .requestFactory(FabricRestClients.requestFactory(builder.connectTimeout, builder.restartTimeout, builder.relay)).build();
         this.restartTimeout = builder.restartTimeout;
         this.pollInterval = builder.pollInterval;
         this.failedGrace = builder.failedGrace;
@@ -176,6 +176,10 @@ public final class FabricClient {
 
     JsonMapper json() {
         return json;
+    }
+
+    Duration requestTimeout() {
+        return requestTimeout;
     }
 
     private <T> T call(String memberId, String endpoint, MemberCall<T> call, boolean streaming) {
@@ -295,7 +299,27 @@ public final class FabricClient {
         }
     }
 
+    /**
+     * Many calls to one member's endpoint without a registry look-up each ({@link BoundMember}): for a
+     * member's own clients of another member, such as an agent's of its queue. The member is looked
+     * up on the first call.
+     */
+    public BoundMember bind(String memberId, String endpoint) {
+        return new BoundMember(this, memberId, endpoint);
+    }
+
+    /** Where {@link BoundMember} sends its calls: the member's endpoint as the registry shows it now, reached as it says. */
+    BoundMember.Target target(String memberId, String endpoint) {
+        ServiceInstance seen = registry.get(memberId);
+        return target(reach(seen, FailOver.beforeCall(seen), null), endpoint, false);
+    }
+
     private <T> T invoke(ServiceInstance member, String endpoint, MemberCall<T> call, boolean streaming) {
+        BoundMember.Target target = target(member, endpoint, streaming);
+        return call.call(target.client(), target.baseUrl());
+    }
+
+    private BoundMember.Target target(ServiceInstance member, String endpoint, boolean streaming) {
         String url = FailOver.endpointOf(member, endpoint);
         if (url == null) {
             throw new MemberUnavailableException(member.id(), "member " + member.id() + " (" + FailOver.describe(member)
@@ -306,7 +330,7 @@ public final class FabricClient {
             case Reach.Direct _ -> streaming ? streamingHttp : http;
             case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId, streaming);
         };
-        return call.call(client.mutate().baseUrl(url).build(), URI.create(url));
+        return new BoundMember.Target(client.mutate().baseUrl(url).build(), URI.create(url));
     }
 
     /**
@@ -486,6 +510,7 @@ public final class FabricClient {
         private Duration restartTimeout = Duration.ofMinutes(2);
         private Duration pollInterval = Duration.ofMillis(250);
         private Duration failedGrace = Duration.ofSeconds(15);
+        private InetSocketAddress relay;
 
         private Builder(URI registryUrl, FabricKeys keys) {
             this.registryUrl = Objects.requireNonNull(registryUrl, "registryUrl");
@@ -536,6 +561,16 @@ public final class FabricClient {
          */
         public Builder failedGrace(Duration grace) {
             this.failedGrace = positive(grace, "failedGrace");
+            return this;
+        }
+
+        /**
+         * Sends every request, to the registry and to members, through a bridge's relay port: for a
+         * client that can reach nothing but its bridge, as a member spawned with {@code via} (default:
+         * direct, and through a member's own bridge for a member the registry shows behind one).
+         */
+        public Builder relay(InetSocketAddress bridgeRelay) {
+            this.relay = bridgeRelay;
             return this;
         }
 

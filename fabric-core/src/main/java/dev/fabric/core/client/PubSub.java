@@ -37,10 +37,13 @@ public final class PubSub {
 
     private final FabricClient fabric;
     private final String memberId;
+    /** Publishes and fetches go to the member found once, looked up again after a failure: no registry look-up per call. */
+    private final BoundMember bound;
 
     PubSub(FabricClient fabric, String memberId) {
         this.fabric = fabric;
         this.memberId = memberId;
+        this.bound = fabric.bind(memberId, PubSubWire.ENDPOINT);
     }
 
     /** The pubsub member's id. */
@@ -99,6 +102,7 @@ public final class PubSub {
      * missed or handed over twice. It ends on {@link Subscription#close()}, on a refusal, when the
      * member is LOST or STOPPED, when the topic no longer retains the next offset
      * ({@link OffsetGoneException}), or when the subscriber throws; {@link Subscriber#onEnd} says why.
+     * A member reached through a bridge is followed by long polls instead ({@link #subscribeByPolling}).
      */
     public Subscription subscribe(String topic, Long from, Subscriber subscriber) {
         return subscribe(topic, from, Subscription.DEFAULT_IDLE_TIMEOUT, subscriber);
@@ -110,6 +114,23 @@ public final class PubSub {
      * keep-alive every 15 s unless configured otherwise).
      */
     public Subscription subscribe(String topic, Long from, Duration idleTimeout, Subscriber subscriber) {
+        long start = startOf(topic, from, subscriber);
+        // A bridge relays a member's answers whole, so a stream would never arrive through one: poll instead.
+        boolean polling = Reach.of(fabric.registry().get(memberId)) instanceof Reach.Via;
+        return Subscription.start(this, topic, start, idleTimeout, polling, subscriber);
+    }
+
+    /**
+     * {@link #subscribe(String, Long, Subscriber)} by long polls of the JSON fetch (each waits up to
+     * 20 s for a message) instead of a stream: what {@code subscribe} does by itself for a member
+     * reached through a bridge, which relays whole answers only. Messages carry their {@code at}.
+     */
+    public Subscription subscribeByPolling(String topic, Long from, Subscriber subscriber) {
+        return Subscription.start(this, topic, startOf(topic, from, subscriber), Subscription.DEFAULT_IDLE_TIMEOUT, true, subscriber);
+    }
+
+    /** Where a subscription starts: {@code from}, or the topic's next offset now. */
+    private long startOf(String topic, Long from, Subscriber subscriber) {
         Objects.requireNonNull(subscriber, "subscriber");
         if (!PubSubWire.isTopic(topic)) {
             throw new IllegalArgumentException("'" + topic + "' is not a topic name (" + PubSubWire.TOPIC.pattern() + ")");
@@ -117,9 +138,8 @@ public final class PubSub {
         if (from != null && from < 0) {
             throw new IllegalArgumentException("from must be an offset from 0, not " + from);
         }
-        long start = from != null ? from : topics().stream().filter(t -> t.name().equals(topic)).mapToLong(PubSubWire.Topic::next)
+        return from != null ? from : topics().stream().filter(t -> t.name().equals(topic)).mapToLong(PubSubWire.Topic::next)
                 .findFirst().orElse(0);
-        return Subscription.start(this, topic, start, idleTimeout, subscriber);
     }
 
     FabricClient fabric() {
@@ -131,7 +151,7 @@ public final class PubSub {
     }
 
     private <T> T call(String what, MemberCall<T> call, String topic, long from) {
-        return fabric.call(memberId, PubSubWire.ENDPOINT, (client, url) -> {
+        return bound.call((client, url) -> {
             try {
                 return call.call(client, url);
             } catch (RestClientResponseException e) {

@@ -29,6 +29,9 @@ public final class Subscription implements AutoCloseable {
 
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
+    /** How long one poll waits for a message (well within a bridge's idle timeout, 60 s by default). */
+    private static final Duration POLL_WAIT = Duration.ofSeconds(20);
+
     /** Waits between reconnections after failures in a row; the last one repeats. */
     private static final long[] BACKOFF_MILLIS = {100, 250, 500, 1000, 2000, 5000};
 
@@ -38,7 +41,11 @@ public final class Subscription implements AutoCloseable {
     private final String topic;
     private final Duration idleTimeout;
     private final Subscriber subscriber;
+    /** Polls the JSON fetch instead of holding a stream (a member reached through a bridge, which relays whole answers). */
+    private final boolean polling;
     private final CountDownLatch ended = new CountDownLatch(1);
+    /** Counted down by {@link #close()}: ends a wait between reconnections at once. */
+    private final CountDownLatch closing = new CountDownLatch(1);
     private volatile long next;
     private volatile boolean closed;
     private volatile RuntimeException failure;
@@ -48,16 +55,17 @@ public final class Subscription implements AutoCloseable {
     private Thread reader;
     private Thread watchdog;
 
-    private Subscription(PubSub pubsub, String topic, long from, Duration idleTimeout, Subscriber subscriber) {
+    private Subscription(PubSub pubsub, String topic, long from, Duration idleTimeout, boolean polling, Subscriber subscriber) {
         this.pubsub = pubsub;
+        this.polling = polling;
         this.topic = topic;
         this.next = from;
         this.idleTimeout = idleTimeout;
         this.subscriber = subscriber;
     }
 
-    static Subscription start(PubSub pubsub, String topic, long from, Duration idleTimeout, Subscriber subscriber) {
-        Subscription subscription = new Subscription(pubsub, topic, from, idleTimeout, subscriber);
+    static Subscription start(PubSub pubsub, String topic, long from, Duration idleTimeout, boolean polling, Subscriber subscriber) {
+        Subscription subscription = new Subscription(pubsub, topic, from, idleTimeout, polling, subscriber);
         subscription.reader = Thread.ofVirtual().name("subscription-" + pubsub.memberId() + "-" + topic).start(subscription::run);
         subscription.watchdog = Thread.ofVirtual().name("subscription-watchdog-" + topic).start(subscription::watch);
         return subscription;
@@ -73,7 +81,12 @@ public final class Subscription implements AutoCloseable {
         return next;
     }
 
-    /** How many times it connected to the member (1 until the first stream broke). */
+    /** Whether it polls the JSON fetch rather than holding a stream (see {@link PubSub#subscribe}). */
+    public boolean polling() {
+        return polling;
+    }
+
+    /** How many times it connected to the member: streams opened (1 until the first broke), or polls made. */
     public int connections() {
         return connections;
     }
@@ -93,13 +106,18 @@ public final class Subscription implements AutoCloseable {
         return ended.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Stops following the topic; no message is handed over once this returns. */
+    /**
+     * Stops following the topic: no message is handed over after this. A stream is closed and its
+     * thread waited for (up to 10 s); a poll under way is not waited for, it ends by itself within its
+     * wait and hands nothing over. The thread is not interrupted: an interrupted call would look to
+     * the fail-over like a member that cannot be reached.
+     */
     @Override
     public void close() {
         closed = true;
+        closing.countDown();
         closeBody();
-        if (Thread.currentThread() != reader) {
-            reader.interrupt();
+        if (Thread.currentThread() != reader && !polling) {
             try {
                 ended.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -115,29 +133,13 @@ public final class Subscription implements AutoCloseable {
             while (!closed) {
                 long before = next;
                 try {
-                    pubsub.fabric().stream(pubsub.memberId(), PubSubWire.ENDPOINT, (client, url) -> {
-                        client.get().uri(uri -> uri.path("/topics/{topic}/messages").queryParam("from", next).build(topic))
-                                .accept(MediaType.TEXT_EVENT_STREAM)
-                                .exchange((request, response) -> {
-                                    if (!response.getStatusCode().is2xxSuccessful()) {
-                                        byte[] problem = response.getBody().readNBytes(64 * 1024);
-                                        throw pubsub.refused(response.getStatusCode().value(), response.getStatusText(), problem,
-                                                "follow topic " + topic + " from offset " + next, url.toString(), topic, next, null);
-                                    }
-                                    connections++;
-                                    try {
-                                        read(response.getBody());
-                                    } catch (IOException e) {
-                                        // Not "unreachable": the member answered, so no fail-over for a stream that broke
-                                        // (a restart of a live member); reconnecting tells whether it is down.
-                                        throw new StreamBroke(e);
-                                    }
-                                    return null;
-                                }, true);
-                        return null;
-                    });
-                    // The member ended the stream (it is stopping): connect again, through the registry.
-                    log.debug("subscription to {} of {}: the stream ended at offset {}; reconnecting", topic, pubsub.memberId(), next);
+                    if (polling) {
+                        poll();
+                    } else {
+                        stream();
+                        // The member ended the stream (it is stopping): connect again, through the registry.
+                        log.debug("subscription to {} of {}: the stream ended at offset {}; reconnecting", topic, pubsub.memberId(), next);
+                    }
                 } catch (OffsetGoneException | MemberLostException | MemberStoppedException | MemberRefusedException | SubscriberFailed e) {
                     end = e instanceof SubscriberFailed failed ? failed.cause : e;
                     return;
@@ -149,7 +151,7 @@ public final class Subscription implements AutoCloseable {
                     long wait = BACKOFF_MILLIS[Math.min(failures, BACKOFF_MILLIS.length) - 1];
                     log.info("subscription to {} of {}: the stream broke at offset {} ({}); reconnecting in {} ms", topic,
                             pubsub.memberId(), next, FabricClient.describe(e), wait);
-                    Thread.sleep(wait);
+                    closing.await(wait, TimeUnit.MILLISECONDS);
                 }
             }
         } catch (InterruptedException e) {
@@ -165,6 +167,41 @@ public final class Subscription implements AutoCloseable {
             } finally {
                 ended.countDown();
             }
+        }
+    }
+
+    /** One stream, from {@link #next}, until it ends or breaks. */
+    private void stream() {
+        pubsub.fabric().stream(pubsub.memberId(), PubSubWire.ENDPOINT, (client, url) -> {
+            client.get().uri(uri -> uri.path("/topics/{topic}/messages").queryParam("from", next).build(topic))
+                    .accept(MediaType.TEXT_EVENT_STREAM)
+                    .exchange((request, response) -> {
+                        if (!response.getStatusCode().is2xxSuccessful()) {
+                            byte[] problem = response.getBody().readNBytes(64 * 1024);
+                            throw pubsub.refused(response.getStatusCode().value(), response.getStatusText(), problem,
+                                    "follow topic " + topic + " from offset " + next, url.toString(), topic, next, null);
+                        }
+                        connections++;
+                        try {
+                            read(response.getBody());
+                        } catch (IOException e) {
+                            // Not "unreachable": the member answered, so no fail-over for a stream that broke
+                            // (a restart of a live member); reconnecting tells whether it is down.
+                            throw new StreamBroke(e);
+                        }
+                        return null;
+                    }, true);
+            return null;
+        });
+    }
+
+    /** One long poll of the JSON fetch from {@link #next}, with the fail-over of any call. */
+    private void poll() {
+        Duration wait = Duration.ofMillis(Math.min(POLL_WAIT.toMillis(), pubsub.fabric().requestTimeout().toMillis() / 2));
+        connections++;
+        PubSubWire.Messages messages = pubsub.fetch(topic, next, 500, wait);
+        for (PubSubWire.Message message : messages.messages()) {
+            deliver(message);
         }
     }
 
@@ -208,20 +245,21 @@ public final class Subscription implements AutoCloseable {
             throw new UncheckedIOException(new IOException("member " + pubsub.memberId() + " sent a message without an offset (id: "
                     + event.id() + ")"));
         }
-        if (offset < next) {
-            // Never expected: the stream starts at next. Handing it over again would be a duplicate.
-            return;
-        }
-        if (closed) {
+        deliver(new PubSubWire.Message(offset, event.data(), null));
+    }
+
+    private void deliver(PubSubWire.Message message) {
+        if (message.offset() < next || closed) {
+            // Never expected: reading starts at next. Handing it over again would be a duplicate.
             return;
         }
         try {
-            subscriber.onMessage(new PubSubWire.Message(offset, event.data(), null));
+            subscriber.onMessage(message);
         } catch (RuntimeException e) {
-            next = offset;
+            next = message.offset();
             throw new SubscriberFailed(e);
         }
-        next = offset + 1;
+        next = message.offset() + 1;
     }
 
     private OffsetGoneException gone(ServerSentEvent event) {

@@ -1,5 +1,6 @@
 package dev.fabric.core.pilot;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskState;
 
@@ -83,7 +84,8 @@ public final class PilotWire {
     public record Task(String id, String pilot, String session, String name, TaskState state, String reason, String detail, String agent,
                        int attempt, Integer exitStatus, Duration duration, Instant submittedAt, Instant finishedAt, long sequence) {
 
-        /** Whether the task has reached its final state. */
+        /** Whether the task has reached its final state (not a field of the JSON: the state says it). */
+        @JsonIgnore
         public boolean isFinal() {
             return state != null && state.isFinal();
         }

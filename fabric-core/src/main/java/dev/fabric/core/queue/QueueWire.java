@@ -33,6 +33,9 @@ public final class QueueWire {
      */
     public record LeasedMessage(String id, String leaseId, String body, int deliveries, Instant deadline) {}
 
+    /** The answer to {@code POST /queue/v1/leases/{leaseId}/extend}: the lease's new deadline. */
+    public record Extended(Instant deadline) {}
+
     /** {@code GET /queue/v1/stats}: counts of messages, 64-bit on the wire whatever the member holds them in. */
     public record Stats(long ready, long leased, long acked) {}
 }

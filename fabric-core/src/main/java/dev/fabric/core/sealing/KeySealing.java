@@ -110,14 +110,23 @@ public final class KeySealing {
 
     private static SecretKey deriveKey(PrivateKey ownPrivate, PublicKey peerPublic, byte[] senderSpki, byte[] receiverSpki,
                                        String serviceId) throws GeneralSecurityException {
+        byte[] salt = ByteBuffer.allocate(senderSpki.length + receiverSpki.length).put(senderSpki).put(receiverSpki).array();
+        return agree(ownPrivate, peerPublic, salt, info(serviceId), "AES");
+    }
+
+    /**
+     * X25519 between one side's private key and the other's public key, stretched with HKDF-SHA256
+     * into a 32-byte key for {@code algorithm}; the shared secret is wiped after.
+     */
+    public static SecretKey agree(PrivateKey ownPrivate, PublicKey peerPublic, byte[] salt, byte[] info, String algorithm)
+            throws GeneralSecurityException {
         KeyAgreement agreement = KeyAgreement.getInstance("X25519");
         agreement.init(ownPrivate);
         agreement.doPhase(peerPublic, true);
         byte[] shared = agreement.generateSecret();
         try {
-            byte[] salt = ByteBuffer.allocate(senderSpki.length + receiverSpki.length).put(senderSpki).put(receiverSpki).array();
             KDF hkdf = KDF.getInstance("HKDF-SHA256");
-            return hkdf.deriveKey("AES", HKDFParameterSpec.ofExtract().addIKM(shared).addSalt(salt).thenExpand(info(serviceId), 32));
+            return hkdf.deriveKey(algorithm, HKDFParameterSpec.ofExtract().addIKM(shared).addSalt(salt).thenExpand(info, 32));
         } finally {
             Arrays.fill(shared, (byte) 0);
         }

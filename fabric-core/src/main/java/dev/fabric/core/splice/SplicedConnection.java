@@ -14,9 +14,10 @@ import java.time.Duration;
  * @param observed this side's public address and port, as the registry observed it
  * @param attempts how many dials it took, this side
  * @param elapsed from the first request to the registry to the open connection
+ * @param dialing from the start the registry gave to the open connection: the time to connect
  */
 public record SplicedConnection(Socket socket, InetSocketAddress local, InetSocketAddress remote, String observed,
-                                int attempts, Duration elapsed) implements Closeable {
+                                int attempts, Duration elapsed, Duration dialing) implements Closeable {
 
     @Override
     public void close() throws IOException {

@@ -154,7 +154,8 @@ public final class Splicer {
     }
 
     private SplicedConnection dial(int port, InetSocketAddress peer, String observed, Instant begun) throws SpliceException {
-        Instant deadline = clock.instant().plus(schedule.window());
+        Instant start = clock.instant();
+        Instant deadline = start.plus(schedule.window());
         int attempts = 0;
         String last = "no attempt";
         while (clock.instant().isBefore(deadline)) {
@@ -166,7 +167,7 @@ public final class Splicer {
                     socket.setSoTimeout(0);
                     return new SplicedConnection(socket, (InetSocketAddress) socket.getLocalSocketAddress(),
                             (InetSocketAddress) socket.getRemoteSocketAddress(), observed, attempts,
-                            Duration.between(begun, clock.instant()));
+                            Duration.between(begun, clock.instant()), Duration.between(start, clock.instant()));
                 } catch (IOException e) {
                     socket.close();
                     throw e;

@@ -61,7 +61,8 @@ class QueueWireTest {
                 "body", QueueWire.Enqueue.class,
                 "id", QueueWire.Enqueued.class,
                 "messages", QueueWire.Leases.class,
-                "ready", QueueWire.Stats.class);
+                "ready", QueueWire.Stats.class,
+                "deadline", QueueWire.Extended.class);
         List<String> examples = examples();
         int read = 0;
         for (String example : examples) {
@@ -75,7 +76,7 @@ class QueueWireTest {
             assertThat(written).as("%s written back from %s", record.getSimpleName(), example).isEqualTo(json);
             read++;
         }
-        assertThat(read).as("examples of the enqueue, its answer, the lease answer and the stats").isEqualTo(4);
+        assertThat(read).as("examples of the enqueue, its answer, the lease answer, the extend answer and the stats").isEqualTo(5);
     }
 
     @Test

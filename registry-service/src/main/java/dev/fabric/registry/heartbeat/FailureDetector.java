@@ -2,6 +2,7 @@ package dev.fabric.registry.heartbeat;
 
 import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceService;
+import dev.fabric.registry.instance.InstanceService.Detection;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.registry.watch.ChangeLog;
@@ -17,6 +18,8 @@ import org.springframework.stereotype.Component;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -79,23 +82,28 @@ public class FailureDetector implements SmartLifecycle {
         List<ServiceInstance> overdue;
         do {
             overdue = instances.overdue(cutoff, BATCH);
-            int movedThisBatch = 0;
+            List<Detection> due = new ArrayList<>();
             for (ServiceInstance seen : overdue) {
                 Instant deadline = seen.lastHeartbeatAt().plus(properties.deadThreshold());
                 Duration silent = Duration.between(seen.lastHeartbeatAt(), now);
                 if (!now.isBefore(deadline)) {
-                    if (service.detect(seen, InstanceState.DEAD, "no heartbeat for " + silent.toMillis() + " ms (dead after "
-                            + properties.deadAfter() + " missed)")) {
-                        lag.record(Duration.between(deadline, clock.instant()));
-                        movedThisBatch++;
-                    }
+                    due.add(new Detection(seen, InstanceState.DEAD, "no heartbeat for " + silent.toMillis() + " ms (dead after "
+                            + properties.deadAfter() + " missed)"));
                 } else if (seen.state() == InstanceState.RUNNING) {
-                    if (service.detect(seen, InstanceState.SUSPECT, "no heartbeat for " + silent.toMillis() + " ms (suspect after "
-                            + properties.suspectAfter() + " missed)")) {
-                        movedThisBatch++;
-                    }
+                    due.add(new Detection(seen, InstanceState.SUSPECT, "no heartbeat for " + silent.toMillis() + " ms (suspect after "
+                            + properties.suspectAfter() + " missed)"));
                 }
             }
+            // In id order, as the heartbeat writer locks rows, so the two never wait on each other.
+            due.sort(Comparator.comparing(d -> d.seen().id()));
+            List<Detection> made = service.detectAll(due);
+            Instant recorded = clock.instant();
+            for (Detection d : made) {
+                if (d.to() == InstanceState.DEAD) {
+                    lag.record(Duration.between(d.seen().lastHeartbeatAt().plus(properties.deadThreshold()), recorded));
+                }
+            }
+            int movedThisBatch = made.size();
             moved += movedThisBatch;
             // Only SUSPECT instances not yet due remain when nothing moved: stop instead of re-reading them.
             if (movedThisBatch == 0) {

@@ -1,6 +1,8 @@
 package dev.fabric.registry.heartbeat;
 
 import dev.fabric.registry.instance.InstanceService;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.swagger.v3.oas.annotations.Operation;
 import jakarta.validation.constraints.Positive;
 import org.springframework.http.HttpStatus;
@@ -11,15 +13,20 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
-/** The cheap, signed call every RUNNING member makes each interval. */
+/**
+ * The signed heartbeat, one request each: kept for clients without a heartbeat stream
+ * ({@link HeartbeatStreamHandler}), which fabric members use.
+ */
 @RestController
 @Validated
 public class HeartbeatController {
 
     private final InstanceService service;
+    private final Counter heartbeats;
 
-    public HeartbeatController(InstanceService service) {
+    public HeartbeatController(InstanceService service, MeterRegistry meters) {
         this.service = service;
+        this.heartbeats = meters.counter("fabric.registry.heartbeats", "path", "signed");
     }
 
     @Operation(summary = "Heartbeat of one incarnation of an instance")
@@ -27,5 +34,6 @@ public class HeartbeatController {
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void heartbeat(@PathVariable String id, @RequestParam @Positive long incarnation) {
         service.heartbeat(id, incarnation);
+        heartbeats.increment();
     }
 }

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param suspectAfter missed heartbeats before an instance is SUSPECT (default 3)
  * @param deadAfter missed heartbeats before it is DEAD (default 5)
  * @param detectorPeriod how often the failure detector looks (default a quarter of the interval)
+ * @param sessionTtl how long a heartbeat stream's session lasts before the member must open another
+ *     with a fresh signed handshake (default 1 h)
  */
 @Validated
 @ConfigurationProperties("fabric.registry.heartbeat")
@@ -21,7 +23,8 @@ public record HeartbeatProperties(
         @DefaultValue("2s") Duration interval,
         @DefaultValue("3") @Min(1) int suspectAfter,
         @DefaultValue("5") @Min(1) int deadAfter,
-        Duration detectorPeriod) {
+        Duration detectorPeriod,
+        @DefaultValue("1h") Duration sessionTtl) {
 
     public HeartbeatProperties {
         if (deadAfter < suspectAfter) {

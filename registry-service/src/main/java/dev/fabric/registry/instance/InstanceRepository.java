@@ -6,6 +6,7 @@ import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.http.HttpStatus;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import tools.jackson.core.type.TypeReference;
@@ -29,6 +30,8 @@ public class InstanceRepository {
             + "metadata, registered_at, updated_at, last_heartbeat_at";
 
     private final JdbcClient jdbc;
+    /** For statement batches, which {@link JdbcClient} does not do. */
+    private final JdbcTemplate jdbcTemplate;
     /** As many entries as one request may carry ({@code RegistrationRequest}), and the columns' sizes (V1__registry.sql). */
     static final int MAX_ENDPOINTS = 32;
     static final int MAX_METADATA = 64;
@@ -38,8 +41,9 @@ public class InstanceRepository {
     private final JsonMapper json;
     private final RowMapper<ServiceInstance> rows;
 
-    public InstanceRepository(JdbcClient jdbc, JsonMapper json) {
+    public InstanceRepository(JdbcClient jdbc, JdbcTemplate jdbcTemplate, JsonMapper json) {
         this.jdbc = jdbc;
+        this.jdbcTemplate = jdbcTemplate;
         this.json = json;
         this.rows = (rs, n) -> new ServiceInstance(
                 rs.getString("id"), rs.getString("type"), rs.getString("name"),
@@ -146,6 +150,25 @@ public class InstanceRepository {
     public boolean touchRunning(String id, long incarnation, Instant now) {
         return jdbc.sql("UPDATE service_instance SET last_heartbeat_at = ? WHERE id = ? AND incarnation = ? AND state = 'RUNNING'")
                 .params(utc(now), id, incarnation).update() == 1;
+    }
+
+    /** One heartbeat to record: who, which incarnation, when it arrived. */
+    public record Touch(String id, long incarnation, Instant at) {}
+
+    /**
+     * {@link #touchRunning} for many heartbeats in one statement batch (the caller's transaction):
+     * for each, whether it was recorded (a RUNNING instance at that incarnation). Callers sort by id,
+     * so concurrent batches lock rows in one order.
+     */
+    public boolean[] touchRunning(List<Touch> touches) {
+        int[] counts = jdbcTemplate.batchUpdate("UPDATE service_instance SET last_heartbeat_at = ? WHERE id = ? AND incarnation = ? "
+                        + "AND state = 'RUNNING'", touches.stream()
+                .map(t -> new Object[] {utc(t.at()), t.id(), t.incarnation()}).toList());
+        boolean[] recorded = new boolean[counts.length];
+        for (int i = 0; i < counts.length; i++) {
+            recorded[i] = counts[i] == 1;
+        }
+        return recorded;
     }
 
     /**

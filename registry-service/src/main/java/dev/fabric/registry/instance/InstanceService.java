@@ -10,8 +10,6 @@ import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.registry.watch.ChangeEvent;
 import dev.fabric.registry.watch.ChangeLog;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.dao.DuplicateKeyException;
@@ -21,6 +19,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,14 +39,12 @@ public class InstanceService {
     private final ChangeLog changes;
     private final Clock clock;
     private final WriteGate gate;
-    private final Counter heartbeats;
 
-    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, WriteGate gate, MeterRegistry meters) {
+    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, WriteGate gate) {
         this.instances = instances;
         this.changes = changes;
         this.clock = clock;
         this.gate = gate;
-        this.heartbeats = meters.counter("fabric.registry.heartbeats");
     }
 
     @Transactional(readOnly = true)
@@ -241,16 +238,24 @@ public class InstanceService {
      */
     public void heartbeat(String id, long incarnation) {
         if (instances.touchRunning(id, incarnation, clock.instant())) {
-            heartbeats.increment();
             return;
         }
+        slowHeartbeat(id, incarnation);
+    }
+
+    /**
+     * The heartbeat of an instance that is not RUNNING at that incarnation: a SUSPECT one comes back
+     * to RUNNING; anything else is refused with its reason ({@code stale-incarnation},
+     * {@code not-running}...).
+     */
+    public void slowHeartbeat(String id, long incarnation) {
         gate.write(() -> {
-            slowHeartbeat(id, incarnation);
+            revive(id, incarnation);
             return null;
         });
     }
 
-    private void slowHeartbeat(String id, long incarnation) {
+    private void revive(String id, long incarnation) {
         Instant now = clock.instant();
         ServiceInstance current = instances.lock(id).orElseThrow(() -> RegistryException.unknown(id));
         requireIncarnation(current, incarnation);
@@ -265,7 +270,6 @@ public class InstanceService {
         ServiceInstance revived = moved(current, InstanceState.RUNNING, "heartbeat resumed", now, current.endpoints());
         instances.update(revived);
         record(revived, InstanceState.SUSPECT, InstanceState.RUNNING, "heartbeat resumed", ChangeEvent.Kind.STATE, now);
-        heartbeats.increment();
     }
 
     public ServiceInstance report(String id, ReportRequest report) {
@@ -331,21 +335,32 @@ public class InstanceService {
         log.info("instance {} (incarnation {}) deregistered", id, current.incarnation());
     }
 
+    /** A move the failure detector decided: the instance as it read it, where to, why. */
+    public record Detection(ServiceInstance seen, InstanceState to, String reason) {}
+
     /**
-     * The failure detector's move: only if the instance is unchanged since the detector read it.
-     *
-     * @return whether the move happened
+     * The failure detector's moves of one pass, in one transaction: each only if the instance is unchanged
+     * since the detector read it (so a heartbeat that landed meanwhile wins), recorded and numbered in
+     * the change log; one commit for all. When many members fall silent at once, thousands of moves are due within one
+     * detector period; one transaction each would queue them behind each other for longer than the
+     * interval the detector promises. Returns the moves made, in order.
      */
-    public boolean detect(ServiceInstance seen, InstanceState to, String detected) {
-        String reason = StateReasons.fit(detected);
+    public List<Detection> detectAll(List<Detection> detections) {
+        if (detections.isEmpty()) {
+            return List.of();
+        }
         return gate.write(() -> {
             Instant now = clock.instant();
-            if (!instances.moveIfUnchanged(seen, to, reason, now)) {
-                return false;
+            List<Detection> made = new ArrayList<>();
+            for (Detection d : detections) {
+                String reason = StateReasons.fit(d.reason());
+                if (instances.moveIfUnchanged(d.seen(), d.to(), reason, now)) {
+                    record(moved(d.seen(), d.to(), reason, now, d.seen().endpoints()), d.seen().state(), d.to(), reason,
+                            ChangeEvent.Kind.STATE, now);
+                    made.add(d);
+                }
             }
-            ServiceInstance moved = moved(seen, to, reason, now, seen.endpoints());
-            record(moved, seen.state(), to, reason, ChangeEvent.Kind.STATE, now);
-            return true;
+            return made;
         });
     }
 

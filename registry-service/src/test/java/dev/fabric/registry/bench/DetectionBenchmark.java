@@ -14,96 +14,107 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * On-demand benchmark, never part of the test suite:
- * {@code ./mvnw -pl registry-service verify -Dit.test=DetectionBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
+ * {@code ./mvnw -pl registry-service -am verify -Dit.test=DetectionBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false}
+ * ({@code -Dbench.members=20000}).
  *
- * <p>1,000 members heartbeat a real registry (PostgreSQL, default settings: 2 s interval, DEAD after
- * 5 missed) at their interval. Then half of them fall silent at once while the other half go on. For
- * each silent member it reports the time from its last heartbeat (as the registry recorded it) to its
- * DEAD transition; the goal is the threshold (10 s) plus at most one interval. A member that kept
- * heartbeating and was declared DEAD is a false positive.
+ * <p>Members heartbeat a real registry (PostgreSQL, default settings: 2 s interval, DEAD after 5
+ * missed) at their interval over heartbeat streams, as fabric members do ({@link StreamMembers}).
+ * Then half of them fall silent at once while the other half go on. For each silent member it
+ * reports the time from its last heartbeat (as the registry recorded it) to its DEAD transition; the
+ * goal is the threshold (10 s) plus at most one interval. A member that kept heartbeating and was
+ * declared DEAD or SUSPECT is a false positive.
+ *
+ * <p>Open files are limited to 20,000 per process here, and each stream is a socket at both ends: past
+ * 9,000 members the registry runs as two replicas on the same database (members alternate between
+ * them; one holds the detector) and a second JVM runs half of the members.
  */
 class DetectionBenchmark {
 
-    static final int MEMBERS = Integer.getInteger("bench.members", 1000);
-    static final Duration INTERVAL = Duration.ofSeconds(2);
+    static final int MEMBERS = Integer.getInteger("bench.members", 20_000);
+    static final int PER_PROCESS = 9_000;
+    static final Duration INTERVAL = StreamMembers.INTERVAL;
 
     @TempDir
     Path dir;
 
     @Test
-    void detectionTimeOverAThousandMembers() throws Exception {
+    void detectionTimeOverManyMembers() throws Exception {
         FabricKeys keys = FabricKeys.generate();
         keys.writeTo(dir.resolve("keys"));
-        try (RegistryProcess registry = new RegistryProcess(dir.resolve("data"), dir.resolve("keys"), List.of(
-                "--spring.datasource.url=" + EmbeddedPostgres.jdbcUrl(), "--spring.datasource.username=postgres",
-                "--spring.datasource.password=postgres", "--logging.level.dev.fabric=WARN",
-                "--fabric.security.signature.replay-cache-capacity=5000000"))) {
-            registry.start();
-            RegistryClient client = new RegistryClient(registry.url(), keys);
+        int replicas = MEMBERS > PER_PROCESS ? 2 : 1;
+        List<RegistryProcess> registries = new ArrayList<>();
+        String loadBefore = Files.readString(Path.of("/proc/loadavg")).strip();
+        try {
+            for (int r = 0; r < replicas; r++) {
+                RegistryProcess registry = new RegistryProcess(dir.resolve("data" + r), dir.resolve("keys"), List.of(
+                        "--spring.datasource.url=" + EmbeddedPostgres.jdbcUrl(), "--spring.datasource.username=postgres",
+                        "--spring.datasource.password=postgres", "--logging.level.dev.fabric=WARN",
+                        "--fabric.security.signature.replay-cache-capacity=5000000", "--server.tomcat.max-connections=15000"));
+                registries.add(registry);
+                registry.start();
+            }
+            List<String> urls = registries.stream().map(RegistryProcess::url).toList();
+            RegistryClient client = new RegistryClient(urls.getFirst(), keys);
             String run = "d" + System.nanoTime() % 100000 + "-";
-            AtomicBoolean silence = new AtomicBoolean();
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicLong failedBeats = new AtomicLong();
-            Map<String, Integer> failures = new java.util.concurrent.ConcurrentHashMap<>();
-            AtomicLong slowest = new AtomicLong();
-            AtomicLong slowBeats = new AtomicLong();
-            List<Thread> members = new ArrayList<>();
-            for (int i = 0; i < MEMBERS; i++) {
-                String id = run + i;
-                boolean dies = i % 2 == 0;
-                long offset = (long) (4 * INTERVAL.toMillis() * (i / (double) MEMBERS));
-                members.add(Thread.ofVirtual().start(() -> {
-                    try {
-                        Thread.sleep(offset);
-                        // A member registers and heartbeats from then on, as a real one does.
-                        RegistryClient.Answer registered = client.post("/api/v1/instances", Map.of("id", id, "type", "bench"));
-                        if (registered.status() != 201) {
-                            failures.merge("register " + registered.status() + " " + registered.reason(), 1, Integer::sum);
-                        }
-                        while (!stop.get() && !(dies && silence.get())) {
-                            long t0 = System.nanoTime();
-                            RegistryClient.Answer beat = client.heartbeat(id, 1);
-                            long tookMs = (System.nanoTime() - t0) / 1_000_000;
-                            slowest.accumulateAndGet(tookMs, Math::max);
-                            if (tookMs > INTERVAL.toMillis()) {
-                                slowBeats.incrementAndGet();
-                            }
-                            if (beat.status() != 204) {
-                                failedBeats.incrementAndGet();
-                                failures.merge("heartbeat " + beat.status() + " " + beat.reason(), 1, Integer::sum);
-                            }
-                            Thread.sleep(Math.max(0, INTERVAL.toMillis() - (System.nanoTime() - t0) / 1_000_000));
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }));
+            // Registrations and handshakes spread over the ramp (250/s), as a fabric grows; every member then heartbeats 12 s before half fall silent.
+            long ramp = Math.max(8_000, 4L * MEMBERS);
+            long silenceAt = System.currentTimeMillis() + ramp + 6 * INTERVAL.toMillis();
+            long stopAt = silenceAt + 8 * INTERVAL.toMillis();
+            int here = replicas == 1 ? MEMBERS : MEMBERS / 2;
+            Process other = null;
+            Path otherLog = dir.resolve("members.log");
+            if (here < MEMBERS) {
+                other = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx1g",
+                        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), StreamMembers.class.getName(),
+                        String.join(",", urls), dir.resolve("keys").toString(), run, String.valueOf(here), String.valueOf(MEMBERS),
+                        String.valueOf(ramp), String.valueOf(silenceAt), String.valueOf(stopAt))
+                        .redirectErrorStream(true).redirectOutput(otherLog.toFile()).start();
             }
-            Thread.sleep(14_000);
-            silence.set(true);
-            Instant silencedAt = Instant.now();
-            Thread.sleep(16_000);
-            // Live members stop here too; whatever happens to them after this instant is not a false positive.
-            Instant stoppedAt = Instant.now();
-            stop.set(true);
-            for (Thread member : members) {
-                member.join();
+            StreamMembers.Outcome outcome = StreamMembers.run(urls, keys, run, 0, here, ramp, silenceAt, stopAt);
+            Instant silencedAt = Instant.ofEpochMilli(silenceAt);
+            Instant stoppedAt = Instant.ofEpochMilli(stopAt);
+            String otherOutcome = "";
+            if (other != null) {
+                other.waitFor();
+                otherOutcome = Files.readAllLines(otherLog).stream().filter(line -> line.startsWith("OUTCOME")).findFirst()
+                        .orElse("OUTCOME missing; log: " + Files.readString(otherLog));
             }
+            long failedBeats = outcome.failedBeats() + (otherOutcome.startsWith("OUTCOME ") && !otherOutcome.contains("missing")
+                    ? Long.parseLong(otherOutcome.split(" ")[1]) : 0);
+            String loadAfter = Files.readString(Path.of("/proc/loadavg")).strip();
+            System.out.println("members in this JVM: " + outcome.describe() + "\nmembers in the second JVM: " + otherOutcome);
 
             List<Long> detection = new ArrayList<>();
             int falseDead = 0;
             int falseSuspect = 0;
             int undetected = 0;
+            // Read back 32 at a time: a sequential read of 20,000 instances and histories would take minutes.
+            List<JsonNode[]> read = new ArrayList<>();
+            try (ExecutorService readers = Executors.newFixedThreadPool(32)) {
+                List<Future<JsonNode[]>> reads = new ArrayList<>();
+                for (int i = 0; i < MEMBERS; i++) {
+                    String id = run + i;
+                    reads.add(readers.submit(() -> new JsonNode[] {client.get("/api/v1/instances/" + id).body(),
+                            client.get("/api/v1/instances/" + id + "/history").body()}));
+                }
+                for (Future<JsonNode[]> r : reads) {
+                    read.add(r.get());
+                }
+            }
+            int unregistered = 0;
             for (int i = 0; i < MEMBERS; i++) {
-                String id = run + i;
-                JsonNode instance = client.get("/api/v1/instances/" + id).body();
-                JsonNode history = client.get("/api/v1/instances/" + id + "/history").body();
+                JsonNode instance = read.get(i)[0];
+                JsonNode history = read.get(i)[1];
+                if (instance.path("lastHeartbeatAt").asString("").isEmpty()) {
+                    unregistered++; // its registration was refused (see the failures by kind): it never ran
+                    continue;
+                }
                 Instant dead = null;
                 boolean suspected = false;
                 for (JsonNode t : history) {
@@ -128,18 +139,20 @@ class DetectionBenchmark {
             long threshold = INTERVAL.multipliedBy(5).toMillis();
             long within = detection.stream().filter(ms -> ms >= threshold && ms <= threshold + INTERVAL.toMillis()).count();
             String text = String.format("""
-                    Detection benchmark (PostgreSQL, %d members, heartbeat every %d s, DEAD after 5 missed = %d ms; half silenced at %s):
-                    | silent members detected | min ms | p50 ms | p99 ms | max ms | within threshold + 1 interval | undetected | false DEAD | false SUSPECT | failed heartbeats |
-                    |---|---|---|---|---|---|---|---|---|---|
-                    | %d of %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |
-                    """, MEMBERS, INTERVAL.toSeconds(), threshold, silencedAt, detection.size(), MEMBERS / 2,
+                    Detection benchmark (PostgreSQL, %d members on heartbeat streams, %d registry replicas, heartbeat every %d s, DEAD after 5 missed = %d ms; half silenced at %s; load average before %s, after %s):
+                    | silent members detected | min ms | p50 ms | p99 ms | max ms | within threshold + 1 interval | undetected | false DEAD | false SUSPECT | failed heartbeats | never registered |
+                    |---|---|---|---|---|---|---|---|---|---|---|
+                    | %d of %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |
+                    """, MEMBERS, replicas, INTERVAL.toSeconds(), threshold, silencedAt, loadBefore, loadAfter, detection.size(), MEMBERS / 2,
                     detection.getFirst(), detection.get(detection.size() / 2), detection.get((int) (detection.size() * 0.99)),
-                    detection.getLast(), within, undetected, falseDead, falseSuspect, failedBeats.get());
+                    detection.getLast(), within, undetected, falseDead, falseSuspect, failedBeats, unregistered);
             System.out.println(text);
-            System.out.println("failures by kind: " + failures + "; slowest heartbeat " + slowest.get() + " ms; heartbeats slower than one interval: "
-                    + slowBeats.get());
             Files.createDirectories(Path.of("target", "benchmarks"));
             Files.writeString(Path.of("target", "benchmarks", "detection.md"), text);
+        } finally {
+            for (RegistryProcess registry : registries) {
+                registry.close();
+            }
         }
     }
 }

@@ -8,6 +8,8 @@ import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.registry.stream.HeartbeatStream;
+import dev.fabric.core.registry.stream.MemberHeartbeat;
 import dev.fabric.core.sealing.KeySealing;
 import dev.fabric.core.sealing.SealedKeys;
 import dev.fabric.core.sealing.SealingException;
@@ -29,6 +31,7 @@ import org.springframework.http.HttpStatus;
 
 import java.net.URI;
 import java.security.KeyPair;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -71,6 +74,8 @@ public final class MemberNode implements SpawningNode {
     private volatile String viaBridge;
     /** For a member reached through a bridge: the registry called directly, tried when the bridge cannot be reached. */
     private volatile RegistryClient directRegistry;
+    /** A member that reaches the registry itself heartbeats over a heartbeat stream (docs/registry.md#heartbeat-streams). */
+    private volatile MemberHeartbeat streamed;
 
     public MemberNode(MemberSettings settings, MemberKeys keys, List<Role> roles, int port, ConfigurableApplicationContext context) {
         this.settings = settings;
@@ -281,6 +286,10 @@ public final class MemberNode implements SpawningNode {
             exit(BootstrapExit.REGISTRY_UNREACHABLE, "could not register RUNNING: " + e.getMessage());
             throw new SpawnerException(HttpStatus.BAD_GATEWAY, "registry-unreachable", e.getMessage());
         }
+        if (viaBridge == null) {
+            streamed = new MemberHeartbeat(registry, new HeartbeatStream(registry.baseUrl(), keys.keys().orElseThrow(), settings.serviceId(),
+                    settings.incarnation(), Duration.ofSeconds(10), Clock.systemUTC()), settings.serviceId(), settings.incarnation());
+        }
         log.info("member {} incarnation {}: RUNNING as {} at {}", settings.serviceId(), settings.incarnation(), role.name(), endpoints);
     }
 
@@ -291,7 +300,12 @@ public final class MemberNode implements SpawningNode {
         }
         try {
             try {
-                registry.heartbeat(settings.serviceId(), settings.incarnation());
+                MemberHeartbeat fast = streamed;
+                if (fast != null) {
+                    fast.beat();
+                } else {
+                    registry.heartbeat(settings.serviceId(), settings.incarnation());
+                }
             } catch (RegistryCallException e) {
                 RegistryClient direct = directRegistry;
                 if (direct == null || !e.unreachable()) {

@@ -43,6 +43,16 @@ public final class ServiceCommand extends FabricCommand.WithOutput {
                 context.clock().instant()));
     }
 
+    /**
+     * How callers reach the member, and since when: the path is fixed when an incarnation registers
+     * (its {@code via}, docs/connectivity.md), so "since" is that registration.
+     */
+    static String reached(RegistryWire.Instance instance) {
+        String via = instance.metadata() == null ? null : instance.metadata().get(dev.fabric.core.client.Reach.VIA);
+        String path = via == null || via.isBlank() ? "direct" : "relayed through bridge " + via;
+        return path + " (since " + Formats.time(instance.registeredAt()) + ")";
+    }
+
     static String describe(RegistryWire.Instance instance, List<String> sessions, List<RegistryWire.Transition> history, Instant now) {
         Table fields = Table.withoutHeader(2)
                 .row("ID", instance.id())
@@ -52,6 +62,7 @@ public final class ServiceCommand extends FabricCommand.WithOutput {
                 .row("INCARNATION", Long.toString(instance.incarnation()))
                 .row("PARENT", instance.parentId())
                 .row("CONNECTIVITY", instance.connectivity())
+                .row("REACHED", reached(instance))
                 .row("ENDPOINTS", Formats.map(instance.endpoints()))
                 .row("METADATA", Formats.map(instance.metadata()))
                 .row("REGISTERED", Formats.time(instance.registeredAt()))

@@ -66,6 +66,7 @@ class InstanceOutputTest {
                 INCARNATION     2
                 PARENT          spawner-1
                 CONNECTIVITY    DIRECT
+                REACHED         direct (since 2026-03-01T11:50:00Z)
                 ENDPOINTS       management=http://10.0.0.5:9000,service=http://10.0.0.5:8080
                 METADATA        zone=a
                 REGISTERED      2026-03-01T11:50:00Z
@@ -82,5 +83,13 @@ class InstanceOutputTest {
                 4    2026-03-01T11:50:00Z  2            DEAD  RUNNING  restarted as incarnation 2 (was 1, DEAD)
                 """);
         assertThat(ServiceCommand.describe(DB, List.of(), List.of(), NOW)).contains("SESSIONS\n  (none)\n");
+    }
+
+    @Test
+    void serviceSaysAMemberBehindABridgeIsRelayedAndSinceWhen() {
+        RegistryWire.Instance relayed = member("queue-r", "queue", "spawner-1", Map.of("via", "bridge-1"));
+
+        assertThat(ServiceCommand.describe(relayed, List.of(), List.of(), NOW))
+                .contains("REACHED         relayed through bridge bridge-1 (since 2026-03-01T11:59:00Z)");
     }
 }

@@ -1,15 +1,12 @@
 package dev.fabric.spawner.role.pilot;
 
 import dev.fabric.core.client.FabricClient;
+import dev.fabric.core.client.Subscription;
 import dev.fabric.core.pilot.PilotWire;
 import dev.fabric.core.registry.ServiceInstance;
-import dev.fabric.core.spring.FabricRestClients;
 import org.springframework.http.MediaType;
 import org.springframework.web.client.HttpClientErrorException;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,67 +74,28 @@ final class MemberPilotFabric implements PilotFabric {
 
     @Override
     public void publish(String pubsub, String topic, List<String> bodies) {
-        client.call(pubsub, "pubsub", (http, url) -> http.post().uri("/topics/{topic}/messages", topic)
-                .contentType(MediaType.APPLICATION_JSON).body(Map.of("bodies", bodies)).retrieve().toBodilessEntity());
+        client.pubsub(pubsub).publishAll(topic, bodies);
     }
 
     @Override
     public void follow(String pubsub, String topic, long from, MessageSink sink) throws InterruptedException {
-        try {
-            client.call(pubsub, "pubsub", (http, url) -> {
-                // A stream lives as long as its reader wants: no read timeout (the pubsub's keep-alive comments keep it open).
-                http.mutate().requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(3), null)).build()
-                        .get().uri("/topics/{topic}/messages?from={from}", topic, from)
-                        .accept(MediaType.TEXT_EVENT_STREAM)
-                        .exchange((request, response) -> {
-                            if (!response.getStatusCode().is2xxSuccessful()) {
-                                throw new IllegalStateException("pubsub " + pubsub + " answered the stream of " + topic + " from " + from
-                                        + " with HTTP " + response.getStatusCode().value() + ": "
-                                        + new String(response.getBody().readNBytes(2048), StandardCharsets.UTF_8));
-                            }
-                            readEvents(new BufferedReader(new InputStreamReader(response.getBody(), StandardCharsets.UTF_8)), sink);
-                            return null;
-                        });
-                return null;
-            });
-        } catch (Interrupted e) {
-            throw e.cause;
-        }
-    }
-
-    /** Server-sent events: {@code id: N}, {@code data: ...} lines, a blank line ends an event; comments start with ':'. */
-    private static void readEvents(BufferedReader reader, MessageSink sink) throws java.io.IOException {
-        String line;
-        Long id = null;
-        StringBuilder data = null;
-        while ((line = reader.readLine()) != null) {
-            if (line.isEmpty()) {
-                if (id != null && data != null) {
-                    try {
-                        sink.accept(id, data.toString());
-                    } catch (InterruptedException e) {
-                        throw new Interrupted(e);
-                    }
-                }
-                id = null;
-                data = null;
-            } else if (line.startsWith("id:")) {
-                id = Long.parseLong(line.substring(3).strip());
-            } else if (line.startsWith("data:")) {
-                String part = line.substring(5);
-                part = part.startsWith(" ") ? part.substring(1) : part;
-                data = data == null ? new StringBuilder(part) : data.append('\n').append(part);
+        Subscription subscription = client.pubsub(pubsub).subscribe(topic, from, message -> {
+            try {
+                sink.accept(message.offset(), message.body());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while handling offset " + message.offset() + " of " + topic, e);
             }
-        }
-    }
-
-    /** Carries an interrupt out of the exchange callback, which may throw only unchecked exceptions and IOException. */
-    private static final class Interrupted extends RuntimeException {
-        final InterruptedException cause;
-
-        Interrupted(InterruptedException cause) {
-            super(cause);
-            this.cause = cause;
+        });
+        try {
+            while (!subscription.awaitEnd(Duration.ofMinutes(1))) {
+                // following: the subscription reconnects by itself after a broken stream
+            }
+            subscription.failure().ifPresent(failure -> {
+                throw failure;
+            });
+        } finally {
+            subscription.close();
         }
     }
 }

@@ -35,7 +35,7 @@ public class PilotController {
         this.role = role;
     }
 
-    @Operation(summary = "Place a pilot: spawn its queue, pubsub and agents; it is ACTIVE once all are RUNNING")
+    @Operation(summary = "Place a pilot: journaled NEW, then its queue, pubsub and agents are spawned (LAUNCHING); ACTIVE once all are RUNNING")
     @PostMapping(path = "/pilots", consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<PilotWire.Pilot> create(@RequestBody(required = false) PilotWire.PilotDescription description) {
         return ResponseEntity.status(HttpStatus.CREATED).body(role.manager().create(description));

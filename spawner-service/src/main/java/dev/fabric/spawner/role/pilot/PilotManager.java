@@ -53,6 +53,8 @@ final class PilotManager implements Closeable {
     static final int MAX_AGENTS = 64;
     static final int MAX_CORES = 256;
     static final int MAX_BULK = 10_000;
+    /** How many tasks a pilot's enqueuer puts in its queue at once. */
+    static final int ENQUEUERS = 4;
 
     /** Reasons of the final states the manager gives tasks itself. */
     static final String REASON_PILOT_ENDED = "pilot-ended";
@@ -73,6 +75,9 @@ final class PilotManager implements Closeable {
     private final Map<String, AtomicLong> eventOffsets;
     private final Map<String, Workers> workers = new ConcurrentHashMap<>();
     private final Object finals = new Object();
+    /** Wakes the supervision loop before its interval: a new pilot to launch. */
+    private final Object tick = new Object();
+    private final Object round = new Object();
     /** Pilots being ended: one ending at a time for each (a cancel and the runtime limit may meet). */
     private final Set<String> ending = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
@@ -134,7 +139,7 @@ final class PilotManager implements Closeable {
 
     // ---- pilots ------------------------------------------------------------------------------
 
-    /** {@code POST /pilots/v1/pilots}: checks the description, journals the pilot and spawns its members. */
+    /** {@code POST /pilots/v1/pilots}: checks the description and journals the pilot NEW; the supervision loop spawns its members. */
     PilotWire.Pilot create(PilotWire.PilotDescription requested) {
         PilotWire.PilotDescription description = checked(requested);
         if (description.where().member() != null) {
@@ -155,14 +160,10 @@ final class PilotManager implements Closeable {
         save(pilot);
         log.info("pilot {}: accepted ({} agents of {} cores, where {}, runtime {})", id, description.agents(), description.cores(),
                 describe(description.where()), description.runtime());
-        try {
-            return view(launch(pilot));
-        } catch (RuntimeException e) {
-            end(get(id), PilotState.FAILED, "could not spawn its members: " + e.getMessage());
-            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "spawn-failed", "pilot " + id + " FAILED: could not spawn its members ("
-                    + e.getMessage() + "); what was spawned was stopped. Check where it was to run (fabric services) and the log of "
-                    + managerId + " (fabric log " + managerId + ")");
-        }
+        // The members are spawned by the supervision loop, not in this request: a spawn may take long under load,
+        // and a request that timed out would be sent again by a fail-over client, placing a second pilot.
+        wakeSupervision();
+        return view(pilot);
     }
 
     private PilotWire.PilotDescription checked(PilotWire.PilotDescription description) {
@@ -326,10 +327,18 @@ final class PilotManager implements Closeable {
 
     // ---- supervision ---------------------------------------------------------------------------
 
+    private void wakeSupervision() {
+        synchronized (tick) {
+            tick.notifyAll();
+        }
+    }
+
     private void superviseLoop() {
         while (!closed) {
             try {
-                Thread.sleep(settings.superviseInterval());
+                synchronized (tick) {
+                    tick.wait(settings.superviseInterval().toMillis());
+                }
                 supervise();
             } catch (InterruptedException e) {
                 return;
@@ -339,8 +348,14 @@ final class PilotManager implements Closeable {
         }
     }
 
-    /** One round: launches that finished or failed, lost agents, runtime limits. */
+    /** One round: launches that finished or failed, lost agents, runtime limits; one round at a time. */
     void supervise() {
+        synchronized (round) {
+            superviseRound();
+        }
+    }
+
+    private void superviseRound() {
         List<PilotWire.Pilot> open;
         synchronized (this) {
             open = pilots.values().stream().filter(p -> !p.state().isFinal()).toList();
@@ -364,8 +379,14 @@ final class PilotManager implements Closeable {
     private void superviseLaunch(PilotWire.Pilot pilot) {
         PilotWire.Pilot current = pilot;
         if (current.queue() == null || current.pubsub() == null || current.agents().size() < current.description().agents()) {
-            // A restart mid-launch: spawn what is missing.
-            current = launch(current);
+            // A new pilot, or a restart mid-launch: spawn what is missing.
+            try {
+                current = launch(current);
+            } catch (RuntimeException e) {
+                end(get(pilot.id()), PilotState.FAILED, "could not spawn its members (" + e.getMessage() + "); what was spawned was "
+                        + "stopped. Check where it was to run (fabric services) and the log of " + managerId + " (fabric log " + managerId + ")");
+                return;
+            }
         }
         List<String> members = new ArrayList<>(current.agents());
         members.add(current.queue());
@@ -373,7 +394,7 @@ final class PilotManager implements Closeable {
         boolean allRunning = true;
         for (String id : members) {
             ServiceInstance member = fabric.member(id);
-            if (GONE.contains(member.state())) {
+            if (GONE.contains(member.state()) || member.state() == InstanceState.FAILED) {
                 end(current, PilotState.FAILED, "member " + id + " (" + member.type() + ") is " + member.state() + " while launching"
                         + (member.stateReason() == null ? "" : ": " + member.stateReason()));
                 return;
@@ -680,22 +701,7 @@ final class PilotManager implements Closeable {
             while (!stopping) {
                 try {
                     List<TaskDescription> fresh = book.inState(pilot.id(), TaskState.NEW);
-                    List<String> queued = new ArrayList<>();
-                    for (TaskDescription task : fresh) {
-                        if (stopping) {
-                            break;
-                        }
-                        fabric.enqueue(pilot.queue(), json.writeValueAsString(task));
-                        book.queued(List.of(task.id()));
-                        queued.add(task.id());
-                        if (queued.size() >= 100) {
-                            append(new PilotRecord.TasksQueued(pilot.id(), List.copyOf(queued)));
-                            queued.clear();
-                        }
-                    }
-                    if (!queued.isEmpty()) {
-                        append(new PilotRecord.TasksQueued(pilot.id(), queued));
-                    }
+                    enqueue(fresh);
                     if (fresh.isEmpty()) {
                         synchronized (signal) {
                             if (book.inState(pilot.id(), TaskState.NEW).isEmpty()) {
@@ -714,6 +720,43 @@ final class PilotManager implements Closeable {
                         return;
                     }
                 }
+            }
+        }
+
+        /**
+         * Puts tasks in the pilot's queue over {@link #ENQUEUERS} connections at once (the queue forces each message to its
+         * disk; the requests' signing and round trips overlap), journaling them QUEUED a hundred at a time.
+         */
+        private void enqueue(List<TaskDescription> fresh) {
+            List<RuntimeException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (var lanes = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int lane = 0; lane < ENQUEUERS; lane++) {
+                    int first = lane;
+                    lanes.submit(() -> {
+                        List<String> queued = new ArrayList<>();
+                        try {
+                            for (int i = first; i < fresh.size() && !stopping && failures.isEmpty(); i += ENQUEUERS) {
+                                TaskDescription task = fresh.get(i);
+                                fabric.enqueue(pilot.queue(), json.writeValueAsString(task));
+                                book.queued(List.of(task.id()));
+                                queued.add(task.id());
+                                if (queued.size() >= 100) {
+                                    append(new PilotRecord.TasksQueued(pilot.id(), List.copyOf(queued)));
+                                    queued.clear();
+                                }
+                            }
+                        } catch (RuntimeException e) {
+                            failures.add(e);
+                        } finally {
+                            if (!queued.isEmpty()) {
+                                append(new PilotRecord.TasksQueued(pilot.id(), queued));
+                            }
+                        }
+                    });
+                }
+            }
+            if (!failures.isEmpty()) {
+                throw failures.getFirst();
             }
         }
 

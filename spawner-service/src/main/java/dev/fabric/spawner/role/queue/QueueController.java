@@ -34,6 +34,8 @@ public class QueueController {
     static final int MAX_LEASE_BATCH = 1000;
     static final Duration MIN_VISIBILITY = Duration.ofSeconds(1);
     static final Duration MAX_VISIBILITY = Duration.ofHours(12);
+    /** The longest a lease waits for a message: below the idle timeouts of callers and bridges. */
+    static final Duration MAX_WAIT = Duration.ofSeconds(20);
 
     private final QueueRole role;
 
@@ -57,9 +59,16 @@ public class QueueController {
 
     @PostMapping("/leases")
     ResponseEntity<QueueWire.Leases> lease(@RequestParam(defaultValue = "1") String max,
-                                           @RequestParam(defaultValue = "30s") String visibility) {
+                                           @RequestParam(defaultValue = "30s") String visibility,
+                                           @RequestParam(defaultValue = "0s") String wait) {
         WorkQueue queue = role.queue();
-        List<WorkQueue.Leased> leased = queue.lease(RoleRequests.number("max", max, 1, MAX_LEASE_BATCH), visibility(visibility));
+        List<WorkQueue.Leased> leased;
+        try {
+            leased = queue.lease(RoleRequests.number("max", max, 1, MAX_LEASE_BATCH), visibility(visibility), waiting(wait));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw QueueRole.notStarted();
+        }
         if (leased.isEmpty()) {
             return ResponseEntity.noContent().build();
         }
@@ -74,6 +83,12 @@ public class QueueController {
         WorkQueue queue = role.queue();
         queue.ack(leaseId(leaseId));
         return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping("/leases/{leaseId}/extend")
+    QueueWire.Extended extend(@PathVariable String leaseId, @RequestParam(defaultValue = "30s") String visibility) {
+        WorkQueue queue = role.queue();
+        return new QueueWire.Extended(queue.extend(leaseId(leaseId), visibility(visibility)));
     }
 
     @PostMapping("/leases/{leaseId}/nack")
@@ -91,17 +106,25 @@ public class QueueController {
 
 
     private static Duration visibility(String value) {
-        Duration visibility;
+        return duration("visibility", value, MIN_VISIBILITY, MAX_VISIBILITY, "30s, 5m or 2h", "1s to 12h");
+    }
+
+    private static Duration waiting(String value) {
+        return duration("wait", value, Duration.ZERO, MAX_WAIT, "0s, 500ms or 20s", "0s to " + MAX_WAIT.toSeconds() + "s");
+    }
+
+    /** A duration parameter: a bare number means seconds; "30s", "5m", "2h" and ISO-8601 ("PT30S") work too. */
+    private static Duration duration(String name, String value, Duration min, Duration max, String examples, String range) {
+        Duration duration;
         try {
-            // A bare number means seconds; "30s", "5m", "2h" and ISO-8601 ("PT30S") work too.
-            visibility = DurationStyle.detectAndParse(value.strip(), ChronoUnit.SECONDS);
+            duration = DurationStyle.detectAndParse(value.strip(), ChronoUnit.SECONDS);
         } catch (IllegalArgumentException e) {
-            throw invalid("visibility must be a duration such as 30s, 5m or 2h, not '" + value + "'");
+            throw invalid(name + " must be a duration such as " + examples + ", not '" + value + "'");
         }
-        if (visibility.compareTo(MIN_VISIBILITY) < 0 || visibility.compareTo(MAX_VISIBILITY) > 0) {
-            throw invalid("visibility must be from 1s to 12h, not '" + value + "'");
+        if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
+            throw invalid(name + " must be from " + range + ", not '" + value + "'");
         }
-        return visibility;
+        return duration;
     }
 
     private static UUID leaseId(String value) {

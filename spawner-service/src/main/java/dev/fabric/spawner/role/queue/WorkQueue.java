@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The queue itself: messages in memory, every enqueue and ack in the {@link Journal} before it is
@@ -156,7 +157,26 @@ final class WorkQueue implements Closeable {
         unacked.put(id, entry);
         ready.put(entry.sequence, entry);
         records++;
+        notifyAll();
         return id;
+    }
+
+    /**
+     * {@link #lease(int, Duration)}, waiting up to {@code wait} for a message when none is ready (a
+     * long poll): an enqueue, a nack or an expired lease ends the wait at once.
+     */
+    synchronized List<Leased> lease(int max, Duration visibility, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            List<Leased> leased = lease(max, visibility);
+            long left = deadline - System.nanoTime();
+            if (!leased.isEmpty() || left <= 0) {
+                return leased;
+            }
+            long untilExpiry = byDeadline.isEmpty() ? left
+                    : Math.max(0, Duration.between(clock.instant(), byDeadline.peek().deadline()).toNanos());
+            TimeUnit.NANOSECONDS.timedWait(this, Math.max(1_000_000, Math.min(left, untilExpiry)));
+        }
     }
 
     /** Leases up to {@code max} ready messages, oldest first, each under its own lease, until now + {@code visibility}. */
@@ -201,6 +221,21 @@ final class WorkQueue implements Closeable {
         }
         endLease(lease, Outcome.NACKED);
         ready.put(lease.entry().sequence, lease.entry());
+        notifyAll();
+    }
+
+    /**
+     * Moves a live lease's deadline to now + {@code visibility} (a consumer still at work on its
+     * message); returns the new deadline. Extending an ended lease is an error, as acking it is.
+     */
+    synchronized Instant extend(UUID leaseId, Duration visibility) {
+        Lease lease = activeLease(leaseId, null);
+        Lease extended = new Lease(lease.id(), lease.entry(), clock.instant().plus(visibility));
+        byDeadline.remove(lease);
+        byDeadline.add(extended);
+        leases.put(extended.id(), extended);
+        lease.entry().lease = extended;
+        return extended.deadline();
     }
 
     synchronized Stats stats() {
@@ -222,6 +257,7 @@ final class WorkQueue implements Closeable {
     @Override
     public synchronized void close() throws IOException {
         closed = true;
+        notifyAll();
         journal.close();
     }
 
@@ -233,8 +269,8 @@ final class WorkQueue implements Closeable {
     }
 
     /**
-     * The live lease, or null when {@code leaseId} already ended as {@code repeat} (a retried call);
-     * any other ending is an error the client must hear about.
+     * The live lease, or null when {@code leaseId} already ended as {@code repeat} (a retried call;
+     * {@code null}: no repeat is harmless); any other ending is an error the client must hear about.
      */
     private Lease activeLease(UUID leaseId, Outcome repeat) {
         ensureOpen();
@@ -244,7 +280,7 @@ final class WorkQueue implements Closeable {
             return lease;
         }
         Outcome outcome = finished.get(leaseId);
-        if (outcome == repeat) {
+        if (repeat != null && outcome == repeat) {
             return null;
         }
         if (outcome == null) {
@@ -252,7 +288,7 @@ final class WorkQueue implements Closeable {
                     + "never issued, or issued before the queue restarted (leases do not survive a restart, their messages are "
                     + "delivered again); lease the message again");
         }
-        String action = repeat == Outcome.ACKED ? "acked" : "nacked";
+        String action = repeat == Outcome.ACKED ? "acked" : repeat == Outcome.NACKED ? "nacked" : "extended";
         throw switch (outcome) {
             case EXPIRED -> new SpawnerException(HttpStatus.CONFLICT, "lease-expired", "lease " + leaseId + " expired before it was "
                     + action + ": its message is visible again and will be delivered again; lease it again");

@@ -62,7 +62,8 @@ class PilotManagerTest {
 
     PilotWire.Pilot activePilot(int agents) {
         PilotWire.Pilot pilot = manager.create(new PilotWire.PilotDescription(agents, 2, null, "1h", null));
-        assertThat(pilot.state()).isEqualTo(PilotState.LAUNCHING);
+        assertThat(pilot.state()).isEqualTo(PilotState.NEW);
+        manager.supervise();
         fabric.allRunning();
         manager.supervise();
         assertThat(manager.pilot(pilot.id()).state()).isEqualTo(PilotState.ACTIVE);
@@ -72,7 +73,11 @@ class PilotManagerTest {
     @Test
     void aPilotSpawnsItsQueuePubsubAndAgentsAndIsActiveOnceAllRun() throws Exception {
         manager = open(false);
-        PilotWire.Pilot pilot = manager.create(new PilotWire.PilotDescription(2, 4, null, "1h", null));
+        PilotWire.Pilot created = manager.create(new PilotWire.PilotDescription(2, 4, null, "1h", null));
+        assertThat(created.state()).isEqualTo(PilotState.NEW);
+        manager.supervise();
+        PilotWire.Pilot pilot = manager.pilot(created.id());
+        assertThat(pilot.state()).isEqualTo(PilotState.LAUNCHING);
         assertThat(fabric.spawned).extracting(LoopbackFabric.Spawned::type).containsExactly("queue", "pubsub", "agent", "agent");
         assertThat(pilot.agents()).hasSize(2);
         LoopbackFabric.Spawned agent = fabric.spawned.get(2);
@@ -186,6 +191,20 @@ class PilotManagerTest {
         assertThat(manager.task(id).reason()).isEqualTo(PilotManager.REASON_PILOT_CANCELED);
         assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(task("true")))), 409, "pilot-ended", "CANCELED");
         assertProblem(() -> manager.cancelTask(id), 409, "task-final", "CANCELED");
+    }
+
+    @Test
+    void aMemberThatFailsWhileLaunchingFailsThePilotAndWhatWasSpawnedIsStopped() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot created = manager.create(new PilotWire.PilotDescription(1, 1, null, null, null));
+        manager.supervise();
+        PilotWire.Pilot pilot = manager.pilot(created.id());
+        fabric.set(pilot.pubsub(), InstanceState.FAILED);
+        manager.supervise();
+        PilotWire.Pilot failed = manager.pilot(created.id());
+        assertThat(failed.state()).isEqualTo(PilotState.FAILED);
+        assertThat(failed.reason()).contains(pilot.pubsub(), "FAILED while launching");
+        assertThat(fabric.stopped).contains(pilot.queue(), pilot.agents().getFirst());
     }
 
     static void assertProblem(Runnable call, int status, String reason, String detail) {

@@ -122,6 +122,29 @@ class QueueControllerTest {
     }
 
     @Test
+    void extendMovesTheDeadlineAndAnswersIt() throws Exception {
+        enqueue("a");
+        String lease = leaseOne();
+        clock.advance(Duration.ofSeconds(20));
+
+        call(post("/queue/v1/leases/{id}/extend", lease).param("visibility", "1m")).andExpect(status().isOk())
+                .andExpect(content().json("{\"deadline\": \"2030-01-01T00:01:20Z\"}", JsonCompareMode.STRICT));
+        problem(call(post("/queue/v1/leases/{id}/extend", lease).param("visibility", "13h")), 400, "invalid-request",
+                "visibility must be from 1s to 12h, not '13h'");
+    }
+
+    @Test
+    void waitOutsideZeroToTwentySecondsIsABadRequest() throws Exception {
+        for (String wait : new String[] {"21s", "-1s", "1m"}) {
+            problem(call(post("/queue/v1/leases").param("wait", wait)), 400, "invalid-request",
+                    "wait must be from 0s to 20s, not '" + wait + "'");
+        }
+        problem(call(post("/queue/v1/leases").param("wait", "a while")), 400, "invalid-request",
+                "wait must be a duration such as 0s, 500ms or 20s, not 'a while'");
+        call(post("/queue/v1/leases").param("wait", "10ms")).andExpect(status().isNoContent());
+    }
+
+    @Test
     void maxOutsideOneToAThousandIsABadRequest() throws Exception {
         for (String max : new String[] {"0", "1001", "-3", "ten", "2.5"}) {
             problem(call(post("/queue/v1/leases").param("max", max)), 400, "invalid-request",

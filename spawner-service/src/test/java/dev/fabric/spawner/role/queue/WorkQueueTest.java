@@ -86,6 +86,53 @@ class WorkQueueTest {
     }
 
     @Test
+    void anExtendedLeaseOutlivesItsFirstDeadline() {
+        UUID id = queue.enqueue(text("job"));
+        WorkQueue.Leased leased = leaseOne();
+        clock.advance(VISIBILITY.minusSeconds(1));
+
+        assertThat(queue.extend(leased.leaseId(), VISIBILITY)).isEqualTo(START.plus(VISIBILITY.minusSeconds(1)).plus(VISIBILITY));
+        clock.advance(VISIBILITY.minusSeconds(1));
+
+        assertThat(queue.lease(1, VISIBILITY)).isEmpty();
+        queue.ack(leased.leaseId());
+        assertThat(queue.unacked()).extracting(JournalRecord::id).doesNotContain(id);
+    }
+
+    @Test
+    void anEndedLeaseCannotBeExtended() {
+        queue.enqueue(text("one"));
+        queue.enqueue(text("two"));
+        WorkQueue.Leased acked = leaseOne();
+        WorkQueue.Leased expired = leaseOne();
+        queue.ack(acked.leaseId());
+        clock.advance(VISIBILITY);
+
+        assertRefused(() -> queue.extend(acked.leaseId(), VISIBILITY), HttpStatus.CONFLICT, "lease-acked");
+        assertRefused(() -> queue.extend(expired.leaseId(), VISIBILITY), HttpStatus.CONFLICT, "lease-expired");
+        assertRefused(() -> queue.extend(UUID.randomUUID(), VISIBILITY), HttpStatus.NOT_FOUND, "lease-unknown");
+    }
+
+    @Test
+    void aWaitingLeaseIsAnsweredByTheNextEnqueue() throws Exception {
+        java.util.concurrent.CompletableFuture<List<WorkQueue.Leased>> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return queue.lease(1, VISIBILITY, Duration.ofMinutes(5));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        UUID id = queue.enqueue(text("job"));
+
+        assertThat(waiting.get(60, java.util.concurrent.TimeUnit.SECONDS)).extracting(WorkQueue.Leased::id).containsExactly(id);
+    }
+
+    @Test
+    void aWaitingLeaseWithNothingToLeaseEndsEmptyAfterItsWait() throws Exception {
+        assertThat(queue.lease(1, VISIBILITY, Duration.ofMillis(50))).isEmpty();
+    }
+
+    @Test
     void ackingAnExpiredLeaseIsAConflictAndTheMessageStays() {
         UUID id = queue.enqueue(text("job"));
         WorkQueue.Leased leased = leaseOne();

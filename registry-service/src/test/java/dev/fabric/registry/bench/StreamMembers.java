@@ -1,0 +1,96 @@
+package dev.fabric.registry.bench;
+
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.RegistryCallException;
+import dev.fabric.core.registry.stream.HeartbeatStream;
+import dev.fabric.registry.RegistryClient;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Members of the detection benchmark as a fabric member runs them: register RUNNING, then heartbeat
+ * every interval over a heartbeat stream. One process holds at most some 19,000 sockets here (open
+ * files are limited to 20,000), so the benchmark runs part of its members in a second JVM through
+ * {@link #main}: {@code registryUrls keyDir prefix from to rampMillis silenceAtEpochMillis stopAtEpochMillis}.
+ * Even-numbered members fall silent at the silence instant; all stop at the stop instant.
+ */
+final class StreamMembers {
+
+    static final Duration INTERVAL = Duration.ofSeconds(2);
+
+    /** What went wrong, by kind, and how many heartbeats failed or took longer than an interval. */
+    record Outcome(Map<String, Integer> failures, long failedBeats, long slowBeats, long slowestMillis) {
+        String describe() {
+            return "failed heartbeats " + failedBeats + ", slower than one interval " + slowBeats + ", slowest " + slowestMillis
+                    + " ms, failures by kind " + failures;
+        }
+    }
+
+    private StreamMembers() {}
+
+    static Outcome run(List<String> registries, FabricKeys keys, String prefix, int from, int to, long rampMillis,
+                       long silenceAt, long stopAt) throws InterruptedException {
+        Map<String, Integer> failures = new ConcurrentHashMap<>();
+        AtomicLong failedBeats = new AtomicLong();
+        AtomicLong slowBeats = new AtomicLong();
+        AtomicLong slowest = new AtomicLong();
+        List<Thread> members = new ArrayList<>();
+        long start = System.currentTimeMillis();
+        for (int i = from; i < to; i++) {
+            String id = prefix + i;
+            boolean dies = i % 2 == 0;
+            String url = registries.get(i % registries.size());
+            long offset = rampMillis * (i - from) / Math.max(1, to - from);
+            members.add(Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(Math.max(0, start + offset - System.currentTimeMillis()));
+                    RegistryClient.Answer registered = new RegistryClient(url, keys).post("/api/v1/instances",
+                            Map.of("id", id, "type", "bench", "state", "RUNNING"));
+                    if (registered.status() != 201) {
+                        failures.merge("register " + registered.status() + " " + registered.reason(), 1, Integer::sum);
+                        return;
+                    }
+                    try (HeartbeatStream stream = new HeartbeatStream(URI.create(url), keys, id, 1, Duration.ofSeconds(10),
+                            Clock.systemUTC())) {
+                        while (System.currentTimeMillis() < stopAt && !(dies && System.currentTimeMillis() >= silenceAt)) {
+                            long t0 = System.nanoTime();
+                            try {
+                                stream.beat();
+                            } catch (RegistryCallException e) {
+                                failedBeats.incrementAndGet();
+                                failures.merge("heartbeat " + e.status() + " " + e.reason(), 1, Integer::sum);
+                            }
+                            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+                            slowest.accumulateAndGet(tookMs, Math::max);
+                            if (tookMs > INTERVAL.toMillis()) {
+                                slowBeats.incrementAndGet();
+                            }
+                            Thread.sleep(Math.max(0, INTERVAL.toMillis() - tookMs));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+        }
+        for (Thread member : members) {
+            member.join();
+        }
+        return new Outcome(Map.copyOf(failures), failedBeats.get(), slowBeats.get(), slowest.get());
+    }
+
+    public static void main(String[] args) throws Exception {
+        Outcome outcome = run(List.of(args[0].split(",")), FabricKeys.load(Path.of(args[1])), args[2], Integer.parseInt(args[3]),
+                Integer.parseInt(args[4]), Long.parseLong(args[5]), Long.parseLong(args[6]), Long.parseLong(args[7]));
+        System.out.println("OUTCOME " + outcome.failedBeats() + " " + outcome.slowBeats() + " " + outcome.slowestMillis() + " "
+                + outcome.failures());
+    }
+}

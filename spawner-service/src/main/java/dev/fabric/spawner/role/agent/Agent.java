@@ -1,0 +1,550 @@
+package dev.fabric.spawner.role.agent;
+
+import dev.fabric.core.client.BoundMember;
+import dev.fabric.core.client.OffsetGoneException;
+import dev.fabric.core.client.PubSub;
+import dev.fabric.core.pubsub.PubSubWire;
+import dev.fabric.core.queue.QueueWire;
+import dev.fabric.core.task.TaskDescription;
+import dev.fabric.core.task.TaskEvent;
+import dev.fabric.core.task.TaskState;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.client.RestClientResponseException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A running agent: leases task descriptions from its queue, runs each in a slot, publishes every
+ * state change and acknowledges a lease only once the task's final event is acknowledged by the
+ * pubsub. Its threads (virtual): one leaser, one worker per slot, one acker, one follower of the
+ * control topic; the {@link EventPublisher}'s one. It holds at most twice its slots in leases, so a
+ * freed slot finds its next task already here instead of waiting for a lease.
+ *
+ * <pre>
+ * queue --lease--> [leased] --slot free--> RUNNING --process ends--> final event --published--> ack
+ *                      \--invalid, canceled, a duplicate of a finished task-----------------------^
+ * </pre>
+ */
+final class Agent implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+    private static final int REMEMBERED = 100_000;
+    /** How long one lease request waits for a task when the queue is empty (a long poll). */
+    private static final Duration LEASE_WAIT = Duration.ofSeconds(10);
+    /** How long one read of the control topic waits for a cancel (a long poll); after an empty answer it asks again at once. */
+    private static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
+    private static final Duration RETRY_MIN = Duration.ofMillis(100);
+    private static final Duration RETRY_MAX = Duration.ofSeconds(5);
+
+    /** A leased task waiting for a slot. */
+    private record Leased(TaskDescription task, String lease, int attempt) {}
+
+    /** A task in a slot. */
+    record Running(TaskDescription task, String lease, int attempt, Instant startedAt, TaskRunner.Run run) {}
+
+    private final AgentSettings settings;
+    private final String agentId;
+    private final BoundMember queue;
+    private final PubSub pubsub;
+    private final EventPublisher publisher;
+    private final RunningJournal journal;
+    private final TaskRunner runner;
+    private final JsonMapper json;
+    private final MeterRegistry meters;
+    private final Semaphore room;
+    private final BlockingQueue<Leased> waiting = new LinkedBlockingQueue<>();
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final Set<String> canceled = remembered();
+    private final Set<String> finished = remembered();
+    private final BlockingQueue<Leased> acks = new LinkedBlockingQueue<>();
+    /** The deadline of every lease it holds, for the extender. */
+    private final Map<String, Instant> deadlines = new ConcurrentHashMap<>();
+    private final AtomicLong done = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong canceledCount = new AtomicLong();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean stopping;
+    /** The next offset of the control topic to read: how far the cancels have been taken in. */
+    private volatile long controlNext;
+
+    Agent(AgentSettings settings, String agentId, BoundMember queue, PubSub pubsub, RunningJournal journal, JsonMapper json,
+          MeterRegistry meters) {
+        this.settings = settings;
+        this.agentId = agentId;
+        this.queue = queue;
+        this.pubsub = pubsub;
+        this.journal = journal;
+        this.json = json;
+        this.meters = meters;
+        this.runner = new TaskRunner(settings.sandbox(), settings.outputLimit());
+        this.room = new Semaphore(2 * settings.cores());
+        this.publisher = new EventPublisher(pubsub, settings.topic(), json);
+        List<RunningJournal.Open> left = journal.open();
+        threads.add(Thread.ofVirtual().name("agent-leaser").start(() -> {
+            recover(left);
+            lease();
+        }));
+        for (int slot = 0; slot < settings.cores(); slot++) {
+            threads.add(Thread.ofVirtual().name("agent-slot-" + slot).start(this::work));
+        }
+        threads.add(Thread.ofVirtual().name("agent-acker").start(this::acknowledge));
+        threads.add(Thread.ofVirtual().name("agent-extender").start(this::extend));
+        threads.add(Thread.ofVirtual().name("agent-control").start(this::followControl));
+    }
+
+    AgentSettings settings() {
+        return settings;
+    }
+
+    /** The tasks in its slots now. */
+    List<Running> running() {
+        return List.copyOf(running.values());
+    }
+
+    long done() {
+        return done.get();
+    }
+
+    long failed() {
+        return failed.get();
+    }
+
+    long canceled() {
+        return canceledCount.get();
+    }
+
+    long controlNext() {
+        return controlNext;
+    }
+
+    /**
+     * Cancels a task: one running here is killed with its processes and published CANCELED, one
+     * waiting here for a slot is published CANCELED without running, and one that arrives later
+     * (still in the queue) likewise.
+     *
+     * @param remember whether to cancel it also when it comes later (a cancel for the whole pilot), not only when it is here now
+     * @return the task's state here before the cancel: RUNNING, QUEUED (waiting for a slot here), or empty when this agent does not hold it
+     */
+    Optional<TaskState> cancel(String taskId, boolean remember) {
+        if (remember) {
+            canceled.add(taskId);
+        }
+        Running run = running.get(taskId);
+        if (run != null) {
+            canceled.add(taskId);
+            log.info("task {}: canceled while running; killing its processes", taskId);
+            run.run().cancel();
+            return Optional.of(TaskState.RUNNING);
+        }
+        boolean waitingHere = waiting.stream().anyMatch(leased -> leased.task().id().equals(taskId));
+        if (waitingHere) {
+            canceled.add(taskId);
+            return Optional.of(TaskState.QUEUED);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Stops: no more leases; running tasks are killed and, with those waiting for a slot, given back
+     * to the queue to run elsewhere; events and acknowledgements under way are finished for a few seconds.
+     */
+    @Override
+    public void close() {
+        stopping = true;
+        Thread leaser = threads.getFirst();
+        Thread control = threads.getLast();
+        leaser.interrupt();
+        control.interrupt();
+        join(leaser);
+        running.values().forEach(r -> r.run().cancel());
+        List<Leased> unstarted = new ArrayList<>();
+        waiting.drainTo(unstarted);
+        unstarted.forEach(leased -> {
+            giveBack(leased);
+            room.release();
+        });
+        // The slots finish what they hold (killed tasks are given back), then final events and acks under way.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while ((!running.isEmpty() || publisher.outstanding() > 0 || !acks.isEmpty()) && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(20));
+        }
+        publisher.close();
+        threads.forEach(Thread::interrupt);
+        threads.forEach(this::join);
+    }
+
+    // ---- the leaser
+
+    private void lease() {
+        Duration retry = RETRY_MIN;
+        while (!stopping) {
+            int max;
+            try {
+                room.acquire();
+                max = 1 + room.drainPermits();
+            } catch (InterruptedException e) {
+                return;
+            }
+            List<QueueWire.LeasedMessage> leased;
+            try {
+                leased = queue.call((client, url) -> {
+                    QueueWire.Leases answer = client.post().uri("/leases?max={max}&visibility={v}&wait={w}", max,
+                                    settings.visibility().toSeconds() + "s", LEASE_WAIT.toSeconds() + "s")
+                            .retrieve().body(QueueWire.Leases.class);
+                    return answer == null ? List.<QueueWire.LeasedMessage>of() : answer.messages();
+                });
+                retry = RETRY_MIN;
+            } catch (RuntimeException e) {
+                room.release(max);
+                if (stopping) {
+                    return;
+                }
+                log.warn("agent {}: could not lease tasks from queue {} ({}); trying again in {}", agentId, settings.queue(), e.getMessage(), retry);
+                sleep(retry);
+                retry = next(retry, RETRY_MAX);
+                continue;
+            }
+            room.release(max - leased.size());
+            meters.counter(AgentRole.LEASED_METRIC).increment(leased.size());
+            leased.forEach(this::dispatch);
+        }
+    }
+
+    /** Sorts a leased message: to a slot, or straight to its final event when it must not run. */
+    private void dispatch(QueueWire.LeasedMessage message) {
+        TaskDescription task = null;
+        String invalid;
+        try {
+            task = json.readValue(message.body(), TaskDescription.class);
+            invalid = task.invalidity().orElse(null);
+        } catch (JacksonException e) {
+            invalid = "queue message " + message.id() + " is not a task description: " + e.getOriginalMessage();
+        }
+        String taskId = task != null && task.id() != null ? task.id() : message.id();
+        String pilot = task != null && task.pilot() != null ? task.pilot() : settings.pilot();
+        Leased leased = new Leased(task, message.leaseId(), message.deliveries());
+        deadlines.put(message.leaseId(), message.deadline());
+        journal(() -> journal.leased(taskId, pilot, message.leaseId(), message.deliveries()));
+        if (invalid != null) {
+            log.info("task {}: invalid ({}); publishing it FAILED", taskId, invalid);
+            finish(new Leased(task == null ? new TaskDescription(taskId, pilot, null, null, null, null, null) : task, message.leaseId(),
+                    message.deliveries()), TaskEvent.of(taskId, pilot, TaskState.FAILED, agentId, message.deliveries(), Instant.now(),
+                    TaskEvent.REASON_INVALID_TASK, invalid));
+            room.release();
+        } else if (finished.contains(taskId)) {
+            log.info("task {}: delivered again after this agent finished it; acknowledging it without running it", taskId);
+            acks.add(leased);
+            room.release();
+        } else if (canceled.contains(taskId)) {
+            finishCanceledWhileQueued(leased);
+            room.release();
+        } else {
+            waiting.add(leased);
+        }
+    }
+
+    // ---- the slots
+
+    private void work() {
+        while (!stopping) {
+            Leased leased;
+            try {
+                leased = waiting.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                run(leased);
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                room.release();
+            }
+        }
+    }
+
+    private void run(Leased leased) throws InterruptedException {
+        TaskDescription task = leased.task();
+        if (canceled.contains(task.id())) {
+            finishCanceledWhileQueued(leased);
+            return;
+        }
+        String pilot = pilotOf(task);
+        publisher.publish(TaskEvent.of(task.id(), pilot, TaskState.RUNNING, agentId, leased.attempt(), Instant.now(), null, null));
+        TaskRunner.Run run = runner.start(task);
+        running.put(task.id(), new Running(task, leased.lease(), leased.attempt(), Instant.now(), run));
+        TaskRunner.Outcome outcome;
+        try {
+            if (canceled.contains(task.id())) {
+                run.cancel();
+            }
+            run.process().ifPresent(process -> journal(() -> journal.started(task.id(), leased.lease(), process.pid(),
+                    process.info().startInstant().orElse(null))));
+            outcome = run.await();
+        } finally {
+            running.remove(task.id());
+        }
+        if (stopping && outcome.state() == TaskState.CANCELED && !canceled.contains(task.id())) {
+            giveBack(leased);
+            return;
+        }
+        if (outcome.duration() != null) {
+            Timer.builder(AgentRole.DURATION_METRIC).tag("state", outcome.state().name()).register(meters).record(outcome.duration());
+        }
+        finish(leased, outcome.event(task, pilot, agentId, leased.attempt(), Instant.now()));
+    }
+
+    private void finishCanceledWhileQueued(Leased leased) {
+        TaskDescription task = leased.task();
+        finish(leased, TaskEvent.of(task.id(), pilotOf(task), TaskState.CANCELED, agentId, leased.attempt(), Instant.now(),
+                TaskEvent.REASON_CANCELED_QUEUED, null));
+    }
+
+    /** Publishes a task's final event; its lease is acknowledged once the pubsub has it. */
+    private void finish(Leased leased, TaskEvent event) {
+        String taskId = event.task();
+        finished.add(taskId);
+        (switch (event.state()) {
+            case DONE -> done;
+            case CANCELED -> canceledCount;
+            default -> failed;
+        }).incrementAndGet();
+        meters.counter(AgentRole.TASKS_METRIC, "state", event.state().name(), "reason", event.reason() == null ? "none" : event.reason())
+                .increment();
+        publisher.publish(event).whenComplete((published, failure) -> {
+            if (failure != null) {
+                // Left unacknowledged: the queue hands the task out again once its lease expires.
+                finished.remove(taskId);
+                log.warn("task {}: its final event was not published ({}); the queue will hand it out again", taskId, failure.getMessage());
+                return;
+            }
+            journal(() -> journal.published(taskId, leased.lease()));
+            acks.add(leased);
+        });
+    }
+
+    private String pilotOf(TaskDescription task) {
+        return task.pilot() != null ? task.pilot() : settings.pilot();
+    }
+
+    // ---- acknowledgements
+
+    private void acknowledge() {
+        while (true) {
+            Leased leased;
+            try {
+                leased = acks.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            String taskId = leased.task() == null ? "?" : leased.task().id();
+            Duration retry = RETRY_MIN;
+            while (true) {
+                try {
+                    queue.call((client, url) -> client.delete().uri("/leases/{lease}", leased.lease()).retrieve().toBodilessEntity());
+                    break;
+                } catch (RestClientResponseException refused) {
+                    // Expired, nacked or unknown to a restarted queue: the task comes again, and is acknowledged without running then.
+                    log.info("task {}: the queue did not take the ack of lease {}: {}", taskId, leased.lease(),
+                            refused.getResponseBodyAsString());
+                    break;
+                } catch (RuntimeException unreachable) {
+                    if (stopping) {
+                        return;
+                    }
+                    log.warn("task {}: could not ack lease {} ({}); trying again in {}", taskId, leased.lease(), unreachable.getMessage(), retry);
+                    if (!sleep(retry)) {
+                        return;
+                    }
+                    retry = next(retry, RETRY_MAX);
+                }
+            }
+            deadlines.remove(leased.lease());
+            journal(() -> journal.acked(taskId, leased.lease()));
+        }
+    }
+
+    /**
+     * Keeps the leases it holds alive: each is extended by its visibility once half of that is
+     * left, so a task may run longer than one lease while a lost agent's tasks still come back soon.
+     */
+    private void extend() {
+        Duration visibility = settings.visibility();
+        while (sleep(visibility.dividedBy(4))) {
+            Instant soon = Instant.now().plus(visibility.dividedBy(2));
+            for (Map.Entry<String, Instant> held : deadlines.entrySet()) {
+                if (held.getValue().isAfter(soon)) {
+                    continue;
+                }
+                String lease = held.getKey();
+                try {
+                    QueueWire.Extended extended = queue.call((client, url) -> client.post().uri("/leases/{lease}/extend?visibility={v}",
+                            lease, visibility.toSeconds() + "s").retrieve().body(QueueWire.Extended.class));
+                    if (extended != null) {
+                        deadlines.computeIfPresent(lease, (key, old) -> extended.deadline());
+                    }
+                } catch (RestClientResponseException refused) {
+                    // Acked meanwhile, or expired: the queue hands the task out again, and a duplicate final event is ignored.
+                    deadlines.remove(lease);
+                    log.info("agent {}: lease {} could not be extended: {}", agentId, lease, refused.getResponseBodyAsString());
+                } catch (RuntimeException unreachable) {
+                    if (stopping) {
+                        return;
+                    }
+                    log.warn("agent {}: could not extend lease {} ({}); trying again soon", agentId, lease, unreachable.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Gives a lease back to the queue at once (a stopping agent), so another agent runs the task now. */
+    private void giveBack(Leased leased) {
+        String taskId = leased.task() == null ? "?" : leased.task().id();
+        try {
+            queue.call((client, url) -> client.post().uri("/leases/{lease}/nack", leased.lease()).retrieve().toBodilessEntity());
+        } catch (RuntimeException e) {
+            log.info("task {}: lease {} not given back ({}); it expires instead", taskId, leased.lease(), e.getMessage());
+        }
+        deadlines.remove(leased.lease());
+        journal(() -> journal.released(taskId, leased.lease()));
+    }
+
+    // ---- a restart under the agent's id
+
+    /** What the previous incarnation left: its processes are killed, its tasks run again or fail, per the rerun policy. */
+    private void recover(List<RunningJournal.Open> left) {
+        for (RunningJournal.Open open : left) {
+            if (open.pid() != null && open.started() != null) {
+                ProcessTree.find(open.pid(), open.started()).ifPresent(process -> {
+                    log.info("task {}: killing process {} left running by the previous incarnation", open.task(), process.pid());
+                    ProcessTree.kill(process);
+                });
+            }
+            Leased leased = new Leased(new TaskDescription(open.task(), open.pilot(), null, null, null, null, null), open.lease(),
+                    open.attempt());
+            if (open.published()) {
+                log.info("task {}: its final event was published before the restart; acknowledging its lease", open.task());
+                finished.add(open.task());
+                acks.add(leased);
+            } else if (open.pid() == null || settings.rerunPolicy() == AgentSettings.RerunPolicy.RERUN) {
+                log.info("task {}: {} before the restart; giving it back to the queue to run again", open.task(),
+                        open.pid() == null ? "not yet started" : "running");
+                giveBack(leased);
+            } else {
+                log.info("task {}: running before the restart; publishing it FAILED (rerun-policy fail)", open.task());
+                finish(leased, TaskEvent.of(open.task(), open.pilot(), TaskState.FAILED, agentId, open.attempt(), Instant.now(),
+                        TaskEvent.REASON_AGENT_LOST, "agent " + agentId + " was restarted while running it; its rerun-policy is fail"));
+            }
+        }
+    }
+
+    // ---- cancels
+
+    private void followControl() {
+        long from = 0;
+        Duration retry = RETRY_MIN;
+        while (!stopping) {
+            try {
+                PubSubWire.Messages page = pubsub.fetch(settings.control(), from, 1000, CONTROL_WAIT);
+                retry = RETRY_MIN;
+                page.messages().forEach(message -> cancelFrom(message.body()));
+                from = Math.max(from, page.next());
+                controlNext = from;
+            } catch (OffsetGoneException gone) {
+                log.warn("agent {}: control topic {} no longer holds offset {}; reading on from {}", agentId, settings.control(), from,
+                        gone.oldest());
+                from = Math.max(gone.oldest(), from + 1);
+            } catch (RuntimeException failed) {
+                if (stopping) {
+                    return;
+                }
+                log.warn("agent {}: could not read control topic {} of pubsub {} ({}); trying again in {}", agentId, settings.control(),
+                        settings.pubsub(), failed.getMessage(), retry);
+                if (!sleep(retry)) {
+                    return;
+                }
+                retry = next(retry, RETRY_MAX);
+            }
+        }
+    }
+
+    private void cancelFrom(String body) {
+        try {
+            JsonNode message = json.readTree(body);
+            String taskId = message.path("cancel").asString(null);
+            if (taskId != null && !taskId.isBlank()) {
+                cancel(taskId, true);
+            }
+        } catch (JacksonException e) {
+            log.info("agent {}: ignoring a control message that is not JSON: {}", agentId, body);
+        }
+    }
+
+    // ---- plumbing
+
+    private interface JournalStep {
+        void write() throws IOException;
+    }
+
+    private void journal(JournalStep step) {
+        try {
+            step.write();
+        } catch (IOException e) {
+            // The task goes on: only a restart would miss this line, and then runs the task again.
+            log.warn("agent {}: could not write its journal {}: {}", agentId, journal.file(), e.toString());
+        }
+    }
+
+    private static Set<String> remembered() {
+        return Collections.synchronizedSet(Collections.newSetFromMap(new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > REMEMBERED;
+            }
+        }));
+    }
+
+    private static Duration next(Duration wait, Duration max) {
+        Duration doubled = wait.multipliedBy(2);
+        return doubled.compareTo(max) > 0 ? max : doubled;
+    }
+
+    /** Sleeps; false when interrupted (the agent stops). */
+    private static boolean sleep(Duration wait) {
+        try {
+            Thread.sleep(wait);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void join(Thread thread) {
+        try {
+            thread.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package dev.fabric.spawner.role.agent;
+
+import dev.fabric.core.client.MemberRefusedException;
+import dev.fabric.core.client.PubSub;
+import dev.fabric.core.task.TaskEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Publishes task events on the pilot's events topic, in the order they were handed in, batched:
+ * whatever waits while one request is under way goes in the next (the pubsub's bulk form,
+ * {@code {"bodies": [...]}}, one journal write for all). A handed-in event's future completes
+ * when the pubsub has acknowledged it, that is, journaled it. A pubsub that cannot be reached is
+ * tried again, with its fail-over, until it answers or the agent stops; one that refuses an event
+ * with its output (too large for it, say) gets the event without the output, marked truncated.
+ */
+final class EventPublisher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
+    private static final int MAX_BATCH = 500;
+    private static final int MAX_BATCH_CHARS = 1 << 20;
+    private static final Duration FIRST_RETRY = Duration.ofMillis(100);
+    private static final Duration LAST_RETRY = Duration.ofSeconds(5);
+
+    private record Pending(TaskEvent event, String body, CompletableFuture<Void> published, boolean stripped) {}
+
+    private final PubSub pubsub;
+    private final String topic;
+    private final JsonMapper json;
+    private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    EventPublisher(PubSub pubsub, String topic, JsonMapper json) {
+        this.pubsub = pubsub;
+        this.topic = topic;
+        this.json = json;
+        this.thread = Thread.ofVirtual().name("agent-publisher").start(this::run);
+    }
+
+    /** Queues an event; the future completes once the pubsub acknowledged it, or fails when the agent stops first. */
+    CompletableFuture<Void> publish(TaskEvent event) {
+        CompletableFuture<Void> published = new CompletableFuture<>();
+        outstanding.incrementAndGet();
+        published.whenComplete((ok, failure) -> outstanding.decrementAndGet());
+        pending.add(new Pending(event, json.writeValueAsString(event), published, false));
+        if (!running) {
+            published.completeExceptionally(new IllegalStateException("the agent is stopping"));
+        }
+        return published;
+    }
+
+    /** Events handed in and not yet acknowledged (nor given up). */
+    int outstanding() {
+        return outstanding.get();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Pending> left = new ArrayList<>();
+        pending.drainTo(left);
+        left.forEach(p -> p.published().completeExceptionally(new IllegalStateException("the agent stopped before publishing it")));
+    }
+
+    private void run() {
+        List<Pending> batch = new ArrayList<>();
+        while (running) {
+            try {
+                batch.add(pending.take());
+                int chars = batch.getFirst().body().length();
+                while (batch.size() < MAX_BATCH && pending.peek() != null && chars + pending.peek().body().length() <= MAX_BATCH_CHARS) {
+                    Pending next = pending.poll();
+                    chars += next.body().length();
+                    batch.add(next);
+                }
+                send(batch);
+                batch.forEach(p -> p.published().complete(null));
+                batch.clear();
+            } catch (InterruptedException e) {
+                batch.forEach(p -> p.published().completeExceptionally(new IllegalStateException("the agent stopped before publishing it")));
+                return;
+            }
+        }
+    }
+
+    /** Sends the batch until the pubsub acknowledges it. */
+    private void send(List<Pending> batch) throws InterruptedException {
+        Duration wait = FIRST_RETRY;
+        while (true) {
+            try {
+                post(batch.stream().map(Pending::body).toList());
+                return;
+            } catch (MemberRefusedException refused) {
+                if (refused.status() < 500) {
+                    sendOneByOne(batch, refused);
+                    return;
+                }
+                log.warn("pubsub {} answered {} to {} task events; trying again in {}", pubsub.memberId(), refused.status(),
+                        batch.size(), wait);
+            } catch (RuntimeException unreachable) {
+                log.warn("pubsub {} did not take {} task events ({}); trying again in {}", pubsub.memberId(), batch.size(),
+                        unreachable.getMessage(), wait);
+            }
+            Thread.sleep(wait);
+            wait = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
+        }
+    }
+
+    /** A refused batch: each event alone, and one still refused without its output. */
+    private void sendOneByOne(List<Pending> batch, MemberRefusedException refused) throws InterruptedException {
+        for (Pending p : batch) {
+            if (p.stripped()) {
+                log.error("pubsub {} refused the event of task {} even without its output: {}", pubsub.memberId(), p.event().task(),
+                        refused.getMessage());
+                p.published().completeExceptionally(refused);
+                continue;
+            }
+            if (batch.size() > 1) {
+                try {
+                    post(List.of(p.body()));
+                    continue;
+                } catch (MemberRefusedException again) {
+                    refused = again;
+                    if (again.status() >= 500) {
+                        send(List.of(p));
+                        continue;
+                    }
+                } catch (RuntimeException unreachable) {
+                    send(List.of(p));
+                    continue;
+                }
+            }
+            TaskEvent e = p.event();
+            TaskEvent stripped = new TaskEvent(e.task(), e.pilot(), e.state(), e.agent(), e.attempt(), e.at(), e.exitStatus(), e.reason(),
+                    "the pubsub refused this event with its output (" + refused.reason() + "); the output is in the "
+                            + "task's sandbox on agent " + e.agent(),
+                    e.duration(), e.stdout() == null ? null : "", e.stderr() == null ? null : "",
+                    e.stdout() == null ? null : Boolean.TRUE, e.stderr() == null ? null : Boolean.TRUE);
+            log.warn("pubsub {} refused the event of task {} ({}): publishing it without its output", pubsub.memberId(), e.task(),
+                    refused.getMessage());
+            send(List.of(new Pending(stripped, json.writeValueAsString(stripped), p.published(), true)));
+        }
+    }
+
+    private void post(List<String> bodies) {
+        pubsub.publishAll(topic, bodies);
+    }
+}

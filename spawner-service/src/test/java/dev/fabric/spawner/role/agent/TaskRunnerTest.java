@@ -1,0 +1,145 @@
+package dev.fabric.spawner.role.agent;
+
+import dev.fabric.core.task.TaskDescription;
+import dev.fabric.core.task.TaskEvent;
+import dev.fabric.core.task.TaskState;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The agent's runner with real processes: sandbox, environment, working directory, exit status, limits. */
+class TaskRunnerTest {
+
+    @TempDir
+    Path sandboxes;
+
+    private TaskRunner runner(int outputLimit) {
+        return new TaskRunner(sandboxes, outputLimit);
+    }
+
+    private static TaskDescription task(String id, String script, Map<String, String> environment, String workingDirectory, String limit) {
+        return new TaskDescription(id, "pilot-1", List.of("sh", "-c", script), environment, workingDirectory, limit, null);
+    }
+
+    @Test
+    void aZeroExitIsDoneWithItsOutput() throws Exception {
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-ok", "echo out; echo err >&2", null, null, null)).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.DONE);
+        assertThat(outcome.exitStatus()).isZero();
+        assertThat(outcome.stdout()).isEqualTo(new TaskRunner.Output("out\n", false));
+        assertThat(outcome.stderr()).isEqualTo(new TaskRunner.Output("err\n", false));
+        assertThat(outcome.duration()).isPositive();
+        assertThat(sandboxes.resolve("t-ok/t-ok.out")).hasContent("out");
+    }
+
+    @Test
+    void aNonZeroExitIsFailedWithItsStatus() throws Exception {
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-bad", "echo nope >&2; exit 3", null, null, null)).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.FAILED);
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_EXIT_STATUS);
+        assertThat(outcome.exitStatus()).isEqualTo(3);
+        assertThat(outcome.stderr().text()).isEqualTo("nope\n");
+    }
+
+    @Test
+    void theTaskSeesItsEnvironmentAndNotTheAgentsFabricVariables() throws Exception {
+        TaskRunner.Outcome outcome = runner(4096).start(task("t-env", "echo \"$GREETING|$FABRIC_TASK_ID|$FABRIC_TASK_SANDBOX\"; env",
+                Map.of("GREETING", "hello world"), null, null)).await();
+
+        String[] lines = outcome.stdout().text().split("\n");
+        assertThat(lines[0]).isEqualTo("hello world|t-env|" + sandboxes.resolve("t-env"));
+        assertThat(lines).filteredOn(line -> line.startsWith("FABRIC_") && !line.startsWith("FABRIC_TASK_")).isEmpty();
+    }
+
+    @Test
+    void theCommandStartsInItsWorkingDirectoryInsideTheSandbox() throws Exception {
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-dir", "pwd; touch made-here", null, "work/run1", null)).await();
+
+        Path expected = sandboxes.resolve("t-dir/work/run1");
+        assertThat(outcome.stdout().text().strip()).isEqualTo(expected.toRealPath().toString());
+        assertThat(expected.resolve("made-here")).exists();
+    }
+
+    @Test
+    void aWorkingDirectoryThatIsASymbolicLinkOutOfTheSandboxIsRefused() throws Exception {
+        Files.createDirectories(sandboxes.resolve("t-link"));
+        Files.createSymbolicLink(sandboxes.resolve("t-link/out"), Path.of("/tmp"));
+
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-link", "pwd", null, "out", null)).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.FAILED);
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_START_FAILED);
+        assertThat(outcome.detail()).contains("symbolic link");
+    }
+
+    @Test
+    void outputPastTheLimitIsTruncatedAndSaysSo() throws Exception {
+        TaskRunner.Outcome outcome = runner(100).start(task("t-big", "head -c 5000 /dev/zero | tr '\\0' x; echo short >&2", null, null, null))
+                .await();
+
+        assertThat(outcome.stdout().text()).hasSize(100).matches("x+");
+        assertThat(outcome.stdout().truncated()).isTrue();
+        assertThat(outcome.stderr()).isEqualTo(new TaskRunner.Output("short\n", false));
+        assertThat(sandboxes.resolve("t-big/t-big.out")).hasSize(5000);
+    }
+
+    @Test
+    void aProgramThatDoesNotExistFailsToStart() throws Exception {
+        TaskDescription missing = new TaskDescription("t-missing", null, List.of("/no/such/program"), null, null, null, null);
+
+        TaskRunner.Outcome outcome = runner(1024).start(missing).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.FAILED);
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_START_FAILED);
+        assertThat(outcome.detail()).contains("/no/such/program");
+    }
+
+    @Test
+    void theTimeLimitKillsTheWholeProcessTree() throws Exception {
+        // Two background sleepers and a child shell with its own sleeper: all must go, not only the top shell.
+        String script = "sleep 300 & echo $! > pids; sh -c 'sleep 300 & echo $! >> pids; wait' & echo $! >> pids; wait";
+
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-slow", script, null, null, "1s")).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.FAILED);
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_TIME_LIMIT);
+        assertThat(outcome.exitStatus()).isEqualTo(128 + 9);
+        List<Long> pids = Files.readAllLines(sandboxes.resolve("t-slow/pids")).stream().map(Long::parseLong).toList();
+        assertThat(pids).hasSize(3);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(pids).allSatisfy(pid -> assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("pid %d", pid)
+                        .isNotEqualTo(java.util.Optional.of(true))));
+    }
+
+    @Test
+    void aCanceledRunIsKilledAndCanceled() throws Exception {
+        TaskRunner.Run run = runner(1024).start(task("t-cancel", "echo started; exec sleep 300", null, null, "5m"));
+        CompletableFuture<TaskRunner.Outcome> outcome = CompletableFuture.supplyAsync(() -> {
+            try {
+                return run.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(sandboxes.resolve("t-cancel/t-cancel.out"))
+                && Files.size(sandboxes.resolve("t-cancel/t-cancel.out")) > 0);
+
+        run.cancel();
+
+        TaskRunner.Outcome canceled = outcome.get();
+        assertThat(canceled.state()).isEqualTo(TaskState.CANCELED);
+        assertThat(canceled.reason()).isEqualTo(TaskEvent.REASON_CANCELED_RUNNING);
+        assertThat(canceled.stdout().text()).isEqualTo("started\n");
+    }
+}
