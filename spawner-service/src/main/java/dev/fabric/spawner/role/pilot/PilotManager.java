@@ -53,6 +53,8 @@ final class PilotManager implements Closeable {
     static final int MAX_AGENTS = 64;
     static final int MAX_CORES = 256;
     static final int MAX_BULK = 10_000;
+    /** How many tasks a pilot's enqueuer puts in its queue at once. */
+    static final int ENQUEUERS = 4;
 
     /** Reasons of the final states the manager gives tasks itself. */
     static final String REASON_PILOT_ENDED = "pilot-ended";
@@ -699,22 +701,7 @@ final class PilotManager implements Closeable {
             while (!stopping) {
                 try {
                     List<TaskDescription> fresh = book.inState(pilot.id(), TaskState.NEW);
-                    List<String> queued = new ArrayList<>();
-                    for (TaskDescription task : fresh) {
-                        if (stopping) {
-                            break;
-                        }
-                        fabric.enqueue(pilot.queue(), json.writeValueAsString(task));
-                        book.queued(List.of(task.id()));
-                        queued.add(task.id());
-                        if (queued.size() >= 100) {
-                            append(new PilotRecord.TasksQueued(pilot.id(), List.copyOf(queued)));
-                            queued.clear();
-                        }
-                    }
-                    if (!queued.isEmpty()) {
-                        append(new PilotRecord.TasksQueued(pilot.id(), queued));
-                    }
+                    enqueue(fresh);
                     if (fresh.isEmpty()) {
                         synchronized (signal) {
                             if (book.inState(pilot.id(), TaskState.NEW).isEmpty()) {
@@ -733,6 +720,43 @@ final class PilotManager implements Closeable {
                         return;
                     }
                 }
+            }
+        }
+
+        /**
+         * Puts tasks in the pilot's queue over {@link #ENQUEUERS} connections at once (the queue forces each message to its
+         * disk; the requests' signing and round trips overlap), journaling them QUEUED a hundred at a time.
+         */
+        private void enqueue(List<TaskDescription> fresh) {
+            List<RuntimeException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (var lanes = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int lane = 0; lane < ENQUEUERS; lane++) {
+                    int first = lane;
+                    lanes.submit(() -> {
+                        List<String> queued = new ArrayList<>();
+                        try {
+                            for (int i = first; i < fresh.size() && !stopping && failures.isEmpty(); i += ENQUEUERS) {
+                                TaskDescription task = fresh.get(i);
+                                fabric.enqueue(pilot.queue(), json.writeValueAsString(task));
+                                book.queued(List.of(task.id()));
+                                queued.add(task.id());
+                                if (queued.size() >= 100) {
+                                    append(new PilotRecord.TasksQueued(pilot.id(), List.copyOf(queued)));
+                                    queued.clear();
+                                }
+                            }
+                        } catch (RuntimeException e) {
+                            failures.add(e);
+                        } finally {
+                            if (!queued.isEmpty()) {
+                                append(new PilotRecord.TasksQueued(pilot.id(), queued));
+                            }
+                        }
+                    });
+                }
+            }
+            if (!failures.isEmpty()) {
+                throw failures.getFirst();
             }
         }
 

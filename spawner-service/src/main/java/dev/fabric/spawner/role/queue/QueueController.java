@@ -106,30 +106,25 @@ public class QueueController {
 
 
     private static Duration visibility(String value) {
-        Duration visibility;
-        try {
-            // A bare number means seconds; "30s", "5m", "2h" and ISO-8601 ("PT30S") work too.
-            visibility = DurationStyle.detectAndParse(value.strip(), ChronoUnit.SECONDS);
-        } catch (IllegalArgumentException e) {
-            throw invalid("visibility must be a duration such as 30s, 5m or 2h, not '" + value + "'");
-        }
-        if (visibility.compareTo(MIN_VISIBILITY) < 0 || visibility.compareTo(MAX_VISIBILITY) > 0) {
-            throw invalid("visibility must be from 1s to 12h, not '" + value + "'");
-        }
-        return visibility;
+        return duration("visibility", value, MIN_VISIBILITY, MAX_VISIBILITY, "30s, 5m or 2h", "1s to 12h");
     }
 
     private static Duration waiting(String value) {
-        Duration wait;
+        return duration("wait", value, Duration.ZERO, MAX_WAIT, "0s, 500ms or 20s", "0s to " + MAX_WAIT.toSeconds() + "s");
+    }
+
+    /** A duration parameter: a bare number means seconds; "30s", "5m", "2h" and ISO-8601 ("PT30S") work too. */
+    private static Duration duration(String name, String value, Duration min, Duration max, String examples, String range) {
+        Duration duration;
         try {
-            wait = DurationStyle.detectAndParse(value.strip(), ChronoUnit.SECONDS);
+            duration = DurationStyle.detectAndParse(value.strip(), ChronoUnit.SECONDS);
         } catch (IllegalArgumentException e) {
-            throw invalid("wait must be a duration such as 0s, 500ms or 20s, not '" + value + "'");
+            throw invalid(name + " must be a duration such as " + examples + ", not '" + value + "'");
         }
-        if (wait.isNegative() || wait.compareTo(MAX_WAIT) > 0) {
-            throw invalid("wait must be from 0s to " + MAX_WAIT.toSeconds() + "s, not '" + value + "'");
+        if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
+            throw invalid(name + " must be from " + range + ", not '" + value + "'");
         }
-        return wait;
+        return duration;
     }
 
     private static UUID leaseId(String value) {
