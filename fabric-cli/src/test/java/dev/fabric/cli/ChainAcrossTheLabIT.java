@@ -199,9 +199,33 @@ class ChainAcrossTheLabIT {
         assertThat(spawn.stderr()).containsIgnoringCase("compute-2").containsIgnoringCase("unreachable");
     }
 
+    @Test
+    @Order(5)
+    void aCutBetweenHeadAndComputeLongerThanTheDeadThresholdLeavesOneQueueRunningWithItsMessages(NetworkLab lab) throws Exception {
+        assumeTrue(queue != null, "the chain is not up");
+        fabric.ok(Host.DESKTOP, "queue", "put", queue, "put before the cut");
+        lab.cut(Host.HEAD, Host.COMPUTE_1);
+        try {
+            // The queue's heartbeats go through head's bridge: none arrive, and the registry declares it DEAD.
+            fabric.awaitState(queue, "DEAD", Duration.ofMinutes(3));
+        } finally {
+            lab.restore(Host.HEAD, Host.COMPUTE_1);
+        }
+        // Afterwards one incarnation runs: a stale one exits on its first refused heartbeat.
+        JsonNode running = fabric.awaitState(queue, "RUNNING", Duration.ofMinutes(4));
+        java.time.Instant deadline = java.time.Instant.now().plus(Duration.ofMinutes(1));
+        while (processesOf(lab, Host.COMPUTE_1, queue).size() > 1 && java.time.Instant.now().isBefore(deadline)) {
+            Thread.sleep(1000);
+        }
+        assertThat(processesOf(lab, Host.COMPUTE_1, queue)).as("one process of %s on compute-1", queue)
+                .containsExactly(running.path("metadata").path("pid").asString());
+        assertThat(takeAndAck()).endsWith("put before the cut");
+    }
+
     /** Takes the queue's next message from the desktop and acks it, both through the bridges; the message's line. */
     private static String takeAndAck() {
-        String message = fabric.ok(Host.DESKTOP, "queue", "take", queue).lines().toList().get(1);
+        // A lease long enough for two CLI runs through two bridges on a loaded machine (the default is 30 s).
+        String message = fabric.ok(Host.DESKTOP, "queue", "take", queue, "--visibility", "10m").lines().toList().get(1);
         String lease = message.split("\\s+")[1];
         fabric.ok(Host.DESKTOP, "queue", "ack", queue, lease);
         return message;

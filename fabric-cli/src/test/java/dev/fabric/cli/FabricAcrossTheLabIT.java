@@ -1,7 +1,6 @@
 package dev.fabric.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,10 +32,6 @@ import tools.jackson.databind.json.JsonMapper;
 @RequiresNetworkLab
 class FabricAcrossTheLabIT {
 
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final Path REGISTRY_JAR = ROOT.resolve("registry-service/target/registry-service-exec.jar");
-    private static final Path SPAWNER_JAR = ROOT.resolve("spawner-service/target/spawner-service-exec.jar");
-    private static final Path CLI_JAR = ROOT.resolve("fabric-cli/target/fabric-cli.jar");
     private static final int REGISTRY_PORT = 8470;
     private static final int SPAWNER_PORT = 8472;
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -44,69 +39,38 @@ class FabricAcrossTheLabIT {
     @TempDir
     static Path dir;
 
+    private static LabFabric fabric;
     private static String registryUrl;
     private static String spawnerUrl;
     private static String desktopSpawnerUrl;
 
     @BeforeAll
     static void fabric(NetworkLab lab) throws Exception {
-        for (Path jar : List.of(REGISTRY_JAR, SPAWNER_JAR, CLI_JAR)) {
-            assumeTrue(Files.exists(jar), jar + " is not built: run this test through the whole build (./fabric test)");
-        }
-        Path keys = dir.resolve("keys");
-        ExecResult init = lab.exec(Host.DESKTOP, cli(List.of("--keys", keys.toString(), "keys", "init", "--dir", keys.toString())));
-        assertThat(init.ok()).as(init.stderr()).isTrue();
-
-        registryUrl = "http://" + lab.address(Host.PUBLIC) + ":" + REGISTRY_PORT;
-        ProcessBuilder registry = lab.processBuilder(Host.PUBLIC, NetworkLab.javaCommand("-Xmx384m", "--enable-native-access=ALL-UNNAMED",
-                "-jar", REGISTRY_JAR.toString(), "--server.address=" + lab.address(Host.PUBLIC)));
-        registry.environment().put("FABRIC_KEYS_PATH", keys.toString());
-        registry.environment().put("FABRIC_DATA_DIR", dir.resolve("registry").toString());
-        registry.environment().put("FABRIC_REGISTRY_PORT", Integer.toString(REGISTRY_PORT));
-        lab.startProcess(registry, dir.resolve("registry.log"));
+        fabric = LabFabric.start(lab, dir, REGISTRY_PORT);
+        registryUrl = fabric.registryUrl();
 
         // head: behind gateway, and in mode 3 (firewall from the service): it may open connections to
         // the registry's host only. The spawner listens on every address of head; gateway reaches it
         // at head's site address, which it advertises.
         lab.setMode(Host.HEAD, Mode.FIREWALL_FROM_SERVICE);
         spawnerUrl = "http://" + lab.address(Host.HEAD, Host.GATEWAY) + ":" + SPAWNER_PORT;
-        ProcessBuilder spawner = lab.processBuilder(Host.HEAD, NetworkLab.javaCommand("-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "--enable-native-access=ALL-UNNAMED", "-Dfabric.spawner.stop-members-on-shutdown=true",
-                // A member's JVM starts on a machine shared with other builds: room for it.
-                "-Dfabric.spawner.otp-ttl=180s", "-Dfabric.spawner.bootstrap-timeout=180s",
-                "-jar", SPAWNER_JAR.toString()));
-        spawner.environment().put("FABRIC_KEYS_PATH", keys.toString());
-        spawner.environment().put("FABRIC_DATA_DIR", dir.resolve("spawner").toString());
-        spawner.environment().put("FABRIC_REGISTRY_URL", registryUrl);
-        spawner.environment().put("FABRIC_SPAWNER_PORT", Integer.toString(SPAWNER_PORT));
-        spawner.environment().put("FABRIC_SPAWNER_ADVERTISED_URL", spawnerUrl);
-        lab.startProcess(spawner, dir.resolve("spawner.log"));
+        fabric.startSpawner(Host.HEAD, "head", SPAWNER_PORT, spawnerUrl, List.of());
 
         // desktop: a spawner that places members on gateway over SSH, through gateway's OpenSSH server,
         // with the lab's key and known-hosts file; the distribution is staged into gateway's own directory.
         desktopSpawnerUrl = "http://" + lab.address(Host.DESKTOP) + ":" + SPAWNER_PORT;
         NetworkLab.Ssh ssh = lab.ssh();
         String gateway = "-Dfabric.spawner.ssh.hosts.gateway.";
-        ProcessBuilder desktopSpawner = lab.processBuilder(Host.DESKTOP, NetworkLab.javaCommand("-Xmx256m", "-XX:TieredStopAtLevel=1",
-                "--enable-native-access=ALL-UNNAMED", "-Dfabric.spawner.stop-members-on-shutdown=true",
-                "-Dfabric.spawner.otp-ttl=180s", "-Dfabric.spawner.bootstrap-timeout=180s",
+        fabric.startSpawner(Host.DESKTOP, "desktop", SPAWNER_PORT, desktopSpawnerUrl, List.of(
                 gateway + "address=" + lab.address(Host.GATEWAY, Host.DESKTOP),
                 gateway + "user=" + ssh.user(),
                 gateway + "identity=" + ssh.privateKey(),
                 gateway + "known-hosts=" + ssh.knownHosts(),
                 gateway + "java=" + NetworkLab.javaCommand().getFirst(),
-                gateway + "directory=" + dir.resolve("gateway-fabric"),
-                "-jar", SPAWNER_JAR.toString()));
-        desktopSpawner.environment().put("FABRIC_KEYS_PATH", keys.toString());
-        desktopSpawner.environment().put("FABRIC_DATA_DIR", dir.resolve("desktop-spawner").toString());
-        desktopSpawner.environment().put("FABRIC_REGISTRY_URL", registryUrl);
-        desktopSpawner.environment().put("FABRIC_SPAWNER_PORT", Integer.toString(SPAWNER_PORT));
-        desktopSpawner.environment().put("FABRIC_SPAWNER_ADVERTISED_URL", desktopSpawnerUrl);
-        lab.startProcess(desktopSpawner, dir.resolve("desktop-spawner.log"));
+                gateway + "directory=" + dir.resolve("gateway-fabric")));
 
-        awaitReady(lab, Host.PUBLIC, registryUrl, dir.resolve("registry.log"));
-        awaitReady(lab, Host.HEAD, spawnerUrl, dir.resolve("spawner.log"));
-        awaitReady(lab, Host.DESKTOP, desktopSpawnerUrl, dir.resolve("desktop-spawner.log"));
+        fabric.awaitReady(Host.HEAD, spawnerUrl, "spawner-head.log");
+        fabric.awaitReady(Host.DESKTOP, desktopSpawnerUrl, "spawner-desktop.log");
     }
 
     @Test
@@ -121,7 +85,7 @@ class FabricAcrossTheLabIT {
             ExecResult spawn = lab.exec(Host.DESKTOP, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
                     "spawn", "queue", "--host", "gateway", "--connectivity", "firewall-from-service",
                     "--spawner", desktopSpawnerUrl, "--wait", "--timeout", "4m")));
-            assertThat(spawn.exitCode()).as("fabric spawn --host gateway: %s\n%s", spawn.stderr(), log("desktop-spawner.log")).isZero();
+            assertThat(spawn.exitCode()).as("fabric spawn --host gateway: %s\n%s", spawn.stderr(), log("spawner-desktop.log")).isZero();
             String id = spawn.stdout().strip().lines().reduce((first, last) -> last).orElseThrow();
 
             JsonNode member = service(lab, Host.DESKTOP, id).path("instance");
@@ -157,7 +121,7 @@ class FabricAcrossTheLabIT {
 
         ExecResult spawn = lab.exec(Host.GATEWAY, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
                 "spawn", "queue", "--spawner", spawnerUrl, "--wait", "--timeout", "3m")));
-        assertThat(spawn.exitCode()).as("fabric spawn on gateway: %s\n%s", spawn.stderr(), log("spawner.log")).isZero();
+        assertThat(spawn.exitCode()).as("fabric spawn on gateway: %s\n%s", spawn.stderr(), log("spawner-head.log")).isZero();
         String id = spawn.stdout().strip().lines().reduce((first, last) -> last).orElseThrow();
 
         JsonNode first = service(lab, Host.DESKTOP, id);
@@ -211,7 +175,7 @@ class FabricAcrossTheLabIT {
         while (!instance.path("state").asString().equals(state)) {
             if (Instant.now().isAfter(deadline)) {
                 throw new AssertionError(id + " is " + instance.path("state").asString() + ", not " + state + " after " + patience
-                        + "; history: " + service(lab, Host.DESKTOP, id).path("history") + "\nspawner log:\n" + log("spawner.log"));
+                        + "; history: " + service(lab, Host.DESKTOP, id).path("history") + "\nspawner log:\n" + log("spawner-head.log"));
             }
             Thread.sleep(1000);
             instance = service(lab, Host.DESKTOP, id).path("instance");
@@ -250,36 +214,17 @@ class FabricAcrossTheLabIT {
     }
 
     private static JsonNode service(NetworkLab lab, Host from, String id) {
-        ExecResult result = lab.exec(from, cli(List.of("--registry", registryUrl, "--keys", dir.resolve("keys").toString(),
-                "service", id, "-o", "json")));
+        ExecResult result = fabric.run(from, "service", id, "-o", "json");
         assertThat(result.ok()).as("fabric service %s on %s: %s", id, from, result.stderr()).isTrue();
         return JSON.readTree(result.stdout());
     }
 
-    /** The CLI jar run with the test's JDK, its home (and so nothing of the user's ~/.fabric) in the test's directory. */
+    /** {@code fabric} with the given arguments as they are (the registry and keys among them). */
     private static String[] cli(List<String> arguments) {
-        List<String> command = new ArrayList<>(List.of("env", "FABRIC_HOME_DIR=" + dir.resolve("home")));
-        command.addAll(NetworkLab.javaCommand("--enable-native-access=ALL-UNNAMED", "-jar", CLI_JAR.toString()));
-        command.addAll(arguments);
-        return command.toArray(String[]::new);
-    }
-
-    private static void awaitReady(NetworkLab lab, Host host, String url, Path log) throws InterruptedException {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(180));
-        while (!lab.exec(host, "curl", "-fsS", "--max-time", "2", url + "/actuator/health/readiness").ok()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException(url + " on " + host.labName() + " is not ready after 180 s; log:\n" + log(log.getFileName().toString()));
-            }
-            Thread.sleep(500);
-        }
+        return fabric.cli(arguments);
     }
 
     private static String log(String name) {
-        try {
-            Path file = dir.resolve(name);
-            return Files.exists(file) ? Files.readString(file) : "(no " + name + ")";
-        } catch (IOException e) {
-            return "(unreadable " + name + ": " + e + ")";
-        }
+        return fabric.log(name);
     }
 }

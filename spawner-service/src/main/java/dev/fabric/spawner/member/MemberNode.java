@@ -187,6 +187,15 @@ public final class MemberNode implements SpawningNode {
             throw new SpawnerException(HttpStatus.CONFLICT, "already-configured", "member " + settings.serviceId() + " already runs role "
                     + role.name());
         }
+        if (phase == Phase.AWAITING_KEYS && keys.keys().isPresent()) {
+            // Its keys are in and it is opening its channel to its bridge (FABRIC_VIA): a spawner that dials it
+            // directly (modes 1 and 3) may configure it meanwhile; it is configured once the channel is open.
+            try {
+                awaitKeys(Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (phase != Phase.AWAITING_CONFIGURATION) {
             throw new SpawnerException(HttpStatus.CONFLICT, "not-ready", "member " + settings.serviceId() + " is " + phase);
         }

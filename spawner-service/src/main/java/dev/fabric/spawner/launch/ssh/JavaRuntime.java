@@ -61,13 +61,17 @@ final class JavaRuntime {
                         archive.putArchiveEntry(link);
                         archive.closeArchiveEntry();
                     } else if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-                        TarArchiveEntry directory = new TarArchiveEntry(file.toFile(), name + "/");
+                        TarArchiveEntry directory = new TarArchiveEntry(name + "/");
                         directory.setMode(0755);
+                        directory.setModTime(Files.getLastModifiedTime(file).toMillis());
                         archive.putArchiveEntry(directory);
                         archive.closeArchiveEntry();
                     } else if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                        TarArchiveEntry entry = new TarArchiveEntry(file.toFile(), name);
+                        // Name, size, mode and modification time only: the same runtime packs to the same bytes (and SHA-256).
+                        TarArchiveEntry entry = new TarArchiveEntry(name);
+                        entry.setSize(Files.size(file));
                         entry.setMode(mode(Files.getPosixFilePermissions(file)));
+                        entry.setModTime(Files.getLastModifiedTime(file).toMillis());
                         archive.putArchiveEntry(entry);
                         Files.copy(file, archive);
                         archive.closeArchiveEntry();

@@ -171,8 +171,10 @@ class SshLauncherIT {
         assertThat(linked).isZero();
         Path remote = dir.resolve("no-java-host");
         RemoteHost withStaging = noJavaHost(remote, true);
-        Staging staging = new Staging(DISTRIBUTION, () -> JavaRuntime.pack(runtime));
         JavaRuntime packed = JavaRuntime.pack(runtime);
+        // Packing is deterministic: the same runtime, the same checksum, so every host names it alike.
+        assertThat(JavaRuntime.pack(runtime).checksum()).isEqualTo(packed.checksum());
+        Staging staging = new Staging(DISTRIBUTION, () -> packed);
 
         String java;
         try (var session = withStaging.connect()) {
