@@ -288,9 +288,7 @@ final class PilotManager implements Closeable {
 
     private PilotWire.Pilot endNow(PilotWire.Pilot pilot, PilotState state, String reason) {
         log.info("pilot {}: ending {} ({})", pilot.id(), state, reason);
-        for (String agent : pilot.agents()) {
-            stopQuietly(agent);
-        }
+        stopAll(pilot.agents());
         Workers running = workers.remove(pilot.id());
         if (running != null) {
             running.drainAndStop(pilot);
@@ -305,16 +303,21 @@ final class PilotManager implements Closeable {
             recordFinal(TaskEvent.of(task.id(), pilot.id(), taskState, null, 0, clock.instant(), taskReason,
                     "pilot " + pilot.id() + " ended " + state + " before the task finished: " + reason), null);
         }
-        if (pilot.queue() != null) {
-            stopQuietly(pilot.queue());
-        }
-        if (pilot.pubsub() != null) {
-            stopQuietly(pilot.pubsub());
-        }
+        stopAll(java.util.stream.Stream.of(pilot.queue(), pilot.pubsub()).filter(java.util.Objects::nonNull).toList());
         PilotWire.Pilot ended = new PilotWire.Pilot(pilot.id(), state, reason, pilot.description(), pilot.agents(), pilot.queue(),
                 pilot.pubsub(), pilot.topic(), pilot.control(), pilot.createdAt(), pilot.activeAt(), pilot.endsAt(), clock.instant(),
                 pilot.replaced(), Map.of());
         return save(ended);
+    }
+
+    /**
+     * Stops members all at once: each stop may wait for its member's graceful exit (its spawner's stop-grace), and one
+     * after the other they outlasted a client's request timeout, whose fail-over then restarted the manager mid-cancel.
+     */
+    private void stopAll(List<String> members) {
+        try (var stops = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            members.forEach(member -> stops.submit(() -> stopQuietly(member)));
+        }
     }
 
     private void stopQuietly(String member) {
