@@ -219,7 +219,7 @@ class SpawnerChartTest {
                 .containsEntry("SPRING_CLOUD_KUBERNETES_CONFIG_FAIL_FAST", "true");
         Map<String, Object> settings = spawnerSettings(chart);
         assertThat(settings).containsEntry("bootstrap-timeout", "5m").containsEntry("otp-ttl", "60s")
-                .containsEntry("roles", List.of("queue"));
+                .containsEntry("roles", List.of("queue", "bridge", "pubsub", "agent", "pilot-manager"));
         assertThat(kubernetesSettings(chart))
                 .containsEntry("image", "fabric/spawner-service:0.1.0-SNAPSHOT")
                 .containsEntry("image-pull-policy", "IfNotPresent")

@@ -394,6 +394,12 @@ final class PilotManager implements Closeable {
         boolean allRunning = true;
         for (String id : members) {
             ServiceInstance member = fabric.member(id);
+            if (current.agents().contains(id) && (GONE.contains(member.state()) || member.state() == InstanceState.FAILED)) {
+                // An agent that could not bootstrap (a machine too loaded to start it in time) is replaced, as a lost one is.
+                stopQuietly(id);
+                replace(current, id, member);
+                return;
+            }
             if (GONE.contains(member.state()) || member.state() == InstanceState.FAILED) {
                 end(current, PilotState.FAILED, "member " + id + " (" + member.type() + ") is " + member.state() + " while launching"
                         + (member.stateReason() == null ? "" : ": " + member.stateReason()));
@@ -430,7 +436,7 @@ final class PilotManager implements Closeable {
         }
         for (String agent : pilot.agents()) {
             ServiceInstance member = fabric.member(agent);
-            if (GONE.contains(member.state())) {
+            if (GONE.contains(member.state()) || member.state() == InstanceState.FAILED) {
                 replace(pilot, agent, member);
                 return;
             }
@@ -438,7 +444,7 @@ final class PilotManager implements Closeable {
     }
 
     /**
-     * The replacement policy: an agent LOST (or stopped by someone else) is replaced by a fresh one
+     * The replacement policy: an agent LOST, FAILED (it could not bootstrap or recover) or stopped by someone else is replaced by a fresh one
      * with the same settings, up to {@code max-replacements} per pilot; the tasks it held come back
      * to the queue when their leases run out, and run again elsewhere.
      */
