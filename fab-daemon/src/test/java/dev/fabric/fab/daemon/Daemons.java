@@ -108,16 +108,28 @@ public final class Daemons implements AutoCloseable {
         if (!Files.isDirectory(tmpRoot.resolve("pid"))) {
             return;
         }
+        // Every daemon, its watcher and what it runs (a formula still running), stopped and awaited:
+        // a process left writing under the roots would race the test's removal of its directory.
+        List<ProcessHandle> stopping = new java.util.ArrayList<>();
         try (Stream<Path> s = Files.list(tmpRoot.resolve("pid"))) {
             for (Path p : s.toList()) {
                 if (!p.getFileName().toString().matches("[0-9]+")) {
                     continue;
                 }
-                long pid = Long.parseLong(p.getFileName().toString());
-                ProcessHandle.of(pid).ifPresent(h -> {
-                    h.parent().ifPresent(ProcessHandle::destroy);
-                    h.destroy();
+                ProcessHandle.of(Long.parseLong(p.getFileName().toString())).ifPresent(h -> {
+                    h.parent().ifPresent(stopping::add);
+                    stopping.add(h);
+                    h.descendants().forEach(stopping::add);
                 });
+            }
+        }
+        stopping.forEach(ProcessHandle::destroy);
+        for (ProcessHandle h : stopping) {
+            try {
+                h.onExit().get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                h.destroyForcibly();
+                h.onExit().get(10, TimeUnit.SECONDS);
             }
         }
     }
