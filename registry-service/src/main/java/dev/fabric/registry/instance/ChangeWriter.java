@@ -34,11 +34,15 @@ import java.util.function.Supplier;
  * <p>Every recorded change is numbered under the single revision row lock, so such writes serialise
  * in the database anyway; one transaction each made them queue behind each other's commits and lock
  * waits (250 registrations a second queued for up to 112 s in the detection benchmark, docs/benchmarks.md).
- * Here a batch takes the revision lock once, first, and runs its writes one after the other, in
- * instance-id order (as the heartbeat writer and the detector lock rows, so none of them waits on
- * another in a cycle), and commits once; each caller is answered after that commit. A write that
- * fails is answered with its own failure and takes nothing else with it: the batch is rolled back
- * and run again with a savepoint around each write.
+ * Here a batch takes the revision lock once, first, reads and locks the rows of its instances with
+ * one query, runs its writes one after the other in instance-id order (as the heartbeat writer and
+ * the detector lock rows, so none of them waits on another in a cycle), holding their statements
+ * until the end ({@link InstanceRepository.Deferred}, {@link ChangeLog.Numbering}), sends them as a
+ * few statement batches and commits once; each caller is answered after that commit. Under load it
+ * is the database round trips, not the work, that limit how many changes a second are recorded, and
+ * a batch costs a handful of them however many changes it carries. A write that fails is answered
+ * with its own failure and takes nothing else with it: the batch is rolled back and run again, each
+ * write at once and with a savepoint around it.
  *
  * <p>The failure detector's moves ({@link #writeFirst}) go ahead of every queued request, in a
  * transaction of their own, so a burst of registrations never delays a death. A request that waits
@@ -98,6 +102,7 @@ public class ChangeWriter implements SmartLifecycle {
 
     private final Properties properties;
     private final ChangeLog changes;
+    private final InstanceRepository instances;
     private final TransactionTemplate transactions;
     private final TransactionTemplate savepoints;
     private final DistributionSummary batches;
@@ -105,9 +110,11 @@ public class ChangeWriter implements SmartLifecycle {
     private volatile Thread writer;
     private volatile boolean running;
 
-    public ChangeWriter(Properties properties, ChangeLog changes, PlatformTransactionManager transactionManager, MeterRegistry meters) {
+    public ChangeWriter(Properties properties, ChangeLog changes, InstanceRepository instances,
+                        PlatformTransactionManager transactionManager, MeterRegistry meters) {
         this.properties = properties;
         this.changes = changes;
+        this.instances = instances;
         this.transactions = new TransactionTemplate(transactionManager);
         this.savepoints = new TransactionTemplate(transactionManager);
         this.savepoints.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
@@ -192,8 +199,15 @@ public class ChangeWriter implements SmartLifecycle {
         // A stable sort: two writes to one instance stay in the order they came.
         batch.sort(Comparator.comparing(p -> p.first() ? "" : p.instanceId));
         RuntimeException failed = null;
+        boolean made;
         try {
-            if (!transaction(batch, false)) {
+            made = transaction(batch, false);
+        } catch (RuntimeException e) {
+            log.debug("a batch of {} changes failed as a whole, making them one by one: {}", batch.size(), e.getMessage());
+            made = false;
+        }
+        try {
+            if (!made) {
                 batch.forEach(p -> p.failure = null);
                 transaction(batch, true);
             }
@@ -208,13 +222,16 @@ public class ChangeWriter implements SmartLifecycle {
     }
 
     /**
-     * One transaction for the batch. Without savepoints it stops at the first write that fails, rolls
-     * back and returns false (the caller runs the batch again, with them); with savepoints a write that
-     * fails is rolled back alone and keeps its failure.
+     * One transaction for the batch. Without savepoints its statements are held and sent together at
+     * the end, and it stops at the first write that fails, rolls back and returns false (the caller
+     * runs the batch again); with savepoints each write's statements go at once and a write that fails
+     * is rolled back alone and keeps its failure.
      */
     private boolean transaction(List<Pending<?>> batch, boolean withSavepoints) {
+        List<String> ids = batch.stream().filter(p -> !p.first()).map(p -> p.instanceId).toList();
         return Boolean.TRUE.equals(transactions.execute(status -> {
-            try (ChangeLog.Numbering numbering = changes.open()) {
+            try (ChangeLog.Numbering numbering = changes.open();
+                 InstanceRepository.Deferred deferred = withSavepoints ? null : instances.defer(ids)) {
                 for (Pending<?> p : batch) {
                     int mark = numbering.mark();
                     try {
@@ -231,6 +248,9 @@ public class ChangeWriter implements SmartLifecycle {
                             return false;
                         }
                     }
+                }
+                if (deferred != null) {
+                    deferred.flush();
                 }
                 numbering.flush();
                 return true;

@@ -352,13 +352,16 @@ public class InstanceService {
         }
         return writer.writeFirst(() -> {
             Instant now = clock.instant();
+            List<InstanceRepository.Move> moves = detections.stream()
+                    .map(d -> new InstanceRepository.Move(d.seen(), d.to(), StateReasons.fit(d.reason()))).toList();
+            boolean[] moved = instances.moveIfUnchanged(moves, now);
             List<Detection> made = new ArrayList<>();
-            for (Detection d : detections) {
-                String reason = StateReasons.fit(d.reason());
-                if (instances.moveIfUnchanged(d.seen(), d.to(), reason, now)) {
-                    record(moved(d.seen(), d.to(), reason, now, d.seen().endpoints()), d.seen().state(), d.to(), reason,
+            for (int i = 0; i < moves.size(); i++) {
+                if (moved[i]) {
+                    InstanceRepository.Move m = moves.get(i);
+                    record(moved(m.seen(), m.to(), m.reason(), now, m.seen().endpoints()), m.seen().state(), m.to(), m.reason(),
                             ChangeEvent.Kind.STATE, now);
-                    made.add(d);
+                    made.add(detections.get(i));
                 }
             }
             return made;

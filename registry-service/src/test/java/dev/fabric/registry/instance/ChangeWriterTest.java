@@ -1,5 +1,8 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.core.registry.Connectivity;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.registry.watch.ChangeEvent;
 import dev.fabric.registry.watch.ChangeLog;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -15,6 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -37,6 +41,7 @@ class ChangeWriterTest {
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final JdbcClient jdbc;
     final ChangeLog changes;
+    final InstanceRepository instances;
     final CountDownLatch release = new CountDownLatch(1);
     ChangeWriter writer;
 
@@ -45,10 +50,12 @@ class ChangeWriterTest {
         Flyway.configure().dataSource(database).load().migrate();
         jdbc = JdbcClient.create(database);
         changes = new ChangeLog(jdbc, new JdbcTemplate(database), JsonMapper.builder().build());
+        instances = new InstanceRepository(jdbc, new JdbcTemplate(database), JsonMapper.builder().build());
     }
 
     ChangeWriter start(Duration timeout) {
-        writer = new ChangeWriter(new ChangeWriter.Properties(500, timeout), changes, new JdbcTransactionManager(database), meters);
+        writer = new ChangeWriter(new ChangeWriter.Properties(500, timeout), changes, instances, new JdbcTransactionManager(database),
+                meters);
         writer.start();
         return writer;
     }
@@ -173,6 +180,64 @@ class ChangeWriterTest {
         assertThat(writer.write("next", () -> record("next"))).isPositive();
         assertThat(ran).isFalse();
         assertThat(logged()).doesNotContain("late");
+    }
+
+    static ServiceInstance instance(String id, InstanceState state) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        return new ServiceInstance(id, "agent", id, state, "test", 1, null, Connectivity.DIRECT, Map.of(), Map.of(), now, now, now);
+    }
+
+    @Test
+    void aBatchSeesItsOwnHeldWritesAndSendsThemInOrder() {
+        start(Duration.ofSeconds(10));
+        CompletableFuture<Long> blocker = blockTheWriter();
+        CompletableFuture<Boolean> registered = CompletableFuture.supplyAsync(() -> writer.write("k", () -> {
+            boolean absent = instances.lock("k").isEmpty();
+            instances.insert(instance("k", InstanceState.RUNNING));
+            instances.appendTransition("k", 1, null, InstanceState.RUNNING, "registered", Instant.now());
+            return absent;
+        }));
+        awaitQueued(1);
+        CompletableFuture<InstanceState> stopped = CompletableFuture.supplyAsync(() -> writer.write("k", () -> {
+            ServiceInstance seen = instances.lock("k").orElseThrow();
+            instances.update(instance("k", InstanceState.STOPPED));
+            instances.appendTransition("k", 1, seen.state(), InstanceState.STOPPED, "stopped", Instant.now());
+            return seen.state();
+        }));
+        awaitQueued(2);
+        release.countDown();
+        blocker.join();
+        assertThat(registered.join()).isTrue();
+        assertThat(stopped.join()).isEqualTo(InstanceState.RUNNING);
+        assertThat(instances.find("k").orElseThrow().state()).isEqualTo(InstanceState.STOPPED);
+        assertThat(instances.history("k", 0, 10)).extracting(t -> t.seq() + ":" + t.to()).containsExactly("1:RUNNING", "2:STOPPED");
+    }
+
+    @Test
+    void aStatementThatFailsWhenTheBatchIsSentFailsOnlyItsWrite() {
+        start(Duration.ofSeconds(10));
+        writer.write("dup", () -> {
+            instances.insert(instance("dup", InstanceState.RUNNING));
+            return null;
+        });
+        CompletableFuture<Long> blocker = blockTheWriter();
+        CompletableFuture<Object> again = CompletableFuture.supplyAsync(() -> writer.write("dup", () -> {
+            instances.insert(instance("dup", InstanceState.PENDING));
+            return record("dup");
+        }));
+        awaitQueued(1);
+        CompletableFuture<Long> other = CompletableFuture.supplyAsync(() -> writer.write("e", () -> {
+            instances.insert(instance("e", InstanceState.RUNNING));
+            return record("e");
+        }));
+        awaitQueued(2);
+        release.countDown();
+        blocker.join();
+        assertThatThrownBy(again::join).cause().isInstanceOf(org.springframework.dao.DuplicateKeyException.class);
+        assertThat(other.join()).isEqualTo(2);
+        assertThat(instances.find("e")).isPresent();
+        assertThat(instances.find("dup").orElseThrow().state()).isEqualTo(InstanceState.RUNNING);
+        assertThat(logged()).containsExactly("blocker", "e");
     }
 
     @Test
