@@ -71,10 +71,16 @@ public final class State {
     private final Map<String, Built> built = new HashMap<>();
     private final Map<String, Discovered> discovered = new HashMap<>();
     private final Map<String, Stamp> stamps = new HashMap<>();
+    private final Map<String, String> formulaHashes = new HashMap<>();
     /** While a watcher vouches for every change, a stamp checked against the disk since is taken as is, without a stat. */
     private boolean trusted;
     /** Nodes whose stamp was checked against the disk and that no change was reported for since; sorted, so a directory's nodes are one range. */
     private final NavigableSet<String> fresh = new TreeSet<>();
+    /**
+     * Nodes seen to exist (targets, mostly: the planner asks whether each is there, never for its
+     * content) and that no change was reported for since; taken as there without a stat while trusted.
+     */
+    private final NavigableSet<String> present = new TreeSet<>();
     /**
      * Directories (relative, "" for the root) known to contain no symbolic link on their path: a file is
      * reported by the watcher under its own name only when neither it nor a directory above it is a link.
@@ -181,8 +187,33 @@ public final class State {
         built.remove(formula.key());
     }
 
-    public static String formulaHash(Formula formula) {
-        return sha256((formula.dir().toString() + "\n" + formula.command()).getBytes(StandardCharsets.UTF_8));
+    /** The hash of a formula's command and directory, as {@link Built#formulaHash} records it. */
+    public static String formulaHashOf(Formula formula) {
+        return sha256(formulaText(formula).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@link #formulaHashOf}, remembered: a plan compares every formula's, and the commands seldom change. */
+    public String formulaHash(Formula formula) {
+        String text = formulaText(formula);
+        synchronized (this) {
+            String known = formulaHashes.get(text);
+            if (known != null) {
+                return known;
+            }
+        }
+        String h = sha256(text.getBytes(StandardCharsets.UTF_8));
+        synchronized (this) {
+            if (formulaHashes.size() > 2 * built.size() + 1024) {
+                // Commands of models interpreted since: forgotten now and then, so the cache stays the size of the graph.
+                formulaHashes.clear();
+            }
+            formulaHashes.put(text, h);
+        }
+        return h;
+    }
+
+    private static String formulaText(Formula formula) {
+        return formula.dir().toString() + "\n" + formula.command();
     }
 
     /**
@@ -193,6 +224,7 @@ public final class State {
         trusted = on;
         if (!on) {
             fresh.clear();
+            present.clear();
             realDirs.clear();
         }
     }
@@ -204,8 +236,36 @@ public final class State {
     public synchronized void dirty(String node) {
         fresh.remove(node);
         fresh.subSet(node + "/", node + "0").clear();
+        present.remove(node);
+        present.subSet(node + "/", node + "0").clear();
         realDirs.remove(node);
         realDirs.subMap(node + "/", node + "0").clear();
+    }
+
+    /**
+     * Whether a file node exists (following a link, as {@link Files#exists}). While trusted, a node
+     * checked since its last reported change is taken as there without a stat: a no-op build of a
+     * large tree asks this of every target and every source, and the watcher reports every removal.
+     */
+    public boolean exists(String node) {
+        synchronized (this) {
+            if (trusted && (present.contains(node) || fresh.contains(node) && stamps.containsKey(node))) {
+                return true;
+            }
+        }
+        Path p = root.resolve(node);
+        if (!Files.exists(p)) {
+            synchronized (this) {
+                present.remove(node);
+            }
+            return false;
+        }
+        if (reportedUnderItsName(p, node)) {
+            synchronized (this) {
+                present.add(node);
+            }
+        }
+        return true;
     }
 
     /** Content hash of a file node, or null when the file does not exist. */
@@ -224,6 +284,7 @@ public final class State {
             synchronized (this) {
                 stamps.remove(node);
                 fresh.remove(node);
+                present.remove(node);
             }
             return null;
         } catch (IOException e) {
@@ -311,12 +372,18 @@ public final class State {
 
     /**
      * Whether the watcher reports a change to this file under the node's own name: not for a symbolic
-     * link (an edit of its target names the target), a file under a linked directory, or a file outside
-     * the root. Those are never taken on trust: each build stats them.
+     * link (an edit of its target names the target), a file under a linked directory, a file in a
+     * {@code .git} or {@code .fab} directory (not watched), or a file outside the root. Those are never taken on trust: each build stats them.
      */
     private boolean reportedUnderItsName(Path p, String node) {
         if (Path.of(node).isAbsolute() || Files.isSymbolicLink(p)) {
             return false;
+        }
+        for (Path part : Path.of(node)) {
+            // The watcher skips these directories wherever they are (TreeWatcher): nothing in them is ever reported.
+            if (part.toString().equals(".git") || part.toString().equals(".fab")) {
+                return false;
+            }
         }
         Path parent = Path.of(node).getParent();
         String dir = parent == null ? "" : parent.toString();
