@@ -204,6 +204,18 @@ class FabCliTest {
     }
 
     @Test
+    void loaderAndDiscoveryLogCategoriesPrintWhatTheyName() throws Exception {
+        write(dir, "lib/fabfile", "[ build/l.o ] : [ l.c ] { echo $cc $opt > $@ }\n", "lib/l.c", "",
+                "fabfile", DISCOVERING + "$cc = [ clang ]\n$srcs = [ src/%.c ]\n+[ lib ] ( $cc $opt = [ -O0 ] )\n",
+                "deps.sh", DEPS_SH, "src/a.c", "#include \"gen.h\"\n");
+        assertThat(fab("+PARAMS", "+VAR", "+LISTS", "+DSCCMD", "+DSCEXEC", "-p")).as(err).isZero();
+        String all = out + err;
+        assertThat(all).contains("$cc = [ clang ]", "<- $opt = [ -O0 ]", "src/%.c in ", "src/a.c", "sh deps.sh src/a.c",
+                "exit 0: ");
+        assertThat(all).doesNotContain("unknown");
+    }
+
+    @Test
     void discoveryOutputThatIsNotMakeSyntaxExitsEight() {
         write(dir, "fabfile", "discover [ a.c ] { echo not make syntax }\n[ out ] : [ a.c ] { cp a.c out }\n", "a.c", "x");
         assertThat(fab()).isEqualTo(8);
