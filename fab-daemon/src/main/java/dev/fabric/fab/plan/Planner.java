@@ -73,7 +73,7 @@ public final class Planner {
         // By identity: a graph holds one instance per formula, and a record's hashCode walks its lists (a no-op
         // of 10,000 files looks each formula up several times).
         Set<Formula> rebuilt = Collections.newSetFromMap(new IdentityHashMap<>());
-        Map<String, Integer> level = new HashMap<>();
+        Map<String, Integer> level = HashMap.newHashMap(order.size());
         Map<Formula, Integer> formulaLevel = new IdentityHashMap<>();
         for (String name : order) {
             Node node = graph.node(name);
@@ -198,6 +198,17 @@ public final class Planner {
 
     /** Every missing primary file in the plan's reach: exit 6 (UNSATISFIED). */
     private void unsatisfied(List<String> order) {
+        List<String> absent = new ArrayList<>();
+        for (String name : order) {
+            Node n = graph.node(name);
+            if (n.kind() == NodeKind.PRIMARY && !state.exists(name)) {
+                absent.add(name);
+            }
+        }
+        if (absent.isEmpty()) {
+            return;
+        }
+        // Who needs each missing file, for the message only: not walked when nothing is missing (every no-op).
         Map<String, String> neededBy = new HashMap<>();
         for (String name : order) {
             for (String s : graph.node(name).sources()) {
@@ -205,22 +216,17 @@ public final class Planner {
             }
         }
         List<String> missing = new ArrayList<>();
-        for (String name : order) {
-            Node n = graph.node(name);
-            if (n.kind() == NodeKind.PRIMARY && !state.exists(name)) {
-                missing.add(name + (neededBy.containsKey(name) ? " (needed by " + neededBy.get(name) + ")" : ""));
-            }
+        for (String name : absent) {
+            missing.add(name + (neededBy.containsKey(name) ? " (needed by " + neededBy.get(name) + ")" : ""));
         }
-        if (!missing.isEmpty()) {
-            throw new FabException(ExitStatus.UNSATISFIED, "unsatisfied: no file and no formula for " + String.join(", ", missing)
-                    + "; create the file or add a rule that produces it");
-        }
+        throw new FabException(ExitStatus.UNSATISFIED, "unsatisfied: no file and no formula for " + String.join(", ", missing)
+                + "; create the file or add a rule that produces it");
     }
 
     /** Post-order of the selected nodes' dependencies, finding cycles and breaking them per policy. */
     private List<String> topologicalOrder(List<String> selected) {
         List<String> order = new ArrayList<>();
-        Map<String, Integer> color = new HashMap<>();
+        Map<String, Integer> color = HashMap.newHashMap(graph.nodes().size());
         for (String s : selected) {
             visit(s, color, order, new ArrayList<>());
         }

@@ -16,11 +16,14 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -75,17 +78,54 @@ public final class State {
     /** While a watcher vouches for every change, a stamp checked against the disk since is taken as is, without a stat. */
     private boolean trusted;
     /** Nodes whose stamp was checked against the disk and that no change was reported for since; sorted, so a directory's nodes are one range. */
-    private final NavigableSet<String> fresh = new TreeSet<>();
+    private final Marks fresh = new Marks();
     /**
      * Nodes seen to exist (targets, mostly: the planner asks whether each is there, never for its
      * content) and that no change was reported for since; taken as there without a stat while trusted.
      */
-    private final NavigableSet<String> present = new TreeSet<>();
+    private final Marks present = new Marks();
     /**
      * Directories (relative, "" for the root) known to contain no symbolic link on their path: a file is
      * reported by the watcher under its own name only when neither it nor a directory above it is a link.
      */
     private final NavigableMap<String, Boolean> realDirs = new TreeMap<>();
+
+    /**
+     * Names marked, looked up by hash (a no-op asks for every node of the graph) and sorted too, so that
+     * a directory's names go at once.
+     */
+    private static final class Marks {
+        private final Set<String> names = new HashSet<>();
+        private final NavigableSet<String> sorted = new TreeSet<>();
+
+        boolean contains(String name) {
+            return names.contains(name);
+        }
+
+        void add(String name) {
+            if (names.add(name)) {
+                sorted.add(name);
+            }
+        }
+
+        void remove(String name) {
+            if (names.remove(name)) {
+                sorted.remove(name);
+            }
+        }
+
+        void removeWithEverythingUnder(String name) {
+            remove(name);
+            NavigableSet<String> under = sorted.subSet(name + "/", true, name + "0", false);
+            names.removeAll(under);
+            under.clear();
+        }
+
+        void clear() {
+            names.clear();
+            sorted.clear();
+        }
+    }
 
     private State(Path root) {
         this.root = root;
@@ -109,7 +149,7 @@ public final class State {
                     for (int i = 3; i + 1 < f.length; i += 2) {
                         sources.put(f[i], f[i + 1]);
                     }
-                    state.built.put(f[1], new Built(f[2], sources));
+                    state.built.put(f[1], new Built(f[2], sorted(sources)));
                 } else if (f.length >= 4 && f[0].equals("discovery")) {
                     // discovery source command-hash dep... then "=" and name hash pairs
                     int eq = java.util.Arrays.asList(f).indexOf("=");
@@ -145,8 +185,15 @@ public final class State {
         }
         String fh = formulaHash(formula);
         synchronized (this) {
-            built.put(formula.key(), new Built(fh, hashes));
+            built.put(formula.key(), new Built(fh, sorted(hashes)));
         }
+    }
+
+    /** A sorted map as a hash map that keeps the order: the planner looks a formula's sources up one by one, the state file lists them sorted. */
+    private static Map<String, String> sorted(Map<String, String> bySortedKey) {
+        Map<String, String> out = LinkedHashMap.newLinkedHashMap(bySortedKey.size());
+        new TreeMap<>(bySortedKey).forEach(out::put);
+        return out;
     }
 
     public synchronized Discovered discovered(String source) {
@@ -234,10 +281,8 @@ public final class State {
      * hash of every node under it (a directory renamed, removed or moved in reports only its own name).
      */
     public synchronized void dirty(String node) {
-        fresh.remove(node);
-        fresh.subSet(node + "/", node + "0").clear();
-        present.remove(node);
-        present.subSet(node + "/", node + "0").clear();
+        fresh.removeWithEverythingUnder(node);
+        present.removeWithEverythingUnder(node);
         realDirs.remove(node);
         realDirs.subMap(node + "/", node + "0").clear();
     }
