@@ -261,6 +261,23 @@ class FabCliTest {
         assertThat(dir.resolve("x")).doesNotExist();
     }
 
+    @Test
+    void buildscriptOfARuleWithoutFormulaBuildsTheExtraSourceFirst(@TempDir Path clean) throws Exception {
+        // The issue's repro: the script put gen.h and build/a.o in one stage, so a clean run failed at random.
+        write(dir, "fabfile", """
+                [ gen.h ] : [ ] { sleep 1; echo '#define X 1' > gen.h }
+                [ build/a.o ] : [ src/a.c ] { cat src/a.c gen.h > build/a.o }
+                [ build/a.o ] : [ gen.h ]
+                """, "src/a.c", "a\n");
+        assertThat(fab("-k", "build.sh")).isZero();
+        write(clean, "src/a.c", "a\n");
+        Process p = new ProcessBuilder("/bin/sh", dir.resolve("build.sh").toString()).directory(clean.toFile())
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(output).isZero();
+        assertThat(Files.readString(clean.resolve("build/a.o"))).isEqualTo("a\n#define X 1\n");
+    }
+
     private static final String FAILING_MIDDLE_LINE = """
             [ out.txt ] : [ ] {
               false
