@@ -295,6 +295,10 @@ class ChainAcrossTheLabIT {
         try {
             // The queue's heartbeats go through head's bridge: none arrive, and the registry declares it DEAD.
             fabric.awaitState(queue, "DEAD", Duration.ofMinutes(3));
+            // Head's supervision rounds try to restart it meanwhile: compute-1 does not answer, so it stays DEAD
+            // (no incarnation spent on a launch that cannot work, nothing FAILED for good) until the link is back.
+            Thread.sleep(Duration.ofSeconds(15));
+            assertThat(fabric.service(queue).path("instance").path("state").asString()).as("%s during the cut", queue).isEqualTo("DEAD");
         } finally {
             lab.restore(Host.HEAD, Host.COMPUTE_1);
         }

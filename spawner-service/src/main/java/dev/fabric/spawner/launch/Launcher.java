@@ -44,6 +44,15 @@ public interface Launcher {
     Optional<LaunchedMember> adopt(ServiceInstance instance);
 
     /**
+     * Why the host {@code instance} runs on cannot be reached now, or empty when it can (or this
+     * launcher starts members on no other host). A restart waits for the host instead of ending
+     * FAILED on a launch that cannot work: a network cut heals, and the member is restarted then.
+     */
+    default Optional<String> unreachable(ServiceInstance instance) {
+        return Optional.empty();
+    }
+
+    /**
      * The member is gone for good (stopped on request, or LOST): frees what the launcher keeps for
      * it across incarnations (Kubernetes: its data claim). Called after its last incarnation
      * stopped; never when an incarnation merely ends or is replaced. Best effort, never throws.

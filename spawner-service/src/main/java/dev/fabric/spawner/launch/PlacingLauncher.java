@@ -49,6 +49,11 @@ public final class PlacingLauncher implements Launcher, AutoCloseable {
     }
 
     @Override
+    public Optional<String> unreachable(ServiceInstance instance) {
+        return placedOnHost(instance) ? remote.unreachable(instance) : local.unreachable(instance);
+    }
+
+    @Override
     public Optional<MemberLog> logTail(ServiceInstance instance, int maxBytes) {
         return placedOnHost(instance) ? remote.logTail(instance, maxBytes) : local.logTail(instance, maxBytes);
     }

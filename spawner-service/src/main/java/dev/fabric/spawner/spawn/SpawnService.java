@@ -461,6 +461,12 @@ public class SpawnService {
      * back), unless it has moved on since it was seen; a hung process is stopped first.
      */
     void restartIfUnchanged(ServiceInstance seen, String why) {
+        Optional<String> unreachable = launcher.unreachable(seen);
+        if (unreachable.isPresent()) {
+            // It stays DEAD, and the next supervision round tries again: no incarnation is spent on a launch that cannot work.
+            log.warn("member {}: not restarted yet: {}; trying again every supervision round", seen.id(), unreachable.get());
+            return;
+        }
         try {
             restart(seen.id(), seen.incarnation(), why);
         } catch (SpawnerException | RegistryCallException e) {

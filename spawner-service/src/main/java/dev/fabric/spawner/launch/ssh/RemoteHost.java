@@ -84,12 +84,13 @@ final class RemoteHost implements AutoCloseable {
             ConnectFuture connecting = client.connect(settings.user(), settings.address(), settings.port());
             if (!connecting.await(connectTimeout)) {
                 connecting.cancel();
-                throw new LaunchException("host " + name + " unreachable: no answer from " + settings.address() + ":" + settings.port()
-                        + " within " + connectTimeout + " (is the address routable from this spawner, is sshd listening?)");
+                throw LaunchException.unreachable("host " + name + " unreachable: no answer from " + settings.address() + ":"
+                        + settings.port() + " within " + connectTimeout + " (is the address routable from this spawner, is sshd listening?)",
+                        null);
             }
             session = connecting.verify().getSession();
         } catch (IOException e) {
-            throw new LaunchException("host " + name + " unreachable: " + connectProblem(e) + " at " + settings.address() + ":"
+            throw LaunchException.unreachable("host " + name + " unreachable: " + connectProblem(e) + " at " + settings.address() + ":"
                     + settings.port() + " (is sshd running there, is the port open to this spawner?)", e);
         }
         try {

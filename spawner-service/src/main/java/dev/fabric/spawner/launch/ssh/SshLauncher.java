@@ -198,6 +198,21 @@ public final class SshLauncher implements Launcher, AutoCloseable {
         return Optional.of(member.poll());
     }
 
+    /** Whether an SSH session to the member's host can be opened now (an unreachable host only; a refusal is the launch's to report). */
+    @Override
+    public Optional<String> unreachable(ServiceInstance instance) {
+        RemoteHost host = instance.metadata() == null ? null : hosts.get(instance.metadata().get("host"));
+        if (host == null) {
+            return Optional.empty();
+        }
+        try {
+            RemoteHost.closeQuietly(host.connect());
+            return Optional.empty();
+        } catch (LaunchException e) {
+            return e.unreachable() ? Optional.of(e.getMessage()) : Optional.empty();
+        }
+    }
+
     /**
      * The last {@code maxBytes} of a member's log on its host, read over SFTP; only the
      * {@code members/<id>/member.log} the registry records for it.
