@@ -1,6 +1,7 @@
 package dev.fabric.spawner.contract;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.RegistryClient;
 
 import java.net.URI;
 import java.util.Optional;
@@ -23,6 +24,12 @@ public interface SpawningNode {
 
     /** The registry it was given at its bootstrap; empty before. */
     Optional<URI> registryUrl();
+
+    /**
+     * Its own signed client of that registry, the one it registers and heartbeats with: through its
+     * bridge when it is reached through one (docs/connectivity.md); empty before its bootstrap.
+     */
+    Optional<RegistryClient> registry();
 
     /** Whether it is RUNNING (registered, its role started): it spawns and supervises only then. */
     boolean running();

@@ -113,6 +113,11 @@ public final class MemberNode implements SpawningNode {
     }
 
     @Override
+    public Optional<RegistryClient> registry() {
+        return Optional.ofNullable(registry);
+    }
+
+    @Override
     public boolean running() {
         return phase == Phase.RUNNING;
     }

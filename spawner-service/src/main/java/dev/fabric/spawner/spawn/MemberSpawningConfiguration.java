@@ -45,9 +45,9 @@ public class MemberSpawningConfiguration {
 
     @Bean
     @Lazy
-    RegistryClient registryClient(SpawningNode node, FabricKeys keys) {
-        return new RegistryClient(node.registryUrl().orElseThrow(() -> new IllegalStateException("member " + node.id()
-                + " has no registry yet")), keys, Duration.ofSeconds(10));
+    RegistryClient registryClient(SpawningNode node) {
+        // The member's own client: a member behind a bridge lists and records its members through it, as it heartbeats.
+        return node.registry().orElseThrow(() -> new IllegalStateException("member " + node.id() + " has no registry yet"));
     }
 
     @Bean
