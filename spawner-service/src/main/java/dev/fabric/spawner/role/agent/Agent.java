@@ -112,6 +112,7 @@ final class Agent implements AutoCloseable {
         }
         threads.add(Thread.ofVirtual().name("agent-acker").start(this::acknowledge));
         threads.add(Thread.ofVirtual().name("agent-extender").start(this::extend));
+        threads.add(Thread.ofVirtual().name("agent-sweeper").start(this::sweepSandboxes));
         threads.add(Thread.ofVirtual().name("agent-control").start(this::followControl));
     }
 
@@ -433,6 +434,19 @@ final class Agent implements AutoCloseable {
                     }
                     log.warn("agent {}: could not extend lease {} ({}); trying again soon", agentId, lease, unreachable.getMessage());
                 }
+            }
+        }
+    }
+
+    /** Removes the sandboxes of finished tasks past the retention, now and then; those of the tasks held here stay. */
+    private void sweepSandboxes() {
+        SandboxSweeper sweeper = new SandboxSweeper(runner.root(), settings.sandboxRetention());
+        while (sleep(sweeper.interval())) {
+            Set<String> held = new java.util.HashSet<>(running.keySet());
+            waiting.forEach(leased -> held.add(leased.task().id()));
+            int removed = sweeper.sweep(Instant.now(), held);
+            if (removed > 0) {
+                log.debug("agent {}: removed {} sandboxes older than {}", agentId, removed, settings.sandboxRetention());
             }
         }
     }
