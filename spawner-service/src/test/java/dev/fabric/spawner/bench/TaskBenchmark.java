@@ -38,13 +38,20 @@ class TaskBenchmark {
     static final int TASKS = Integer.getInteger("tasks.count", 2000);
     static final int ROUNDS = Integer.getInteger("tasks.rounds", 3);
     static final int LATENCY_SAMPLES = Integer.getInteger("tasks.latency", 200);
+    /** JVM options for every member, e.g. {@code -XX:StartFlightRecording=filename=/tmp/jfr/} (no commas: the spawner splits on them). */
+    static final String MEMBER_JVM_OPTIONS = System.getProperty("tasks.member-jvm-options", "");
 
     @TempDir
     Path dir;
 
     @Test
     void noOpTasksThroughTheFabricAgainstXargs() throws Exception {
-        try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=600s", "--fabric.spawner.otp-ttl=600s")) {
+        List<String> properties = new ArrayList<>(List.of("--fabric.spawner.bootstrap-timeout=600s", "--fabric.spawner.otp-ttl=600s"));
+        if (!MEMBER_JVM_OPTIONS.isBlank()) {
+            // A profile of the members (a flight recording each, say), passed on by the spawner to every member it starts.
+            properties.add("--fabric.spawner.process.jvm-options=" + MEMBER_JVM_OPTIONS);
+        }
+        try (FabricUnderTest fabric = new FabricUnderTest(dir, properties.toArray(String[]::new))) {
             fabric.startSpawner();
             JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
                     .body(Map.of("type", "pilot-manager")).retrieve().body(JsonNode.class);
