@@ -167,6 +167,37 @@ class BridgeIT {
 
     @Test
     @Order(4)
+    void aRequestOverTheCircuitLimitOfBytesIsRefusedWithTheReason() throws Exception {
+        ServiceInstance queue = fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        URI target = URI.create(queue.endpoints().get("queue") + "/messages");
+        // One byte over the bridge's default max-circuit-bytes (8 MB), signed: only the bridge's limit stands in its way.
+        byte[] body = new byte[8 * 1024 * 1024 + 1];
+        java.util.Arrays.fill(body, (byte) 'x');
+        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign("POST", target,
+                Map.of("Content-Type", List.of("application/json")), body);
+        // Chunked, with no Content-Length to refuse it by: the bridge counts the bytes as it reads them. (Refused on its
+        // Content-Length, a body this size would be cut off unread, and the client might see the connection closed first.)
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+        signature.forEach(request::header);
+        HttpClient throughBridge = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", URI.create(relayUrl).getPort()))).build();
+        double refusedBefore = bridgeMetric("fabric_bridge_refusals_total", "reason=\"bytes\"");
+
+        HttpResponse<String> answer = throughBridge.send(request.build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).isEqualTo(413);
+        JsonNode problem = json.readTree(answer.body());
+        assertThat(problem.path("reason").asString()).isEqualTo("bridge-circuit-too-large");
+        assertThat(problem.path("detail").asString()).contains("max-circuit-bytes").contains(bridgeId);
+        assertThat(bridgeMetric("fabric_bridge_refusals_total", "reason=\"bytes\"")).isEqualTo(refusedBefore + 1);
+        // Nothing reached the member.
+        JsonNode stats = client.call(queueId, "queue", (http, url) -> http.get().uri("/stats").retrieve().body(JsonNode.class));
+        assertThat(stats.path("ready").asInt()).isZero();
+    }
+
+    @Test
+    @Order(5)
     void aBridgeAtItsLimitOfChannelsRefusesWithTheReason() throws Exception {
         String second = spawn("queue", Map.of("via", relayUrl));
         await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> assertThat(fabric.registry.history(second))
@@ -181,7 +212,7 @@ class BridgeIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aBridgeKilledWithSignal9ComesBackUnderItsIdAndItsMembersReconnect() throws Exception {
         fabric.awaitState(queueId, InstanceState.RUNNING, 1);
         for (String body : List.of("kept 1", "kept 2")) {
