@@ -57,7 +57,9 @@ class TaskBenchmark {
                     .body(Map.of("type", "pilot-manager")).retrieve().body(JsonNode.class);
             String manager = spawned.path("id").asString();
             fabric.awaitState(manager, InstanceState.RUNNING, 1, Duration.ofMinutes(5));
-            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("task-benchmark").build();
+            // A member restarted on a machine shared with other builds may take minutes to come back.
+            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("task-benchmark")
+                    .restartTimeout(Duration.ofMinutes(5)).build();
             TaskManager tasks = client.tasks(manager, "bench");
             PilotWire.Pilot pilot = tasks.submitPilot(new PilotWire.PilotDescription(2, 1, null, "2h", null));
             tasks.awaitActive(pilot.id(), Duration.ofMinutes(10));
