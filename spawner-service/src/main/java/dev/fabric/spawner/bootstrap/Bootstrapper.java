@@ -220,8 +220,9 @@ public class Bootstrapper {
         Handshake handshake = member.handshake(incarnation)
                 .orElseThrow(() -> new BootstrapFailure("the bootstrap of incarnation " + incarnation + " was abandoned"));
         FabricKeys identity = BootstrapIdentity.of(handshake.otp(), member.id());
-        // As long as the bootstrap may take, within what a registry grants by default (5 minutes).
-        int ttl = (int) Math.clamp(properties.bootstrapTimeout().toSeconds(), 10, 300);
+        // Longer than the bootstrap may take (it was opened before the launch, the deadline counts from the launch), so
+        // a member that never comes is told apart from an expired rendezvous; within what a registry grants by default (5 min).
+        int ttl = (int) Math.clamp(properties.bootstrapTimeout().toSeconds() + 30, 10, 300);
         RendezvousWire.Opened opened = registry.openRendezvous(new RendezvousWire.Open(member.id(),
                 Base64.getEncoder().encodeToString(identity.publicKey().getEncoded()), ttl));
         handshake.rendezvous(opened.id());
