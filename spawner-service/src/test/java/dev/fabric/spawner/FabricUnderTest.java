@@ -48,6 +48,15 @@ public final class FabricUnderTest implements AutoCloseable {
     private Process spawner;
 
     public FabricUnderTest(Path dir, String... spawnerProperties) throws IOException {
+        this(dir, Duration.ofSeconds(1), spawnerProperties);
+    }
+
+    /**
+     * A fabric whose registry expects heartbeats every {@code heartbeatInterval} (suspect after 3,
+     * dead after 5 missed): 1 s for the tests, so deaths are seen quickly; a benchmark that registers
+     * hundreds of members before they heartbeat takes the members' own 2 s.
+     */
+    public FabricUnderTest(Path dir, Duration heartbeatInterval, String... spawnerProperties) throws IOException {
         if (!Files.exists(SPAWNER_JAR)) {
             throw new IllegalStateException(SPAWNER_JAR + " is missing: run the integration tests through 'mvn verify'");
         }
@@ -60,7 +69,7 @@ public final class FabricUnderTest implements AutoCloseable {
                 "--server.address=127.0.0.1",
                 "--fabric.registry.data-dir=" + dir.resolve("registry"),
                 "--fabric.security.keys-path=" + keyDir,
-                "--fabric.registry.heartbeat.interval=1s",
+                "--fabric.registry.heartbeat.interval=" + heartbeatInterval.toMillis() + "ms",
                 // The registry's own open paths (its application.yaml is shadowed by the spawner's on this classpath): a
                 // rendezvous join is verified by the rendezvous controller, against the key of its side.
                 "--fabric.security.signature.open-paths=/actuator/health,/actuator/health/**,/actuator/prometheus,/v3/api-docs,"

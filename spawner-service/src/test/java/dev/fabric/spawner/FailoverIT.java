@@ -50,6 +50,24 @@ class FailoverIT {
     }
 
     @Test
+    void aSpawnerTheRegistryDeclaredDeadRegistersAgainAndKeepsSupervising() throws Exception {
+        String id = spawnQueue();
+        fabric.awaitState(id, InstanceState.RUNNING, 1);
+        long pid = pidOf(id);
+        String spawnerId = fabric.registry.get(id).parentId();
+        ServiceInstance spawner = fabric.registry.get(spawnerId);
+        // What the failure detector records after a pause longer than the dead threshold.
+        fabric.registry.changeState(spawnerId, spawner.incarnation(), InstanceState.DEAD, "no heartbeat (a long pause)", null);
+
+        fabric.awaitState(spawnerId, InstanceState.RUNNING, spawner.incarnation() + 1);
+        assertThat(FabricUnderTest.log(fabric.spawnerLog())).contains("the registry refused its heartbeat");
+        // Still supervising, and its members stay its own: one killed with -9 comes back under its id.
+        assertThat(fabric.registry.get(id).parentId()).isEqualTo(spawnerId);
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        fabric.awaitState(id, InstanceState.RUNNING, 2);
+    }
+
+    @Test
     void aRestartedSpawnerReadoptsItsRunningMembers() throws Exception {
         String id = spawnQueue();
         ServiceInstance before = fabric.awaitState(id, InstanceState.RUNNING, 1);

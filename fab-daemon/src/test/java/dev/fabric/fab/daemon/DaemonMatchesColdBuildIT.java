@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -229,7 +230,40 @@ class DaemonMatchesColdBuildIT {
         while (m.find()) {
             made.add(m.group(1));
         }
+        awaitALaterTimestamp(root);
         return made;
+    }
+
+    /**
+     * Waits until a file written now gets a later modification time than every file under {@code root}.
+     * The kernel stamps files from a clock that ticks every few milliseconds, so an edit made just after
+     * make wrote a target can carry the target's own time, and make (which rebuilds only what is older
+     * than a prerequisite) would then skip a rebuild that fab, which compares contents, rightly does.
+     */
+    private static void awaitALaterTimestamp(Path root) throws Exception {
+        FileTime newest;
+        try (Stream<Path> s = Files.walk(root)) {
+            newest = s.filter(p -> !Files.isSymbolicLink(p)).map(DaemonMatchesColdBuildIT::modified)
+                    .max(Comparator.naturalOrder()).orElseThrow();
+        }
+        Path probe = root.resolve(".clock");
+        for (int i = 0; i < 1000; i++) {
+            Files.writeString(probe, "");
+            if (Files.getLastModifiedTime(probe).compareTo(newest) > 0) {
+                Files.delete(probe);
+                return;
+            }
+            Thread.sleep(1);
+        }
+        throw new AssertionError("the file system's clock did not pass " + newest + " within a second");
+    }
+
+    private static FileTime modified(Path path) {
+        try {
+            return Files.getLastModifiedTime(path);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Result coldBuild(Path root) throws IOException {

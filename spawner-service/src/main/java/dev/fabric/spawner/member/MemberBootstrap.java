@@ -6,6 +6,7 @@ import dev.fabric.core.problem.Problem;
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.spawner.contract.BootstrapWire;
+import dev.fabric.spawner.spawn.OneAtATime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -48,6 +49,7 @@ public class MemberBootstrap {
 
     private final MemberNode node;
     private final MemberProperties properties;
+    private final OneAtATime heartbeats = new OneAtATime();
 
     public MemberBootstrap(MemberNode node, MemberProperties properties) {
         this.node = node;
@@ -59,9 +61,10 @@ public class MemberBootstrap {
         Thread.ofVirtual().name("member-bootstrap").start(this::run);
     }
 
-    @Scheduled(fixedDelayString = "${fabric.member.heartbeat-interval:2s}")
+    /** At a fixed rate on a thread of its own, so the member's own supervision rounds never hold it back ({@link OneAtATime}). */
+    @Scheduled(fixedRateString = "${fabric.member.heartbeat-interval:2s}")
     public void heartbeat() {
-        node.heartbeat();
+        heartbeats.run(node::heartbeat);
     }
 
     private void run() {

@@ -41,6 +41,8 @@ public class Supervisor implements SmartLifecycle {
     private final SpawnGate gate;
     private final SpawnerProperties properties;
     private final AtomicLong incarnation = new AtomicLong();
+    private final OneAtATime heartbeats = new OneAtATime();
+    private final OneAtATime rounds = new OneAtATime();
     private volatile boolean readopted;
     private volatile boolean running;
 
@@ -143,20 +145,39 @@ public class Supervisor implements SmartLifecycle {
     }
 
     /**
-     * One round: the root spawner heartbeats; members the registry declared DEAD are restarted; the
-     * members of a member gone for good are adopted; members another node adopted are let go.
+     * The root spawner's heartbeat, a task of its own ({@link OneAtATime}): a supervision round that
+     * restarts members must not hold it back.
      */
-    @Scheduled(fixedDelayString = "${fabric.spawner.supervise-interval:2s}", initialDelayString = "${fabric.spawner.supervise-interval:2s}")
+    @Scheduled(fixedRateString = "${fabric.spawner.supervise-interval:2s}", initialDelayString = "${fabric.spawner.supervise-interval:2s}")
+    public void heartbeat() {
+        heartbeats.run(() -> {
+            if (!running || gate.isMember() || incarnation.get() == 0) {
+                return;
+            }
+            try {
+                heartbeat(spawners.getObject());
+            } catch (RegistryCallException e) {
+                log.warn("heartbeat failed: {}", e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * One round: members the registry declared DEAD are restarted; the members of a member gone for
+     * good are adopted; members another node adopted are let go.
+     */
+    @Scheduled(fixedRateString = "${fabric.spawner.supervise-interval:2s}", initialDelayString = "${fabric.spawner.supervise-interval:2s}")
     public void supervise() {
+        rounds.run(this::round);
+    }
+
+    private void round() {
         if (!running || !gate.open() || !registerAndReadopt()) {
             return;
         }
         SpawnService spawner = spawners.getObject();
         String self = spawner.identity().id();
         try {
-            if (!gate.isMember()) {
-                spawner.registry().heartbeat(self, incarnation.get());
-            }
             List<ServiceInstance> all = spawner.registry().list(null, null, null, null).instances();
             Map<String, ServiceInstance> byId = all.stream().collect(Collectors.toMap(ServiceInstance::id, Function.identity()));
             for (ServiceInstance instance : Supervision.supervisedBy(self, all)) {
@@ -176,6 +197,29 @@ public class Supervisor implements SmartLifecycle {
             }
         } catch (RegistryCallException e) {
             log.warn("supervision round skipped: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * The root spawner's heartbeat. Nobody restarts the root spawner, so when the registry declared it
+     * DEAD (a pause longer than the dead threshold, a start slower than it) it registers again as its
+     * next incarnation, as a restarted process would, instead of staying DEAD and skipping every round.
+     */
+    private void heartbeat(SpawnService spawner) {
+        String self = spawner.identity().id();
+        try {
+            spawner.registry().heartbeat(self, incarnation.get());
+        } catch (RegistryCallException e) {
+            if (e.status() != 409 || !"not-running".equals(e.reason())) {
+                throw e;
+            }
+            log.warn("spawner {} incarnation {}: the registry refused its heartbeat ({}); registering again", self, incarnation.get(),
+                    e.getMessage());
+            synchronized (this) {
+                if (!register(spawner)) {
+                    throw e;
+                }
+            }
         }
     }
 

@@ -12,6 +12,9 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.fabric.core.client.FabricClient;
+import dev.fabric.core.client.PubSub;
+import dev.fabric.core.client.Subscription;
+import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.signature.RequestSigner;
@@ -40,6 +43,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,7 +53,9 @@ import static org.awaitility.Awaitility.await;
  * The bridge role on loopback (docs/connectivity.md): a queue configured to be reached through a
  * bridge is managed through it by {@link FabricClient}, heartbeats through it, refuses what a
  * tampering relay altered; a bridge at its limit refuses a channel with its reason; a bridge
- * killed with -9 comes back under its id and its members' channels with it.
+ * killed with -9 comes back under its id and its members' channels with it; a subscription to a
+ * pubsub behind the bridge follows it through the bridge and, after the bridge was killed, carries
+ * on from where it stopped.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BridgeIT {
@@ -230,6 +236,37 @@ class BridgeIT {
 
     @Test
     @Order(4)
+    void aRequestOverTheCircuitLimitOfBytesIsRefusedWithTheReason() throws Exception {
+        ServiceInstance queue = fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        URI target = URI.create(queue.endpoints().get("queue") + "/messages");
+        // One byte over the bridge's default max-circuit-bytes (8 MB), signed: only the bridge's limit stands in its way.
+        byte[] body = new byte[8 * 1024 * 1024 + 1];
+        java.util.Arrays.fill(body, (byte) 'x');
+        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign("POST", target,
+                Map.of("Content-Type", List.of("application/json")), body);
+        // Chunked, with no Content-Length to refuse it by: the bridge counts the bytes as it reads them. (Refused on its
+        // Content-Length, a body this size would be cut off unread, and the client might see the connection closed first.)
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+        signature.forEach(request::header);
+        HttpClient throughBridge = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", URI.create(relayUrl).getPort()))).build();
+        double refusedBefore = bridgeMetric("fabric_bridge_refusals_total", "reason=\"bytes\"");
+
+        HttpResponse<String> answer = throughBridge.send(request.build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).isEqualTo(413);
+        JsonNode problem = json.readTree(answer.body());
+        assertThat(problem.path("reason").asString()).isEqualTo("bridge-circuit-too-large");
+        assertThat(problem.path("detail").asString()).contains("max-circuit-bytes").contains(bridgeId);
+        assertThat(bridgeMetric("fabric_bridge_refusals_total", "reason=\"bytes\"")).isEqualTo(refusedBefore + 1);
+        // Nothing reached the member.
+        JsonNode stats = client.call(queueId, "queue", (http, url) -> http.get().uri("/stats").retrieve().body(JsonNode.class));
+        assertThat(stats.path("ready").asInt()).isZero();
+    }
+
+    @Test
+    @Order(5)
     void aBridgeAtItsLimitOfChannelsRefusesWithTheReason() throws Exception {
         String second = spawn("queue", Map.of("via", relayUrl));
         await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> assertThat(fabric.registry.history(second))
@@ -244,7 +281,7 @@ class BridgeIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aBridgeKilledWithSignal9ComesBackUnderItsIdAndItsMembersReconnect() throws Exception {
         fabric.awaitState(queueId, InstanceState.RUNNING, 1);
         for (String body : List.of("kept 1", "kept 2")) {
@@ -271,5 +308,42 @@ class BridgeIT {
         List<String> bodies = new java.util.ArrayList<>();
         leased.path("messages").forEach(m -> bodies.add(m.path("body").asString()));
         assertThat(bodies).containsExactlyInAnyOrder("kept 1", "kept 2");
+    }
+
+    @Test
+    @Order(7)
+    void aPubsubSubscriptionThroughTheBridgeHasEveryMessageOnceAfterTheBridgeWasKilled() throws Exception {
+        // The bridge takes one channel: the queue makes room for a pubsub reached through it.
+        fabric.spawnerClient().delete().uri("/api/v1/members/{id}", queueId).retrieve().toBodilessEntity();
+        fabric.awaitState(queueId, InstanceState.STOPPED, 1);
+        String pubsubId = spawn("pubsub", Map.of("via", relayUrl));
+        ServiceInstance pubsub = fabric.awaitState(pubsubId, InstanceState.RUNNING, 1);
+        assertThat(pubsub.metadata()).containsEntry("via", bridgeId);
+        PubSub topics = client.pubsub(pubsubId);
+        List<PubSubWire.Message> received = new CopyOnWriteArrayList<>();
+
+        try (Subscription subscription = topics.subscribe("frames", 0L, received::add)) {
+            assertThat(subscription.polling()).as("a member behind a bridge is followed by long polls of the fetch").isTrue();
+            assertThat(topics.publishAll("frames", List.of("frame 1", "frame 2"))).containsExactly(0L, 1L);
+            await().atMost(60, TimeUnit.SECONDS).until(() -> received.size() == 2);
+
+            // The disconnect: the bridge is killed with the subscriber's poll under way through it.
+            ServiceInstance bridge = fabric.registry.get(bridgeId);
+            ProcessHandle.of(Long.parseLong(bridge.metadata().get("pid"))).ifPresent(ProcessHandle::destroyForcibly);
+            // Meanwhile a message reaches the member straight on loopback (the test can; the subscriber goes through the bridge).
+            var straight = fabric.signedClient(pubsub.endpoints().get("pubsub")).post().uri("/topics/frames/messages")
+                    .contentType(MediaType.APPLICATION_JSON).body(Map.of("body", "frame 3")).retrieve().toEntity(String.class);
+            assertThat(straight.getStatusCode().value()).as(straight.getBody()).isEqualTo(200);
+            fabric.awaitState(bridgeId, InstanceState.RUNNING, bridge.incarnation() + 1);
+            await().atMost(90, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() -> assertThat(topics.publish("frames", "frame 4"))
+                    .isEqualTo(3L));
+
+            await().atMost(120, TimeUnit.SECONDS).until(() -> received.size() >= 4);
+            Thread.sleep(500);
+            assertThat(received).extracting(PubSubWire.Message::offset).containsExactly(0L, 1L, 2L, 3L);
+            assertThat(received).extracting(PubSubWire.Message::body).containsExactly("frame 1", "frame 2", "frame 3", "frame 4");
+            assertThat(subscription.isOpen()).isTrue();
+            assertThat(subscription.next()).isEqualTo(4);
+        }
     }
 }
