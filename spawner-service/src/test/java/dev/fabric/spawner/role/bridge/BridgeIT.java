@@ -1,6 +1,20 @@
 package dev.fabric.spawner.role.bridge;
 
+import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.spawner.reach.Circuit;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.fabric.core.client.FabricClient;
+import dev.fabric.core.client.PubSub;
+import dev.fabric.core.client.Subscription;
+import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.signature.RequestSigner;
@@ -29,6 +43,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,7 +53,9 @@ import static org.awaitility.Awaitility.await;
  * The bridge role on loopback (docs/connectivity.md): a queue configured to be reached through a
  * bridge is managed through it by {@link FabricClient}, heartbeats through it, refuses what a
  * tampering relay altered; a bridge at its limit refuses a channel with its reason; a bridge
- * killed with -9 comes back under its id and its members' channels with it.
+ * killed with -9 comes back under its id and its members' channels with it; a subscription to a
+ * pubsub behind the bridge follows it through the bridge and, after the bridge was killed, carries
+ * on from where it stopped.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BridgeIT {
@@ -166,6 +183,58 @@ class BridgeIT {
     }
 
     @Test
+    @Order(0)
+    void aCircuitPairsTheTwoSidesOfARendezvousAndCarriesTheirBytesUpToItsLimit() throws Exception {
+        URI bridge = URI.create(relayUrl);
+        CompletableFuture<Socket> peerSide = CompletableFuture.supplyAsync(() -> {
+            try {
+                return Circuit.open(bridge, "rv-circuit-one", null, Duration.ofSeconds(60));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try (Socket initiator = Circuit.open(bridge, "rv-circuit-one", fabric.keys, Duration.ofSeconds(60));
+             Socket peer = peerSide.get(60, TimeUnit.SECONDS)) {
+            initiator.getOutputStream().write("hello, peer\n".getBytes(StandardCharsets.UTF_8));
+            BufferedReader fromInitiator = new BufferedReader(new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(fromInitiator.readLine()).isEqualTo("hello, peer");
+            peer.getOutputStream().write("hello, initiator\n".getBytes(StandardCharsets.UTF_8));
+            BufferedReader fromPeer = new BufferedReader(new InputStreamReader(initiator.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(fromPeer.readLine()).isEqualTo("hello, initiator");
+            // The queue of this class starts meanwhile: a member's port may not answer at once on a loaded machine.
+            await().ignoreExceptions().atMost(60, TimeUnit.SECONDS).untilAsserted(() ->
+                    assertThat(bridgeMetric("fabric_bridge_circuits_paired_total", "")).isGreaterThanOrEqualTo(1));
+
+            // Beyond max-circuit-bytes (8 MB by default) the bridge ends the circuit, both halves.
+            byte[] megabyte = new byte[1024 * 1024];
+            Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 0; i < 12; i++) {
+                        initiator.getOutputStream().write(megabyte);
+                    }
+                } catch (IOException ended) {
+                    // the circuit closed under the writer: expected
+                }
+            });
+            long received = 0;
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = peer.getInputStream().read(buffer)) >= 0) {
+                received += n;
+            }
+            assertThat(received).isLessThanOrEqualTo(8L * 1024 * 1024);
+            await().ignoreExceptions().atMost(60, TimeUnit.SECONDS).untilAsserted(() ->
+                    assertThat(bridgeMetric("fabric_bridge_refusals_total", "reason=\"bytes\"")).isGreaterThanOrEqualTo(1));
+        }
+        // An initiator must sign with the fabric key; one signing with another key is refused at the opening.
+        assertThatThrownBy(() -> Circuit.open(bridge, "rv-circuit-two", FabricKeys.generate(), Duration.ofSeconds(5)))
+                .isInstanceOf(Circuit.FailedException.class).hasMessageContaining("HTTP 401");
+        // Nobody arrives for a lone half: it waits at most the bridge's idle timeout, and nothing is paired.
+        assertThatThrownBy(() -> Circuit.open(bridge, "rv-circuit-three", null, Duration.ofSeconds(2)))
+                .isInstanceOf(Circuit.FailedException.class).hasMessageContaining("did not arrive within");
+    }
+
+    @Test
     @Order(4)
     void aRequestOverTheCircuitLimitOfBytesIsRefusedWithTheReason() throws Exception {
         ServiceInstance queue = fabric.awaitState(queueId, InstanceState.RUNNING, 1);
@@ -239,5 +308,42 @@ class BridgeIT {
         List<String> bodies = new java.util.ArrayList<>();
         leased.path("messages").forEach(m -> bodies.add(m.path("body").asString()));
         assertThat(bodies).containsExactlyInAnyOrder("kept 1", "kept 2");
+    }
+
+    @Test
+    @Order(7)
+    void aPubsubSubscriptionThroughTheBridgeHasEveryMessageOnceAfterTheBridgeWasKilled() throws Exception {
+        // The bridge takes one channel: the queue makes room for a pubsub reached through it.
+        fabric.spawnerClient().delete().uri("/api/v1/members/{id}", queueId).retrieve().toBodilessEntity();
+        fabric.awaitState(queueId, InstanceState.STOPPED, 1);
+        String pubsubId = spawn("pubsub", Map.of("via", relayUrl));
+        ServiceInstance pubsub = fabric.awaitState(pubsubId, InstanceState.RUNNING, 1);
+        assertThat(pubsub.metadata()).containsEntry("via", bridgeId);
+        PubSub topics = client.pubsub(pubsubId);
+        List<PubSubWire.Message> received = new CopyOnWriteArrayList<>();
+
+        try (Subscription subscription = topics.subscribe("frames", 0L, received::add)) {
+            assertThat(subscription.polling()).as("a member behind a bridge is followed by long polls of the fetch").isTrue();
+            assertThat(topics.publishAll("frames", List.of("frame 1", "frame 2"))).containsExactly(0L, 1L);
+            await().atMost(60, TimeUnit.SECONDS).until(() -> received.size() == 2);
+
+            // The disconnect: the bridge is killed with the subscriber's poll under way through it.
+            ServiceInstance bridge = fabric.registry.get(bridgeId);
+            ProcessHandle.of(Long.parseLong(bridge.metadata().get("pid"))).ifPresent(ProcessHandle::destroyForcibly);
+            // Meanwhile a message reaches the member straight on loopback (the test can; the subscriber goes through the bridge).
+            var straight = fabric.signedClient(pubsub.endpoints().get("pubsub")).post().uri("/topics/frames/messages")
+                    .contentType(MediaType.APPLICATION_JSON).body(Map.of("body", "frame 3")).retrieve().toEntity(String.class);
+            assertThat(straight.getStatusCode().value()).as(straight.getBody()).isEqualTo(200);
+            fabric.awaitState(bridgeId, InstanceState.RUNNING, bridge.incarnation() + 1);
+            await().atMost(90, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() -> assertThat(topics.publish("frames", "frame 4"))
+                    .isEqualTo(3L));
+
+            await().atMost(120, TimeUnit.SECONDS).until(() -> received.size() >= 4);
+            Thread.sleep(500);
+            assertThat(received).extracting(PubSubWire.Message::offset).containsExactly(0L, 1L, 2L, 3L);
+            assertThat(received).extracting(PubSubWire.Message::body).containsExactly("frame 1", "frame 2", "frame 3", "frame 4");
+            assertThat(subscription.isOpen()).isTrue();
+            assertThat(subscription.next()).isEqualTo(4);
+        }
     }
 }
