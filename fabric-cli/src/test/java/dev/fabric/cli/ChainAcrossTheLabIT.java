@@ -130,6 +130,9 @@ class ChainAcrossTheLabIT {
         assertThat(indentOf(tree, head)).isGreaterThan(indentOf(tree, gateway));
         assertThat(indentOf(tree, headBridge)).isEqualTo(indentOf(tree, queue));
         assertThat(indentOf(tree, gateway)).isGreaterThan(0);
+        // Behind head's bridge the queue reaches the registry only through it, its supervision's listing included.
+        assertThat(Files.readString(Path.of(q.path("metadata").path("log").asString()))).as("%s's log", queue)
+                .doesNotContain("cannot list its members");
 
         // Spawn to RUNNING at each level, from the registry's history (docs/benchmarks.md); with FABRIC_BENCH=1,
         // against a member the desktop's spawner starts as a local process in the same run.

@@ -27,9 +27,11 @@ public interface SpawningNode {
 
     /**
      * Its own signed client of that registry, the one it registers and heartbeats with: through its
-     * bridge when it is reached through one (docs/connectivity.md); empty before its bootstrap.
+     * bridge when it is reached through one (docs/connectivity.md).
+     *
+     * @throws RuntimeException (503 {@code not-ready}) before its keys arrived
      */
-    Optional<RegistryClient> registry();
+    RegistryClient registry();
 
     /** Whether it is RUNNING (registered, its role started): it spawns and supervises only then. */
     boolean running();

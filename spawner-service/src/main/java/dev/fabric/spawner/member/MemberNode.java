@@ -117,11 +117,6 @@ public final class MemberNode implements SpawningNode {
     }
 
     @Override
-    public Optional<RegistryClient> registry() {
-        return Optional.ofNullable(registry);
-    }
-
-    @Override
     public boolean running() {
         return phase == Phase.RUNNING;
     }
@@ -362,6 +357,7 @@ public final class MemberNode implements SpawningNode {
     }
 
     /** The registry, once the keys are in. */
+    @Override
     public RegistryClient registry() {
         RegistryClient client = registry;
         if (client == null) {

@@ -47,7 +47,7 @@ public class MemberSpawningConfiguration {
     @Lazy
     RegistryClient registryClient(SpawningNode node) {
         // The member's own client: a member behind a bridge lists and records its members through it, as it heartbeats.
-        return node.registry().orElseThrow(() -> new IllegalStateException("member " + node.id() + " has no registry yet"));
+        return node.registry();
     }
 
     @Bean
