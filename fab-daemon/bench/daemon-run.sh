@@ -19,6 +19,10 @@
 # running as root). WORK (default /tmp/fab-bench-daemon) holds the three copies of the project and
 # the daemons' IPC and tmp directories (FAB_IPC_DIR, FAB_TMP_DIR), so the daemons this run starts are
 # told from any others by their --ipc-dir and stopped at the end.
+# REUSE=1 times the trees a previous run left in WORK (another FAB against the same built trees, where a
+# 10,000-file full build takes many minutes): no generation and no first full builds; fab's daemons are
+# started afresh by the two untimed fab runs, and with FULL_ROUNDS=0 the full-build figures are the
+# previous run's first full builds.
 set -euo pipefail
 n=${1:-1000}
 rounds=${2:-5}
@@ -78,25 +82,34 @@ timed() {
   echo $(( (t1 - t0) / 1000000 ))
 }
 
-# One generation, three copies: generate.sh is slow at 10,000 files, and every tool gets the same tree.
 stop_daemons
-rm -rf "$work"
-mkdir -p "$work"
-say "generating $n files"
-"$here/generate.sh" "$n" "$work/src"
-for tool in $tools; do
-  cp -a "$work/src" "$work/$tool"
-  for kind in full noop change header; do : > "$work/times.$tool.$kind"; done
-done
+if [ "${REUSE:-0}" = 1 ]; then
+  for tool in $tools; do
+    [ -x "$work/$tool/build/app" ] && [ -f "$work/times.$tool.first" ] || die "REUSE=1: no built $tool tree in $work"
+    for kind in full noop change header; do : > "$work/times.$tool.$kind"; done
+  done
+  say "reusing the built trees in $work"
+else
+  # One generation, three copies: generate.sh is slow at 10,000 files, and every tool gets the same tree.
+  rm -rf "$work"
+  mkdir -p "$work"
+  say "generating $n files"
+  "$here/generate.sh" "$n" "$work/src"
+  for tool in $tools; do
+    cp -a "$work/src" "$work/$tool"
+    for kind in full noop change header; do : > "$work/times.$tool.$kind"; done
+  done
 
-say "full builds (the first fab starts fabd; not part of the figures below)"
-for tool in $tools; do
-  cd "$work/$tool"
-  t=$(timed "$tool")
-  say "$tool full build: $t ms"
-  echo "$t" > "$work/times.$tool.first"
-  cd - >/dev/null
-done
+  say "full builds (the first fab starts fabd; not part of the figures below)"
+  for tool in $tools; do
+    cd "$work/$tool"
+    t=$(timed "$tool")
+    say "$tool full build: $t ms"
+    echo "$t" > "$work/times.$tool.first"
+    cd - >/dev/null
+  done
+fi
+(cd "$work/fab" && build fab)
 (cd "$work/fab" && build fab)
 if our_daemons | awk '$2 == "fabd" || index($0, "dev.fabric.fab.daemon.Fabd ") {found = 1} END {exit !found}'; then
   say "fabd is running: the timed fab builds go through it"

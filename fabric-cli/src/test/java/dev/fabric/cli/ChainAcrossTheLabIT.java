@@ -33,6 +33,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the desktop's CLI to a member ({@code fabric spawn --parent}); gateway's member is itself the site's
  * bridge, head's spawns head's bridge. The desktop's CLI then uses the queue
  * on compute-1, which it has no route to. Each mode is proven by the firewall.
+ *
+ * <p>On the same chain (built once: it is the expensive part), issue 16's case: a pilot manager on
+ * head places a pilot's agents on compute-1 and compute-2, and tasks the desktop submits run there.
  */
 @RequiresNetworkLab
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -142,6 +145,90 @@ class ChainAcrossTheLabIT {
         System.out.println("ChainAcrossTheLabIT " + figures);
     }
 
+    /**
+     * Issue 16's lab case on the same chain: a pilot manager on head (placed over SSH by gateway's member,
+     * mode 3, reached through gateway's bridge) places a pilot whose two agents it starts over SSH on
+     * compute-1 and compute-2 (mode 2, reached through head's bridge, their bootstrap through it too);
+     * the desktop's CLI, which reaches neither head nor the compute nodes, submits tasks, waits for them
+     * and reads their outputs through the bridges. Each task prints the lab host it ran on.
+     */
+    @Test
+    @Order(2)
+    void aPilotManagerOnHeadRunsTheDesktopsTasksOnAgentsItPlacesOnBothComputeNodes(NetworkLab lab) throws Exception {
+        assumeTrue(queue != null, "the chain is not up");
+        // compute-2 as compute-1: nothing may connect to its services (head's own firewall would not let head dial them either).
+        lab.setMode(Host.COMPUTE_2, Mode.FIREWALL_TO_SERVICE);
+        // On head, over SSH from gateway's member: it listens on head's addresses, which the compute nodes reach for their bootstrap.
+        String manager = LabFabric.lastLine(fabric.ok(Host.DESKTOP, "spawn", "pilot-manager", "--parent", gateway, "--host", "head",
+                "--connectivity", "firewall-from-service", "--config", "via=http://gateway:" + GATEWAY_RELAY,
+                "--config", "launch-timeout=8m", "--wait", "--timeout", "4m"));
+        assertThat(namespaceOf(lab, fabric.service(manager).path("instance"))).isEqualTo(lab.namespace(Host.HEAD));
+
+        String relay = "http://head:" + HEAD_RELAY;
+        String pilot = LabFabric.lastLine(fabric.ok(Host.DESKTOP, "pilot", "submit", "--manager", manager, "--agents", "2",
+                "--host", "compute-1", "--host", "compute-2", "--via", relay, "--connectivity", "firewall-to-service",
+                "--runtime", "30m", "--wait", "--timeout", "9m"));
+        JsonNode placed = LabFabric.JSON.readTree(fabric.ok(Host.DESKTOP, "pilot", "list", "--manager", manager, "-o", "json"))
+                .path("pilots").get(0);
+        assertThat(placed.path("id").asString()).isEqualTo(pilot);
+        assertThat(placed.path("state").asString()).isEqualTo("ACTIVE");
+        java.util.Map<String, String> hostOfAgent = new java.util.HashMap<>();
+        for (JsonNode agent : placed.path("agents")) {
+            JsonNode instance = fabric.service(agent.asString()).path("instance");
+            assertThat(instance.path("parentId").asString()).as("the manager spawned %s", agent).isEqualTo(manager);
+            assertThat(instance.path("metadata").path("via").asString()).isEqualTo(headBridge);
+            hostOfAgent.put(agent.asString(), namespaceOf(lab, instance));
+        }
+        assertThat(hostOfAgent.values()).containsExactlyInAnyOrder(lab.namespace(Host.COMPUTE_1), lab.namespace(Host.COMPUTE_2));
+        // The pilot's queue and pubsub are the manager's children on head; the agents reach them through head's bridge.
+        assertThat(namespaceOf(lab, fabric.service(placed.path("queue").asString()).path("instance"))).isEqualTo(lab.namespace(Host.HEAD));
+
+        // From the desktop: tasks that say where they ran (long enough that both agents, one core each, take some), and one that fails.
+        List<String> ids = new ArrayList<>(fabric.ok(Host.DESKTOP, "task", "submit", pilot, "--manager", manager, "--session", "lab",
+                "--count", "6", "--time-limit", "2m", "--", "sh", "-c", "echo \"$(/bin/ip netns identify $$) $(/bin/hostname -I)\"; sleep 2")
+                .strip().lines().toList());
+        String failing = fabric.ok(Host.DESKTOP, "task", "submit", pilot, "--manager", manager, "--session", "lab", "--",
+                "sh", "-c", "echo 'no such frame' >&2; exit 3").strip();
+        ids.add(failing);
+        assertThat(ids).hasSize(7);
+        String waited = fabric.ok(Host.DESKTOP, "task", "wait", "--manager", manager, "--session", "lab", "--pilot", pilot,
+                "--timeout", "8m", "--progress", "lines");
+        assertThat(waited).contains("DONE 6").contains("FAILED 1");
+
+        JsonNode tasks = LabFabric.JSON.readTree(fabric.ok(Host.DESKTOP, "task", "list", pilot, "--manager", manager, "--session", "lab",
+                "-o", "json")).path("tasks");
+        java.util.Set<String> ranOn = new java.util.HashSet<>();
+        for (JsonNode task : tasks) {
+            String id = task.path("id").asString();
+            assertThat(ids).contains(id);
+            String where = hostOfAgent.get(task.path("agent").asString());
+            assertThat(where).as("task %s ran on an agent of the pilot: %s", id, task).isNotNull();
+            if (id.equals(failing)) {
+                assertThat(task.path("state").asString()).isEqualTo("FAILED");
+                assertThat(task.path("reason").asString()).isEqualTo("exit-status");
+                assertThat(task.path("exitStatus").asInt()).isEqualTo(3);
+                ExecResult output = fabric.run(Host.DESKTOP, "task", "output", id, "--manager", manager, "--session", "lab");
+                assertThat(output.stderr()).contains("no such frame");
+                continue;
+            }
+            assertThat(task.path("state").asString()).as("%s", task).isEqualTo("DONE");
+            String printed = fabric.ok(Host.DESKTOP, "task", "output", id, "--manager", manager, "--session", "lab").strip();
+            Host host = where.equals(lab.namespace(Host.COMPUTE_1)) ? Host.COMPUTE_1 : Host.COMPUTE_2;
+            // The namespace the task's process ran in, and the lab address of that host: its agent's host.
+            assertThat(printed).startsWith(where + " ").contains(lab.address(host));
+            ranOn.add(where);
+        }
+        assertThat(tasks).hasSize(7);
+        assertThat(ranOn).as("tasks ran on both compute nodes").containsExactlyInAnyOrder(lab.namespace(Host.COMPUTE_1),
+                lab.namespace(Host.COMPUTE_2));
+
+        // The pilot ends: its agents on the compute nodes stop, and the later cases find the chain as it was.
+        fabric.ok(Host.DESKTOP, "pilot", "cancel", pilot, "--manager", manager);
+        for (String agent : hostOfAgent.keySet()) {
+            fabric.awaitState(agent, "STOPPED", Duration.ofMinutes(2));
+        }
+    }
+
     /** From the member's first PENDING to its first RUNNING, as its history records them. */
     private static long bootstrapMillis(String id) {
         java.time.Instant pending = null;
@@ -157,7 +244,7 @@ class ChainAcrossTheLabIT {
     }
 
     @Test
-    @Order(2)
+    @Order(3)
     void aKilledComputeQueueIsRestartedByItsParentOnHeadWithItsMessages(NetworkLab lab) throws Exception {
         assumeTrue(queue != null, "the chain is not up");
         fabric.ok(Host.DESKTOP, "queue", "put", queue, "kept across a kill");
@@ -171,7 +258,7 @@ class ChainAcrossTheLabIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aKilledHeadMemberIsRestartedByGatewayAndTakesItsChildrenBack(NetworkLab lab) throws Exception {
         assumeTrue(queue != null, "the chain is not up");
         JsonNode before = fabric.service(head).path("instance");
@@ -189,7 +276,7 @@ class ChainAcrossTheLabIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aHostTheSpawnerCannotRouteToFailsTheMemberWithThatReason(NetworkLab lab) throws Exception {
         assumeTrue(gateway != null, "gateway's member is not up");
         // compute-2 is on the cluster network: gateway has no route to it.
@@ -200,7 +287,7 @@ class ChainAcrossTheLabIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aCutBetweenHeadAndComputeLongerThanTheDeadThresholdLeavesOneQueueRunningWithItsMessages(NetworkLab lab) throws Exception {
         assumeTrue(queue != null, "the chain is not up");
         fabric.ok(Host.DESKTOP, "queue", "put", queue, "put before the cut");

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 @SpringBootApplication
 @EnableScheduling
 @EnableConfigurationProperties({HeartbeatProperties.class, WatchController.WatchProperties.class,
-        dev.fabric.registry.instance.WriteGate.Properties.class, dev.fabric.registry.rendezvous.RendezvousProperties.class})
+        dev.fabric.registry.instance.ChangeWriter.Properties.class, dev.fabric.registry.rendezvous.RendezvousProperties.class})
 public class RegistryApplication {
 
     public static void main(String[] args) {

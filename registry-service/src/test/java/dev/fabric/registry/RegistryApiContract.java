@@ -297,27 +297,37 @@ abstract class RegistryApiContract {
         assertThat(registry.get("/api/v1/instances/" + id).body().path("state").asString()).isEqualTo("RUNNING");
     }
 
-    @Test
-    void aForgedMacIsRefusedAndClosesTheStream() {
+    /** What a test sends on a member's stream to be refused. */
+    interface Refused {
+        void send(HeartbeatChannel channel, String id) throws Exception;
+    }
+
+    /**
+     * A RUNNING member (incarnation 1) opens a stream and has {@code accepted} heartbeats (sequence 1,
+     * 2...) acknowledged; then what {@code refused} sends is refused with the status and reason, and
+     * the stream is closed after it. Returns the member's id.
+     */
+    String assertStreamRefuses(int accepted, Refused refused, int status, String reason) {
         String id = id();
         registry.register(id, "agent", 1, "RUNNING");
         try (HeartbeatChannel channel = channel(id, 1)) {
-            channel.beat(frame(1, 1, id));
-            byte[] forged = frame(2, 1, id).seal(macWithAnotherKey());
-            assertRefused(() -> channel.send(forged, 2), 401, "bad-mac");
-            assertRefused(() -> channel.beat(frame(3, 1, id)), 0, "unreachable");
+            for (int seq = 1; seq <= accepted; seq++) {
+                channel.beat(frame(seq, 1, id));
+            }
+            assertRefused(() -> refused.send(channel, id), status, reason);
+            assertRefused(() -> channel.beat(frame(accepted + 2, 1, id)), 0, "unreachable");
         }
+        return id;
+    }
+
+    @Test
+    void aForgedMacIsRefusedAndClosesTheStream() {
+        assertStreamRefuses(1, (channel, id) -> channel.send(frame(2, 1, id).seal(macWithAnotherKey()), 2), 401, "bad-mac");
     }
 
     @Test
     void aReplayedSequenceNumberIsRefused() {
-        String id = id();
-        registry.register(id, "agent", 1, "RUNNING");
-        try (HeartbeatChannel channel = channel(id, 1)) {
-            channel.beat(frame(1, 1, id));
-            channel.beat(frame(2, 1, id));
-            assertRefused(() -> channel.beat(frame(2, 1, id)), 401, "replayed");
-        }
+        String id = assertStreamRefuses(2, (channel, member) -> channel.beat(frame(2, 1, member)), 401, "replayed");
         try (HeartbeatChannel channel = channel(id, 1)) {
             channel.beat(frame(5, 1, id));
             assertRefused(() -> channel.beat(frame(4, 1, id)), 401, "replayed");
@@ -326,13 +336,11 @@ abstract class RegistryApiContract {
 
     @Test
     void aStaleIncarnationIsRefusedOnTheStreamAndAtItsHandshake() {
-        String id = id();
-        registry.register(id, "agent", 1, "RUNNING");
-        try (HeartbeatChannel zombie = channel(id, 1)) {
-            zombie.beat(frame(1, 1, id));
-            registry.register(id, "agent", 2, "RUNNING");
-            assertRefused(() -> zombie.beat(frame(2, 1, id)), 409, "stale-incarnation");
-        }
+        // The member restarts as incarnation 2; its old stream is a zombie's.
+        String id = assertStreamRefuses(1, (zombie, member) -> {
+            registry.register(member, "agent", 2, "RUNNING");
+            zombie.beat(frame(2, 1, member));
+        }, 409, "stale-incarnation");
         assertRefused(() -> channel(id, 1), 409, "stale-incarnation");
         assertRefused(() -> channel(id, 3), 409, "unknown-incarnation");
         try (HeartbeatChannel successor = channel(id, 2)) {
@@ -362,24 +370,17 @@ abstract class RegistryApiContract {
 
     @Test
     void aMemberCannotHeartbeatForAnotherMembersIdOnItsStream() {
-        String mine = id();
         String other = id();
-        registry.register(mine, "agent", 1, "RUNNING");
         registry.register(other, "agent", 1, "RUNNING");
         String before = registry.get("/api/v1/instances/" + other).body().path("lastHeartbeatAt").asString();
-        try (HeartbeatChannel channel = channel(mine, 1)) {
-            assertRefused(() -> channel.beat(frame(1, 1, other)), 403, "wrong-member");
-        }
+        assertStreamRefuses(0, (channel, mine) -> channel.beat(frame(1, 1, other)), 403, "wrong-member");
         assertThat(registry.get("/api/v1/instances/" + other).body().path("lastHeartbeatAt").asString()).isEqualTo(before);
     }
 
     @Test
     void aHeartbeatFromAnotherTimeIsRefused() {
-        String id = id();
-        registry.register(id, "agent", 1, "RUNNING");
-        try (HeartbeatChannel channel = channel(id, 1)) {
-            assertRefused(() -> channel.beat(new HeartbeatFrame(1, System.currentTimeMillis() - 3_600_000, 1, id)), 401, "expired");
-        }
+        assertStreamRefuses(0, (channel, id) -> channel.beat(new HeartbeatFrame(1, System.currentTimeMillis() - 3_600_000, 1, id)),
+                401, "expired");
     }
 
     @Test

@@ -19,6 +19,8 @@ final class Daemon {
     /** fabd's exit status asking its fabw to start it again (an edited fabfile). */
     static final int REEXEC = 75;
     static final int SIGTERM = 15;
+    /** How long after the last command a daemon collects its heap and gives the unused part back. */
+    static final Duration GIVE_BACK_AFTER = Duration.ofSeconds(5);
 
     private final String name;
     private final LogSink sink;
@@ -93,7 +95,8 @@ final class Daemon {
     }
 
     /**
-     * Touches the stamp now and then (its modification time says the daemon lives) and ends the
+     * Touches the stamp now and then (its modification time says the daemon lives), gives the heap a
+     * build left behind back to the system once a command is {@link #GIVE_BACK_AFTER} past, and ends the
      * daemon when its project directory was removed (nobody could reach it any more) or when no
      * command came for the idle time ({@link IdleTimeout}): the last command is the last {@code args}
      * a fab wrote, and while the fab of {@code fab/pid} runs the project is not idle.
@@ -102,9 +105,17 @@ final class Daemon {
         Duration idle = IdleTimeout.of(System.getenv());
         Instant started = Instant.now();
         Thread.ofVirtual().name("heartbeat").start(() -> {
+            Instant collectedAfter = null;
             while (true) {
                 try {
                     Thread.sleep(2000);
+                    Instant last = idleSince(ipc, started);
+                    if (!last.equals(collectedAfter) && last.plus(GIVE_BACK_AFTER).isBefore(Instant.now())) {
+                        // Once per quiet spell: a build's garbage collected and the heap shrunk to what the graph
+                        // holds (the serial collector gives memory back only after a full collection).
+                        collectedAfter = last;
+                        System.gc();
+                    }
                     if (!Files.isDirectory(ipc.fabdDir())) {
                         System.err.println("IPC directory " + ipc.dir() + " is gone: stopping");
                         System.exit(0);

@@ -16,6 +16,9 @@ public record Formula(List<String> targets, List<String> sources, String command
 
     /** The key under which the state file remembers this formula: its targets. */
     public String key() {
+        if (targets.size() == 1) {
+            return targets.getFirst();
+        }
         return String.join(" ", targets.stream().sorted().toList());
     }
 }

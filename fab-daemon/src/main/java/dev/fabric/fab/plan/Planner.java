@@ -7,10 +7,11 @@ import dev.fabric.fab.graph.Graph;
 import dev.fabric.fab.graph.Node;
 import dev.fabric.fab.graph.NodeKind;
 
-import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -69,8 +70,11 @@ public final class Planner {
         unsatisfied(order);
         Set<String> candidates = new HashSet<>(exactly ? selected : order);
         Map<Formula, Command> outOfDate = new LinkedHashMap<>();
-        Map<String, Integer> level = new HashMap<>();
-        Map<Formula, Integer> formulaLevel = new LinkedHashMap<>();
+        // By identity: a graph holds one instance per formula, and a record's hashCode walks its lists (a no-op
+        // of 10,000 files looks each formula up several times).
+        Set<Formula> rebuilt = Collections.newSetFromMap(new IdentityHashMap<>());
+        Map<String, Integer> level = HashMap.newHashMap(order.size());
+        Map<Formula, Integer> formulaLevel = new IdentityHashMap<>();
         for (String name : order) {
             Node node = graph.node(name);
             int max = 0;
@@ -82,15 +86,16 @@ public final class Planner {
                 if (!formulaLevel.containsKey(f)) {
                     int fmax = 0;
                     for (String s : f.sources()) {
-                        if (!brokenEdges.contains(name + "\0" + s)) {
+                        if (brokenEdges.isEmpty() || !brokenEdges.contains(name + "\0" + s)) {
                             fmax = Math.max(fmax, level.getOrDefault(s, 0));
                         }
                     }
                     List<String> fileSources = fileSources(f);
-                    String reason = reason(f, fileSources, outOfDate.keySet());
+                    String reason = reason(f, fileSources, rebuilt);
                     evaluated.accept(f.key() + ": " + (reason == null ? "up to date" : reason));
                     if (reason != null) {
                         outOfDate.put(f, new Command(f, reason, fileSources));
+                        rebuilt.add(f);
                         formulaLevel.put(f, fmax + 1);
                     } else {
                         formulaLevel.put(f, fmax);
@@ -110,6 +115,9 @@ public final class Planner {
     }
 
     private List<String> sources(Node node) {
+        if (brokenEdges.isEmpty()) {
+            return node.sources();
+        }
         return node.sources().stream().filter(s -> !brokenEdges.contains(node.name() + "\0" + s)).toList();
     }
 
@@ -120,7 +128,7 @@ public final class Planner {
             }
         }
         for (String t : f.targets()) {
-            if (!Files.exists(graph.path(t))) {
+            if (!state.exists(t)) {
                 return "target " + t + " is missing";
             }
         }
@@ -134,7 +142,7 @@ public final class Planner {
         if (built == null) {
             return "never built by fab";
         }
-        if (!built.formulaHash().equals(State.formulaHash(f))) {
+        if (!built.formulaHash().equals(state.formulaHash(f))) {
             return "formula changed";
         }
         for (String s : fileSources) {
@@ -190,6 +198,17 @@ public final class Planner {
 
     /** Every missing primary file in the plan's reach: exit 6 (UNSATISFIED). */
     private void unsatisfied(List<String> order) {
+        List<String> absent = new ArrayList<>();
+        for (String name : order) {
+            Node n = graph.node(name);
+            if (n.kind() == NodeKind.PRIMARY && !state.exists(name)) {
+                absent.add(name);
+            }
+        }
+        if (absent.isEmpty()) {
+            return;
+        }
+        // Who needs each missing file, for the message only: not walked when nothing is missing (every no-op).
         Map<String, String> neededBy = new HashMap<>();
         for (String name : order) {
             for (String s : graph.node(name).sources()) {
@@ -197,22 +216,17 @@ public final class Planner {
             }
         }
         List<String> missing = new ArrayList<>();
-        for (String name : order) {
-            Node n = graph.node(name);
-            if (n.kind() == NodeKind.PRIMARY && !Files.exists(graph.path(name))) {
-                missing.add(name + (neededBy.containsKey(name) ? " (needed by " + neededBy.get(name) + ")" : ""));
-            }
+        for (String name : absent) {
+            missing.add(name + (neededBy.containsKey(name) ? " (needed by " + neededBy.get(name) + ")" : ""));
         }
-        if (!missing.isEmpty()) {
-            throw new FabException(ExitStatus.UNSATISFIED, "unsatisfied: no file and no formula for " + String.join(", ", missing)
-                    + "; create the file or add a rule that produces it");
-        }
+        throw new FabException(ExitStatus.UNSATISFIED, "unsatisfied: no file and no formula for " + String.join(", ", missing)
+                + "; create the file or add a rule that produces it");
     }
 
     /** Post-order of the selected nodes' dependencies, finding cycles and breaking them per policy. */
     private List<String> topologicalOrder(List<String> selected) {
         List<String> order = new ArrayList<>();
-        Map<String, Integer> color = new HashMap<>();
+        Map<String, Integer> color = HashMap.newHashMap(graph.nodes().size());
         for (String s : selected) {
             visit(s, color, order, new ArrayList<>());
         }

@@ -16,11 +16,14 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -71,15 +74,58 @@ public final class State {
     private final Map<String, Built> built = new HashMap<>();
     private final Map<String, Discovered> discovered = new HashMap<>();
     private final Map<String, Stamp> stamps = new HashMap<>();
+    private final Map<String, String> formulaHashes = new HashMap<>();
     /** While a watcher vouches for every change, a stamp checked against the disk since is taken as is, without a stat. */
     private boolean trusted;
     /** Nodes whose stamp was checked against the disk and that no change was reported for since; sorted, so a directory's nodes are one range. */
-    private final NavigableSet<String> fresh = new TreeSet<>();
+    private final Marks fresh = new Marks();
+    /**
+     * Nodes seen to exist (targets, mostly: the planner asks whether each is there, never for its
+     * content) and that no change was reported for since; taken as there without a stat while trusted.
+     */
+    private final Marks present = new Marks();
     /**
      * Directories (relative, "" for the root) known to contain no symbolic link on their path: a file is
      * reported by the watcher under its own name only when neither it nor a directory above it is a link.
      */
     private final NavigableMap<String, Boolean> realDirs = new TreeMap<>();
+
+    /**
+     * Names marked, looked up by hash (a no-op asks for every node of the graph) and sorted too, so that
+     * a directory's names go at once.
+     */
+    private static final class Marks {
+        private final Set<String> names = new HashSet<>();
+        private final NavigableSet<String> sorted = new TreeSet<>();
+
+        boolean contains(String name) {
+            return names.contains(name);
+        }
+
+        void add(String name) {
+            if (names.add(name)) {
+                sorted.add(name);
+            }
+        }
+
+        void remove(String name) {
+            if (names.remove(name)) {
+                sorted.remove(name);
+            }
+        }
+
+        void removeWithEverythingUnder(String name) {
+            remove(name);
+            NavigableSet<String> under = sorted.subSet(name + "/", true, name + "0", false);
+            names.removeAll(under);
+            under.clear();
+        }
+
+        void clear() {
+            names.clear();
+            sorted.clear();
+        }
+    }
 
     private State(Path root) {
         this.root = root;
@@ -103,7 +149,7 @@ public final class State {
                     for (int i = 3; i + 1 < f.length; i += 2) {
                         sources.put(f[i], f[i + 1]);
                     }
-                    state.built.put(f[1], new Built(f[2], sources));
+                    state.built.put(f[1], new Built(f[2], sorted(sources)));
                 } else if (f.length >= 4 && f[0].equals("discovery")) {
                     // discovery source command-hash dep... then "=" and name hash pairs
                     int eq = java.util.Arrays.asList(f).indexOf("=");
@@ -139,8 +185,15 @@ public final class State {
         }
         String fh = formulaHash(formula);
         synchronized (this) {
-            built.put(formula.key(), new Built(fh, hashes));
+            built.put(formula.key(), new Built(fh, sorted(hashes)));
         }
+    }
+
+    /** A sorted map as a hash map that keeps the order: the planner looks a formula's sources up one by one, the state file lists them sorted. */
+    private static Map<String, String> sorted(Map<String, String> bySortedKey) {
+        Map<String, String> out = LinkedHashMap.newLinkedHashMap(bySortedKey.size());
+        new TreeMap<>(bySortedKey).forEach(out::put);
+        return out;
     }
 
     public synchronized Discovered discovered(String source) {
@@ -181,8 +234,33 @@ public final class State {
         built.remove(formula.key());
     }
 
-    public static String formulaHash(Formula formula) {
-        return sha256((formula.dir().toString() + "\n" + formula.command()).getBytes(StandardCharsets.UTF_8));
+    /** The hash of a formula's command and directory, as {@link Built#formulaHash} records it. */
+    public static String formulaHashOf(Formula formula) {
+        return sha256(formulaText(formula).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@link #formulaHashOf}, remembered: a plan compares every formula's, and the commands seldom change. */
+    public String formulaHash(Formula formula) {
+        String text = formulaText(formula);
+        synchronized (this) {
+            String known = formulaHashes.get(text);
+            if (known != null) {
+                return known;
+            }
+        }
+        String h = sha256(text.getBytes(StandardCharsets.UTF_8));
+        synchronized (this) {
+            if (formulaHashes.size() > 2 * built.size() + 1024) {
+                // Commands of models interpreted since: forgotten now and then, so the cache stays the size of the graph.
+                formulaHashes.clear();
+            }
+            formulaHashes.put(text, h);
+        }
+        return h;
+    }
+
+    private static String formulaText(Formula formula) {
+        return formula.dir().toString() + "\n" + formula.command();
     }
 
     /**
@@ -193,6 +271,7 @@ public final class State {
         trusted = on;
         if (!on) {
             fresh.clear();
+            present.clear();
             realDirs.clear();
         }
     }
@@ -202,10 +281,36 @@ public final class State {
      * hash of every node under it (a directory renamed, removed or moved in reports only its own name).
      */
     public synchronized void dirty(String node) {
-        fresh.remove(node);
-        fresh.subSet(node + "/", node + "0").clear();
+        fresh.removeWithEverythingUnder(node);
+        present.removeWithEverythingUnder(node);
         realDirs.remove(node);
         realDirs.subMap(node + "/", node + "0").clear();
+    }
+
+    /**
+     * Whether a file node exists (following a link, as {@link Files#exists}). While trusted, a node
+     * checked since its last reported change is taken as there without a stat: a no-op build of a
+     * large tree asks this of every target and every source, and the watcher reports every removal.
+     */
+    public boolean exists(String node) {
+        synchronized (this) {
+            if (trusted && (present.contains(node) || fresh.contains(node) && stamps.containsKey(node))) {
+                return true;
+            }
+        }
+        Path p = root.resolve(node);
+        if (!Files.exists(p)) {
+            synchronized (this) {
+                present.remove(node);
+            }
+            return false;
+        }
+        if (reportedUnderItsName(p, node)) {
+            synchronized (this) {
+                present.add(node);
+            }
+        }
+        return true;
     }
 
     /** Content hash of a file node, or null when the file does not exist. */
@@ -224,6 +329,7 @@ public final class State {
             synchronized (this) {
                 stamps.remove(node);
                 fresh.remove(node);
+                present.remove(node);
             }
             return null;
         } catch (IOException e) {
@@ -311,12 +417,18 @@ public final class State {
 
     /**
      * Whether the watcher reports a change to this file under the node's own name: not for a symbolic
-     * link (an edit of its target names the target), a file under a linked directory, or a file outside
-     * the root. Those are never taken on trust: each build stats them.
+     * link (an edit of its target names the target), a file under a linked directory, a file in a
+     * {@code .git} or {@code .fab} directory (not watched), or a file outside the root. Those are never taken on trust: each build stats them.
      */
     private boolean reportedUnderItsName(Path p, String node) {
         if (Path.of(node).isAbsolute() || Files.isSymbolicLink(p)) {
             return false;
+        }
+        for (Path part : Path.of(node)) {
+            // The watcher skips these directories wherever they are (TreeWatcher): nothing in them is ever reported.
+            if (part.toString().equals(".git") || part.toString().equals(".fab")) {
+                return false;
+            }
         }
         Path parent = Path.of(node).getParent();
         String dir = parent == null ? "" : parent.toString();

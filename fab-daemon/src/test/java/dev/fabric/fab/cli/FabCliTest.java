@@ -204,6 +204,18 @@ class FabCliTest {
     }
 
     @Test
+    void loaderAndDiscoveryLogCategoriesPrintWhatTheyName() throws Exception {
+        write(dir, "lib/fabfile", "[ build/l.o ] : [ l.c ] { echo $cc $opt > $@ }\n", "lib/l.c", "",
+                "fabfile", DISCOVERING + "$cc = [ clang ]\n$srcs = [ src/%.c ]\n+[ lib ] ( $cc $opt = [ -O0 ] )\n",
+                "deps.sh", DEPS_SH, "src/a.c", "#include \"gen.h\"\n");
+        assertThat(fab("+PARAMS", "+VAR", "+LISTS", "+DSCCMD", "+DSCEXEC", "-p")).as(err).isZero();
+        String all = out + err;
+        assertThat(all).contains("$cc = [ clang ]", "<- $opt = [ -O0 ]", "src/%.c in ", "src/a.c", "sh deps.sh src/a.c",
+                "exit 0: ");
+        assertThat(all).doesNotContain("unknown");
+    }
+
+    @Test
     void discoveryOutputThatIsNotMakeSyntaxExitsEight() {
         write(dir, "fabfile", "discover [ a.c ] { echo not make syntax }\n[ out ] : [ a.c ] { cp a.c out }\n", "a.c", "x");
         assertThat(fab()).isEqualTo(8);
@@ -247,6 +259,23 @@ class FabCliTest {
         assertThat(fab()).isEqualTo(7);
         assertThat(err).contains("exit status 2", "echo half > x", "no good");
         assertThat(dir.resolve("x")).doesNotExist();
+    }
+
+    @Test
+    void buildscriptOfARuleWithoutFormulaBuildsTheExtraSourceFirst(@TempDir Path clean) throws Exception {
+        // The issue's repro: the script put gen.h and build/a.o in one stage, so a clean run failed at random.
+        write(dir, "fabfile", """
+                [ gen.h ] : [ ] { sleep 1; echo '#define X 1' > gen.h }
+                [ build/a.o ] : [ src/a.c ] { cat src/a.c gen.h > build/a.o }
+                [ build/a.o ] : [ gen.h ]
+                """, "src/a.c", "a\n");
+        assertThat(fab("-k", "build.sh")).isZero();
+        write(clean, "src/a.c", "a\n");
+        Process p = new ProcessBuilder("/bin/sh", dir.resolve("build.sh").toString()).directory(clean.toFile())
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(output).isZero();
+        assertThat(Files.readString(clean.resolve("build/a.o"))).isEqualTo("a\n#define X 1\n");
     }
 
     private static final String FAILING_MIDDLE_LINE = """

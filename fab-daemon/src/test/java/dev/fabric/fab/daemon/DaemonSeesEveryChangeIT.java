@@ -171,4 +171,35 @@ class DaemonSeesEveryChangeIT {
         assertThat(ok.err()).doesNotContain("fab: ");
         assertThat(IpcCodec.decode(IpcRecord.Error.class, Files.readAllBytes(error), error.toString()).code()).isZero();
     }
+
+    @Test
+    void targetRemovedBetweenNoOpsIsRebuilt() throws Exception {
+        // A no-op takes targets it has seen as there without a stat: the watcher's report of a removal must undo that.
+        Files.writeString(project.resolve("fabfile"), "[ build/out ] : [ a.c ] { cat a.c > build/out }\n");
+        Files.writeString(project.resolve("a.c"), "one\n");
+        fabOk();
+        assertThat(fabOk().out()).contains("nothing to do");
+        assertThat(fabOk().out()).contains("nothing to do");
+        Files.delete(project.resolve("build/out"));
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        assertThat(Files.readString(project.resolve("build/out"))).isEqualTo("one\n");
+        assertThat(fabOk().out()).contains("nothing to do");
+        // The directory that holds it, removed or renamed away: reported under the directory's name only.
+        sh("mv build gone");
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        assertThat(Files.readString(project.resolve("build/out"))).isEqualTo("one\n");
+    }
+
+    @Test
+    void sourceInADirectoryTheWatcherSkipsIsRebuilt() throws Exception {
+        // .git (and .fab) are not watched: a source in them is looked at by every build, never vouched for.
+        Files.createDirectories(project.resolve(".git"));
+        Files.writeString(project.resolve(".git/HEAD"), "ref: one\n");
+        Files.writeString(project.resolve("fabfile"), "[ version.h ] : [ .git/HEAD ] { cat .git/HEAD > version.h }\n");
+        fabOk();
+        assertThat(fabOk().out()).contains("nothing to do");
+        Files.writeString(project.resolve(".git/HEAD"), "ref: two, longer\n");
+        assertThat(fabOk().out()).doesNotContain("nothing to do");
+        assertThat(Files.readString(project.resolve("version.h"))).isEqualTo("ref: two, longer\n");
+    }
 }

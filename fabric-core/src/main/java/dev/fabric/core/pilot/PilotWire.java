@@ -1,6 +1,7 @@
 package dev.fabric.core.pilot;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskState;
 
@@ -20,22 +21,49 @@ public final class PilotWire {
 
     /**
      * Where a pilot's agents start: on a member ({@code member}, through its management port), on a
-     * host the manager's own spawner reaches over SSH ({@code host}), or, with neither, as the
-     * manager's own children.
+     * host the manager reaches over SSH ({@code host}, or several: {@code hosts}, the agents spread
+     * over them in turn), or, with neither, as the manager's own children. Agents on hosts that
+     * reach the fabric only through a bridge (a compute node behind its head node) name that
+     * bridge's relay URL in {@code via} and, when their spawner cannot dial them either, the
+     * {@code connectivity} that sends the bootstrap through it (docs/tasks.md, "Running tasks on
+     * other hosts").
+     *
+     * @param member       the member that spawns the agents
+     * @param host         the SSH host of the manager's spawner settings the agents start on
+     * @param hosts        several such hosts: agent {@code i} starts on {@code hosts[i % hosts.size()]}
+     * @param via          the relay URL ({@code http://host:port}) of the bridge the agents are reached through and reach
+     *                     the fabric through; absent: directly
+     * @param connectivity the agents' bootstrap mode (their spawn's {@code connectivity}); absent: DIRECT
      */
-    public record Where(String member, String host) {
+    public record Where(String member, String host, List<String> hosts, String via, Connectivity connectivity) {
 
         /** The manager itself. */
-        public static final Where MANAGER = new Where(null, null);
+        public static final Where MANAGER = new Where(null, null, null, null, null);
 
         /** On the member {@code id}: it spawns them. */
         public static Where member(String id) {
-            return new Where(id, null);
+            return new Where(id, null, null, null, null);
         }
 
         /** On the SSH host {@code name} of the manager's spawner settings. */
         public static Where host(String name) {
-            return new Where(null, name);
+            return new Where(null, name, null, null, null);
+        }
+
+        /** On the SSH hosts {@code names} of the manager's spawner settings, the agents spread over them in turn. */
+        public static Where hosts(List<String> names) {
+            return new Where(null, null, List.copyOf(names), null, null);
+        }
+
+        /** This placement, the agents reached through the bridge at {@code relayUrl} and bootstrapped in {@code mode}. */
+        public Where through(String relayUrl, Connectivity mode) {
+            return new Where(member, host, hosts, relayUrl, mode);
+        }
+
+        /** Where agent number {@code slot} (from 0) of the pilot starts: one host of {@code hosts}, in turn. */
+        public Where forAgent(int slot) {
+            String chosen = hosts == null || hosts.isEmpty() ? host : hosts.get(Math.floorMod(slot, hosts.size()));
+            return new Where(member, chosen, null, via, connectivity);
         }
     }
 

@@ -83,6 +83,10 @@ class HeartbeatStreamHandler extends BinaryWebSocketHandler {
 
     @Override
     protected void handleBinaryMessage(WebSocketSession socket, BinaryMessage message) throws IOException {
+        if (!socket.isOpen()) {
+            // A frame that was on its way when the registry refused one and closed the stream: nothing to answer.
+            return;
+        }
         HeartbeatSession session = session(socket);
         byte[] bytes = new byte[message.getPayloadLength()];
         message.getPayload().get(bytes);

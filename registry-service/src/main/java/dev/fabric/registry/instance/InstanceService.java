@@ -38,13 +38,13 @@ public class InstanceService {
     private final InstanceRepository instances;
     private final ChangeLog changes;
     private final Clock clock;
-    private final WriteGate gate;
+    private final ChangeWriter writer;
 
-    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, WriteGate gate) {
+    public InstanceService(InstanceRepository instances, ChangeLog changes, Clock clock, ChangeWriter writer) {
         this.instances = instances;
         this.changes = changes;
         this.clock = clock;
-        this.gate = gate;
+        this.writer = writer;
     }
 
     @Transactional(readOnly = true)
@@ -84,17 +84,17 @@ public class InstanceService {
     }
 
     public Registered register(RegistrationRequest request) {
-        return gate.write(() -> doRegister(request));
-    }
-
-    private Registered doRegister(RegistrationRequest request) {
-        Instant now = clock.instant();
         InstanceState state = request.state() == null ? InstanceState.RUNNING : request.state();
         if (state != InstanceState.PENDING && state != InstanceState.BOOTSTRAPPING && state != InstanceState.RUNNING) {
             throw new RegistryException(HttpStatus.BAD_REQUEST, "invalid-state",
                     "an instance registers as PENDING, BOOTSTRAPPING or RUNNING, not " + state);
         }
         String id = request.id() == null ? UUID.randomUUID().toString() : request.id();
+        return writer.write(id, () -> doRegister(request, id, state));
+    }
+
+    private Registered doRegister(RegistrationRequest request, String id, InstanceState state) {
+        Instant now = clock.instant();
         ServiceInstance existing = instances.lock(id).orElse(null);
         if (existing == null) {
             long incarnation = request.incarnation() == null ? 1 : request.incarnation();
@@ -187,7 +187,7 @@ public class InstanceService {
     }
 
     public ServiceInstance changeState(String id, StateChangeRequest request) {
-        return gate.write(() -> doChangeState(id, request));
+        return writer.write(id, () -> doChangeState(id, request));
     }
 
     private ServiceInstance doChangeState(String id, StateChangeRequest request) {
@@ -233,7 +233,7 @@ public class InstanceService {
     }
 
     /**
-     * A heartbeat: one autocommit UPDATE for a RUNNING instance, outside the write gate; anything else
+     * A heartbeat: one autocommit UPDATE for a RUNNING instance, outside the change writer; anything else
      * (a SUSPECT coming back, or an error to explain) takes the slow path.
      */
     public void heartbeat(String id, long incarnation) {
@@ -249,7 +249,7 @@ public class InstanceService {
      * {@code not-running}...).
      */
     public void slowHeartbeat(String id, long incarnation) {
-        gate.write(() -> {
+        writer.write(id, () -> {
             revive(id, incarnation);
             return null;
         });
@@ -273,7 +273,7 @@ public class InstanceService {
     }
 
     public ServiceInstance report(String id, ReportRequest report) {
-        return gate.write(() -> doReport(id, report));
+        return writer.write(id, () -> doReport(id, report));
     }
 
     private ServiceInstance doReport(String id, ReportRequest report) {
@@ -317,7 +317,7 @@ public class InstanceService {
     }
 
     public void deregister(String id) {
-        gate.write(() -> {
+        writer.write(id, () -> {
             doDeregister(id);
             return null;
         });
@@ -343,21 +343,25 @@ public class InstanceService {
      * since the detector read it (so a heartbeat that landed meanwhile wins), recorded and numbered in
      * the change log; one commit for all. When many members fall silent at once, thousands of moves are due within one
      * detector period; one transaction each would queue them behind each other for longer than the
-     * interval the detector promises. Returns the moves made, in order.
+     * interval the detector promises. They go ahead of every queued request ({@link ChangeWriter#writeFirst}).
+     * Returns the moves made, in order.
      */
     public List<Detection> detectAll(List<Detection> detections) {
         if (detections.isEmpty()) {
             return List.of();
         }
-        return gate.write(() -> {
+        return writer.writeFirst(() -> {
             Instant now = clock.instant();
+            List<InstanceRepository.Move> moves = detections.stream()
+                    .map(d -> new InstanceRepository.Move(d.seen(), d.to(), StateReasons.fit(d.reason()))).toList();
+            boolean[] moved = instances.moveIfUnchanged(moves, now);
             List<Detection> made = new ArrayList<>();
-            for (Detection d : detections) {
-                String reason = StateReasons.fit(d.reason());
-                if (instances.moveIfUnchanged(d.seen(), d.to(), reason, now)) {
-                    record(moved(d.seen(), d.to(), reason, now, d.seen().endpoints()), d.seen().state(), d.to(), reason,
+            for (int i = 0; i < moves.size(); i++) {
+                if (moved[i]) {
+                    InstanceRepository.Move m = moves.get(i);
+                    record(moved(m.seen(), m.to(), m.reason(), now, m.seen().endpoints()), m.seen().state(), m.to(), m.reason(),
                             ChangeEvent.Kind.STATE, now);
-                    made.add(d);
+                    made.add(detections.get(i));
                 }
             }
             return made;

@@ -1,5 +1,6 @@
 package dev.fabric.registry.session;
 
+import dev.fabric.registry.instance.ChangeWriter;
 import dev.fabric.registry.instance.InstanceFilter;
 import dev.fabric.core.registry.InstanceList;
 import dev.fabric.registry.instance.InstanceRepository;
@@ -30,11 +31,11 @@ public class SessionService {
     private final InstanceService instanceService;
     private final ChangeLog changes;
     private final Clock clock;
-    private final dev.fabric.registry.instance.WriteGate gate;
+    private final ChangeWriter writer;
 
     public SessionService(JdbcClient jdbc, InstanceRepository instances, InstanceService instanceService, ChangeLog changes,
-                          Clock clock, dev.fabric.registry.instance.WriteGate gate) {
-        this.gate = gate;
+                          Clock clock, ChangeWriter writer) {
+        this.writer = writer;
         this.jdbc = jdbc;
         this.instances = instances;
         this.instanceService = instanceService;
@@ -44,7 +45,7 @@ public class SessionService {
 
     /** Registers the session on the instance; true when it was new. */
     public boolean add(String instanceId, String sessionId) {
-        return gate.write(() -> doAdd(instanceId, sessionId));
+        return writer.write(instanceId, () -> doAdd(instanceId, sessionId));
     }
 
     private boolean doAdd(String instanceId, String sessionId) {
@@ -62,7 +63,7 @@ public class SessionService {
     }
 
     public void remove(String instanceId, String sessionId) {
-        gate.write(() -> {
+        writer.write(instanceId, () -> {
             doRemove(instanceId, sessionId);
             return null;
         });

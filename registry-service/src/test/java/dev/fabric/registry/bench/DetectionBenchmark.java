@@ -8,6 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -89,6 +93,13 @@ class DetectionBenchmark {
                     ? Long.parseLong(otherOutcome.split(" ")[1]) : 0);
             String loadAfter = Files.readString(Path.of("/proc/loadavg")).strip();
             System.out.println("members in this JVM: " + outcome.describe() + "\nmembers in the second JVM: " + otherOutcome);
+            // How the replicas recorded changes: changes per commit (count, sum, max) and the detector's lag.
+            for (String url : urls) {
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/actuator/prometheus")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                metrics.lines().filter(line -> line.startsWith("fabric_registry_writes_batch")
+                        || line.startsWith("fabric_registry_detector_lag_seconds_count") || line.startsWith("fabric_registry_detector_lag_seconds_max")).forEach(line -> System.out.println(url + " " + line));
+            }
 
             List<Long> detection = new ArrayList<>();
             int falseDead = 0;

@@ -41,6 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       members every 2 s), latency counted from when each heartbeat was due, so a stall is not hidden.</li>
  * </ul>
  * Reports rate, p50 and p99 (median round) and the ratio registry / etcd, with the load average.
+ * A third, paced row sends nothing: the same clients at the same rate doing a no-op, so its p99 is the
+ * load generator's own lateness on this machine at that moment (a floor no server can go below).
  */
 class StreamHeartbeatBenchmark {
 
@@ -107,7 +109,10 @@ class StreamHeartbeatBenchmark {
                 List<Result> etcdClosed = new ArrayList<>();
                 List<Result> streamPaced = new ArrayList<>();
                 List<Result> etcdPaced = new ArrayList<>();
+                List<Result> noopPaced = new ArrayList<>();
+                List<Beat> noops = streams.stream().<Beat>map(stream -> () -> { }).toList();
                 for (int round = 0; round < ROUNDS; round++) {
+                    noopPaced.add(paced(noops.subList(0, PACED_CLIENTS), RATE, ROUND));
                     etcdClosed.add(closedLoop(leases.subList(0, CLIENTS), ROUND));
                     streamClosed.add(closedLoop(streams.subList(0, CLIENTS), ROUND));
                     etcdPaced.add(paced(leases.subList(0, PACED_CLIENTS), RATE, ROUND));
@@ -122,7 +127,10 @@ class StreamHeartbeatBenchmark {
                         + "| mode | clients | registry/s | p50 ms | p99 ms | etcd/s | p50 ms | p99 ms | ratio (registry/etcd) |\n"
                         + "|---|---|---|---|---|---|---|---|---|\n"
                         + row("closed loop", CLIENTS, HeartbeatBenchmark.median(streamClosed), HeartbeatBenchmark.median(etcdClosed))
-                        + row("paced at " + RATE + "/s", PACED_CLIENTS, HeartbeatBenchmark.median(streamPaced), HeartbeatBenchmark.median(etcdPaced));
+                        + row("paced at " + RATE + "/s", PACED_CLIENTS, HeartbeatBenchmark.median(streamPaced), HeartbeatBenchmark.median(etcdPaced))
+                        + "\nThe load generator alone (the same paced clients sending nothing), same run: "
+                        + String.format("p50 %.2f ms, p99 %.2f ms.%n", HeartbeatBenchmark.median(noopPaced).p50Millis(),
+                        HeartbeatBenchmark.median(noopPaced).p99Millis());
                 System.out.println(text);
                 Files.createDirectories(Path.of("target", "benchmarks"));
                 Files.writeString(Path.of("target", "benchmarks", "stream-heartbeats.md"), text);

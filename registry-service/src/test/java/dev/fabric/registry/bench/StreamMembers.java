@@ -26,11 +26,16 @@ final class StreamMembers {
 
     static final Duration INTERVAL = Duration.ofSeconds(2);
 
-    /** What went wrong, by kind, and how many heartbeats failed or took longer than an interval. */
-    record Outcome(Map<String, Integer> failures, long failedBeats, long slowBeats, long slowestMillis) {
+    /**
+     * What went wrong, by kind, how many heartbeats failed or took longer than an interval, and how
+     * long registrations took (the slowest, and how many answered after the members fell silent).
+     */
+    record Outcome(Map<String, Integer> failures, long failedBeats, long slowBeats, long slowestMillis, long slowestRegistrationMillis,
+                   long lateRegistrations) {
         String describe() {
             return "failed heartbeats " + failedBeats + ", slower than one interval " + slowBeats + ", slowest " + slowestMillis
-                    + " ms, failures by kind " + failures;
+                    + " ms, slowest registration " + slowestRegistrationMillis + " ms, registrations answered after the silence "
+                    + lateRegistrations + ", failures by kind " + failures;
         }
     }
 
@@ -42,7 +47,13 @@ final class StreamMembers {
         AtomicLong failedBeats = new AtomicLong();
         AtomicLong slowBeats = new AtomicLong();
         AtomicLong slowest = new AtomicLong();
+        AtomicLong slowestRegistration = new AtomicLong();
+        AtomicLong lateRegistrations = new AtomicLong();
         List<Thread> members = new ArrayList<>();
+        // One client per registry for all registrations: a client each made the load generator start a
+        // thread pool and a selector thread per member, thousands at once, and starve before the registry did.
+        Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
+        registries.forEach(url -> clients.put(url, new RegistryClient(url, keys)));
         long start = System.currentTimeMillis();
         for (int i = from; i < to; i++) {
             String id = prefix + i;
@@ -52,8 +63,14 @@ final class StreamMembers {
             members.add(Thread.ofVirtual().start(() -> {
                 try {
                     Thread.sleep(Math.max(0, start + offset - System.currentTimeMillis()));
-                    RegistryClient.Answer registered = new RegistryClient(url, keys).post("/api/v1/instances",
+                    long asked = System.currentTimeMillis();
+                    RegistryClient.Answer registered = clients.get(url).post("/api/v1/instances",
                             Map.of("id", id, "type", "bench", "state", "RUNNING"));
+                    long answered = System.currentTimeMillis();
+                    slowestRegistration.accumulateAndGet(answered - asked, Math::max);
+                    if (answered >= silenceAt) {
+                        lateRegistrations.incrementAndGet();
+                    }
                     if (registered.status() != 201) {
                         failures.merge("register " + registered.status() + " " + registered.reason(), 1, Integer::sum);
                         return;
@@ -84,13 +101,14 @@ final class StreamMembers {
         for (Thread member : members) {
             member.join();
         }
-        return new Outcome(Map.copyOf(failures), failedBeats.get(), slowBeats.get(), slowest.get());
+        return new Outcome(Map.copyOf(failures), failedBeats.get(), slowBeats.get(), slowest.get(), slowestRegistration.get(),
+                lateRegistrations.get());
     }
 
     public static void main(String[] args) throws Exception {
         Outcome outcome = run(List.of(args[0].split(",")), FabricKeys.load(Path.of(args[1])), args[2], Integer.parseInt(args[3]),
                 Integer.parseInt(args[4]), Long.parseLong(args[5]), Long.parseLong(args[6]), Long.parseLong(args[7]));
         System.out.println("OUTCOME " + outcome.failedBeats() + " " + outcome.slowBeats() + " " + outcome.slowestMillis() + " "
-                + outcome.failures());
+                + outcome.slowestRegistrationMillis() + " " + outcome.lateRegistrations() + " " + outcome.failures());
     }
 }

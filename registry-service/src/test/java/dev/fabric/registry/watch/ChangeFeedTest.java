@@ -25,7 +25,7 @@ class ChangeFeedTest {
         final AtomicInteger readsByOthers = new AtomicInteger();
 
         MemoryLog() {
-            super(null, null);
+            super(null, null, null);
         }
 
         void add(int count) {

@@ -1,6 +1,7 @@
 package dev.fabric.cli.commands.pilot;
 
 import dev.fabric.cli.commands.FabricCommand;
+import dev.fabric.cli.commands.spawner.SpawnCommand;
 import dev.fabric.cli.commands.task.TaskManagers;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.DurationConverter;
@@ -10,6 +11,7 @@ import dev.fabric.cli.common.Table;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.core.client.TaskManager;
 import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.task.TaskState;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -39,8 +41,9 @@ public final class PilotCommand extends FabricCommand.Group {
         @Option(names = "--member", paramLabel = "ID", description = "a member that spawns the agents (through its management port)")
         String member;
 
-        @Option(names = "--host", paramLabel = "HOST", description = "an SSH host of the manager's spawner settings (fabric.spawner.ssh.hosts)")
-        String host;
+        @Option(names = "--host", paramLabel = "HOST", description = "an SSH host of the manager's spawner settings "
+                + "(fabric.spawner.ssh.hosts); repeat it to spread the agents over several hosts in turn")
+        List<String> hosts;
     }
 
     @Command(name = "submit", description = {"Place a pilot and print its id: the manager spawns its queue, pubsub and agents; "
@@ -58,6 +61,15 @@ public final class PilotCommand extends FabricCommand.Group {
 
         @ArgGroup(exclusive = true)
         Where where;
+
+        @Option(names = "--via", paramLabel = "URL", description = "the relay URL (http://host:port) of the bridge the agents reach "
+                + "the fabric through and are reached through: for hosts behind a head node (docs/tasks.md)")
+        String via;
+
+        @Option(names = "--connectivity", paramLabel = "MODE", converter = SpawnCommand.ConnectivityConverter.class,
+                description = "the agents' bootstrap mode: DIRECT (default), FIREWALL_TO_SERVICE (nothing may dial them: their "
+                        + "bootstrap goes through --via) or FIREWALL_FROM_SERVICE")
+        Connectivity connectivity;
 
         @Option(names = "--runtime", paramLabel = "D", converter = DurationConverter.class,
                 description = "how long the pilot lives, e.g. 30m or 2h; at its end its agents stop and unfinished tasks are CANCELED "
@@ -79,10 +91,21 @@ public final class PilotCommand extends FabricCommand.Group {
             super(context);
         }
 
+        /** The pilot's {@code where}: absent when no option names one. */
+        private PilotWire.Where placement() {
+            PilotWire.Where placement = where == null ? PilotWire.Where.MANAGER
+                    : where.hosts == null ? PilotWire.Where.member(where.member)
+                    : where.hosts.size() == 1 ? PilotWire.Where.host(where.hosts.getFirst()) : PilotWire.Where.hosts(where.hosts);
+            if (via != null || connectivity != null) {
+                return placement.through(via, connectivity);
+            }
+            return where == null ? null : placement;
+        }
+
         @Override
         protected void execute() throws InterruptedException {
             TaskManager tasks = TaskManagers.of(context, manager, null);
-            PilotWire.Where placement = where == null ? null : new PilotWire.Where(where.member, where.host);
+            PilotWire.Where placement = placement();
             PilotWire.Pilot pilot = TaskManagers.call(() -> tasks.submitPilot(new PilotWire.PilotDescription(agents, cores, placement,
                     runtime == null ? null : DurationConverter.format(runtime), rerunPolicy)));
             if (await) {

@@ -47,7 +47,7 @@ public final class SpawnCommand extends FabricCommand {
     }
 
     /** Any case, '-' for '_': {@code firewall-to-service} is FIREWALL_TO_SERVICE. The spawner decides which modes it offers. */
-    static final class ConnectivityConverter implements CommandLine.ITypeConverter<Connectivity> {
+    public static final class ConnectivityConverter implements CommandLine.ITypeConverter<Connectivity> {
         @Override
         public Connectivity convert(String value) {
             try {

@@ -75,7 +75,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
             .connectTimeout(Duration.ofSeconds(5)).build();
     private final Map<InetSocketAddress, HttpClient> nextBridges = new ConcurrentHashMap<>();
     private volatile Routes routes = new Routes(Set.of(), Map.of());
-    private volatile long routesAt;
+    private final RouteRefresh refresh = new RouteRefresh(Duration.ofSeconds(1));
 
     public BridgeRelay(BridgeRole role, BridgeChannels channels, MemberNode node, MemberKeys keys) {
         this.role = role;
@@ -282,16 +282,34 @@ public final class BridgeRelay extends OncePerRequestFilter {
      * @param direct the authorities relayed to straight
      * @param nextBridge the authorities of members reached through another bridge, and that bridge
      */
-    private record Routes(Set<String> direct, Map<String, ServiceInstance> nextBridge) {}
+    private record Routes(Set<String> direct, Map<String, ServiceInstance> nextBridge) {
 
-    /** The routes, read from the registry at most once a second (and at once for an authority not seen yet). */
+        boolean knows(String authority) {
+            return direct.contains(authority) || nextBridge.containsKey(authority);
+        }
+    }
+
+    /**
+     * The routes, read from the registry again for an authority they do not know: at once for one not
+     * missed lately, at most once a second for one missed ({@link RouteRefresh}).
+     */
     private Routes routes(String authority) {
         Routes known = routes;
         long now = System.nanoTime();
-        if (known.direct().contains(authority) || known.nextBridge().containsKey(authority)
-                || now - routesAt < TimeUnit.SECONDS.toNanos(1)) {
+        if (known.knows(authority) || !refresh.readAgain(authority, now)) {
             return known;
         }
+        Routes read = read();
+        if (read.knows(authority)) {
+            refresh.found(authority);
+        } else {
+            refresh.missed(authority, now);
+        }
+        return read;
+    }
+
+    /** The routes as the registry shows them now; the registry alone when it cannot list its members. */
+    private Routes read() {
         Set<String> direct = new HashSet<>();
         direct.add(node.registry().baseUrl().getRawAuthority());
         Map<String, ServiceInstance> nextBridge = new HashMap<>();
@@ -318,13 +336,13 @@ public final class BridgeRelay extends OncePerRequestFilter {
                     }
                 }
             }
-            routes = new Routes(Set.copyOf(direct), Map.copyOf(nextBridge));
-            routesAt = now;
+            Routes read = new Routes(Set.copyOf(direct), Map.copyOf(nextBridge));
+            routes = read;
+            return read;
         } catch (RegistryCallException e) {
             log.warn("bridge: the registry cannot list the fabric's members ({}); relaying to the registry only", e.getMessage());
             return new Routes(Set.copyOf(direct), Map.of());
         }
-        return routes;
     }
 
     private static String authorityOf(String url) {

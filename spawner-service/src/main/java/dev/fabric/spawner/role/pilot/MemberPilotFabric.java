@@ -39,6 +39,9 @@ final class MemberPilotFabric implements PilotFabric {
         } else if (where != null && where.host() != null) {
             request.put("host", where.host());
         }
+        if (where != null && where.connectivity() != null) {
+            request.put("connectivity", where.connectivity().name());
+        }
         ServiceInstance spawned = client.call(spawner, (http, url) -> http.post().uri("/api/v1/spawns")
                 .contentType(MediaType.APPLICATION_JSON).body(request).retrieve().body(ServiceInstance.class));
         if (spawned == null || spawned.id() == null) {

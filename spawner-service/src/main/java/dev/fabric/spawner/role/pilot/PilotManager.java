@@ -2,6 +2,7 @@ package dev.fabric.spawner.role.pilot;
 
 import dev.fabric.core.pilot.PilotState;
 import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.registry.ServiceInstance;
@@ -18,6 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,6 +53,8 @@ final class PilotManager implements Closeable {
     static final String AGENT = "agent";
     static final Set<String> RERUN_POLICIES = Set.of("rerun", "fail");
     static final int MAX_AGENTS = 64;
+    /** A host name as a spawn request takes it ({@code SpawnRequest#host}). */
+    static final String HOST_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
     static final int MAX_CORES = 256;
     static final int MAX_BULK = 10_000;
     /** How many tasks a pilot's enqueuer puts in its queue at once. */
@@ -196,7 +200,51 @@ final class PilotManager implements Closeable {
         if (where.member() != null && !where.member().matches(Ids.PATTERN)) {
             throw invalid("invalid-pilot", "where.member '" + where.member() + "' " + Ids.MESSAGE);
         }
+        checkPlacement(where, agents);
         return new PilotWire.PilotDescription(agents, cores, where, description.runtime(), policy);
+    }
+
+    /** The hosts, the bridge and the bootstrap mode of a placement: each named as a spawn request takes it. */
+    private static void checkPlacement(PilotWire.Where where, int agents) {
+        if (where.hosts() != null) {
+            if (where.host() != null || where.member() != null) {
+                throw invalid("invalid-pilot", "where names hosts and a " + (where.host() != null ? "host" : "member")
+                        + "; name one: {\"hosts\": [\"compute-1\", \"compute-2\"]}, {\"host\": \"compute-1\"} or {\"member\": \"ID\"}");
+            }
+            if (where.hosts().isEmpty() || where.hosts().size() > agents) {
+                throw invalid("invalid-pilot", "where.hosts names " + where.hosts().size() + " hosts for " + agents
+                        + " agents; name 1 to " + agents + " (each host gets at least one agent)");
+            }
+        }
+        List<String> hosts = where.hosts() != null ? where.hosts() : where.host() != null ? List.of(where.host()) : List.of();
+        for (String host : hosts) {
+            if (host == null || !host.matches(HOST_PATTERN)) {
+                throw invalid("invalid-pilot", "where names the host '" + host + "'; a host is named by 1 to 63 lower-case letters, "
+                        + "digits and '-', as in the manager's spawner settings (fabric.spawner.ssh.hosts.NAME)");
+            }
+        }
+        if (where.via() != null && !isRelayUrl(where.via())) {
+            throw invalid("invalid-pilot", "where.via '" + where.via() + "' is not a bridge's relay URL, http://host:port "
+                    + "(fabric service BRIDGE-ID shows it as its relay endpoint)");
+        }
+        if (where.connectivity() == Connectivity.SPLICED) {
+            throw invalid("invalid-pilot", "where.connectivity SPLICED is not available; use DIRECT, FIREWALL_TO_SERVICE (the spawner "
+                    + "cannot dial the agents: their bootstrap goes through where.via) or FIREWALL_FROM_SERVICE");
+        }
+        if (where.connectivity() == Connectivity.FIREWALL_TO_SERVICE && where.via() == null) {
+            throw invalid("invalid-pilot", "where.connectivity FIREWALL_TO_SERVICE needs where.via: agents nothing may dial are "
+                    + "configured through the bridge whose relay URL via names");
+        }
+    }
+
+    private static boolean isRelayUrl(String url) {
+        try {
+            URI uri = URI.create(url);
+            return "http".equals(uri.getScheme()) && uri.getHost() != null && uri.getPort() > 0
+                    && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Spawns what the pilot lacks (all of it at first; the rest after a restart mid-launch), journaling each member. */
@@ -215,7 +263,7 @@ final class PilotManager implements Closeable {
             current = save(members(current, current.agents(), current.queue(), pubsub, current.replaced()));
         }
         while (current.agents().size() < current.description().agents()) {
-            String agent = spawnAgent(current);
+            String agent = spawnAgent(current, current.agents().size());
             List<String> agents = new ArrayList<>(current.agents());
             agents.add(agent);
             current = save(members(current, agents, current.queue(), current.pubsub(), current.replaced()));
@@ -224,7 +272,8 @@ final class PilotManager implements Closeable {
         return current;
     }
 
-    private String spawnAgent(PilotWire.Pilot pilot) {
+    /** Spawns the agent for slot {@code slot} (from 0) of the pilot: on its host of the placement, through its bridge. */
+    private String spawnAgent(PilotWire.Pilot pilot, int slot) {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("cores", Integer.toString(pilot.description().cores()));
         config.put("queue", pilot.queue());
@@ -232,7 +281,11 @@ final class PilotManager implements Closeable {
         config.put("topic", pilot.topic());
         config.put("pilot", pilot.id());
         config.put("rerun-policy", pilot.description().rerunPolicy());
-        return fabric.spawn(pilot.description().where(), AGENT, pilot.id() + "-agent", config);
+        PilotWire.Where where = pilot.description().where() == null ? PilotWire.Where.MANAGER : pilot.description().where();
+        if (where.via() != null) {
+            config.put("via", where.via());
+        }
+        return fabric.spawn(where.forAgent(slot), AGENT, pilot.id() + "-agent", config);
     }
 
     synchronized List<PilotWire.Pilot> list() {
@@ -457,7 +510,7 @@ final class PilotManager implements Closeable {
                     + " agents were replaced already (max-replacements " + settings.maxReplacements() + ")");
             return;
         }
-        String replacement = spawnAgent(pilot);
+        String replacement = spawnAgent(pilot, pilot.agents().indexOf(lost));
         List<String> agents = new ArrayList<>(pilot.agents());
         agents.set(agents.indexOf(lost), replacement);
         List<PilotWire.Replacement> replaced = new ArrayList<>(pilot.replaced());
@@ -657,7 +710,10 @@ final class PilotManager implements Closeable {
     }
 
     static String describe(PilotWire.Where where) {
-        return where.member() != null ? "member " + where.member() : where.host() != null ? "host " + where.host() : "the manager";
+        String on = where.member() != null ? "member " + where.member() : where.host() != null ? "host " + where.host()
+                : where.hosts() != null ? "hosts " + String.join(", ", where.hosts()) : "the manager";
+        return where.via() == null ? on : on + " through bridge " + where.via()
+                + (where.connectivity() == null ? "" : " (" + where.connectivity() + ")");
     }
 
     private static SpawnerException invalid(String reason, String detail) {

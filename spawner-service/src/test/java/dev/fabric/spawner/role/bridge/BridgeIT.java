@@ -1,6 +1,9 @@
 package dev.fabric.spawner.role.bridge;
 
 import dev.fabric.core.client.FabricClient;
+import dev.fabric.core.client.PubSub;
+import dev.fabric.core.client.Subscription;
+import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
 import dev.fabric.core.registry.ServiceInstance;
@@ -30,6 +33,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,7 +43,9 @@ import static org.awaitility.Awaitility.await;
  * The bridge role on loopback (docs/connectivity.md): a queue configured to be reached through a
  * bridge is managed through it by {@link FabricClient}, heartbeats through it, refuses what a
  * tampering relay altered; a bridge at its limit refuses a channel with its reason; a bridge
- * killed with -9 comes back under its id and its members' channels with it.
+ * killed with -9 comes back under its id and its members' channels with it; a subscription to a
+ * pubsub behind the bridge follows it through the bridge and, after the bridge was killed, carries
+ * on from where it stopped.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BridgeIT {
@@ -52,6 +58,7 @@ class BridgeIT {
     static String bridgeId;
     static String relayUrl;
     static String queueId;
+    static String pubsubId;
     static final JsonMapper json = JsonMapper.builder().build();
 
     @BeforeAll
@@ -330,19 +337,57 @@ class BridgeIT {
 
     @Test
     @Order(8)
+    void aPubsubSubscriptionThroughTheBridgeHasEveryMessageOnceAfterTheBridgeWasKilled() throws Exception {
+        // The bridge takes one channel: the queue makes room for a pubsub reached through it.
+        fabric.spawnerClient().delete().uri("/api/v1/members/{id}", queueId).retrieve().toBodilessEntity();
+        fabric.awaitState(queueId, InstanceState.STOPPED, 1);
+        pubsubId = spawn("pubsub", Map.of("via", relayUrl));
+        ServiceInstance pubsub = fabric.awaitState(pubsubId, InstanceState.RUNNING, 1);
+        assertThat(pubsub.metadata()).containsEntry("via", bridgeId);
+        PubSub topics = client.pubsub(pubsubId);
+        List<PubSubWire.Message> received = new CopyOnWriteArrayList<>();
+
+        try (Subscription subscription = topics.subscribe("frames", 0L, received::add)) {
+            assertThat(subscription.polling()).as("a member behind a bridge is followed by long polls of the fetch").isTrue();
+            assertThat(topics.publishAll("frames", List.of("frame 1", "frame 2"))).containsExactly(0L, 1L);
+            await().atMost(60, TimeUnit.SECONDS).until(() -> received.size() == 2);
+
+            // The disconnect: the bridge is killed with the subscriber's poll under way through it.
+            ServiceInstance bridge = fabric.registry.get(bridgeId);
+            ProcessHandle.of(Long.parseLong(bridge.metadata().get("pid"))).ifPresent(ProcessHandle::destroyForcibly);
+            // Meanwhile a message reaches the member straight on loopback (the test can; the subscriber goes through the bridge).
+            var straight = fabric.signedClient(pubsub.endpoints().get("pubsub")).post().uri("/topics/frames/messages")
+                    .contentType(MediaType.APPLICATION_JSON).body(Map.of("body", "frame 3")).retrieve().toEntity(String.class);
+            assertThat(straight.getStatusCode().value()).as(straight.getBody()).isEqualTo(200);
+            fabric.awaitState(bridgeId, InstanceState.RUNNING, bridge.incarnation() + 1);
+            await().atMost(90, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() -> assertThat(topics.publish("frames", "frame 4"))
+                    .isEqualTo(3L));
+
+            await().atMost(120, TimeUnit.SECONDS).until(() -> received.size() >= 4);
+            Thread.sleep(500);
+            assertThat(received).extracting(PubSubWire.Message::offset).containsExactly(0L, 1L, 2L, 3L);
+            assertThat(received).extracting(PubSubWire.Message::body).containsExactly("frame 1", "frame 2", "frame 3", "frame 4");
+            assertThat(subscription.isOpen()).isTrue();
+            assertThat(subscription.next()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    @Order(9)
     void aStaleIncarnationExitsOnItsFirstRefusedHeartbeat() throws Exception {
-        ServiceInstance queue = fabric.awaitState(queueId, InstanceState.RUNNING, 1);
-        ProcessHandle stale = ProcessHandle.of(Long.parseLong(queue.metadata().get("pid"))).orElseThrow();
+        // The pubsub reached through the bridge (the previous test's): its heartbeats go through the bridge.
+        ServiceInstance member = fabric.awaitState(pubsubId, InstanceState.RUNNING, 1);
+        ProcessHandle stale = ProcessHandle.of(Long.parseLong(member.metadata().get("pid"))).orElseThrow();
         // A newer incarnation registers under its id (as one restarted elsewhere while a link was cut would): the
         // registry refuses the old one's next heartbeat with 409 (its incarnation check), and the old one leaves.
-        fabric.registry.register(new RegistrationRequest(queueId, queue.type(), queue.name(), InstanceState.RUNNING,
-                queue.incarnation() + 1, queue.parentId(), queue.connectivity(), queue.endpoints(), queue.metadata()));
+        fabric.registry.register(new RegistrationRequest(pubsubId, member.type(), member.name(), InstanceState.RUNNING,
+                member.incarnation() + 1, member.parentId(), member.connectivity(), member.endpoints(), member.metadata()));
 
         stale.onExit().get(90, TimeUnit.SECONDS);
 
         assertThat(stale.isAlive()).isFalse();
-        assertThat(FabricUnderTest.log(fabric.memberLog(queueId)))
-                .contains("member " + queueId + " incarnation " + queue.incarnation() + ": superseded")
+        assertThat(FabricUnderTest.log(fabric.memberLog(pubsubId)))
+                .contains("member " + pubsubId + " incarnation " + member.incarnation() + ": superseded")
                 .contains("exiting");
     }
 }

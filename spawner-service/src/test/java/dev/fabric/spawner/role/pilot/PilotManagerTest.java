@@ -3,6 +3,7 @@ package dev.fabric.spawner.role.pilot;
 import dev.fabric.core.pilot.PilotState;
 import dev.fabric.core.pilot.PilotWire;
 import dev.fabric.core.problem.ProblemException;
+import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskEvent;
@@ -222,6 +223,54 @@ class PilotManagerTest {
         fabric.allRunning();
         manager.supervise();
         assertThat(manager.pilot(created.id()).state()).isEqualTo(PilotState.ACTIVE);
+    }
+
+    @Test
+    void agentsOnSeveralHostsGoToEachInTurnThroughTheirBridgeAndAReplacementTakesTheLostOnesHost() throws Exception {
+        manager = open(false);
+        PilotWire.Where where = PilotWire.Where.hosts(List.of("compute-1", "compute-2"))
+                .through("http://head:19111", Connectivity.FIREWALL_TO_SERVICE);
+        PilotWire.Pilot created = manager.create(new PilotWire.PilotDescription(3, 1, where, null, null));
+        manager.supervise();
+        List<LoopbackFabric.Spawned> agents = fabric.spawned.stream().filter(s -> s.type().equals("agent")).toList();
+        assertThat(agents).extracting(a -> a.where().host()).containsExactly("compute-1", "compute-2", "compute-1");
+        assertThat(agents).allSatisfy(agent -> {
+            assertThat(agent.where().via()).isEqualTo("http://head:19111");
+            assertThat(agent.where().connectivity()).isEqualTo(Connectivity.FIREWALL_TO_SERVICE);
+            assertThat(agent.config()).containsEntry("via", "http://head:19111");
+        });
+        // The pilot's queue and pubsub stay the manager's own children, reached directly by it.
+        assertThat(fabric.spawned).filteredOn(s -> !s.type().equals("agent")).allSatisfy(s -> assertThat(s.where()).isEqualTo(PilotWire.Where.MANAGER));
+
+        PilotWire.Pilot pilot = manager.pilot(created.id());
+        String lost = pilot.agents().get(1);
+        fabric.set(lost, InstanceState.LOST);
+        manager.supervise();
+        LoopbackFabric.Spawned replacement = fabric.spawned.getLast();
+        assertThat(manager.pilot(created.id()).agents().get(1)).isEqualTo(replacement.id());
+        assertThat(replacement.where().host()).as("the lost agent's host").isEqualTo("compute-2");
+        assertThat(replacement.config()).containsEntry("via", "http://head:19111");
+    }
+
+    @Test
+    void aPlacementThatCannotWorkIsRefusedWithTheReason() throws Exception {
+        manager = open(false);
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(1, 1, PilotWire.Where.hosts(List.of("compute-1", "compute-2")),
+                null, null)), 400, "invalid-pilot", "2 hosts for 1 agents");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(2, 1, PilotWire.Where.hosts(List.of()), null, null)), 400,
+                "invalid-pilot", "where.hosts names 0 hosts");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(2, 1, new PilotWire.Where(null, "head", List.of("compute-1"),
+                null, null), null, null)), 400, "invalid-pilot", "hosts and a host");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(1, 1, PilotWire.Where.host("Compute_1"), null, null)), 400,
+                "invalid-pilot", "'Compute_1'");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(1, 1, PilotWire.Where.host("compute-1")
+                .through("head:19111", null), null, null)), 400, "invalid-pilot", "not a bridge's relay URL");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(1, 1, PilotWire.Where.host("compute-1")
+                .through(null, Connectivity.FIREWALL_TO_SERVICE), null, null)), 400, "invalid-pilot", "needs where.via");
+        assertProblem(() -> manager.create(new PilotWire.PilotDescription(1, 1, PilotWire.Where.host("compute-1")
+                .through("http://head:19111", Connectivity.SPLICED), null, null)), 400, "invalid-pilot", "SPLICED is not available");
+        assertThat(manager.list()).as("nothing of a refused pilot").isEmpty();
+        assertThat(fabric.spawned).isEmpty();
     }
 
     static void assertProblem(Runnable call, int status, String reason, String detail) {
