@@ -144,10 +144,6 @@ class SpawnerCommandsIT {
         assertThat(unknownRole.out()).isEmpty();
         assertThat(unknownRole.err()).startsWith("fabric: ").contains("teapot", "(unknown-role, HTTP 400)");
 
-        Cli.Result spliced = fabric.cli().run("spawn", "queue", "--connectivity", "SPLICED");
-        assertThat(spliced.exitCode()).isEqualTo(ExitCodes.USAGE);
-        assertThat(spliced.err()).contains("(unsupported-connectivity, HTTP 400)");
-
         Cli.Result badResources = fabric.cli().run("spawn", "queue", "--cpu", "lots");
         assertThat(badResources.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(badResources.err()).contains("(invalid-resources, HTTP 400)");

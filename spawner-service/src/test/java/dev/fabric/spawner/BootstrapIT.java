@@ -133,12 +133,11 @@ class BootstrapIT {
     }
 
     @Test
-    void unknownRolesBadResourcesAndSplicingAreRefusedWithTheirReason() {
+    void unknownRolesBadResourcesAndModesAreRefusedWithTheirReason() {
         int before = fabric.registry.list(null, null, null, null).instances().size();
         assertProblem(spawn(Map.of("type", "teapot")), 400, "unknown-role");
         assertProblem(spawn(Map.of("type", "queue", "resources", Map.of("cpu", "lots"))), 400, "invalid-resources");
         assertProblem(spawn(Map.of("type", "queue", "resources", Map.of("memory", "16Mi"))), 400, "invalid-resources");
-        assertProblem(spawn(Map.of("type", "queue", "connectivity", "SPLICED")), 400, "unsupported-connectivity");
         assertProblem(spawn(Map.of("type", "queue", "connectivity", "CARRIER_PIGEON")), 400, "invalid-request");
         assertProblem(spawn(Map.of("type", "no spaces")), 400, "invalid-request");
         assertThat(fabric.registry.list(null, null, null, null).instances()).hasSize(before);

@@ -69,7 +69,12 @@ public final class FabricUnderTest implements AutoCloseable {
                 "--server.address=127.0.0.1",
                 "--fabric.registry.data-dir=" + dir.resolve("registry"),
                 "--fabric.security.keys-path=" + keyDir,
-                "--fabric.registry.heartbeat.interval=" + heartbeatInterval.toMillis() + "ms");
+                "--fabric.registry.heartbeat.interval=" + heartbeatInterval.toMillis() + "ms",
+                // The registry's own open paths (its application.yaml is shadowed by the spawner's on this classpath): a
+                // rendezvous join is verified by the rendezvous controller, against the key of its side.
+                "--fabric.security.signature.open-paths=/actuator/health,/actuator/health/**,/actuator/prometheus,/v3/api-docs,"
+                        + "/v3/api-docs/**,/rendezvous/v1/**",
+                "--server.tomcat.max-keep-alive-requests=-1");
         registryUrl = "http://127.0.0.1:" + registryContext.getEnvironment().getProperty("local.server.port");
         registry = new RegistryClient(URI.create(registryUrl), keys, Duration.ofSeconds(10));
         this.spawnerProperties = List.of(spawnerProperties);

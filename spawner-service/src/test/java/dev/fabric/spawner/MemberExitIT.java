@@ -57,6 +57,23 @@ class MemberExitIT {
         assertThat(result.output()).contains("the spawner did not dial in");
     }
 
+    @Test
+    void aMode4MemberThatCannotMeetItsSpawnerAtTheRegistryExits81WithTheReason() throws Exception {
+        Map<String, String> env = environment("SPLICED", "http://127.0.0.1:" + closedPort());
+        env.put("FABRIC_RENDEZVOUS", "rv-0123456789abcdef");
+        Result result = runMember(env, "--fabric.member.spawner-timeout=2s");
+        assertThat(result.status()).as(result.output()).isEqualTo(BootstrapExit.SPAWNER_UNREACHABLE.code());
+        assertThat(result.output()).contains("mode 4: could not splice a connection with the spawner (broker-unreachable)")
+                .doesNotContain(env.get("FABRIC_OTP"));
+    }
+
+    @Test
+    void aMode4MemberWithoutItsRendezvousExitsWithBadEnvironment() throws Exception {
+        Result result = runMember(environment("SPLICED", "http://127.0.0.1:" + closedPort()));
+        assertThat(result.status()).as(result.output()).isEqualTo(BootstrapExit.BAD_ENVIRONMENT.code());
+        assertThat(result.output()).contains("FABRIC_RENDEZVOUS is not set to a rendezvous id");
+    }
+
     private Map<String, String> environment(String connectivity, String spawnerUrl) throws Exception {
         Map<String, String> env = new HashMap<>();
         env.put("FABRIC_SERVICE_ID", "queue-by-hand");

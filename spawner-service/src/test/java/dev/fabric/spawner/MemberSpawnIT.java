@@ -254,7 +254,7 @@ class MemberSpawnIT {
         RestClient member = fabric.signedClient(management(fabric.awaitState(a, InstanceState.RUNNING, 1)));
         int before = fabric.registry.list(null, null, null, null).instances().size();
         for (Map<String, Object> bad : List.<Map<String, Object>>of(Map.of("type", "teapot"), Map.of("type", "queue", "resources",
-                Map.of("cpu", "lots")), Map.of("type", "queue", "connectivity", "SPLICED"))) {
+                Map.of("cpu", "lots")), Map.of("type", "queue", "config", Map.of("via", "gateway:8480")))) {
             JsonNode fromMember = member.post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON).body(bad).retrieve()
                     .body(JsonNode.class);
             JsonNode fromSpawner = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON).body(bad)

@@ -21,6 +21,16 @@ public sealed interface Reach {
     /** Metadata key of a member reached through a bridge: the bridge member's id. */
     String VIA = "via";
 
+    /**
+     * Metadata key of a member bootstrapped in mode 4: how its connection with its spawner was made,
+     * {@code spliced LOCAL <-> REMOTE} (the addresses of the spliced TCP connection, its own side
+     * first) or {@code relayed through bridge ID (...)} when splicing failed.
+     */
+    String SPLICE = "splice";
+
+    /** Metadata key: when that connection was made (ISO-8601). */
+    String SPLICE_SINCE = "splice.since";
+
     /** The endpoint a bridge member publishes for its relay port ({@code http://host:port}). */
     String RELAY = "relay";
 

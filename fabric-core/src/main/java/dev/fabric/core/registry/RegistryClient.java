@@ -196,6 +196,15 @@ public final class RegistryClient {
                 () -> client.get().uri("/api/v1/sessions/{session}", session).retrieve().body(InstanceList.class));
     }
 
+    /**
+     * Opens a rendezvous for a TCP splice with {@code open.peer()} ({@code POST /api/v1/rendezvous},
+     * docs/connectivity.md, mode 4); this side joins it as the initiator.
+     */
+    public dev.fabric.core.splice.RendezvousWire.Opened openRendezvous(dev.fabric.core.splice.RendezvousWire.Open open) {
+        return call("open a rendezvous with " + open.peer(), () -> client.post().uri("/api/v1/rendezvous").body(open).retrieve()
+                .body(dev.fabric.core.splice.RendezvousWire.Opened.class));
+    }
+
     private <T> T call(String what, Supplier<T> request) {
         try {
             return request.get();

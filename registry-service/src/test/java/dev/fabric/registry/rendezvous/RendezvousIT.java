@@ -278,6 +278,31 @@ class RendezvousIT {
         assertThat(outcome.get(60, java.util.concurrent.TimeUnit.SECONDS)).isIn(SpliceException.Reason.NO_CONNECTION, null);
     }
 
+    @Test
+    void aSideKeepsItsOneConnectionForMoreThanAHundredPolls() throws Exception {
+        // A member's JVM may take a minute to start: its spawner polls all that time over its one connection, which a
+        // web server's default limit of 100 requests per connection would close under it (seen in a mode 4 bootstrap).
+        String id = open();
+        java.util.concurrent.CompletableFuture<SpliceException.Reason> outcome = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                splicer(KEYS, Duration.ofSeconds(60)).splice(id, Side.INITIATOR).close();
+                outcome.complete(null);
+            } catch (SpliceException e) {
+                outcome.complete(e.reason());
+            } catch (IOException e) {
+                outcome.completeExceptionally(e);
+            }
+        });
+        Thread.sleep(13_000); // 130 polls at 100 ms
+
+        RegistryClient.Answer member = new RegistryClient(url(), BootstrapIdentity.of(OTP, MEMBER)).post("/rendezvous/v1/" + id + "/peer", null);
+
+        assertThat(member.body().path("state").asString()).isEqualTo("READY");
+        // The initiator heard READY over its connection and dialed; on loopback the dial is reset: NO_CONNECTION.
+        assertThat(outcome.get(60, java.util.concurrent.TimeUnit.SECONDS)).isIn(SpliceException.Reason.NO_CONNECTION, null);
+    }
+
     private static HttpResponse<String> send(HttpRequest request) {
         try (HttpClient client = HttpClient.newHttpClient()) {
             return client.send(request, HttpResponse.BodyHandlers.ofString());

@@ -22,6 +22,15 @@ import dev.fabric.spawner.contract.BootstrapExit;
 import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.spawner.reach.ReverseChannel;
 import dev.fabric.core.spring.FabricRestClients;
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.core.splice.BootstrapIdentity;
+import dev.fabric.core.splice.RendezvousWire;
+import dev.fabric.core.splice.Side;
+import dev.fabric.core.splice.SocketPipe;
+import dev.fabric.core.splice.SpliceException;
+import dev.fabric.core.splice.SpliceSchedule;
+import dev.fabric.core.splice.SplicedConnection;
+import dev.fabric.core.splice.Splicer;
 import dev.fabric.spawner.spawn.ManagedMember;
 import dev.fabric.spawner.spawn.Members;
 import dev.fabric.spawner.spawn.SpawnerProperties;
@@ -35,14 +44,17 @@ import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.security.PublicKey;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +73,7 @@ public class Bootstrapper {
     private static final Logger dialLog = LoggerFactory.getLogger("fabric.bootstrap.dial");
     private static final Logger verifyLog = LoggerFactory.getLogger("fabric.bootstrap.verify");
     private static final Logger configureLog = LoggerFactory.getLogger("fabric.bootstrap.configure");
+    private static final Logger spliceLog = LoggerFactory.getLogger("fabric.bootstrap.splice");
     private static final Logger runningLog = LoggerFactory.getLogger("fabric.bootstrap.running");
 
     private final OneTimePasswords otps;
@@ -178,6 +191,9 @@ public class Bootstrapper {
         Handshake handshake = owner.handshake(incarnation)
                 .orElseThrow(() -> new BootstrapFailure("the bootstrap of incarnation " + incarnation + " was abandoned"));
         try {
+            if (connectivity == Connectivity.SPLICED) {
+                return completeSpliced(member, handshake, role, config, restart, deadline);
+            }
             Handshake.Reached reached = connectivity == Connectivity.FIREWALL_FROM_SERVICE
                     ? dial(id, handshake, member, deadline)
                     : awaitRedeemed(handshake, deadline);
@@ -190,6 +206,142 @@ public class Bootstrapper {
             return awaitRunning(member, deadline);
         } finally {
             end(owner, handshake, "bootstrap over");
+        }
+    }
+
+    /**
+     * Mode 4, before the launch: a rendezvous at the registry for the member's splice, the member named
+     * as its peer with the key its one-time password derives ({@link BootstrapIdentity}): the registry
+     * lets nobody else join as the member, and never sees the password.
+     *
+     * @return the rendezvous id, for the member's environment ({@link MemberEnvironment#RENDEZVOUS})
+     */
+    public String openRendezvous(ManagedMember member, long incarnation) {
+        Handshake handshake = member.handshake(incarnation)
+                .orElseThrow(() -> new BootstrapFailure("the bootstrap of incarnation " + incarnation + " was abandoned"));
+        FabricKeys identity = BootstrapIdentity.of(handshake.otp(), member.id());
+        // Longer than the bootstrap may take (it was opened before the launch, the deadline counts from the launch), so
+        // a member that never comes is told apart from an expired rendezvous; within what a registry grants by default (5 min).
+        int ttl = (int) Math.clamp(properties.bootstrapTimeout().toSeconds() + 30, 10, 300);
+        RendezvousWire.Opened opened = registry.openRendezvous(new RendezvousWire.Open(member.id(),
+                Base64.getEncoder().encodeToString(identity.publicKey().getEncoded()), ttl));
+        handshake.rendezvous(opened.id());
+        spliceLog.info("member {} incarnation {}: rendezvous {} opened for its splice (expires {})", member.id(), incarnation,
+                opened.id(), opened.expiresAt());
+        step(member.id(), incarnation, InstanceState.PENDING, "mode 4: rendezvous " + opened.id() + " opened at the registry for the splice");
+        return opened.id();
+    }
+
+    /**
+     * Mode 4 (firewalls both ways): the spawner and the member meet at the rendezvous and splice one
+     * TCP connection (docs/connectivity.md); over it the spawner runs step 3 as in mode 3 (hello, then the
+     * sealed keys), step 4a (setup check) and 4b (configure), as ordinary signed HTTP: a loopback port
+     * forwarded to the spliced connection is its HTTP client's proxy, and the member joins the
+     * connection to its own web server. The member that never joins fails the bootstrap at its
+     * deadline (and is killed, as in mode 3).
+     */
+    private ServiceInstance completeSpliced(LaunchedMember member, Handshake handshake, String role, Map<String, String> config,
+                                            boolean restart, Instant deadline) {
+        String id = member.serviceId();
+        long incarnation = member.incarnation();
+        String rendezvous = handshake.rendezvous();
+        if (rendezvous == null) {
+            throw new BootstrapFailure("mode 4: no rendezvous was opened for this incarnation");
+        }
+        Duration patience = remaining(deadline);
+        if (patience.isZero()) {
+            throw new BootstrapFailure("mode 4: no time left to splice");
+        }
+        java.net.Socket connection;
+        String over = "spliced connection";
+        try {
+            SplicedConnection spliced = spliceWhileAlive(member, new Splicer(registry.baseUrl(), new RequestSigner(keys, Clock.systemUTC()),
+                    SpliceSchedule.DEFAULT.withPatience(patience), Clock.systemUTC()), rendezvous);
+            connection = spliced.socket();
+            String how = "spliced " + spliced.local() + " <-> " + spliced.remote() + " (dial " + spliced.attempts() + ", "
+                    + spliced.dialing().toMillis() + " ms)";
+            spliceLog.info("member {} incarnation {}: {}", id, incarnation, how);
+            step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: " + how);
+        } catch (SpliceException e) {
+            spliceLog.warn("member {} incarnation {}: splice failed ({}): {}", id, incarnation, e.reason(), e.getMessage());
+            String via = config.get(MemberEnvironment.VIA_CONFIG);
+            if (e.reason() != SpliceException.Reason.NO_CONNECTION || via == null || via.isBlank()) {
+                throw new BootstrapFailure(switch (e.reason()) {
+                    case PEER_NEVER_ARRIVED -> "mode 4: the member did not join rendezvous " + rendezvous + " within "
+                            + Durations.text(properties.bootstrapTimeout()) + " (peer-never-arrived)";
+                    case NO_CONNECTION -> "mode 4: no spliced connection opened (no-connection), and no bridge (via) to relay "
+                            + "through: " + e.getMessage();
+                    case REFUSED -> "mode 4: " + e.getMessage();
+                    case BROKER_UNREACHABLE -> "mode 4: the registry could not broker the splice: " + e.getMessage();
+                });
+            }
+            connection = relay(id, incarnation, rendezvous, via, e, deadline);
+            over = "circuit through the bridge";
+        }
+        try (SocketPipe.Forwarded forwarded = SocketPipe.forward(connection)) {
+            RestClient path = FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(30), forwarded.proxy()).build();
+            URI url = member.managementUrl().orElseThrow(() -> new BootstrapFailure("mode 4: the launcher did not say the member's "
+                    + "management URL, the target of the requests over the splice"));
+            Handshake.Reached reached = offerKeys(id, handshake, url, path);
+            step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: fabric keys delivered over the " + over + ", sealed to the member's key");
+            verify(id, incarnation, reached, path, deadline);
+            configure(id, incarnation, reached.managementUrl(), path, role, config, restart);
+        } catch (IOException e) {
+            throw new BootstrapFailure("mode 4: cannot forward the spliced connection: " + e.getMessage());
+        } catch (ResourceAccessException e) {
+            throw new BootstrapFailure("mode 4: the " + over + " failed during the bootstrap: " + e.getMostSpecificCause().getMessage());
+        }
+        return awaitRunning(member, deadline);
+    }
+
+    /**
+     * Splices as the initiator, unless the member ends first (it could not reach the registry, say):
+     * then the splice is abandoned at once with how the member ended, rather than at the deadline.
+     */
+    private static SplicedConnection spliceWhileAlive(LaunchedMember member, Splicer splicer, String rendezvous) throws SpliceException {
+        CompletableFuture<SplicedConnection> splice = new CompletableFuture<>();
+        Thread splicing = Thread.ofVirtual().name("splice-" + member.serviceId()).start(() -> {
+            try {
+                splice.complete(splicer.splice(rendezvous, Side.INITIATOR));
+            } catch (SpliceException | RuntimeException e) {
+                splice.completeExceptionally(e);
+            }
+        });
+        try {
+            CompletableFuture.anyOf(splice, member.outcome()).join();
+        } catch (java.util.concurrent.CompletionException ignored) {
+            // the splice's failure, read below
+        }
+        if (!splice.isDone()) {
+            splicing.interrupt();
+            throw new BootstrapFailure("mode 4: the member " + member.outcome().join().describe() + " before it joined rendezvous "
+                    + rendezvous);
+        }
+        try {
+            return splice.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof SpliceException failure) {
+                throw failure;
+            }
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
+        }
+    }
+
+    /**
+     * Mode 4's fallback: the splice opened no connection (a symmetric NAT, a NAT that resets, a
+     * firewall), so both sides open a circuit through the bridge their member names ({@code via}),
+     * which both can reach, for the same rendezvous; the bootstrap then runs over it as over a splice.
+     */
+    private java.net.Socket relay(String id, long incarnation, String rendezvous, String via, SpliceException failure, Instant deadline) {
+        try {
+            java.net.Socket circuit = dev.fabric.spawner.reach.Circuit.open(URI.create(via), rendezvous, keys, remaining(deadline));
+            String how = "relayed through the bridge at " + via + ": the splice failed (no-connection: " + failure.getMessage() + ")";
+            spliceLog.info("member {} incarnation {}: {}", id, incarnation, how);
+            step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: " + how);
+            return circuit;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new BootstrapFailure("mode 4: no spliced connection opened (" + failure.getMessage() + "), and the relay through the "
+                    + "bridge at " + via + " failed too: " + e.getMessage());
         }
     }
 
@@ -224,45 +376,60 @@ public class Bootstrapper {
             var url = member.managementUrl();
             if (url.isPresent()) {
                 try {
-                    String challenge = BootstrapProofs.challenge();
-                    BootstrapWire.Hello hello = memberClient.get()
-                            .uri(url.get().resolve("/bootstrap/v1/hello?challenge=" + challenge))
-                            .retrieve().body(BootstrapWire.Hello.class);
-                    if (hello == null || !id.equals(hello.serviceId()) || hello.incarnation() != handshake.incarnation()) {
-                        throw new BootstrapFailure("the member at " + url.get() + " is not incarnation " + handshake.incarnation()
-                                + " of " + id + " (" + hello + ")");
-                    }
-                    if (!BootstrapProofs.helloProven(handshake.otp(), hello, challenge)) {
-                        dialLog.warn("member {} incarnation {}: the process answering at {} did not prove it knows the one-time "
-                                + "password; nothing secret sent", id, handshake.incarnation(), url.get());
-                        throw new BootstrapFailure("mode 3: the process answering at " + url.get() + " did not prove it knows "
-                                + "the member's one-time password (another process on the member's port?); nothing secret was sent");
-                    }
-                    otps.redeem(id, handshake.otp().reveal());
-                    SealedKeys sealed = seal(publicKey(hello.publicKey()), id);
-                    memberClient.post().uri(url.get().resolve("/bootstrap/v1/keys"))
-                            .body(new BootstrapWire.Offer(handshake.otp().reveal(), sealed.encode(), keys.keyId(),
-                                    registry.baseUrl().toString()))
-                            .retrieve().toBodilessEntity();
-                    dialLog.info("member {} incarnation {}: dialed at {}; fabric keys delivered sealed to its key", id,
-                            handshake.incarnation(), url.get());
+                    Handshake.Reached reached = offerKeys(id, handshake, url.get(), memberClient);
                     step(id, handshake.incarnation(), InstanceState.BOOTSTRAPPING,
                             "mode 3: the spawner dialed the member; fabric keys delivered sealed to its key");
-                    return new Handshake.Reached(url.get(), hello.bootstrapKey());
+                    return reached;
                 } catch (ResourceAccessException e) {
                     lastFailure = "cannot connect to " + url.get() + " (" + e.getMostSpecificCause().getMessage() + ")";
-                } catch (RestClientResponseException e) {
-                    throw new BootstrapFailure("the member refused the spawner's key offer: " + problem(e, id).message());
-                } catch (OtpRejectedException e) {
-                    throw new BootstrapFailure("the one-time password could not be used: " + e.getMessage());
-                } catch (SpawnerException e) {
-                    throw new BootstrapFailure("the member's hello is unusable: " + e.getMessage());
                 }
             }
             sleep(Duration.ofMillis(200));
         }
         throw new BootstrapFailure("mode 3: the spawner could not reach the member within " + Durations.text(properties.bootstrapTimeout())
                 + ": " + lastFailure);
+    }
+
+    /**
+     * Modes 3 and 4, the spawner's side of step 3: whoever answers at the member's URL over
+     * {@code path} must first prove it knows the one-time password (an HMAC over the spawner's
+     * challenge); only then does the spawner prove itself with the password and hand over the keys,
+     * sealed to the key the proof covers.
+     *
+     * @throws ResourceAccessException when the member cannot be reached over {@code path}
+     */
+    private Handshake.Reached offerKeys(String id, Handshake handshake, URI url, RestClient path) {
+        try {
+            String challenge = BootstrapProofs.challenge();
+            BootstrapWire.Hello hello = path.get()
+                    .uri(url.resolve("/bootstrap/v1/hello?challenge=" + challenge))
+                    .retrieve().body(BootstrapWire.Hello.class);
+            if (hello == null || !id.equals(hello.serviceId()) || hello.incarnation() != handshake.incarnation()) {
+                throw new BootstrapFailure("the member at " + url + " is not incarnation " + handshake.incarnation()
+                        + " of " + id + " (" + hello + ")");
+            }
+            if (!BootstrapProofs.helloProven(handshake.otp(), hello, challenge)) {
+                dialLog.warn("member {} incarnation {}: the process answering at {} did not prove it knows the one-time "
+                        + "password; nothing secret sent", id, handshake.incarnation(), url);
+                throw new BootstrapFailure("the process answering at " + url + " did not prove it knows "
+                        + "the member's one-time password (another process on the member's port?); nothing secret was sent");
+            }
+            otps.redeem(id, handshake.otp().reveal());
+            SealedKeys sealed = seal(publicKey(hello.publicKey()), id);
+            path.post().uri(url.resolve("/bootstrap/v1/keys"))
+                    .body(new BootstrapWire.Offer(handshake.otp().reveal(), sealed.encode(), keys.keyId(),
+                            registry.baseUrl().toString()))
+                    .retrieve().toBodilessEntity();
+            dialLog.info("member {} incarnation {}: reached at {}; fabric keys delivered sealed to its key", id,
+                    handshake.incarnation(), url);
+            return new Handshake.Reached(url, hello.bootstrapKey());
+        } catch (RestClientResponseException e) {
+            throw new BootstrapFailure("the member refused the spawner's key offer: " + problem(e, id).message());
+        } catch (OtpRejectedException e) {
+            throw new BootstrapFailure("the one-time password could not be used: " + e.getMessage());
+        } catch (SpawnerException e) {
+            throw new BootstrapFailure("the member's hello is unusable: " + e.getMessage());
+        }
     }
 
     /**
@@ -290,7 +457,7 @@ public class Bootstrapper {
                 }
             } catch (ResourceAccessException e) {
                 throw new BootstrapFailure("setup check failed: cannot reach the member's management port at " + managementUrl
-                        + (path == memberClient ? "" : " through its bridge (via): " + e.getMostSpecificCause().getMessage()));
+                        + (path == memberClient ? "" : " over its spliced connection or bridge: " + e.getMostSpecificCause().getMessage()));
             }
             sleep(Duration.ofMillis(50));
         }

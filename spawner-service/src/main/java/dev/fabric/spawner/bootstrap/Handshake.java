@@ -19,6 +19,8 @@ public final class Handshake {
     private final OneTimePassword otp;
     private final CompletableFuture<Reached> redeemed = new CompletableFuture<>();
     private Answered answered;
+    /** Mode 4: the rendezvous the spawner opened for the member's splice; null in the other modes. */
+    private volatile String rendezvous;
 
     /** Where the member's management port is, and the bootstrap key its answers in step 4a must be signed with. */
     record Reached(URI managementUrl, String bootstrapKey) {}
@@ -37,6 +39,15 @@ public final class Handshake {
 
     OneTimePassword otp() {
         return otp;
+    }
+
+    /** Mode 4: the rendezvous opened for this incarnation's splice, or null. */
+    String rendezvous() {
+        return rendezvous;
+    }
+
+    void rendezvous(String id) {
+        this.rendezvous = id;
     }
 
     /** Completes with where the member is reached when step 3 succeeds, or fails with a {@link BootstrapFailure}. */

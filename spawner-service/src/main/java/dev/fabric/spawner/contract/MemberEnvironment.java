@@ -18,7 +18,7 @@ public final class MemberEnvironment {
     public static final String SPAWNER_ID = "FABRIC_SPAWNER_ID";
     /** The registry's URL. */
     public static final String REGISTRY_URL = "FABRIC_REGISTRY_URL";
-    /** {@code DIRECT}, {@code FIREWALL_TO_SERVICE} or {@code FIREWALL_FROM_SERVICE}. */
+    /** {@code DIRECT}, {@code FIREWALL_TO_SERVICE}, {@code FIREWALL_FROM_SERVICE} or {@code SPLICED}. */
     public static final String CONNECTIVITY = "FABRIC_CONNECTIVITY";
     /**
      * The relay URL of the bridge the member is reached through ({@code via} in its spawn
@@ -29,6 +29,11 @@ public final class MemberEnvironment {
     public static final String VIA = "FABRIC_VIA";
     /** The key of the spawn configuration that names the bridge: {@link #VIA} carries its value. */
     public static final String VIA_CONFIG = "via";
+    /**
+     * Mode 4: the id of the rendezvous at the registry where the member meets its spawner to splice a
+     * connection (docs/connectivity.md); the member joins it signed with its bootstrap identity.
+     */
+    public static final String RENDEZVOUS = "FABRIC_RENDEZVOUS";
     /** The one-time password: redeemed once for the fabric keys. */
     public static final String OTP = "FABRIC_OTP";
     /** The port the member's management API listens on. */

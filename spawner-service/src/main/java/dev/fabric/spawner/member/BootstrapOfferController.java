@@ -19,10 +19,10 @@ import org.springframework.web.bind.annotation.RestController;
 import java.net.URI;
 
 /**
- * Mode 3 (firewall from the service): the spawner dials the member. These two endpoints are
- * unsigned (the member has no keys yet). The member proves it knows the one-time password without
+ * Mode 3 (firewall from the service): the spawner dials the member; mode 4: the spawner sends them
+ * over the connection the two spliced. These two endpoints are unsigned (the member has no keys yet). The member proves it knows the one-time password without
  * revealing it (hello); then the password proves the caller is the spawner (keys). Only a member
- * started in mode 3 answers them.
+ * started in mode 3 or 4 answers them.
  */
 @RestController
 @Profile("member")
@@ -68,7 +68,8 @@ public class BootstrapOfferController {
     }
 
     private void requireMode3() {
-        if (node.settings().connectivity() != dev.fabric.core.registry.Connectivity.FIREWALL_FROM_SERVICE) {
+        var mode = node.settings().connectivity();
+        if (mode != dev.fabric.core.registry.Connectivity.FIREWALL_FROM_SERVICE && mode != dev.fabric.core.registry.Connectivity.SPLICED) {
             throw new SpawnerException(HttpStatus.NOT_FOUND, "not-mode-3", "this member dials its spawner; it takes no key offers");
         }
     }

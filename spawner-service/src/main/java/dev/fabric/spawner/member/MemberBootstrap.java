@@ -19,13 +19,27 @@ import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 
+import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.spawner.reach.Circuit;
+import dev.fabric.core.splice.BootstrapIdentity;
+import dev.fabric.core.splice.Side;
+import dev.fabric.core.splice.SocketPipe;
+import dev.fabric.core.splice.SpliceException;
+import dev.fabric.core.splice.SpliceSchedule;
+import dev.fabric.core.splice.SplicedConnection;
+import dev.fabric.core.splice.Splicer;
+
+import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
  * The member's side of the bootstrap handshake, once its port serves: modes 1 and 2 dial the
- * spawner and redeem the one-time password; mode 3 waits for the spawner to dial in. Then it waits
+ * spawner and redeem the one-time password; mode 3 waits for the spawner to dial in; mode 4 splices
+ * a connection with the spawner through the registry and serves the spawner's calls over it. Then it waits
  * to be configured. Each failure exits with its {@link BootstrapExit} status.
  */
 @Component
@@ -57,7 +71,16 @@ public class MemberBootstrap {
     private void run() {
         MemberSettings settings = node.settings();
         try {
-            if (settings.connectivity() == Connectivity.FIREWALL_FROM_SERVICE) {
+            if (settings.connectivity() == Connectivity.SPLICED) {
+                if (!splice(settings)) {
+                    return;
+                }
+                if (!node.awaitKeys(properties.configureTimeout())) {
+                    node.exit(BootstrapExit.NOT_CONFIGURED, "spliced, but the spawner sent no keys over the splice within "
+                            + Durations.text(properties.configureTimeout()));
+                    return;
+                }
+            } else if (settings.connectivity() == Connectivity.FIREWALL_FROM_SERVICE) {
                 log.info("member {}: mode 3, waiting for the spawner to dial {}", settings.serviceId(), node.managementUrl());
                 if (!node.awaitKeys(properties.configureTimeout())) {
                     node.exit(BootstrapExit.NOT_CONFIGURED, "the spawner did not dial in within " + Durations.text(properties.configureTimeout()));
@@ -73,6 +96,54 @@ public class MemberBootstrap {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Mode 4: meet the spawner at its rendezvous, signed with the identity the one-time password
+     * derives, splice one connection with it, and join that connection to this member's own web
+     * server: the spawner's hello, key offer, setup check and configuration arrive over it as
+     * ordinary HTTP (docs/connectivity.md). A splice that fails ends the member with
+     * {@link BootstrapExit#SPAWNER_UNREACHABLE} and the reason.
+     */
+    private boolean splice(MemberSettings settings) {
+        String id = settings.serviceId();
+        Splicer splicer = new Splicer(settings.registryUrl(), new RequestSigner(BootstrapIdentity.of(settings.otp(), id), Clock.systemUTC()),
+                SpliceSchedule.DEFAULT.withPatience(properties.spawnerTimeout()), Clock.systemUTC());
+        Socket connection;
+        try {
+            SplicedConnection spliced = splicer.splice(settings.rendezvous(), Side.PEER);
+            connection = spliced.socket();
+            node.splicedWith("spliced " + spliced.local() + " <-> " + spliced.remote(), false);
+            log.info("member {}: spliced with its spawner, {} <-> {} (dial {}, {} ms); serving its management API over it", id,
+                    spliced.local(), spliced.remote(), spliced.attempts(), spliced.dialing().toMillis());
+        } catch (SpliceException e) {
+            String reason = e.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            if (e.reason() != SpliceException.Reason.NO_CONNECTION || settings.via() == null) {
+                node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: could not splice a connection with the spawner ("
+                        + reason + "): " + e.getMessage());
+                return false;
+            }
+            // The fallback: a circuit through the bridge both sides can reach, for the same rendezvous.
+            try {
+                connection = Circuit.open(settings.via(), settings.rendezvous(), null, properties.spawnerTimeout());
+            } catch (IOException relayFailure) {
+                node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: could not splice a connection with the spawner (" + reason
+                        + "), and the relay through the bridge at " + settings.via() + " failed too: " + relayFailure.getMessage());
+                return false;
+            }
+            node.splicedWith("splice failed (" + reason + ")", true);
+            log.info("member {}: the splice failed ({}); relayed through the bridge at {}", id, e.getMessage(), settings.via());
+        }
+        URI own = node.managementUrl();
+        try {
+            Socket server = new Socket(own.getHost(), own.getPort());
+            SocketPipe.join(connection, server);
+        } catch (IOException e) {
+            node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: connected, but cannot reach its own web server at " + own + ": "
+                    + e.getMessage());
+            return false;
+        }
+        return true;
     }
 
     /**

@@ -74,6 +74,10 @@ public final class MemberNode implements SpawningNode {
     private volatile String viaBridge;
     /** For a member reached through a bridge: the registry called directly, tried when the bridge cannot be reached. */
     private volatile RegistryClient directRegistry;
+    /** Mode 4: how its bootstrap connection was made ("spliced A <-> B", or relayed), and when; null in other modes. */
+    private volatile String bootstrapPath;
+    private volatile boolean bootstrapRelayed;
+    private volatile java.time.Instant bootstrapPathSince;
     /** A member that reaches the registry itself heartbeats over a heartbeat stream (docs/registry.md#heartbeat-streams). */
     private volatile MemberHeartbeat streamed;
 
@@ -137,6 +141,13 @@ public final class MemberNode implements SpawningNode {
         String bootstrap = bootstrapKey();
         return new BootstrapWire.Hello(settings.serviceId(), settings.incarnation(), publicKey, bootstrap,
                 BootstrapProofs.helloProof(settings.otp(), settings.serviceId(), settings.incarnation(), challenge, publicKey, bootstrap));
+    }
+
+    /** Mode 4: records how the connection to its spawner was made, for its registration ({@link Reach#SPLICE}). */
+    void splicedWith(String how, boolean relayed) {
+        bootstrapPath = how;
+        bootstrapRelayed = relayed;
+        bootstrapPathSince = java.time.Instant.now();
     }
 
     /** Opens the sealed keys (bound to this member's id) and installs them; false when already installed. */
@@ -279,6 +290,11 @@ public final class MemberNode implements SpawningNode {
             metadata.put("role.replace-when-lost", Boolean.toString(role.policy().replaceWhenLost()));
             if (viaBridge != null) {
                 metadata.put(Reach.VIA, viaBridge);
+            }
+            if (bootstrapPath != null) {
+                metadata.put(Reach.SPLICE, bootstrapRelayed ? "relayed through bridge " + (viaBridge != null ? viaBridge : settings.via())
+                        + " (" + bootstrapPath + ")" : bootstrapPath);
+                metadata.put(Reach.SPLICE_SINCE, bootstrapPathSince.toString());
             }
             registry.register(new RegistrationRequest(settings.serviceId(), settings.role(), null, InstanceState.RUNNING,
                     settings.incarnation(), settings.spawnerId(), settings.connectivity(), endpoints, metadata));

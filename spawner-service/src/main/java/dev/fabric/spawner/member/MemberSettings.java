@@ -15,9 +15,11 @@ import java.nio.file.Path;
  * fails with {@link BootstrapExit#BAD_ENVIRONMENT} and the name of what is missing.
  *
  * @param via the relay URL of the bridge it is reached through ({@link MemberEnvironment#VIA}), or null
+ * @param rendezvous mode 4: the rendezvous where it meets its spawner to splice ({@link MemberEnvironment#RENDEZVOUS}), or null
  */
 public record MemberSettings(String serviceId, long incarnation, String role, URI spawnerUrl, String spawnerId, URI registryUrl,
-                             Connectivity connectivity, OneTimePassword otp, Path dataDir, String advertisedHost, URI via) {
+                             Connectivity connectivity, OneTimePassword otp, Path dataDir, String advertisedHost, URI via,
+                             String rendezvous) {
 
     @Override
     public String toString() {
@@ -50,14 +52,20 @@ public record MemberSettings(String serviceId, long incarnation, String role, UR
         try {
             connectivity = Connectivity.valueOf(env.getProperty(MemberEnvironment.CONNECTIVITY, "DIRECT"));
         } catch (IllegalArgumentException e) {
-            throw new Invalid(MemberEnvironment.CONNECTIVITY + " must be DIRECT, FIREWALL_TO_SERVICE or FIREWALL_FROM_SERVICE");
+            throw new Invalid(MemberEnvironment.CONNECTIVITY + " must be DIRECT, FIREWALL_TO_SERVICE, FIREWALL_FROM_SERVICE or SPLICED");
+        }
+        String rendezvous = env.getProperty(MemberEnvironment.RENDEZVOUS, "");
+        if (connectivity == Connectivity.SPLICED && !rendezvous.matches("[A-Za-z0-9_-]{8,64}")) {
+            throw new Invalid(MemberEnvironment.RENDEZVOUS + " is not set to a rendezvous id: a member in mode 4 (SPLICED) meets its "
+                    + "spawner at the rendezvous its spawner opened");
         }
         String otp = required(env, MemberEnvironment.OTP);
         return new MemberSettings(id, incarnation, required(env, MemberEnvironment.ROLE), url(env, MemberEnvironment.SPAWNER_URL),
                 required(env, MemberEnvironment.SPAWNER_ID), url(env, MemberEnvironment.REGISTRY_URL), connectivity,
                 OneTimePassword.of(otp), Path.of(required(env, MemberEnvironment.DATA_DIR)),
                 env.getProperty("FABRIC_ADVERTISED_HOST", "127.0.0.1"),
-                env.getProperty(MemberEnvironment.VIA, "").isBlank() ? null : url(env, MemberEnvironment.VIA));
+                env.getProperty(MemberEnvironment.VIA, "").isBlank() ? null : url(env, MemberEnvironment.VIA),
+                rendezvous.isBlank() ? null : rendezvous);
     }
 
     private static String required(Environment env, String name) {

@@ -44,7 +44,7 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
      * The plan of a spawn request, with the defaults filled in.
      *
      * @param hosts the hosts a request may name as its placement
-     * @throws SpawnerException {@code 400} for a role this spawner does not run, mode 4, resources that are not
+     * @throws SpawnerException {@code 400} for a role this spawner does not run, resources that are not
      *                          quantities, or a host that is not configured
      */
     public static MemberPlan of(SpawnRequest request, List<String> roles, java.util.Set<String> hosts) {
@@ -53,11 +53,6 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
                     + "'; its roles are " + roles);
         }
         Connectivity connectivity = request.connectivity() == null ? Connectivity.DIRECT : request.connectivity();
-        if (connectivity == Connectivity.SPLICED) {
-            throw new SpawnerException(HttpStatus.BAD_REQUEST, "unsupported-connectivity", "connectivity SPLICED (mode 4, TCP "
-                    + "splicing through the registry) is planned, not available: use DIRECT, FIREWALL_TO_SERVICE or FIREWALL_FROM_SERVICE "
-                    + "(docs/spawner.md)");
-        }
         Resources resources;
         try {
             resources = request.resources() == null ? Resources.DEFAULT : new Resources(

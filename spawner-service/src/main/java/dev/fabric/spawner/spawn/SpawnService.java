@@ -1,6 +1,7 @@
 package dev.fabric.spawner.spawn;
 
 import dev.fabric.core.otp.OneTimePassword;
+import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistrationRequest;
 import dev.fabric.core.registry.RegistryCallException;
@@ -312,8 +313,11 @@ public class SpawnService {
         OneTimePassword otp = bootstrapper.open(member, incarnation);
         LaunchedMember launched;
         try {
-            LaunchSpec spec = new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(),
-                    environment(id, incarnation, plan), otp, plan.host());
+            Map<String, String> environment = environment(id, incarnation, plan);
+            if (plan.connectivity() == Connectivity.SPLICED) {
+                environment.put(MemberEnvironment.RENDEZVOUS, openRendezvous(member, incarnation));
+            }
+            LaunchSpec spec = new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(), environment, otp, plan.host());
             launched = previous.isPresent() ? launcher.relaunch(spec, previous.get()) : launcher.launch(spec);
         } catch (LaunchException e) {
             bootstrapper.close(member, incarnation);
@@ -333,6 +337,15 @@ public class SpawnService {
         Instant deadline = Instant.now().plus(properties.bootstrapTimeout());
         Thread.ofVirtual().name("bootstrap-" + id + "-" + incarnation).start(() -> bootstrap(member, launched, plan, restart, deadline));
         return registry.get(id);
+    }
+
+    /** Mode 4: the rendezvous for the member's splice; a registry that will not open one fails the launch. */
+    private String openRendezvous(ManagedMember member, long incarnation) {
+        try {
+            return bootstrapper.openRendezvous(member, incarnation);
+        } catch (RegistryCallException | BootstrapFailure e) {
+            throw new LaunchException("mode 4: no rendezvous for the splice: " + e.getMessage(), e);
+        }
     }
 
     private Map<String, String> environment(String id, long incarnation, MemberPlan plan) {

@@ -33,7 +33,6 @@ class MemberPlanTest {
     @Test
     void requestsThisSpawnerCannotCarryOutAreRefusedWithTheirReason() {
         refused(new SpawnRequest("pilot-manager", null, null, null, null), "unknown-role");
-        refused(new SpawnRequest("queue", null, Connectivity.SPLICED, null, null), "unsupported-connectivity");
         refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest("lots", null), null), "invalid-resources");
         refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest(null, "16Mi"), null), "invalid-resources");
         refused(new SpawnRequest("queue", null, Connectivity.FIREWALL_TO_SERVICE, null, Map.of("via", "gateway:8480")), "invalid-via");

@@ -50,7 +50,30 @@ public final class ServiceCommand extends FabricCommand.WithOutput {
     static String reached(RegistryWire.Instance instance) {
         String via = instance.metadata() == null ? null : instance.metadata().get(dev.fabric.core.client.Reach.VIA);
         String path = via == null || via.isBlank() ? "direct" : "relayed through bridge " + via;
-        return path + " (since " + Formats.time(instance.registeredAt()) + ")";
+        String reached = path + " (since " + Formats.time(instance.registeredAt()) + ")";
+        String splice = splice(instance);
+        return splice == null ? reached : reached + "; bootstrap " + splice;
+    }
+
+    /**
+     * Mode 4: how the member's connection with its spawner was made, {@code spliced LOCAL <-> REMOTE
+     * (since T)} or {@code relayed through bridge ID (...)}; null for a member of another mode.
+     */
+    static String splice(RegistryWire.Instance instance) {
+        java.util.Map<String, String> metadata = instance.metadata();
+        String splice = metadata == null ? null : metadata.get(dev.fabric.core.client.Reach.SPLICE);
+        if (splice == null || splice.isBlank()) {
+            return null;
+        }
+        String since = metadata.get(dev.fabric.core.client.Reach.SPLICE_SINCE);
+        if (since == null) {
+            return splice;
+        }
+        try {
+            return splice + " (since " + Formats.time(Instant.parse(since)) + ")";
+        } catch (java.time.format.DateTimeParseException e) {
+            return splice + " (since " + since + ")";
+        }
     }
 
     static String describe(RegistryWire.Instance instance, List<String> sessions, List<RegistryWire.Transition> history, Instant now) {

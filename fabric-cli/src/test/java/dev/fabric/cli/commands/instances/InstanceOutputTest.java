@@ -92,4 +92,17 @@ class InstanceOutputTest {
         assertThat(ServiceCommand.describe(relayed, List.of(), List.of(), NOW))
                 .contains("REACHED         relayed through bridge bridge-1 (since 2026-03-01T11:59:00Z)");
     }
+
+    @Test
+    void serviceSaysHowAModeFourMemberWasBootstrappedSplicedOrRelayedAndSinceWhen() {
+        RegistryWire.Instance spliced = member("queue-s", "queue", "spawner-1", Map.of("via", "bridge-1",
+                "splice", "spliced /10.14.5.10:40123 <-> /10.14.1.31:41877", "splice.since", "2026-03-01T11:58:30Z"));
+        RegistryWire.Instance relayed = member("queue-t", "queue", "spawner-1", Map.of("via", "bridge-1",
+                "splice", "relayed through bridge bridge-1 (splice failed (no-connection))", "splice.since", "not a time"));
+
+        assertThat(ServiceCommand.describe(spliced, List.of(), List.of(), NOW)).contains("REACHED         relayed through bridge bridge-1 "
+                + "(since 2026-03-01T11:59:00Z); bootstrap spliced /10.14.5.10:40123 <-> /10.14.1.31:41877 (since 2026-03-01T11:58:30Z)");
+        assertThat(ServiceCommand.describe(relayed, List.of(), List.of(), NOW))
+                .contains("; bootstrap relayed through bridge bridge-1 (splice failed (no-connection)) (since not a time)");
+    }
 }

@@ -22,14 +22,17 @@ import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry
 public class BridgeConfiguration implements WebSocketConfigurer {
 
     private final BridgeChannels channels;
+    private final BridgeCircuits circuits;
 
-    public BridgeConfiguration(BridgeChannels channels) {
+    public BridgeConfiguration(BridgeChannels channels, BridgeCircuits circuits) {
         this.channels = channels;
+        this.circuits = circuits;
     }
 
     @Override
     public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
         registry.addHandler(channels, ReverseChannel.PATH);
+        registry.addHandler(circuits, dev.fabric.spawner.reach.Circuit.INITIATOR_PATH, dev.fabric.spawner.reach.Circuit.PEER_PATH);
     }
 
     @Bean

@@ -93,7 +93,10 @@ public final class BridgeRelay extends OncePerRequestFilter {
             return true;
         }
         // A member opening its channel: the bridge's own endpoint, through the signature filter like any other.
-        return ReverseChannel.PATH.equals(request.getRequestURI()) && "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+        // A side of a circuit (mode 4's fallback) likewise: the initiator's opening is signed, the peer's path is open.
+        String path = request.getRequestURI();
+        return (ReverseChannel.PATH.equals(path) || dev.fabric.spawner.reach.Circuit.INITIATOR_PATH.equals(path)
+                || dev.fabric.spawner.reach.Circuit.PEER_PATH.equals(path)) && "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
     }
 
     @Override

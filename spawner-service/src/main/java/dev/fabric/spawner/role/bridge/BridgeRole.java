@@ -42,6 +42,7 @@ public class BridgeRole implements Role {
     static final String BYTES_METRIC = "fabric.bridge.relayed.bytes";
     static final String EXCHANGES_METRIC = "fabric.bridge.exchanges";
     static final String REFUSALS_METRIC = "fabric.bridge.refusals";
+    static final String CIRCUITS_OPENED_METRIC = "fabric.bridge.circuits.paired";
 
     private static final Logger log = LoggerFactory.getLogger(BridgeRole.class);
 
@@ -129,6 +130,7 @@ public class BridgeRole implements Role {
             status.put(BridgeSettings.MAX_CIRCUITS, current.settings().maxCircuits());
             status.put(BridgeSettings.MAX_CIRCUIT_BYTES, current.settings().maxCircuitBytes());
             status.put(BridgeSettings.IDLE_TIMEOUT, current.settings().idleTimeout().toString());
+            status.put(BridgeSettings.MAX_CIRCUIT_DURATION, current.settings().maxCircuitDuration().toString());
         }
         return status;
     }

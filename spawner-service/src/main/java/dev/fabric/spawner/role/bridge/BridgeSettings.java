@@ -21,11 +21,12 @@ import static dev.fabric.spawner.role.RoleSettings.number;
  * @param idleTimeout how long a relayed request waits for its answer, and a silent channel lives
  * @param address the address the relay port listens on ({@code null}: the member's own, loopback for
  *     a process member; {@code 0.0.0.0} for every address of its host)
+ * @param maxCircuitDuration the longest a circuit (mode 4's fallback, {@link BridgeCircuits}) lives
  * @param host the host name or address in the relay URL the bridge publishes ({@code null}: the
  *     member's advertised host): what members and callers on other hosts dial
  */
 public record BridgeSettings(int port, int maxChannels, int maxCircuits, long maxCircuitBytes, Duration idleTimeout, String address,
-                             String host) {
+                             String host, Duration maxCircuitDuration) {
 
     public static final String PORT = "port";
     public static final String MAX_CHANNELS = "max-channels";
@@ -34,9 +35,10 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
     public static final String IDLE_TIMEOUT = "idle-timeout";
     public static final String ADDRESS = "address";
     public static final String HOST = "host";
+    public static final String MAX_CIRCUIT_DURATION = "max-circuit-duration";
 
     static final BridgeSettings DEFAULTS = new BridgeSettings(0, 64, 256, DataSize.ofMegabytes(8).toBytes(), Duration.ofSeconds(60),
-            null, null);
+            null, null, Duration.ofMinutes(10));
 
     /**
      * The settings in a role configuration, defaults for what it leaves out.
@@ -59,18 +61,8 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
                 throw new IllegalArgumentException(MAX_CIRCUIT_BYTES + " must be a size from 1KB to 256MB (e.g. 8MB), not '" + rawBytes + "'");
             }
         }
-        Duration idle = DEFAULTS.idleTimeout;
-        String rawIdle = config.get(IDLE_TIMEOUT);
-        if (rawIdle != null) {
-            try {
-                idle = DurationStyle.detectAndParse(rawIdle.strip(), ChronoUnit.SECONDS);
-            } catch (IllegalArgumentException e) {
-                idle = Duration.ZERO;
-            }
-            if (idle.compareTo(Duration.ofSeconds(1)) < 0 || idle.compareTo(Duration.ofHours(1)) > 0) {
-                throw new IllegalArgumentException(IDLE_TIMEOUT + " must be a duration from 1s to 1h (e.g. 60s), not '" + rawIdle + "'");
-            }
-        }
+        Duration idle = duration(config, IDLE_TIMEOUT, DEFAULTS.idleTimeout, "60s");
+        Duration longest = duration(config, MAX_CIRCUIT_DURATION, DEFAULTS.maxCircuitDuration, "10m");
         String address = config.get(ADDRESS);
         String host = config.get(HOST);
         for (String[] named : new String[][] {{ADDRESS, address}, {HOST, host}}) {
@@ -78,6 +70,24 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
                 throw new IllegalArgumentException(named[0] + " must be a host name or an address, not '" + named[1] + "'");
             }
         }
-        return new BridgeSettings(port, channels, circuits, bytes, idle, address, host);
+        return new BridgeSettings(port, channels, circuits, bytes, idle, address, host, longest);
+    }
+
+    /** A duration setting from 1 s to 1 h. */
+    private static Duration duration(Map<String, String> config, String name, Duration fallback, String example) {
+        String raw = config.get(name);
+        if (raw == null) {
+            return fallback;
+        }
+        Duration value;
+        try {
+            value = DurationStyle.detectAndParse(raw.strip(), ChronoUnit.SECONDS);
+        } catch (IllegalArgumentException e) {
+            value = Duration.ZERO;
+        }
+        if (value.compareTo(Duration.ofSeconds(1)) < 0 || value.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException(name + " must be a duration from 1s to 1h (e.g. " + example + "), not '" + raw + "'");
+        }
+        return value;
     }
 }

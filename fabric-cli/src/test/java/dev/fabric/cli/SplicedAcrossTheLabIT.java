@@ -1,0 +1,179 @@
+package dev.fabric.cli;
+
+import dev.fabric.testsupport.NetworkLab;
+import dev.fabric.testsupport.NetworkLab.Host;
+import dev.fabric.testsupport.NetworkLab.NatVariant;
+import dev.fabric.testsupport.RequiresNetworkLab;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.stream.StreamSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Connectivity mode 4 (docs/connectivity.md) across the lab's NATs (docs/lab.md): the registry and a
+ * bridge on {@code public}; a spawner on {@code home-1} (behind {@code nat-1}) whose members run on
+ * {@code home-2} (behind {@code nat-2}). Neither home host can be reached from outside its NAT, both
+ * reach {@code public}. The spawner starts its members on home-2 as a batch system would start a job
+ * on a node it has no network path to: its process launcher's {@code java} is a script that runs
+ * the member's JVM inside home-2 ({@code ip netns exec}); every connection between the spawner and
+ * the member is then what mode 4 makes of it.
+ *
+ * <p>One lab, one registry, one bridge and two spawners for the whole class.
+ */
+@RequiresNetworkLab
+class SplicedAcrossTheLabIT {
+
+    private static final int REGISTRY_PORT = 45070;
+    private static final int SPAWNER_PORT = 45072;
+    private static final int IMPATIENT_SPAWNER_PORT = 45073;
+    private static final int RELAY_PORT = 45080;
+
+    @TempDir
+    static Path dir;
+
+    private static LabFabric fabric;
+    private static String homeSpawner;
+    private static String impatientSpawner;
+    private static String relay;
+    private static String bridge;
+
+    @BeforeAll
+    static void fabric(NetworkLab lab) throws Exception {
+        lab.resetNats();
+        fabric = LabFabric.start(lab, dir, REGISTRY_PORT);
+        String publicSpawner = "http://" + lab.address(Host.PUBLIC) + ":" + SPAWNER_PORT;
+        fabric.startSpawner(Host.PUBLIC, "public", SPAWNER_PORT, publicSpawner, List.of());
+        Path javaOnHome2 = dir.resolve("java-on-home-2");
+        Files.writeString(javaOnHome2, "#!/bin/sh\nexec ip netns exec " + lab.namespace(Host.HOME_2) + " "
+                + Path.of(System.getProperty("java.home"), "bin", "java") + " \"$@\"\n");
+        Files.setPosixFilePermissions(javaOnHome2, PosixFilePermissions.fromString("rwx------"));
+        homeSpawner = "http://" + lab.address(Host.HOME_1) + ":" + SPAWNER_PORT;
+        fabric.startSpawner(Host.HOME_1, "home-1", SPAWNER_PORT, homeSpawner, List.of("-Dfabric.spawner.process.java=" + javaOnHome2));
+        // A spawner that gives a member 60 s to bootstrap: the fault of a member that never meets it.
+        impatientSpawner = "http://" + lab.address(Host.HOME_1) + ":" + IMPATIENT_SPAWNER_PORT;
+        fabric.startSpawner(Host.HOME_1, "home-1-impatient", IMPATIENT_SPAWNER_PORT, impatientSpawner, List.of(
+                "-Dfabric.spawner.process.java=" + javaOnHome2, "-Dfabric.spawner.bootstrap-timeout=60s", "-Dfabric.spawner.stop-grace=5s"));
+        fabric.awaitReady(Host.PUBLIC, publicSpawner, "spawner-public.log");
+        fabric.awaitReady(Host.HOME_1, homeSpawner, "spawner-home-1.log");
+        fabric.awaitReady(Host.HOME_1, impatientSpawner, "spawner-home-1-impatient.log");
+        relay = "http://" + lab.address(Host.PUBLIC) + ":" + RELAY_PORT;
+        bridge = LabFabric.lastLine(fabric.ok(Host.PUBLIC, "spawn", "bridge", "--spawner", publicSpawner, "--config", "port=" + RELAY_PORT,
+                "--config", "address=0.0.0.0", "--config", "host=" + lab.address(Host.PUBLIC), "--wait", "--timeout", "4m"));
+    }
+
+    @AfterEach
+    void easyNats(NetworkLab lab) {
+        lab.resetNats();
+    }
+
+    @Test
+    void aMemberBehindAnEasyNatIsBootstrappedOverASpliceAndServesTheDesktop(NetworkLab lab) throws Exception {
+        String queue = spawnSpliced(homeSpawner);
+
+        JsonNode instance = fabric.service(queue).path("instance");
+        // The member's own side of the connection: its inside address on home-2, to nat-1's public address (the
+        // spawner's mapping): the two SYNs crossed; no relay stood between them (the bridge is 10.14.1.10).
+        String splice = instance.path("metadata").path("splice").asString();
+        assertThat(splice).startsWith("spliced /" + lab.address(Host.HOME_2) + ":").contains(" <-> /" + lab.address(Host.NAT_1) + ":");
+        assertThat(history(queue)).anyMatch(step -> step.startsWith("mode 4: spliced /" + lab.address(Host.HOME_1) + ":")
+                && step.contains(" <-> /" + lab.address(Host.NAT_2) + ":"));
+        assertThat(history(queue)).noneMatch(step -> step.contains("relayed through the bridge"));
+        assertThat(fabric.ok(Host.DESKTOP, "service", queue)).contains("bootstrap spliced /" + lab.address(Host.HOME_2) + ":");
+
+        // After its bootstrap the member is reached through the bridge it names: the desktop puts and takes.
+        String id = fabric.ok(Host.DESKTOP, "queue", "put", queue, "spliced").strip();
+        List<String> taken = fabric.ok(Host.DESKTOP, "queue", "take", queue).lines().toList();
+        assertThat(taken.get(1)).startsWith(id).endsWith("spliced");
+    }
+
+    @Test
+    void behindASymmetricNatTheBootstrapFallsBackToTheBridgeAndSaysSo(NetworkLab lab) throws Exception {
+        lab.setNat(Host.NAT_2, NatVariant.SYMMETRIC);
+        String queue = spawnSpliced(homeSpawner);
+
+        JsonNode instance = fabric.service(queue).path("instance");
+        assertThat(instance.path("metadata").path("splice").asString())
+                .isEqualTo("relayed through bridge " + bridge + " (splice failed (no-connection))");
+        assertThat(history(queue)).anyMatch(step -> step.startsWith("mode 4: relayed through the bridge at " + relay
+                + ": the splice failed (no-connection"));
+        assertThat(history(queue)).contains("mode 4: fabric keys delivered over the circuit through the bridge, sealed to the member's key");
+        assertThat(fabric.ok(Host.DESKTOP, "service", queue)).contains("bootstrap relayed through bridge " + bridge);
+
+        String before = fabric.ok(Host.DESKTOP, "queue", "put", queue, "before the bridge dies").strip();
+
+        // The bridge dies: its spawner restarts it under its id on its port; the member's channel comes back and nothing is lost.
+        JsonNode bridgeInstance = fabric.service(bridge).path("instance");
+        long incarnation = bridgeInstance.path("incarnation").asLong();
+        assertThat(lab.exec(Host.PUBLIC, "kill", "-9", bridgeInstance.path("metadata").path("pid").asString()).ok()).isTrue();
+        awaitIncarnation(bridge, incarnation + 1);
+        List<String> taken = takeWhenReachable(queue);
+        assertThat(taken.get(1)).startsWith(before).endsWith("before the bridge dies");
+    }
+
+    @Test
+    void aMemberThatNeverArrivesAtTheRendezvousFailsWithTheReasonAndIsKilled(NetworkLab lab) throws Exception {
+        String queue = LabFabric.lastLine(fabric.ok(Host.HOME_1, "spawn", "queue", "--spawner", impatientSpawner, "--connectivity", "SPLICED",
+                "--config", "via=" + relay));
+        // Frozen as soon as it runs: it will never join the rendezvous, nor exit by itself.
+        String pid = "";
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+        while (pid.isEmpty() && Instant.now().isBefore(deadline)) {
+            pid = fabric.service(queue).path("instance").path("metadata").path("pid").asString("");
+            Thread.sleep(200);
+        }
+        assertThat(pid).as("the member's pid").isNotEmpty();
+        assertThat(lab.exec(Host.HOME_2, "kill", "-STOP", pid).ok()).isTrue();
+
+        JsonNode failed = fabric.awaitState(queue, "FAILED", Duration.ofMinutes(3));
+        assertThat(failed.path("stateReason").asString()).contains("mode 4: the member did not join rendezvous rv-", "(peer-never-arrived)");
+        Instant gone = Instant.now().plus(Duration.ofSeconds(60));
+        while (lab.exec(Host.HOME_2, "kill", "-0", pid).ok() && Instant.now().isBefore(gone)) {
+            Thread.sleep(500);
+        }
+        assertThat(lab.exec(Host.HOME_2, "kill", "-0", pid).ok()).as("the member process is killed").isFalse();
+    }
+
+    private static String spawnSpliced(String spawner) {
+        return LabFabric.lastLine(fabric.ok(Host.HOME_1, "spawn", "queue", "--spawner", spawner, "--connectivity", "SPLICED",
+                "--config", "via=" + relay, "--wait", "--timeout", "4m"));
+    }
+
+    private static List<String> history(String id) {
+        return StreamSupport.stream(fabric.service(id).path("history").spliterator(), false)
+                .map(step -> step.path("reason").asString("")).toList();
+    }
+
+    private static void awaitIncarnation(String id, long incarnation) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(3));
+        JsonNode instance = fabric.service(id).path("instance");
+        while (instance.path("incarnation").asLong() < incarnation || !instance.path("state").asString().equals("RUNNING")) {
+            assertThat(Instant.now()).as("%s incarnation %d RUNNING; %s\n%s", id, incarnation, instance, fabric.logs()).isBefore(deadline);
+            Thread.sleep(1000);
+            instance = fabric.service(id).path("instance");
+        }
+    }
+
+    /** {@code fabric queue take} from the desktop, again while the member's channel to the restarted bridge is not back. */
+    private static List<String> takeWhenReachable(String queue) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+        while (true) {
+            NetworkLab.ExecResult taken = fabric.run(Host.DESKTOP, "queue", "take", queue);
+            if (taken.ok()) {
+                return taken.stdout().lines().toList();
+            }
+            assertThat(Instant.now()).as("take from %s: %s\n%s", queue, taken.stderr(), fabric.logs()).isBefore(deadline);
+            Thread.sleep(1000);
+        }
+    }
+}
