@@ -117,7 +117,8 @@ class BridgeIT {
                 .retrieve().body(String.class);
         double sum = 0;
         for (String line : text.split("\n")) {
-            if (line.startsWith(name) && line.contains(label)) {
+            // The metric itself, not one whose name it begins (fabric_bridge_circuits, fabric_bridge_circuits_paired_total).
+            if ((line.startsWith(name + " ") || line.startsWith(name + "{")) && line.contains(label)) {
                 sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
