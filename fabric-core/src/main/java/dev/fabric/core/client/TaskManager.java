@@ -53,11 +53,14 @@ public final class TaskManager {
     private final FabricClient client;
     private final String manager;
     private final String session;
+    /** The manager's endpoint, looked up in the registry once (again only after it could not be reached): no look-up per call. */
+    private final BoundMember bound;
 
     TaskManager(FabricClient client, String manager, String session) {
         this.client = client;
         this.manager = manager;
         this.session = session;
+        this.bound = client.bind(manager, ENDPOINT);
     }
 
     /** The pilot manager member this task manager talks to. */
@@ -230,7 +233,7 @@ public final class TaskManager {
     }
 
     private <T> T call(String what, java.util.function.Function<RestClient, T> request) {
-        return client.call(manager, ENDPOINT, (RestClient http, URI url) -> {
+        return bound.call((RestClient http, URI url) -> {
             try {
                 return request.apply(http);
             } catch (RestClientResponseException e) {

@@ -1,5 +1,7 @@
 package dev.fabric.core.queue;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.time.Instant;
 import java.util.List;
 
@@ -14,11 +16,46 @@ public final class QueueWire {
     private QueueWire() {
     }
 
-    /** {@code POST /queue/v1/messages}. */
-    public record Enqueue(String body) {}
+    /**
+     * {@code POST /queue/v1/messages}: either one {@code body} or a list of {@code bodies} (a bulk
+     * enqueue: one journal write, one force to the disk for all), never both.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Enqueue(String body, List<String> bodies) {
 
-    /** The answer to an enqueue: the message's id. */
+        /** One message. */
+        public static Enqueue one(String body) {
+            return new Enqueue(body, null);
+        }
+
+        /** Several messages, in this order. */
+        public static Enqueue all(List<String> bodies) {
+            return new Enqueue(null, List.copyOf(bodies));
+        }
+    }
+
+    /** The answer to an enqueue of one body: the message's id. */
     public record Enqueued(String id) {}
+
+    /** The answer to an enqueue of {@code bodies}: the messages' ids, in the order of the bodies. */
+    public record EnqueuedAll(List<String> ids) {
+        public EnqueuedAll {
+            ids = ids == null ? List.of() : List.copyOf(ids);
+        }
+    }
+
+    /** {@code POST /queue/v1/acks}: acks several leases at once (one journal write, one force for all). */
+    public record Acks(List<String> leaseIds) {}
+
+    /** The answer to {@code POST /queue/v1/acks}: the leases not acked, each with why; empty when every one was. */
+    public record AckedAll(List<Refusal> refused) {
+        public AckedAll {
+            refused = refused == null ? List.of() : List.copyOf(refused);
+        }
+    }
+
+    /** One lease a bulk ack refused, with the reason and detail its own ack would have answered (docs/queue.md "Errors"). */
+    public record Refusal(String leaseId, String reason, String detail) {}
 
     /** The answer to {@code POST /queue/v1/leases}; an absent list reads as none. */
     public record Leases(List<LeasedMessage> messages) {

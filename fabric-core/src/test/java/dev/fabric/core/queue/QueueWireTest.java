@@ -6,7 +6,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -40,27 +42,31 @@ class QueueWireTest {
     @Test
     void everyFieldOfTheRecordsIsDocumentedWithItsType() throws IOException {
         Map<String, String> documented = documentedFields();
-        Map<String, Class<?>> defined = new LinkedHashMap<>();
+        Map<String, Type> defined = new LinkedHashMap<>();
         for (Class<?> record : records()) {
             for (RecordComponent component : record.getRecordComponents()) {
-                Class<?> earlier = defined.putIfAbsent(component.getName(), component.getType());
-                assertThat(earlier == null ? component.getType() : earlier)
+                Type earlier = defined.putIfAbsent(component.getName(), component.getGenericType());
+                assertThat(earlier == null ? component.getGenericType() : earlier)
                         .as("%s.%s has the type of the field of that name elsewhere", record.getSimpleName(), component.getName())
-                        .isEqualTo(component.getType());
+                        .isEqualTo(component.getGenericType());
             }
         }
         assertThat(defined.keySet()).as("the fields of QueueWire's records and of the table in docs/queue.md")
                 .containsExactlyInAnyOrderElementsOf(documented.keySet());
         defined.forEach((field, type) -> assertThat(documented.get(field)).as("the documented type of `%s` (%s in QueueWire)", field,
-                type.getSimpleName()).isEqualTo(documentedType(type)));
+                type.getTypeName()).isEqualTo(documentedType(type)));
     }
 
     @Test
     void everyExampleReadsIntoItsRecordAndWritesBackTheSame() throws IOException {
         Map<String, Class<?>> byFirstField = Map.of(
                 "body", QueueWire.Enqueue.class,
+                "bodies", QueueWire.Enqueue.class,
                 "id", QueueWire.Enqueued.class,
+                "ids", QueueWire.EnqueuedAll.class,
                 "messages", QueueWire.Leases.class,
+                "leaseIds", QueueWire.Acks.class,
+                "refused", QueueWire.AckedAll.class,
                 "ready", QueueWire.Stats.class,
                 "deadline", QueueWire.Extended.class);
         List<String> examples = examples();
@@ -76,7 +82,8 @@ class QueueWireTest {
             assertThat(written).as("%s written back from %s", record.getSimpleName(), example).isEqualTo(json);
             read++;
         }
-        assertThat(read).as("examples of the enqueue, its answer, the lease answer, the extend answer and the stats").isEqualTo(5);
+        assertThat(read).as("examples of the enqueue and its answer (one and in bulk), the lease answer, the bulk ack and its answer, "
+                + "the extend answer and the stats").isEqualTo(9);
     }
 
     @Test
@@ -89,7 +96,19 @@ class QueueWireTest {
     }
 
     /** The type column as the table writes it for a Java type; the leased messages' own fields are rows of their own. */
-    private static String documentedType(Class<?> type) {
+    private static String documentedType(Type type) {
+        if (type instanceof ParameterizedType list && list.getRawType() == List.class) {
+            Type element = list.getActualTypeArguments()[0];
+            if (element == String.class) {
+                return "array of strings";
+            }
+            if (element == QueueWire.LeasedMessage.class) {
+                return "array of leased messages";
+            }
+            if (element == QueueWire.Refusal.class) {
+                return "array of refusals";
+            }
+        }
         if (type == int.class) {
             return "32-bit integer";
         }
@@ -98,9 +117,6 @@ class QueueWireTest {
         }
         if (type == Instant.class) {
             return "string (an ISO-8601 instant)";
-        }
-        if (type == List.class) {
-            return "array of leased messages";
         }
         if (type == String.class) {
             return null; // checked below: "string", with or without what it holds

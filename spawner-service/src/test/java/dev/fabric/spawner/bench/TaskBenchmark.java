@@ -38,19 +38,28 @@ class TaskBenchmark {
     static final int TASKS = Integer.getInteger("tasks.count", 2000);
     static final int ROUNDS = Integer.getInteger("tasks.rounds", 3);
     static final int LATENCY_SAMPLES = Integer.getInteger("tasks.latency", 200);
+    /** JVM options for every member, e.g. {@code -XX:StartFlightRecording=filename=/tmp/jfr/} (no commas: the spawner splits on them). */
+    static final String MEMBER_JVM_OPTIONS = System.getProperty("tasks.member-jvm-options", "");
 
     @TempDir
     Path dir;
 
     @Test
     void noOpTasksThroughTheFabricAgainstXargs() throws Exception {
-        try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=600s", "--fabric.spawner.otp-ttl=600s")) {
+        List<String> properties = new ArrayList<>(List.of("--fabric.spawner.bootstrap-timeout=600s", "--fabric.spawner.otp-ttl=600s"));
+        if (!MEMBER_JVM_OPTIONS.isBlank()) {
+            // A profile of the members (a flight recording each, say), passed on by the spawner to every member it starts.
+            properties.add("--fabric.spawner.process.jvm-options=" + MEMBER_JVM_OPTIONS);
+        }
+        try (FabricUnderTest fabric = new FabricUnderTest(dir, properties.toArray(String[]::new))) {
             fabric.startSpawner();
             JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
                     .body(Map.of("type", "pilot-manager")).retrieve().body(JsonNode.class);
             String manager = spawned.path("id").asString();
             fabric.awaitState(manager, InstanceState.RUNNING, 1, Duration.ofMinutes(5));
-            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("task-benchmark").build();
+            // A member restarted on a machine shared with other builds may take minutes to come back.
+            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("task-benchmark")
+                    .restartTimeout(Duration.ofMinutes(5)).build();
             TaskManager tasks = client.tasks(manager, "bench");
             PilotWire.Pilot pilot = tasks.submitPilot(new PilotWire.PilotDescription(2, 1, null, "2h", null));
             tasks.awaitActive(pilot.id(), Duration.ofMinutes(10));

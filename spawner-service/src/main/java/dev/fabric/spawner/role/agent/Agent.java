@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.MediaType;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -55,6 +56,8 @@ final class Agent implements AutoCloseable {
     private static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
     private static final Duration RETRY_MIN = Duration.ofMillis(100);
     private static final Duration RETRY_MAX = Duration.ofSeconds(5);
+    /** The most leases one ack request carries (the queue takes up to 1,000). */
+    private static final int MAX_ACKS = 500;
 
     /** A leased task waiting for a slot. */
     private record Leased(TaskDescription task, String lease, int attempt) {}
@@ -109,6 +112,7 @@ final class Agent implements AutoCloseable {
         }
         threads.add(Thread.ofVirtual().name("agent-acker").start(this::acknowledge));
         threads.add(Thread.ofVirtual().name("agent-extender").start(this::extend));
+        threads.add(Thread.ofVirtual().name("agent-sweeper").start(this::sweepSandboxes));
         threads.add(Thread.ofVirtual().name("agent-control").start(this::followControl));
     }
 
@@ -349,39 +353,56 @@ final class Agent implements AutoCloseable {
 
     // ---- acknowledgements
 
+    /**
+     * Acks the leases of finished tasks, all those waiting in one request (the queue's bulk ack: one
+     * journal write for them all), so a busy agent does not pay a request and a forced write per task.
+     */
     private void acknowledge() {
         while (true) {
-            Leased leased;
+            List<Leased> batch = new ArrayList<>();
             try {
-                leased = acks.take();
+                batch.add(acks.take());
             } catch (InterruptedException e) {
                 return;
             }
-            String taskId = leased.task() == null ? "?" : leased.task().id();
+            acks.drainTo(batch, MAX_ACKS - 1);
+            Map<String, Leased> byLease = new LinkedHashMap<>();
+            batch.forEach(leased -> byLease.put(leased.lease(), leased));
             Duration retry = RETRY_MIN;
             while (true) {
                 try {
-                    queue.call((client, url) -> client.delete().uri("/leases/{lease}", leased.lease()).retrieve().toBodilessEntity());
+                    QueueWire.AckedAll answer = queue.call((client, url) -> client.post().uri("/acks").contentType(MediaType.APPLICATION_JSON)
+                            .body(new QueueWire.Acks(List.copyOf(byLease.keySet()))).retrieve().body(QueueWire.AckedAll.class));
+                    // Expired, nacked or unknown to a restarted queue: the task comes again, and is acknowledged without running then.
+                    (answer == null ? List.<QueueWire.Refusal>of() : answer.refused()).forEach(refused -> log.info(
+                            "task {}: the queue did not take the ack of lease {}: {} ({})", taskOf(byLease.get(refused.leaseId())),
+                            refused.leaseId(), refused.reason(), refused.detail()));
                     break;
                 } catch (RestClientResponseException refused) {
-                    // Expired, nacked or unknown to a restarted queue: the task comes again, and is acknowledged without running then.
-                    log.info("task {}: the queue did not take the ack of lease {}: {}", taskId, leased.lease(),
-                            refused.getResponseBodyAsString());
+                    log.warn("agent {}: the queue refused the ack of {} leases: {}; they expire and their tasks come again", agentId,
+                            byLease.size(), refused.getResponseBodyAsString());
                     break;
                 } catch (RuntimeException unreachable) {
                     if (stopping) {
                         return;
                     }
-                    log.warn("task {}: could not ack lease {} ({}); trying again in {}", taskId, leased.lease(), unreachable.getMessage(), retry);
+                    log.warn("agent {}: could not ack {} leases ({}); trying again in {}", agentId, byLease.size(), unreachable.getMessage(),
+                            retry);
                     if (!sleep(retry)) {
                         return;
                     }
                     retry = next(retry, RETRY_MAX);
                 }
             }
-            deadlines.remove(leased.lease());
-            journal(() -> journal.acked(taskId, leased.lease()));
+            for (Leased leased : byLease.values()) {
+                deadlines.remove(leased.lease());
+                journal(() -> journal.acked(taskOf(leased), leased.lease()));
+            }
         }
+    }
+
+    private static String taskOf(Leased leased) {
+        return leased == null || leased.task() == null ? "?" : leased.task().id();
     }
 
     /**
@@ -413,6 +434,19 @@ final class Agent implements AutoCloseable {
                     }
                     log.warn("agent {}: could not extend lease {} ({}); trying again soon", agentId, lease, unreachable.getMessage());
                 }
+            }
+        }
+    }
+
+    /** Removes the sandboxes of finished tasks past the retention, now and then; those of the tasks held here stay. */
+    private void sweepSandboxes() {
+        SandboxSweeper sweeper = new SandboxSweeper(runner.root(), settings.sandboxRetention());
+        while (sleep(sweeper.interval())) {
+            Set<String> held = new java.util.HashSet<>(running.keySet());
+            waiting.forEach(leased -> held.add(leased.task().id()));
+            int removed = sweeper.sweep(Instant.now(), held);
+            if (removed > 0) {
+                log.debug("agent {}: removed {} sandboxes older than {}", agentId, removed, settings.sandboxRetention());
             }
         }
     }

@@ -24,9 +24,10 @@ import java.util.Map;
  * @param sandbox      the directory under which each task gets its own; {@code null}: {@code <data directory>/tasks}
  * @param visibility   how long a lease lasts between the agent's extensions of it: a task held by an agent that died
  *                     without coming back goes to another agent after at most this long
+ * @param sandboxRetention how long a finished task's sandbox is kept after its last change
  */
 public record AgentSettings(int cores, String queue, String pubsub, String pilot, String topic, int outputLimit,
-                            RerunPolicy rerunPolicy, Path sandbox, Duration visibility) {
+                            RerunPolicy rerunPolicy, Path sandbox, Duration visibility, Duration sandboxRetention) {
 
     public static final String CORES = "cores";
     public static final String QUEUE = "queue";
@@ -37,9 +38,11 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
     public static final String RERUN_POLICY = "rerun-policy";
     public static final String SANDBOX = "sandbox";
     public static final String VISIBILITY = "visibility";
+    public static final String SANDBOX_RETENTION = "sandbox-retention";
 
     static final int DEFAULT_OUTPUT_LIMIT = (int) DataSize.ofKilobytes(64).toBytes();
     static final Duration DEFAULT_VISIBILITY = Duration.ofSeconds(60);
+    static final Duration DEFAULT_SANDBOX_RETENTION = Duration.ofHours(24);
     private static final String TOPIC_PATTERN = "[a-z0-9][a-z0-9._-]{0,127}";
 
     /** What a restarted agent does with the tasks its previous incarnation was running. */
@@ -110,7 +113,8 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
             sandbox = dataDirectory.resolve(sandbox);
         }
         Duration visibility = RoleSettings.duration(config, VISIBILITY, DEFAULT_VISIBILITY, Duration.ofSeconds(5), Duration.ofHours(12));
-        return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility);
+        Duration retention = RoleSettings.duration(config, SANDBOX_RETENTION, DEFAULT_SANDBOX_RETENTION, Duration.ZERO, Duration.ofDays(365));
+        return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility, retention);
     }
 
     private static String memberId(Map<String, String> config, String key) {

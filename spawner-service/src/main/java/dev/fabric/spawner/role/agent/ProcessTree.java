@@ -3,7 +3,10 @@ package dev.fabric.spawner.role.agent;
 import dev.fabric.posix.Downcall;
 import dev.fabric.posix.PosixException;
 
+import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -15,7 +18,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * children to init, out of reach; killing a snapshot of the tree would miss what they fork
  * meanwhile. So the tree is frozen first: SIGSTOP to the root, then to every descendant found, again
  * until a pass finds no new one (a stopped process cannot fork), and only then SIGKILL to all.
- * A process that left the tree before (a daemon that double-forked) is not followed.
+ *
+ * <p>A root that leads its own process group (the agent starts each task in a session of its own,
+ * {@link TaskRunner}) has its whole group stopped first and killed last as well: that reaches a
+ * process that left the tree (double-forked, its parent gone, so init adopted it) but stayed in the
+ * group. A process that also left the group and session ({@code setsid}, as a daemon does) is not followed.
  */
 final class ProcessTree {
 
@@ -30,6 +37,10 @@ final class ProcessTree {
 
     /** Freezes and kills {@code root} and its descendants; returns how many processes were killed. */
     static int kill(ProcessHandle root) {
+        boolean group = leadsItsGroup(root.pid());
+        if (group) {
+            signalGroup(root.pid(), SIGSTOP);
+        }
         Map<Long, ProcessHandle> frozen = new LinkedHashMap<>();
         freeze(root, frozen);
         for (int pass = 0; pass < MAX_PASSES; pass++) {
@@ -39,8 +50,32 @@ final class ProcessTree {
                 break;
             }
         }
+        if (group) {
+            signalGroup(root.pid(), SIGKILL);
+        }
         frozen.values().forEach(process -> signal(process, SIGKILL));
         return frozen.size();
+    }
+
+    /** Whether the process is the leader of its process group ({@code /proc/PID/stat}'s pgrp is its pid); false when it cannot be told. */
+    static boolean leadsItsGroup(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // "pid (comm) state ppid pgrp ...": the command may hold spaces and parentheses, so read after the last ')'.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[2]) == pid;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static void signalGroup(long pgid, int signal) {
+        try {
+            int group = -Math.toIntExact(pgid);
+            KILL.call((handle, state) -> (int) handle.invokeExact(state, group, signal));
+        } catch (PosixException e) {
+            // ESRCH: the group is empty already; EPERM: not ours, and the tree is signalled one by one anyway.
+        }
     }
 
     /** The process that was started at {@code startedAt} (as {@link ProcessHandle.Info#startInstant} says) under {@code pid}, if it still runs. */

@@ -12,9 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Runs tasks as processes, each in its own sandbox directory {@code <root>/<task id>/}: the command
@@ -29,6 +33,10 @@ final class TaskRunner {
 
     static final String TASK_ID_VARIABLE = "FABRIC_TASK_ID";
     static final String SANDBOX_VARIABLE = "FABRIC_TASK_SANDBOX";
+
+    /** The program that starts a process in a new session, where there is one: tasks run in their own process group. */
+    static final Path SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid").map(Path::of).filter(Files::isExecutable).findFirst()
+            .orElse(null);
 
     private final Path root;
     private final int outputLimit;
@@ -76,21 +84,58 @@ final class TaskRunner {
                 return new Run(task, out, err, "the working directory " + task.workingDirectory()
                         + " leads out of the task's sandbox through a symbolic link");
             }
-            ProcessBuilder builder = new ProcessBuilder(task.command())
-                    .directory(workingDirectory.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile());
-            Map<String, String> environment = builder.environment();
+            Map<String, String> environment = new HashMap<>(System.getenv());
             environment.keySet().removeIf(name -> name.startsWith("FABRIC_"));
             environment.putAll(task.environment());
             environment.put(TASK_ID_VARIABLE, task.id());
             environment.put(SANDBOX_VARIABLE, sandbox.toString());
+            List<String> command = task.command();
+            if (SETSID != null) {
+                // In a session (and process group) of its own, so a cancel or the time limit kills what it
+                // double-forked too; setsid execs the program in the same process. A program that is not
+                // there fails to start here, as it would without setsid, instead of exiting 127.
+                Optional<String> missing = missingProgram(command.getFirst(), workingDirectory, environment.get("PATH"));
+                if (missing.isPresent()) {
+                    return new Run(task, out, err, "the command " + command.getFirst() + " could not be started in " + sandbox + ": "
+                            + missing.get());
+                }
+                command = new ArrayList<>(command);
+                command.addFirst(SETSID.toString());
+            }
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .directory(workingDirectory.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile());
+            builder.environment().clear();
+            builder.environment().putAll(environment);
             return new Run(task, out, err, builder.start());
         } catch (IOException | RuntimeException e) {
             return new Run(task, out, err, "the command " + task.command().getFirst() + " could not be started in "
                     + sandbox + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Why {@code program} cannot be run (no such file, not executable), as the exec of the process
+     * would find it: a name with a slash relative to the working directory, a bare name on {@code PATH}.
+     */
+    static Optional<String> missingProgram(String program, Path workingDirectory, String path) {
+        if (program.contains("/")) {
+            Path file = workingDirectory.resolve(program);
+            if (!Files.exists(file)) {
+                return Optional.of(program + ": No such file or directory");
+            }
+            return Files.isRegularFile(file) && Files.isExecutable(file) ? Optional.empty()
+                    : Optional.of(program + ": Permission denied (not an executable file)");
+        }
+        for (String directory : (path == null ? "" : path).split(":")) {
+            Path file = (directory.isEmpty() ? workingDirectory : workingDirectory.resolve(directory)).resolve(program);
+            if (Files.isRegularFile(file) && Files.isExecutable(file)) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(program + ": No such file or directory (not on PATH " + path + ")");
     }
 
     /** One task's process, from its start to its outcome. */

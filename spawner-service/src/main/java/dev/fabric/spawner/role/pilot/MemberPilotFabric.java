@@ -1,16 +1,23 @@
 package dev.fabric.spawner.role.pilot;
 
+import dev.fabric.core.client.BoundMember;
 import dev.fabric.core.client.FabricClient;
 import dev.fabric.core.client.Subscription;
 import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.queue.QueueWire;
 import dev.fabric.core.registry.ServiceInstance;
 import org.springframework.http.MediaType;
 import org.springframework.web.client.HttpClientErrorException;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The pilot manager's reach into the fabric, through {@link FabricClient}: every call signed with
@@ -19,8 +26,13 @@ import java.util.Map;
  */
 final class MemberPilotFabric implements PilotFabric {
 
+    /** The most events handed to the manager at once. */
+    private static final int PAGE = 1000;
+
     private final FabricClient client;
     private final String self;
+    /** Each queue reached without a registry look-up per call, after the first. */
+    private final Map<String, BoundMember> queues = new ConcurrentHashMap<>();
 
     MemberPilotFabric(FabricClient client, String self) {
         this.client = client;
@@ -70,9 +82,9 @@ final class MemberPilotFabric implements PilotFabric {
     }
 
     @Override
-    public void enqueue(String queue, String body) {
-        client.call(queue, "queue", (http, url) -> http.post().uri("/messages").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("body", body)).retrieve().toBodilessEntity());
+    public void enqueue(String queue, List<String> bodies) {
+        queues.computeIfAbsent(queue, id -> client.bind(id, "queue")).call((http, url) -> http.post().uri("/messages")
+                .contentType(MediaType.APPLICATION_JSON).body(QueueWire.Enqueue.all(bodies)).retrieve().toBodilessEntity());
     }
 
     @Override
@@ -80,23 +92,39 @@ final class MemberPilotFabric implements PilotFabric {
         client.pubsub(pubsub).publishAll(topic, bodies);
     }
 
+    /**
+     * The stream's reader hands each message over as it comes; this thread takes whatever has come
+     * meanwhile as one page, so the manager journals the final states of a burst with one forced write
+     * while the stream reads on. This thread alone is interrupted: the stream's is not (an interrupted
+     * call would look to the fail-over like a member that cannot be reached).
+     */
     @Override
-    public void follow(String pubsub, String topic, long from, MessageSink sink) throws InterruptedException {
-        Subscription subscription = client.pubsub(pubsub).subscribe(topic, from, message -> {
-            try {
-                sink.accept(message.offset(), message.body());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while handling offset " + message.offset() + " of " + topic, e);
-            }
-        });
+    public void follow(String pubsub, String topic, long from, PageSink sink) throws InterruptedException {
+        BlockingQueue<Message> arrived = new LinkedBlockingQueue<>();
+        Subscription subscription = client.pubsub(pubsub).subscribe(topic, from,
+                message -> arrived.add(new Message(message.offset(), message.body())));
         try {
-            while (!subscription.awaitEnd(Duration.ofMinutes(1))) {
-                // following: the subscription reconnects by itself after a broken stream
+            while (true) {
+                Message first = arrived.poll(1, TimeUnit.SECONDS);
+                if (first == null && subscription.awaitEnd(Duration.ZERO)) {
+                    // Ended: what came before the end is handed over before the end is.
+                    List<Message> rest = new ArrayList<>();
+                    arrived.drainTo(rest);
+                    if (!rest.isEmpty()) {
+                        sink.accept(rest);
+                    }
+                    subscription.failure().ifPresent(failure -> {
+                        throw failure;
+                    });
+                    return;
+                }
+                if (first != null) {
+                    List<Message> page = new ArrayList<>();
+                    page.add(first);
+                    arrived.drainTo(page, PAGE - 1);
+                    sink.accept(page);
+                }
             }
-            subscription.failure().ifPresent(failure -> {
-                throw failure;
-            });
         } finally {
             subscription.close();
         }

@@ -22,21 +22,25 @@ interface PilotFabric {
     /** Stops a member through the node that supervises it; a member already gone is no error. */
     void stop(String id);
 
-    /** Puts one message in a queue member's queue (durable when this returns). */
-    void enqueue(String queue, String body);
+    /** Puts messages in a queue member's queue, in this order, with one request (all durable when this returns, or none). */
+    void enqueue(String queue, List<String> bodies);
 
     /** Publishes messages on a pubsub member's topic (durable when this returns). */
     void publish(String pubsub, String topic, List<String> bodies);
 
     /**
-     * Follows a topic from offset {@code from}, handing each message to {@code sink}, until the
-     * stream ends or fails (the caller follows again from the next offset).
+     * Follows a topic from offset {@code from}, handing {@code sink} what is there in pages (all the
+     * messages a read found, in order: their effects may be journaled together), until it fails
+     * (the caller follows again from the next offset) or the thread is interrupted.
      */
-    void follow(String pubsub, String topic, long from, MessageSink sink) throws InterruptedException;
+    void follow(String pubsub, String topic, long from, PageSink sink) throws InterruptedException;
 
     /** One message of a topic. */
+    record Message(long offset, String body) {}
+
+    /** A page of a topic's messages, one or more, in order. */
     @FunctionalInterface
-    interface MessageSink {
-        void accept(long offset, String body) throws InterruptedException;
+    interface PageSink {
+        void accept(List<Message> page) throws InterruptedException;
     }
 }

@@ -57,8 +57,9 @@ final class PilotManager implements Closeable {
     static final String HOST_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
     static final int MAX_CORES = 256;
     static final int MAX_BULK = 10_000;
-    /** How many tasks a pilot's enqueuer puts in its queue at once. */
-    static final int ENQUEUERS = 4;
+    /** How many tasks a pilot's enqueuer puts in its queue with one request at most, and their most bytes (the queue takes 8 MiB). */
+    static final int ENQUEUE_BATCH = 500;
+    static final long ENQUEUE_BATCH_BYTES = 4L << 20;
 
     /** Reasons of the final states the manager gives tasks itself. */
     static final String REASON_PILOT_ENDED = "pilot-ended";
@@ -641,34 +642,63 @@ final class PilotManager implements Closeable {
 
     /** Journals and records a task's first final state; false for a duplicate or an unknown task. */
     boolean recordFinal(TaskEvent event, Long next) {
+        return recordFinals(List.of(new Final(event, next))) == 1;
+    }
+
+    /** A final event and the offset of its topic after it (null: not from a topic). */
+    record Final(TaskEvent event, Long next) {}
+
+    /**
+     * Journals the first final states among {@code events} with one forced write (a group commit),
+     * then records them; duplicates (of a recorded final state, or within the batch) and unknown tasks
+     * are left out. Answers how many were recorded.
+     */
+    int recordFinals(List<Final> events) {
         synchronized (finals) {
-            if (!book.endsFirst(event)) {
-                return false;
-            }
+            List<PilotRecord.TaskEnded> firsts = new ArrayList<>();
+            Set<String> batch = new java.util.HashSet<>();
             long sequence = book.nextSequence();
-            append(new PilotRecord.TaskEnded(event, sequence, next));
-            return book.end(event, sequence);
+            for (Final f : events) {
+                if (book.endsFirst(f.event()) && batch.add(f.event().task())) {
+                    firsts.add(new PilotRecord.TaskEnded(f.event(), sequence++, f.next()));
+                }
+            }
+            append(firsts);
+            int recorded = 0;
+            for (PilotRecord.TaskEnded ended : firsts) {
+                if (book.end(ended.event(), ended.sequence())) {
+                    recorded++;
+                }
+            }
+            return recorded;
         }
     }
 
-    /** One message of a pilot's events topic. */
-    void onEvent(String pilotId, long offset, String body) {
-        eventOffsets.computeIfAbsent(pilotId, p -> new AtomicLong()).accumulateAndGet(offset + 1, Math::max);
-        TaskEvent event;
-        try {
-            event = json.readValue(body, TaskEvent.class);
-        } catch (JacksonException e) {
-            log.debug("pilot {}: event {} is not a task event: {}", pilotId, offset, e.getOriginalMessage());
-            return;
+    /** Messages of a pilot's events topic, in order: RUNNING events noted, the final states journaled together. */
+    void onEvents(String pilotId, List<PilotFabric.Message> page) {
+        List<Final> ends = new ArrayList<>();
+        for (PilotFabric.Message message : page) {
+            TaskEvent event;
+            try {
+                event = json.readValue(message.body(), TaskEvent.class);
+            } catch (JacksonException e) {
+                log.debug("pilot {}: event {} is not a task event: {}", pilotId, message.offset(), e.getOriginalMessage());
+                continue;
+            }
+            if (event.task() == null || event.state() == null) {
+                continue;
+            }
+            if (event.state().isFinal()) {
+                ends.add(new Final(event, message.offset() + 1));
+            } else if (event.state() == TaskState.RUNNING) {
+                book.running(event);
+            }
         }
-        if (event.task() == null || event.state() == null) {
-            return;
+        if (!ends.isEmpty()) {
+            recordFinals(ends);
         }
-        if (event.state().isFinal()) {
-            recordFinal(event, offset + 1);
-        } else if (event.state() == TaskState.RUNNING) {
-            book.running(event);
-        }
+        long next = page.getLast().offset() + 1;
+        eventOffsets.computeIfAbsent(pilotId, p -> new AtomicLong()).accumulateAndGet(next, Math::max);
     }
 
     // ---- journal and records -----------------------------------------------------------------
@@ -682,8 +712,12 @@ final class PilotManager implements Closeable {
     }
 
     private void append(PilotRecord record) {
+        append(List.of(record));
+    }
+
+    private void append(List<? extends PilotRecord> records) {
         try {
-            journal.append(record);
+            journal.append(records);
         } catch (IOException e) {
             throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "journal-unavailable", "the pilot journal " + journal.file()
                     + " cannot be written (" + e.getMessage() + "); nothing was recorded: retry, and see the member's disk");
@@ -789,39 +823,26 @@ final class PilotManager implements Closeable {
         }
 
         /**
-         * Puts tasks in the pilot's queue over {@link #ENQUEUERS} connections at once (the queue forces each message to its
-         * disk; the requests' signing and round trips overlap), journaling them QUEUED a hundred at a time.
+         * Puts tasks in the pilot's queue in bulk (one request and one forced write in the queue for up
+         * to {@link #ENQUEUE_BATCH}), journaling each batch QUEUED once the queue has it.
          */
         private void enqueue(List<TaskDescription> fresh) {
-            List<RuntimeException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-            try (var lanes = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-                for (int lane = 0; lane < ENQUEUERS; lane++) {
-                    int first = lane;
-                    lanes.submit(() -> {
-                        List<String> queued = new ArrayList<>();
-                        try {
-                            for (int i = first; i < fresh.size() && !stopping && failures.isEmpty(); i += ENQUEUERS) {
-                                TaskDescription task = fresh.get(i);
-                                fabric.enqueue(pilot.queue(), json.writeValueAsString(task));
-                                book.queued(List.of(task.id()));
-                                queued.add(task.id());
-                                if (queued.size() >= 100) {
-                                    append(new PilotRecord.TasksQueued(pilot.id(), List.copyOf(queued)));
-                                    queued.clear();
-                                }
-                            }
-                        } catch (RuntimeException e) {
-                            failures.add(e);
-                        } finally {
-                            if (!queued.isEmpty()) {
-                                append(new PilotRecord.TasksQueued(pilot.id(), queued));
-                            }
-                        }
-                    });
+            int from = 0;
+            while (from < fresh.size() && !stopping) {
+                List<String> ids = new ArrayList<>();
+                List<String> bodies = new ArrayList<>();
+                long bytes = 0;
+                for (int i = from; i < fresh.size() && bodies.size() < ENQUEUE_BATCH && bytes < ENQUEUE_BATCH_BYTES; i++) {
+                    TaskDescription task = fresh.get(i);
+                    String body = json.writeValueAsString(task);
+                    ids.add(task.id());
+                    bodies.add(body);
+                    bytes += body.length() * 3L;
                 }
-            }
-            if (!failures.isEmpty()) {
-                throw failures.getFirst();
+                fabric.enqueue(pilot.queue(), bodies);
+                book.queued(ids);
+                append(new PilotRecord.TasksQueued(pilot.id(), ids));
+                from += ids.size();
             }
         }
 
@@ -829,13 +850,16 @@ final class PilotManager implements Closeable {
             while (!stopping) {
                 long from = eventOffsets.computeIfAbsent(pilot.id(), p -> new AtomicLong()).get();
                 try {
-                    fabric.follow(pilot.pubsub(), pilot.topic(), from, (offset, body) -> {
+                    fabric.follow(pilot.pubsub(), pilot.topic(), from, page -> {
                         String marker = endMarker;
-                        if (marker != null && body.equals(marker)) {
-                            drained.countDown();
-                            return;
+                        List<PilotFabric.Message> events = marker == null ? page
+                                : page.stream().filter(message -> !message.body().equals(marker)).toList();
+                        if (!events.isEmpty()) {
+                            onEvents(pilot.id(), events);
                         }
-                        onEvent(pilot.id(), offset, body);
+                        if (events.size() < page.size()) {
+                            drained.countDown();
+                        }
                     });
                 } catch (InterruptedException e) {
                     return;

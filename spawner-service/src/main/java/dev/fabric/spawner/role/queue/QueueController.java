@@ -20,7 +20,9 @@ import org.springframework.web.bind.annotation.RestController;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static dev.fabric.spawner.role.RoleRequests.invalid;
@@ -32,6 +34,9 @@ import static dev.fabric.spawner.role.RoleRequests.invalid;
 public class QueueController {
 
     static final int MAX_LEASE_BATCH = 1000;
+    /** The most messages one bulk enqueue carries, and their most bytes together. */
+    static final int MAX_BULK = 1000;
+    static final long MAX_BULK_BYTES = 8L << 20;
     static final Duration MIN_VISIBILITY = Duration.ofSeconds(1);
     static final Duration MAX_VISIBILITY = Duration.ofHours(12);
     /** The longest a lease waits for a message: below the idle timeouts of callers and bridges. */
@@ -44,17 +49,45 @@ public class QueueController {
     }
 
     @PostMapping(path = "/messages", consumes = MediaType.APPLICATION_JSON_VALUE)
-    QueueWire.Enqueued enqueue(@RequestBody(required = false) QueueWire.Enqueue request) {
+    Object enqueue(@RequestBody(required = false) QueueWire.Enqueue request) {
         WorkQueue queue = role.queue();
-        if (request == null || request.body() == null) {
-            throw invalid("the request needs a JSON object with a text \"body\", e.g. {\"body\": \"resize image 42\"}");
+        if (request == null || (request.body() == null && request.bodies() == null)) {
+            throw invalid("the request needs a JSON object with a text \"body\", e.g. {\"body\": \"resize image 42\"}, or \"bodies\", "
+                    + "a list of texts (several messages, in order)");
         }
-        byte[] body = request.body().getBytes(StandardCharsets.UTF_8);
+        if (request.body() != null && request.bodies() != null) {
+            throw invalid("the request has both \"body\" and \"bodies\": send one message as \"body\", or several as \"bodies\"");
+        }
+        if (request.body() != null) {
+            return new QueueWire.Enqueued(queue.enqueue(body(request.body(), "the body")).toString());
+        }
+        List<String> bodies = request.bodies();
+        if (bodies.isEmpty() || bodies.size() > MAX_BULK) {
+            throw invalid("\"bodies\" must hold 1 to " + MAX_BULK + " texts, not " + bodies.size());
+        }
+        List<byte[]> encoded = new ArrayList<>(bodies.size());
+        long total = 0;
+        for (int i = 0; i < bodies.size(); i++) {
+            if (bodies.get(i) == null) {
+                throw invalid("bodies[" + i + "] is null; every message needs a text body (it may be empty)");
+            }
+            encoded.add(body(bodies.get(i), "bodies[" + i + "]"));
+            total += encoded.getLast().length;
+        }
+        if (total > MAX_BULK_BYTES) {
+            throw invalid("the bodies are " + total + " bytes in UTF-8 together, over the limit of " + MAX_BULK_BYTES
+                    + " bytes (8 MiB) for one request; send them in several");
+        }
+        return new QueueWire.EnqueuedAll(queue.enqueueAll(encoded).stream().map(UUID::toString).toList());
+    }
+
+    private static byte[] body(String text, String what) {
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
         if (body.length > JournalFormat.MAX_BODY_BYTES) {
-            throw invalid("the body is " + body.length + " bytes in UTF-8, over the limit of " + JournalFormat.MAX_BODY_BYTES
+            throw invalid(what + " is " + body.length + " bytes in UTF-8, over the limit of " + JournalFormat.MAX_BODY_BYTES
                     + " bytes (256 KiB); store large payloads elsewhere and enqueue a reference");
         }
-        return new QueueWire.Enqueued(queue.enqueue(body).toString());
+        return body;
     }
 
     @PostMapping("/leases")
@@ -83,6 +116,18 @@ public class QueueController {
         WorkQueue queue = role.queue();
         queue.ack(leaseId(leaseId));
         return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping(path = "/acks", consumes = MediaType.APPLICATION_JSON_VALUE)
+    QueueWire.AckedAll ackAll(@RequestBody(required = false) QueueWire.Acks request) {
+        WorkQueue queue = role.queue();
+        if (request == null || request.leaseIds() == null || request.leaseIds().isEmpty() || request.leaseIds().size() > MAX_LEASE_BATCH) {
+            throw invalid("the request needs {\"leaseIds\": [...]} with 1 to " + MAX_LEASE_BATCH + " lease ids");
+        }
+        List<UUID> ids = request.leaseIds().stream().map(QueueController::leaseId).toList();
+        Map<UUID, SpawnerException> refused = queue.ackAll(ids);
+        return new QueueWire.AckedAll(refused.entrySet().stream()
+                .map(e -> new QueueWire.Refusal(e.getKey().toString(), e.getValue().reason(), e.getValue().detail())).toList());
     }
 
     @PostMapping("/leases/{leaseId}/extend")

@@ -146,19 +146,33 @@ final class WorkQueue implements Closeable {
 
     /** Stores a message durably; returns its id. */
     synchronized UUID enqueue(byte[] body) {
+        return enqueueAll(List.of(body)).getFirst();
+    }
+
+    /**
+     * Stores several messages durably with one journal write (one force to the disk for all), in
+     * this order; returns their ids. All of them are stored, or none.
+     */
+    synchronized List<UUID> enqueueAll(List<byte[]> bodies) {
         ensureOpen();
-        if (body.length > JournalFormat.MAX_BODY_BYTES) {
-            throw new IllegalArgumentException("a body of " + body.length + " bytes is over " + JournalFormat.MAX_BODY_BYTES);
+        List<JournalRecord.Enqueue> batch = new ArrayList<>(bodies.size());
+        for (byte[] body : bodies) {
+            if (body.length > JournalFormat.MAX_BODY_BYTES) {
+                throw new IllegalArgumentException("a body of " + body.length + " bytes is over " + JournalFormat.MAX_BODY_BYTES);
+            }
+            batch.add(new JournalRecord.Enqueue(UUID.randomUUID(), body));
         }
-        UUID id = UUID.randomUUID();
-        JournalRecord.Enqueue record = new JournalRecord.Enqueue(id, body);
-        write(record, "enqueue");
-        Entry entry = new Entry(id, record.bodyUnsafe(), nextSequence++);
-        unacked.put(id, entry);
-        ready.put(entry.sequence, entry);
-        records++;
+        write(batch, "enqueue");
+        List<UUID> ids = new ArrayList<>(batch.size());
+        for (JournalRecord.Enqueue record : batch) {
+            Entry entry = new Entry(record.id(), record.bodyUnsafe(), nextSequence++);
+            unacked.put(entry.id, entry);
+            ready.put(entry.sequence, entry);
+            records++;
+            ids.add(entry.id);
+        }
         notifyAll();
-        return id;
+        return ids;
     }
 
     /**
@@ -201,15 +215,44 @@ final class WorkQueue implements Closeable {
     /** Removes the leased message for good. Acking the same lease again is a no-op. */
     synchronized void ack(UUID leaseId) {
         Lease lease = activeLease(leaseId, Outcome.ACKED);
-        if (lease == null) {
-            return;
+        if (lease != null) {
+            acknowledge(List.of(lease));
         }
-        write(new JournalRecord.Ack(lease.entry().id), "ack");
-        endLease(lease, Outcome.ACKED);
-        unacked.remove(lease.entry().id);
-        acked++;
-        records++;
-        deadRecords += 2;
+    }
+
+    /**
+     * Acks several leases with one journal write (one force for all): each live one is removed for
+     * good, one acked before is a no-op, and any other (expired, nacked, unknown) is refused alone,
+     * without holding up the rest; answers the refusals, by lease.
+     */
+    synchronized Map<UUID, SpawnerException> ackAll(List<UUID> leaseIds) {
+        Map<UUID, SpawnerException> refused = new LinkedHashMap<>();
+        Map<UUID, Lease> live = new LinkedHashMap<>();
+        for (UUID leaseId : leaseIds) {
+            try {
+                Lease lease = activeLease(leaseId, Outcome.ACKED);
+                if (lease != null) {
+                    live.putIfAbsent(leaseId, lease);
+                }
+            } catch (SpawnerException e) {
+                refused.put(leaseId, e);
+            }
+        }
+        if (!live.isEmpty()) {
+            acknowledge(List.copyOf(live.values()));
+        }
+        return refused;
+    }
+
+    private void acknowledge(List<Lease> done) {
+        write(done.stream().map(lease -> new JournalRecord.Ack(lease.entry().id)).toList(), "ack");
+        for (Lease lease : done) {
+            endLease(lease, Outcome.ACKED);
+            unacked.remove(lease.entry().id);
+            acked++;
+            records++;
+            deadRecords += 2;
+        }
         compactIfDominated();
     }
 
@@ -316,9 +359,9 @@ final class WorkQueue implements Closeable {
         }
     }
 
-    private void write(JournalRecord record, String operation) {
+    private void write(List<? extends JournalRecord> batch, String operation) {
         try {
-            journal.append(record);
+            journal.appendAll(batch);
         } catch (IOException e) {
             log.error("queue journal {}: could not write an {} record", journal.file(), operation, e);
             throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "journal-unavailable", "the queue could not write its journal ("

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.awaitility.Awaitility.await;
 
 /** The agent's runner with real processes: sandbox, environment, working directory, exit status, limits. */
@@ -120,6 +121,50 @@ class TaskRunnerTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(pids).allSatisfy(pid -> assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("pid %d", pid)
                         .isNotEqualTo(java.util.Optional.of(true))));
+    }
+
+    @Test
+    void theTimeLimitKillsAProcessThatDoubleForkedOutOfTheTree() throws Exception {
+        assumeTrue(TaskRunner.SETSID != null, "no setsid here: tasks run in the agent's process group");
+        // The subshell starts a sleeper and exits: init adopts the sleeper, out of the task's tree but still in its group.
+        String script = "(sleep 300 & echo $! > escaped) ; while [ ! -s escaped ]; do sleep 0.1; done; sleep 300";
+
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-escape", script, null, null, "2s")).await();
+
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_TIME_LIMIT);
+        long escaped = Long.parseLong(Files.readString(sandboxes.resolve("t-escape/escaped")).strip());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ProcessHandle.of(escaped).map(ProcessHandle::isAlive))
+                .as("the double-forked sleeper %d", escaped).isNotEqualTo(java.util.Optional.of(true)));
+    }
+
+    @Test
+    void aTaskRunsInAProcessGroupOfItsOwnUnderItsOwnPid() throws Exception {
+        assumeTrue(TaskRunner.SETSID != null, "no setsid here: tasks run in the agent's process group");
+        TaskRunner.Run run = runner(1024).start(task("t-group", "exec sleep 300", null, null, "5m"));
+        long pid = run.process().orElseThrow().pid();
+
+        assertThat(ProcessTree.leadsItsGroup(pid)).isTrue();
+        assertThat(ProcessTree.leadsItsGroup(ProcessHandle.current().pid())).as("the agent itself").isFalse();
+        run.cancel();
+        assertThat(run.await().state()).isEqualTo(TaskState.CANCELED);
+    }
+
+    @Test
+    void aProgramOnTheTasksPathIsFoundAndOneThatIsNotExecutableFailsToStart() throws Exception {
+        Path bin = Files.createDirectories(sandboxes.resolve("bin"));
+        Path tool = Files.writeString(bin.resolve("tool"), "#!/bin/sh\necho from tool\n");
+        tool.toFile().setExecutable(true);
+        Path plain = Files.writeString(bin.resolve("plain"), "not a program\n");
+
+        assertThat(TaskRunner.missingProgram("tool", sandboxes, bin + ":/usr/bin:/bin")).isEmpty();
+        assertThat(TaskRunner.missingProgram(tool.toString(), sandboxes, null)).isEmpty();
+        assertThat(TaskRunner.missingProgram("nope", sandboxes, bin.toString())).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("nope: No such file or directory");
+        assertThat(TaskRunner.missingProgram(plain.toString(), sandboxes, null)).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("not an executable file");
+        TaskRunner.Outcome outcome = runner(1024).start(new TaskDescription("t-plain", "pilot-1", List.of(plain.toString()), null, null,
+                null, null)).await();
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_START_FAILED);
     }
 
     @Test

@@ -61,8 +61,8 @@ final class LoopbackFabric implements PilotFabric {
     }
 
     @Override
-    public synchronized void enqueue(String queue, String body) {
-        queues.computeIfAbsent(queue, q -> new ArrayList<>()).add(body);
+    public synchronized void enqueue(String queue, List<String> bodies) {
+        queues.computeIfAbsent(queue, q -> new ArrayList<>()).addAll(bodies);
     }
 
     synchronized List<String> queued(String queue) {
@@ -80,20 +80,22 @@ final class LoopbackFabric implements PilotFabric {
     }
 
     @Override
-    public void follow(String pubsub, String topic, long from, MessageSink sink) throws InterruptedException {
+    public void follow(String pubsub, String topic, long from, PageSink sink) throws InterruptedException {
         long offset = from;
         while (true) {
-            String body;
+            List<Message> page = new ArrayList<>();
             synchronized (this) {
                 List<String> messages = topics.getOrDefault(topic, List.of());
                 while (offset >= messages.size()) {
                     wait();
                     messages = topics.getOrDefault(topic, List.of());
                 }
-                body = messages.get((int) offset);
+                for (long at = offset; at < messages.size(); at++) {
+                    page.add(new Message(at, messages.get((int) at)));
+                }
             }
-            sink.accept(offset, body);
-            offset++;
+            sink.accept(page);
+            offset += page.size();
         }
     }
 }

@@ -190,6 +190,70 @@ class QueueControllerTest {
     }
 
     @Test
+    void aBulkEnqueueStoresEveryBodyInOrderAndAnswersTheirIds() throws Exception {
+        String answer = call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON)
+                .content("{\"bodies\": [\"a\", \"b\", \"c\"]}")).andExpect(status().isOk())
+                .andExpect(jsonPath("$.ids", hasSize(3))).andReturn().getResponse().getContentAsString();
+        java.util.List<String> ids = JsonPath.read(answer, "$.ids");
+
+        call(post("/queue/v1/leases").param("max", "10")).andExpect(status().isOk())
+                .andExpect(jsonPath("$.messages[*].id").value(org.hamcrest.Matchers.contains(ids.toArray())))
+                .andExpect(jsonPath("$.messages[*].body").value(org.hamcrest.Matchers.contains("a", "b", "c")));
+    }
+
+    @Test
+    void aBadBulkEnqueueIsABadRequestAndStoresNothing() throws Exception {
+        problem(call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON).content("{\"body\": \"a\", \"bodies\": [\"b\"]}")),
+                400, "invalid-request", "both \"body\" and \"bodies\"");
+        problem(call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON).content("{\"bodies\": []}")), 400,
+                "invalid-request", "\"bodies\" must hold 1 to 1000 texts, not 0");
+        problem(call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON).content("{\"bodies\": [\"a\", null]}")), 400,
+                "invalid-request", "bodies[1] is null");
+        String tooBig = "x".repeat(256 * 1024 + 1);
+        problem(call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON).content("{\"bodies\": [\"a\", \"" + tooBig + "\"]}")),
+                400, "invalid-request", "bodies[1] is 262145 bytes in UTF-8");
+        String many = "[" + String.join(",", java.util.Collections.nCopies(1001, "\"x\"")) + "]";
+        problem(call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON).content("{\"bodies\": " + many + "}")), 400,
+                "invalid-request", "not 1001");
+        String big = "\"" + "x".repeat(200 * 1024) + "\"";
+        String heavy = "[" + String.join(",", java.util.Collections.nCopies(41, big)) + "]";
+        problem(call(post("/queue/v1/messages").contentType(MediaType.APPLICATION_JSON).content("{\"bodies\": " + heavy + "}")), 400,
+                "invalid-request", "over the limit of 8388608 bytes (8 MiB) for one request");
+        call(get("/queue/v1/stats")).andExpect(jsonPath("$.ready").value(0));
+    }
+
+    @Test
+    void aBulkAckAcksTheLiveLeasesAndNamesTheOthersWithTheirReasons() throws Exception {
+        enqueue("a");
+        enqueue("b");
+        enqueue("c");
+        String answer = call(post("/queue/v1/leases").param("max", "3")).andExpect(status().isOk()).andReturn().getResponse()
+                .getContentAsString();
+        java.util.List<String> leases = JsonPath.read(answer, "$.messages[*].leaseId");
+        call(post("/queue/v1/leases/{lease}/nack", leases.get(2))).andExpect(status().isNoContent());
+        call(delete("/queue/v1/leases/{lease}", leases.get(1))).andExpect(status().isNoContent());
+
+        call(post("/queue/v1/acks").contentType(MediaType.APPLICATION_JSON).content("{\"leaseIds\": [\"" + leases.get(0) + "\", \""
+                + leases.get(1) + "\", \"" + leases.get(2) + "\", \"" + UNKNOWN_LEASE + "\"]}"))
+                .andExpect(status().isOk())
+                .andExpect(jsonPath("$.refused", hasSize(2)))
+                .andExpect(jsonPath("$.refused[0].leaseId").value(leases.get(2)))
+                .andExpect(jsonPath("$.refused[0].reason").value("lease-nacked"))
+                .andExpect(jsonPath("$.refused[1].leaseId").value(UNKNOWN_LEASE))
+                .andExpect(jsonPath("$.refused[1].reason").value("lease-unknown"))
+                .andExpect(jsonPath("$.refused[1].detail", containsString("never issued")));
+        call(get("/queue/v1/stats")).andExpect(content().json("{\"ready\": 1, \"leased\": 0, \"acked\": 2}", JsonCompareMode.STRICT));
+    }
+
+    @Test
+    void aBadBulkAckIsABadRequest() throws Exception {
+        problem(call(post("/queue/v1/acks").contentType(MediaType.APPLICATION_JSON).content("{}")), 400, "invalid-request",
+                "{\"leaseIds\": [...]} with 1 to 1000 lease ids");
+        problem(call(post("/queue/v1/acks").contentType(MediaType.APPLICATION_JSON).content("{\"leaseIds\": [\"nope\"]}")), 400,
+                "invalid-request", "'nope' is not a lease id");
+    }
+
+    @Test
     void aBodyThatIsNotJsonIsUnsupported() throws Exception {
         call(post("/queue/v1/messages").contentType(MediaType.TEXT_PLAIN).content("resize image 42"))
                 .andExpect(status().isUnsupportedMediaType())

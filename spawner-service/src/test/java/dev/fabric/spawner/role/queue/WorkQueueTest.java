@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -216,6 +217,45 @@ class WorkQueueTest {
         assertThat(Journals.records(queue.journalFile())).containsExactly(new JournalRecord.Enqueue(a, text("a")),
                 new JournalRecord.Enqueue(b, text("b")), new JournalRecord.Ack(a));
         assertThat(queue.stats().journalBytes()).isEqualTo(Files.size(queue.journalFile()));
+    }
+
+    @Test
+    void aBulkEnqueueAndABulkAckAreEachOneWriteOnDiskWhenTheCallReturns() throws Exception {
+        List<UUID> ids = queue.enqueueAll(List.of(text("a"), text("b"), text("c")));
+        long afterEnqueue = Files.size(queue.journalFile());
+        List<WorkQueue.Leased> leased = queue.lease(3, VISIBILITY);
+
+        Map<UUID, SpawnerException> refused = queue.ackAll(List.of(leased.get(0).leaseId(), leased.get(2).leaseId(), leased.get(0).leaseId()));
+
+        assertThat(refused).isEmpty();
+        assertThat(afterEnqueue).isGreaterThan(0);
+        assertThat(Journals.records(queue.journalFile())).containsExactly(new JournalRecord.Enqueue(ids.get(0), text("a")),
+                new JournalRecord.Enqueue(ids.get(1), text("b")), new JournalRecord.Enqueue(ids.get(2), text("c")),
+                new JournalRecord.Ack(ids.get(0)), new JournalRecord.Ack(ids.get(2)));
+        assertThat(queue.unacked()).extracting(JournalRecord::id).containsExactly(ids.get(1));
+    }
+
+    @Test
+    void aBulkAckRefusesEachLeaseThatCannotBeAckedAloneAndAcksTheRest() {
+        queue.enqueueAll(List.of(text("a"), text("b"), text("c")));
+        List<WorkQueue.Leased> leased = queue.lease(3, VISIBILITY);
+        queue.nack(leased.get(1).leaseId());
+        UUID unknown = UUID.randomUUID();
+
+        Map<UUID, SpawnerException> refused = queue.ackAll(List.of(leased.get(0).leaseId(), leased.get(1).leaseId(), unknown,
+                leased.get(2).leaseId()));
+
+        assertThat(refused.keySet()).containsExactly(leased.get(1).leaseId(), unknown);
+        assertThat(refused.values()).extracting(SpawnerException::reason).containsExactly("lease-nacked", "lease-unknown");
+        assertThat(queue.stats().acked()).isEqualTo(2);
+        assertThat(queue.unacked()).extracting(JournalRecord::id).containsExactly(leased.get(1).id());
+    }
+
+    @Test
+    void aBulkEnqueueWithABodyOverTheLimitStoresNone() {
+        assertThatThrownBy(() -> queue.enqueueAll(List.of(text("a"), new byte[JournalFormat.MAX_BODY_BYTES + 1])))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(queue.unacked()).isEmpty();
     }
 
     @Test
