@@ -39,6 +39,17 @@ class MemberExitIT {
     }
 
     @Test
+    void aMemberWhoseBridgeAndSpawnerAreBothUnreachableExits81NamingBoth() throws Exception {
+        Map<String, String> env = environment("FIREWALL_TO_SERVICE", "http://127.0.0.1:" + closedPort());
+        String via = "http://127.0.0.1:" + closedPort();
+        env.put("FABRIC_VIA", via);
+        Result result = runMember(env, "--fabric.member.spawner-timeout=2s");
+        assertThat(result.status()).as(result.output()).isEqualTo(BootstrapExit.SPAWNER_UNREACHABLE.code());
+        assertThat(result.output()).contains("could not reach the spawner").contains("through the bridge at " + via + " nor directly")
+                .doesNotContain(env.get("FABRIC_OTP"));
+    }
+
+    @Test
     void aMode3MemberNobodyDialsExits84() throws Exception {
         Result result = runMember(environment("FIREWALL_FROM_SERVICE", "http://127.0.0.1:" + closedPort()),
                 "--fabric.member.configure-timeout=2s");

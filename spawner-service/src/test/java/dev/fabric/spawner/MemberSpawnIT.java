@@ -28,7 +28,8 @@ import static org.awaitility.Awaitility.await;
  * Every member spawns (docs/spawner.md, "Every member spawns"): the root spawner spawns member A,
  * A spawns member B over its management port with the spawner's own API; B's parent is A, which
  * restarts it; a killed A comes back and takes B back without a duplicate; a member whose parent is
- * gone for good is adopted by its grandparent, and the registry records the adopter.
+ * gone for good is adopted by its grandparent (the root spawner, or a member: root -> A -> B -> C, B
+ * stopped, A adopts C), and the registry records the adopter.
  */
 class MemberSpawnIT {
 
@@ -202,6 +203,38 @@ class MemberSpawnIT {
         assertThat(starterOf(b)).isEqualTo(chain.spawner());
         assertThat(processesOf(b)).isEqualTo(1);
         assertThat(leaseAll(restarted.endpoints().get("queue"))).containsExactly("keep me");
+    }
+
+    @Test
+    void aMemberWhoseParentMemberIsStoppedIsAdoptedByItsGrandparentMemberAndOnlyByIt() throws Exception {
+        Chain chain = chain();
+        String a = chain.a().id();
+        String b = chain.b().id();
+        ResponseEntity<JsonNode> accepted = spawnQueueAt(management(chain.b()));
+        assertThat(accepted.getStatusCode().value()).isEqualTo(202);
+        String c = accepted.getBody().path("id").asString();
+        ServiceInstance runningC = fabric.awaitState(c, InstanceState.RUNNING, 1);
+        assertThat(runningC.parentId()).isEqualTo(b);
+        long pidC = pidOf(c);
+
+        // A stops B, its own member: B's member C is left to its grandparent, A, not to the root spawner.
+        assertThat(fabric.signedClient(management(chain.a())).delete().uri("/api/v1/members/{id}", b).retrieve().toBodilessEntity()
+                .getStatusCode().value()).isEqualTo(204);
+        fabric.awaitState(b, InstanceState.STOPPED, 1);
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(ServiceInstance.supervisorOf(fabric.registry.get(c))).isEqualTo(a));
+        ServiceInstance adopted = fabric.registry.get(c);
+        assertThat(adopted.parentId()).isEqualTo(b);
+        assertThat(adopted.incarnation()).isEqualTo(1);
+        assertThat(adopted.state()).isEqualTo(InstanceState.RUNNING);
+        assertThat(pidOf(c)).isEqualTo(pidC);
+        assertThat(steps(c)).contains("RUNNING: adopted by " + a + " (was supervised by " + b + ")");
+        assertThat(steps(c)).filteredOn(step -> step.contains("adopted by")).hasSize(1);
+        // Supervised once: A lists it, the root spawner does not, and one process runs it.
+        assertThat(membersListedBy(management(chain.a()))).contains(c);
+        assertThat(membersListedBy(fabric.spawnerUrl())).doesNotContain(c);
+        assertThat(processesOf(c)).isEqualTo(1);
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.fabric.core.problem.Problem;
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.spawner.contract.BootstrapWire;
+import dev.fabric.spawner.reach.ReverseChannel;
 import dev.fabric.spawner.spawn.OneAtATime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -147,44 +148,74 @@ public class MemberBootstrap {
 
     /**
      * Modes 1 and 2: dial the spawner, retrying while it cannot be reached or fails, until the
-     * deadline. A retry is safe: the spawner answers the same request with the same keys.
+     * deadline. A retry is safe: the spawner answers the same request with the same keys. A member
+     * with a bridge ({@code FABRIC_VIA}) sends it through the bridge's relay port, as it sends its
+     * registry calls, and directly when the bridge cannot be reached or cannot pass it on
+     * (docs/connectivity.md): a member that sees only its bridge redeems all the same.
      */
     private void redeem(MemberSettings settings) throws InterruptedException {
-        // Unsigned: the member has no keys yet; its password is the credential.
-        RestClient spawner = RestClient.builder()
+        // Unsigned: the member has no keys yet; its password is the credential. The bridge adds no trust: the keys come
+        // back sealed to this member's ephemeral key, bound to its id.
+        RestClient direct = RestClient.builder()
                 .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10))).build();
+        RestClient bridged = settings.via() == null ? null : RestClient.builder()
+                .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10),
+                        ReverseChannel.relayAddress(settings.via()))).build();
         URI redeemUrl = settings.spawnerUrl().resolve("/bootstrap/v1/redeem");
         BootstrapWire.Redeem request = new BootstrapWire.Redeem(settings.serviceId(), settings.incarnation(), settings.otp().reveal(),
                 node.publicKey(), node.managementUrl().toString(), node.bootstrapKey());
         Instant deadline = Instant.now().plus(properties.spawnerTimeout());
         String lastFailure = "";
         while (Instant.now().isBefore(deadline)) {
-            try {
-                BootstrapWire.Released released = spawner.post().uri(redeemUrl).body(request).retrieve().body(BootstrapWire.Released.class);
-                if (released == null || released.keys() == null) {
-                    node.exit(BootstrapExit.KEYS_UNSEALABLE, "the spawner answered without keys");
-                    return;
-                }
-                node.deliver(released.keys(), released.keyId(), URI.create(released.registryUrl()));
-                log.info("member {}: one-time password redeemed at {}", settings.serviceId(), settings.spawnerUrl());
-                return;
-            } catch (RestClientResponseException e) {
-                if (e.getStatusCode().is5xxServerError()) {
-                    lastFailure = "HTTP " + e.getStatusCode().value();
-                } else {
-                    node.exit(BootstrapExit.OTP_REFUSED, "the spawner refused the redeem: " + Problem.decode(e.getStatusCode().value(),
-                            e.getStatusText(), e.getResponseBodyAsByteArray(), "the spawner").message());
-                    return;
-                }
-            } catch (ResourceAccessException e) {
-                lastFailure = e.getMostSpecificCause().toString();
-            } catch (RuntimeException e) {
-                // deliver() has already chosen the exit status
+            Attempt attempt = bridged == null ? Attempt.failed("") : attempt(bridged, redeemUrl, request, "through the bridge at " + settings.via());
+            if (attempt.failure() != null) {
+                Attempt straight = attempt(direct, redeemUrl, request, "directly");
+                lastFailure = bridged == null ? straight.failure() : attempt.failure() + "; " + straight.failure();
+                attempt = straight;
+            }
+            if (attempt.failure() == null) {
                 return;
             }
             Thread.sleep(250);
         }
-        node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "could not reach the spawner at " + redeemUrl + " within "
+        node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "could not reach the spawner at " + redeemUrl
+                + (bridged == null ? "" : " (through the bridge at " + settings.via() + " nor directly)") + " within "
                 + Durations.text(properties.spawnerTimeout()) + ": " + lastFailure);
+    }
+
+    /** One redemption: {@code failure} null when it is over (the keys are in, or the member is exiting), else why to try again. */
+    private record Attempt(String failure) {
+        static final Attempt OVER = new Attempt(null);
+
+        static Attempt failed(String failure) {
+            return new Attempt(failure);
+        }
+    }
+
+    private Attempt attempt(RestClient spawner, URI redeemUrl, BootstrapWire.Redeem request, String how) {
+        MemberSettings settings = node.settings();
+        try {
+            BootstrapWire.Released released = spawner.post().uri(redeemUrl).body(request).retrieve().body(BootstrapWire.Released.class);
+            if (released == null || released.keys() == null) {
+                node.exit(BootstrapExit.KEYS_UNSEALABLE, "the spawner answered without keys");
+                return Attempt.OVER;
+            }
+            node.deliver(released.keys(), released.keyId(), URI.create(released.registryUrl()));
+            log.info("member {}: one-time password redeemed at {} {}", settings.serviceId(), settings.spawnerUrl(), how);
+            return Attempt.OVER;
+        } catch (RestClientResponseException e) {
+            Problem problem = Problem.decode(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), "the spawner");
+            if (e.getStatusCode().is5xxServerError() || problem.reason() != null && problem.reason().startsWith("bridge-")) {
+                // The spawner failed, or the bridge could not pass the request on (no route, destination unreachable).
+                return Attempt.failed(how + ": HTTP " + e.getStatusCode().value() + (problem.hasReason() ? " " + problem.reason() : ""));
+            }
+            node.exit(BootstrapExit.OTP_REFUSED, "the spawner refused the redeem: " + problem.message());
+            return Attempt.OVER;
+        } catch (ResourceAccessException e) {
+            return Attempt.failed(how + ": " + e.getMostSpecificCause());
+        } catch (RuntimeException e) {
+            // deliver() has already chosen the exit status
+            return Attempt.OVER;
+        }
     }
 }

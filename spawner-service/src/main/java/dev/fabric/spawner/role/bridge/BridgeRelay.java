@@ -226,7 +226,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
             answer = outward.send(forward.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (HttpTimeoutException e) {
             refuse(request, response, 504, "bridge-timeout", view.target().getRawAuthority() + " did not answer bridge " + bridge.bridgeId()
-                    + " within " + bridge.settings().idleTimeout().toSeconds() + " s", "timeout");
+                    + " within " + bridge.settings().idleTimeout().toSeconds() + " s (" + BridgeSettings.IDLE_TIMEOUT + ")", "timeout");
             return;
         } catch (IOException e) {
             refuse(request, response, 502, "bridge-destination-unreachable", "bridge " + bridge.bridgeId() + " cannot reach "
@@ -261,6 +261,20 @@ public final class BridgeRelay extends OncePerRequestFilter {
             }
         }
         relayed("outward", body.length + copied);
+        if (REDEEM.equals(request.getRequestURI()) && answer.statusCode() / 100 == 2) {
+            // The one unsigned call it relays: say whose (never the password), so an operator sees a member redeem through it.
+            log.info("bridge {}: relayed member {}'s redemption of its one-time password to {}", bridge.bridgeId(), redeemer(body),
+                    view.target().getRawAuthority());
+        }
+    }
+
+    /** The service id a redemption names, or "?" when its body says none. */
+    private String redeemer(byte[] body) {
+        try {
+            return json.readTree(body).path("serviceId").asString("?");
+        } catch (RuntimeException e) {
+            return "?";
+        }
     }
 
     /**

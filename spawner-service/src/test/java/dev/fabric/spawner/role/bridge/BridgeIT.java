@@ -16,6 +16,7 @@ import dev.fabric.core.client.PubSub;
 import dev.fabric.core.client.Subscription;
 import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.RegistrationRequest;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.spawner.FabricUnderTest;
@@ -68,12 +69,15 @@ class BridgeIT {
     static String bridgeId;
     static String relayUrl;
     static String queueId;
+    static String pubsubId;
     static final JsonMapper json = JsonMapper.builder().build();
 
     @BeforeAll
     static void start() throws Exception {
-        // A bridge and a queue restarting at once on a shared machine: more than a minute to bootstrap is allowed.
-        fabric = new FabricUnderTest(dir, "--fabric.spawner.otp-ttl=180s", "--fabric.spawner.bootstrap-timeout=180s");
+        // A bridge and a queue restarting at once on a shared machine: more than a minute to bootstrap is allowed, and
+        // the registry expects the members' own 2 s heartbeats (dead after 10 s): nothing here is detected by heartbeats
+        // (a kill is seen by the spawner), and a bridge declared DEAD while its member starts would fail the member.
+        fabric = new FabricUnderTest(dir, Duration.ofSeconds(2), "--fabric.spawner.otp-ttl=180s", "--fabric.spawner.bootstrap-timeout=180s");
         fabric.startSpawner();
         client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("bridge-it").build();
         int port;
@@ -103,12 +107,18 @@ class BridgeIT {
 
     /** The bridge's Prometheus counter, summed over the given label filter. */
     static double bridgeMetric(String name, String label) throws Exception {
-        ServiceInstance bridge = fabric.registry.get(bridgeId);
+        return metricOf(bridgeId, name, label);
+    }
+
+    /** A bridge's Prometheus metric, summed over the given label filter. */
+    static double metricOf(String id, String name, String label) throws Exception {
+        ServiceInstance bridge = fabric.registry.get(id);
         String text = fabric.signedClient(bridge.endpoints().get("management")).get().uri("/actuator/prometheus")
                 .retrieve().body(String.class);
         double sum = 0;
         for (String line : text.split("\n")) {
-            if (line.startsWith(name) && line.contains(label)) {
+            // The metric itself, not one whose name it begins (fabric_bridge_circuits, fabric_bridge_circuits_paired_total).
+            if ((line.startsWith(name + " ") || line.startsWith(name + "{")) && line.contains(label)) {
                 sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
@@ -138,6 +148,18 @@ class BridgeIT {
         assertThat(fabric.registry.sessionMembers("bridged-session").instances()).extracting(ServiceInstance::id).contains(queueId);
 
         assertThat(bridgeMetric("fabric_bridge_relayed_bytes_total", "direction=\"inward\"")).isGreaterThan(inwardBefore);
+    }
+
+    @Test
+    @Order(2)
+    void itRedeemedItsOneTimePasswordThroughTheBridge() throws Exception {
+        fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        // Like its registry calls, a member's redemption (FABRIC_VIA) goes through its bridge: one that sees only the
+        // bridge redeems all the same. The bridge relays it unsigned and learns nothing: the keys come back sealed.
+        assertThat(FabricUnderTest.log(fabric.memberLog(bridgeId)))
+                .contains("relayed member " + queueId + "'s redemption of its one-time password");
+        assertThat(FabricUnderTest.log(fabric.memberLog(queueId))).contains("one-time password redeemed at")
+                .contains("through the bridge at " + relayUrl);
     }
 
     @Test
@@ -267,6 +289,73 @@ class BridgeIT {
 
     @Test
     @Order(5)
+    void aBridgeRefusesAnExchangeOverItsLimitInFlightAndGivesUpOnALateAnswer() throws Exception {
+        ServiceInstance queue = fabric.awaitState(queueId, InstanceState.RUNNING, 1);
+        // A bridge of its own, at one exchange in flight and a 5 s wait for an answer. The queue is reached through the
+        // first bridge, so this one passes its requests on to the first bridge's relay port (a chain of two).
+        String limitedId = spawn("bridge", Map.of("max-circuits", "1", "idle-timeout", "5s"));
+        ServiceInstance limited = fabric.awaitState(limitedId, InstanceState.RUNNING, 1);
+        InetSocketAddress limitedRelay = new InetSocketAddress("127.0.0.1", URI.create(limited.endpoints().get("relay")).getPort());
+        HttpClient throughLimited = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).proxy(ProxySelector.of(limitedRelay)).build();
+        double timeoutsBefore = metricOf(limitedId, "fabric_bridge_refusals_total", "reason=\"timeout\"");
+
+        // A lease that waits up to 20 s for a message (the queue is empty): the bridge gives up after its idle-timeout.
+        HttpResponse<String> late = throughLimited.send(signed("POST",
+                URI.create(queue.endpoints().get("queue") + "/leases?max=1&wait=20s"), new byte[0]), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
+        JsonNode timedOut = json.readTree(late.body());
+        assertThat(timedOut.path("reason").asString()).isEqualTo("bridge-timeout");
+        assertThat(timedOut.path("detail").asString()).contains(limitedId).contains("idle-timeout");
+        assertThat(metricOf(limitedId, "fabric_bridge_refusals_total", "reason=\"timeout\"")).isEqualTo(timeoutsBefore + 1);
+
+        // A registry watch streams for as long as its caller reads: it holds the bridge's one exchange.
+        HttpClient watcher = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).proxy(ProxySelector.of(limitedRelay)).build();
+        try {
+            watcher.sendAsync(signed("GET", URI.create(fabric.registryUrl + "/api/v1/watch"), new byte[0]),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            await().atMost(60, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() ->
+                    assertThat(metricOf(limitedId, "fabric_bridge_circuits", "")).isEqualTo(1));
+            double fullBefore = metricOf(limitedId, "fabric_bridge_refusals_total", "reason=\"circuits\"");
+            byte[] body = "{\"body\":\"one exchange too many\"}".getBytes(StandardCharsets.UTF_8);
+
+            HttpResponse<String> full = throughLimited.send(signed("POST", URI.create(queue.endpoints().get("queue") + "/messages"), body),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(full.statusCode()).as(full.body()).isEqualTo(503);
+            assertThat(full.headers().firstValue("Retry-After")).contains("1");
+            JsonNode problem = json.readTree(full.body());
+            assertThat(problem.path("reason").asString()).isEqualTo("bridge-full");
+            assertThat(problem.path("detail").asString()).contains("max-circuits").contains(limitedId);
+            assertThat(metricOf(limitedId, "fabric_bridge_refusals_total", "reason=\"circuits\"")).isEqualTo(fullBefore + 1);
+        } finally {
+            watcher.shutdownNow();
+            fabric.spawnerClient().delete().uri("/api/v1/members/{id}", limitedId).retrieve().toBodilessEntity();
+        }
+
+        // Once the abandoned lease has ended at the member (the first bridge holds no exchange any more), the queue holds
+        // nothing: the refused message never reached it, and the lease the bridge gave up on took nothing and left nothing.
+        await().atMost(90, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() ->
+                assertThat(bridgeMetric("fabric_bridge_circuits", "")).isZero());
+        JsonNode stats = client.call(queueId, "queue", (http, url) -> http.get().uri("/stats").retrieve().body(JsonNode.class));
+        assertThat(stats.path("ready").asInt()).isZero();
+        assertThat(stats.path("leased").asInt()).isZero();
+        assertThat(fabric.registry.get(queueId).state()).isEqualTo(InstanceState.RUNNING);
+    }
+
+    /** A request signed with the fabric key for its target, with a JSON body when it has one. */
+    static HttpRequest signed(String method, URI target, byte[] body) {
+        Map<String, List<String>> headers = body.length == 0 ? Map.of() : Map.of("Content-Type", List.of("application/json"));
+        Map<String, String> signature = new RequestSigner(fabric.keys, Clock.systemUTC()).sign(method, target, headers, body);
+        HttpRequest.Builder request = HttpRequest.newBuilder(target).method(method, body.length == 0
+                ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach((name, values) -> request.header(name, values.getFirst()));
+        signature.forEach(request::header);
+        return request.build();
+    }
+
+    @Test
+    @Order(6)
     void aBridgeAtItsLimitOfChannelsRefusesWithTheReason() throws Exception {
         String second = spawn("queue", Map.of("via", relayUrl));
         await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> assertThat(fabric.registry.history(second))
@@ -281,7 +370,7 @@ class BridgeIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aBridgeKilledWithSignal9ComesBackUnderItsIdAndItsMembersReconnect() throws Exception {
         fabric.awaitState(queueId, InstanceState.RUNNING, 1);
         for (String body : List.of("kept 1", "kept 2")) {
@@ -311,12 +400,12 @@ class BridgeIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aPubsubSubscriptionThroughTheBridgeHasEveryMessageOnceAfterTheBridgeWasKilled() throws Exception {
         // The bridge takes one channel: the queue makes room for a pubsub reached through it.
         fabric.spawnerClient().delete().uri("/api/v1/members/{id}", queueId).retrieve().toBodilessEntity();
         fabric.awaitState(queueId, InstanceState.STOPPED, 1);
-        String pubsubId = spawn("pubsub", Map.of("via", relayUrl));
+        pubsubId = spawn("pubsub", Map.of("via", relayUrl));
         ServiceInstance pubsub = fabric.awaitState(pubsubId, InstanceState.RUNNING, 1);
         assertThat(pubsub.metadata()).containsEntry("via", bridgeId);
         PubSub topics = client.pubsub(pubsubId);
@@ -345,5 +434,24 @@ class BridgeIT {
             assertThat(subscription.isOpen()).isTrue();
             assertThat(subscription.next()).isEqualTo(4);
         }
+    }
+
+    @Test
+    @Order(9)
+    void aStaleIncarnationExitsOnItsFirstRefusedHeartbeat() throws Exception {
+        // The pubsub reached through the bridge (the previous test's): its heartbeats go through the bridge.
+        ServiceInstance member = fabric.awaitState(pubsubId, InstanceState.RUNNING, 1);
+        ProcessHandle stale = ProcessHandle.of(Long.parseLong(member.metadata().get("pid"))).orElseThrow();
+        // A newer incarnation registers under its id (as one restarted elsewhere while a link was cut would): the
+        // registry refuses the old one's next heartbeat with 409 (its incarnation check), and the old one leaves.
+        fabric.registry.register(new RegistrationRequest(pubsubId, member.type(), member.name(), InstanceState.RUNNING,
+                member.incarnation() + 1, member.parentId(), member.connectivity(), member.endpoints(), member.metadata()));
+
+        stale.onExit().get(90, TimeUnit.SECONDS);
+
+        assertThat(stale.isAlive()).isFalse();
+        assertThat(FabricUnderTest.log(fabric.memberLog(pubsubId)))
+                .contains("member " + pubsubId + " incarnation " + member.incarnation() + ": superseded")
+                .contains("exiting");
     }
 }
