@@ -1,12 +1,11 @@
 package dev.fabric.spawner.role.bridge;
 
-import org.springframework.boot.convert.DurationStyle;
 import org.springframework.util.unit.DataSize;
 
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
+import static dev.fabric.spawner.role.RoleSettings.duration;
 import static dev.fabric.spawner.role.RoleSettings.number;
 
 /**
@@ -61,8 +60,9 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
                 throw new IllegalArgumentException(MAX_CIRCUIT_BYTES + " must be a size from 1KB to 256MB (e.g. 8MB), not '" + rawBytes + "'");
             }
         }
-        Duration idle = duration(config, IDLE_TIMEOUT, DEFAULTS.idleTimeout, "60s");
-        Duration longest = duration(config, MAX_CIRCUIT_DURATION, DEFAULTS.maxCircuitDuration, "10m");
+        Duration idle = duration(config, IDLE_TIMEOUT, DEFAULTS.idleTimeout, Duration.ofSeconds(1), Duration.ofHours(1));
+        Duration longest = duration(config, MAX_CIRCUIT_DURATION, DEFAULTS.maxCircuitDuration, Duration.ofSeconds(1),
+                Duration.ofHours(1));
         String address = config.get(ADDRESS);
         String host = config.get(HOST);
         for (String[] named : new String[][] {{ADDRESS, address}, {HOST, host}}) {
@@ -71,23 +71,5 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
             }
         }
         return new BridgeSettings(port, channels, circuits, bytes, idle, address, host, longest);
-    }
-
-    /** A duration setting from 1 s to 1 h. */
-    private static Duration duration(Map<String, String> config, String name, Duration fallback, String example) {
-        String raw = config.get(name);
-        if (raw == null) {
-            return fallback;
-        }
-        Duration value;
-        try {
-            value = DurationStyle.detectAndParse(raw.strip(), ChronoUnit.SECONDS);
-        } catch (IllegalArgumentException e) {
-            value = Duration.ZERO;
-        }
-        if (value.compareTo(Duration.ofSeconds(1)) < 0 || value.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException(name + " must be a duration from 1s to 1h (e.g. " + example + "), not '" + raw + "'");
-        }
-        return value;
     }
 }
