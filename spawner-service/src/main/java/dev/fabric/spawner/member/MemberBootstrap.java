@@ -7,7 +7,7 @@ import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.reach.ReverseChannel;
-import dev.fabric.spawner.spawn.OneAtATime;
+import dev.fabric.spawner.contract.OneAtATime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;

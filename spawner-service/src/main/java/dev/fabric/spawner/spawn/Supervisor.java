@@ -5,6 +5,7 @@ import dev.fabric.core.registry.RegistrationRequest;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.contract.OneAtATime;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
 import org.slf4j.Logger;

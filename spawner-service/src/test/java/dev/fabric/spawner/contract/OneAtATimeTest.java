@@ -1,4 +1,4 @@
-package dev.fabric.spawner.spawn;
+package dev.fabric.spawner.contract;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.scheduling.concurrent.SimpleAsyncTaskScheduler;

@@ -1,4 +1,4 @@
-package dev.fabric.spawner.spawn;
+package dev.fabric.spawner.contract;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
