@@ -113,6 +113,10 @@ class DaemonFlowIT {
         assertThat(changed.status()).as(changed.err()).isZero();
         assertThat(changed.out()).contains("out/a");
         assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nbuilt\n");
+        // faba's changes file keeps only what fabd has not read: the edit of in went at the command after it.
+        assertThat(fab().status()).isZero();
+        String changes = Files.readString(daemons.tmpRoot.resolve("pid/" + daemons.fabaPid() + "/changes"));
+        assertThat(changes).startsWith("B ").doesNotContain(project.resolve("in") + "\0").doesNotStartWith("B 0\0");
 
         int before = daemons.fabdPid();
         Files.writeString(project.resolve("fabfile"), """
