@@ -107,7 +107,7 @@ class ChangesFileTest {
     @Test
     void noEntryIsLostWhileTheWatcherAppendsAndFabaDropsWhatFabdRead() throws Exception {
         ChangesFile changes = new ChangesFile(dir.resolve("changes"));
-        int total = 20_000;
+        int total = 5_000;
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread watcher = Thread.ofPlatform().start(() -> {
             for (int i = 0; i < total; i++) {
