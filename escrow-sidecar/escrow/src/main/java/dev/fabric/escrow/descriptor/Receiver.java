@@ -50,6 +50,8 @@ public final class Receiver {
     private final MemorySegment control;
     private final MemorySegment iov;
     private final MemorySegment msghdr;
+    /** The errno of a failed recvmsg, allocated once: a read allocates no native memory. */
+    private final MemorySegment callState;
     private FileDescriptor[] received = new FileDescriptor[0];
     private boolean truncatedDescriptors;
 
@@ -60,6 +62,7 @@ public final class Receiver {
         this.control = arena.allocate(CONTROL_BYTES, 8);
         this.iov = arena.allocate(16, 8);          // struct iovec { void *base; size_t len; }
         this.msghdr = arena.allocate(56, 8);       // struct msghdr on LP64 Linux
+        this.callState = Downcall.callState(arena);
         iov.set(ADDRESS, 0, data);
         msghdr.set(ADDRESS, 0, MemorySegment.NULL);  // msg_name
         msghdr.set(JAVA_INT, 8, 0);                  // msg_namelen
@@ -108,7 +111,7 @@ public final class Receiver {
         msghdr.set(JAVA_INT, 48, 0);
         long n;
         try {
-            n = RECVMSG.callRetryingInterrupted("recvmsg", (h, state) -> (long) h.invokeExact(state, socket, msghdr, flags));
+            n = RECVMSG.callRetryingInterrupted(callState, "recvmsg", (h, state) -> (long) h.invokeExact(state, socket, msghdr, flags));
         } catch (PosixException e) {
             if (e.errno() == Posix.EAGAIN) {
                 return TIMED_OUT;
