@@ -121,6 +121,15 @@ public final class Downcall {
         return arena.allocate(Errno.STATE);
     }
 
+    /**
+     * The errno a failed call left in a {@link #callState} segment, for a caller that invokes a
+     * {@link #handle()} it keeps in a {@code static final} field (a constant handle, which even C1
+     * compiles into a direct call) instead of going through {@link #call}.
+     */
+    public static int errno(MemorySegment callState) {
+        return Errno.of(callState);
+    }
+
     /** As {@link #callRetryingInterrupted(String, LongInvocation)}, with the caller's {@link #callState} (one thread at a time). */
     public long callRetryingInterrupted(MemorySegment state, String what, LongInvocation invocation) {
         return invoke(handle(), state, what, invocation, true);

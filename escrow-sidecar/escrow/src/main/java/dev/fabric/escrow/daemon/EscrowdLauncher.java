@@ -23,11 +23,12 @@ public final class EscrowdLauncher {
     public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdMain";
     /**
      * The daemon's JVM: a bounded heap with a small young generation and compact object headers,
-     * native memory handed back (the resident memory of issue 17, {@code docs/benchmarks.md}), and C2
-     * alone with one compiler thread (the request loop's latency against the C daemon). The same list
-     * is in {@code bin/escrow} for {@code escrow daemon}; keep them in step.
+     * one compiler thread, native memory handed back (the resident memory of issue 17,
+     * {@code docs/benchmarks.md}). C1 only: C2 alone would answer requests sooner but leave the first
+     * bulk recovery interpreted. The same list is in {@code bin/escrow} for {@code escrow daemon};
+     * keep them in step.
      */
-    static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:-TieredCompilation", "-XX:CICompilerCount=1",
+    static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
             "-XX:+UseCompactObjectHeaders", "-Xss256k", "-Xms8m", "-Xmx96m", "-Xmn2m", "-XX:MinHeapFreeRatio=10",
             "-XX:MaxHeapFreeRatio=20", "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-XX:TrimNativeHeapInterval=5000");
 

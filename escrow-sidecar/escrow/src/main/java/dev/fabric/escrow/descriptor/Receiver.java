@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -40,6 +41,8 @@ public final class Receiver {
     private static final int CONTROL_BYTES = CMSG_HEADER + MAX_DESCRIPTORS * Integer.BYTES + 4; // CMSG_SPACE(253 * 4)
 
     private static final Downcall RECVMSG = Downcall.capturingErrno("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    /** A constant handle: the request loop calls it directly, which C1 and C2 compile into a plain native call. */
+    private static final MethodHandle RECVMSG_CALL = RECVMSG.handle();
     private static final Downcall SETSOCKOPT = Downcall.capturingErrno("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
 
@@ -110,13 +113,23 @@ public final class Receiver {
         msghdr.set(JAVA_LONG, 40, withControl ? CONTROL_BYTES : 0);
         msghdr.set(JAVA_INT, 48, 0);
         long n;
-        try {
-            n = RECVMSG.callRetryingInterrupted(callState, "recvmsg", (h, state) -> (long) h.invokeExact(state, socket, msghdr, flags));
-        } catch (PosixException e) {
-            if (e.errno() == Posix.EAGAIN) {
+        while (true) {
+            try {
+                n = (long) RECVMSG_CALL.invokeExact(callState, socket, msghdr, flags);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t); // a native function throws nothing
+            }
+            if (n != -1) {
+                break;
+            }
+            int errno = Downcall.errno(callState);
+            if (errno == Posix.EAGAIN) {
                 return TIMED_OUT;
             }
-            throw new IOException("recvmsg on the session failed: " + e.getMessage(), e);
+            if (errno != Posix.EINTR) {
+                PosixException e = new PosixException("recvmsg", errno);
+                throw new IOException("recvmsg on the session failed: " + e.getMessage(), e);
+            }
         }
         if (withControl) {
             takeDescriptors();

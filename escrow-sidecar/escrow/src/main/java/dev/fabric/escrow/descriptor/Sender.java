@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -36,6 +37,8 @@ public final class Sender {
     private static final int CONTROL_BYTES = CMSG_HEADER + Receiver.MAX_DESCRIPTORS * Integer.BYTES + 4; // CMSG_SPACE(253 * 4)
 
     private static final Downcall SENDMSG = Downcall.capturingErrno("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    /** A constant handle: each reply calls it directly, which C1 and C2 compile into a plain native call. */
+    private static final MethodHandle SENDMSG_CALL = SENDMSG.handle();
 
     private final int socket;
     /** Freed with the sender by the GC: another thread may close the socket (and drop the sender) while a write waits. */
@@ -97,9 +100,16 @@ public final class Sender {
                 msghdr.set(JAVA_LONG, 40, controlLength);
                 long n;
                 try {
-                    n = SENDMSG.callRetryingInterrupted(callState, "sendmsg",
-                            (h, state) -> (long) h.invokeExact(state, socket, msghdr, MSG_NOSIGNAL));
-                } catch (PosixException e) {
+                    n = (long) SENDMSG_CALL.invokeExact(callState, socket, msghdr, MSG_NOSIGNAL);
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t); // a native function throws nothing
+                }
+                if (n == -1) {
+                    int errno = Downcall.errno(callState);
+                    if (errno == Posix.EINTR) {
+                        continue;
+                    }
+                    PosixException e = new PosixException("sendmsg", errno);
                     throw new IOException("sendmsg on the session failed: " + e.getMessage(), e);
                 }
                 controlLength = 0; // the descriptors went with the first bytes

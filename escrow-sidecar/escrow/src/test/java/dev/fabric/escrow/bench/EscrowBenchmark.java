@@ -284,7 +284,8 @@ class EscrowBenchmark {
      * AF_UNIX ping-pong ({@code src/test/c/pingpong_server.c}: one recvmsg and one sendmsg per request,
      * nothing else) as the floor. With
      * {@code -Dbench.beforeDist=.../escrow-dist}, an earlier build of ours runs in the same rotation
-     * (before/after of a change, same run). Needs the C escrowd ({@link CEscrowd}).
+     * (before/after of a change, same run), and with {@code -Dbench.variantJavaOpts=...} this build
+     * with other JVM options. Needs the C escrowd ({@link CEscrowd}).
      */
     @Test
     void throughputAgainstTheCDaemon() throws Exception {
@@ -304,6 +305,12 @@ class EscrowBenchmark {
             daemons.put("ours, before", List.of(Path.of(before, "bin", "escrow").toString(), "daemon", "-t", "2"));
         }
         daemons.put("ours", List.of(Path.of(dist, "bin", "escrow").toString(), "daemon", "-t", "2"));
+        String variant = System.getProperty("bench.variantJavaOpts");
+        if (variant != null) {
+            // The same build with other JVM options (e.g. -XX:-TieredCompilation: C2 alone), in the same rotation.
+            daemons.put("ours, " + variant, List.of("env", "ESCROW_JAVA_OPTS=" + variant, Path.of(dist, "bin", "escrow").toString(), "daemon",
+                    "-t", "2"));
+        }
         int rounds = Integer.getInteger("bench.throughputRounds", 3);
         Map<String, List<Cycle>> results = new java.util.LinkedHashMap<>();
         Map<String, Process> running = new java.util.LinkedHashMap<>();

@@ -287,6 +287,7 @@ final class PilotManager implements Closeable {
         config.put("topic", pilot.topic());
         config.put("pilot", pilot.id());
         config.put("rerun-policy", pilot.description().rerunPolicy());
+        config.put("prefetch", Integer.toString(settings.agentPrefetch()));
         PilotWire.Where where = pilot.description().where() == null ? PilotWire.Where.MANAGER : pilot.description().where();
         if (where.via() != null) {
             config.put("via", where.via());

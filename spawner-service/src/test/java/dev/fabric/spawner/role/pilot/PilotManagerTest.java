@@ -49,6 +49,11 @@ class PilotManagerTest {
         return opened;
     }
 
+    /** Waits up to 20 s, looking every 10 ms: the manager's loops answer within milliseconds here. */
+    static org.awaitility.core.ConditionFactory soon() {
+        return await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(20));
+    }
+
     @AfterEach
     void close() throws Exception {
         if (manager != null) {
@@ -107,17 +112,17 @@ class PilotManagerTest {
         manager = open(false);
         PilotWire.Pilot pilot = activePilot(1);
         List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("true"), task("echo", "hi")))).ids();
-        await().atMost(Duration.ofSeconds(20)).until(() -> fabric.queued(pilot.queue()).size() == 2);
+        soon().until(() -> fabric.queued(pilot.queue()).size() == 2);
         assertThat(fabric.queued(pilot.queue())).anySatisfy(body -> assertThat(body).contains(ids.getFirst(), "\"command\":[\"true\"]"));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).state() == TaskState.QUEUED);
+        soon().until(() -> manager.task(ids.get(1)).state() == TaskState.QUEUED);
 
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.RUNNING, null, null))));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).state() == TaskState.RUNNING);
+        soon().until(() -> manager.task(ids.get(1)).state() == TaskState.RUNNING);
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(
                 JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.DONE, 0, "hi\n")),
                 JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.FAILED, 1, "again")),
                 "not an event"));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).isFinal());
+        soon().until(() -> manager.task(ids.get(1)).isFinal());
         Thread.sleep(200);
         assertThat(manager.task(ids.get(1)).state()).isEqualTo(TaskState.DONE);
         assertThat(manager.output(ids.get(1)).stdout()).isEqualTo("hi\n");
@@ -157,9 +162,9 @@ class PilotManagerTest {
         PilotWire.Pilot pilot = activePilot(2);
         List<TaskDescription> many = IntStream.range(0, 50).mapToObj(i -> task("echo", Integer.toString(i))).toList();
         List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-2", many)).ids();
-        await().atMost(Duration.ofSeconds(20)).until(() -> fabric.queued(pilot.queue()).size() == 50);
+        soon().until(() -> fabric.queued(pilot.queue()).size() == 50);
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.getFirst(), pilot.id(), TaskState.DONE, 0, "0\n"))));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.getFirst()).isFinal());
+        soon().until(() -> manager.task(ids.getFirst()).isFinal());
         manager.close();
         // A torn line, as a kill -9 mid-write leaves it.
         Files.writeString(dir.resolve(PilotJournal.FILE_NAME), "{\"kind\":\"ended\",\"ev", StandardOpenOption.APPEND);
@@ -174,7 +179,7 @@ class PilotManagerTest {
         assertThat(manager.task(ids.get(1)).state()).isEqualTo(TaskState.QUEUED);
         // The follower resumes after the last recorded event: a duplicate of the old final is not read again, a new one is.
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.FAILED, 3, ""))));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).isFinal());
+        soon().until(() -> manager.task(ids.get(1)).isFinal());
         assertThat(manager.task(ids.get(1)).exitStatus()).isEqualTo(3);
         assertThat(manager.task(ids.get(1)).sequence()).isEqualTo(2);
         assertThat(fabric.queued(pilot.queue())).as("queued tasks are not queued again").hasSize(50);
@@ -211,7 +216,7 @@ class PilotManagerTest {
     void end(PilotWire.Pilot pilot, String task, TaskState state, String stdout) {
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(task, pilot.id(), state,
                 state == TaskState.DONE ? 0 : 1, stdout))));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(task).isFinal());
+        soon().until(() -> manager.task(task).isFinal());
     }
 
     @Test
@@ -225,7 +230,7 @@ class PilotManagerTest {
                 .ids();
         List<String> keptIds = manager.submit(kept.id(), new PilotWire.Submission("s-1", List.of(task("echo", "0"), task("false"),
                 task("echo", "2"), task("true")))).ids();
-        await().atMost(Duration.ofSeconds(20)).until(() -> fabric.queued(gone.queue()).size() == 3 && fabric.queued(kept.queue()).size() == 4
+        soon().until(() -> fabric.queued(gone.queue()).size() == 3 && fabric.queued(kept.queue()).size() == 4
                 && manager.task(goneIds.getLast()).state() == TaskState.QUEUED && manager.task(keptIds.getLast()).state() == TaskState.QUEUED);
         // Final states of both pilots interleaved (sequences 1 to 4), then the first pilot canceled (its last task: sequence 5).
         end(gone, goneIds.get(0), TaskState.DONE, "");
