@@ -1,5 +1,7 @@
 package dev.fabric.spawner;
 
+import dev.fabric.spawner.launch.MemberJvm;
+import dev.fabric.spawner.launch.Resources;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,7 +109,7 @@ class AotCacheIT {
         return "fabric_aot_cache \"$CACHE\" \"$ROOT/member-training.log\" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training "
                 + "FABRIC_INCARNATION=1 FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training "
                 + "FABRIC_REGISTRY_URL=http://127.0.0.1:9 FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 "
-                + "-- -XX:ActiveProcessorCount=1 -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx192m -Dserver.address=127.0.0.1 "
+                + "-- " + String.join(" ", MemberJvm.TRAINING) + " -Dserver.address=127.0.0.1 "
                 + "-jar \"$FABRIC_AOT_JAR\"";
     }
 
@@ -130,8 +132,10 @@ class AotCacheIT {
     /** A member with its real environment whose spawner does not answer: its port serves before it dials. */
     private Member startMember(String... jvmOptions) throws Exception {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(JAVA, "-XX:ActiveProcessorCount=1", "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC", "-Xmx192m", "-Dserver.address=127.0.0.1"));
+        // A process-launched member's options (the cache is used only with the options it was trained with).
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(MemberJvm.options(new Resources("1", "256Mi")));
+        command.add("-Dserver.address=127.0.0.1");
         command.addAll(List.of(jvmOptions));
         command.addAll(List.of("-jar", app.toString()));
         Path log = Files.createTempFile(dir, "member", ".log");
