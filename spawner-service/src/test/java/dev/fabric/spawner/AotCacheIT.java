@@ -89,12 +89,12 @@ class AotCacheIT {
             file.seek(file.length() / 2);
             file.write(new byte[4096]);
         }
-        Result check = script("fabric_aot_usable \"$CACHE\" && echo USABLE || echo UNUSABLE");
+        Result check = script("fabric_aot_usable \"$CACHE\" " + TRAINING_OPTIONS + " && echo USABLE || echo UNUSABLE");
         assertThat(check.output()).contains("UNUSABLE");
 
         Result again = script(memberCache() + " && echo MADE");
         assertThat(again.output()).contains("making it again").contains("MADE");
-        assertThat(script("fabric_aot_usable \"$CACHE\" && echo USABLE").output()).contains("USABLE");
+        assertThat(script("fabric_aot_usable \"$CACHE\" " + TRAINING_OPTIONS + " && echo USABLE").output()).contains("USABLE");
     }
 
     @Test
@@ -104,12 +104,15 @@ class AotCacheIT {
         assertThat(dir.resolve("aot/none.aot")).doesNotExist();
     }
 
+    /** The members' JVM options, with which ./fabric up trains their cache and checks it. */
+    private static final String TRAINING_OPTIONS = String.join(" ", MemberJvm.TRAINING);
+
     /** The members' training run, as ./fabric up makes it. */
     private static String memberCache() {
         return "fabric_aot_cache \"$CACHE\" \"$ROOT/member-training.log\" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training "
                 + "FABRIC_INCARNATION=1 FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training "
                 + "FABRIC_REGISTRY_URL=http://127.0.0.1:9 FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 "
-                + "-- " + String.join(" ", MemberJvm.TRAINING) + " -Dserver.address=127.0.0.1 "
+                + "-- " + TRAINING_OPTIONS + " -Dserver.address=127.0.0.1 "
                 + "-jar \"$FABRIC_AOT_JAR\"";
     }
 
