@@ -112,22 +112,48 @@ public final class Downcall {
         return invoke(what, invocation, true);
     }
 
+    /**
+     * A call-state segment to pass to {@link #callRetryingInterrupted(MemorySegment, String, LongInvocation)}:
+     * allocated once by a caller that makes the same call in a loop on one thread (a server's reads and
+     * writes), so that each call allocates and frees nothing.
+     */
+    public static MemorySegment callState(Arena arena) {
+        return arena.allocate(Errno.STATE);
+    }
+
+    /**
+     * The errno a failed call left in a {@link #callState} segment, for a caller that invokes a
+     * {@link #handle()} it keeps in a {@code static final} field (a constant handle, which even C1
+     * compiles into a direct call) instead of going through {@link #call}.
+     */
+    public static int errno(MemorySegment callState) {
+        return Errno.of(callState);
+    }
+
+    /** As {@link #callRetryingInterrupted(String, LongInvocation)}, with the caller's {@link #callState} (one thread at a time). */
+    public long callRetryingInterrupted(MemorySegment state, String what, LongInvocation invocation) {
+        return invoke(handle(), state, what, invocation, true);
+    }
+
     private long invoke(String what, LongInvocation invocation, boolean retryInterrupted) {
+        MethodHandle h = handle();
+        try (Arena arena = Arena.ofConfined()) {
+            return invoke(h, arena.allocate(Errno.STATE), what, invocation, retryInterrupted);
+        }
+    }
+
+    private long invoke(MethodHandle h, MemorySegment state, String what, LongInvocation invocation, boolean retryInterrupted) {
         if (!capturesErrno) {
             throw new IllegalStateException(name + " was bound without errno capture: call it through value()");
         }
-        MethodHandle h = handle();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Errno.STATE);
-            while (true) {
-                long rc = rethrowing(() -> invocation.invoke(h, state));
-                if (rc != -1) {
-                    return rc;
-                }
-                int errno = Errno.of(state);
-                if (!(retryInterrupted && errno == Errno.EINTR)) {
-                    throw new PosixException(what, errno);
-                }
+        while (true) {
+            long rc = rethrowing(() -> invocation.invoke(h, state));
+            if (rc != -1) {
+                return rc;
+            }
+            int errno = Errno.of(state);
+            if (!(retryInterrupted && errno == Errno.EINTR)) {
+                throw new PosixException(what, errno);
             }
         }
     }

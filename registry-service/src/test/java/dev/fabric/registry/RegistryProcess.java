@@ -71,6 +71,28 @@ public final class RegistryProcess implements AutoCloseable {
         throw new IllegalStateException("the registry did not become ready in 180 s; log: " + Files.readString(log));
     }
 
+    /** SIGSTOP: the process stops being scheduled, its sockets keep taking connections; {@link #resume} ends it. */
+    public void pause() throws Exception {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause}. */
+    public void resume() throws Exception {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    /** What the process has written so far. */
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
     /** kill -9: no shutdown hook, no flush, no goodbye. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -126,8 +126,14 @@ public final class Build {
             return;
         }
         Planner planner = new Planner(graph, state, request.cycles(), m -> log.log(Log.Category.WARN, m))
-                .onEvaluate(m -> log.log(Log.Category.BPEVAL, m));
+                .sameGraphAs(loaded.graph(), discovered);
+        if (log.enabled(Log.Category.BPEVAL)) {
+            planner.onEvaluate(m -> log.log(Log.Category.BPEVAL, m));
+        }
         BuildPlan plan = planner.plan(selected, exactly && !on.contains('t') && !on.contains('n'), on.contains('n'));
+        if (planner.decidedFromChanges()) {
+            log.log(Log.Category.BPINFO, "plan: decided from the changes since the last plan (nothing they touch is out of date)");
+        }
         if (o.planOnly) {
             out.print(plan.describe());
             return;

@@ -47,6 +47,8 @@ public final class Faba {
     private Request request;
     /** The invocation of the last START this faba relayed: the only one whose stages it runs. */
     private long relayed;
+    /** The changes file's end when the relayed START was sent: what fabd reads at least, and faba may drop after its DONE. */
+    private long synced;
     private long invocation;
     private int lastStage;
     private final AtomicInteger started = new AtomicInteger();
@@ -147,7 +149,7 @@ public final class Faba {
         }
         daemon.ipcLogging(request != null && request.log().enabled(Log.Category.IPC));
         bell.received(Message.START);
-        watcher.sync();
+        synced = watcher.sync();
         int fabd = ipc.fabdPid();
         credentials.ringAsFabsys(bell, "fabd", fabd, Message.START);
     }
@@ -214,6 +216,8 @@ public final class Faba {
         boolean ours = exit != null && relayed != 0 && exit.invocation() == relayed;
         if (ours) {
             install(own.bp().resolve("state"), State.file(root), false);
+            // fabd answered the START relayed after the sync: it read the changes file at least that far.
+            watcher.drop(synced);
         }
         if (ours && request != null && request.buildscript() != null) {
             try {

@@ -21,6 +21,7 @@ import dev.fabric.fab.ipc.PidDirectory;
 import dev.fabric.fab.plan.BuildPlan;
 import dev.fabric.fab.plan.State;
 import dev.fabric.fab.posix.Libc;
+import dev.fabric.fab.watch.ChangesFile;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -188,11 +189,14 @@ public final class Fabd {
             case Request.Run r -> r.request();
         };
         if (request == null) {
+            // Read even so: faba drops what was there at this START once it has fabd's answer.
+            absorbChanges();
             return ExitStatus.BADARGS.code();
         }
         daemon.ipcLogging(request.log().enabled(Log.Category.IPC));
         bell.received(Message.START);
         daemon.ipc("fabd: read " + ipc.args() + " (invocation " + Long.toHexString(args.invocation()) + ")");
+        absorbChanges();
         Path cwd;
         try {
             cwd = Files.readSymbolicLink(ipc.cwd());
@@ -209,7 +213,6 @@ public final class Fabd {
                 throw new UncheckedIOException("cannot remove " + fabaDir.bp().resolve(handed), e);
             }
         }
-        absorbChanges();
         Project project = new Project(args.invocation(), faba, fabaDir, request);
         try {
             Build.execute(request, cwd, out, project);
@@ -253,16 +256,20 @@ public final class Fabd {
             }
             return;
         }
-        if (all == null || all.length <= changesRead) {
+        if (all == null) {
             return;
         }
-        String text = new String(all, (int) changesRead, all.length - (int) changesRead, StandardCharsets.UTF_8);
-        int end = text.lastIndexOf('\0');
-        if (end < 0) {
-            return;
+        ChangesFile.Read read = ChangesFile.read(all, changesRead);
+        if (read.gap()) {
+            // faba dropped entries this fabd never read (a command it did not answer): nothing can be taken on trust.
+            daemon.ipc("fabd: " + changes + " no longer holds what changed since offset " + changesRead + ": every file will be looked at");
+            loaded = null;
+            if (state != null) {
+                state.trust(false);
+            }
         }
-        changesRead += text.substring(0, end + 1).getBytes(StandardCharsets.UTF_8).length;
-        for (String entry : text.substring(0, end).split("\0")) {
+        changesRead = read.next();
+        for (String entry : read.entries()) {
             if (entry.isEmpty()) {
                 continue;
             }

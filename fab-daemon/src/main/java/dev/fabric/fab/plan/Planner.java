@@ -35,7 +35,10 @@ public final class Planner {
     private final Set<String> cyclesSeen = new LinkedHashSet<>();
     private boolean stopAtNofile;
     private Consumer<String> evaluated = e -> { };
+    private boolean evaluating;
     private Set<String> selectedSet = Set.of();
+    private Object graphKey;
+    private boolean decidedFromChanges;
 
     public Planner(Graph graph, State state, CyclePolicy cycles, Consumer<String> warn) {
         this.graph = graph;
@@ -55,7 +58,22 @@ public final class Planner {
     /** Receives one line per formula evaluated: up to date, or why not (the BPEVAL log category). */
     public Planner onEvaluate(Consumer<String> evaluated) {
         this.evaluated = evaluated;
+        this.evaluating = true;
         return this;
+    }
+
+    /**
+     * The graph this plan's is, for the memo of the last plan: {@code base} as loaded (by identity) with
+     * what discovery added. Without it, the planner's graph by identity.
+     */
+    public Planner sameGraphAs(Graph base, Map<String, List<String>> discovered) {
+        this.graphKey = List.of(new PlanMemo.Same(base), discovered);
+        return this;
+    }
+
+    /** Whether the last {@link #plan} was decided from the changes since the state's previous plan, without walking the graph. */
+    public boolean decidedFromChanges() {
+        return decidedFromChanges;
     }
 
     /**
@@ -66,8 +84,66 @@ public final class Planner {
     public BuildPlan plan(List<String> selected, boolean exactly, boolean stopAtNofile) {
         this.stopAtNofile = stopAtNofile;
         this.selectedSet = new HashSet<>(selected);
+        PlanMemo memo = state.memo();
+        PlanMemo.Key key = new PlanMemo.Key(graphKey != null ? graphKey : new PlanMemo.Same(graph), List.copyOf(selected), exactly,
+                stopAtNofile, cycles);
+        // Every plan takes what was reported since the last: a full plan looks at all of it anyway.
+        Set<String> changed = state.takeChanged();
+        long epoch = state.epoch();
+        decidedFromChanges = !evaluating && state.trusted() && memo.holds(key, epoch) && nothingOutOfDate(memo, changed);
+        if (decidedFromChanges) {
+            return new BuildPlan(List.of());
+        }
+        memo.start(key, epoch);
+        try {
+            BuildPlan plan = fullPlan(selected, exactly, memo);
+            if (!brokenEdges.isEmpty() || !cyclesSeen.isEmpty()) {
+                // Cycles broken: their warnings and edges come from the walk, which the memo skips.
+                memo.clear();
+            }
+            return plan;
+        } catch (RuntimeException e) {
+            memo.clear();
+            throw e;
+        }
+    }
+
+    /**
+     * The memo's answer: every formula the changes (and the names the watcher never vouches for) touch,
+     * and every one the last plan found out of date, is up to date now. Then so is every other, whose
+     * targets, sources and last success are as the last plan saw them. Nothing is evaluated beyond the
+     * first formula out of date (the full plan does it again, in order).
+     */
+    private boolean nothingOutOfDate(PlanMemo memo, Set<String> changed) {
+        Set<String> touched = new HashSet<>(changed);
+        touched.addAll(state.unvouched());
+        for (String name : touched) {
+            if (memo.isDirectoryOfThePlan(name) || memo.isPrimary(name) && !state.exists(name)) {
+                return false;
+            }
+        }
+        Set<Formula> check = memo.toCheck(touched);
+        Map<Formula, List<String>> sources = new IdentityHashMap<>();
+        for (Formula f : check) {
+            List<String> fileSources = fileSources(f);
+            if (reason(f, fileSources, Set.of()) != null) {
+                return false;
+            }
+            sources.put(f, fileSources);
+        }
+        // Up to date now, with what their last success read (a depfile may name new sources).
+        sources.forEach((f, fileSources) -> memo.reads(f, fileSources, state.built(f), false));
+        return true;
+    }
+
+    private BuildPlan fullPlan(List<String> selected, boolean exactly, PlanMemo memo) {
         List<String> order = topologicalOrder(selected);
         unsatisfied(order);
+        for (String name : order) {
+            if (graph.node(name).kind() == NodeKind.PRIMARY) {
+                memo.primary(name);
+            }
+        }
         Set<String> candidates = new HashSet<>(exactly ? selected : order);
         Map<Formula, Command> outOfDate = new LinkedHashMap<>();
         // By identity: a graph holds one instance per formula, and a record's hashCode walks its lists (a no-op
@@ -93,6 +169,7 @@ public final class Planner {
                     List<String> fileSources = fileSources(f);
                     String reason = reason(f, fileSources, rebuilt);
                     evaluated.accept(f.key() + ": " + (reason == null ? "up to date" : reason));
+                    memo.reads(f, fileSources, state.built(f), reason != null);
                     if (reason != null) {
                         outOfDate.put(f, new Command(f, reason, fileSources));
                         rebuilt.add(f);

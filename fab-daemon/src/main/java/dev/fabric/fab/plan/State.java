@@ -89,6 +89,13 @@ public final class State {
      * reported by the watcher under its own name only when neither it nor a directory above it is a link.
      */
     private final NavigableMap<String, Boolean> realDirs = new TreeMap<>();
+    /** Names reported changed since the last plan took them ({@link #takeChanged}). */
+    private final Set<String> changed = new HashSet<>();
+    /** Names looked at on the disk that the watcher never reports under their own name: every plan reads them again. */
+    private final Set<String> unvouched = new HashSet<>();
+    /** Moves when a plan's verdicts may no longer stand though nothing was reported: trust withdrawn, a success forgotten. */
+    private long epoch;
+    private final PlanMemo memo = new PlanMemo();
 
     /**
      * Names marked, looked up by hash (a no-op asks for every node of the graph) and sorted too, so that
@@ -232,6 +239,7 @@ public final class State {
 
     public synchronized void forget(Formula formula) {
         built.remove(formula.key());
+        epoch++;
     }
 
     /** The hash of a formula's command and directory, as {@link Built#formulaHash} records it. */
@@ -270,6 +278,7 @@ public final class State {
     public synchronized void trust(boolean on) {
         trusted = on;
         if (!on) {
+            epoch++;
             fresh.clear();
             present.clear();
             realDirs.clear();
@@ -281,6 +290,7 @@ public final class State {
      * hash of every node under it (a directory renamed, removed or moved in reports only its own name).
      */
     public synchronized void dirty(String node) {
+        changed.add(node);
         fresh.removeWithEverythingUnder(node);
         present.removeWithEverythingUnder(node);
         realDirs.remove(node);
@@ -305,9 +315,12 @@ public final class State {
             }
             return false;
         }
-        if (reportedUnderItsName(p, node)) {
-            synchronized (this) {
+        boolean reported = reportedUnderItsName(p, node);
+        synchronized (this) {
+            if (reported) {
                 present.add(node);
+            } else {
+                unvouched.add(node);
             }
         }
         return true;
@@ -342,6 +355,9 @@ public final class State {
                 nanos(attrs.get("ctime")), null);
         boolean reported = reportedUnderItsName(p, node);
         synchronized (this) {
+            if (!reported) {
+                unvouched.add(node);
+            }
             Stamp s = stamps.get(node);
             if (s != null && s.matches(seen)) {
                 if (reported) {
@@ -371,6 +387,32 @@ public final class State {
             }
         }
         return h;
+    }
+
+    /** Whether the watcher vouches for every change now ({@link #trust}). */
+    synchronized boolean trusted() {
+        return trusted;
+    }
+
+    synchronized long epoch() {
+        return epoch;
+    }
+
+    /** The names reported changed since the last call: each plan takes them once. */
+    synchronized Set<String> takeChanged() {
+        Set<String> out = new HashSet<>(changed);
+        changed.clear();
+        return out;
+    }
+
+    /** Names never taken on trust: links, files under {@code .git} or a linked directory, files outside the project. */
+    synchronized Set<String> unvouched() {
+        return new HashSet<>(unvouched);
+    }
+
+    /** The last full plan's memo (fabd's incremental planning); a state read afresh has an empty one. */
+    PlanMemo memo() {
+        return memo;
     }
 
     /** The state file's content: what {@link #save} writes and {@link #load} reads. */

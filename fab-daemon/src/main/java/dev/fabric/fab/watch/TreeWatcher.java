@@ -4,14 +4,11 @@ import dev.fabric.fab.ipc.Message;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
@@ -28,16 +25,16 @@ import java.util.function.Consumer;
  * faba's watch over a project: every directory under the root (but {@code .fab} and {@code .git})
  * registered with one {@link WatchService} (inotify on Linux), new directories registered as they
  * appear, an overflow answered by registering everything again and asking fabd for a full look.
- * Each change is appended to the {@code changes} file ({@code M}/{@code C}/{@code D} and the absolute
- * path, NUL-terminated; {@code *} for "look at everything"), then one of the three file-system
- * messages rings fabd:
+ * Each change is appended to the {@code changes} file ({@link ChangesFile}: {@code M}/{@code C}/{@code D}
+ * and the absolute path, NUL-terminated; {@code *} for "look at everything"), then one of the three
+ * file-system messages rings fabd:
  * REPLAN (contents changed), REINTERPRET (files appeared or vanished), REEXEC (a fabfile changed).
  */
 public final class TreeWatcher {
     private static final Set<String> SKIPPED = Set.of(".fab", ".git");
 
     private final Path root;
-    private final Path changes;
+    private final ChangesFile changes;
     private final Path syncDir;
     private final Set<String> fabfileNames;
     private final Consumer<Message> ring;
@@ -53,14 +50,13 @@ public final class TreeWatcher {
      */
     public TreeWatcher(Path root, Path changes, Path syncDir, Set<String> fabfileNames, Consumer<Message> ring, Consumer<String> log) {
         this.root = root;
-        this.changes = changes;
         this.syncDir = syncDir;
         this.fabfileNames = fabfileNames;
         this.ring = ring;
         this.log = log;
         try {
             this.service = root.getFileSystem().newWatchService();
-            Files.write(changes, new byte[0]);
+            this.changes = new ChangesFile(changes);
             register(syncDir);
             registerTree(root, false);
         } catch (IOException e) {
@@ -75,23 +71,31 @@ public final class TreeWatcher {
     /**
      * Returns once every change made before the call is in the {@code changes} file, so that a START
      * relayed after it never plans from stale stamps. On a timeout the watcher asks for a full look.
+     *
+     * @return the file's end offset then: fabd, reading after the START that follows, reads at least that far
      */
-    public synchronized void sync() throws InterruptedException {
+    public synchronized long sync() throws InterruptedException {
         long n = ++syncSent;
         try {
             Files.writeString(syncDir.resolve("sync"), Long.toString(n));
         } catch (IOException e) {
             append("*", "sync failed: " + e.getMessage());
-            return;
+            return changes.end();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (syncSeen.get() < n) {
             if (System.nanoTime() > deadline) {
                 append("*", "the watcher did not catch up");
-                return;
+                return changes.end();
             }
             Thread.sleep(2);
         }
+        return changes.end();
+    }
+
+    /** Drops the entries before {@code offset} from the {@code changes} file: fabd has read them ({@link ChangesFile#drop}). */
+    public void drop(long offset) {
+        changes.drop(offset);
     }
 
     private void loop() {
@@ -220,21 +224,6 @@ public final class TreeWatcher {
     }
 
     private void append(String kind, String path) {
-        synchronized (changes) {
-            appendLocked(kind, path);
-        }
-    }
-
-    private void appendLocked(String kind, String path) {
-        try (FileChannel ch = FileChannel.open(changes, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-            ch.write(java.nio.ByteBuffer.wrap((kind + " " + path + "\0").getBytes(StandardCharsets.UTF_8)));
-        } catch (IOException e) {
-            // Without the file fabd cannot trust anything; it finds it missing and verifies every file.
-            try {
-                Files.deleteIfExists(changes);
-            } catch (IOException ignored) {
-                // Nothing more to do.
-            }
-        }
+        changes.append(kind, path);
     }
 }

@@ -121,6 +121,9 @@ class DaemonFlowIT {
                 """);
         Daemons.Run edited = fab();
         assertThat(edited.status()).as(edited.err()).isZero();
+        // faba's changes file keeps only what fabd has not read: the edit of in went once fabd answered the command after it.
+        String changes = Files.readString(daemons.tmpRoot.resolve("pid/" + daemons.fabaPid() + "/changes"));
+        assertThat(changes).startsWith("B ").doesNotStartWith("B 0\0").doesNotContain(project.resolve("in") + "\0");
         assertThat(Files.readString(project.resolve("out/a"))).isEqualTo("y\nrebuilt\n");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (daemons.fabdPid() == before && System.nanoTime() < deadline) {
@@ -171,7 +174,7 @@ class DaemonFlowIT {
     @Test
     void idleDaemonsExitAfterTheIdleTimeAndTheNextFabStartsFresh() throws Exception {
         ProcessBuilder pb = daemons.fab(project).redirectOutput(dir.resolve("idle.out").toFile()).redirectError(dir.resolve("idle.err").toFile());
-        pb.environment().put("FAB_IDLE_TIMEOUT", "3s");
+        pb.environment().put("FAB_IDLE_TIMEOUT", "2s");
         Process first = pb.start();
         assertThat(first.waitFor(120, TimeUnit.SECONDS)).isTrue();
         String firstErr = Files.readString(dir.resolve("idle.err"));
@@ -184,7 +187,7 @@ class DaemonFlowIT {
         for (long pid : new long[] {fabd, faba, fabdWatcher, fabaWatcher}) {
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> ProcessHandle.of(pid).isEmpty());
         }
-        assertThat(Files.readString(daemons.project().resolve("logs"))).contains("no command for 3s (FAB_IDLE_TIMEOUT): stopping");
+        assertThat(Files.readString(daemons.project().resolve("logs"))).contains("no command for 2s (FAB_IDLE_TIMEOUT): stopping");
         Files.writeString(project.resolve("in"), "z\n");
         Daemons.Run next = fab();
         assertThat(next.status()).as(next.err()).isZero();

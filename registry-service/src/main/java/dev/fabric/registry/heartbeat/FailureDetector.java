@@ -29,11 +29,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code dead-after}, on the one replica that holds the {@link DetectorLease}. Each move is
  * conditional on the instance being unchanged since it was read, so a heartbeat that lands meanwhile
  * wins. {@value #LAG_METRIC} records how long after its deadline each death was noticed.
+ *
+ * <p>Time in which the detector could not look ({@link LocalPauses}: a pass that started more than
+ * {@code max-local-pause} late) does not count toward anyone's silence: after the registry was
+ * paused or starved, its members have their heartbeats taken before any is declared dead.
+ * {@value #PAUSES_METRIC} counts such passes.
  */
 @Component
 public class FailureDetector implements SmartLifecycle {
 
     public static final String LAG_METRIC = "fabric.registry.detector.lag";
+    public static final String PAUSES_METRIC = "fabric.registry.detector.pauses";
     private static final Logger log = LoggerFactory.getLogger(FailureDetector.class);
     /**
      * Moves read and made per round of a pass. A round costs a few database round trips whatever its
@@ -52,7 +58,11 @@ public class FailureDetector implements SmartLifecycle {
     private final AtomicBoolean leader = new AtomicBoolean();
     private final ChangeLog changes;
     private final WatchController.WatchProperties watch;
+    private final LocalPauses pauses;
+    private final Timer paused;
     private volatile ScheduledFuture<?> task;
+    /** When the last pass ended, so the next one knows when it was due; null before the first. */
+    private Instant lastPassEnded;
 
     public FailureDetector(InstanceRepository instances, InstanceService service, HeartbeatProperties properties, DetectorLease lease,
                            TaskScheduler scheduler, Clock clock, MeterRegistry meters, ChangeLog changes,
@@ -68,10 +78,30 @@ public class FailureDetector implements SmartLifecycle {
         this.lag = Timer.builder(LAG_METRIC).description("time from a member's death deadline to its detection")
                 .publishPercentileHistogram().register(meters);
         meters.gauge("fabric.registry.detector.leader", leader, held -> held.get() ? 1 : 0);
+        this.pauses = new LocalPauses(properties.maxLocalPause(), properties.deadThreshold().multipliedBy(2));
+        this.paused = Timer.builder(PAUSES_METRIC).description("detector passes that started later than max-local-pause allows, and how late")
+                .register(meters);
     }
 
     /** One pass: returns how many instances moved. The replica holding the lease also compacts the change log. */
     public int pass() {
+        Instant started = clock.instant();
+        if (lastPassEnded != null) {
+            Duration late = pauses.passStarted(lastPassEnded.plus(properties.detectorPeriod()), started);
+            if (!late.isZero()) {
+                paused.record(late);
+                log.warn("failure detector: this pass started {} ms late (a pause, a starved CPU or a stopped process); "
+                        + "that time does not count toward any member's silence", late.toMillis());
+            }
+        }
+        try {
+            return detect();
+        } finally {
+            lastPassEnded = clock.instant();
+        }
+    }
+
+    private int detect() {
         boolean holds = lease.holds();
         leader.set(holds);
         if (!holds) {
@@ -89,14 +119,14 @@ public class FailureDetector implements SmartLifecycle {
             overdue = instances.overdue(cutoff, BATCH);
             List<Detection> due = new ArrayList<>();
             for (ServiceInstance seen : overdue) {
-                Instant deadline = seen.lastHeartbeatAt().plus(properties.deadThreshold());
-                Duration silent = Duration.between(seen.lastHeartbeatAt(), now);
-                if (!now.isBefore(deadline)) {
-                    due.add(new Detection(seen, InstanceState.DEAD, "no heartbeat for " + silent.toMillis() + " ms (dead after "
-                            + properties.deadAfter() + " missed)"));
-                } else if (seen.state() == InstanceState.RUNNING) {
-                    due.add(new Detection(seen, InstanceState.SUSPECT, "no heartbeat for " + silent.toMillis() + " ms (suspect after "
-                            + properties.suspectAfter() + " missed)"));
+                Duration unwatched = pauses.within(seen.lastHeartbeatAt(), now);
+                Duration silent = Duration.between(seen.lastHeartbeatAt(), now).minus(unwatched);
+                String counted = "no heartbeat for " + silent.toMillis() + " ms"
+                        + (unwatched.isZero() ? "" : " (not counting " + unwatched.toMillis() + " ms the registry was paused)");
+                if (silent.compareTo(properties.deadThreshold()) >= 0) {
+                    due.add(new Detection(seen, InstanceState.DEAD, counted + " (dead after " + properties.deadAfter() + " missed)"));
+                } else if (silent.compareTo(properties.suspectThreshold()) >= 0 && seen.state() == InstanceState.RUNNING) {
+                    due.add(new Detection(seen, InstanceState.SUSPECT, counted + " (suspect after " + properties.suspectAfter() + " missed)"));
                 }
             }
             // In id order, as the heartbeat writer locks rows, so the two never wait on each other.

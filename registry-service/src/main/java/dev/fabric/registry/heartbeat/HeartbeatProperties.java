@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param detectorPeriod how often the failure detector looks (default a quarter of the interval)
  * @param sessionTtl how long a heartbeat stream's session lasts before the member must open another
  *     with a fresh signed handshake (default 1 h)
+ * @param maxLocalPause how much later than scheduled a detector pass may start before the time it
+ *     could not look is left out of every member's silence (default one interval)
  */
 @Validated
 @ConfigurationProperties("fabric.registry.heartbeat")
@@ -24,7 +26,8 @@ public record HeartbeatProperties(
         @DefaultValue("3") @Min(1) int suspectAfter,
         @DefaultValue("5") @Min(1) int deadAfter,
         Duration detectorPeriod,
-        @DefaultValue("1h") Duration sessionTtl) {
+        @DefaultValue("1h") Duration sessionTtl,
+        Duration maxLocalPause) {
 
     public HeartbeatProperties {
         if (deadAfter < suspectAfter) {
@@ -33,6 +36,9 @@ public record HeartbeatProperties(
         }
         if (detectorPeriod == null) {
             detectorPeriod = interval.dividedBy(4);
+        }
+        if (maxLocalPause == null) {
+            maxLocalPause = interval;
         }
     }
 

@@ -44,13 +44,16 @@ class RelayBenchmark {
 
     static final long BYTES = Long.getLong("bench.bytes", 64L * 1024 * 1024);
     static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
+    /** Extra JVM options for the bridge member (comma-separated), e.g. a flight recording. */
+    static final String BRIDGE_JVM = System.getProperty("bench.bridgeJvm", "");
 
     @TempDir
     Path dir;
 
     @Test
     void relayedThroughputAgainstDirect() throws Exception {
-        try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=300s", "--fabric.spawner.otp-ttl=300s")) {
+        try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=300s", "--fabric.spawner.otp-ttl=300s",
+                "--fabric.spawner.process.jvm-options=" + BRIDGE_JVM)) {
             fabric.startSpawner();
             JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
                     .body(Map.of("type", "bridge", "config", Map.of("max-circuit-bytes", "256MB"))).retrieve().body(JsonNode.class);

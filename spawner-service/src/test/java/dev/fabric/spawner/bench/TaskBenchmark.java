@@ -40,6 +40,8 @@ class TaskBenchmark {
     static final int LATENCY_SAMPLES = Integer.getInteger("tasks.latency", 200);
     /** JVM options for every member, e.g. {@code -XX:StartFlightRecording=filename=/tmp/jfr/} (no commas: the spawner splits on them). */
     static final String MEMBER_JVM_OPTIONS = System.getProperty("tasks.member-jvm-options", "");
+    /** The pilot manager's {@code agent-prefetch}: leased tasks each agent holds per core (the fabric's default is 2). */
+    static final String AGENT_PREFETCH = System.getProperty("tasks.agent-prefetch", "2");
 
     @TempDir
     Path dir;
@@ -54,7 +56,7 @@ class TaskBenchmark {
         try (FabricUnderTest fabric = new FabricUnderTest(dir, properties.toArray(String[]::new))) {
             fabric.startSpawner();
             JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                    .body(Map.of("type", "pilot-manager")).retrieve().body(JsonNode.class);
+                    .body(Map.of("type", "pilot-manager", "config", Map.of("agent-prefetch", AGENT_PREFETCH))).retrieve().body(JsonNode.class);
             String manager = spawned.path("id").asString();
             fabric.awaitState(manager, InstanceState.RUNNING, 1, Duration.ofMinutes(5));
             // A member restarted on a machine shared with other builds may take minutes to come back.
@@ -77,7 +79,7 @@ class TaskBenchmark {
                     throw new AssertionError(outcome.pending().size() + " tasks did not end");
                 }
                 through[round] = TASKS / seconds;
-                System.out.printf("TASKS round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx), load %s%n", round,
+                System.out.printf("TASKS (agent-prefetch " + AGENT_PREFETCH + ") round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx), load %s%n", round,
                         xargs[round], through[round], through[round] / xargs[round], load());
             }
 

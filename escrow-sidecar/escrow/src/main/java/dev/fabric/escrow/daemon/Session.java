@@ -3,6 +3,7 @@ package dev.fabric.escrow.daemon;
 import dev.fabric.escrow.descriptor.Descriptors;
 import dev.fabric.escrow.descriptor.Receiver;
 import dev.fabric.escrow.descriptor.Posix;
+import dev.fabric.escrow.descriptor.Sender;
 import dev.fabric.escrow.wire.DecodeException;
 import dev.fabric.escrow.wire.Extension;
 import dev.fabric.escrow.wire.Frame;
@@ -17,7 +18,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +51,8 @@ final class Session {
     private final BooleanSupplier someoneWaits;
     private final MessageEncoder encoder = new MessageEncoder();
     private final MessageDecoder decoder = new MessageDecoder();
-    private OutputStream out;
+    /** Replies go out through our own sendmsg, the counterpart of the Receiver (no JNI call, nothing allocated per reply). */
+    private Sender sender;
     private static final FileDescriptor[] NO_DESCRIPTORS = new FileDescriptor[0];
     /** The kernel dropped a descriptor of the message being read (MSG_CTRUNC): the message is refused when complete. */
     private boolean descriptorsLost;
@@ -83,12 +84,13 @@ final class Session {
         int result = -Posix.ESHUTDOWN;
         Receiver receiver = null;
         try {
-            receiver = new Receiver(Descriptors.number(socket.getFileDescriptor()), Limits.MAX_MESSAGE);
+            int number = Descriptors.number(socket.getFileDescriptor());
+            receiver = new Receiver(number, Limits.MAX_MESSAGE);
+            sender = new Sender(number, Limits.MAX_MESSAGE);
             long idleNanos = config.idleTimeout().toNanos();
             if (idleNanos > 0) {
                 receiver.setTimeout(Duration.ofMillis(checkInterval(config.idleTimeout())));
             }
-            out = socket.getOutputStream();
             byte[] buffer = new byte[Limits.MAX_MESSAGE];
             long lastHeard = System.nanoTime();
             reading:
@@ -340,7 +342,7 @@ final class Session {
 
     /** Sends one message, with a descriptor as SCM_RIGHTS on the same write; false when the client is gone. */
     private boolean reply(Message message, FileDescriptor fd) {
-        return fd == null ? replyWith(message, new FileDescriptor[0]) : replyWith(message, new FileDescriptor[] {fd});
+        return fd == null ? replyWith(message, NO_DESCRIPTORS) : replyWith(message, new FileDescriptor[] {fd});
     }
 
     /** Sends one message, with its descriptors as one SCM_RIGHTS on the same write; false when the client is gone. */
@@ -348,10 +350,7 @@ final class Session {
         byte[] bytes = encoder.encode(message);
         int fdNumber = fds.length == 0 || !trace.enabled() ? -1 : Descriptors.numberOrMinusOne(fds[0]);
         try {
-            if (fds.length > 0) {
-                socket.setOutboundFileDescriptors(fds);
-            }
-            out.write(bytes);
+            sender.send(bytes, bytes.length, fds);
             trace.sent(message, fdNumber, 0);
             return true;
         } catch (IOException e) {

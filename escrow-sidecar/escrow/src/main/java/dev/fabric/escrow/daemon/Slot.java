@@ -50,14 +50,17 @@ final class Slot {
         int d = description;
         if (d < 0) {
             d = 0;
-            DescriptorKind k = kind();
-            if (k == DescriptorKind.SOCKET || k == DescriptorKind.SERVER_SOCKET) {
-                try {
+            try {
+                // Kind and family in one go (a bulk recovery asks this of every slot it has not described yet).
+                Descriptors.Facts facts = Descriptors.facts(descriptor);
+                DescriptorKind k = facts.kind();
+                kind = k;
+                if (k == DescriptorKind.SOCKET || k == DescriptorKind.SERVER_SOCKET) {
                     d = Extension.describe(k == DescriptorKind.SOCKET ? Extension.SocketKind.STREAM : Extension.SocketKind.LISTENING,
-                            Descriptors.family(descriptor).orElse(null));
-                } catch (IOException | RuntimeException e) {
-                    d = 0;
+                            facts.family().orElse(null));
                 }
+            } catch (IOException | RuntimeException e) {
+                d = 0; // revived as a plain descriptor; kind() asks again, and says FILE if it cannot
             }
             description = d;
         }

@@ -2,6 +2,8 @@ package dev.fabric.escrow.descriptor;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InaccessibleObjectException;
 import java.lang.reflect.InvocationTargetException;
@@ -89,19 +91,46 @@ final class JdkChannels {
 
     /** The number of a descriptor (no system call, unlike junixsocket's cast, which asks the kernel what it is). */
     static int numberOf(FileDescriptor fd) {
+        reflection(); // the clear error when sun.nio.ch is closed to us; Handles can then be made
         try {
-            return (int) reflection().fdVal().invoke(null, fd);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot read a FileDescriptor's number: run the JVM with " + ADD_OPENS, e);
+            return (int) Handles.FD_VAL.invokeExact(fd);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot read a FileDescriptor's number: " + t, t);
         }
     }
 
     /** A {@link FileDescriptor} for a descriptor number this process owns (no system call). */
     static FileDescriptor descriptorOf(int number) {
+        reflection();
         try {
-            return (FileDescriptor) reflection().newFd().invoke(null, number);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot make a FileDescriptor for " + number + ": run the JVM with " + ADD_OPENS, e);
+            return (FileDescriptor) Handles.NEW_FD.invokeExact(number);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot make a FileDescriptor for " + number + ": " + t, t);
+        }
+    }
+
+    /**
+     * {@code IOUtil.fdVal} and {@code IOUtil.newFD} as constant method handles: the daemon calls them for every
+     * descriptor it sends or receives, and a constant handle is a plain call for C1 and C2 and far cheaper than
+     * {@link Method#invoke} in the interpreter (a bulk recovery's first batches run there). Made after
+     * {@link #reflection()} succeeded.
+     */
+    private static final class Handles {
+        static final MethodHandle FD_VAL;
+        static final MethodHandle NEW_FD;
+
+        static {
+            Reflection r = reflection();
+            try {
+                FD_VAL = MethodHandles.lookup().unreflect(r.fdVal());
+                NEW_FD = MethodHandles.lookup().unreflect(r.newFd());
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("cannot reach sun.nio.ch.IOUtil: run the JVM with " + ADD_OPENS, e);
+            }
         }
     }
 

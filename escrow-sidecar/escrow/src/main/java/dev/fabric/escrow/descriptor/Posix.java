@@ -9,6 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -123,6 +124,36 @@ public final class Posix {
             GETSOCKOPT.call((h, state) -> (int) h.invokeExact(state, fd, level, option, value, length));
             return value.get(JAVA_INT, 0);
         }
+    }
+
+    /**
+     * {@code getsockopt(fd, SOL_SOCKET, options[i])} for each option, into {@code out[i]}, or the
+     * negated errno where it failed: one native allocation for all, and a constant handle, so that a
+     * daemon describing thousands of descriptors in one bulk recovery does little per descriptor even
+     * before its JIT has compiled this.
+     */
+    public static void socketOptions(int fd, int[] options, int[] out) {
+        MethodHandle h = Getsockopt.HANDLE;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_INT);
+            MemorySegment length = arena.allocate(JAVA_INT);
+            MemorySegment state = Downcall.callState(arena);
+            for (int i = 0; i < options.length; i++) {
+                length.set(JAVA_INT, 0, 4);
+                int rc;
+                try {
+                    rc = (int) h.invokeExact(state, fd, SOL_SOCKET, options[i], value, length);
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t); // a native function throws nothing
+                }
+                out[i] = rc == -1 ? -Downcall.errno(state) : value.get(JAVA_INT, 0);
+            }
+        }
+    }
+
+    /** Bound on first use of {@link #socketOptions} only (binding costs milliseconds). */
+    private static final class Getsockopt {
+        static final MethodHandle HANDLE = GETSOCKOPT.handle();
     }
 
     /** {@code getsockopt} into a byte array (for structs such as {@code tcp_info}); returns the bytes filled. */

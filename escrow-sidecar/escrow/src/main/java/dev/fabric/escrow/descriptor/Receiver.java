@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -40,6 +41,8 @@ public final class Receiver {
     private static final int CONTROL_BYTES = CMSG_HEADER + MAX_DESCRIPTORS * Integer.BYTES + 4; // CMSG_SPACE(253 * 4)
 
     private static final Downcall RECVMSG = Downcall.capturingErrno("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    /** A constant handle: the request loop calls it directly, which C1 and C2 compile into a plain native call. */
+    private static final MethodHandle RECVMSG_CALL = RECVMSG.handle();
     private static final Downcall SETSOCKOPT = Downcall.capturingErrno("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
 
@@ -50,6 +53,8 @@ public final class Receiver {
     private final MemorySegment control;
     private final MemorySegment iov;
     private final MemorySegment msghdr;
+    /** The errno of a failed recvmsg, allocated once: a read allocates no native memory. */
+    private final MemorySegment callState;
     private FileDescriptor[] received = new FileDescriptor[0];
     private boolean truncatedDescriptors;
 
@@ -60,6 +65,7 @@ public final class Receiver {
         this.control = arena.allocate(CONTROL_BYTES, 8);
         this.iov = arena.allocate(16, 8);          // struct iovec { void *base; size_t len; }
         this.msghdr = arena.allocate(56, 8);       // struct msghdr on LP64 Linux
+        this.callState = Downcall.callState(arena);
         iov.set(ADDRESS, 0, data);
         msghdr.set(ADDRESS, 0, MemorySegment.NULL);  // msg_name
         msghdr.set(JAVA_INT, 8, 0);                  // msg_namelen
@@ -107,13 +113,23 @@ public final class Receiver {
         msghdr.set(JAVA_LONG, 40, withControl ? CONTROL_BYTES : 0);
         msghdr.set(JAVA_INT, 48, 0);
         long n;
-        try {
-            n = RECVMSG.callRetryingInterrupted("recvmsg", (h, state) -> (long) h.invokeExact(state, socket, msghdr, flags));
-        } catch (PosixException e) {
-            if (e.errno() == Posix.EAGAIN) {
+        while (true) {
+            try {
+                n = (long) RECVMSG_CALL.invokeExact(callState, socket, msghdr, flags);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t); // a native function throws nothing
+            }
+            if (n != -1) {
+                break;
+            }
+            int errno = Downcall.errno(callState);
+            if (errno == Posix.EAGAIN) {
                 return TIMED_OUT;
             }
-            throw new IOException("recvmsg on the session failed: " + e.getMessage(), e);
+            if (errno != Posix.EINTR) {
+                PosixException e = new PosixException("recvmsg", errno);
+                throw new IOException("recvmsg on the session failed: " + e.getMessage(), e);
+            }
         }
         if (withControl) {
             takeDescriptors();

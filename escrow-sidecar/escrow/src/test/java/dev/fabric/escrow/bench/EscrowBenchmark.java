@@ -280,9 +280,12 @@ class EscrowBenchmark {
      * compiled here with gcc) against the seed's C escrowd and against ours as {@code bin/escrow daemon}
      * runs it, {@link #CYCLES} cycles of ADD + GET + DEL of a loopback TCP socket with a 16-byte payload,
      * alternating daemons in each of {@code bench.throughputRounds} (3) rounds, after a warm-up cycle
-     * run against each (a sidecar runs for days: its JIT is warm). With
+     * run against each (a sidecar runs for days: its JIT is warm), and in the same rotation a bare
+     * AF_UNIX ping-pong ({@code src/test/c/pingpong_server.c}: one recvmsg and one sendmsg per request,
+     * nothing else) as the floor. With
      * {@code -Dbench.beforeDist=.../escrow-dist}, an earlier build of ours runs in the same rotation
-     * (before/after of a change, same run). Needs the C escrowd ({@link CEscrowd}).
+     * (before/after of a change, same run), and with {@code -Dbench.variantJavaOpts=...} this build
+     * with other JVM options. Needs the C escrowd ({@link CEscrowd}).
      */
     @Test
     void throughputAgainstTheCDaemon() throws Exception {
@@ -290,19 +293,24 @@ class EscrowBenchmark {
         Assumptions.assumeTrue(cEscrowd.isPresent(), CEscrowd.HOW);
         String dist = System.getProperty("escrow.dist");
         assertThat(dist).as("escrow.dist is set by the Failsafe configuration").isNotNull();
-        Path client = dir.resolve("escrow_bench");
-        Process gcc = new ProcessBuilder("gcc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-O2", "-o", client.toString(),
-                Path.of(System.getProperty("escrow.testC", "src/test/c"), "escrow_bench.c").toString()).redirectErrorStream(true).start();
-        String gccOutput = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(gcc.waitFor(60, TimeUnit.SECONDS) && gcc.exitValue() == 0).as("gcc: " + gccOutput).isTrue();
+        Path client = compileC("escrow_bench");
+        Path pingPong = compileC("pingpong_server");
 
         Map<String, List<String>> daemons = new java.util.LinkedHashMap<>();
         daemons.put("C escrowd", List.of(cEscrowd.get().toString(), "-t", "2"));
+        // The floor, same run: one recvmsg and one sendmsg per request and nothing else (pingpong_server.c).
+        daemons.put("bare AF_UNIX ping-pong", List.of(pingPong.toString()));
         String before = System.getProperty("bench.beforeDist");
         if (before != null) {
             daemons.put("ours, before", List.of(Path.of(before, "bin", "escrow").toString(), "daemon", "-t", "2"));
         }
         daemons.put("ours", List.of(Path.of(dist, "bin", "escrow").toString(), "daemon", "-t", "2"));
+        String variant = System.getProperty("bench.variantJavaOpts");
+        if (variant != null) {
+            // The same build with other JVM options (e.g. -XX:-TieredCompilation: C2 alone), in the same rotation.
+            daemons.put("ours, " + variant, List.of("env", "ESCROW_JAVA_OPTS=" + variant, Path.of(dist, "bin", "escrow").toString(), "daemon",
+                    "-t", "2"));
+        }
         int rounds = Integer.getInteger("bench.throughputRounds", 3);
         Map<String, List<Cycle>> results = new java.util.LinkedHashMap<>();
         Map<String, Process> running = new java.util.LinkedHashMap<>();
@@ -371,6 +379,16 @@ class EscrowBenchmark {
                 | daemon | requests/s | p50 |
                 |---|---|---|
                 %s""", CYCLES, DAEMON_JAVA_OPTS.isBlank() ? "" : " (ESCROW_JAVA_OPTS=" + DAEMON_JAVA_OPTS + ")", table, medians));
+    }
+
+    /** Compiles {@code src/test/c/NAME.c} with gcc into the test's directory. */
+    private Path compileC(String name) throws Exception {
+        Path binary = dir.resolve(name);
+        Process gcc = new ProcessBuilder("gcc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-O2", "-o", binary.toString(),
+                Path.of(System.getProperty("escrow.testC", "src/test/c"), name + ".c").toString()).redirectErrorStream(true).start();
+        String gccOutput = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(gcc.waitFor(60, TimeUnit.SECONDS) && gcc.exitValue() == 0).as("gcc: " + gccOutput).isTrue();
+        return binary;
     }
 
     /** One run of the C client: requests per second and per-request latencies in µs. */

@@ -36,6 +36,30 @@ class DescriptorsTest {
     }
 
     @Test
+    void factsSayWhatKindAndFamilyDoInOneGo() throws Exception {
+        try (TcpPair tcp = TcpPair.open(); Pipe.SourceChannel source = Pipe.open().source();
+             AFUNIXDatagramChannel datagram = AFUNIXDatagramChannel.open();
+             java.nio.channels.SocketChannel unixClient = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            for (java.nio.channels.Channel channel : java.util.List.of(tcp.accepted, tcp.client, tcp.listener, source, datagram, unixClient)) {
+                FileDescriptor fd = Descriptors.of(channel);
+                Descriptors.Facts facts = Descriptors.facts(fd);
+                assertThat(facts.kind()).as(channel.toString()).isEqualTo(Descriptors.kind(fd));
+                if (facts.kind() != DescriptorKind.FILE) {
+                    assertThat(facts.family()).as(channel.toString()).isEqualTo(Descriptors.family(fd));
+                } else {
+                    assertThat(facts.family()).isEmpty();
+                }
+            }
+            // IPv4 or IPv6, as the JDK made the loopback socket
+            assertThat(Descriptors.facts(Descriptors.of(tcp.accepted)).family()).isPresent().isNotEqualTo(
+                    java.util.Optional.of(java.net.StandardProtocolFamily.UNIX));
+            assertThat(Descriptors.facts(Descriptors.of(unixClient)).family()).contains(java.net.StandardProtocolFamily.UNIX);
+            assertThat(Descriptors.facts(Descriptors.of(datagram)).kind()).isEqualTo(DescriptorKind.OTHER_SOCKET);
+            assertThat(Descriptors.facts(null)).isEqualTo(new Descriptors.Facts(DescriptorKind.NONE, java.util.Optional.empty()));
+        }
+    }
+
+    @Test
     void duplicateOutlivesTheOriginal() throws Exception {
         try (TcpPair tcp = TcpPair.open()) {
             FileDescriptor dup = Descriptors.duplicate(Descriptors.of(tcp.accepted));

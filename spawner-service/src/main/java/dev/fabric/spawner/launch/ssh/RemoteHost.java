@@ -49,6 +49,7 @@ final class RemoteHost implements AutoCloseable {
     private final Duration connectTimeout;
     private final Duration commandTimeout;
     private final SshClient client;
+    private final KnownHosts knownHosts;
 
     RemoteHost(String name, SshLauncherProperties.Host settings, Duration connectTimeout, Duration commandTimeout) {
         this.name = name;
@@ -57,7 +58,8 @@ final class RemoteHost implements AutoCloseable {
         this.commandTimeout = commandTimeout;
         settings.portRange();
         client = SshClient.setUpDefaultClient();
-        client.setServerKeyVerifier(new KnownHosts(name, settings.knownHosts(), settings.hostKeyPolicy()));
+        knownHosts = new KnownHosts(name, settings.knownHosts(), settings.hostKeyPolicy());
+        client.setServerKeyVerifier(knownHosts);
         // Only what is configured here: no ~/.ssh/config, no default keys, no agent, no password.
         client.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
         client.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
@@ -98,7 +100,7 @@ final class RemoteHost implements AutoCloseable {
             session.auth().verify(connectTimeout);
             return session;
         } catch (IOException | RuntimeException e) {
-            String refusal = session.getAttribute(KnownHosts.REFUSAL);
+            String refusal = knownHosts.refusalOf(session);
             closeQuietly(session);
             if (refusal != null) {
                 throw new LaunchException(refusal, e);

@@ -38,8 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A running agent: leases task descriptions from its queue, runs each in a slot, publishes every
  * state change and acknowledges a lease only once the task's final event is acknowledged by the
  * pubsub. Its threads (virtual): one leaser, one worker per slot, one acker, one follower of the
- * control topic; the {@link EventPublisher}'s one. It holds at most twice its slots in leases, so a
- * freed slot finds its next task already here instead of waiting for a lease.
+ * control topic; the {@link EventPublisher}'s one. It holds at most {@code prefetch} (2) times its slots in
+ * leases, so a freed slot finds its next task already here instead of waiting for a lease, and the
+ * leases freed while one lease request is under way are taken together in the next.
  *
  * <pre>
  * queue --lease--> [leased] --slot free--> RUNNING --process ends--> final event --published--> ack
@@ -100,7 +101,7 @@ final class Agent implements AutoCloseable {
         this.json = json;
         this.meters = meters;
         this.runner = new TaskRunner(settings.sandbox(), settings.outputLimit());
-        this.room = new Semaphore(2 * settings.cores());
+        this.room = new Semaphore(settings.prefetch() * settings.cores());
         this.publisher = new EventPublisher(pubsub, settings.topic(), json);
         List<RunningJournal.Open> left = journal.open();
         threads.add(Thread.ofVirtual().name("agent-leaser").start(() -> {

@@ -25,9 +25,11 @@ import java.util.Map;
  * @param visibility   how long a lease lasts between the agent's extensions of it: a task held by an agent that died
  *                     without coming back goes to another agent after at most this long
  * @param sandboxRetention how long a finished task's sandbox is kept after its last change
+ * @param prefetch     how many leased tasks it holds per core, running or waiting for a slot: more takes
+ *                     short tasks in fewer lease requests, fewer spreads long tasks more evenly over agents
  */
 public record AgentSettings(int cores, String queue, String pubsub, String pilot, String topic, int outputLimit,
-                            RerunPolicy rerunPolicy, Path sandbox, Duration visibility, Duration sandboxRetention) {
+                            RerunPolicy rerunPolicy, Path sandbox, Duration visibility, Duration sandboxRetention, int prefetch) {
 
     public static final String CORES = "cores";
     public static final String QUEUE = "queue";
@@ -39,6 +41,8 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
     public static final String SANDBOX = "sandbox";
     public static final String VISIBILITY = "visibility";
     public static final String SANDBOX_RETENTION = "sandbox-retention";
+    public static final String PREFETCH = "prefetch";
+    public static final int DEFAULT_PREFETCH = 2;
 
     static final int DEFAULT_OUTPUT_LIMIT = (int) DataSize.ofKilobytes(64).toBytes();
     static final Duration DEFAULT_VISIBILITY = Duration.ofSeconds(60);
@@ -114,7 +118,8 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
         }
         Duration visibility = RoleSettings.duration(config, VISIBILITY, DEFAULT_VISIBILITY, Duration.ofSeconds(5), Duration.ofHours(12));
         Duration retention = RoleSettings.duration(config, SANDBOX_RETENTION, DEFAULT_SANDBOX_RETENTION, Duration.ZERO, Duration.ofDays(365));
-        return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility, retention);
+        int prefetch = RoleSettings.number(config, PREFETCH, DEFAULT_PREFETCH, 1, 64);
+        return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility, retention, prefetch);
     }
 
     private static String memberId(Map<String, String> config, String key) {

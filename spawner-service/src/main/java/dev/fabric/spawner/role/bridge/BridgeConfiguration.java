@@ -14,7 +14,8 @@ import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry
 
 /**
  * The bridge's parts in a member: the channel endpoint and the relay, which runs before the
- * signature filter (a relayed request is signed for its destination, not for the bridge).
+ * signature filter (a relayed request is signed for its destination, not for the bridge). Circuits
+ * ({@link BridgeCircuits}) are an ordinary endpoint behind it.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSocket
@@ -22,17 +23,14 @@ import org.springframework.web.socket.config.annotation.WebSocketHandlerRegistry
 public class BridgeConfiguration implements WebSocketConfigurer {
 
     private final BridgeChannels channels;
-    private final BridgeCircuits circuits;
 
-    public BridgeConfiguration(BridgeChannels channels, BridgeCircuits circuits) {
+    public BridgeConfiguration(BridgeChannels channels) {
         this.channels = channels;
-        this.circuits = circuits;
     }
 
     @Override
     public void registerWebSocketHandlers(WebSocketHandlerRegistry registry) {
         registry.addHandler(channels, ReverseChannel.PATH);
-        registry.addHandler(circuits, dev.fabric.spawner.reach.Circuit.INITIATOR_PATH, dev.fabric.spawner.reach.Circuit.PEER_PATH);
     }
 
     @Bean

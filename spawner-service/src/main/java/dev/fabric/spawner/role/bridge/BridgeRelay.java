@@ -95,8 +95,10 @@ public final class BridgeRelay extends OncePerRequestFilter {
         // A member opening its channel: the bridge's own endpoint, through the signature filter like any other.
         // A side of a circuit (mode 4's fallback) likewise: the initiator's opening is signed, the peer's path is open.
         String path = request.getRequestURI();
-        return (ReverseChannel.PATH.equals(path) || dev.fabric.spawner.reach.Circuit.INITIATOR_PATH.equals(path)
-                || dev.fabric.spawner.reach.Circuit.PEER_PATH.equals(path)) && "websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+        String upgrade = request.getHeader("Upgrade");
+        return ReverseChannel.PATH.equals(path) && "websocket".equalsIgnoreCase(upgrade)
+                || (dev.fabric.spawner.reach.Circuit.INITIATOR_PATH.equals(path) || dev.fabric.spawner.reach.Circuit.PEER_PATH.equals(path))
+                && dev.fabric.spawner.reach.Circuit.UPGRADE.equalsIgnoreCase(upgrade);
     }
 
     @Override

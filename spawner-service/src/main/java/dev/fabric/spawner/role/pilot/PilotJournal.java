@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
@@ -28,21 +29,25 @@ import java.util.function.Consumer;
 final class PilotJournal implements Closeable {
 
     static final String FILE_NAME = "pilots.journal";
+    /** Where a compaction writes before the atomic move; a leftover one is from a crash mid-compaction. */
+    static final String COMPACTING = FILE_NAME + ".compacting";
 
     private static final Logger log = LoggerFactory.getLogger(PilotJournal.class);
 
     private final Path file;
     private final JsonMapper json;
+    private long size;
     /**
      * Plain stream I/O on purpose: a {@code FileChannel} is closed for every thread when one thread
      * writing to it is interrupted, and the manager's loops are stopped by interrupts.
      */
-    private final FileOutputStream out;
+    private FileOutputStream out;
 
-    private PilotJournal(Path file, JsonMapper json, FileOutputStream out) {
+    private PilotJournal(Path file, JsonMapper json, FileOutputStream out, long size) {
         this.file = file;
         this.json = json;
         this.out = out;
+        this.size = size;
     }
 
     /** A journal that cannot be replayed: a damaged line before its end. */
@@ -67,6 +72,9 @@ final class PilotJournal implements Closeable {
             }
             Files.createDirectories(directory);
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        if (Files.deleteIfExists(directory.resolve(COMPACTING))) {
+            log.info("pilot journal {}: removed {}, left by a compaction a crash interrupted; the journal itself is whole", file, COMPACTING);
         }
         long whole = 0;
         int line = 0;
@@ -96,11 +104,16 @@ final class PilotJournal implements Closeable {
             channel.truncate(whole);
             channel.force(true);
         }
-        return new PilotJournal(file, json, new FileOutputStream(file.toFile(), true));
+        return new PilotJournal(file, json, new FileOutputStream(file.toFile(), true), whole);
     }
 
     Path file() {
         return file;
+    }
+
+    /** The journal's length in bytes. */
+    synchronized long size() {
+        return size;
     }
 
     /** Appends records as one write and forces them to the disk. */
@@ -112,8 +125,49 @@ final class PilotJournal implements Closeable {
         for (PilotRecord record : records) {
             lines.append(json.writeValueAsString(record)).append('\n');
         }
-        out.write(lines.toString().getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = lines.toString().getBytes(StandardCharsets.UTF_8);
+        out.write(bytes);
         out.getFD().sync();
+        size += bytes.length;
+    }
+
+    /**
+     * Replaces the journal with exactly {@code records}, atomically: written whole to a temporary file
+     * beside it (mode 0600) and forced, moved over it, the directory forced. A crash at any point leaves
+     * either the old journal or the new one, whole; on failure the old one stays in use.
+     */
+    synchronized void rewrite(List<? extends PilotRecord> records) throws IOException {
+        Path directory = file.getParent();
+        Path temp = directory.resolve(COMPACTING);
+        Files.deleteIfExists(temp);
+        long length;
+        try (FileOutputStream whole = new FileOutputStream(Files.createFile(temp,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))).toFile())) {
+            StringBuilder lines = new StringBuilder();
+            for (PilotRecord record : records) {
+                lines.append(json.writeValueAsString(record)).append('\n');
+            }
+            byte[] bytes = lines.toString().getBytes(StandardCharsets.UTF_8);
+            whole.write(bytes);
+            whole.getFD().sync();
+            length = bytes.length;
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        try {
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        // The old stream now writes into an unlinked file: from here on only the new one is written.
+        out.close();
+        out = new FileOutputStream(file.toFile(), true);
+        size = length;
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
+        }
     }
 
     void append(PilotRecord record) throws IOException {

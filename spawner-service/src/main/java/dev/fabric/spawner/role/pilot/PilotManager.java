@@ -123,6 +123,11 @@ final class PilotManager implements Closeable {
                         offsets.computeIfAbsent(event.pilot(), p -> new AtomicLong()).accumulateAndGet(next, Math::max);
                     }
                 }
+                case PilotRecord.Compacted(Instant at, long lastSequence, Map<String, Long> eventOffsets) -> {
+                    book.sequencedUpTo(lastSequence);
+                    eventOffsets.forEach((pilot, next) -> offsets.computeIfAbsent(pilot, p -> new AtomicLong())
+                            .accumulateAndGet(next, Math::max));
+                }
             }
         });
         return new PilotManager(managerId, fabric, settings, clock, json, journal, book, pilots, offsets);
@@ -282,6 +287,7 @@ final class PilotManager implements Closeable {
         config.put("topic", pilot.topic());
         config.put("pilot", pilot.id());
         config.put("rerun-policy", pilot.description().rerunPolicy());
+        config.put("prefetch", Integer.toString(settings.agentPrefetch()));
         PilotWire.Where where = pilot.description().where() == null ? PilotWire.Where.MANAGER : pilot.description().where();
         if (where.via() != null) {
             config.put("via", where.via());
@@ -413,6 +419,12 @@ final class PilotManager implements Closeable {
     }
 
     private void superviseRound() {
+        try {
+            compactIfDue();
+        } catch (IOException | RuntimeException e) {
+            log.warn("pilot journal {}: compaction failed ({}); the journal is as it was, and the next round tries again", journal.file(),
+                    e.toString());
+        }
         List<PilotWire.Pilot> open;
         synchronized (this) {
             open = pilots.values().stream().filter(p -> !p.state().isFinal()).toList();
@@ -429,6 +441,92 @@ final class PilotManager implements Closeable {
                 }
             } catch (RuntimeException e) {
                 log.warn("pilot {}: supervision failed this round: {}", pilot.id(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * The retention rule: a pilot that ended more than {@code finished-pilot-retention} ago is
+     * forgotten with its tasks, and the journal is compacted to what is left. Answers whether it compacted.
+     */
+    boolean compactIfDue() throws IOException {
+        Instant cutoff = clock.instant().minus(settings.finishedPilotRetention());
+        Set<String> expired;
+        synchronized (this) {
+            expired = pilots.values().stream().filter(p -> p.state().isFinal())
+                    .filter(p -> (p.endedAt() != null ? p.endedAt() : p.createdAt()).isBefore(cutoff))
+                    .filter(p -> !ending.contains(p.id())).map(PilotWire.Pilot::id)
+                    .collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new));
+        }
+        if (expired.isEmpty()) {
+            return false;
+        }
+        compact(expired);
+        return true;
+    }
+
+    /**
+     * Rewrites the journal as a snapshot of the pilots and tasks kept, without those of {@code forget}
+     * (which then leave memory too), so a restart recovers exactly what is kept. Every write to the
+     * journal pairs with its change in memory under the manager's lock or the finals' lock; both are
+     * held here, so the snapshot misses no write. The snapshot, in replay order: a {@link
+     * PilotRecord.Compacted} marker (the last final-state sequence given, the events offsets), each
+     * pilot, its tasks as accepted (grouped by session and time), those in the queue, and the final
+     * states in the order of their sequence.
+     */
+    private void compact(Set<String> forget) throws IOException {
+        synchronized (this) {
+            synchronized (finals) {
+                long before = journal.size();
+                List<PilotRecord> snapshot = new ArrayList<>();
+                Map<String, Long> offsets = new LinkedHashMap<>();
+                eventOffsets.forEach((pilot, next) -> {
+                    if (!forget.contains(pilot)) {
+                        offsets.put(pilot, next.get());
+                    }
+                });
+                snapshot.add(new PilotRecord.Compacted(clock.instant(), book.lastSequence(), offsets));
+                pilots.values().stream().filter(p -> !forget.contains(p.id())).forEach(p -> snapshot.add(new PilotRecord.PilotSaved(
+                        new PilotWire.Pilot(p.id(), p.state(), p.reason(), p.description(), p.agents(), p.queue(), p.pubsub(), p.topic(),
+                                p.control(), p.createdAt(), p.activeAt(), p.endsAt(), p.endedAt(), p.replaced(), null))));
+                List<TaskBook.Entry> kept = book.entries().stream().filter(e -> !forget.contains(e.description.pilot())).toList();
+                List<TaskDescription> group = new ArrayList<>();
+                TaskBook.Entry first = null;
+                for (TaskBook.Entry entry : kept) {
+                    if (first != null && !(first.description.pilot().equals(entry.description.pilot())
+                            && java.util.Objects.equals(first.session, entry.session) && first.submittedAt.equals(entry.submittedAt))) {
+                        snapshot.add(new PilotRecord.TasksAccepted(first.description.pilot(), first.session, first.submittedAt, group));
+                        group = new ArrayList<>();
+                    }
+                    if (group.isEmpty()) {
+                        first = entry;
+                    }
+                    group.add(entry.description);
+                }
+                if (!group.isEmpty()) {
+                    snapshot.add(new PilotRecord.TasksAccepted(first.description.pilot(), first.session, first.submittedAt, group));
+                }
+                Map<String, List<String>> queued = new LinkedHashMap<>();
+                List<TaskBook.Entry> ended = new ArrayList<>();
+                for (TaskBook.Entry entry : kept) {
+                    if (entry.state.isFinal()) {
+                        ended.add(entry);
+                    } else if (entry.state != TaskState.NEW) {
+                        queued.computeIfAbsent(entry.description.pilot(), p -> new ArrayList<>()).add(entry.description.id());
+                    }
+                }
+                queued.forEach((pilot, ids) -> snapshot.add(new PilotRecord.TasksQueued(pilot, ids)));
+                ended.sort(java.util.Comparator.comparingLong(e -> e.sequence));
+                ended.forEach(e -> snapshot.add(new PilotRecord.TaskEnded(e.last, e.sequence, null)));
+                journal.rewrite(snapshot);
+                int dropped = 0;
+                for (String pilot : forget) {
+                    pilots.remove(pilot);
+                    eventOffsets.remove(pilot);
+                    dropped += book.forget(pilot);
+                }
+                log.info("pilot journal {}: compacted from {} to {} bytes; forgot {} pilots ended more than {} ago and their {} tasks",
+                        journal.file(), before, journal.size(), forget.size(), settings.finishedPilotRetention(), dropped);
             }
         }
     }

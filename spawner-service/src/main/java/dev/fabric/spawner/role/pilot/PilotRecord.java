@@ -8,6 +8,7 @@ import dev.fabric.core.task.TaskEvent;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One line of the pilot manager's journal ({@link PilotJournal}): what it must know again after a
@@ -18,7 +19,8 @@ import java.util.List;
         @JsonSubTypes.Type(value = PilotRecord.PilotSaved.class, name = "pilot"),
         @JsonSubTypes.Type(value = PilotRecord.TasksAccepted.class, name = "accepted"),
         @JsonSubTypes.Type(value = PilotRecord.TasksQueued.class, name = "queued"),
-        @JsonSubTypes.Type(value = PilotRecord.TaskEnded.class, name = "ended")})
+        @JsonSubTypes.Type(value = PilotRecord.TaskEnded.class, name = "ended"),
+        @JsonSubTypes.Type(value = PilotRecord.Compacted.class, name = "compacted")})
 sealed interface PilotRecord {
 
     /** A pilot as it stands after a change of state or of its members. */
@@ -36,4 +38,12 @@ sealed interface PilotRecord {
      * such as a cancel before the task was queued).
      */
     record TaskEnded(TaskEvent event, long sequence, Long next) implements PilotRecord {}
+
+    /**
+     * The first line of a compacted journal: what the dropped records carried that the retained ones
+     * do not. {@code lastSequence} is the highest final-state sequence given (so none is given twice,
+     * even when its task was dropped); {@code eventOffsets} is, per retained pilot, the offset of its
+     * events topic to read from.
+     */
+    record Compacted(Instant at, long lastSequence, Map<String, Long> eventOffsets) implements PilotRecord {}
 }

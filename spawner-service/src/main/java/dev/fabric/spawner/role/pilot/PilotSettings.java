@@ -13,17 +13,38 @@ import java.util.Map;
  * @param maxReplacements  how many LOST agents of one pilot are replaced before the pilot FAILED ({@code max-replacements}, 8)
  * @param retentionCount   messages a pilot's pubsub keeps per topic ({@code retention-count}, 1000000): the manager
  *                         reads every event, so it must not fall behind retention
+ * @param finishedPilotRetention how long a pilot that ended (DONE, FAILED, CANCELED) is kept with its tasks
+ *                         ({@code finished-pilot-retention}, 7d); after that the manager forgets it and
+ *                         compacts its journal
+ * @param agentPrefetch    the {@code prefetch} of every agent it spawns: leased tasks held per core ({@code agent-prefetch}, 2)
  */
-record PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount) {
+record PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount,
+                     Duration finishedPilotRetention, int agentPrefetch) {
 
-    static final PilotSettings DEFAULTS = new PilotSettings(Duration.ofMinutes(5), Duration.ofSeconds(1), 8, 1_000_000);
+    static final PilotSettings DEFAULTS = new PilotSettings(Duration.ofMinutes(5), Duration.ofSeconds(1), 8, 1_000_000,
+            Duration.ofDays(7), 2);
+
+    PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount) {
+        this(launchTimeout, superviseInterval, maxReplacements, retentionCount, DEFAULTS.finishedPilotRetention);
+    }
+
+    PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount,
+                  Duration finishedPilotRetention) {
+        this(launchTimeout, superviseInterval, maxReplacements, retentionCount, finishedPilotRetention, DEFAULTS.agentPrefetch);
+    }
 
     static PilotSettings of(Map<String, String> config) {
+        if (number(config, "agent-prefetch", DEFAULTS.agentPrefetch, 1) > 64) {
+            throw new IllegalArgumentException("pilot-manager setting agent-prefetch must be from 1 to 64 (an agent's prefetch), not '"
+                    + config.get("agent-prefetch") + "'");
+        }
         return new PilotSettings(
                 duration(config, "launch-timeout", DEFAULTS.launchTimeout),
                 duration(config, "supervise-interval", DEFAULTS.superviseInterval),
                 (int) number(config, "max-replacements", DEFAULTS.maxReplacements, 0),
-                number(config, "retention-count", DEFAULTS.retentionCount, 1));
+                number(config, "retention-count", DEFAULTS.retentionCount, 1),
+                duration(config, "finished-pilot-retention", DEFAULTS.finishedPilotRetention),
+                (int) number(config, "agent-prefetch", DEFAULTS.agentPrefetch, 1));
     }
 
     private static Duration duration(Map<String, String> config, String key, Duration fallback) {

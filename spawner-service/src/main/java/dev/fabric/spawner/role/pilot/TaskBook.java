@@ -13,7 +13,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -56,8 +58,13 @@ final class TaskBook {
     private final Condition ended = lock.newCondition();
     private final Map<String, Entry> tasks = new HashMap<>();
     private final Map<String, List<Entry>> byPilot = new HashMap<>();
-    /** Final states in the order they were recorded: the finals feed. */
-    private final List<Entry> finals = new ArrayList<>();
+    /**
+     * Final states by their sequence, the order they were recorded: the finals feed. A compaction of
+     * the journal drops the tasks of pilots ended past the retention, so sequences may have gaps.
+     */
+    private final NavigableMap<Long, Entry> finals = new TreeMap<>();
+    /** The highest sequence ever given, kept across a compaction that dropped its task, so none is given twice. */
+    private long lastSequence;
 
     /** The ids of {@code descriptions} this book does not have yet: what a submission adds. */
     List<TaskDescription> unknown(List<TaskDescription> descriptions) {
@@ -139,7 +146,7 @@ final class TaskBook {
     long nextSequence() {
         lock.lock();
         try {
-            return finals.size() + 1L;
+            return lastSequence + 1;
         } finally {
             lock.unlock();
         }
@@ -160,7 +167,8 @@ final class TaskBook {
             }
             entry.attempt = Math.max(entry.attempt, event.attempt());
             entry.sequence = sequence;
-            finals.add(entry);
+            finals.put(sequence, entry);
+            lastSequence = Math.max(lastSequence, sequence);
             ended.signalAll();
             return true;
         } finally {
@@ -255,6 +263,66 @@ final class TaskBook {
         }
     }
 
+    /** After a compaction's marker: sequences up to {@code last} were given, even to tasks no longer here. */
+    void sequencedUpTo(long last) {
+        lock.lock();
+        try {
+            lastSequence = Math.max(lastSequence, last);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The highest sequence given so far (0 before the first final state). */
+    long lastSequence() {
+        lock.lock();
+        try {
+            return lastSequence;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the book holds any task of this pilot. */
+    boolean holds(String pilot) {
+        lock.lock();
+        try {
+            return !byPilot.getOrDefault(pilot, List.of()).isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops every task of a pilot (its retention is over); answers how many. */
+    int forget(String pilot) {
+        lock.lock();
+        try {
+            List<Entry> dropped = byPilot.remove(pilot);
+            if (dropped == null) {
+                return 0;
+            }
+            for (Entry entry : dropped) {
+                tasks.remove(entry.description.id());
+                if (entry.state.isFinal()) {
+                    finals.remove(entry.sequence, entry);
+                }
+            }
+            return dropped.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every task, in submission order per pilot, for a compaction of the journal. */
+    List<Entry> entries() {
+        lock.lock();
+        try {
+            return byPilot.values().stream().flatMap(List::stream).toList();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * The finals feed: tasks (of a session or pilot when given) whose final state was recorded after
      * sequence {@code after}, waiting up to {@code wait} for one when there is none yet.
@@ -263,20 +331,19 @@ final class TaskBook {
         lock.lock();
         try {
             long deadline = System.nanoTime() + wait.toNanos();
-            int from = (int) Math.min(Math.max(0, after), finals.size());
+            long from = Math.max(0, after);
             List<PilotWire.Task> found = new ArrayList<>();
             while (true) {
-                for (int i = from; i < finals.size(); i++) {
-                    Entry entry = finals.get(i);
+                for (Entry entry : finals.tailMap(from, false).values()) {
                     if ((session == null || session.equals(entry.session))
                             && (pilot == null || pilot.equals(entry.description.pilot()))) {
                         found.add(entry.view());
                     }
                 }
-                from = finals.size();
+                from = Math.max(from, lastSequence);
                 long left = deadline - System.nanoTime();
                 if (!found.isEmpty() || left <= 0) {
-                    return new PilotWire.Tasks(found, finals.size());
+                    return new PilotWire.Tasks(found, from);
                 }
                 ended.await(left, TimeUnit.NANOSECONDS);
             }

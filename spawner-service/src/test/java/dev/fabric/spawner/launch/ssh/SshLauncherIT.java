@@ -10,6 +10,8 @@ import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Resources;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.session.ClientSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -255,5 +258,31 @@ class SshLauncherIT {
             }
         }
         assertThat(Files.readString(changed)).doesNotContain(hostKey);
+    }
+
+    /**
+     * A session refused during key exchange closes by itself, and closing clears its attributes: the reason must
+     * still be there when the launcher asks after the close (it once lived on the session, and was lost when the
+     * close came first, which left "Server key did not validate" alone).
+     */
+    @Test
+    void theReasonForARefusedKeyOutlivesTheRefusedSession() throws Exception {
+        Path changed = dir.resolve("changed_again_known_hosts");
+        String otherKey = Files.readString(sshd.dir.resolve("wrong_ed25519.pub")).split(" ")[1];
+        Files.writeString(changed, "[127.0.0.1]:" + sshd.port + " ssh-ed25519 " + otherKey + "\n");
+        KnownHosts knownHosts = new KnownHosts("first-contact", changed, HostKeyPolicy.ACCEPT_NEW_AND_RECORD);
+        SshClient client = SshClient.setUpDefaultClient();
+        client.setServerKeyVerifier(knownHosts);
+        client.start();
+        try (ClientSession session = client.connect("root", "127.0.0.1", sshd.port).verify(Duration.ofSeconds(10)).getSession()) {
+            assertThatThrownBy(() -> session.auth().verify(Duration.ofSeconds(10))).hasMessageContaining("did not validate");
+            session.waitFor(EnumSet.of(ClientSession.ClientSessionEvent.CLOSED), Duration.ofSeconds(10));
+            assertThat(session.isClosed()).isTrue();
+
+            assertThat(knownHosts.refusalOf(session)).contains("changed host key: host first-contact").contains(changed.toString());
+            assertThat(knownHosts.refusalOf(session)).as("told once").isNull();
+        } finally {
+            client.stop();
+        }
     }
 }

@@ -35,12 +35,13 @@ class AgentSettingsTest {
         assertThat(settings.sandbox()).isEqualTo(DATA.resolve("tasks"));
         assertThat(settings.visibility()).isEqualTo(Duration.ofSeconds(60));
         assertThat(settings.sandboxRetention()).isEqualTo(Duration.ofHours(24));
+        assertThat(settings.prefetch()).isEqualTo(2);
     }
 
     @Test
     void everySettingIsRead() {
         AgentSettings settings = AgentSettings.of(config("cores", "4", "topic", "events.x", "output-limit", "1KB", "rerun-policy", "fail",
-                "sandbox", "/scratch/tasks", "visibility", "1h", "sandbox-retention", "0s"), DATA);
+                "sandbox", "/scratch/tasks", "visibility", "1h", "sandbox-retention", "0s", "prefetch", "8"), DATA);
 
         assertThat(settings.cores()).isEqualTo(4);
         assertThat(settings.topic()).isEqualTo("events.x");
@@ -49,6 +50,7 @@ class AgentSettingsTest {
         assertThat(settings.sandbox()).isEqualTo(Path.of("/scratch/tasks"));
         assertThat(settings.visibility()).isEqualTo(Duration.ofHours(1));
         assertThat(settings.sandboxRetention()).isZero();
+        assertThat(settings.prefetch()).isEqualTo(8);
     }
 
     @Test
@@ -69,7 +71,8 @@ class AgentSettingsTest {
     @Test
     void badValuesAreRefusedNamingTheSetting() {
         String[][] bad = {{"cores", "0"}, {"cores", "many"}, {"output-limit", "2MB"}, {"output-limit", "lots"},
-                {"rerun-policy", "retry"}, {"visibility", "1s"}, {"sandbox-retention", "-1s"}, {"sandbox-retention", "forever"}, {"topic", "Has Spaces"}, {"queue", "../x"}};
+                {"rerun-policy", "retry"}, {"visibility", "1s"}, {"sandbox-retention", "-1s"}, {"sandbox-retention", "forever"}, {"topic", "Has Spaces"}, {"queue", "../x"},
+                {"prefetch", "0"}, {"prefetch", "65"}};
         for (String[] setting : bad) {
             assertThatIllegalArgumentException().as(setting[0] + "=" + setting[1])
                     .isThrownBy(() -> AgentSettings.of(config(setting[0], setting[1]), DATA)).withMessageContaining(setting[0]);

@@ -40,9 +40,18 @@ class PilotManagerTest {
     PilotManager manager;
 
     PilotManager open(boolean restart) throws Exception {
-        PilotManager opened = PilotManager.open("pilot-manager-1", dir, restart, fabric, SETTINGS, Clock.systemUTC(), JSON);
+        return open(restart, SETTINGS, Clock.systemUTC());
+    }
+
+    PilotManager open(boolean restart, PilotSettings settings, Clock clock) throws Exception {
+        PilotManager opened = PilotManager.open("pilot-manager-1", dir, restart, fabric, settings, clock, JSON);
         opened.start();
         return opened;
+    }
+
+    /** Waits up to 20 s, looking every 10 ms: the manager's loops answer within milliseconds here. */
+    static org.awaitility.core.ConditionFactory soon() {
+        return await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10)).atMost(Duration.ofSeconds(20));
     }
 
     @AfterEach
@@ -62,7 +71,11 @@ class PilotManagerTest {
     }
 
     PilotWire.Pilot activePilot(int agents) {
-        PilotWire.Pilot pilot = manager.create(new PilotWire.PilotDescription(agents, 2, null, "1h", null));
+        return activePilot(agents, "1h");
+    }
+
+    PilotWire.Pilot activePilot(int agents, String runtime) {
+        PilotWire.Pilot pilot = manager.create(new PilotWire.PilotDescription(agents, 2, null, runtime, null));
         assertThat(pilot.state()).isEqualTo(PilotState.NEW);
         manager.supervise();
         fabric.allRunning();
@@ -99,17 +112,17 @@ class PilotManagerTest {
         manager = open(false);
         PilotWire.Pilot pilot = activePilot(1);
         List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("true"), task("echo", "hi")))).ids();
-        await().atMost(Duration.ofSeconds(20)).until(() -> fabric.queued(pilot.queue()).size() == 2);
+        soon().until(() -> fabric.queued(pilot.queue()).size() == 2);
         assertThat(fabric.queued(pilot.queue())).anySatisfy(body -> assertThat(body).contains(ids.getFirst(), "\"command\":[\"true\"]"));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).state() == TaskState.QUEUED);
+        soon().until(() -> manager.task(ids.get(1)).state() == TaskState.QUEUED);
 
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.RUNNING, null, null))));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).state() == TaskState.RUNNING);
+        soon().until(() -> manager.task(ids.get(1)).state() == TaskState.RUNNING);
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(
                 JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.DONE, 0, "hi\n")),
                 JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.FAILED, 1, "again")),
                 "not an event"));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).isFinal());
+        soon().until(() -> manager.task(ids.get(1)).isFinal());
         Thread.sleep(200);
         assertThat(manager.task(ids.get(1)).state()).isEqualTo(TaskState.DONE);
         assertThat(manager.output(ids.get(1)).stdout()).isEqualTo("hi\n");
@@ -149,9 +162,9 @@ class PilotManagerTest {
         PilotWire.Pilot pilot = activePilot(2);
         List<TaskDescription> many = IntStream.range(0, 50).mapToObj(i -> task("echo", Integer.toString(i))).toList();
         List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-2", many)).ids();
-        await().atMost(Duration.ofSeconds(20)).until(() -> fabric.queued(pilot.queue()).size() == 50);
+        soon().until(() -> fabric.queued(pilot.queue()).size() == 50);
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.getFirst(), pilot.id(), TaskState.DONE, 0, "0\n"))));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.getFirst()).isFinal());
+        soon().until(() -> manager.task(ids.getFirst()).isFinal());
         manager.close();
         // A torn line, as a kill -9 mid-write leaves it.
         Files.writeString(dir.resolve(PilotJournal.FILE_NAME), "{\"kind\":\"ended\",\"ev", StandardOpenOption.APPEND);
@@ -166,10 +179,100 @@ class PilotManagerTest {
         assertThat(manager.task(ids.get(1)).state()).isEqualTo(TaskState.QUEUED);
         // The follower resumes after the last recorded event: a duplicate of the old final is not read again, a new one is.
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(ids.get(1), pilot.id(), TaskState.FAILED, 3, ""))));
-        await().atMost(Duration.ofSeconds(20)).until(() -> manager.task(ids.get(1)).isFinal());
+        soon().until(() -> manager.task(ids.get(1)).isFinal());
         assertThat(manager.task(ids.get(1)).exitStatus()).isEqualTo(3);
         assertThat(manager.task(ids.get(1)).sequence()).isEqualTo(2);
         assertThat(fabric.queued(pilot.queue())).as("queued tasks are not queued again").hasSize(50);
+    }
+
+    /** A clock the test moves: the retention of ended pilots passes without waiting for it. */
+    static final class MovableClock extends Clock {
+        private volatile Instant now;
+
+        MovableClock(Instant now) {
+            this.now = now;
+        }
+
+        void advance(Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    void end(PilotWire.Pilot pilot, String task, TaskState state, String stdout) {
+        fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(task, pilot.id(), state,
+                state == TaskState.DONE ? 0 : 1, stdout))));
+        soon().until(() -> manager.task(task).isFinal());
+    }
+
+    @Test
+    void aPilotEndedPastItsRetentionIsForgottenWithItsTasksAndARestartAfterTheCompactionRecoversExactlyWhatWasKept() throws Exception {
+        MovableClock clock = new MovableClock(Instant.parse("2026-12-05T00:00:00Z"));
+        PilotSettings settings = new PilotSettings(Duration.ofMinutes(5), Duration.ofHours(1), 2, 1000, Duration.ofHours(1));
+        manager = open(false, settings, clock);
+        PilotWire.Pilot gone = activePilot(1, "10d");
+        PilotWire.Pilot kept = activePilot(1, "10d");
+        List<String> goneIds = manager.submit(gone.id(), new PilotWire.Submission("s-1", List.of(task("true"), task("true"), task("sleep", "60"))))
+                .ids();
+        List<String> keptIds = manager.submit(kept.id(), new PilotWire.Submission("s-1", List.of(task("echo", "0"), task("false"),
+                task("echo", "2"), task("true")))).ids();
+        soon().until(() -> fabric.queued(gone.queue()).size() == 3 && fabric.queued(kept.queue()).size() == 4
+                && manager.task(goneIds.getLast()).state() == TaskState.QUEUED && manager.task(keptIds.getLast()).state() == TaskState.QUEUED);
+        // Final states of both pilots interleaved (sequences 1 to 4), then the first pilot canceled (its last task: sequence 5).
+        end(gone, goneIds.get(0), TaskState.DONE, "");
+        end(kept, keptIds.get(0), TaskState.DONE, "0\n");
+        end(gone, goneIds.get(1), TaskState.DONE, "");
+        end(kept, keptIds.get(1), TaskState.FAILED, "");
+        assertThat(manager.cancel(gone.id()).state()).isEqualTo(PilotState.CANCELED);
+        assertThat(manager.task(goneIds.get(2)).sequence()).isEqualTo(5);
+
+        clock.advance(Duration.ofMinutes(30));
+        assertThat(manager.compactIfDue()).as("within its retention").isFalse();
+        Path journal = dir.resolve(PilotJournal.FILE_NAME);
+        long before = Files.size(journal);
+        PilotWire.Pilot keptPilot = manager.pilot(kept.id());
+        List<PilotWire.Task> keptTasks = manager.tasks(kept.id(), null, null);
+
+        clock.advance(Duration.ofHours(1));
+        manager.supervise();
+        assertProblem(() -> manager.pilot(gone.id()), 404, "unknown-pilot", gone.id());
+        goneIds.forEach(id -> assertProblem(() -> manager.task(id), 404, "unknown-task", id));
+        assertThat(Files.size(journal)).isLessThan(before);
+        assertThat(Files.readString(journal)).doesNotContain(gone.id());
+        assertThat(manager.pilot(kept.id())).isEqualTo(keptPilot);
+        assertThat(manager.tasks(kept.id(), null, null)).isEqualTo(keptTasks);
+
+        manager.close();
+        // What a crash in the middle of a later compaction leaves beside the journal: ignored and removed.
+        Files.writeString(dir.resolve(PilotJournal.COMPACTING), "{\"kind\":\"compacted\",\"la");
+        manager = open(true, settings, clock);
+        assertThat(dir.resolve(PilotJournal.COMPACTING)).doesNotExist();
+        assertThat(manager.list()).containsExactly(keptPilot);
+        assertThat(manager.tasks(kept.id(), null, null)).isEqualTo(keptTasks);
+        assertThat(manager.output(keptIds.get(0)).stdout()).isEqualTo("0\n");
+        assertThat(manager.tasks().finalsAfter(0, "s-1", null, Duration.ZERO).tasks()).extracting(PilotWire.Task::id, PilotWire.Task::sequence)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(keptIds.get(0), 2L), org.assertj.core.groups.Tuple.tuple(keptIds.get(1), 4L));
+        goneIds.forEach(id -> assertProblem(() -> manager.task(id), 404, "unknown-task", id));
+        // The next final state continues after the highest sequence given, even though its task was dropped; nothing is queued again.
+        end(kept, keptIds.get(2), TaskState.DONE, "2\n");
+        assertThat(manager.task(keptIds.get(2)).sequence()).isEqualTo(6);
+        assertThat(manager.tasks().finalsAfter(4, null, null, Duration.ZERO).tasks()).extracting(PilotWire.Task::id).containsExactly(keptIds.get(2));
+        assertThat(fabric.queued(kept.queue())).hasSize(4);
+        assertThat(manager.task(keptIds.get(3)).state()).isEqualTo(TaskState.QUEUED);
     }
 
     @Test
