@@ -56,6 +56,8 @@ final class PlanMemo {
     private final Set<String> dirs = new HashSet<>();
     /** The formulas the last plan found out of date: up to date once they ran, whether or not anything was reported. */
     private final Set<Formula> pending = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The last success each formula's names were read from: a later one may name more sources (a depfile's). */
+    private final Map<Formula, State.Built> indexed = new IdentityHashMap<>();
 
     /** Whether this memo is of that plan, made while the state had that epoch (no trust withdrawn, nothing forgotten since). */
     boolean holds(Key k, long stateEpoch) {
@@ -68,6 +70,7 @@ final class PlanMemo {
         primaries.clear();
         dirs.clear();
         pending.clear();
+        indexed.clear();
     }
 
     /** Starts the memo of a full plan; {@link #reads} and {@link #primary} then fill it. */
@@ -77,7 +80,10 @@ final class PlanMemo {
         epoch = stateEpoch;
     }
 
-    /** A formula of the plan and the names its verdict read; out of date ones are checked again next time. */
+    /**
+     * A formula of the full plan and the names its verdict read; out of date ones are checked again
+     * next time. Called once per formula: a name the formula already listed is the last of its readers.
+     */
     void reads(Formula f, Collection<String> fileSources, State.Built built, boolean outOfDate) {
         for (String t : f.targets()) {
             add(t, f);
@@ -89,12 +95,29 @@ final class PlanMemo {
             for (String s : built.sources().keySet()) {
                 add(s, f);
             }
+            indexed.put(f, built);
         }
         if (outOfDate) {
             pending.add(f);
-        } else {
-            pending.remove(f);
         }
+    }
+
+    /** A formula found up to date again: what its last success reads beyond what was read before is added. */
+    void upToDate(Formula f, State.Built built) {
+        pending.remove(f);
+        State.Built before = indexed.get(f);
+        if (built == null || built == before) {
+            return;
+        }
+        for (String s : built.sources().keySet()) {
+            if (before == null || !before.sources().containsKey(s)) {
+                List<Formula> list = readers.get(s);
+                if (list == null || list.stream().noneMatch(x -> x == f)) {
+                    add(s, f);
+                }
+            }
+        }
+        indexed.put(f, built);
     }
 
     /** A primary file in the plan's reach. */
@@ -107,13 +130,14 @@ final class PlanMemo {
     private void add(String name, Formula f) {
         List<Formula> list = readers.get(name);
         if (list == null) {
-            readers.put(name, List.of(f));
+            list = new ArrayList<>(1);
+            readers.put(name, list);
             addDirs(name);
-        } else if (!list.contains(f)) {
-            List<Formula> more = new ArrayList<>(list);
-            more.add(f);
-            readers.put(name, more);
+        } else if (list.getLast() == f) {
+            // By identity, and only the last: a shared header has 10,000 readers, and equals on a formula compares its lists.
+            return;
         }
+        list.add(f);
     }
 
     private void addDirs(String name) {

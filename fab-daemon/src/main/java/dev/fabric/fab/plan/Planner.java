@@ -132,7 +132,7 @@ public final class Planner {
             sources.put(f, fileSources);
         }
         // Up to date now, with what their last success read (a depfile may name new sources).
-        sources.forEach((f, fileSources) -> memo.reads(f, fileSources, state.built(f), false));
+        sources.keySet().forEach(f -> memo.upToDate(f, state.built(f)));
         return true;
     }
 
