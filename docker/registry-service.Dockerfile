@@ -49,4 +49,4 @@ EXPOSE 8470
 
 # The Serial collector and half of the container's memory for the heap, the rest for class metadata,
 # code and threads (docs/benchmarks.md, "Start-up and memory"; the chart's registry.resources).
-ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:+UseSerialGC","-Xms32m","-Xss512k","-XX:MaxRAMPercentage=50","-jar","/opt/fabric/registry-service.jar"]
+ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:+UseSerialGC","-XX:+UseCompactObjectHeaders","-Xms32m","-XX:MinHeapFreeRatio=10","-XX:MaxHeapFreeRatio=30","-Xss512k","-XX:TrimNativeHeapInterval=5000","-XX:MaxRAMPercentage=50","-jar","/opt/fabric/registry-service.jar"]

@@ -54,11 +54,11 @@ RUN set -eu; \
     . /opt/fabric/aot-cache.sh; \
     fabric_aot_app spawner /opt/fabric/spawner-service.jar /opt/fabric/aot; \
     fabric_aot_cache "$FABRIC_AOT_DIR/spawner.aot" /tmp/aot-spawner.log FABRIC_KEYS_PATH= FABRIC_SPAWNER_PORT=8472 \
-        FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- -XX:+UseSerialGC -Xss512k -jar "$FABRIC_AOT_JAR"; \
+        FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
     fabric_aot_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log SPRING_PROFILES_ACTIVE=member \
         FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 \
         FABRIC_SPAWNER_ID=aot-training FABRIC_REGISTRY_URL=http://127.0.0.1:9 FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 \
-        FABRIC_KEYS_PATH= -- -XX:+UseSerialGC -Xss512k -jar "$FABRIC_AOT_JAR"; \
+        FABRIC_KEYS_PATH= -- -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
     rm -f /tmp/aot-*.log; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
     printf '%s\n' '#!/bin/sh' \
@@ -67,7 +67,9 @@ RUN set -eu; \
       '# The chart gives the spawner 320Mi (96m of heap, as ./fabric up); a member pod its spawn request memory.' \
       'cache=/opt/fabric/aot/current/spawner.aot heap=30' \
       'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=35 ;; esac' \
-      'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -Xss512k -XX:MaxRAMPercentage=$heap \' \
+      '# The collector and compact headers are those of the training runs (else the JVM ignores the cache).' \
+      'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xms16m -Xmn8m \' \
+      '  -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:TrimNativeHeapInterval=5000 -XX:MaxRAMPercentage=$heap \' \
       '  -XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off $FABRIC_JAVA_OPTS \' \
       '  -jar /opt/fabric/aot/current/app/spawner-service.jar "$@"' > /opt/fabric/start; \
     chmod 0755 /opt/fabric/start

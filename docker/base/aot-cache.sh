@@ -11,7 +11,8 @@
 #   fabric_aot_app NAME JAR ROOT    extracts JAR under ROOT/NAME-KEY/ (once); sets FABRIC_AOT_DIR
 #                                   and FABRIC_AOT_JAR (the extracted jar to start with -jar)
 #   fabric_aot_cache CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...
-#                                   checks CACHE against $FABRIC_AOT_JAR and the JVM; when missing,
+#                                   checks CACHE against $FABRIC_AOT_JAR, the JVM and the JVM
+#                                   options in JAVA_ARGS (those before -jar); when missing,
 #                                   stale or damaged, makes it with a training run (the service
 #                                   started with spring.context.exit=onRefresh: it builds its
 #                                   context and exits before it listens), its output in LOG, the
@@ -56,22 +57,36 @@ fabric_aot_app() {
     || { rm -rf "$dir.tmp"; return 1; }
 }
 
-# fabric_aot_usable CACHE: whether the JVM maps CACHE for $FABRIC_AOT_JAR (AOTMode=on makes a cache
-# it cannot use an error instead of a warning; VerifySharedSpaces checks its regions' checksums).
+# fabric_aot_usable CACHE [JVM_OPTIONS...]: whether the JVM maps CACHE for $FABRIC_AOT_JAR when
+# started with JVM_OPTIONS (the service's: a cache is refused by a JVM whose collector or object
+# header layout differs from the training run's); AOTMode=on makes a cache it cannot use an error
+# instead of a warning, VerifySharedSpaces checks its regions' checksums.
 fabric_aot_usable() {
-  [ -s "$1" ] && "$JAVA_HOME/bin/java" -XX:AOTCache="$1" -XX:AOTMode=on -XX:+VerifySharedSpaces \
+  local cache=$1
+  shift
+  [ -s "$cache" ] && "$JAVA_HOME/bin/java" "$@" -XX:AOTCache="$cache" -XX:AOTMode=on -XX:+VerifySharedSpaces \
     -Xlog:aot=off -Xlog:cds=off -cp "$FABRIC_AOT_JAR" -version >/dev/null 2>&1
 }
 
+# fabric_jvm_options JAVA_ARGS...: the JVM options among a command line's arguments (those before
+# -jar), one per line.
+fabric_jvm_options() {
+  while [ $# -gt 0 ] && [ "$1" != "-jar" ]; do
+    printf '%s\n' "$1"
+    shift
+  done
+}
+
 fabric_aot_cache() {
-  local cache=$1 log=$2 environment=() scratch
+  local cache=$1 log=$2 environment=() options scratch
   shift 2
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     environment+=("$1")
     shift
   done
   [ $# -gt 0 ] && shift
-  if fabric_aot_usable "$cache"; then
+  mapfile -t options < <(fabric_jvm_options "$@")
+  if fabric_aot_usable "$cache" "${options[@]}"; then
     return 0
   fi
   if [ -e "$cache" ]; then
@@ -88,7 +103,7 @@ fabric_aot_cache() {
   if [ -s "$cache.tmp" ]; then
     mv -f "$cache.tmp" "$cache"
   fi
-  if fabric_aot_usable "$cache"; then
+  if fabric_aot_usable "$cache" "${options[@]}"; then
     return 0
   fi
   rm -f "$cache" "$cache.tmp"

@@ -1,5 +1,7 @@
 package dev.fabric.spawner;
 
+import dev.fabric.spawner.launch.MemberJvm;
+import dev.fabric.spawner.launch.Resources;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,12 +89,12 @@ class AotCacheIT {
             file.seek(file.length() / 2);
             file.write(new byte[4096]);
         }
-        Result check = script("fabric_aot_usable \"$CACHE\" && echo USABLE || echo UNUSABLE");
+        Result check = script("fabric_aot_usable \"$CACHE\" " + TRAINING_OPTIONS + " && echo USABLE || echo UNUSABLE");
         assertThat(check.output()).contains("UNUSABLE");
 
         Result again = script(memberCache() + " && echo MADE");
         assertThat(again.output()).contains("making it again").contains("MADE");
-        assertThat(script("fabric_aot_usable \"$CACHE\" && echo USABLE").output()).contains("USABLE");
+        assertThat(script("fabric_aot_usable \"$CACHE\" " + TRAINING_OPTIONS + " && echo USABLE").output()).contains("USABLE");
     }
 
     @Test
@@ -102,12 +104,15 @@ class AotCacheIT {
         assertThat(dir.resolve("aot/none.aot")).doesNotExist();
     }
 
+    /** The members' JVM options, with which ./fabric up trains their cache and checks it. */
+    private static final String TRAINING_OPTIONS = String.join(" ", MemberJvm.TRAINING);
+
     /** The members' training run, as ./fabric up makes it. */
     private static String memberCache() {
         return "fabric_aot_cache \"$CACHE\" \"$ROOT/member-training.log\" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training "
                 + "FABRIC_INCARNATION=1 FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training "
                 + "FABRIC_REGISTRY_URL=http://127.0.0.1:9 FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 "
-                + "-- -XX:ActiveProcessorCount=1 -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx192m -Dserver.address=127.0.0.1 "
+                + "-- " + TRAINING_OPTIONS + " -Dserver.address=127.0.0.1 "
                 + "-jar \"$FABRIC_AOT_JAR\"";
     }
 
@@ -130,8 +135,10 @@ class AotCacheIT {
     /** A member with its real environment whose spawner does not answer: its port serves before it dials. */
     private Member startMember(String... jvmOptions) throws Exception {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(JAVA, "-XX:ActiveProcessorCount=1", "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC", "-Xmx192m", "-Dserver.address=127.0.0.1"));
+        // A process-launched member's options (the cache is used only with the options it was trained with).
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(MemberJvm.options(new Resources("1", "256Mi")));
+        command.add("-Dserver.address=127.0.0.1");
         command.addAll(List.of(jvmOptions));
         command.addAll(List.of("-jar", app.toString()));
         Path log = Files.createTempFile(dir, "member", ".log");

@@ -135,15 +135,7 @@ public final class ProcessLauncher implements Launcher {
         command.add(java);
         command.add(ID_PROPERTY + spec.serviceId());
         command.add("-Dfabric.member.incarnation=" + spec.incarnation());
-        // The heap ceiling follows the member's memory quantity, leaving a quarter for the rest of the JVM.
-        command.add("-Xmx" + Math.max(32, spec.resources().memoryMegabytes() * 3 / 4) + "m");
-        // A small service: the heap starts small and grows as needed, the Serial collector (no
-        // collector threads or remembered sets), small thread stacks (docs/benchmarks.md, "Start-up and memory").
-        command.add("-Xms16m");
-        command.add("-XX:+UseSerialGC");
-        command.add("-Xss512k");
-        command.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(spec.resources().cpu()))));
-        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(MemberJvm.options(spec.resources()));
         // A process member is reached on loopback only: it is advertised as 127.0.0.1 and listens there alone.
         command.add("-Dserver.address=127.0.0.1");
         command.addAll(jvmOptions);
@@ -217,11 +209,6 @@ public final class ProcessLauncher implements Launcher {
             return new LaunchOutcome.Killed(status - 128, null);
         }
         return new LaunchOutcome.Exited(status);
-    }
-
-    private static double cpus(String quantity) {
-        return quantity.endsWith("m") ? Integer.parseInt(quantity.substring(0, quantity.length() - 1)) / 1000.0
-                : Double.parseDouble(quantity);
     }
 
     private static void createPrivateDirectory(Path dir) throws IOException {

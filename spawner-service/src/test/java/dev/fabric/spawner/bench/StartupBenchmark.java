@@ -60,9 +60,12 @@ class StartupBenchmark {
             "FABRIC_AOT", "off",
             "FABRIC_REGISTRY_JVM", "-Xmx512m",
             "FABRIC_SPAWNER_JVM", "-Xmx256m -XX:TieredStopAtLevel=1",
-            // The launcher now adds -Xms16m -XX:+UseSerialGC -Xss512k; these restore the old effective
-            // values (the initial heap was the ceiling, stacks 1 MiB; one CPU already meant Serial).
-            "FABRIC_MEMBER_JVM", "-Xms192m -Xss1m");
+            // The launcher now adds MemberJvm's options; these restore the old effective values (the
+            // initial heap was the ceiling with a third of it young, stacks 1 MiB, the JVM's default
+            // heap free ratios, 12-byte object headers, no native trim; one CPU already meant Serial)
+            // and the member's auto-configurations (none excluded).
+            "FABRIC_MEMBER_JVM", "-Xms192m -Xmn64m -Xss1m -XX:MinHeapFreeRatio=40 -XX:MaxHeapFreeRatio=70 -XX:-UseCompactObjectHeaders"
+                    + " -XX:TrimNativeHeapInterval=0 -Dspring.autoconfigure.exclude=");
 
     @TempDir
     Path dir;

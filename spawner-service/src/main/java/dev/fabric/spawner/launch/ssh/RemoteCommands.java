@@ -2,6 +2,7 @@ package dev.fabric.spawner.launch.ssh;
 
 import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.spawner.launch.LaunchSpec;
+import dev.fabric.spawner.launch.MemberJvm;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -54,9 +55,8 @@ final class RemoteCommands {
         command.add(quote(java));
         command.add(quote(ID_PROPERTY + spec.serviceId()));
         command.add(quote("-Dfabric.member.incarnation=" + spec.incarnation()));
-        command.add("-Xmx" + Math.max(32, spec.resources().memoryMegabytes() * 3 / 4) + "m");
-        command.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(spec.resources().cpu()))));
-        command.add("-XX:TieredStopAtLevel=1");
+        // The process launcher's options (MemberJvm); a host's jvm-options come after them and win.
+        MemberJvm.options(spec.resources()).forEach(option -> command.add(quote(option)));
         command.add(quote("-Dserver.address=" + host.bindAddress()));
         host.jvmOptions().forEach(option -> command.add(quote(option)));
         command.add("-jar");
@@ -159,10 +159,5 @@ final class RemoteCommands {
             case "TERM" -> 15;
             default -> -1;
         };
-    }
-
-    private static double cpus(String quantity) {
-        return quantity.endsWith("m") ? Integer.parseInt(quantity.substring(0, quantity.length() - 1)) / 1000.0
-                : Double.parseDouble(quantity);
     }
 }

@@ -5,6 +5,7 @@ import dev.fabric.core.registry.Connectivity;
 import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.spawner.launch.LaunchOutcome;
 import dev.fabric.spawner.launch.LaunchSpec;
+import dev.fabric.spawner.launch.MemberJvm;
 import dev.fabric.spawner.launch.Resources;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +35,20 @@ class RemoteCommandsTest {
                 .contains("-Dfabric.member.id=queue-1")
                 .contains("exec '\\''/opt/jdk 25/bin/java'\\''")
                 .contains("< /dev/null >> member.log 2>&1");
+    }
+
+    @Test
+    void theMemberStartsWithTheProcessLaunchersJvmOptionsAndTheHostsAfterThem() {
+        LaunchSpec spec = new LaunchSpec("queue-1", 2, "queue", Connectivity.DIRECT, new Resources("1500m", "512Mi"),
+                Map.of(MemberEnvironment.SERVICE_ID, "queue-1"), OneTimePassword.of("s3cr3t-one-time-password-of-43-characters-x"), "head");
+
+        String command = RemoteCommands.start(spec, HOST, "head", HOST.java(), "spawner-service-0123456789abcdef.jar", 47123);
+
+        List<String> options = MemberJvm.options(spec.resources());
+        assertThat(options).contains("-Xmx384m", "-XX:ActiveProcessorCount=2", "-XX:+UseCompactObjectHeaders", "-XX:+UseSerialGC");
+        String quoted = String.join(" ", options.stream().map(option -> "'\\''" + option + "'\\''").toList());
+        assertThat(command).contains(quoted + " '\\''-Dserver.address=");
+        assertThat(command.indexOf("-Dx=it")).isGreaterThan(command.indexOf("-XX:TrimNativeHeapInterval"));
     }
 
     @Test

@@ -1,0 +1,53 @@
+package dev.fabric.spawner.launch;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The JVM options a member process starts with, the same for every launcher that starts a JVM
+ * itself (the process and SSH launchers; a Kubernetes member's come from the image): a small
+ * service's settings, measured in docs/benchmarks.md ("Start-up and memory"). A JDK AOT cache is
+ * made with the options it is used with ({@code -XX:+UseCompactObjectHeaders} and the collector
+ * must match, or the JVM ignores the cache): {@code ./fabric} and the spawner image train the
+ * members' cache with {@link #TRAINING}.
+ */
+public final class MemberJvm {
+
+    /**
+     * The options that do not depend on the member's resources: the heap starts small and its young
+     * generation stays small (an idle member touches all of its eden), it gives memory back after a
+     * collection, the Serial collector (no collector threads or remembered sets), compact object
+     * headers (8 bytes instead of 12 per object), small thread stacks, C1 only (a member's code is
+     * short-lived request handling; C2's compilations cost more than they save at start-up), and the
+     * C library's free memory returned every 5 s.
+     */
+    public static final List<String> FIXED = List.of("-Xms16m", "-Xmn8m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
+            "-XX:+UseSerialGC", "-XX:+UseCompactObjectHeaders", "-Xss512k", "-XX:TieredStopAtLevel=1",
+            "-XX:TrimNativeHeapInterval=5000");
+
+    /**
+     * The options of the training run that makes the members' AOT cache (./fabric up): a member of
+     * one CPU and 256Mi, which is a member's default resources but for the CPU count.
+     */
+    public static final List<String> TRAINING = options(new Resources("1", "256Mi"));
+
+    private MemberJvm() {
+    }
+
+    /**
+     * The options for one member: the heap ceiling follows its memory quantity (three quarters; the
+     * rest is class metadata, code and threads) and the JVM sizes itself for its CPU quantity.
+     */
+    public static List<String> options(Resources resources) {
+        List<String> options = new ArrayList<>();
+        options.add("-Xmx" + Math.max(32, resources.memoryMegabytes() * 3 / 4) + "m");
+        options.addAll(FIXED);
+        options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(resources.cpu()))));
+        return List.copyOf(options);
+    }
+
+    private static double cpus(String quantity) {
+        return quantity.endsWith("m") ? Integer.parseInt(quantity.substring(0, quantity.length() - 1)) / 1000.0
+                : Double.parseDouble(quantity);
+    }
+}
