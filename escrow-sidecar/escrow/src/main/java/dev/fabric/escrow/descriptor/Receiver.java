@@ -32,13 +32,11 @@ public final class Receiver {
 
     /** The kernel's most descriptors in one message ({@code SCM_MAX_FD}). */
     public static final int MAX_DESCRIPTORS = 253;
-    private static final int SOL_SOCKET = 1;
-    private static final int SCM_RIGHTS = 1;
+    private static final int SOL_SOCKET = MessageHeader.SOL_SOCKET;
     private static final int SO_RCVTIMEO = 20;
     private static final int MSG_CTRUNC = 0x8;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
-    private static final int CMSG_HEADER = 16; // size_t len, int level, int type
-    private static final int CONTROL_BYTES = CMSG_HEADER + MAX_DESCRIPTORS * Integer.BYTES + 4; // CMSG_SPACE(253 * 4)
+    private static final int CMSG_HEADER = MessageHeader.CMSG_HEADER;
 
     private static final Downcall RECVMSG = Downcall.capturingErrno("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     /** A constant handle: the request loop calls it directly, which C1 and C2 compile into a plain native call. */
@@ -49,10 +47,9 @@ public final class Receiver {
     private final int socket;
     /** Freed with the receiver by the GC: another thread may close the socket (and drop the receiver) while a read waits. */
     private final Arena arena = Arena.ofAuto();
+    private final MessageHeader header;
     private final MemorySegment data;
     private final MemorySegment control;
-    private final MemorySegment iov;
-    private final MemorySegment msghdr;
     /** The errno of a failed recvmsg, allocated once: a read allocates no native memory. */
     private final MemorySegment callState;
     private FileDescriptor[] received = new FileDescriptor[0];
@@ -61,16 +58,10 @@ public final class Receiver {
     /** @param socket the socket's descriptor number; the caller keeps owning it */
     public Receiver(int socket, int maxBytes) {
         this.socket = socket;
-        this.data = arena.allocate(maxBytes, 8);
-        this.control = arena.allocate(CONTROL_BYTES, 8);
-        this.iov = arena.allocate(16, 8);          // struct iovec { void *base; size_t len; }
-        this.msghdr = arena.allocate(56, 8);       // struct msghdr on LP64 Linux
+        this.header = new MessageHeader(arena, maxBytes);
+        this.data = header.data;
+        this.control = header.control;
         this.callState = Downcall.callState(arena);
-        iov.set(ADDRESS, 0, data);
-        msghdr.set(ADDRESS, 0, MemorySegment.NULL);  // msg_name
-        msghdr.set(JAVA_INT, 8, 0);                  // msg_namelen
-        msghdr.set(ADDRESS, 16, iov);                // msg_iov
-        msghdr.set(JAVA_LONG, 24, 1);                // msg_iovlen
     }
 
     /** {@code SO_RCVTIMEO}: a receive that waits this long returns {@link #TIMED_OUT}; zero waits for ever. */
@@ -108,14 +99,12 @@ public final class Receiver {
         received = NONE;
         truncatedDescriptors = false;
         int want = (int) Math.min(length, data.byteSize());
-        iov.set(JAVA_LONG, 8, want);
-        msghdr.set(ADDRESS, 32, withControl ? control : MemorySegment.NULL);
-        msghdr.set(JAVA_LONG, 40, withControl ? CONTROL_BYTES : 0);
-        msghdr.set(JAVA_INT, 48, 0);
+        header.buffer(0, want);
+        header.control(withControl ? MessageHeader.CONTROL_BYTES : 0);
         long n;
         while (true) {
             try {
-                n = (long) RECVMSG_CALL.invokeExact(callState, socket, msghdr, flags);
+                n = (long) RECVMSG_CALL.invokeExact(callState, socket, header.msghdr, flags);
             } catch (Throwable t) {
                 throw new IllegalStateException(t); // a native function throws nothing
             }
@@ -139,8 +128,8 @@ public final class Receiver {
     }
 
     private void takeDescriptors() {
-        truncatedDescriptors = (msghdr.get(JAVA_INT, 48) & MSG_CTRUNC) != 0;
-        long used = msghdr.get(JAVA_LONG, 40);
+        truncatedDescriptors = (header.flags() & MSG_CTRUNC) != 0;
+        long used = header.controlLength();
         long at = 0;
         java.util.List<FileDescriptor> out = null;
         while (at + CMSG_HEADER <= used) {
@@ -150,7 +139,7 @@ public final class Receiver {
             if (length < CMSG_HEADER || at + length > used) {
                 break;
             }
-            if (level == SOL_SOCKET && type == SCM_RIGHTS) {
+            if (level == SOL_SOCKET && type == MessageHeader.SCM_RIGHTS) {
                 int count = (int) ((length - CMSG_HEADER) / Integer.BYTES);
                 for (int i = 0; i < count; i++) {
                     if (out == null) {

@@ -30,11 +30,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Sender {
 
-    private static final int SOL_SOCKET = 1;
-    private static final int SCM_RIGHTS = 1;
     private static final int MSG_NOSIGNAL = 0x4000;
-    private static final int CMSG_HEADER = 16; // size_t len, int level, int type
-    private static final int CONTROL_BYTES = CMSG_HEADER + Receiver.MAX_DESCRIPTORS * Integer.BYTES + 4; // CMSG_SPACE(253 * 4)
 
     private static final Downcall SENDMSG = Downcall.capturingErrno("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     /** A constant handle: each reply calls it directly, which C1 and C2 compile into a plain native call. */
@@ -43,10 +39,7 @@ public final class Sender {
     private final int socket;
     /** Freed with the sender by the GC: another thread may close the socket (and drop the sender) while a write waits. */
     private final Arena arena = Arena.ofAuto();
-    private final MemorySegment data;
-    private final MemorySegment control;
-    private final MemorySegment iov;
-    private final MemorySegment msghdr;
+    private final MessageHeader header;
     private final MemorySegment callState;
 
     /**
@@ -55,17 +48,8 @@ public final class Sender {
      */
     public Sender(int socket, int bufferBytes) {
         this.socket = socket;
-        this.data = arena.allocate(bufferBytes, 8);
-        this.control = arena.allocate(CONTROL_BYTES, 8);
-        this.iov = arena.allocate(16, 8);          // struct iovec { void *base; size_t len; }
-        this.msghdr = arena.allocate(56, 8);       // struct msghdr on LP64 Linux
+        this.header = new MessageHeader(arena, bufferBytes);
         this.callState = Downcall.callState(arena);
-        iov.set(ADDRESS, 0, data);
-        msghdr.set(ADDRESS, 0, MemorySegment.NULL);  // msg_name
-        msghdr.set(JAVA_INT, 8, 0);                  // msg_namelen
-        msghdr.set(ADDRESS, 16, iov);                // msg_iov
-        msghdr.set(JAVA_LONG, 24, 1);                // msg_iovlen
-        msghdr.set(JAVA_INT, 48, 0);                 // msg_flags
     }
 
     /**
@@ -78,29 +62,28 @@ public final class Sender {
         if (descriptors.length > Receiver.MAX_DESCRIPTORS) {
             throw new IllegalArgumentException(descriptors.length + " descriptors in one message; at most " + Receiver.MAX_DESCRIPTORS);
         }
+        MemorySegment control = header.control;
         int controlLength = 0;
         if (descriptors.length > 0) {
-            control.set(JAVA_LONG, 0, CMSG_HEADER + (long) descriptors.length * Integer.BYTES); // CMSG_LEN
-            control.set(JAVA_INT, 8, SOL_SOCKET);
-            control.set(JAVA_INT, 12, SCM_RIGHTS);
+            control.set(JAVA_LONG, 0, MessageHeader.CMSG_HEADER + (long) descriptors.length * Integer.BYTES); // CMSG_LEN
+            control.set(JAVA_INT, 8, MessageHeader.SOL_SOCKET);
+            control.set(JAVA_INT, 12, MessageHeader.SCM_RIGHTS);
             for (int i = 0; i < descriptors.length; i++) {
-                control.set(JAVA_INT, CMSG_HEADER + (long) i * Integer.BYTES, Descriptors.number(descriptors[i]));
+                control.set(JAVA_INT, MessageHeader.CMSG_HEADER + (long) i * Integer.BYTES, Descriptors.number(descriptors[i]));
             }
-            controlLength = (CMSG_HEADER + descriptors.length * Integer.BYTES + 7) & ~7; // CMSG_SPACE
+            controlLength = (MessageHeader.CMSG_HEADER + descriptors.length * Integer.BYTES + 7) & ~7; // CMSG_SPACE
         }
         int at = 0;
         do {
-            int piece = (int) Math.min(length - at, data.byteSize());
-            MemorySegment.copy(bytes, at, data, ValueLayout.JAVA_BYTE, 0, piece);
+            int piece = (int) Math.min(length - at, header.data.byteSize());
+            MemorySegment.copy(bytes, at, header.data, ValueLayout.JAVA_BYTE, 0, piece);
             int sent = 0;
             while (sent < piece) {
-                iov.set(JAVA_LONG, 0, data.address() + sent);
-                iov.set(JAVA_LONG, 8, piece - sent);
-                msghdr.set(ADDRESS, 32, controlLength == 0 ? MemorySegment.NULL : control);
-                msghdr.set(JAVA_LONG, 40, controlLength);
+                header.buffer(sent, piece - sent);
+                header.control(controlLength);
                 long n;
                 try {
-                    n = (long) SENDMSG_CALL.invokeExact(callState, socket, msghdr, MSG_NOSIGNAL);
+                    n = (long) SENDMSG_CALL.invokeExact(callState, socket, header.msghdr, MSG_NOSIGNAL);
                 } catch (Throwable t) {
                     throw new IllegalStateException(t); // a native function throws nothing
                 }
