@@ -26,12 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@code .fab/state}, every file looked at); each test is a way the shortcut could miss a change.
  */
 class IncrementalPlanTest {
-    private static final String CHAIN = """
-            [ b ] : [ a ] { cp a b }
-            [ c ] : [ b ] { cp b c }
-            [ d ] : [ x ] { cp x d }
-            [ @all ] : [ c d ]
-            """;
+    private static final String CHAIN = PlannerTest.CHAIN;
 
     @TempDir
     Path dir;

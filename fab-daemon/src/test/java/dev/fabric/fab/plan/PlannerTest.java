@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PlannerTest {
-    private static final String CHAIN = """
+    /** Two chains under one phony target; IncrementalPlanTest plans the same project. */
+    static final String CHAIN = """
             [ b ] : [ a ] { cp a b }
             [ c ] : [ b ] { cp b c }
             [ d ] : [ x ] { cp x d }

@@ -42,12 +42,7 @@ public final class MemberJvm {
         List<String> options = new ArrayList<>();
         options.add("-Xmx" + Math.max(32, resources.memoryMegabytes() * 3 / 4) + "m");
         options.addAll(FIXED);
-        options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(cpus(resources.cpu()))));
+        options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(resources.cpuCores())));
         return List.copyOf(options);
-    }
-
-    private static double cpus(String quantity) {
-        return quantity.endsWith("m") ? Integer.parseInt(quantity.substring(0, quantity.length() - 1)) / 1000.0
-                : Double.parseDouble(quantity);
     }
 }

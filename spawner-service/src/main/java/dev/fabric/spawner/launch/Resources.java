@@ -26,6 +26,11 @@ public record Resources(String cpu, String memory) {
         }
     }
 
+    /** CPU in cores: {@code 500m} is 0.5. */
+    public double cpuCores() {
+        return cpu.endsWith("m") ? Integer.parseInt(cpu.substring(0, cpu.length() - 1)) / 1000.0 : Double.parseDouble(cpu);
+    }
+
     /** Memory in MiB. */
     public long memoryMegabytes() {
         return megabytes(memory);
