@@ -68,7 +68,20 @@ public final class SplicedReach implements AutoCloseable {
 
     /** {@link #gateway(ServiceInstance, InetSocketAddress)} by the parts of a registration it needs. */
     public SpliceGateway gateway(String memberId, long incarnation, URI management, InetSocketAddress relay) {
-        return gateways.computeIfAbsent(memberId + "#" + incarnation + "@" + relay, key -> open(memberId, management, relay));
+        String key = memberId + "#" + incarnation + "@" + relay;
+        SpliceGateway existing = gateways.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        // An older incarnation's gateway (or one through another bridge) serves nobody any more.
+        gateways.entrySet().removeIf(e -> {
+            boolean stale = e.getKey().startsWith(memberId + "#") && !e.getKey().equals(key);
+            if (stale) {
+                e.getValue().close();
+            }
+            return stale;
+        });
+        return gateways.computeIfAbsent(key, k -> open(memberId, management, relay));
     }
 
     /** The gateways opened so far, by member id, incarnation and bridge. */
