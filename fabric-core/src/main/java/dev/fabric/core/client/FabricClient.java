@@ -366,6 +366,12 @@ public final class FabricClient {
             case Reach.Direct _ -> streaming ? streamingHttp : http;
             case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId, streaming);
         };
+        SpliceGateway gateway = splices == null || !SplicedReach.applies(member) ? null
+                : splices.gateways().entrySet().stream().filter(e -> e.getKey().startsWith(member.id() + "#" + member.incarnation() + "@"))
+                        .map(Map.Entry::getValue).findFirst().orElse(null);
+        if (gateway != null) {
+            return new BoundMember.Target(client.mutate().baseUrl(url).build(), URI.create(url), gateway::upgrades, gateway.upgrades());
+        }
         return new BoundMember.Target(client.mutate().baseUrl(url).build(), URI.create(url));
     }
 
