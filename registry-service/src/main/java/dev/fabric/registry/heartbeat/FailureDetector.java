@@ -1,5 +1,6 @@
 package dev.fabric.registry.heartbeat;
 
+import dev.fabric.registry.database.WriterConnections;
 import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceService;
 import dev.fabric.registry.instance.InstanceService.Detection;
@@ -95,7 +96,8 @@ public class FailureDetector implements SmartLifecycle {
             }
         }
         try {
-            return detect();
+            // Its reads and its lease on connections of their own (WriterConnections), never waiting behind requests.
+            return WriterConnections.call(this::detect);
         } finally {
             lastPassEnded = clock.instant();
         }
