@@ -1,9 +1,11 @@
 package dev.fabric.registry.bench;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.RegistrationRequest;
 import dev.fabric.core.registry.RegistryCallException;
+import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.stream.HeartbeatStream;
-import dev.fabric.registry.RegistryClient;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -52,8 +54,10 @@ final class StreamMembers {
         List<Thread> members = new ArrayList<>();
         // One client per registry for all registrations: a client each made the load generator start a
         // thread pool and a selector thread per member, thousands at once, and starve before the registry did.
+        // It is fabric-core's, as members use it: a registration refused for the moment is tried again
+        // after Retry-After with jitter (RegistrationRetry).
         Map<String, RegistryClient> clients = new ConcurrentHashMap<>();
-        registries.forEach(url -> clients.put(url, new RegistryClient(url, keys)));
+        registries.forEach(url -> clients.put(url, new RegistryClient(URI.create(url), keys, Duration.ofSeconds(30))));
         long start = System.currentTimeMillis();
         for (int i = from; i < to; i++) {
             String id = prefix + i;
@@ -64,15 +68,20 @@ final class StreamMembers {
                 try {
                     Thread.sleep(Math.max(0, start + offset - System.currentTimeMillis()));
                     long asked = System.currentTimeMillis();
-                    RegistryClient.Answer registered = clients.get(url).post("/api/v1/instances",
-                            Map.of("id", id, "type", "bench", "state", "RUNNING"));
+                    RegistryCallException refused = null;
+                    try {
+                        clients.get(url).register(new RegistrationRequest(id, "bench", null, InstanceState.RUNNING, 1L, null, null,
+                                null, null));
+                    } catch (RegistryCallException e) {
+                        refused = e;
+                    }
                     long answered = System.currentTimeMillis();
                     slowestRegistration.accumulateAndGet(answered - asked, Math::max);
                     if (answered >= silenceAt) {
                         lateRegistrations.incrementAndGet();
                     }
-                    if (registered.status() != 201) {
-                        failures.merge("register " + registered.status() + " " + registered.reason(), 1, Integer::sum);
+                    if (refused != null) {
+                        failures.merge("register " + refused.status() + " " + refused.reason(), 1, Integer::sum);
                         return;
                     }
                     try (HeartbeatStream stream = new HeartbeatStream(URI.create(url), keys, id, 1, Duration.ofSeconds(10),
