@@ -8,6 +8,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -236,6 +237,11 @@ public final class RegistryClient {
         } catch (ResourceAccessException e) {
             throw new RegistryCallException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
                     + ": " + FabricRestClients.describeFailure(e), e);
+        } catch (RestClientException e) {
+            // The answer broke off while being read (the read timeout closes it; the connection dropped):
+            // no answer, as far as the caller can tell; the call may or may not have been made.
+            throw new RegistryCallException(0, "unreachable", "no whole answer from the registry at " + baseUrl + " to " + what
+                    + ": " + FabricRestClients.describeFailure(e) + "; it may or may not have been done", e);
         }
     }
 

@@ -36,6 +36,15 @@ class RegistryClientRegistrationTest {
             if (answer.retryAfter() != null) {
                 exchange.getResponseHeaders().add("Retry-After", answer.retryAfter());
             }
+            if (answer.retryAfter() != null && answer.retryAfter().equals("cut")) {
+                // The answer breaks off: half its body, then the connection closes.
+                exchange.getResponseHeaders().remove("Retry-After");
+                exchange.sendResponseHeaders(answer.status(), body.length);
+                exchange.getResponseBody().write(body, 0, body.length / 2);
+                exchange.getResponseBody().flush();
+                exchange.close(); // short of its length ("insufficient bytes written"): the server drops the connection
+                return;
+            }
             exchange.sendResponseHeaders(answer.status(), body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
@@ -71,5 +80,12 @@ class RegistryClientRegistrationTest {
         assertThatThrownBy(() -> client.register(request())).isInstanceOfSatisfying(RegistryCallException.class,
                 e -> assertThat(e.reason()).isEqualTo("stale-incarnation"));
         assertThat(signatures).hasSize(1);
+    }
+
+    @Test
+    void anAnswerThatBreaksOffIsAFailedCallNotAnUnexpectedException() throws Exception {
+        RegistryClient client = serve(new Answer(201, "cut", RegistryClientPagingTest.instance("q-1")));
+        assertThatThrownBy(() -> client.register(request())).isInstanceOfSatisfying(RegistryCallException.class,
+                e -> assertThat(e.unreachable()).isTrue());
     }
 }
