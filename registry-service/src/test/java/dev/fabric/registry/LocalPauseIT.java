@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A registry that stops running for longer than the dead threshold (SIGSTOP, as a long pause or a
@@ -84,17 +85,22 @@ class LocalPauseIT {
             }
             assertThat(waiting).hasSize(CONNECTING).allMatch(Socket::isConnected);
             Thread.sleep(Duration.ofSeconds(8));
-            stop.set(true);
-            for (Thread thread : beating) {
-                thread.join();
-            }
-
-            for (String id : members) {
-                JsonNode history = client.get("/api/v1/instances/" + id + "/history").body();
-                List<String> states = new ArrayList<>();
-                history.forEach(t -> states.add(t.path("to").asString()));
-                assertThat(states).as("%s went on heartbeating: %s", id, history).doesNotContain("DEAD");
-                assertThat(client.get("/api/v1/instances/" + id).body().path("state").asString()).isEqualTo("RUNNING");
+            try {
+                // Read while they still heartbeat: reading ten members on a loaded machine can take longer than
+                // the 3 s after which members that stopped would rightly be SUSPECT.
+                for (String id : members) {
+                    JsonNode history = client.get("/api/v1/instances/" + id + "/history").body();
+                    List<String> states = new ArrayList<>();
+                    history.forEach(t -> states.add(t.path("to").asString()));
+                    assertThat(states).as("%s went on heartbeating: %s", id, history).doesNotContain("DEAD");
+                    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                            assertThat(client.get("/api/v1/instances/" + id).body().path("state").asString()).isEqualTo("RUNNING"));
+                }
+            } finally {
+                stop.set(true);
+                for (Thread thread : beating) {
+                    thread.join();
+                }
             }
             assertThat(client.get("/api/v1/instances/" + silent).body().path("state").asString()).as("never heartbeated").isEqualTo("DEAD");
             assertThat(registry.log()).contains("ms late (a pause, a starved CPU or a stopped process)");
