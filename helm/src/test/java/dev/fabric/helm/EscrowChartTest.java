@@ -100,7 +100,7 @@ class EscrowChartTest {
                 .as("seconds the sidecar gets to start").isGreaterThanOrEqualTo(60);
         assertThat(sidecar.getLivenessProbe().getPeriodSeconds() * sidecar.getLivenessProbe().getFailureThreshold())
                 .as("a restart loses every held descriptor: liveness gives a stuck JVM a minute").isGreaterThanOrEqualTo(60);
-        // Sized from the sidecar's memory benchmark (docs/benchmarks.md): 62 MiB peak holding 10,000, 84 MiB at the default limits.
+        // Sized from the sidecar's memory benchmark (docs/benchmarks.md): at most 60 MiB peak holding 10,000, 83 MiB at the default limits.
         assertThat(sidecar.getResources().getRequests()).containsEntry("memory", new Quantity("80Mi"));
         assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("128Mi"));
     }
