@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The escrow sidecar of a pod ({@code bin/escrow sidecar}, the image {@code docker/escrow-sidecar.Dockerfile}):
@@ -38,12 +39,13 @@ public final class EscrowSidecar implements AutoCloseable {
 
     private final SidecarSettings settings;
     private final SidecarHttp http;
-    private volatile Escrowd escrowd;
+    private final Escrowd escrowd;
     private boolean stopped;
 
-    private EscrowSidecar(SidecarSettings settings, SidecarHttp http) {
+    private EscrowSidecar(SidecarSettings settings, SidecarHttp http, Escrowd escrowd) {
         this.settings = settings;
         this.http = http;
+        this.escrowd = escrowd;
     }
 
     /**
@@ -52,16 +54,15 @@ public final class EscrowSidecar implements AutoCloseable {
      * @throws SidecarStartException when the engine cannot serve the socket path; the HTTP port is closed again
      */
     public static EscrowSidecar start(SidecarSettings settings) throws IOException {
+        // The engine, once it serves: the probes and metrics answer (DOWN, zeros) while it binds.
+        AtomicReference<Escrowd> engine = new AtomicReference<>();
         PrometheusRegistry registry = new PrometheusRegistry();
-        EscrowSidecar[] self = new EscrowSidecar[1];
-        EscrowMetrics metrics = new EscrowMetrics(() -> self[0] == null ? null : self[0].escrowd).registerIn(registry);
-        SidecarHttp http = SidecarHttp.start(settings.httpPort(), () -> self[0] == null ? null : self[0].escrowd, registry);
-        EscrowSidecar sidecar = new EscrowSidecar(settings, http);
-        self[0] = sidecar;
+        EscrowMetrics metrics = new EscrowMetrics(engine::get).registerIn(registry);
+        SidecarHttp http = SidecarHttp.start(settings.httpPort(), engine::get, registry);
         Path path = settings.socketPath();
         try {
             Files.createDirectories(path.getParent());
-            sidecar.escrowd = Escrowd.start(settings.toConfig(metrics));
+            engine.set(Escrowd.start(settings.toConfig(metrics)));
         } catch (AlreadyServingException e) {
             http.close();
             throw new SidecarStartException(EXIT_ALREADY_SERVING, "the escrow sidecar cannot serve " + path + ": " + e.getMessage()
@@ -74,7 +75,7 @@ public final class EscrowSidecar implements AutoCloseable {
         }
         LOG.info("escrow sidecar serving {} ({} tags, peers: {}); probes and metrics on port {}", path, settings.nrTags(),
                 settings.peers(), http.port());
-        return sidecar;
+        return new EscrowSidecar(settings, http, engine.get());
     }
 
     /** The engine. */
@@ -106,11 +107,10 @@ public final class EscrowSidecar implements AutoCloseable {
             return;
         }
         stopped = true;
-        Escrowd current = escrowd;
-        LOG.info("escrow sidecar stopping: refusing new sessions on {}", current.path());
-        EscrowStats report = current.shutdown();
+        LOG.info("escrow sidecar stopping: refusing new sessions on {}", escrowd.path());
+        EscrowStats report = escrowd.shutdown();
         LOG.info("escrow sidecar stopped; closing what it still held: {}", report.summary());
-        current.close();
+        escrowd.close();
         http.close();
     }
 

@@ -6,6 +6,7 @@ import dev.fabric.escrow.daemon.PeerPolicy;
 import dev.fabric.escrow.descriptor.Posix;
 import dev.fabric.escrow.wire.Limits;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -91,7 +92,7 @@ public record SidecarSettings(Path socketPath, int nrTags, List<Integer> allowed
                     + String.join(", ", new TreeSet<>(KNOWN)) + " and " + SERVER_PORT + " (docs/escrow.md)");
         }
         Path socketPath = Path.of(value(env, SOCKET_PATH, DEFAULT_SOCKET_PATH.toString())).toAbsolutePath();
-        int pathBytes = socketPath.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int pathBytes = socketPath.toString().getBytes(StandardCharsets.UTF_8).length;
         if (pathBytes > MAX_SOCKET_PATH_BYTES) {
             throw invalid(SOCKET_PATH, socketPath.toString(), "is " + pathBytes + " bytes long; a UNIX socket path has at most "
                     + MAX_SOCKET_PATH_BYTES);
