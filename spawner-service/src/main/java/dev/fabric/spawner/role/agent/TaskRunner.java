@@ -289,7 +289,22 @@ final class TaskRunner {
             }
         }
 
-        /** Waits for the process to end, killing its tree at the time limit, and reads its results. */
+        /** Whether the process ended (or never started) within {@code wait}; it is not killed when it did not. */
+        boolean endsWithin(Duration wait) throws InterruptedException {
+            if (exitStatus == null) {
+                return true;
+            }
+            try {
+                exitStatus.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                return false;
+            } catch (ExecutionException e) {
+                return true;
+            }
+        }
+
+        /** Waits for the process to end, killing its tree at the time limit (counted from its start), and reads its results. */
         Outcome await() throws InterruptedException {
             if (exitStatus == null) {
                 return new Outcome(TaskState.FAILED, TaskEvent.REASON_START_FAILED, startFailure, null, null, null, null);
@@ -298,7 +313,9 @@ final class TaskRunner {
             boolean timedOut = false;
             if (limit.isPresent()) {
                 try {
-                    exitStatus.get(limit.get().toNanos(), TimeUnit.NANOSECONDS);
+                    // The limit counts from the start, not from this wait (the agent may have waited a little first, endsWithin).
+                    long left = limit.get().toNanos() - (System.nanoTime() - startedNanos);
+                    exitStatus.get(Math.max(0, left), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
                     timedOut = !canceled;
                     killTree.run();

@@ -20,7 +20,10 @@ import java.util.Map;
  * through the JDK's {@code ProcessBuilder}, through it with {@code setsid(1)} (the agent's way
  * before), through posix_spawn ({@link Spawn}, the agent's way now), and a whole task through
  * {@link TaskRunner} with each launcher (sandbox, environment, output files, their reading); with
- * {@code xargs -P 1} as the floor of starting processes from C. On demand, not part of the suite:
+ * {@code xargs -P 1} as the floor of starting processes from C. posix_spawn runs both in a new
+ * session and in the JVM's: where the kernel groups the scheduling of processes by session
+ * ({@code /proc/sys/kernel/sched_autogroup_enabled}), a process in a session of its own gets a share
+ * of its own on a loaded machine, which the figure in the JVM's session leaves out. On demand, not part of the suite:
  *
  * <pre>./mvnw -pl spawner-service -am verify -Dit.test=TaskStartBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dfailsafe.failIfNoSpecifiedTests=false -Dstart.count=200 -Dstart.rounds=5</pre>
@@ -45,7 +48,7 @@ class TaskStartBenchmark {
         TaskRunner spawn = new TaskRunner(dir.resolve("spawn"), 65536, TaskRunner.Launcher.POSIX_SPAWN);
         Map<String, Start> ways = new LinkedHashMap<>();
         ways.put("xargs -P 1 /bin/true (C, per process)", i -> {
-            if (i == 0) {
+            if (i % COUNT == 0) {
                 Process p = new ProcessBuilder("sh", "-c", "seq " + COUNT + " | xargs -P 1 -n 1 /bin/true").inheritIO().start();
                 p.waitFor();
             }
@@ -53,6 +56,8 @@ class TaskStartBenchmark {
         ways.put("ProcessBuilder /bin/true", i -> new ProcessBuilder("/bin/true").start().waitFor());
         ways.put("ProcessBuilder setsid /bin/true", i -> new ProcessBuilder(TaskRunner.SETSID.toString(), "/bin/true").start().waitFor());
         ways.put("posix_spawn /bin/true (new session)", i -> Spawn.of(Path.of("/bin/true"), List.of("/bin/true")).newSession(true)
+                .stdin(Path.of("/dev/null")).start().exitStatus().get());
+        ways.put("posix_spawn /bin/true (same session)", i -> Spawn.of(Path.of("/bin/true"), List.of("/bin/true"))
                 .stdin(Path.of("/dev/null")).start().exitStatus().get());
         ways.put("TaskRunner, JDK launcher (setsid)", i -> check(jdk.start(task("j" + i)).await().state()));
         ways.put("TaskRunner, posix_spawn launcher", i -> check(spawn.start(task("s" + i)).await().state()));
