@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,7 +70,7 @@ public final class EscrowSidecar implements AutoCloseable {
                     + ". Another escrowd owns it; stop that one or give this sidecar another " + SidecarSettings.SOCKET_PATH, e);
         } catch (IOException e) {
             http.close();
-            throw new SidecarStartException(EXIT_CANNOT_SERVE, "the escrow sidecar cannot serve " + path + ": " + e.getMessage()
+            throw new SidecarStartException(EXIT_CANNOT_SERVE, "the escrow sidecar cannot serve " + path + ": " + describe(e)
                     + ". Check that the directory exists and is writable by uid " + Posix.getuid()
                     + " (in a pod: the shared emptyDir mounted there)", e);
         }
@@ -81,6 +82,15 @@ public final class EscrowSidecar implements AutoCloseable {
     /** The engine. */
     public Escrowd escrowd() {
         return escrowd;
+    }
+
+    /** A file system error says its file and what went wrong ("/run/escrow: not a directory"), not the file alone. */
+    private static String describe(IOException e) {
+        if (e instanceof FileSystemException f) {
+            String reason = f.getReason() != null ? f.getReason() : f.getClass().getSimpleName();
+            return f.getFile() + ": " + reason;
+        }
+        return e.getMessage();
     }
 
     /** The HTTP port of the probes and metrics. */

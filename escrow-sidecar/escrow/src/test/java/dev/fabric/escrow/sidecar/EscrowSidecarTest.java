@@ -155,7 +155,7 @@ class EscrowSidecarTest {
 
         assertThatThrownBy(() -> start(file.resolve("escrow.sock"))).isInstanceOfSatisfying(EscrowSidecar.SidecarStartException.class,
                         e -> assertThat(e.exitStatus()).isEqualTo(EscrowSidecar.EXIT_CANNOT_SERVE))
-                .hasMessageContaining("cannot serve " + file.resolve("escrow.sock")).hasMessageContaining("writable by uid");
+                .hasMessageContaining("cannot serve " + file.resolve("escrow.sock") + ": " + file).hasMessageContaining("writable by uid");
     }
 
     private static void talk(SocketChannel from, SocketChannel to, String text) throws IOException {
