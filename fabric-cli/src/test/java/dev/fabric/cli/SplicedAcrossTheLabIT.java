@@ -90,12 +90,34 @@ class SplicedAcrossTheLabIT {
         assertThat(history(queue)).anyMatch(step -> step.startsWith("mode 4: spliced /" + lab.address(Host.HOME_1) + ":")
                 && step.contains(" <-> /" + lab.address(Host.NAT_2) + ":"));
         assertThat(history(queue)).noneMatch(step -> step.contains("relayed through the bridge"));
-        assertThat(fabric.ok(Host.DESKTOP, "service", queue)).contains("bootstrap spliced /" + lab.address(Host.HOME_2) + ":");
 
         // After its bootstrap the desktop puts and takes (over a splice made on demand, or through the bridge it names).
         String id = fabric.ok(Host.DESKTOP, "queue", "put", queue, "spliced").strip();
         List<String> taken = fabric.ok(Host.DESKTOP, "queue", "take", queue).lines().toList();
         assertThat(taken.get(1)).startsWith(id).endsWith("spliced");
+
+        // A caller behind nat-1 that lives on: its requests go over a splice made on demand, proven by the connection's
+        // addresses (its inside address to nat-2's public one; no bridge between), and the member records it.
+        try (LabQueueCaller caller = LabQueueCaller.start(lab, Host.HOME_1, queue, fabric, dir)) {
+            LabQueueCaller.Answer put = caller.ask("put over a splice");
+            assertThat(put.kind()).as(put.toString()).isEqualTo("SPLICED");
+            assertThat(put.path()).startsWith("spliced /" + lab.address(Host.HOME_1) + ":").contains(" <-> /" + lab.address(Host.NAT_2) + ":");
+            // (the desktop's calls above may have been spliced too: this one is from nat-1's public address)
+            awaitOnDemand(queue, "spliced /" + lab.address(Host.HOME_2) + ":", " <-> /" + lab.address(Host.NAT_1) + ":");
+            assertThat(fabric.ok(Host.DESKTOP, "service", queue)).contains("REACHED         spliced on demand, else relayed through bridge "
+                    + bridge, "; bootstrap spliced /" + lab.address(Host.HOME_2) + ":", "; last caller spliced /" + lab.address(Host.HOME_2) + ":");
+
+            // The fault: the spliced connection drops (both ends reset, as when a NAT forgets it). The next request
+            // splices anew, and the message acknowledged before is there.
+            NetworkLab.ExecResult killed = lab.exec(Host.HOME_1, "ss", "-K", "dst", lab.address(Host.NAT_2));
+            assertThat(killed.ok()).as(killed.stderr()).isTrue();
+            assertThat(killed.stdout()).as("the spliced connection was there to drop").contains(lab.address(Host.NAT_2) + ":");
+            LabQueueCaller.Answer after = caller.ask("take");
+            assertThat(after.result()).as(after.toString()).isEqualTo(put.result() + " put over a splice");
+            assertThat(after.kind()).isEqualTo("SPLICED");
+            assertThat(after.path()).as("a new splice, from another port").isNotEqualTo(put.path())
+                    .startsWith("spliced /" + lab.address(Host.HOME_1) + ":");
+        }
     }
 
     @Test
@@ -120,6 +142,32 @@ class SplicedAcrossTheLabIT {
         awaitIncarnation(bridge, incarnation + 1);
         List<String> taken = takeWhenReachable(queue);
         assertThat(taken.get(1)).startsWith(before).endsWith("before the bridge dies");
+
+        // A caller behind nat-1 that lives on: its splice fails (nat-2 is symmetric), so its request goes through the
+        // bridge at once; once nat-2 lets splices through, a retry in the background splices, and new requests take it.
+        try (LabQueueCaller caller = LabQueueCaller.start(lab, Host.HOME_1, queue, fabric, dir)) {
+            LabQueueCaller.Answer put = caller.ask("put through the bridge");
+            assertThat(put.kind()).as(put.toString()).isEqualTo("RELAYED");
+            assertThat(put.path()).isEqualTo("relayed through the bridge at " + lab.address(Host.PUBLIC) + ":" + RELAY_PORT
+                    + " (splice failed: no-connection)");
+            awaitOnDemand(queue, "relayed through bridge " + bridge + " (splice failed (no-connection))", "");
+
+            lab.setNat(Host.NAT_2, NatVariant.EASY);
+            LabQueueCaller.Answer path = caller.ask("path");
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+            while (!path.kind().equals("SPLICED")) {
+                assertThat(Instant.now()).as("an upgrade to a splice; last: %s\n%s", path, caller.log()).isBefore(deadline);
+                Thread.sleep(500);
+                path = caller.ask("path");
+            }
+            assertThat(path.path()).startsWith("spliced (an upgrade from the bridge) /" + lab.address(Host.HOME_1) + ":")
+                    .contains(" <-> /" + lab.address(Host.NAT_2) + ":");
+            LabQueueCaller.Answer after = caller.ask("take");
+            assertThat(after.result()).as(after.toString()).isEqualTo(put.result() + " put through the bridge");
+            assertThat(after.kind()).isEqualTo("SPLICED");
+            assertThat(after.path()).isEqualTo(path.path());
+            awaitOnDemand(queue, "spliced /" + lab.address(Host.HOME_2) + ":", " (an upgrade from the bridge)");
+        }
     }
 
     @Test
@@ -170,6 +218,21 @@ class SplicedAcrossTheLabIT {
             Thread.sleep(500);
         }
         assertThat(lab.exec(Host.HOME_2, "kill", "-0", pid).ok()).as("the member process is killed").isFalse();
+    }
+
+    /**
+     * Waits until the member's record of its last on-demand caller starts with {@code prefix} and contains {@code part}
+     * (it records it after the splice, and another caller may have been recorded before).
+     */
+    private static void awaitOnDemand(String queue, String prefix, String part) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        String recorded = fabric.service(queue).path("instance").path("metadata").path("splice.on-demand").asString("");
+        while (!recorded.startsWith(prefix) || !recorded.contains(part)) {
+            assertThat(Instant.now()).as("%s records a caller's path starting '%s' with '%s'; it says '%s'\n%s", queue, prefix, part,
+                    recorded, fabric.logs()).isBefore(deadline);
+            Thread.sleep(500);
+            recorded = fabric.service(queue).path("instance").path("metadata").path("splice.on-demand").asString("");
+        }
     }
 
     private static String spawnSpliced(String spawner) {
