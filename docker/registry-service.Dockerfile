@@ -1,6 +1,7 @@
 # The fabric registry (registry-service) as a container image.
 #
-# Build from the repository root (the build context), after the runnable jar exists:
+# Build from the repository root (the build context), after the runnable jar exists (the build runs
+# the jar once to make its AOT cache, under a minute):
 #
 #   ./mvnw -pl registry-service -am package -DskipTests
 #   docker build -f docker/registry-service.Dockerfile -t fabric/registry-service .
@@ -38,6 +39,23 @@ RUN set -eu; \
     chmod 0700 /var/lib/fabric /etc/fabric/keys
 
 COPY ${JAR_FILE} /opt/fabric/registry-service.jar
+COPY docker/base/aot-cache.sh /opt/fabric/aot-cache.sh
+
+# The JDK AOT cache (docker/base/aot-cache.sh), made here by a training run of this jar on this JVM with
+# the JVM options of the ENTRYPOINT that matter to it (collector, object headers). The jar is extracted
+# to /opt/fabric/aot/registry-KEY/app, the class path the cache was made for. The registry builds its
+# context only with fabric keys: the training run gets a pair made for it alone, deleted in this same
+# step, so no layer holds it (RegistryImageIT checks every layer). docs/benchmarks.md ("Start-up and
+# memory") has what the cache saves. The script needs bash.
+SHELL ["/bin/bash", "-c"]
+RUN set -eu; \
+    export JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")"); \
+    . /opt/fabric/aot-cache.sh; \
+    fabric_aot_app registry /opt/fabric/registry-service.jar /opt/fabric/aot; \
+    fabric_aot_cache_throwaway_keys "$FABRIC_AOT_DIR/registry.aot" /tmp/aot-registry.log FABRIC_REGISTRY_PORT=8470 \
+        -- --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
+    rm -f /tmp/aot-*.log; \
+    ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current
 
 ENV FABRIC_DATA_DIR=/var/lib/fabric \
     FABRIC_KEYS_PATH=/etc/fabric/keys \
@@ -48,5 +66,6 @@ WORKDIR /opt/fabric
 EXPOSE 8470
 
 # The Serial collector and half of the container's memory for the heap, the rest for class metadata,
-# code and threads (docs/benchmarks.md, "Start-up and memory"; the chart's registry.resources).
-ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:+UseSerialGC","-XX:+UseCompactObjectHeaders","-Xms32m","-XX:MinHeapFreeRatio=10","-XX:MaxHeapFreeRatio=30","-Xss512k","-XX:TrimNativeHeapInterval=5000","-XX:MaxRAMPercentage=50","-jar","/opt/fabric/registry-service.jar"]
+# code and threads (docs/benchmarks.md, "Start-up and memory"; the chart's registry.resources); the
+# collector and compact headers are the training run's (else the JVM ignores the cache).
+ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:+UseSerialGC","-XX:+UseCompactObjectHeaders","-Xms32m","-XX:MinHeapFreeRatio=10","-XX:MaxHeapFreeRatio=30","-Xss512k","-XX:TrimNativeHeapInterval=5000","-XX:MaxRAMPercentage=50","-XX:AOTCache=/opt/fabric/aot/current/registry.aot","-Xlog:aot=off","-Xlog:cds=off","-jar","/opt/fabric/aot/current/app/registry-service.jar"]

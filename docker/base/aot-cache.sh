@@ -20,6 +20,9 @@
 #                                   command line: the service's JVM options, -jar "$FABRIC_AOT_JAR"
 #                                   and its arguments. Returns 1 when no usable cache
 #                                   could be made: the service then starts without one.
+#   fabric_aot_cache_throwaway_keys CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...
+#                                   fabric_aot_cache for a service whose context needs the fabric
+#                                   keys (the registry) where there are none (an image's build).
 #
 # Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
 # (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
@@ -109,4 +112,23 @@ fabric_aot_cache() {
   rm -f "$cache" "$cache.tmp"
   echo "fabric: could not make the AOT cache $cache (training run's output: $log); starting without it" >&2
   return 1
+}
+
+# A new key pair made for this training run alone, in a private temporary directory given to it as
+# FABRIC_KEYS_PATH, and deleted after the run whatever its outcome (in the same image layer step, so
+# no layer ever holds it). The cache records the classes the run loaded and their profiles, not the
+# run's data: RegistryImageIT finds no key in the image. The pair is written by fabric-core's
+# GenerateFabricKeys from $FABRIC_AOT_JAR (an image has no fabric CLI).
+fabric_aot_cache_throwaway_keys() {
+  local cache=$1 log=$2 keys status=0
+  shift 2
+  keys=$(mktemp -d) || return 1
+  if ! "$JAVA_HOME/bin/java" -cp "$FABRIC_AOT_JAR" dev.fabric.core.keys.GenerateFabricKeys "$keys/keys" >/dev/null 2>"$log"; then
+    rm -rf "$keys"
+    echo "fabric: could not make throwaway keys for the training run of $cache (output: $log); starting without it" >&2
+    return 1
+  fi
+  fabric_aot_cache "$cache" "$log" FABRIC_KEYS_PATH="$keys/keys" "$@" || status=$?
+  rm -rf "$keys"
+  return $status
 }

@@ -21,6 +21,15 @@ log_dir=${FABRIC_RIG_LOG_DIR:-/tmp}
 say() { printf 'rig: %s\n' "$*" >&2; }
 die() { printf 'rig: error: %s\n' "$*" >&2; exit 1; }
 
+# The Java runtime's modules: java.se plus what Spring Boot, Micrometer, junixsocket, the escrow
+# sidecar's HTTP port (jdk.httpserver) and operators' tools reach for. The image carries the list as a
+# label; an image made with another list is made again.
+modules=java.se,jdk.unsupported,jdk.management,jdk.management.agent,jdk.zipfs,jdk.naming.dns,jdk.jfr,jdk.net,jdk.crypto.cryptoki,jdk.localedata,jdk.jcmd,jdk.httpserver
+modules_label=dev.fabric.base.modules
+base_is_current() {
+  [ "$(docker image inspect -f "{{index .Config.Labels \"$modules_label\"}}" "$image" 2>/dev/null)" = "$modules" ]
+}
+
 check_only=0
 [ "${1:-}" = "--check" ] && check_only=1
 
@@ -44,6 +53,7 @@ if [ "$check_only" = 1 ]; then
   [ ${#need_packages[@]} -eq 0 ] || { say "missing packages: ${need_packages[*]}"; missing=1; }
   docker info >/dev/null 2>&1 || { say "docker engine does not answer"; missing=1; }
   docker image inspect "$image" >/dev/null 2>&1 || { say "image $image is absent"; missing=1; }
+  docker image inspect "$image" >/dev/null 2>&1 && ! base_is_current && { say "image $image lacks modules of $modules"; missing=1; }
   exit $missing
 fi
 
@@ -65,7 +75,7 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { tail -n 20 "$log_dir/dockerd.log" >&2; die "dockerd did not answer within 60 s"; }
 fi
 
-if [ "${FABRIC_REBUILD_BASE:-0}" != 1 ] && docker image inspect "$image" >/dev/null 2>&1; then
+if [ "${FABRIC_REBUILD_BASE:-0}" != 1 ] && base_is_current; then
   say "image $image present"
 else
   # shellcheck source=find-jdk.sh
@@ -84,9 +94,8 @@ else
   debootstrap --variant=minbase "$suite" "$work/rootfs" "$mirror" >"$log_dir/debootstrap.log" 2>&1 \
     || { tail -n 20 "$log_dir/debootstrap.log" >&2; die "debootstrap failed"; }
   say "jlink a Java runtime from $JAVA_HOME"
-  # java.se plus what Spring Boot, Micrometer, junixsocket and operators' tools reach for.
   "$JAVA_HOME/bin/jlink" \
-    --add-modules java.se,jdk.unsupported,jdk.management,jdk.management.agent,jdk.zipfs,jdk.naming.dns,jdk.jfr,jdk.net,jdk.crypto.cryptoki,jdk.localedata,jdk.jcmd \
+    --add-modules "$modules" \
     --strip-debug --no-man-pages --no-header-files --compress=zip-6 \
     --output "$work/rootfs/opt/java/openjdk"
   rm -rf "$work/rootfs/var/cache/apt/archives"/*.deb "$work/rootfs/var/lib/apt/lists"/*
@@ -96,6 +105,7 @@ else
     --change 'ENV PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
     --change 'CMD ["/bin/bash"]' \
+    --change "LABEL $modules_label=$modules" \
     - "$image" >/dev/null
 fi
 

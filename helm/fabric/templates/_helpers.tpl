@@ -391,7 +391,7 @@ sidecar.securityContext's keys on top; the uid comes from the pod (podSecurityCo
   {{- end }}
   volumeMounts:
     {{- include "fabric.escrow.volumeMount" $sidecar | nindent 4 }}
-    # The root file system is read-only: junixsocket's native library and Tomcat's scratch files go here.
+    # The root file system is read-only: junixsocket's native library goes here.
     - name: escrow-tmp
       mountPath: /tmp
 {{- end }}

@@ -100,7 +100,9 @@ class EscrowChartTest {
                 .as("seconds the sidecar gets to start").isGreaterThanOrEqualTo(60);
         assertThat(sidecar.getLivenessProbe().getPeriodSeconds() * sidecar.getLivenessProbe().getFailureThreshold())
                 .as("a restart loses every held descriptor: liveness gives a stuck JVM a minute").isGreaterThanOrEqualTo(60);
-        assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("256Mi"));
+        // Sized from the sidecar's memory benchmark (docs/benchmarks.md): at most 60 MiB peak holding 10,000, 83 MiB at the default limits.
+        assertThat(sidecar.getResources().getRequests()).containsEntry("memory", new Quantity("80Mi"));
+        assertThat(sidecar.getResources().getLimits()).containsEntry("memory", new Quantity("128Mi"));
     }
 
     @Test
@@ -198,8 +200,8 @@ class EscrowChartTest {
         Map<String, Object> values = new LinkedHashMap<>(ENABLED);
         values.put("escrow.sidecar.allowedUids[0]", 10001);
         values.put("escrow.sidecar.allowedGids[0]", 10001);
-        values.put("escrow.sidecar.extraEnv[0].name", "JAVA_TOOL_OPTIONS");
-        values.put("escrow.sidecar.extraEnv[0].value", "-Xss512k");
+        values.put("escrow.sidecar.extraEnv[0].name", "ESCROW_JAVA_OPTS");
+        values.put("escrow.sidecar.extraEnv[0].value", "-Xmx160m");
         values.put("escrow.sidecar.image.digest", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         values.put("escrow.example.podAnnotations.team", "platform");
         values.put("escrow.example.podLabels.tier", "demo");

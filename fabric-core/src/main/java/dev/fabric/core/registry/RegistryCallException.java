@@ -1,5 +1,8 @@
 package dev.fabric.core.registry;
 
+import java.time.Duration;
+import java.util.Optional;
+
 /**
  * A call of this process to the registry that failed: the registry's answer ({@code status} and
  * its problem {@code reason}), or {@code status} 0 when the registry could not be reached at all.
@@ -9,11 +12,23 @@ public final class RegistryCallException extends RuntimeException {
 
     private final int status;
     private final String reason;
+    private final Duration retryAfter;
 
     public RegistryCallException(int status, String reason, String message, Throwable cause) {
+        this(status, reason, message, cause, null);
+    }
+
+    /** @param retryAfter the answer's {@code Retry-After}, or {@code null} */
+    public RegistryCallException(int status, String reason, String message, Throwable cause, Duration retryAfter) {
         super(message, cause);
         this.status = status;
         this.reason = reason == null ? "" : reason;
+        this.retryAfter = retryAfter;
+    }
+
+    /** The answer's {@code Retry-After}: when the registry asked to be tried again. */
+    public Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
     }
 
     /** The HTTP status, or 0 when no answer came. */

@@ -8,6 +8,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
@@ -54,10 +56,29 @@ public final class RegistryClient {
         return baseUrl;
     }
 
-    /** Registers an instance, or a restart of one under its id with a higher incarnation. */
+    /**
+     * Registers an instance, or a restart of one under its id with a higher incarnation. A refusal of
+     * the moment ({@code 503}, or {@code 401 expired}) is tried again, signed afresh, as
+     * {@link RegistrationRetry} says, for up to {@link RegistrationRetry#BUDGET}; registering the same
+     * incarnation again is harmless (the registry answers it as a retry).
+     */
     public ServiceInstance register(RegistrationRequest request) {
-        return call("register " + describe(request.id(), request.type()),
-                () -> client.post().uri("/api/v1/instances").body(request).retrieve().body(ServiceInstance.class));
+        RegistrationRetry retry = new RegistrationRetry(RegistrationRetry.BUDGET, () -> ThreadLocalRandom.current().nextDouble());
+        long started = System.nanoTime();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call("register " + describe(request.id(), request.type()),
+                        () -> client.post().uri("/api/v1/instances").body(request).retrieve().body(ServiceInstance.class));
+            } catch (RegistryCallException e) {
+                Duration wait = retry.after(e, attempt, Duration.ofNanos(System.nanoTime() - started)).orElseThrow(() -> e);
+                try {
+                    Thread.sleep(wait);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** The instance, or empty when the registry does not know the id. */
@@ -212,10 +233,25 @@ public final class RegistryClient {
             Problem problem = Problem.decode(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), json,
                     "the registry");
             throw new RegistryCallException(problem.status(), problem.reason(), "the registry at " + baseUrl + " refused to "
-                    + what + ": " + problem.message(), e);
+                    + what + ": " + problem.message(), e, retryAfter(e.getResponseHeaders()));
         } catch (ResourceAccessException e) {
             throw new RegistryCallException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
                     + ": " + FabricRestClients.describeFailure(e), e);
+        } catch (RestClientException e) {
+            // The answer broke off while being read (the read timeout closes it; the connection dropped):
+            // no answer, as far as the caller can tell; the call may or may not have been made.
+            throw new RegistryCallException(0, "unreachable", "no whole answer from the registry at " + baseUrl + " to " + what
+                    + ": " + FabricRestClients.describeFailure(e) + "; it may or may not have been done", e);
+        }
+    }
+
+    /** {@code Retry-After} in seconds (the registry never sends a date), or null. */
+    private static Duration retryAfter(HttpHeaders headers) {
+        String value = headers == null ? null : headers.getFirst(HttpHeaders.RETRY_AFTER);
+        try {
+            return value == null ? null : Duration.ofSeconds(Long.parseLong(value.strip()));
+        } catch (NumberFormatException notSeconds) {
+            return null;
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.fabric.registry.heartbeat;
 
+import dev.fabric.registry.database.WriterConnections;
 import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceService;
 import dev.fabric.registry.instance.InstanceService.Detection;
@@ -12,8 +13,10 @@ import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.dao.DataAccessException;
 import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.TransactionException;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -31,8 +34,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * wins. {@value #LAG_METRIC} records how long after its deadline each death was noticed.
  *
  * <p>Time in which the detector could not look ({@link LocalPauses}: a pass that started more than
- * {@code max-local-pause} late) does not count toward anyone's silence: after the registry was
- * paused or starved, its members have their heartbeats taken before any is declared dead.
+ * {@code max-local-pause} late, or a pass its database refused) does not count toward anyone's
+ * silence: after the registry was paused, starved or cut off from its database, its members have
+ * their heartbeats taken before any is declared dead.
  * {@value #PAUSES_METRIC} counts such passes.
  */
 @Component
@@ -86,8 +90,9 @@ public class FailureDetector implements SmartLifecycle {
     /** One pass: returns how many instances moved. The replica holding the lease also compacts the change log. */
     public int pass() {
         Instant started = clock.instant();
+        Duration late = Duration.ZERO;
         if (lastPassEnded != null) {
-            Duration late = pauses.passStarted(lastPassEnded.plus(properties.detectorPeriod()), started);
+            late = pauses.passStarted(lastPassEnded.plus(properties.detectorPeriod()), started);
             if (!late.isZero()) {
                 paused.record(late);
                 log.warn("failure detector: this pass started {} ms late (a pause, a starved CPU or a stopped process); "
@@ -95,7 +100,14 @@ public class FailureDetector implements SmartLifecycle {
             }
         }
         try {
-            return detect();
+            // Its reads and its lease on connections of their own (WriterConnections), never waiting behind requests.
+            return WriterConnections.call(this::detect);
+        } catch (DataAccessException | TransactionException couldNotLook) {
+            // The database refused the detector (and, as surely, the heartbeats meanwhile): the registry
+            // itself could not take them, so this time counts toward no member's silence either.
+            leader.set(false);
+            pauses.couldNotLook(lastPassEnded == null || !late.isZero() ? started : lastPassEnded, clock.instant());
+            throw couldNotLook;
         } finally {
             lastPassEnded = clock.instant();
         }

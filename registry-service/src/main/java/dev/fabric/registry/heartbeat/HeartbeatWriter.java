@@ -1,5 +1,6 @@
 package dev.fabric.registry.heartbeat;
 
+import dev.fabric.registry.database.WriterConnections;
 import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceRepository.Touch;
 import org.slf4j.Logger;
@@ -28,7 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 public class HeartbeatWriter implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(HeartbeatWriter.class);
-    static final int WRITERS = 2;
+    public static final int WRITERS = 2;
     static final int MAX_BATCH = 2000;
 
     private record Pending(Touch touch, CompletableFuture<Boolean> recorded) {}
@@ -86,7 +87,8 @@ public class HeartbeatWriter implements SmartLifecycle {
     public void start() {
         running = true;
         for (int i = 0; i < WRITERS; i++) {
-            writers.add(Thread.ofPlatform().daemon().name("heartbeat-writer-" + i).start(this::run));
+            // Each its own connection (WriterConnections): a batch never waits behind requests for a pooled one.
+            writers.add(Thread.ofPlatform().daemon().name("heartbeat-writer-" + i).start(() -> WriterConnections.run(this::run)));
         }
     }
 

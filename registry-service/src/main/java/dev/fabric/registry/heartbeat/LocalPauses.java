@@ -8,7 +8,8 @@ import java.util.Deque;
 /**
  * The spans in which the failure detector could not look: its pass started later than scheduled by
  * more than {@code max-local-pause} (a stop-the-world pause, a starved CPU, a stopped process). Time
- * in such a span does not count toward a member's silence, so a registry that was not running does
+ * in such a span, and in a pass that failed because the database did not answer, does not count
+ * toward a member's silence, so a registry that was not running does
  * not declare dead the members whose heartbeats it could not take meanwhile (the guard Cassandra's
  * failure detector has for a "local pause", and the local health awareness of Lifeguard).
  * Only the detector's thread uses it.
@@ -42,6 +43,24 @@ final class LocalPauses {
         }
         spans.addLast(new Instant[] {due, started});
         return late;
+    }
+
+    /**
+     * A pass between {@code from} (when the last one ended) and {@code to} could not look: the
+     * database refused its reads, so the registry could neither take heartbeats nor judge silences.
+     * Successive failed passes make one span: the outage.
+     */
+    void couldNotLook(Instant from, Instant to) {
+        if (!to.isAfter(from)) {
+            return;
+        }
+        Instant[] last = spans.peekLast();
+        if (last != null && !last[1].isBefore(from)) {
+            // One outage is one span, kept until its end is past the horizon, however many passes it took.
+            last[1] = last[1].isAfter(to) ? last[1] : to;
+        } else {
+            spans.addLast(new Instant[] {from, to});
+        }
     }
 
     /** How much of {@code from} to {@code to} the detector spent unable to look. */

@@ -3,6 +3,8 @@ package dev.fabric.registry.heartbeat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.dao.DataAccessResourceFailureException;
+
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -52,7 +54,7 @@ public final class PostgresAdvisoryLease implements DetectorLease {
             return held;
         } catch (SQLException e) {
             release("the database is unreachable: " + e.getMessage());
-            return false;
+            throw new DataAccessResourceFailureException("cannot ask the database for the detector lease: " + e.getMessage(), e);
         }
     }
 

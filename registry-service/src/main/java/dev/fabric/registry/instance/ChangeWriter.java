@@ -1,5 +1,6 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.registry.database.WriterConnections;
 import dev.fabric.registry.watch.ChangeLog;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,7 +47,8 @@ import java.util.function.Supplier;
  *
  * <p>The failure detector's moves ({@link #writeFirst}) go ahead of every queued request, in a
  * transaction of their own, so a burst of registrations never delays a death. A request that waits
- * longer than {@code timeout} for its turn is answered {@code 503 registry-busy} and never runs.
+ * longer than {@code timeout} for its turn, or finds {@code max-queued} waiting, is answered {@code 503
+ * registry-busy} with {@code Retry-After} and never runs.
  */
 @Component
 public class ChangeWriter implements SmartLifecycle {
@@ -56,13 +58,17 @@ public class ChangeWriter implements SmartLifecycle {
      *
      * @param batch how many writes one transaction carries at most (default 500)
      * @param timeout how long a write waits for its turn before a 503 (default 10 s)
+     * @param maxQueued how many requests' writes may wait at once; one more is refused at once (default 5,000)
      */
     @ConfigurationProperties("fabric.registry.writes")
-    public record Properties(@DefaultValue("500") int batch, @DefaultValue("10s") Duration timeout) {}
+    public record Properties(@DefaultValue("500") int batch, @DefaultValue("10s") Duration timeout,
+                             @DefaultValue("5000") int maxQueued) {}
 
     public static final String BATCH_METRIC = "fabric.registry.writes.batch";
     public static final String QUEUED_METRIC = "fabric.registry.writes.queued";
     private static final Logger log = LoggerFactory.getLogger(ChangeWriter.class);
+    /** How soon a refused caller may try again: a few batches' time. */
+    static final Duration RETRY_AFTER = Duration.ofSeconds(1);
     private static final int QUEUED = 0;
     private static final int TAKEN = 1;
     private static final int CANCELLED = 2;
@@ -123,8 +129,17 @@ public class ChangeWriter implements SmartLifecycle {
         meters.gaugeCollectionSize(QUEUED_METRIC, List.of(), queue);
     }
 
-    /** Runs work that changes the instance {@code instanceId} in the next batch; returns its result once committed. */
+    /**
+     * Runs work that changes the instance {@code instanceId} in the next batch; returns its result once
+     * committed. With {@code max-queued} writes waiting already it is refused at once, {@code 503
+     * registry-busy} with {@code Retry-After}: a caller told to come back soon does better than one
+     * whose signed request ages in a queue it cannot see.
+     */
     public <T> T write(String instanceId, Supplier<T> work) {
+        if (queue.size() >= properties.maxQueued()) {
+            throw new RegistryException(HttpStatus.SERVICE_UNAVAILABLE, "registry-busy", "the registry has " + properties.maxQueued()
+                    + " changes waiting to be recorded; nothing was changed, retry after the time Retry-After names", RETRY_AFTER);
+        }
         Pending<T> pending = new Pending<>(instanceId, work);
         queue.addLast(pending);
         return await(pending);
@@ -145,7 +160,7 @@ public class ChangeWriter implements SmartLifecycle {
                 if (pending.state.compareAndSet(QUEUED, CANCELLED)) {
                     queue.remove(pending);
                     throw new RegistryException(HttpStatus.SERVICE_UNAVAILABLE, "registry-busy", "the registry has had more changes "
-                            + "queued than it could record for " + properties.timeout().toSeconds() + " s; retry shortly");
+                            + "queued than it could record for " + properties.timeout().toSeconds() + " s; nothing was changed, retry shortly", RETRY_AFTER);
                 }
                 // Taken into a batch: its outcome comes with that batch's commit.
                 return pending.done.get(properties.timeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -267,7 +282,8 @@ public class ChangeWriter implements SmartLifecycle {
     @Override
     public void start() {
         running = true;
-        writer = Thread.ofPlatform().daemon().name("change-writer").start(this::run);
+        // Its own connection (WriterConnections): a batch never waits behind requests for a pooled one.
+        writer = Thread.ofPlatform().daemon().name("change-writer").start(() -> WriterConnections.run(this::run));
     }
 
     @Override

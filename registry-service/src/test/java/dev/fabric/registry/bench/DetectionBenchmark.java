@@ -17,7 +17,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -89,6 +92,12 @@ class DetectionBenchmark {
                 otherOutcome = Files.readAllLines(otherLog).stream().filter(line -> line.startsWith("OUTCOME")).findFirst()
                         .orElse("OUTCOME missing; log: " + Files.readString(otherLog));
             }
+            Set<String> gaveUp = new HashSet<>(outcome.gaveUp());
+            if (other != null) {
+                Files.readAllLines(otherLog).stream().filter(line -> line.startsWith("GAVEUP ")).findFirst()
+                        .ifPresent(line -> Arrays.stream(line.substring("GAVEUP ".length()).split(",")).filter(id -> !id.isBlank())
+                                .forEach(gaveUp::add));
+            }
             long failedBeats = outcome.failedBeats() + (otherOutcome.startsWith("OUTCOME ") && !otherOutcome.contains("missing")
                     ? Long.parseLong(otherOutcome.split(" ")[1]) : 0);
             String loadAfter = Files.readString(Path.of("/proc/loadavg")).strip();
@@ -122,6 +131,10 @@ class DetectionBenchmark {
             for (int i = 0; i < MEMBERS; i++) {
                 JsonNode instance = read.get(i)[0];
                 JsonNode history = read.get(i)[1];
+                if (gaveUp.contains(run + i)) {
+                    unregistered++; // its registration failed as far as it could tell, so it exited: it never ran
+                    continue;
+                }
                 if (instance.path("lastHeartbeatAt").asString("").isEmpty()) {
                     unregistered++; // its registration was refused (see the failures by kind): it never ran
                     continue;

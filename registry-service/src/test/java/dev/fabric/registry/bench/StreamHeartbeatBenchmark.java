@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@code -Dbench.clients=32 -Dbench.seconds=8 -Dbench.rounds=3 -Dbench.rate=10000 -Dbench.paced-clients=200}).
  *
  * <p>The registry (the runnable jar, PostgreSQL) and etcd (Debian's {@code etcd-server}, one member on
- * loopback ports 19610-19611, a temporary data directory) in the same run, driven by the same number
+ * loopback ports 19610-19611 ({@code -Dbench.etcd-port}), a temporary data directory) in the same run, driven by the same number
  * of clients from this JVM, in alternating rounds:
  * <ul>
  *   <li><b>closed loop</b>: each client sends its next heartbeat as soon as the last is answered: a
@@ -51,7 +51,7 @@ class StreamHeartbeatBenchmark {
     static final int RATE = Integer.getInteger("bench.rate", 10_000);
     static final Duration ROUND = Duration.ofSeconds(Integer.getInteger("bench.seconds", 8));
     static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
-    static final int ETCD_PORT = 19610;
+    static final int ETCD_PORT = Integer.getInteger("bench.etcd-port", 19610);
 
     @TempDir
     Path dir;

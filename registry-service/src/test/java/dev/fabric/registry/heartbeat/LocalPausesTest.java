@@ -37,4 +37,17 @@ class LocalPausesTest {
         pauses.passStarted(T.plusSeconds(40), T.plusSeconds(40));
         assertThat(pauses.within(T, T.plusSeconds(40))).isZero();
     }
+
+    @Test
+    void passesTheDatabaseRefusedMakeOneSpanKeptUntilItsEndIsPastTheHorizon() {
+        for (int i = 0; i < 60; i++) {
+            pauses.couldNotLook(T.plusMillis(500L * i), T.plusMillis(500L * (i + 1)));
+        }
+        pauses.passStarted(T.plusSeconds(30), T.plusSeconds(30));
+        assertThat(pauses.within(T.minusSeconds(1), T.plusSeconds(31))).isEqualTo(Duration.ofSeconds(30));
+        pauses.passStarted(T.plusSeconds(49), T.plusSeconds(49));
+        assertThat(pauses.within(T.minusSeconds(1), T.plusSeconds(49))).as("its end within the horizon").isEqualTo(Duration.ofSeconds(30));
+        pauses.passStarted(T.plusSeconds(51), T.plusSeconds(51));
+        assertThat(pauses.within(T.minusSeconds(1), T.plusSeconds(51))).isZero();
+    }
 }

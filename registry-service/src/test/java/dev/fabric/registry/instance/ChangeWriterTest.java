@@ -54,7 +54,11 @@ class ChangeWriterTest {
     }
 
     ChangeWriter start(Duration timeout) {
-        writer = new ChangeWriter(new ChangeWriter.Properties(500, timeout), changes, instances, new JdbcTransactionManager(database),
+        return start(timeout, 5000);
+    }
+
+    ChangeWriter start(Duration timeout, int maxQueued) {
+        writer = new ChangeWriter(new ChangeWriter.Properties(500, timeout, maxQueued), changes, instances, new JdbcTransactionManager(database),
                 meters);
         writer.start();
         return writer;
@@ -175,11 +179,35 @@ class ChangeWriterTest {
         })).isInstanceOfSatisfying(RegistryException.class, e -> {
             assertThat(e.status()).isEqualTo(503);
             assertThat(e.reason()).isEqualTo("registry-busy");
+            assertThat(e.retryAfter()).isPresent();
         });
         release.countDown();
         assertThat(writer.write("next", () -> record("next"))).isPositive();
         assertThat(ran).isFalse();
         assertThat(logged()).doesNotContain("late");
+    }
+
+    @Test
+    void aWriteThatFindsTheQueueFullIsRefusedAtOnceWithRetryAfterAndNeverRuns() {
+        start(Duration.ofMinutes(5), 2);
+        CompletableFuture<Long> blocker = blockTheWriter();
+        List<CompletableFuture<Long>> queued = List.of("a", "b").stream()
+                .map(id -> CompletableFuture.supplyAsync(() -> writer.write(id, () -> record(id)))).toList();
+        awaitQueued(2);
+        AtomicBoolean ran = new AtomicBoolean();
+        assertThatThrownBy(() -> writer.write("refused", () -> {
+            ran.set(true);
+            return record("refused");
+        })).isInstanceOfSatisfying(RegistryException.class, e -> {
+            assertThat(e.status()).isEqualTo(503);
+            assertThat(e.reason()).isEqualTo("registry-busy");
+            assertThat(e.retryAfter()).contains(Duration.ofSeconds(1));
+        });
+        release.countDown();
+        blocker.join();
+        queued.forEach(CompletableFuture::join);
+        assertThat(ran).isFalse();
+        assertThat(logged()).containsExactly("blocker", "a", "b");
     }
 
     static ServiceInstance instance(String id, InstanceState state) {

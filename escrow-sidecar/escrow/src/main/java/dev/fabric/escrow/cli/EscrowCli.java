@@ -7,6 +7,7 @@ import dev.fabric.escrow.daemon.EscrowdMain;
 import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.echo.EchoClient;
 import dev.fabric.escrow.echo.EchoServer;
+import dev.fabric.escrow.sidecar.EscrowSidecar;
 import dev.fabric.escrow.stats.EscrowStats;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,7 +30,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "escrow", mixinStandardHelpOptions = true, version = "escrow 0.1.0",
         description = "The descriptor escrow: a daemon that keeps a service's sockets open across its restarts.",
-        subcommands = {EscrowCli.EchoServerCommand.class, EscrowCli.EchoClientCommand.class, EscrowCli.LsCommand.class,
+        subcommands = {EscrowCli.SidecarCommand.class, EscrowCli.EchoServerCommand.class, EscrowCli.EchoClientCommand.class, EscrowCli.LsCommand.class,
                 EscrowCli.TagCommand.class, EscrowCli.DelCommand.class, CommandLine.HelpCommand.class})
 public final class EscrowCli implements Runnable {
 
@@ -62,6 +63,18 @@ public final class EscrowCli implements Runnable {
 
     static Duration waitFor(int seconds) {
         return seconds <= 0 ? null : Duration.ofSeconds(seconds);
+    }
+
+    /** Listed here for {@code escrow --help}; {@code bin/escrow sidecar} starts {@link EscrowSidecar} directly, without picocli. */
+    @Command(name = "sidecar", mixinStandardHelpOptions = true,
+            description = {"The escrow sidecar of a pod: escrowd with probes and Prometheus metrics on an HTTP port (8471),",
+                    "configured from the environment (FABRIC_ESCROW_*, SERVER_PORT; docs/escrow.md). No arguments."})
+    static final class SidecarCommand implements Callable<Integer> {
+        @Override
+        public Integer call() throws InterruptedException {
+            EscrowSidecar.main(new String[0]);
+            return 0;
+        }
     }
 
     @Command(name = "echo-server", mixinStandardHelpOptions = true,

@@ -2,7 +2,10 @@ package dev.fabric.escrow.daemon;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,16 +24,29 @@ import java.util.List;
 public final class EscrowdLauncher {
 
     public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdMain";
+    /** escrowd's JVM options, the same file the distribution has as {@code conf/escrowd-jvm.options}. */
+    static final String JVM_OPTIONS_RESOURCE = "escrowd-jvm.options";
+
     /**
-     * The daemon's JVM: a bounded heap with a small young generation and compact object headers,
-     * one compiler thread, native memory handed back (the resident memory of issue 17,
-     * {@code docs/benchmarks.md}). C1 only: C2 alone would answer requests sooner but leave the first
-     * bulk recovery interpreted. The same list is in {@code bin/escrow} for {@code escrow daemon};
-     * keep them in step.
+     * The daemon's JVM options, one per line of {@value #JVM_OPTIONS_RESOURCE} (comments and blank
+     * lines left out): the one list that {@code bin/escrow daemon}, {@code bin/escrow sidecar} (the
+     * sidecar image) and this launcher use, and that the memory benchmark measures (issue 17,
+     * {@code docs/benchmarks.md}).
      */
-    static final List<String> DAEMON_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-            "-XX:+UseCompactObjectHeaders", "-Xss256k", "-Xms8m", "-Xmx96m", "-Xmn2m", "-XX:MinHeapFreeRatio=10",
-            "-XX:MaxHeapFreeRatio=20", "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-XX:TrimNativeHeapInterval=5000");
+    public static List<String> jvmOptions() {
+        try (InputStream in = EscrowdLauncher.class.getResourceAsStream(JVM_OPTIONS_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("the escrow jar has no " + JVM_OPTIONS_RESOURCE + " next to " + EscrowdLauncher.class.getName()
+                        + ": rebuild it");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .map(line -> line.replaceFirst("#.*", "").strip())
+                    .filter(line -> !line.isEmpty())
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + JVM_OPTIONS_RESOURCE + " from the escrow jar", e);
+        }
+    }
 
     /** The environment variable with extra JVM options, as {@code bin/escrow} reads it. */
     public static final String JAVA_OPTS = "ESCROW_JAVA_OPTS";
@@ -61,10 +77,7 @@ public final class EscrowdLauncher {
     static List<String> command(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs, String javaOpts) {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
-        command.add("--enable-native-access=ALL-UNNAMED");
-        // The session makes FileDescriptors of the descriptor numbers it receives (sun.nio.ch.IOUtil), as bin/escrow allows.
-        command.addAll(List.of("--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
-        command.addAll(DAEMON_JVM_OPTIONS);
+        command.addAll(jvmOptions());
         if (javaOpts != null && !javaOpts.isBlank()) {
             command.addAll(List.of(javaOpts.trim().split("\\s+")));
         }

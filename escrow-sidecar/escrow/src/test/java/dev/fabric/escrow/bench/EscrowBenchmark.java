@@ -228,8 +228,9 @@ class EscrowBenchmark {
      * sustained traffic. Needs the C daemon built from the C escrow's sources (not in this repository):
      * {@code -Dbench.cEscrowd=/path/to/escrowd}. Rounds alternate C and ours; the same Java client
      * drives both (our client speaks the C protocol; every ADD carries a descriptor, since the C
-     * daemon aborts on a payload-only one). With {@code -Dbench.sidecarJar=.../escrow-sidecar-exec.jar},
-     * the sidecar app too, with its image's JVM options and a 256 MiB limit ({@code -XX:MaxRAM}).
+     * daemon aborts on a payload-only one). Then the sidecar as its image runs it ({@code bin/escrow sidecar}), in the
+     * same rounds, and filled to the default limits' worst case; {@code -Dbench.sidecarVariants="-Xshare:off;..."} adds
+     * the sidecar with other JVM options to each round.
      */
     @Test
     void residentMemoryHoldingTenThousandAgainstTheCDaemon() throws Exception {
@@ -241,25 +242,35 @@ class EscrowBenchmark {
         int rounds = Integer.getInteger("bench.memoryRounds", 3);
         List<String> rows = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
+        List<Long> cHolding = new ArrayList<>();
+        // The sidecar as its image runs it: bin/escrow sidecar (the same JVM options file as the daemon), configured from
+        // the environment, its Prometheus endpoint scraped every 1,000 cycles during the traffic; then filled to the
+        // default limits' worst case (131,072 slots, 16 MiB of payload: payload-only slots beyond the 10,000 held sockets),
+        // which is what its heap ceiling and the chart's memory limit must hold.
+        List<String> sidecarRows = new ArrayList<>();
+        List<String> variants = new ArrayList<>();
+        variants.add("");
+        for (String variant : System.getProperty("bench.sidecarVariants", "").split(";")) {
+            if (!variant.isBlank()) {
+                variants.add(variant.strip());
+            }
+        }
         for (int round = 1; round <= rounds; round++) {
             Memory c = holdUnderTraffic(List.of(cEscrowd, "-t", "2"), Map.of(), "c-" + round);
             Memory ours = holdUnderTraffic(List.of(Path.of(dist, "bin", "escrow").toString(), "daemon", "-t", "2"),
                     Map.of("ESCROW_JAVA_OPTS", DAEMON_JAVA_OPTS), "ours-" + round);
             ratios.add(ours.holdingKiB() / (double) c.holdingKiB());
+            cHolding.add(c.holdingKiB());
             rows.add(String.format(Locale.ROOT, "| %d | %,d / %,d / %,d | %,d / %,d / %,d | %.1fx |", round, c.startKiB(), c.holdingKiB(),
                     c.peakKiB(), ours.startKiB(), ours.holdingKiB(), ours.peakKiB(), ours.holdingKiB() / (double) c.holdingKiB()));
-        }
-        String sidecarJar = System.getProperty("bench.sidecarJar");
-        if (sidecarJar != null) {
-            // The sidecar app as its image runs it, the container's memory limit given to the JVM as MaxRAM.
-            List<String> sidecar = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
-            sidecar.addAll(List.of(System.getProperty("bench.sidecarJavaOpts", SIDECAR_IMAGE_JVM + " -XX:MaxRAM=256m")
-                    .trim().split("\\s+")));
-            sidecar.addAll(List.of("-jar", sidecarJar, "--server.port=0", "--fabric.escrow.nr-tags=2"));
-            for (int round = 1; round <= rounds; round++) {
-                Memory app = holdUnderTraffic(sidecar, Map.of(), "sidecar-" + round, "--fabric.escrow.socket-path=");
-                rows.add(String.format(Locale.ROOT, "| sidecar app %d | | %,d / %,d / %,d | |", round, app.startKiB(), app.holdingKiB(), app.peakKiB()));
+            for (String variant : variants) {
+                Map<String, String> env = new java.util.HashMap<>(Map.of("FABRIC_ESCROW_NRTAGS", "2", "SERVER_PORT", Integer.toString(SIDECAR_PORT),
+                        "ESCROW_JAVA_OPTS", (DAEMON_JAVA_OPTS + " " + variant).strip()));
+                Memory sidecar = holdUnderTraffic(List.of(Path.of(dist, "bin", "escrow").toString(), "sidecar"), env, "sidecar-" + round + "-" + variants.indexOf(variant),
+                        "FABRIC_ESCROW_SOCKETPATH=", SIDECAR_PORT, true);
+                sidecarRows.add(String.format(Locale.ROOT, "| %d | %s | %,d / %,d / %,d | %,d / %,d | %.1fx |", round,
+                        variant.isBlank() ? "the image's" : "+ " + variant, sidecar.startKiB(), sidecar.holdingKiB(), sidecar.peakKiB(),
+                        sidecar.worstCaseKiB(), sidecar.worstCasePeakKiB(), sidecar.holdingKiB() / (double) cHolding.get(round - 1)));
             }
         }
         String text = String.format(Locale.ROOT, """
@@ -270,8 +281,15 @@ class EscrowBenchmark {
                 |---|---|---|---|
                 %s
                 median ratio: %.1fx
+
+                The sidecar (bin/escrow sidecar, its HTTP port scraped every 1,000 cycles), the same rounds; then filled to the
+                default limits' worst case (%,d slots, 16 MiB of payload), VmRSS / VmHWM:
+
+                | round | JVM options | start / holding / peak | worst case: VmRSS / peak | ratio to the C escrowd (holding) |
+                |---|---|---|---|---|
+                %s
                 """, HELD, CYCLES, DAEMON_JAVA_OPTS.isBlank() ? "" : ", ESCROW_JAVA_OPTS=" + DAEMON_JAVA_OPTS,
-                String.join("\n", rows), ratios.stream().sorted().toList().get(ratios.size() / 2));
+                String.join("\n", rows), ratios.stream().sorted().toList().get(ratios.size() / 2), MAX_SLOTS, String.join("\n", sidecarRows));
         report("escrow-memory.md", text);
     }
 
@@ -411,28 +429,42 @@ class EscrowBenchmark {
         return values.stream().sorted().toList().get(values.size() / 2);
     }
 
-    /** The JVM options of docker/escrow-sidecar.Dockerfile's ENTRYPOINT; keep them in step. */
-    static final String SIDECAR_IMAGE_JVM = "-XX:+UseSerialGC -XX:MaxRAMPercentage=50 -Xmn4m -Xss256k -XX:TieredStopAtLevel=1"
-            + " -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=24m -XX:TrimNativeHeapInterval=5000 -XX:MinHeapFreeRatio=10"
-            + " -XX:MaxHeapFreeRatio=20";
+    /** The sidecar's HTTP port in the memory benchmark. */
+    static final int SIDECAR_PORT = Integer.getInteger("bench.sidecarPort", 21471);
+    /** The default limit of slots (EscrowdConfig.DEFAULT_MAX_SLOTS). */
+    static final int MAX_SLOTS = 131_072;
     static final int HELD = Integer.getInteger("bench.held", 10_000);
     static final int CYCLES = Integer.getInteger("bench.cycles", 20_000);
 
-    /** VmRSS once listening, VmRSS holding {@link #HELD} after {@link #CYCLES} cycles, and VmHWM, in KiB. */
-    record Memory(long startKiB, long holdingKiB, long peakKiB) {
+    /**
+     * VmRSS once listening, VmRSS holding {@link #HELD} after {@link #CYCLES} cycles, and VmHWM, in KiB; then, when asked,
+     * VmRSS and VmHWM filled to the default limits' worst case (else -1).
+     */
+    record Memory(long startKiB, long holdingKiB, long peakKiB, long worstCaseKiB, long worstCasePeakKiB) {
     }
 
     private Memory holdUnderTraffic(List<String> daemonCommand, Map<String, String> env, String name) throws Exception {
-        return holdUnderTraffic(daemonCommand, env, name, "");
+        return holdUnderTraffic(daemonCommand, env, name, "", 0, false);
     }
 
-    /** {@code pathOption}: what precedes the socket path as the daemon's last argument ({@code --fabric.escrow.socket-path=}). */
-    private Memory holdUnderTraffic(List<String> daemonCommand, Map<String, String> env, String name, String pathOption) throws Exception {
+    /**
+     * {@code pathVariable}: empty, the socket path is the daemon's last argument; else the environment variable that
+     * names it ({@code FABRIC_ESCROW_SOCKETPATH=}). {@code scrapePort}: a sidecar's HTTP port, scraped every 1,000
+     * cycles (0: none). {@code worstCase}: afterwards fill the escrow with payload-only slots to the default limits.
+     */
+    private Memory holdUnderTraffic(List<String> daemonCommand, Map<String, String> env, String name, String pathVariable, int scrapePort,
+                                    boolean worstCase) throws Exception {
         Path socket = dir.resolve(name + ".sock");
         List<String> command = new ArrayList<>(daemonCommand);
-        command.add(pathOption + socket);
+        if (pathVariable.isEmpty()) {
+            command.add(socket.toString());
+        }
         ProcessBuilder builder = raisedLimit(command);
         builder.environment().putAll(env);
+        if (!pathVariable.isEmpty()) {
+            builder.environment().put(pathVariable.substring(0, pathVariable.length() - 1), socket.toString());
+        }
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         // The C daemon prints every message it sends and receives: discard, for both.
         Process daemon = builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
@@ -458,11 +490,29 @@ class EscrowBenchmark {
                     escrow.add(0, 0, traffic.accepted, payload);
                     escrow.get(0, 0).descriptor().close();
                     escrow.del(0, 0);
+                    if (scrapePort != 0 && i % 1_000 == 0) {
+                        var scrape = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + scrapePort
+                                + "/actuator/prometheus")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                        assertThat(scrape.body()).contains("escrow_descriptors{application=\"escrow-sidecar\"}");
+                    }
                 }
                 assertThat(escrow.tag(1).slots()).isEqualTo(HELD);
                 Thread.sleep(1_000);
                 long holding = rssKiB(daemon.pid());
-                return new Memory(start, holding, statusKiB(daemon.pid(), "VmHWM:"));
+                long peak = statusKiB(daemon.pid(), "VmHWM:");
+                if (!worstCase) {
+                    return new Memory(start, holding, peak, -1, -1);
+                }
+                // Payload-only slots (ours stores them) up to the default limits: slots, then payload bytes.
+                long payloadLeft = (16L << 20) - (long) HELD * PAYLOAD;
+                int slotsLeft = MAX_SLOTS - HELD;
+                byte[] big = new byte[(int) (payloadLeft / slotsLeft)];
+                for (int idx = HELD; idx < MAX_SLOTS; idx++) {
+                    escrow.add(1, idx, big);
+                }
+                assertThat(escrow.tag(1).slots()).isEqualTo(MAX_SLOTS);
+                Thread.sleep(1_000);
+                return new Memory(start, holding, peak, rssKiB(daemon.pid()), statusKiB(daemon.pid(), "VmHWM:"));
             }
         } finally {
             daemon.destroyForcibly();

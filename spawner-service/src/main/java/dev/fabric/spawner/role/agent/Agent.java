@@ -53,6 +53,9 @@ final class Agent implements AutoCloseable {
     private static final int REMEMBERED = 100_000;
     /** How long one lease request waits for a task when the queue is empty (a long poll). */
     private static final Duration LEASE_WAIT = Duration.ofSeconds(10);
+    /** How long a task may run before its RUNNING event is published alone; one that ends sooner has it go with its final event. */
+    static final Duration RUNNING_EVENT_GRACE = Duration.ofMillis(50);
+
     /** How long one read of the control topic waits for a cancel (a long poll); after an empty answer it asks again at once. */
     private static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
     private static final Duration RETRY_MIN = Duration.ofMillis(100);
@@ -295,16 +298,23 @@ final class Agent implements AutoCloseable {
             return;
         }
         String pilot = pilotOf(task);
-        publisher.publish(TaskEvent.of(task.id(), pilot, TaskState.RUNNING, agentId, leased.attempt(), Instant.now(), null, null));
+        TaskEvent started = TaskEvent.of(task.id(), pilot, TaskState.RUNNING, agentId, leased.attempt(), Instant.now(), null, null);
         TaskRunner.Run run = runner.start(task);
         running.put(task.id(), new Running(task, leased.lease(), leased.attempt(), Instant.now(), run));
         TaskRunner.Outcome outcome;
+        boolean runningPublished = false;
         try {
             if (canceled.contains(task.id())) {
                 run.cancel();
             }
             run.process().ifPresent(process -> journal(() -> journal.started(task.id(), leased.lease(), process.pid(),
                     process.info().startInstant().orElse(null))));
+            // A task that ends at once has its RUNNING event go with its final one, in one publish: a
+            // short task costs one request to the pubsub, not two. A longer one has it published now.
+            if (!run.endsWithin(RUNNING_EVENT_GRACE)) {
+                publisher.publish(started);
+                runningPublished = true;
+            }
             outcome = run.await();
         } finally {
             running.remove(task.id());
@@ -316,7 +326,8 @@ final class Agent implements AutoCloseable {
         if (outcome.duration() != null) {
             Timer.builder(AgentRole.DURATION_METRIC).tag("state", outcome.state().name()).register(meters).record(outcome.duration());
         }
-        finish(leased, outcome.event(task, pilot, agentId, leased.attempt(), Instant.now()));
+        TaskEvent last = outcome.event(task, pilot, agentId, leased.attempt(), Instant.now());
+        finish(leased, runningPublished ? List.of(last) : List.of(started, last));
     }
 
     private void finishCanceledWhileQueued(Leased leased) {
@@ -327,6 +338,12 @@ final class Agent implements AutoCloseable {
 
     /** Publishes a task's final event; its lease is acknowledged once the pubsub has it. */
     private void finish(Leased leased, TaskEvent event) {
+        finish(leased, List.of(event));
+    }
+
+    /** Publishes a task's last events, the final one last, in one request; its lease is acknowledged once the pubsub has them. */
+    private void finish(Leased leased, List<TaskEvent> events) {
+        TaskEvent event = events.getLast();
         String taskId = event.task();
         finished.add(taskId);
         (switch (event.state()) {
@@ -336,7 +353,7 @@ final class Agent implements AutoCloseable {
         }).incrementAndGet();
         meters.counter(AgentRole.TASKS_METRIC, "state", event.state().name(), "reason", event.reason() == null ? "none" : event.reason())
                 .increment();
-        publisher.publish(event).whenComplete((published, failure) -> {
+        publisher.publish(events).whenComplete((published, failure) -> {
             if (failure != null) {
                 // Left unacknowledged: the queue hands the task out again once its lease expires.
                 finished.remove(taskId);

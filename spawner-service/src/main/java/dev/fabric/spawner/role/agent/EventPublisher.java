@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Publishes task events on the pilot's events topic, in the order they were handed in, batched:
  * whatever waits while one request is under way goes in the next (the pubsub's bulk form,
- * {@code {"bodies": [...]}}, one journal write for all). A handed-in event's future completes
+ * {@code {"bodies": [...]}}, one journal write for all); events handed in together go in the same
+ * request. A handed-in event's future completes
  * when the pubsub has acknowledged it, that is, journaled it. A pubsub that cannot be reached is
  * tried again, with its fail-over, until it answers or the agent stops; one that refuses an event
  * with its output (too large for it, say) gets the event without the output, marked truncated.
@@ -36,7 +37,8 @@ final class EventPublisher implements AutoCloseable {
     private final PubSub pubsub;
     private final String topic;
     private final JsonMapper json;
-    private final BlockingQueue<Pending> pending = new LinkedBlockingQueue<>();
+    // Groups of events handed in together, so they go in one request (a quick task's RUNNING and final event).
+    private final BlockingQueue<List<Pending>> pending = new LinkedBlockingQueue<>();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final Thread thread;
     private volatile boolean running = true;
@@ -50,12 +52,35 @@ final class EventPublisher implements AutoCloseable {
 
     /** Queues an event; the future completes once the pubsub acknowledged it, or fails when the agent stops first. */
     CompletableFuture<Void> publish(TaskEvent event) {
+        return publish(List.of(event));
+    }
+
+    /**
+     * Queues events that go in the same request, in this order (a task's RUNNING and final event when
+     * it ended at once); the future completes once the pubsub acknowledged them all.
+     */
+    CompletableFuture<Void> publish(List<TaskEvent> events) {
         CompletableFuture<Void> published = new CompletableFuture<>();
         outstanding.incrementAndGet();
         published.whenComplete((ok, failure) -> outstanding.decrementAndGet());
-        pending.add(new Pending(event, json.writeValueAsString(event), published, false));
+        List<CompletableFuture<Void>> each = new ArrayList<>();
+        List<Pending> group = new ArrayList<>();
+        for (TaskEvent event : events) {
+            CompletableFuture<Void> one = new CompletableFuture<>();
+            each.add(one);
+            group.add(new Pending(event, json.writeValueAsString(event), one, false));
+        }
+        CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).whenComplete((ok, failure) -> {
+            if (failure != null) {
+                published.completeExceptionally(failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause() : failure);
+            } else {
+                published.complete(null);
+            }
+        });
+        pending.add(group);
         if (!running) {
-            published.completeExceptionally(new IllegalStateException("the agent is stopping"));
+            each.forEach(one -> one.completeExceptionally(new IllegalStateException("the agent is stopping")));
         }
         return published;
     }
@@ -74,21 +99,22 @@ final class EventPublisher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        List<Pending> left = new ArrayList<>();
+        List<List<Pending>> left = new ArrayList<>();
         pending.drainTo(left);
-        left.forEach(p -> p.published().completeExceptionally(new IllegalStateException("the agent stopped before publishing it")));
+        left.stream().flatMap(List::stream).forEach(p -> p.published().completeExceptionally(new IllegalStateException("the agent stopped before publishing it")));
     }
 
     private void run() {
         List<Pending> batch = new ArrayList<>();
         while (running) {
             try {
-                batch.add(pending.take());
-                int chars = batch.getFirst().body().length();
-                while (batch.size() < MAX_BATCH && pending.peek() != null && chars + pending.peek().body().length() <= MAX_BATCH_CHARS) {
-                    Pending next = pending.poll();
-                    chars += next.body().length();
-                    batch.add(next);
+                batch.addAll(pending.take());
+                int chars = batch.stream().mapToInt(p -> p.body().length()).sum();
+                while (pending.peek() != null && batch.size() + pending.peek().size() <= MAX_BATCH
+                        && chars + chars(pending.peek()) <= MAX_BATCH_CHARS) {
+                    List<Pending> next = pending.poll();
+                    chars += chars(next);
+                    batch.addAll(next);
                 }
                 send(batch);
                 batch.forEach(p -> p.published().complete(null));
@@ -157,6 +183,10 @@ final class EventPublisher implements AutoCloseable {
                     refused.getMessage());
             send(List.of(new Pending(stripped, json.writeValueAsString(stripped), p.published(), true)));
         }
+    }
+
+    private static int chars(List<Pending> group) {
+        return group.stream().mapToInt(p -> p.body().length()).sum();
     }
 
     private void post(List<String> bodies) {

@@ -3,6 +3,9 @@ package dev.fabric.spawner.role.agent;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskEvent;
 import dev.fabric.core.task.TaskState;
+import dev.fabric.posix.Child;
+import dev.fabric.posix.PosixException;
+import dev.fabric.posix.Spawn;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +20,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -27,7 +33,13 @@ import java.util.stream.Stream;
  * {@value #TASK_ID_VARIABLE} and {@value #SANDBOX_VARIABLE}. Standard input is empty; standard output
  * and error go to {@code <id>.out} and {@code <id>.err} in the sandbox (no reader thread per task,
  * and the whole output stays there), and the result carries their first {@code outputLimit} bytes.
- * A process past its time limit is killed with every process it started ({@link ProcessTree}).
+ * Each task leads a session and process group of its own. A process past its time limit is killed
+ * with every process it started ({@link ProcessTree}).
+ * <p>
+ * Processes start through posix_spawn(3) ({@link Spawn}, {@link Launcher#POSIX_SPAWN}): one
+ * {@code clone} and the program's {@code execve}, where the JDK's {@code ProcessBuilder} runs its
+ * {@code jspawnhelper} and then {@code setsid(1)} before the program (three {@code exec}s); the JDK's
+ * way stays for a C library without the calls ({@link Launcher#JDK}).
  */
 final class TaskRunner {
 
@@ -38,8 +50,27 @@ final class TaskRunner {
     static final Path SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid").map(Path::of).filter(Files::isExecutable).findFirst()
             .orElse(null);
 
+    private static final Path DEV_NULL = Path.of("/dev/null");
+    private static final Path SHELL = Path.of("/bin/sh");
+    private static final int SIGKILL = 9;
+    private static final int ENOEXEC = 8;
+
+    /** How task processes are started. */
+    enum Launcher {
+        /** posix_spawn(3) through the FFM API, in a new session: where the C library has it (glibc 2.34+). */
+        POSIX_SPAWN,
+        /** The JDK's {@link ProcessBuilder}, through {@code setsid(1)} where there is one: elsewhere. */
+        JDK;
+
+        /** posix_spawn where it can be used, else the JDK's. */
+        static Launcher best() {
+            return Spawn.available() ? POSIX_SPAWN : JDK;
+        }
+    }
+
     private final Path root;
     private final int outputLimit;
+    private final Launcher launcher;
 
     /** What came of a run: the final state, why, and the process's results when it ran. */
     record Outcome(TaskState state, String reason, String detail, Integer exitStatus, Duration duration, Output stdout, Output stderr) {
@@ -56,8 +87,17 @@ final class TaskRunner {
     record Output(String text, boolean truncated) {}
 
     TaskRunner(Path root, int outputLimit) {
+        this(root, outputLimit, Launcher.best());
+    }
+
+    TaskRunner(Path root, int outputLimit, Launcher launcher) {
         this.root = root;
         this.outputLimit = outputLimit;
+        this.launcher = launcher;
+    }
+
+    Launcher launcher() {
+        return launcher;
     }
 
     Path root() {
@@ -90,26 +130,10 @@ final class TaskRunner {
             environment.put(TASK_ID_VARIABLE, task.id());
             environment.put(SANDBOX_VARIABLE, sandbox.toString());
             List<String> command = task.command();
-            if (SETSID != null) {
-                // In a session (and process group) of its own, so a cancel or the time limit kills what it
-                // double-forked too; setsid execs the program in the same process. A program that is not
-                // there fails to start here, as it would without setsid, instead of exiting 127.
-                Optional<String> missing = missingProgram(command.getFirst(), workingDirectory, environment.get("PATH"));
-                if (missing.isPresent()) {
-                    return new Run(task, out, err, "the command " + command.getFirst() + " could not be started in " + sandbox + ": "
-                            + missing.get());
-                }
-                command = new ArrayList<>(command);
-                command.addFirst(SETSID.toString());
-            }
-            ProcessBuilder builder = new ProcessBuilder(command)
-                    .directory(workingDirectory.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile());
-            builder.environment().clear();
-            builder.environment().putAll(environment);
-            return new Run(task, out, err, builder.start());
+            return switch (launcher) {
+                case POSIX_SPAWN -> spawn(task, command, workingDirectory, environment, out, err);
+                case JDK -> startWithTheJdk(task, command, workingDirectory, environment, out, err);
+            };
         } catch (IOException | RuntimeException e) {
             return new Run(task, out, err, "the command " + task.command().getFirst() + " could not be started in "
                     + sandbox + ": " + e.getMessage());
@@ -117,25 +141,101 @@ final class TaskRunner {
     }
 
     /**
+     * posix_spawn(3): one {@code clone} and one {@code execve} of the program itself, in a session of its
+     * own ({@code POSIX_SPAWN_SETSID}), no descriptor of the agent's but standard input from
+     * {@code /dev/null} and the two output files. The program is looked up here, on the task's
+     * {@code PATH}, as {@code setsid(1)} did before: a missing or non-executable one is a clear start failure.
+     */
+    private Run spawn(TaskDescription task, List<String> command, Path workingDirectory, Map<String, String> environment, Path out,
+            Path err) {
+        Located program = locate(command.getFirst(), workingDirectory, environment.get("PATH"));
+        if (program.missing() != null) {
+            return new Run(task, out, err, "the command " + command.getFirst() + " could not be started in " + sandboxOf(task.id())
+                    + ": " + program.missing());
+        }
+        try {
+            Child child;
+            try {
+                child = spawn(program.file(), command, workingDirectory, environment, out, err);
+            } catch (PosixException e) {
+                if (e.errno() != ENOEXEC) {
+                    throw e;
+                }
+                // A script without a #! line: run it with the shell, as execvp (and so setsid(1) and the JDK) do.
+                List<String> script = new ArrayList<>(List.of(SHELL.toString(), program.file().toString()));
+                script.addAll(command.subList(1, command.size()));
+                child = spawn(SHELL, script, workingDirectory, environment, out, err);
+            }
+            Child started = child;
+            return new Run(task, out, err, started.handle(), started.exitStatus(), () -> started.whileUnreaped(() ->
+                    started.handle().ifPresentOrElse(ProcessTree::kill, () -> started.signalGroup(SIGKILL))));
+        } catch (PosixException e) {
+            return new Run(task, out, err, "the command " + command.getFirst() + " could not be started in " + sandboxOf(task.id())
+                    + ": " + e.getMessage());
+        }
+    }
+
+    private static Child spawn(Path program, List<String> arguments, Path workingDirectory, Map<String, String> environment, Path out,
+            Path err) {
+        return Spawn.of(program, arguments).environment(environment).directory(workingDirectory)
+                .stdin(DEV_NULL).stdout(out).stderr(err).newSession(true).start();
+    }
+
+    /** The JDK's {@link ProcessBuilder}, through {@code setsid(1)} where there is one: where the C library cannot posix_spawn so. */
+    private Run startWithTheJdk(TaskDescription task, List<String> command, Path workingDirectory, Map<String, String> environment,
+            Path out, Path err) throws IOException {
+        if (SETSID != null) {
+            // In a session (and process group) of its own, so a cancel or the time limit kills what it
+            // double-forked too; setsid execs the program in the same process. A program that is not
+            // there fails to start here, as it would without setsid, instead of exiting 127.
+            Optional<String> missing = missingProgram(command.getFirst(), workingDirectory, environment.get("PATH"));
+            if (missing.isPresent()) {
+                return new Run(task, out, err, "the command " + command.getFirst() + " could not be started in " + sandboxOf(task.id())
+                        + ": " + missing.get());
+            }
+            command = new ArrayList<>(command);
+            command.addFirst(SETSID.toString());
+        }
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(workingDirectory.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL.toFile()))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        return new Run(task, out, err, Optional.of(process.toHandle()), process.onExit().thenApply(Process::exitValue),
+                () -> ProcessTree.kill(process.toHandle()));
+    }
+
+    /** A program as the exec of the process would find it, or why it cannot be run. */
+    record Located(Path file, String missing) {}
+
+    /**
      * Why {@code program} cannot be run (no such file, not executable), as the exec of the process
      * would find it: a name with a slash relative to the working directory, a bare name on {@code PATH}.
      */
     static Optional<String> missingProgram(String program, Path workingDirectory, String path) {
+        return Optional.ofNullable(locate(program, workingDirectory, path).missing());
+    }
+
+    /** Finds {@code program}: a name with a slash relative to the working directory, a bare name on {@code PATH} (relative entries from the working directory). */
+    static Located locate(String program, Path workingDirectory, String path) {
         if (program.contains("/")) {
             Path file = workingDirectory.resolve(program);
             if (!Files.exists(file)) {
-                return Optional.of(program + ": No such file or directory");
+                return new Located(null, program + ": No such file or directory");
             }
-            return Files.isRegularFile(file) && Files.isExecutable(file) ? Optional.empty()
-                    : Optional.of(program + ": Permission denied (not an executable file)");
+            return Files.isRegularFile(file) && Files.isExecutable(file) ? new Located(file, null)
+                    : new Located(null, program + ": Permission denied (not an executable file)");
         }
         for (String directory : (path == null ? "" : path).split(":")) {
             Path file = (directory.isEmpty() ? workingDirectory : workingDirectory.resolve(directory)).resolve(program);
             if (Files.isRegularFile(file) && Files.isExecutable(file)) {
-                return Optional.empty();
+                return new Located(file, null);
             }
         }
-        return Optional.of(program + ": No such file or directory (not on PATH " + path + ")");
+        return new Located(null, program + ": No such file or directory (not on PATH " + path + ")");
     }
 
     /** One task's process, from its start to its outcome. */
@@ -144,16 +244,21 @@ final class TaskRunner {
         private final TaskDescription task;
         private final Path out;
         private final Path err;
-        private final Process process;
+        private final Optional<ProcessHandle> process;
+        private final CompletableFuture<Integer> exitStatus;
+        private final Runnable killTree;
         private final String startFailure;
         private final long startedNanos = System.nanoTime();
         private volatile boolean canceled;
 
-        private Run(TaskDescription task, Path out, Path err, Process process) {
+        private Run(TaskDescription task, Path out, Path err, Optional<ProcessHandle> process, CompletableFuture<Integer> exitStatus,
+                Runnable killTree) {
             this.task = task;
             this.out = out;
             this.err = err;
             this.process = process;
+            this.exitStatus = exitStatus;
+            this.killTree = killTree;
             this.startFailure = null;
         }
 
@@ -161,7 +266,9 @@ final class TaskRunner {
             this.task = task;
             this.out = out;
             this.err = err;
-            this.process = null;
+            this.process = Optional.empty();
+            this.exitStatus = null;
+            this.killTree = null;
             this.startFailure = startFailure;
         }
 
@@ -169,33 +276,59 @@ final class TaskRunner {
             return task;
         }
 
-        /** The process, when it started. */
+        /** The process, when it started (empty also when it had ended by the time its handle was taken). */
         Optional<ProcessHandle> process() {
-            return Optional.ofNullable(process).map(Process::toHandle);
+            return process;
         }
 
         /** Kills the process and its tree; its outcome is CANCELED. */
         void cancel() {
             canceled = true;
-            if (process != null) {
-                ProcessTree.kill(process.toHandle());
+            if (killTree != null) {
+                killTree.run();
             }
         }
 
-        /** Waits for the process to end, killing its tree at the time limit, and reads its results. */
+        /** Whether the process ended (or never started) within {@code wait}; it is not killed when it did not. */
+        boolean endsWithin(Duration wait) throws InterruptedException {
+            if (exitStatus == null) {
+                return true;
+            }
+            try {
+                exitStatus.get(wait.toNanos(), TimeUnit.NANOSECONDS);
+                return true;
+            } catch (TimeoutException e) {
+                return false;
+            } catch (ExecutionException e) {
+                return true;
+            }
+        }
+
+        /** Waits for the process to end, killing its tree at the time limit (counted from its start), and reads its results. */
         Outcome await() throws InterruptedException {
-            if (process == null) {
+            if (exitStatus == null) {
                 return new Outcome(TaskState.FAILED, TaskEvent.REASON_START_FAILED, startFailure, null, null, null, null);
             }
             Optional<Duration> limit = task.limit();
             boolean timedOut = false;
             if (limit.isPresent()) {
-                if (!process.waitFor(limit.get().toNanos(), TimeUnit.NANOSECONDS)) {
+                try {
+                    // The limit counts from the start, not from this wait (the agent may have waited a little first, endsWithin).
+                    long left = limit.get().toNanos() - (System.nanoTime() - startedNanos);
+                    exitStatus.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
                     timedOut = !canceled;
-                    ProcessTree.kill(process.toHandle());
+                    killTree.run();
+                } catch (ExecutionException e) {
+                    // Reported below, by the wait without a limit.
                 }
             }
-            int status = process.waitFor();
+            int status;
+            try {
+                status = exitStatus.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the process of task " + task.id() + " could not be waited for", e.getCause());
+            }
             Duration duration = Duration.ofNanos(System.nanoTime() - startedNanos);
             Output stdout = read(out);
             Output stderr = read(err);

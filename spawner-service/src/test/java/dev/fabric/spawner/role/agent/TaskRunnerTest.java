@@ -188,4 +188,102 @@ class TaskRunnerTest {
         assertThat(canceled.reason()).isEqualTo(TaskEvent.REASON_CANCELED_RUNNING);
         assertThat(canceled.stdout().text()).isEqualTo("started\n");
     }
+
+    // ---- the launcher: posix_spawn here, the JDK's where the C library lacks it
+
+    @Test
+    void tasksStartThroughPosixSpawnHere() {
+        assertThat(runner(1024).launcher()).as("glibc 2.34+ has every call").isEqualTo(TaskRunner.Launcher.POSIX_SPAWN);
+    }
+
+    @Test
+    void aCommandThatIsNotOnThePathFailsToStartAndSaysWhere() throws Exception {
+        TaskRunner.Outcome outcome = runner(1024).start(new TaskDescription("t-nopath", "pilot-1", List.of("no-such-command-here"),
+                Map.of("PATH", "/usr/bin:/bin"), null, null, null)).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.FAILED);
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_START_FAILED);
+        assertThat(outcome.detail()).isEqualTo("the command no-such-command-here could not be started in " + sandboxes.resolve("t-nopath")
+                + ": no-such-command-here: No such file or directory (not on PATH /usr/bin:/bin)");
+    }
+
+    @Test
+    void aFileThatIsNotExecutableFailsToStartAndSaysWhy() throws Exception {
+        Path plain = Files.writeString(sandboxes.resolve("plain"), "echo not a program\n");
+
+        TaskRunner.Outcome outcome = runner(1024).start(new TaskDescription("t-noexec", "pilot-1", List.of(plain.toString()), null, null,
+                null, null)).await();
+
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_START_FAILED);
+        assertThat(outcome.detail()).endsWith(plain + ": Permission denied (not an executable file)");
+        assertThat(outcome.exitStatus()).isNull();
+    }
+
+    @Test
+    void anExecutableScriptWithoutAShebangRunsUnderTheShellAsExecvpRunsIt() throws Exception {
+        Path script = Files.writeString(sandboxes.resolve("script"), "echo \"from a script: $1\"\n");
+        script.toFile().setExecutable(true);
+
+        TaskRunner.Outcome outcome = runner(1024).start(new TaskDescription("t-script", "pilot-1", List.of(script.toString(), "arg"),
+                null, null, null, null)).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.DONE);
+        assertThat(outcome.stdout().text()).isEqualTo("from a script: arg\n");
+    }
+
+    @Test
+    void aWorkingDirectoryThatIsAFileFailsToStartAndNamesIt() throws Exception {
+        Files.createDirectories(sandboxes.resolve("t-wdfile"));
+        Files.writeString(sandboxes.resolve("t-wdfile/work"), "a file, not a directory");
+
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-wdfile", "pwd", null, "work", null)).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.FAILED);
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_START_FAILED);
+        assertThat(outcome.detail()).startsWith("the command sh could not be started in " + sandboxes.resolve("t-wdfile"))
+                .contains(sandboxes.resolve("t-wdfile/work").toString());
+    }
+
+    @Test
+    void aProcessThatIgnoresSigtermIsStillKilledAtItsTimeLimit() throws Exception {
+        String script = "trap '' TERM INT HUP; echo $$ > pid; while :; do sleep 0.2; done";
+
+        TaskRunner.Outcome outcome = runner(1024).start(task("t-stubborn", script, null, null, "1s")).await();
+
+        assertThat(outcome.state()).isEqualTo(TaskState.FAILED);
+        assertThat(outcome.reason()).isEqualTo(TaskEvent.REASON_TIME_LIMIT);
+        assertThat(outcome.exitStatus()).isEqualTo(128 + 9);
+        long pid = Long.parseLong(Files.readString(sandboxes.resolve("t-stubborn/pid")).strip());
+        assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("the shell, reaped").isEmpty();
+    }
+
+    @Test
+    void aCancelOfARunningTaskKillsWhatItStartedInItsGroup() throws Exception {
+        TaskRunner.Run run = runner(1024).start(task("t-cancel-tree", "sleep 300 & echo $! > sleeper; wait", null, null, "5m"));
+        Path sleeperFile = sandboxes.resolve("t-cancel-tree/sleeper");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(sleeperFile) && Files.size(sleeperFile) > 0);
+        long sleeper = Long.parseLong(Files.readString(sleeperFile).strip());
+
+        run.cancel();
+
+        TaskRunner.Outcome outcome = run.await();
+        assertThat(outcome.state()).isEqualTo(TaskState.CANCELED);
+        assertThat(outcome.exitStatus()).isEqualTo(128 + 9);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ProcessHandle.of(sleeper).filter(ProcessHandle::isAlive))
+                .as("the sleeper %d", sleeper).isEmpty());
+        run.cancel(); // again, after the process was reaped: nothing to signal, no error
+    }
+
+    @Test
+    void theJdksLauncherStillRunsTasksWithTheirOutputAndTimeLimit() throws Exception {
+        TaskRunner jdk = new TaskRunner(sandboxes, 1024, TaskRunner.Launcher.JDK);
+
+        TaskRunner.Outcome done = jdk.start(task("t-jdk", "echo out; exit 0", null, null, null)).await();
+        TaskRunner.Outcome slow = jdk.start(task("t-jdk-slow", "exec sleep 300", null, null, "1s")).await();
+
+        assertThat(done.state()).isEqualTo(TaskState.DONE);
+        assertThat(done.stdout().text()).isEqualTo("out\n");
+        assertThat(slow.reason()).isEqualTo(TaskEvent.REASON_TIME_LIMIT);
+        assertThat(slow.exitStatus()).isEqualTo(128 + 9);
+    }
 }

@@ -50,9 +50,9 @@ class EscrowPodIT {
     /** The build context is the repository root, as in the Dockerfiles' headers. */
     private static final Path REPOSITORY = Path.of(System.getProperty("fabric.repository", "../..")).toAbsolutePath().normalize();
     private static final String SIDECAR_DOCKERFILE = "docker/escrow-sidecar.Dockerfile";
-    private static final String SIDECAR_JAR = "escrow-sidecar/sidecar/target/escrow-sidecar-exec.jar";
     private static final String ECHO_DOCKERFILE = "docker/escrow-echo.Dockerfile";
-    private static final String ECHO_DIST = "escrow-sidecar/escrow/target/escrow-dist";
+    /** Both images are made of the escrow distribution: the sidecar runs `bin/escrow sidecar`, the app `bin/escrow echo-server`. */
+    private static final String DIST = "escrow-sidecar/escrow/target/escrow-dist";
 
     private static final int UID = 10001;
     private static final int HTTP_PORT = 8471;
@@ -88,10 +88,9 @@ class EscrowPodIT {
 
     @Test
     void clientStaysConnectedWithEveryByteEchoedWhileTheAppContainerIsKilledAndReplaced() throws Exception {
-        assertThat(REPOSITORY.resolve(SIDECAR_JAR)).as("the sidecar's runnable jar; run this test through 'mvn verify'").exists();
-        assertThat(REPOSITORY.resolve(ECHO_DIST).resolve("bin/escrow")).as("the escrow distribution; run this test through 'mvn verify'").exists();
-        ImageFromDockerfile sidecarImage = image("fabric/escrow-sidecar", SIDECAR_DOCKERFILE, SIDECAR_JAR);
-        ImageFromDockerfile echoImage = image("fabric/escrow-echo", ECHO_DOCKERFILE, ECHO_DIST);
+        assertThat(REPOSITORY.resolve(DIST).resolve("bin/escrow")).as("the escrow distribution; run this test through 'mvn verify'").exists();
+        ImageFromDockerfile sidecarImage = image("fabric/escrow-sidecar", SIDECAR_DOCKERFILE, DIST);
+        ImageFromDockerfile echoImage = image("fabric/escrow-echo", ECHO_DOCKERFILE, DIST);
         docker.createVolumeCmd().withName(volume).exec();
 
         // The pod: the sidecar holds the network namespace, so the pod's ports are published on it.
@@ -101,6 +100,9 @@ class EscrowPodIT {
                 .waitingFor(Wait.forHttp("/actuator/health/readiness").forPort(HTTP_PORT).forStatusCode(200)
                         .withStartupTimeout(Duration.ofMinutes(2))));
         assertThat(exec(sidecar, "id", "-u")).isEqualTo(String.valueOf(UID));
+        // The lean daemon with escrowd's own JVM options (the file the memory benchmark measures), not an app of its own.
+        assertThat(exec(sidecar, "cat", "/proc/1/cmdline").replace('\0', ' '))
+                .contains("@/opt/escrow/conf/escrowd-jvm.options").contains("dev.fabric.escrow.sidecar.EscrowSidecar");
         assertThat(exec(sidecar, "stat", "-c", "%a %u", SOCKET_DIR + "/escrow.sock")).as("mode and owner of the escrow socket")
                 .isEqualTo("600 " + UID);
 

@@ -1,0 +1,152 @@
+package dev.fabric.registry.heartbeat;
+
+import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.RegistrationRequest;
+import dev.fabric.registry.instance.ChangeWriter;
+import dev.fabric.registry.instance.InstanceRepository;
+import dev.fabric.registry.instance.InstanceService;
+import dev.fabric.registry.watch.ChangeLog;
+import dev.fabric.registry.watch.WatchController;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.jdbc.support.JdbcTransactionManager;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The registry's database stops answering for 30 s and comes back, on a real (in-memory H2) database
+ * with the registry's schema and a clock the test moves. Meanwhile every heartbeat would have been
+ * refused {@code 503 database-unavailable}: the registry could not take them, so the detector does
+ * not count that time toward anyone's silence. A member that heartbeats again once it can is not
+ * declared DEAD for the outage; one that stays silent is declared DEAD by the time it has been silent
+ * while the registry could listen. Before, the first pass after the outage declared every member DEAD.
+ */
+class DatabaseOutageDetectionTest {
+
+    static final Duration PERIOD = Duration.ofMillis(500);
+
+    /** A clock the test moves. */
+    static final class TestClock extends Clock {
+        Instant now = Instant.parse("2026-12-05T06:00:00Z");
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    /** The database as the registry reaches it: it refuses every new connection while {@code down}. */
+    static final class Reachable extends DelegatingDataSource {
+        volatile boolean down;
+
+        Reachable(JdbcDataSource database) {
+            super(database);
+        }
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            if (down) {
+                throw new SQLTransientConnectionException("connection refused", "08001");
+            }
+            return super.getConnection();
+        }
+    }
+
+    final TestClock clock = new TestClock();
+    final Reachable database;
+    final ChangeWriter writer;
+    final InstanceService service;
+    final FailureDetector detector;
+
+    DatabaseOutageDetectionTest() {
+        JdbcDataSource h2 = new JdbcDataSource();
+        h2.setURL("jdbc:h2:mem:outage-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+        Flyway.configure().dataSource(h2).load().migrate();
+        database = new Reachable(h2);
+        JsonMapper json = JsonMapper.builder().build();
+        ChangeLog changes = new ChangeLog(JdbcClient.create(database), new JdbcTemplate(database), json);
+        InstanceRepository instances = new InstanceRepository(JdbcClient.create(database), new JdbcTemplate(database), json);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        writer = new ChangeWriter(new ChangeWriter.Properties(500, Duration.ofSeconds(10), 5000), changes, instances,
+                new JdbcTransactionManager(database), meters);
+        writer.start();
+        service = new InstanceService(instances, changes, clock, writer);
+        detector = new FailureDetector(instances, service, new HeartbeatProperties(Duration.ofSeconds(2), 3, 5, PERIOD, Duration.ofHours(1),
+                null), new LocalLease(), null, clock, meters, changes, new WatchController.WatchProperties(Duration.ofMillis(200),
+                Duration.ofSeconds(15), 100_000, 200));
+    }
+
+    @AfterEach
+    void stop() {
+        writer.stop();
+    }
+
+    void register(String id) {
+        service.register(new RegistrationRequest(id, "agent", null, InstanceState.RUNNING, 1L, null, null, null, null));
+    }
+
+    InstanceState state(String id) {
+        return service.get(id).state();
+    }
+
+    @Test
+    void timeTheDatabaseRefusedTheDetectorCountsTowardNoMembersSilence() {
+        register("kept-trying");
+        register("gone");
+        for (int i = 0; i < 4; i++) {
+            clock.now = clock.now.plus(PERIOD);
+            detector.pass();
+        }
+
+        database.down = true;
+        for (int i = 0; i < 60; i++) {
+            clock.now = clock.now.plus(PERIOD);
+            assertThatThrownBy(detector::pass).isInstanceOf(DataAccessException.class);
+        }
+        database.down = false;
+
+        clock.now = clock.now.plus(PERIOD);
+        detector.pass();
+        assertThat(state("kept-trying")).as("its heartbeats were refused by the registry, not missed").isEqualTo(InstanceState.RUNNING);
+        assertThat(state("gone")).isEqualTo(InstanceState.RUNNING);
+
+        for (int i = 0; i < 24; i++) {
+            if (i % 4 == 0) {
+                service.heartbeat("kept-trying", 1);
+            }
+            clock.now = clock.now.plus(PERIOD);
+            detector.pass();
+        }
+        assertThat(state("kept-trying")).isEqualTo(InstanceState.RUNNING);
+        assertThat(state("gone")).as("silent for 14 s of the registry's listening").isEqualTo(InstanceState.DEAD);
+    }
+}
