@@ -37,6 +37,15 @@ public interface Launcher {
     }
 
     /**
+     * Whether a launch on {@code host} (null: no host named) starts a JVM on this node, sharing its
+     * CPUs with the other members starting here: the spawner then starts only so many at once
+     * ({@code fabric.spawner.process.max-starting}). A pod or another host's process does not.
+     */
+    default boolean startsOnThisNode(String host) {
+        return false;
+    }
+
+    /**
      * Finds a member this spawner launched before it restarted, from what the registry recorded
      * (its metadata), so the spawner re-adopts it instead of starting a duplicate. Empty when the
      * member no longer runs.

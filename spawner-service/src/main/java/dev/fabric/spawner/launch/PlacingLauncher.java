@@ -34,6 +34,11 @@ public final class PlacingLauncher implements Launcher, AutoCloseable {
     }
 
     @Override
+    public boolean startsOnThisNode(String host) {
+        return host == null && local.startsOnThisNode(null);
+    }
+
+    @Override
     public LaunchedMember launch(LaunchSpec spec) {
         return spec.host() == null ? local.launch(spec) : remote.launch(spec);
     }

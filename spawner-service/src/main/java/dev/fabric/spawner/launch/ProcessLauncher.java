@@ -60,6 +60,11 @@ public final class ProcessLauncher implements Launcher {
         return "process";
     }
 
+    @Override
+    public boolean startsOnThisNode(String host) {
+        return true;
+    }
+
     /** The member's directory: its log and data. */
     public Path memberDir(String serviceId) {
         return membersDir.resolve(serviceId);

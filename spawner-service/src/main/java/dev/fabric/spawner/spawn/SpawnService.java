@@ -66,6 +66,7 @@ public class SpawnService {
     private final SpawnerIdentity identity;
     private final SecureRandom random = new SecureRandom();
     private final MeterRegistry meters;
+    private final StartingSlots starting;
 
     public SpawnService(Launcher launcher, Bootstrapper bootstrapper, Members members, RegistryClient registry,
                         SpawnerProperties properties, SpawnerIdentity identity, MeterRegistry meters) {
@@ -76,6 +77,7 @@ public class SpawnService {
         this.properties = properties;
         this.identity = identity;
         this.meters = meters;
+        this.starting = new StartingSlots(properties.process().maxStarting());
     }
 
     /**
@@ -310,33 +312,68 @@ public class SpawnService {
         metadata.putAll(Supervision.recorded(identity.id(), parent));
         registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.PENDING, incarnation, parent,
                 plan.connectivity(), null, metadata));
-        OneTimePassword otp = bootstrapper.open(member, incarnation);
-        LaunchedMember launched;
+        StartingSlots.Slot slot = slotFor(id, incarnation, plan);
+        boolean handedOver = false;
         try {
-            Map<String, String> environment = environment(id, incarnation, plan);
-            if (plan.connectivity() == Connectivity.SPLICED) {
-                environment.put(MemberEnvironment.RENDEZVOUS, openRendezvous(member, incarnation));
+            OneTimePassword otp = bootstrapper.open(member, incarnation);
+            LaunchedMember launched;
+            try {
+                Map<String, String> environment = environment(id, incarnation, plan);
+                if (plan.connectivity() == Connectivity.SPLICED) {
+                    environment.put(MemberEnvironment.RENDEZVOUS, openRendezvous(member, incarnation));
+                }
+                LaunchSpec spec = new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(), environment, otp, plan.host());
+                launched = previous.isPresent() ? launcher.relaunch(spec, previous.get()) : launcher.launch(spec);
+            } catch (LaunchException e) {
+                bootstrapper.close(member, incarnation);
+                ServiceInstance failed = registry.changeState(id, incarnation, InstanceState.FAILED, "launch failed: " + e.getMessage(), null);
+                launchLog.warn("member {} incarnation {}: launch failed: {}", id, incarnation, e.getMessage());
+                throw new SpawnerException(HttpStatus.BAD_GATEWAY, "launch-failed", "member " + id + " (" + failed.state() + "): "
+                        + e.getMessage());
             }
-            LaunchSpec spec = new LaunchSpec(id, incarnation, plan.type(), plan.connectivity(), plan.resources(), environment, otp, plan.host());
-            launched = previous.isPresent() ? launcher.relaunch(spec, previous.get()) : launcher.launch(spec);
-        } catch (LaunchException e) {
-            bootstrapper.close(member, incarnation);
-            ServiceInstance failed = registry.changeState(id, incarnation, InstanceState.FAILED, "launch failed: " + e.getMessage(), null);
-            launchLog.warn("member {} incarnation {}: launch failed: {}", id, incarnation, e.getMessage());
-            throw new SpawnerException(HttpStatus.BAD_GATEWAY, "launch-failed", "member " + id + " (" + failed.state() + "): "
-                    + e.getMessage());
+            member.launched(launched);
+            registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, parent,
+                    plan.connectivity(), null, launched.metadata()));
+            String launchedBy = launched.metadata().getOrDefault("launcher", launcher.name());
+            launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launchedBy, launched.metadata());
+            registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launchedBy + " launcher ("
+                    + describe(launched.metadata()) + "); " + why, null);
+            watch(member, launched);
+            Instant deadline = Instant.now().plus(properties.bootstrapTimeout());
+            Thread.ofVirtual().name("bootstrap-" + id + "-" + incarnation).start(() -> {
+                try (slot) {
+                    bootstrap(member, launched, plan, restart, deadline);
+                }
+            });
+            handedOver = true;
+        } finally {
+            if (!handedOver) {
+                slot.close();
+            }
         }
-        member.launched(launched);
-        registry.register(new RegistrationRequest(id, plan.type(), plan.name(), InstanceState.BOOTSTRAPPING, incarnation, parent,
-                plan.connectivity(), null, launched.metadata()));
-        String launchedBy = launched.metadata().getOrDefault("launcher", launcher.name());
-        launchLog.info("member {} incarnation {}: launched by the {} launcher {}", id, incarnation, launchedBy, launched.metadata());
-        registry.changeState(id, incarnation, InstanceState.BOOTSTRAPPING, "launched by the " + launchedBy + " launcher ("
-                + describe(launched.metadata()) + "); " + why, null);
-        watch(member, launched);
-        Instant deadline = Instant.now().plus(properties.bootstrapTimeout());
-        Thread.ofVirtual().name("bootstrap-" + id + "-" + incarnation).start(() -> bootstrap(member, launched, plan, restart, deadline));
         return registry.get(id);
+    }
+
+    /**
+     * A starting slot for a launch that starts a JVM on this node ({@link StartingSlots}), waited for
+     * while all are taken; no slot for a pod or another host.
+     */
+    private StartingSlots.Slot slotFor(String id, long incarnation, MemberPlan plan) {
+        if (!launcher.startsOnThisNode(plan.host())) {
+            return StartingSlots.Slot.NONE;
+        }
+        if (starting.waiting() > 0 || !starting.hasFree()) {
+            launchLog.info("member {} incarnation {}: waits to start until one of the {} members starting on this node is RUNNING "
+                    + "(fabric.spawner.process.max-starting)", id, incarnation, starting.size());
+        }
+        try {
+            return starting.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            registry.changeState(id, incarnation, InstanceState.FAILED, "not launched: the spawner is shutting down", null);
+            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "not-ready", "member " + id
+                    + " was not launched: the spawner is shutting down");
+        }
     }
 
     /** Mode 4: the rendezvous for the member's splice; a registry that will not open one fails the launch. */
@@ -383,6 +420,9 @@ public class SpawnService {
         settings.put("FABRIC_SPAWNER_STOPMEMBERSONSHUTDOWN", Boolean.toString(properties.stopMembersOnShutdown()));
         if (!properties.process().jvmOptions().isEmpty()) {
             settings.put("FABRIC_SPAWNER_PROCESS_JVMOPTIONS", String.join(",", properties.process().jvmOptions()));
+        }
+        if (properties.process().maxStarting() > 0) {
+            settings.put("FABRIC_SPAWNER_PROCESS_MAXSTARTING", Integer.toString(properties.process().maxStarting()));
         }
         settings.putAll(launcher.inheritedEnvironment());
         return settings;

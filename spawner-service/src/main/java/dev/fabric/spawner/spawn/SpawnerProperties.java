@@ -56,6 +56,10 @@ public record SpawnerProperties(
      * @param java the java executable members run with; empty: the spawner's own
      * @param jar the member jar; empty: the jar the spawner runs from
      * @param jvmOptions extra JVM options for members
+     * @param maxStarting how many members this node starts at once; more wait (PENDING) for one of
+     *                    them to be RUNNING or to fail, and their bootstrap timeout starts when their
+     *                    JVM does; 0: one per CPU of this node (a JVM starting keeps a CPU busy)
      */
-    public record Process(@DefaultValue("") String java, @DefaultValue("") String jar, @DefaultValue List<String> jvmOptions) {}
+    public record Process(@DefaultValue("") String java, @DefaultValue("") String jar, @DefaultValue List<String> jvmOptions,
+                          @Min(0) @DefaultValue("0") int maxStarting) {}
 }

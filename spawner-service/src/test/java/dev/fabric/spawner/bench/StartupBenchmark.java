@@ -39,7 +39,8 @@ import java.util.concurrent.TimeUnit;
  * real command line, copied from a spawned member, started with a spawner that does not answer:
  * JVM start to management port ready), spawn to RUNNING, kill -9 to RUNNING again under its id
  * (split into detection, start and handshake from the registry's history), N concurrent spawns
- * with the default bootstrap timeout, and the resident memory of an idle member, the spawner and
+ * with the default bootstrap timeout (tuned: also with every member launched at once, as before the
+ * spawner's starting slots), and the resident memory of an idle member, the spawner and
  * the registry, idle and under the concurrent spawns. On demand, not part of the suite:
  *
  * <pre>./mvnw -pl spawner-service -am verify -Dit.test=StartupBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false</pre>
@@ -65,7 +66,12 @@ class StartupBenchmark {
             // heap free ratios, 12-byte object headers, no native trim; one CPU already meant Serial)
             // and the member's auto-configurations (none excluded).
             "FABRIC_MEMBER_JVM", "-Xms192m -Xmn64m -Xss1m -XX:MinHeapFreeRatio=40 -XX:MaxHeapFreeRatio=70 -XX:-UseCompactObjectHeaders"
-                    + " -XX:TrimNativeHeapInterval=0 -Dspring.autoconfigure.exclude=");
+                    + " -XX:TrimNativeHeapInterval=0 -Dspring.autoconfigure.exclude=",
+            // Every member launched at once, as before the spawner had starting slots.
+            "FABRIC_SPAWNER_PROCESS_MAXSTARTING", "1000");
+
+    /** Today's settings but every member launched at once: what the starting slots alone change. */
+    static final Map<String, String> ALL_AT_ONCE = Map.of("FABRIC_SPAWNER_PROCESS_MAXSTARTING", "1000");
 
     @TempDir
     Path dir;
@@ -89,14 +95,21 @@ class StartupBenchmark {
         patient.put("FABRIC_SPAWNER_OTPTTL", "600s");
         sequential(variant, patient, out);
         if (CONCURRENT > 0) {
-            Fabric fabric = up(variant, dir.resolve(variant + "-concurrent"), settings, out);
-            try {
-                out.add(concurrent(variant, fabric.registry(), fabric.spawner(), fabric.registryPid(), fabric.spawnerPid()));
-            } finally {
-                run(fabric.home(), Map.of(), Duration.ofMinutes(2), "down");
+            concurrentRun(variant, settings, out);
+            if (variant.equals("tuned")) {
+                concurrentRun("tuned-all-at-once", ALL_AT_ONCE, out);
             }
         }
         return out;
+    }
+
+    private void concurrentRun(String variant, Map<String, String> settings, List<String> out) throws Exception {
+        Fabric fabric = up(variant, dir.resolve(variant + "-concurrent"), settings, out);
+        try {
+            out.add(concurrent(variant, fabric.registry(), fabric.spawner(), fabric.registryPid(), fabric.spawnerPid()));
+        } finally {
+            run(fabric.home(), Map.of(), Duration.ofMinutes(2), "down");
+        }
     }
 
     private record Fabric(Path home, RegistryClient registry, RestClient spawner, long registryPid, long spawnerPid) {}

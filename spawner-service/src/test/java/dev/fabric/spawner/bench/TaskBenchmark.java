@@ -23,7 +23,9 @@ import java.util.stream.IntStream;
 
 /**
  * No-op tasks ({@code /bin/true}) through the fabric, a pilot of 2 agents of 1 core each, against
- * {@code xargs -P 2 /bin/true} in the same run (the physical limit of starting processes here):
+ * {@code xargs -P 2 /bin/true} in the same run (the physical limit of starting processes here), and
+ * against {@code xargs -P 2 setsid /bin/true} (each process in a session of its own, as the agent
+ * starts tasks: where the kernel schedules by session, a loaded machine gives each its own share):
  * throughput of a bulk of tasks, and submit-to-done latency of one task at a time (low load), p50
  * and p99, as the application sees it (submit, then the finals feed) and as the pilot manager
  * recorded it. On demand, not part of the suite:
@@ -69,9 +71,13 @@ class TaskBenchmark {
             tasks.waitAll(tasks.submit(pilot.id(), noOps(200)), Duration.ofMinutes(10));
 
             double[] xargs = new double[ROUNDS];
+            double[] xargsSessions = new double[ROUNDS];
             double[] through = new double[ROUNDS];
             for (int round = 0; round < ROUNDS; round++) {
-                xargs[round] = xargs(TASKS);
+                xargs[round] = xargs(TASKS, "/bin/true");
+                // Each task in a session of its own, as the agent runs it: where the kernel schedules by session
+                // (sched_autogroup), that gives each its own share of a loaded machine, which plain xargs's children lack.
+                xargsSessions[round] = xargs(TASKS, "setsid /bin/true");
                 long start = System.nanoTime();
                 TaskManager.Outcome outcome = tasks.waitAll(tasks.submit(pilot.id(), noOps(TASKS)), Duration.ofMinutes(30));
                 double seconds = (System.nanoTime() - start) / 1e9;
@@ -79,8 +85,9 @@ class TaskBenchmark {
                     throw new AssertionError(outcome.pending().size() + " tasks did not end");
                 }
                 through[round] = TASKS / seconds;
-                System.out.printf("TASKS (agent-prefetch " + AGENT_PREFETCH + ") round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx), load %s%n", round,
-                        xargs[round], through[round], through[round] / xargs[round], load());
+                System.out.printf("TASKS (agent-prefetch " + AGENT_PREFETCH + ") round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx);"
+                        + " xargs -P 2 setsid %.0f tasks/s (%.2fx); load %s%n", round, xargs[round], through[round],
+                        through[round] / xargs[round], xargsSessions[round], through[round] / xargsSessions[round], load());
             }
 
             long[] seen = new long[LATENCY_SAMPLES];
@@ -93,8 +100,9 @@ class TaskBenchmark {
                 recorded[i] = Duration.between(done.submittedAt(), done.finishedAt()).toNanos();
                 Thread.sleep(20);
             }
-            System.out.printf("TASKS throughput median: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s, ratio %.2f%n",
-                    median(xargs), median(through), median(through) / median(xargs));
+            System.out.printf("TASKS throughput median: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s, ratio %.2f;"
+                    + " xargs -P 2 setsid %.0f tasks/s, ratio %.2f%n", median(xargs), median(through), median(through) / median(xargs),
+                    median(xargsSessions), median(through) / median(xargsSessions));
             System.out.printf("TASKS latency submit-to-done at low load (%d tasks, one at a time): application p50 %.1f ms p99 %.1f ms;"
                     + " recorded by the manager p50 %.1f ms p99 %.1f ms; load %s%n", LATENCY_SAMPLES, percentile(seen, 50),
                     percentile(seen, 99), percentile(recorded, 50), percentile(recorded, 99), load());
@@ -107,10 +115,10 @@ class TaskBenchmark {
                 .toList();
     }
 
-    /** Tasks per second of {@code xargs -P 2 -n 1 /bin/true} over {@code count} arguments. */
-    static double xargs(int count) throws Exception {
+    /** Tasks per second of {@code xargs -P 2 -n 1 COMMAND} over {@code count} arguments. */
+    static double xargs(int count, String command) throws Exception {
         long start = System.nanoTime();
-        Process xargs = new ProcessBuilder("sh", "-c", "seq " + count + " | xargs -P 2 -n 1 /bin/true").inheritIO().start();
+        Process xargs = new ProcessBuilder("sh", "-c", "seq " + count + " | xargs -P 2 -n 1 " + command).inheritIO().start();
         if (xargs.waitFor() != 0) {
             throw new AssertionError("xargs exited " + xargs.exitValue());
         }

@@ -66,7 +66,7 @@ class BootstrapImpostorTest {
     static SpawnerProperties properties() {
         return new SpawnerProperties("spawner-test", Path.of("unused"), "", "", "process", List.of("queue"), Duration.ofSeconds(60),
                 Duration.ofSeconds(10), Duration.ofSeconds(1), 0, Duration.ofMinutes(5), Duration.ofSeconds(2), false,
-                new SpawnerProperties.Process("", "", List.of()));
+                new SpawnerProperties.Process("", "", List.of(), 0));
     }
 
     /** A listener that records every request (method, path and query, body) and answers with {@code answer}. */

@@ -54,7 +54,7 @@ class BootstrapperRedeemTest {
     static SpawnerProperties properties() {
         return new SpawnerProperties("", Path.of("unused"), "", "", "process", List.of("queue"), Duration.ofSeconds(60),
                 Duration.ofSeconds(60), Duration.ofSeconds(10), 5, Duration.ofMinutes(5), Duration.ofSeconds(2), false,
-                new SpawnerProperties.Process("", "", List.of()));
+                new SpawnerProperties.Process("", "", List.of(), 0));
     }
 
     static String newKey() {
