@@ -81,6 +81,17 @@ class SplicedBootstrapIT {
         FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("spliced-it").build();
         JsonNode status = client.call(queue, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
         assertThat(status.path("id").asString()).isEqualTo(queue);
+        // The call tried a splice on demand first (the member joined the rendezvous through its bridge's word), which
+        // opened no connection here either, so the call went through the bridge: the client and the member say so.
+        assertThat(client.splicePath(queue)).hasValueSatisfying(path -> assertThat(path.toString())
+                .startsWith("relayed through the bridge at " + URI.create(relay).getHost() + ":" + URI.create(relay).getPort()
+                        + " (splice failed: no-connection)"));
+        java.time.Instant deadline = java.time.Instant.now().plus(java.time.Duration.ofSeconds(30));
+        while (!fabric.registry.get(queue).metadata().containsKey("splice.on-demand") && java.time.Instant.now().isBefore(deadline)) {
+            Thread.sleep(200);
+        }
+        assertThat(fabric.registry.get(queue).metadata()).containsEntry("splice.on-demand", "relayed through bridge " + bridgeId
+                + " (splice failed (no-connection))").containsKey("splice.on-demand.since");
     }
 
     @Test

@@ -10,6 +10,8 @@ import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
 import dev.fabric.core.client.FabricClient;
 import dev.fabric.core.client.Reach;
+import dev.fabric.core.client.SplicedReach;
+import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.keys.FabricKeysException;
 import tools.jackson.databind.DeserializationFeature;
@@ -49,6 +51,7 @@ public final class CommandContext {
     private final Clock clock;
     private final Supplier<String> registryOption;
     private final Supplier<Path> keysOption;
+    private SplicedReach splices;
     /** Lenient: a newer server may add fields, and a field the CLI does not get prints as {@code -}. */
     private final JsonMapper json = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -161,10 +164,26 @@ public final class CommandContext {
         }
         String via = member.metadata().get(Reach.VIA);
         InetSocketAddress relay = via == null ? null : relayOf(registry, id, via);
+        String how = via == null ? "" : ", reached through bridge " + via + " at " + relay;
+        if (relay != null && "SPLICED".equals(member.connectivity()) && member.endpoints().get("management") != null) {
+            // Mode 4: over a splice made on demand, through the bridge when it fails (docs/connectivity.md).
+            relay = splices().gateway(id, member.incarnation(), URI.create(member.endpoints().get("management")), relay).proxy();
+            how = ", reached over a splice made on demand, or through bridge " + via;
+        }
         return endpoint(new FabricEndpoint.Target(url, "member " + id, "its " + endpoint + " endpoint in the registry at "
                 + registry.baseUrl() + " (it is " + member.state() + " at incarnation " + member.incarnation() + ")"
-                + (via == null ? "" : ", reached through bridge " + via + " at " + relay), whereItIs, relay),
+                + how, whereItIs, relay),
                 FabricEndpoint.Advice.orGeneral(advice));
+    }
+
+    /** This command's splice gateways to mode 4 members; they end with the process. */
+    private SplicedReach splices() {
+        if (splices == null) {
+            FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
+            splices = new SplicedReach(new RegistryClient(URI.create(url.value()), keys(keysDirectory()), REQUEST_TIMEOUT),
+                    keys(keysDirectory()), Duration.ofSeconds(5));
+        }
+        return splices;
     }
 
     /** The relay port of the bridge a member is reached through (docs/connectivity.md). */

@@ -15,8 +15,21 @@ import java.util.Objects;
  */
 public final class BoundMember {
 
-    /** A signed client aimed at the member's endpoint, and that endpoint. */
-    record Target(RestClient client, URI baseUrl) {}
+    /**
+     * A signed client aimed at the member's endpoint, and that endpoint; for a mode 4 member, the
+     * splice gateway's upgrades when the client was made ({@code -1}: no gateway), so that an upgrade
+     * from the bridge to a splice is taken by the next call.
+     */
+    record Target(RestClient client, URI baseUrl, java.util.function.LongSupplier upgrades, long upgradesSeen) {
+
+        Target(RestClient client, URI baseUrl) {
+            this(client, baseUrl, () -> -1, -1);
+        }
+
+        boolean upgraded() {
+            return upgrades.getAsLong() != upgradesSeen;
+        }
+    }
 
     private final FabricClient fabric;
     private final String memberId;
@@ -42,7 +55,7 @@ public final class BoundMember {
      */
     public <T> T call(MemberCall<T> call) {
         Target current = target;
-        if (current == null) {
+        if (current == null || current.upgraded()) {
             return callAfresh(call);
         }
         try {

@@ -7,6 +7,7 @@ import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.splice.SpliceGateway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
@@ -23,6 +24,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -85,6 +87,12 @@ public final class FabricClient {
     /** The same without a read timeout, for streams. */
     private final Map<InetSocketAddress, RestClient> relayedStreaming = new ConcurrentHashMap<>();
     private final RestClient streamingHttp;
+    /** Mode 4 members: spliced connections on demand, the bridge when splicing fails; null when the client splices nothing. */
+    private final SplicedReach splices;
+    /** Clients through each splice gateway, renewed when the gateway upgrades so new requests take the splice. */
+    private final Map<String, GatewayClient> spliced = new ConcurrentHashMap<>();
+
+    private record GatewayClient(long upgrades, RestClient client) {}
 
     private FabricClient(Builder builder) {
         this.name = builder.name;
@@ -101,6 +109,20 @@ public final class FabricClient {
         this.restartTimeout = builder.restartTimeout;
         this.pollInterval = builder.pollInterval;
         this.failedGrace = builder.failedGrace;
+        // A client that reaches nothing but a bridge cannot meet anyone at the registry.
+        this.splices = builder.splicing && builder.relay == null ? new SplicedReach(registry, keys, connectTimeout) : null;
+    }
+
+    /**
+     * How this client reaches mode 4 member {@code memberId} now (docs/connectivity.md): spliced, or
+     * relayed through its bridge and why; empty when it has called no such member.
+     */
+    public Optional<SpliceGateway.Path> splicePath(String memberId) {
+        if (splices == null) {
+            return Optional.empty();
+        }
+        return splices.gateways().entrySet().stream().filter(e -> e.getKey().startsWith(memberId + "#"))
+                .map(e -> e.getValue().path()).reduce((first, second) -> second);
     }
 
     /** A client of the registry at {@code registryUrl}, signing with {@code keys}. */
@@ -191,6 +213,20 @@ public final class FabricClient {
         } catch (RuntimeException failure) {
             if (!FailOver.unreachable(failure)) {
                 throw failure;
+            }
+            if (splices != null && SplicedReach.applies(target) && failure instanceof org.springframework.web.client.ResourceAccessException) {
+                // A spliced connection that dropped took the call with it; the member may be fine. Once more, on a new
+                // connection (spliced again, or through the bridge), before anything is reported or restarted.
+                log.info("member {}: the call over its splice gateway failed ({}); once more on a new connection", memberId,
+                        describe(failure));
+                try {
+                    return invoke(target, endpoint, call, streaming);
+                } catch (RuntimeException again) {
+                    if (!FailOver.unreachable(again)) {
+                        throw again;
+                    }
+                    failure.addSuppressed(again);
+                }
             }
             String url = FailOver.endpointOf(target, endpoint);
             log.info("member {} incarnation {} unreachable at {} ({}); asking the registry", memberId, target.incarnation(), url,
@@ -330,6 +366,12 @@ public final class FabricClient {
             case Reach.Direct _ -> streaming ? streamingHttp : http;
             case Reach.Via(String bridgeId) -> throughBridge(member, bridgeId, streaming);
         };
+        SpliceGateway gateway = splices == null || !SplicedReach.applies(member) ? null
+                : splices.gateways().entrySet().stream().filter(e -> e.getKey().startsWith(member.id() + "#" + member.incarnation() + "@"))
+                        .map(Map.Entry::getValue).findFirst().orElse(null);
+        if (gateway != null) {
+            return new BoundMember.Target(client.mutate().baseUrl(url).build(), URI.create(url), gateway::upgrades, gateway.upgrades());
+        }
         return new BoundMember.Target(client.mutate().baseUrl(url).build(), URI.create(url));
     }
 
@@ -353,10 +395,26 @@ public final class FabricClient {
             throw new MemberUnavailableException(member.id(), "member " + member.id() + " is reached through bridge " + bridgeId
                     + ", but " + e.getMessage() + "; see fabric service " + bridgeId, e);
         }
+        if (splices != null && SplicedReach.applies(member)) {
+            return throughGateway(splices.gateway(member, relay), streaming);
+        }
         if (streaming) {
             return relayedStreaming.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, null, address).build());
         }
         return relayed.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, requestTimeout, address).build());
+    }
+
+    /**
+     * A client whose proxy is the member's splice gateway; a new one (so new connections, which the
+     * gateway splices) once the gateway has upgraded from the bridge to a splice.
+     */
+    private RestClient throughGateway(SpliceGateway gateway, boolean streaming) {
+        InetSocketAddress proxy = gateway.proxy();
+        long upgrades = gateway.upgrades();
+        return spliced.compute(proxy + (streaming ? "/stream" : ""), (key, current) -> current != null && current.upgrades() == upgrades
+                ? current
+                : new GatewayClient(upgrades, FabricRestClients.signed(keys, connectTimeout, streaming ? null : requestTimeout, proxy).build()))
+                .client();
     }
 
     /** Carries out a step until there is a member to call, or throws what the step means. */
@@ -511,6 +569,7 @@ public final class FabricClient {
         private Duration pollInterval = Duration.ofMillis(250);
         private Duration failedGrace = Duration.ofSeconds(15);
         private InetSocketAddress relay;
+        private boolean splicing = true;
 
         private Builder(URI registryUrl, FabricKeys keys) {
             this.registryUrl = Objects.requireNonNull(registryUrl, "registryUrl");
@@ -571,6 +630,15 @@ public final class FabricClient {
          */
         public Builder relay(InetSocketAddress bridgeRelay) {
             this.relay = bridgeRelay;
+            return this;
+        }
+
+        /**
+         * Whether members in mode 4 are reached over spliced connections made on demand, the bridge
+         * carrying what no splice can (default: true; false sends everything for them through their bridge).
+         */
+        public Builder splicing(boolean splice) {
+            this.splicing = splice;
             return this;
         }
 

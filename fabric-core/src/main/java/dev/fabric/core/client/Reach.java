@@ -31,6 +31,17 @@ public sealed interface Reach {
     /** Metadata key: when that connection was made (ISO-8601). */
     String SPLICE_SINCE = "splice.since";
 
+    /**
+     * Metadata key of a running member in mode 4: how the last caller that asked for a splice on
+     * demand reached it, {@code spliced LOCAL <-> REMOTE} (its own side first, {@code (an upgrade from
+     * the bridge)} when the caller had been relayed) or {@code relayed through bridge ID (splice failed
+     * (REASON))} (docs/connectivity.md).
+     */
+    String ON_DEMAND = "splice.on-demand";
+
+    /** Metadata key: when that happened (ISO-8601). */
+    String ON_DEMAND_SINCE = "splice.on-demand.since";
+
     /** The endpoint a bridge member publishes for its relay port ({@code http://host:port}). */
     String RELAY = "relay";
 

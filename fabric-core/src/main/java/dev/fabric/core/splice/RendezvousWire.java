@@ -45,4 +45,16 @@ public final class RendezvousWire {
      */
     public record Joined(String id, Side side, State state, String observed, String peerAddress, Long startInMillis,
                          Instant expiresAt) {}
+
+    /**
+     * {@code POST /management/v1/splices} to a running member in mode 4, signed with the fabric key and
+     * sent through its bridge: join rendezvous {@code rendezvous} as its peer, with the fabric key, and
+     * serve the spliced connection as a connection to the management port (docs/connectivity.md).
+     *
+     * @param upgrade whether the caller is relayed through the bridge and retrying (recorded as an upgrade)
+     */
+    public record Invite(String rendezvous, boolean upgrade) {}
+
+    /** The member's answer to {@link Invite}: {@code 202}, it is joining. */
+    public record Joining(String rendezvous) {}
 }

@@ -23,6 +23,15 @@ public record SpliceSchedule(Duration poll, Duration patience, Duration connectT
     public static final SpliceSchedule DEFAULT = new SpliceSchedule(Duration.ofMillis(100), Duration.ofSeconds(30),
             Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(10));
 
+    /**
+     * A caller's splice with a running member, made on demand for its requests (docs/connectivity.md):
+     * 100 ms, 5 s, 1 s, 200 ms, 2 s. Short, since the request waits for it and the bridge is there
+     * when it fails: a member asked through its bridge joins within a second, and two easy NATs
+     * splice at the first SYN.
+     */
+    public static final SpliceSchedule ON_DEMAND = new SpliceSchedule(Duration.ofMillis(100), Duration.ofSeconds(5),
+            Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(2));
+
     public SpliceSchedule {
         for (Duration duration : new Duration[] {poll, patience, connectTimeout, afterReset, window}) {
             if (duration == null || duration.isNegative() || duration.isZero()) {

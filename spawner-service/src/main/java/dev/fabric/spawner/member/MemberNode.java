@@ -143,6 +143,11 @@ public final class MemberNode implements SpawningNode {
                 BootstrapProofs.helloProof(settings.otp(), settings.serviceId(), settings.incarnation(), challenge, publicKey, bootstrap));
     }
 
+    /** The id of the bridge it is reached through, once its channel is open; null otherwise. */
+    String viaBridge() {
+        return viaBridge;
+    }
+
     /** Mode 4: records how the connection to its spawner was made, for its registration ({@link Reach#SPLICE}). */
     void splicedWith(String how, boolean relayed) {
         bootstrapPath = how;
@@ -280,11 +285,35 @@ public final class MemberNode implements SpawningNode {
         viaBridge = bridgeId;
     }
 
-    /** Step 5: RUNNING in the registry, with the endpoints and the role's policy for its spawner. */
-    private void register() {
+    /**
+     * Mode 4: records in its registration how the last caller that asked for a splice reached it
+     * ({@link Reach#ON_DEMAND}); the registry keeps the rest of the registration. A registry that cannot
+     * be told is logged: the splice, or the bridge, carries the caller's requests all the same.
+     */
+    void reachedOnDemand(String how) {
+        RegistryClient client = registry;
+        if (phase != Phase.RUNNING || client == null) {
+            return;
+        }
+        try {
+            client.register(new RegistrationRequest(settings.serviceId(), settings.role(), null, InstanceState.RUNNING,
+                    settings.incarnation(), settings.spawnerId(), settings.connectivity(), endpoints(),
+                    Map.of(Reach.ON_DEMAND, how, Reach.ON_DEMAND_SINCE, java.time.Instant.now().toString())));
+        } catch (RegistryCallException e) {
+            log.warn("member {}: could not record how it was reached ({}): {}", settings.serviceId(), how, e.getMessage());
+        }
+    }
+
+    private Map<String, String> endpoints() {
         Map<String, String> endpoints = new LinkedHashMap<>();
         endpoints.put("management", managementUrl.toString());
         role.endpoints().forEach((name, path) -> endpoints.put(name, managementUrl.resolve(path).toString()));
+        return endpoints;
+    }
+
+    /** Step 5: RUNNING in the registry, with the endpoints and the role's policy for its spawner. */
+    private void register() {
+        Map<String, String> endpoints = endpoints();
         try {
             Map<String, String> metadata = new LinkedHashMap<>();
             metadata.put("role.replace-when-lost", Boolean.toString(role.policy().replaceWhenLost()));

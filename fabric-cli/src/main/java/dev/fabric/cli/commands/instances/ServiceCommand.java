@@ -49,10 +49,15 @@ public final class ServiceCommand extends FabricCommand.WithOutput {
      */
     static String reached(RegistryWire.Instance instance) {
         String via = instance.metadata() == null ? null : instance.metadata().get(dev.fabric.core.client.Reach.VIA);
-        String path = via == null || via.isBlank() ? "direct" : "relayed through bridge " + via;
+        String path = via == null || via.isBlank() ? "direct"
+                // Mode 4: callers splice on demand, and go through the bridge when splicing fails (docs/connectivity.md).
+                : "SPLICED".equals(instance.connectivity()) ? "spliced on demand, else relayed through bridge " + via
+                : "relayed through bridge " + via;
         String reached = path + " (since " + Formats.time(instance.registeredAt()) + ")";
         String splice = splice(instance);
-        return splice == null ? reached : reached + "; bootstrap " + splice;
+        String withBootstrap = splice == null ? reached : reached + "; bootstrap " + splice;
+        String onDemand = since(instance, dev.fabric.core.client.Reach.ON_DEMAND, dev.fabric.core.client.Reach.ON_DEMAND_SINCE);
+        return onDemand == null ? withBootstrap : withBootstrap + "; last caller " + onDemand;
     }
 
     /**
@@ -60,12 +65,17 @@ public final class ServiceCommand extends FabricCommand.WithOutput {
      * (since T)} or {@code relayed through bridge ID (...)}; null for a member of another mode.
      */
     static String splice(RegistryWire.Instance instance) {
+        return since(instance, dev.fabric.core.client.Reach.SPLICE, dev.fabric.core.client.Reach.SPLICE_SINCE);
+    }
+
+    /** A path the member recorded under {@code key}, with when ({@code sinceKey}); null when it recorded none. */
+    private static String since(RegistryWire.Instance instance, String key, String sinceKey) {
         java.util.Map<String, String> metadata = instance.metadata();
-        String splice = metadata == null ? null : metadata.get(dev.fabric.core.client.Reach.SPLICE);
+        String splice = metadata == null ? null : metadata.get(key);
         if (splice == null || splice.isBlank()) {
             return null;
         }
-        String since = metadata.get(dev.fabric.core.client.Reach.SPLICE_SINCE);
+        String since = metadata.get(sinceKey);
         if (since == null) {
             return splice;
         }

@@ -105,4 +105,18 @@ class InstanceOutputTest {
         assertThat(ServiceCommand.describe(relayed, List.of(), List.of(), NOW))
                 .contains("; bootstrap relayed through bridge bridge-1 (splice failed (no-connection)) (since not a time)");
     }
+
+    @Test
+    void serviceSaysAModeFourMemberIsSplicedOnDemandAndHowItsLastCallerReachedIt() {
+        Map<String, String> metadata = Map.of("via", "bridge-1", "splice", "spliced /10.14.5.10:40123 <-> /10.14.1.31:41877",
+                "splice.since", "2026-03-01T11:58:30Z", "splice.on-demand", "spliced /10.14.5.10:40200 <-> /10.14.1.35:41000 (an upgrade "
+                        + "from the bridge)", "splice.on-demand.since", "2026-03-01T11:59:30Z");
+        RegistryWire.Instance spliced = new RegistryWire.Instance("queue-u", "queue", "queue-u", "RUNNING", null, 1, "spawner-1", "SPLICED",
+                null, metadata, NOW.minusSeconds(60), NOW.minusSeconds(60), NOW.minusSeconds(1));
+
+        assertThat(ServiceCommand.describe(spliced, List.of(), List.of(), NOW)).contains("REACHED         spliced on demand, else relayed "
+                + "through bridge bridge-1 (since 2026-03-01T11:59:00Z); bootstrap spliced /10.14.5.10:40123 <-> /10.14.1.31:41877 "
+                + "(since 2026-03-01T11:58:30Z); last caller spliced /10.14.5.10:40200 <-> /10.14.1.35:41000 (an upgrade from the "
+                + "bridge) (since 2026-03-01T11:59:30Z)");
+    }
 }
