@@ -36,6 +36,8 @@
 #   symmetric  a new random public port for every connection (MASQUERADE --random-fully), unsolicited
 #              inbound SYNs dropped
 #   --latency MS adds that delay (tc netem) to every packet the router sends out of its public side.
+#   --rate MBIT limits the home's access link to that rate both ways (tc tbf on the router's public
+#              and home sides); 0, the default, leaves the link unlimited.
 #
 # Connectivity modes (the seed's "Dealing with different connectivity issues"), per host, on the
 # service port range (default 1024:65535; SSH on port 22 stays open in every mode):
@@ -59,7 +61,7 @@
 #                              set a host's connectivity mode
 #   cut HOST HOST              cut the link between two neighbours (each drops the other's frames)
 #   restore HOST HOST          undo cut
-#   nat ROUTER easy|resetting|symmetric [--latency MS]
+#   nat ROUTER easy|resetting|symmetric [--latency MS] [--rate MBIT]
 #                              set a NAT router's variant (new connections follow it)
 #   probe FROM HOST|ADDR PORT [--timeout SECONDS]
 #                              try a TCP connection from FROM; prints open, refused, timeout or
@@ -72,7 +74,7 @@
 #   ssh/authorized_keys, ssh/known_hosts  (known_hosts names every host by name and addresses)
 #   ssh/HOST/                            that host's sshd: config, host key, pid file, log
 #   mode/HOST                            the host's mode as set
-#   nat/ROUTER                           the NAT router's variant and latency as set
+#   nat/ROUTER                           the NAT router's variant, latency and rate as set
 # Inside a host, /etc/hosts names the other hosts at the address that host reaches them on
 # (ip netns exec mounts /etc/netns/NAMESPACE/hosts there).
 set -euo pipefail
@@ -343,12 +345,14 @@ nat_base() {
 }
 
 set_nat() {
-  local host=$1 variant=${2:-} latency=0 wan
+  local host=$1 variant=${2:-} latency=0 rate=0 wan lan
   shift 2 || true
   while [ $# -gt 0 ]; do
     case "$1" in
       --latency) latency=${2:?--latency needs milliseconds}; shift 2 ;;
       --latency=*) latency=${1#--latency=}; shift ;;
+      --rate) rate=${2:?--rate needs a rate in Mbit/s}; shift 2 ;;
+      --rate=*) rate=${1#--rate=}; shift ;;
       *) die "nat: unknown option '$1'" ;;
     esac
   done
@@ -356,8 +360,9 @@ set_nat() {
   is_nat "$host" || die "$host is no NAT router; the NAT routers are: ${!NAT_WAN[*]}"
   case "$variant" in easy|resetting|symmetric) ;; *) die "a NAT is easy, resetting or symmetric, not '$variant'" ;; esac
   [[ "$latency" =~ ^[0-9]+$ ]] || die "--latency must be whole milliseconds, not '$latency'"
+  [[ "$rate" =~ ^[0-9]+$ ]] && [ "$rate" -le 100000 ] || die "--rate must be whole Mbit/s from 0 (no limit) to 100000, not '$rate'"
   lab_is_up || die "the lab (prefix $prefix) is not up; start it with: netlab.sh up"
-  wan="eth-${NAT_WAN[$host]}"
+  wan="eth-${NAT_WAN[$host]}"; lan="eth-${NAT_LAN[$host]}"
   ipt "$host" -t nat -F FABLAB-NAT
   ipt "$host" -F FABLAB-NAT-IN
   if [ "$variant" = symmetric ]; then
@@ -375,13 +380,25 @@ set_nat() {
   else
     ipt "$host" -A FABLAB-NAT-IN -p tcp -m comment --comment "unsolicited SYNs dropped" -j DROP
   fi
-  if [ "$latency" = 0 ]; then
-    in_ns "$(ns "$host")" tc qdisc del dev "$wan" root 2>/dev/null || true
-  else
-    in_ns "$(ns "$host")" tc qdisc replace dev "$wan" root netem delay "${latency}ms" \
+  in_ns "$(ns "$host")" tc qdisc del dev "$wan" root 2>/dev/null || true
+  in_ns "$(ns "$host")" tc qdisc del dev "$lan" root 2>/dev/null || true
+  if [ "$latency" != 0 ]; then
+    in_ns "$(ns "$host")" tc qdisc replace dev "$wan" root handle 1: netem delay "${latency}ms" \
       || die "tc netem failed on $host (is the kernel module sch_netem available?)"
   fi
-  printf '%s\nlatency %sms\n' "$variant" "$latency" >"$dir/nat/$host"
+  if [ "$rate" != 0 ]; then
+    # The home's access link, both ways: what the router sends out of its public side (the home's upload) and
+    # into its home network (its download), each through a token bucket of that rate (tc tbf). The bucket
+    # holds 10 ms of the rate (at least 64 KiB, so one GSO segment fits), the queue 50 ms.
+    local burst=$(( rate * 1250 > 65536 ? rate * 1250 : 65536 )) parent
+    for dev in "$wan" "$lan"; do
+      parent=root
+      if [ "$dev" = "$wan" ] && [ "$latency" != 0 ]; then parent="parent 1:1"; fi
+      in_ns "$(ns "$host")" tc qdisc replace dev "$dev" $parent tbf rate "${rate}mbit" burst "$burst" latency 50ms \
+        || die "tc tbf failed on $host (is the kernel module sch_tbf available?)"
+    done
+  fi
+  printf '%s\nlatency %sms\nrate %s\n' "$variant" "$latency" "$( [ "$rate" = 0 ] && echo unlimited || echo "${rate} Mbit/s")" >"$dir/nat/$host"
 }
 
 mac_of() { ip -n "$(ns "$1")" -br link show dev "eth-$2" | awk '{print $3}'; }

@@ -353,7 +353,20 @@ public final class NetworkLab implements AutoCloseable {
 
     /** Sets a NAT router's variant and a delay ({@code tc netem}) on every packet it sends out of its public side. */
     public void setNat(Host router, NatVariant variant, Duration latency) {
-        run("nat", router.labName(), variant.labName(), "--latency", String.valueOf(latency.toMillis()));
+        setNat(router, variant, latency, 0);
+    }
+
+    /**
+     * Sets a NAT router's variant, a delay on every packet it sends out of its public side, and the
+     * rate of its home network's access link both ways ({@code tc tbf}), {@code rateMbit} Mbit/s;
+     * 0 leaves the link unlimited.
+     */
+    public void setNat(Host router, NatVariant variant, Duration latency, int rateMbit) {
+        if (rateMbit < 0) {
+            throw new IllegalArgumentException("a link rate is 0 (unlimited) or more Mbit/s, not " + rateMbit);
+        }
+        run("nat", router.labName(), variant.labName(), "--latency", String.valueOf(latency.toMillis()), "--rate",
+                String.valueOf(rateMbit));
     }
 
     /**

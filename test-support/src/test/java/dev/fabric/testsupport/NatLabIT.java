@@ -1,6 +1,7 @@
 package dev.fabric.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,6 +139,29 @@ class NatLabIT {
 
         lab.setNat(Host.NAT_1, NatVariant.EASY);
         assertThat(lab.exec(Host.NAT_1, "tc", "qdisc", "show", "dev", "eth-public").stdout()).doesNotContain("netem");
+    }
+
+    @Test
+    void aRateLimitsTheHomesAccessLinkBothWaysUntilTheNatIsReset(NetworkLab lab) {
+        Assumptions.assumeTrue(lab.exec(Host.NAT_1, "tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "1mbit", "burst", "64kb",
+                "latency", "50ms").ok(), "this kernel has no token bucket queueing discipline (sch_tbf)");
+        lab.exec(Host.NAT_1, "tc", "qdisc", "del", "dev", "lo", "root");
+
+        lab.setNat(Host.NAT_1, NatVariant.EASY, Duration.ZERO, 100);
+
+        // Upload (out of the public side) and download (into the home network), each a token bucket of 100 Mbit/s.
+        assertThat(lab.exec(Host.NAT_1, "tc", "qdisc", "show", "dev", "eth-public").stdout()).contains("tbf", "rate 100Mbit");
+        assertThat(lab.exec(Host.NAT_1, "tc", "qdisc", "show", "dev", "eth-home1").stdout()).contains("tbf", "rate 100Mbit");
+        assertThat(ask(lab, Host.HOME_1, 40111, Host.PUBLIC)).as("still an easy NAT").isEqualTo("10.14.1.31:40111");
+
+        assertThatThrownBy(() -> lab.setNat(Host.NAT_1, NatVariant.EASY, Duration.ZERO, -1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> lab.run("nat", "nat-1", "easy", "--rate", "fast")).hasMessageContaining("--rate must be whole Mbit/s");
+        assertThat(lab.exec(Host.NAT_1, "tc", "qdisc", "show", "dev", "eth-public").stdout()).as("a refused rate changes nothing")
+                .contains("rate 100Mbit");
+
+        lab.resetNats();
+        assertThat(lab.exec(Host.NAT_1, "tc", "qdisc", "show", "dev", "eth-public").stdout()).doesNotContain("tbf");
+        assertThat(lab.exec(Host.NAT_1, "tc", "qdisc", "show", "dev", "eth-home1").stdout()).doesNotContain("tbf");
     }
 
     @Test

@@ -31,6 +31,7 @@ import dev.fabric.core.splice.SpliceException;
 import dev.fabric.core.splice.SpliceSchedule;
 import dev.fabric.core.splice.SplicedConnection;
 import dev.fabric.core.splice.Splicer;
+import dev.fabric.spawner.reach.SpliceOrRelay;
 import dev.fabric.spawner.spawn.ManagedMember;
 import dev.fabric.spawner.spawn.Members;
 import dev.fabric.spawner.spawn.SpawnerProperties;
@@ -254,29 +255,46 @@ public class Bootstrapper {
         }
         java.net.Socket connection;
         String over = "spliced connection";
+        String via = config.get(MemberEnvironment.VIA_CONFIG);
+        URI bridge;
         try {
-            SplicedConnection spliced = spliceWhileAlive(member, new Splicer(registry.baseUrl(), new RequestSigner(keys, Clock.systemUTC()),
-                    SpliceSchedule.DEFAULT.withPatience(patience), Clock.systemUTC()), rendezvous);
-            connection = spliced.socket();
-            String how = "spliced " + spliced.local() + " <-> " + spliced.remote() + " (dial " + spliced.attempts() + ", "
-                    + spliced.dialing().toMillis() + " ms)";
-            spliceLog.info("member {} incarnation {}: {}", id, incarnation, how);
-            step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: " + how);
+            bridge = via == null || via.isBlank() ? null : URI.create(via);
+        } catch (IllegalArgumentException e) {
+            throw new BootstrapFailure("mode 4: the bridge (via) " + via + " is no URL: " + e.getMessage());
+        }
+        try {
+            SpliceOrRelay.Connection connected = SpliceOrRelay.connect(() -> spliceWhileAlive(member, new Splicer(registry.baseUrl(),
+                    new RequestSigner(keys, Clock.systemUTC()), SpliceSchedule.DEFAULT.withPatience(patience), Clock.systemUTC()), rendezvous),
+                    bridge, rendezvous, keys, () -> remaining(deadline));
+            connection = connected.socket();
+            if (connected.relayed()) {
+                SpliceException failure = connected.spliceFailure();
+                spliceLog.warn("member {} incarnation {}: splice failed ({}): {}", id, incarnation, failure.reason(), failure.getMessage());
+                String how = "relayed through the bridge at " + via + ": the splice failed (no-connection: " + failure.getMessage() + ")";
+                spliceLog.info("member {} incarnation {}: {}", id, incarnation, how);
+                step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: " + how);
+                over = "circuit through the bridge";
+            } else {
+                SplicedConnection spliced = connected.spliced();
+                String how = "spliced " + spliced.local() + " <-> " + spliced.remote() + " (dial " + spliced.attempts() + ", "
+                        + spliced.dialing().toMillis() + " ms)";
+                spliceLog.info("member {} incarnation {}: {}", id, incarnation, how);
+                step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: " + how);
+            }
         } catch (SpliceException e) {
             spliceLog.warn("member {} incarnation {}: splice failed ({}): {}", id, incarnation, e.reason(), e.getMessage());
-            String via = config.get(MemberEnvironment.VIA_CONFIG);
-            if (e.reason() != SpliceException.Reason.NO_CONNECTION || via == null || via.isBlank()) {
-                throw new BootstrapFailure(switch (e.reason()) {
-                    case PEER_NEVER_ARRIVED -> "mode 4: the member did not join rendezvous " + rendezvous + " within "
-                            + Durations.text(properties.bootstrapTimeout()) + " (peer-never-arrived)";
-                    case NO_CONNECTION -> "mode 4: no spliced connection opened (no-connection), and no bridge (via) to relay "
-                            + "through: " + e.getMessage();
-                    case REFUSED -> "mode 4: " + e.getMessage();
-                    case BROKER_UNREACHABLE -> "mode 4: the registry could not broker the splice: " + e.getMessage();
-                });
-            }
-            connection = relay(id, incarnation, rendezvous, via, e, deadline);
-            over = "circuit through the bridge";
+            throw new BootstrapFailure(switch (e.reason()) {
+                case PEER_NEVER_ARRIVED -> "mode 4: the member did not join rendezvous " + rendezvous + " within "
+                        + Durations.text(properties.bootstrapTimeout()) + " (peer-never-arrived)";
+                case NO_CONNECTION -> "mode 4: no spliced connection opened (no-connection), and no bridge (via) to relay "
+                        + "through: " + e.getMessage();
+                case REFUSED -> "mode 4: " + e.getMessage();
+                case BROKER_UNREACHABLE -> "mode 4: the registry could not broker the splice: " + e.getMessage();
+            });
+        } catch (SpliceOrRelay.RelayFailedException e) {
+            spliceLog.warn("member {} incarnation {}: splice failed ({}): {}", id, incarnation, e.splice().reason(), e.splice().getMessage());
+            throw new BootstrapFailure("mode 4: no spliced connection opened (" + e.splice().getMessage() + "), and the relay through the "
+                    + "bridge at " + via + " failed too: " + e.getMessage());
         }
         try (SocketPipe.Forwarded forwarded = SocketPipe.forward(connection)) {
             RestClient path = FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(30), forwarded.proxy()).build();
@@ -324,24 +342,6 @@ public class Bootstrapper {
                 throw failure;
             }
             throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
-        }
-    }
-
-    /**
-     * Mode 4's fallback: the splice opened no connection (a symmetric NAT, a NAT that resets, a
-     * firewall), so both sides open a circuit through the bridge their member names ({@code via}),
-     * which both can reach, for the same rendezvous; the bootstrap then runs over it as over a splice.
-     */
-    private java.net.Socket relay(String id, long incarnation, String rendezvous, String via, SpliceException failure, Instant deadline) {
-        try {
-            java.net.Socket circuit = dev.fabric.spawner.reach.Circuit.open(URI.create(via), rendezvous, keys, remaining(deadline));
-            String how = "relayed through the bridge at " + via + ": the splice failed (no-connection: " + failure.getMessage() + ")";
-            spliceLog.info("member {} incarnation {}: {}", id, incarnation, how);
-            step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: " + how);
-            return circuit;
-        } catch (IOException | IllegalArgumentException e) {
-            throw new BootstrapFailure("mode 4: no spliced connection opened (" + failure.getMessage() + "), and the relay through the "
-                    + "bridge at " + via + " failed too: " + e.getMessage());
         }
     }
 

@@ -20,7 +20,7 @@ import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 
 import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.spawner.reach.Circuit;
+import dev.fabric.spawner.reach.SpliceOrRelay;
 import dev.fabric.core.splice.BootstrapIdentity;
 import dev.fabric.core.splice.Side;
 import dev.fabric.core.splice.SocketPipe;
@@ -111,28 +111,30 @@ public class MemberBootstrap {
                 SpliceSchedule.DEFAULT.withPatience(properties.spawnerTimeout()), Clock.systemUTC());
         Socket connection;
         try {
-            SplicedConnection spliced = splicer.splice(settings.rendezvous(), Side.PEER);
-            connection = spliced.socket();
-            node.splicedWith("spliced " + spliced.local() + " <-> " + spliced.remote(), false);
-            log.info("member {}: spliced with its spawner, {} <-> {} (dial {}, {} ms); serving its management API over it", id,
-                    spliced.local(), spliced.remote(), spliced.attempts(), spliced.dialing().toMillis());
+            SpliceOrRelay.Connection connected = SpliceOrRelay.connect(() -> splicer.splice(settings.rendezvous(), Side.PEER),
+                    settings.via(), settings.rendezvous(), null, properties::spawnerTimeout);
+            connection = connected.socket();
+            if (connected.relayed()) {
+                // The fallback: a circuit through the bridge both sides can reach, for the same rendezvous.
+                String reason = reason(connected.spliceFailure());
+                node.splicedWith("splice failed (" + reason + ")", true);
+                log.info("member {}: the splice failed ({}); relayed through the bridge at {}", id,
+                        connected.spliceFailure().getMessage(), settings.via());
+            } else {
+                SplicedConnection spliced = connected.spliced();
+                node.splicedWith("spliced " + spliced.local() + " <-> " + spliced.remote(), false);
+                log.info("member {}: spliced with its spawner, {} <-> {} (dial {}, {} ms); serving its management API over it", id,
+                        spliced.local(), spliced.remote(), spliced.attempts(), spliced.dialing().toMillis());
+            }
         } catch (SpliceException e) {
-            String reason = e.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-            if (e.reason() != SpliceException.Reason.NO_CONNECTION || settings.via() == null) {
-                node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: could not splice a connection with the spawner ("
-                        + reason + "): " + e.getMessage());
-                return false;
-            }
-            // The fallback: a circuit through the bridge both sides can reach, for the same rendezvous.
-            try {
-                connection = Circuit.open(settings.via(), settings.rendezvous(), null, properties.spawnerTimeout());
-            } catch (IOException relayFailure) {
-                node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: could not splice a connection with the spawner (" + reason
-                        + "), and the relay through the bridge at " + settings.via() + " failed too: " + relayFailure.getMessage());
-                return false;
-            }
-            node.splicedWith("splice failed (" + reason + ")", true);
-            log.info("member {}: the splice failed ({}); relayed through the bridge at {}", id, e.getMessage(), settings.via());
+            node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: could not splice a connection with the spawner ("
+                    + reason(e) + "): " + e.getMessage());
+            return false;
+        } catch (SpliceOrRelay.RelayFailedException relayFailure) {
+            node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: could not splice a connection with the spawner ("
+                    + reason(relayFailure.splice()) + "), and the relay through the bridge at " + settings.via() + " failed too: "
+                    + relayFailure.getMessage());
+            return false;
         }
         URI own = node.managementUrl();
         try {
@@ -144,6 +146,10 @@ public class MemberBootstrap {
             return false;
         }
         return true;
+    }
+
+    private static String reason(SpliceException e) {
+        return e.reason().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
 
     /**

@@ -29,12 +29,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Mode 4's fallback against a direct connection, same run (docs/benchmarks.md): a direct TCP
- * connection and a circuit through a bridge ({@link Circuit}: a WebSocket each side, the bridge
- * pumping between them), each carrying {@code bench.bytes} (64 MiB) one way, {@code bench.rounds}
+ * connection and a circuit through a bridge ({@link Circuit}: a connection from each side to the
+ * bridge's relay port, the bridge copying between them), each carrying {@code bench.bytes} (64 MiB) one way, {@code bench.rounds}
  * (5) rounds interleaved, medians. On loopback: what the relay adds is what is measured. A spliced
  * connection cannot open on loopback (nothing drops the early SYN) and is an ordinary TCP
- * connection once open: its throughput is measured across the lab's NATs by the registry's
- * {@code SpliceBenchmark}. On demand, not part of the suite:
+ * connection once open: its throughput, and the relay's across the lab's links, are measured by
+ * {@code SpliceBenchmark}. Also says what the bridge's process spent per MiB relayed (CPU, system calls). On demand, not part of the suite:
  *
  * <pre>./mvnw -pl spawner-service -am verify -Dit.test=RelayBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
@@ -59,19 +59,48 @@ class RelayBenchmark {
                     .body(Map.of("type", "bridge", "config", Map.of("max-circuit-bytes", "256MB"))).retrieve().body(JsonNode.class);
             ServiceInstance bridge = fabric.awaitState(spawned.path("id").asString(), InstanceState.RUNNING, 1, Duration.ofMinutes(5));
             URI relay = URI.create(bridge.endpoints().get("relay"));
+            long pid = Long.parseLong(bridge.metadata().get("pid"));
             double[] direct = new double[ROUNDS];
             double[] relayed = new double[ROUNDS];
+            long[] cost = new long[3];
             for (int round = 0; round < ROUNDS; round++) {
                 direct[round] = direct();
+                long[] before = bridgeCost(pid);
                 relayed[round] = relayed(fabric, relay, round);
+                long[] after = bridgeCost(pid);
+                for (int i = 0; i < cost.length; i++) {
+                    cost[i] += after[i] - before[i];
+                }
             }
             double d = median(direct);
             double r = median(relayed);
-            System.out.printf("RELAY %d MiB x %d rounds: direct %.0f MB/s %s, relayed %.0f MB/s (%.2fx) %s; load %s%n",
+            double mib = (double) ROUNDS * BYTES / (1 << 20);
+            System.out.printf("RELAY %d MiB x %d rounds: direct %.0f MB/s %s, relayed %.0f MB/s (%.2fx) %s; load %s%n"
+                            + "the bridge per MiB relayed: %.2f ms of CPU, %.1f reads and %.1f writes (system calls)%n",
                     BYTES >> 20, ROUNDS, d, Arrays.toString(direct), r, r / d, Arrays.toString(relayed),
-                    Files.readString(Path.of("/proc/loadavg")).strip());
+                    Files.readString(Path.of("/proc/loadavg")).strip(), cost[0] * 10 / mib, cost[1] / mib, cost[2] / mib);
             assertThat(r).isPositive();
         }
+    }
+
+    /**
+     * What the bridge's process has spent so far: CPU in clock ticks (user and system, /proc/PID/stat, 100 a
+     * second) and its read and write system calls (/proc/PID/io), the profile of a relayed byte's cost.
+     */
+    private static long[] bridgeCost(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        long reads = 0;
+        long writes = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
+            if (line.startsWith("syscr:")) {
+                reads = Long.parseLong(line.substring(6).strip());
+            } else if (line.startsWith("syscw:")) {
+                writes = Long.parseLong(line.substring(6).strip());
+            }
+        }
+        return new long[] {ticks, reads, writes};
     }
 
     private static double direct() throws Exception {

@@ -22,6 +22,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -41,9 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@value Circuit#INITIATOR_PATH} (signed with the fabric key), the member at {@value Circuit#PEER_PATH}
  * (before it holds keys), both naming the rendezvous. The bridge pairs them, writes
  * {@value Circuit#PAIRED} and a newline to both, and from then on copies the bytes of each to the
- * other, unread, in {@link Circuit#CHUNK} pieces, one thread per direction with blocking reads and
- * writes: a slow side stops its sender through TCP's own window, nothing is buffered beyond one
- * piece. What crosses is the two sides' own HTTP, authenticated end to end as over a splice; the
+ * other, unread, in {@link Circuit#CHUNK} pieces (a direct buffer, read into and written from by
+ * Tomcat without a copy of its own), one thread per direction with blocking reads and writes: a slow
+ * side stops its sender through TCP's own window, nothing is buffered beyond one piece. What crosses is the two sides' own HTTP, authenticated end to end as over a splice; the
  * bridge adds no trust.
  *
  * <p>Limits (the bridge's settings): circuits count against {@code max-circuits} with the relayed
@@ -229,16 +230,23 @@ public class BridgeCircuits {
     private void copy(Pair pair, Half from, SocketWrapperBase<?> source, SocketWrapperBase<?> target, BridgeRole.Running bridge) {
         var relayed = role.meters().counter(BridgeRole.BYTES_METRIC, "direction", from.initiator ? "circuit-to-peer" : "circuit-to-initiator");
         long max = bridge.settings().maxCircuitBytes();
-        byte[] buffer = new byte[Circuit.CHUNK];
+        // Direct, and read and written as a ByteBuffer: Tomcat then reads into it and writes from it without its own
+        // buffers in between (with a byte[] every piece was copied through its 8 KiB read and write buffers, and through
+        // the JDK's temporary direct buffer both ways), in slices of the relay connector's buffer size (BridgeRole).
+        ByteBuffer buffer = ByteBuffer.allocateDirect(Circuit.CHUNK);
         try {
             int n;
-            while ((n = source.read(true, buffer, 0, buffer.length)) >= 0) {
+            while ((n = source.read(true, buffer)) >= 0) {
                 if (pair.bytes().addAndGet(n) > max) {
                     end(pair, "circuit-bytes: over " + BridgeSettings.MAX_CIRCUIT_BYTES + " (" + max + " bytes)", "bytes");
                     return;
                 }
-                target.write(true, buffer, 0, n);
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    target.write(true, buffer);
+                }
                 target.flush(true);
+                buffer.clear();
                 relayed.increment(n);
             }
             end(pair, null, null);

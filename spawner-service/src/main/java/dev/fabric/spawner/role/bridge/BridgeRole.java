@@ -39,6 +39,8 @@ public class BridgeRole implements Role {
     /** Metrics (Micrometer; {@code /actuator/prometheus}). */
     static final String CHANNELS_METRIC = "fabric.bridge.channels";
     static final String CIRCUITS_METRIC = "fabric.bridge.circuits";
+    /** The relay connector's read and write buffers, per connection: the slice a circuit's bytes move in. */
+    static final int RELAY_BUFFER = 64 * 1024;
     static final String BYTES_METRIC = "fabric.bridge.relayed.bytes";
     static final String EXCHANGES_METRIC = "fabric.bridge.exchanges";
     static final String REFUSALS_METRIC = "fabric.bridge.refusals";
@@ -88,6 +90,10 @@ public class BridgeRole implements Role {
         }
         Connector connector = new Connector("HTTP/1.1");
         connector.setPort(settings.port());
+        // A circuit's bytes are read and written in slices of these buffers' size (BridgeCircuits): 64 KiB rather than
+        // Tomcat's 8 KiB, an eighth of the system calls per relayed byte.
+        connector.setProperty("socket.appReadBufSize", Integer.toString(RELAY_BUFFER));
+        connector.setProperty("socket.appWriteBufSize", Integer.toString(RELAY_BUFFER));
         String address = settings.address() != null ? settings.address() : environment.getProperty("server.address");
         if (address != null) {
             connector.setProperty("address", address);
