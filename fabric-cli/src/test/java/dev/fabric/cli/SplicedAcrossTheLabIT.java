@@ -111,9 +111,10 @@ class SplicedAcrossTheLabIT {
             // splices anew, and the message acknowledged before is there.
             NetworkLab.ExecResult killed = lab.exec(Host.HOME_1, "ss", "-K", "dst", lab.address(Host.NAT_2));
             assertThat(killed.ok()).as(killed.stderr()).isTrue();
-            assertThat(killed.stdout()).as("the spliced connection was there to drop").contains(lab.address(Host.NAT_2) + ":");
+            // (ss prints the addresses of a dual-stack socket as [::ffff:a.b.c.d]:port)
+            assertThat(killed.stdout()).as("the spliced connection was there to drop").contains(lab.address(Host.NAT_2));
             LabQueueCaller.Answer after = caller.ask("take");
-            assertThat(after.result()).as(after.toString()).isEqualTo(put.result() + " put over a splice");
+            assertThat(after.result()).as(after.toString()).isEqualTo(put.result() + " over a splice");
             assertThat(after.kind()).isEqualTo("SPLICED");
             assertThat(after.path()).as("a new splice, from another port").isNotEqualTo(put.path())
                     .startsWith("spliced /" + lab.address(Host.HOME_1) + ":");
@@ -163,7 +164,7 @@ class SplicedAcrossTheLabIT {
             assertThat(path.path()).startsWith("spliced (an upgrade from the bridge) /" + lab.address(Host.HOME_1) + ":")
                     .contains(" <-> /" + lab.address(Host.NAT_2) + ":");
             LabQueueCaller.Answer after = caller.ask("take");
-            assertThat(after.result()).as(after.toString()).isEqualTo(put.result() + " put through the bridge");
+            assertThat(after.result()).as(after.toString()).isEqualTo(put.result() + " through the bridge");
             assertThat(after.kind()).isEqualTo("SPLICED");
             assertThat(after.path()).isEqualTo(path.path());
             awaitOnDemand(queue, "spliced /" + lab.address(Host.HOME_2) + ":", " (an upgrade from the bridge)");
