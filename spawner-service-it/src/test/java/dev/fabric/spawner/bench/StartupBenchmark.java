@@ -43,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * spawner's starting slots), and the resident memory of an idle member, the spawner and
  * the registry, idle and under the concurrent spawns. On demand, not part of the suite:
  *
- * <pre>./mvnw -pl spawner-service -am verify -Dit.test=StartupBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=StartupBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
  * ({@code -Dstartup.rounds=N}, {@code -Dstartup.concurrent=N}). One member at a time the spawner is given a
  * 600 s bootstrap timeout (a crowded machine may start the old settings' member slower than the

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * concurrent spawns; and a member spawned by a member against one spawned by the root spawner
  * ({@code -Dit.test=SpawnBenchmark#spawnByAMemberAgainstSpawnByTheRootSpawner}). On demand, not part of the suite:
  *
- * <pre>./mvnw -pl spawner-service verify -Dit.test=SpawnBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * <pre>./mvnw -pl spawner-service-it verify -Dit.test=SpawnBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
  * Prints its figures; docs/benchmarks.md records them. No assertion on time: machines are noisy.
  */
@@ -150,7 +150,7 @@ class SpawnBenchmark {
         }
         ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx192m",
                 "-XX:ActiveProcessorCount=1", "-XX:TieredStopAtLevel=1", "-Dserver.address=127.0.0.1", "-jar",
-                Path.of("target", "spawner-service-exec.jar").toAbsolutePath().toString())
+                FabricUnderTest.SPAWNER_JAR.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("bare-" + round + ".log").toFile());
         Map<String, String> env = builder.environment();
         env.keySet().removeIf(k -> k.startsWith("FABRIC_"));

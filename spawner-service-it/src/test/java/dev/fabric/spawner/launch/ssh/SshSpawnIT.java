@@ -177,7 +177,7 @@ class SshSpawnIT {
         assertFailed("no-java", "no Java on host no-java: '" + dir.resolve("no-jdk/bin/java") + " -version' failed");
 
         // A copy that does not arrive intact: the staging file is a link to /dev/null, which swallows every byte.
-        String jar = "spawner-service-" + Staging.sha256(Path.of("target", "spawner-service-exec.jar").toAbsolutePath()).substring(0, 16) + ".jar";
+        String jar = "spawner-service-" + Staging.sha256(FabricUnderTest.SPAWNER_JAR).substring(0, 16) + ".jar";
         Path dist = dir.resolve("bad-copy").resolve("dist");
         Files.createDirectories(dist);
         Files.createSymbolicLink(dist.resolve(jar + ".part"), Path.of("/dev/null"));

@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FabricUnderTest implements AutoCloseable {
 
-    static final Path SPAWNER_JAR = Path.of("target", "spawner-service-exec.jar").toAbsolutePath();
+    /** The runnable jar spawner-service built; these tests run in spawner-service-it/, beside it. */
+    public static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
 
     public final Path dir;
     public final Path keyDir;

@@ -38,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Heartbeats through a bridge against direct, in the same run (issue 14; docs/benchmarks.md,
  * "Heartbeats through a bridge against direct"). On demand, never part of the suite:
  *
- * <pre>./mvnw -pl spawner-service -am verify -Dit.test=BridgeHeartbeatBenchmark -Dtest=NONE \
+ * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=BridgeHeartbeatBenchmark -Dtest=NONE \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  *
  * ({@code -Dbench.members=200 -Dbench.clients=16 -Dbench.seconds=8 -Dbench.rounds=3 -Dbench.interval-ms=200}).

@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * connection once open: its throughput, and the relay's across the lab's links, are measured by
  * {@code SpliceBenchmark}. Also says what the bridge's process spent per MiB relayed (CPU, system calls). On demand, not part of the suite:
  *
- * <pre>./mvnw -pl spawner-service -am verify -Dit.test=RelayBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=RelayBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
  * Prints its figures. No assertion on time: machines are noisy.
  */

@@ -47,7 +47,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @RequiresDocker
 class SpawnerImageIT {
 
-    /** The build context is the repository root, as in the Dockerfile's instructions; tests run in spawner-service/. */
+    /** The build context is the repository root, as in the Dockerfile's instructions; tests run in spawner-service-it/. */
     private static final Path REPOSITORY = Path.of("..").toAbsolutePath().normalize();
     private static final String DOCKERFILE = "docker/spawner-service.Dockerfile";
     private static final String JAR = "spawner-service/target/spawner-service-exec.jar";

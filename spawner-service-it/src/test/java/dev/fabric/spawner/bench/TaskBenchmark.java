@@ -30,7 +30,7 @@ import java.util.stream.IntStream;
  * and p99, as the application sees it (submit, then the finals feed) and as the pilot manager
  * recorded it. On demand, not part of the suite:
  *
- * <pre>./mvnw -pl spawner-service -am verify -Dit.test=TaskBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
+ * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=TaskBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  *
  * Prints its figures; docs/benchmarks.md records them. No assertion on time: machines are noisy.

@@ -25,7 +25,7 @@ import java.util.Map;
  * ({@code /proc/sys/kernel/sched_autogroup_enabled}), a process in a session of its own gets a share
  * of its own on a loaded machine, which the figure in the JVM's session leaves out. On demand, not part of the suite:
  *
- * <pre>./mvnw -pl spawner-service -am verify -Dit.test=TaskStartBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
+ * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=TaskStartBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dfailsafe.failIfNoSpecifiedTests=false -Dstart.count=200 -Dstart.rounds=5</pre>
  *
  * Prints its figures; docs/benchmarks.md records them. No assertion on time: machines are noisy.

@@ -20,7 +20,7 @@ import java.util.Map;
  * the same spawner, alternating. The first SSH spawn, which copies the distribution, is reported
  * apart. On demand, not part of the suite:
  *
- * <pre>./mvnw -pl spawner-service -am verify -Dit.test=SshSpawnBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=SshSpawnBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
  * Prints its figures; docs/benchmarks.md records them. No assertion on time: machines are noisy.
  */

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Mode 4 across the lab's NATs, splice or relay, on demand and never part of the test suite
  * (docs/benchmarks.md, "TCP splicing across the lab's NATs"), as root (the network lab):
  *
- * <pre>./mvnw -pl spawner-service -am verify -Dit.test=SpliceBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
+ * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=SpliceBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false
  *     -Dfailsafe.failIfNoSpecifiedTests=false</pre>
  *
  * <p>The registry, a spawner and its bridge member on {@code public}. For each pair of hosts, one NAT kind

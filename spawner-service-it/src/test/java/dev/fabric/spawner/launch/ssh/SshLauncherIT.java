@@ -4,6 +4,7 @@ import dev.fabric.core.otp.OneTimePassword;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.spawner.FabricUnderTest;
 import dev.fabric.spawner.contract.MemberEnvironment;
 import dev.fabric.spawner.launch.LaunchException;
 import dev.fabric.spawner.launch.LaunchOutcome;
@@ -39,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class SshLauncherIT {
 
-    static final Path DISTRIBUTION = Path.of("target", "spawner-service-exec.jar").toAbsolutePath();
+    static final Path DISTRIBUTION = FabricUnderTest.SPAWNER_JAR;
 
     @TempDir
     static Path dir;
@@ -99,7 +100,7 @@ class SshLauncherIT {
                 .containsEntry("log", sshd.remoteDirectory().resolve("members/queue-stdin/member.log").toString());
 
         // The member has the password in its environment (readable by its user alone); no process has it on its command line.
-        assertThat(dev.fabric.spawner.FabricUnderTest.environmentOf(pid)).containsEntry(MemberEnvironment.OTP, otp.reveal());
+        assertThat(FabricUnderTest.environmentOf(pid)).containsEntry(MemberEnvironment.OTP, otp.reveal());
         assertThat(commandLine(pid)).contains("-Dfabric.member.id=queue-stdin ");
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))).noneMatch(c -> c.contains(otp.reveal()));
         assertThat(Files.getPosixFilePermissions(sshd.remoteDirectory().resolve("members/queue-stdin")))
