@@ -19,11 +19,18 @@ public final class RegistryProcess implements AutoCloseable {
     static final Path JAR = Path.of("target", "registry-service-exec.jar");
 
     public final int port;
+    private final String heap;
     private final List<String> properties;
     private final Path log;
     private Process process;
 
     public RegistryProcess(Path dataDir, Path keyDir, List<String> extraProperties) throws IOException {
+        this(dataDir, keyDir, extraProperties, "256m");
+    }
+
+    /** @param heap its maximum heap ({@code -Xmx}), for a benchmark that needs more than the tests' 256m */
+    public RegistryProcess(Path dataDir, Path keyDir, List<String> extraProperties, String heap) throws IOException {
+        this.heap = heap;
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: run the integration tests through 'mvn verify'");
         }
@@ -42,7 +49,7 @@ public final class RegistryProcess implements AutoCloseable {
 
     public void start() throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-Xmx256m"));
+                "--enable-native-access=ALL-UNNAMED", "-Xmx" + heap));
         // Extra JVM options for a benchmark run, e.g. -Dregistry.jvmArgs=-XX:StartFlightRecording=filename=/tmp/r.jfr
         String extra = System.getProperty("registry.jvmArgs", "");
         if (!extra.isBlank()) {

@@ -45,6 +45,8 @@ class DetectionBenchmark {
 
     static final int MEMBERS = Integer.getInteger("bench.members", 20_000);
     static final int PER_PROCESS = 9_000;
+    /** Room for 10,000 streams and their signatures' replay cache: at 256m a replica spends its time in GC. */
+    static final String REPLICA_HEAP = System.getProperty("bench.replica-heap", "1g");
     static final Duration INTERVAL = StreamMembers.INTERVAL;
 
     @TempDir
@@ -62,7 +64,8 @@ class DetectionBenchmark {
                 RegistryProcess registry = new RegistryProcess(dir.resolve("data" + r), dir.resolve("keys"), List.of(
                         "--spring.datasource.url=" + EmbeddedPostgres.jdbcUrl(), "--spring.datasource.username=postgres",
                         "--spring.datasource.password=postgres", "--logging.level.dev.fabric=WARN",
-                        "--fabric.security.signature.replay-cache-capacity=5000000", "--server.tomcat.max-connections=15000"));
+                        "--fabric.security.signature.replay-cache-capacity=5000000", "--server.tomcat.max-connections=15000"),
+                        REPLICA_HEAP);
                 registries.add(registry);
                 registry.start();
             }
