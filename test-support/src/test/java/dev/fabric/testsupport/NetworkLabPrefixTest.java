@@ -11,22 +11,27 @@ class NetworkLabPrefixTest {
 
     @Test
     void aClassKeepsItsPrefixFromRunToRun() {
-        assertThat(NetworkLab.prefixFor(NetworkLabIT.class, Path.of("/work/a")))
-                .isEqualTo(NetworkLab.prefixFor(NetworkLabIT.class, Path.of("/work/a")))
+        assertThat(NetworkLab.prefixFor(OneLabTest.class, Path.of("/work/a")))
+                .isEqualTo(NetworkLab.prefixFor(OneLabTest.class, Path.of("/work/a")))
                 .matches("fl[0-9a-f]{8}");
     }
 
     @Test
     void theSameClassInTwoCheckoutsGetsTwoLabs() {
-        assertThat(NetworkLab.prefixFor(NetworkLabIT.class, Path.of("/work/a")))
-                .isNotEqualTo(NetworkLab.prefixFor(NetworkLabIT.class, Path.of("/work/b")));
+        assertThat(NetworkLab.prefixFor(OneLabTest.class, Path.of("/work/a")))
+                .isNotEqualTo(NetworkLab.prefixFor(OneLabTest.class, Path.of("/work/b")));
     }
 
     @Test
     void twoClassesGetTwoLabs() {
-        assertThat(NetworkLab.prefixFor(NetworkLabIT.class, Path.of("/work/a")))
-                .isNotEqualTo(NetworkLab.prefixFor(NetworkLabTeardownIT.class, Path.of("/work/a")));
+        assertThat(NetworkLab.prefixFor(OneLabTest.class, Path.of("/work/a")))
+                .isNotEqualTo(NetworkLab.prefixFor(AnotherLabTest.class, Path.of("/work/a")));
     }
+
+    /** Two test classes, as the lab sees them: only their names and the checkout matter. */
+    private static final class OneLabTest { }
+
+    private static final class AnotherLabTest { }
 
     @Test
     void aPrefixThatCouldMatchOtherNamespacesIsRefused() {

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 /** The registry as a real child process, from the runnable jar the build made. */
 public final class RegistryProcess implements AutoCloseable {
 
-    static final Path JAR = Path.of("target", "registry-service-exec.jar");
+    /** The runnable jar registry-service built; these tests run in registry-service-it/, beside it. */
+    public static final Path JAR = Path.of("..", "registry-service", "target", "registry-service-exec.jar").toAbsolutePath().normalize();
 
     public final int port;
     private final String heap;

@@ -1,6 +1,7 @@
 package dev.fabric.registry.rendezvous;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.registry.RegistryProcess;
 import dev.fabric.testsupport.NetworkLab;
 import dev.fabric.testsupport.NetworkLab.Host;
 import dev.fabric.testsupport.NetworkLab.NatVariant;
@@ -33,7 +34,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @RequiresNetworkLab
 class SpliceAcrossNatsIT {
 
-    private static final Path REGISTRY_JAR = Path.of("target", "registry-service-exec.jar").toAbsolutePath();
+    private static final Path REGISTRY_JAR = RegistryProcess.JAR;
     private static final int REGISTRY_PORT = 19210;
     private static final String MEMBER = "queue-5p11ce00";
     private static final String OTP = "s".repeat(43);

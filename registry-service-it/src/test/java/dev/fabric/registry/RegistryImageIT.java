@@ -49,7 +49,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @RequiresDocker
 class RegistryImageIT {
 
-    /** The build context is the repository root, as in the Dockerfile's instructions; tests run in registry-service/. */
+    /** The build context is the repository root, as in the Dockerfile's instructions; tests run in registry-service-it/. */
     private static final Path REPOSITORY = Path.of("..").toAbsolutePath().normalize();
     private static final String DOCKERFILE = "docker/registry-service.Dockerfile";
     private static final String JAR = "registry-service/target/registry-service-exec.jar";
