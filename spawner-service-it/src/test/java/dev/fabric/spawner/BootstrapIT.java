@@ -90,7 +90,7 @@ class BootstrapIT {
                 : "BOOTSTRAPPING: one-time password redeemed; fabric keys released sealed to the member's key";
         assertThat(steps).containsSubsequence(
                 "PENDING: registered as incarnation 1",
-                "PENDING: one-time password issued (valid for 60s)",
+                "PENDING: one-time password issued (valid for 180s)",
                 keysStep,
                 "BOOTSTRAPPING: setup verified over the management port (signed request)",
                 "BOOTSTRAPPING: configuring for role queue",

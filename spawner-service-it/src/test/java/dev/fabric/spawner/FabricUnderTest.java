@@ -127,6 +127,14 @@ public final class FabricUnderTest implements AutoCloseable {
                 "--fabric.security.keys-path=" + keyDir,
                 "--fabric.spawner.registry-url=" + registryUrl,
                 "--fabric.spawner.supervise-interval=500ms"));
+        // A member JVM that starts beside another module's tests can take more than the default 60s to redeem its
+        // password; a test about something else would then read "not redeemed". A test may set its own.
+        for (String patient : List.of("--fabric.spawner.otp-ttl=180s", "--fabric.spawner.bootstrap-timeout=180s")) {
+            String name = patient.substring(0, patient.indexOf('=') + 1);
+            if (spawnerProperties.stream().noneMatch(p -> p.startsWith(name))) {
+                command.add(patient);
+            }
+        }
         command.addAll(spawnerProperties);
         spawner = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(spawnerLog().toFile())).start();
