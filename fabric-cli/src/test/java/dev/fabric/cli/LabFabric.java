@@ -150,7 +150,11 @@ final class LabFabric {
         return command.toArray(String[]::new);
     }
 
-    /** The spawners' logs, for a failure's message. */
+    /**
+     * The spawners' logs, the registry's, then the end of every member's log the SSH launcher wrote under the test's
+     * directory ({@code fabric-HOST/members/ID/member.log}, each incarnation after its {@code ===} header,
+     * members spawned by members included), for a failure's message.
+     */
     String logs() {
         StringBuilder all = new StringBuilder();
         try (var files = Files.list(dir)) {
@@ -159,7 +163,23 @@ final class LabFabric {
         } catch (IOException e) {
             all.append("(logs unreadable: ").append(e).append(')');
         }
+        // The registry's log records every state change of every member with its reason.
+        all.append("--- registry.log:\n").append(tail(log("registry.log")));
+        try (var files = Files.walk(dir)) {
+            files.filter(f -> f.getFileName().toString().equals("member.log") && dir.relativize(f).toString().startsWith("fabric-")).sorted()
+                    .forEach(f -> all.append("--- ").append(dir.relativize(f)).append(":\n").append(tail(read(f), 12_000)));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            all.append("(member logs unreadable: ").append(e).append(')');
+        }
         return all.toString();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")\n";
+        }
     }
 
     String log(String name) {
@@ -172,6 +192,10 @@ final class LabFabric {
     }
 
     private static String tail(String text) {
-        return text.length() <= 20_000 ? text : "...\n" + text.substring(text.length() - 20_000);
+        return tail(text, 20_000);
+    }
+
+    private static String tail(String text, int max) {
+        return text.length() <= max ? text : "...\n" + text.substring(text.length() - max);
     }
 }

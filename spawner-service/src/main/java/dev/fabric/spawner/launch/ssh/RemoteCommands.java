@@ -18,7 +18,7 @@ final class RemoteCommands {
 
     /** On the member's command line (not secret), so a pid can be checked to be this member and not a reused pid. */
     static final String ID_PROPERTY = "-Dfabric.member.id=";
-    /** The first line the start command prints on the channel: {@code started <pid> <absolute fabric directory>}. */
+    /** The first line the start command prints on the channel: {@code started <pid> <port> <absolute fabric directory>}. */
     static final String STARTED = "started";
 
     private RemoteCommands() {}
@@ -40,15 +40,18 @@ final class RemoteCommands {
 
     /**
      * Starts one incarnation: creates the member's directory (0700), appends a header to its
-     * {@code member.log}, reads the one-time password as the first line of standard input into the
-     * shell's environment (so it is on no command line and in no file), writes {@code member.pid},
-     * prints {@link #STARTED}, and {@code exec}s the JVM with its output appended to the log. The JVM
-     * replaces the shell, so the channel's exit status or signal is the member's.
+     * {@code member.log}, chooses its management port ({@link #freePort}), reads the one-time password
+     * as the first line of standard input into the shell's environment (so it is on no command line
+     * and in no file), writes {@code member.pid}, prints {@link #STARTED}, and {@code exec}s the JVM
+     * with its output appended to the log. The JVM replaces the shell, so the channel's exit status or
+     * signal is the member's.
+     *
+     * @param firstTried the port of {@code member-ports} tried first (the launcher draws it at random)
      */
-    static String start(LaunchSpec spec, SshLauncherProperties.Host host, String hostName, String java, String jarName, int port) {
+    static String start(LaunchSpec spec, SshLauncherProperties.Host host, String hostName, String java, String jarName, int firstTried) {
         String dir = memberDir(host.directory(), spec.serviceId());
+        int[] range = host.portRange();
         Map<String, String> environment = new LinkedHashMap<>(spec.environment());
-        environment.put(MemberEnvironment.MANAGEMENT_PORT, Integer.toString(port));
         environment.put("FABRIC_ADVERTISED_HOST", host.reachableAddress());
         environment.put("SPRING_PROFILES_ACTIVE", MemberEnvironment.MEMBER_PROFILE);
         List<String> command = new ArrayList<>();
@@ -70,6 +73,8 @@ final class RemoteCommands {
         script.append("printf '=== %s incarnation %s of %s (role %s) on host %s\\n' \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\" ")
                 .append(spec.incarnation()).append(' ').append(quote(spec.serviceId())).append(' ').append(quote(spec.role()))
                 .append(' ').append(quote(hostName)).append(" >> member.log\n");
+        script.append(freePort(range[0], range[1], firstTried));
+        script.append("export ").append(MemberEnvironment.MANAGEMENT_PORT).append("=$port\n");
         // The password arrives on standard input: read into the shell's environment, never an argument.
         script.append("IFS= read -r ").append(MemberEnvironment.OTP).append('\n');
         script.append("export ").append(MemberEnvironment.OTP).append('\n');
@@ -77,9 +82,31 @@ final class RemoteCommands {
         script.append("export ").append(MemberEnvironment.DATA_DIR).append("=\"$base\"/members/").append(quote(spec.serviceId()))
                 .append("/data\n");
         script.append("echo $$ > member.pid\n");
-        script.append("echo ").append(STARTED).append(" $$ \"$base\"\n");
+        script.append("echo ").append(STARTED).append(" $$ $port \"$base\"\n");
         script.append("exec ").append(String.join(" ", command)).append(" < /dev/null >> member.log 2>&1\n");
         return sh(script.toString());
+    }
+
+    /**
+     * Sets {@code port} to the first port of {@code first-last}, from {@code firstTried} on (wrapping
+     * around), that no socket on the host listens on, as Linux's {@code /proc/net/tcp} and
+     * {@code tcp6} show them (a host without them: the port tried first). A member whose port is
+     * taken exits with status 1 at its start: a stale incarnation of itself that still runs (it exits
+     * on its first heartbeat the registry refuses) or another member on the host must not make a
+     * launch fail. Exits 1 with a message when every port of the range is taken.
+     */
+    static String freePort(int first, int last, int firstTried) {
+        int size = last - first + 1;
+        int offset = Math.floorMod(firstTried - first, size);
+        return "port=\n"
+                + "i=0\n"
+                + "while [ $i -lt " + size + " ]; do\n"
+                + "  p=$((" + first + " + (" + offset + " + i) % " + size + "))\n"
+                + "  if ! grep -qi \":$(printf %04X $p) [0-9A-F]*:[0-9A-F]* 0A \" /proc/net/tcp /proc/net/tcp6 2>/dev/null; then port=$p; break; fi\n"
+                + "  i=$((i + 1))\n"
+                + "done\n"
+                + "if [ -z \"$port\" ]; then echo \"every port of member-ports " + first + "-" + last
+                + " is taken on this host\"; exit 1; fi\n";
     }
 
     /**

@@ -131,8 +131,9 @@ public final class SshLauncher implements Launcher, AutoCloseable {
         try {
             String java = staging.stage(host, session);
             int[] range = host.settings.portRange();
-            int port = range[0] + random.nextInt(range[1] - range[0] + 1);
-            ChannelExec channel = session.createExecChannel(RemoteCommands.start(spec, host.settings, host.name, java, staging.jarName(), port));
+            int firstTried = range[0] + random.nextInt(range[1] - range[0] + 1);
+            ChannelExec channel = session.createExecChannel(RemoteCommands.start(spec, host.settings, host.name, java, staging.jarName(),
+                    firstTried));
             channel.setRedirectErrorStream(true);
             channel.open().verify(connectTimeout);
             // The password goes on standard input: the start command reads it into the member's environment.
@@ -151,9 +152,10 @@ public final class SshLauncher implements Launcher, AutoCloseable {
                 throw new LaunchException("host " + host.name + ": the member's start command failed (exit status "
                         + channel.getExitStatus() + "): " + rest.toString().trim());
             }
-            String[] started = first.split(" ", 3);
+            String[] started = first.split(" ", 4);
             long pid = Long.parseLong(started[1]);
-            String logFile = started[2] + "/members/" + spec.serviceId() + "/member.log";
+            int port = Integer.parseInt(started[2]);
+            String logFile = started[3] + "/members/" + spec.serviceId() + "/member.log";
             URI managementUrl = URI.create("http://" + host.settings.reachableAddress() + ":" + port);
             log.info("member {} incarnation {}: started pid {} on host {} ({}), port {}, output in {}", spec.serviceId(),
                     spec.incarnation(), pid, host.name, host.target(), port, logFile);

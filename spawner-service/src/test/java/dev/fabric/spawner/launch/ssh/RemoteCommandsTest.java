@@ -8,8 +8,14 @@ import dev.fabric.spawner.launch.LaunchSpec;
 import dev.fabric.spawner.launch.MemberJvm;
 import dev.fabric.spawner.launch.Resources;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
@@ -30,7 +36,7 @@ class RemoteCommandsTest {
 
         assertThat(command).doesNotContain(secret).startsWith("sh -c '")
                 .contains("IFS= read -r FABRIC_OTP").contains("export FABRIC_OTP\n")
-                .contains("export FABRIC_MANAGEMENT_PORT='\\''47123'\\''")
+                .contains("export FABRIC_MANAGEMENT_PORT=$port\n")
                 .contains("export FABRIC_ADVERTISED_HOST='\\''10.0.2.2'\\''")
                 .contains("-Dfabric.member.id=queue-1")
                 .contains("exec '\\''/opt/jdk 25/bin/java'\\''")
@@ -49,6 +55,55 @@ class RemoteCommandsTest {
         String quoted = String.join(" ", options.stream().map(option -> "'\\''" + option + "'\\''").toList());
         assertThat(command).contains(quoted + " '\\''-Dserver.address=");
         assertThat(command.indexOf("-Dx=it")).isGreaterThan(command.indexOf("-XX:TrimNativeHeapInterval"));
+    }
+
+    /**
+     * A stale incarnation of the member (it runs until its first refused heartbeat) or another member
+     * on the host may listen on the port drawn from member-ports; a JVM started on it exits with
+     * status 1, a bootstrap failed for good. The start command, run here as sshd runs it, takes the
+     * next port no socket listens on and tells it.
+     */
+    @Test
+    void theStartCommandPassesOverAPortTheHostListensOnAlready(@TempDir Path dir) throws Exception {
+        int taken;
+        int free;
+        try (ServerSocket held = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
+            taken = held.getLocalPort();
+            try (ServerSocket probe = new ServerSocket(taken + 1)) {
+                free = probe.getLocalPort();
+            }
+            // A "java" that prints the port the member would listen on into its log.
+            Path java = dir.resolve("java");
+            Files.writeString(java, "#!/bin/sh\necho \"management port $FABRIC_MANAGEMENT_PORT\"\n");
+            Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwx------"));
+            SshLauncherProperties.Host host = new SshLauncherProperties.Host("127.0.0.1", 22, "fabric", Path.of("/k"), Path.of("/kh"),
+                    HostKeyPolicy.STRICT, java.toString(), dir.resolve("fabric").toString(), "", "", taken + "-" + free, List.of(), false);
+            LaunchSpec spec = new LaunchSpec("queue-1", 3, "queue", Connectivity.DIRECT, Resources.DEFAULT,
+                    Map.of(MemberEnvironment.SERVICE_ID, "queue-1"), OneTimePassword.of("s3cr3t-one-time-password-of-43-characters-x"), "head");
+
+            Process shell = new ProcessBuilder("sh", "-c", RemoteCommands.start(spec, host, "head", java.toString(), "spawner.jar", taken))
+                    .redirectErrorStream(true).start();
+            shell.getOutputStream().write("s3cr3t-one-time-password-of-43-characters-x\n".getBytes(StandardCharsets.UTF_8));
+            shell.getOutputStream().close();
+            String output = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(shell.waitFor()).as(output).isZero();
+
+            assertThat(Files.readString(dir.resolve("fabric/members/queue-1/member.log"))).contains("management port " + free);
+            assertThat(output.lines().findFirst().orElseThrow()).as(output).startsWith(RemoteCommands.STARTED + " ")
+                    .contains(" " + free + " ");
+        }
+    }
+
+    @Test
+    void aStartCommandFindingEveryPortTakenSaysSo() throws Exception {
+        try (ServerSocket held = new ServerSocket(0, 1, InetAddress.getByName("0.0.0.0"))) {
+            int taken = held.getLocalPort();
+            Process shell = new ProcessBuilder("sh", "-c", RemoteCommands.freePort(taken, taken, taken) + "echo \"$port\"")
+                    .redirectErrorStream(true).start();
+            String output = new String(shell.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(shell.waitFor()).as(output).isEqualTo(1);
+            assertThat(output).contains("every port of member-ports " + taken + "-" + taken + " is taken on this host");
+        }
     }
 
     @Test
