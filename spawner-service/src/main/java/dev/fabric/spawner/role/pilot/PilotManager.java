@@ -427,7 +427,8 @@ final class PilotManager implements Closeable {
         }
         List<PilotWire.Pilot> open;
         synchronized (this) {
-            open = pilots.values().stream().filter(p -> !p.state().isFinal()).toList();
+            // A pilot being ended is the ending's alone: its agents stop on purpose, and none is replaced.
+            open = pilots.values().stream().filter(p -> !p.state().isFinal() && !ending.contains(p.id())).toList();
         }
         for (PilotWire.Pilot pilot : open) {
             if (closed) {
@@ -614,7 +615,21 @@ final class PilotManager implements Closeable {
         agents.set(agents.indexOf(lost), replacement);
         List<PilotWire.Replacement> replaced = new ArrayList<>(pilot.replaced());
         replaced.add(new PilotWire.Replacement(lost, replacement, clock.instant()));
-        save(members(pilot, agents, pilot.queue(), pilot.pubsub(), replaced));
+        boolean ended;
+        synchronized (this) {
+            // Ended, or being ended, while the replacement was spawned: the ending stops the agents it knows of, not this one,
+            // and a save now would overwrite its final state.
+            PilotWire.Pilot now = pilots.get(pilot.id());
+            ended = now == null || now.state().isFinal() || ending.contains(pilot.id());
+            if (!ended) {
+                save(members(pilot, agents, pilot.queue(), pilot.pubsub(), replaced));
+            }
+        }
+        if (ended) {
+            log.info("pilot {}: ended while agent {} replaced {}; stopping it", pilot.id(), replacement, lost);
+            stopQuietly(replacement);
+            return;
+        }
         log.info("pilot {}: agent {} is {} ({}); replaced by {}", pilot.id(), lost, member.state(), member.stateReason(), replacement);
     }
 

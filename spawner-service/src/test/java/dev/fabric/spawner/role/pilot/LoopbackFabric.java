@@ -25,14 +25,20 @@ final class LoopbackFabric implements PilotFabric {
     final List<String> stopped = new ArrayList<>();
     final Map<String, List<String>> queues = new LinkedHashMap<>();
     final Map<String, List<String>> topics = new LinkedHashMap<>();
+    /** Run before each spawn and after each stop, outside this fabric's lock: what else happens meanwhile. */
+    volatile Runnable beforeSpawn = () -> { };
+    volatile Runnable afterStop = () -> { };
     private int next;
 
     @Override
-    public synchronized String spawn(PilotWire.Where where, String type, String name, Map<String, String> config) {
-        String id = type + "-" + (++next);
-        spawned.add(new Spawned(id, where, type, config));
-        states.put(id, InstanceState.PENDING);
-        return id;
+    public String spawn(PilotWire.Where where, String type, String name, Map<String, String> config) {
+        beforeSpawn.run();
+        synchronized (this) {
+            String id = type + "-" + (++next);
+            spawned.add(new Spawned(id, where, type, config));
+            states.put(id, InstanceState.PENDING);
+            return id;
+        }
     }
 
     synchronized void allRunning() {
@@ -55,9 +61,12 @@ final class LoopbackFabric implements PilotFabric {
     }
 
     @Override
-    public synchronized void stop(String id) {
-        stopped.add(id);
-        states.put(id, InstanceState.STOPPED);
+    public void stop(String id) {
+        synchronized (this) {
+            stopped.add(id);
+            states.put(id, InstanceState.STOPPED);
+        }
+        afterStop.run();
     }
 
     @Override

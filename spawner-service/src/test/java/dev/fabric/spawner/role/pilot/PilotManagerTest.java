@@ -298,6 +298,53 @@ class PilotManagerTest {
     }
 
     @Test
+    void aSupervisionRoundDuringACancelReplacesNoAgentTheCancelStopped() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(2);
+        int spawnedBefore = fabric.spawned.size();
+        // The round the manager runs every few seconds, here exactly while the cancel's first agent has stopped.
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        fabric.afterStop = () -> {
+            if (once.compareAndSet(false, true)) {
+                manager.supervise();
+            }
+        };
+
+        PilotWire.Pilot canceled = manager.cancel(pilot.id());
+
+        assertThat(once).isTrue();
+        assertThat(canceled.state()).isEqualTo(PilotState.CANCELED);
+        assertThat(canceled.replaced()).isEmpty();
+        assertThat(fabric.spawned).as("members spawned after the cancel began").hasSize(spawnedBefore);
+        assertThat(manager.pilot(pilot.id()).state()).isEqualTo(PilotState.CANCELED);
+        assertThat(fabric.stopped).containsAll(pilot.agents()).contains(pilot.queue(), pilot.pubsub());
+    }
+
+    @Test
+    void aReplacementSpawnedWhileItsPilotIsCanceledIsStoppedAndTheCancelStands() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(2);
+        fabric.set(pilot.agents().getFirst(), InstanceState.LOST);
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        fabric.beforeSpawn = () -> {
+            if (once.compareAndSet(false, true)) {
+                manager.cancel(pilot.id());
+            }
+        };
+
+        manager.supervise();
+
+        assertThat(once).isTrue();
+        String replacement = fabric.spawned.getLast().id();
+        assertThat(fabric.spawned.getLast().type()).isEqualTo("agent");
+        assertThat(fabric.stopped).as("the replacement the round spawned").contains(replacement);
+        PilotWire.Pilot after = manager.pilot(pilot.id());
+        assertThat(after.state()).isEqualTo(PilotState.CANCELED);
+        assertThat(after.agents()).doesNotContain(replacement);
+        assertThat(after.replaced()).isEmpty();
+    }
+
+    @Test
     void aMemberThatFailsWhileLaunchingFailsThePilotAndWhatWasSpawnedIsStopped() throws Exception {
         manager = open(false);
         PilotWire.Pilot created = manager.create(new PilotWire.PilotDescription(1, 1, null, null, null));
