@@ -167,19 +167,12 @@ final class LabFabric {
         all.append("--- registry.log:\n").append(tail(log("registry.log")));
         try (var files = Files.walk(dir)) {
             files.filter(f -> f.getFileName().toString().equals("member.log") && dir.relativize(f).toString().startsWith("fabric-")).sorted()
-                    .forEach(f -> all.append("--- ").append(dir.relativize(f)).append(":\n").append(tail(read(f), 12_000)));
+                    .map(f -> dir.relativize(f).toString())
+                    .forEach(name -> all.append("--- ").append(name).append(":\n").append(tail(log(name), 12_000)));
         } catch (IOException | java.io.UncheckedIOException e) {
             all.append("(member logs unreadable: ").append(e).append(')');
         }
         return all.toString();
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return "(unreadable: " + e + ")\n";
-        }
     }
 
     String log(String name) {

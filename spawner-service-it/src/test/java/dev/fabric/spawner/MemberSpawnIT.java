@@ -43,7 +43,7 @@ class MemberSpawnIT {
     static void start() throws Exception {
         // Two levels of member JVMs start on a machine shared with other builds: more time than the 60 s default
         // to redeem (the setting is inherited by the members that spawn).
-        fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=180s", "--fabric.spawner.otp-ttl=180s");
+        fabric = new FabricUnderTest(dir);
         fabric.startSpawner();
     }
 

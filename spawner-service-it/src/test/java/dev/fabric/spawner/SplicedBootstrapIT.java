@@ -24,8 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * dial is nearly always reset before the other side's SYN can cross it: the splice opens no
  * connection, which is what a symmetric NAT does too, and both sides fall back to a circuit through
  * the bridge the member names. (On a loaded machine the two dials now and then meet in a TCP
- * simultaneous open and the splice opens: {@link #spawnWhereNoSpliceOpens} spawns again then.) The bootstrap (hello, keys, setup check, configuration) runs over the circuit; the history
- * and the member's registration say which path it took. The splice itself, through real NATs, is
+ * simultaneous open and the splice opens: {@link #spawnWhereNoSpliceOpens} spawns again then.)
+ * The bootstrap (hello, keys, setup check, configuration) runs over the circuit; the history and
+ * the member's registration say which path it took. The splice itself, through real NATs, is
  * {@code SplicedAcrossTheLabIT} (fabric-cli).
  */
 class SplicedBootstrapIT {
@@ -36,10 +37,12 @@ class SplicedBootstrapIT {
     static FabricUnderTest fabric;
     /** A member's JVM on a machine shared with other builds, then the splice's dialing window. */
     static final java.time.Duration PATIENCE = java.time.Duration.ofMinutes(3);
+    static final java.util.Set<InstanceState> SETTLED = java.util.EnumSet.of(InstanceState.RUNNING, InstanceState.FAILED,
+            InstanceState.STOPPED, InstanceState.LOST);
 
     @BeforeAll
     static void start() throws Exception {
-        fabric = new FabricUnderTest(dir, "--fabric.spawner.otp-ttl=180s", "--fabric.spawner.bootstrap-timeout=180s");
+        fabric = new FabricUnderTest(dir);
         fabric.startSpawner();
     }
 
@@ -81,8 +84,7 @@ class SplicedBootstrapIT {
         ServiceInstance now = fabric.registry.get(id);
         while (java.time.Instant.now().isBefore(deadline)) {
             now = fabric.registry.get(id);
-            if (now.state() == InstanceState.RUNNING || now.state() == InstanceState.FAILED || now.state() == InstanceState.STOPPED
-                    || now.state() == InstanceState.LOST) {
+            if (SETTLED.contains(now.state())) {
                 return now;
             }
             Thread.sleep(200);

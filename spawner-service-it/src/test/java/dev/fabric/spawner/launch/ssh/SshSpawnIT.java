@@ -45,9 +45,8 @@ class SshSpawnIT {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = socket.getLocalPort();
         }
-        // The first launch on a host copies the distribution first, on a machine shared with other builds: room for it.
-        List<String> properties = new ArrayList<>(List.of("--fabric.spawner.ssh.liveness-interval=500ms",
-                "--fabric.spawner.otp-ttl=180s", "--fabric.spawner.bootstrap-timeout=180s"));
+        // The first launch on a host copies the distribution first: FabricUnderTest's 180 s bootstrap leaves room for it.
+        List<String> properties = new ArrayList<>(List.of("--fabric.spawner.ssh.liveness-interval=500ms"));
         properties.addAll(sshd.hostProperties("loop"));
         properties.addAll(sshd.hostProperties("wrong-key", "identity", sshd.wrongKey.toString()));
         properties.addAll(sshd.hostProperties("unknown-key", "known-hosts", sshd.emptyKnownHosts.toString()));

@@ -8,7 +8,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.fabric.core.client.FabricClient;
@@ -77,7 +76,7 @@ class BridgeIT {
         // A bridge and a queue restarting at once on a shared machine: more than a minute to bootstrap is allowed, and
         // the registry expects the members' own 2 s heartbeats (dead after 10 s): nothing here is detected by heartbeats
         // (a kill is seen by the spawner), and a bridge declared DEAD while its member starts would fail the member.
-        fabric = new FabricUnderTest(dir, Duration.ofSeconds(2), "--fabric.spawner.otp-ttl=180s", "--fabric.spawner.bootstrap-timeout=180s");
+        fabric = new FabricUnderTest(dir, Duration.ofSeconds(2));
         fabric.startSpawner();
         client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("bridge-it").build();
         int port;
