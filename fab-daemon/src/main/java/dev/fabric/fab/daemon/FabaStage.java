@@ -8,6 +8,7 @@ import dev.fabric.fab.ipc.IpcRecord;
 import dev.fabric.fab.ipc.LogLine;
 import dev.fabric.fab.ipc.LogSink;
 import dev.fabric.fab.ipc.PidDirectory;
+import dev.fabric.fab.posix.ProcessTree;
 
 import java.io.File;
 import java.io.IOException;
@@ -177,10 +178,7 @@ final class FabaStage {
             aborted = true;
         }
         for (Map.Entry<Process, Path> e : running.entrySet()) {
-            Process p = e.getKey();
-            List<ProcessHandle> children = p.descendants().toList();
-            p.destroyForcibly();
-            children.forEach(ProcessHandle::destroyForcibly);
+            ProcessTree.kill(e.getKey().toHandle());
         }
     }
 }

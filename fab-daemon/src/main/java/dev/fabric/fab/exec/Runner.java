@@ -6,6 +6,7 @@ import dev.fabric.fab.plan.BuildPlan;
 import dev.fabric.fab.plan.Command;
 import dev.fabric.fab.plan.Stage;
 import dev.fabric.fab.plan.State;
+import dev.fabric.fab.posix.ProcessTree;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -189,10 +190,7 @@ public final class Runner {
         }
         for (Map.Entry<Process, Command> e : running.entrySet()) {
             Process p = e.getKey();
-            // The shell first, so it cannot go on to its next command; then what it started.
-            List<ProcessHandle> children = p.descendants().toList();
-            p.destroyForcibly();
-            children.forEach(ProcessHandle::destroyForcibly);
+            ProcessTree.kill(p.toHandle());
             try {
                 p.waitFor(2, java.util.concurrent.TimeUnit.SECONDS);
             } catch (InterruptedException ie) {
