@@ -15,13 +15,15 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.function.Supplier;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
 
 /**
  * What a member needs on its host before it starts (the seed's "create virtualenv, fetch modules"):
- * a Java 25 runtime at the configured path, and the member distribution in {@code <directory>/dist/},
- * copied by SFTP when absent or different. The copy is named by its SHA-256, written to a {@code .part}
- * file, checked on the host with {@code sha256sum}, and only then renamed into place, so a member never
- * starts from a damaged or half-written file. Every failure is a {@link LaunchException} saying what
+ * a Java 25 runtime at the configured path, and the member distribution in {@code <directory>/dist/}
+ * (a self-contained jar: {@link #selfContained}), copied by SFTP when absent or different. The copy is
+ * named by its SHA-256, written to a {@code .part} file, checked on the host with {@code sha256sum}, and
+ * only then renamed into place, so a member never starts from a damaged or half-written file. Every failure is a {@link LaunchException} saying what
  * failed on which host.
  */
 final class Staging {
@@ -29,6 +31,7 @@ final class Staging {
     private static final Logger log = LoggerFactory.getLogger(Staging.class);
     /** The Java feature release members need. */
     static final int JAVA_FEATURE = 25;
+    static final String DISTRIBUTION_SETTING = "fabric.spawner.ssh.distribution";
 
     private final Path distribution;
     private final String checksum;
@@ -38,7 +41,7 @@ final class Staging {
      * @param runtime the Java runtime to stage on a host without one (packed on first use)
      */
     Staging(Path distribution, Supplier<JavaRuntime> runtime) {
-        this.distribution = distribution;
+        this.distribution = selfContained(distribution);
         this.checksum = sha256(distribution);
         this.runtime = runtime;
     }
@@ -176,6 +179,41 @@ final class Staging {
         log.info("host {}: staged the Java runtime {} as {} in {} ms (SHA-256 {} checked)", host.name, packed.home(), home,
                 (System.nanoTime() - started) / 1_000_000, packed.checksum());
         return java;
+    }
+
+    /**
+     * The distribution, when a member can start from it alone: staging copies one file, so it must be
+     * a Spring Boot executable jar (its manifest names {@code Spring-Boot-Lib}, the libraries inside it)
+     * that names no {@code Class-Path} (libraries beside it). The jar Spring Boot's
+     * {@code -Djarmode=tools extract} makes, which {@code ./fabric up} and the image start the spawner
+     * from for their AOT caches, is neither: its {@code Class-Path} names {@code lib/*.jar} beside it.
+     *
+     * @throws IllegalStateException naming the jar and the setting to use, when it is not self-contained
+     */
+    static Path selfContained(Path distribution) {
+        Attributes manifest;
+        try (JarFile jar = new JarFile(distribution.toFile())) {
+            manifest = jar.getManifest() == null ? new Attributes() : jar.getManifest().getMainAttributes();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the member distribution " + distribution + " as a jar (" + e.getMessage()
+                    + "); set " + DISTRIBUTION_SETTING + " to spawner-service-exec.jar", e);
+        }
+        String classPath = manifest.getValue(Attributes.Name.CLASS_PATH);
+        if (classPath != null || manifest.getValue("Spring-Boot-Lib") == null) {
+            throw new IllegalStateException("the member distribution " + distribution + " is not self-contained: "
+                    + (classPath != null ? "its manifest's Class-Path names libraries beside it (" + firstWord(classPath)
+                    + " ...), which staging does not copy (a jar extracted for the AOT cache)"
+                    : "it is no Spring Boot executable jar (its manifest names no Spring-Boot-Lib)")
+                    + "; set " + DISTRIBUTION_SETTING + " to the runnable spawner-service-exec.jar (the jar the spawner was "
+                    + "extracted from, e.g. spawner-service/target/spawner-service-exec.jar)");
+        }
+        return distribution;
+    }
+
+    private static String firstWord(String text) {
+        String trimmed = text.trim();
+        int end = trimmed.indexOf(' ');
+        return end < 0 ? trimmed : trimmed.substring(0, end);
     }
 
     private static String firstLine(String text) {
