@@ -406,7 +406,8 @@ public class SpawnService {
      * The settings a member spawns its own members with, inherited from this node (docs/spawner.md,
      * "Every member spawns"): as {@code fabric.spawner.*} in its environment, where Spring reads them.
      * The process launcher's java and jar are not passed: a member runs its own, which are this node's.
-     * The launcher adds its own ({@link Launcher#inheritedEnvironment}): the SSH launcher's hosts.
+     * The launcher adds its own ({@link Launcher#inheritedEnvironment}): the SSH launcher's hosts, and
+     * its distribution for the members started on this node.
      */
     private Map<String, String> inherited() {
         Map<String, String> settings = new LinkedHashMap<>();

@@ -52,6 +52,8 @@ final class RemoteCommands {
         String dir = memberDir(host.directory(), spec.serviceId());
         int[] range = host.portRange();
         Map<String, String> environment = new LinkedHashMap<>(spec.environment());
+        // A path on the spawner's node: the member runs the staged jar, self-contained, and stages that one.
+        environment.remove(SshLauncher.INHERITED_DISTRIBUTION);
         environment.put("FABRIC_ADVERTISED_HOST", host.reachableAddress());
         environment.put("SPRING_PROFILES_ACTIVE", MemberEnvironment.MEMBER_PROFILE);
         List<String> command = new ArrayList<>();

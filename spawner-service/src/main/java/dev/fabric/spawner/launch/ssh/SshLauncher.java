@@ -48,6 +48,12 @@ public final class SshLauncher implements Launcher, AutoCloseable {
      * the one environment variable whose keys keep host names as written ({@code compute-1}).
      */
     static final String INHERITED = "SPRING_APPLICATION_JSON";
+    /**
+     * Where a member started on this node finds the distribution its spawner stages
+     * ({@code fabric.spawner.ssh.distribution}); apart from {@value #INHERITED}, so that a member
+     * started on a host can be given the rest without it.
+     */
+    static final String INHERITED_DISTRIBUTION = "FABRIC_SPAWNER_SSH_DISTRIBUTION";
 
     private final SshLauncherProperties settings;
     private final Map<String, RemoteHost> hosts;
@@ -91,8 +97,11 @@ public final class SshLauncher implements Launcher, AutoCloseable {
      * The hosts and timeouts, as {@code fabric.spawner.ssh.*} properties in {@value #INHERITED}: a
      * member started by this node places members on the same hosts, reached by the same names from
      * its own host. The identity and known-hosts files are passed by path, never by content: they
-     * must be on the member's host too (docs/spawner.md, "Members place on SSH hosts"). The
-     * distribution is not passed: a member stages the jar it runs from.
+     * must be on the member's host too (docs/spawner.md, "Members place on SSH hosts"). A configured
+     * distribution goes in {@value #INHERITED_DISTRIBUTION}, for the members started on this node:
+     * they run the jar this node runs, which may be an extracted one that cannot be staged
+     * ({@link Staging#selfContained}). A member started on a host never gets it
+     * ({@link RemoteCommands#start}): it runs the staged jar, and stages that one in turn.
      */
     @Override
     public Map<String, String> inheritedEnvironment() {
@@ -120,7 +129,11 @@ public final class SshLauncher implements Launcher, AutoCloseable {
             properties.put(key + "jvm-options", host.jvmOptions());
             properties.put(key + "stage-java", host.stageJava());
         });
-        return Map.of(INHERITED, JSON.writeValueAsString(properties));
+        if (settings.distribution().isBlank()) {
+            return Map.of(INHERITED, JSON.writeValueAsString(properties));
+        }
+        return Map.of(INHERITED, JSON.writeValueAsString(properties),
+                INHERITED_DISTRIBUTION, Path.of(settings.distribution()).toAbsolutePath().toString());
     }
 
     @Override

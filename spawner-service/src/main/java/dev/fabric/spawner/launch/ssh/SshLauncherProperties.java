@@ -21,7 +21,9 @@ import java.util.Map;
  * spawner's own launcher.
  *
  * @param hosts the hosts, by the name spawn requests use
- * @param distribution the member distribution staged on each host; empty: the jar this spawner runs from
+ * @param distribution the member distribution staged on each host, a self-contained Spring Boot jar
+ *                     ({@code spawner-service-exec.jar}); empty: {@code fabric.spawner.process.jar}, else the jar
+ *                     this spawner runs from. Members this node starts itself inherit it
  * @param connectTimeout how long to wait for a host to answer, and for its key exchange and authentication
  * @param commandTimeout how long a remote command (a checksum, {@code java -version}, {@code kill}) may take
  * @param javaRuntime the Java runtime staged on a host with {@code stage-java} whose {@code java} is no Java 25:

@@ -4,8 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.support.SpringApplicationJsonEnvironmentPostProcessor;
-import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** A member inherits its spawner's SSH hosts through its environment, and Spring Boot reads them back unchanged. */
 class InheritedHostsTest {
+
+    static final SshLauncherProperties.Host HEAD = new SshLauncherProperties.Host("head", 22, "root", Path.of("/k"), Path.of("/kh"),
+            HostKeyPolicy.STRICT, "java", "fabric", "", "", "47100-47999", List.of(), false);
 
     @Test
     void aMemberReadsBackTheHostsItsSpawnerPlacesOn() {
@@ -30,16 +33,39 @@ class InheritedHostsTest {
 
         Map<String, String> environment = new SshLauncher(settings, () -> Path.of("unused")).inheritedEnvironment();
 
-        assertThat(environment).containsOnlyKeys(SshLauncher.INHERITED);
+        assertThat(environment).containsOnlyKeys(SshLauncher.INHERITED, SshLauncher.INHERITED_DISTRIBUTION);
         SshLauncherProperties inherited = bindAsAMemberWould(environment);
         assertThat(inherited.hosts()).isEqualTo(hosts);
         assertThat(inherited.connectTimeout()).isEqualTo(Duration.ofSeconds(7));
         assertThat(inherited.commandTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(inherited.livenessInterval()).isEqualTo(Duration.ofSeconds(3));
-        // The member stages the jar it runs from, not a path on its spawner's host.
-        assertThat(inherited.distribution()).isEmpty();
+        // A member on this node stages its spawner's distribution: the jar it runs may be an extracted one.
+        assertThat(inherited.distribution()).isEqualTo("/somewhere/spawner.jar");
         // Each node stages the runtime it runs on itself.
         assertThat(inherited.javaRuntime()).isEmpty();
+    }
+
+    @Test
+    void aDistributionGivenRelativelyIsInheritedAsAnAbsolutePath() {
+        SshLauncherProperties settings = new SshLauncherProperties(Map.of("head", HEAD), "target/spawner-service-exec.jar",
+                Duration.ofSeconds(10), Duration.ofMinutes(2), Duration.ofSeconds(2), "");
+
+        Map<String, String> environment = new SshLauncher(settings, () -> Path.of("unused")).inheritedEnvironment();
+
+        // A member runs in its own directory: the path must not depend on where it runs.
+        assertThat(bindAsAMemberWould(environment).distribution())
+                .isEqualTo(Path.of("target/spawner-service-exec.jar").toAbsolutePath().toString());
+    }
+
+    @Test
+    void withoutADistributionTheMemberStagesTheJarItRunsFrom() {
+        SshLauncherProperties settings = new SshLauncherProperties(Map.of("head", HEAD), "", Duration.ofSeconds(10),
+                Duration.ofMinutes(2), Duration.ofSeconds(2), "");
+
+        Map<String, String> environment = new SshLauncher(settings, () -> Path.of("unused")).inheritedEnvironment();
+
+        assertThat(environment).containsOnlyKeys(SshLauncher.INHERITED);
+        assertThat(bindAsAMemberWould(environment).distribution()).isEmpty();
     }
 
     @Test
@@ -51,7 +77,7 @@ class InheritedHostsTest {
     private static SshLauncherProperties bindAsAMemberWould(Map<String, String> environment) {
         StandardEnvironment member = new StandardEnvironment();
         member.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
-                new MapPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, Map.copyOf(environment)));
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, Map.<String, Object>copyOf(environment)));
         new SpringApplicationJsonEnvironmentPostProcessor().postProcessEnvironment(member, new SpringApplication());
         return Binder.get(member).bind("fabric.spawner.ssh", SshLauncherProperties.class).get();
     }

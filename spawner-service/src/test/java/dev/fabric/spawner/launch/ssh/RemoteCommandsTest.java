@@ -43,6 +43,19 @@ class RemoteCommandsTest {
                 .contains("< /dev/null >> member.log 2>&1");
     }
 
+    /** The member runs the staged jar, self-contained: its spawner's distribution is a path on another node. */
+    @Test
+    void aMemberOnAHostIsNotGivenItsSpawnersDistribution() {
+        LaunchSpec spec = new LaunchSpec("queue-1", 2, "queue", Connectivity.DIRECT, Resources.DEFAULT,
+                Map.of(MemberEnvironment.SERVICE_ID, "queue-1", SshLauncher.INHERITED_DISTRIBUTION, "/opt/fabric/spawner-service.jar"),
+                OneTimePassword.of("s3cr3t-one-time-password-of-43-characters-x"), "head");
+
+        String command = RemoteCommands.start(spec, HOST, "head", HOST.java(), "spawner-service-0123456789abcdef.jar", 47123);
+
+        assertThat(command).contains("export FABRIC_SERVICE_ID=").doesNotContain(SshLauncher.INHERITED_DISTRIBUTION)
+                .doesNotContain("/opt/fabric/spawner-service.jar");
+    }
+
     @Test
     void theMemberStartsWithTheProcessLaunchersJvmOptionsAndTheHostsAfterThem() {
         LaunchSpec spec = new LaunchSpec("queue-1", 2, "queue", Connectivity.DIRECT, new Resources("1500m", "512Mi"),
