@@ -75,9 +75,12 @@ RUN set -eu; \
     chmod 0755 /opt/fabric/start
 
 # A member's launcher sets its own FABRIC_DATA_DIR and port; the member profile ignores the key path.
+# Members placed on SSH hosts are staged the runnable jar: the extracted one the spawner starts from
+# names its libraries beside it (Class-Path: lib/...), which staging does not copy.
 ENV FABRIC_DATA_DIR=/var/lib/fabric \
     FABRIC_KEYS_PATH=/etc/fabric/keys \
-    FABRIC_SPAWNER_PORT=8472
+    FABRIC_SPAWNER_PORT=8472 \
+    FABRIC_SPAWNER_SSH_DISTRIBUTION=/opt/fabric/spawner-service.jar
 
 USER 10001:10001
 WORKDIR /opt/fabric
