@@ -45,6 +45,7 @@ public final class FabricUnderTest implements AutoCloseable {
     public final String registryUrl;
     private final ConfigurableApplicationContext registryContext;
     private final List<String> spawnerProperties;
+    private Path spawnerJar = SPAWNER_JAR;
     private int spawnerPort;
     private Process spawner;
 
@@ -118,10 +119,15 @@ public final class FabricUnderTest implements AutoCloseable {
         return dir.resolve("spawner-data").resolve("members").resolve(id).resolve("member.log");
     }
 
+    /** The jar the spawner starts from from now on (by default {@link #SPAWNER_JAR}): e.g. one extracted for the AOT cache. */
+    public void spawnerJar(Path jar) {
+        spawnerJar = jar;
+    }
+
     /** Starts (or starts again) the spawner process and waits until it is ready and registered. */
     public void startSpawner() throws Exception {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", SPAWNER_JAR.toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", spawnerJar.toString(),
                 "--server.port=" + spawnerPort,
                 "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),
                 "--fabric.security.keys-path=" + keyDir,
