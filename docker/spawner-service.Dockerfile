@@ -55,10 +55,7 @@ RUN set -eu; \
     fabric_aot_app spawner /opt/fabric/spawner-service.jar /opt/fabric/aot; \
     fabric_aot_cache "$FABRIC_AOT_DIR/spawner.aot" /tmp/aot-spawner.log FABRIC_KEYS_PATH= FABRIC_SPAWNER_PORT=8472 \
         FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
-    fabric_aot_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log SPRING_PROFILES_ACTIVE=member \
-        FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 \
-        FABRIC_SPAWNER_ID=aot-training FABRIC_REGISTRY_URL=http://127.0.0.1:9 FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 \
-        FABRIC_KEYS_PATH= -- -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
+    fabric_aot_member_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k; \
     rm -f /tmp/aot-*.log; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
     printf '%s\n' '#!/bin/sh' \

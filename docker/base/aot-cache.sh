@@ -23,6 +23,11 @@
 #   fabric_aot_cache_throwaway_keys CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...
 #                                   fabric_aot_cache for a service whose context needs the fabric
 #                                   keys (the registry) where there are none (an image's build).
+#   fabric_aot_member_cache CACHE LOG JVM_OPTIONS...
+#                                   fabric_aot_cache for the members' cache: a queue member of the
+#                                   spawner's jar ($FABRIC_AOT_JAR) in the member profile, whose
+#                                   spawner and registry do not answer, started with JVM_OPTIONS
+#                                   (the members' own: their collector and headers must match).
 #
 # Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
 # (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
@@ -131,4 +136,13 @@ fabric_aot_cache_throwaway_keys() {
   fabric_aot_cache "$cache" "$log" FABRIC_KEYS_PATH="$keys/keys" "$@" || status=$?
   rm -rf "$keys"
   return $status
+}
+
+fabric_aot_member_cache() {
+  local cache=$1 log=$2
+  shift 2
+  fabric_aot_cache "$cache" "$log" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 \
+    FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training FABRIC_REGISTRY_URL=http://127.0.0.1:9 \
+    FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 FABRIC_KEYS_PATH= \
+    -- "$@" -Dserver.address=127.0.0.1 -jar "$FABRIC_AOT_JAR"
 }

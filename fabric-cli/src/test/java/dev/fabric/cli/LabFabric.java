@@ -1,5 +1,6 @@
 package dev.fabric.cli;
 
+import dev.fabric.testsupport.AotSpawner;
 import dev.fabric.testsupport.NetworkLab;
 import dev.fabric.testsupport.NetworkLab.ExecResult;
 import dev.fabric.testsupport.NetworkLab.Host;
@@ -83,7 +84,11 @@ final class LabFabric {
                 // A member's JVM starts on a machine shared with other builds: room for it.
                 "-Dfabric.spawner.bootstrap-timeout=240s", "-Dfabric.spawner.otp-ttl=240s"));
         command.addAll(jvmOptions);
-        command.addAll(List.of("-jar", SPAWNER_JAR.toString()));
+        // From the extracted jar and AOT caches, as ./fabric up starts it (the lab's hosts share this file system).
+        AotSpawner start = AotSpawner.of(SPAWNER_JAR, LocalFabric.SPAWNER_JVM);
+        command.addAll(start.spawnerOptions());
+        command.addAll(List.of("-jar", start.jar().toString()));
+        command.addAll(start.properties(command));
         ProcessBuilder spawner = lab.processBuilder(host, NetworkLab.javaCommand(command.toArray(String[]::new)));
         spawner.environment().put("FABRIC_KEYS_PATH", keys().toString());
         spawner.environment().put("FABRIC_DATA_DIR", dir.resolve("spawner-" + name).toString());

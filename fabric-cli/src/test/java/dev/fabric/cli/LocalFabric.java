@@ -4,6 +4,7 @@ import dev.fabric.cli.context.FabricHome;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.registry.RegistryApplication;
+import dev.fabric.testsupport.AotSpawner;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -39,6 +40,8 @@ final class LocalFabric implements AutoCloseable {
     /** Built by spawner-service, which comes before fabric-cli in a full build; the ITs are skipped without it. */
     static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
 
+    /** The spawner's own JVM options in these tests. */
+    static final List<String> SPAWNER_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1");
     static final String NOT_BUILT = SPAWNER_JAR + " is not built: build spawner-service first (./mvnw -pl spawner-service package)";
 
     /**
@@ -144,13 +147,16 @@ final class LocalFabric implements AutoCloseable {
             port = socket.getLocalPort();
         }
         Path log = dir.resolve("spawner.log");
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", SPAWNER_JAR.toString(),
+        // From the extracted jar and AOT caches, as ./fabric up starts it: a member's JVM starts on half the CPU.
+        AotSpawner start = AotSpawner.of(SPAWNER_JAR, SPAWNER_JVM);
+        List<String> command = start.command(ProcessHandle.current().info().command().orElse("java"), SPAWNER_JVM);
+        command.addAll(List.of(
                 "--server.port=" + port,
                 "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),
                 "--fabric.security.keys-path=" + keys,
                 "--fabric.spawner.registry-url=" + registryUrl,
                 "--fabric.spawner.stop-members-on-shutdown=true"));
+        command.addAll(start.properties(spawnerProperties));
         command.addAll(spawnerProperties);
         spawner = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -109,11 +109,7 @@ class AotCacheIT {
 
     /** The members' training run, as ./fabric up makes it. */
     private static String memberCache() {
-        return "fabric_aot_cache \"$CACHE\" \"$ROOT/member-training.log\" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training "
-                + "FABRIC_INCARNATION=1 FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training "
-                + "FABRIC_REGISTRY_URL=http://127.0.0.1:9 FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 "
-                + "-- " + TRAINING_OPTIONS + " -Dserver.address=127.0.0.1 "
-                + "-jar \"$FABRIC_AOT_JAR\"";
+        return "fabric_aot_member_cache \"$CACHE\" \"$ROOT/member-training.log\" " + TRAINING_OPTIONS;
     }
 
     private Result script(String commands) throws Exception {

@@ -26,6 +26,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * The bootstrap handshake end to end: the real registry, the spawner process, members as
@@ -254,6 +256,19 @@ class BootstrapIT {
                 409, "member-stopped");
         assertProblem(fabric.spawnerClient().get().uri("/api/v1/members/nobody").retrieve().toEntity(JsonNode.class),
                 404, "unknown-member");
+    }
+
+    @Test
+    void theSpawnerAndItsMembersStartFromTheTestsAotCaches() throws Exception {
+        assumeFalse("off".equals(System.getProperty("fabric.test.aot")), "-Dfabric.test.aot=off: the plain jar");
+        String id = spawnQueue("DIRECT");
+        fabric.awaitState(id, InstanceState.RUNNING, 1);
+        // What the JVMs mapped, not what they were told: a cache the JVM refuses is ignored without a word.
+        assertThat(Files.readString(Path.of("/proc", Long.toString(fabric.spawnerPid()), "maps")))
+                .as("the spawner maps its cache").contains("tests-spawner.aot");
+        assertThat(Files.readString(Path.of("/proc", Long.toString(pidOf(id)), "maps")))
+                .as("the member maps the members' cache").contains("tests-member.aot");
+        fabric.spawnerClient().delete().uri("/api/v1/members/{id}", id).retrieve().toBodilessEntity();
     }
 
     static long pidOf(String id) {

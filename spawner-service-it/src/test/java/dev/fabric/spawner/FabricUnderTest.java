@@ -8,6 +8,7 @@ import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.spring.FabricSigningInterceptor;
 import dev.fabric.registry.RegistryApplication;
 import dev.fabric.registry.heartbeat.HeartbeatStreams;
+import dev.fabric.testsupport.AotSpawner;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -37,6 +38,8 @@ public final class FabricUnderTest implements AutoCloseable {
 
     /** The runnable jar spawner-service built; these tests run in spawner-service-it/, beside it. */
     public static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
+    /** The spawner's own JVM options in these tests. */
+    static final List<String> SPAWNER_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1");
 
     public final Path dir;
     public final Path keyDir;
@@ -45,7 +48,6 @@ public final class FabricUnderTest implements AutoCloseable {
     public final String registryUrl;
     private final ConfigurableApplicationContext registryContext;
     private final List<String> spawnerProperties;
-    private Path spawnerJar = SPAWNER_JAR;
     private int spawnerPort;
     private Process spawner;
 
@@ -119,15 +121,12 @@ public final class FabricUnderTest implements AutoCloseable {
         return dir.resolve("spawner-data").resolve("members").resolve(id).resolve("member.log");
     }
 
-    /** The jar the spawner starts from from now on (by default {@link #SPAWNER_JAR}): e.g. one extracted for the AOT cache. */
-    public void spawnerJar(Path jar) {
-        spawnerJar = jar;
-    }
-
     /** Starts (or starts again) the spawner process and waits until it is ready and registered. */
     public void startSpawner() throws Exception {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", spawnerJar.toString(),
+        // From the extracted jar and AOT caches, as ./fabric up starts it: a member's JVM starts on half the CPU.
+        AotSpawner start = AotSpawner.of(SPAWNER_JAR, SPAWNER_JVM);
+        List<String> command = start.command(ProcessHandle.current().info().command().orElse("java"), SPAWNER_JVM);
+        command.addAll(List.of(
                 "--server.port=" + spawnerPort,
                 "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),
                 "--fabric.security.keys-path=" + keyDir,
@@ -141,6 +140,7 @@ public final class FabricUnderTest implements AutoCloseable {
                 command.add(patient);
             }
         }
+        command.addAll(start.properties(spawnerProperties));
         command.addAll(spawnerProperties);
         spawner = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(spawnerLog().toFile())).start();

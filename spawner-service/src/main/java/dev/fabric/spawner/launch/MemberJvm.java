@@ -34,6 +34,11 @@ public final class MemberJvm {
     private MemberJvm() {
     }
 
+    /** Prints {@link #TRAINING}, one option per line: for the scripts that train the members' cache. */
+    public static void main(String[] args) {
+        TRAINING.forEach(System.out::println);
+    }
+
     /**
      * The options for one member: the heap ceiling follows its memory quantity (three quarters; the
      * rest is class metadata, code and threads) and the JVM sizes itself for its CPU quantity.

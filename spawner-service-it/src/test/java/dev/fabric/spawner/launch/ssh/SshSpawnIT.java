@@ -159,6 +159,28 @@ class SshSpawnIT {
         }
     }
 
+    /**
+     * A member the spawner starts itself runs the spawner's jar: here, as under {@code ./fabric up}, the
+     * one extracted for the AOT cache (FabricUnderTest), which cannot be staged. It inherits the
+     * distribution its spawner stages, and a member it places on a host runs.
+     */
+    @Test
+    void aMemberTheSpawnerStartedItselfPlacesItsOwnMemberOnAHost() throws Exception {
+        JsonNode local = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("type", "queue")).retrieve().body(JsonNode.class);
+        ServiceInstance parent = fabric.awaitState(local.path("id").asString(), InstanceState.RUNNING, 1);
+        assertThat(FabricUnderTest.environmentOf(pidOf(parent.id())))
+                .containsEntry(SshLauncher.INHERITED_DISTRIBUTION, FabricUnderTest.SPAWNER_JAR.toString());
+
+        JsonNode placed = fabric.signedClient(parent.endpoints().get("management")).post().uri("/api/v1/spawns")
+                .contentType(MediaType.APPLICATION_JSON).body(Map.of("type", "queue", "host", "loop")).retrieve().body(JsonNode.class);
+        ServiceInstance running = awaitRunning(placed.path("id").asString(), 1);
+
+        assertThat(running.parentId()).isEqualTo(parent.id());
+        assertThat(running.metadata()).containsEntry("launcher", "ssh").containsEntry("host", "loop");
+        assertThat(FabricUnderTest.environmentOf(pidOf(running.id()))).doesNotContainKey(SshLauncher.INHERITED_DISTRIBUTION);
+    }
+
     @Test
     void aHostThatIsNotConfiguredIsRefusedWithItsReason() {
         JsonNode refused = spawn("nowhere");
