@@ -324,13 +324,14 @@ class PilotManagerTest {
     void aReplacementSpawnedWhileItsPilotIsCanceledIsStoppedAndTheCancelStands() throws Exception {
         manager = open(false);
         PilotWire.Pilot pilot = activePilot(2);
-        fabric.set(pilot.agents().getFirst(), InstanceState.LOST);
         java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
         fabric.beforeSpawn = () -> {
             if (once.compareAndSet(false, true)) {
                 manager.cancel(pilot.id());
             }
         };
+        // The hook before the loss: the round the pilot's creation woke may be the one that sees it.
+        fabric.set(pilot.agents().getFirst(), InstanceState.LOST);
 
         manager.supervise();
 
