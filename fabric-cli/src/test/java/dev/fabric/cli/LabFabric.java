@@ -79,13 +79,13 @@ final class LabFabric {
      * advertising {@code advertisedUrl}; its log is {@code spawner-NAME.log}. Does not wait for it.
      */
     void startSpawner(Host host, String name, int port, String advertisedUrl, List<String> jvmOptions) {
-        List<String> command = new ArrayList<>(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-Dfabric.spawner.stop-members-on-shutdown=true",
+        List<String> command = new ArrayList<>(AotSpawner.TEST_SPAWNER_JVM);
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-Dfabric.spawner.stop-members-on-shutdown=true",
                 // A member's JVM starts on a machine shared with other builds: room for it.
                 "-Dfabric.spawner.bootstrap-timeout=240s", "-Dfabric.spawner.otp-ttl=240s"));
         command.addAll(jvmOptions);
         // From the extracted jar and AOT caches, as ./fabric up starts it (the lab's hosts share this file system).
-        AotSpawner start = AotSpawner.of(SPAWNER_JAR, LocalFabric.SPAWNER_JVM);
+        AotSpawner start = AotSpawner.of(SPAWNER_JAR, AotSpawner.TEST_SPAWNER_JVM);
         command.addAll(start.spawnerOptions());
         command.addAll(List.of("-jar", start.jar().toString()));
         command.addAll(start.properties(command));

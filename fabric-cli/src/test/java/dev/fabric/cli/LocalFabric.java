@@ -40,8 +40,6 @@ final class LocalFabric implements AutoCloseable {
     /** Built by spawner-service, which comes before fabric-cli in a full build; the ITs are skipped without it. */
     static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
 
-    /** The spawner's own JVM options in these tests. */
-    static final List<String> SPAWNER_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1");
     static final String NOT_BUILT = SPAWNER_JAR + " is not built: build spawner-service first (./mvnw -pl spawner-service package)";
 
     /**
@@ -148,8 +146,8 @@ final class LocalFabric implements AutoCloseable {
         }
         Path log = dir.resolve("spawner.log");
         // From the extracted jar and AOT caches, as ./fabric up starts it: a member's JVM starts on half the CPU.
-        AotSpawner start = AotSpawner.of(SPAWNER_JAR, SPAWNER_JVM);
-        List<String> command = start.command(ProcessHandle.current().info().command().orElse("java"), SPAWNER_JVM);
+        AotSpawner start = AotSpawner.of(SPAWNER_JAR, AotSpawner.TEST_SPAWNER_JVM);
+        List<String> command = start.command(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(List.of(
                 "--server.port=" + port,
                 "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),

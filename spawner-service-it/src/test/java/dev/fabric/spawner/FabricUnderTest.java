@@ -38,8 +38,6 @@ public final class FabricUnderTest implements AutoCloseable {
 
     /** The runnable jar spawner-service built; these tests run in spawner-service-it/, beside it. */
     public static final Path SPAWNER_JAR = Path.of("..", "spawner-service", "target", "spawner-service-exec.jar").toAbsolutePath().normalize();
-    /** The spawner's own JVM options in these tests. */
-    static final List<String> SPAWNER_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1");
 
     public final Path dir;
     public final Path keyDir;
@@ -124,8 +122,8 @@ public final class FabricUnderTest implements AutoCloseable {
     /** Starts (or starts again) the spawner process and waits until it is ready and registered. */
     public void startSpawner() throws Exception {
         // From the extracted jar and AOT caches, as ./fabric up starts it: a member's JVM starts on half the CPU.
-        AotSpawner start = AotSpawner.of(SPAWNER_JAR, SPAWNER_JVM);
-        List<String> command = start.command(ProcessHandle.current().info().command().orElse("java"), SPAWNER_JVM);
+        AotSpawner start = AotSpawner.of(SPAWNER_JAR, AotSpawner.TEST_SPAWNER_JVM);
+        List<String> command = start.command(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(List.of(
                 "--server.port=" + spawnerPort,
                 "--fabric.spawner.data-dir=" + dir.resolve("spawner-data"),

@@ -23,12 +23,16 @@ import java.util.concurrent.TimeUnit;
  * {@code -Dfabric.test.aot=off} starts the plain jar always (a benchmark's baseline).
  *
  * @param jar the jar to start with {@code -jar}
+ * @param spawnerJvm the spawner's own JVM options, which its cache was trained with
  * @param spawnerOptions the spawner's JVM options for its cache (none without one)
  * @param memberOptions the JVM options for members, for
  *        {@code fabric.spawner.process.jvm-options} (none without a cache)
  * @param distribution the self-contained jar the SSH launcher stages on other hosts
  */
-public record AotSpawner(Path jar, List<String> spawnerOptions, List<String> memberOptions, Path distribution) {
+public record AotSpawner(Path jar, List<String> spawnerJvm, List<String> spawnerOptions, List<String> memberOptions, Path distribution) {
+
+    /** The spawner's JVM options in the integration tests: a small heap, C1 only (the tests' spawners live minutes). */
+    public static final List<String> TEST_SPAWNER_JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1");
 
     private static final Map<List<?>, AotSpawner> PREPARED = new ConcurrentHashMap<>();
     private static final List<String> QUIET = List.of("-Xlog:aot=off", "-Xlog:cds=off");
@@ -42,7 +46,7 @@ public record AotSpawner(Path jar, List<String> spawnerOptions, List<String> mem
     }
 
     /** The spawner's command line from {@code java} to the jar: its options, the cache's, then -jar. */
-    public List<String> command(String java, List<String> spawnerJvm) {
+    public List<String> command(String java) {
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(spawnerJvm);
         command.addAll(spawnerOptions);
@@ -72,7 +76,7 @@ public record AotSpawner(Path jar, List<String> spawnerOptions, List<String> mem
     }
 
     private static AotSpawner prepare(Path execJar, List<String> spawnerJvm) {
-        AotSpawner plain = new AotSpawner(execJar, List.of(), List.of(), execJar);
+        AotSpawner plain = new AotSpawner(execJar, spawnerJvm, List.of(), List.of(), execJar);
         if ("off".equals(System.getProperty("fabric.test.aot")) || !Files.exists(execJar)) {
             return plain;
         }
@@ -128,7 +132,7 @@ public record AotSpawner(Path jar, List<String> spawnerOptions, List<String> mem
                     member = withCache(value);
                 }
             }
-            return jar == null ? plain : new AotSpawner(jar, spawner, member, execJar);
+            return jar == null ? plain : new AotSpawner(jar, spawnerJvm, spawner, member, execJar);
         } catch (IOException e) {
             System.err.println("AotSpawner: " + e.getMessage() + "; starting the plain jar");
             return plain;
