@@ -2,6 +2,7 @@ package dev.fabric.spawner.launch;
 
 import dev.fabric.core.registry.ServiceInstance;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -51,6 +52,21 @@ public interface Launcher {
      * member no longer runs.
      */
     Optional<LaunchedMember> adopt(ServiceInstance instance);
+
+    /**
+     * Makes sure no process of the incarnation {@code instance} records runs any more, before another
+     * is started under its id, so that two processes of one member never run at once: stops it where
+     * it runs (asked first, up to {@code grace}, then forced) and confirms it gone. A check that cannot
+     * be made (a host that does not answer) confirms nothing: the caller then starts no new incarnation,
+     * and tries again later. By default the member is {@linkplain #adopt adopted}, if found, and
+     * {@linkplain LaunchedMember#stop stopped}.
+     *
+     * @return empty when no process of it runs any more; otherwise why that cannot be confirmed now
+     */
+    default Optional<String> ensureGone(ServiceInstance instance, Duration grace) {
+        adopt(instance).ifPresent(member -> member.stop(grace));
+        return Optional.empty();
+    }
 
     /**
      * Why the host {@code instance} runs on cannot be reached now, or empty when it can (or this

@@ -2,6 +2,7 @@ package dev.fabric.spawner.launch;
 
 import dev.fabric.core.registry.ServiceInstance;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -51,6 +52,11 @@ public final class PlacingLauncher implements Launcher, AutoCloseable {
     @Override
     public Optional<LaunchedMember> adopt(ServiceInstance instance) {
         return placedOnHost(instance) ? remote.adopt(instance) : local.adopt(instance);
+    }
+
+    @Override
+    public Optional<String> ensureGone(ServiceInstance instance, Duration grace) {
+        return placedOnHost(instance) ? remote.ensureGone(instance, grace) : local.ensureGone(instance, grace);
     }
 
     @Override

@@ -183,7 +183,7 @@ public final class ProcessLauncher implements Launcher {
             return Optional.empty();
         }
         // A pid can be reused after the member died: adopt only a process that runs this member.
-        String commandLine = handle.get().info().commandLine().orElse("");
+        String commandLine = handle.get().info().commandLine().orElseGet(() -> procCommandLine(handle.get().pid()));
         if (!commandLine.contains(ID_PROPERTY + instance.id() + " ")) {
             log.warn("member {}: pid {} runs something else now; not adopting it", instance.id(), pid);
             return Optional.empty();
@@ -194,6 +194,19 @@ public final class ProcessLauncher implements Launcher {
         String logFile = instance.metadata().get("log");
         return Optional.of(new ProcessMember(instance.id(), instance.incarnation(), handle.get(), port,
                 logFile != null ? Path.of(logFile) : memberDir(instance.id()).resolve("member.log"), outcome));
+    }
+
+    /**
+     * The command line Linux shows for {@code pid}, arguments separated by spaces, when the JDK gives
+     * none: a process of this member must not be taken for something else (and started a second time)
+     * for want of it. Empty where there is no {@code /proc}.
+     */
+    private static String procCommandLine(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8).replace('\0', ' ');
+        } catch (IOException | UncheckedIOException e) {
+            return "";
+        }
     }
 
     private static Optional<Integer> portOf(ServiceInstance instance) {

@@ -111,7 +111,10 @@ public class SpawnService {
         return launcher;
     }
 
-    /** Starts a new incarnation under the member's id, its old id kept. A live old incarnation is stopped first. */
+    /**
+     * Starts a new incarnation under the member's id, its old id kept. A live old incarnation is stopped
+     * first, and confirmed gone ({@link #restart(String, long, String, boolean, boolean)}).
+     */
     public ServiceInstance restart(String id, String why) {
         return restart(id, -1, why).orElseThrow();
     }
@@ -129,14 +132,22 @@ public class SpawnService {
      * death seen twice (the launcher's exit and the registry's DEAD) restarts it once.
      */
     private Optional<ServiceInstance> restart(String id, long incarnation, String why) {
-        return restart(id, incarnation, why, false);
+        return restart(id, incarnation, why, false, false);
     }
 
     /**
+     * Two processes of one member never run at once: the incarnation it replaces is stopped (the one
+     * this node looks after, or else the process the registry records for it, which this node may not
+     * know: it restarted itself, or it adopts the member) and confirmed gone before the next one starts.
+     * When that cannot be confirmed (its host does not answer) no incarnation starts: the member is left
+     * as it is, and a later supervision round tries again.
+     *
      * @param adopting whether this node takes the member over from a supervisor that is gone
      *                 ({@link Supervision}); otherwise it must supervise it already
+     * @param ended    whether the launcher saw the incarnation it replaces end (its process is gone)
+     * @throws SpawnerException {@code 503 old-incarnation-may-run} when the old process cannot be confirmed gone
      */
-    private Optional<ServiceInstance> restart(String id, long incarnation, String why, boolean adopting) {
+    private Optional<ServiceInstance> restart(String id, long incarnation, String why, boolean adopting, boolean ended) {
         ManagedMember member = members.of(id);
         synchronized (member) {
             ServiceInstance instance = adopting ? registry.get(id) : member(id);
@@ -150,13 +161,22 @@ public class SpawnService {
                         + " was stopped on purpose; spawn a fresh member instead");
                 default -> { }
             }
+            Optional<LaunchedMember> old = member.giveUp();
+            old.ifPresent(launched -> launched.stop(properties.stopGrace()));
+            if (!ended && (old.isEmpty() || !old.get().outcome().isDone())) {
+                Optional<String> unconfirmed = launcher.ensureGone(instance, properties.stopGrace());
+                if (unconfirmed.isPresent()) {
+                    throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "old-incarnation-may-run", "member " + id
+                            + " was not restarted: its incarnation " + instance.incarnation() + " may still run ("
+                            + unconfirmed.get() + "); retry once its host answers");
+                }
+            }
             if (!member.restarts().admit(Instant.now())) {
                 String reason = member.restarts().givenUp();
                 changeState(instance, InstanceState.FAILED, reason);
                 throw new SpawnerException(HttpStatus.CONFLICT, "crash-loop", "member " + id + " " + reason
                         + "; see its log and spawn a fresh member when fixed");
             }
-            member.giveUp().ifPresent(old -> old.stop(properties.stopGrace()));
             log.info("member {}: restarting as incarnation {} ({})", id, instance.incarnation() + 1, why);
             return Optional.of(start(member, instance.incarnation() + 1, MemberPlan.of(instance), why, Optional.of(instance)));
         }
@@ -236,13 +256,8 @@ public class SpawnService {
                 }
                 log.info("member {} incarnation {}: {}", orphan.id(), orphan.incarnation(), reason);
             }
-            case Supervision.Adoption.Restart(String reason) -> {
-                // A bootstrap that lived in the gone supervisor cannot finish: its process, if any, goes first.
-                if (orphan.state() != InstanceState.DEAD) {
-                    launcher.adopt(orphan).ifPresent(m -> m.stop(properties.stopGrace()));
-                }
-                restartAdopted(orphan, reason);
-            }
+            // A bootstrap that lived in the gone supervisor cannot finish: its process, if any, goes first (restart sees to it).
+            case Supervision.Adoption.Restart(String reason) -> restartAdopted(orphan, reason);
             case Supervision.Adoption.Wait _, Supervision.Adoption.Leave _ -> { }
         }
     }
@@ -250,7 +265,7 @@ public class SpawnService {
     private void restartAdopted(ServiceInstance orphan, String reason) {
         log.info("member {}: {}; restarting it", orphan.id(), reason);
         try {
-            restart(orphan.id(), orphan.incarnation(), reason, true);
+            restart(orphan.id(), orphan.incarnation(), reason, true, false);
         } catch (SpawnerException | RegistryCallException e) {
             log.warn("member {}: not restarted by its adopter: {}", orphan.id(), e.getMessage());
         }
@@ -498,7 +513,7 @@ public class SpawnService {
             case Ending.Restart(String why, Optional<String> dead) -> {
                 dead.ifPresent(reason -> changeState(instance, InstanceState.DEAD, reason));
                 try {
-                    restart(instance.id(), instance.incarnation(), why);
+                    restart(instance.id(), instance.incarnation(), why, false, true);
                 } catch (SpawnerException | RegistryCallException e) {
                     log.warn("member {}: not restarted: {}", instance.id(), e.getMessage());
                 }

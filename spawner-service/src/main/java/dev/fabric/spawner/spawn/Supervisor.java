@@ -132,8 +132,7 @@ public class Supervisor implements SmartLifecycle {
                 }
                 case DEAD -> spawner.restartIfUnchanged(instance, "declared DEAD by the registry: " + instance.stateReason());
                 case PENDING, BOOTSTRAPPING -> {
-                    // Its handshake lived in the spawner that died: start it again under its id.
-                    launcher.adopt(instance).ifPresent(m -> m.stop(properties.stopGrace()));
+                    // Its handshake lived in the spawner that died: start it again under its id (its process, if any, stopped first).
                     try {
                         spawner.restart(instance.id(), "its bootstrap was interrupted by a spawner restart");
                     } catch (RuntimeException e) {

@@ -111,19 +111,55 @@ final class RemoteCommands {
                 + " is taken on this host\"; exit 1; fi\n";
     }
 
+    /** What {@link #probe} and {@link #stopAndConfirm} print when the pid runs the member. */
+    static final String RUNS = "member-runs";
+    /** What they print when it does not (it ended, or the pid runs something else now). */
+    static final String GONE = "member-gone";
+
     /**
-     * Exit 0 when {@code pid} is alive and runs this member (its command line carries the member's
-     * id, so a pid reused by something else is not taken for it), 1 when it is not.
+     * Prints {@link #RUNS} when {@code pid} is alive and runs this member (its command line carries the
+     * member's id, so a pid reused by something else, or a zombie, is not taken for it), {@link #GONE}
+     * when it does not. Anything else (no output, an exit status other than 0: a session that broke off,
+     * a shell that failed) answers nothing: the member may well run ({@link Liveness#UNKNOWN}).
      */
-    static String alive(long pid, String serviceId) {
-        return sh("kill -0 " + pid + " 2>/dev/null && tr '\\000' ' ' < /proc/" + pid + "/cmdline | grep -qF -- "
-                + quote(ID_PROPERTY + serviceId + " "));
+    static String probe(long pid, String serviceId) {
+        return sh(runs(pid, serviceId) + answer());
+    }
+
+    /**
+     * Makes sure {@code pid} no longer runs this member: {@code kill -TERM}, up to {@code termSeconds}
+     * for it to end, then {@code kill -KILL} and up to {@code killSeconds}; prints {@link #RUNS} or
+     * {@link #GONE} as {@link #probe} does, once, at the end. One command, so a slow host costs one
+     * round trip.
+     */
+    static String stopAndConfirm(long pid, String serviceId, long termSeconds, long killSeconds) {
+        return sh(runs(pid, serviceId)
+                + "if runs; then kill -TERM " + pid + " 2>/dev/null; i=0; while runs && [ $i -lt " + termSeconds
+                + " ]; do sleep 1; i=$((i + 1)); done; fi\n"
+                + "if runs; then kill -KILL " + pid + " 2>/dev/null; i=0; while runs && [ $i -lt " + killSeconds
+                + " ]; do sleep 1; i=$((i + 1)); done; fi\n"
+                + answer());
+    }
+
+    /**
+     * A shell function {@code runs}: whether {@code pid} is alive and runs this member. The member's
+     * {@link #ID_PROPERTY} is put together in the shell and matched by {@code case}, so that no command
+     * line of the check (its shell's, a {@code grep}'s) carries it: whoever looks for the processes of a
+     * member by it finds the member's JVM, never a check of it that happens to be running.
+     */
+    private static String runs(long pid, String serviceId) {
+        return "runs() { kill -0 " + pid + " 2>/dev/null || return 1; m=" + quote(ID_PROPERTY.substring(0, ID_PROPERTY.indexOf(".id=")))
+                + "; id=" + quote(".id=" + serviceId + " ") + "; case \"$({ tr '\\000' ' ' < /proc/" + pid
+                + "/cmdline; } 2>/dev/null)\" in *\"$m$id\"*) return 0 ;; esac; return 1; }\n";
+    }
+
+    private static String answer() {
+        return "if runs; then echo " + RUNS + "; else echo " + GONE + "; fi\n";
     }
 
     /** Sends {@code signal} (TERM, KILL) to the member, only if {@code pid} still runs it; exit 0 either way. */
     static String signal(long pid, String serviceId, String signal) {
-        return sh("if kill -0 " + pid + " 2>/dev/null && tr '\\000' ' ' < /proc/" + pid + "/cmdline | grep -qF -- "
-                + quote(ID_PROPERTY + serviceId + " ") + "; then kill -" + signal + " " + pid + "; fi");
+        return sh(runs(pid, serviceId) + "if runs; then kill -" + signal + " " + pid + "; fi; exit 0\n");
     }
 
     /** Prints the SHA-256 of {@code file} (exit 1 and nothing when the file is absent). */

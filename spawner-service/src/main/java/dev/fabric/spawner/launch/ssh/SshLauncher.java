@@ -184,9 +184,10 @@ public final class SshLauncher implements Launcher, AutoCloseable {
     }
 
     /**
-     * Finds the member on the host its registration names, by pid, if that pid still runs this
-     * member. A host that cannot be reached now is not taken as the member's death: it is adopted and
-     * watched, and the registry's heartbeats decide whether it is dead.
+     * Finds the member on the host its registration names, by pid, unless the host answers that the
+     * pid no longer runs this member. A host that cannot be reached now, or a check that gives no
+     * answer ({@link Liveness#UNKNOWN}), is not taken as the member's death: it is adopted and watched,
+     * and the registry's heartbeats decide whether it is dead.
      */
     @Override
     public Optional<LaunchedMember> adopt(ServiceInstance instance) {
@@ -201,16 +202,51 @@ public final class SshLauncher implements Launcher, AutoCloseable {
         URI managementUrl = Optional.ofNullable(instance.endpoints()).map(e -> e.get("management")).map(URI::create).orElse(null);
         SshMember member = new SshMember(instance.id(), instance.incarnation(), host, Long.parseLong(pid), metadata.get("log"),
                 managementUrl, livenessInterval);
-        try {
-            if (!host.run(RemoteCommands.alive(Long.parseLong(pid), instance.id())).succeeded()) {
+        Liveness.Answer answer = Liveness.probe(host, Long.parseLong(pid), instance.id());
+        switch (answer.liveness()) {
+            case GONE -> {
+                log.info("member {} incarnation {}: pid {} on host {} no longer runs it", instance.id(), instance.incarnation(), pid,
+                        host.name);
                 return Optional.empty();
             }
-        } catch (LaunchException e) {
-            log.warn("member {}: host {} cannot be reached to check pid {} ({}); adopting it, the registry's heartbeats decide",
-                    instance.id(), host.name, pid, e.getMessage());
+            case UNKNOWN -> log.warn("member {}: cannot check pid {} on host {} ({}); adopting it, the registry's heartbeats decide",
+                    instance.id(), pid, host.name, answer.why());
+            case RUNS -> { }
         }
         log.info("member {} incarnation {}: adopted pid {} on host {}", instance.id(), instance.incarnation(), pid, host.name);
         return Optional.of(member.poll());
+    }
+
+    /**
+     * Stops the process {@code instance} records on its host, if it still runs there, and confirms it
+     * gone, in one command ({@link RemoteCommands#stopAndConfirm}): {@code kill -TERM}, up to
+     * {@code grace}, then {@code kill -KILL}. A host that does not answer confirms nothing.
+     */
+    @Override
+    public Optional<String> ensureGone(ServiceInstance instance, Duration grace) {
+        Map<String, String> metadata = instance.metadata() == null ? Map.of() : instance.metadata();
+        String pid = metadata.get("pid");
+        RemoteHost host = hosts.get(metadata.get("host"));
+        if (host == null || pid == null || !pid.matches("[0-9]{1,10}")) {
+            // Nothing this launcher started there: a launch on a host that is not configured fails and says so.
+            return Optional.empty();
+        }
+        // Both waits well within the command's timeout, so the answer comes back.
+        long third = Math.max(1, settings.commandTimeout().toSeconds() / 3);
+        long term = Math.clamp(grace.toSeconds(), 1, third);
+        long kill = Math.min(10, third);
+        String unconfirmed = "pid " + pid + " of member " + instance.id() + " on host " + host.name;
+        try {
+            RemoteHost.Result result = host.run(RemoteCommands.stopAndConfirm(Long.parseLong(pid), instance.id(), term, kill));
+            return switch (Liveness.of(result)) {
+                case GONE -> Optional.empty();
+                case RUNS -> Optional.of(unconfirmed + " still runs after kill -KILL");
+                case UNKNOWN -> Optional.of(unconfirmed + ": the host gave no answer whether it still runs (exit status "
+                        + result.exitStatus() + ", output '" + result.output().strip() + "')");
+            };
+        } catch (LaunchException e) {
+            return Optional.of(unconfirmed + " may still run: " + e.getMessage());
+        }
     }
 
     /** Whether an SSH session to the member's host can be opened now (an unreachable host only; a refusal is the launch's to report). */

@@ -81,22 +81,24 @@ final class SshMember implements LaunchedMember {
         return new LaunchOutcome.Exited(status);
     }
 
-    /** Watches the pid over new sessions until it no longer runs this member. */
+    /** Watches the pid over new sessions until the host answers that it no longer runs this member ({@link Liveness#GONE}). */
     SshMember poll() {
         Thread.ofVirtual().name("ssh-poll-" + serviceId + "-" + incarnation).start(() -> {
             boolean warned = false;
             while (!outcome.isDone() && host.isOpen()) {
-                try {
-                    if (!host.run(RemoteCommands.alive(pid, serviceId)).succeeded()) {
+                Liveness.Answer answer = Liveness.probe(host, pid, serviceId);
+                switch (answer.liveness()) {
+                    case GONE -> {
                         outcome.complete(new LaunchOutcome.Vanished());
                         return;
                     }
-                    warned = false;
-                } catch (LaunchException e) {
-                    // An unreachable host is no proof of death: the registry's heartbeats decide that.
-                    if (!warned) {
-                        log.warn("member {} on host {}: cannot check pid {}: {}", serviceId, host.name, pid, e.getMessage());
-                        warned = true;
+                    case RUNS -> warned = false;
+                    case UNKNOWN -> {
+                        // No answer is no proof of death (a slow or unreachable host): the registry's heartbeats decide that.
+                        if (!warned) {
+                            log.warn("member {} on host {}: cannot check pid {}: {}", serviceId, host.name, pid, answer.why());
+                            warned = true;
+                        }
                     }
                 }
                 try {

@@ -138,4 +138,16 @@ class RemoteCommandsTest {
         assertThat(SshMember.outcomeOf(143, "head")).isEqualTo(new LaunchOutcome.Killed(15, "exit status 143 on host head"));
         assertThat(SshMember.outcomeOf(80, "head")).isEqualTo(new LaunchOutcome.Exited(80));
     }
+
+    /**
+     * Whoever looks for a member's processes by {@code -Dfabric.member.id=ID} (an operator's pgrep, the lab tests)
+     * must find its JVM only, never a check of it that runs on its host at that moment.
+     */
+    @Test
+    void theLaunchersChecksAndStopsCarryNoMembersIdOnTheirCommandLines() {
+        for (String command : List.of(RemoteCommands.probe(42, "queue-1"), RemoteCommands.signal(42, "queue-1", "TERM"),
+                RemoteCommands.stopAndConfirm(42, "queue-1", 10, 10))) {
+            assertThat(command).doesNotContain("-Dfabric.member.id=").contains("queue-1");
+        }
+    }
 }
