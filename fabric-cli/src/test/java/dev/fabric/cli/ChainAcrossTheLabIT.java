@@ -11,6 +11,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -48,6 +49,10 @@ class ChainAcrossTheLabIT {
 
     @TempDir
     static Path dir;
+
+    /** A failure keeps the fabric's logs in target/lab-logs/ and prints their ends, before the directory goes. */
+    @RegisterExtension
+    static final LabFabric.KeepLogsOnFailure keepLogs = new LabFabric.KeepLogsOnFailure(() -> dir);
 
     private static LabFabric fabric;
     private static String gateway;
@@ -270,9 +275,16 @@ class ChainAcrossTheLabIT {
         JsonNode after = awaitIncarnation(head, before.path("incarnation").asLong() + 1);
         assertThat(after.path("parentId").asString()).isEqualTo(gateway);
         assertThat(processesOf(lab, Host.HEAD, head)).hasSize(1);
-        // Its children kept running, and are supervised by it again: one process each, not a second.
+        // Its children kept running, and are supervised by it again: one process each, not a second. Looked at
+        // once the new incarnation has taken each back (it does so once RUNNING), not while it is still at it.
+        String headLog = awaitTakenBack(after, List.of(queue, headBridge));
+        for (String child : List.of(queue, headBridge)) {
+            assertThat(headLog).as("%s took %s back; its log since its restart:\n%s", head, child, headLog)
+                    .containsPattern("member " + java.util.regex.Pattern.quote(child) + " incarnation [0-9]+: re-adopted");
+        }
         assertThat(processesOf(lab, Host.COMPUTE_1, queue)).hasSize(1);
         assertThat(processesOf(lab, Host.HEAD, headBridge)).hasSize(1);
+        assertOneProcessPerMember(lab);
         assertThat(fabric.service(queue).path("instance").path("state").asString()).isEqualTo("RUNNING");
         fabric.ok(Host.DESKTOP, "queue", "put", queue, "after head's restart");
         assertThat(takeAndAck()).endsWith("after head's restart");
@@ -314,6 +326,50 @@ class ChainAcrossTheLabIT {
         assertThat(processesOf(lab, Host.COMPUTE_1, queue)).as("one process of %s on compute-1", queue)
                 .containsExactly(running.path("metadata").path("pid").asString());
         assertThat(takeAndAck()).endsWith("put before the cut");
+    }
+
+    /**
+     * Waits until the restarted member {@code restarted} has taken each of {@code children} back, or
+     * started it again, as its log says; returns its log since its restart (its last {@code ===} header).
+     */
+    private static String awaitTakenBack(JsonNode restarted, List<String> children) throws Exception {
+        Path log = Path.of(restarted.path("metadata").path("log").asString());
+        java.time.Instant deadline = java.time.Instant.now().plus(Duration.ofMinutes(3));
+        while (true) {
+            String text = Files.readString(log);
+            String since = text.substring(Math.max(0, text.lastIndexOf("=== ")));
+            if (children.stream().allMatch(child -> java.util.regex.Pattern.compile("member " + java.util.regex.Pattern.quote(child)
+                            + "(: restarting| incarnation [0-9]+: re-adopted)").matcher(since).find())
+                    || java.time.Instant.now().isAfter(deadline)) {
+                return since;
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    /**
+     * Exactly one process per member id on each of the lab's hosts: two JVMs of one member running at
+     * once is the failure this fabric must never show (a restart next to a process that still runs).
+     */
+    private static void assertOneProcessPerMember(NetworkLab lab) {
+        java.util.Map<String, List<String>> byMember = new java.util.TreeMap<>();
+        for (Host host : Host.values()) {
+            for (String pid : lab.exec(Host.DESKTOP, "ip", "netns", "pids", lab.namespace(host)).stdout().strip().split("\\s+")) {
+                try {
+                    for (String argument : Files.readString(Path.of("/proc", pid, "cmdline")).split("\0")) {
+                        if (argument.startsWith("-Dfabric.member.id=")) {
+                            byMember.computeIfAbsent(argument.substring("-Dfabric.member.id=".length()), id -> new ArrayList<>())
+                                    .add("pid " + pid + " on " + host.labName());
+                        }
+                    }
+                } catch (IOException ended) {
+                    // gone meanwhile
+                }
+            }
+        }
+        assertThat(byMember).as("the member processes on the lab's hosts").isNotEmpty();
+        byMember.forEach((id, processes) -> assertThat(processes)
+                .as(() -> "processes of member " + id + " (all members: " + byMember + ")\n" + fabric.logs()).hasSize(1));
     }
 
     /** Takes the queue's next message from the desktop and acks it, both through the bridges; the message's line. */
@@ -367,8 +423,8 @@ class ChainAcrossTheLabIT {
         List<String> pids = new ArrayList<>();
         for (String pid : lab.exec(Host.DESKTOP, "ip", "netns", "pids", lab.namespace(host)).stdout().strip().split("\\s+")) {
             try {
-                String commandLine = Files.readString(Path.of("/proc", pid, "cmdline")).replace('\0', ' ');
-                if (commandLine.contains("-Dfabric.member.id=" + id + " ")) {
+                // The argument itself, as the member's JVM has it: not a command line that merely mentions it.
+                if (List.of(Files.readString(Path.of("/proc", pid, "cmdline")).split("\0")).contains("-Dfabric.member.id=" + id)) {
                     pids.add(pid);
                 }
             } catch (IOException ended) {

@@ -12,6 +12,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.fabric.testsupport.NetworkLab;
@@ -38,6 +39,10 @@ class FabricAcrossTheLabIT {
 
     @TempDir
     static Path dir;
+
+    /** A failure keeps the fabric's logs in target/lab-logs/ and prints their ends, before the directory goes. */
+    @RegisterExtension
+    static final LabFabric.KeepLogsOnFailure keepLogs = new LabFabric.KeepLogsOnFailure(() -> dir);
 
     private static LabFabric fabric;
     private static String registryUrl;
@@ -188,8 +193,8 @@ class FabricAcrossTheLabIT {
         List<String> pids = new ArrayList<>();
         for (String pid : lab.exec(Host.DESKTOP, "ip", "netns", "pids", lab.namespace(Host.HEAD)).stdout().strip().split("\\s+")) {
             try {
-                String commandLine = Files.readString(Path.of("/proc", pid, "cmdline")).replace('\0', ' ');
-                if (commandLine.contains("-Dfabric.member.id=" + id + " ")) {
+                // The argument itself, as the member's JVM has it: not a command line that merely mentions it.
+                if (List.of(Files.readString(Path.of("/proc", pid, "cmdline")).split("\0")).contains("-Dfabric.member.id=" + id)) {
                     pids.add(pid);
                 }
             } catch (IOException ended) {

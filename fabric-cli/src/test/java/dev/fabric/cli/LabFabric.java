@@ -161,19 +161,24 @@ final class LabFabric {
      * members spawned by members included), for a failure's message.
      */
     String logs() {
+        return logs(dir);
+    }
+
+    /** {@link #logs()} of the fabric whose test directory is {@code dir}. */
+    static String logs(Path dir) {
         StringBuilder all = new StringBuilder();
         try (var files = Files.list(dir)) {
             files.filter(f -> f.getFileName().toString().startsWith("spawner-") && f.getFileName().toString().endsWith(".log")).sorted()
-                    .forEach(f -> all.append("--- ").append(f.getFileName()).append(":\n").append(tail(log(f.getFileName().toString()))));
+                    .forEach(f -> all.append("--- ").append(f.getFileName()).append(":\n").append(tail(log(dir, f.getFileName().toString()))));
         } catch (IOException e) {
             all.append("(logs unreadable: ").append(e).append(')');
         }
         // The registry's log records every state change of every member with its reason.
-        all.append("--- registry.log:\n").append(tail(log("registry.log")));
+        all.append("--- registry.log:\n").append(tail(log(dir, "registry.log")));
         try (var files = Files.walk(dir)) {
             files.filter(f -> f.getFileName().toString().equals("member.log") && dir.relativize(f).toString().startsWith("fabric-")).sorted()
                     .map(f -> dir.relativize(f).toString())
-                    .forEach(name -> all.append("--- ").append(name).append(":\n").append(tail(log(name), 12_000)));
+                    .forEach(name -> all.append("--- ").append(name).append(":\n").append(tail(log(dir, name), 12_000)));
         } catch (IOException | java.io.UncheckedIOException e) {
             all.append("(member logs unreadable: ").append(e).append(')');
         }
@@ -181,11 +186,78 @@ final class LabFabric {
     }
 
     String log(String name) {
+        return log(dir, name);
+    }
+
+    private static String log(Path dir, String name) {
         try {
             Path file = dir.resolve(name);
             return Files.exists(file) ? Files.readString(file) : "(no " + name + ")";
         } catch (IOException e) {
             return "(unreadable " + name + ": " + e + ")";
+        }
+    }
+
+    /**
+     * Copies every log under the test's directory {@code dir} (the spawners', the registry's, and each
+     * member's on every host, those of members started by members included), with the members' pid files,
+     * to {@code target/lab-logs/NAME/} of the module, where they outlive the test's directory; returns
+     * that directory.
+     */
+    static Path keepLogs(Path dir, String name) throws IOException {
+        Path kept = Path.of("target", "lab-logs", name.replaceAll("[^A-Za-z0-9._-]", "_")).toAbsolutePath();
+        Files.createDirectories(kept);
+        try (var files = Files.walk(dir)) {
+            for (Path file : files.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().endsWith(".log")
+                    || f.getFileName().toString().equals("member.pid")).toList()) {
+                Path copy = kept.resolve(dir.relativize(file).toString());
+                Files.createDirectories(copy.getParent());
+                Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return kept;
+    }
+
+    /**
+     * For a lab test class, {@code @RegisterExtension static final LabFabric.KeepLogsOnFailure logs = new
+     * LabFabric.KeepLogsOnFailure(() -> dir);}: when a test or its class's set-up fails, the fabric's logs
+     * are copied to {@code target/lab-logs/} ({@link #keepLogs}) before the test's directory is deleted,
+     * and their ends are printed, so that a failure seen once can be read afterwards.
+     */
+    static final class KeepLogsOnFailure implements org.junit.jupiter.api.extension.TestWatcher,
+            org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler {
+
+        private final java.util.function.Supplier<Path> dir;
+
+        KeepLogsOnFailure(java.util.function.Supplier<Path> dir) {
+            this.dir = dir;
+        }
+
+        @Override
+        public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+            keep(context);
+        }
+
+        @Override
+        public void handleBeforeAllMethodExecutionException(org.junit.jupiter.api.extension.ExtensionContext context,
+                                                            Throwable throwable) throws Throwable {
+            keep(context);
+            throw throwable;
+        }
+
+        private void keep(org.junit.jupiter.api.extension.ExtensionContext context) {
+            Path from = dir.get();
+            if (from == null || !Files.isDirectory(from)) {
+                return;
+            }
+            String name = context.getRequiredTestClass().getSimpleName() + "-" + context.getTestMethod().map(m -> m.getName())
+                    .orElse("setup") + "-" + Instant.now().toString().replace(':', '-');
+            try {
+                Path kept = keepLogs(from, name);
+                System.out.println("=== " + name + " failed; the fabric's logs are kept in " + kept + "; their ends:\n" + logs(from));
+            } catch (IOException | RuntimeException e) {
+                System.out.println("=== " + name + " failed; its logs could not be kept: " + e + "\n" + logs(from));
+            }
         }
     }
 

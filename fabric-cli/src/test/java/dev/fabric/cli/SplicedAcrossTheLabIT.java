@@ -7,6 +7,7 @@ import dev.fabric.testsupport.RequiresNetworkLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -41,6 +42,10 @@ class SplicedAcrossTheLabIT {
 
     @TempDir
     static Path dir;
+
+    /** A failure keeps the fabric's logs in target/lab-logs/ and prints their ends, before the directory goes. */
+    @RegisterExtension
+    static final LabFabric.KeepLogsOnFailure keepLogs = new LabFabric.KeepLogsOnFailure(() -> dir);
 
     private static LabFabric fabric;
     private static String homeSpawner;
