@@ -545,7 +545,7 @@ public class Bootstrapper {
         String id = member.serviceId();
         long incarnation = member.incarnation();
         while (true) {
-            // Read before the registry: an end seen here was before the answer read next, so RUNNING there counts.
+            // Read before the registry: a member that ended and is not RUNNING there never registered; one that is, started.
             boolean ended = member.outcome().isDone();
             ServiceInstance instance = registry.get(id);
             if (instance.incarnation() != incarnation) {
