@@ -33,11 +33,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * conditional on the instance being unchanged since it was read, so a heartbeat that lands meanwhile
  * wins. {@value #LAG_METRIC} records how long after its deadline each death was noticed.
  *
- * <p>Time in which the detector could not look ({@link LocalPauses}: a pass that started more than
- * {@code max-local-pause} late, or a pass its database refused) does not count toward anyone's
- * silence: after the registry was paused, starved or cut off from its database, its members have
- * their heartbeats taken before any is declared dead.
- * {@value #PAUSES_METRIC} counts such passes.
+ * <p>Time in which the detector could not look ({@link LocalPauses}: the registry did not run for
+ * more than {@code max-local-pause}, as its watch thread and the detector's own reads of the clock
+ * see, or a pass its database refused) does not count toward anyone's silence: after the registry
+ * was paused, starved or cut off from its database, its members have their heartbeats taken before
+ * any is declared dead. {@value #PAUSES_METRIC} counts the times it did not run, and for how long.
  */
 @Component
 public class FailureDetector implements SmartLifecycle {
@@ -65,7 +65,8 @@ public class FailureDetector implements SmartLifecycle {
     private final LocalPauses pauses;
     private final Timer paused;
     private volatile ScheduledFuture<?> task;
-    /** When the last pass ended, so the next one knows when it was due; null before the first. */
+    private volatile Thread watching;
+    /** When the last pass ended, so a pass its database refuses knows since when it could not look; null before the first. */
     private Instant lastPassEnded;
 
     public FailureDetector(InstanceRepository instances, InstanceService service, HeartbeatProperties properties, DetectorLease lease,
@@ -83,22 +84,14 @@ public class FailureDetector implements SmartLifecycle {
                 .publishPercentileHistogram().register(meters);
         meters.gauge("fabric.registry.detector.leader", leader, held -> held.get() ? 1 : 0);
         this.pauses = new LocalPauses(properties.maxLocalPause(), properties.deadThreshold().multipliedBy(2));
-        this.paused = Timer.builder(PAUSES_METRIC).description("detector passes that started later than max-local-pause allows, and how late")
+        this.paused = Timer.builder(PAUSES_METRIC).description("times the registry did not run for longer than max-local-pause, and how long")
                 .register(meters);
     }
 
     /** One pass: returns how many instances moved. The replica holding the lease also compacts the change log. */
     public int pass() {
         Instant started = clock.instant();
-        Duration late = Duration.ZERO;
-        if (lastPassEnded != null) {
-            late = pauses.passStarted(lastPassEnded.plus(properties.detectorPeriod()), started);
-            if (!late.isZero()) {
-                paused.record(late);
-                log.warn("failure detector: this pass started {} ms late (a pause, a starved CPU or a stopped process); "
-                        + "that time does not count toward any member's silence", late.toMillis());
-            }
-        }
+        boolean late = !observe(started).isZero();
         try {
             // Its reads and its lease on connections of their own (WriterConnections), never waiting behind requests.
             return WriterConnections.call(this::detect);
@@ -106,7 +99,7 @@ public class FailureDetector implements SmartLifecycle {
             // The database refused the detector (and, as surely, the heartbeats meanwhile): the registry
             // itself could not take them, so this time counts toward no member's silence either.
             leader.set(false);
-            pauses.couldNotLook(lastPassEnded == null || !late.isZero() ? started : lastPassEnded, clock.instant());
+            pauses.couldNotLook(lastPassEnded == null || late ? started : lastPassEnded, clock.instant());
             throw couldNotLook;
         } finally {
             lastPassEnded = clock.instant();
@@ -124,7 +117,10 @@ public class FailureDetector implements SmartLifecycle {
             changes.pruneBefore(keepFrom);
         }
         int moved = 0;
+        // Observed right before judging: a stop since the last look (even one half-way through this
+        // pass, as in the lease's query above) is a span before any silence is measured across it.
         Instant now = clock.instant();
+        observe(now);
         Instant cutoff = now.minus(properties.suspectThreshold());
         List<ServiceInstance> overdue;
         do {
@@ -160,6 +156,36 @@ public class FailureDetector implements SmartLifecycle {
         return moved;
     }
 
+    /**
+     * Notes that the registry runs at {@code now}; when it had not run for longer than
+     * {@code max-local-pause}, logs and counts it and returns for how long.
+     */
+    Duration observe(Instant now) {
+        Duration late = pauses.observed(now);
+        if (!late.isZero()) {
+            paused.record(late);
+            log.warn("failure detector: the registry ran {} ms late (a pause, a starved CPU or a stopped process); "
+                    + "that time does not count toward any member's silence", late.toMillis());
+        }
+        return late;
+    }
+
+    /**
+     * Reads the clock every quarter of {@code max-local-pause}, so a stop anywhere in the process is
+     * seen however long the detector's passes take (a pass slowed by its database is not a pause).
+     */
+    private void watch() {
+        Duration tick = properties.maxLocalPause().dividedBy(4);
+        while (watching == Thread.currentThread()) {
+            try {
+                Thread.sleep(tick);
+            } catch (InterruptedException stopped) {
+                return;
+            }
+            observe(clock.instant());
+        }
+    }
+
     private void safePass() {
         try {
             pass();
@@ -170,6 +196,8 @@ public class FailureDetector implements SmartLifecycle {
 
     @Override
     public void start() {
+        observe(clock.instant());
+        watching = Thread.ofPlatform().daemon().name("registry-pause-watch").start(this::watch);
         task = scheduler.scheduleWithFixedDelay(this::safePass, properties.detectorPeriod());
         log.info("failure detector: heartbeat every {}, SUSPECT after {} missed, DEAD after {} missed, checked every {}",
                 properties.interval(), properties.suspectAfter(), properties.deadAfter(), properties.detectorPeriod());
@@ -182,6 +210,11 @@ public class FailureDetector implements SmartLifecycle {
             running.cancel(false);
         }
         task = null;
+        Thread watcher = watching;
+        watching = null;
+        if (watcher != null) {
+            watcher.interrupt();
+        }
         lease.close();
         leader.set(false);
     }

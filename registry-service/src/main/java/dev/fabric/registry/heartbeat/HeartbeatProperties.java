@@ -16,8 +16,9 @@ import java.time.Duration;
  * @param detectorPeriod how often the failure detector looks (default a quarter of the interval)
  * @param sessionTtl how long a heartbeat stream's session lasts before the member must open another
  *     with a fresh signed handshake (default 1 h)
- * @param maxLocalPause how much later than scheduled a detector pass may start before the time it
- *     could not look is left out of every member's silence (default one interval)
+ * @param maxLocalPause how long the registry may go without running (two of its reads of the clock
+ *     further apart: a pause, a starved CPU, a stopped process) before that time is left out of every
+ *     member's silence (default one interval)
  */
 @Validated
 @ConfigurationProperties("fabric.registry.heartbeat")
@@ -39,6 +40,9 @@ public record HeartbeatProperties(
         }
         if (maxLocalPause == null) {
             maxLocalPause = interval;
+        }
+        if (!maxLocalPause.isPositive()) {
+            throw new IllegalArgumentException("fabric.registry.heartbeat.max-local-pause (" + maxLocalPause + ") must be positive");
         }
     }
 

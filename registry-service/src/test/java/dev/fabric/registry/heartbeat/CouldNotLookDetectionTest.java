@@ -33,14 +33,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The registry's database stops answering for 30 s and comes back, on a real (in-memory H2) database
- * with the registry's schema and a clock the test moves. Meanwhile every heartbeat would have been
- * refused {@code 503 database-unavailable}: the registry could not take them, so the detector does
- * not count that time toward anyone's silence. A member that heartbeats again once it can is not
- * declared DEAD for the outage; one that stays silent is declared DEAD by the time it has been silent
- * while the registry could listen. Before, the first pass after the outage declared every member DEAD.
+ * Time in which the detector could not look counts toward no member's silence, on a real (in-memory
+ * H2) database with the registry's schema and a clock the test moves.
+ *
+ * <p>The registry's database stops answering for 30 s and comes back: meanwhile every heartbeat
+ * would have been refused {@code 503 database-unavailable}. A member that heartbeats again once it
+ * can is not declared DEAD for the outage; one that stays silent is declared DEAD by the time it has
+ * been silent while the registry could listen. Before, the first pass after the outage declared every
+ * member DEAD.
+ *
+ * <p>The registry process is stopped half-way through a pass (SIGSTOP, a long pause): the pass
+ * started on time, so the lateness of its start does not show the stop. Before, that pass declared
+ * every member DEAD (and when it did not, the stop went unrecorded and unlogged).
  */
-class DatabaseOutageDetectionTest {
+class CouldNotLookDetectionTest {
 
     static final Duration PERIOD = Duration.ofMillis(500);
 
@@ -81,13 +87,28 @@ class DatabaseOutageDetectionTest {
         }
     }
 
+    /** The embedded database's lease, which runs {@code whileAsked} as the detector asks for it. */
+    static final class Lease implements DetectorLease {
+        volatile Runnable whileAsked = () -> {};
+
+        @Override
+        public boolean holds() {
+            whileAsked.run();
+            return true;
+        }
+
+        @Override
+        public void close() {}
+    }
+
     final TestClock clock = new TestClock();
+    final Lease lease = new Lease();
     final Reachable database;
     final ChangeWriter writer;
     final InstanceService service;
     final FailureDetector detector;
 
-    DatabaseOutageDetectionTest() {
+    CouldNotLookDetectionTest() {
         JdbcDataSource h2 = new JdbcDataSource();
         h2.setURL("jdbc:h2:mem:outage-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
         Flyway.configure().dataSource(h2).load().migrate();
@@ -101,7 +122,7 @@ class DatabaseOutageDetectionTest {
         writer.start();
         service = new InstanceService(instances, changes, clock, writer);
         detector = new FailureDetector(instances, service, new HeartbeatProperties(Duration.ofSeconds(2), 3, 5, PERIOD, Duration.ofHours(1),
-                null), new LocalLease(), null, clock, meters, changes, new WatchController.WatchProperties(Duration.ofMillis(200),
+                null), lease, null, clock, meters, changes, new WatchController.WatchProperties(Duration.ofMillis(200),
                 Duration.ofSeconds(15), 100_000, 200));
     }
 
@@ -148,5 +169,51 @@ class DatabaseOutageDetectionTest {
         }
         assertThat(state("kept-trying")).isEqualTo(InstanceState.RUNNING);
         assertThat(state("gone")).as("silent for 14 s of the registry's listening").isEqualTo(InstanceState.DEAD);
+    }
+
+    @Test
+    void aStopHalfWayThroughAPassCountsTowardNoMembersSilence() {
+        register("kept-beating");
+        register("gone");
+        for (int i = 0; i < 4; i++) {
+            service.heartbeat("kept-beating", 1);
+            service.heartbeat("gone", 1);
+            clock.now = clock.now.plus(PERIOD);
+            detector.pass();
+        }
+
+        // The process stops for 20 s (twice the dead threshold) while the pass asks for its lease.
+        lease.whileAsked = () -> {
+            clock.now = clock.now.plusSeconds(20);
+            lease.whileAsked = () -> {};
+        };
+        clock.now = clock.now.plus(PERIOD);
+        detector.pass();
+        assertThat(state("kept-beating")).as("its heartbeats waited for the stopped registry").isEqualTo(InstanceState.RUNNING);
+        assertThat(state("gone")).isEqualTo(InstanceState.RUNNING);
+
+        for (int i = 0; i < 24; i++) {
+            if (i % 4 == 0) {
+                service.heartbeat("kept-beating", 1);
+            }
+            clock.now = clock.now.plus(PERIOD);
+            detector.pass();
+        }
+        assertThat(state("kept-beating")).isEqualTo(InstanceState.RUNNING);
+        assertThat(state("gone")).as("silent for 12 s of the registry's running").isEqualTo(InstanceState.DEAD);
+    }
+
+    @Test
+    void aStopTheWatchSawCountsTowardNoMembersSilenceThoughEveryPassStartedOnTime() {
+        register("kept-beating");
+        clock.now = clock.now.plus(PERIOD);
+        detector.pass();
+
+        // Stopped for 20 s after a pass had judged: the watch thread's next read of the clock sees it.
+        clock.now = clock.now.plusSeconds(20);
+        assertThat(detector.observe(clock.instant())).isEqualTo(Duration.ofSeconds(20));
+        clock.now = clock.now.plusMillis(100);
+        detector.pass();
+        assertThat(state("kept-beating")).isEqualTo(InstanceState.RUNNING);
     }
 }
