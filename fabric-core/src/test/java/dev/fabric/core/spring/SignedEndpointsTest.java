@@ -58,6 +58,13 @@ class SignedEndpointsTest {
             String whoami(Authentication authentication) {
                 return authentication.getName();
             }
+
+            /** The security headers as the handler finds them: a stream it started could write the response from here on. */
+            @GetMapping("/headers-so-far")
+            String headersSoFar(jakarta.servlet.http.HttpServletResponse response) {
+                return response.getHeader("X-Content-Type-Options") + " " + response.getHeader("X-Frame-Options")
+                        + " " + response.getHeader("Cache-Control");
+            }
         }
     }
 
@@ -113,6 +120,20 @@ class SignedEndpointsTest {
         RestClient client = signingClient(Clock.systemUTC());
         assertThat(client.post().uri("/echo").body("hello fabric").retrieve().body(String.class)).isEqualTo("hello fabric");
         assertThat(client.get().uri("/whoami").retrieve().body(String.class)).isEqualTo(KEYS.keyId());
+    }
+
+    /**
+     * A streaming endpoint's thread may commit the response while the request's thread still leaves
+     * the filter chain; the security headers must be written before the handler runs, not then, when
+     * both threads would write them at once (see FabricSignatureSecurity.writeHeadersFirst).
+     */
+    @Test
+    void securityHeadersAreOnTheResponseBeforeTheHandlerRuns() {
+        RestClient client = signingClient(Clock.systemUTC());
+        var answer = client.get().uri("/headers-so-far").retrieve().toEntity(String.class);
+        assertThat(answer.getBody()).isEqualTo("nosniff DENY no-cache, no-store, max-age=0, must-revalidate");
+        assertThat(answer.getHeaders().get("X-Content-Type-Options")).containsExactly("nosniff");
+        assertThat(answer.getHeaders().get("Cache-Control")).containsExactly("no-cache, no-store, max-age=0, must-revalidate");
     }
 
     @Test

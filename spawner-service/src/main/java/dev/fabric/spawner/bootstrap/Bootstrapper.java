@@ -43,6 +43,7 @@ import org.springframework.context.annotation.Lazy;
 import org.springframework.stereotype.Component;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
 import org.springframework.web.client.RestClientResponseException;
 
 import java.io.IOException;
@@ -474,7 +475,13 @@ public class Bootstrapper {
         step(id, incarnation, InstanceState.BOOTSTRAPPING, "setup verified over the management port (signed request)");
     }
 
-    /** Step 4b: the member is told its role; it recovers its state if restarted, starts the role and registers. */
+    /**
+     * Step 4b: the member is told its role; it recovers its state if restarted, starts the role and
+     * registers RUNNING (step 5) before it answers. A call that breaks without an answer (the member
+     * killed, a connection cut) is a failure only if the member did not reach RUNNING: the registry
+     * is asked, and a member it shows RUNNING at this incarnation was configured, its answer lost.
+     * Its end, if it died, is then the death of a RUNNING member, which its spawner restarts.
+     */
     private void configure(String id, long incarnation, URI managementUrl, RestClient path, String role, Map<String, String> config,
                            boolean restart) {
         step(id, incarnation, InstanceState.BOOTSTRAPPING, "configuring for role " + role + (restart ? " (restart: recover the old state)" : ""));
@@ -484,26 +491,73 @@ public class Bootstrapper {
         } catch (RestClientResponseException e) {
             throw new BootstrapFailure("configuring role " + role + " failed: " + problem(e, id).message());
         } catch (ResourceAccessException e) {
-            throw new BootstrapFailure("configuring role " + role + " failed: cannot reach " + managementUrl);
+            String cause = FabricRestClients.describeFailure(e);
+            Optional<ServiceInstance> started = startedAt(id, incarnation);
+            if (started.isEmpty()) {
+                throw new BootstrapFailure("configuring role " + role + " failed: cannot reach " + managementUrl + " (" + cause + ")");
+            }
+            configureLog.warn("member {} incarnation {}: its answer to the configuration for role {} was lost ({}), but it had "
+                    + "registered RUNNING: configured (now {})", id, incarnation, role, cause, started.get().state());
+            return;
+        } catch (RestClientException e) {
+            // The answer broke off while it was read: the member may have registered RUNNING before it went, as above.
+            if (startedAt(id, incarnation).isEmpty()) {
+                throw new BootstrapFailure("configuring role " + role + " failed: no whole answer from " + managementUrl + " ("
+                        + FabricRestClients.describeFailure(e) + ")");
+            }
+            configureLog.warn("member {} incarnation {}: its answer to the configuration for role {} broke off, but it had "
+                    + "registered RUNNING: configured", id, incarnation, role);
+            return;
         }
         configureLog.info("member {} incarnation {}: configured for role {}", id, incarnation, role);
     }
 
-    /** Step 5: the member registers RUNNING itself, with its endpoints. */
+    /**
+     * Whether the registry saw this incarnation RUNNING: it shows it RUNNING, or SUSPECT or DEAD,
+     * which only a RUNNING member becomes. Such a member counts as started, whatever happens to it
+     * next: its end is an ordinary death (restarted under its id), never a failed bootstrap.
+     */
+    public static boolean reachedRunning(ServiceInstance instance, long incarnation) {
+        return instance.incarnation() == incarnation && switch (instance.state()) {
+            case RUNNING, SUSPECT, DEAD -> true;
+            default -> false;
+        };
+    }
+
+    /** The registry's record of the incarnation if it reached RUNNING; empty when it did not, or the registry cannot say. */
+    private Optional<ServiceInstance> startedAt(String id, long incarnation) {
+        try {
+            return registry.find(id).filter(instance -> reachedRunning(instance, incarnation));
+        } catch (RegistryCallException e) {
+            configureLog.warn("member {} incarnation {}: cannot ask the registry whether it reached RUNNING: {}", id, incarnation,
+                    e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Step 5: the member registers RUNNING itself, with its endpoints. The registry is asked before
+     * the member's end is taken for a failure: a member that registered RUNNING and then ended
+     * (killed right after it answered its configuration) started, and its end is its spawner's to
+     * carry out as that of a RUNNING member ({@code SpawnService} hands it over once this returns).
+     */
     private ServiceInstance awaitRunning(LaunchedMember member, Instant deadline) {
         String id = member.serviceId();
         long incarnation = member.incarnation();
         while (true) {
-            if (member.outcome().isDone()) {
-                throw new BootstrapFailure("the member " + member.outcome().join().describe() + " before it was RUNNING");
-            }
+            // Read before the registry: a member that ended and is not RUNNING there never registered; one that is, started.
+            boolean ended = member.outcome().isDone();
             ServiceInstance instance = registry.get(id);
             if (instance.incarnation() != incarnation) {
                 throw new BootstrapFailure("superseded by incarnation " + instance.incarnation());
             }
-            if (instance.state() == InstanceState.RUNNING) {
-                runningLog.info("member {} incarnation {}: RUNNING at {}", id, incarnation, instance.endpoints());
+            if (reachedRunning(instance, incarnation)) {
+                runningLog.info("member {} incarnation {}: RUNNING at {}{}", id, incarnation, instance.endpoints(),
+                        instance.state() == InstanceState.RUNNING ? "" : " (" + instance.state() + " since)");
                 return instance;
+            }
+            if (ended) {
+                throw new BootstrapFailure("the member " + member.outcome().join().describe() + " before it was RUNNING");
             }
             if (instance.state() != InstanceState.BOOTSTRAPPING && instance.state() != InstanceState.PENDING) {
                 throw new BootstrapFailure("the member went " + instance.state() + ": " + instance.stateReason());

@@ -357,7 +357,7 @@ public class SpawnService {
             Instant deadline = Instant.now().plus(properties.bootstrapTimeout());
             Thread.ofVirtual().name("bootstrap-" + id + "-" + incarnation).start(() -> {
                 try (slot) {
-                    bootstrap(member, launched, plan, restart, deadline);
+                    bootstrap(member, launched, plan, restart, deadline, slot);
                 }
             });
             handedOver = true;
@@ -448,30 +448,67 @@ public class SpawnService {
         launched.outcome().thenAccept(outcome -> Thread.ofVirtual().start(() -> ended(member, launched.incarnation(), outcome)));
     }
 
-    /** Steps 3 to 5 in the background; a failure ends the incarnation FAILED (or LOST, when it said so). */
-    private void bootstrap(ManagedMember member, LaunchedMember launched, MemberPlan plan, boolean restart, Instant deadline) {
+    /**
+     * Steps 3 to 5 in the background; a failure ends the incarnation FAILED (or LOST, when it said
+     * so). A member the registry saw RUNNING started ({@link Bootstrapper#reachedRunning}): its end,
+     * during the bootstrap's last steps or after, is that of a RUNNING member ({@link #ended}), which
+     * is restarted under its id.
+     */
+    private void bootstrap(ManagedMember member, LaunchedMember launched, MemberPlan plan, boolean restart, Instant deadline,
+                           StartingSlots.Slot slot) {
         String id = member.id();
         long incarnation = launched.incarnation();
         long started = System.nanoTime();
         try {
             bootstrapper.complete(member, launched, plan.connectivity(), plan.type(), plan.config(), restart, deadline);
-            recordBootstrap("running", restart, started);
         } catch (BootstrapFailure | RegistryCallException e) {
-            if (!member.giveUp(incarnation)) {
-                return; // stopped on purpose or superseded meanwhile
-            }
-            log.warn("member {} incarnation {}: bootstrap failed: {}", id, incarnation, e.getMessage());
-            // A member that cannot go on exits by itself with a bootstrap status that says why; give it the time to.
-            LaunchOutcome outcome = outcomeWithin(launched, properties.stopGrace());
-            if (outcome == null) {
-                launched.stop(properties.stopGrace());
-            }
-            Ending ending = Ending.bootstrapFailed(outcome, e.getMessage());
-            registry.find(id).filter(i -> i.incarnation() == incarnation).ifPresent(instance -> {
-                recordBootstrap(ending instanceof Ending.Lose ? "lost" : "failed", restart, started);
-                carryOut(ending, instance);
-            });
+            failed(member, launched, restart, started, e.getMessage(), slot);
+            return;
         }
+        recordBootstrap("running", restart, started);
+        // Given back before a restart, which may wait for a slot of its own.
+        slot.close();
+        // An end while the handshake went on was left to the bootstrap (ended(...) ignores it then); the bootstrap
+        // succeeded, so that end is carried out now. Once the handshake is over, ended(...) sees ends by itself.
+        LaunchOutcome outcome = launched.outcome().getNow(null);
+        if (outcome != null) {
+            ended(member, incarnation, outcome);
+        }
+    }
+
+    /**
+     * A bootstrap that failed: the member is given up and stopped unless it ends by itself, then
+     * FAILED (or LOST). If the registry shows that it reached RUNNING meanwhile (its registration was
+     * still on its way when the bootstrap asked), it started: its end is that of a RUNNING member.
+     */
+    private void failed(ManagedMember member, LaunchedMember launched, boolean restart, long started, String failure,
+                        StartingSlots.Slot slot) {
+        String id = member.id();
+        long incarnation = launched.incarnation();
+        if (!member.giveUp(incarnation)) {
+            return; // stopped on purpose or superseded meanwhile
+        }
+        log.warn("member {} incarnation {}: bootstrap failed: {}", id, incarnation, failure);
+        // A member that cannot go on exits by itself with a bootstrap status that says why; give it the time to.
+        LaunchOutcome outcome = outcomeWithin(launched, properties.stopGrace());
+        if (outcome == null) {
+            launched.stop(properties.stopGrace());
+        }
+        // Given back before what follows, which may start a member (a restart, a LOST member's replacement) and wait for a slot.
+        slot.close();
+        registry.find(id).filter(i -> i.incarnation() == incarnation).ifPresent(instance -> {
+            Ending ending;
+            if (outcome != null && Bootstrapper.reachedRunning(instance, incarnation)) {
+                log.info("member {} incarnation {}: it had registered RUNNING, then {}", id, incarnation, outcome.describe());
+                meters.counter("fabric.spawner.ends", "outcome", Ending.metricTag(outcome)).increment();
+                ending = Ending.decide(outcome, new Ending.Seen(true, false, Optional.of(instance.state())));
+                recordBootstrap("running", restart, started);
+            } else {
+                ending = Ending.bootstrapFailed(outcome, failure);
+                recordBootstrap(ending instanceof Ending.Lose ? "lost" : "failed", restart, started);
+            }
+            carryOut(ending, instance);
+        });
     }
 
     private static LaunchOutcome outcomeWithin(LaunchedMember member, Duration wait) {
