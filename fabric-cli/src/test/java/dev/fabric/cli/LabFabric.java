@@ -128,19 +128,20 @@ final class LabFabric {
         return JSON.readTree(ok(Host.DESKTOP, "service", id, "-o", "json"));
     }
 
-    /** Waits until member {@code id} is in {@code state}; fails with its history and the logs. */
-    JsonNode awaitState(String id, String state, Duration patience) throws InterruptedException {
-        Instant deadline = Instant.now().plus(patience);
-        JsonNode instance = service(id).path("instance");
-        while (!instance.path("state").asString().equals(state)) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError(id + " is " + instance.path("state").asString() + ", not " + state + " after " + patience
-                        + "; history: " + service(id).path("history") + "\n" + logs());
-            }
-            Thread.sleep(1000);
-            instance = service(id).path("instance");
+    /**
+     * Waits until member {@code id} is in {@code state}, as a user would: one {@code fabric service ID
+     * --wait-for STATE} on the desktop (one CLI JVM for the whole wait, not one per poll); fails with
+     * the CLI's message, the member's history and the logs.
+     */
+    JsonNode awaitState(String id, String state, Duration patience) {
+        List<String> all = new ArrayList<>(List.of("--registry", registryUrl, "--keys", keys().toString(),
+                "service", id, "--wait-for", state, "--timeout", patience.toSeconds() + "s", "-o", "json"));
+        ExecResult result = lab.exec(lab.processBuilder(Host.DESKTOP, List.of(cli(all))), patience.plusMinutes(1));
+        if (result.exitCode() != 0) {
+            throw new AssertionError(id + " is not " + state + " after " + patience + ": " + result.stderr().strip()
+                    + "; history: " + service(id).path("history") + "\n" + logs());
         }
-        return instance;
+        return JSON.readTree(result.stdout()).path("instance");
     }
 
     static String lastLine(String out) {

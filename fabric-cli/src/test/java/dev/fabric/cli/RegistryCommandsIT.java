@@ -199,6 +199,58 @@ class RegistryCommandsIT {
     }
 
     @Test
+    void serviceWaitsForAnIdNotRegisteredYetUntilItIsInTheState() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        AtomicReference<Integer> exitCode = new AtomicReference<>();
+        Thread wait = Thread.ofPlatform().name("wait-for").start(() -> exitCode.set(cli.start(new PrintWriter(out, true),
+                new PrintWriter(err, true)).execute("service", "late-1", "--wait-for", "running", "--timeout", "60s", "-o", "json")));
+        try {
+            Thread.sleep(1200);
+            assertThat(wait.isAlive()).as("not registered yet: still waiting; " + err).isTrue();
+            register("""
+                    {"id": "late-1", "type": "late", "state": "PENDING"}""");
+            changeState("late-1", "BOOTSTRAPPING", "launched");
+            Thread.sleep(1200);
+            assertThat(wait.isAlive()).as("BOOTSTRAPPING: still waiting; " + err).isTrue();
+            changeState("late-1", "RUNNING", "bootstrapped");
+            wait.join(Duration.ofSeconds(30));
+        } finally {
+            wait.interrupt();
+        }
+        assertThat(exitCode.get()).as(err.toString()).isZero();
+        JsonNode all = JsonMapper.builder().build().readTree(out.toString());
+        assertThat(all.path("instance").path("state").asString()).isEqualTo("RUNNING");
+        assertThat(all.path("history").findValuesAsString("to")).containsExactly("PENDING", "BOOTSTRAPPING", "RUNNING");
+    }
+
+    @Test
+    void aWaitThatRunsOutSaysWhereTheInstanceIs() {
+        Cli.Result result = cli.run("service", "db-1", "--wait-for", "DEAD", "--timeout", "1s");
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.MEMBER_FAILED);
+        assertThat(result.out()).isEmpty();
+        assertThat(result.err()).startsWith("fabric: instance db-1 is not DEAD after 1s (it is RUNNING: bootstrapped, incarnation 1)\n")
+                .contains("--timeout");
+
+        Cli.Result never = cli.run("service", "never-1", "--wait-for", "RUNNING", "--timeout", "1s");
+        assertThat(never.exitCode()).isEqualTo(ExitCodes.MEMBER_FAILED);
+        assertThat(never.err()).startsWith("fabric: instance never-1 is not RUNNING after 1s (it is not registered)\n");
+    }
+
+    @Test
+    void anUnknownStateOrATimeoutWithoutAWaitIsAUsageError() {
+        Cli.Result unknown = cli.run("service", "db-1", "--wait-for", "SLEEPING");
+        assertThat(unknown.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(unknown.out()).isEmpty();
+        assertThat(unknown.err()).startsWith("fabric: --wait-for: unknown state 'SLEEPING'\n")
+                .contains("PENDING, BOOTSTRAPPING, RUNNING, SUSPECT, DEAD, FAILED, LOST, STOPPED");
+
+        Cli.Result timeout = cli.run("service", "db-1", "--timeout", "5s");
+        assertThat(timeout.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(timeout.err()).startsWith("fabric: --timeout is for --wait-for STATE");
+    }
+
+    @Test
     void anUnknownIdExitsWithTheNotFoundCode() {
         Cli.Result result = cli.run("service", "no-such-id");
         assertThat(result.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);

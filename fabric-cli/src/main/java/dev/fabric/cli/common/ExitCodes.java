@@ -25,7 +25,10 @@ public final class ExitCodes {
     public static final int KEYS = 7;
     /** A bug in the CLI itself; the stack trace goes to stderr. */
     public static final int INTERNAL = 8;
-    /** A member spawned with {@code --wait} did not come up: FAILED, LOST or STOPPED, or not RUNNING within the timeout. */
+    /**
+     * A member spawned with {@code --wait} did not come up: FAILED, LOST or STOPPED, or not RUNNING
+     * within the timeout; or an instance waited for with {@code service --wait-for} was not in its state in time.
+     */
     public static final int MEMBER_FAILED = 9;
     /** Interrupted (Ctrl-C), as for any program ended by SIGINT. */
     public static final int INTERRUPTED = 130;
@@ -41,7 +44,7 @@ public final class ExitCodes {
             "6:registry error (HTTP 5xx) or an answer the CLI cannot read",
             "7:local fabric keys missing or unusable (fabric keys init)",
             "8:internal error of the CLI (a bug: please report it)",
-            "9:spawn --wait: the member ended FAILED/LOST/STOPPED or timed out",
+            "9:spawn --wait ended FAILED/LOST/STOPPED; a --wait(-for) timed out",
             "130:interrupted (Ctrl-C)");
 
     private ExitCodes() {}

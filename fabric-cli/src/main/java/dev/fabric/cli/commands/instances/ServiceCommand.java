@@ -1,35 +1,63 @@
 package dev.fabric.cli.commands.instances;
 
 import dev.fabric.cli.commands.FabricCommand;
+import dev.fabric.cli.common.CliException;
+import dev.fabric.cli.common.DurationConverter;
+import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.cli.common.Formats;
 import dev.fabric.cli.common.Table;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
+import dev.fabric.core.registry.InstanceState;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
-/** {@code fabric service ID}: one instance, its sessions and its state history. */
+/**
+ * {@code fabric service ID}: one instance, its sessions and its state history; with
+ * {@code --wait-for STATE}, once the instance is in that state.
+ */
 @Command(name = "service", description = {"Show one instance: its fields, its sessions and its state history.",
         "-o json prints {\"instance\": ..., \"sessions\": [...], \"history\": [...]}, each as the registry answers it."})
 public final class ServiceCommand extends FabricCommand.WithOutput {
 
+    static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
+    /** How often a wait asks the registry again. */
+    static final Duration POLL_INTERVAL = Duration.ofMillis(500);
+
     @Parameters(paramLabel = "ID", description = "the instance id")
     String id;
 
+    @Option(names = "--wait-for", paramLabel = "STATE",
+            description = {"first wait until the instance is in STATE (e.g. RUNNING after a restart, DEAD after a kill), then show it;",
+                    "an id not registered yet is waited for too"})
+    String waitFor;
+
+    @Option(names = "--timeout", paramLabel = "D", converter = DurationConverter.class,
+            description = "with --wait-for: how long to wait, e.g. 90s, 5m (default 2m)")
+    Duration timeout;
 
     public ServiceCommand(CommandContext context) {
         super(context);
     }
 
     @Override
-    protected void execute() {
+    protected void execute() throws InterruptedException {
         Registry registry = context.registry();
+        if (waitFor != null) {
+            awaitState(registry, state(waitFor), timeout == null ? DEFAULT_TIMEOUT : timeout);
+        } else if (timeout != null) {
+            throw new CliException(ExitCodes.USAGE, "--timeout is for --wait-for STATE");
+        }
         JsonNode instance = registry.instance(id);
         JsonNode sessions = registry.sessions(id);
         JsonNode history = registry.history(id);
@@ -41,6 +69,46 @@ public final class ServiceCommand extends FabricCommand.WithOutput {
                 List.of(registry.decode(sessions, String[].class)),
                 List.of(registry.decode(history, RegistryWire.Transition[].class)),
                 context.clock().instant()));
+    }
+
+    /** The registry's name of a state, in any case; anything else is a usage error that lists them. */
+    static String state(String name) {
+        try {
+            return InstanceState.valueOf(name.strip().toUpperCase(Locale.ROOT)).name();
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCodes.USAGE, "--wait-for: unknown state '" + name + "'",
+                    List.of("the states: " + String.join(", ", Arrays.stream(InstanceState.values()).map(Enum::name).toList())));
+        }
+    }
+
+    /**
+     * Asks the registry every {@link #POLL_INTERVAL} until the instance is in {@code state}; an id not
+     * registered (yet) is asked again. Past {@code limit}: exit 9, saying where it is.
+     */
+    private void awaitState(Registry registry, String state, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            String now;
+            try {
+                RegistryWire.Instance instance = registry.member(id);
+                if (instance.state().equals(state)) {
+                    return;
+                }
+                now = "it is " + instance.state() + (instance.stateReason() == null ? "" : ": " + instance.stateReason())
+                        + ", incarnation " + instance.incarnation();
+            } catch (CliException e) {
+                if (e.exitCode() != ExitCodes.NOT_FOUND) {
+                    throw e;
+                }
+                now = "it is not registered";
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new CliException(ExitCodes.MEMBER_FAILED, "instance " + id + " is not " + state + " after "
+                        + DurationConverter.format(limit) + " (" + now + ")",
+                        List.of("`fabric service " + id + "` shows its history; wait longer with --timeout"));
+            }
+            Thread.sleep(POLL_INTERVAL);
+        }
     }
 
     /**
