@@ -6,7 +6,9 @@
  *   take fab/lock, publish fab/{cwd,out,err,pid}, truncate logs, replace args under a fresh
  *   invocation id, ring START (SIGUSR1) to faba, print what the daemons append to logs while it
  *   waits for DONE (SIGUSR2) or CHILD_DIED (SIGCHLD), checking fabd's and faba's pids every 100 ms,
- *   and exit with the status fabd/exit records for that invocation (FABDFAIL, 14, when a daemon died).
+ *   and exit with the status fabd/exit records for that invocation (FABDFAIL, 14, when a daemon died)
+ *   once a ring came (or faba is gone): fabd writes fabd/exit before faba has installed .fab/state and
+ *   the -k buildscript, which faba does before it rings DONE.
  *
  * Everything else it hands to the Java client by exec'ing bin/fab-jvm with the same arguments: the
  * daemons are not running (or -B restarts fabd), the credential model (a system.sock), --shutdown,
@@ -889,7 +891,9 @@ static int command(const char *project, const char *cwd, int argc, char **argv) 
         offset = drain(logs, offset);
         uint64_t done;
         int status;
-        if (read_exit(exit_file, &done, &status) && done == id) {
+        /* fabd/exit alone is not the end: faba installs .fab/state and the -k buildscript after it, then rings
+         * DONE (fabw rings CHILD_DIED after it records a death there). So it is read on a ring, or once faba is gone. */
+        if ((sig > 0 || !alive(faba)) && read_exit(exit_file, &done, &status) && done == id) {
             ipc_log("read %s: status %d", exit_file, status);
             drain(logs, offset);
             end_progress();

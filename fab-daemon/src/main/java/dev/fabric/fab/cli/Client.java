@@ -221,7 +221,9 @@ public final class Client {
                 bell.received(m);
             }
             offset = drain(ipc.logs(), offset);
-            IpcRecord.Exit exit = ipc.read(IpcRecord.Exit.class, ipc.exit());
+            // fabd/exit alone is not the end: faba installs .fab/state and the -k buildscript after it, then rings
+            // DONE (fabw rings CHILD_DIED after it records a death there). So it is read on a ring, or once faba is gone.
+            IpcRecord.Exit exit = m != null || !Libc.alive(faba) ? ipc.read(IpcRecord.Exit.class, ipc.exit()) : null;
             if (exit != null && exit.invocation() == id) {
                 ipc("read " + ipc.exit() + ": status " + exit.status());
                 offset = drain(ipc.logs(), offset);

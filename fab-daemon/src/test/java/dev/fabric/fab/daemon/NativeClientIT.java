@@ -81,6 +81,24 @@ class NativeClientIT {
         assertThat(shutdown.out()).contains("fab: stopped the daemons of ");
     }
 
+    /**
+     * fabd writes {@code fabd/exit} before faba installs {@code .fab/state} and the {@code -k}
+     * buildscript and rings DONE: a client that ended on the exit file alone (its 100 ms check falling
+     * between the two) returned before the buildscript was there, and its log lacked "fab <- DONE".
+     */
+    @Test
+    void bothClientsEndOnlyOnceFabaRangDoneWithTheBuildscriptInstalled() throws Exception {
+        assertThat(nativeClient.run(project).status()).isZero();
+        for (int i = 0; i < 40; i++) {
+            Daemons client = i % 4 == 3 ? jvmClient : nativeClient;
+            String script = "build-" + i + ".sh";
+            Daemons.Run run = client.run(project, "+IPC", "-k", script);
+            assertThat(run.status()).as(run.err()).isZero();
+            assertThat(project.resolve(script)).as("run %d: installed before the client ended", i).isRegularFile();
+            assertThat(run.out()).as("run %d", i).contains("fab: fab <- DONE (SIGUSR2)");
+        }
+    }
+
     @Test
     void bothClientsPrintTheSameAndExitWithTheSameStatus() throws Exception {
         assertThat(nativeClient.run(project).status()).isZero();
