@@ -46,7 +46,9 @@ COPY docker/base/aot-cache.sh /opt/fabric/aot-cache.sh
 # The JDK AOT caches (docker/base/aot-cache.sh), made here by training runs of this jar on this JVM:
 # one for the spawner, one for the members it spawns (the same jar in the member profile). The jar is
 # extracted to /opt/fabric/aot/spawner-KEY/app, the class path the caches were made for; the
-# spawner's training run makes throwaway keys in its scratch directory (FABRIC_KEYS_PATH empty).
+# spawner's training run makes throwaway keys in its scratch directory (FABRIC_KEYS_PATH empty). Both
+# train with the start script's --enable-native-access: a JVM whose module options differ from the
+# training run's refuses the cache ("Mismatched values for property jdk.module.enable.native.access").
 # docs/benchmarks.md ("Start-up and memory") has what they save. The script needs bash.
 SHELL ["/bin/bash", "-c"]
 RUN set -eu; \
@@ -54,8 +56,10 @@ RUN set -eu; \
     . /opt/fabric/aot-cache.sh; \
     fabric_aot_app spawner /opt/fabric/spawner-service.jar /opt/fabric/aot; \
     fabric_aot_cache "$FABRIC_AOT_DIR/spawner.aot" /tmp/aot-spawner.log FABRIC_KEYS_PATH= FABRIC_SPAWNER_PORT=8472 \
-        FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
-    fabric_aot_member_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k; \
+        FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k \
+        -jar "$FABRIC_AOT_JAR"; \
+    fabric_aot_member_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+        -XX:+UseCompactObjectHeaders -Xss512k; \
     rm -f /tmp/aot-*.log; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
     printf '%s\n' '#!/bin/sh' \
