@@ -53,7 +53,8 @@ RUN set -eu; \
     . /opt/fabric/aot-cache.sh; \
     fabric_aot_app registry /opt/fabric/registry-service.jar /opt/fabric/aot; \
     fabric_aot_cache_throwaway_keys "$FABRIC_AOT_DIR/registry.aot" /tmp/aot-registry.log FABRIC_REGISTRY_PORT=8470 \
-        -- --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
+        -- --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -XX:TieredStopAtLevel=1 \
+        -jar "$FABRIC_AOT_JAR"; \
     rm -f /tmp/aot-*.log; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current
 
@@ -67,5 +68,6 @@ EXPOSE 8470
 
 # The Serial collector and half of the container's memory for the heap, the rest for class metadata,
 # code and threads (docs/benchmarks.md, "Start-up and memory"; the chart's registry.resources); the
-# collector and compact headers are the training run's (else the JVM ignores the cache).
-ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:+UseSerialGC","-XX:+UseCompactObjectHeaders","-Xms32m","-XX:MinHeapFreeRatio=10","-XX:MaxHeapFreeRatio=30","-Xss512k","-XX:TrimNativeHeapInterval=5000","-XX:MaxRAMPercentage=50","-XX:AOTCache=/opt/fabric/aot/current/registry.aot","-Xlog:aot=off","-Xlog:cds=off","-jar","/opt/fabric/aot/current/app/registry-service.jar"]
+# collector and compact headers are the training run's (else the JVM ignores the cache). C1 only, as
+# ./fabric up: 26 MiB less while start-up's methods are compiled (docs/benchmarks.md, "Memory by hand").
+ENTRYPOINT ["java","--enable-native-access=ALL-UNNAMED","-XX:+UseSerialGC","-XX:+UseCompactObjectHeaders","-Xms32m","-XX:MinHeapFreeRatio=10","-XX:MaxHeapFreeRatio=30","-Xss512k","-XX:TieredStopAtLevel=1","-XX:TrimNativeHeapInterval=5000","-XX:MaxRAMPercentage=50","-XX:AOTCache=/opt/fabric/aot/current/registry.aot","-Xlog:aot=off","-Xlog:cds=off","-jar","/opt/fabric/aot/current/app/registry-service.jar"]
