@@ -181,7 +181,9 @@ public class MemberBootstrap {
         log.warn("member {}: {}", id, what);
         Socket circuit;
         try {
-            circuit = SpliceOrRelay.resume(settings.via(), settings.rendezvous(), drop, null, properties.spawnerTimeout());
+            // As long as it would wait for its spawner's keys and configuration: a spawner that was not told of the drop (a
+            // reset that reached only this side) sees it when its call times out (30 s), and then opens its half.
+            circuit = SpliceOrRelay.resume(settings.via(), settings.rendezvous(), drop, null, properties.configureTimeout());
         } catch (SpliceOrRelay.NoRelayException e) {
             if (!bootstrapOver()) {
                 node.exit(BootstrapExit.SPAWNER_UNREACHABLE, what + ", and " + e.getMessage());
