@@ -44,7 +44,8 @@ COPY ${JAR_FILE} /opt/fabric/spawner-service.jar
 COPY docker/base/aot-cache.sh /opt/fabric/aot-cache.sh
 
 # The JDK AOT caches (docker/base/aot-cache.sh), made here by training runs of this jar on this JVM:
-# one for the spawner, one for the members it spawns (the same jar in the member profile). The jar is
+# one for the spawner, one for the members it spawns (the same jar in the member profile, with Spring's
+# AOT-generated bean definitions: -Dspring.aot.enabled=true, as members start). The jar is
 # extracted to /opt/fabric/aot/spawner-KEY/app, the class path the caches were made for; the
 # spawner's training run makes throwaway keys in its scratch directory (FABRIC_KEYS_PATH empty).
 # docs/benchmarks.md ("Start-up and memory") has what they save. The script needs bash.
@@ -55,19 +56,21 @@ RUN set -eu; \
     fabric_aot_app spawner /opt/fabric/spawner-service.jar /opt/fabric/aot; \
     fabric_aot_cache "$FABRIC_AOT_DIR/spawner.aot" /tmp/aot-spawner.log FABRIC_KEYS_PATH= FABRIC_SPAWNER_PORT=8472 \
         FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k -jar "$FABRIC_AOT_JAR"; \
-    fabric_aot_member_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k; \
+    fabric_aot_member_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k \
+        -Dspring.aot.enabled=true; \
     rm -f /tmp/aot-*.log; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
     printf '%s\n' '#!/bin/sh' \
       '# The spawner, or in the member profile one of its members, each from its own AOT cache.' \
       '# The heap ceiling, a share of the memory limit: the rest (about 160 MiB) is class metadata, code, threads.' \
       '# The chart gives the spawner 320Mi (96m of heap, as ./fabric up); a member pod its spawn request memory.' \
-      'cache=/opt/fabric/aot/current/spawner.aot heap=30' \
-      'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=35 ;; esac' \
+      '# A member also runs the bean definitions Spring generated for the member profile at build time.' \
+      'cache=/opt/fabric/aot/current/spawner.aot heap=30 spring_aot=' \
+      'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=35 spring_aot=-Dspring.aot.enabled=true ;; esac' \
       '# The collector and compact headers are those of the training runs (else the JVM ignores the cache).' \
       'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xms16m -Xmn8m \' \
       '  -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:TrimNativeHeapInterval=5000 -XX:MaxRAMPercentage=$heap \' \
-      '  -XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off $FABRIC_JAVA_OPTS \' \
+      '  -XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off $spring_aot $FABRIC_JAVA_OPTS \' \
       '  -jar /opt/fabric/aot/current/app/spawner-service.jar "$@"' > /opt/fabric/start; \
     chmod 0755 /opt/fabric/start
 

@@ -28,9 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The JDK AOT cache that {@code ./fabric up} and the images make for members
  * (docker/base/aot-cache.sh): made by a training run of the real jar, a member started from it
- * really maps it (the JVM's own log says so, and Spring's classes come from it), and a cache that
- * no longer fits (the jar replaced in place) or is damaged is noticed, made again, and never stops
- * a member from starting.
+ * really maps it (the JVM's own log says so, and Spring's classes come from it) and runs Spring's
+ * AOT-processed member context, and a cache that no longer fits (the jar replaced in place) or is
+ * damaged is noticed, made again, and never stops a member from starting.
  */
 class AotCacheIT {
 
@@ -62,8 +62,11 @@ class AotCacheIT {
 
         assertThat(member.ready()).as(member.log()).isTrue();
         assertThat(member.log()).contains("Opened AOT cache " + cache);
+        // Spring's AOT mode too (MemberJvm.SPRING_AOT), which the cache was trained with: its generated classes come from it.
+        assertThat(member.log()).contains("Starting AOT-processed SpawnerApplication");
         assertThat(Files.readAllLines(dir.resolve("classes.txt")))
-                .anyMatch(line -> line.contains("org.springframework.boot.SpringApplication source: shared objects file"));
+                .anyMatch(line -> line.contains("org.springframework.boot.SpringApplication source: shared objects file"))
+                .anyMatch(line -> line.contains("dev.fabric.spawner.SpawnerApplication__BeanFactoryRegistrations source: shared objects file"));
     }
 
     @Test

@@ -271,6 +271,17 @@ class BootstrapIT {
         fabric.spawnerClient().delete().uri("/api/v1/members/{id}", id).retrieve().toBodilessEntity();
     }
 
+    @Test
+    void aSpawnedMemberRunsSpringsAotProcessedContextAndTheSpawnerItsOwn() throws Exception {
+        String id = spawnQueue("DIRECT");
+        fabric.awaitState(id, InstanceState.RUNNING, 1);
+        // Spring Boot's start line: the member runs the bean definitions generated for the member profile at
+        // build time (MemberJvm's -Dspring.aot.enabled=true); the spawner, started without it, evaluates its own.
+        assertThat(FabricUnderTest.log(fabric.memberLog(id))).contains("Starting AOT-processed SpawnerApplication");
+        assertThat(FabricUnderTest.log(fabric.spawnerLog())).contains("Starting SpawnerApplication").doesNotContain("AOT-processed");
+        fabric.spawnerClient().delete().uri("/api/v1/members/{id}", id).retrieve().toBodilessEntity();
+    }
+
     static long pidOf(String id) {
         return Long.parseLong(fabric.registry.get(id).metadata().get("pid"));
     }

@@ -9,21 +9,30 @@ import java.util.List;
  * service's settings, measured in docs/benchmarks.md ("Start-up and memory"). A JDK AOT cache is
  * made with the options it is used with ({@code -XX:+UseCompactObjectHeaders} and the collector
  * must match, or the JVM ignores the cache): {@code ./fabric} and the spawner image train the
- * members' cache with {@link #TRAINING}.
+ * members' cache with {@link #TRAINING}, which holds {@link #SPRING_AOT} as members do.
  */
 public final class MemberJvm {
+
+    /**
+     * Spring's AOT mode: the member profile's bean definitions as generated code (spawner-service's
+     * build, {@code process-aot}) instead of scanning and evaluating conditions at start-up. A JDK AOT
+     * cache for members is trained with it too (it loads other classes).
+     */
+    public static final String SPRING_AOT = "-Dspring.aot.enabled=true";
 
     /**
      * The options that do not depend on the member's resources: the heap starts small and its young
      * generation stays small (an idle member touches all of its eden), it gives memory back after a
      * collection, the Serial collector (no collector threads or remembered sets), compact object
      * headers (8 bytes instead of 12 per object), small thread stacks, C1 only (a member's code is
-     * short-lived request handling; C2's compilations cost more than they save at start-up), and the
-     * C library's free memory returned every 5 s.
+     * short-lived request handling; C2's compilations cost more than they save at start-up), the
+     * C library's free memory returned every 5 s, and Spring's AOT-generated bean definitions of the
+     * member profile ({@code spring.aot.enabled}: the jar carries them, made at build time; only a
+     * member uses them, the spawner starts without the flag; docs/operations.md, "Start-up and memory").
      */
     public static final List<String> FIXED = List.of("-Xms16m", "-Xmn8m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
             "-XX:+UseSerialGC", "-XX:+UseCompactObjectHeaders", "-Xss512k", "-XX:TieredStopAtLevel=1",
-            "-XX:TrimNativeHeapInterval=5000");
+            "-XX:TrimNativeHeapInterval=5000", SPRING_AOT);
 
     /**
      * The options of the training run that makes the members' AOT cache (./fabric up): a member of

@@ -6,7 +6,6 @@ import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.spawner.contract.SpawningNode;
 import dev.fabric.spawner.launch.ProcessLauncher;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Lazy;
@@ -62,9 +61,14 @@ public class MemberSpawningConfiguration {
         return FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(30)).build();
     }
 
+    /**
+     * Always defined, unlike the spawner's: a member's bean definitions are generated at build time
+     * (Spring AOT, docs/operations.md "Start-up and memory"), where a condition on
+     * {@code fabric.spawner.launcher} would be frozen. The launcher in use is chosen at run time
+     * ({@code SshConfiguration}); lazy, so a member that uses no process launcher never makes one.
+     */
     @Bean
     @Lazy
-    @ConditionalOnProperty(name = "fabric.spawner.launcher", havingValue = "process", matchIfMissing = true)
     ProcessLauncher processLauncher(SpawnerProperties properties) {
         return SpawnerConfiguration.processLauncherOf(properties);
     }

@@ -99,6 +99,9 @@ class SshSpawnIT {
         assertThat(running.metadata()).containsEntry("launcher", "ssh").containsEntry("host", "loop")
                 .containsEntry("log", sshd.remoteDirectory().resolve("members").resolve(id).resolve("member.log").toString());
         assertThat(history(id)).anyMatch(s -> s.startsWith("BOOTSTRAPPING: launched by the ssh launcher (host loop, pid "));
+        // Started with MemberJvm's options, Spring's AOT mode among them, from the staged self-contained jar.
+        assertThat(FabricUnderTest.log(sshd.remoteDirectory().resolve("members").resolve(id).resolve("member.log")))
+                .contains("Starting AOT-processed SpawnerApplication");
         RestClient queue = fabric.signedClient(running.endpoints().get("queue"));
         for (String body : List.of("render frame 1", "render frame 2")) {
             assertThat(queue.post().uri("/messages").contentType(MediaType.APPLICATION_JSON).body(Map.of("body", body))

@@ -15,6 +15,7 @@ import org.springframework.context.annotation.Primary;
 import org.springframework.context.annotation.Lazy;
 
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The launcher a node uses: its own ({@code process} or {@code kubernetes}) for members without
@@ -32,10 +33,13 @@ public class SshConfiguration {
     @Lazy // inside a member, the process launcher's settings are its spawner's, read on first use
     PlacingLauncher launcher(ObjectProvider<ProcessLauncher> process, ObjectProvider<KubernetesLauncher> kubernetes,
                              SshLauncherProperties ssh, SpawnerProperties spawner) {
-        Launcher local = process.getIfAvailable();
-        if (local == null) {
-            local = kubernetes.getIfAvailable();
-        }
+        // Chosen here, at run time, not by which launcher beans exist: a member's context always has a
+        // process launcher (its bean definitions are generated at build time, MemberSpawningConfiguration).
+        Launcher local = switch (spawner.launcher().toLowerCase(Locale.ROOT)) {
+            case "process" -> process.getIfAvailable();
+            case "kubernetes" -> kubernetes.getIfAvailable();
+            default -> null;
+        };
         if (local == null) {
             throw new IllegalStateException("fabric.spawner.launcher is '" + spawner.launcher() + "': use process or kubernetes");
         }
