@@ -131,6 +131,45 @@ class SplicedAcrossTheLabIT {
         }
     }
 
+    /**
+     * The fault: the bootstrap's spliced connection drops. {@code nat-2} resets the member's side of the splice (a rule for
+     * that flow only: from home-2 to nat-1's public address) just as the member answers the spawner's key offer: the member,
+     * holding its keys, sees the reset and opens its half of a circuit through the bridge; the spawner, told nothing, sees
+     * the drop when its call times out and opens its own. The bootstrap finishes over the circuit, and says so.
+     */
+    @Test
+    void whenTheBootstrapsSplicedConnectionDropsTheBootstrapGoesOnThroughTheBridgeAndSaysSo(NetworkLab lab) throws Exception {
+        List<String> rule = List.of("FORWARD", "-s", lab.address(Host.HOME_2), "-d", lab.address(Host.NAT_1), "-p", "tcp",
+                "-m", "string", "--string", "HTTP/1.1 204", "--algo", "bm", "-j", "REJECT", "--reject-with", "tcp-reset");
+        NetworkLab.ExecResult inserted = lab.exec(Host.NAT_2, java.util.stream.Stream.concat(java.util.stream.Stream.of("iptables", "-I"),
+                rule.stream()).toArray(String[]::new));
+        assertThat(inserted.ok()).as(inserted.stderr()).isTrue();
+        String queue;
+        try {
+            queue = spawnSpliced(homeSpawner);
+        } finally {
+            lab.exec(Host.NAT_2, java.util.stream.Stream.concat(java.util.stream.Stream.of("iptables", "-D"), rule.stream())
+                    .toArray(String[]::new));
+        }
+
+        List<String> history = history(queue);
+        assertThat(history).as("spliced first, across the easy NATs").anyMatch(step -> step.startsWith("mode 4: spliced /"
+                + lab.address(Host.HOME_1) + ":") && step.contains(" <-> /" + lab.address(Host.NAT_2) + ":"));
+        assertThat(history).anyMatch(step -> step.startsWith("mode 4: relayed through the bridge at " + relay
+                + ": the spliced connection dropped before the fabric keys were delivered (")
+                && step.matches(".*; the bootstrap goes on over circuit rv-[A-Za-z0-9_-]+-r1"));
+        assertThat(history).contains("mode 4: fabric keys delivered over the circuit through the bridge (the member already held them: "
+                + "they had arrived before the drop), sealed to the member's key");
+        JsonNode instance = fabric.service(queue).path("instance");
+        assertThat(instance.path("state").asString()).isEqualTo("RUNNING");
+        assertThat(instance.path("metadata").path("splice").asString()).startsWith("relayed through bridge " + bridge + " (spliced /"
+                + lab.address(Host.HOME_2) + ":").matches(".*; dropped before it was configured, went on over circuit rv-[A-Za-z0-9_-]+-r1\\)");
+
+        String id = fabric.ok(Host.DESKTOP, "queue", "put", queue, "after the drop").strip();
+        List<String> taken = fabric.ok(Host.DESKTOP, "queue", "take", queue).lines().toList();
+        assertThat(taken.get(1)).startsWith(id).endsWith("after the drop");
+    }
+
     @Test
     void behindASymmetricNatTheBootstrapFallsBackToTheBridgeAndSaysSo(NetworkLab lab) throws Exception {
         lab.setNat(Host.NAT_2, NatVariant.SYMMETRIC);

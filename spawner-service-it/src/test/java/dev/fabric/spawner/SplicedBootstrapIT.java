@@ -138,6 +138,102 @@ class SplicedBootstrapIT {
         }
     }
 
+    /**
+     * The bootstrap's connection dropped at a known step: the member's half of the circuit is reset (both
+     * ends, as when a NAT forgets a flow) by a proxy in front of the bridge just as the member answers the
+     * spawner's key offer: the member holds its keys, the spawner used the password but never saw the
+     * answer. Both sides replace the connection with a circuit through the bridge ({@code rv-...-r1}), and
+     * the bootstrap finishes over it: the offer made again finds the keys delivered (the password is not
+     * used twice), the setup check and the configuration follow, and history and registration say so.
+     */
+    /** A bridge on a port of its own, on loopback only, and a {@link CuttingProxy} in front of it at another address, same port. */
+    static BridgeBehindProxy cuttingProxy(String marker, boolean refuseAfterCut) throws Exception {
+        java.net.InetAddress other = CuttingProxy.otherAddress()
+                .orElseGet(() -> Assumptions.abort("no address of this host but 127.0.0.1 to put a proxy in front of a bridge on"));
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        CuttingProxy proxy = new CuttingProxy(new java.net.InetSocketAddress(other, port), new java.net.InetSocketAddress("127.0.0.1", port),
+                marker, refuseAfterCut);
+        String bridgeId = spawn(Map.of("type", "bridge", "config", Map.of("port", Integer.toString(port), "address", "127.0.0.1")));
+        fabric.awaitState(bridgeId, InstanceState.RUNNING, 1, PATIENCE);
+        return new BridgeBehindProxy(proxy, bridgeId);
+    }
+
+    record BridgeBehindProxy(CuttingProxy proxy, String bridgeId) implements AutoCloseable {
+        String url() {
+            return proxy.url();
+        }
+
+        int cuts() {
+            return proxy.cuts();
+        }
+
+        @Override
+        public void close() throws Exception {
+            proxy.close();
+        }
+    }
+
+    @Test
+    void whenTheBootstrapsConnectionDropsTheBootstrapGoesOnOverANewCircuitAndSaysSo() throws Exception {
+        try (BridgeBehindProxy proxy = cuttingProxy("HTTP/1.1 204", false)) {
+            String bridgeId = proxy.bridgeId();
+            ServiceInstance settled = spawnWhereNoSpliceOpens(Map.of("type", "queue", "connectivity", "SPLICED",
+                    "config", Map.of("via", proxy.url())));
+            String queue = settled.id();
+            List<String> steps = fabric.registry.history(queue).stream().map(t -> t.to() + ": " + t.reason()).toList();
+            assertThat(settled.state()).as("%s\nhistory: %s", settled, steps).isEqualTo(InstanceState.RUNNING);
+            assertThat(proxy.cuts()).isEqualTo(1);
+
+            String dropped = "BOOTSTRAPPING: mode 4: relayed through the bridge at " + proxy.url() + ": the circuit through the bridge "
+                    + "dropped before the fabric keys were delivered (";
+            assertThat(steps).anyMatch(s -> s.startsWith(dropped) && s.matches(".*; the bootstrap goes on over circuit rv-[A-Za-z0-9_-]+-r1"));
+            assertThat(steps).containsSubsequence(
+                    steps.stream().filter(s -> s.startsWith(dropped)).findFirst().orElseThrow(),
+                    "BOOTSTRAPPING: mode 4: fabric keys delivered over the circuit through the bridge (the member already held them: "
+                            + "they had arrived before the drop), sealed to the member's key",
+                    "BOOTSTRAPPING: setup verified over the management port (signed request)",
+                    "BOOTSTRAPPING: configuring for role queue",
+                    "RUNNING: registered RUNNING (incarnation 1)");
+            assertThat(settled.metadata().get("splice")).as("the member's record of its bootstrap's path")
+                    .matches("relayed through bridge " + bridgeId + " \\(splice failed \\(no-connection\\); dropped before it was "
+                            + "configured, went on over circuit rv-[A-Za-z0-9_-]+-r1\\)");
+
+            // And it is reached through its bridge afterwards.
+            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("spliced-drop-it").splicing(false)
+                    .build();
+            JsonNode status = client.call(queue, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+            assertThat(status.path("id").asString()).isEqualTo(queue);
+        }
+    }
+
+    /**
+     * The same drop, and then the bridge cannot be reached either (the proxy closes every connection after
+     * the cut): the bootstrap FAILs with why, and the member, which holds keys but no role, is gone.
+     */
+    @Test
+    void whenTheBootstrapsConnectionDropsAndTheBridgeIsGoneTooTheBootstrapFailsAndTheMemberIsGone() throws Exception {
+        try (BridgeBehindProxy proxy = cuttingProxy("HTTP/1.1 204", true)) {
+            String bridgeId = proxy.bridgeId();
+            ServiceInstance failed = spawnWhereNoSpliceOpens(Map.of("type", "queue", "connectivity", "SPLICED",
+                    "config", Map.of("via", proxy.url())));
+            List<String> steps = fabric.registry.history(failed.id()).stream().map(t -> t.to() + ": " + t.reason()).toList();
+            assertThat(failed.state()).as("%s\nhistory: %s", failed, steps).isEqualTo(InstanceState.FAILED);
+            assertThat(proxy.cuts()).isEqualTo(1);
+            assertThat(failed.stateReason()).contains("mode 4: the circuit through the bridge dropped before the fabric keys were delivered");
+            assertThat(failed.stateReason()).containsAnyOf("and the relay through the bridge at " + proxy.url() + " failed too",
+                    "before the circuit through the bridge at " + proxy.url() + " that replaces it opened");
+            String pid = failed.metadata() == null ? null : failed.metadata().get("pid");
+            assertThat(pid).as("the member's pid in %s", failed.metadata()).isNotNull();
+            assertThat(ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false)).as("the member is gone").isFalse();
+            assertThat(FabricUnderTest.log(fabric.memberLog(failed.id())))
+                    .containsAnyOf("mode 4: the connection with its spawner dropped before it was configured, and the relay through the bridge",
+                            "exits with status");
+        }
+    }
+
     @Test
     void aSplicedSpawnWithoutABridgeFailsWithTheReasonWhenNoSpliceOpens() throws Exception {
         ServiceInstance failed = spawnWhereNoSpliceOpens(Map.of("type", "queue", "connectivity", "SPLICED"));

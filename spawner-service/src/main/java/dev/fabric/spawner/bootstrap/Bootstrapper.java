@@ -48,6 +48,7 @@ import org.springframework.web.client.RestClientResponseException;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.security.PublicKey;
 import java.time.Clock;
@@ -203,8 +204,8 @@ public class Bootstrapper {
             // the setup check and its configuration take that path. Members in modes 1 and 3 are dialed directly.
             RestClient path = connectivity == Connectivity.FIREWALL_TO_SERVICE ? pathTo(config.get(MemberEnvironment.VIA_CONFIG))
                     : memberClient;
-            verify(id, incarnation, reached, path, deadline);
-            configure(id, incarnation, reached.managementUrl(), path, role, config, restart);
+            verify(id, incarnation, reached, path, deadline, false);
+            configure(id, incarnation, reached.managementUrl(), path, role, config, restart, false);
             return awaitRunning(member, deadline);
         } finally {
             end(owner, handshake, "bootstrap over");
@@ -297,20 +298,103 @@ public class Bootstrapper {
             throw new BootstrapFailure("mode 4: no spliced connection opened (" + e.splice().getMessage() + "), and the relay through the "
                     + "bridge at " + via + " failed too: " + e.getMessage());
         }
-        try (SocketPipe.Forwarded forwarded = SocketPipe.forward(connection)) {
-            RestClient path = FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(30), forwarded.proxy()).build();
-            URI url = member.managementUrl().orElseThrow(() -> new BootstrapFailure("mode 4: the launcher did not say the member's "
-                    + "management URL, the target of the requests over the splice"));
-            Handshake.Reached reached = offerKeys(id, handshake, url, path);
-            step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: fabric keys delivered over the " + over + ", sealed to the member's key");
-            verify(id, incarnation, reached, path, deadline);
-            configure(id, incarnation, reached.managementUrl(), path, role, config, restart);
-        } catch (IOException e) {
-            throw new BootstrapFailure("mode 4: cannot forward the spliced connection: " + e.getMessage());
-        } catch (ResourceAccessException e) {
-            throw new BootstrapFailure("mode 4: the " + over + " failed during the bootstrap: " + e.getMostSpecificCause().getMessage());
+        URI url = member.managementUrl().orElseThrow(() -> new BootstrapFailure("mode 4: the launcher did not say the member's "
+                + "management URL, the target of the requests over the splice"));
+        // What is done survives a drop: the password is used once, the keys delivered once, the setup checked once.
+        KeyOffer offer = new KeyOffer();
+        Handshake.Reached reached = null;
+        boolean verified = false;
+        int drops = 0;
+        while (true) {
+            try (SocketPipe.Forwarded forwarded = SocketPipe.forward(connection)) {
+                RestClient path = FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(30), forwarded.proxy()).build();
+                if (reached == null) {
+                    reached = offerKeys(id, handshake, url, path, offer);
+                    step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: fabric keys delivered over the " + over
+                            + (offer.alreadyHeld ? " (the member already held them: they had arrived before the drop)" : "")
+                            + ", sealed to the member's key");
+                }
+                if (!verified) {
+                    verify(id, incarnation, reached, path, deadline, true);
+                    verified = true;
+                }
+                configure(id, incarnation, reached.managementUrl(), path, role, config, restart, true);
+                break;
+            } catch (IOException e) {
+                throw new BootstrapFailure("mode 4: cannot forward the spliced connection: " + e.getMessage());
+            } catch (RestClientException | Dropped e) {
+                // The connection dropped (a NAT that forgot it, a reset, a bridge that went): a circuit through the bridge replaces it.
+                drops++;
+                String at = reached == null ? "before the fabric keys were delivered" : !verified ? "during the setup check"
+                        : "during the configuration";
+                String cause = e instanceof Dropped dropped ? dropped.getMessage() : FabricRestClients.describeFailure(e);
+                String dropped = "the " + over + " dropped " + at + " (" + cause + ")";
+                spliceLog.warn("member {} incarnation {}: {}", id, incarnation, dropped);
+                connection = resumeWhileAlive(member, bridge, rendezvous, drops, deadline, dropped);
+                over = "circuit through the bridge";
+                String how = "relayed through the bridge at " + via + ": " + dropped + "; the bootstrap goes on over circuit "
+                        + SpliceOrRelay.followUp(rendezvous, drops);
+                spliceLog.info("member {} incarnation {}: {}", id, incarnation, how);
+                step(id, incarnation, InstanceState.BOOTSTRAPPING, "mode 4: " + how);
+            }
         }
         return awaitRunning(member, deadline);
+    }
+
+    /**
+     * The bootstrap's connection dropped: the spawner's half of the circuit through the bridge that
+     * replaces it ({@link SpliceOrRelay#resume}), unless the member ends first (it could not open its own
+     * half, say), no bridge is named, or the circuit does not open: then the bootstrap fails with why.
+     */
+    private Socket resumeWhileAlive(LaunchedMember member, URI bridge, String rendezvous, int drop, Instant deadline, String dropped) {
+        if (bridge == null) {
+            throw new BootstrapFailure("mode 4: " + dropped + ", and no bridge (via) to relay through");
+        }
+        CompletableFuture<Socket> circuit = new CompletableFuture<>();
+        Thread opening = Thread.ofVirtual().name("circuit-" + member.serviceId()).start(() -> {
+            try {
+                circuit.complete(SpliceOrRelay.resume(bridge, rendezvous, drop, keys, remaining(deadline)));
+            } catch (IOException | RuntimeException e) {
+                circuit.completeExceptionally(e);
+            }
+        });
+        try {
+            CompletableFuture.anyOf(circuit, member.outcome()).join();
+        } catch (java.util.concurrent.CompletionException ignored) {
+            // the circuit's failure, read below
+        }
+        if (!circuit.isDone()) {
+            opening.interrupt();
+            throw new BootstrapFailure("mode 4: " + dropped + "; the member " + member.outcome().join().describe()
+                    + " before the circuit through the bridge at " + bridge + " that replaces it opened");
+        }
+        try {
+            return circuit.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof SpliceOrRelay.NoRelayException none) {
+                throw new BootstrapFailure("mode 4: " + dropped + ", and " + none.getMessage());
+            }
+            throw new BootstrapFailure("mode 4: " + dropped + ", and the relay through the bridge at " + bridge + " failed too: "
+                    + e.getCause().getMessage());
+        }
+    }
+
+    /** A call over a mode 4 bootstrap's connection that got no answer, and left nothing done: the connection is replaced. */
+    private static final class Dropped extends RuntimeException {
+        Dropped(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The spawner's key offer to one incarnation, across its attempts: the password is redeemed at
+     * the first, and an attempt after one whose answer was lost accepts that the member already holds
+     * the keys ({@code 409 keys-already-delivered}); step 4a proves it is the same member.
+     */
+    private static final class KeyOffer {
+        boolean redeemed;
+        boolean sent;
+        boolean alreadyHeld;
     }
 
     /**
@@ -370,6 +454,7 @@ public class Bootstrapper {
      */
     private Handshake.Reached dial(String id, Handshake handshake, LaunchedMember member, Instant deadline) {
         String lastFailure = "the member's management port is not known yet";
+        KeyOffer offer = new KeyOffer();
         while (Instant.now().isBefore(deadline)) {
             if (handshake.redeemed().isCompletedExceptionally()) {
                 awaitRedeemed(handshake, deadline);
@@ -377,7 +462,7 @@ public class Bootstrapper {
             var url = member.managementUrl();
             if (url.isPresent()) {
                 try {
-                    Handshake.Reached reached = offerKeys(id, handshake, url.get(), memberClient);
+                    Handshake.Reached reached = offerKeys(id, handshake, url.get(), memberClient, offer);
                     step(id, handshake.incarnation(), InstanceState.BOOTSTRAPPING,
                             "mode 3: the spawner dialed the member; fabric keys delivered sealed to its key");
                     return reached;
@@ -399,7 +484,7 @@ public class Bootstrapper {
      *
      * @throws ResourceAccessException when the member cannot be reached over {@code path}
      */
-    private Handshake.Reached offerKeys(String id, Handshake handshake, URI url, RestClient path) {
+    private Handshake.Reached offerKeys(String id, Handshake handshake, URI url, RestClient path, KeyOffer offer) {
         try {
             String challenge = BootstrapProofs.challenge();
             BootstrapWire.Hello hello = path.get()
@@ -415,12 +500,27 @@ public class Bootstrapper {
                 throw new BootstrapFailure("the process answering at " + url + " did not prove it knows "
                         + "the member's one-time password (another process on the member's port?); nothing secret was sent");
             }
-            otps.redeem(id, handshake.otp().reveal());
+            if (!offer.redeemed) {
+                otps.redeem(id, handshake.otp().reveal());
+                offer.redeemed = true;
+            }
             SealedKeys sealed = seal(publicKey(hello.publicKey()), id);
-            path.post().uri(url.resolve("/bootstrap/v1/keys"))
-                    .body(new BootstrapWire.Offer(handshake.otp().reveal(), sealed.encode(), keys.keyId(),
-                            registry.baseUrl().toString()))
-                    .retrieve().toBodilessEntity();
+            boolean again = offer.sent;
+            offer.sent = true;
+            try {
+                path.post().uri(url.resolve("/bootstrap/v1/keys"))
+                        .body(new BootstrapWire.Offer(handshake.otp().reveal(), sealed.encode(), keys.keyId(),
+                                registry.baseUrl().toString()))
+                        .retrieve().toBodilessEntity();
+            } catch (RestClientResponseException e) {
+                if (!again || e.getStatusCode().value() != 409 || !"keys-already-delivered".equals(problem(e, id).reason())) {
+                    throw e;
+                }
+                // The offer before reached the member; its answer was lost with the connection.
+                offer.alreadyHeld = true;
+                dialLog.info("member {} incarnation {}: it already holds the fabric keys offered before its connection dropped", id,
+                        handshake.incarnation());
+            }
             dialLog.info("member {} incarnation {}: reached at {}; fabric keys delivered sealed to its key", id,
                     handshake.incarnation(), url);
             return new Handshake.Reached(url, hello.bootstrapKey());
@@ -440,7 +540,7 @@ public class Bootstrapper {
      * The member installs its keys when the redeem answer reaches it, a moment after the spawner
      * sent it: until then it answers 401, so that is retried until the deadline.
      */
-    private void verify(String id, long incarnation, Handshake.Reached reached, RestClient path, Instant deadline) {
+    private void verify(String id, long incarnation, Handshake.Reached reached, RestClient path, Instant deadline, boolean resumable) {
         URI managementUrl = reached.managementUrl();
         String challenge = BootstrapProofs.challenge();
         BootstrapWire.Status status;
@@ -457,6 +557,9 @@ public class Bootstrapper {
                             + e.getStatusCode().value() + " to a signed request");
                 }
             } catch (ResourceAccessException e) {
+                if (resumable) {
+                    throw new Dropped(FabricRestClients.describeFailure(e));
+                }
                 throw new BootstrapFailure("setup check failed: cannot reach the member's management port at " + managementUrl
                         + (path == memberClient ? "" : " over its spliced connection or bridge: " + e.getMostSpecificCause().getMessage()));
             }
@@ -483,7 +586,7 @@ public class Bootstrapper {
      * Its end, if it died, is then the death of a RUNNING member, which its spawner restarts.
      */
     private void configure(String id, long incarnation, URI managementUrl, RestClient path, String role, Map<String, String> config,
-                           boolean restart) {
+                           boolean restart, boolean resumable) {
         step(id, incarnation, InstanceState.BOOTSTRAPPING, "configuring for role " + role + (restart ? " (restart: recover the old state)" : ""));
         try {
             path.put().uri(managementUrl.resolve("/management/v1/role"))
@@ -494,6 +597,9 @@ public class Bootstrapper {
             String cause = FabricRestClients.describeFailure(e);
             Optional<ServiceInstance> started = startedAt(id, incarnation);
             if (started.isEmpty()) {
+                if (resumable) {
+                    throw new Dropped(cause);
+                }
                 throw new BootstrapFailure("configuring role " + role + " failed: cannot reach " + managementUrl + " (" + cause + ")");
             }
             configureLog.warn("member {} incarnation {}: its answer to the configuration for role {} was lost ({}), but it had "
@@ -502,6 +608,9 @@ public class Bootstrapper {
         } catch (RestClientException e) {
             // The answer broke off while it was read: the member may have registered RUNNING before it went, as above.
             if (startedAt(id, incarnation).isEmpty()) {
+                if (resumable) {
+                    throw new Dropped("no whole answer: " + FabricRestClients.describeFailure(e));
+                }
                 throw new BootstrapFailure("configuring role " + role + " failed: no whole answer from " + managementUrl + " ("
                         + FabricRestClients.describeFailure(e) + ")");
             }

@@ -136,16 +136,92 @@ public class MemberBootstrap {
                     + relayFailure.getMessage());
             return false;
         }
-        URI own = node.managementUrl();
         try {
-            Socket server = new Socket(own.getHost(), own.getPort());
-            SocketPipe.join(connection, server);
+            carry(connection, settings, 0);
         } catch (IOException e) {
-            node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: connected, but cannot reach its own web server at " + own + ": "
-                    + e.getMessage());
+            node.exit(BootstrapExit.SPAWNER_UNREACHABLE, "mode 4: connected, but cannot reach its own web server at "
+                    + node.managementUrl() + ": " + e.getMessage());
             return false;
         }
         return true;
+    }
+
+    /**
+     * Joins a bootstrap connection (the splice, or a circuit) to this member's own web server, and
+     * watches it: one that ends before the member is configured dropped ({@link #dropped}). Once the
+     * member runs, its spawner closes it, and that is the end of it.
+     */
+    private void carry(Socket connection, MemberSettings settings, int drops) throws IOException {
+        URI own = node.managementUrl();
+        Socket server = new Socket(own.getHost(), own.getPort());
+        SocketPipe.join(connection, server).closed().whenComplete((done, error) ->
+                Thread.ofVirtual().name("member-bootstrap-dropped").start(() -> dropped(settings, drops + 1)));
+    }
+
+    /** Whether the bootstrap is over for this member: configured (RUNNING), or exiting. */
+    private boolean bootstrapOver() {
+        MemberNode.Phase phase = node.phase();
+        return phase == MemberNode.Phase.RUNNING || phase == MemberNode.Phase.EXITING;
+    }
+
+    /**
+     * Mode 4: the bootstrap's connection ended before the member was configured, so it dropped (a NAT
+     * that forgot it, a reset, a bridge that went). The bootstrap goes on over a circuit through the
+     * bridge ({@link SpliceOrRelay#resume}), which the spawner opens too when its call over the dropped
+     * connection fails; without a bridge, or when the circuit does not open, the member exits
+     * {@link BootstrapExit#SPAWNER_UNREACHABLE} with why: it is not left waiting unconfigured.
+     */
+    private void dropped(MemberSettings settings, int drop) {
+        if (bootstrapOver()) {
+            return;
+        }
+        String id = settings.serviceId();
+        String before = node.phase() == MemberNode.Phase.AWAITING_KEYS ? "before its keys arrived" : "before it was configured";
+        String what = "mode 4: the connection with its spawner dropped " + before;
+        log.warn("member {}: {}", id, what);
+        Socket circuit;
+        try {
+            // As long as it would wait for its spawner's keys and configuration: a spawner that was not told of the drop (a
+            // reset that reached only this side) sees it when its call times out (30 s), and then opens its half.
+            circuit = SpliceOrRelay.resume(settings.via(), settings.rendezvous(), drop, null, properties.configureTimeout());
+        } catch (SpliceOrRelay.NoRelayException e) {
+            if (!bootstrapOver()) {
+                node.exit(BootstrapExit.SPAWNER_UNREACHABLE, what + ", and " + e.getMessage());
+            }
+            return;
+        } catch (IOException e) {
+            if (bootstrapOver()) {
+                log.info("member {}: no circuit replaced its dropped bootstrap connection, and none was needed: {}", id, e.getMessage());
+            } else {
+                node.exit(BootstrapExit.SPAWNER_UNREACHABLE, what + ", and the relay through the bridge at " + settings.via()
+                        + " failed too: " + e.getMessage());
+            }
+            return;
+        }
+        if (bootstrapOver()) {
+            closeQuietly(circuit);
+            return;
+        }
+        String followUp = SpliceOrRelay.followUp(settings.rendezvous(), drop);
+        String earlier = node.bootstrapPath();
+        node.splicedWith((earlier == null ? "" : earlier + "; ") + "dropped " + before + ", went on over circuit " + followUp, true);
+        log.info("member {}: its dropped bootstrap connection is replaced by circuit {} through the bridge at {}", id, followUp,
+                settings.via());
+        try {
+            carry(circuit, settings, drop);
+        } catch (IOException e) {
+            closeQuietly(circuit);
+            node.exit(BootstrapExit.SPAWNER_UNREACHABLE, what + ", and then it could not reach its own web server at "
+                    + node.managementUrl() + ": " + e.getMessage());
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing
+        }
     }
 
     private static String reason(SpliceException e) {

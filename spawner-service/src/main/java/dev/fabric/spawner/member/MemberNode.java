@@ -155,6 +155,11 @@ public final class MemberNode implements SpawningNode {
         bootstrapPathSince = java.time.Instant.now();
     }
 
+    /** Mode 4: how its bootstrap connection was made so far, or null. */
+    String bootstrapPath() {
+        return bootstrapPath;
+    }
+
     /** Opens the sealed keys (bound to this member's id) and installs them; false when already installed. */
     boolean deliver(SealedKeys.Encoded sealed, String keyId, URI registryUrl) {
         FabricKeys opened;

@@ -19,6 +19,12 @@ import java.util.function.Supplier;
  * not fall back: nobody is there to relay to, or the rendezvous itself failed.
  *
  * <p>The spawner's bootstrap, the member's, and the splice benchmark connect through this one path.
+ *
+ * <p>A bootstrap's connection that drops before the bootstrap is over ({@link #resume}) is replaced by a
+ * circuit through the same bridge, under a follow-up id both sides derive from the rendezvous and the
+ * number of drops so far ({@link #followUp}): the rendezvous itself is spent, and the bridge, which pairs
+ * what crosses without trusting it, needs no new word from the registry. What crosses is authenticated
+ * end to end as on the first connection.
  */
 public final class SpliceOrRelay {
 
@@ -58,6 +64,47 @@ public final class SpliceOrRelay {
         public SpliceException splice() {
             return splice;
         }
+    }
+
+    /** How many times a bootstrap's connection may drop and be replaced by a circuit before the bootstrap fails. */
+    public static final int MAX_DROPS = 3;
+
+    /** The bootstrap's connection dropped, and no bridge is named to go on through. */
+    public static final class NoRelayException extends IOException {
+        NoRelayException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The id of the circuit that replaces a bootstrap's connection after its {@code drop}th drop
+     * (1, 2, ...): {@code RENDEZVOUS-rN}. Both sides count the drops of their one shared connection, so
+     * both name the same circuit.
+     */
+    public static String followUp(String rendezvous, int drop) {
+        if (drop < 1 || drop > MAX_DROPS) {
+            throw new IllegalArgumentException("a bootstrap's connection is replaced at most " + MAX_DROPS + " times, not " + drop);
+        }
+        return rendezvous + "-r" + drop;
+    }
+
+    /**
+     * The bootstrap's connection (spliced, or a circuit) dropped before the bootstrap was over: this side's
+     * half of the circuit through {@code via} that replaces it, paired with the other side's.
+     *
+     * @param drop how many times the connection has dropped, this one included (1 the first time)
+     * @param keys the fabric keys (the initiator), or null (the peer)
+     * @throws NoRelayException when no bridge is named, or it dropped more than {@link #MAX_DROPS} times
+     * @throws IOException when the circuit did not open ({@link Circuit.FailedException})
+     */
+    public static Socket resume(URI via, String rendezvous, int drop, FabricKeys keys, Duration wait) throws IOException {
+        if (via == null) {
+            throw new NoRelayException("no bridge (via) to relay through");
+        }
+        if (drop > MAX_DROPS) {
+            throw new NoRelayException("it dropped " + drop + " times (at most " + MAX_DROPS + " are replaced)");
+        }
+        return Circuit.open(via, followUp(rendezvous, drop), keys, wait);
     }
 
     /** Whether a splice that failed so falls back to a circuit through {@code via}. */
