@@ -57,7 +57,9 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -350,27 +352,15 @@ public class Bootstrapper {
         if (bridge == null) {
             throw new BootstrapFailure("mode 4: " + dropped + ", and no bridge (via) to relay through");
         }
-        CompletableFuture<Socket> circuit = new CompletableFuture<>();
-        Thread opening = Thread.ofVirtual().name("circuit-" + member.serviceId()).start(() -> {
-            try {
-                circuit.complete(SpliceOrRelay.resume(bridge, rendezvous, drop, keys, remaining(deadline)));
-            } catch (IOException | RuntimeException e) {
-                circuit.completeExceptionally(e);
-            }
-        });
-        try {
-            CompletableFuture.anyOf(circuit, member.outcome()).join();
-        } catch (java.util.concurrent.CompletionException ignored) {
-            // the circuit's failure, read below
-        }
-        if (!circuit.isDone()) {
-            opening.interrupt();
+        CompletableFuture<Socket> circuit = whileAlive(member, "circuit-",
+                () -> SpliceOrRelay.resume(bridge, rendezvous, drop, keys, remaining(deadline)));
+        if (circuit == null) {
             throw new BootstrapFailure("mode 4: " + dropped + "; the member " + member.outcome().join().describe()
                     + " before the circuit through the bridge at " + bridge + " that replaces it opened");
         }
         try {
             return circuit.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             if (e.getCause() instanceof SpliceOrRelay.NoRelayException none) {
                 throw new BootstrapFailure("mode 4: " + dropped + ", and " + none.getMessage());
             }
@@ -402,32 +392,45 @@ public class Bootstrapper {
      * then the splice is abandoned at once with how the member ended, rather than at the deadline.
      */
     private static SplicedConnection spliceWhileAlive(LaunchedMember member, Splicer splicer, String rendezvous) throws SpliceException {
-        CompletableFuture<SplicedConnection> splice = new CompletableFuture<>();
-        Thread splicing = Thread.ofVirtual().name("splice-" + member.serviceId()).start(() -> {
-            try {
-                splice.complete(splicer.splice(rendezvous, Side.INITIATOR));
-            } catch (SpliceException | RuntimeException e) {
-                splice.completeExceptionally(e);
-            }
-        });
-        try {
-            CompletableFuture.anyOf(splice, member.outcome()).join();
-        } catch (java.util.concurrent.CompletionException ignored) {
-            // the splice's failure, read below
-        }
-        if (!splice.isDone()) {
-            splicing.interrupt();
+        CompletableFuture<SplicedConnection> splice = whileAlive(member, "splice-", () -> splicer.splice(rendezvous, Side.INITIATOR));
+        if (splice == null) {
             throw new BootstrapFailure("mode 4: the member " + member.outcome().join().describe() + " before it joined rendezvous "
                     + rendezvous);
         }
         try {
             return splice.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             if (e.getCause() instanceof SpliceException failure) {
                 throw failure;
             }
             throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
         }
+    }
+
+    /**
+     * Runs {@code work} on a virtual thread named after the member and waits until it is done or the
+     * member's process ends, whichever comes first: its future once done (completed with its result or
+     * its failure), or {@code null} when the member ended first (the work is then interrupted).
+     */
+    private static <T> CompletableFuture<T> whileAlive(LaunchedMember member, String threadPrefix, Callable<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread worker = Thread.ofVirtual().name(threadPrefix + member.serviceId()).start(() -> {
+            try {
+                result.complete(work.call());
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            CompletableFuture.anyOf(result, member.outcome()).join();
+        } catch (CompletionException ignored) {
+            // the work's failure, which the caller reads from its future
+        }
+        if (!result.isDone()) {
+            worker.interrupt();
+            return null;
+        }
+        return result;
     }
 
     private Handshake.Reached awaitRedeemed(Handshake handshake, Instant deadline) {
