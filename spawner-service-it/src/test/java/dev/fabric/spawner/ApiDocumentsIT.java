@@ -7,8 +7,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.http.MediaType;
-import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,9 +48,7 @@ class ApiDocumentsIT {
 
     @Test
     void aMembersServedApiIsTheCommittedDocument() throws Exception {
-        JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("type", "queue")).retrieve().body(JsonNode.class);
-        ServiceInstance member = fabric.awaitState(spawned.path("id").asString(), InstanceState.RUNNING, 1);
+        ServiceInstance member = fabric.awaitState(fabric.spawn(Map.of("type", "queue")), InstanceState.RUNNING, 1);
 
         ApiDocuments.check("member", apiDocs(member.endpoints().get("management")));
     }

@@ -12,7 +12,10 @@ import dev.fabric.testsupport.AotSpawner;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
+import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -102,6 +105,21 @@ public final class FabricUnderTest implements AutoCloseable {
     /** A client of the spawner's API, every request signed with the fabric key. */
     public RestClient spawnerClient() {
         return signedClient(spawnerUrl());
+    }
+
+    /**
+     * Spawns through the spawner ({@code POST /api/v1/spawns}) and returns the new member's id. Fails
+     * with the answer's status and body unless the spawn was accepted: the clients here hand every
+     * status back, so a refused spawn or a failed launch shows its problem, not a missing id.
+     */
+    public String spawn(Map<String, ?> request) {
+        ResponseEntity<JsonNode> answer = spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
+                .body(request).retrieve().toEntity(JsonNode.class);
+        String id = answer.getBody() == null ? "" : answer.getBody().path("id").asString("");
+        if (answer.getStatusCode().value() != 202 || id.isBlank()) {
+            throw new AssertionError("spawn " + request + " was answered " + answer.getStatusCode().value() + ": " + answer.getBody());
+        }
+        return id;
     }
 
     public RestClient signedClient(String baseUrl) {

@@ -40,9 +40,7 @@ class FailoverIT {
     }
 
     static String spawnQueue() {
-        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("type", "queue")).retrieve().body(JsonNode.class);
-        return answer.path("id").asString();
+        return fabric.spawn(Map.of("type", "queue"));
     }
 
     static long pidOf(String id) {

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.http.MediaType;
 import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
@@ -54,10 +53,7 @@ class SplicedBootstrapIT {
     }
 
     static String spawn(Map<String, Object> request) {
-        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON).body(request)
-                .retrieve().body(JsonNode.class);
-        assertThat(answer.path("id").asString()).as("spawn answer %s", answer).isNotBlank();
-        return answer.path("id").asString();
+        return fabric.spawn(request);
     }
 
     /**

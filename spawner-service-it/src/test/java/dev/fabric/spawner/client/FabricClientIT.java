@@ -71,10 +71,7 @@ class FabricClientIT {
     }
 
     private ServiceInstance spawnRunningQueue() throws InterruptedException {
-        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("type", "queue")).retrieve().body(JsonNode.class);
-        String id = answer.path("id").asString();
-        assertThat(id).as("spawn answer %s", answer).isNotEmpty();
+        String id = fabric.spawn(Map.of("type", "queue"));
         spawned.add(id);
         return fabric.awaitState(id, InstanceState.RUNNING, 1);
     }

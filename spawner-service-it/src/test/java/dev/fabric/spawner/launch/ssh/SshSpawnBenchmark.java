@@ -4,8 +4,6 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.spawner.FabricUnderTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.http.MediaType;
-import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,9 +67,7 @@ class SshSpawnBenchmark {
             body.put("host", host);
         }
         long start = System.nanoTime();
-        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON).body(body)
-                .retrieve().body(JsonNode.class);
-        String id = answer.path("id").asString();
+        String id = fabric.spawn(body);
         fabric.awaitState(id, InstanceState.RUNNING, 1, java.time.Duration.ofMinutes(10));
         long took = System.nanoTime() - start;
         var history = fabric.registry.history(id);

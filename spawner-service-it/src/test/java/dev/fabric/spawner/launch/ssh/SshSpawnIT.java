@@ -67,7 +67,8 @@ class SshSpawnIT {
         }
     }
 
-    static JsonNode spawn(String host) {
+    /** The spawner's answer to a spawn on {@code host}, whatever its status. */
+    static JsonNode answerToSpawnOn(String host) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("type", "queue");
         body.put("host", host);
@@ -94,7 +95,7 @@ class SshSpawnIT {
 
     @Test
     void aMemberPlacedOnAHostRunsThereAndComesBackUnderItsIdAfterKill9() throws Exception {
-        String id = spawn("loop").path("id").asString();
+        String id = fabric.spawn(Map.of("type", "queue", "host", "loop"));
         ServiceInstance running = awaitRunning(id, 1);
         assertThat(running.metadata()).containsEntry("launcher", "ssh").containsEntry("host", "loop")
                 .containsEntry("log", sshd.remoteDirectory().resolve("members").resolve(id).resolve("member.log").toString());
@@ -126,7 +127,7 @@ class SshSpawnIT {
 
     @Test
     void aRestartedSpawnerReadoptsItsRemoteMemberWithoutADuplicateAndStopsIt() throws Exception {
-        String id = spawn("loop").path("id").asString();
+        String id = fabric.spawn(Map.of("type", "queue", "host", "loop"));
         ServiceInstance before = awaitRunning(id, 1);
         long pid = pidOf(id);
         int members = fabric.registry.list(null, null, before.parentId(), null).instances().size();
@@ -169,9 +170,7 @@ class SshSpawnIT {
      */
     @Test
     void aMemberTheSpawnerStartedItselfPlacesItsOwnMemberOnAHost() throws Exception {
-        JsonNode local = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("type", "queue")).retrieve().body(JsonNode.class);
-        ServiceInstance parent = fabric.awaitState(local.path("id").asString(), InstanceState.RUNNING, 1);
+        ServiceInstance parent = fabric.awaitState(fabric.spawn(Map.of("type", "queue")), InstanceState.RUNNING, 1);
         assertThat(FabricUnderTest.environmentOf(pidOf(parent.id())))
                 .containsEntry(SshLauncher.INHERITED_DISTRIBUTION, FabricUnderTest.SPAWNER_JAR.toString());
 
@@ -186,7 +185,7 @@ class SshSpawnIT {
 
     @Test
     void aHostThatIsNotConfiguredIsRefusedWithItsReason() {
-        JsonNode refused = spawn("nowhere");
+        JsonNode refused = answerToSpawnOn("nowhere");
         assertThat(refused.path("status").asInt()).isEqualTo(400);
         assertThat(refused.path("reason").asString()).isEqualTo("unknown-host");
         assertThat(refused.path("detail").asString()).contains("no host 'nowhere'").contains("loop");
@@ -212,7 +211,7 @@ class SshSpawnIT {
 
     /** Spawns on {@code host}: the answer is a 502 and the member is FAILED, its history saying why. */
     static void assertFailed(String host, String... reasons) {
-        JsonNode answer = spawn(host);
+        JsonNode answer = answerToSpawnOn(host);
         assertThat(answer.path("status").asInt()).as(answer.toString()).isEqualTo(502);
         assertThat(answer.path("reason").asString()).isEqualTo("launch-failed");
         assertThat(answer.path("detail").asString()).contains(reasons);

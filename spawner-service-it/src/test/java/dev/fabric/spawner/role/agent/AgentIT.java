@@ -254,10 +254,7 @@ class AgentIT {
     // ---- the members, as a pilot manager drives them
 
     static String spawn(String type, Map<String, String> config) {
-        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("type", type, "config", config)).retrieve().body(JsonNode.class);
-        String id = answer.path("id").asString();
-        assertThat(id).as("spawn %s: %s", type, answer).isNotBlank();
+        String id = fabric.spawn(Map.of("type", type, "config", config));
         return id;
     }
 

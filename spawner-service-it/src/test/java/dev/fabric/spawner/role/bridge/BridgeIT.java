@@ -98,10 +98,7 @@ class BridgeIT {
     }
 
     static String spawn(String type, Map<String, String> config) {
-        JsonNode answer = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                .body(Map.of("type", type, "config", config)).retrieve().body(JsonNode.class);
-        assertThat(answer.path("id").asString()).as("spawn answer %s", answer).isNotBlank();
-        return answer.path("id").asString();
+        return fabric.spawn(Map.of("type", type, "config", config));
     }
 
     /** The bridge's Prometheus counter, summed over the given label filter. */
