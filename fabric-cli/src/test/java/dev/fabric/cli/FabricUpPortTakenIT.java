@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code ./fabric up} when another process holds one of its ports: it must never take that
@@ -25,8 +24,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * and when it is taken while the registry starts (the registry's port file tells its own answer).
  */
 class FabricUpPortTakenIT {
-
-    private static final Path LAUNCHER = Path.of(System.getProperty("user.dir")).getParent().resolve("fabric");
 
     @TempDir
     Path home;
@@ -72,19 +69,11 @@ class FabricUpPortTakenIT {
 
     @Test
     void aPortTakenAfterTheCheckIsNotMistakenForTheRegistryUpStarted() throws Exception {
-        Path root = LAUNCHER.getParent();
-        for (String jar : List.of("registry-service/target/registry-service-exec.jar", "spawner-service/target/spawner-service-exec.jar",
-                "fabric-cli/target/fabric-cli.jar")) {
-            assumeTrue(Files.exists(root.resolve(jar)), jar + " is not built: run this test through the whole build (./fabric test)");
-        }
-        int port;
-        int spawnerPort;
-        try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(0)) {
-            port = a.getLocalPort();
-            spawnerPort = b.getLocalPort();
-        }
-        ProcessBuilder builder = launcher("up", "--port", Integer.toString(port), "--spawner-port", Integer.toString(spawnerPort));
-        Process up = builder.start();
+        FabricLauncher.assumeBuilt();
+        FabricLauncher fabric = launcher();
+        int[] ports = FabricLauncher.twoFreePorts();
+        int port = ports[0];
+        Process up = fabric.up(port, ports[1]).start();
         HttpServer other = null;
         try {
             // The keys appear after the launcher checked the ports and before the registry binds its
@@ -96,8 +85,8 @@ class FabricUpPortTakenIT {
             assertThat(up.waitFor(120, TimeUnit.SECONDS)).as("./fabric up ended").isTrue();
 
             assertThat(up.exitValue()).isEqualTo(1);
-            assertThat(Files.readString(home.resolve("up.out"))).doesNotContain("fabric is up");
-            assertThat(Files.readString(home.resolve("up.err")))
+            assertThat(Files.readString(fabric.output("up"))).doesNotContain("fabric is up");
+            assertThat(Files.readString(fabric.errors("up")))
                     .contains("port " + port + ", where the registry would listen, is taken by another fabric service")
                     .contains("./fabric up --port N");
         } finally {
@@ -105,7 +94,7 @@ class FabricUpPortTakenIT {
             if (other != null) {
                 other.stop(0);
             }
-            launcher("down").start().waitFor(60, TimeUnit.SECONDS);
+            fabric.down();
         }
     }
 
@@ -134,26 +123,20 @@ class FabricUpPortTakenIT {
         return other;
     }
 
-    private ProcessBuilder launcher(String... arguments) {
-        ProcessBuilder builder = new ProcessBuilder();
-        builder.command().add(LAUNCHER.toString());
-        builder.command().addAll(List.of(arguments));
-        builder.environment().put("FABRIC_HOME_DIR", home.toString());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        // About ports, not start-up: no training runs for the AOT caches (minutes on a crowded
-        // machine, after every build) between the keys appearing and the registry starting.
-        builder.environment().put("FABRIC_AOT", "off");
-        return builder.redirectOutput(home.resolve(arguments[0] + ".out").toFile()).redirectError(home.resolve(arguments[0] + ".err").toFile());
+    /** About ports, not start-up: without the AOT caches, so no training runs come between the keys appearing and the registry starting. */
+    private FabricLauncher launcher() {
+        return new FabricLauncher(home, false);
     }
 
     private Run up(String... options) throws Exception {
         List<String> arguments = new ArrayList<>(List.of("up"));
         arguments.addAll(List.of(options));
-        Process process = launcher(arguments.toArray(String[]::new)).start();
+        FabricLauncher fabric = launcher();
+        Process process = fabric.command(arguments.toArray(String[]::new)).start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("./fabric up did not end within 120 s; its error output: " + Files.readString(home.resolve("up.err")));
+            throw new AssertionError("./fabric up did not end within 120 s; its error output: " + Files.readString(fabric.errors("up")));
         }
-        return new Run(process.exitValue(), Files.readString(home.resolve("up.out")), Files.readString(home.resolve("up.err")));
+        return new Run(process.exitValue(), Files.readString(fabric.output("up")), Files.readString(fabric.errors("up")));
     }
 }
