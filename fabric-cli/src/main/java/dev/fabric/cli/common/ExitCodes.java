@@ -45,7 +45,7 @@ public final class ExitCodes {
             "6:registry error (HTTP 5xx) or an answer the CLI cannot read",
             "7:local fabric keys missing or unusable (fabric keys init)",
             "8:internal error of the CLI (a bug: please report it)",
-            "9:spawn --wait ended FAILED/LOST/STOPPED; a spawn or a --wait(-for) timed out",
+            "9:spawn --wait: FAILED/LOST/STOPPED; a spawn or a --wait(-for) timed out",
             "130:interrupted (Ctrl-C)");
 
     private ExitCodes() {}
