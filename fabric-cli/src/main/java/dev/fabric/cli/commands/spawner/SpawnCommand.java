@@ -88,7 +88,7 @@ public final class SpawnCommand extends FabricCommand {
 
     @Option(names = "--timeout", paramLabel = "D", converter = DurationConverter.class,
             description = {"how long the spawn may take, e.g. 90s, 5m (default 2m): the spawner's answer, which comes once it has",
-                    "started the member, and with --wait the bootstrap until RUNNING, together; exit 9 when it is up"})
+                    "started the member, and with --wait the bootstrap until RUNNING, together; exit 9 when the time runs out"})
     Duration timeout;
 
     @Option(names = "--parent", paramLabel = "ID",
