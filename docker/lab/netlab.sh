@@ -73,6 +73,8 @@
 #   ssh/id_ed25519, ssh/id_ed25519.pub   the key every host's sshd accepts for root
 #   ssh/authorized_keys, ssh/known_hosts  (known_hosts names every host by name and addresses)
 #   ssh/HOST/                            that host's sshd: config, host key, pid file, log
+#   home/                                the HOME of every login (sshd's SetEnv): bash reads its
+#                                        .bashrc before each command, not the machine account's
 #   mode/HOST                            the host's mode as set
 #   nat/ROUTER                           the NAT router's variant, latency and rate as set
 # Inside a host, /etc/hosts names the other hosts at the address that host reaches them on
@@ -205,6 +207,10 @@ start_sshd() {
     echo "UseDNS no"
     echo "PrintMotd no"
     echo "Subsystem sftp /usr/lib/openssh/sftp-server"
+    # OpenSSH runs every command through the account's shell, and bash reads ~/.bashrc first: root's
+    # start-up files on this machine would run before each command the spawners send (and a slow or
+    # hanging one, such as a pyenv set-up waiting on a stale lock, slows or stops every command).
+    echo "SetEnv HOME=$dir/home"
   } >"$d/sshd_config"
   in_ns "$(ns "$host")" /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" \
     || die "sshd did not start on $host; see $d/sshd.log"
@@ -275,6 +281,7 @@ up() {
   for host in "${!NAT_WAN[@]}"; do nat_base "$host"; set_nat "$host" easy; done
 
   ssh-keygen -q -t ed25519 -N '' -C "fabric-lab-$prefix" -f "$dir/ssh/id_ed25519"
+  mkdir -p -m 700 "$dir/home"
   cp "$dir/ssh/id_ed25519.pub" "$dir/ssh/authorized_keys"
   # Before sshd starts: ip netns exec mounts a host's /etc/hosts when it starts a process.
   write_hosts_files

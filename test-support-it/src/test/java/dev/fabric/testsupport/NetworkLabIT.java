@@ -181,6 +181,19 @@ class NetworkLabIT {
     }
 
     @Test
+    void loginsReadTheirStartUpFilesFromTheLabsHomeNotTheAccounts(NetworkLab lab) throws IOException {
+        NetworkLab.Ssh ssh = lab.ssh();
+        Files.writeString(ssh.home().resolve(".bashrc"), "export FABRIC_LAB_BASHRC=read\n");
+
+        NetworkLab.ExecResult result = lab.exec(Host.DESKTOP, "ssh", "-i", ssh.privateKey().toString(),
+                "-o", "UserKnownHostsFile=" + ssh.knownHosts(), "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+                "root@gateway", "echo \"$HOME $FABRIC_LAB_BASHRC\"");
+
+        assertThat(result.ok()).as(result.stderr()).isTrue();
+        assertThat(result.stdout().strip()).isEqualTo(ssh.home() + " read");
+    }
+
+    @Test
     void anUnknownHostKeyIsRefused(NetworkLab lab) throws IOException {
         NetworkLab.Ssh ssh = lab.ssh();
         Path empty = Files.createFile(logs.resolve("empty_known_hosts"));

@@ -156,8 +156,9 @@ public final class NetworkLab implements AutoCloseable {
     /**
      * How to log in to any host of the lab: {@code user@address:port} with the private key, checking
      * host keys against the known-hosts file (which names every host by lab name and by each address).
+     * Every login's {@code HOME} is {@code home}, the lab's own (empty) directory, not the account's.
      */
-    public record Ssh(String user, int port, Path privateKey, Path publicKey, Path knownHosts, Path authorizedKeys) {
+    public record Ssh(String user, int port, Path privateKey, Path publicKey, Path knownHosts, Path authorizedKeys, Path home) {
     }
 
     private final Path script;
@@ -256,7 +257,7 @@ public final class NetworkLab implements AutoCloseable {
     public Ssh ssh() {
         Path dir = directory.resolve("ssh");
         return new Ssh("root", 22, dir.resolve("id_ed25519"), dir.resolve("id_ed25519.pub"),
-                dir.resolve("known_hosts"), dir.resolve("authorized_keys"));
+                dir.resolve("known_hosts"), dir.resolve("authorized_keys"), directory.resolve("home"));
     }
 
     /** Runs a command inside {@code host} and waits for it (at most two minutes). */

@@ -132,6 +132,13 @@ class SshLauncherIT {
     }
 
     @Test
+    void theRigsLoginsReadTheirStartUpFilesFromAHomeOfTheirOwnNotTheAccounts() throws Exception {
+        Files.writeString(sshd.home.resolve(".bashrc"), "export FABRIC_RIG_BASHRC=read\n");
+
+        assertThat(sshd.run("echo \"$HOME $FABRIC_RIG_BASHRC\"").strip()).isEqualTo(sshd.home + " read");
+    }
+
+    @Test
     void aMemberKilledWithSignal9IsSeenOnItsChannel() throws Exception {
         LaunchedMember member = launcher.launch(waitingMember("queue-kill", password()));
         ProcessHandle.of(pid(member)).orElseThrow().destroyForcibly();

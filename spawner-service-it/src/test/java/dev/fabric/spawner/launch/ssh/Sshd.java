@@ -20,6 +20,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * in the test's directory. Members it starts live under {@link #remoteDirectory()}; {@link #close()}
  * ends them and the server.
  *
+ * <p>Its logins get a home of their own, {@link #home()} (sshd_config's {@code SetEnv HOME}): OpenSSH
+ * runs every command through the account's shell, and bash reads {@code ~/.bashrc} first, so root's
+ * start-up files on the test machine would run before each of the launcher's commands. A slow one
+ * slows every command; one that hangs (a pyenv set-up in root's {@code .bashrc} waits 60 s on a stale
+ * rehash lock left by a killed shell) made every command of a CI run wait a minute, and the ssh tests
+ * fail. The empty home keeps the tests to what they test.
+ *
  * <p>Skipped where it cannot run (not root, or no {@code /usr/sbin/sshd}); failed instead when
  * {@code FABRIC_REQUIRE_SSH=1} (CI sets it; {@code docker/base/rig.sh} installs {@code openssh-server}).
  */
@@ -39,6 +46,8 @@ final class Sshd implements AutoCloseable {
     /** Lists nothing. */
     final Path emptyKnownHosts;
     final Path hostPublicKey;
+    /** The HOME of its logins: the directory whose {@code .bashrc} bash reads before a command. */
+    final Path home;
     private final Process server;
 
     /** Skips (or, under FABRIC_REQUIRE_SSH=1, fails) the calling test class when sshd cannot run here. */
@@ -56,6 +65,7 @@ final class Sshd implements AutoCloseable {
         this.dir = dir;
         Files.createDirectories(dir);
         Files.createDirectories(remoteDirectory());
+        home = Files.createDirectories(dir.resolve("home"));
         keygen(dir.resolve("ssh_host_ed25519_key"));
         clientKey = dir.resolve("id_ed25519");
         keygen(clientKey);
@@ -85,6 +95,7 @@ final class Sshd implements AutoCloseable {
                 "StrictModes no",
                 "PermitUserEnvironment no",
                 "Subsystem sftp internal-sftp",
+                "SetEnv HOME=" + home,
                 "LogLevel VERBOSE", ""));
         Files.createDirectories(Path.of("/run/sshd"));
         server = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString()).redirectErrorStream(true)
@@ -130,6 +141,18 @@ final class Sshd implements AutoCloseable {
             values.put(overrides[i], overrides[i + 1]);
         }
         return values.entrySet().stream().map(e -> prefix + e.getKey() + "=" + e.getValue()).toList();
+    }
+
+    /** Runs {@code command} on this server as root with OpenSSH's client, and returns what it printed (stdout and stderr). */
+    String run(String command) throws Exception {
+        Process ssh = new ProcessBuilder("ssh", "-i", clientKey.toString(), "-p", Integer.toString(port),
+                "-o", "UserKnownHostsFile=" + knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+                "root@127.0.0.1", command).redirectErrorStream(true).start();
+        String output = new String(ssh.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!ssh.waitFor(60, TimeUnit.SECONDS) || ssh.exitValue() != 0) {
+            throw new IllegalStateException("ssh " + command + " failed: " + output);
+        }
+        return output;
     }
 
     private static void keygen(Path key) throws Exception {
