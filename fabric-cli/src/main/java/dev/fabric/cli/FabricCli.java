@@ -33,6 +33,7 @@ import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -91,7 +92,12 @@ public final class FabricCli implements Runnable {
      * @param userHome where {@code ~/.fabric} is when {@code FABRIC_HOME_DIR} is not set
      */
     public FabricCli(Map<String, String> env, Path userHome, Clock clock) {
-        this.context = new CommandContext(env, FabricHome.of(env, userHome), clock, () -> registryOption, () -> keysOption);
+        this(env, userHome, clock, CommandContext.REQUEST_TIMEOUT);
+    }
+
+    /** @param requestTimeout the longest a plain request waits for its answer (tests shorten it) */
+    public FabricCli(Map<String, String> env, Path userHome, Clock clock, Duration requestTimeout) {
+        this.context = new CommandContext(env, FabricHome.of(env, userHome), clock, () -> registryOption, () -> keysOption, requestTimeout);
     }
 
     public static void main(String[] args) {

@@ -27,7 +27,8 @@ public final class ExitCodes {
     public static final int INTERNAL = 8;
     /**
      * A member spawned with {@code --wait} did not come up: FAILED, LOST or STOPPED, or not RUNNING
-     * within the timeout; or an instance waited for with {@code service --wait-for} was not in its state in time.
+     * within the timeout; or an instance waited for with {@code service --wait-for} was not in its state in time;
+     * or a spawn (a restart) was not answered within its timeout, while its spawner may still be starting the member.
      */
     public static final int MEMBER_FAILED = 9;
     /** Interrupted (Ctrl-C), as for any program ended by SIGINT. */
@@ -44,7 +45,7 @@ public final class ExitCodes {
             "6:registry error (HTTP 5xx) or an answer the CLI cannot read",
             "7:local fabric keys missing or unusable (fabric keys init)",
             "8:internal error of the CLI (a bug: please report it)",
-            "9:spawn --wait ended FAILED/LOST/STOPPED; a --wait(-for) timed out",
+            "9:spawn --wait: FAILED/LOST/STOPPED; a spawn or a --wait(-for) timed out",
             "130:interrupted (Ctrl-C)");
 
     private ExitCodes() {}

@@ -40,8 +40,11 @@ import java.util.function.Supplier;
  */
 public final class CommandContext {
 
-    /** The longest a plain request waits for its answer. */
-    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * The longest a plain request waits for its answer. A request whose answer waits for a member to
+     * be launched (a spawn, a restart) is given its own, longer bound ({@link FabricEndpoint#launch}).
+     */
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     /** SUSPECT: heartbeats are late, but the member may well still answer. */
     private static final Set<String> ANSWERING = Set.of("RUNNING", "SUSPECT");
@@ -51,6 +54,7 @@ public final class CommandContext {
     private final Clock clock;
     private final Supplier<String> registryOption;
     private final Supplier<Path> keysOption;
+    private final Duration requestTimeout;
     private SplicedReach splices;
     /** Lenient: a newer server may add fields, and a field the CLI does not get prints as {@code -}. */
     private final JsonMapper json = JsonMapper.builder()
@@ -65,11 +69,21 @@ public final class CommandContext {
      */
     public CommandContext(Map<String, String> env, FabricHome home, Clock clock, Supplier<String> registryOption,
                           Supplier<Path> keysOption) {
+        this(env, home, clock, registryOption, keysOption, REQUEST_TIMEOUT);
+    }
+
+    /**
+     * @param requestTimeout the longest a plain request waits for its answer ({@link #REQUEST_TIMEOUT};
+     *                       tests give a shorter one, to show that a spawn is not held to it without waiting that long)
+     */
+    public CommandContext(Map<String, String> env, FabricHome home, Clock clock, Supplier<String> registryOption,
+                          Supplier<Path> keysOption, Duration requestTimeout) {
         this.env = Map.copyOf(env);
         this.home = home;
         this.clock = clock;
         this.registryOption = registryOption;
         this.keysOption = keysOption;
+        this.requestTimeout = requestTimeout;
     }
 
     public JsonMapper json() {
@@ -116,7 +130,7 @@ public final class CommandContext {
     /** A spawner's or a member's API, signing with the local keys; fails with a next step when there are none. */
     public FabricEndpoint endpoint(FabricEndpoint.Target target, FabricEndpoint.Advice advice) {
         FabricHome.Setting<Path> keysDir = keysDirectory();
-        return new FabricEndpoint(target, new FabricEndpoint.SigningKey(keys(keysDir), keysDir.value()), advice, json, REQUEST_TIMEOUT);
+        return new FabricEndpoint(target, new FabricEndpoint.SigningKey(keys(keysDir), keysDir.value()), advice, json, requestTimeout);
     }
 
     /**
@@ -180,7 +194,7 @@ public final class CommandContext {
     private SplicedReach splices() {
         if (splices == null) {
             FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
-            splices = new SplicedReach(new RegistryClient(URI.create(url.value()), keys(keysDirectory()), REQUEST_TIMEOUT),
+            splices = new SplicedReach(new RegistryClient(URI.create(url.value()), keys(keysDirectory()), requestTimeout),
                     keys(keysDirectory()), Duration.ofSeconds(5));
         }
         return splices;

@@ -1,6 +1,7 @@
 package dev.fabric.cli.http;
 
 import dev.fabric.cli.common.CliException;
+import dev.fabric.cli.common.DurationConverter;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.RegistryClient;
@@ -63,6 +64,21 @@ public final class FabricEndpoint {
      * paged answer ({@code Link: <...>; rel="next"}), on this server, or {@code null}.
      */
     public record Answer(int status, JsonNode body, URI next) {}
+
+    /**
+     * A request whose answer waits for a member to be launched: a spawn, a restart. The spawner
+     * answers once the member's process is started, which may take minutes (staging the distribution
+     * on an SSH host, waiting for a starting slot), and it goes on launching when the CLI stops waiting.
+     *
+     * @param timeout how long to wait for the answer, in place of the plain request timeout
+     * @param what what was asked, completing "did not answer ...": {@code the spawn}, {@code the restart of queue-1}
+     * @param hints what to do when no answer came in time: the commands that show the member's state, a longer timeout
+     */
+    public record Launch(Duration timeout, String what, List<String> hints) {
+        public Launch {
+            hints = List.copyOf(hints);
+        }
+    }
 
     /** Reads an event stream's body; returns when the stream ends or the reader stops. */
     @FunctionalInterface
@@ -129,15 +145,44 @@ public final class FabricEndpoint {
 
     /** Sends a request to the URI built below the base URL (for query parameters); any answer but a success is a {@link CliException}. */
     public Answer send(HttpMethod method, Function<UriBuilder, URI> uri, JsonNode body) {
-        return send(client.method(method).uri(uri), body);
+        return send(client.method(method).uri(uri), body, this::unreachable);
+    }
+
+    /**
+     * Sends a request that launches a member ({@link Launch}): its answer is awaited for the launch's
+     * timeout, not the plain one. When that passes, the failure says so, and that the member may still
+     * be starting ({@link ExitCodes#MEMBER_FAILED}): the connection was taken, so it is no
+     * "unreachable". A failure to connect stays {@link ExitCodes#UNREACHABLE}.
+     */
+    public Answer launch(HttpMethod method, String path, JsonNode body, Launch launch, Object... uriVariables) {
+        RestClient patient = client.mutate()
+                .requestFactory(FabricRestClients.requestFactory(CONNECT_TIMEOUT, launch.timeout(), target.relay())).build();
+        return send(patient.method(method).uri(uri -> uri.path(path).build(uriVariables)), body, failure -> unanswered(failure)
+                ? new CliException(ExitCodes.MEMBER_FAILED, where() + " did not answer " + launch.what() + " within "
+                        + DurationConverter.format(launch.timeout()) + " (a connection was made): it may still be starting the member",
+                        launch.hints())
+                : unreachable(failure));
+    }
+
+    /** Connected, and then no answer in time: not a refused or timed-out connection, not a broken one. */
+    private static boolean unanswered(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.http.HttpConnectTimeoutException) {
+                return false;
+            }
+            if (t instanceof java.net.http.HttpTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reads the next page of a paged answer ({@link Answer#next()}). */
     public Answer next(Answer page) {
-        return send(client.method(HttpMethod.GET).uri(page.next()), null);
+        return send(client.method(HttpMethod.GET).uri(page.next()), null, this::unreachable);
     }
 
-    private Answer send(RestClient.RequestBodySpec spec, JsonNode body) {
+    private Answer send(RestClient.RequestBodySpec spec, JsonNode body, Function<ResourceAccessException, CliException> failed) {
         try {
             RestClient.RequestBodySpec request = spec.accept(MediaType.APPLICATION_JSON);
             if (body != null) {
@@ -158,7 +203,7 @@ public final class FabricEndpoint {
                 }
             });
         } catch (ResourceAccessException e) {
-            throw unreachable(e);
+            throw failed.apply(e);
         }
     }
 

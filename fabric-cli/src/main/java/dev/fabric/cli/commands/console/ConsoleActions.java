@@ -67,7 +67,10 @@ final class ConsoleActions {
             request.put("name", name);
         }
         FabricHome.Setting<String> spawner = Spawners.forSpawn(context, null);
-        JsonNode answer = Spawners.endpoint(context, spawner).send(HttpMethod.POST, "/api/v1/spawns", request).body();
+        // The spawner answers once the member is started: as long as `fabric spawn` waits, not the plain 30 s.
+        JsonNode answer = Spawners.endpoint(context, spawner).launch(HttpMethod.POST, "/api/v1/spawns", request,
+                new FabricEndpoint.Launch(Spawners.LAUNCH_TIMEOUT, "the spawn", List.of("the tree shows the role's new member, PENDING while "
+                        + "it waits for a starting slot or its distribution is staged on its host (`fabric services --type " + type + "`)"))).body();
         String id = answer == null ? "" : answer.path("id").asString("");
         if (id.isEmpty()) {
             throw new CliException(ExitCodes.SERVER_ERROR, "the spawner at " + spawner.value() + " accepted the spawn but named no member");
@@ -84,7 +87,11 @@ final class ConsoleActions {
     /** {@code POST /api/v1/members/{id}/restart} on the member's own spawner: a new incarnation under the same id. */
     void restart(String id) {
         requireName(id, "member id");
-        Spawners.endpoint(context, Spawners.forMember(context, null, id)).send(HttpMethod.POST, "/api/v1/members/{id}/restart", null, id);
+        // The spawner answers once the new incarnation is started, as for a spawn.
+        Spawners.endpoint(context, Spawners.forMember(context, null, id)).launch(HttpMethod.POST, "/api/v1/members/{id}/restart", null,
+                new FabricEndpoint.Launch(Spawners.LAUNCH_TIMEOUT, "the restart of " + id, List.of("its page shows its state: its new "
+                        + "incarnation is PENDING while it waits for a starting slot or is staged on its host (`fabric service " + id + "`)")),
+                id);
     }
 
     /** PUT or DELETE {@code /management/v1/sessions/{session}} on the member's management port, as {@code fabric sessions}. */

@@ -318,6 +318,8 @@ final class ConsoleServer implements AutoCloseable {
             case ExitCodes.NOT_FOUND -> 404;
             case ExitCodes.CONFLICT -> 409;
             case ExitCodes.REFUSED, ExitCodes.UNREACHABLE, ExitCodes.SERVER_ERROR -> 502;
+            // A spawn or restart its spawner did not answer in time: it may still be under way.
+            case ExitCodes.MEMBER_FAILED -> 504;
             default -> 500;
         };
     }

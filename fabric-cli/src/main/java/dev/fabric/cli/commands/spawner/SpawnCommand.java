@@ -30,11 +30,13 @@ import java.util.Map;
 /** {@code fabric spawn TYPE}: a new member of a role, through a spawner; with {@code --wait}, until it runs. */
 @Command(name = "spawn",
         description = {"Spawn a new member of a role through a spawner (POST /api/v1/spawns) and print its id.",
+                "The spawner answers once it has started the member, which can take a while (a starting slot to wait for,",
+                "the distribution to stage on an SSH host): the CLI waits for that answer up to --timeout.",
                 "With --wait, follow its bootstrap in the registry (each step on stderr) until it is RUNNING;",
                 "exit 9 with the reason if it ends FAILED, LOST or STOPPED, or is not RUNNING within --timeout."})
 public final class SpawnCommand extends FabricCommand {
 
-    static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
+    static final Duration DEFAULT_TIMEOUT = Spawners.LAUNCH_TIMEOUT;
     /** How often --wait asks the registry: often enough to follow a bootstrap of seconds, rare enough to cost nothing. */
     static final Duration POLL_INTERVAL = Duration.ofMillis(500);
 
@@ -85,7 +87,8 @@ public final class SpawnCommand extends FabricCommand {
     boolean await;
 
     @Option(names = "--timeout", paramLabel = "D", converter = DurationConverter.class,
-            description = "with --wait: how long to wait, e.g. 90s, 5m (default 2m)")
+            description = {"how long the spawn may take, e.g. 90s, 5m (default 2m): the spawner's answer, which comes once it has",
+                    "started the member, and with --wait the bootstrap until RUNNING, together; exit 9 when the time runs out"})
     Duration timeout;
 
     @Option(names = "--parent", paramLabel = "ID",
@@ -103,9 +106,6 @@ public final class SpawnCommand extends FabricCommand {
 
     @Override
     protected void execute() throws InterruptedException {
-        if (timeout != null && !await) {
-            throw new ParameterException(spec.commandLine(), "--timeout needs --wait");
-        }
         if (parent != null && spawnerOption != null) {
             throw new ParameterException(spec.commandLine(), "--parent and --spawner both name who spawns: give one");
         }
@@ -119,7 +119,17 @@ public final class SpawnCommand extends FabricCommand {
             spawner = Spawners.endpoint(context, setting);
             source = "the spawner at " + setting.value() + " (" + setting.source() + ")";
         }
-        JsonNode answer = spawner.send(HttpMethod.POST, "/api/v1/spawns", request()).body();
+        // The spawner answers once the member is started: the answer may take as long as the command's
+        // time allows, not the plain request timeout, and the wait for RUNNING gets what is left of it.
+        Duration limit = timeout == null ? DEFAULT_TIMEOUT : timeout;
+        long deadline = System.nanoTime() + limit.toNanos();
+        List<String> whereItIs = List.of("`fabric services --type " + type + (parent == null ? "" : " --parent " + parent)
+                        + "` lists the role's members: the new one is PENDING while it waits for a starting slot",
+                "or while its distribution is staged on its host; `fabric service ID` shows its steps;",
+                "a spawn takes long on a busy spawner or an SSH host: give it more time with --timeout (it was "
+                        + DurationConverter.format(limit) + ")");
+        JsonNode answer = spawner.launch(HttpMethod.POST, "/api/v1/spawns", request(),
+                new FabricEndpoint.Launch(limit, "the spawn", whereItIs)).body();
         String id = answer == null ? "" : answer.path("id").asString("");
         if (id.isEmpty()) {
             throw new CliException(ExitCodes.SERVER_ERROR, source + " accepted the spawn but named no member",
@@ -128,7 +138,7 @@ public final class SpawnCommand extends FabricCommand {
         // The id first, at once: a script has it even when the wait then fails.
         output().line(id);
         if (await) {
-            awaitRunning(id, timeout == null ? DEFAULT_TIMEOUT : timeout);
+            awaitRunning(id, limit, deadline);
         }
     }
 
@@ -160,11 +170,13 @@ public final class SpawnCommand extends FabricCommand {
         return body;
     }
 
-    /** Prints each step of the member's history on stderr until it is RUNNING, or ends, or the time is up. */
-    private void awaitRunning(String id, Duration limit) throws InterruptedException {
+    /**
+     * Prints each step of the member's history on stderr until it is RUNNING, or ends, or the time is up
+     * ({@code deadline}, of {@link System#nanoTime()}: {@code limit} after the spawn was sent).
+     */
+    private void awaitRunning(String id, Duration limit, long deadline) throws InterruptedException {
         Registry registry = context.registry();
         Output out = output();
-        long deadline = System.nanoTime() + limit.toNanos();
         long printed = 0;
         while (true) {
             // The state first, then the history: every step up to the state seen is in the history read

@@ -8,6 +8,7 @@ import dev.fabric.cli.http.FabricEndpoint;
 import dev.fabric.cli.registry.Registry;
 import dev.fabric.cli.registry.RegistryWire;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,6 +22,13 @@ public final class Spawners {
     private static final List<String> UNREACHABLE_HINTS = List.of(
             "Is the spawner running? ./fabric up starts one next to the registry;",
             "or point --spawner or $FABRIC_SPAWNER at a running one.");
+
+    /**
+     * How long a request that launches a member (a spawn, a restart) waits for its answer when nothing
+     * else says: the spawner answers once the member is started, after a wait for a starting slot
+     * (fabric.spawner.process.max-starting) or, on an SSH host, the staging of its distribution.
+     */
+    public static final Duration LAUNCH_TIMEOUT = Duration.ofMinutes(2);
 
     private Spawners() {}
 

@@ -68,10 +68,13 @@ class SpawnerCommandsTest {
         Cli.Result badTimeout = cli.run("spawn", "queue", "--wait", "--timeout", "soon");
         assertThat(badTimeout.exitCode()).isEqualTo(ExitCodes.USAGE);
         assertThat(badTimeout.err()).contains("'soon' is not a duration");
+    }
 
-        Cli.Result timeoutAlone = cli.run("spawn", "queue", "--timeout", "1m");
-        assertThat(timeoutAlone.exitCode()).isEqualTo(ExitCodes.USAGE);
-        assertThat(timeoutAlone.err()).contains("--timeout needs --wait");
+    @Test
+    void withoutWaitTheTimeoutBoundsTheSpawnRequest() {
+        SpawnCommand command = (SpawnCommand) parse("spawn", "queue", "--timeout", "5m").commandSpec().userObject();
+        assertThat(command.await).isFalse();
+        assertThat(command.timeout).isEqualTo(Duration.ofMinutes(5));
     }
 
     @Test
