@@ -50,11 +50,26 @@ public final class TaskManager {
     /** How long one request of the finals feed waits for a task to end. */
     static final Duration POLL = Duration.ofSeconds(10);
 
+    /** How many submitted tasks' feed positions are kept for waits (the oldest are forgotten: a wait for them reads the feed from its start). */
+    static final int REMEMBERED = 100_000;
+
     private final FabricClient client;
     private final String manager;
     private final String session;
     /** The manager's endpoint, looked up in the registry once (again only after it could not be reached): no look-up per call. */
     private final BoundMember bound;
+    /**
+     * For tasks submitted here, the finals feed's sequence when the manager accepted them
+     * ({@link PilotWire.Submitted#finalsAfter()}): a wait reads the feed from the lowest of its tasks'
+     * instead of from the start, which would send it every final of the session so far. A task not
+     * in here (submitted elsewhere, forgotten, or by a manager that did not say) starts the feed at 0.
+     */
+    private final Map<String, Long> finalsAfter = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
 
     TaskManager(FabricClient client, String manager, String session) {
         this.client = client;
@@ -148,8 +163,10 @@ public final class TaskManager {
         List<String> ids = new ArrayList<>(tasks.size());
         for (int from = 0; from < tasks.size(); from += BULK) {
             PilotWire.Submission submission = new PilotWire.Submission(session, tasks.subList(from, Math.min(tasks.size(), from + BULK)));
-            ids.addAll(call("refused tasks for pilot " + pilot, http -> http.post().uri("/pilots/{id}/tasks", pilot)
-                    .contentType(MediaType.APPLICATION_JSON).body(submission).retrieve().body(PilotWire.Submitted.class)).ids());
+            PilotWire.Submitted submitted = call("refused tasks for pilot " + pilot, http -> http.post().uri("/pilots/{id}/tasks", pilot)
+                    .contentType(MediaType.APPLICATION_JSON).body(submission).retrieve().body(PilotWire.Submitted.class));
+            remember(submitted);
+            ids.addAll(submitted.ids());
         }
         return ids;
     }
@@ -200,12 +217,27 @@ public final class TaskManager {
         return outcome.finished().stream().findFirst();
     }
 
+    /** Keeps where the feed stood when the manager accepted these tasks. */
+    synchronized void remember(PilotWire.Submitted submitted) {
+        long after = submitted.finalsAfter() == null ? 0 : submitted.finalsAfter();
+        submitted.ids().forEach(id -> finalsAfter.put(id, after));
+    }
+
+    /** Where a wait for {@code ids} reads the finals feed from: the lowest of their remembered positions, 0 for any task not remembered. */
+    synchronized long feedStart(Collection<String> ids) {
+        long start = Long.MAX_VALUE;
+        for (String id : ids) {
+            start = Math.min(start, finalsAfter.getOrDefault(id, 0L));
+        }
+        return start == Long.MAX_VALUE ? 0 : start;
+    }
+
     private Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal)
             throws InterruptedException {
         Set<String> pending = new LinkedHashSet<>(ids);
         Map<String, PilotWire.Task> finished = new LinkedHashMap<>();
         long deadline = System.nanoTime() + timeout.toNanos();
-        long after = 0;
+        long after = feedStart(pending);
         Duration wait = Duration.ZERO;
         while (!pending.isEmpty() && !(any && !finished.isEmpty())) {
             long start = after;

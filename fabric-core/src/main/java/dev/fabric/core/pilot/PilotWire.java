@@ -98,8 +98,16 @@ public final class PilotWire {
      */
     public record Submission(String session, List<TaskDescription> tasks) {}
 
-    /** The ids of submitted tasks, in the order of the submission. */
-    public record Submitted(List<String> ids) {}
+    /**
+     * The ids of submitted tasks, in the order of the submission.
+     *
+     * @param finalsAfter the finals feed's sequence when the manager accepted them: their final states
+     *                    come after it ({@code GET /finals?after=}), so a wait for them reads the feed
+     *                    from there, not the session's every earlier final. 0 when the submission named
+     *                    a task the manager had already (a retry), which may have ended before; absent
+     *                    (null) from a manager older than this field, read as 0
+     */
+    public record Submitted(List<String> ids, Long finalsAfter) {}
 
     /**
      * A task as the pilot manager records it, without its output ({@code GET /pilots/v1/tasks/{id}/output}).

@@ -100,7 +100,7 @@ public final class TaskCommand extends FabricCommand.Group {
                 descriptions.add(new TaskDescription(null, pilot, command, environment, workingDirectory, timeLimit, name));
             }
             List<String> ids = TaskManagers.call(() -> tasks.submit(pilot, descriptions));
-            show(context.json().valueToTree(new PilotWire.Submitted(ids)), () -> String.join("\n", ids) + "\n");
+            show(context.json().valueToTree(Map.of("ids", ids)), () -> String.join("\n", ids) + "\n");
         }
     }
 

@@ -676,8 +676,12 @@ final class PilotManager implements Closeable {
             tasks.add(task);
             ids.add(task.id());
         }
+        long finalsAfter;
         synchronized (this) {
             List<TaskDescription> fresh = book.unknown(tasks);
+            // Read before they are accepted, every final of these tasks comes after it; a task known
+            // already (a retried submission) may have ended before, so then the feed's start.
+            finalsAfter = fresh.size() == tasks.size() ? book.lastSequence() : 0;
             Instant now = clock.instant();
             append(new PilotRecord.TasksAccepted(pilotId, submission.session(), now, fresh));
             book.accept(submission.session(), now, fresh);
@@ -686,7 +690,7 @@ final class PilotManager implements Closeable {
         if (running != null) {
             running.wake();
         }
-        return new PilotWire.Submitted(ids);
+        return new PilotWire.Submitted(ids, finalsAfter);
     }
 
     private static String newTaskId() {

@@ -138,6 +138,29 @@ class PilotManagerTest {
     }
 
     @Test
+    void aSubmissionSaysWhereTheFinalsFeedStoodSoAWaitForItsTasksNeedNotReadEarlierFinals() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        PilotWire.Submitted first = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("true"))));
+        assertThat(first.finalsAfter()).isZero();
+        String id = first.ids().getFirst();
+        soon().until(() -> manager.task(id).state() == TaskState.QUEUED);
+        fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(id, pilot.id(), TaskState.DONE, 0, ""))));
+        soon().until(() -> manager.task(id).isFinal());
+
+        PilotWire.Submitted second = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("true"))));
+        assertThat(second.finalsAfter()).isEqualTo(manager.task(id).sequence()).isEqualTo(1);
+        assertThat(manager.tasks().finalsAfter(second.finalsAfter(), "s-1", null, Duration.ZERO).tasks()).isEmpty();
+
+        // A retried submission names a task the manager has, which may have ended before: the feed from its start.
+        TaskDescription again = task("true").withId(id);
+        PilotWire.Submitted retried = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(again, task("echo"))));
+        assertThat(retried.finalsAfter()).isZero();
+        assertThat(manager.tasks().finalsAfter(retried.finalsAfter(), "s-1", null, Duration.ZERO).tasks()).extracting(PilotWire.Task::id)
+                .contains(id);
+    }
+
+    @Test
     void badInputIsRefusedWithAReasonAndNothingIsAccepted() throws Exception {
         manager = open(false);
         PilotWire.Pilot pilot = activePilot(1);
