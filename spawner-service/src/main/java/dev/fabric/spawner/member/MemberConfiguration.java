@@ -21,12 +21,6 @@ public class MemberConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(MemberConfiguration.class);
 
-    /** springdoc's beans made on the first request for the API document, not at start-up. */
-    @Bean
-    static ApiDocumentOnDemand apiDocumentOnDemand() {
-        return new ApiDocumentOnDemand();
-    }
-
     @Bean
     MemberSettings memberSettings(Environment env) {
         try {
