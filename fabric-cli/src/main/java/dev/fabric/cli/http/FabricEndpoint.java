@@ -21,6 +21,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpTimeoutException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -167,10 +169,10 @@ public final class FabricEndpoint {
     /** Connected, and then no answer in time: not a refused or timed-out connection, not a broken one. */
     private static boolean unanswered(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof java.net.http.HttpConnectTimeoutException) {
+            if (t instanceof HttpConnectTimeoutException) {
                 return false;
             }
-            if (t instanceof java.net.http.HttpTimeoutException) {
+            if (t instanceof HttpTimeoutException) {
                 return true;
             }
         }

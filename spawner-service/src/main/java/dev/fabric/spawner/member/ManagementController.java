@@ -78,9 +78,9 @@ public class ManagementController {
     @Operation(summary = "CONNECT: attach an application to a session this member serves (application fail-over)")
     @PostMapping("/management/v1/connect")
     public Connected connect(@RequestBody @jakarta.validation.Valid Connect connect) {
-        if (node.phase() != MemberNode.Phase.RUNNING) {
+        if (!node.registeredRunning()) {
             throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "not-ready", "member " + node.settings().serviceId()
-                    + " is " + node.phase() + "; retry once it is RUNNING");
+                    + " is not registered RUNNING yet (it is " + node.phase() + "); retry once it is");
         }
         if (!serves(connect.session())) {
             throw new SpawnerException(HttpStatus.NOT_FOUND, "unknown-session", "member " + node.settings().serviceId()

@@ -158,12 +158,6 @@ public class MemberBootstrap {
                 Thread.ofVirtual().name("member-bootstrap-dropped").start(() -> dropped(settings, drops + 1)));
     }
 
-    /** Whether the bootstrap is over for this member: configured (RUNNING), or exiting. */
-    private boolean bootstrapOver() {
-        MemberNode.Phase phase = node.phase();
-        return phase == MemberNode.Phase.RUNNING || phase == MemberNode.Phase.EXITING;
-    }
-
     /**
      * Mode 4: the bootstrap's connection ended before the member was configured, so it dropped (a NAT
      * that forgot it, a reset, a bridge that went). The bootstrap goes on over a circuit through the
@@ -172,7 +166,7 @@ public class MemberBootstrap {
      * {@link BootstrapExit#SPAWNER_UNREACHABLE} with why: it is not left waiting unconfigured.
      */
     private void dropped(MemberSettings settings, int drop) {
-        if (bootstrapOver()) {
+        if (node.bootstrapOver()) {
             return;
         }
         String id = settings.serviceId();
@@ -185,12 +179,12 @@ public class MemberBootstrap {
             // reset that reached only this side) sees it when its call times out (30 s), and then opens its half.
             circuit = SpliceOrRelay.resume(settings.via(), settings.rendezvous(), drop, null, properties.configureTimeout());
         } catch (SpliceOrRelay.NoRelayException e) {
-            if (!bootstrapOver()) {
+            if (!node.bootstrapOver()) {
                 node.exit(BootstrapExit.SPAWNER_UNREACHABLE, what + ", and " + e.getMessage());
             }
             return;
         } catch (IOException e) {
-            if (bootstrapOver()) {
+            if (node.bootstrapOver()) {
                 log.info("member {}: no circuit replaced its dropped bootstrap connection, and none was needed: {}", id, e.getMessage());
             } else {
                 node.exit(BootstrapExit.SPAWNER_UNREACHABLE, what + ", and the relay through the bridge at " + settings.via()
@@ -198,7 +192,7 @@ public class MemberBootstrap {
             }
             return;
         }
-        if (bootstrapOver()) {
+        if (node.bootstrapOver()) {
             closeQuietly(circuit);
             return;
         }

@@ -80,6 +80,8 @@ public final class MemberNode implements SpawningNode {
     private volatile java.time.Instant bootstrapPathSince;
     /** A member that reaches the registry itself heartbeats over a heartbeat stream (docs/registry.md#heartbeat-streams). */
     private volatile MemberHeartbeat streamed;
+    /** Its RUNNING registration is in the registry: heartbeats, and registrations that add to it, wait for that. */
+    private volatile boolean inRegistry;
 
     public MemberNode(MemberSettings settings, MemberKeys keys, List<Role> roles, int port, ConfigurableApplicationContext context) {
         this.settings = settings;
@@ -255,8 +257,9 @@ public final class MemberNode implements SpawningNode {
         if (open != null) {
             chosen.relayPort().ifPresent(open::relayOthersTo);
         }
-        register();
+        // RUNNING here before the registry says so: whoever learns it is RUNNING there (a watch, a list) and asks it finds it so.
         phase = Phase.RUNNING;
+        register();
         configured.countDown();
         return status();
     }
@@ -297,7 +300,7 @@ public final class MemberNode implements SpawningNode {
      */
     void reachedOnDemand(String how) {
         RegistryClient client = registry;
-        if (phase != Phase.RUNNING || client == null) {
+        if (!registeredRunning() || client == null) {
             return;
         }
         try {
@@ -340,12 +343,23 @@ public final class MemberNode implements SpawningNode {
             streamed = new MemberHeartbeat(registry, new HeartbeatStream(registry.baseUrl(), keys.keys().orElseThrow(), settings.serviceId(),
                     settings.incarnation(), Duration.ofSeconds(10), Clock.systemUTC()), settings.serviceId(), settings.incarnation());
         }
+        inRegistry = true;
         log.info("member {} incarnation {}: RUNNING as {} at {}", settings.serviceId(), settings.incarnation(), role.name(), endpoints);
+    }
+
+    /** RUNNING, and registered so in the registry: what a caller that needs its registration (CONNECT) waits for. */
+    boolean registeredRunning() {
+        return inRegistry && phase == Phase.RUNNING;
+    }
+
+    /** Whether its bootstrap is over: configured and registered RUNNING (its spawner's call answered next), or exiting. */
+    boolean bootstrapOver() {
+        return configured.getCount() == 0 || phase == Phase.EXITING;
     }
 
     /** One heartbeat; a stale incarnation means a newer one took over: this one leaves. */
     void heartbeat() {
-        if (phase != Phase.RUNNING) {
+        if (!registeredRunning()) {
             return;
         }
         try {

@@ -36,7 +36,6 @@ import java.util.Map;
                 "exit 9 with the reason if it ends FAILED, LOST or STOPPED, or is not RUNNING within --timeout."})
 public final class SpawnCommand extends FabricCommand {
 
-    static final Duration DEFAULT_TIMEOUT = Spawners.LAUNCH_TIMEOUT;
     /** How often --wait asks the registry: often enough to follow a bootstrap of seconds, rare enough to cost nothing. */
     static final Duration POLL_INTERVAL = Duration.ofMillis(500);
 
@@ -121,7 +120,7 @@ public final class SpawnCommand extends FabricCommand {
         }
         // The spawner answers once the member is started: the answer may take as long as the command's
         // time allows, not the plain request timeout, and the wait for RUNNING gets what is left of it.
-        Duration limit = timeout == null ? DEFAULT_TIMEOUT : timeout;
+        Duration limit = timeout == null ? Spawners.LAUNCH_TIMEOUT : timeout;
         long deadline = System.nanoTime() + limit.toNanos();
         List<String> whereItIs = List.of("`fabric services --type " + type + (parent == null ? "" : " --parent " + parent)
                         + "` lists the role's members: the new one is PENDING while it waits for a starting slot",
