@@ -47,13 +47,13 @@ static int pump_splice(int from, int to) {
     for (;;) {
         ssize_t in = splice(from, NULL, pipe_ends[1], NULL, chunk, SPLICE_F_MOVE | SPLICE_F_MORE);
         if (in <= 0) {
-            result = in == 0 ? 0 : -1;
+            result = in == 0 ? 0 : -errno;
             break;
         }
         while (in > 0) {
             ssize_t out = splice(pipe_ends[0], NULL, to, NULL, (size_t) in, SPLICE_F_MOVE | SPLICE_F_MORE);
             if (out <= 0) {
-                result = -1;
+                result = out == 0 ? -EPIPE : -errno;
                 goto done;
             }
             in -= out;
@@ -74,13 +74,13 @@ static int pump_copy(int from, int to) {
     for (;;) {
         ssize_t in = read(from, buffer, chunk);
         if (in <= 0) {
-            result = in == 0 ? 0 : -1;
+            result = in == 0 ? 0 : -errno;
             break;
         }
         for (ssize_t sent = 0; sent < in;) {
             ssize_t out = write(to, buffer + sent, (size_t) (in - sent));
             if (out <= 0) {
-                result = -1;
+                result = out == 0 ? -EPIPE : -errno;
                 goto done;
             }
             sent += out;
@@ -91,10 +91,12 @@ done:
     return result;
 }
 
+/* 0 at the end of the stream, -errno when a call failed (the cleanup after it may change errno). */
 static void *pump(void *arg) {
     struct leg *leg = arg;
-    if ((use_splice ? pump_splice(leg->from, leg->to) : pump_copy(leg->from, leg->to)) < 0 && errno != ECONNRESET && errno != EPIPE) {
-        perror("relay");
+    int result = use_splice ? pump_splice(leg->from, leg->to) : pump_copy(leg->from, leg->to);
+    if (result < 0 && result != -ECONNRESET && result != -EPIPE) {
+        fprintf(stderr, "relay: %s\n", strerror(-result));
     }
     shutdown(leg->to, SHUT_WR);
     return NULL;
