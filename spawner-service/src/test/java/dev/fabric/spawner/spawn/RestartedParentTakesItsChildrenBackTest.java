@@ -17,6 +17,7 @@ import dev.fabric.spawner.launch.LaunchedMember;
 import dev.fabric.spawner.launch.Launcher;
 import dev.fabric.spawner.launch.ssh.LoopbackSshd;
 import dev.fabric.spawner.launch.ssh.SshLauncher;
+import dev.fabric.spawner.web.SpawnerException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,6 +42,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.anyString;
@@ -84,6 +86,9 @@ class RestartedParentTakesItsChildrenBackTest {
         ssh.close();
         sshd.close();
     }
+
+    /** The restarted parent's spawn service ({@link #restartedParent}). */
+    SpawnService spawner;
 
     /** Once the test is over, nothing more is launched (an ending seen at the test's close would restart the member). */
     volatile boolean closed;
@@ -141,6 +146,27 @@ class RestartedParentTakesItsChildrenBackTest {
         assertThat(registry.instances.get(CHILD).incarnation()).isEqualTo(4);
     }
 
+    @Test
+    void aRestartAskedForWhileTheOldProcessCannotBeConfirmedGoneIsRefusedAndStartsNothing() throws Exception {
+        Process child = sshd.startMember(CHILD);
+        registry.child(CHILD, InstanceState.RUNNING, child.pid());
+        restartedParent().supervise();
+        // The host stops answering: neither the stop of the old process nor the check that it is gone gets through.
+        sshd.stopsToLeaveUnanswered.set(Integer.MAX_VALUE);
+
+        assertThatThrownBy(() -> spawner.restart(CHILD, "a caller asked"))
+                .isInstanceOfSatisfying(SpawnerException.class, refused -> {
+                    assertThat(refused.status()).isEqualTo(503);
+                    assertThat(refused.reason()).isEqualTo("old-incarnation-may-run");
+                    assertThat(refused.detail()).contains(CHILD, "incarnation 3 may still run", "retry once its host answers");
+                });
+
+        assertThat(launched).as("no incarnation started while the old one may run").isEmpty();
+        assertThat(LoopbackSshd.processesOf(CHILD)).containsExactly(child.pid());
+        assertThat(registry.instances.get(CHILD).incarnation()).isEqualTo(3);
+        sshd.stopsToLeaveUnanswered.set(0);
+    }
+
     /** The parent's node as its restart makes it: nothing in memory, everything from the registry. */
     Supervisor restartedParent() {
         SpawnerProperties properties = new SpawnerProperties(PARENT, Path.of("unused"), "", "", "ssh", List.of("queue"),
@@ -157,7 +183,7 @@ class RestartedParentTakesItsChildrenBackTest {
                 return registry.client.changeState(member.serviceId(), member.incarnation(), InstanceState.RUNNING, "bootstrapped", null);
             }
         };
-        SpawnService spawner = new SpawnService(new HostLauncher(), bootstrapper, members, registry.client, properties,
+        spawner = new SpawnService(new HostLauncher(), bootstrapper, members, registry.client, properties,
                 new SpawnerIdentity(PARENT, URI.create("http://127.0.0.1:9")), new SimpleMeterRegistry());
         StaticListableBeanFactory beans = new StaticListableBeanFactory();
         beans.addBean("spawnService", spawner);
