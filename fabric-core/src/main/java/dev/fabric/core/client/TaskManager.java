@@ -234,17 +234,30 @@ public final class TaskManager {
 
     private Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal)
             throws InterruptedException {
+        return await(ids, timeout, any, onFinal, (after, wait) -> call("did not answer its finals feed", http -> http.get()
+                .uri("/finals?after={after}&session={session}&wait={wait}", after, session, wait.toMillis() + "ms")
+                .retrieve().body(PilotWire.Tasks.class)));
+    }
+
+    /** One read of the finals feed: the finals after sequence {@code after}, the manager waiting up to {@code wait} for one. */
+    interface Feed {
+        PilotWire.Tasks read(long after, Duration wait);
+    }
+
+    /**
+     * Reads the feed until the tasks end. Every read is a long poll, the first too: the manager
+     * answers at once when finals are there already, so a first read that does not wait would only
+     * cost a request more for every wait whose tasks have not ended yet (one task at a time: every wait).
+     */
+    Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal, Feed feed)
+            throws InterruptedException {
         Set<String> pending = new LinkedHashSet<>(ids);
         Map<String, PilotWire.Task> finished = new LinkedHashMap<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         long after = feedStart(pending);
-        Duration wait = Duration.ZERO;
+        Duration wait = patience(timeout);
         while (!pending.isEmpty() && !(any && !finished.isEmpty())) {
-            long start = after;
-            Duration patience = wait;
-            PilotWire.Tasks page = call("did not answer its finals feed", http -> http.get()
-                    .uri("/finals?after={after}&session={session}&wait={wait}", start, session, patience.toMillis() + "ms")
-                    .retrieve().body(PilotWire.Tasks.class));
+            PilotWire.Tasks page = feed.read(after, wait);
             for (PilotWire.Task task : page.tasks()) {
                 if (pending.remove(task.id())) {
                     finished.put(task.id(), task);
@@ -259,9 +272,14 @@ public final class TaskManager {
             if (Thread.interrupted()) {
                 throw new InterruptedException("interrupted while waiting for " + pending.size() + " tasks");
             }
-            wait = Duration.ofNanos(Math.min(left, POLL.toNanos()));
+            wait = patience(Duration.ofNanos(left));
         }
         return new Outcome(List.copyOf(finished.values()), pending);
+    }
+
+    /** How long one read of the feed waits: what is left of the wait, at most {@link #POLL}, never negative. */
+    private static Duration patience(Duration left) {
+        return left.isNegative() ? Duration.ZERO : left.compareTo(POLL) > 0 ? POLL : left;
     }
 
     private <T> T call(String what, java.util.function.Function<RestClient, T> request) {

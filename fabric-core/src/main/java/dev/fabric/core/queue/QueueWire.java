@@ -57,10 +57,21 @@ public final class QueueWire {
     /** One lease a bulk ack refused, with the reason and detail its own ack would have answered (docs/queue.md "Errors"). */
     public record Refusal(String leaseId, String reason, String detail) {}
 
-    /** The answer to {@code POST /queue/v1/leases}; an absent list reads as none. */
-    public record Leases(List<LeasedMessage> messages) {
+    /**
+     * {@code POST /queue/v1/leases}: the messages leased (an absent list reads as none), and, when the
+     * request carried acks ({@link Acks} as its body), the leases of those not acked, as the bulk ack
+     * answers them; {@code refused} is absent (null) when it carried none, and from a queue that does
+     * not take acks on a lease request (which ignores them).
+     */
+    public record Leases(List<LeasedMessage> messages, @JsonInclude(JsonInclude.Include.NON_NULL) List<Refusal> refused) {
         public Leases {
             messages = messages == null ? List.of() : List.copyOf(messages);
+            refused = refused == null ? null : List.copyOf(refused);
+        }
+
+        /** Messages leased by a request that carried no acks. */
+        public Leases(List<LeasedMessage> messages) {
+            this(messages, null);
         }
     }
 

@@ -83,7 +83,7 @@ class QueueWireTest {
             read++;
         }
         assertThat(read).as("examples of the enqueue and its answer (one and in bulk), the lease answer, the bulk ack and its answer, "
-                + "the extend answer and the stats").isEqualTo(9);
+                + "the extend answer and the stats, the lease request carrying acks and its answer").isEqualTo(11);
     }
 
     @Test

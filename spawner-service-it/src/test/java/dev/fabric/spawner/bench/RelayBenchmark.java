@@ -9,21 +9,26 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.MediaType;
 import tools.jackson.databind.JsonNode;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,7 +39,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (5) rounds interleaved, medians. On loopback: what the relay adds is what is measured. A spliced
  * connection cannot open on loopback (nothing drops the early SYN) and is an ordinary TCP
  * connection once open: its throughput, and the relay's across the lab's links, are measured by
- * {@code SpliceBenchmark}. Also says what the bridge's process spent per MiB relayed (CPU, system calls). On demand, not part of the suite:
+ * {@code SpliceBenchmark}.
+ *
+ * <p>Beside them, the ceiling of any relay on this machine: the same bytes through a relay in C
+ * ({@code src/test/c/relay.c}, compiled here with gcc), once with splice(2) through a pipe (no copy in
+ * its user space) and once with reads and writes through a buffer of the bridge's slice. The four paths
+ * take turns in a rotating order; for each, what each process spent per MiB carried (CPU from
+ * /proc/PID/stat: the test JVM, which holds both ends, and the relay's process; read and write system
+ * calls from /proc/PID/io) and the whole machine's busy time (/proc/stat, other work included). On
+ * demand, not part of the suite:
  *
  * <pre>./mvnw -pl spawner-service-it -am verify -Dit.test=RelayBenchmark -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false</pre>
  *
@@ -46,51 +59,129 @@ class RelayBenchmark {
     static final int ROUNDS = Integer.getInteger("bench.rounds", 5);
     /** Extra JVM options for the bridge member (comma-separated), e.g. a flight recording. */
     static final String BRIDGE_JVM = System.getProperty("bench.bridgeJvm", "");
+    /** The C relays' largest splice or read ({@code relay.c}'s CHUNK): the bridge's 64 KiB slice. */
+    static final int C_CHUNK = Integer.getInteger("bench.cChunk", 64 * 1024);
+
+    /** One way of carrying the bytes; {@code relayPid} 0 when nothing relays them. */
+    private record Carrier(String name, long relayPid, Transfer transfer) {
+    }
+
+    @FunctionalInterface
+    private interface Transfer {
+        double run(int round) throws Exception;
+    }
 
     @TempDir
     Path dir;
 
     @Test
     void relayedThroughputAgainstDirect() throws Exception {
+        Path relayC = compileC("relay");
         try (FabricUnderTest fabric = new FabricUnderTest(dir, "--fabric.spawner.bootstrap-timeout=300s", "--fabric.spawner.otp-ttl=300s",
-                "--fabric.spawner.process.jvm-options=" + BRIDGE_JVM)) {
+                "--fabric.spawner.process.jvm-options=" + BRIDGE_JVM);
+             CRelay splice = CRelay.start(relayC, "splice");
+             CRelay copy = CRelay.start(relayC, "copy")) {
             fabric.startSpawner();
             JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
                     .body(Map.of("type", "bridge", "config", Map.of("max-circuit-bytes", "256MB"))).retrieve().body(JsonNode.class);
             ServiceInstance bridge = fabric.awaitState(spawned.path("id").asString(), InstanceState.RUNNING, 1, Duration.ofMinutes(5));
             URI relay = URI.create(bridge.endpoints().get("relay"));
-            long pid = Long.parseLong(bridge.metadata().get("pid"));
-            double[] direct = new double[ROUNDS];
-            double[] relayed = new double[ROUNDS];
-            long[] cost = new long[3];
+            long bridgePid = Long.parseLong(bridge.metadata().get("pid"));
+            List<Carrier> carriers = List.of(
+                    new Carrier("direct TCP", 0, round -> direct()),
+                    new Carrier("C relay, splice(2)", splice.pid(), round -> viaC(splice.port())),
+                    new Carrier("C relay, read/write", copy.pid(), round -> viaC(copy.port())),
+                    new Carrier("the bridge's circuit", bridgePid, round -> relayed(fabric, relay, round)));
+            long self = ProcessHandle.current().pid();
+            double[][] rates = new double[carriers.size()][ROUNDS];
+            long[][] cost = new long[carriers.size()][5];
+            String loadBefore = Files.readString(Path.of("/proc/loadavg")).strip();
             for (int round = 0; round < ROUNDS; round++) {
-                direct[round] = direct();
-                long[] before = bridgeCost(pid);
-                relayed[round] = relayed(fabric, relay, round);
-                long[] after = bridgeCost(pid);
-                for (int i = 0; i < cost.length; i++) {
-                    cost[i] += after[i] - before[i];
+                for (int turn = 0; turn < carriers.size(); turn++) {
+                    int i = (turn + round) % carriers.size();
+                    Carrier carrier = carriers.get(i);
+                    long[] before = cost(self, carrier.relayPid());
+                    rates[i][round] = carrier.transfer().run(round);
+                    long[] after = cost(self, carrier.relayPid());
+                    for (int k = 0; k < before.length; k++) {
+                        cost[i][k] += after[k] - before[k];
+                    }
                 }
             }
-            double d = median(direct);
-            double r = median(relayed);
             double mib = (double) ROUNDS * BYTES / (1 << 20);
-            System.out.printf("RELAY %d MiB x %d rounds: direct %.0f MB/s %s, relayed %.0f MB/s (%.2fx) %s; load %s%n"
-                            + "the bridge per MiB relayed: %.2f ms of CPU, %.1f reads and %.1f writes (system calls)%n",
-                    BYTES >> 20, ROUNDS, d, Arrays.toString(direct), r, r / d, Arrays.toString(relayed),
-                    Files.readString(Path.of("/proc/loadavg")).strip(), cost[0] * 10 / mib, cost[1] / mib, cost[2] / mib);
-            assertThat(r).isPositive();
+            double direct = median(rates[0]);
+            StringBuilder table = new StringBuilder();
+            for (int i = 0; i < carriers.size(); i++) {
+                double rate = median(rates[i]);
+                long[] c = cost[i];
+                table.append(String.format("| %s | %.0f | %s | %.2fx | %.2f | %s | %s | %.2f |%n", carriers.get(i).name(), rate,
+                        Arrays.stream(rates[i]).mapToObj(r -> String.format("%.0f", r)).collect(Collectors.joining(" / ")), rate / direct,
+                        c[0] * 10 / mib, carriers.get(i).relayPid() == 0 ? "-" : String.format("%.2f", c[1] * 10 / mib),
+                        carriers.get(i).relayPid() == 0 ? "-" : String.format("%.1f / %.1f", c[2] / mib, c[3] / mib), c[4] * 10 / mib));
+            }
+            System.out.printf("""
+                    RELAY %d MiB x %d rounds, C relays' chunk %d bytes; load %s before, %s after
+                    | path | MB/s (median) | rounds | against direct | ms CPU per MiB: the ends' JVM | the relay's process | its reads / writes per MiB | the machine (busy, all cores) |
+                    |---|---|---|---|---|---|---|---|
+                    %s""", BYTES >> 20, ROUNDS, C_CHUNK, loadBefore, Files.readString(Path.of("/proc/loadavg")).strip(), table);
+            assertThat(median(rates[3])).isPositive();
         }
     }
 
+    /** A C relay ({@code relay.c}) as a process: its port, its pid; ends when its standard input closes. */
+    private record CRelay(Process process, int port) implements AutoCloseable {
+
+        static CRelay start(Path binary, String mode) throws IOException {
+            Process process = new ProcessBuilder(binary.toString(), mode, Integer.toString(C_CHUNK))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String line = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            if (line == null) {
+                process.destroy();
+                throw new IOException("the C relay (" + mode + ") printed no port");
+            }
+            return new CRelay(process, Integer.parseInt(line.strip()));
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.getOutputStream().close();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** Compiles {@code src/test/c/NAME.c} with gcc into the test's directory. */
+    private Path compileC(String name) throws Exception {
+        Path binary = dir.resolve(name);
+        Process gcc = new ProcessBuilder("gcc", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-O2", "-pthread", "-o",
+                binary.toString(), Path.of("src/test/c", name + ".c").toString()).redirectErrorStream(true).start();
+        String output = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(gcc.waitFor(60, TimeUnit.SECONDS) && gcc.exitValue() == 0).as("gcc: " + output).isTrue();
+        return binary;
+    }
+
     /**
-     * What the bridge's process has spent so far: CPU in clock ticks (user and system, /proc/PID/stat, 100 a
-     * second) and its read and write system calls (/proc/PID/io), the profile of a relayed byte's cost.
+     * What has been spent so far: the ends' JVM's CPU and the relay's (clock ticks, user and system,
+     * /proc/PID/stat, 100 a second), the relay's read and write system calls (/proc/PID/io), and the
+     * machine's busy ticks over all cores (/proc/stat: everything but idle and iowait, others' work too).
      */
-    private static long[] bridgeCost(long pid) throws IOException {
+    private static long[] cost(long ends, long relay) throws IOException {
+        long[] io = relay == 0 ? new long[2] : systemCalls(relay);
+        return new long[] {ticks(ends), relay == 0 ? 0 : ticks(relay), io[0], io[1], machineBusy()};
+    }
+
+    private static long ticks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
+    private static long[] systemCalls(long pid) throws IOException {
         long reads = 0;
         long writes = 0;
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
@@ -100,13 +191,32 @@ class RelayBenchmark {
                 writes = Long.parseLong(line.substring(6).strip());
             }
         }
-        return new long[] {ticks, reads, writes};
+        return new long[] {reads, writes};
+    }
+
+    private static long machineBusy() throws IOException {
+        String[] cpu = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+        long busy = 0;
+        for (int i = 1; i < cpu.length && i <= 8; i++) {
+            if (i != 4 && i != 5) {
+                busy += Long.parseLong(cpu[i]);
+            }
+        }
+        return busy;
     }
 
     private static double direct() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              Socket sender = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
              Socket receiver = listener.accept()) {
+            return transfer(sender, receiver);
+        }
+    }
+
+    /** Through a C relay: the sender connects first, the receiver second; the relay carries both ways. */
+    private static double viaC(int port) throws Exception {
+        try (Socket sender = new Socket(InetAddress.getLoopbackAddress(), port);
+             Socket receiver = new Socket(InetAddress.getLoopbackAddress(), port)) {
             return transfer(sender, receiver);
         }
     }

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
+import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
@@ -40,7 +41,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * pubsub. Its threads (virtual): one leaser, one worker per slot, one acker, one follower of the
  * control topic; the {@link EventPublisher}'s one. It holds at most {@code prefetch} (2) times its slots in
  * leases, so a freed slot finds its next task already here instead of waiting for a lease, and the
- * leases freed while one lease request is under way are taken together in the next.
+ * leases freed while one lease request is under way are taken together in the next. The acks of
+ * finished tasks ride on the next lease request ({@link PendingAcks}); the acker sends those none took in time.
  *
  * <pre>
  * queue --lease--> [leased] --slot free--> RUNNING --process ends--> final event --published--> ack
@@ -62,9 +64,14 @@ final class Agent implements AutoCloseable {
     private static final Duration RETRY_MAX = Duration.ofSeconds(5);
     /** The most leases one ack request carries (the queue takes up to 1,000). */
     private static final int MAX_ACKS = 500;
+    /**
+     * How long a finished task's lease waits for a lease request to carry its ack before the acker
+     * sends it alone: a busy agent asks for leases every few milliseconds, an idle one holds a long poll.
+     */
+    static final Duration ACK_CARRY_WAIT = Duration.ofMillis(50);
 
     /** A leased task waiting for a slot. */
-    private record Leased(TaskDescription task, String lease, int attempt) {}
+    record Leased(TaskDescription task, String lease, int attempt) {}
 
     /** A task in a slot. */
     record Running(TaskDescription task, String lease, int attempt, Instant startedAt, TaskRunner.Run run) {}
@@ -83,7 +90,9 @@ final class Agent implements AutoCloseable {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Set<String> canceled = remembered();
     private final Set<String> finished = remembered();
-    private final BlockingQueue<Leased> acks = new LinkedBlockingQueue<>();
+    private final PendingAcks<Leased> acks = new PendingAcks<>(ACK_CARRY_WAIT, System::nanoTime);
+    /** Whether lease requests carry acks; off for good once the queue answers one without {@code refused} (it ignored them). */
+    private volatile boolean carryAcks = true;
     /** The deadline of every lease it holds, for the extender. */
     private final Map<String, Instant> deadlines = new ConcurrentHashMap<>();
     private final AtomicLong done = new AtomicLong();
@@ -179,6 +188,7 @@ final class Agent implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
+        acks.hurry();
         Thread leaser = threads.getFirst();
         Thread control = threads.getLast();
         leaser.interrupt();
@@ -213,16 +223,43 @@ final class Agent implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            List<QueueWire.LeasedMessage> leased;
+            // The acks of finished tasks ride on the request: the queue acks them (durably) before it leases.
+            List<Leased> carried = carryAcks ? acks.carry(MAX_ACKS) : List.of();
+            QueueWire.Leases answer;
             try {
-                leased = queue.call((client, url) -> {
-                    QueueWire.Leases answer = client.post().uri("/leases?max={max}&visibility={v}&wait={w}", max,
-                                    settings.visibility().toSeconds() + "s", LEASE_WAIT.toSeconds() + "s")
-                            .retrieve().body(QueueWire.Leases.class);
-                    return answer == null ? List.<QueueWire.LeasedMessage>of() : answer.messages();
+                answer = queue.call((client, url) -> {
+                    RestClient.RequestBodySpec request = client.post().uri("/leases?max={max}&visibility={v}&wait={w}", max,
+                            settings.visibility().toSeconds() + "s", LEASE_WAIT.toSeconds() + "s");
+                    if (!carried.isEmpty()) {
+                        request.contentType(MediaType.APPLICATION_JSON).body(new QueueWire.Acks(carried.stream().map(Leased::lease).toList()));
+                    }
+                    QueueWire.Leases leases = request.retrieve().body(QueueWire.Leases.class);
+                    return leases == null ? new QueueWire.Leases(List.of(), null) : leases;
                 });
                 retry = RETRY_MIN;
+            } catch (RestClientResponseException refused) {
+                // Not known to be acked: they wait for the next request, or the acker. A queue that refuses a
+                // lease request with acks on it (a 4xx) gets them on their own from now on, so leasing goes on.
+                acks.putBack(carried);
+                room.release(max);
+                if (!carried.isEmpty() && refused.getStatusCode().is4xxClientError()) {
+                    log.warn("agent {}: queue {} refused a lease request carrying acks ({}); acking on their own from now on", agentId,
+                            settings.queue(), refused.getResponseBodyAsString());
+                    carryAcks = false;
+                    acks.hurry();
+                    continue;
+                }
+                if (stopping) {
+                    return;
+                }
+                log.warn("agent {}: could not lease tasks from queue {} ({}); trying again in {}", agentId, settings.queue(),
+                        refused.getMessage(), retry);
+                sleep(retry);
+                retry = next(retry, RETRY_MAX);
+                continue;
             } catch (RuntimeException e) {
+                // Not known to be acked: they wait for the next request, or the acker.
+                acks.putBack(carried);
                 room.release(max);
                 if (stopping) {
                     return;
@@ -232,6 +269,18 @@ final class Agent implements AutoCloseable {
                 retry = next(retry, RETRY_MAX);
                 continue;
             }
+            if (!carried.isEmpty()) {
+                if (answer.refused() == null) {
+                    // A queue that predates acks on a lease request ignored them: the acker sends them, and all after them.
+                    log.info("agent {}: queue {} does not take acks with a lease request; acking on their own", agentId, settings.queue());
+                    carryAcks = false;
+                    acks.hurry();
+                    acks.putBack(carried);
+                } else {
+                    acknowledged(carried, answer.refused());
+                }
+            }
+            List<QueueWire.LeasedMessage> leased = answer.messages();
             room.release(max - leased.size());
             meters.counter(AgentRole.LEASED_METRIC).increment(leased.size());
             leased.forEach(this::dispatch);
@@ -377,13 +426,12 @@ final class Agent implements AutoCloseable {
      */
     private void acknowledge() {
         while (true) {
-            List<Leased> batch = new ArrayList<>();
+            List<Leased> batch;
             try {
-                batch.add(acks.take());
+                batch = acks.takeDue(MAX_ACKS);
             } catch (InterruptedException e) {
                 return;
             }
-            acks.drainTo(batch, MAX_ACKS - 1);
             Map<String, Leased> byLease = new LinkedHashMap<>();
             batch.forEach(leased -> byLease.put(leased.lease(), leased));
             Duration retry = RETRY_MIN;
@@ -391,14 +439,12 @@ final class Agent implements AutoCloseable {
                 try {
                     QueueWire.AckedAll answer = queue.call((client, url) -> client.post().uri("/acks").contentType(MediaType.APPLICATION_JSON)
                             .body(new QueueWire.Acks(List.copyOf(byLease.keySet()))).retrieve().body(QueueWire.AckedAll.class));
-                    // Expired, nacked or unknown to a restarted queue: the task comes again, and is acknowledged without running then.
-                    (answer == null ? List.<QueueWire.Refusal>of() : answer.refused()).forEach(refused -> log.info(
-                            "task {}: the queue did not take the ack of lease {}: {} ({})", taskOf(byLease.get(refused.leaseId())),
-                            refused.leaseId(), refused.reason(), refused.detail()));
+                    acknowledged(byLease.values(), answer == null ? List.of() : answer.refused());
                     break;
                 } catch (RestClientResponseException refused) {
                     log.warn("agent {}: the queue refused the ack of {} leases: {}; they expire and their tasks come again", agentId,
                             byLease.size(), refused.getResponseBodyAsString());
+                    acknowledged(byLease.values(), List.of());
                     break;
                 } catch (RuntimeException unreachable) {
                     if (stopping) {
@@ -412,10 +458,19 @@ final class Agent implements AutoCloseable {
                     retry = next(retry, RETRY_MAX);
                 }
             }
-            for (Leased leased : byLease.values()) {
-                deadlines.remove(leased.lease());
-                journal(() -> journal.acked(taskOf(leased), leased.lease()));
-            }
+        }
+    }
+
+    /** The queue answered the acks of {@code leases}: the refused ones are logged (their tasks come again), all are let go. */
+    private void acknowledged(java.util.Collection<Leased> leases, List<QueueWire.Refusal> refusals) {
+        Map<String, Leased> byLease = new LinkedHashMap<>();
+        leases.forEach(leased -> byLease.put(leased.lease(), leased));
+        // Expired, nacked or unknown to a restarted queue: the task comes again, and is acknowledged without running then.
+        refusals.forEach(refused -> log.info("task {}: the queue did not take the ack of lease {}: {} ({})",
+                taskOf(byLease.get(refused.leaseId())), refused.leaseId(), refused.reason(), refused.detail()));
+        for (Leased leased : byLease.values()) {
+            deadlines.remove(leased.lease());
+            journal(() -> journal.acked(taskOf(leased), leased.lease()));
         }
     }
 

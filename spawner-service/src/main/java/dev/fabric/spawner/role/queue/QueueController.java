@@ -90,25 +90,42 @@ public class QueueController {
         return body;
     }
 
+    /**
+     * Leases messages; a body of {@code {"leaseIds": [...]}} (the bulk ack's) acks those leases first, durably, as
+     * {@code POST /acks} would, so a consumer that finished some asks for more in the same request. With acks the
+     * answer is always {@code 200} and says which were {@code refused}; without, {@code 204} when nothing was leased.
+     */
     @PostMapping("/leases")
     ResponseEntity<QueueWire.Leases> lease(@RequestParam(defaultValue = "1") String max,
                                            @RequestParam(defaultValue = "30s") String visibility,
-                                           @RequestParam(defaultValue = "0s") String wait) {
+                                           @RequestParam(defaultValue = "0s") String wait,
+                                           @RequestBody(required = false) QueueWire.Acks acks) {
         WorkQueue queue = role.queue();
+        int most = RoleRequests.number("max", max, 1, MAX_LEASE_BATCH);
+        Duration leaseFor = visibility(visibility);
+        Duration patience = waiting(wait);
+        List<QueueWire.Refusal> refused = null;
+        if (acks != null) {
+            if (acks.leaseIds() == null || acks.leaseIds().size() > MAX_LEASE_BATCH) {
+                throw invalid("a lease request's body, when it has one, is {\"leaseIds\": [...]} with up to " + MAX_LEASE_BATCH
+                        + " lease ids to ack before leasing");
+            }
+            refused = acknowledge(queue, acks.leaseIds());
+        }
         List<WorkQueue.Leased> leased;
         try {
-            leased = queue.lease(RoleRequests.number("max", max, 1, MAX_LEASE_BATCH), visibility(visibility), waiting(wait));
+            leased = queue.lease(most, leaseFor, patience);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw QueueRole.notStarted();
         }
-        if (leased.isEmpty()) {
+        if (leased.isEmpty() && refused == null) {
             return ResponseEntity.noContent().build();
         }
         return ResponseEntity.ok(new QueueWire.Leases(leased.stream()
                 .map(m -> new QueueWire.LeasedMessage(m.id().toString(), m.leaseId().toString(),
                         new String(m.body(), StandardCharsets.UTF_8), m.deliveries(), m.deadline()))
-                .toList()));
+                .toList(), refused));
     }
 
     @DeleteMapping("/leases/{leaseId}")
@@ -124,10 +141,18 @@ public class QueueController {
         if (request == null || request.leaseIds() == null || request.leaseIds().isEmpty() || request.leaseIds().size() > MAX_LEASE_BATCH) {
             throw invalid("the request needs {\"leaseIds\": [...]} with 1 to " + MAX_LEASE_BATCH + " lease ids");
         }
-        List<UUID> ids = request.leaseIds().stream().map(QueueController::leaseId).toList();
+        return new QueueWire.AckedAll(acknowledge(queue, request.leaseIds()));
+    }
+
+    /** Acks the leases with one journal write; answers the refused ones. */
+    private static List<QueueWire.Refusal> acknowledge(WorkQueue queue, List<String> leaseIds) {
+        if (leaseIds.isEmpty()) {
+            return List.of();
+        }
+        List<UUID> ids = leaseIds.stream().map(QueueController::leaseId).toList();
         Map<UUID, SpawnerException> refused = queue.ackAll(ids);
-        return new QueueWire.AckedAll(refused.entrySet().stream()
-                .map(e -> new QueueWire.Refusal(e.getKey().toString(), e.getValue().reason(), e.getValue().detail())).toList());
+        return refused.entrySet().stream()
+                .map(e -> new QueueWire.Refusal(e.getKey().toString(), e.getValue().reason(), e.getValue().detail())).toList();
     }
 
     @PostMapping("/leases/{leaseId}/extend")
@@ -179,7 +204,7 @@ public class QueueController {
             if (id.toString().equalsIgnoreCase(value)) {
                 return id;
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | NullPointerException e) {
             // answered below
         }
         throw invalid("'" + value + "' is not a lease id; use the leaseId of a message from POST " + QueueRole.BASE_PATH + "/leases");

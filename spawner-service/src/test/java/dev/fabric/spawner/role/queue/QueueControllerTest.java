@@ -246,6 +246,73 @@ class QueueControllerTest {
     }
 
     @Test
+    void aLeaseRequestCarryingAcksAcksThemDurablyBeforeItLeases() throws Exception {
+        enqueue("a");
+        enqueue("b");
+        enqueue("c");
+        String answer = call(post("/queue/v1/leases").param("max", "2")).andExpect(status().isOk()).andReturn().getResponse()
+                .getContentAsString();
+        java.util.List<String> leases = JsonPath.read(answer, "$.messages[*].leaseId");
+        call(post("/queue/v1/leases/{lease}/nack", leases.get(1))).andExpect(status().isNoContent());
+
+        // One request: "a" acked (its lease), "b"'s nacked lease refused as a bulk ack would, then "b" and "c" leased.
+        call(post("/queue/v1/leases").param("max", "5").contentType(MediaType.APPLICATION_JSON)
+                .content("{\"leaseIds\": [\"" + leases.get(0) + "\", \"" + leases.get(1) + "\"]}"))
+                .andExpect(status().isOk())
+                .andExpect(jsonPath("$.messages[*].body").value(org.hamcrest.Matchers.contains("b", "c")))
+                .andExpect(jsonPath("$.refused", hasSize(1)))
+                .andExpect(jsonPath("$.refused[0].leaseId").value(leases.get(1)))
+                .andExpect(jsonPath("$.refused[0].reason").value("lease-nacked"));
+        call(get("/queue/v1/stats")).andExpect(content().json("{\"ready\": 0, \"leased\": 2, \"acked\": 1}", JsonCompareMode.STRICT));
+
+        // On disk: a restart brings back "b" and "c", not the acked "a".
+        role.stop();
+        role = new QueueRole(clock, WorkQueue.DEFAULT_COMPACT_MIN_RECORDS);
+        role.start(new RoleContext("queue-1", 1, dir, Map.of(), true));
+        mvc = MockMvcBuilders.standaloneSetup(new QueueController(role)).setControllerAdvice(new FabricProblemAdvice(java.util.List.of(), null)).build();
+        call(post("/queue/v1/leases").param("max", "5")).andExpect(status().isOk())
+                .andExpect(jsonPath("$.messages[*].body").value(org.hamcrest.Matchers.contains("b", "c")));
+    }
+
+    @Test
+    void aLeaseRequestCarryingAcksIsAnsweredWithTheirRefusalsEvenWhenNothingIsLeased() throws Exception {
+        enqueue("a");
+        String lease = leaseOne();
+
+        call(post("/queue/v1/leases").contentType(MediaType.APPLICATION_JSON).content("{\"leaseIds\": [\"" + lease + "\"]}"))
+                .andExpect(status().isOk())
+                .andExpect(content().json("{\"messages\": [], \"refused\": []}", JsonCompareMode.STRICT));
+        // Acked again (an answer that was lost): a no-op, as for the bulk ack.
+        call(post("/queue/v1/leases").contentType(MediaType.APPLICATION_JSON).content("{\"leaseIds\": [\"" + lease + "\"]}"))
+                .andExpect(status().isOk())
+                .andExpect(content().json("{\"messages\": [], \"refused\": []}", JsonCompareMode.STRICT));
+        call(get("/queue/v1/stats")).andExpect(jsonPath("$.acked").value(1));
+    }
+
+    @Test
+    void aLeaseRequestWithoutAcksIsAnsweredAsBefore() throws Exception {
+        enqueue("a");
+
+        String answer = call(post("/queue/v1/leases")).andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        org.assertj.core.api.Assertions.assertThat(answer).doesNotContain("refused");
+        call(post("/queue/v1/leases")).andExpect(status().isNoContent());
+    }
+
+    @Test
+    void aLeaseRequestWithBadAcksIsABadRequestAndAcksNothing() throws Exception {
+        enqueue("a");
+        String lease = leaseOne();
+
+        problem(call(post("/queue/v1/leases").contentType(MediaType.APPLICATION_JSON).content("{\"leaseIds\": [\"" + lease
+                + "\", \"nope\"]}")), 400, "invalid-request", "'nope' is not a lease id");
+        problem(call(post("/queue/v1/leases").contentType(MediaType.APPLICATION_JSON).content("{}")), 400, "invalid-request",
+                "{\"leaseIds\": [...]}");
+        problem(call(post("/queue/v1/leases").param("max", "0").contentType(MediaType.APPLICATION_JSON)
+                .content("{\"leaseIds\": [\"" + lease + "\"]}")), 400, "invalid-request", "max");
+        call(get("/queue/v1/stats")).andExpect(jsonPath("$.acked").value(0)).andExpect(jsonPath("$.leased").value(1));
+    }
+
+    @Test
     void aBadBulkAckIsABadRequest() throws Exception {
         problem(call(post("/queue/v1/acks").contentType(MediaType.APPLICATION_JSON).content("{}")), 400, "invalid-request",
                 "{\"leaseIds\": [...]} with 1 to 1000 lease ids");
