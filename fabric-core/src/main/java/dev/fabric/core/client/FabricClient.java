@@ -100,7 +100,11 @@ public final class FabricClient {
         this.connectTimeout = builder.connectTimeout;
         this.requestTimeout = builder.requestTimeout;
         this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout, builder.relay);
-        this.http = FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout, builder.relay).build();
+        // Direct calls (a task's lease, publish, submission, the finals feed) on the caller's thread over
+        // pooled connections; through a relay, and streams, with the JDK client as before.
+        this.http = builder.relay == null
+                ? FabricRestClients.signedPooled(builder.keys, builder.connectTimeout, builder.requestTimeout).build()
+                : FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout, builder.relay).build();
         this.streamingHttp = FabricRestClients.signed(builder.keys, builder.connectTimeout, null, builder.relay).build();
         // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
         // default): that request may take longer than a call, but no longer than the restart may.

@@ -2,6 +2,13 @@ package dev.fabric.core.spring;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
@@ -15,6 +22,10 @@ import java.time.Duration;
  * The HTTP clients fabric members use to call each other: the JDK client over HTTP/1.1 (the
  * services speak it, and it keeps signature headers simple), a connect timeout, a read timeout
  * that bounds the whole answer, and, for signed calls, the fabric signature on every request.
+ * {@link #pooled} is the one for a {@code FabricClient}'s direct calls (a task's lease, publish,
+ * submission, the finals feed): Apache HttpClient's classic client, which makes the exchange on the
+ * caller's own thread, where the JDK client hands each request to its selector thread and each answer
+ * back through a worker thread (about 0.6 against 0.25 ms a small request here, docs/benchmarks.md run 8).
  */
 public final class FabricRestClients {
 
@@ -49,6 +60,42 @@ public final class FabricRestClients {
     }
 
     /**
+     * A request factory that makes each exchange on the calling thread, over pooled HTTP/1.1
+     * keep-alive connections (Apache HttpClient 5, classic). {@code readTimeout} bounds each wait for
+     * the answer's next bytes (for a long poll, the wait for its answer), not the whole answer as
+     * {@link #requestFactory} does, so it is for calls whose answers are short, not for streams. No
+     * retries, redirects, cookies or content compression, as the JDK client: a call that fails is
+     * the caller's to handle. A pooled connection idle for a second is checked before it is used
+     * again (the member may have closed it, or restarted).
+     */
+    public static HttpComponentsClientHttpRequestFactory pooled(Duration connectTimeout, Duration readTimeout) {
+        ConnectionConfig.Builder connections = ConnectionConfig.custom()
+                .setConnectTimeout(Timeout.of(connectTimeout))
+                .setValidateAfterInactivity(TimeValue.ofSeconds(1));
+        RequestConfig.Builder requests = RequestConfig.custom().setRedirectsEnabled(false);
+        if (readTimeout != null) {
+            connections.setSocketTimeout(Timeout.of(readTimeout));
+            requests.setResponseTimeout(Timeout.of(readTimeout));
+        }
+        var client = HttpClients.custom()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        // Long polls hold a connection each; the pool never makes a call wait for one.
+                        .setMaxConnPerRoute(1_000).setMaxConnTotal(10_000)
+                        .setDefaultConnectionConfig(connections.build()).build())
+                .setDefaultRequestConfig(requests.build())
+                .disableAutomaticRetries().disableRedirectHandling().disableCookieManagement().disableContentCompression()
+                .build();
+        return new HttpComponentsClientHttpRequestFactory(client);
+    }
+
+    /** {@link #signed(FabricKeys, Duration, Duration)} over {@link #pooled} connections: for direct calls with short answers. */
+    public static RestClient.Builder signedPooled(FabricKeys keys, Duration connectTimeout, Duration readTimeout) {
+        return RestClient.builder()
+                .requestFactory(pooled(connectTimeout, readTimeout))
+                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())));
+    }
+
+    /**
      * A short, human cause of a failed call: the JDK's own messages of a failed connection are
      * often empty ("connection refused", "connection timed out", "no answer in time", "unknown host",
      * else the deepest cause's message).
@@ -60,6 +107,13 @@ public final class FabricRestClients {
                 return "connection timed out";
             }
             if (t instanceof java.net.http.HttpTimeoutException) {
+                return "no answer in time";
+            }
+            // The pooled client's: its connect timeout, and a read that waited past the read timeout.
+            if (t instanceof org.apache.hc.client5.http.ConnectTimeoutException) {
+                return "connection timed out";
+            }
+            if (t instanceof java.net.SocketTimeoutException) {
                 return "no answer in time";
             }
             if (t instanceof java.net.ConnectException) {
