@@ -595,7 +595,11 @@ public final class FabricClient {
             return this;
         }
 
-        /** The longest one request to a member waits for its answer (default 30 s); a call that takes longer counts as unreachable. */
+        /**
+         * The longest one request to a member waits for its answer (default 30 s); a call that waits
+         * longer counts as unreachable. A direct call (no bridge) waits this long for each part of the
+         * answer, a call through a bridge for the whole answer.
+         */
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = positive(timeout, "requestTimeout");
             return this;
