@@ -36,7 +36,11 @@ class FabricKeysTest {
     void aVersion2PrivateKeyFromEarlierReleasesStillLoads() throws Exception {
         FabricKeys keys = FabricKeys.generate();
         // Earlier releases wrote Bouncy Castle's own encoding: RFC 5958 version 2, public key appended.
-        byte[] version2 = keys.privateKey().getEncoded();
+        var version1 = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(keys.privateKeyDer());
+        byte[] version2 = new org.bouncycastle.asn1.pkcs.PrivateKeyInfo(version1.getPrivateKeyAlgorithm(),
+                version1.parsePrivateKey(), null,
+                org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(keys.publicKey().getEncoded()).getPublicKeyData().getOctets())
+                .getEncoded("DER");
         assertThat(org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(version2).hasPublicKey()).isTrue();
         Files.writeString(dir.resolve(FabricKeys.PRIVATE_KEY_FILE), Pem.encode("PRIVATE KEY", version2));
         Files.setPosixFilePermissions(dir.resolve(FabricKeys.PRIVATE_KEY_FILE), PosixFilePermissions.fromString("rw-------"));

@@ -1,6 +1,7 @@
 package dev.fabric.core.signature;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.testsupport.MutableClock;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;

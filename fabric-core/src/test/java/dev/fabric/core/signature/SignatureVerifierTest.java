@@ -1,6 +1,7 @@
 package dev.fabric.core.signature;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;

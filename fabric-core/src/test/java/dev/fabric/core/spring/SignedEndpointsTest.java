@@ -1,8 +1,8 @@
 package dev.fabric.core.spring;
 
 import dev.fabric.core.keys.FabricKeys;
-import dev.fabric.core.signature.MutableClock;
 import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.testsupport.MutableClock;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;

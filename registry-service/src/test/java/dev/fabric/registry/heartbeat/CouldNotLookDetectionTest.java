@@ -7,6 +7,7 @@ import dev.fabric.registry.instance.InstanceRepository;
 import dev.fabric.registry.instance.InstanceService;
 import dev.fabric.registry.watch.ChangeLog;
 import dev.fabric.registry.watch.WatchController;
+import dev.fabric.testsupport.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.flywaydb.core.Flyway;
 import org.h2.jdbcx.JdbcDataSource;
@@ -22,11 +23,8 @@ import tools.jackson.databind.json.JsonMapper;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,25 +49,6 @@ class CouldNotLookDetectionTest {
     static final Duration PERIOD = Duration.ofMillis(500);
 
     /** A clock the test moves. */
-    static final class TestClock extends Clock {
-        Instant now = Instant.parse("2026-12-05T06:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     /** The database as the registry reaches it: it refuses every new connection while {@code down}. */
     static final class Reachable extends DelegatingDataSource {
         volatile boolean down;
@@ -101,7 +80,7 @@ class CouldNotLookDetectionTest {
         public void close() {}
     }
 
-    final TestClock clock = new TestClock();
+    final MutableClock clock = new MutableClock(Instant.parse("2026-12-05T06:00:00Z"));
     final Lease lease = new Lease();
     final Reachable database;
     final ChangeWriter writer;
@@ -144,18 +123,18 @@ class CouldNotLookDetectionTest {
         register("kept-trying");
         register("gone");
         for (int i = 0; i < 4; i++) {
-            clock.now = clock.now.plus(PERIOD);
+            clock.advance(PERIOD);
             detector.pass();
         }
 
         database.down = true;
         for (int i = 0; i < 60; i++) {
-            clock.now = clock.now.plus(PERIOD);
+            clock.advance(PERIOD);
             assertThatThrownBy(detector::pass).isInstanceOf(DataAccessException.class);
         }
         database.down = false;
 
-        clock.now = clock.now.plus(PERIOD);
+        clock.advance(PERIOD);
         detector.pass();
         assertThat(state("kept-trying")).as("its heartbeats were refused by the registry, not missed").isEqualTo(InstanceState.RUNNING);
         assertThat(state("gone")).isEqualTo(InstanceState.RUNNING);
@@ -164,7 +143,7 @@ class CouldNotLookDetectionTest {
             if (i % 4 == 0) {
                 service.heartbeat("kept-trying", 1);
             }
-            clock.now = clock.now.plus(PERIOD);
+            clock.advance(PERIOD);
             detector.pass();
         }
         assertThat(state("kept-trying")).isEqualTo(InstanceState.RUNNING);
@@ -178,16 +157,16 @@ class CouldNotLookDetectionTest {
         for (int i = 0; i < 4; i++) {
             service.heartbeat("kept-beating", 1);
             service.heartbeat("gone", 1);
-            clock.now = clock.now.plus(PERIOD);
+            clock.advance(PERIOD);
             detector.pass();
         }
 
         // The process stops for 20 s (twice the dead threshold) while the pass asks for its lease.
         lease.whileAsked = () -> {
-            clock.now = clock.now.plusSeconds(20);
+            clock.advance(Duration.ofSeconds(20));
             lease.whileAsked = () -> {};
         };
-        clock.now = clock.now.plus(PERIOD);
+        clock.advance(PERIOD);
         detector.pass();
         assertThat(state("kept-beating")).as("its heartbeats waited for the stopped registry").isEqualTo(InstanceState.RUNNING);
         assertThat(state("gone")).isEqualTo(InstanceState.RUNNING);
@@ -196,7 +175,7 @@ class CouldNotLookDetectionTest {
             if (i % 4 == 0) {
                 service.heartbeat("kept-beating", 1);
             }
-            clock.now = clock.now.plus(PERIOD);
+            clock.advance(PERIOD);
             detector.pass();
         }
         assertThat(state("kept-beating")).isEqualTo(InstanceState.RUNNING);
@@ -206,13 +185,13 @@ class CouldNotLookDetectionTest {
     @Test
     void aStopTheWatchSawCountsTowardNoMembersSilenceThoughEveryPassStartedOnTime() {
         register("kept-beating");
-        clock.now = clock.now.plus(PERIOD);
+        clock.advance(PERIOD);
         detector.pass();
 
         // Stopped for 20 s after a pass had judged: the watch thread's next read of the clock sees it.
-        clock.now = clock.now.plusSeconds(20);
+        clock.advance(Duration.ofSeconds(20));
         assertThat(detector.observe(clock.instant())).isEqualTo(Duration.ofSeconds(20));
-        clock.now = clock.now.plusMillis(100);
+        clock.advance(Duration.ofMillis(100));
         detector.pass();
         assertThat(state("kept-beating")).isEqualTo(InstanceState.RUNNING);
     }

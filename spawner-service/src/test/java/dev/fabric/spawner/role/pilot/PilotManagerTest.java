@@ -8,6 +8,7 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskEvent;
 import dev.fabric.core.task.TaskState;
+import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -209,33 +210,6 @@ class PilotManagerTest {
     }
 
     /** A clock the test moves: the retention of ended pilots passes without waiting for it. */
-    static final class MovableClock extends Clock {
-        private volatile Instant now;
-
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
-
     void end(PilotWire.Pilot pilot, String task, TaskState state, String stdout) {
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(task, pilot.id(), state,
                 state == TaskState.DONE ? 0 : 1, stdout))));
@@ -244,7 +218,7 @@ class PilotManagerTest {
 
     @Test
     void aPilotEndedPastItsRetentionIsForgottenWithItsTasksAndARestartAfterTheCompactionRecoversExactlyWhatWasKept() throws Exception {
-        MovableClock clock = new MovableClock(Instant.parse("2026-12-05T00:00:00Z"));
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-05T00:00:00Z"));
         PilotSettings settings = new PilotSettings(Duration.ofMinutes(5), Duration.ofHours(1), 2, 1000, Duration.ofHours(1));
         manager = open(false, settings, clock);
         PilotWire.Pilot gone = activePilot(1, "10d");

@@ -2,8 +2,8 @@ package dev.fabric.spawner.role.pubsub;
 
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.StateUnrecoverableException;
-import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.web.SpawnerException;
+import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +22,7 @@ class PubSubRoleTest {
     @TempDir
     Path dir;
 
-    final TestClock clock = new TestClock(Instant.parse("2030-01-01T00:00:00Z"));
+    final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
 
     RoleContext context(boolean restart, Map<String, String> config) {
         return new RoleContext("pubsub-7", restart ? 2 : 1, dir.resolve("pubsub-7"), config, restart);

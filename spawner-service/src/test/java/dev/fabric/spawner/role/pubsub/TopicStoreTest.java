@@ -1,9 +1,9 @@
 package dev.fabric.spawner.role.pubsub;
 
-import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.role.journal.JournalCorruptException;
 import dev.fabric.spawner.role.journal.JournalDecoder;
 import dev.fabric.spawner.web.SpawnerException;
+import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +34,7 @@ class TopicStoreTest {
     @TempDir
     Path dir;
 
-    final TestClock clock = new TestClock(Instant.parse("2026-12-04T12:00:00Z"));
+    final MutableClock clock = new MutableClock(Instant.parse("2026-12-04T12:00:00Z"));
     final List<TopicStore> opened = new ArrayList<>();
 
     @AfterEach

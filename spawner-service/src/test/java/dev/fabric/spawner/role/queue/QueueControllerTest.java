@@ -2,8 +2,8 @@ package dev.fabric.spawner.role.queue;
 
 import dev.fabric.core.problem.FabricProblemAdvice;
 import dev.fabric.spawner.role.RoleContext;
-import dev.fabric.spawner.role.TestClock;
 import com.jayway.jsonpath.JsonPath;
+import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +37,7 @@ class QueueControllerTest {
     @TempDir
     Path dir;
 
-    final TestClock clock = new TestClock(Instant.parse("2030-01-01T00:00:00Z"));
+    final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
     QueueRole role;
     MockMvc mvc;
 

@@ -1,7 +1,7 @@
 package dev.fabric.spawner.role.queue;
 
-import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.web.SpawnerException;
+import dev.fabric.testsupport.MutableClock;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -88,7 +88,7 @@ class QueueReplayProperties {
     @Property(tries = 300)
     void theJournalReplaysToExactlyTheUnackedMessages(@ForAll("runs") List<Op> run) throws Exception {
         Path dir = Files.createTempDirectory("queue-replay");
-        TestClock clock = new TestClock(Instant.parse("2030-01-01T00:00:00Z"));
+        MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
         WorkQueue queue = WorkQueue.open(dir, false, clock, COMPACT_MIN_RECORDS);
         try {
             LinkedHashMap<UUID, byte[]> unacked = new LinkedHashMap<>();

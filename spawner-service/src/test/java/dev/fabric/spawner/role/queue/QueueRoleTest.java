@@ -2,8 +2,8 @@ package dev.fabric.spawner.role.queue;
 
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.StateUnrecoverableException;
-import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.web.SpawnerException;
+import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.HttpStatus;
@@ -28,7 +28,7 @@ class QueueRoleTest {
     @TempDir
     Path dir;
 
-    final TestClock clock = new TestClock(Instant.parse("2030-01-01T00:00:00Z"));
+    final MutableClock clock = new MutableClock(Instant.parse("2030-01-01T00:00:00Z"));
 
     RoleContext context(boolean restart) {
         return new RoleContext("queue-7", restart ? 2 : 1, dir.resolve("queue-7"), Map.of(), restart);

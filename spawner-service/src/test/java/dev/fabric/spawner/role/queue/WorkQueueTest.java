@@ -1,8 +1,8 @@
 package dev.fabric.spawner.role.queue;
 
-import dev.fabric.spawner.role.TestClock;
 import dev.fabric.spawner.role.journal.JournalCorruptException;
 import dev.fabric.spawner.web.SpawnerException;
+import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class WorkQueueTest {
     @TempDir
     Path dir;
 
-    final TestClock clock = new TestClock(START);
+    final MutableClock clock = new MutableClock(START);
     WorkQueue queue;
 
     @BeforeEach

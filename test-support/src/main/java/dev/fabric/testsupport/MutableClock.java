@@ -1,4 +1,4 @@
-package dev.fabric.core.signature;
+package dev.fabric.testsupport;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock a test moves by hand. */
+/**
+ * A clock a test moves by hand, so expiry, retention by age and failure detection are tested without
+ * waiting. It is always in UTC: the fabric reads instants only.
+ */
 public final class MutableClock extends Clock {
 
     private volatile Instant now;
