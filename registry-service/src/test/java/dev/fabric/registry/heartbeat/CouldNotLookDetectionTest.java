@@ -48,7 +48,6 @@ class CouldNotLookDetectionTest {
 
     static final Duration PERIOD = Duration.ofMillis(500);
 
-    /** A clock the test moves. */
     /** The database as the registry reaches it: it refuses every new connection while {@code down}. */
     static final class Reachable extends DelegatingDataSource {
         volatile boolean down;
