@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -61,7 +62,7 @@ class RegistryCommandsIT {
                 "--fabric.registry.heartbeat.interval=1h",
                 "--fabric.registry.watch.poll-interval=50ms");
         url = "http://127.0.0.1:" + registry.getEnvironment().getProperty("local.server.port");
-        member = RestClient.builder().baseUrl(url)
+        member = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(url)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(fabricKeys, Clock.systemUTC())))
                 .build();
 

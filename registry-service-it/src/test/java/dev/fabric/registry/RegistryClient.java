@@ -5,6 +5,7 @@ import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.spring.FabricSigningInterceptor;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -31,7 +32,10 @@ public final class RegistryClient {
     public RegistryClient(String baseUrl, FabricKeys keys) {
         this.baseUrl = baseUrl;
         this.keys = keys;
-        this.client = RestClient.builder().baseUrl(baseUrl)
+        // The JDK's client never sends a request twice. Left to choose, RestClient takes Apache
+        // HttpClient (on the class path through fabric-core), which sends a GET answered 503 again
+        // after a second, with the same signature: the registry then answers 401 "replayed".
+        this.client = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(baseUrl)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
                 .defaultStatusHandler(status -> true, (request, response) -> {})
                 .build();

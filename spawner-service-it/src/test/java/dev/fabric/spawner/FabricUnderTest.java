@@ -14,6 +14,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -123,7 +124,7 @@ public final class FabricUnderTest implements AutoCloseable {
     }
 
     public RestClient signedClient(String baseUrl) {
-        return RestClient.builder().baseUrl(baseUrl)
+        return RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(baseUrl)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
                 .defaultStatusHandler(status -> true, (request, response) -> { })
                 .build();

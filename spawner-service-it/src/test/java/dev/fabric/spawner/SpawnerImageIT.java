@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.BindMode;
@@ -168,7 +169,7 @@ class SpawnerImageIT {
     }
 
     private static RestClient signedClient(String url, FabricKeys keys) {
-        return RestClient.builder().baseUrl(url)
+        return RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(url)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
                 .defaultStatusHandler(status -> true, (request, response) -> { })
                 .build();

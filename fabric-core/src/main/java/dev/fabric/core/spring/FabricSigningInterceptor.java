@@ -11,7 +11,10 @@ import java.util.Map;
 
 /**
  * Signs every request a {@code RestClient} sends with the fabric key:
- * {@code RestClient.builder().requestInterceptor(new FabricSigningInterceptor(signer))}.
+ * {@code RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).requestInterceptor(new FabricSigningInterceptor(signer))},
+ * or {@link FabricRestClients#signed}. The request factory must never send a request again by itself:
+ * the signature would go again with it and be refused as replayed. Apache HttpClient's default (which
+ * {@code RestClient.builder()} takes when it is on the class path) sends a GET answered 503 or 429 again.
  */
 public final class FabricSigningInterceptor implements ClientHttpRequestInterceptor {
 

@@ -19,6 +19,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.client.RestClient;
@@ -91,7 +92,7 @@ class WatchStreamHeadersTest {
 
     @Test
     void everyWatchOpenedTogetherAnswersWithItsHeadersOnceAndItsEvents() throws Exception {
-        RestClient client = RestClient.builder().baseUrl("http://127.0.0.1:" + port)
+        RestClient client = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl("http://127.0.0.1:" + port)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(KEYS, Clock.systemUTC()))).build();
         String prefix = "w-" + UUID.randomUUID().toString().substring(0, 8) + "-";
         List<String> ids = List.of(prefix + 1, prefix + 2, prefix + 3);

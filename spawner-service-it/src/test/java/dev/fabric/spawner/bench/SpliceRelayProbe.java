@@ -13,6 +13,7 @@ import dev.fabric.core.spring.FabricSigningInterceptor;
 import dev.fabric.spawner.reach.Circuit;
 import dev.fabric.spawner.reach.SpliceOrRelay;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -216,7 +217,7 @@ public final class SpliceRelayProbe {
     }
 
     private static RestClient signed(String baseUrl, FabricKeys keys) {
-        return RestClient.builder().baseUrl(baseUrl)
+        return RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(baseUrl)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC()))).build();
     }
 

@@ -10,6 +10,7 @@ import dev.fabric.core.spring.FabricSigningInterceptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -130,7 +131,7 @@ class StartupBenchmark {
         out.add(String.format("%s ./fabric up %.1f s%s", variant, seconds(System.nanoTime() - upStart), trained ? " (made the AOT caches)" : ""));
         FabricKeys keys = FabricKeys.load(home.resolve("keys"));
         RegistryClient registry = new RegistryClient(URI.create("http://127.0.0.1:" + port), keys, Duration.ofSeconds(30));
-        RestClient spawner = RestClient.builder().baseUrl("http://127.0.0.1:" + spawnerPort)
+        RestClient spawner = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl("http://127.0.0.1:" + spawnerPort)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
                 .defaultStatusHandler(status -> true, (request, response) -> { }).build();
         long registryPid = Long.parseLong(Files.readString(home.resolve("run/registry.pid")).trim());

@@ -12,6 +12,7 @@ import dev.fabric.spawner.spawn.Members;
 import dev.fabric.spawner.spawn.SpawnerProperties;
 import dev.fabric.spawner.web.SpawnerException;
 import org.junit.jupiter.api.Test;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
 import java.net.URI;
@@ -44,7 +45,7 @@ class BootstrapperRedeemTest {
     final FabricKeys keys = FabricKeys.generate();
     final Members members = new Members(properties());
     final Bootstrapper bootstrapper = new Bootstrapper(new OneTimePasswords(Clock.systemUTC()), keys,
-            new RegistryClient(URI.create("http://127.0.0.1:1"), keys, Duration.ofSeconds(1)), RestClient.create(), members,
+            new RegistryClient(URI.create("http://127.0.0.1:1"), keys, Duration.ofSeconds(1)), RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).build(), members,
             properties());
 
     OneTimePassword open(String id) {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
+import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
 import java.net.URI;
@@ -174,7 +175,7 @@ class RestartedParentTakesItsChildrenBackTest {
                 false, new SpawnerProperties.Process("", "", List.of(), 0));
         Members members = new Members(properties);
         FabricKeys keys = FabricKeys.generate();
-        Bootstrapper bootstrapper = new Bootstrapper(new OneTimePasswords(Clock.systemUTC()), keys, registry.client, RestClient.create(),
+        Bootstrapper bootstrapper = new Bootstrapper(new OneTimePasswords(Clock.systemUTC()), keys, registry.client, RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).build(),
                 members, properties) {
             @Override
             public ServiceInstance complete(ManagedMember owner, LaunchedMember member, Connectivity connectivity, String role,
