@@ -18,7 +18,9 @@
 #                                   context and exits before it listens), its output in LOG, the
 #                                   VAR=VALUE pairs as its environment, JAVA_ARGS the rest of its
 #                                   command line: the service's JVM options, -jar "$FABRIC_AOT_JAR"
-#                                   and its arguments. Returns 1 when no usable cache
+#                                   and its arguments. A training run that has not ended after
+#                                   $FABRIC_AOT_TRAINING_LIMIT seconds (300) is stopped (SIGTERM,
+#                                   then SIGKILL 10 s later). Returns 1 when no usable cache
 #                                   could be made: the service then starts without one.
 #   fabric_aot_cache_throwaway_keys CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...
 #                                   fabric_aot_cache for a service whose context needs the fabric
@@ -28,6 +30,11 @@
 #                                   spawner's jar ($FABRIC_AOT_JAR) in the member profile, whose
 #                                   spawner and registry do not answer, started with JVM_OPTIONS
 #                                   (the members' own: their collector and headers must match).
+#                                   Trained through the member's whole start, not to its refresh:
+#                                   spawner-service's MemberTraining starts the member on the
+#                                   extracted jar's class path, waits until it is ready and
+#                                   listening, asks its health probes, and the member's bootstrap,
+#                                   its spawner silent and its spawner-timeout 1 s, ends it.
 #
 # Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
 # (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
@@ -77,17 +84,24 @@ fabric_aot_usable() {
 }
 
 # fabric_jvm_options JAVA_ARGS...: the JVM options among a command line's arguments (those before
-# -jar), one per line.
+# -jar or -cp), one per line.
 fabric_jvm_options() {
-  while [ $# -gt 0 ] && [ "$1" != "-jar" ]; do
+  while [ $# -gt 0 ] && [ "$1" != "-jar" ] && [ "$1" != "-cp" ]; do
     printf '%s\n' "$1"
     shift
   done
 }
 
 fabric_aot_cache() {
-  local cache=$1 log=$2 environment=() options scratch
-  shift 2
+  fabric_aot_train -Dspring.context.exit=onRefresh "$@"
+}
+
+# fabric_aot_train HOW CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...: fabric_aot_cache, with HOW (a JVM
+# option, or "" for none) the option that makes the training run end.
+fabric_aot_train() {
+  local how=() cache=$2 log=$3 environment=() options scratch
+  [ -n "$1" ] && how=("$1")
+  shift 3
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     environment+=("$1")
     shift
@@ -104,8 +118,11 @@ fabric_aot_cache() {
   scratch=$(mktemp -d) || return 1
   # The training run's working directory and data are thrown away; its exit status is not looked
   # at (a service may fail late in its refresh and still have loaded what it needs): the check is.
-  (cd "$scratch" && env FABRIC_DATA_DIR="$scratch/data" "${environment[@]}" "$JAVA_HOME/bin/java" \
-    -XX:AOTCacheOutput="$cache.tmp" -Xlog:aot=off -Xlog:cds=off -Dspring.context.exit=onRefresh \
+  # timeout: a training run that hangs must never hold up a start or a build; the JVM writes the
+  # cache at its exit, a SIGTERM's too.
+  (cd "$scratch" && env FABRIC_DATA_DIR="$scratch/data" "${environment[@]}" \
+    timeout -k 10 "${FABRIC_AOT_TRAINING_LIMIT:-300}" "$JAVA_HOME/bin/java" \
+    -XX:AOTCacheOutput="$cache.tmp" -Xlog:aot=off -Xlog:cds=off "${how[@]}" \
     "$@" >"$log" 2>&1) || true
   rm -rf "$scratch" "$cache.tmp.config"
   if [ -s "$cache.tmp" ]; then
@@ -141,8 +158,8 @@ fabric_aot_cache_throwaway_keys() {
 fabric_aot_member_cache() {
   local cache=$1 log=$2
   shift 2
-  fabric_aot_cache "$cache" "$log" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 \
+  fabric_aot_train "" "$cache" "$log" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 \
     FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training FABRIC_REGISTRY_URL=http://127.0.0.1:9 \
-    FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 FABRIC_KEYS_PATH= \
-    -- "$@" -Dserver.address=127.0.0.1 -jar "$FABRIC_AOT_JAR"
+    FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 FABRIC_KEYS_PATH= FABRIC_MEMBER_SPAWNERTIMEOUT=1s \
+    -- "$@" -Dserver.address=127.0.0.1 -cp "$FABRIC_AOT_JAR" dev.fabric.spawner.launch.MemberTraining
 }

@@ -1,0 +1,63 @@
+package dev.fabric.spawner.launch;
+
+import dev.fabric.core.spring.FabricRestClients;
+import dev.fabric.spawner.SpawnerApplication;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.client.RestClientException;
+
+import java.time.Duration;
+
+/**
+ * The training run of the members' JDK AOT cache (docker/base/aot-cache.sh,
+ * {@code fabric_aot_member_cache}), never a member's own start: the member's whole start, up to
+ * ready and listening, then its first requests, then its exit. It starts {@link SpawnerApplication}
+ * on the member's class path with the member's options and environment, as a member starts (the
+ * cache then holds what a member loads after its context's refresh too: the web server's start, the
+ * bootstrap's first dial, the dispatcher servlet and its first answers), asks its own readiness
+ * (three times) and liveness probes, and ends. The training's spawner does not answer: the member's
+ * bootstrap, given a short {@code fabric.member.spawner-timeout}, exits by itself
+ * (SPAWNER_UNREACHABLE); whatever happens, the JVM exits {@link #LIMIT} after it is ready. The
+ * cache is written at the JVM's exit.
+ */
+public final class MemberTraining {
+
+    /** The longest the training runs after the member is ready; the script bounds the whole run too. */
+    static final Duration LIMIT = Duration.ofSeconds(30);
+
+    private MemberTraining() {
+    }
+
+    public static void main(String[] args) {
+        SpringApplication member = new SpringApplication(SpawnerApplication.class);
+        // Spring's AOT mode finds the member's generated bean definitions by the main class's name.
+        member.setMainApplicationClass(SpawnerApplication.class);
+        ConfigurableApplicationContext context = member.run(args);
+        Thread limit = Thread.ofPlatform().name("member-training-limit").daemon(true).start(() -> {
+            try {
+                Thread.sleep(LIMIT);
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.exit(SpringApplication.exit(context, () -> 0));
+        });
+        String port = context.getEnvironment().getProperty("local.server.port");
+        String address = context.getEnvironment().getProperty("server.address", "127.0.0.1");
+        RestClient own = RestClient.builder().baseUrl("http://" + address + ":" + port)
+                .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10))).build();
+        for (String probe : new String[] {"readiness", "readiness", "readiness", "liveness"}) {
+            try {
+                own.get().uri("/actuator/health/" + probe).retrieve().toBodilessEntity();
+            } catch (RestClientException e) {
+                System.err.println("member training: /actuator/health/" + probe + ": " + e.getMessage());
+            }
+        }
+        // The member's bootstrap ends the JVM; the daemon limit ends it if not (a non-daemon thread still runs).
+        try {
+            limit.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
