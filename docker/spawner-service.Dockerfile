@@ -45,7 +45,8 @@ COPY docker/base/aot-cache.sh /opt/fabric/aot-cache.sh
 
 # The JDK AOT caches (docker/base/aot-cache.sh), made here by training runs of this jar on this JVM:
 # one for the spawner, one for the members it spawns (the same jar in the member profile, with Spring's
-# AOT-generated bean definitions: -Dspring.aot.enabled=true, as members start). The jar is
+# AOT-generated bean definitions: -Dspring.aot.enabled=true, as members start; trained through a
+# member's whole start by spawner-service's MemberTraining, docs/operations.md). The jar is
 # extracted to /opt/fabric/aot/spawner-KEY/app, the class path the caches were made for; the
 # spawner's training run makes throwaway keys in its scratch directory (FABRIC_KEYS_PATH empty). Both
 # train with the start script's --enable-native-access: a JVM whose module options differ from the
