@@ -44,8 +44,8 @@ public final class MemberTraining {
         });
         String port = context.getEnvironment().getProperty("local.server.port");
         String address = context.getEnvironment().getProperty("server.address", "127.0.0.1");
-        RestClient own = RestClient.builder().baseUrl("http://" + address + ":" + port)
-                .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10))).build();
+        RestClient own = FabricRestClients.plain(Duration.ofSeconds(2), Duration.ofSeconds(10))
+                .baseUrl("http://" + address + ":" + port).build();
         for (String probe : new String[] {"readiness", "readiness", "readiness", "liveness"}) {
             try {
                 own.get().uri("/actuator/health/" + probe).retrieve().toBodilessEntity();
