@@ -151,9 +151,11 @@ public final class FabricClient implements AutoCloseable {
      * {@link Subscriber#onEnd} with no failure, as on {@link Subscription#close()}), calls under way
      * (a long poll, a task manager's wait, a stream) are broken off and fail with
      * {@link IllegalStateException}, and its HTTP connections, splice gateways and threads are
-     * released. Every call after this, on the client or on what it handed out ({@link #registry()},
-     * {@link #bind}, {@link #pubsub}, {@link #tasks}), fails with {@link IllegalStateException}
-     * ("this FabricClient is closed"). Closing again does nothing.
+     * released. Every call after this, on the client or on what it handed out ({@link #bind},
+     * {@link #pubsub}, {@link #tasks}), fails with {@link IllegalStateException} ("this FabricClient
+     * is closed"; the {@link #registry()} it handed out: "this RegistryClient is closed"). Tasks on a
+     * pilot manager run on: a new client's {@link TaskManager} waits for them again. Closing again
+     * does nothing.
      */
     @Override
     public void close() {
