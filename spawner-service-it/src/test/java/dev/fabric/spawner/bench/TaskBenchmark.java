@@ -101,6 +101,10 @@ class TaskBenchmark {
             long[] submitted = new long[LATENCY_SAMPLES];
             long[] untilAccepted = new long[LATENCY_SAMPLES];
             long[] afterFinal = new long[LATENCY_SAMPLES];
+            // What the members cost with nothing to do (heartbeats, the agents' and the feed's long polls): the floor under the figures.
+            Map<String, Duration> idleBefore = cpuByRole();
+            Thread.sleep(5000);
+            System.out.println("TASKS idle CPU per second: " + cpuPerTask(idleBefore, cpuByRole(), 5));
             Map<String, Duration> latencyCpuBefore = cpuByRole();
             for (int i = 0; i < LATENCY_SAMPLES; i++) {
                 Instant startedAt = Instant.now();
