@@ -3,8 +3,7 @@ package dev.fabric.cli;
 import dev.fabric.cli.common.ExitCodes;
 import dev.fabric.cli.context.FabricHome;
 import dev.fabric.core.keys.FabricKeys;
-import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.registry.RegistryApplication;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -62,9 +60,7 @@ class RegistryCommandsIT {
                 "--fabric.registry.heartbeat.interval=1h",
                 "--fabric.registry.watch.poll-interval=50ms");
         url = "http://127.0.0.1:" + registry.getEnvironment().getProperty("local.server.port");
-        member = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(url)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(fabricKeys, Clock.systemUTC())))
-                .build();
+        member = FabricRestClients.signed(fabricKeys, Duration.ofSeconds(5), Duration.ofSeconds(30)).baseUrl(url).build();
 
         register("""
                 {"id": "web-1", "type": "web", "name": "frontend", "parentId": "spawner-1",

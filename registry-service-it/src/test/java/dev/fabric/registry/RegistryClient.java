@@ -2,15 +2,15 @@ package dev.fabric.registry;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.core.spring.FabricRestClients;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 
 /** A signed client for the registry's API that hands back every answer, errors included, as JSON. */
@@ -32,11 +32,8 @@ public final class RegistryClient {
     public RegistryClient(String baseUrl, FabricKeys keys) {
         this.baseUrl = baseUrl;
         this.keys = keys;
-        // The JDK's client never sends a request twice. Left to choose, RestClient takes Apache
-        // HttpClient (on the class path through fabric-core), which sends a GET answered 503 again
-        // after a second, with the same signature: the registry then answers 401 "replayed".
-        this.client = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(baseUrl)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+        // No read timeout: a long poll answers when the registry has news.
+        this.client = FabricRestClients.signed(keys, Duration.ofSeconds(5), null).baseUrl(baseUrl)
                 .defaultStatusHandler(status -> true, (request, response) -> {})
                 .build();
     }

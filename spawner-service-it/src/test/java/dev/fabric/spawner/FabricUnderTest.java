@@ -5,7 +5,7 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.registry.RegistryApplication;
 import dev.fabric.registry.heartbeat.HeartbeatStreams;
 import dev.fabric.testsupport.AotSpawner;
@@ -14,7 +14,6 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -124,8 +123,7 @@ public final class FabricUnderTest implements AutoCloseable {
     }
 
     public RestClient signedClient(String baseUrl) {
-        return RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(baseUrl)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+        return FabricRestClients.signed(keys, Duration.ofSeconds(5), null).baseUrl(baseUrl)
                 .defaultStatusHandler(status -> true, (request, response) -> { })
                 .build();
     }

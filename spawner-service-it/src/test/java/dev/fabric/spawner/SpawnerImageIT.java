@@ -2,14 +2,13 @@ package dev.fabric.spawner;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.testsupport.BaseImage;
 import dev.fabric.testsupport.RequiresDocker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.BindMode;
@@ -169,8 +168,7 @@ class SpawnerImageIT {
     }
 
     private static RestClient signedClient(String url, FabricKeys keys) {
-        return RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(url)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+        return FabricRestClients.signed(keys, Duration.ofSeconds(5), null).baseUrl(url)
                 .defaultStatusHandler(status -> true, (request, response) -> { })
                 .build();
     }

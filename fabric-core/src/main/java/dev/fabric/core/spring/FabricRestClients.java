@@ -26,6 +26,13 @@ import java.time.Duration;
  * submission, the finals feed): Apache HttpClient's classic client, which makes the exchange on the
  * caller's own thread, where the JDK client hands each request to its selector thread and each answer
  * back through a worker thread (about 0.6 against 0.25 ms a small request here, docs/benchmarks.md run 8).
+ *
+ * <p>Every {@code RestClient} in the fabric, its tests and its users' code starts here ({@link #signed},
+ * {@link #signedPooled}, or {@link #plain} for an unsigned one or one with interceptors of its own):
+ * none of these sends a request twice by itself. A signature is good once (its nonce), so a request
+ * sent again is refused as {@code replayed} and hides the first answer; and a
+ * {@code RestClient.builder()} left to choose its request factory takes Apache HttpClient (fabric-core
+ * brings it for {@link #pooled}) with its default retries, which send a GET answered 503 or 429 again.
  */
 public final class FabricRestClients {
 
@@ -135,8 +142,21 @@ public final class FabricRestClients {
 
     /** {@link #signed(FabricKeys, Duration, Duration)} through a bridge's relay port ({@code null}: direct). */
     public static RestClient.Builder signed(FabricKeys keys, Duration connectTimeout, Duration readTimeout, InetSocketAddress relay) {
-        return RestClient.builder()
-                .requestFactory(requestFactory(connectTimeout, readTimeout, relay))
+        return plain(connectTimeout, readTimeout, relay)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())));
+    }
+
+    /**
+     * A client builder over {@link #requestFactory} and nothing else: for unsigned calls (a member
+     * redeeming its one-time password, an open path), or a client that adds interceptors of its own,
+     * such as a {@link FabricSigningInterceptor} over a signer with another clock.
+     */
+    public static RestClient.Builder plain(Duration connectTimeout, Duration readTimeout) {
+        return plain(connectTimeout, readTimeout, null);
+    }
+
+    /** {@link #plain(Duration, Duration)} through a bridge's relay port ({@code null}: direct). */
+    public static RestClient.Builder plain(Duration connectTimeout, Duration readTimeout, InetSocketAddress relay) {
+        return RestClient.builder().requestFactory(requestFactory(connectTimeout, readTimeout, relay));
     }
 }

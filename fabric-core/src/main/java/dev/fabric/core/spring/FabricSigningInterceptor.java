@@ -10,11 +10,12 @@ import java.io.IOException;
 import java.util.Map;
 
 /**
- * Signs every request a {@code RestClient} sends with the fabric key:
- * {@code RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).requestInterceptor(new FabricSigningInterceptor(signer))},
- * or {@link FabricRestClients#signed}. The request factory must never send a request again by itself:
- * the signature would go again with it and be refused as replayed. Apache HttpClient's default (which
- * {@code RestClient.builder()} takes when it is on the class path) sends a GET answered 503 or 429 again.
+ * Signs every request a {@code RestClient} sends with the fabric key. {@link FabricRestClients#signed}
+ * adds it; a client with a signer of its own (another clock) adds it to {@link FabricRestClients#plain}:
+ * {@code FabricRestClients.plain(connectTimeout, readTimeout).requestInterceptor(new FabricSigningInterceptor(signer))}.
+ * Not to {@code RestClient.builder()}: left to choose its request factory, it takes Apache HttpClient
+ * (fabric-core brings it), whose default sends a GET answered 503 or 429 again with the same
+ * signature, and the receiver refuses that as replayed.
  */
 public final class FabricSigningInterceptor implements ClientHttpRequestInterceptor {
 

@@ -10,7 +10,6 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.security.core.Authentication;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -82,7 +81,7 @@ class SignedEndpointsTest {
     }
 
     RestClient signingClient(Clock clock) {
-        return RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl("http://localhost:" + port)
+        return FabricRestClients.plain(Duration.ofSeconds(5), Duration.ofSeconds(30)).baseUrl("http://localhost:" + port)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(KEYS, clock))).build();
     }
 

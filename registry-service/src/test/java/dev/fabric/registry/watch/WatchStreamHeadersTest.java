@@ -2,7 +2,7 @@ package dev.fabric.registry.watch;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.registry.RegistryApplication;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +19,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.client.RestClient;
@@ -92,8 +91,8 @@ class WatchStreamHeadersTest {
 
     @Test
     void everyWatchOpenedTogetherAnswersWithItsHeadersOnceAndItsEvents() throws Exception {
-        RestClient client = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl("http://127.0.0.1:" + port)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(KEYS, Clock.systemUTC()))).build();
+        // No read timeout: the watches stream.
+        RestClient client = FabricRestClients.signed(KEYS, Duration.ofSeconds(5), null).baseUrl("http://127.0.0.1:" + port).build();
         String prefix = "w-" + UUID.randomUUID().toString().substring(0, 8) + "-";
         List<String> ids = List.of(prefix + 1, prefix + 2, prefix + 3);
         for (String id : ids) {

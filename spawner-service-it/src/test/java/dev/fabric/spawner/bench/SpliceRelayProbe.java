@@ -9,11 +9,10 @@ import dev.fabric.core.splice.SpliceException;
 import dev.fabric.core.splice.SpliceSchedule;
 import dev.fabric.core.splice.SplicedConnection;
 import dev.fabric.core.splice.Splicer;
-import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.spawner.reach.Circuit;
 import dev.fabric.spawner.reach.SpliceOrRelay;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -217,8 +216,7 @@ public final class SpliceRelayProbe {
     }
 
     private static RestClient signed(String baseUrl, FabricKeys keys) {
-        return RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl(baseUrl)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC()))).build();
+        return FabricRestClients.signed(keys, Duration.ofSeconds(5), null).baseUrl(baseUrl).build();
     }
 
     private static FabricKeys keys(Side side, String keysOrPeer) {

@@ -5,12 +5,10 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.StateTransition;
-import dev.fabric.core.signature.RequestSigner;
-import dev.fabric.core.spring.FabricSigningInterceptor;
+import dev.fabric.core.spring.FabricRestClients;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.MediaType;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -23,7 +21,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -131,8 +128,7 @@ class StartupBenchmark {
         out.add(String.format("%s ./fabric up %.1f s%s", variant, seconds(System.nanoTime() - upStart), trained ? " (made the AOT caches)" : ""));
         FabricKeys keys = FabricKeys.load(home.resolve("keys"));
         RegistryClient registry = new RegistryClient(URI.create("http://127.0.0.1:" + port), keys, Duration.ofSeconds(30));
-        RestClient spawner = RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).baseUrl("http://127.0.0.1:" + spawnerPort)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())))
+        RestClient spawner = FabricRestClients.signed(keys, Duration.ofSeconds(5), null).baseUrl("http://127.0.0.1:" + spawnerPort)
                 .defaultStatusHandler(status -> true, (request, response) -> { }).build();
         long registryPid = Long.parseLong(Files.readString(home.resolve("run/registry.pid")).trim());
         long spawnerPid = Long.parseLong(Files.readString(home.resolve("run/spawner.pid")).trim());

@@ -232,11 +232,9 @@ public class MemberBootstrap {
     private void redeem(MemberSettings settings) throws InterruptedException {
         // Unsigned: the member has no keys yet; its password is the credential. The bridge adds no trust: the keys come
         // back sealed to this member's ephemeral key, bound to its id.
-        RestClient direct = RestClient.builder()
-                .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10))).build();
-        RestClient bridged = settings.via() == null ? null : RestClient.builder()
-                .requestFactory(FabricRestClients.requestFactory(Duration.ofSeconds(2), Duration.ofSeconds(10),
-                        ReverseChannel.relayAddress(settings.via()))).build();
+        RestClient direct = FabricRestClients.plain(Duration.ofSeconds(2), Duration.ofSeconds(10)).build();
+        RestClient bridged = settings.via() == null ? null
+                : FabricRestClients.plain(Duration.ofSeconds(2), Duration.ofSeconds(10), ReverseChannel.relayAddress(settings.via())).build();
         URI redeemUrl = settings.spawnerUrl().resolve("/bootstrap/v1/redeem");
         BootstrapWire.Redeem request = new BootstrapWire.Redeem(settings.serviceId(), settings.incarnation(), settings.otp().reveal(),
                 node.publicKey(), node.managementUrl().toString(), node.bootstrapKey());

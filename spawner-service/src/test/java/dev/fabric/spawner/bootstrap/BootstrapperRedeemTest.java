@@ -8,12 +8,11 @@ import dev.fabric.core.otp.OneTimePassword;
 import dev.fabric.core.otp.OneTimePasswords;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.sealing.KeySealing;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.spawner.spawn.Members;
 import dev.fabric.spawner.spawn.SpawnerProperties;
 import dev.fabric.spawner.web.SpawnerException;
 import org.junit.jupiter.api.Test;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
-import org.springframework.web.client.RestClient;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -45,7 +44,7 @@ class BootstrapperRedeemTest {
     final FabricKeys keys = FabricKeys.generate();
     final Members members = new Members(properties());
     final Bootstrapper bootstrapper = new Bootstrapper(new OneTimePasswords(Clock.systemUTC()), keys,
-            new RegistryClient(URI.create("http://127.0.0.1:1"), keys, Duration.ofSeconds(1)), RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).build(), members,
+            new RegistryClient(URI.create("http://127.0.0.1:1"), keys, Duration.ofSeconds(1)), FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(5)).build(), members,
             properties());
 
     OneTimePassword open(String id) {

@@ -9,6 +9,7 @@ import dev.fabric.core.registry.RegistrationRequest;
 import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.spawner.bootstrap.Bootstrapper;
 import dev.fabric.spawner.contract.SpawningNode;
 import dev.fabric.spawner.launch.LaunchOutcome;
@@ -24,8 +25,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
-import org.springframework.http.client.JdkClientHttpRequestFactory;
-import org.springframework.web.client.RestClient;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -175,7 +174,8 @@ class RestartedParentTakesItsChildrenBackTest {
                 false, new SpawnerProperties.Process("", "", List.of(), 0));
         Members members = new Members(properties);
         FabricKeys keys = FabricKeys.generate();
-        Bootstrapper bootstrapper = new Bootstrapper(new OneTimePasswords(Clock.systemUTC()), keys, registry.client, RestClient.builder().requestFactory(new JdkClientHttpRequestFactory()).build(),
+        Bootstrapper bootstrapper = new Bootstrapper(new OneTimePasswords(Clock.systemUTC()), keys, registry.client,
+                FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(5)).build(),
                 members, properties) {
             @Override
             public ServiceInstance complete(ManagedMember owner, LaunchedMember member, Connectivity connectivity, String role,
