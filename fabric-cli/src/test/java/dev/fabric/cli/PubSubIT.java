@@ -76,6 +76,9 @@ class PubSubIT {
 
     @AfterAll
     static void stop() {
+        if (client != null) {
+            client.close();
+        }
         if (id != null) {
             fabric.cli().run("stop", id);
         }

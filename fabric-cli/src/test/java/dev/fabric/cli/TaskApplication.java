@@ -32,16 +32,17 @@ public final class TaskApplication {
         String session = args[4];
         String pilot = args[5];
         int count = Integer.parseInt(args[6]);
-        FabricClient fabric = FabricClient.builder(registry, FabricKeys.load(keys)).name("task-application").build();
-        TaskManager tasks = fabric.tasks(manager, session);
-        new FabricConnection(registry, keys, List.of(session)).save(connectionFile);
-        List<TaskDescription> descriptions = IntStream.range(0, count)
-                .mapToObj(i -> new TaskDescription("app-" + i, pilot, List.of("sh", "-c", "sleep 0.05; echo app $0", Integer.toString(i)),
-                        Map.of(), null, "1m", "app")).toList();
-        List<String> ids = tasks.submit(pilot, descriptions);
-        System.out.println("submitted " + ids.size());
-        System.out.flush();
-        TaskManager.Outcome outcome = tasks.waitAll(ids, Duration.ofMinutes(10));
-        System.out.println("ended " + outcome.finished().size());
+        try (FabricClient fabric = FabricClient.builder(registry, FabricKeys.load(keys)).name("task-application").build()) {
+            TaskManager tasks = fabric.tasks(manager, session);
+            new FabricConnection(registry, keys, List.of(session)).save(connectionFile);
+            List<TaskDescription> descriptions = IntStream.range(0, count)
+                    .mapToObj(i -> new TaskDescription("app-" + i, pilot, List.of("sh", "-c", "sleep 0.05; echo app $0", Integer.toString(i)),
+                            Map.of(), null, "1m", "app")).toList();
+            List<String> ids = tasks.submit(pilot, descriptions);
+            System.out.println("submitted " + ids.size());
+            System.out.flush();
+            TaskManager.Outcome outcome = tasks.waitAll(ids, Duration.ofMinutes(10));
+            System.out.println("ended " + outcome.finished().size());
+        }
     }
 }

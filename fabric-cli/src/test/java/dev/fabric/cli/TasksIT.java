@@ -12,6 +12,7 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskState;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -64,6 +65,13 @@ class TasksIT {
         Cli.Result result = fabric.cli().run(args);
         assertThat(result.exitCode()).as("%s: %s", List.of(args), result.err()).isZero();
         return result;
+    }
+
+    @AfterAll
+    static void closeClient() {
+        if (client != null) {
+            client.close();
+        }
     }
 
     @BeforeAll

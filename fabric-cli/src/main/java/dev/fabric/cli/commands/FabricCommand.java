@@ -33,7 +33,12 @@ public abstract class FabricCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
-        execute();
+        try {
+            execute();
+        } finally {
+            // What the command made to reach the fabric (its FabricClients) ends with it.
+            context.close();
+        }
         return ExitCodes.OK;
     }
 

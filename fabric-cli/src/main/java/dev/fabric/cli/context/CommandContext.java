@@ -1,5 +1,6 @@
 package dev.fabric.cli.context;
 
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.ExitCodes;
@@ -38,7 +39,7 @@ import java.util.function.Supplier;
  * ({@link FabricHome}); keys are read when a command first needs them, so that a command line that
  * fails to parse, or {@code keys init}, never asks for them.
  */
-public final class CommandContext {
+public final class CommandContext implements AutoCloseable {
 
     /**
      * The longest a plain request waits for its answer. A request whose answer waits for a member to
@@ -56,6 +57,8 @@ public final class CommandContext {
     private final Supplier<Path> keysOption;
     private final Duration requestTimeout;
     private SplicedReach splices;
+    /** The clients {@link #fabricClient()} made for the command under way; {@link #close()} closes them. */
+    private final List<FabricClient> fabricClients = new ArrayList<>();
     /** Lenient: a newer server may add fields, and a field the CLI does not get prints as {@code -}. */
     private final JsonMapper json = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -135,12 +138,26 @@ public final class CommandContext {
 
     /**
      * A {@link FabricClient} of the registry and keys this command uses (the client of the task
-     * manager, {@code fabric pilot} and {@code fabric task}), named {@code fabric-cli-<pid>}.
+     * manager, {@code fabric pilot} and {@code fabric task}), named {@code fabric-cli-<pid>}. It is
+     * the context's to close: {@link #close()}, when the command ends.
      */
-    public FabricClient fabricClient() {
+    public synchronized FabricClient fabricClient() {
         FabricHome.Setting<String> url = home.registry(registryOption.get(), env);
-        return FabricClient.builder(URI.create(url.value()), keys(keysDirectory())).name("fabric-cli-" + ProcessHandle.current().pid())
-                .build();
+        FabricClient client = FabricClient.builder(URI.create(url.value()), keys(keysDirectory()))
+                .name("fabric-cli-" + ProcessHandle.current().pid()).build();
+        fabricClients.add(client);
+        return client;
+    }
+
+    /**
+     * Closes the {@link FabricClient}s made for the command that ended (their connections and
+     * threads; a subscription of theirs ends); a command after it makes new ones. Every command
+     * ends with this ({@code FabricCommand}).
+     */
+    @Override
+    public synchronized void close() {
+        fabricClients.forEach(FabricClient::close);
+        fabricClients.clear();
     }
 
     /** An environment variable of the command, or {@code fallback}. */

@@ -54,6 +54,7 @@ public final class BoundMember {
      * @throws MemberLostException, MemberStoppedException, MemberUnavailableException as {@code FabricClient.call}
      */
     public <T> T call(MemberCall<T> call) {
+        fabric.ensureOpen();
         Target current = target;
         if (current == null || current.upgraded()) {
             return callAfresh(call);
@@ -61,6 +62,9 @@ public final class BoundMember {
         try {
             return call.call(current.client(), current.baseUrl());
         } catch (RuntimeException failure) {
+            if (fabric.isClosed()) {
+                throw fabric.closed(failure);
+            }
             if (!FailOver.unreachable(failure)) {
                 throw failure;
             }

@@ -11,6 +11,7 @@ import dev.fabric.core.splice.SpliceGateway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientResponseException;
@@ -18,6 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,7 +27,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The client side of the fabric: calls members by id and, when a call fails, reports the member,
@@ -53,17 +59,21 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Every request (to the registry, the spawner and the members) is signed with the fabric key.
  * Thread-safe; waits poll the registry at {@link Builder#pollInterval} and sleep in between.
  *
+ * <p>A client holds HTTP connections and threads until it is {@linkplain #close() closed}: make one
+ * for the application's life, or close each one made, with try-with-resources.
+ *
  * <pre>{@code
- * FabricClient fabric = FabricClient.builder(URI.create("http://127.0.0.1:8470"), FabricKeys.load(keyDir))
- *         .name("my-app").build();
- * JsonNode status = fabric.call("queue-1a2b3c4d", (client, url) ->
- *         client.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+ * try (FabricClient fabric = FabricClient.builder(URI.create("http://127.0.0.1:8470"), FabricKeys.load(keyDir))
+ *         .name("my-app").build()) {
+ *     JsonNode status = fabric.call("queue-1a2b3c4d", (client, url) ->
+ *             client.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+ * }
  * }</pre>
  *
  * <p>Needs {@code spring-web} and Jackson 3 ({@code tools.jackson.core:jackson-databind}) on the
  * classpath, which fabric-core declares as optional.
  */
-public final class FabricClient {
+public final class FabricClient implements AutoCloseable {
 
     /** The endpoint every member publishes: its management port. */
     public static final String MANAGEMENT = "management";
@@ -94,27 +104,104 @@ public final class FabricClient {
 
     private record GatewayClient(long upgrades, RestClient client) {}
 
+    /** What {@link #close()} releases: every HTTP client this client made, in the order made. */
+    private final Queue<Runnable> releases = new ConcurrentLinkedQueue<>();
+    /** The subscriptions open on this client, which {@link #close()} ends. */
+    private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
     private FabricClient(Builder builder) {
         this.name = builder.name;
         this.keys = builder.keys;
         this.connectTimeout = builder.connectTimeout;
         this.requestTimeout = builder.requestTimeout;
         this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout, builder.relay);
+        // One JDK client (one selector thread) for the member calls that take it: streams, the
+        // spawner's restarts, and every call through a relay.
+        HttpClient jdk = jdkClient(builder.relay);
         // Direct calls (a task's lease, publish, submission, the finals feed) on the caller's thread over
         // pooled connections; through a relay, and streams, with the JDK client as before.
-        this.http = builder.relay == null
-                ? FabricRestClients.signedPooled(builder.keys, builder.connectTimeout, builder.requestTimeout).build()
-                : FabricRestClients.signed(builder.keys, builder.connectTimeout, builder.requestTimeout, builder.relay).build();
-        this.streamingHttp = FabricRestClients.signed(builder.keys, builder.connectTimeout, null, builder.relay).build();
+        if (builder.relay == null) {
+            HttpComponentsClientHttpRequestFactory pooled = FabricRestClients.pooled(builder.connectTimeout, builder.requestTimeout);
+            releases.add(() -> FabricRestClients.release(pooled));
+            this.http = FabricRestClients.signed(builder.keys, pooled).build();
+        } else {
+            this.http = FabricRestClients.signed(builder.keys, FabricRestClients.requestFactory(jdk, builder.requestTimeout)).build();
+        }
+        this.streamingHttp = FabricRestClients.signed(builder.keys, FabricRestClients.requestFactory(jdk, null)).build();
         // A restart stops the old incarnation first, gracefully (its spawner's stop-grace, 10 s by
         // default): that request may take longer than a call, but no longer than the restart may.
-        this.spawnerHttp = http.mutate()
-                .requestFactory(FabricRestClients.requestFactory(builder.connectTimeout, builder.restartTimeout, builder.relay)).build();
+        this.spawnerHttp = http.mutate().requestFactory(FabricRestClients.requestFactory(jdk, builder.restartTimeout)).build();
         this.restartTimeout = builder.restartTimeout;
         this.pollInterval = builder.pollInterval;
         this.failedGrace = builder.failedGrace;
         // A client that reaches nothing but a bridge cannot meet anyone at the registry.
         this.splices = builder.splicing && builder.relay == null ? new SplicedReach(registry, keys, connectTimeout) : null;
+    }
+
+    /** A JDK client through {@code relay} (null: direct) that {@link #close()} releases. */
+    private HttpClient jdkClient(InetSocketAddress relay) {
+        HttpClient client = FabricRestClients.httpClient(connectTimeout, relay);
+        releases.add(() -> FabricRestClients.release(client));
+        return client;
+    }
+
+    /**
+     * Releases what this client holds: its subscriptions end (their subscribers hear
+     * {@link Subscriber#onEnd} with no failure, as on {@link Subscription#close()}), calls under way
+     * (a long poll, a task manager's wait, a stream) are broken off and fail with
+     * {@link IllegalStateException}, and its HTTP connections, splice gateways and threads are
+     * released. Every call after this, on the client or on what it handed out ({@link #bind},
+     * {@link #pubsub}, {@link #tasks}), fails with {@link IllegalStateException} ("this FabricClient
+     * is closed"; the {@link #registry()} it handed out: "this RegistryClient is closed"). Tasks on a
+     * pilot manager run on: a new client's {@link TaskManager} waits for them again. Closing again
+     * does nothing.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List.copyOf(subscriptions).forEach(Subscription::close);
+        subscriptions.clear();
+        if (splices != null) {
+            splices.close();
+        }
+        registry.close();
+        for (Runnable release; (release = releases.poll()) != null; ) {
+            release.run();
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Refuses a call once closed. */
+    void ensureOpen() {
+        if (closed.get()) {
+            throw closed(null);
+        }
+    }
+
+    /** The failure of a call after {@link #close()}, or of one it broke off ({@code cause}). */
+    IllegalStateException closed(Throwable cause) {
+        return new IllegalStateException("this FabricClient is closed (" + name + ")", cause);
+    }
+
+    /** Follows {@code subscription} until it ends, so that {@link #close()} ends it; ends it at once when closed already. */
+    Subscription opened(Subscription subscription) {
+        subscriptions.add(subscription);
+        if (closed.get()) {
+            subscription.close();
+        }
+        return subscription;
+    }
+
+    /** A subscription that ended. */
+    void ended(Subscription subscription) {
+        subscriptions.remove(subscription);
     }
 
     /**
@@ -145,13 +232,21 @@ public final class FabricClient {
 
     /**
      * Application fail-over in one step: loads the keys the connection names, connects to its
-     * registry and sends CONNECT to every member of each of its sessions ({@link #connect}).
+     * registry and sends CONNECT to every member of each of its sessions ({@link #connect}). The
+     * answer's {@link Reconnection#client() client} is the caller's to close; when this throws, it
+     * is closed already.
      *
      * @throws dev.fabric.core.keys.FabricKeysException when the keys are missing or unsafe
      * @throws RegistryCallException when the registry cannot list a session's members
      */
     public static Reconnection reconnect(FabricConnection connection) {
-        return builder(connection).build().connect(connection.sessions());
+        FabricClient client = builder(connection).build();
+        try {
+            return client.connect(connection.sessions());
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
     }
 
     /** This client's name: the reporter of its UNREACHABLE reports. */
@@ -161,6 +256,7 @@ public final class FabricClient {
 
     /** The registry client this client uses, signed with the same keys. */
     public RegistryClient registry() {
+        ensureOpen();
         return registry;
     }
 
@@ -189,6 +285,7 @@ public final class FabricClient {
      * (docs/roles.md, "pubsub"), with the fail-over of {@link #call}.
      */
     public PubSub pubsub(String memberId) {
+        ensureOpen();
         return new PubSub(this, Objects.requireNonNull(memberId, "memberId"));
     }
 
@@ -210,11 +307,15 @@ public final class FabricClient {
 
     private <T> T call(String memberId, String endpoint, MemberCall<T> call, boolean streaming) {
         Objects.requireNonNull(call, "call");
+        ensureOpen();
         ServiceInstance seen = registry.get(memberId);
         ServiceInstance target = reach(seen, FailOver.beforeCall(seen), null);
         try {
             return invoke(target, endpoint, call, streaming);
         } catch (RuntimeException failure) {
+            if (closed.get()) {
+                throw closed(failure);
+            }
             if (!FailOver.unreachable(failure)) {
                 throw failure;
             }
@@ -271,6 +372,7 @@ public final class FabricClient {
      * @throws RegistryCallException when the registry cannot list a session's members
      */
     public Reconnection connect(Collection<String> sessions) {
+        ensureOpen();
         List<Reconnection.Connected> connected = new ArrayList<>();
         List<Reconnection.Failure> failed = new ArrayList<>();
         for (String session : sessions) {
@@ -345,11 +447,13 @@ public final class FabricClient {
      * up on the first call.
      */
     public BoundMember bind(String memberId, String endpoint) {
+        ensureOpen();
         return new BoundMember(this, memberId, endpoint);
     }
 
     /** Where {@link BoundMember} sends its calls: the member's endpoint as the registry shows it now, reached as it says. */
     BoundMember.Target target(String memberId, String endpoint) {
+        ensureOpen();
         ServiceInstance seen = registry.get(memberId);
         return target(reach(seen, FailOver.beforeCall(seen), null), endpoint, false);
     }
@@ -403,9 +507,9 @@ public final class FabricClient {
             return throughGateway(splices.gateway(member, relay), streaming);
         }
         if (streaming) {
-            return relayedStreaming.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, null, address).build());
+            return relayedStreaming.computeIfAbsent(relay, address -> signedClient(address, null));
         }
-        return relayed.computeIfAbsent(relay, address -> FabricRestClients.signed(keys, connectTimeout, requestTimeout, address).build());
+        return relayed.computeIfAbsent(relay, address -> signedClient(address, requestTimeout));
     }
 
     /**
@@ -417,8 +521,14 @@ public final class FabricClient {
         long upgrades = gateway.upgrades();
         return spliced.compute(proxy + (streaming ? "/stream" : ""), (key, current) -> current != null && current.upgrades() == upgrades
                 ? current
-                : new GatewayClient(upgrades, FabricRestClients.signed(keys, connectTimeout, streaming ? null : requestTimeout, proxy).build()))
+                : new GatewayClient(upgrades, signedClient(proxy, streaming ? null : requestTimeout)))
                 .client();
+    }
+
+    /** A signed client through {@code proxy} over a JDK client of its own, which {@link #close()} releases. */
+    private RestClient signedClient(InetSocketAddress proxy, Duration readTimeout) {
+        ensureOpen();
+        return FabricRestClients.signed(keys, FabricRestClients.requestFactory(jdkClient(proxy), readTimeout)).build();
     }
 
     /** Carries out a step until there is a member to call, or throws what the step means. */
@@ -498,6 +608,9 @@ public final class FabricClient {
         long failedSince = 0;
         boolean failing = false;
         while (true) {
+            if (closed.get()) {
+                throw closed(failure);
+            }
             try {
                 ServiceInstance now = registry.get(id);
                 lastSeen = FailOver.describe(now);

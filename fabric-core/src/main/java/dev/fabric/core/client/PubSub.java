@@ -99,7 +99,7 @@ public final class PubSub {
      * {@code subscriber} in order, on a thread of its own. When the stream breaks (the member
      * restarted, a network cut, a silent stream) it reconnects after the last offset it handed
      * over, through the registry and the fail-over of {@link FabricClient#call}, so nothing is
-     * missed or handed over twice. It ends on {@link Subscription#close()}, on a refusal, when the
+     * missed or handed over twice. It ends on {@link Subscription#close()} or {@link FabricClient#close()}, on a refusal, when the
      * member is LOST or STOPPED, when the topic no longer retains the next offset
      * ({@link OffsetGoneException}), or when the subscriber throws; {@link Subscriber#onEnd} says why.
      * A member reached through a bridge is followed by long polls instead ({@link #subscribeByPolling}).

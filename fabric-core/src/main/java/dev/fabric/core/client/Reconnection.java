@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
  * What {@link FabricClient#reconnect} and {@link FabricClient#connect} achieved: the members that
  * answered CONNECT and those that did not, each with the reason.
  *
- * @param client the client, connected to the registry with the loaded keys, for the calls that follow
+ * @param client the client, connected to the registry with the loaded keys, for the calls that follow; close it when done
  * @param connected the members that accepted CONNECT
  * @param failed the members (or sessions without any member) that did not
  */

@@ -18,8 +18,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -41,6 +43,8 @@ public final class SplicedReach implements AutoCloseable {
     private final FabricKeys keys;
     private final Duration connectTimeout;
     private final Map<String, SpliceGateway> gateways = new ConcurrentHashMap<>();
+    /** The JDK client each gateway's invitations go through, by the gateway's key. */
+    private final Map<String, HttpClient> invitations = new ConcurrentHashMap<>();
 
     public SplicedReach(RegistryClient registry, FabricKeys keys, Duration connectTimeout) {
         this.registry = registry;
@@ -78,10 +82,11 @@ public final class SplicedReach implements AutoCloseable {
             boolean stale = e.getKey().startsWith(memberId + "#") && !e.getKey().equals(key);
             if (stale) {
                 e.getValue().close();
+                release(e.getKey());
             }
             return stale;
         });
-        return gateways.computeIfAbsent(key, k -> open(memberId, management, relay));
+        return gateways.computeIfAbsent(key, k -> open(k, memberId, management, relay));
     }
 
     /** The gateways opened so far, by member id, incarnation and bridge. */
@@ -89,8 +94,10 @@ public final class SplicedReach implements AutoCloseable {
         return Map.copyOf(gateways);
     }
 
-    private SpliceGateway open(String memberId, URI management, InetSocketAddress relay) {
-        RestClient throughBridge = FabricRestClients.signed(keys, connectTimeout, Duration.ofSeconds(10), relay).build();
+    private SpliceGateway open(String key, String memberId, URI management, InetSocketAddress relay) {
+        HttpClient bridgeHttp = FabricRestClients.httpClient(connectTimeout, relay);
+        invitations.put(key, bridgeHttp);
+        RestClient throughBridge = FabricRestClients.signed(keys, FabricRestClients.requestFactory(bridgeHttp, Duration.ofSeconds(10))).build();
         URI invite = management.resolve("/management/v1/splices");
         SpliceGateway.Invitation invitation = upgrade -> {
             try {
@@ -107,13 +114,23 @@ public final class SplicedReach implements AutoCloseable {
         try {
             return SpliceGateway.open(memberId, invitation, splicer, relay, connectTimeout, Clock.systemUTC());
         } catch (IOException e) {
+            release(key);
             throw new UncheckedIOException("cannot open a loopback port for the splices with member " + memberId, e);
         }
     }
 
+    private void release(String key) {
+        HttpClient http = invitations.remove(key);
+        if (http != null) {
+            FabricRestClients.release(http);
+        }
+    }
+
+    /** Closes every gateway and releases the clients of their invitations. */
     @Override
     public void close() {
         gateways.values().forEach(SpliceGateway::close);
         gateways.clear();
+        List.copyOf(invitations.keySet()).forEach(this::release);
     }
 }

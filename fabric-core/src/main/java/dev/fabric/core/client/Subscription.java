@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A topic followed over a stream of server-sent events ({@link PubSub#subscribe}): it resumes after
- * the last offset it handed over whenever the stream breaks, until it is closed or ends on its own
- * (see {@link Subscriber#onEnd}). Thread-safe.
+ * the last offset it handed over whenever the stream breaks, until it is closed (by itself, or with
+ * its {@link FabricClient}) or ends on its own (see {@link Subscriber#onEnd}). Thread-safe.
  */
 public final class Subscription implements AutoCloseable {
 
@@ -66,9 +66,11 @@ public final class Subscription implements AutoCloseable {
 
     static Subscription start(PubSub pubsub, String topic, long from, Duration idleTimeout, boolean polling, Subscriber subscriber) {
         Subscription subscription = new Subscription(pubsub, topic, from, idleTimeout, polling, subscriber);
+        pubsub.fabric().ensureOpen();
         subscription.reader = Thread.ofVirtual().name("subscription-" + pubsub.memberId() + "-" + topic).start(subscription::run);
         subscription.watchdog = Thread.ofVirtual().name("subscription-watchdog-" + topic).start(subscription::watch);
-        return subscription;
+        // Ends with its client: closed at once when the client closed meanwhile.
+        return pubsub.fabric().opened(subscription);
     }
 
     /** The topic followed. */
@@ -144,7 +146,7 @@ public final class Subscription implements AutoCloseable {
                     end = e instanceof SubscriberFailed failed ? failed.cause : e;
                     return;
                 } catch (RuntimeException e) {
-                    if (closed) {
+                    if (closed || pubsub.fabric().isClosed()) {
                         return;
                     }
                     failures = next > before ? 1 : failures + 1;
@@ -159,6 +161,7 @@ public final class Subscription implements AutoCloseable {
         } finally {
             failure = closed ? null : end;
             closed = true;
+            pubsub.fabric().ended(this);
             watchdog.interrupt();
             try {
                 subscriber.onEnd(failure);

@@ -13,6 +13,7 @@ import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,18 +21,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
  * The registry's API for fabric members: every request signed with the fabric key, every failure a
  * {@link RegistryCallException} that says what the registry answered. Thread-safe.
+ *
+ * <p>{@link #close()} releases its HTTP client (a selector thread and the connections); a call
+ * after it, or one it broke off, fails with {@link IllegalStateException}.
  */
-public final class RegistryClient {
+public final class RegistryClient implements AutoCloseable {
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
 
     private final URI baseUrl;
     private final RestClient client;
+    private final HttpClient http;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final JsonMapper json = JsonMapper.builder().build();
 
     /**
@@ -49,7 +56,19 @@ public final class RegistryClient {
      */
     public RegistryClient(URI baseUrl, FabricKeys keys, Duration timeout, InetSocketAddress relay) {
         this.baseUrl = baseUrl;
-        this.client = FabricRestClients.signed(keys, CONNECT_TIMEOUT, timeout, relay).baseUrl(baseUrl.toString()).build();
+        this.http = FabricRestClients.httpClient(CONNECT_TIMEOUT, relay);
+        this.client = FabricRestClients.signed(keys, FabricRestClients.requestFactory(http, timeout)).baseUrl(baseUrl.toString()).build();
+    }
+
+    /**
+     * Releases the HTTP client: its connections and its selector thread. Calls under way end with
+     * {@link IllegalStateException}, as does every call after this. Closing again does nothing.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            FabricRestClients.release(http);
+        }
     }
 
     public URI baseUrl() {
@@ -227,6 +246,9 @@ public final class RegistryClient {
     }
 
     private <T> T call(String what, Supplier<T> request) {
+        if (closed.get()) {
+            throw closed(what, null);
+        }
         try {
             return request.get();
         } catch (RestClientResponseException e) {
@@ -234,15 +256,24 @@ public final class RegistryClient {
                     "the registry");
             throw new RegistryCallException(problem.status(), problem.reason(), "the registry at " + baseUrl + " refused to "
                     + what + ": " + problem.message(), e, retryAfter(e.getResponseHeaders()));
-        } catch (ResourceAccessException e) {
-            throw new RegistryCallException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
-                    + ": " + FabricRestClients.describeFailure(e), e);
         } catch (RestClientException e) {
+            if (closed.get()) {
+                // close() broke the call off: not the registry's doing.
+                throw closed(what, e);
+            }
+            if (e instanceof ResourceAccessException) {
+                throw new RegistryCallException(0, "unreachable", "cannot reach the registry at " + baseUrl + " to " + what
+                        + ": " + FabricRestClients.describeFailure(e), e);
+            }
             // The answer broke off while being read (the read timeout closes it; the connection dropped):
             // no answer, as far as the caller can tell; the call may or may not have been made.
             throw new RegistryCallException(0, "unreachable", "no whole answer from the registry at " + baseUrl + " to " + what
                     + ": " + FabricRestClients.describeFailure(e) + "; it may or may not have been done", e);
         }
+    }
+
+    private static IllegalStateException closed(String what, RuntimeException cause) {
+        return new IllegalStateException("this RegistryClient is closed: it cannot " + what, cause);
     }
 
     /** {@code Retry-After} in seconds (the registry never sends a date), or null. */

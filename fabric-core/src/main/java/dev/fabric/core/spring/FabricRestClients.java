@@ -4,10 +4,15 @@ import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.client.HttpComponentsClientHttpRequestFactory;
 import org.springframework.http.client.JdkClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
@@ -36,6 +41,8 @@ import java.time.Duration;
  */
 public final class FabricRestClients {
 
+    private static final Logger log = LoggerFactory.getLogger(FabricRestClients.class);
+
     private FabricRestClients() {}
 
     /**
@@ -52,13 +59,26 @@ public final class FabricRestClients {
      * The request's target, and so its signature, stays the destination's own URL.
      */
     public static JdkClientHttpRequestFactory requestFactory(Duration connectTimeout, Duration readTimeout, InetSocketAddress relay) {
+        return requestFactory(httpClient(connectTimeout, relay), readTimeout);
+    }
+
+    /**
+     * The JDK client under {@link #requestFactory}: HTTP/1.1, {@code connectTimeout}, through
+     * {@code relay} when not {@code null}. For a caller that releases what it made
+     * ({@link HttpClient#shutdownNow()}): its selector thread, its workers and its connections.
+     */
+    public static HttpClient httpClient(Duration connectTimeout, InetSocketAddress relay) {
         HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout);
         if (relay != null) {
             builder.proxy(ProxySelector.of(relay));
         }
-        HttpClient http = builder.build();
+        return builder.build();
+    }
+
+    /** {@link #requestFactory(Duration, Duration, InetSocketAddress)} over a JDK client of the caller's, which stays the caller's to release. */
+    public static JdkClientHttpRequestFactory requestFactory(HttpClient http, Duration readTimeout) {
         JdkClientHttpRequestFactory factory = new JdkClientHttpRequestFactory(http);
         if (readTimeout != null) {
             factory.setReadTimeout(readTimeout);
@@ -97,9 +117,46 @@ public final class FabricRestClients {
 
     /** {@link #signed(FabricKeys, Duration, Duration)} over {@link #pooled} connections: for direct calls with short answers. */
     public static RestClient.Builder signedPooled(FabricKeys keys, Duration connectTimeout, Duration readTimeout) {
+        return signed(keys, pooled(connectTimeout, readTimeout));
+    }
+
+    /**
+     * A client builder over a request factory of the caller's ({@link #pooled}, or {@link #requestFactory}
+     * over a JDK client it releases itself), every request signed with the fabric key.
+     */
+    public static RestClient.Builder signed(FabricKeys keys, ClientHttpRequestFactory requestFactory) {
         return RestClient.builder()
-                .requestFactory(pooled(connectTimeout, readTimeout))
+                .requestFactory(requestFactory)
                 .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())));
+    }
+
+    /** How long {@link #release(HttpClient)} waits for a JDK client's threads to end. */
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * Releases a JDK client at once: exchanges under way (a stream, a long poll) are broken off, its
+     * connections closed, and its selector and worker threads end, which this waits for (up to 10 s).
+     * Not {@link HttpClient#close()}, which waits for every exchange to end, and a stream may not.
+     */
+    public static void release(HttpClient http) {
+        http.shutdownNow();
+        try {
+            if (!http.awaitTermination(RELEASE_WAIT)) {
+                log.warn("an HTTP client's threads did not end within {} of its shutdown", RELEASE_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Releases a {@link #pooled} factory at once: its pooled connections, those in use too (a call
+     * under way fails), are closed, and the pool takes no more calls.
+     */
+    public static void release(HttpComponentsClientHttpRequestFactory pooled) {
+        if (pooled.getHttpClient() instanceof CloseableHttpClient client) {
+            client.close(CloseMode.IMMEDIATE);
+        }
     }
 
     /**

@@ -26,18 +26,21 @@ class FabricClientTest {
         assertThatThrownBy(() -> builder.restartTimeout(Duration.ZERO)).hasMessageContaining("restartTimeout must be positive");
         assertThatThrownBy(() -> builder.pollInterval(Duration.ofMillis(-1))).hasMessageContaining("pollInterval must be positive");
         assertThatThrownBy(() -> builder.name(" ")).hasMessageContaining("1 to 128 characters");
-        assertThat(builder.build().name()).startsWith("fabric-client-");
-        assertThat(builder.name("my-app").build().name()).isEqualTo("my-app");
+        try (FabricClient unnamed = builder.build(); FabricClient named = builder.name("my-app").build()) {
+            assertThat(unnamed.name()).startsWith("fabric-client-");
+            assertThat(named.name()).isEqualTo("my-app");
+        }
     }
 
     @Test
     void aCallWhenTheRegistryIsDownSaysSo() throws Exception {
         URI nowhere = URI.create("http://127.0.0.1:" + closedPort());
-        FabricClient client = FabricClient.builder(nowhere, FabricKeys.generate()).build();
-        assertThatThrownBy(() -> client.call("queue-1", (rest, url) -> "never"))
-                .isInstanceOf(RegistryCallException.class)
-                .hasMessageContaining("cannot reach the registry at " + nowhere)
-                .satisfies(e -> assertThat(((RegistryCallException) e).unreachable()).isTrue());
+        try (FabricClient client = FabricClient.builder(nowhere, FabricKeys.generate()).build()) {
+            assertThatThrownBy(() -> client.call("queue-1", (rest, url) -> "never"))
+                    .isInstanceOf(RegistryCallException.class)
+                    .hasMessageContaining("cannot reach the registry at " + nowhere)
+                    .satisfies(e -> assertThat(((RegistryCallException) e).unreachable()).isTrue());
+        }
     }
 
     @Test

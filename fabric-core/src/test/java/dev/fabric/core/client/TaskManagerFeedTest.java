@@ -2,6 +2,7 @@ package dev.fabric.core.client;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.pilot.PilotWire;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -16,9 +17,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class TaskManagerFeedTest {
 
+    private final FabricClient client = FabricClient.builder(URI.create("http://127.0.0.1:9"), FabricKeys.generate()).build();
     /** Nothing is sent: the manager's answers are given to it as submit would. */
-    private final TaskManager tasks = new TaskManager(FabricClient.builder(URI.create("http://127.0.0.1:9"), FabricKeys.generate()).build(),
-            "pilot-manager-1", "s-1");
+    private final TaskManager tasks = new TaskManager(client, "pilot-manager-1", "s-1");
+
+    @AfterEach
+    void close() {
+        client.close();
+    }
 
     @Test
     void aWaitForTasksSubmittedHereStartsWhereTheFeedStoodWhenTheyWereAccepted() {

@@ -3,6 +3,7 @@ package dev.fabric.core.client;
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.pilot.PilotWire;
 import dev.fabric.core.task.TaskState;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -15,9 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** How a wait reads the finals feed: every read a long poll, the first too; never past the wait's own timeout. */
 class TaskManagerWaitTest {
 
+    private final FabricClient client = FabricClient.builder(URI.create("http://127.0.0.1:9"), FabricKeys.generate()).build();
     /** Nothing is sent: the feed is given to the wait. */
-    private final TaskManager tasks = new TaskManager(FabricClient.builder(URI.create("http://127.0.0.1:9"), FabricKeys.generate()).build(),
-            "pilot-manager-1", "s-1");
+    private final TaskManager tasks = new TaskManager(client, "pilot-manager-1", "s-1");
+
+    @AfterEach
+    void close() {
+        client.close();
+    }
 
     private record Read(long after, Duration patience) {}
 

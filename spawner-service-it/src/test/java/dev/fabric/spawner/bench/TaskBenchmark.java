@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 
 /**
@@ -79,9 +80,11 @@ class TaskBenchmark {
                 // Each task in a session of its own, as the agent runs it: where the kernel schedules by session
                 // (sched_autogroup), that gives each its own share of a loaded machine, which plain xargs's children lack.
                 xargsSessions[round] = xargs(TASKS, "setsid /bin/true");
+                Map<String, Duration> cpuBefore = cpuByRole();
                 long start = System.nanoTime();
                 TaskManager.Outcome outcome = tasks.waitAll(tasks.submit(pilot.id(), noOps(TASKS)), Duration.ofMinutes(30));
                 double seconds = (System.nanoTime() - start) / 1e9;
+                System.out.println("TASKS round " + round + " CPU per task: " + cpuPerTask(cpuBefore, cpuByRole(), TASKS));
                 if (!outcome.complete()) {
                     throw new AssertionError(outcome.pending().size() + " tasks did not end");
                 }
@@ -98,6 +101,11 @@ class TaskBenchmark {
             long[] submitted = new long[LATENCY_SAMPLES];
             long[] untilAccepted = new long[LATENCY_SAMPLES];
             long[] afterFinal = new long[LATENCY_SAMPLES];
+            // What the members cost with nothing to do (heartbeats, the agents' and the feed's long polls): the floor under the figures.
+            Map<String, Duration> idleBefore = cpuByRole();
+            Thread.sleep(5000);
+            System.out.println("TASKS idle CPU per second: " + cpuPerTask(idleBefore, cpuByRole(), 5));
+            Map<String, Duration> latencyCpuBefore = cpuByRole();
             for (int i = 0; i < LATENCY_SAMPLES; i++) {
                 Instant startedAt = Instant.now();
                 long start = System.nanoTime();
@@ -111,6 +119,7 @@ class TaskBenchmark {
                 afterFinal[i] = Duration.between(done.finishedAt(), seenAt).toNanos();
                 Thread.sleep(20);
             }
+            System.out.println("TASKS latency CPU per task: " + cpuPerTask(latencyCpuBefore, cpuByRole(), LATENCY_SAMPLES));
             System.out.printf("TASKS throughput median: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s, ratio %.2f;"
                     + " xargs -P 2 setsid %.0f tasks/s, ratio %.2f%n", median(xargs), median(through), median(through) / median(xargs),
                     median(xargsSessions), median(through) / median(xargsSessions));
@@ -136,6 +145,38 @@ class TaskBenchmark {
             throw new AssertionError("xargs exited " + xargs.exitValue());
         }
         return count / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * CPU time used so far by this JVM (the application) and by each kind of member JVM this test
+     * started (its spawner's children, by the role in their ids, agents together): a measure of a
+     * task's cost that the machine's load does not stretch, as it stretches wall-clock figures.
+     */
+    static Map<String, Duration> cpuByRole() {
+        Map<String, Duration> cpu = new TreeMap<>();
+        cpu.put("application", ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO));
+        ProcessHandle.current().descendants().forEach(process -> {
+            ProcessHandle.Info info = process.info();
+            String id = info.arguments().stream().flatMap(Arrays::stream).filter(a -> a.startsWith("-Dfabric.member.id="))
+                    .findFirst().map(a -> a.substring("-Dfabric.member.id=".length())).orElse(null);
+            if (id != null) {
+                String role = id.contains("-") ? id.substring(0, id.lastIndexOf('-')) : id;
+                cpu.merge(role, info.totalCpuDuration().orElse(Duration.ZERO), Duration::plus);
+            }
+        });
+        return cpu;
+    }
+
+    /** Milliseconds of CPU per task between two {@link #cpuByRole()} readings, by role, and their sum. */
+    static String cpuPerTask(Map<String, Duration> before, Map<String, Duration> after, int tasks) {
+        StringBuilder line = new StringBuilder();
+        double total = 0;
+        for (Map.Entry<String, Duration> entry : after.entrySet()) {
+            double ms = (entry.getValue().toNanos() - before.getOrDefault(entry.getKey(), Duration.ZERO).toNanos()) / 1e6 / tasks;
+            total += ms;
+            line.append(String.format("%s %.2f ms, ", entry.getKey(), ms));
+        }
+        return line.append(String.format("all %.2f ms", total)).toString();
     }
 
     static String load() throws Exception {

@@ -43,6 +43,8 @@ class FabricClientIT {
 
     /** The members a test spawned, stopped after it so the next one has the machine's cores. */
     private final List<String> spawned = new ArrayList<>();
+    /** The clients a test made, closed after it. */
+    private final List<FabricClient> clients = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -59,6 +61,7 @@ class FabricClientIT {
 
     @AfterEach
     void stopMembers() {
+        clients.forEach(FabricClient::close);
         for (String id : spawned) {
             fabric.spawnerClient().delete().uri("/api/v1/members/{id}", id).retrieve().toBodilessEntity();
         }
@@ -66,8 +69,10 @@ class FabricClientIT {
 
     private FabricClient client(String name, Duration requestTimeout) {
         // A JVM start and a bootstrap on a busy 2-core machine: generous, the test does not measure it.
-        return FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name(name)
+        FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name(name)
                 .requestTimeout(requestTimeout).restartTimeout(Duration.ofMinutes(3)).build();
+        clients.add(client);
+        return client;
     }
 
     private ServiceInstance spawnRunningQueue() throws InterruptedException {
@@ -182,6 +187,7 @@ class FabricClientIT {
 
         // The application fails over: a new process knows nothing but its state file.
         Reconnection reconnection = FabricClient.reconnect(FabricConnection.load(stateFile));
+        clients.add(reconnection.client());
 
         assertThat(reconnection.connected()).extracting(Reconnection.Connected::id).containsExactlyInAnyOrder(first.id(), second.id());
         assertThat(reconnection.connected()).allSatisfy(connected -> {

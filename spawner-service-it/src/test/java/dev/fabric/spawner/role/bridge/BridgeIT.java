@@ -92,6 +92,9 @@ class BridgeIT {
 
     @AfterAll
     static void stop() throws Exception {
+        if (client != null) {
+            client.close();
+        }
         if (fabric != null) {
             fabric.close();
         }

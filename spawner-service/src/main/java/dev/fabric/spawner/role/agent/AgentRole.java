@@ -58,6 +58,8 @@ public class AgentRole implements Role {
     /** Between {@link #recover} and {@link #start}: the journal the previous incarnation left. */
     private RunningJournal recovered;
     private volatile Agent agent;
+    /** The agent's client of its queue and pubsub: closed after the agent, on {@link #stop}. */
+    private FabricClient client;
 
     public AgentRole(ObjectProvider<SpawningNode> node, JsonMapper json, MeterRegistry meters) {
         this.node = node;
@@ -114,9 +116,15 @@ public class AgentRole implements Role {
         if (via != null) {
             fabric.relay(ReverseChannel.relayAddress(URI.create(via)));
         }
-        FabricClient client = fabric.build();
-        agent = new Agent(settings, context.serviceId(), client.bind(settings.queue(), "queue"), client.pubsub(settings.pubsub()),
-                journal, json, meters);
+        FabricClient built = fabric.build();
+        try {
+            agent = new Agent(settings, context.serviceId(), built.bind(settings.queue(), "queue"), built.pubsub(settings.pubsub()),
+                    journal, json, meters);
+        } catch (RuntimeException e) {
+            built.close();
+            throw e;
+        }
+        client = built;
         log.info("agent {} incarnation {}: {} slots, tasks from queue {}, events on {} of pubsub {}, sandboxes in {}, rerun-policy {}",
                 context.serviceId(), context.incarnation(), settings.cores(), settings.queue(), settings.topic(), settings.pubsub(),
                 settings.sandbox(), settings.rerunPolicy().name().toLowerCase());
@@ -126,8 +134,16 @@ public class AgentRole implements Role {
     public synchronized void stop() {
         Agent current = agent;
         agent = null;
-        if (current != null) {
-            current.close();
+        try {
+            if (current != null) {
+                current.close();
+            }
+        } finally {
+            // Its connections and threads, once the agent has given back and acknowledged what it holds.
+            if (client != null) {
+                client.close();
+                client = null;
+            }
         }
         closeQuietly(recovered);
         recovered = null;

@@ -39,6 +39,12 @@ final class MemberPilotFabric implements PilotFabric {
         this.self = self;
     }
 
+    /** Closes its client: its subscriptions end, its connections and threads are released. */
+    @Override
+    public void close() {
+        client.close();
+    }
+
     @Override
     public String spawn(PilotWire.Where where, String type, String name, Map<String, String> config) {
         Map<String, Object> request = new LinkedHashMap<>();

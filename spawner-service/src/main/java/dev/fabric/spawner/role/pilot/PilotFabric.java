@@ -11,7 +11,7 @@ import java.util.Map;
  * ports, ask the registry, put tasks in a queue, publish and follow topics. {@link MemberPilotFabric}
  * does it with signed calls through {@code FabricClient}.
  */
-interface PilotFabric {
+interface PilotFabric extends AutoCloseable {
 
     /** Spawns a member of {@code type} where {@code where} says; answers its id (it bootstraps in the background). */
     String spawn(PilotWire.Where where, String type, String name, Map<String, String> config);
@@ -34,6 +34,11 @@ interface PilotFabric {
      * (the caller follows again from the next offset) or the thread is interrupted.
      */
     void follow(String pubsub, String topic, long from, PageSink sink) throws InterruptedException;
+
+    /** Releases what it holds (its client's connections and threads) when the manager closes; nothing by default. */
+    @Override
+    default void close() {
+    }
 
     /** One message of a topic. */
     record Message(long offset, String body) {}

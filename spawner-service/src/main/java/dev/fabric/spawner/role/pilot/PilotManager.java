@@ -883,7 +883,11 @@ final class PilotManager implements Closeable {
         }
         workers.values().forEach(Workers::stop);
         workers.clear();
-        journal.close();
+        try {
+            journal.close();
+        } finally {
+            fabric.close();
+        }
     }
 
     /** An ACTIVE pilot's two loops: NEW tasks into its queue, its events into the book. */

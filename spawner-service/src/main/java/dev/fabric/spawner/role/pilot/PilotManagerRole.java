@@ -108,9 +108,16 @@ public class PilotManagerRole implements Role {
         SpawningNode member = node.getObject();
         FabricKeys keys = member.keys().orElseThrow(() -> new IllegalStateException("member " + member.id() + " has no fabric keys yet"));
         URI registry = member.registryUrl().orElseThrow(() -> new IllegalStateException("member " + member.id() + " has no registry yet"));
-        FabricClient client = FabricClient.builder(registry, keys).name(context.serviceId()).build();
-        return PilotManager.open(context.serviceId(), context.dataDirectory(), mustExist, new MemberPilotFabric(client, context.serviceId()),
-                PilotSettings.of(context.config()), Clock.systemUTC(), json);
+        // The manager closes its fabric, and so this client, when it closes.
+        MemberPilotFabric fabric = new MemberPilotFabric(FabricClient.builder(registry, keys).name(context.serviceId()).build(),
+                context.serviceId());
+        try {
+            return PilotManager.open(context.serviceId(), context.dataDirectory(), mustExist, fabric, PilotSettings.of(context.config()),
+                    Clock.systemUTC(), json);
+        } catch (IOException | PilotJournal.CorruptException | RuntimeException e) {
+            fabric.close();
+            throw e;
+        }
     }
 
     @Override

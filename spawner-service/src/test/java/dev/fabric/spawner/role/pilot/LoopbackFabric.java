@@ -28,7 +28,14 @@ final class LoopbackFabric implements PilotFabric {
     /** Run before each spawn and after each stop, outside this fabric's lock: what else happens meanwhile. */
     volatile Runnable beforeSpawn = () -> { };
     volatile Runnable afterStop = () -> { };
+    /** Whether the manager closed it. */
+    volatile boolean closed;
     private int next;
+
+    @Override
+    public void close() {
+        closed = true;
+    }
 
     @Override
     public String spawn(PilotWire.Where where, String type, String name, Map<String, String> config) {

@@ -62,6 +62,16 @@ class PilotManagerTest {
         }
     }
 
+    @Test
+    void closingTheManagerClosesItsFabric() throws Exception {
+        PilotManager opened = open(false);
+        assertThat(fabric.closed).isFalse();
+
+        opened.close();
+
+        assertThat(fabric.closed).as("the manager's fabric, and with it its client's connections and threads").isTrue();
+    }
+
     static TaskDescription task(String... command) {
         return new TaskDescription(null, null, List.of(command), Map.of(), null, null, null);
     }
