@@ -64,71 +64,72 @@ class TaskBenchmark {
             String manager = spawned.path("id").asString();
             fabric.awaitState(manager, InstanceState.RUNNING, 1, Duration.ofMinutes(5));
             // A member restarted on a machine shared with other builds may take minutes to come back.
-            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("task-benchmark")
-                    .restartTimeout(Duration.ofMinutes(5)).build();
-            TaskManager tasks = client.tasks(manager, "bench");
-            PilotWire.Pilot pilot = tasks.submitPilot(new PilotWire.PilotDescription(2, 1, null, "2h", null));
-            tasks.awaitActive(pilot.id(), Duration.ofMinutes(10));
-            // A warm-up: the agents' and the manager's code paths compiled before anything is measured.
-            tasks.waitAll(tasks.submit(pilot.id(), noOps(200)), Duration.ofMinutes(10));
+            try (FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("task-benchmark")
+                    .restartTimeout(Duration.ofMinutes(5)).build()) {
+                TaskManager tasks = client.tasks(manager, "bench");
+                PilotWire.Pilot pilot = tasks.submitPilot(new PilotWire.PilotDescription(2, 1, null, "2h", null));
+                tasks.awaitActive(pilot.id(), Duration.ofMinutes(10));
+                // A warm-up: the agents' and the manager's code paths compiled before anything is measured.
+                tasks.waitAll(tasks.submit(pilot.id(), noOps(200)), Duration.ofMinutes(10));
 
-            double[] xargs = new double[ROUNDS];
-            double[] xargsSessions = new double[ROUNDS];
-            double[] through = new double[ROUNDS];
-            for (int round = 0; round < ROUNDS; round++) {
-                xargs[round] = xargs(TASKS, "/bin/true");
-                // Each task in a session of its own, as the agent runs it: where the kernel schedules by session
-                // (sched_autogroup), that gives each its own share of a loaded machine, which plain xargs's children lack.
-                xargsSessions[round] = xargs(TASKS, "setsid /bin/true");
-                Map<String, Duration> cpuBefore = cpuByRole();
-                long start = System.nanoTime();
-                TaskManager.Outcome outcome = tasks.waitAll(tasks.submit(pilot.id(), noOps(TASKS)), Duration.ofMinutes(30));
-                double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.println("TASKS round " + round + " CPU per task: " + cpuPerTask(cpuBefore, cpuByRole(), TASKS));
-                if (!outcome.complete()) {
-                    throw new AssertionError(outcome.pending().size() + " tasks did not end");
+                double[] xargs = new double[ROUNDS];
+                double[] xargsSessions = new double[ROUNDS];
+                double[] through = new double[ROUNDS];
+                for (int round = 0; round < ROUNDS; round++) {
+                    xargs[round] = xargs(TASKS, "/bin/true");
+                    // Each task in a session of its own, as the agent runs it: where the kernel schedules by session
+                    // (sched_autogroup), that gives each its own share of a loaded machine, which plain xargs's children lack.
+                    xargsSessions[round] = xargs(TASKS, "setsid /bin/true");
+                    Map<String, Duration> cpuBefore = cpuByRole();
+                    long start = System.nanoTime();
+                    TaskManager.Outcome outcome = tasks.waitAll(tasks.submit(pilot.id(), noOps(TASKS)), Duration.ofMinutes(30));
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    System.out.println("TASKS round " + round + " CPU per task: " + cpuPerTask(cpuBefore, cpuByRole(), TASKS));
+                    if (!outcome.complete()) {
+                        throw new AssertionError(outcome.pending().size() + " tasks did not end");
+                    }
+                    through[round] = TASKS / seconds;
+                    System.out.printf("TASKS (agent-prefetch " + AGENT_PREFETCH + ") round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx);"
+                            + " xargs -P 2 setsid %.0f tasks/s (%.2fx); load %s%n", round, xargs[round], through[round],
+                            through[round] / xargs[round], xargsSessions[round], through[round] / xargsSessions[round], load());
                 }
-                through[round] = TASKS / seconds;
-                System.out.printf("TASKS (agent-prefetch " + AGENT_PREFETCH + ") round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx);"
-                        + " xargs -P 2 setsid %.0f tasks/s (%.2fx); load %s%n", round, xargs[round], through[round],
-                        through[round] / xargs[round], xargsSessions[round], through[round] / xargsSessions[round], load());
-            }
 
-            long[] seen = new long[LATENCY_SAMPLES];
-            long[] recorded = new long[LATENCY_SAMPLES];
-            // Where the application's share goes (wall clock; the members are on this machine): the submit's
-            // round trip, its start to the manager's acceptance, and the agent's final event to the wait's return.
-            long[] submitted = new long[LATENCY_SAMPLES];
-            long[] untilAccepted = new long[LATENCY_SAMPLES];
-            long[] afterFinal = new long[LATENCY_SAMPLES];
-            // What the members cost with nothing to do (heartbeats, the agents' and the feed's long polls): the floor under the figures.
-            Map<String, Duration> idleBefore = cpuByRole();
-            Thread.sleep(5000);
-            System.out.println("TASKS idle CPU per second: " + cpuPerTask(idleBefore, cpuByRole(), 5));
-            Map<String, Duration> latencyCpuBefore = cpuByRole();
-            for (int i = 0; i < LATENCY_SAMPLES; i++) {
-                Instant startedAt = Instant.now();
-                long start = System.nanoTime();
-                String id = tasks.submit(pilot.id(), noOps(1).getFirst());
-                submitted[i] = System.nanoTime() - start;
-                PilotWire.Task done = tasks.waitAny(List.of(id), Duration.ofMinutes(1)).orElseThrow();
-                seen[i] = System.nanoTime() - start;
-                Instant seenAt = Instant.now();
-                recorded[i] = Duration.between(done.submittedAt(), done.finishedAt()).toNanos();
-                untilAccepted[i] = Duration.between(startedAt, done.submittedAt()).toNanos();
-                afterFinal[i] = Duration.between(done.finishedAt(), seenAt).toNanos();
-                Thread.sleep(20);
+                long[] seen = new long[LATENCY_SAMPLES];
+                long[] recorded = new long[LATENCY_SAMPLES];
+                // Where the application's share goes (wall clock; the members are on this machine): the submit's
+                // round trip, its start to the manager's acceptance, and the agent's final event to the wait's return.
+                long[] submitted = new long[LATENCY_SAMPLES];
+                long[] untilAccepted = new long[LATENCY_SAMPLES];
+                long[] afterFinal = new long[LATENCY_SAMPLES];
+                // What the members cost with nothing to do (heartbeats, the agents' and the feed's long polls): the floor under the figures.
+                Map<String, Duration> idleBefore = cpuByRole();
+                Thread.sleep(5000);
+                System.out.println("TASKS idle CPU per second: " + cpuPerTask(idleBefore, cpuByRole(), 5));
+                Map<String, Duration> latencyCpuBefore = cpuByRole();
+                for (int i = 0; i < LATENCY_SAMPLES; i++) {
+                    Instant startedAt = Instant.now();
+                    long start = System.nanoTime();
+                    String id = tasks.submit(pilot.id(), noOps(1).getFirst());
+                    submitted[i] = System.nanoTime() - start;
+                    PilotWire.Task done = tasks.waitAny(List.of(id), Duration.ofMinutes(1)).orElseThrow();
+                    seen[i] = System.nanoTime() - start;
+                    Instant seenAt = Instant.now();
+                    recorded[i] = Duration.between(done.submittedAt(), done.finishedAt()).toNanos();
+                    untilAccepted[i] = Duration.between(startedAt, done.submittedAt()).toNanos();
+                    afterFinal[i] = Duration.between(done.finishedAt(), seenAt).toNanos();
+                    Thread.sleep(20);
+                }
+                System.out.println("TASKS latency CPU per task: " + cpuPerTask(latencyCpuBefore, cpuByRole(), LATENCY_SAMPLES));
+                System.out.printf("TASKS throughput median: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s, ratio %.2f;"
+                        + " xargs -P 2 setsid %.0f tasks/s, ratio %.2f%n", median(xargs), median(through), median(through) / median(xargs),
+                        median(xargsSessions), median(through) / median(xargsSessions));
+                System.out.printf("TASKS latency submit-to-done at low load (%d tasks, one at a time): application p50 %.1f ms p99 %.1f ms;"
+                        + " recorded by the manager p50 %.1f ms p99 %.1f ms; load %s%n", LATENCY_SAMPLES, percentile(seen, 50),
+                        percentile(seen, 99), percentile(recorded, 50), percentile(recorded, 99), load());
+                System.out.printf("TASKS latency parts p50: submit round trip %.1f ms, submit to accepted %.1f ms, agent's final event to the"
+                        + " application %.1f ms%n", percentile(submitted, 50), percentile(untilAccepted, 50), percentile(afterFinal, 50));
+                tasks.cancelPilot(pilot.id());
             }
-            System.out.println("TASKS latency CPU per task: " + cpuPerTask(latencyCpuBefore, cpuByRole(), LATENCY_SAMPLES));
-            System.out.printf("TASKS throughput median: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s, ratio %.2f;"
-                    + " xargs -P 2 setsid %.0f tasks/s, ratio %.2f%n", median(xargs), median(through), median(through) / median(xargs),
-                    median(xargsSessions), median(through) / median(xargsSessions));
-            System.out.printf("TASKS latency submit-to-done at low load (%d tasks, one at a time): application p50 %.1f ms p99 %.1f ms;"
-                    + " recorded by the manager p50 %.1f ms p99 %.1f ms; load %s%n", LATENCY_SAMPLES, percentile(seen, 50),
-                    percentile(seen, 99), percentile(recorded, 50), percentile(recorded, 99), load());
-            System.out.printf("TASKS latency parts p50: submit round trip %.1f ms, submit to accepted %.1f ms, agent's final event to the"
-                    + " application %.1f ms%n", percentile(submitted, 50), percentile(untilAccepted, 50), percentile(afterFinal, 50));
-            tasks.cancelPilot(pilot.id());
         }
     }
 
