@@ -199,8 +199,7 @@ public final class FabricRestClients {
 
     /** {@link #signed(FabricKeys, Duration, Duration)} through a bridge's relay port ({@code null}: direct). */
     public static RestClient.Builder signed(FabricKeys keys, Duration connectTimeout, Duration readTimeout, InetSocketAddress relay) {
-        return plain(connectTimeout, readTimeout, relay)
-                .requestInterceptor(new FabricSigningInterceptor(new RequestSigner(keys, Clock.systemUTC())));
+        return signed(keys, requestFactory(connectTimeout, readTimeout, relay));
     }
 
     /**
