@@ -44,7 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * restarted under its id carries on where it stopped (docs/roles.md "pilot-manager").
  *
  * <p>Threads: one supervision loop for every pilot; per ACTIVE pilot an enqueuer (NEW tasks into
- * its queue) and a follower (its events topic). All are virtual threads.
+ * its queue) and a follower (its events topic). All are virtual threads. {@link #close()} stops
+ * them and waits for them ({@link #CLOSE_PATIENCE} at most) before it closes the journal and the
+ * client: what a thread was doing when it was stopped is journaled, not cut off.
  */
 final class PilotManager implements Closeable {
 
@@ -65,6 +67,9 @@ final class PilotManager implements Closeable {
     static final String REASON_PILOT_ENDED = "pilot-ended";
     static final String REASON_PILOT_CANCELED = "pilot-canceled";
     static final String REASON_PILOT_FAILED = "pilot-failed";
+
+    /** How long a close waits for its threads to end before it closes the journal and the client under them. */
+    static final Duration CLOSE_PATIENCE = Duration.ofSeconds(5);
 
     private static final Logger log = LoggerFactory.getLogger(PilotManager.class);
     private static final Set<InstanceState> GONE = Set.of(InstanceState.LOST, InstanceState.STOPPED);
@@ -875,18 +880,61 @@ final class PilotManager implements Closeable {
         workers.computeIfAbsent(pilot.id(), id -> new Workers(pilot).start());
     }
 
+    /**
+     * Stops the supervision loop and every pilot's workers and waits for them (a batch the queue has
+     * taken is journaled QUEUED, a final state read is journaled), then closes the journal and the
+     * client. A thread still running after {@link #CLOSE_PATIENCE} is named in the log and left to
+     * meet the closed journal: what it had not journaled is done again after a restart.
+     */
     @Override
     public void close() throws IOException {
         closed = true;
+        List<Thread> threads = new ArrayList<>();
         if (supervision != null) {
             supervision.interrupt();
+            threads.add(supervision);
         }
-        workers.values().forEach(Workers::stop);
+        for (Workers pilotWorkers : workers.values()) {
+            pilotWorkers.stop();
+            threads.addAll(pilotWorkers.threads());
+        }
         workers.clear();
+        awaitEnd(threads, CLOSE_PATIENCE);
         try {
             journal.close();
         } finally {
             fabric.close();
+        }
+    }
+
+    /** Waits for {@code threads} to end, {@code patience} in all; logs those that did not. */
+    private static void awaitEnd(List<Thread> threads, Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        List<String> running = new ArrayList<>();
+        boolean interrupted = false;
+        for (Thread thread : threads) {
+            if (thread == Thread.currentThread()) {
+                continue;
+            }
+            long left = deadline - System.nanoTime();
+            try {
+                if (interrupted || left <= 0 ? thread.isAlive() : !thread.join(Duration.ofNanos(left))) {
+                    running.add(thread.getName());
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+                if (thread.isAlive()) {
+                    running.add(thread.getName());
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (!running.isEmpty()) {
+            log.warn("pilot manager: {} did not end within {} s of the close{}; the journal and the client are closed under them, "
+                    + "and what they had not journaled is done again after a restart", running, patience.toSeconds(),
+                    interrupted ? " (the close was interrupted)" : "");
         }
     }
 
@@ -1023,6 +1071,18 @@ final class PilotManager implements Closeable {
                 log.warn("pilot {}: could not read its events to their end: {}", ending.id(), e.getMessage());
             }
             stop();
+        }
+
+        /** Its threads, to wait for once stopped. */
+        List<Thread> threads() {
+            List<Thread> threads = new ArrayList<>();
+            if (enqueuer != null) {
+                threads.add(enqueuer);
+            }
+            if (follower != null) {
+                threads.add(follower);
+            }
+            return threads;
         }
 
         void stop() {

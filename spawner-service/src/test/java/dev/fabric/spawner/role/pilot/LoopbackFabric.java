@@ -28,6 +28,8 @@ final class LoopbackFabric implements PilotFabric {
     /** Run before each spawn and after each stop, outside this fabric's lock: what else happens meanwhile. */
     volatile Runnable beforeSpawn = () -> { };
     volatile Runnable afterStop = () -> { };
+    /** Run inside each enqueue before the queue takes the messages, outside this fabric's lock: a request in flight. */
+    volatile Runnable duringEnqueue = () -> { };
     /** Whether the manager closed it. */
     volatile boolean closed;
     private int next;
@@ -77,8 +79,11 @@ final class LoopbackFabric implements PilotFabric {
     }
 
     @Override
-    public synchronized void enqueue(String queue, List<String> bodies) {
-        queues.computeIfAbsent(queue, q -> new ArrayList<>()).addAll(bodies);
+    public void enqueue(String queue, List<String> bodies) {
+        duringEnqueue.run();
+        synchronized (this) {
+            queues.computeIfAbsent(queue, q -> new ArrayList<>()).addAll(bodies);
+        }
     }
 
     synchronized List<String> queued(String queue) {

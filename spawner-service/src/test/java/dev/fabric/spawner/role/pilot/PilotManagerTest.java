@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -22,6 +24,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,6 +74,62 @@ class PilotManagerTest {
         opened.close();
 
         assertThat(fabric.closed).as("the manager's fabric, and with it its client's connections and threads").isTrue();
+    }
+
+    @Test
+    void aCloseWhileABatchIsBeingQueuedWaitsForItSoTheJournalSaysQueuedAndARestartQueuesNothingTwice() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        // The queue's answer to a request in flight comes after the close interrupted the enqueuer: the queue has the batch.
+        fabric.duringEnqueue = () -> {
+            entered.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                interrupted.countDown();
+            }
+            awaitUninterruptibly(answer);
+            Thread.currentThread().interrupt();
+        };
+        List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("true"), task("echo", "hi")))).ids();
+        soon().until(() -> entered.getCount() == 0);
+        PilotManager closing = manager;
+        Thread closer = Thread.ofVirtual().start(() -> {
+            try {
+                closing.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        soon().until(() -> interrupted.getCount() == 0);
+        // The close is done, or waits for something (the enqueuer): either way the answer comes now.
+        soon().until(() -> Set.of(Thread.State.WAITING, Thread.State.TIMED_WAITING, Thread.State.TERMINATED).contains(closer.getState()));
+        answer.countDown();
+        soon().until(() -> !closer.isAlive());
+        assertThat(fabric.queued(pilot.queue())).hasSize(2);
+        fabric.duringEnqueue = () -> { };
+
+        manager = open(true);
+        soon().until(() -> ids.stream().allMatch(id -> manager.task(id).state() == TaskState.QUEUED));
+        assertThat(fabric.queued(pilot.queue())).as("each task in the queue once: the batch the queue took was journaled QUEUED")
+                .hasSize(2);
+    }
+
+    static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (latch.getCount() > 0) {
+            try {
+                latch.await();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     static TaskDescription task(String... command) {
