@@ -33,37 +33,38 @@ public final class LabQueueClient {
     }
 
     public static void main(String[] args) throws Exception {
-        FabricClient client = FabricClient.builder(URI.create(args[0]), FabricKeys.load(Path.of(args[1])))
-                .name("lab-queue-client").build();
-        String queue = args[2];
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        System.out.println("ready");
-        System.out.flush();
-        for (String read; (read = in.readLine()) != null; ) {
-            String line = read;
-            String answer;
-            try {
-                answer = switch (line.split(" ", 2)[0]) {
-                    case "put" -> client.call(queue, "queue", (http, url) -> http.post().uri("/messages")
-                            .contentType(MediaType.APPLICATION_JSON).body(Map.of("body", line.substring(4))).retrieve()
-                            .body(JsonNode.class)).path("id").asString();
-                    case "take" -> {
-                        JsonNode message = client.call(queue, "queue", (http, url) -> http.post().uri("/leases?max=1").retrieve()
-                                .body(JsonNode.class)).path("messages").path(0);
-                        client.call(queue, "queue", (http, url) -> http.delete().uri("/leases/{lease}", message.path("leaseId").asString())
-                                .retrieve().toBodilessEntity());
-                        yield message.path("id").asString() + " " + message.path("body").asString();
-                    }
-                    case "path" -> "-";
-                    default -> throw new IllegalArgumentException("unknown command: " + line);
-                };
-                SpliceGateway.Path path = client.splicePath(queue).orElse(null);
-                answer = "ok " + answer + " | " + (path == null ? "NONE | none" : path.kind() + " | " + path.how());
-            } catch (RuntimeException e) {
-                answer = "error " + e;
-            }
-            System.out.println(answer.replace('\n', ' '));
+        try (FabricClient client = FabricClient.builder(URI.create(args[0]), FabricKeys.load(Path.of(args[1])))
+                .name("lab-queue-client").build()) {
+            String queue = args[2];
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            System.out.println("ready");
             System.out.flush();
+            for (String read; (read = in.readLine()) != null; ) {
+                String line = read;
+                String answer;
+                try {
+                    answer = switch (line.split(" ", 2)[0]) {
+                        case "put" -> client.call(queue, "queue", (http, url) -> http.post().uri("/messages")
+                                .contentType(MediaType.APPLICATION_JSON).body(Map.of("body", line.substring(4))).retrieve()
+                                .body(JsonNode.class)).path("id").asString();
+                        case "take" -> {
+                            JsonNode message = client.call(queue, "queue", (http, url) -> http.post().uri("/leases?max=1").retrieve()
+                                    .body(JsonNode.class)).path("messages").path(0);
+                            client.call(queue, "queue", (http, url) -> http.delete()
+                                    .uri("/leases/{lease}", message.path("leaseId").asString()).retrieve().toBodilessEntity());
+                            yield message.path("id").asString() + " " + message.path("body").asString();
+                        }
+                        case "path" -> "-";
+                        default -> throw new IllegalArgumentException("unknown command: " + line);
+                    };
+                    SpliceGateway.Path path = client.splicePath(queue).orElse(null);
+                    answer = "ok " + answer + " | " + (path == null ? "NONE | none" : path.kind() + " | " + path.how());
+                } catch (RuntimeException e) {
+                    answer = "error " + e;
+                }
+                System.out.println(answer.replace('\n', ' '));
+                System.out.flush();
+            }
         }
     }
 }

@@ -112,25 +112,26 @@ class SplicedBootstrapIT {
                 .containsKey("splice.since").containsEntry("via", bridgeId);
 
         // Reached through its bridge afterwards, by anyone holding the fabric key.
-        FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("spliced-it").build();
-        JsonNode status = client.call(queue, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
-        assertThat(status.path("id").asString()).isEqualTo(queue);
-        // The call tried a splice on demand first (the member joined the rendezvous through its bridge's word), which
-        // nearly always opens no connection here either, so the call went through the bridge: the client and the member
-        // say so. When the two dials did meet, both say it was spliced instead.
-        String path = client.splicePath(queue).orElseThrow().toString();
-        java.time.Instant deadline = java.time.Instant.now().plus(java.time.Duration.ofSeconds(30));
-        while (!fabric.registry.get(queue).metadata().containsKey("splice.on-demand") && java.time.Instant.now().isBefore(deadline)) {
-            Thread.sleep(200);
-        }
-        Map<String, String> recorded = fabric.registry.get(queue).metadata();
-        assertThat(recorded).containsKey("splice.on-demand.since");
-        if (path.startsWith("spliced")) {
-            assertThat(recorded.get("splice.on-demand")).as("the member's record of the caller's splice").startsWith("spliced");
-        } else {
-            assertThat(path).startsWith("relayed through the bridge at " + URI.create(relay).getHost() + ":" + URI.create(relay).getPort()
-                    + " (splice failed: no-connection)");
-            assertThat(recorded).containsEntry("splice.on-demand", "relayed through bridge " + bridgeId + " (splice failed (no-connection))");
+        try (FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("spliced-it").build()) {
+            JsonNode status = client.call(queue, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+            assertThat(status.path("id").asString()).isEqualTo(queue);
+            // The call tried a splice on demand first (the member joined the rendezvous through its bridge's word), which
+            // nearly always opens no connection here either, so the call went through the bridge: the client and the member
+            // say so. When the two dials did meet, both say it was spliced instead.
+            String path = client.splicePath(queue).orElseThrow().toString();
+            java.time.Instant deadline = java.time.Instant.now().plus(java.time.Duration.ofSeconds(30));
+            while (!fabric.registry.get(queue).metadata().containsKey("splice.on-demand") && java.time.Instant.now().isBefore(deadline)) {
+                Thread.sleep(200);
+            }
+            Map<String, String> recorded = fabric.registry.get(queue).metadata();
+            assertThat(recorded).containsKey("splice.on-demand.since");
+            if (path.startsWith("spliced")) {
+                assertThat(recorded.get("splice.on-demand")).as("the member's record of the caller's splice").startsWith("spliced");
+            } else {
+                assertThat(path).startsWith("relayed through the bridge at " + URI.create(relay).getHost() + ":" + URI.create(relay).getPort()
+                        + " (splice failed: no-connection)");
+                assertThat(recorded).containsEntry("splice.on-demand", "relayed through bridge " + bridgeId + " (splice failed (no-connection))");
+            }
         }
     }
 
@@ -198,10 +199,11 @@ class SplicedBootstrapIT {
                             + "configured, went on over circuit rv-[A-Za-z0-9_-]+-r1\\)");
 
             // And it is reached through its bridge afterwards.
-            FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("spliced-drop-it").splicing(false)
-                    .build();
-            JsonNode status = client.call(queue, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
-            assertThat(status.path("id").asString()).isEqualTo(queue);
+            try (FabricClient client = FabricClient.builder(URI.create(fabric.registryUrl), fabric.keys).name("spliced-drop-it")
+                    .splicing(false).build()) {
+                JsonNode status = client.call(queue, (http, url) -> http.get().uri("/management/v1/status").retrieve().body(JsonNode.class));
+                assertThat(status.path("id").asString()).isEqualTo(queue);
+            }
         }
     }
 
