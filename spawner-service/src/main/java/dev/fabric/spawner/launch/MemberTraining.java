@@ -19,12 +19,17 @@ import java.time.Duration;
  * (three times) and liveness probes, and ends. The training's spawner does not answer: the member's
  * bootstrap, given a short {@code fabric.member.spawner-timeout}, exits by itself
  * (SPAWNER_UNREACHABLE); whatever happens, the JVM exits {@link #LIMIT} after it is ready. The
- * cache is written at the JVM's exit.
+ * cache is written at the JVM's exit, whatever its status (the bootstrap's is 81), also when the
+ * member failed before it was ready: so only a run that prints {@link #COMPLETE}, once every probe
+ * has answered, leaves a cache the script keeps.
  */
 public final class MemberTraining {
 
     /** The longest the training runs after the member is ready; the script bounds the whole run too. */
     static final Duration LIMIT = Duration.ofSeconds(30);
+
+    /** The line printed when the member was ready and answered all its probes; aot-cache.sh looks for it in the run's output. */
+    static final String COMPLETE = "fabric member training: complete";
 
     private MemberTraining() {
     }
@@ -46,12 +51,17 @@ public final class MemberTraining {
         String address = context.getEnvironment().getProperty("server.address", "127.0.0.1");
         RestClient own = FabricRestClients.plain(Duration.ofSeconds(2), Duration.ofSeconds(10))
                 .baseUrl("http://" + address + ":" + port).build();
+        boolean answered = true;
         for (String probe : new String[] {"readiness", "readiness", "readiness", "liveness"}) {
             try {
                 own.get().uri("/actuator/health/" + probe).retrieve().toBodilessEntity();
             } catch (RestClientException e) {
+                answered = false;
                 System.err.println("member training: /actuator/health/" + probe + ": " + e.getMessage());
             }
+        }
+        if (answered) {
+            System.out.println(COMPLETE);
         }
         // The member's bootstrap ends the JVM; the daemon limit ends it if not (a non-daemon thread still runs).
         try {
