@@ -36,10 +36,10 @@
 #                                   Trained through the member's whole start, not to its refresh:
 #                                   spawner-service's MemberTraining starts the member on the
 #                                   extracted jar's class path, waits until it is ready and
-#                                   listening, asks its health probes, and the member's bootstrap,
-#                                   its spawner silent and its spawner-timeout 1 s, ends it. The
-#                                   cache is kept only when the run completed: MemberTraining
-#                                   prints its fixed line once every probe answered.
+#                                   listening, asks its health probes and ends it (the member's
+#                                   bootstrap, its spawner silent, ends it after its spawner-timeout,
+#                                   10 s, if not). The cache is kept only when the run completed:
+#                                   MemberTraining prints its fixed line once every probe answered.
 #
 # Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
 # (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
@@ -179,6 +179,6 @@ fabric_aot_member_cache() {
   shift 2
   fabric_aot_train "" 'fabric member training: complete' "$cache" "$log" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 \
     FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training FABRIC_REGISTRY_URL=http://127.0.0.1:9 \
-    FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 FABRIC_KEYS_PATH= FABRIC_MEMBER_SPAWNERTIMEOUT=1s \
+    FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 FABRIC_KEYS_PATH= FABRIC_MEMBER_SPAWNERTIMEOUT=10s \
     -- "$@" -Dserver.address=127.0.0.1 -cp "$FABRIC_AOT_JAR" dev.fabric.spawner.launch.MemberTraining
 }
