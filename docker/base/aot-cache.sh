@@ -20,8 +20,11 @@
 #                                   command line: the service's JVM options, -jar "$FABRIC_AOT_JAR"
 #                                   and its arguments. A training run that has not ended after
 #                                   $FABRIC_AOT_TRAINING_LIMIT seconds (300) is stopped (SIGTERM,
-#                                   then SIGKILL 10 s later). Returns 1 when no usable cache
-#                                   could be made: the service then starts without one.
+#                                   then SIGKILL 10 s later). The cache is kept only when the
+#                                   run completed: it reached the end of the refresh (exit status
+#                                   0). Returns 1 when no usable cache could be made or the run
+#                                   did not complete: the service then starts without one, and
+#                                   the next call trains again.
 #   fabric_aot_cache_throwaway_keys CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...
 #                                   fabric_aot_cache for a service whose context needs the fabric
 #                                   keys (the registry) where there are none (an image's build).
@@ -33,8 +36,10 @@
 #                                   Trained through the member's whole start, not to its refresh:
 #                                   spawner-service's MemberTraining starts the member on the
 #                                   extracted jar's class path, waits until it is ready and
-#                                   listening, asks its health probes, and the member's bootstrap,
-#                                   its spawner silent and its spawner-timeout 1 s, ends it.
+#                                   listening, asks its health probes and ends it (the member's
+#                                   bootstrap, its spawner silent, ends it after its spawner-timeout,
+#                                   10 s, if not). The cache is kept only when the run completed:
+#                                   MemberTraining prints its fixed line once every probe answered.
 #
 # Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
 # (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
@@ -93,15 +98,16 @@ fabric_jvm_options() {
 }
 
 fabric_aot_cache() {
-  fabric_aot_train -Dspring.context.exit=onRefresh "$@"
+  fabric_aot_train -Dspring.context.exit=onRefresh "" "$@"
 }
 
-# fabric_aot_train HOW CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...: fabric_aot_cache, with HOW (a JVM
-# option, or "" for none) the option that makes the training run end.
+# fabric_aot_train HOW MARKER CACHE LOG [VAR=VALUE...] -- JAVA_ARGS...: fabric_aot_cache, with HOW (a
+# JVM option, or "" for none) the option that makes the training run end, and MARKER the line the run
+# prints when it completed what it trains ("" when its exit status 0 says so).
 fabric_aot_train() {
-  local how=() cache=$2 log=$3 environment=() options scratch
+  local how=() marker=$2 cache=$3 log=$4 environment=() options scratch status=0
   [ -n "$1" ] && how=("$1")
-  shift 3
+  shift 4
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do
     environment+=("$1")
     shift
@@ -116,15 +122,28 @@ fabric_aot_train() {
   fi
   rm -f "$cache" "$cache.config"
   scratch=$(mktemp -d) || return 1
-  # The training run's working directory and data are thrown away; its exit status is not looked
-  # at (a service may fail late in its refresh and still have loaded what it needs): the check is.
-  # timeout: a training run that hangs must never hold up a start or a build; the JVM writes the
-  # cache at its exit, a SIGTERM's too.
+  # The training run's working directory and data are thrown away. timeout: a training run that
+  # hangs must never hold up a start or a build; the JVM writes the cache at its exit, a SIGTERM's too.
   (cd "$scratch" && env FABRIC_DATA_DIR="$scratch/data" "${environment[@]}" \
     timeout -k 10 "${FABRIC_AOT_TRAINING_LIMIT:-300}" "$JAVA_HOME/bin/java" \
     -XX:AOTCacheOutput="$cache.tmp" -Xlog:aot=off -Xlog:cds=off "${how[@]}" \
-    "$@" >"$log" 2>&1) || true
+    "$@" >"$log" 2>&1) || status=$?
   rm -rf "$scratch" "$cache.tmp.config"
+  # The JVM writes a cache at every exit, also after a run that failed early (a bad option, a port
+  # taken, a class missing, the limit above): a thin cache, which the JVM maps as well as a full one
+  # and which would be kept until the jar changes, every start slow. So a run must show it completed.
+  # A service's run: status 0, which it has only there (Spring halts the JVM with 0 at the end of
+  # its context's refresh, spring.context.exit=onRefresh, before any lifecycle bean starts; a failed
+  # refresh exits 1, the limit 124 or 137). A refresh that fails late has not made the beans after
+  # the failure, and a training run that fails at all fails at every start (its configuration is
+  # the script's): better no cache and this line than a partial one kept in silence. A member's run
+  # ends with its bootstrap's status whether or not it trained: MemberTraining prints MARKER then.
+  if [ -s "$cache.tmp" ] && { { [ -z "$marker" ] && [ "$status" != 0 ]; } || { [ -n "$marker" ] && ! grep -qxF "$marker" "$log"; }; }; then
+    rm -f "$cache.tmp"
+    echo "fabric: the AOT cache $cache was not kept: its training run did not complete (its output: $log);" \
+      "starting without it, the next start trains again" >&2
+    return 1
+  fi
   if [ -s "$cache.tmp" ]; then
     mv -f "$cache.tmp" "$cache"
   fi
@@ -158,8 +177,8 @@ fabric_aot_cache_throwaway_keys() {
 fabric_aot_member_cache() {
   local cache=$1 log=$2
   shift 2
-  fabric_aot_train "" "$cache" "$log" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 \
+  fabric_aot_train "" 'fabric member training: complete' "$cache" "$log" SPRING_PROFILES_ACTIVE=member FABRIC_SERVICE_ID=aot-training FABRIC_INCARNATION=1 \
     FABRIC_ROLE=queue FABRIC_SPAWNER_URL=http://127.0.0.1:9 FABRIC_SPAWNER_ID=aot-training FABRIC_REGISTRY_URL=http://127.0.0.1:9 \
-    FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 FABRIC_KEYS_PATH= FABRIC_MEMBER_SPAWNERTIMEOUT=1s \
+    FABRIC_OTP=unused FABRIC_MANAGEMENT_PORT=0 FABRIC_KEYS_PATH= FABRIC_MEMBER_SPAWNERTIMEOUT=10s \
     -- "$@" -Dserver.address=127.0.0.1 -cp "$FABRIC_AOT_JAR" dev.fabric.spawner.launch.MemberTraining
 }

@@ -111,6 +111,44 @@ class AotCacheIT {
         assertThat(dir.resolve("aot/none.aot")).doesNotExist();
     }
 
+    @Test
+    void aMemberTrainingThatFailsEarlyLeavesNoCacheAndSaysSo() throws Exception {
+        // A member whose configuration cannot be bound fails in its context's refresh, never ready: the JVM still
+        // writes a cache at its exit, a thin one the JVM can map, which must not be kept.
+        Result failed = script("fabric_aot_member_cache \"$ROOT/early.aot\" \"$ROOT/early.log\" " + TRAINING_OPTIONS
+                + " -Dfabric.member.spawner-timeout=never || echo FALLBACK");
+
+        assertThat(failed.output()).as(failed.output())
+                .contains("the AOT cache " + dir.resolve("aot/early.aot") + " was not kept: its training run did not complete")
+                .contains(dir.resolve("aot/early.log").toString()).contains("FALLBACK");
+        assertThat(dir.resolve("aot/early.aot")).doesNotExist();
+        assertThat(dir.resolve("aot/early.log")).content().contains("fabric.member.spawner-timeout");
+    }
+
+    @Test
+    void aServiceTrainingThatFailsInItsRefreshLeavesNoCacheAndSaysSo() throws Exception {
+        Result failed = script(spawnerCache("service-early", "-Dfabric.spawner.otp-ttl=never") + " || echo FALLBACK");
+
+        assertThat(failed.output()).as(failed.output())
+                .contains("the AOT cache " + dir.resolve("aot/service-early.aot") + " was not kept: its training run did not complete")
+                .contains(dir.resolve("aot/service-early.log").toString()).contains("FALLBACK");
+        assertThat(dir.resolve("aot/service-early.aot")).doesNotExist();
+    }
+
+    @Test
+    void aServiceTrainingThatReachesTheEndOfItsRefreshMakesAUsableCache() throws Exception {
+        Result made = script(spawnerCache("service", "") + " && echo MADE");
+
+        assertThat(made.output()).as(made.output()).contains("MADE").doesNotContain("did not complete");
+        assertThat(script("fabric_aot_usable \"$ROOT/service.aot\" && echo USABLE").output()).contains("USABLE");
+    }
+
+    /** The spawner's own training run, as the image makes it, with OPTION (JVM options) added. */
+    private static String spawnerCache(String name, String option) {
+        return "fabric_aot_cache \"$ROOT/" + name + ".aot\" \"$ROOT/" + name + ".log\" FABRIC_KEYS_PATH= FABRIC_SPAWNER_PORT=8472 "
+                + "FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- " + option + " -jar \"$FABRIC_AOT_JAR\"";
+    }
+
     /** The members' JVM options, with which ./fabric up trains their cache and checks it. */
     private static final String TRAINING_OPTIONS = String.join(" ", MemberJvm.TRAINING);
 

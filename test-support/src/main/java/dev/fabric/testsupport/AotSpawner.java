@@ -95,7 +95,7 @@ public record AotSpawner(Path jar, List<String> spawnerJvm, List<String> spawner
                 fabric_aot_app spawner "$JAR" "$ROOT" >&2 || exit 1
                 echo "jar=$FABRIC_AOT_JAR"
                 if fabric_aot_cache "$FABRIC_AOT_DIR/tests-spawner.aot" "$ROOT/tests-spawner-training.log" FABRIC_KEYS_PATH= \\
-                    FABRIC_SPAWNER_PORT=0 FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- $SPAWNER_JVM -jar "$FABRIC_AOT_JAR" >&2; then
+                    FABRIC_SPAWNER_PORT=8472 FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- $SPAWNER_JVM -jar "$FABRIC_AOT_JAR" >&2; then
                   echo "spawner=$FABRIC_AOT_DIR/tests-spawner.aot"
                 fi
                 member_jvm=$("$JAVA_HOME/bin/java" -cp "$FABRIC_AOT_JAR" dev.fabric.spawner.launch.MemberJvm) \\

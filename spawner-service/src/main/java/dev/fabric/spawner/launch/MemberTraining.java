@@ -16,15 +16,20 @@ import java.time.Duration;
  * on the member's class path with the member's options and environment, as a member starts (the
  * cache then holds what a member loads after its context's refresh too: the web server's start, the
  * bootstrap's first dial, the dispatcher servlet and its first answers), asks its own readiness
- * (three times) and liveness probes, and ends. The training's spawner does not answer: the member's
- * bootstrap, given a short {@code fabric.member.spawner-timeout}, exits by itself
- * (SPAWNER_UNREACHABLE); whatever happens, the JVM exits {@link #LIMIT} after it is ready. The
- * cache is written at the JVM's exit.
+ * (three times) and liveness probes, prints {@link #COMPLETE} when all of them answered, and ends
+ * the member. The cache is written at the JVM's exit, whatever its status, also when the member
+ * failed before it was ready: so the script keeps only the cache of a run that printed the line.
+ * The training's spawner does not answer: should the training hang, the member's bootstrap ends it
+ * when the script's {@code fabric.member.spawner-timeout} is over (SPAWNER_UNREACHABLE), and the
+ * JVM exits {@link #LIMIT} after it is ready whatever happens.
  */
 public final class MemberTraining {
 
     /** The longest the training runs after the member is ready; the script bounds the whole run too. */
     static final Duration LIMIT = Duration.ofSeconds(30);
+
+    /** The line printed when the member was ready and answered all its probes; aot-cache.sh looks for it in the run's output. */
+    static final String COMPLETE = "fabric member training: complete";
 
     private MemberTraining() {
     }
@@ -34,7 +39,7 @@ public final class MemberTraining {
         // Spring's AOT mode finds the member's generated bean definitions by the main class's name.
         member.setMainApplicationClass(SpawnerApplication.class);
         ConfigurableApplicationContext context = member.run(args);
-        Thread limit = Thread.ofPlatform().name("member-training-limit").daemon(true).start(() -> {
+        Thread.ofPlatform().name("member-training-limit").daemon(true).start(() -> {
             try {
                 Thread.sleep(LIMIT);
             } catch (InterruptedException e) {
@@ -46,18 +51,20 @@ public final class MemberTraining {
         String address = context.getEnvironment().getProperty("server.address", "127.0.0.1");
         RestClient own = FabricRestClients.plain(Duration.ofSeconds(2), Duration.ofSeconds(10))
                 .baseUrl("http://" + address + ":" + port).build();
+        boolean answered = true;
         for (String probe : new String[] {"readiness", "readiness", "readiness", "liveness"}) {
             try {
                 own.get().uri("/actuator/health/" + probe).retrieve().toBodilessEntity();
             } catch (RestClientException e) {
+                answered = false;
                 System.err.println("member training: /actuator/health/" + probe + ": " + e.getMessage());
             }
         }
-        // The member's bootstrap ends the JVM; the daemon limit ends it if not (a non-daemon thread still runs).
-        try {
-            limit.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (answered) {
+            System.out.println(COMPLETE);
         }
+        // Ended here, not by the bootstrap's timeout: a probe still waiting for its answer when the bootstrap
+        // closes the context would lose the cache, so that timeout is long and only a backstop.
+        System.exit(SpringApplication.exit(context, () -> 0));
     }
 }
