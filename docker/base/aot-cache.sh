@@ -41,6 +41,9 @@
 #                                   10 s, if not). The cache is kept only when the run completed:
 #                                   MemberTraining prints its fixed line once every probe answered.
 #
+# A check that passed is remembered in CACHE.checked (mode 0600) and made again only when the cache,
+# the class path, the JVM or the options changed (fabric_aot_usable, fabric_aot_checked).
+#
 # Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
 # (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
 
