@@ -41,6 +41,9 @@
 #                                   10 s, if not). The cache is kept only when the run completed:
 #                                   MemberTraining prints its fixed line once every probe answered.
 #
+# A check that passed is remembered in CACHE.checked (mode 0600) and made again only when the cache,
+# the class path, the JVM or the options changed (fabric_aot_usable, fabric_aot_checked).
+#
 # Start with: java -XX:AOTCache=CACHE -Xlog:aot=off -Xlog:cds=off ... -jar "$FABRIC_AOT_JAR".
 # (A cache that cannot be mapped is ignored by the JVM; the -Xlog options keep its warnings off.)
 
@@ -80,12 +83,57 @@ fabric_aot_app() {
 # fabric_aot_usable CACHE [JVM_OPTIONS...]: whether the JVM maps CACHE for $FABRIC_AOT_JAR when
 # started with JVM_OPTIONS (the service's: a cache is refused by a JVM whose collector or object
 # header layout differs from the training run's); AOTMode=on makes a cache it cannot use an error
-# instead of a warning, VerifySharedSpaces checks its regions' checksums.
+# instead of a warning, VerifySharedSpaces checks its regions' checksums. A check that passed is
+# remembered in CACHE.checked (fabric_aot_checked) and not made again while nothing it looked at
+# has changed; one that fails removes CACHE.checked.
 fabric_aot_usable() {
-  local cache=$1
+  local cache=$1 checked
   shift
+  checked=$(fabric_aot_checked "$cache" "$@")
+  if [ -n "$checked" ] && [ -f "$cache.checked" ] && [ ! -L "$cache.checked" ] && [ -O "$cache.checked" ] \
+    && [ "$(cat "$cache.checked" 2>/dev/null)" = "$checked" ]; then
+    return 0
+  fi
+  rm -f "$cache.checked"
   [ -s "$cache" ] && "$JAVA_HOME/bin/java" "$@" -XX:AOTCache="$cache" -XX:AOTMode=on -XX:+VerifySharedSpaces \
-    -Xlog:aot=off -Xlog:cds=off -cp "$FABRIC_AOT_JAR" -version >/dev/null 2>&1
+    -Xlog:aot=off -Xlog:cds=off -cp "$FABRIC_AOT_JAR" -version >/dev/null 2>&1 || return 1
+  [ -n "$checked" ] && fabric_aot_remember "$cache.checked" "$checked"
+  return 0
+}
+
+# fabric_aot_checked CACHE [JVM_OPTIONS...]: what fabric_aot_usable's check of CACHE depends on, as
+# text (stat's lines, the JVM's version, the options); empty when CACHE is not a regular file of
+# this user's: its check is then never remembered. Files by their identity, not their content
+# (hashing ~90 MB would cost a good part of the check): size, device, inode, mtime and ctime in ns;
+# a file written in place changes its ctime, which no one can set back. The files: CACHE, the class
+# path the JVM validates (the extracted jar, its lib/), the JVM (bin/java, libjvm.so). Then the
+# JVM's version, the options and the JVM's own option variables, which it reads at every start.
+# Taken before the check: a file changed during it shows at the next.
+fabric_aot_checked() {
+  local cache=$1 files file identity
+  shift
+  [ -f "$cache" ] && [ ! -L "$cache" ] && [ -O "$cache" ] || return 0
+  files=("$cache" "$FABRIC_AOT_JAR" "$JAVA_HOME/bin/java")
+  for file in "${FABRIC_AOT_JAR%/*}"/lib/*.jar "$JAVA_HOME"/lib/*/libjvm.so; do
+    [ -e "$file" ] && files+=("$file")
+  done
+  identity=$(stat -L -c '%n %s %d %i %.9Y %.9Z' -- "${files[@]}" 2>/dev/null) || return 0
+  printf '%s\n' "$identity"
+  grep -s '^JAVA_RUNTIME_VERSION=' "$JAVA_HOME/release"
+  printf 'options:'
+  printf ' %q' "$@" "JAVA_TOOL_OPTIONS=${JAVA_TOOL_OPTIONS-}" "JDK_JAVA_OPTIONS=${JDK_JAVA_OPTIONS-}" "_JAVA_OPTIONS=${_JAVA_OPTIONS-}"
+  echo
+}
+
+# fabric_aot_remember FILE TEXT: writes TEXT to FILE, readable by this user alone, whole or not at all.
+fabric_aot_remember() {
+  local tmp
+  tmp=$(umask 077 && mktemp "$1.XXXXXX") || return 0
+  if printf '%s\n' "$2" >"$tmp" && mv -f "$tmp" "$1"; then
+    return 0
+  fi
+  rm -f "$tmp"
+  return 0
 }
 
 # fabric_jvm_options JAVA_ARGS...: the JVM options among a command line's arguments (those before

@@ -16,7 +16,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,16 +94,67 @@ class AotCacheIT {
 
     @Test
     void aDamagedCacheIsNoticedAndMadeAgain() throws Exception {
+        // Its last check passed and is remembered; the damage keeps the cache's size and time stamp: its ctime tells.
+        assertThat(countedCheck(TRAINING_OPTIONS).usable()).isTrue();
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("remembered").isEqualTo(new Check(true, 0));
+        FileTime modified = Files.getLastModifiedTime(cache);
         try (RandomAccessFile file = new RandomAccessFile(cache.toFile(), "rw")) {
             file.seek(file.length() / 2);
             file.write(new byte[4096]);
         }
+        Files.setLastModifiedTime(cache, modified);
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("the JVM checks it again").isEqualTo(new Check(false, 1));
+        assertThat(checked()).as("a failed check forgets the one before").doesNotExist();
         Result check = script("fabric_aot_usable \"$CACHE\" " + TRAINING_OPTIONS + " && echo USABLE || echo UNUSABLE");
         assertThat(check.output()).contains("UNUSABLE");
 
         Result again = script(memberCache() + " && echo MADE");
         assertThat(again.output()).contains("making it again").contains("MADE");
         assertThat(script("fabric_aot_usable \"$CACHE\" " + TRAINING_OPTIONS + " && echo USABLE").output()).contains("USABLE");
+    }
+
+    @Test
+    void aCheckThatPassedIsRememberedUntilWhatItLookedAtChanges() throws Exception {
+        // The counting java is another JVM to the stamp than the one that made the cache: the first check is the JVM's.
+        assertThat(countedCheck(TRAINING_OPTIONS)).isEqualTo(new Check(true, 1));
+        assertThat(Files.getPosixFilePermissions(checked()))
+                .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("nothing changed: no JVM").isEqualTo(new Check(true, 0));
+
+        Files.setLastModifiedTime(cache, FileTime.from(Instant.now().plusSeconds(60)));
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("the cache touched").isEqualTo(new Check(true, 1));
+        assertThat(countedCheck(TRAINING_OPTIONS)).isEqualTo(new Check(true, 0));
+
+        Path copy = dir.resolve("copy.aot");
+        Files.copy(cache, copy, StandardCopyOption.COPY_ATTRIBUTES);
+        Files.move(copy, cache, StandardCopyOption.REPLACE_EXISTING);
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("the cache replaced").isEqualTo(new Check(true, 1));
+
+        assertThat(countedCheck(TRAINING_OPTIONS + " -Xss1m")).as("other options").isEqualTo(new Check(true, 1));
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("the options before").isEqualTo(new Check(true, 1));
+
+        Files.writeString(checked(), "not a check\n");
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("a stamp that does not match").isEqualTo(new Check(true, 1));
+        assertThat(countedCheck(TRAINING_OPTIONS)).isEqualTo(new Check(true, 0));
+
+        // Another jar at the same path (its time stamp: the JVM refuses the cache), then the jar as it was.
+        FileTime built = Files.getLastModifiedTime(app);
+        Files.setLastModifiedTime(app, FileTime.from(Instant.now().plusSeconds(60)));
+        assertThat(countedCheck(TRAINING_OPTIONS)).as("another jar").isEqualTo(new Check(false, 1));
+        assertThat(checked()).doesNotExist();
+        Files.setLastModifiedTime(app, built);
+        assertThat(countedCheck(TRAINING_OPTIONS)).isEqualTo(new Check(true, 1));
+        assertThat(countedCheck(TRAINING_OPTIONS)).isEqualTo(new Check(true, 0));
+    }
+
+    @Test
+    void aCheckOfACacheThatIsNotARegularFileIsNeverRemembered() throws Exception {
+        Path link = dir.resolve("link.aot");
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, cache);
+        assertThat(countedCheck(link, TRAINING_OPTIONS)).isEqualTo(new Check(true, 1));
+        assertThat(countedCheck(link, TRAINING_OPTIONS)).isEqualTo(new Check(true, 1));
+        assertThat(Path.of(link + ".checked")).doesNotExist();
     }
 
     @Test
@@ -157,7 +210,41 @@ class AotCacheIT {
         return "fabric_aot_member_cache \"$CACHE\" \"$ROOT/member-training.log\" " + TRAINING_OPTIONS;
     }
 
+    private Path checked() {
+        return Path.of(cache + ".checked");
+    }
+
+    private record Check(boolean usable, long javaStarts) {}
+
+    private Check countedCheck(String options) throws Exception {
+        return countedCheck(cache, options);
+    }
+
+    /** fabric_aot_usable with a JAVA_HOME whose bin/java counts its starts before it runs this JVM's java. */
+    private Check countedCheck(Path file, String options) throws Exception {
+        Path counting = dir.resolve("counting-jdk");
+        Path starts = dir.resolve("java-starts");
+        if (!Files.exists(counting)) {
+            Files.createDirectories(counting.resolve("bin"));
+            Files.createSymbolicLink(counting.resolve("lib"), Path.of(JAVA_HOME, "lib"));
+            Files.createSymbolicLink(counting.resolve("release"), Path.of(JAVA_HOME, "release"));
+            Path java = counting.resolve("bin/java");
+            Files.writeString(java, "#!/bin/sh\necho started >>'" + starts + "'\nexec '" + JAVA + "' \"$@\"\n");
+            java.toFile().setExecutable(true);
+        }
+        Files.deleteIfExists(starts);
+        Result check = script("JAVA_HOME=\"$COUNTING\" fabric_aot_usable '" + file + "' " + options + " && echo USABLE || echo UNUSABLE",
+                Map.of("COUNTING", counting.toString()));
+        assertThat(check.output()).as(check.output()).containsAnyOf("USABLE", "UNUSABLE");
+        return new Check(check.output().lines().anyMatch("USABLE"::equals),
+                Files.exists(starts) ? Files.readAllLines(starts).size() : 0);
+    }
+
     private Result script(String commands) throws Exception {
+        return script(commands, Map.of());
+    }
+
+    private Result script(String commands, Map<String, String> more) throws Exception {
         Path root = dir.resolve("aot");
         String prelude = ". \"$SCRIPT\" && fabric_aot_app spawner \"$JAR\" \"$ROOT\" >/dev/null && CACHE=\"$FABRIC_AOT_DIR/member.aot\" && ";
         ProcessBuilder builder = new ProcessBuilder("bash", "-c", prelude + commands).redirectErrorStream(true);
@@ -167,6 +254,7 @@ class AotCacheIT {
         env.put("SCRIPT", SCRIPT.toString());
         env.put("JAR", FabricUnderTest.SPAWNER_JAR.toString());
         env.put("ROOT", root.toString());
+        env.putAll(more);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(10, TimeUnit.MINUTES)).isTrue();
