@@ -1,9 +1,14 @@
 package dev.fabric.cli;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +75,30 @@ final class FabricLauncher {
 
     Path errors(String command) {
         return home.resolve(command + ".err");
+    }
+
+    /**
+     * The processes of this user whose {@code FABRIC_DATA_DIR} lies in this home's {@code data}: the
+     * fabric's members (and its registry and spawner, whose data lie there too), as {@code down} finds them.
+     */
+    List<Long> processes() {
+        String prefix = "FABRIC_DATA_DIR=" + home.resolve("data") + "/";
+        List<Long> found = new ArrayList<>();
+        try (DirectoryStream<Path> all = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path process : all) {
+                try {
+                    String environment = new String(Files.readAllBytes(process.resolve("environ")), StandardCharsets.UTF_8);
+                    if (Arrays.stream(environment.split("\0")).anyMatch(variable -> variable.startsWith(prefix))) {
+                        found.add(Long.parseLong(process.getFileName().toString()));
+                    }
+                } catch (IOException | NumberFormatException gone) {
+                    // ended meanwhile, or not ours to read
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return found;
     }
 
     /** {@code ./fabric down}: stops what {@code up} started under this home, if anything. */

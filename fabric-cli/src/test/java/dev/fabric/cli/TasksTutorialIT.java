@@ -76,6 +76,8 @@ class TasksTutorialIT {
         } finally {
             fabric.down();
         }
+        // Everything the tutorial started, the pilot manager's own members too, ended with down.
+        assertThat(fabric.processes()).as("processes of this fabric left after ./fabric down").isEmpty();
     }
 
     /** {@code ./fabric ARGUMENTS...}: it must end within minutes and succeed; its output. */
