@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * {@code ./fabric down} stops the members of its fabric that their spawners left running (a member's
  * own members when that member was stopped first, a killed spawner's), and no other process: stand-ins
- * carry a member's environment, as the launcher gives it, here without a fabric running.
+ * carry a member's environment, as the launcher gives it, and one the registry's, without a fabric running.
  */
 class FabricDownIT {
 
@@ -34,6 +34,10 @@ class FabricDownIT {
         Process queue = standIn(home.resolve("data/spawner/members/pilot-manager-1a2b3c4d/data/members/queue-9c0d1e2f/data"),
                 "queue-9c0d1e2f", "trap '' TERM; exec sleep 600");
         Process otherFabrics = standIn(elsewhere.resolve("data/spawner/members/queue-31415926/data"), "queue-31415926", "exec sleep 600");
+        // The registry's data lie in the same place: it is stopped as the registry, not reported as a member left running.
+        Process registry = standIn(home.resolve("data/registry"), null, "exec sleep 600");
+        Files.createDirectories(home.resolve("run"));
+        Files.writeString(home.resolve("run/registry.pid"), registry.pid() + "\n");
         try {
             assertThat(fabric.processes()).contains(agent.pid(), queue.pid()).doesNotContain(otherFabrics.pid());
 
@@ -48,7 +52,11 @@ class FabricDownIT {
             assertThat(out).contains("their spawners had left running", "agent-5e6f7a8b (pid " + agent.pid() + ")",
                     "queue-9c0d1e2f (pid " + queue.pid() + ")");
             assertThat(otherFabrics.isAlive()).as("another fabric's member is left alone").isTrue();
+            assertThat(registry.waitFor(30, TimeUnit.SECONDS)).as("the registry was stopped").isTrue();
+            assertThat(out).contains("registry (pid " + registry.pid() + ") stopped").doesNotContain("(pid " + registry.pid() + "),",
+                    "pid-" + registry.pid());
         } finally {
+            registry.destroyForcibly();
             agent.destroyForcibly();
             queue.destroyForcibly();
             otherFabrics.destroyForcibly();
@@ -59,7 +67,9 @@ class FabricDownIT {
         Files.createDirectories(dataDir);
         ProcessBuilder builder = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("FABRIC_DATA_DIR", dataDir.toString());
-        builder.environment().put("FABRIC_SERVICE_ID", id);
+        if (id != null) {
+            builder.environment().put("FABRIC_SERVICE_ID", id);
+        }
         return builder.start();
     }
 }
