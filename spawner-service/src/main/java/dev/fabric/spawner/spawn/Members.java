@@ -36,4 +36,9 @@ public class Members {
     List<ManagedMember> all() {
         return List.copyOf(members.values());
     }
+
+    /** Whether this spawner has started, restarted, adopted or stopped no member since it started. */
+    boolean isEmpty() {
+        return members.isEmpty();
+    }
 }

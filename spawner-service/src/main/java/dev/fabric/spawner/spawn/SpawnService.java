@@ -287,6 +287,11 @@ public class SpawnService {
         });
     }
 
+    /** Whether this node has looked after any member since it started: spawned, restarted, adopted or stopped one. */
+    boolean supervisedAny() {
+        return !members.isEmpty();
+    }
+
     /** The ids of the members this node looks after a live incarnation of. */
     List<String> live() {
         return members.all().stream().filter(ManagedMember::isLive).map(ManagedMember::id).toList();

@@ -45,6 +45,8 @@ public class Supervisor implements SmartLifecycle {
     private final OneAtATime heartbeats = new OneAtATime();
     private final OneAtATime rounds = new OneAtATime();
     private volatile boolean readopted;
+    /** Whether the registry showed members of this node when it took them back (in any state: a gone one's members need adopting). */
+    private volatile boolean foundMembers;
     private volatile boolean running;
 
     /** The spawn service is made on first use: inside a member, only once it is RUNNING ({@link SpawnGate}). */
@@ -119,7 +121,9 @@ public class Supervisor implements SmartLifecycle {
 
     private void readopt(SpawnService spawner) {
         Launcher launcher = spawner.launcher();
-        for (ServiceInstance instance : spawner.members()) {
+        List<ServiceInstance> members = spawner.members();
+        foundMembers = !members.isEmpty();
+        for (ServiceInstance instance : members) {
             switch (instance.state()) {
                 case RUNNING, SUSPECT -> {
                     Optional<LaunchedMember> member = launcher.adopt(instance);
@@ -176,6 +180,12 @@ public class Supervisor implements SmartLifecycle {
             return;
         }
         SpawnService spawner = spawners.getObject();
+        // A node with no member (most members: a queue, an agent) has nothing to compare with the registry: a member
+        // becomes this node's only by this node's own doing (a spawn, a restart, an adoption), which it knows of.
+        // Listing every instance every round on every member would cost the registry the square of the fabric's size.
+        if (!foundMembers && !spawner.supervisedAny()) {
+            return;
+        }
         String self = spawner.identity().id();
         try {
             List<ServiceInstance> all = spawner.registry().list(null, null, null, null).instances();

@@ -46,7 +46,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.anyString;
+import static org.awaitility.Awaitility.await;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 /**
@@ -167,6 +170,42 @@ class RestartedParentTakesItsChildrenBackTest {
         sshd.stopsToLeaveUnanswered.set(0);
     }
 
+    @Test
+    void aNodeWithoutMembersLeavesTheRegistryAloneInItsRoundsUntilItSpawnsOne() throws Exception {
+        registry.memberOf("spawner-2", "queue-of-another-node", InstanceState.RUNNING, ProcessHandle.current().pid());
+
+        Supervisor node = restartedParent();
+        node.supervise();
+        node.supervise();
+        node.supervise();
+
+        // Taking its members back lists the registry once; a round with nothing to compare asks it nothing.
+        verify(registry.client, times(1)).list(any(), any(), any(), any());
+
+        String spawned = spawner.spawn(new SpawnRequest("queue", null, null, null, null)).id();
+        try {
+            node.supervise();
+            verify(registry.client, times(2)).list(any(), any(), any(), any());
+        } finally {
+            await().atMost(Duration.ofSeconds(30)).until(() -> registry.instances.get(spawned).state() == InstanceState.RUNNING);
+            spawner.stop(spawned);
+        }
+    }
+
+    @Test
+    void aNodeWhoseOnlyMemberEndedForGoodStillAdoptsThatMembersRunningMember() throws Exception {
+        String gone = "queue-gone-" + java.util.HexFormat.of().toHexDigits(new java.security.SecureRandom().nextInt());
+        registry.child(gone, InstanceState.STOPPED, ProcessHandle.current().pid());
+        Process orphan = sshd.startMember(CHILD);
+        registry.memberOf(gone, CHILD, InstanceState.RUNNING, orphan.pid());
+
+        restartedParent().supervise();
+
+        assertThat(registry.instances.get(CHILD).metadata()).as("%s's supervisor now", CHILD).containsEntry(Supervision.SUPERVISOR, PARENT);
+        assertThat(launched).as("adopted as it runs, not started again").isEmpty();
+        assertThat(LoopbackSshd.processesOf(CHILD)).containsExactly(orphan.pid());
+    }
+
     /** The parent's node as its restart makes it: nothing in memory, everything from the registry. */
     Supervisor restartedParent() {
         SpawnerProperties properties = new SpawnerProperties(PARENT, Path.of("unused"), "", "", "ssh", List.of("queue"),
@@ -281,8 +320,12 @@ class RestartedParentTakesItsChildrenBackTest {
         }
 
         void child(String id, InstanceState state, long pid) {
+            memberOf(PARENT, id, state, pid);
+        }
+
+        void memberOf(String parent, String id, InstanceState state, long pid) {
             Instant now = Instant.now();
-            instances.put(id, new ServiceInstance(id, "queue", id, state, "registered " + state, 3, PARENT, Connectivity.DIRECT,
+            instances.put(id, new ServiceInstance(id, "queue", id, state, "registered " + state, 3, parent, Connectivity.DIRECT,
                     Map.of(), Map.of("launcher", "ssh", "host", LoopbackSshd.HOST, "pid", Long.toString(pid),
                     "log", "/nowhere/members/" + id + "/member.log"), now, now, now));
         }
