@@ -308,7 +308,7 @@ public class SpawnService {
 
     /** Stops every member (a laptop spawner shutting down with fabric.spawner.stop-members-on-shutdown). */
     void stopAll() {
-        stopAtOnce(members.all().stream().filter(ManagedMember::isLive).map(ManagedMember::id).toList(), this::stop);
+        stopAtOnce(live(), this::stop);
     }
 
     /**
