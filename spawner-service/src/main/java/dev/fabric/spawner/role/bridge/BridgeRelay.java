@@ -21,6 +21,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.util.function.SingletonSupplier;
 import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -71,8 +72,11 @@ public final class BridgeRelay extends OncePerRequestFilter {
     private final MemberNode node;
     private final SignatureVerifier signed;
     private final JsonMapper json = JsonMapper.builder().build();
-    private final HttpClient outward = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    // Made at the first request relayed outward: this filter is in every member, and a JDK client made at
+    // start-up costs each one a selector thread and the JDK's default TLS context (its trust store read, about
+    // 0.1 s on the start's path), which only a bridge ever uses.
+    private final SingletonSupplier<HttpClient> outward = SingletonSupplier.of(() -> HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build());
     private final Map<InetSocketAddress, HttpClient> nextBridges = new ConcurrentHashMap<>();
     private volatile Routes routes = new Routes(Set.of(), Map.of());
     private final RouteRefresh refresh = new RouteRefresh(Duration.ofSeconds(1));
@@ -149,7 +153,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
             if (channel != null) {
                 inward(bridge, channel, request, response, view, body);
             } else if (routes.direct().contains(authority)) {
-                outward(bridge, outward, request, response, view, body);
+                outward(bridge, outward.obtain(), request, response, view, body);
             } else if (next != null) {
                 // A bridge chain: the member is reached through another bridge, which this one reaches down that
                 // bridge's own channel, or straight at its relay port. The request goes on unchanged.
