@@ -9,6 +9,7 @@ import dev.fabric.core.signature.SignableRequest;
 import dev.fabric.core.signature.SignatureRejectedException;
 import dev.fabric.core.signature.SignatureVerifier;
 import dev.fabric.core.signature.VerificationPolicy;
+import dev.fabric.core.spring.FabricRestClients;
 import dev.fabric.core.spring.SignatureAuthenticationFilter;
 import dev.fabric.spawner.member.MemberKeys;
 import dev.fabric.spawner.member.MemberNode;
@@ -28,7 +29,6 @@ import tools.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,6 +66,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(BridgeRelay.class);
     private static final String REDEEM = "/bootstrap/v1/redeem";
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
     private final BridgeRole role;
     private final BridgeChannels channels;
@@ -75,8 +76,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
     // Made at the first request relayed outward: this filter is in every member, and a JDK client made at
     // start-up costs each one a selector thread and the JDK's default TLS context (its trust store read, about
     // 0.1 s on the start's path), which only a bridge ever uses.
-    private final SingletonSupplier<HttpClient> outward = SingletonSupplier.of(() -> HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build());
+    private final SingletonSupplier<HttpClient> outward = SingletonSupplier.of(() -> FabricRestClients.httpClient(CONNECT_TIMEOUT, null));
     private final Map<InetSocketAddress, HttpClient> nextBridges = new ConcurrentHashMap<>();
     private volatile Routes routes = new Routes(Set.of(), Map.of());
     private final RouteRefresh refresh = new RouteRefresh(Duration.ofSeconds(1));
@@ -236,7 +236,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
             return;
         } catch (IOException e) {
             refuse(request, response, 502, "bridge-destination-unreachable", "bridge " + bridge.bridgeId() + " cannot reach "
-                    + view.target().getRawAuthority() + ": " + dev.fabric.core.spring.FabricRestClients.describeFailure(e), "unreachable");
+                    + view.target().getRawAuthority() + ": " + FabricRestClients.describeFailure(e), "unreachable");
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -364,8 +364,7 @@ public final class BridgeRelay extends OncePerRequestFilter {
 
     /** A client that sends requests on through the relay port of the next bridge of a chain, as to an HTTP proxy. */
     private HttpClient throughBridge(InetSocketAddress relay) {
-        return nextBridges.computeIfAbsent(relay, address -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).proxy(ProxySelector.of(address)).build());
+        return nextBridges.computeIfAbsent(relay, address -> FabricRestClients.httpClient(CONNECT_TIMEOUT, address));
     }
 
     private static List<RelayFrame.Header> headers(HttpServletRequest request) {
