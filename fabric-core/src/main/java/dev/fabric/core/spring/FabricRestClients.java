@@ -68,13 +68,26 @@ public final class FabricRestClients {
      * ({@link HttpClient#shutdownNow()}): its selector thread, its workers and its connections.
      */
     public static HttpClient httpClient(Duration connectTimeout, InetSocketAddress relay) {
-        HttpClient.Builder builder = HttpClient.newBuilder()
+        HttpClient.Builder builder = jdkClientBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout);
         if (relay != null) {
             builder.proxy(ProxySelector.of(relay));
         }
         return builder.build();
+    }
+
+    /**
+     * {@link HttpClient#newBuilder()} with the JVM's default TLS context made at the first TLS
+     * connection, not when the client is built (a plain-HTTP fabric never makes it): every JDK client
+     * of the fabric starts here. TLS connections behave as the default builder's.
+     */
+    public static HttpClient.Builder jdkClientBuilder() {
+        return jdkClientBuilder(LazyDefaultTls.jvmDefault());
+    }
+
+    static HttpClient.Builder jdkClientBuilder(LazyDefaultTls tls) {
+        return HttpClient.newBuilder().sslContext(tls.context()).sslParameters(tls.parameters());
     }
 
     /** {@link #requestFactory(Duration, Duration, InetSocketAddress)} over a JDK client of the caller's, which stays the caller's to release. */
@@ -93,9 +106,14 @@ public final class FabricRestClients {
      * {@link #requestFactory} does, so it is for calls whose answers are short, not for streams. No
      * retries, redirects, cookies or content compression, as the JDK client: a call that fails is
      * the caller's to handle. A pooled connection idle for a second is checked before it is used
-     * again (the member may have closed it, or restarted).
+     * again (the member may have closed it, or restarted). Its TLS strategy is the pool's default, made
+     * at the first TLS connection ({@link #jdkClientBuilder}).
      */
     public static HttpComponentsClientHttpRequestFactory pooled(Duration connectTimeout, Duration readTimeout) {
+        return pooled(connectTimeout, readTimeout, LazyDefaultTls.jvmDefault());
+    }
+
+    static HttpComponentsClientHttpRequestFactory pooled(Duration connectTimeout, Duration readTimeout, LazyDefaultTls tls) {
         ConnectionConfig.Builder connections = ConnectionConfig.custom()
                 .setConnectTimeout(Timeout.of(connectTimeout))
                 .setValidateAfterInactivity(TimeValue.ofSeconds(1));
@@ -106,6 +124,7 @@ public final class FabricRestClients {
         }
         var client = HttpClients.custom()
                 .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setTlsSocketStrategy(tls.socketStrategy())
                         // Long polls hold a connection each; the pool never makes a call wait for one.
                         .setMaxConnPerRoute(1_000).setMaxConnTotal(10_000)
                         .setDefaultConnectionConfig(connections.build()).build())

@@ -2,6 +2,7 @@ package dev.fabric.spawner.reach;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.core.spring.FabricRestClients;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +59,7 @@ public final class ReverseChannel implements AutoCloseable {
     private final long incarnation;
     private final URI memberUrl;
     private final RequestSigner signer;
-    private final HttpClient opener = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient opener = FabricRestClients.jdkClientBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final HttpClient local;
     private final Duration requestTimeout;
     /** A bridge's relay port, for the requests for other members that come down this channel (a bridge chain); null: none. */
@@ -87,7 +88,7 @@ public final class ReverseChannel implements AutoCloseable {
         this.memberUrl = memberUrl;
         this.signer = new RequestSigner(keys, Clock.systemUTC());
         this.requestTimeout = requestTimeout;
-        this.local = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        this.local = FabricRestClients.jdkClientBuilder().version(HttpClient.Version.HTTP_1_1)
                 .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", localPort))).build();
     }
 
@@ -97,7 +98,7 @@ public final class ReverseChannel implements AutoCloseable {
      * on, instead of being refused {@code 421}.
      */
     public void relayOthersTo(InetSocketAddress relayPort) {
-        this.relay = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).proxy(ProxySelector.of(relayPort)).build();
+        this.relay = FabricRestClients.jdkClientBuilder().version(HttpClient.Version.HTTP_1_1).proxy(ProxySelector.of(relayPort)).build();
     }
 
     /** The bridge's relay port as the address of an HTTP proxy, for this member's outward calls. */

@@ -2,6 +2,7 @@ package dev.fabric.core.registry.stream;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.registry.RegistryCallException;
+import dev.fabric.core.spring.FabricRestClients;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,7 +37,7 @@ public final class HeartbeatStream implements AutoCloseable {
         this.timeout = timeout;
         this.clock = clock;
         this.keys = keys;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = FabricRestClients.jdkClientBuilder().connectTimeout(timeout).build();
     }
 
     /**
