@@ -80,7 +80,10 @@ public final class FabricRestClients {
     /**
      * {@link HttpClient#newBuilder()} with the JVM's default TLS context made at the first TLS
      * connection, not when the client is built (a plain-HTTP fabric never makes it): every JDK client
-     * of the fabric starts here. TLS connections behave as the default builder's.
+     * of the fabric starts here. TLS connections behave as the default builder's over HTTP/1.1 and
+     * WebSocket, which is all the fabric speaks: the builder's TLS parameters name no protocol
+     * versions (naming them would make the context), so an HTTP/2 client would not offer {@code h2}
+     * over TLS and would speak HTTP/1.1 there.
      */
     public static HttpClient.Builder jdkClientBuilder() {
         return jdkClientBuilder(LazyDefaultTls.jvmDefault());
