@@ -25,9 +25,8 @@ import java.util.function.Supplier;
  * reads and parses the JDK's trust store (some 140 certificates) and loads about 200 TLS classes, 3 to
  * 6 MiB in every service (a member makes its clients at its bootstrap), although a fabric whose URLs
  * are plain {@code http://} never opens a TLS connection (docs/benchmarks.md, "No TLS context until a
- * TLS connection"). Once a client
- * does connect over TLS, it is the default context itself, with its own defaults: same trust store,
- * protocols, cipher suites and host name check as before.
+ * TLS connection"). Once a client does connect over TLS, it is the default context itself, with its
+ * own defaults: the same trust store, protocols, cipher suites and host name check as before.
  */
 final class LazyDefaultTls {
 
