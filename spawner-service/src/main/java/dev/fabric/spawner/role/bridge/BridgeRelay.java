@@ -74,8 +74,8 @@ public final class BridgeRelay extends OncePerRequestFilter {
     private final SignatureVerifier signed;
     private final JsonMapper json = JsonMapper.builder().build();
     // Made at the first request relayed outward: this filter is in every member, and a JDK client made at
-    // start-up costs each one a selector thread and the JDK's default TLS context (its trust store read, about
-    // 0.1 s on the start's path), which only a bridge ever uses.
+    // start-up costs each one a selector thread and its workers, which only a bridge ever uses (the TLS
+    // context is made later still, at a first TLS connection: FabricRestClients).
     private final SingletonSupplier<HttpClient> outward = SingletonSupplier.of(() -> FabricRestClients.httpClient(CONNECT_TIMEOUT, null));
     private final Map<InetSocketAddress, HttpClient> nextBridges = new ConcurrentHashMap<>();
     private volatile Routes routes = new Routes(Set.of(), Map.of());
