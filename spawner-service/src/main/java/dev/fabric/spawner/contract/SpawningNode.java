@@ -35,4 +35,11 @@ public interface SpawningNode {
 
     /** Whether it is RUNNING (registered, its role started): it spawns and supervises only then. */
     boolean running();
+
+    /**
+     * Its spawner side is about to stop its members (a shutdown with {@code stop-members-on-shutdown}):
+     * its role stops acting on its members' ends first ({@code Role.membersStopping}), so that, for
+     * instance, a pilot manager neither replaces the agents this stop ends nor fails their pilots.
+     */
+    void membersStopping();
 }

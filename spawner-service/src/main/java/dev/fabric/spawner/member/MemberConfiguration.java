@@ -46,6 +46,11 @@ public class MemberConfiguration {
         return new FabricKeysHolder(null);
     }
 
+    @Bean
+    RoleShutdown roleShutdown(MemberNode node) {
+        return new RoleShutdown(node);
+    }
+
     @Bean(destroyMethod = "shutdown")
     MemberNode memberNode(MemberSettings settings, MemberKeys keys, List<Role> roles, @Value("${server.port}") int port,
                           ConfigurableApplicationContext context) {

@@ -40,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One member's life: keys delivered, configured by its spawner, role started, registered RUNNING,
@@ -69,6 +70,7 @@ public final class MemberNode implements SpawningNode {
     private volatile Phase phase = Phase.AWAITING_KEYS;
     private volatile RegistryClient registry;
     private volatile Role role;
+    private final AtomicBoolean roleStopped = new AtomicBoolean();
     /** The reverse channel to a bridge, for a member configured with {@link #VIA}; its bridge's id. */
     private volatile ReverseChannel channel;
     private volatile String viaBridge;
@@ -121,6 +123,14 @@ public final class MemberNode implements SpawningNode {
     @Override
     public boolean running() {
         return phase == Phase.RUNNING;
+    }
+
+    @Override
+    public void membersStopping() {
+        Role current = role;
+        if (current != null) {
+            current.membersStopping();
+        }
     }
 
     public Phase phase() {
@@ -414,16 +424,25 @@ public final class MemberNode implements SpawningNode {
         return client;
     }
 
-    /** Stops the role at shutdown so its state is durable. */
+    /**
+     * Stops the role so its state is durable, once: at shutdown before the web server's graceful
+     * shutdown waits for requests ({@link RoleShutdown}: the role's long polls and streams end then),
+     * or else with the node.
+     */
+    void stopRole() {
+        Role current = role;
+        if (current != null && roleStopped.compareAndSet(false, true)) {
+            current.stop();
+        }
+    }
+
+    /** At the end of the shutdown: the bridge's channel closed, the role stopped if it was not yet. */
     void shutdown() {
         ReverseChannel open = channel;
         if (open != null) {
             open.close();
         }
-        Role current = role;
-        if (current != null) {
-            current.stop();
-        }
+        stopRole();
     }
 
     private void reportFailure(String reason) {

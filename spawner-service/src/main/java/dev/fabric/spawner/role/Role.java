@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * <p>Lifecycle: on a restart under the old id, {@link #recover} runs first and may refuse
  * ({@link StateUnrecoverableException}: the member exits and is marked LOST); then {@link #start};
- * {@link #stop} at shutdown.
+ * at shutdown {@link #membersStopping} when the member stops its own members, then {@link #stop}.
  */
 public interface Role {
 
@@ -34,6 +34,14 @@ public interface Role {
 
     /** Stops serving and makes its state durable. */
     void stop();
+
+    /**
+     * The member is shutting down and about to stop the members it spawned ({@code
+     * stop-members-on-shutdown}): a role that manages such members stops acting on their ends now,
+     * before they end (it goes on serving until {@link #stop}). Nothing by default.
+     */
+    default void membersStopping() {
+    }
 
     /** A small status document for {@code GET /management/v1/status}. */
     Map<String, Object> status();

@@ -32,6 +32,11 @@ public class SpawnGate {
         return member.map(SpawningNode::running).orElse(true);
     }
 
+    /** Before this node stops its members at shutdown: a member's role stops acting on their ends ({@link SpawningNode#membersStopping}). */
+    public void membersStopping() {
+        member.ifPresent(SpawningNode::membersStopping);
+    }
+
     /**
      * @throws SpawnerException {@code 503 not-ready} while this node is a member that is not RUNNING yet
      */

@@ -240,7 +240,9 @@ public class Supervisor implements SmartLifecycle {
 
     /**
      * A node stopping cleanly leaves its members running (to adopt them again, or for its own
-     * supervisor to adopt them), unless told otherwise. The root spawner records its own STOPPED; a
+     * supervisor to adopt them), unless told otherwise: then a member's role stops acting on its
+     * members' ends first (a pilot manager would otherwise replace the agents this stop ends, and
+     * fail their pilots), and all are stopped at once. The root spawner records its own STOPPED; a
      * member's is recorded by its spawner.
      */
     @Override
@@ -251,6 +253,7 @@ public class Supervisor implements SmartLifecycle {
         }
         SpawnService spawner = spawners.getObject();
         if (properties.stopMembersOnShutdown()) {
+            gate.membersStopping();
             spawner.stopAll();
         }
         long current = incarnation.get();

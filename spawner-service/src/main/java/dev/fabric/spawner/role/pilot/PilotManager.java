@@ -90,7 +90,8 @@ final class PilotManager implements Closeable {
     private final Object round = new Object();
     /** Pilots being ended: one ending at a time for each (a cancel and the runtime limit may meet). */
     private final Set<String> ending = ConcurrentHashMap.newKeySet();
-    private volatile boolean closed;
+    /** False once its member stops the pilots' members at shutdown ({@link #stopWorking}). */
+    private volatile boolean supervising = true;
     private Thread supervision;
 
     private PilotManager(String managerId, PilotFabric fabric, PilotSettings settings, Clock clock, JsonMapper json, PilotJournal journal,
@@ -401,8 +402,35 @@ final class PilotManager implements Closeable {
         }
     }
 
+    /**
+     * Stops the supervision loop and every pilot's workers and waits for them (its member is about to
+     * stop the pilots' members at its shutdown): from then on no pilot is launched, no agent replaced,
+     * no pilot ended by a round, no member asked to restart by a worker that lost it; the pilots stay
+     * as the journal has them, for the next incarnation to carry on. A batch the queue has taken is
+     * journaled QUEUED, a final state read is journaled. The API goes on serving until {@link #close}.
+     */
+    void stopWorking() {
+        supervising = false;
+        Thread loop;
+        synchronized (this) {
+            loop = supervision;
+        }
+        if (loop != null) {
+            // First: a round that activates a pilot starts its workers.
+            loop.interrupt();
+            awaitEnd(List.of(loop), CLOSE_PATIENCE);
+        }
+        List<Thread> threads = new ArrayList<>();
+        for (Workers pilotWorkers : workers.values()) {
+            pilotWorkers.stop();
+            threads.addAll(pilotWorkers.threads());
+        }
+        workers.clear();
+        awaitEnd(threads, CLOSE_PATIENCE);
+    }
+
     private void superviseLoop() {
-        while (!closed) {
+        while (supervising) {
             try {
                 synchronized (tick) {
                     tick.wait(settings.superviseInterval().toMillis());
@@ -419,7 +447,9 @@ final class PilotManager implements Closeable {
     /** One round: launches that finished or failed, lost agents, runtime limits; one round at a time. */
     void supervise() {
         synchronized (round) {
-            superviseRound();
+            if (supervising) {
+                superviseRound();
+            }
         }
     }
 
@@ -436,7 +466,7 @@ final class PilotManager implements Closeable {
             open = pilots.values().stream().filter(p -> !p.state().isFinal() && !ending.contains(p.id())).toList();
         }
         for (PilotWire.Pilot pilot : open) {
-            if (closed) {
+            if (!supervising) {
                 return;
             }
             try {
@@ -881,25 +911,13 @@ final class PilotManager implements Closeable {
     }
 
     /**
-     * Stops the supervision loop and every pilot's workers and waits for them (a batch the queue has
-     * taken is journaled QUEUED, a final state read is journaled), then closes the journal and the
-     * client. A thread still running after {@link #CLOSE_PATIENCE} is named in the log and left to
-     * meet the closed journal: what it had not journaled is done again after a restart.
+     * {@link #stopWorking} (if its member had not yet), then closes the journal and the client. A
+     * thread still running after {@link #CLOSE_PATIENCE} is named in the log and left to meet the
+     * closed journal: what it had not journaled is done again after a restart.
      */
     @Override
     public void close() throws IOException {
-        closed = true;
-        List<Thread> threads = new ArrayList<>();
-        if (supervision != null) {
-            supervision.interrupt();
-            threads.add(supervision);
-        }
-        for (Workers pilotWorkers : workers.values()) {
-            pilotWorkers.stop();
-            threads.addAll(pilotWorkers.threads());
-        }
-        workers.clear();
-        awaitEnd(threads, CLOSE_PATIENCE);
+        stopWorking();
         try {
             journal.close();
         } finally {
@@ -932,9 +950,9 @@ final class PilotManager implements Closeable {
             Thread.currentThread().interrupt();
         }
         if (!running.isEmpty()) {
-            log.warn("pilot manager: {} did not end within {} s of the close{}; the journal and the client are closed under them, "
+            log.warn("pilot manager: {} did not end within {} s of its stop{}; the journal and the client close under them, "
                     + "and what they had not journaled is done again after a restart", running, patience.toSeconds(),
-                    interrupted ? " (the close was interrupted)" : "");
+                    interrupted ? " (the stop was interrupted)" : "");
         }
     }
 

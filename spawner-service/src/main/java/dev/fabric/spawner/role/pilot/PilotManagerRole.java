@@ -120,6 +120,17 @@ public class PilotManagerRole implements Role {
         }
     }
 
+    /**
+     * Its pilots stay as they are: the agents, queues and pubsubs its member now stops are neither
+     * replaced, nor asked to restart, nor failing their pilots.
+     */
+    @Override
+    public synchronized void membersStopping() {
+        if (manager != null) {
+            manager.stopWorking();
+        }
+    }
+
     @Override
     public synchronized void stop() {
         close(manager);

@@ -388,6 +388,34 @@ class PilotManagerTest {
     }
 
     @Test
+    void whileItsMemberStopsThePilotsMembersAtShutdownNoRoundReplacesThemOrEndsThePilot() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(2);
+        int spawnedBefore = fabric.spawned.size();
+
+        // Its member shuts down with stop-members-on-shutdown (./fabric down): the role hears it first, then
+        // the member stops the pilot's agents, queue and pubsub, and rounds may still come.
+        manager.stopWorking();
+        for (String agent : pilot.agents()) {
+            fabric.set(agent, InstanceState.STOPPED);
+        }
+        fabric.set(pilot.queue(), InstanceState.STOPPED);
+        fabric.set(pilot.pubsub(), InstanceState.STOPPED);
+        manager.supervise();
+
+        assertThat(fabric.spawned).as("members spawned while the member stops them").hasSize(spawnedBefore);
+        PilotWire.Pilot after = manager.pilot(pilot.id());
+        assertThat(after.state()).as("not FAILED for a queue its own member stopped").isEqualTo(PilotState.ACTIVE);
+        assertThat(after.replaced()).isEmpty();
+        assertThat(after.agents()).containsExactlyElementsOf(pilot.agents());
+        // As the journal has it, for the member's next incarnation to carry on from.
+        manager.close();
+        manager = open(true);
+        assertThat(manager.pilot(pilot.id()).state()).isEqualTo(PilotState.ACTIVE);
+        assertThat(manager.pilot(pilot.id()).agents()).containsExactlyElementsOf(pilot.agents());
+    }
+
+    @Test
     void aReplacementSpawnedWhileItsPilotIsCanceledIsStoppedAndTheCancelStands() throws Exception {
         manager = open(false);
         PilotWire.Pilot pilot = activePilot(2);
