@@ -9,7 +9,8 @@ import org.springframework.context.SmartLifecycle;
  * role stops, and would otherwise hold the member until its spawner's stop grace killed it (a pilot
  * manager stopping its pubsub was killed itself first, and left the pubsub running). After the node's
  * own supervisor, which stops the member's members first ({@code stop-members-on-shutdown}), while the
- * role still serves them. A request that comes after the role stopped is answered {@code 503 not-ready}.
+ * role still serves them. A request that comes after the role stopped gets the role's own {@code 503}
+ * ({@code queue-not-started}, {@code pubsub-not-started}: "... or is stopping").
  */
 final class RoleShutdown implements SmartLifecycle {
 
