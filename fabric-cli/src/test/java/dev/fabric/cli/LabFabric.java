@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -32,9 +34,20 @@ final class LabFabric {
     static final Path CLI_JAR = ROOT.resolve("fabric-cli/target/fabric-cli.jar");
     static final JsonMapper JSON = JsonMapper.builder().build();
 
+    /**
+     * The ports a new network namespace gives connections of their own ({@code net.ipv4.ip_local_port_range}'s
+     * default). A test's fixed port must lie outside it: a client on the server's own host that connects to such a
+     * port before the server listens (a readiness probe) can be given that very port as its own and connect to
+     * itself (a TCP simultaneous open), and the server's bind then fails, "Port ... was already in use".
+     */
+    static final int EPHEMERAL_LOW = 32768;
+    static final int EPHEMERAL_HIGH = 60999;
+
     private final NetworkLab lab;
     private final Path dir;
     private final String registryUrl;
+    /** The processes this fabric started, by their log's name, so a wait for one ends when it has exited. */
+    private final Map<String, Process> started = new ConcurrentHashMap<>();
 
     private LabFabric(NetworkLab lab, Path dir, String registryUrl) {
         this.lab = lab;
@@ -50,7 +63,7 @@ final class LabFabric {
         for (Path jar : List.of(REGISTRY_JAR, SPAWNER_JAR, CLI_JAR)) {
             assumeTrue(Files.exists(jar), jar + " is not built: run this test through the whole build (./fabric test)");
         }
-        LabFabric fabric = new LabFabric(lab, dir, "http://" + lab.address(Host.PUBLIC) + ":" + registryPort);
+        LabFabric fabric = new LabFabric(lab, dir, "http://" + lab.address(Host.PUBLIC) + ":" + fixedPort(registryPort));
         Path keys = fabric.keys();
         ExecResult init = lab.exec(Host.DESKTOP, fabric.cli(List.of("--keys", keys.toString(), "keys", "init", "--dir", keys.toString())));
         assertThat(init.ok()).as(init.stderr()).isTrue();
@@ -61,7 +74,7 @@ final class LabFabric {
         registry.environment().put("FABRIC_KEYS_PATH", keys.toString());
         registry.environment().put("FABRIC_DATA_DIR", dir.resolve("registry").toString());
         registry.environment().put("FABRIC_REGISTRY_PORT", Integer.toString(registryPort));
-        lab.startProcess(registry, dir.resolve("registry.log"));
+        fabric.started.put("registry.log", lab.startProcess(registry, dir.resolve("registry.log")));
         fabric.awaitReady(Host.PUBLIC, fabric.registryUrl, "registry.log");
         return fabric;
     }
@@ -93,15 +106,32 @@ final class LabFabric {
         spawner.environment().put("FABRIC_KEYS_PATH", keys().toString());
         spawner.environment().put("FABRIC_DATA_DIR", dir.resolve("spawner-" + name).toString());
         spawner.environment().put("FABRIC_REGISTRY_URL", registryUrl);
-        spawner.environment().put("FABRIC_SPAWNER_PORT", Integer.toString(port));
+        spawner.environment().put("FABRIC_SPAWNER_PORT", Integer.toString(fixedPort(port)));
         spawner.environment().put("FABRIC_SPAWNER_ADVERTISED_URL", advertisedUrl);
-        lab.startProcess(spawner, dir.resolve("spawner-" + name + ".log"));
+        started.put("spawner-" + name + ".log", lab.startProcess(spawner, dir.resolve("spawner-" + name + ".log")));
     }
 
-    /** Waits until the node at {@code url} on {@code host} is ready; fails with its log after 180 s. */
+    /** {@code port}, a fixed port of a test's service in the lab, when it lies below the lab's ephemeral range. */
+    static int fixedPort(int port) {
+        if (port >= EPHEMERAL_LOW && port <= EPHEMERAL_HIGH) {
+            throw new IllegalArgumentException("port " + port + " lies in the lab's ephemeral range " + EPHEMERAL_LOW + "-"
+                    + EPHEMERAL_HIGH + ", where a probe can take it before the service binds it: choose one below " + EPHEMERAL_LOW);
+        }
+        return port;
+    }
+
+    /**
+     * Waits until the node at {@code url} on {@code host} is ready; fails with its log as soon as its process has
+     * exited, or after 180 s.
+     */
     void awaitReady(Host host, String url, String log) throws InterruptedException {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(180));
+        Process process = started.get(log);
         while (!lab.exec(host, "curl", "-fsS", "--max-time", "2", url + "/actuator/health/readiness").ok()) {
+            if (process != null && !process.isAlive()) {
+                throw new IllegalStateException(url + " on " + host.labName() + " exited with " + process.exitValue()
+                        + " before it was ready; log:\n" + log(log));
+            }
             if (Instant.now().isAfter(deadline)) {
                 throw new IllegalStateException(url + " on " + host.labName() + " is not ready after 180 s; log:\n" + log(log));
             }

@@ -35,10 +35,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 @RequiresNetworkLab
 class SplicedAcrossTheLabIT {
 
-    private static final int REGISTRY_PORT = 45070;
-    private static final int SPAWNER_PORT = 45072;
-    private static final int IMPATIENT_SPAWNER_PORT = 45073;
-    private static final int RELAY_PORT = 45080;
+    // Below the lab's ephemeral range (LabFabric.fixedPort): 45070 once failed the class, taken as the registry bound it.
+    private static final int REGISTRY_PORT = 19070;
+    private static final int SPAWNER_PORT = 19072;
+    private static final int IMPATIENT_SPAWNER_PORT = 19073;
+    private static final int RELAY_PORT = 19080;
 
     @TempDir
     static Path dir;
@@ -79,7 +80,7 @@ class SplicedAcrossTheLabIT {
         fabric.awaitReady(Host.HOME_1, homeSpawner, "spawner-home-1.log");
         fabric.awaitReady(Host.HOME_1, impatientSpawner, "spawner-home-1-impatient.log");
         relay = "http://" + lab.address(Host.PUBLIC) + ":" + RELAY_PORT;
-        bridge = LabFabric.lastLine(fabric.ok(Host.PUBLIC, "spawn", "bridge", "--spawner", publicSpawner, "--config", "port=" + RELAY_PORT,
+        bridge = LabFabric.lastLine(fabric.ok(Host.PUBLIC, "spawn", "bridge", "--spawner", publicSpawner, "--config", "port=" + LabFabric.fixedPort(RELAY_PORT),
                 "--config", "address=0.0.0.0", "--config", "host=" + lab.address(Host.PUBLIC), "--wait", "--timeout", "4m"));
     }
 
