@@ -59,7 +59,8 @@ public final class TaskManagers {
         try {
             return call.get();
         } catch (MemberRefusedException e) {
-            throw new CliException(ExitCodes.forStatus(e.status()), e.getMessage() + " (" + e.reason() + ", HTTP " + e.status() + ")");
+            // (its message already ends with the problem's reason and status)
+            throw new CliException(ExitCodes.forStatus(e.status()), e.getMessage());
         } catch (FabricClientException e) {
             throw new CliException(ExitCodes.UNREACHABLE, e.getMessage(),
                     List.of("`fabric service " + e.memberId() + "` shows its state"));

@@ -25,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -689,6 +690,7 @@ final class PilotManager implements Closeable {
         }
         List<TaskDescription> tasks = new ArrayList<>();
         List<String> ids = new ArrayList<>();
+        Set<String> proposed = new HashSet<>();
         for (int i = 0; i < submission.tasks().size(); i++) {
             TaskDescription given = submission.tasks().get(i);
             if (given == null) {
@@ -702,6 +704,10 @@ final class PilotManager implements Closeable {
             if (invalidity.isPresent()) {
                 throw invalid(TaskDescription.INVALID, (submission.tasks().size() > 1 ? "task " + i + " of the submission: " : "")
                         + invalidity.get() + "; nothing of this submission was accepted");
+            }
+            if (given.id() != null && !proposed.add(given.id())) {
+                throw invalid(TaskDescription.INVALID, "task " + i + " of the submission proposes id " + given.id()
+                        + ", which an earlier task of it proposed too; nothing of this submission was accepted");
             }
             Optional<TaskBook.Entry> known = book.get(task.id());
             if (known.isPresent() && !known.get().description.pilot().equals(pilotId)) {

@@ -239,6 +239,10 @@ class PilotManagerTest {
                 new TaskDescription(null, null, null, Map.of(), null, null, null)))), 400, "invalid-task", "has no command");
         assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(
                 new TaskDescription(null, null, List.of("true"), Map.of(), null, "-5s", null)))), 400, "invalid-task", "must be positive");
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(
+                new TaskDescription("dup-a", null, List.of("true"), Map.of(), null, null, null),
+                new TaskDescription("dup-a", null, List.of("false"), Map.of(), null, null, null)))), 400, "invalid-task",
+                "task 1 of the submission proposes id dup-a, which an earlier task of it proposed too");
         assertThat(manager.tasks(pilot.id(), null, null)).as("nothing of a refused submission").isEmpty();
         assertProblem(() -> manager.submit("pilot-nosuch", new PilotWire.Submission(null, List.of(task("true")))), 404, "unknown-pilot",
                 "pilot-nosuch");
