@@ -242,6 +242,10 @@ class TasksIT {
                     assertThat(e.getMessage()).contains("has no command");
                 });
         assertThat(tasks.list()).as("nothing of a refused submission").isEmpty();
+        assertThatThrownBy(() -> tasks.get("-dash")).isInstanceOfSatisfying(MemberRefusedException.class, e -> {
+            assertThat(e.status()).isEqualTo(400);
+            assertThat(e.reason()).isEqualTo("invalid-request");
+        });
 
         // A task canceled while it waits in the queue never runs: it has no output.
         List<TaskDescription> slow = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.fabric.registry;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.registry.Ids;
 import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.stream.HeartbeatChannel;
 import dev.fabric.core.registry.stream.HeartbeatFrame;
@@ -497,6 +498,13 @@ abstract class RegistryApiContract {
     }
 
     @Test
+    void aRevisionNotYetMadeIsRefusedRatherThanWatchedInSilence() {
+        RegistryClient.Answer future = registry.get("/api/v1/watch?since=999999999999");
+        assertProblem(future, 400, "invalid-revision");
+        assertThat(future.body().path("detail").asString()).contains("999999999999", "is after the registry's current revision");
+    }
+
+    @Test
     void aReasonTooLongForItsColumnIsStoredTruncatedNotA500() {
         String id = id();
         registry.register(id, "queue", 1, "RUNNING");
@@ -625,6 +633,20 @@ abstract class RegistryApiContract {
     void oversizedBodiesAreRefusedWith413() throws Exception {
         String big = "{\"id\":\"big\",\"type\":\"queue\",\"name\":\"" + "x".repeat(70_000) + "\"}";
         assertProblem(signedRaw("POST", "/api/v1/instances", big), 413, "body-too-large");
+    }
+
+    @Test
+    void anIdOfAnotherShapeInAPathIsRefusedWithTheRuleNotLookedUp() {
+        for (String bad : List.of("bad$id", "-dash", "x".repeat(129))) {
+            for (RegistryClient.Answer answer : List.of(registry.get("/api/v1/instances/" + bad),
+                    registry.get("/api/v1/instances/" + bad + "/history"), registry.get("/api/v1/instances/" + bad + "/sessions"),
+                    registry.put("/api/v1/instances/" + bad + "/state", Map.of("state", "RUNNING", "incarnation", 1)),
+                    registry.post("/api/v1/instances/" + bad + "/heartbeat?incarnation=1", null),
+                    registry.put("/api/v1/instances/" + id() + "/sessions/" + bad, null), registry.delete("/api/v1/instances/" + bad))) {
+                assertProblem(answer, 400, "invalid-request");
+                assertThat(answer.body().path("detail").asString()).contains(Ids.MESSAGE);
+            }
+        }
     }
 
     @Test

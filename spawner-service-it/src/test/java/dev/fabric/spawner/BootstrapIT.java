@@ -256,6 +256,9 @@ class BootstrapIT {
                 409, "member-stopped");
         assertProblem(fabric.spawnerClient().get().uri("/api/v1/members/nobody").retrieve().toEntity(JsonNode.class),
                 404, "unknown-member");
+        // An id of another shape is refused with the rule, not looked up.
+        assertProblem(fabric.spawnerClient().get().uri("/api/v1/members/-dash").retrieve().toEntity(JsonNode.class),
+                400, "invalid-request");
     }
 
     @Test

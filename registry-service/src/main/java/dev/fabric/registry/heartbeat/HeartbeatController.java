@@ -1,5 +1,6 @@
 package dev.fabric.registry.heartbeat;
 
+import dev.fabric.core.registry.FabricId;
 import dev.fabric.registry.instance.InstanceService;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,7 +33,7 @@ public class HeartbeatController {
     @Operation(summary = "Heartbeat of one incarnation of an instance")
     @PostMapping("/api/v1/instances/{id}/heartbeat")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    public void heartbeat(@PathVariable String id, @RequestParam @Positive long incarnation) {
+    public void heartbeat(@PathVariable @FabricId String id, @RequestParam @Positive long incarnation) {
         service.heartbeat(id, incarnation);
         heartbeats.increment();
     }

@@ -7,6 +7,7 @@ import dev.fabric.core.registry.InstanceList;
 import dev.fabric.core.registry.StateTransition;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.registry.InstanceState;
+import dev.fabric.core.registry.FabricId;
 import dev.fabric.core.registry.Ids;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -73,14 +74,14 @@ public class InstanceController {
 
     @Operation(summary = "Read one instance")
     @GetMapping("/{id}")
-    public ServiceInstance get(@PathVariable String id) {
+    public ServiceInstance get(@PathVariable @FabricId String id) {
         return service.get(id);
     }
 
     @Operation(summary = "The state history of an instance, across incarnations and after deregistration, in pages by step "
             + "(limit, default 500, at most 1000; the next page is the Link rel=\"next\" header)")
     @GetMapping("/{id}/history")
-    public ResponseEntity<List<StateTransition>> history(@PathVariable String id,
+    public ResponseEntity<List<StateTransition>> history(@PathVariable @FabricId String id,
                                                          @RequestParam(defaultValue = "0") @PositiveOrZero long after,
                                                          @RequestParam(defaultValue = "" + Page.DEFAULT_LIMIT) int limit) {
         Page<StateTransition> page = service.history(id, after, Page.requireLimit(limit));
@@ -100,20 +101,20 @@ public class InstanceController {
 
     @Operation(summary = "Change the state of the current incarnation")
     @PutMapping("/{id}/state")
-    public ServiceInstance changeState(@PathVariable String id, @Valid @RequestBody StateChangeRequest request) {
+    public ServiceInstance changeState(@PathVariable @FabricId String id, @Valid @RequestBody StateChangeRequest request) {
         return service.changeState(id, request);
     }
 
     @Operation(summary = "Report an instance unreachable, or report one's own failure")
     @PostMapping("/{id}/reports")
-    public ServiceInstance report(@PathVariable String id, @Valid @RequestBody ReportRequest request) {
+    public ServiceInstance report(@PathVariable @FabricId String id, @Valid @RequestBody ReportRequest request) {
         return service.report(id, request);
     }
 
     @Operation(summary = "Deregister an instance (its history stays readable)")
     @DeleteMapping("/{id}")
     @org.springframework.web.bind.annotation.ResponseStatus(HttpStatus.NO_CONTENT)
-    public void deregister(@PathVariable String id) {
+    public void deregister(@PathVariable @FabricId String id) {
         service.deregister(id);
     }
 }

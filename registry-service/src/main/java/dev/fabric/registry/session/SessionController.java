@@ -1,9 +1,8 @@
 package dev.fabric.registry.session;
 
-import dev.fabric.core.registry.Ids;
+import dev.fabric.core.registry.FabricId;
 import dev.fabric.core.registry.InstanceList;
 import io.swagger.v3.oas.annotations.Operation;
-import jakarta.validation.constraints.Pattern;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.validation.annotation.Validated;
@@ -29,26 +28,26 @@ public class SessionController {
 
     @Operation(summary = "Register a session id on an instance (idempotent)")
     @PutMapping("/api/v1/instances/{id}/sessions/{session}")
-    public ResponseEntity<Void> add(@PathVariable String id, @PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
+    public ResponseEntity<Void> add(@PathVariable @FabricId String id, @PathVariable @FabricId String session) {
         return sessions.add(id, session) ? ResponseEntity.status(HttpStatus.CREATED).build() : ResponseEntity.noContent().build();
     }
 
     @Operation(summary = "Deregister a session id from an instance")
     @DeleteMapping("/api/v1/instances/{id}/sessions/{session}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    public void remove(@PathVariable String id, @PathVariable String session) {
+    public void remove(@PathVariable @FabricId String id, @PathVariable @FabricId String session) {
         sessions.remove(id, session);
     }
 
     @Operation(summary = "The session ids registered on an instance")
     @GetMapping("/api/v1/instances/{id}/sessions")
-    public List<String> sessionsOf(@PathVariable String id) {
+    public List<String> sessionsOf(@PathVariable @FabricId String id) {
         return sessions.sessionsOf(id);
     }
 
     @Operation(summary = "Every instance serving a session, and the revision to watch from")
     @GetMapping("/api/v1/sessions/{session}")
-    public InstanceList members(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
+    public InstanceList members(@PathVariable @FabricId String session) {
         return sessions.members(session);
     }
 }

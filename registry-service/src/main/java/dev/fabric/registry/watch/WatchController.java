@@ -53,6 +53,11 @@ public class WatchController implements SmartLifecycle {
         if (from < 0) {
             throw new RegistryException(HttpStatus.BAD_REQUEST, "invalid-revision", "since must be 0 or a revision, was " + from);
         }
+        long current = changes.currentRevision();
+        if (from > current) {
+            throw new RegistryException(HttpStatus.BAD_REQUEST, "invalid-revision", "since " + from + " is after the registry's current "
+                    + "revision " + current + "; watch from a revision a list or an event gave, or from 0");
+        }
         long oldest = changes.oldestRetained();
         if (from < oldest - 1) {
             throw new RegistryException(HttpStatus.GONE, "revision-compacted", "changes before revision " + oldest

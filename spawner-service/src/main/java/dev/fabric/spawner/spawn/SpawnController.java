@@ -1,5 +1,6 @@
 package dev.fabric.spawner.spawn;
 
+import dev.fabric.core.registry.FabricId;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.launch.MemberLog;
 import dev.fabric.spawner.web.SpawnerException;
@@ -60,7 +61,7 @@ public class SpawnController {
 
     @Operation(summary = "One member")
     @GetMapping("/api/v1/members/{id}")
-    public ServiceInstance member(@PathVariable String id) {
+    public ServiceInstance member(@PathVariable @FabricId String id) {
         supervisor.requireSupervising();
         return spawner.member(id);
     }
@@ -69,7 +70,7 @@ public class SpawnController {
             + "?incarnation=N only if it is still at N, so callers that saw the same death restart it once")
     @ApiResponse(responseCode = "202", description = "accepted: the member's new incarnation")
     @PostMapping("/api/v1/members/{id}/restart")
-    public ResponseEntity<ServiceInstance> restart(@PathVariable String id, @RequestParam(required = false) Long incarnation) {
+    public ResponseEntity<ServiceInstance> restart(@PathVariable @FabricId String id, @RequestParam(required = false) Long incarnation) {
         supervisor.requireSupervising();
         if (incarnation == null) {
             return ResponseEntity.accepted().body(spawner.restart(id, "restart requested"));
@@ -81,7 +82,7 @@ public class SpawnController {
             + "?bytes=N (1 to 1048576, default 65536) says how much")
     @ApiResponse(responseCode = "404", description = "unknown-member, or no-log: its launcher keeps no log this node can read")
     @GetMapping("/api/v1/members/{id}/log")
-    public MemberLog log(@PathVariable String id, @RequestParam(defaultValue = "65536") int bytes) {
+    public MemberLog log(@PathVariable @FabricId String id, @RequestParam(defaultValue = "65536") int bytes) {
         supervisor.requireSupervising();
         if (bytes < 1 || bytes > MAX_LOG_BYTES) {
             throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", "bytes must be 1 to " + MAX_LOG_BYTES + ", was " + bytes);
@@ -92,7 +93,7 @@ public class SpawnController {
     @Operation(summary = "Stop a member")
     @DeleteMapping("/api/v1/members/{id}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
-    public void stop(@PathVariable String id) {
+    public void stop(@PathVariable @FabricId String id) {
         supervisor.requireSupervising();
         spawner.stop(id);
     }

@@ -1,5 +1,6 @@
 package dev.fabric.spawner.role.pilot;
 
+import dev.fabric.core.registry.FabricId;
 import dev.fabric.core.pilot.PilotWire;
 import dev.fabric.core.task.TaskState;
 import dev.fabric.spawner.web.SpawnerException;
@@ -49,25 +50,25 @@ public class PilotController {
 
     @Operation(summary = "One pilot")
     @GetMapping("/pilots/{id}")
-    PilotWire.Pilot pilot(@PathVariable String id) {
+    PilotWire.Pilot pilot(@PathVariable @FabricId String id) {
         return role.manager().pilot(id);
     }
 
     @Operation(summary = "Cancel a pilot: its agents, queue and pubsub stopped, its unfinished tasks CANCELED")
     @DeleteMapping("/pilots/{id}")
-    PilotWire.Pilot cancel(@PathVariable String id) {
+    PilotWire.Pilot cancel(@PathVariable @FabricId String id) {
         return role.manager().cancel(id);
     }
 
     @Operation(summary = "Submit tasks to a pilot (one or many); answers their ids")
     @PostMapping(path = "/pilots/{id}/tasks", consumes = MediaType.APPLICATION_JSON_VALUE)
-    PilotWire.Submitted submit(@PathVariable String id, @RequestBody(required = false) PilotWire.Submission submission) {
+    PilotWire.Submitted submit(@PathVariable @FabricId String id, @RequestBody(required = false) PilotWire.Submission submission) {
         return role.manager().submit(id, submission);
     }
 
     @Operation(summary = "The tasks of a pilot, of a session and a state when given")
     @GetMapping("/pilots/{id}/tasks")
-    PilotWire.Tasks tasks(@PathVariable String id, @RequestParam(required = false) String state,
+    PilotWire.Tasks tasks(@PathVariable @FabricId String id, @RequestParam(required = false) String state,
                           @RequestParam(required = false) String session) {
         return new PilotWire.Tasks(role.manager().tasks(id, session, state(state)), 0);
     }
@@ -94,19 +95,19 @@ public class PilotController {
 
     @Operation(summary = "One task")
     @GetMapping("/tasks/{id}")
-    PilotWire.Task task(@PathVariable String id) {
+    PilotWire.Task task(@PathVariable @FabricId String id) {
         return role.manager().task(id);
     }
 
     @Operation(summary = "Cancel a task: at once when not yet queued, else through the pilot's control topic")
     @PostMapping("/tasks/{id}/cancel")
-    ResponseEntity<PilotWire.Task> cancelTask(@PathVariable String id) {
+    ResponseEntity<PilotWire.Task> cancelTask(@PathVariable @FabricId String id) {
         return ResponseEntity.accepted().body(role.manager().cancelTask(id));
     }
 
     @Operation(summary = "What a finished task printed; 409 task-not-run for one that never ran")
     @GetMapping("/tasks/{id}/output")
-    PilotWire.Output output(@PathVariable String id) {
+    PilotWire.Output output(@PathVariable @FabricId String id) {
         return role.manager().output(id);
     }
 
