@@ -627,6 +627,10 @@ abstract class RegistryApiContract {
         assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "state", "DEAD")), 400, "invalid-state");
         assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "incarnation", -1)), 400, "invalid-request");
         assertProblem(registry.get("/api/v1/instances?state=SLEEPING"), 400, "invalid-request");
+        // A value of the wrong kind is refused, not converted: a number for text, text for a number.
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", 5)), 400, "invalid-request");
+        assertProblem(registry.post("/api/v1/instances", Map.of("id", id(), "type", "queue", "incarnation", "1")), 400,
+                "invalid-request");
     }
 
     @Test

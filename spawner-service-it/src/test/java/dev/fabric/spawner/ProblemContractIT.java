@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.http.HttpStatus;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -92,7 +93,7 @@ class ProblemContractIT {
         assertThat(answer.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
         JsonNode problem = json.readTree(answer.body());
         assertThat(problem.path("type").asString()).isEqualTo("urn:fabric:problem:" + reason);
-        assertThat(problem.path("title").asString()).isNotBlank();
+        assertThat(problem.path("title").asString()).as("the status phrase").isEqualTo(HttpStatus.valueOf(status).getReasonPhrase());
         assertThat(problem.path("status").asInt()).isEqualTo(status);
         assertThat(problem.path("detail").asString()).isNotBlank();
         assertThat(problem.path("instance").asString()).isEqualTo(path);
@@ -121,6 +122,8 @@ class ProblemContractIT {
         Server server = servers.get(name);
         assertProblem(sendJson(server, "{\"" + server.field() + "\": [\"queue\"]}"), 400, "invalid-request", server.path());
         assertProblem(sendJson(server, "{\"" + server.field() + "\": \"no spaces allowed\"}"), 400, "invalid-request", server.path());
+        // A number for text is refused, not converted.
+        assertProblem(sendJson(server, "{\"" + server.field() + "\": 5}"), 400, "invalid-request", server.path());
     }
 
     @ParameterizedTest

@@ -40,7 +40,7 @@ public enum Rejection {
         return status;
     }
 
-    /** A short human title for the problem. */
+    /** What the rejection means, in a sentence (the problem's {@code title} is the status phrase; its detail says what was wrong). */
     public String title() {
         return title;
     }

@@ -4,6 +4,7 @@ import dev.fabric.core.problem.Problem;
 import dev.fabric.core.signature.Rejection;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.http.HttpStatus;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
@@ -26,7 +27,8 @@ public final class ProblemResponses {
             throws IOException {
         Map<String, Object> problem = new LinkedHashMap<>();
         problem.put("type", Problem.typeOf(rejection.code()));
-        problem.put("title", rejection.title());
+        // The status phrase, as in every problem the fabric answers (docs/problems.md); what went wrong is the detail.
+        problem.put("title", HttpStatus.valueOf(rejection.status()).getReasonPhrase());
         problem.put("status", rejection.status());
         problem.put("detail", detail);
         problem.put("instance", request.getRequestURI());
