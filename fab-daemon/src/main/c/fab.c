@@ -670,6 +670,59 @@ static struct buffer encode_args(uint64_t id, int argc, char **argv) {
     return b;
 }
 
+/* Well-formed UTF-8 as Java's strict decoder takes it: no overlong forms, surrogates or code points past U+10FFFF. */
+static bool utf8(const unsigned char *s) {
+    while (*s != 0) {
+        unsigned c = *s++;
+        int more;
+        unsigned min, cp;
+        if (c < 0x80) {
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            more = 1, min = 0x80, cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            more = 2, min = 0x800, cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            more = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (; more > 0; more--) {
+            if ((*s & 0xc0) != 0x80) {
+                return false;
+            }
+            cp = cp << 6 | (*s++ & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* fab/env (FABV id umask count, NAME=VALUE strings): what faba runs this invocation's formulas with. Entries that
+ * are not UTF-8 are left out, as the Java client cannot pass them either. */
+static struct buffer encode_env(uint64_t id, mode_t mask) {
+    extern char **environ;
+    uint32_t count = 0;
+    for (char **e = environ; *e != NULL; e++) {
+        count += utf8((const unsigned char *)*e);
+    }
+    struct buffer b = {0};
+    put(&b, "FABV\1", 5);
+    put_u64(&b, id);
+    put_u32(&b, (uint32_t)mask);
+    put_u32(&b, count);
+    for (char **e = environ; *e != NULL; e++) {
+        if (utf8((const unsigned char *)*e)) {
+            size_t n = strlen(*e);
+            put_u32(&b, (uint32_t)n);
+            put(&b, *e, n);
+        }
+    }
+    return b;
+}
+
 static void __attribute__((noreturn)) corrupt(const char *file, const char *what) {
     fail(BADIPC, "corrupt IPC file %s (%s): another program wrote it, or a different fab version; run fab again, or fab -B to restart the daemons",
          file, what);
@@ -864,6 +917,14 @@ static int command(const char *project, const char *cwd, int argc, char **argv) 
     if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id) {
         id = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
     }
+    /* The environment and umask this invocation's formulas run with, as under make; the developer's alone (it may
+     * hold secrets), not in args, which fabd reads. */
+    mode_t mask = umask(0);
+    umask(mask);
+    struct buffer env = encode_env(id, mask);
+    path_of(path, "%s/fab/env", project);
+    replace(path, env.bytes, env.len, 0600);
+    free(env.bytes);
     struct buffer args = encode_args(id, argc, argv);
     path_of(path, "%s/args", project);
     replace(path, args.bytes, args.len, 0644);

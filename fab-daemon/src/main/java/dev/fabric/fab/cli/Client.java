@@ -135,7 +135,7 @@ public final class Client {
                     }
                     daemons.ensureRunning(List.of(), Libc.getuid());
                 }
-                return command(ipc, cwd, daemons);
+                return command(ipc, cwd, env, daemons);
             } finally {
                 lock.release();
             }
@@ -194,7 +194,7 @@ public final class Client {
     }
 
     /** One command: publish who waits, write args, ring START, wait for DONE or a daemon's death. */
-    private int command(IpcDirectory ipc, Path cwd, Pairs daemons) throws InterruptedException {
+    private int command(IpcDirectory ipc, Path cwd, Map<String, String> env, Pairs daemons) throws InterruptedException {
         Doorbell bell = new Doorbell("fab", List.of(Message.DONE, Message.CHILD_DIED), this::ipc);
         int me = Libc.getpid();
         IpcFiles.link(ipc.cwd(), cwd);
@@ -207,6 +207,9 @@ public final class Client {
             throw new UncheckedIOException("cannot truncate " + ipc.logs(), e);
         }
         long id = ThreadLocalRandom.current().nextLong();
+        // What the formulas of this invocation run with, as under make; the developer's alone (it may hold secrets), not in args.
+        List<String> variables = env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+        IpcFiles.replace(ipc.env(), dev.fabric.fab.ipc.IpcCodec.encode(new IpcRecord.Environment(id, umask(), variables)), "rw-------");
         IpcFiles.replace(ipc.args(), dev.fabric.fab.ipc.IpcCodec.encode(new IpcRecord.Args(id, request.argv())), "rw-r--r--");
         ipc("wrote " + ipc.args() + " (invocation " + Long.toHexString(id) + ", " + request.argv().size() + " argument(s))");
         int faba = ipc.fabaPid();
@@ -285,6 +288,20 @@ public final class Client {
         } catch (IOException e) {
             return offset;
         }
+    }
+
+    /** This process's umask, from {@code /proc/self/status} (Java has no call that reads it without changing it). */
+    private static int umask() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Umask:")) {
+                    return Integer.parseInt(line.substring("Umask:".length()).strip(), 8);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // Linux before 4.7 has no Umask line: the usual default.
+        }
+        return 0022;
     }
 
     private static int lastNewline(byte[] bytes) {

@@ -45,6 +45,8 @@ public final class Faba {
 
     private int client;
     private Request request;
+    /** The relayed client's environment and umask, which every command of its invocation runs with; null when fab/env was not of it. */
+    private IpcRecord.Environment environment;
     /** The invocation of the last START this faba relayed: the only one whose stages it runs. */
     private long relayed;
     /** The changes file's end when the relayed START was sent: what fabd reads at least, and faba may drop after its DONE. */
@@ -147,6 +149,12 @@ public final class Faba {
             relayed = 0;
             request = null;
         }
+        try {
+            IpcRecord.Environment env = ipc.read(IpcRecord.Environment.class, ipc.env());
+            environment = env != null && relayed != 0 && env.invocation() == relayed ? env : null;
+        } catch (RuntimeException corrupt) {
+            environment = null;
+        }
         daemon.ipcLogging(request != null && request.log().enabled(Log.Category.IPC));
         bell.received(Message.START);
         synced = watcher.sync();
@@ -190,7 +198,7 @@ public final class Faba {
         int number = stages.released();
         Log log = request != null ? request.log() : new Log(System.out, System.err);
         int jobs = request != null ? request.jobs() : Runtime.getRuntime().availableProcessors();
-        FabaStage stage = new FabaStage(own, number, root, jobs, sink, log, started, credentials);
+        FabaStage stage = new FabaStage(own, number, root, jobs, sink, log, started, credentials, environment);
         running = stage;
         daemon.ipc("faba: running stage " + number + "/" + stages.total());
         runner = Thread.ofPlatform().name("stage-" + number).start(() -> {

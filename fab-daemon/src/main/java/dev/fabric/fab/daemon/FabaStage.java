@@ -47,11 +47,13 @@ final class FabaStage {
     private final Log log;
     private final AtomicInteger started;
     private final Credentials credentials;
+    private final IpcRecord.Environment environment;
     private final Map<Process, Path> running = new ConcurrentHashMap<>();
     private final AtomicBoolean failed = new AtomicBoolean();
     private volatile boolean aborted;
 
-    FabaStage(PidDirectory own, int stage, Path root, int jobs, LogSink sink, Log log, AtomicInteger started, Credentials credentials) {
+    FabaStage(PidDirectory own, int stage, Path root, int jobs, LogSink sink, Log log, AtomicInteger started, Credentials credentials,
+            IpcRecord.Environment environment) {
         this.own = own;
         this.stage = stage;
         this.root = root;
@@ -60,6 +62,7 @@ final class FabaStage {
         this.log = log;
         this.started = started;
         this.credentials = credentials;
+        this.environment = environment;
     }
 
     /** Runs the stage; true when every command exited 0. */
@@ -113,6 +116,9 @@ final class FabaStage {
         if (log.enabled(Log.Category.BPCMD)) {
             sink.line(LogLine.OUT, Files.readString(dir.resolve("cmd")).stripTrailing());
         }
+        if (environment == null) {
+            throw new IOException("no environment of this invocation in the client's fab/env: run fab again");
+        }
         Path out = dir.resolve("out");
         Path err = dir.resolve("err");
         Process process;
@@ -123,7 +129,11 @@ final class FabaStage {
                 if (aborted) {
                     return;
                 }
-                process = new ProcessBuilder("/bin/sh", "-e", dir.resolve("cmd").toString()).directory(root.toFile())
+                // The client's umask, set by the shell that then becomes the formula's: Java cannot set a child's umask.
+                ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", "umask \"$1\" && exec /bin/sh -e \"$2\"", "sh",
+                        String.format("%04o", environment.umask()), dir.resolve("cmd").toString());
+                clientEnvironment(builder.environment());
+                process = builder.directory(root.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                         .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
                 running.put(process, dir);
@@ -149,6 +159,19 @@ final class FabaStage {
             removeProducts(files);
         }
         write(dir, status);
+    }
+
+    /** The client's environment, not faba's: a formula runs as under make, with what the fab that asked for it had. */
+    private void clientEnvironment(Map<String, String> env) {
+        env.clear();
+        for (String variable : environment.variables()) {
+            int eq = variable.indexOf('=');
+            if (eq > 0) {
+                env.put(variable.substring(0, eq), variable.substring(eq + 1));
+            }
+        }
+        // The daemons' own (fabw tells its child its parent); a formula that runs fab must not inherit it.
+        env.remove("FAB_PARENT_PID");
     }
 
     private void show(Path file, char channel) throws IOException {

@@ -217,6 +217,11 @@ final class SystemService {
             for (String entry : List.of("pid", "cwd", "out", "err", "lock")) {
                 fabDir.chown(entry, d, fg);
             }
+            // A client's environment is never handed over, to a new owner least of all: removed (every fab writes its own
+            // before START, after this ensure).
+            if (fabDir.stat("env").isPresent()) {
+                fabDir.unlink("env", false);
+            }
             if (project.stat("fabfile").map(st -> !st.isSymbolicLink()).orElse(true)) {
                 IpcFiles.link(ipc.fabfile(), canonical);
             }

@@ -31,6 +31,10 @@ public final class IpcCodec {
                 w.head("FABA").i64(a.invocation()).i32(a.argv().size());
                 a.argv().forEach(w::string);
             }
+            case IpcRecord.Environment e -> {
+                w.head("FABV").i64(e.invocation()).i32(e.umask()).i32(e.variables().size());
+                e.variables().forEach(w::string);
+            }
             case IpcRecord.Exit e -> w.head("FABX").i64(e.invocation()).i32(e.status());
             case IpcRecord.Error e -> w.head("FABE").i64(e.invocation()).i32(e.code()).string(e.message());
             case IpcRecord.Stages s -> w.head("FABS").i64(s.invocation()).i32(s.total()).i32(s.released());
@@ -57,6 +61,19 @@ public final class IpcCodec {
                     argv.add(string(in, file));
                 }
                 r = new IpcRecord.Args(id, argv);
+            } else if (type == IpcRecord.Environment.class) {
+                head(in, "FABV", file);
+                long id = in.getLong();
+                int umask = in.getInt();
+                int n = in.getInt();
+                if (n < 0 || n > MAX_ARGS) {
+                    throw corrupt(file, "variable count " + n);
+                }
+                List<String> variables = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    variables.add(string(in, file));
+                }
+                r = new IpcRecord.Environment(id, umask, variables);
             } else if (type == IpcRecord.Exit.class) {
                 head(in, "FABX", file);
                 r = new IpcRecord.Exit(in.getLong(), in.getInt());

@@ -21,6 +21,7 @@ import java.util.HexFormat;
  * fabd/{pgid,exit,error,lock}   fabd's process group (ascii), last exit and error (binary), its lock
  * fabd/faba                     faba's pid (ascii), written by faba before it drops root: whom fabd and fab ring
  * fab/{cwd,pid,out,err,lock}    the waiting client: links to its directory and terminal, its pid, the one-client lock
+ * fab/env                       the client's environment and umask (binary, {@link IpcRecord.Environment}; the developer's alone)
  * dsc -> fabd's dsc directory   bp -> faba's bp directory
  * logs                          what the daemons say to the client (tagged ascii lines, see {@link LogLine})
  * fabfile -> the initial fabfile
@@ -56,6 +57,7 @@ public record IpcDirectory(Path dir) {
     public Path out() { return dir.resolve("fab/out"); }
     public Path err() { return dir.resolve("fab/err"); }
     public Path fabLock() { return dir.resolve("fab/lock"); }
+    public Path env() { return dir.resolve("fab/env"); }
     public Path dsc() { return dir.resolve("dsc"); }
     public Path bp() { return dir.resolve("bp"); }
     public Path logs() { return dir.resolve("logs"); }

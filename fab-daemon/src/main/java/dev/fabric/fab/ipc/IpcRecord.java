@@ -3,7 +3,7 @@ package dev.fabric.fab.ipc;
 import java.util.List;
 
 /**
- * The binary files of the IPC directories ({@code args}, {@code fabd/exit}, {@code fabd/error},
+ * The binary files of the IPC directories ({@code args}, {@code fab/env}, {@code fabd/exit}, {@code fabd/error},
  * {@code bp/stages}, {@code bp/commands}, {@code bp/<stage>/<n>/exit}), one record each. Every record
  * that answers an invocation carries its id, so a reader never takes a previous command's answer for
  * the one it waits for. {@link IpcCodec} writes and reads them.
@@ -13,6 +13,17 @@ public sealed interface IpcRecord {
     record Args(long invocation, List<String> argv) implements IpcRecord {
         public Args {
             argv = List.copyOf(argv);
+        }
+    }
+
+    /**
+     * {@code fab/env}: the environment ({@code NAME=VALUE} entries) and umask of the fab that asked for the
+     * invocation, which faba gives every formula and discovery it runs for it. Only the developer reads it
+     * (mode 0600): an environment may hold secrets, so it is not in {@code args}, which fabd reads.
+     */
+    record Environment(long invocation, int umask, List<String> variables) implements IpcRecord {
+        public Environment {
+            variables = List.copyOf(variables);
         }
     }
 

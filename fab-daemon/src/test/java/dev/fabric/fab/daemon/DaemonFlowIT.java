@@ -8,6 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,6 +71,41 @@ class DaemonFlowIT {
         assertThat(second.out()).contains("nothing to do");
         assertThat(second.out()).contains("graph kept in memory");
         assertThat(daemons.fabdPid()).isEqualTo(fabd);
+    }
+
+    @Test
+    void formulasRunWithTheEnvironmentAndUmaskOfTheFabThatAskedAndNotTheDaemons() throws Exception {
+        Files.writeString(project.resolve("fabfile"), """
+                [ @env ] : [ ] { echo "FOO=${FOO-unset} FAB_PARENT_PID=${FAB_PARENT_PID-unset} umask=$(umask)" > env.txt }
+                """);
+        Daemons.Run first = fabWith("first", "0022");
+        assertThat(first.status()).as(first.err()).isZero();
+        assertThat(Files.readString(project.resolve("env.txt"))).isEqualTo("FOO=first FAB_PARENT_PID=unset umask=0022\n");
+        // The same daemons, another fab: its environment and umask, as make would run the recipe with.
+        Daemons.Run second = fabWith("second", "0077");
+        assertThat(second.status()).as(second.err()).isZero();
+        assertThat(Files.readString(project.resolve("env.txt"))).isEqualTo("FOO=second FAB_PARENT_PID=unset umask=0077\n");
+
+        // The environment may hold secrets: only the developer reads it (args, which fabd reads, does not carry it).
+        Path env = daemons.project().resolve("fab/env");
+        assertThat(env).isRegularFile();
+        assertThat(Files.getPosixFilePermissions(env, java.nio.file.LinkOption.NOFOLLOW_LINKS)).hasToString("[OWNER_READ, OWNER_WRITE]");
+        assertThat(Files.getOwner(env, java.nio.file.LinkOption.NOFOLLOW_LINKS).getName()).isEqualTo(System.getProperty("user.name"));
+        assertThat(Files.readString(daemons.project().resolve("args"), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("second");
+    }
+
+    /** fab with {@code FOO} set to {@code foo} and the umask {@code umask}. */
+    private Daemons.Run fabWith(String foo, String umask) throws Exception {
+        ProcessBuilder pb = daemons.fab(project);
+        List<String> fab = pb.command();
+        pb.command(new java.util.ArrayList<>(List.of("/bin/sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\"")));
+        pb.command().addAll(fab);
+        pb.environment().put("FOO", foo);
+        Path out = dir.resolve("env.out");
+        Path err = dir.resolve("env.err");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Daemons.Run(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
     @Test

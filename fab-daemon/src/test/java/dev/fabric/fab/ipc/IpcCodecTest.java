@@ -31,6 +31,14 @@ class IpcCodecTest {
     }
 
     @Test
+    void environmentEncodesToItsFixtureAndBack() {
+        var env = new IpcRecord.Environment(0x0102030405060708L, 0022, List.of("A=b", "\u00e9="));
+        String fixture = "46414256" + "01" + "0102030405060708" + "00000012" + "00000002" + "00000003" + "413d62" + "00000003" + "c3a93d";
+        assertThat(HEX.formatHex(IpcCodec.encode(env))).isEqualTo(fixture);
+        assertThat(IpcCodec.decode(IpcRecord.Environment.class, HEX.parseHex(fixture), "fab/env")).isEqualTo(env);
+    }
+
+    @Test
     void stageRecordsRoundTrip() {
         for (IpcRecord r : List.of(new IpcRecord.Stages(7, 3, 2), new IpcRecord.Commands(7, 12), new IpcRecord.CommandExit(137))) {
             assertThat(IpcCodec.decode(r.getClass(), IpcCodec.encode(r), "f")).isEqualTo(r);

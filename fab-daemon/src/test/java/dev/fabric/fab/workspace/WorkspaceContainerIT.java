@@ -242,9 +242,13 @@ class WorkspaceContainerIT {
         String victimFaba = exec(ws, "sh", "-c", "ps -o pid=,comm= -u " + OTHER + " | awk '$2 == \"faba\" { print $1; exit }'");
         assertThat(victimFaba).as("the other developer's faba, in ps" + diagnostics(ws)).matches("[0-9]+");
         ws.copyFileToContainer(Transferable.of(IpcCodec.encode(new IpcRecord.Args(0x5eed, List.of("pwned"))), 0644), "/tmp/pwned-args");
+        // A client's environment for the same invocation, as fab writes it: faba runs no command of an invocation without one.
+        ws.copyFileToContainer(Transferable.of(IpcCodec.encode(new IpcRecord.Environment(0x5eed, 0022,
+                List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))), 0644), "/tmp/pwned-env");
         ExecResult attack = as(ws, DEVELOPER, attacker, "sh", "-c", String.join(" && ",
                 "own=$(readlink " + ipc + "/bp | sed 's#.*/pid/\\([0-9]*\\)/bp#\\1#')",
                 "ln -sfn " + TMP_ROOT + "/pid/" + victimFaba + "/bp " + ipc + "/bp",
+                "cp /tmp/pwned-env " + ipc + "/fab/env",
                 "cp /tmp/pwned-args " + ipc + "/args",
                 // The developer may ring their own faba: it relays START to fabd.
                 "kill -USR1 $own", "echo \"rang faba $own\""));
@@ -323,8 +327,14 @@ class WorkspaceContainerIT {
         assertSucceeds(ws, fabAs(ws, DEVELOPER, project));
         String squatter = exec(ws, "cat", ipc + "/fabd/faba");
         assertThat(exec(ws, "ps", "-o", "user=", "-p", squatter)).isEqualTo(DEVELOPER);
+        // The client's environment (it may hold secrets) is its developer's alone: fabsys, which runs fabd, cannot read it.
+        assertThat(exec(ws, "stat", "-c", "%a %U", ipc + "/fab/env")).isEqualTo("600 " + DEVELOPER);
+        assertThat(ws.execInContainer(ExecConfig.builder().user("fabsys").command(new String[] {"cat", ipc + "/fab/env"}).build())
+                .getExitCode()).as("fabsys reading the developer's fab/env").isNotZero();
 
         assertSucceeds(ws, fabAs(ws, OTHER, project));
+        assertThat(exec(ws, "stat", "-c", "%a %U", ipc + "/fab/env")).as("the owner's environment, not the previous developer's")
+                .isEqualTo("600 " + OTHER);
         String owner = exec(ws, "cat", ipc + "/fabd/faba");
         assertThat(owner).isNotEqualTo(squatter);
         assertThat(exec(ws, "ps", "-o", "user=", "-p", owner)).as("the project's faba now").isEqualTo(OTHER);
