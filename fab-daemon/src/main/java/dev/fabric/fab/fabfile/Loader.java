@@ -178,7 +178,8 @@ public final class Loader {
             if (source.startsWith("@")) {
                 continue;
             }
-            String command = formula(d.formula(), List.of(), List.of(source), "", scope, cx);
+            // fab runs a discovery itself, also for -k: a kept variable's value, not the buildscript's ${name}.
+            String command = formula(d.formula(), List.of(), List.of(source), "", scope, cx, false);
             discoveries.add(new Discovery(node(source, cx.dir()), command, cx.dir(), origin));
         }
     }
@@ -189,7 +190,7 @@ public final class Loader {
 
     private void addRule(List<String> targets, List<String> sources, List<String> depfile, RuleDecl r, Scope scope, Context cx,
                          String origin, String stem) {
-        String formula = r.formula() == null ? null : formula(r.formula(), targets, sources, stem, scope, cx);
+        String formula = r.formula() == null ? null : formula(r.formula(), targets, sources, stem, scope, cx, true);
         String dep = depfile.isEmpty() ? null : node(depfile.getFirst(), cx.dir());
         rules.add(new Rule(nodes(targets, cx.dir()), nodes(sources, cx.dir()), formula, cx.dir(), origin, dep));
     }
@@ -211,7 +212,8 @@ public final class Loader {
         return p.toString();
     }
 
-    private String formula(Ast.Formula f, List<String> targets, List<String> sources, String stem, Scope scope, Context cx) {
+    /** The formula's text; {@code keep}: kept variables ({@code -K}) become the buildscript's {@code ${name}}. */
+    private String formula(Ast.Formula f, List<String> targets, List<String> sources, String stem, Scope scope, Context cx, boolean keep) {
         List<String> files = sources.stream().filter(s -> !s.startsWith("@")).toList();
         String text = f.text();
         StringBuilder out = new StringBuilder();
@@ -234,7 +236,7 @@ public final class Loader {
                     Matcher m = REFERENCE.matcher(text).region(i, text.length());
                     if (m.lookingAt()) {
                         String name = m.group(1);
-                        if (kept.contains(name) && scope.outermost) {
+                        if (keep && kept.contains(name) && scope.outermost) {
                             out.append("${").append(name).append('}');
                         } else {
                             out.append(String.join(" ", lookup(name, scope, cx, lineOf(f, i), colOf(f, i))));

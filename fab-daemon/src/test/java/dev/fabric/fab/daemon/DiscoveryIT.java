@@ -89,6 +89,14 @@ class DiscoveryIT {
     }
 
     @Test
+    void buildscriptWithAKeptVariableRunsTheDiscoveryWithItsValue() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "$cc = [ cc ]\n" + FABFILE.replace("{ cc ", "{ $cc "));
+        Daemons.Run r = fab("-k", "build.sh", "-K", "cc");
+        assertThat(r.status()).as(r.out() + r.err()).isZero();
+        assertThat(Files.readString(project.resolve("build.sh"))).contains("cc=${cc-", "${cc} -I. -c src/main.c -o build/main.o");
+    }
+
+    @Test
     void discoveryOutputThatIsNotMakeSyntaxExitsEight() throws Exception {
         Files.writeString(project.resolve("fabfile"), FABFILE.replace("cc -I. -MM -MG -MP $<", "echo no rules here"));
         Daemons.Run r = fab();

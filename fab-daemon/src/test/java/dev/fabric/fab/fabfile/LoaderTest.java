@@ -156,6 +156,14 @@ class LoaderTest {
     }
 
     @Test
+    void keptVariablesKeepTheirValuesInDiscoveriesWhichFabRunsItself() {
+        write(dir, "src/a.c", "", "fabfile", "$cc = [ gcc ]\ndiscover [ src/%.c ] { $cc -I. -MM -MG -MP $< }\n[ x ] : [ ] { $cc -o $@ }");
+        Model m = new Loader(List.of(), List.of(), Set.of("cc")).load(dir.resolve("fabfile"));
+        assertThat(m.discoveries().getFirst().command()).isEqualTo("gcc -I. -MM -MG -MP src/a.c");
+        assertThat(ruleFor(m, "x").formula()).isEqualTo("${cc} -o x");
+    }
+
+    @Test
     void patternRuleWithoutAPercentSourceIsASyntaxError() {
         write(dir, "fabfile", "[ build/%.o ] : [ x.c ] { cc }");
         assertThatThrownBy(this::load).hasMessageContaining("fabfile:1:1: syntax error: expected a source with `%`")
