@@ -137,12 +137,16 @@ public final class Runner {
         return results;
     }
 
-    /** The CMDFAIL of a failed command: its status, directory, targets, text and standard error. */
+    /**
+     * The CMDFAIL of a failed command: its status, directory, targets, text, standard output and error. Its output is
+     * shown only here (a failed command's is not printed as it finishes), and a test's verdict is often on stdout.
+     */
     public static FabException failure(CommandResult r) {
-        return new FabException(ExitStatus.CMDFAIL, "command failed with exit status %d (in %s, for %s):\n%s\n%s"
+        return new FabException(ExitStatus.CMDFAIL, "command failed with exit status %d (in %s, for %s):\n%s\n%s%s"
                 .formatted(r.exitStatus(), r.command().formula().dir(),
                         r.command().discovers() ? r.command().description() : String.join(" ", r.command().formula().targets()),
                         r.command().formula().command(),
+                        r.stdoutText().isEmpty() ? "" : "stdout:\n" + r.stdoutText().stripTrailing() + "\n",
                         r.stderrText().isEmpty() ? "(no stderr)" : "stderr:\n" + r.stderrText().stripTrailing()));
     }
 

@@ -262,6 +262,14 @@ class FabCliTest {
     }
 
     @Test
+    void failingCommandShowsItsStdoutToo() {
+        write(dir, "fabfile", "[ @t ] : [ ] { echo ASSERTION FAILED; exit 1 }");
+        assertThat(fab()).isEqualTo(7);
+        assertThat(out + err).contains("ASSERTION FAILED\n");
+        assertThat(err).contains("stdout:\nASSERTION FAILED", "(no stderr)");
+    }
+
+    @Test
     void buildscriptOfARuleWithoutFormulaBuildsTheExtraSourceFirst(@TempDir Path clean) throws Exception {
         // The issue's repro: the script put gen.h and build/a.o in one stage, so a clean run failed at random.
         write(dir, "fabfile", """

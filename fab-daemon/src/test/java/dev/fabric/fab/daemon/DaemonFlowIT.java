@@ -117,6 +117,14 @@ class DaemonFlowIT {
     }
 
     @Test
+    void failedCommandShowsItsStdoutThroughTheDaemons() throws Exception {
+        Files.writeString(project.resolve("fabfile"), "[ @t ] : [ ] { echo ASSERTION FAILED; exit 1 }\n");
+        Daemons.Run r = fab();
+        assertThat(r.status()).isEqualTo(7);
+        assertThat(r.err()).contains("stdout:\nASSERTION FAILED", "(no stderr)");
+    }
+
+    @Test
     void restartOptionStartsAFreshFabd() throws Exception {
         assertThat(fab().status()).isZero();
         int before = daemons.fabdPid();
