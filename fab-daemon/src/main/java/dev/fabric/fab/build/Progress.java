@@ -39,9 +39,11 @@ public record Progress(Log log, PrintStream out, PrintStream err, boolean termin
     @Override
     public void finished(CommandResult r) {
         log.log(Log.Category.BPEXEC, "exit " + r.exitStatus() + ": " + r.command().description());
+        // A failed command's output goes into its CMDFAIL message instead (Runner.failure); a discovery's stdout is
+        // data (+d, +DSCRES), not output.
         if (r.succeeded()) {
             synchronized (out) {
-                if (r.stdout().length > 0) {
+                if (r.stdout().length > 0 && !r.command().discovers()) {
                     if (terminal) {
                         out.println();
                     }

@@ -102,7 +102,8 @@ final class FabaStage {
     private void execute(Path dir, int stages, int total) throws IOException, InterruptedException {
         List<String> products = List.of(new String(Files.readAllBytes(dir.resolve("prod")), StandardCharsets.UTF_8).split("\0"));
         List<String> files = products.stream().filter(p -> !p.isEmpty() && !p.startsWith("@")).toList();
-        String description = files.isEmpty() && products.stream().allMatch(String::isEmpty) ? "discovery"
+        boolean discovery = files.isEmpty() && products.stream().allMatch(String::isEmpty);
+        String description = discovery ? "discovery"
                 : products.getFirst() + (products.size() > 1 ? " (+" + (products.size() - 1) + ")" : "");
         for (String p : files) {
             Path parent = root.resolve(p).getParent();
@@ -152,7 +153,10 @@ final class FabaStage {
             sink.line(LogLine.OUT, "exit " + status + ": " + description);
         }
         if (status == 0) {
-            show(out, LogLine.OUT);
+            // A discovery's stdout is data fabd reads (+d shows it), not output; a failed command's is in its CMDFAIL message.
+            if (!discovery) {
+                show(out, LogLine.OUT);
+            }
             show(err, LogLine.ERR);
         } else {
             failed.set(true);

@@ -69,6 +69,8 @@ class DiscoveryIT {
         Daemons.Run first = fab();
         assertThat(first.status()).as(first.out() + first.err()).isZero();
         assertThat(app()).isEqualTo("14");
+        // The discovery's output is data (+d shows it), not command output.
+        assertThat(first.out()).doesNotContain("main.o:");
         Path dsc = daemons.project().resolve("dsc");
         assertThat(Files.readString(dsc.resolve("1/cmd"))).contains("cc -I. -MM -MG -MP src/main.c");
         assertThat(Files.readString(dsc.resolve("1/out"))).contains("gen/version.h", "src/twice.h");
