@@ -20,8 +20,9 @@ import java.util.List;
                 "  -t, -x, ... switch one off. +C (default) / +F: relative selectors from the current directory / the fabfile's.",
                 "Log categories: +NAME / -NAME with NAME one of ERROR WARN INFO BPINFO BPEXEC BPCMD SELECT INVOKE",
                 "  ARGS NODE BPEVAL BPDUMP INVALID DSCINFO DSCEXEC DSCCMD DSCRES PARAMS VAR LISTS IPC.",
-                "Exit: 0 ok, 1 BADARGS, 2 BADTMP, 3 BADIPC, 4 SYNTAX, 5 ILLBYTE, 6 UNSATISFIED, 7 CMDFAIL, 8 DSCPARSE, 9 NOINVOKE,",
-                "  10 BADPLAN, 11 CYCLE, 12 NOSELECT, 14 FABDFAIL, 15 FABPERMS, 128 file-system error.",
+                "Exit: 0 ok, 1 BADARGS, 2 BADTMP, 3 BADIPC, 4 SYNTAX, 5 ILLBYTE, 6 UNSATISFIED, 7 CMDFAIL, 8 DSCPARSE,",
+                "  9 NOINVOKE (an invocation, or the initial fabfile, not found), 10 BADPLAN, 11 CYCLE, 12 NOSELECT,",
+                "  14 FABDFAIL, 15 FABPERMS, 16 NOTOWNER (another developer's project), 128 file-system error.",
                 "The daemons and their directories: docs/fab.md."})
 public final class Options {
 

@@ -233,6 +233,12 @@ class FabCliTest {
     }
 
     @Test
+    void helpListsEveryExitStatusFabProduces() {
+        assertThat(fab("--help")).isZero();
+        assertThat(out).contains("9 NOINVOKE (an invocation, or the initial fabfile, not found)", "15 FABPERMS", "16 NOTOWNER");
+    }
+
+    @Test
     void syntaxErrorExitsFour() {
         write(dir, "fabfile", "[ a ] : [ b ] }\n");
         assertThat(fab()).isEqualTo(4);
