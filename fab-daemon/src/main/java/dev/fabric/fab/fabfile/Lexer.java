@@ -49,7 +49,7 @@ public final class Lexer {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-                throw new FabException(ExitStatus.ILLBYTE, "%s:%d:%d: illegal byte 0x%02x: control characters other than tab and newline are not allowed"
+                throw new FabException(ExitStatus.ILLBYTE, "%s:%d:%d: illegal byte 0x%02x: control characters other than tab, line feed and carriage return are not allowed"
                         .formatted(file, line, col, (int) c));
             }
             if (c == '\n') {

@@ -113,9 +113,15 @@ class ParserTest {
     }
 
     @Test
+    void carriageReturnIsAllowed() {
+        parse("$x = [ a ]\r\n[ b ] : [ ] { true }\r\n");
+    }
+
+    @Test
     void controlCharacterIsAnIllegalByte() {
         assertThatThrownBy(() -> parse("$x = [ a\u0000 ]"))
                 .hasMessageContaining("fabfile:1:9: illegal byte 0x00")
+                .hasMessageContaining("other than tab, line feed and carriage return")
                 .extracting(e -> ((FabException) e).status()).isEqualTo(ExitStatus.ILLBYTE);
     }
 }
