@@ -65,10 +65,13 @@ public final class EscrowCli implements Runnable {
         return seconds <= 0 ? null : Duration.ofSeconds(seconds);
     }
 
-    /** Listed here for {@code escrow --help}; {@code bin/escrow sidecar} starts {@link EscrowSidecar} directly, without picocli. */
+    /**
+     * Listed here for {@code escrow --help}; {@code bin/escrow sidecar} starts {@link EscrowSidecar} directly, without picocli.
+     * picocli lists a command by its description's first line alone: keep each first line a whole sentence.
+     */
     @Command(name = "sidecar", mixinStandardHelpOptions = true,
-            description = {"The escrow sidecar of a pod: escrowd with probes and Prometheus metrics on an HTTP port (8471),",
-                    "configured from the environment (FABRIC_ESCROW_*, SERVER_PORT; docs/escrow.md). No arguments."})
+            description = {"The escrow sidecar of a pod: escrowd with probes and Prometheus metrics on an HTTP port.",
+                    "No arguments: its settings come from the environment (FABRIC_ESCROW_*; SERVER_PORT, default 8471; docs/escrow.md)."})
     static final class SidecarCommand implements Callable<Integer> {
         @Override
         public Integer call() throws InterruptedException {
@@ -78,8 +81,8 @@ public final class EscrowCli implements Runnable {
     }
 
     @Command(name = "echo-server", mixinStandardHelpOptions = true,
-            description = {"The C escrow's echo server: echoes TCP clients, keeping their sockets in the escrow at PATH",
-                    "(started if nobody listens there). Kill it with -9 and start it again: its clients stay connected."})
+            description = {"The C escrow's echo server: echoes TCP clients, keeping their sockets in the escrow at PATH.",
+                    "It starts an escrowd there if nobody listens. Kill it with -9 and start it again: its clients stay connected."})
     static final class EchoServerCommand implements Callable<Integer> {
         @Option(names = "--port", description = "TCP port to listen on (default: ${DEFAULT-VALUE}).")
         int port = EchoServer.DEFAULT_PORT;

@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,6 +83,20 @@ class EscrowCliTest {
     void helpListsEverySubcommand() {
         assertThat(run("--help")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("daemon", "echo-server", "echo-client", "ls", "tag", "del");
+    }
+
+    /**
+     * picocli lists a command by the first line of its description alone: each first line is a whole
+     * sentence, never one cut at a comma ("... on an HTTP port (8471),").
+     */
+    @Test
+    void helpListsEachSubcommandWithAWholeSummaryLine() {
+        assertThat(run("--help")).isZero();
+        String commands = out.toString(StandardCharsets.UTF_8).split("Commands:\\R", 2)[1];
+        // A summary may wrap; a line that starts a command at column 2 begins a new entry.
+        List<String> summaries = List.of(commands.replaceAll("\\R\\s{4,}", " ").split("\\R"));
+        assertThat(summaries).hasSizeGreaterThanOrEqualTo(8)
+                .allSatisfy(summary -> assertThat(summary.strip()).as(summary).endsWith("."));
     }
 
     /** Issue 20 point 6: the daemon's help names the command a user types, not {@code escrow escrowd}. */
