@@ -17,7 +17,8 @@ import java.util.function.Function;
  * The read-only stats socket ({@code <path>.stats}): its own socket rather than an extra opcode,
  * because the escrow socket serves one session at a time and an operator must be able to look
  * while a service holds that session. Same 0600 mode and peer-credential check; each connection
- * sends one request line ({@code STATS} or {@code SLOTS}), gets the text and is closed.
+ * sends one request line ({@code STATS} or {@code SLOTS}), gets the text and is closed; any other
+ * line gets one error line ({@link StatsFormat#unknownRequest}).
  * <p>
  * At most {@value #MAX_CONCURRENT} connections are served at once, each for at most
  * {@value #REQUEST_TIMEOUT_MILLIS} ms; one more is closed at once: connections that send nothing
@@ -101,9 +102,16 @@ final class StatsServer {
                 return;
             }
             socket.setSoTimeout(REQUEST_TIMEOUT_MILLIS);
-            String request = readLine(socket.getInputStream());
-            boolean withSlots = request.trim().equalsIgnoreCase(StatsFormat.REQUEST_SLOTS);
-            socket.getOutputStream().write(render.apply(withSlots).getBytes(StandardCharsets.UTF_8));
+            String request = readLine(socket.getInputStream()).strip();
+            String answer;
+            if (request.equalsIgnoreCase(StatsFormat.REQUEST_STATS)) {
+                answer = render.apply(false);
+            } else if (request.equalsIgnoreCase(StatsFormat.REQUEST_SLOTS)) {
+                answer = render.apply(true);
+            } else {
+                answer = StatsFormat.unknownRequest(request);
+            }
+            socket.getOutputStream().write(answer.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             LOG.debug("stats request failed: {}", e.toString());
         }

@@ -26,7 +26,8 @@ import java.util.Map;
  * slot 0 0 kind=server_socket nob=4 ufd=7
  * end
  * </pre>
- * A client asks with one request line: {@code STATS} (without slot lines) or {@code SLOTS}.
+ * A client asks with one request line: {@code STATS} (without slot lines) or {@code SLOTS}; any other
+ * line is answered with one line, {@code error: unknown request "FOO"; send STATS or SLOTS}.
  */
 public final class StatsFormat {
 
@@ -61,6 +62,13 @@ public final class StatsFormat {
                     .append(" nob=").append(slot.nob()).append(" ufd=").append(slot.ufd()).append('\n');
         }
         return out.append("end\n").toString();
+    }
+
+    /** The answer to a request line that is neither {@code STATS} nor {@code SLOTS}: one line, the request shown printable. */
+    public static String unknownRequest(String request) {
+        String shown = request.codePoints().map(c -> c >= 0x20 && c < 0x7f ? c : '?')
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return "error: unknown request \"" + shown + "\"; send " + REQUEST_STATS + " or " + REQUEST_SLOTS + "\n";
     }
 
     /** Parses {@link #render} output; throws {@link IllegalArgumentException} for anything else. */

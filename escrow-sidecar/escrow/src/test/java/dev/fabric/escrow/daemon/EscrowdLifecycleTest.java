@@ -9,9 +9,11 @@ import dev.fabric.escrow.testing.TestDaemon;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -77,6 +79,24 @@ class EscrowdLifecycleTest {
             assertThat(stats.pid()).isEqualTo(ProcessHandle.current().pid());
             assertThat(stats.nrTags()).isEqualTo(8);
             assertThat(stats.slots()).containsExactly(new EscrowStats.SlotInfo(2, 3, DescriptorKind.NONE, 1, -1));
+        }
+    }
+
+    @Test
+    void statsSocketAnswersARequestOtherThanStatsOrSlotsWithAnErrorLine() throws Exception {
+        try (Escrowd escrowd = TestDaemon.start(dir)) {
+            assertThat(askStats(escrowd, "FOO\n")).isEqualTo("error: unknown request \"FOO\"; send STATS or SLOTS\n");
+            assertThat(askStats(escrowd, "\n")).isEqualTo("error: unknown request \"\"; send STATS or SLOTS\n");
+            assertThat(askStats(escrowd, "STATS\n")).startsWith("escrowd-stats 1\n").doesNotContain("\nslot ");
+            assertThat(askStats(escrowd, "slots\r\n")).as("as before: case and a CR do not matter").startsWith("escrowd-stats 1\n");
+        }
+    }
+
+    private static String askStats(Escrowd escrowd, String request) throws IOException {
+        try (AFUNIXSocket socket = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(escrowd.config().statsPath()))) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
