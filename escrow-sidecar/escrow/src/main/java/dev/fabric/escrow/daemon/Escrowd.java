@@ -88,7 +88,8 @@ public final class Escrowd implements AutoCloseable {
      * Binds the socket (mode 0600) and starts serving.
      *
      * @throws AlreadyServingException when another escrowd serves the path
-     * @throws IOException when the path holds a stale socket and {@code force} is off, or binding fails
+     * @throws StaleSocketException when the path holds a socket file nobody listens on and {@code force} is off
+     * @throws IOException when binding fails
      */
     public static Escrowd start(EscrowdConfig config) throws IOException {
         Path path = config.path();
@@ -110,7 +111,7 @@ public final class Escrowd implements AutoCloseable {
                     throw new AlreadyServingException("a daemon already listens on " + path);
                 }
                 if (!config.force()) {
-                    throw new IOException(path + " exists (a stale socket of an escrowd that died?): start with -f (FORCE) to replace it");
+                    throw new StaleSocketException(path);
                 }
                 Files.delete(path);
             }

@@ -157,6 +157,9 @@ public final class EscrowdMain implements Callable<Integer> {
         } catch (AlreadyServingException e) {
             System.err.println("escrowd: " + e.getMessage());
             return EXIT_ALREADY_SERVING;
+        } catch (StaleSocketException e) {
+            System.err.println("escrowd: cannot serve " + path + ": " + e.getMessage() + ": start with -f (FORCE in a client's open) to replace it");
+            return EXIT_CANNOT_SERVE;
         } catch (IOException e) {
             System.err.println("escrowd: cannot serve " + path + ": " + e.getMessage());
             return EXIT_CANNOT_SERVE;

@@ -2,6 +2,7 @@ package dev.fabric.escrow.sidecar;
 
 import dev.fabric.escrow.daemon.AlreadyServingException;
 import dev.fabric.escrow.daemon.Escrowd;
+import dev.fabric.escrow.daemon.StaleSocketException;
 import dev.fabric.escrow.descriptor.Posix;
 import dev.fabric.escrow.stats.EscrowStats;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -28,8 +29,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * what is still held is reported and closed; then the HTTP port. In a pod the kubelet stops a native
  * sidecar after the app containers, so by then nobody is left to hand the descriptors to.
  * <p>
- * Exit status: 1 when it cannot serve the socket path, 2 for a setting that cannot work, 3 when
- * another escrowd serves the path.
+ * Exit status: 1 when it cannot serve the socket path (a stale socket file there while
+ * {@code FABRIC_ESCROW_FORCE} is false, a directory it cannot make or write), 2 for a setting that
+ * cannot work, 3 when another escrowd serves the path.
  */
 public final class EscrowSidecar implements AutoCloseable {
 
@@ -68,6 +70,10 @@ public final class EscrowSidecar implements AutoCloseable {
             http.close();
             throw new SidecarStartException(EXIT_ALREADY_SERVING, "the escrow sidecar cannot serve " + path + ": " + e.getMessage()
                     + ". Another escrowd owns it; stop that one or give this sidecar another " + SidecarSettings.SOCKET_PATH, e);
+        } catch (StaleSocketException e) {
+            http.close();
+            throw new SidecarStartException(EXIT_CANNOT_SERVE, "the escrow sidecar cannot serve " + path + ": " + e.getMessage()
+                    + ". Set " + SidecarSettings.FORCE + "=true (the default) to replace it, or remove it", e);
         } catch (IOException e) {
             http.close();
             throw new SidecarStartException(EXIT_CANNOT_SERVE, "the escrow sidecar cannot serve " + path + ": " + describe(e)

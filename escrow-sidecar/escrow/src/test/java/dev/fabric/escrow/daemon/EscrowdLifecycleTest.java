@@ -48,7 +48,8 @@ class EscrowdLifecycleTest {
         dead.close();
         assertThat(path).exists();
 
-        assertThatThrownBy(() -> TestDaemon.start(dir)).isInstanceOf(IOException.class).hasMessageContaining("-f");
+        assertThatThrownBy(() -> TestDaemon.start(dir)).isInstanceOf(StaleSocketException.class)
+                .hasMessage(path + " exists and nobody listens on it (a stale socket of an escrowd that died?)");
         try (Escrowd _ = Escrowd.start(TestDaemon.config(dir).withForce(true)); Escrow escrow = Escrow.open(path, 0, 8)) {
             assertThat(escrow.tag(0).slots()).isZero();
         }

@@ -7,6 +7,8 @@ import dev.fabric.escrow.client.SlotNotFoundException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -147,6 +149,27 @@ class EscrowSidecarTest {
                         e -> assertThat(e.exitStatus()).isEqualTo(EscrowSidecar.EXIT_ALREADY_SERVING))
                 .hasMessageContaining("Another escrowd owns it").hasMessageContaining("FABRIC_ESCROW_SOCKETPATH");
         assertThat(get("/actuator/health/readiness").statusCode()).as("the first one still serves").isEqualTo(200);
+    }
+
+    /** The sidecar's remedy is its setting, not escrowd's -f; the directory is fine, so no hint about it. */
+    @Test
+    void aStaleSocketFileWithForceOffStopsTheStartSayingToSetForce() throws Exception {
+        Path socket = dir.resolve("escrow.sock");
+        AFUNIXServerSocket dead = AFUNIXServerSocket.newInstance();
+        dead.setDeleteOnClose(false);
+        dead.bind(AFUNIXSocketAddress.of(socket));
+        dead.close();
+        Map<String, String> env = Map.of("FABRIC_ESCROW_SOCKETPATH", socket.toString(), "FABRIC_ESCROW_FORCE", "false", "SERVER_PORT", "0");
+
+        assertThatThrownBy(() -> EscrowSidecar.start(SidecarSettings.fromEnvironment(env)))
+                .isInstanceOfSatisfying(EscrowSidecar.SidecarStartException.class,
+                        e -> assertThat(e.exitStatus()).isEqualTo(EscrowSidecar.EXIT_CANNOT_SERVE))
+                .hasMessageContaining("cannot serve " + socket).hasMessageContaining("stale socket")
+                .hasMessageContaining("FABRIC_ESCROW_FORCE=true").hasMessageNotContaining("-f ").hasMessageNotContaining("(FORCE)")
+                .hasMessageNotContaining("writable by uid");
+
+        sidecar = start(socket);
+        assertThat(get("/actuator/health/readiness").statusCode()).as("the default, FABRIC_ESCROW_FORCE=true, replaces it").isEqualTo(200);
     }
 
     @Test
