@@ -5,9 +5,14 @@ import java.nio.channels.SocketChannel;
 import java.io.FileDescriptor;
 
 /**
- * What {@link Escrow#get} returns: the slot's revived descriptor and its payload. The slot stays
- * in the escrow; {@link Escrow#del} removes it.
+ * What {@link Escrow#get} and {@link Escrow#getAll} return: the slot's revived descriptor and its
+ * payload. The slot stays in the escrow; {@link Escrow#del} removes it.
  *
+ * @param tag the slot's tag
+ * @param idx the slot's index within the tag: with {@link Escrow#getAll}, how the caller finds the
+ *        slot again for {@link Escrow#updatePayload} or {@link Escrow#del}
+ * @param descriptor the revived descriptor, owned by the caller; {@link Descriptor.None} for a payload-only slot
+ * @param payload the payload (copied in and out)
  * @param ufd the descriptor number the sender had when it added the slot (informational)
  */
 public record Slot(int tag, int idx, Descriptor descriptor, byte[] payload, int ufd) {
