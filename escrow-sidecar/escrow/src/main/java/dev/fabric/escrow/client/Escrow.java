@@ -2,6 +2,7 @@ package dev.fabric.escrow.client;
 
 import dev.fabric.escrow.daemon.EscrowdConfig;
 import dev.fabric.escrow.daemon.EscrowdLauncher;
+import dev.fabric.escrow.daemon.LaunchArguments;
 import dev.fabric.escrow.descriptor.DescriptorKind;
 import dev.fabric.escrow.descriptor.Descriptors;
 import dev.fabric.escrow.descriptor.Posix;
@@ -177,7 +178,7 @@ public final class Escrow implements AutoCloseable {
     }
 
     private static AFUNIXSocket connect(Path path, int flags, int nrTags, Trace trace) throws IOException {
-        Process started = null;
+        EscrowdLauncher.Spawned started = null;
         boolean lastChance = false;
         long deadline = 0;
         long backoffMillis = 20;
@@ -204,12 +205,15 @@ public final class Escrow implements AutoCloseable {
             }
             if (started == null) {
                 trace.note("Starting escrowd (" + errno + ").");
-                started = EscrowdLauncher.spawn(path, nrTags, (flags & VERBOSE) != 0, (flags & FORCE) != 0, List.of());
+                started = EscrowdLauncher.spawn(LaunchArguments.of(path, nrTags, (flags & VERBOSE) != 0, (flags & FORCE) != 0));
                 deadline = System.nanoTime() + START_TIMEOUT.toNanos();
             } else if (lastChance) {
-                throw new EscrowUnavailableException(errno, "escrowd started for " + path + " exited with status " + started.exitValue()
-                        + " and nobody listens there" + ((flags & FORCE) == 0 ? " (a stale socket file? open with FORCE)" : ""), cause);
-            } else if (!started.isAlive()) {
+                // The daemon says why on its output; where that went is all we can add.
+                throw new EscrowUnavailableException(errno, "escrowd started for " + path + " exited with status "
+                        + started.process().exitValue() + " and nobody listens there: "
+                        + (started.output() != null ? "its output is in " + started.output() + ", saying why"
+                                : "it said why on this process's stderr, which it shares"), cause);
+            } else if (!started.process().isAlive()) {
                 lastChance = true; // it may have lost a start race to another daemon that now listens
             } else if (System.nanoTime() > deadline) {
                 throw new EscrowUnavailableException(Posix.ETIMEDOUT, "escrowd started for " + path + " did not listen within " + START_TIMEOUT, cause);

@@ -12,9 +12,10 @@ import java.util.List;
 
 /**
  * Starts escrowd as a separate, detached {@code java} process, the way the C client forks a
- * daemon for {@code ESCROW_CREAT}: the same java binary and class path as this JVM, the daemon
- * main class, and {@code --detached} so the daemon starts its own session (setsid) and outlives
- * the process that started it.
+ * daemon for {@code ESCROW_CREAT}: the same java binary and class path as this JVM, and
+ * {@link EscrowdProcess} as the main class, which starts its own session (setsid) and outlives the
+ * process that started it. The launcher writes the daemon's arguments itself ({@link LaunchArguments}),
+ * so the daemon needs no picocli: a library user's class path is enough.
  * <p>
  * System properties: {@code escrow.daemon.java} (java binary), {@code escrow.daemon.classpath},
  * {@code escrow.daemon.log} (append the daemon's output to this file; default: inherit ours, as
@@ -23,7 +24,7 @@ import java.util.List;
  */
 public final class EscrowdLauncher {
 
-    public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdMain";
+    public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdProcess";
     /** escrowd's JVM options, the same file the distribution has as {@code conf/escrowd-jvm.options}. */
     static final String JVM_OPTIONS_RESOURCE = "escrowd-jvm.options";
 
@@ -54,27 +55,38 @@ public final class EscrowdLauncher {
     private EscrowdLauncher() {
     }
 
+    /**
+     * A daemon started: its process, and the file its output goes to (its own {@link LaunchArguments#logFile},
+     * or {@code escrow.daemon.log}), or null when it shares this process's stdout and stderr.
+     */
+    public record Spawned(Process process, Path output) {
+    }
+
     /** Starts the daemon process and returns at once; the caller waits for the socket to answer. */
-    public static Process spawn(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command(path, nrTags, verbose, force, extraArgs, System.getenv(JAVA_OPTS)));
+    public static Spawned spawn(LaunchArguments launch) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command(launch, System.getenv(JAVA_OPTS)));
         builder.redirectInput(Redirect.from(new File("/dev/null")));
         String log = System.getProperty("escrow.daemon.log");
-        if (extraArgs.stream().anyMatch(arg -> arg.startsWith(EscrowdMain.LOG_FILE_OPTION))) {
+        Path output;
+        if (launch.logFile() != null) {
             // The daemon opens its own log (never through a link) and makes it its stdout and
             // stderr; nothing of the caller's stays open in it, so `pid=$(escrow daemon -d PATH)` returns.
             builder.redirectOutput(Redirect.DISCARD);
             builder.redirectError(Redirect.DISCARD);
+            output = launch.logFile();
         } else if (log != null && !log.isBlank()) {
             builder.redirectOutput(Redirect.appendTo(new File(log)));
             builder.redirectErrorStream(true);
+            output = Path.of(log);
         } else {
             builder.redirectOutput(Redirect.INHERIT);
             builder.redirectError(Redirect.INHERIT);
+            output = null;
         }
-        return builder.start();
+        return new Spawned(builder.start(), output);
     }
 
-    static List<String> command(Path path, int nrTags, boolean verbose, boolean force, List<String> extraArgs, String javaOpts) {
+    static List<String> command(LaunchArguments launch, String javaOpts) {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.addAll(jvmOptions());
@@ -84,17 +96,7 @@ public final class EscrowdLauncher {
         command.add("-cp");
         command.add(System.getProperty("escrow.daemon.classpath", System.getProperty("java.class.path")));
         command.add(MAIN_CLASS);
-        command.add("--detached");
-        if (verbose) {
-            command.add("-v");
-        }
-        if (force) {
-            command.add("-f");
-        }
-        command.add("-t");
-        command.add(Integer.toString(nrTags));
-        command.addAll(extraArgs);
-        command.add(path.toString());
+        command.addAll(launch.toArgs());
         return command;
     }
 

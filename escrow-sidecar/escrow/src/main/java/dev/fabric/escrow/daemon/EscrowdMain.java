@@ -1,8 +1,5 @@
 package dev.fabric.escrow.daemon;
 
-import dev.fabric.escrow.descriptor.Posix;
-import dev.fabric.posix.PosixException;
-import dev.fabric.escrow.stats.EscrowStats;
 import dev.fabric.escrow.wire.Limits;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
@@ -16,15 +13,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
  * {@code escrowd [-d] [-v] [-f] [-t nr_tags] path}: the command line of the C escrowd, plus
- * the allowed peers, the shutdown grace, the memory limits and the idle timeout. Also the {@code daemon} subcommand of the escrow CLI,
- * and the process {@link EscrowdLauncher} starts for {@code CREAT}.
+ * the allowed peers, the shutdown grace, the memory limits and the idle timeout; the {@code daemon}
+ * subcommand of the escrow CLI (picocli). In the foreground it serves through {@link EscrowdProcess};
+ * with {@code -d} it starts {@link EscrowdProcess} detached through {@link EscrowdLauncher}, as a
+ * client's {@code CREAT} does, and returns once that daemon listens.
  * <p>
  * Exit status: 1 when it cannot serve the path, 2 for a usage error, 3 when another escrowd
  * already serves the path; stopped by a signal, the JVM's (143 for SIGTERM) after the graceful shutdown.
@@ -38,8 +35,6 @@ import java.util.concurrent.Callable;
                 "143:stopped by SIGTERM (after the graceful shutdown)"})
 public final class EscrowdMain implements Callable<Integer> {
 
-    static final int EXIT_CANNOT_SERVE = 1;
-    static final int EXIT_ALREADY_SERVING = 3;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     @Option(names = "-d", description = {"Daemonize: run in the background (new session, stdin from /dev/null, stdout and stderr",
@@ -79,14 +74,6 @@ public final class EscrowdMain implements Callable<Integer> {
                     "(a stopped or hung client); 0: never (default: ${DEFAULT-VALUE})."})
     int idleTimeoutSeconds = (int) EscrowdConfig.DEFAULT_IDLE_TIMEOUT.toSeconds();
 
-    @Option(names = "--detached", hidden = true, description = "Internal: this process is the daemonized child.")
-    boolean detached;
-
-    static final String LOG_FILE_OPTION = "--log-file";
-
-    @Option(names = LOG_FILE_OPTION, hidden = true, description = "Internal: make this file (opened without following a link) stdout and stderr.")
-    Path logFile;
-
     @Parameters(index = "0", arity = "0..1", paramLabel = "PATH", description = "The socket path (default: $ESCROW_PATH).")
     Path path;
 
@@ -100,117 +87,40 @@ public final class EscrowdMain implements Callable<Integer> {
             String fromEnv = System.getenv("ESCROW_PATH");
             if (fromEnv == null || fromEnv.isBlank()) {
                 System.err.println("escrowd: no socket path: give PATH or set ESCROW_PATH");
-                return 2;
+                return EscrowdProcess.EXIT_USAGE;
             }
             path = Path.of(fromEnv);
         }
         path = path.toAbsolutePath();
         if (nrTags < 1 || nrTags > Limits.MAX_NR_TAGS) {
             System.err.println("escrowd: -t must be between 1 and " + Limits.MAX_NR_TAGS + ", not " + nrTags);
-            return 2;
+            return EscrowdProcess.EXIT_USAGE;
         }
         if (maxSlots < 1) {
             System.err.println("escrowd: --max-slots must be at least 1, not " + maxSlots);
-            return 2;
+            return EscrowdProcess.EXIT_USAGE;
         }
         if (maxPayloadBytes < 0) {
             System.err.println("escrowd: --max-payload-bytes must be 0 or more, not " + maxPayloadBytes);
-            return 2;
+            return EscrowdProcess.EXIT_USAGE;
         }
         if (idleTimeoutSeconds < 0) {
             System.err.println("escrowd: --idle-timeout must be 0 (never) or more seconds, not " + idleTimeoutSeconds);
-            return 2;
+            return EscrowdProcess.EXIT_USAGE;
         }
-        if (daemonize && !detached) {
-            return daemonize();
-        }
-        if (detached) {
-            try {
-                Posix.setsid();
-            } catch (PosixException e) {
-                // Already a session leader: detached enough.
-            }
-        }
-        if (logFile != null) {
-            try {
-                logTo(logFile);
-            } catch (PosixException e) {
-                // Nobody sees stderr now (it is /dev/null); the parent reports our exit status.
-                return EXIT_CANNOT_SERVE;
-            }
-        }
-        return serve();
+        LaunchArguments launch = new LaunchArguments(path, nrTags, verbose, force, allowUids, allowGids,
+                Duration.ofSeconds(shutdownGraceSeconds), maxSlots, maxPayloadBytes, Duration.ofSeconds(idleTimeoutSeconds), null);
+        return daemonize ? daemonize(launch) : EscrowdProcess.serve(launch.config());
     }
 
-    private int serve() throws InterruptedException {
-        Set<Integer> uids = new HashSet<>(allowUids);
-        if (uids.isEmpty() && allowGids.isEmpty()) {
-            uids.add(Posix.getuid());
-        }
-        EscrowdConfig config = EscrowdConfig.of(path).withNrTags(nrTags).withForce(force)
-                .withPeers(new PeerPolicy(uids, Set.copyOf(allowGids))).withTrace(verbose ? System.err : null)
-                .withShutdownGrace(Duration.ofSeconds(shutdownGraceSeconds)).withMaxSlots(maxSlots)
-                .withMaxPayloadBytes(maxPayloadBytes).withIdleTimeout(Duration.ofSeconds(idleTimeoutSeconds));
-        Escrowd escrowd;
-        try {
-            escrowd = Escrowd.start(config);
-        } catch (AlreadyServingException e) {
-            System.err.println("escrowd: " + e.getMessage());
-            return EXIT_ALREADY_SERVING;
-        } catch (StaleSocketException e) {
-            System.err.println("escrowd: cannot serve " + path + ": " + e.getMessage() + ": start with -f (FORCE in a client's open) to replace it");
-            return EXIT_CANNOT_SERVE;
-        } catch (IOException e) {
-            System.err.println("escrowd: cannot serve " + path + ": " + e.getMessage());
-            return EXIT_CANNOT_SERVE;
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("escrowd: shutting down; refusing new sessions on " + path);
-            EscrowStats report = escrowd.shutdown();
-            System.err.println("escrowd: still holding " + report.summary() + "; they close as escrowd exits");
-            System.err.flush();
-        }, "escrowd-shutdown"));
-        System.out.println("Listening on \"" + path + "\"");
-        System.out.flush();
-        escrowd.awaitStopped();
-        return 0;
-    }
-
-    /**
-     * Makes {@code log} this process's stdout and stderr ({@code dup2} onto 1 and 2), so that
-     * everything written there, the JVM's own messages included, lands in it. Opened for appending,
-     * mode 0600, without following a symbolic link.
-     */
-    private static void logTo(Path log) {
-        int fd = Posix.openPrivateNoFollow(log.toString(), true);
-        try {
-            Posix.dup2(fd, 1);
-            Posix.dup2(fd, 2);
-        } finally {
-            Posix.close(fd);
-        }
-    }
-
-    /** Starts this daemon again as a detached process and returns once it listens (like daemon(3) after fork). */
-    private int daemonize() throws IOException, InterruptedException {
-        List<String> extra = new ArrayList<>();
-        for (int uid : allowUids) {
-            extra.add("--allow-uid=" + uid);
-        }
-        for (int gid : allowGids) {
-            extra.add("--allow-gid=" + gid);
-        }
-        extra.add("--shutdown-grace=" + shutdownGraceSeconds);
-        extra.add("--max-slots=" + maxSlots);
-        extra.add("--max-payload-bytes=" + maxPayloadBytes);
-        extra.add("--idle-timeout=" + idleTimeoutSeconds);
+    /** Starts the daemon as a detached process and returns once it listens (like daemon(3) after fork). */
+    private int daemonize(LaunchArguments launch) throws IOException, InterruptedException {
         Path log = EscrowdConfig.logPath(path);
         if (Files.isSymbolicLink(log)) {
             System.err.println("escrowd: " + log + " is a symbolic link; escrowd never writes through one there: remove it");
-            return EXIT_CANNOT_SERVE;
+            return EscrowdProcess.EXIT_CANNOT_SERVE;
         }
-        extra.add(LOG_FILE_OPTION + "=" + log);
-        Process child = EscrowdLauncher.spawn(path, nrTags, verbose, force, extra);
+        Process child = EscrowdLauncher.spawn(launch.withLogFile(log)).process();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             if (!child.isAlive()) {
@@ -227,7 +137,7 @@ public final class EscrowdMain implements Callable<Integer> {
             Thread.sleep(50);
         }
         System.err.println("escrowd: the daemon (pid " + child.pid() + ") did not listen on " + path + " within " + START_TIMEOUT);
-        return EXIT_CANNOT_SERVE;
+        return EscrowdProcess.EXIT_CANNOT_SERVE;
     }
 
     private boolean statsSocketAnswers() {

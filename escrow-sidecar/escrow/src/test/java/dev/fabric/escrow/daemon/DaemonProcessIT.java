@@ -1,6 +1,7 @@
 package dev.fabric.escrow.daemon;
 
 import dev.fabric.escrow.client.Escrow;
+import dev.fabric.escrow.client.EscrowUnavailableException;
 import dev.fabric.escrow.stats.EscrowStats;
 import dev.fabric.escrow.testing.Dist;
 import dev.fabric.escrow.testing.TcpPair;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** escrowd as a process: daemonizing, SIGTERM, CREAT auto-start, one daemon per path. */
@@ -163,6 +165,23 @@ class DaemonProcessIT {
             assertThat(again.tag(2).slots()).as("the running daemon is used, not a second one").isEqualTo(1);
         }
         assertThat(Escrow.stats(socket, false).pid()).isEqualTo(daemonPid);
+    }
+
+    /**
+     * A daemon CREAT starts that exits with an error said why on its output: the client's error points
+     * there, and does not guess at a stale socket (here the lock is a planted link; nothing is at PATH).
+     */
+    @Test
+    void creatWhoseDaemonExitsSaysWhereTheDaemonSaidWhy() throws Exception {
+        Path socket = dir.resolve("usock");
+        Path log = dir.resolve("escrowd.log");
+        Files.createSymbolicLink(dir.resolve("usock.lock"), Files.writeString(dir.resolve("canary"), "canary"));
+        System.setProperty("escrow.daemon.log", log.toString());
+
+        assertThatThrownBy(() -> Escrow.open(socket, Escrow.CREAT, 3)).isInstanceOf(EscrowUnavailableException.class)
+                .hasMessageContaining("escrowd started for " + socket + " exited with status 1")
+                .hasMessageContaining("its output is in " + log).hasMessageNotContaining("stale");
+        assertThat(Files.readString(log)).contains("usock.lock is a symbolic link");
     }
 
     @Test

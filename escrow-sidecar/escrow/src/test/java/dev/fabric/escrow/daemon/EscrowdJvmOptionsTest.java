@@ -31,7 +31,7 @@ class EscrowdJvmOptionsTest {
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx96m").doesNotHaveDuplicates();
         // One option per line and no spaces inside one: java's argument-file parser and ours read the same list.
         assertThat(options).allSatisfy(option -> assertThat(option).startsWith("-").doesNotContainAnyWhitespaces());
-        List<String> command = EscrowdLauncher.command(Path.of("/tmp/e.sock"), 4, false, false, List.of(), "-Xmx200m");
+        List<String> command = EscrowdLauncher.command(LaunchArguments.of(Path.of("/tmp/e.sock"), 4, false, false), "-Xmx200m");
         assertThat(command.subList(1, 1 + options.size())).isEqualTo(options);
         assertThat(command.get(1 + options.size())).as("ESCROW_JAVA_OPTS come after the file's, and win").isEqualTo("-Xmx200m");
     }
