@@ -5,7 +5,7 @@
 #
 # Build from the repository root (the build context), after the distribution exists:
 #
-#   ./mvnw -B -f escrow-sidecar/pom.xml package -DskipTests
+#   ./mvnw -B -pl escrow-sidecar/escrow -am package -DskipTests
 #   docker build -f docker/escrow-echo.Dockerfile -t fabric/escrow-echo .
 #   (add --build-arg BASE_IMAGE=fabric/base:local where no registry is reachable)
 #

@@ -40,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * On-demand benchmark, never part of the test suite:
- * {@code ./mvnw -B -f escrow-sidecar/pom.xml -pl escrow verify -Dit.test=EscrowBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}
+ * {@code ./mvnw -B -pl escrow-sidecar/escrow -am verify -Dit.test=EscrowBenchmark -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false}
  * ({@code -Dbench.ops=20000 -Dbench.rounds=5 -Dbench.descriptors=100000}).
  *
  * <ul>
