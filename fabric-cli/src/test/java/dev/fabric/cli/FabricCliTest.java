@@ -70,6 +70,14 @@ class FabricCliTest {
 
         Cli.Result badSince = Cli.withHome(home).run("watch", "--since", "soon");
         assertThat(badSince.exitCode()).isEqualTo(ExitCodes.USAGE);
+
+        // Checked before the keys are read: a usage error is one with or without keys (this home has none).
+        Cli.Result badState = Cli.withHome(home).run("service", "db-1", "--wait-for", "asleep");
+        assertThat(badState.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(badState.err()).contains("--wait-for: unknown state 'asleep'");
+        Cli.Result timeoutAlone = Cli.withHome(home).run("service", "db-1", "--timeout", "5s");
+        assertThat(timeoutAlone.exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(timeoutAlone.err()).contains("--timeout is for --wait-for STATE");
     }
 
     @Test
@@ -77,7 +85,8 @@ class FabricCliTest {
         Cli.Result help = Cli.withHome(home).run("--help");
         assertThat(help.exitCode()).isZero();
         assertThat(help.out()).contains("services", "service", "watch", "keys", "--registry=URL", "--keys=DIR",
-                "FABRIC_REGISTRY", "FABRIC_KEYS", "FABRIC_HOME_DIR", "Exit codes:");
+                "FABRIC_REGISTRY", "FABRIC_KEYS", "FABRIC_HOME_DIR", "FABRIC_SPAWNER", "FABRIC_PILOT_MANAGER", "FABRIC_SESSION",
+                "Exit codes:");
         for (String entry : ExitCodes.HELP) {
             assertThat(help.out()).contains(entry.substring(entry.indexOf(':') + 1));
         }

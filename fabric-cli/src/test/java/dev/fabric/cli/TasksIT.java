@@ -261,6 +261,12 @@ class TasksIT {
         assertThat(neverRan.exitCode()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(neverRan.err()).contains(last, "never ran").containsOnlyOnce("(task-not-run, HTTP 409)");
 
+        // A wait that times out exits 9, as every wait of the CLI (the task goes on; the pilot's cancel below ends it).
+        client.tasks(manager, "slow").submit(pilot.id(), new TaskDescription(null, null, List.of("sleep", "60"), Map.of(), null, null, null));
+        Cli.Result unfinished = fabric.cli().run("task", "wait", "--session", "slow", "--timeout", "500ms", "--progress", "lines");
+        assertThat(unfinished.exitCode()).isEqualTo(ExitCodes.MEMBER_FAILED);
+        assertThat(unfinished.err()).contains("1 of 1 tasks had not ended after 500ms");
+
         Cli.Result canceled = ok("pilot", "cancel", pilot.id());
         assertThat(canceled.out()).isEqualTo(pilot.id() + " CANCELED\n");
         assertThat(tasks.list().stream().collect(Collectors.groupingBy(PilotWire.Task::state, Collectors.counting())))

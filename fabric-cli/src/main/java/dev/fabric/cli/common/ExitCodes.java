@@ -28,7 +28,8 @@ public final class ExitCodes {
     /**
      * A member spawned with {@code --wait} did not come up: FAILED, LOST or STOPPED, or not RUNNING
      * within the timeout; or an instance waited for with {@code service --wait-for} was not in its state in time;
-     * or a spawn (a restart) was not answered within its timeout, while its spawner may still be starting the member.
+     * or a spawn (a restart) was not answered within its timeout, while its spawner may still be starting the member;
+     * or {@code pilot submit --wait} saw its pilot end, or not ACTIVE in time; or {@code task wait} timed out.
      */
     public static final int MEMBER_FAILED = 9;
     /** Interrupted (Ctrl-C), as for any program ended by SIGINT. */
@@ -40,12 +41,12 @@ public final class ExitCodes {
             "1:usage: bad command line, or a request the registry calls invalid (400)",
             "2:not found: no such instance (HTTP 404)",
             "3:refused: the registry rejected the signature (HTTP 401/403)",
-            "4:conflict: the registry's state forbids it (HTTP 409, 410)",
+            "4:conflict: the registry's or a member's state forbids it (409, 410, 412)",
             "5:registry (or spawner, member) unreachable: is it running? (./fabric up)",
             "6:registry error (HTTP 5xx) or an answer the CLI cannot read",
             "7:local fabric keys missing or unusable (fabric keys init)",
             "8:internal error of the CLI (a bug: please report it)",
-            "9:spawn --wait: FAILED/LOST/STOPPED; a spawn or a --wait(-for) timed out",
+            "9:spawn/pilot --wait: it failed or ended; a spawn or a wait timed out",
             "130:interrupted (Ctrl-C)");
 
     private ExitCodes() {}

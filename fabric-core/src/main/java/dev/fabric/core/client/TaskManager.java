@@ -140,7 +140,8 @@ public final class TaskManager {
                         + (pilot.reason() == null ? "" : ": " + pilot.reason()));
                 default -> {
                     if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("pilot " + id + " is still " + pilot.state() + " after " + timeout);
+                        throw new IllegalStateException("pilot " + id + " is still " + pilot.state() + " after "
+                                + timeout.toSeconds() + " s");
                     }
                     Thread.sleep(250);
                 }

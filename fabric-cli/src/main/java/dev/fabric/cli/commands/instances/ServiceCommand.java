@@ -52,11 +52,14 @@ public final class ServiceCommand extends FabricCommand.WithOutput {
 
     @Override
     protected void execute() throws InterruptedException {
-        Registry registry = context.registry();
-        if (waitFor != null) {
-            awaitState(registry, state(waitFor), timeout == null ? DEFAULT_TIMEOUT : timeout);
-        } else if (timeout != null) {
+        // The command line first: a usage error is one whatever the keys and the registry.
+        String awaited = waitFor == null ? null : state(waitFor);
+        if (waitFor == null && timeout != null) {
             throw new CliException(ExitCodes.USAGE, "--timeout is for --wait-for STATE");
+        }
+        Registry registry = context.registry();
+        if (awaited != null) {
+            awaitState(registry, awaited, timeout == null ? DEFAULT_TIMEOUT : timeout);
         }
         JsonNode instance = registry.instance(id);
         JsonNode sessions = registry.sessions(id);

@@ -110,7 +110,15 @@ public final class PilotCommand extends FabricCommand.Group {
                     runtime == null ? null : DurationConverter.format(runtime), rerunPolicy)));
             if (await) {
                 try {
-                    pilot = tasks.awaitActive(pilot.id(), timeout);
+                    String id = pilot.id();
+                    pilot = TaskManagers.call(() -> {
+                        try {
+                            return tasks.awaitActive(id, timeout);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new CliException(ExitCodes.INTERRUPTED, "interrupted while waiting for pilot " + id);
+                        }
+                    });
                 } catch (IllegalStateException e) {
                     throw new CliException(ExitCodes.MEMBER_FAILED, e.getMessage(), List.of("fabric pilot list shows it; the log of "
                             + tasks.manager() + " says more (fabric log " + tasks.manager() + ")"));

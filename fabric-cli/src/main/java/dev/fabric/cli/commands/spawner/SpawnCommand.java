@@ -22,6 +22,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +44,7 @@ public final class SpawnCommand extends FabricCommand {
     static final class Modes implements Iterable<String> {
         @Override
         public Iterator<String> iterator() {
-            return List.of("DIRECT", "FIREWALL_TO_SERVICE", "FIREWALL_FROM_SERVICE").iterator();
+            return Arrays.stream(Connectivity.values()).map(Connectivity::name).iterator();
         }
     }
 

@@ -166,7 +166,7 @@ public final class TaskCommand extends FabricCommand.Group {
                 return text.toString();
             });
             if (!outcome.complete()) {
-                throw new CliException(ExitCodes.CONFLICT, outcome.pending().size() + " of " + all.size() + " tasks had not ended after "
+                throw new CliException(ExitCodes.MEMBER_FAILED, outcome.pending().size() + " of " + all.size() + " tasks had not ended after "
                         + DurationConverter.format(timeout), List.of("run fabric task wait again to go on waiting"));
             }
         }
