@@ -43,7 +43,8 @@ class MemberSpawnIT {
     static void start() throws Exception {
         // Two levels of member JVMs start on a machine shared with other builds: more time than the 60 s default
         // to redeem (the setting is inherited by the members that spawn).
-        fabric = new FabricUnderTest(dir);
+        // A signature policy of its own, which its members inherit (aMemberVerifiesByItsSpawnersSignaturePolicy).
+        fabric = new FabricUnderTest(dir, "--fabric.security.signature.skew=45s", "--fabric.security.signature.replay-cache-capacity=123456");
         fabric.startSpawner();
     }
 
@@ -114,6 +115,16 @@ class MemberSpawnIT {
         assertThat(accepted.getHeaders().getLocation()).isEqualTo(URI.create(management(runningA) + "/api/v1/members/" + b));
         ServiceInstance runningB = fabric.awaitState(b, InstanceState.RUNNING, 1);
         return new Chain(runningA.parentId(), runningA, runningB);
+    }
+
+    @Test
+    void aMemberVerifiesByItsSpawnersSignaturePolicy() throws Exception {
+        String id = spawnQueueAt(fabric.spawnerUrl()).getBody().path("id").asString();
+        fabric.awaitState(id, InstanceState.RUNNING, 1);
+        Map<String, String> environment = FabricUnderTest.environmentOf(pidOf(id));
+        assertThat(environment).containsEntry("FABRIC_SECURITY_SIGNATURE_SKEW", "PT45S")
+                .containsEntry("FABRIC_SECURITY_SIGNATURE_REPLAYCACHECAPACITY", "123456")
+                .doesNotContainKey("FABRIC_SECURITY_SIGNATURE_AUTHORITIES");
     }
 
     @Test

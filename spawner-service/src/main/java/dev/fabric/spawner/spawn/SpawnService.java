@@ -8,6 +8,7 @@ import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.RegistryClient;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.spring.FabricSecurityProperties;
 import dev.fabric.spawner.bootstrap.BootstrapFailure;
 import dev.fabric.spawner.bootstrap.Bootstrapper;
 import dev.fabric.spawner.contract.MemberEnvironment;
@@ -22,6 +23,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
@@ -68,10 +70,14 @@ public class SpawnService {
     private final SpawnerIdentity identity;
     private final SecureRandom random = new SecureRandom();
     private final MeterRegistry meters;
+    /** The signature policy its members inherit; null: theirs stays the default. */
+    private final FabricSecurityProperties security;
     private final StartingSlots starting;
 
+    @Autowired
     public SpawnService(Launcher launcher, Bootstrapper bootstrapper, Members members, RegistryClient registry,
-                        SpawnerProperties properties, SpawnerIdentity identity, MeterRegistry meters) {
+                        SpawnerProperties properties, SpawnerIdentity identity, MeterRegistry meters,
+                        FabricSecurityProperties security) {
         this.launcher = launcher;
         this.bootstrapper = bootstrapper;
         this.members = members;
@@ -80,6 +86,13 @@ public class SpawnService {
         this.identity = identity;
         this.meters = meters;
         this.starting = new StartingSlots(properties.process().maxStarting());
+        this.security = security;
+    }
+
+    /** A spawner with the signature policy's defaults for its members (tests). */
+    public SpawnService(Launcher launcher, Bootstrapper bootstrapper, Members members, RegistryClient registry,
+                        SpawnerProperties properties, SpawnerIdentity identity, MeterRegistry meters) {
+        this(launcher, bootstrapper, members, registry, properties, identity, meters, null);
     }
 
     /**
@@ -457,6 +470,15 @@ public class SpawnService {
         }
         if (properties.process().maxStarting() > 0) {
             settings.put("FABRIC_SPAWNER_PROCESS_MAXSTARTING", Integer.toString(properties.process().maxStarting()));
+        }
+        if (security != null) {
+            // The fabric's signature policy, which every member verifies by as this node does (a Helm release sets it for
+            // the whole fabric). Not the authorities: they are the names this node is reached under, not its members'.
+            FabricSecurityProperties.Signature signature = security.signature();
+            settings.put("FABRIC_SECURITY_SIGNATURE_SKEW", signature.skew().toString());
+            settings.put("FABRIC_SECURITY_SIGNATURE_REPLAYCACHECAPACITY", Integer.toString(signature.replayCacheCapacity()));
+            settings.put("FABRIC_SECURITY_SIGNATURE_MAXHEADERBYTES", Integer.toString(signature.maxHeaderBytes()));
+            settings.put("FABRIC_SECURITY_SIGNATURE_MAXBODYSIZE", signature.maxBodySize().toBytes() + "B");
         }
         settings.putAll(launcher.inheritedEnvironment());
         return settings;
