@@ -59,9 +59,9 @@ RUN set -eu; \
     fabric_aot_app spawner /opt/fabric/spawner-service.jar /opt/fabric/aot; \
     fabric_aot_cache "$FABRIC_AOT_DIR/spawner.aot" /tmp/aot-spawner.log FABRIC_KEYS_PATH= FABRIC_SPAWNER_PORT=8472 \
         FABRIC_REGISTRY_URL=http://127.0.0.1:9 -- --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xss512k \
-        -jar "$FABRIC_AOT_JAR"; \
+        -XX:TieredStopAtLevel=1 -jar "$FABRIC_AOT_JAR"; \
     fabric_aot_member_cache "$FABRIC_AOT_DIR/member.aot" /tmp/aot-member.log --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
-        -XX:+UseCompactObjectHeaders -Xss512k -Dspring.aot.enabled=true; \
+        -XX:+UseCompactObjectHeaders -Xss512k -XX:TieredStopAtLevel=1 -Dspring.aot.enabled=true; \
     rm -f /tmp/aot-*.log; \
     ln -s "$FABRIC_AOT_DIR" /opt/fabric/aot/current; \
     printf '%s\n' '#!/bin/sh' \
@@ -73,7 +73,7 @@ RUN set -eu; \
       'case ",${SPRING_PROFILES_ACTIVE:-}," in *,member,*) cache=/opt/fabric/aot/current/member.aot heap=35 spring_aot=-Dspring.aot.enabled=true ;; esac' \
       '# The collector and compact headers are those of the training runs (else the JVM ignores the cache).' \
       'exec java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:+UseCompactObjectHeaders -Xms16m -Xmn8m \' \
-      '  -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:TrimNativeHeapInterval=5000 -XX:MaxRAMPercentage=$heap \' \
+      '  -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:TieredStopAtLevel=1 -XX:TrimNativeHeapInterval=5000 -XX:MaxRAMPercentage=$heap \' \
       '  -XX:AOTCache="$cache" -Xlog:aot=off -Xlog:cds=off $spring_aot $FABRIC_JAVA_OPTS \' \
       '  -jar /opt/fabric/aot/current/app/spawner-service.jar "$@"' > /opt/fabric/start; \
     chmod 0755 /opt/fabric/start
@@ -90,5 +90,5 @@ USER 10001:10001
 WORKDIR /opt/fabric
 EXPOSE 8472
 
-# FABRIC_JAVA_OPTS: more JVM options (the chart's spawner.javaOptions and members' settings).
+# FABRIC_JAVA_OPTS: more JVM options (the spawner's: the chart's spawner.extraEnv).
 ENTRYPOINT ["/opt/fabric/start"]

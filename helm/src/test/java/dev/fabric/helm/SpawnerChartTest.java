@@ -218,7 +218,7 @@ class SpawnerChartTest {
                 .containsEntry("SPRING_CLOUD_KUBERNETES_CONFIG_NAMESPACE", RenderedChart.NAMESPACE)
                 .containsEntry("SPRING_CLOUD_KUBERNETES_CONFIG_FAIL_FAST", "true");
         Map<String, Object> settings = spawnerSettings(chart);
-        assertThat(settings).containsEntry("bootstrap-timeout", "5m").containsEntry("otp-ttl", "60s")
+        assertThat(settings).containsEntry("bootstrap-timeout", "5m").containsEntry("otp-ttl", "180s")
                 .containsEntry("roles", List.of("queue", "bridge", "pubsub", "agent", "pilot-manager"));
         assertThat(kubernetesSettings(chart))
                 .containsEntry("image", "fabric/spawner-service:0.1.0-SNAPSHOT")
@@ -270,6 +270,12 @@ class SpawnerChartTest {
                 .get("checksum/spawner-config");
 
         assertThat(before).isNotBlank().isNotEqualTo(after);
+    }
+
+    @Test
+    void theNamespacesDefaultServiceAccountNeverGetsTheSpawnersRole() {
+        assertThatThrownBy(() -> RenderedChart.render(Map.of("spawner.enabled", true, "serviceAccount.create", false)))
+                .hasMessageContaining("serviceAccount.create=false needs serviceAccount.name with the spawner");
     }
 
     @Test
