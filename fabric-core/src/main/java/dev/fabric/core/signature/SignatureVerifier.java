@@ -101,7 +101,7 @@ public final class SignatureVerifier {
         }
 
         PublicKey key = keys.resolve(keyId).orElseThrow(() -> new SignatureRejectedException(Rejection.UNKNOWN_KEY,
-                "keyid '" + abbreviate(keyId) + "' is not a key this member trusts"));
+                "keyid '" + abbreviate(keyId) + "' is not a key this service trusts"));
         String base = HttpMessageSignatures.signatureBase(request, found.input());
         if (!HttpMessageSignatures.verify(key, base, found.signature())) {
             throw new SignatureRejectedException(Rejection.BAD_SIGNATURE,

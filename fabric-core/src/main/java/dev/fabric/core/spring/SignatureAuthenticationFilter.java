@@ -1,5 +1,6 @@
 package dev.fabric.core.spring;
 
+import dev.fabric.core.problem.FabricProblemAdvice;
 import dev.fabric.core.signature.Rejection;
 import dev.fabric.core.signature.SignableRequest;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,7 +33,8 @@ import java.util.Map;
  * buffered (up to a limit) and checked against its digest, all through the
  * {@link AuthenticationManager} ({@link SignatureAuthenticationProvider}), and either goes on as a
  * {@link FabricAuthentication} or is answered with a {@code problem+json} naming the reason.
- * Rejections are counted in {@value #REJECTIONS_METRIC} by reason.
+ * Rejections are counted in {@value #REJECTIONS_METRIC} by reason, and as every problem answer in
+ * {@code fabric.problems} by reason and status.
  */
 public final class SignatureAuthenticationFilter extends OncePerRequestFilter {
 
@@ -100,6 +102,8 @@ public final class SignatureAuthenticationFilter extends OncePerRequestFilter {
             throws IOException {
         if (meters != null) {
             meters.counter(REJECTIONS_METRIC, "reason", rejection.code()).increment();
+            // Every problem answer is counted there too (docs/problems.md), this one before MVC could count it.
+            meters.counter(FabricProblemAdvice.METRIC, "reason", rejection.code(), "status", Integer.toString(rejection.status())).increment();
         }
         log.info("rejected {} {} from {}: {} ({})", request.getMethod(), request.getRequestURI(), request.getRemoteAddr(),
                 rejection.code(), detail);

@@ -1,6 +1,7 @@
 package dev.fabric.core.spring;
 
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.problem.FabricProblemAdvice;
 import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.testsupport.MutableClock;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -110,6 +111,11 @@ class SignedEndpointsTest {
         assertThat(response.body()).doesNotContain(KEYS.privateKeyPem().lines().skip(1).findFirst().orElseThrow());
     }
 
+    double problems(String reason, String status) {
+        var counter = meters.find(FabricProblemAdvice.METRIC).tag("reason", reason).tag("status", status).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
     double rejections(String reason) {
         var counter = meters.find(SignatureAuthenticationFilter.REJECTIONS_METRIC).tag("reason", reason).counter();
         return counter == null ? 0 : counter.count();
@@ -145,8 +151,10 @@ class SignedEndpointsTest {
     @Test
     void unsignedRequestIsRejected() throws Exception {
         double before = rejections("unsigned");
+        double problems = problems("unsigned", "401");
         assertProblem(send("GET", uri("/whoami"), null, Map.of()), 401, "unsigned");
         assertThat(rejections("unsigned")).isEqualTo(before + 1);
+        assertThat(problems("unsigned", "401")).as("counted as every problem answer").isEqualTo(problems + 1);
     }
 
     @Test

@@ -88,6 +88,16 @@ public class FailureDetector implements SmartLifecycle {
                 .register(meters);
     }
 
+    /**
+     * The detector starts at {@code now}: before it, this registry took no heartbeats (it was not
+     * running: a restart, an upgrade), so that time counts toward no member's silence either, as any
+     * other span it could not look. A member's silence counts from now at the earliest.
+     */
+    void started(Instant now) {
+        pauses.couldNotLook(Instant.EPOCH, now);
+        observe(now);
+    }
+
     /** One pass: returns how many instances moved. The replica holding the lease also compacts the change log. */
     public int pass() {
         Instant started = clock.instant();
@@ -130,7 +140,8 @@ public class FailureDetector implements SmartLifecycle {
                 Duration unwatched = pauses.within(seen.lastHeartbeatAt(), now);
                 Duration silent = Duration.between(seen.lastHeartbeatAt(), now).minus(unwatched);
                 String counted = "no heartbeat for " + silent.toMillis() + " ms"
-                        + (unwatched.isZero() ? "" : " (not counting " + unwatched.toMillis() + " ms the registry was paused)");
+                        + (unwatched.isZero() ? "" : " (not counting " + unwatched.toMillis()
+                                + " ms the registry could not look: paused, cut off or not yet started)");
                 if (silent.compareTo(properties.deadThreshold()) >= 0) {
                     due.add(new Detection(seen, InstanceState.DEAD, counted + " (dead after " + properties.deadAfter() + " missed)"));
                 } else if (silent.compareTo(properties.suspectThreshold()) >= 0 && seen.state() == InstanceState.RUNNING) {
@@ -196,7 +207,7 @@ public class FailureDetector implements SmartLifecycle {
 
     @Override
     public void start() {
-        observe(clock.instant());
+        started(clock.instant());
         watching = Thread.ofPlatform().daemon().name("registry-pause-watch").start(this::watch);
         task = scheduler.scheduleWithFixedDelay(this::safePass, properties.detectorPeriod());
         log.info("failure detector: heartbeat every {}, SUSPECT after {} missed, DEAD after {} missed, checked every {}",

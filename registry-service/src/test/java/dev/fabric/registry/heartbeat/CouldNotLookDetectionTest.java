@@ -181,6 +181,34 @@ class CouldNotLookDetectionTest {
         assertThat(state("gone")).as("silent for 12 s of the registry's running").isEqualTo(InstanceState.DEAD);
     }
 
+    /**
+     * The registry process ends and starts again 47 s later (killed, upgraded): its members' last
+     * heartbeats are 47 s old when its first pass runs. Before, that pass declared them all DEAD and
+     * their spawners restarted every one.
+     */
+    @Test
+    void theTimeBeforeTheRegistryStartedCountsTowardNoMembersSilence() {
+        register("came-back");
+        register("gone");
+        clock.advance(Duration.ofSeconds(47));
+
+        detector.started(clock.instant());
+        clock.advance(PERIOD);
+        detector.pass();
+        assertThat(state("came-back")).as("its heartbeats had nowhere to go").isEqualTo(InstanceState.RUNNING);
+        assertThat(state("gone")).isEqualTo(InstanceState.RUNNING);
+
+        for (int i = 0; i < 24; i++) {
+            if (i % 4 == 0) {
+                service.heartbeat("came-back", 1);
+            }
+            clock.advance(PERIOD);
+            detector.pass();
+        }
+        assertThat(state("came-back")).isEqualTo(InstanceState.RUNNING);
+        assertThat(state("gone")).as("silent for 12.5 s of the registry's running").isEqualTo(InstanceState.DEAD);
+    }
+
     @Test
     void aStopTheWatchSawCountsTowardNoMembersSilenceThoughEveryPassStartedOnTime() {
         register("kept-beating");

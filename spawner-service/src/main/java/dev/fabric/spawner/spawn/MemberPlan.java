@@ -78,7 +78,10 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
     private static boolean isRelayUrl(String url) {
         try {
             java.net.URI uri = java.net.URI.create(url);
-            return "http".equals(uri.getScheme()) && uri.getHost() != null && uri.getPort() > 0;
+            // http://host:port and nothing more: a path, a query or a user would be dropped or sent on.
+            return "http".equals(uri.getScheme()) && uri.getHost() != null && uri.getPort() > 0 && uri.getRawUserInfo() == null
+                    && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))
+                    && uri.getRawQuery() == null && uri.getRawFragment() == null;
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -37,6 +37,9 @@ class MemberPlanTest {
         refused(new SpawnRequest("queue", null, null, new SpawnRequest.ResourceRequest(null, "16Mi"), null), "invalid-resources");
         refused(new SpawnRequest("queue", null, Connectivity.FIREWALL_TO_SERVICE, null, Map.of("via", "gateway:8480")), "invalid-via");
         refused(new SpawnRequest("queue", null, Connectivity.FIREWALL_TO_SERVICE, null, Map.of("via", "http://gateway")), "invalid-via");
+        for (String more : List.of("http://gateway:8480/path", "http://gateway:8480?x=1", "http://user@gateway:8480", "http://gateway:8480#f")) {
+            refused(new SpawnRequest("queue", null, Connectivity.FIREWALL_TO_SERVICE, null, Map.of("via", more)), "invalid-via");
+        }
     }
 
     @Test
