@@ -6,28 +6,39 @@ package dev.fabric.core.signature;
  * No reason ever carries key material.
  */
 public enum Rejection {
-    UNSIGNED("unsigned", 401, "The request carries no Signature and Signature-Input headers"),
-    MALFORMED("malformed-signature", 401, "The signature headers are not valid structured fields"),
-    HEADER_TOO_LARGE("header-too-large", 401, "A signature header is larger than the verifier accepts"),
-    UNSUPPORTED_ALGORITHM("unsupported-algorithm", 401, "The signature uses an algorithm other than ed25519"),
-    INCOMPLETE("incomplete-signature", 401, "The signature does not cover what the fabric requires"),
-    UNKNOWN_KEY("unknown-key", 401, "The signature names a key this member does not trust"),
-    BAD_SIGNATURE("bad-signature", 401, "The signature does not match the request"),
-    WRONG_AUTHORITY("wrong-authority", 401, "The request was signed for another receiver"),
-    DIGEST_MISMATCH("digest-mismatch", 401, "The body does not match its Content-Digest"),
-    EXPIRED("expired", 401, "The signature was created outside the accepted clock-skew window"),
-    REPLAYED("replayed", 401, "The signature's nonce was already used"),
-    REPLAY_CACHE_FULL("replay-cache-full", 503, "Too many signed requests in the skew window to remember their nonces"),
-    BODY_TOO_LARGE("body-too-large", 413, "The request body is larger than the verifier buffers");
+    /** The request carries no Signature and Signature-Input headers. */
+    UNSIGNED("unsigned", 401),
+    /** The signature headers are not valid structured fields. */
+    MALFORMED("malformed-signature", 401),
+    /** A signature header is larger than the verifier accepts. */
+    HEADER_TOO_LARGE("header-too-large", 401),
+    /** The signature uses an algorithm other than ed25519. */
+    UNSUPPORTED_ALGORITHM("unsupported-algorithm", 401),
+    /** The signature does not cover what the fabric requires. */
+    INCOMPLETE("incomplete-signature", 401),
+    /** The signature names a key this member does not trust. */
+    UNKNOWN_KEY("unknown-key", 401),
+    /** The signature does not match the request. */
+    BAD_SIGNATURE("bad-signature", 401),
+    /** The request was signed for another receiver. */
+    WRONG_AUTHORITY("wrong-authority", 401),
+    /** The body does not match its Content-Digest. */
+    DIGEST_MISMATCH("digest-mismatch", 401),
+    /** The signature was created outside the accepted clock-skew window. */
+    EXPIRED("expired", 401),
+    /** The signature's nonce was already used. */
+    REPLAYED("replayed", 401),
+    /** Too many signed requests in the skew window to remember their nonces. */
+    REPLAY_CACHE_FULL("replay-cache-full", 503),
+    /** The request body is larger than the verifier buffers. */
+    BODY_TOO_LARGE("body-too-large", 413);
 
     private final String code;
     private final int status;
-    private final String title;
 
-    Rejection(String code, int status, String title) {
+    Rejection(String code, int status) {
         this.code = code;
         this.status = status;
-        this.title = title;
     }
 
     /** The stable, lower-case identifier: the {@code reason} field and the metric label. */
@@ -40,8 +51,4 @@ public enum Rejection {
         return status;
     }
 
-    /** What the rejection means, in a sentence (the problem's {@code title} is the status phrase; its detail says what was wrong). */
-    public String title() {
-        return title;
-    }
 }

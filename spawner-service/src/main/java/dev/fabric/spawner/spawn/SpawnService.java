@@ -23,7 +23,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.annotation.Lazy;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
@@ -74,7 +73,6 @@ public class SpawnService {
     private final FabricSecurityProperties security;
     private final StartingSlots starting;
 
-    @Autowired
     public SpawnService(Launcher launcher, Bootstrapper bootstrapper, Members members, RegistryClient registry,
                         SpawnerProperties properties, SpawnerIdentity identity, MeterRegistry meters,
                         FabricSecurityProperties security) {
@@ -87,12 +85,6 @@ public class SpawnService {
         this.meters = meters;
         this.starting = new StartingSlots(properties.process().maxStarting());
         this.security = security;
-    }
-
-    /** A spawner with the signature policy's defaults for its members (tests). */
-    public SpawnService(Launcher launcher, Bootstrapper bootstrapper, Members members, RegistryClient registry,
-                        SpawnerProperties properties, SpawnerIdentity identity, MeterRegistry meters) {
-        this(launcher, bootstrapper, members, registry, properties, identity, meters, null);
     }
 
     /**

@@ -106,7 +106,7 @@ class MemberDiesDuringItsConfigurationTest {
         bootstrapper = new Bootstrapper(new OneTimePasswords(Clock.systemUTC()), keys, client,
                 FabricRestClients.signed(keys, Duration.ofSeconds(2), Duration.ofSeconds(10)).build(), members, properties);
         spawner = new SpawnService(launcher, bootstrapper, members, client, properties,
-                new SpawnerIdentity("spawner-test", URI.create("http://127.0.0.1:1")), new SimpleMeterRegistry());
+                new SpawnerIdentity("spawner-test", URI.create("http://127.0.0.1:1")), new SimpleMeterRegistry(), null);
     }
 
     @AfterEach

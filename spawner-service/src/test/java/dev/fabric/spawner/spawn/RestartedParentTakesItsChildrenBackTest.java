@@ -224,7 +224,7 @@ class RestartedParentTakesItsChildrenBackTest {
             }
         };
         spawner = new SpawnService(new HostLauncher(), bootstrapper, members, registry.client, properties,
-                new SpawnerIdentity(PARENT, URI.create("http://127.0.0.1:9")), new SimpleMeterRegistry());
+                new SpawnerIdentity(PARENT, URI.create("http://127.0.0.1:9")), new SimpleMeterRegistry(), null);
         StaticListableBeanFactory beans = new StaticListableBeanFactory();
         beans.addBean("spawnService", spawner);
         Supervisor supervisor = new Supervisor(beans.getBeanProvider(SpawnService.class),

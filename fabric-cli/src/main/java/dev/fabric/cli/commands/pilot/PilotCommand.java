@@ -111,14 +111,7 @@ public final class PilotCommand extends FabricCommand.Group {
             if (await) {
                 try {
                     String id = pilot.id();
-                    pilot = TaskManagers.call(() -> {
-                        try {
-                            return tasks.awaitActive(id, timeout);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            throw new CliException(ExitCodes.INTERRUPTED, "interrupted while waiting for pilot " + id);
-                        }
-                    });
+                    pilot = TaskManagers.await(() -> tasks.awaitActive(id, timeout), "interrupted while waiting for pilot " + id);
                 } catch (IllegalStateException e) {
                     throw new CliException(ExitCodes.MEMBER_FAILED, e.getMessage(), List.of("fabric pilot list shows it; the log of "
                             + tasks.manager() + " says more (fabric log " + tasks.manager() + ")"));

@@ -145,14 +145,8 @@ public final class TaskCommand extends FabricCommand.Group {
             PrintWriter err = spec.commandLine().getErr();
             Progress shown = new Progress(err, bar, context.clock(), waited.size());
             List<String> all = waited;
-            TaskManager.Outcome outcome = TaskManagers.call(() -> {
-                try {
-                    return tasks.waitAll(all, timeout, shown::ended);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CliException(ExitCodes.INTERRUPTED, "interrupted: run the same fabric task wait again to go on waiting");
-                }
-            });
+            TaskManager.Outcome outcome = TaskManagers.await(() -> tasks.waitAll(all, timeout, shown::ended),
+                    "interrupted: run the same fabric task wait again to go on waiting");
             shown.finish();
             Map<TaskState, Long> byState = new LinkedHashMap<>();
             outcome.finished().forEach(t -> byState.merge(t.state(), 1L, Long::sum));

@@ -54,6 +54,24 @@ public final class TaskManagers {
         return ids.getFirst();
     }
 
+    /** A task manager's wait, which may be interrupted (Ctrl-C). */
+    @FunctionalInterface
+    public interface Wait<T> {
+        T get() throws InterruptedException;
+    }
+
+    /** Runs a task manager's wait as {@link #call} runs a call; interrupted, it is exit 130 with {@code whenInterrupted}. */
+    public static <T> T await(Wait<T> wait, String whenInterrupted) {
+        return call(() -> {
+            try {
+                return wait.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CliException(ExitCodes.INTERRUPTED, whenInterrupted);
+            }
+        });
+    }
+
     /** Runs a task manager call, turning its failures into the CLI's errors. */
     public static <T> T call(Supplier<T> call) {
         try {
