@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code ./fabric up} after this fabric's registry was killed, its spawner still running (README: {@code ./fabric status}
  * says "start it with ./fabric up"): the registry starts again where the spawner looks for it, and the spawner, its
  * own and no other fabric's, is left running. Before, {@code up} took the spawner's port for another fabric's and
- * refused; the only ways back stopped every member.
+ * refused; the only ways back stopped every member. {@code ./fabric status} answers each step with the exit status the
+ * README gives: 0 both ready, 1 the registry not running, 3 once down.
  */
 class FabricUpAgainIT {
 
@@ -27,10 +28,15 @@ class FabricUpAgainIT {
         int[] ports = FabricLauncher.twoFreePorts();
         try {
             assertThat(run(fabric.up(ports[0], ports[1]))).as("the first up").isZero();
+            assertThat(run(fabric.command("status"))).as("status with both ready").isZero();
+            assertThat(Files.readString(fabric.output("status"))).contains("registry", "spawner", "ready").doesNotContain("not running");
             long spawner = pid("spawner");
             ProcessHandle registry = ProcessHandle.of(pid("registry")).orElseThrow();
             registry.destroyForcibly();
             registry.onExit().get(30, TimeUnit.SECONDS);
+            // status, as the README says: 1 with what is not running and how to start it.
+            assertThat(run(fabric.command("status"))).as("status with the registry killed").isEqualTo(1);
+            assertThat(Files.readString(fabric.output("status"))).contains("registry   not running (start it with ./fabric up)");
 
             // Another registry port than the spawner's: refused, saying where the spawner looks.
             assertThat(run(fabric.up(ports[0] + 1, ports[1]))).isEqualTo(1);
@@ -44,6 +50,8 @@ class FabricUpAgainIT {
         } finally {
             fabric.down();
         }
+        assertThat(run(fabric.command("status"))).as("status once down").isEqualTo(3);
+        assertThat(Files.readString(fabric.output("status"))).contains("registry   not running", "spawner    not running");
     }
 
     private static int run(ProcessBuilder command) throws Exception {
