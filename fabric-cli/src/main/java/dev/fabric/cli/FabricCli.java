@@ -11,6 +11,7 @@ import dev.fabric.cli.commands.queue.QueueCommand;
 import dev.fabric.cli.commands.task.TaskCommand;
 import dev.fabric.cli.commands.sessions.SessionsCommand;
 import dev.fabric.cli.commands.spawner.SpawnCommand;
+import dev.fabric.cli.commands.spawner.RestartCommand;
 import dev.fabric.cli.commands.spawner.LogCommand;
 import dev.fabric.cli.commands.spawner.StopCommand;
 import dev.fabric.cli.commands.watch.WatchCommand;
@@ -55,7 +56,7 @@ import java.util.concurrent.TimeUnit;
         mixinStandardHelpOptions = true,
         versionProvider = FabricCli.Version.class,
         description = "Talk to the fabric: its registry, its spawner and its members. Every request is signed with the local fabric key.",
-        subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, StopCommand.class, LogCommand.class,
+        subcommands = {ServicesCommand.class, ServiceCommand.class, WatchCommand.class, SpawnCommand.class, RestartCommand.class, StopCommand.class, LogCommand.class,
                 SessionsCommand.class, QueueCommand.class, PubSubCommand.class, PilotCommand.class, TaskCommand.class, KeysCommand.class, ConsoleCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class FabricCli implements Runnable {

@@ -77,6 +77,19 @@ class SpawnerCommandsIT {
             assertThat(badBytes.err()).contains("bytes must be 1 to 1048576", "(invalid-request, HTTP 400)");
         }
 
+        // A restart: a new incarnation under the same id, followed until it runs; a second caller that saw incarnation 1 restarts nothing.
+        Cli.Result restart = fabric.cli().run("restart", id, "--incarnation", "1", "--wait", "--timeout", "3m");
+        assertThat(restart.exitCode()).as(restart.err()).isZero();
+        assertThat(restart.out()).isEqualTo("restarted " + id + " as incarnation 2\n");
+        assertThat(restart.err()).as("the new incarnation's steps").contains("PENDING", "RUNNING")
+                .doesNotContain(spawn.err().lines().findFirst().orElseThrow());
+        assertThat(fabric.registry().get(id).incarnation()).isEqualTo(2);
+        assertThat(fabric.registry().get(id).state()).isEqualTo(InstanceState.RUNNING);
+        Cli.Result again = fabric.cli().run("restart", id, "--incarnation", "1");
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        assertThat(again.out()).isEqualTo(id + " is at incarnation 2 (RUNNING), not 1: not restarted\n");
+        assertThat(fabric.registry().get(id).incarnation()).isEqualTo(2);
+
         Cli.Result stop = fabric.cli().run("stop", id);
         assertThat(stop.exitCode()).as(stop.err()).isZero();
         assertThat(stop.out()).isEqualTo("stopped " + id + "\n");
@@ -85,6 +98,11 @@ class SpawnerCommandsIT {
         Cli.Result stopped = fabric.cli().run("sessions", "add", id, "s-cli");
         assertThat(stopped.exitCode()).isEqualTo(ExitCodes.CONFLICT);
         assertThat(stopped.err()).contains("member " + id + " is STOPPED", "only a running member takes session ids");
+        Cli.Result restartStopped = fabric.cli().run("restart", id);
+        assertThat(restartStopped.exitCode()).as(restartStopped.err()).isEqualTo(ExitCodes.CONFLICT);
+        assertThat(restartStopped.out()).isEmpty();
+        assertThat(restartStopped.err()).contains(id, "member-stopped");
+        assertThat(fabric.registry().get(id).state()).isEqualTo(InstanceState.STOPPED);
     }
 
     @Test
@@ -151,7 +169,7 @@ class SpawnerCommandsIT {
 
     @Test
     void anUnknownMemberIsNotFound() {
-        for (List<String> args : List.of(List.of("stop", "queue-nosuch"), List.of("log", "queue-nosuch"),
+        for (List<String> args : List.of(List.of("stop", "queue-nosuch"), List.of("log", "queue-nosuch"), List.of("restart", "queue-nosuch"),
                 List.of("sessions", "add", "queue-nosuch", "s-1"))) {
             Cli.Result result = fabric.cli().run(args.toArray(String[]::new));
             assertThat(result.exitCode()).as("%s: %s", args, result.err()).isEqualTo(ExitCodes.NOT_FOUND);

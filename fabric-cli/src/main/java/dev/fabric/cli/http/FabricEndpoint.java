@@ -157,9 +157,14 @@ public final class FabricEndpoint {
      * "unreachable". A failure to connect stays {@link ExitCodes#UNREACHABLE}.
      */
     public Answer launch(HttpMethod method, String path, JsonNode body, Launch launch, Object... uriVariables) {
+        return launch(method, uri -> uri.path(path).build(uriVariables), body, launch);
+    }
+
+    /** {@link #launch(HttpMethod, String, JsonNode, Launch, Object...)} to the URI built below the base URL (for query parameters). */
+    public Answer launch(HttpMethod method, Function<UriBuilder, URI> uri, JsonNode body, Launch launch) {
         RestClient patient = client.mutate()
                 .requestFactory(FabricRestClients.requestFactory(CONNECT_TIMEOUT, launch.timeout(), target.relay())).build();
-        return send(patient.method(method).uri(uri -> uri.path(path).build(uriVariables)), body, failure -> unanswered(failure)
+        return send(patient.method(method).uri(uri), body, failure -> unanswered(failure)
                 ? new CliException(ExitCodes.MEMBER_FAILED, where() + " did not answer " + launch.what() + " within "
                         + DurationConverter.format(launch.timeout()) + " (a connection was made): it may still be starting the member",
                         launch.hints())

@@ -4,13 +4,9 @@ import dev.fabric.cli.commands.FabricCommand;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.DurationConverter;
 import dev.fabric.cli.common.ExitCodes;
-import dev.fabric.cli.common.Formats;
-import dev.fabric.cli.common.Output;
 import dev.fabric.cli.context.CommandContext;
 import dev.fabric.cli.context.FabricHome;
 import dev.fabric.cli.http.FabricEndpoint;
-import dev.fabric.cli.registry.Registry;
-import dev.fabric.cli.registry.RegistryWire;
 import dev.fabric.core.registry.Connectivity;
 import org.springframework.http.HttpMethod;
 import picocli.CommandLine;
@@ -36,9 +32,6 @@ import java.util.Map;
                 "With --wait, follow its bootstrap in the registry (each step on stderr) until it is RUNNING;",
                 "exit 9 with the reason if it ends FAILED, LOST or STOPPED, or is not RUNNING within --timeout."})
 public final class SpawnCommand extends FabricCommand {
-
-    /** How often --wait asks the registry: often enough to follow a bootstrap of seconds, rare enough to cost nothing. */
-    static final Duration POLL_INTERVAL = Duration.ofMillis(500);
 
     /** The connectivity modes a spawner offers, for the help text and shell completion. */
     static final class Modes implements Iterable<String> {
@@ -138,7 +131,7 @@ public final class SpawnCommand extends FabricCommand {
         // The id first, at once: a script has it even when the wait then fails.
         output().line(id);
         if (await) {
-            awaitRunning(id, limit, deadline);
+            MemberWait.awaitRunning(context.registry(), output(), id, 1, limit, deadline);
         }
     }
 
@@ -168,43 +161,5 @@ public final class SpawnCommand extends FabricCommand {
             body.put("host", host);
         }
         return body;
-    }
-
-    /**
-     * Prints each step of the member's history on stderr until it is RUNNING, or ends, or the time is up
-     * ({@code deadline}, of {@link System#nanoTime()}: {@code limit} after the spawn was sent).
-     */
-    private void awaitRunning(String id, Duration limit, long deadline) throws InterruptedException {
-        Registry registry = context.registry();
-        Output out = output();
-        long printed = 0;
-        while (true) {
-            // The state first, then the history: every step up to the state seen is in the history read
-            // after it, so the step the wait ends on (RUNNING, FAILED...) is always printed.
-            RegistryWire.Instance member = registry.member(id);
-            for (RegistryWire.Transition step : registry.decode(registry.history(id), RegistryWire.Transition[].class)) {
-                if (step.seq() > printed) {
-                    out.note("  " + Formats.time(step.at()) + "  " + step.to() + "  " + (step.reason() == null ? "" : step.reason()));
-                    printed = step.seq();
-                }
-            }
-            switch (member.state()) {
-                case "RUNNING" -> {
-                    return;
-                }
-                case "FAILED", "LOST", "STOPPED" -> throw new CliException(ExitCodes.MEMBER_FAILED, "member " + id + " is " + member.state()
-                        + (member.stateReason() == null ? "" : ": " + member.stateReason()),
-                        List.of("`fabric service " + id + "` shows every step of its bootstrap;",
-                                "its output is in the spawner's data directory, members/" + id + "/member.log"));
-                default -> { }
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                throw new CliException(ExitCodes.MEMBER_FAILED, "member " + id + " is not RUNNING after " + DurationConverter.format(limit)
-                        + " (it is " + member.state() + (member.stateReason() == null ? "" : ": " + member.stateReason()) + ")",
-                        List.of("it may still come up: `fabric service " + id + "` shows where it is;",
-                                "wait longer with --timeout, or give up on it with `fabric stop " + id + "`"));
-            }
-            Thread.sleep(POLL_INTERVAL);
-        }
     }
 }

@@ -16,6 +16,7 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -81,6 +82,12 @@ class SpawnerCommandsTest {
     void badStopAndSessionsCommandLinesAreUsageErrors() {
         Cli cli = Cli.withHome(home);
         assertThat(cli.run("stop").exitCode()).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.run("restart").exitCode()).isEqualTo(ExitCodes.USAGE);
+        for (String incarnation : List.of("0", "-1", "two")) {
+            Cli.Result badIncarnation = cli.run("restart", "queue-1", "--incarnation", incarnation, "--spawner", "http://127.0.0.1:1");
+            assertThat(badIncarnation.exitCode()).as(badIncarnation.err()).isEqualTo(ExitCodes.USAGE);
+            assertThat(badIncarnation.err()).contains("--incarnation");
+        }
 
         Cli.Result noSubcommand = cli.run("sessions");
         assertThat(noSubcommand.exitCode()).isEqualTo(ExitCodes.USAGE);
@@ -97,11 +104,13 @@ class SpawnerCommandsTest {
     void helpDescribesTheNewCommands() {
         Cli cli = Cli.withHome(home);
         Cli.Result help = cli.run("--help");
-        assertThat(help.out()).contains("spawn", "stop", "sessions", "FABRIC_SPAWNER", FabricHome.DEFAULT_SPAWNER);
+        assertThat(help.out()).contains("spawn", "restart", "stop", "sessions", "FABRIC_SPAWNER", FabricHome.DEFAULT_SPAWNER);
 
         assertThat(cli.run("spawn", "--help").out()).contains("TYPE", "--name=N", "--connectivity=MODE", "--cpu=Q", "--memory=Q",
                 "--config=KEY=VALUE", "--wait", "--timeout=D", "--spawner=URL", "--host=H", "FIREWALL_FROM_SERVICE");
         assertThat(cli.run("stop", "--help").out()).contains("ID", "--spawner=URL", "STOPPED");
+        assertThat(cli.run("restart", "--help").out()).contains("ID", "--incarnation=N", "--wait", "--timeout=D", "--spawner=URL",
+                "POST /api/v1/members/{id}/restart");
         assertThat(cli.run("sessions", "--help").out()).contains("add", "remove", "show");
         assertThat(cli.run("sessions", "show", "--help").out()).contains("SESSION", "-o, --output=FORMAT");
     }
@@ -131,6 +140,9 @@ class SpawnerCommandsTest {
         Cli.Result stop = fromEnv.run("stop", "queue-1");
         assertThat(stop.exitCode()).isEqualTo(ExitCodes.UNREACHABLE);
         assertThat(stop.err()).contains("cannot reach the spawner at " + nowhere, "the URL is given by $FABRIC_SPAWNER");
+        Cli.Result restart = fromEnv.run("restart", "queue-1");
+        assertThat(restart.exitCode()).isEqualTo(ExitCodes.UNREACHABLE);
+        assertThat(restart.err()).contains("cannot reach the spawner at " + nowhere, "the URL is given by $FABRIC_SPAWNER");
     }
 
     @Test
