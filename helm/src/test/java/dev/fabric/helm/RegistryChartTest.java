@@ -14,9 +14,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import com.marcnuri.helm.Helm;
-import com.marcnuri.helm.InstallCommand;
-
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -437,7 +434,7 @@ class RegistryChartTest {
 
     @Test
     void notesSayHowToMakeTheKeysSecretAndWhereTheRegistryIs() {
-        String notes = notes(Map.of());
+        String notes = RenderedChart.notes(Map.of());
 
         assertThat(notes)
                 .contains("fabric keys init --dir k")
@@ -446,28 +443,14 @@ class RegistryChartTest {
                 .contains("The registry: fabric-registry.fabric-system.svc:8470")
                 .contains("data-fabric-registry-0")
                 .contains("rollout status statefulset/fabric-registry");
-        assertThat(notes(POSTGRESQL))
+        assertThat(RenderedChart.notes(POSTGRESQL))
                 .contains("a Deployment of 3 replica(s) on PostgreSQL")
                 .contains("rollout status deployment/fabric-registry")
                 .doesNotContain("data-fabric-registry-0");
-        assertThat(notes(Map.of("registry.enabled", false))).doesNotContain("registry").doesNotContain("fabric keys init");
+        assertThat(RenderedChart.notes(Map.of("registry.enabled", false))).doesNotContain("registry").doesNotContain("fabric keys init");
     }
 
     // --- helpers ---
-
-    /** NOTES.txt as {@code helm install} prints it: a client-only dry run, no cluster. */
-    private static String notes(Map<String, Object> values) {
-        InstallCommand install = new Helm(RenderedChart.CHART).install()
-                .withName(RenderedChart.RELEASE)
-                .withNamespace(RenderedChart.NAMESPACE)
-                .withKubeVersion(RenderedChart.KUBE_VERSION)
-                .clientOnly()
-                .dryRun();
-        values.forEach(install::set);
-        String output = install.call().getOutput();
-        assertThat(output).contains("NOTES:");
-        return output.substring(output.indexOf("NOTES:"));
-    }
 
     private static List<HasMetadata> registryObjects(RenderedChart chart) {
         return chart.objects().stream()

@@ -1,8 +1,11 @@
 package dev.fabric.helm;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,6 +17,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.TemplateCommand;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -75,6 +79,47 @@ public final class RenderedChart {
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(value -> template.set(value.getKey(), value.getValue()));
         return fromYaml(template.call());
+    }
+
+    /**
+     * Renders the chart with a values file, as {@code helm template -f my-values.yaml} does: for values
+     * written as YAML in the docs (lists of maps, keys with dots), and for values of a type {@code --set}
+     * cannot give.
+     */
+    public static RenderedChart renderValuesFile(String valuesYaml) {
+        try {
+            Path file = Files.createTempFile("fabric-values-", ".yaml");
+            try {
+                Files.writeString(file, valuesYaml);
+                return fromYaml(new Helm(CHART).template()
+                        .withName(RELEASE)
+                        .withNamespace(NAMESPACE)
+                        .withKubeVersion(KUBE_VERSION)
+                        .withValuesFile(file)
+                        .call());
+            } finally {
+                Files.delete(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** NOTES.txt as {@code helm install} prints it, from {@code NOTES:} on: a client-only dry run, no cluster. */
+    public static String notes(Map<String, ?> values) {
+        InstallCommand install = new Helm(CHART).install()
+                .withName(RELEASE)
+                .withNamespace(NAMESPACE)
+                .withKubeVersion(KUBE_VERSION)
+                .clientOnly()
+                .dryRun();
+        values.forEach(install::set);
+        String output = install.call().getOutput();
+        int notes = output.indexOf("NOTES:");
+        if (notes < 0) {
+            throw new AssertionError("helm install printed no NOTES:\n" + output);
+        }
+        return output.substring(notes);
     }
 
     /** Wraps YAML as {@code helm template} writes it (several documents); for testing this class itself. */
