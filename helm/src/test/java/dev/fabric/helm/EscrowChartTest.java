@@ -176,14 +176,14 @@ class EscrowChartTest {
 
     static Stream<Arguments> refusedValues() {
         return Stream.of(
-                Arguments.of(Map.of("escrow.sidecar.nrTags", 0), "escrow.sidecar.nrTags must be between 1 and 32768"),
-                Arguments.of(Map.of("escrow.sidecar.nrTags", 40000), "escrow.sidecar.nrTags must be between 1 and 32768"),
+                Arguments.of(Map.of("escrow.sidecar.nrTags", 0), "at '/escrow/sidecar/nrTags': minimum: got 0, want 1"),
+                Arguments.of(Map.of("escrow.sidecar.nrTags", 40000), "at '/escrow/sidecar/nrTags': maximum: got 40,000, want 32,768"),
                 Arguments.of(Map.of("escrow.sidecar.socketPath", "run/escrow.sock"), "escrow.sidecar.socketPath must be an absolute path"),
                 Arguments.of(Map.of("escrow.sidecar.socketPath", "/escrow.sock"), "must be in a directory of its own"),
                 Arguments.of(Map.of("escrow.sidecar.socketPath", "/run/" + "x".repeat(110) + "/e.sock"), "a UNIX socket path has at most 107"),
-                Arguments.of(Map.of("escrow.sidecar.allowedUids[0]", "abc"), "escrow.sidecar.allowedUids must list numeric ids"),
-                Arguments.of(Map.of("escrow.sidecar.allowedUids[0]", -1), "escrow.sidecar.allowedUids must list numeric ids"),
-                Arguments.of(Map.of("escrow.sidecar.allowedUids", "10001,10002"), "escrow.sidecar.allowedUids must be a list of numeric ids"),
+                Arguments.of(Map.of("escrow.sidecar.allowedUids[0]", "abc"), "at '/escrow/sidecar/allowedUids/0': 'abc' does not match pattern"),
+                Arguments.of(Map.of("escrow.sidecar.allowedUids[0]", -1), "at '/escrow/sidecar/allowedUids/0': minimum: got -1, want 0"),
+                Arguments.of(Map.of("escrow.sidecar.allowedUids", "10001,10002"), "at '/escrow/sidecar/allowedUids': got string, want array"),
                 Arguments.of(Map.of("escrow.example.port", 8471), "the containers of a pod share its ports"));
     }
 

@@ -167,9 +167,9 @@ class FabWorkspaceChartTest {
                 Arguments.of(Map.of("fabWorkspace.enabled", true, "fabWorkspace.projects[0].name", "shop",
                         "fabWorkspace.projects[0].fabfileDir", "a/../../etc"), "without a leading / or .."),
                 Arguments.of(Map.of("fabWorkspace.enabled", true, "fabWorkspace.projects[0].name", "shop",
-                        "fabWorkspace.projects[0].fabfiledir", "src"), "has the key \"fabfiledir\", which a project does not have"),
+                        "fabWorkspace.projects[0].fabfiledir", "src"), "at '/fabWorkspace/projects/0': additional properties 'fabfiledir' not allowed"),
                 Arguments.of(Map.of("fabWorkspace.enabled", true, "fabWorkspace.projects[0]", "shop"),
-                        "fabWorkspace.projects[0] must be a map such as {name: shop}"),
+                        "at '/fabWorkspace/projects/0': got string, want object"),
                 Arguments.of(Map.of("fabWorkspace.enabled", true, "fabWorkspace.project", "shop", "fabWorkspace.mountPath", "workspace"),
                         "fabWorkspace.mountPath must be an absolute path"));
     }

@@ -68,7 +68,9 @@ class FabricChartTest {
     void skewWithoutAUnitIsRefused() {
         // Spring reads a bare number as milliseconds: 30 would be a 30 ms window.
         assertThatThrownBy(() -> RenderedChart.render(Map.of("fabric.security.signature.skew", "30")))
-                .hasMessageContaining("fabric.security.signature.skew must be a duration with a unit");
+                .hasMessageContaining("at '/fabric/security/signature/skew': got number, want string");
+        assertThatThrownBy(() -> RenderedChart.renderValuesFile("fabric: {security: {signature: {skew: \"30\"}}}"))
+                .hasMessageContaining("at '/fabric/security/signature/skew': '30' does not match pattern");
     }
 
     @Test

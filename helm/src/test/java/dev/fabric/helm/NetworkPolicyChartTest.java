@@ -130,10 +130,10 @@ class NetworkPolicyChartTest {
 
     @Test
     void withNoPeersAtAllAPolicyAdmitsNobodyRatherThanEverybody() {
-        Map<String, Object> values = new HashMap<>();
-        values.put("spawner.enabled", false);
-        values.put("networkPolicy.clients", null);
-        RenderedChart chart = RenderedChart.render(values);
+        RenderedChart chart = RenderedChart.renderValuesFile("""
+                spawner: {enabled: false}
+                networkPolicy: {clients: []}
+                """);
 
         NetworkPolicy registry = chart.get(NetworkPolicy.class, REGISTRY);
 

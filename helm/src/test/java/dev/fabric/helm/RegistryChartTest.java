@@ -150,7 +150,7 @@ class RegistryChartTest {
                 Arguments.of(Map.of("registry.postgresql.url", "postgres://db/fabric", "registry.postgresql.existingSecret", "db"),
                         "registry.postgresql.url must be a JDBC URL such as jdbc:postgresql://"),
                 Arguments.of(Map.of("registry.heartbeat.interval", "2"),
-                        "registry.heartbeat.interval must be a duration with a unit"),
+                        "at '/registry/heartbeat/interval': got number, want string"),
                 Arguments.of(Map.of("registry.heartbeat.suspectAfter", 6),
                         "registry.heartbeat needs 1 <= suspectAfter <= deadAfter, was suspectAfter=6 deadAfter=5"),
                 Arguments.of(Map.of("keys.secretName", ""),

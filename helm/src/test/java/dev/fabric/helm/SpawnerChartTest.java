@@ -281,7 +281,7 @@ class SpawnerChartTest {
     @Test
     void durationWithoutAUnitIsRefused() {
         assertThatThrownBy(() -> RenderedChart.render(Map.of("spawner.enabled", true, "spawner.settings.otpTtl", "60")))
-                .hasMessageContaining("spawner.settings.otpTtl must be a duration with a unit");
+                .hasMessageContaining("at '/spawner/settings/otpTtl': got number, want string");
     }
 
     // --- Service, labels, model ---
