@@ -114,6 +114,17 @@ class SpawnerChartTest {
     }
 
     @Test
+    void serviceAccountIsLabelledAsThePartOfTheSpawnerItIs() {
+        RenderedChart chart = RenderedChart.render(ENABLED);
+
+        // The same labels as its Role and RoleBinding: `-l app.kubernetes.io/component=spawner` lists all three.
+        assertThat(chart.get(ServiceAccount.class, RenderedChart.RELEASE).getMetadata().getLabels())
+                .containsEntry("app.kubernetes.io/component", "spawner")
+                .isEqualTo(chart.get(Role.class, SPAWNER).getMetadata().getLabels())
+                .isEqualTo(chart.get(RoleBinding.class, SPAWNER).getMetadata().getLabels());
+    }
+
+    @Test
     void existingServiceAccountIsUsedWhenTheChartCreatesNone() {
         RenderedChart chart = RenderedChart.render(Map.of("spawner.enabled", true,
                 "serviceAccount.create", false, "serviceAccount.name", "platform-spawner"));
