@@ -447,7 +447,8 @@ class RegistryChartTest {
                 .contains("a Deployment of 3 replica(s) on PostgreSQL")
                 .contains("rollout status deployment/fabric-registry")
                 .doesNotContain("data-fabric-registry-0");
-        assertThat(RenderedChart.notes(Map.of("registry.enabled", false))).doesNotContain("registry").doesNotContain("fabric keys init");
+        assertThat(RenderedChart.notes(Map.of("registry.enabled", false, "spawner.enabled", false)))
+                .doesNotContain("registry").doesNotContain("fabric keys init");
     }
 
     // --- helpers ---

@@ -295,6 +295,29 @@ class SpawnerChartTest {
                 .hasMessageContaining("at '/spawner/settings/otpTtl': got number, want string");
     }
 
+    // --- NOTES.txt ---
+
+    @Test
+    void notesSayWhereTheSpawnerIsWhatItCreatesAndHowToSpawnThroughIt() {
+        String notes = RenderedChart.notes(ENABLED);
+
+        assertThat(notes)
+                .contains("The spawner: fabric-spawner.fabric-system.svc:8472")
+                .contains("creates the members' pods, their data claims (PVCs) and their one-time password Secrets")
+                .contains("as the ServiceAccount \"fabric\" bound to the Role fabric-spawner")
+                .contains("kubectl --namespace fabric-system rollout status deployment/fabric-spawner")
+                .contains("kubectl --namespace fabric-system port-forward service/fabric-spawner 8472:8472")
+                .contains("fabric --keys k spawn queue --spawner http://localhost:8472 --wait")
+                .contains("--wait follows the registry, forwarded above");
+        assertThat(RenderedChart.notes(Map.of("spawner.members.persistentData", false, "spawner.service.port", 9472,
+                "registry.enabled", false)))
+                .contains("The spawner: fabric-spawner.fabric-system.svc:9472")
+                .contains("creates the members' pods and their one-time password Secrets")
+                .contains("port-forward service/fabric-spawner 8472:9472")
+                .contains("--wait follows the registry: add --registry URL");
+        assertThat(RenderedChart.notes(Map.of("spawner.enabled", false))).doesNotContain("The spawner").doesNotContain("fabric spawn");
+    }
+
     // --- Service, labels, model ---
 
     @Test
