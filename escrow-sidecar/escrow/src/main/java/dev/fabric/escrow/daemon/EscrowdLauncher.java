@@ -9,6 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * Starts escrowd as a separate, detached {@code java} process, the way the C client forks a
@@ -17,7 +20,16 @@ import java.util.List;
  * process that started it. The launcher writes the daemon's arguments itself ({@link LaunchArguments}),
  * so the daemon needs no picocli: a library user's class path is enough.
  * <p>
- * System properties: {@code escrow.daemon.java} (java binary), {@code escrow.daemon.classpath},
+ * A Spring Boot executable jar ({@code java -jar app.jar}) is a class path of one jar whose own classes
+ * and libraries are nested in it, where {@code java} cannot see them; Spring Boot's loader, at the top of
+ * that jar, can. So when the class path is one jar whose {@code Main-Class} is Spring Boot's
+ * {@value #SPRING_BOOT_JAR_LAUNCHER} or {@value #SPRING_BOOT_PROPERTIES_LAUNCHER}, the daemon starts the
+ * way Spring Boot documents for another main class of such a jar: {@code java -cp app.jar
+ * -Dloader.main=}{@value #MAIN_CLASS} {@value #SPRING_BOOT_PROPERTIES_LAUNCHER}. Nothing of Spring Boot
+ * is needed here: the loader is the application jar's own.
+ * <p>
+ * System properties: {@code escrow.daemon.java} (java binary), {@code escrow.daemon.classpath} (the
+ * daemon's class path, with {@value #MAIN_CLASS} as its main class, even in a Spring Boot jar),
  * {@code escrow.daemon.log} (append the daemon's output to this file; default: inherit ours, as
  * the C daemon keeps its parent's stdio). The environment's {@value #JAVA_OPTS} (the JVM options
  * {@code bin/escrow} passes) reach the daemon's JVM too, split at white space as the script does.
@@ -25,6 +37,9 @@ import java.util.List;
 public final class EscrowdLauncher {
 
     public static final String MAIN_CLASS = "dev.fabric.escrow.daemon.EscrowdProcess";
+    /** The launchers of a Spring Boot executable jar (Spring Boot 3.2 and later), as its manifest names them. */
+    static final String SPRING_BOOT_JAR_LAUNCHER = "org.springframework.boot.loader.launch.JarLauncher";
+    static final String SPRING_BOOT_PROPERTIES_LAUNCHER = "org.springframework.boot.loader.launch.PropertiesLauncher";
     /** escrowd's JVM options, the same file the distribution has as {@code conf/escrowd-jvm.options}. */
     static final String JVM_OPTIONS_RESOURCE = "escrowd-jvm.options";
 
@@ -87,6 +102,14 @@ public final class EscrowdLauncher {
     }
 
     static List<String> command(LaunchArguments launch, String javaOpts) {
+        return command(launch, javaOpts, System.getProperty("escrow.daemon.classpath"), System.getProperty("java.class.path"));
+    }
+
+    /**
+     * The daemon's command line, with {@code configuredClassPath} ({@code escrow.daemon.classpath}, or null)
+     * and {@code ownClassPath} (this JVM's) given, so that a test need not change this JVM's.
+     */
+    static List<String> command(LaunchArguments launch, String javaOpts, String configuredClassPath, String ownClassPath) {
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.addAll(jvmOptions());
@@ -94,10 +117,30 @@ public final class EscrowdLauncher {
             command.addAll(List.of(javaOpts.trim().split("\\s+")));
         }
         command.add("-cp");
-        command.add(System.getProperty("escrow.daemon.classpath", System.getProperty("java.class.path")));
-        command.add(MAIN_CLASS);
+        if (configuredClassPath == null && isSpringBootJar(ownClassPath)) {
+            command.add(ownClassPath);
+            command.add("-Dloader.main=" + MAIN_CLASS);
+            command.add(SPRING_BOOT_PROPERTIES_LAUNCHER);
+        } else {
+            command.add(configuredClassPath != null ? configuredClassPath : ownClassPath);
+            command.add(MAIN_CLASS);
+        }
         command.addAll(launch.toArgs());
         return command;
+    }
+
+    /** Whether {@code classPath} is one jar that Spring Boot's loader starts (a jar it cannot read is not). */
+    static boolean isSpringBootJar(String classPath) {
+        if (classPath == null || classPath.isEmpty() || classPath.contains(File.pathSeparator) || !new File(classPath).isFile()) {
+            return false;
+        }
+        try (JarFile jar = new JarFile(classPath)) {
+            Manifest manifest = jar.getManifest();
+            String main = manifest == null ? null : manifest.getMainAttributes().getValue(Attributes.Name.MAIN_CLASS);
+            return SPRING_BOOT_JAR_LAUNCHER.equals(main) || SPRING_BOOT_PROPERTIES_LAUNCHER.equals(main);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     static String javaBinary() {
