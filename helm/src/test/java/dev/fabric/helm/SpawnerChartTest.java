@@ -314,7 +314,11 @@ class SpawnerChartTest {
                 .contains("The spawner: fabric-spawner.fabric-system.svc:9472")
                 .contains("creates the members' pods and their one-time password Secrets")
                 .contains("port-forward service/fabric-spawner 8472:9472")
-                .contains("--wait follows the registry: add --registry URL");
+                .contains("--wait follows the registry: add --registry URL")
+                .as("without the chart's registry, the keys Secret is the spawner's to need")
+                .contains("It mounts the fabric keys from the Secret \"fabric-keys\"",
+                        "create secret generic fabric-keys \\\n    --from-file=fabric.key=k/fabric.key --from-file=fabric.pub=k/fabric.pub");
+        assertThat(notes).as("the registry's section says it once").containsOnlyOnce("create secret generic fabric-keys");
         assertThat(RenderedChart.notes(Map.of("spawner.enabled", false))).doesNotContain("The spawner").doesNotContain("fabric spawn");
     }
 
