@@ -128,6 +128,21 @@ public class QueueController {
                 .toList(), refused));
     }
 
+    /**
+     * Withdraws a message no consumer holds: 204 when it is gone (again: 204), 409 {@code message-leased}
+     * when a consumer holds it (its ack or nack decides), 404 {@code message-unknown}.
+     */
+    @DeleteMapping("/messages/{id}")
+    ResponseEntity<Void> withdraw(@PathVariable String id) {
+        WorkQueue queue = role.queue();
+        UUID messageId = uuid(id, "a message id; use an id that POST " + QueueRole.BASE_PATH + "/messages answered");
+        if (!queue.withdraw(messageId)) {
+            throw new SpawnerException(HttpStatus.CONFLICT, "message-leased", "message " + id + " is leased: its consumer holds it, and "
+                    + "its ack or nack decides what becomes of it");
+        }
+        return ResponseEntity.noContent().build();
+    }
+
     @DeleteMapping("/leases/{leaseId}")
     ResponseEntity<Void> ack(@PathVariable String leaseId) {
         WorkQueue queue = role.queue();
@@ -198,6 +213,11 @@ public class QueueController {
     }
 
     private static UUID leaseId(String value) {
+        return uuid(value, "a lease id; use the leaseId of a message from POST " + QueueRole.BASE_PATH + "/leases");
+    }
+
+    /** A UUID as the queue issues them, else 400 saying it is not {@code what}. */
+    private static UUID uuid(String value, String what) {
         try {
             // UUID.fromString accepts short forms such as "1-2-3-4-5"; only the canonical one was ever issued.
             UUID id = UUID.fromString(value);
@@ -207,6 +227,6 @@ public class QueueController {
         } catch (IllegalArgumentException | NullPointerException e) {
             // answered below
         }
-        throw invalid("'" + value + "' is not a lease id; use the leaseId of a message from POST " + QueueRole.BASE_PATH + "/leases");
+        throw invalid("'" + value + "' is not " + what);
     }
 }

@@ -80,6 +80,13 @@ final class WorkQueue implements Closeable {
             return size() > FINISHED_LEASES_KEPT;
         }
     };
+    /** Messages withdrawn lately, so that withdrawing one again answers as the first time did. */
+    private final Map<UUID, Boolean> withdrawn = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> eldest) {
+            return size() > FINISHED_LEASES_KEPT;
+        }
+    };
     private long nextSequence;
     private long acked;
     /** Records in the journal, and how many of them are dead (an ack and the enqueue it names). */
@@ -254,6 +261,38 @@ final class WorkQueue implements Closeable {
             deadRecords += 2;
         }
         compactIfDominated();
+    }
+
+    /**
+     * Takes a message back that no consumer holds, for good, as an ack would once it was leased: its
+     * producer withdraws it (a pilot manager canceling a task no agent took yet). Withdrawing it again
+     * is a no-op.
+     *
+     * @return true when the message is gone (now or by an earlier withdrawal); false when a consumer
+     *         holds it now: its lease decides, and an ack or a nack ends it as usual
+     */
+    synchronized boolean withdraw(UUID id) {
+        ensureOpen();
+        reclaimExpired(clock.instant());
+        if (withdrawn.containsKey(id)) {
+            return true;
+        }
+        Entry entry = unacked.get(id);
+        if (entry == null) {
+            throw new SpawnerException(HttpStatus.NOT_FOUND, "message-unknown", "message " + id + " is not in this queue: it was never "
+                    + "enqueued here, or a consumer acked it (it was delivered and done with)");
+        }
+        if (entry.lease != null) {
+            return false;
+        }
+        write(List.of(new JournalRecord.Ack(id)), "withdraw");
+        ready.remove(entry.sequence);
+        unacked.remove(id);
+        withdrawn.put(id, Boolean.TRUE);
+        records++;
+        deadRecords += 2;
+        compactIfDominated();
+        return true;
     }
 
     /** Gives the leased message back: visible again at once. Nacking the same lease again is a no-op. */

@@ -106,6 +106,23 @@ class QueueControllerTest {
     }
 
     @Test
+    void aMessageNoConsumerHoldsIsWithdrawnAndOneLeasedIsNot() throws Exception {
+        String held = enqueue("held");
+        String free = enqueue("free");
+        leaseOne();
+
+        problem(call(delete("/queue/v1/messages/{id}", held)), 409, "message-leased", "its ack or nack decides");
+        call(delete("/queue/v1/messages/{id}", free)).andExpect(status().isNoContent());
+        call(delete("/queue/v1/messages/{id}", free)).andExpect(status().isNoContent());
+        call(post("/queue/v1/leases")).andExpect(status().isNoContent());
+        call(get("/queue/v1/stats")).andExpect(jsonPath("$.ready").value(0)).andExpect(jsonPath("$.leased").value(1));
+
+        problem(call(delete("/queue/v1/messages/{id}", "00000000-0000-0000-0000-000000000001")), 404, "message-unknown",
+                "never enqueued here");
+        problem(call(delete("/queue/v1/messages/{id}", "not-a-uuid")), 400, "invalid-request", "is not a message id");
+    }
+
+    @Test
     void leasingAnEmptyQueueAnswersNoContent() throws Exception {
         call(post("/queue/v1/leases").param("max", "5")).andExpect(status().isNoContent())
                 .andExpect(content().string(""));

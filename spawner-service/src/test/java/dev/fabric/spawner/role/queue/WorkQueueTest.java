@@ -66,6 +66,39 @@ class WorkQueueTest {
     }
 
     @Test
+    void aWithdrawnMessageIsNeverDeliveredNotEvenAfterARestart() throws Exception {
+        UUID kept = queue.enqueue(text("kept"));
+        UUID taken = queue.enqueue(text("taken back"));
+
+        assertThat(queue.withdraw(taken)).isTrue();
+        assertThat(queue.withdraw(taken)).as("again: the same answer").isTrue();
+        assertThat(leaseOne().id()).isEqualTo(kept);
+        assertThat(queue.lease(1, VISIBILITY)).isEmpty();
+        assertThat(queue.unacked()).extracting(JournalRecord.Enqueue::id).containsExactly(kept);
+
+        queue.close();
+        queue = WorkQueue.open(dir, true, clock, WorkQueue.DEFAULT_COMPACT_MIN_RECORDS);
+        assertThat(queue.unacked()).as("after a restart").extracting(JournalRecord.Enqueue::id).containsExactly(kept);
+        assertRefused(() -> queue.withdraw(taken), HttpStatus.NOT_FOUND, "message-unknown");
+    }
+
+    @Test
+    void aLeasedMessageIsNotWithdrawnItsLeaseDecides() {
+        UUID id = queue.enqueue(text("held"));
+        WorkQueue.Leased held = leaseOne();
+
+        assertThat(queue.withdraw(id)).as("a consumer holds it").isFalse();
+        queue.nack(held.leaseId());
+        assertThat(queue.withdraw(id)).as("given back: nobody holds it").isTrue();
+        assertThat(queue.lease(1, VISIBILITY)).isEmpty();
+
+        UUID acked = queue.enqueue(text("done"));
+        queue.ack(leaseOne().leaseId());
+        assertRefused(() -> queue.withdraw(acked), HttpStatus.NOT_FOUND, "message-unknown");
+        assertRefused(() -> queue.withdraw(UUID.randomUUID()), HttpStatus.NOT_FOUND, "message-unknown");
+    }
+
+    @Test
     void aLeasedMessageIsInvisibleUntilItsDeadlineThenDeliveredAgain() {
         UUID id = queue.enqueue(text("job"));
 
