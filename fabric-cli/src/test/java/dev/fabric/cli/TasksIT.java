@@ -11,6 +11,7 @@ import dev.fabric.core.pilot.PilotWire;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.task.TaskDescription;
+import dev.fabric.core.task.TaskEvent;
 import dev.fabric.core.task.TaskState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -221,6 +222,41 @@ class TasksIT {
 
     @Test
     @Order(4)
+    void aCanceledTaskThatNoAgentRunsEndsAtOnceWhileTheTasksAheadOfItRun() {
+        TaskManager tasks = client.tasks(manager, "cancel");
+        // Two long tasks take both agents' cores; the other six wait: two held by the agents for their next free
+        // core (prefetch 2), four in the queue.
+        List<TaskDescription> sleepers = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            sleepers.add(new TaskDescription(null, null, List.of("sleep", "300"), Map.of(), null, null, null));
+        }
+        tasks.submit(pilot.id(), sleepers);
+        await().atMost(PATIENCE).until(() -> tasks.list().stream().filter(t -> t.state() == TaskState.RUNNING).count() == 2);
+        List<String> running = tasks.list().stream().filter(t -> t.state() == TaskState.RUNNING).map(PilotWire.Task::id).toList();
+        List<String> waiting = tasks.list().stream().filter(t -> !t.isFinal() && t.state() != TaskState.RUNNING)
+                .map(PilotWire.Task::id).toList();
+        assertThat(waiting).hasSize(6);
+
+        waiting.forEach(tasks::cancel);
+        // Before, each stayed QUEUED until a core was free, 300 s on: the queue's message is withdrawn, the agent
+        // holding one for a core ends it at once.
+        await().atMost(Duration.ofSeconds(90)).until(() -> waiting.stream().allMatch(id -> tasks.get(id).isFinal()));
+        for (String id : waiting) {
+            PilotWire.Task task = tasks.get(id);
+            assertThat(task.state()).as(id).isEqualTo(TaskState.CANCELED);
+            assertThat(task.reason()).as(id).isEqualTo(TaskEvent.REASON_CANCELED_QUEUED);
+        }
+        assertThat(running).allSatisfy(id -> assertThat(tasks.get(id).state()).as(id).isEqualTo(TaskState.RUNNING));
+
+        running.forEach(tasks::cancel);
+        await().atMost(PATIENCE).until(() -> running.stream().allMatch(id -> tasks.get(id).isFinal()));
+        assertThat(running).allSatisfy(id -> assertThat(tasks.get(id).reason()).as(id).isEqualTo(TaskEvent.REASON_CANCELED_RUNNING));
+        // Nothing canceled ran later: an agent that gets a withdrawn task's message never gets it.
+        assertThat(tasks.list()).allSatisfy(task -> assertThat(task.state()).isEqualTo(TaskState.CANCELED));
+    }
+
+    @Test
+    @Order(5)
     void badInputGetsAClearRefusalWithItsReason() throws Exception {
         Cli.Result unknownPilot = fabric.cli().run("task", "submit", "pilot-nosuch", "--", "true");
         assertThat(unknownPilot.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);

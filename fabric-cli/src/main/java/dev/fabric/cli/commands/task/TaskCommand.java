@@ -205,7 +205,7 @@ public final class TaskCommand extends FabricCommand.Group {
         }
     }
 
-    @Command(name = "cancel", description = "Cancel tasks: one not yet queued at once, one queued or running by its agent.")
+    @Command(name = "cancel", description = "Cancel tasks: one no agent holds at once (withdrawn from the queue), one an agent holds by that agent.")
     static final class Cancel extends OnManager {
 
         @Parameters(arity = "1..*", paramLabel = "ID", description = "task ids")

@@ -156,8 +156,8 @@ final class Agent implements AutoCloseable {
 
     /**
      * Cancels a task: one running here is killed with its processes and published CANCELED, one
-     * waiting here for a slot is published CANCELED without running, and one that arrives later
-     * (still in the queue) likewise.
+     * waiting here for a slot is published CANCELED at once without running, and one that arrives
+     * later (still in the queue) likewise.
      *
      * @param remember whether to cancel it also when it comes later (a cancel for the whole pilot), not only when it is here now
      * @return the task's state here before the cancel: RUNNING, QUEUED (waiting for a slot here), or empty when this agent does not hold it
@@ -173,9 +173,14 @@ final class Agent implements AutoCloseable {
             run.run().cancel();
             return Optional.of(TaskState.RUNNING);
         }
-        boolean waitingHere = waiting.stream().anyMatch(leased -> leased.task().id().equals(taskId));
-        if (waitingHere) {
+        Leased held = waiting.stream().filter(leased -> leased.task().id().equals(taskId)).findFirst().orElse(null);
+        if (held != null) {
             canceled.add(taskId);
+            // Ended now, not when a core frees up; a slot that took it meanwhile sees the cancel instead.
+            if (waiting.remove(held)) {
+                finishCanceledWhileQueued(held);
+                room.release();
+            }
             return Optional.of(TaskState.QUEUED);
         }
         return Optional.empty();

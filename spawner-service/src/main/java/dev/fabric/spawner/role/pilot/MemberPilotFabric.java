@@ -88,9 +88,23 @@ final class MemberPilotFabric implements PilotFabric {
     }
 
     @Override
-    public void enqueue(String queue, List<String> bodies) {
-        queues.computeIfAbsent(queue, id -> client.bind(id, "queue")).call((http, url) -> http.post().uri("/messages")
-                .contentType(MediaType.APPLICATION_JSON).body(QueueWire.Enqueue.all(bodies)).retrieve().toBodilessEntity());
+    public List<String> enqueue(String queue, List<String> bodies) {
+        QueueWire.EnqueuedAll enqueued = queues.computeIfAbsent(queue, id -> client.bind(id, "queue")).call((http, url) -> http.post()
+                .uri("/messages").contentType(MediaType.APPLICATION_JSON).body(QueueWire.Enqueue.all(bodies)).retrieve()
+                .body(QueueWire.EnqueuedAll.class));
+        return enqueued == null ? List.of() : enqueued.ids();
+    }
+
+    @Override
+    public boolean withdraw(String queue, String message) {
+        try {
+            queues.computeIfAbsent(queue, id -> client.bind(id, "queue")).call((http, url) -> http.delete().uri("/messages/{id}", message)
+                    .retrieve().toBodilessEntity());
+            return true;
+        } catch (HttpClientErrorException.Conflict | HttpClientErrorException.NotFound heldOrDone) {
+            // A consumer holds it (message-leased) or acked it: its agent decides, and says so on the events topic.
+            return false;
+        }
     }
 
     @Override

@@ -22,8 +22,17 @@ interface PilotFabric extends AutoCloseable {
     /** Stops a member through the node that supervises it; a member already gone is no error. */
     void stop(String id);
 
-    /** Puts messages in a queue member's queue, in this order, with one request (all durable when this returns, or none). */
-    void enqueue(String queue, List<String> bodies);
+    /**
+     * Puts messages in a queue member's queue, in this order, with one request (all durable when this
+     * returns, or none); answers the ids the queue gave them, in the same order.
+     */
+    List<String> enqueue(String queue, List<String> bodies);
+
+    /**
+     * Withdraws a message from a queue member's queue if no consumer holds it: true when it is gone for
+     * good (no consumer will get it), false when a consumer holds it or is done with it (its lease decides).
+     */
+    boolean withdraw(String queue, String message);
 
     /** Publishes messages on a pubsub member's topic (durable when this returns). */
     void publish(String pubsub, String topic, List<String> bodies);

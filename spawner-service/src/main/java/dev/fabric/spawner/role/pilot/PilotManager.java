@@ -123,7 +123,7 @@ final class PilotManager implements Closeable {
                 case PilotRecord.PilotSaved(PilotWire.Pilot pilot) -> pilots.put(pilot.id(), pilot);
                 case PilotRecord.TasksAccepted(String pilot, String session, Instant at, List<TaskDescription> tasks) ->
                         book.accept(session, at, tasks);
-                case PilotRecord.TasksQueued(String pilot, List<String> ids) -> book.queued(ids);
+                case PilotRecord.TasksQueued(String pilot, List<String> ids, List<String> messages) -> book.queued(ids, messages);
                 case PilotRecord.TaskEnded(TaskEvent event, long sequence, Long next) -> {
                     book.end(event, sequence);
                     if (next != null) {
@@ -543,16 +543,17 @@ final class PilotManager implements Closeable {
                 if (!group.isEmpty()) {
                     snapshot.add(new PilotRecord.TasksAccepted(first.description.pilot(), first.session, first.submittedAt, group));
                 }
-                Map<String, List<String>> queued = new LinkedHashMap<>();
+                Map<String, List<TaskBook.Entry>> queued = new LinkedHashMap<>();
                 List<TaskBook.Entry> ended = new ArrayList<>();
                 for (TaskBook.Entry entry : kept) {
                     if (entry.state.isFinal()) {
                         ended.add(entry);
                     } else if (entry.state != TaskState.NEW) {
-                        queued.computeIfAbsent(entry.description.pilot(), p -> new ArrayList<>()).add(entry.description.id());
+                        queued.computeIfAbsent(entry.description.pilot(), p -> new ArrayList<>()).add(entry);
                     }
                 }
-                queued.forEach((pilot, ids) -> snapshot.add(new PilotRecord.TasksQueued(pilot, ids)));
+                queued.forEach((pilot, entries) -> snapshot.add(new PilotRecord.TasksQueued(pilot,
+                        entries.stream().map(e -> e.description.id()).toList(), entries.stream().map(e -> e.message).toList())));
                 ended.sort(java.util.Comparator.comparingLong(e -> e.sequence));
                 ended.forEach(e -> snapshot.add(new PilotRecord.TaskEnded(e.last, e.sequence, null)));
                 journal.rewrite(snapshot);
@@ -754,9 +755,11 @@ final class PilotManager implements Closeable {
     }
 
     /**
-     * {@code POST /pilots/v1/tasks/{id}/cancel}: a task not yet in the queue is CANCELED at once; for
-     * one queued or running, the cancel is published on the pilot's control topic and the agent that
-     * holds it publishes CANCELED.
+     * {@code POST /pilots/v1/tasks/{id}/cancel}: a task not yet in the queue is CANCELED at once; so is
+     * one in the queue that no agent holds, once its message is withdrawn from the queue (nobody will
+     * run it). For one an agent holds (waiting for a core, or running), or when the queue cannot be
+     * asked, the cancel is published on the pilot's control topic and the agent that holds it, or
+     * takes it later, publishes CANCELED.
      */
     PilotWire.Task cancelTask(String id) {
         TaskBook.Entry entry = book.get(id).orElseThrow(() -> unknownTask(id));
@@ -769,11 +772,29 @@ final class PilotManager implements Closeable {
         if (now.state() == TaskState.NEW) {
             recordFinal(TaskEvent.of(id, pilot.id(), TaskState.CANCELED, null, 0, clock.instant(), TaskEvent.REASON_CANCELED_QUEUED,
                     "canceled before it was put in the pilot's queue"), null);
+        } else if (now.state() == TaskState.QUEUED && withdrawn(pilot, id, entry.message)) {
+            recordFinal(TaskEvent.of(id, pilot.id(), TaskState.CANCELED, null, 0, clock.instant(), TaskEvent.REASON_CANCELED_QUEUED,
+                    "canceled in the pilot's queue, before an agent took it"), null);
+            return task(id);
         }
         if (pilot.pubsub() != null && pilot.state() == PilotState.ACTIVE) {
             fabric.publish(pilot.pubsub(), pilot.control(), List.of(json.writeValueAsString(Map.of("cancel", id))));
         }
         return task(id);
+    }
+
+    /** Whether the task's message left its queue for good by this withdrawal (else its agent decides, told on the control topic). */
+    private boolean withdrawn(PilotWire.Pilot pilot, String taskId, String message) {
+        if (message == null || pilot.queue() == null || pilot.state() != PilotState.ACTIVE) {
+            return false;
+        }
+        try {
+            return fabric.withdraw(pilot.queue(), message);
+        } catch (RuntimeException e) {
+            log.warn("task {}: could not withdraw its message from queue {} ({}); its cancel goes to the agents", taskId, pilot.queue(),
+                    e.getMessage());
+            return false;
+        }
     }
 
     /** {@code GET /pilots/v1/tasks/{id}/output}: what a task that ran printed; 409 while it runs or when it never ran. */
@@ -1032,9 +1053,9 @@ final class PilotManager implements Closeable {
                     bodies.add(body);
                     bytes += body.length() * 3L;
                 }
-                fabric.enqueue(pilot.queue(), bodies);
-                book.queued(ids);
-                append(new PilotRecord.TasksQueued(pilot.id(), ids));
+                List<String> messages = fabric.enqueue(pilot.queue(), bodies);
+                book.queued(ids, messages);
+                append(new PilotRecord.TasksQueued(pilot.id(), ids, messages));
                 from += ids.size();
             }
         }

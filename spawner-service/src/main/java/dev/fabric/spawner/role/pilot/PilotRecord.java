@@ -29,8 +29,11 @@ sealed interface PilotRecord {
     /** Tasks accepted for a pilot (NEW), with the session that submitted them. */
     record TasksAccepted(String pilot, String session, Instant at, List<TaskDescription> tasks) implements PilotRecord {}
 
-    /** Tasks now in the pilot's queue (QUEUED). */
-    record TasksQueued(String pilot, List<String> ids) implements PilotRecord {}
+    /**
+     * Tasks now in the pilot's queue (QUEUED), with the ids the queue gave their messages, in the same
+     * order (for a cancel that withdraws one; absent in journals written before they were kept).
+     */
+    record TasksQueued(String pilot, List<String> ids, List<String> messages) implements PilotRecord {}
 
     /**
      * A task's final state, recorded once: the first final event wins. {@code next} is the offset of

@@ -36,6 +36,8 @@ final class TaskBook {
         TaskState state = TaskState.NEW;
         String agent;
         int attempt;
+        /** Its message in the pilot's queue, once it is there (null before, and in journals older than the field). */
+        String message;
         /** The final event, once there is one. */
         TaskEvent last;
         long sequence;
@@ -100,13 +102,22 @@ final class TaskBook {
         }
     }
 
-    /** Records tasks in the queue: NEW becomes QUEUED; a task further along stays where it is. */
-    void queued(List<String> ids) {
+    /**
+     * Records tasks in the queue, with their messages' ids ({@code messages}, in the same order, or
+     * null when not known): NEW becomes QUEUED; a task further along stays where it is.
+     */
+    void queued(List<String> ids, List<String> messages) {
         lock.lock();
         try {
-            for (String id : ids) {
-                Entry entry = tasks.get(id);
-                if (entry != null && entry.state == TaskState.NEW) {
+            for (int i = 0; i < ids.size(); i++) {
+                Entry entry = tasks.get(ids.get(i));
+                if (entry == null) {
+                    continue;
+                }
+                if (messages != null && i < messages.size()) {
+                    entry.message = messages.get(i);
+                }
+                if (entry.state == TaskState.NEW) {
                     entry.state = TaskState.QUEUED;
                 }
             }

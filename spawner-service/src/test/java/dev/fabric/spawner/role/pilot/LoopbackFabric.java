@@ -30,6 +30,9 @@ final class LoopbackFabric implements PilotFabric {
     volatile Runnable afterStop = () -> { };
     /** Run inside each enqueue before the queue takes the messages, outside this fabric's lock: a request in flight. */
     volatile Runnable duringEnqueue = () -> { };
+    /** Messages withdrawn, by id; a test decides whether a withdrawal finds its message unheld ({@link #withdrawable}). */
+    final List<String> withdrawn = new ArrayList<>();
+    volatile boolean withdrawable = true;
     /** Whether the manager closed it. */
     volatile boolean closed;
     private int next;
@@ -79,11 +82,25 @@ final class LoopbackFabric implements PilotFabric {
     }
 
     @Override
-    public void enqueue(String queue, List<String> bodies) {
+    public List<String> enqueue(String queue, List<String> bodies) {
         duringEnqueue.run();
         synchronized (this) {
-            queues.computeIfAbsent(queue, q -> new ArrayList<>()).addAll(bodies);
+            List<String> messages = queues.computeIfAbsent(queue, q -> new ArrayList<>());
+            List<String> ids = new ArrayList<>();
+            for (String body : bodies) {
+                ids.add(queue + "#" + messages.size());
+                messages.add(body);
+            }
+            return ids;
         }
+    }
+
+    @Override
+    public synchronized boolean withdraw(String queue, String message) {
+        if (withdrawable) {
+            withdrawn.add(message);
+        }
+        return withdrawable;
     }
 
     synchronized List<String> queued(String queue) {

@@ -179,6 +179,32 @@ class PilotManagerTest {
     }
 
     @Test
+    void aQueuedTaskNoAgentHoldsIsCanceledAtOnceByWithdrawingItsMessageEvenAfterARestart() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("sleep", "300"), task("true"),
+                task("true")))).ids();
+        soon().until(() -> ids.stream().allMatch(id -> manager.task(id).state() == TaskState.QUEUED));
+
+        PilotWire.Task canceled = manager.cancelTask(ids.get(1));
+        assertThat(canceled.state()).as("no agent will get it: it is final now").isEqualTo(TaskState.CANCELED);
+        assertThat(canceled.reason()).isEqualTo(TaskEvent.REASON_CANCELED_QUEUED);
+        assertThat(fabric.withdrawn).containsExactly(pilot.queue() + "#1");
+        assertThat(fabric.published(pilot.control())).as("no agent needs telling").isEmpty();
+
+        // The queue's ids are journaled with the tasks: a restarted manager withdraws as well.
+        manager.close();
+        manager = open(true);
+        assertThat(manager.cancelTask(ids.get(2)).state()).isEqualTo(TaskState.CANCELED);
+        assertThat(fabric.withdrawn).containsExactly(pilot.queue() + "#1", pilot.queue() + "#2");
+
+        // One an agent holds (or the queue cannot say): the agents are told, and the one holding it ends it.
+        fabric.withdrawable = false;
+        assertThat(manager.cancelTask(ids.getFirst()).state()).isEqualTo(TaskState.QUEUED);
+        assertThat(fabric.published(pilot.control())).singleElement().asString().contains(ids.getFirst());
+    }
+
+    @Test
     void tasksAreQueuedAndEachFinalStateIsRecordedOnceTheFirstWins() throws Exception {
         manager = open(false);
         PilotWire.Pilot pilot = activePilot(1);
