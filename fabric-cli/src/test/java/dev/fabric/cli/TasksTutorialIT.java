@@ -67,9 +67,9 @@ class TasksTutorialIT {
             assertThat(run("task", "list", pilot, "--state", "FAILED").lines()).noneMatch(line -> line.startsWith("t-"));
             String sleeper = run("task", "submit", pilot, "--", "sleep", "600").lines().getFirst();
             assertThat(sleeper).matches("t-[0-9a-f]{16}");
-            // Canceled while it runs, or before an agent took it: the state it was in.
+            // As tasks.md says: CANCELED when no agent held it yet (over at once), else the state its agent has it in.
             assertThat(run("task", "cancel", sleeper).lines()).singleElement().satisfies(line ->
-                    assertThat(line).isIn(sleeper + " RUNNING", sleeper + " QUEUED", sleeper + " NEW"));
+                    assertThat(line).isIn(sleeper + " RUNNING", sleeper + " QUEUED", sleeper + " CANCELED"));
             assertThat(run("task", "wait", sleeper).lines()).containsExactly("CANCELED 1");
             assertThat(run("task", "list", "--state", "CANCELED").lines())
                     .anySatisfy(line -> assertThat(line.split("\\s+")).startsWith(sleeper, "CANCELED"));
