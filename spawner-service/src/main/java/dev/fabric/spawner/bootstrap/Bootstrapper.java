@@ -88,6 +88,8 @@ public class Bootstrapper {
     private final Members members;
     private final SpawnerProperties properties;
     private final Map<InetSocketAddress, RestClient> throughBridges = new ConcurrentHashMap<>();
+    /** Clients with short timeouts for {@link #announceRestart}, by the bridge they go through ("" for none). */
+    private final Map<String, RestClient> announcers = new ConcurrentHashMap<>();
 
     public Bootstrapper(OneTimePasswords otps, FabricKeys keys, RegistryClient registry, RestClient memberClient, Members members,
                         SpawnerProperties properties) {
@@ -678,6 +680,30 @@ public class Bootstrapper {
                 throw new BootstrapFailure("configured, but not RUNNING within " + Durations.text(properties.bootstrapTimeout()));
             }
             sleep(Duration.ofMillis(100));
+        }
+    }
+
+    /**
+     * Tells a running member that it is about to be stopped to be restarted under its id
+     * ({@code POST /management/v1/restarting}), so that it leaves its own members running for its next
+     * incarnation. Best effort: a member that cannot be told (gone, hung, reached only over a splice)
+     * stops as any stopped member does; answers whether it was told.
+     */
+    public boolean announceRestart(ServiceInstance member, String via) {
+        String management = member.endpoints().get("management");
+        if (management == null || member.connectivity() == Connectivity.SPLICED) {
+            return false;
+        }
+        // Briefly: a member that does not answer at once is no reason to hold its restart up.
+        RestClient brief = announcers.computeIfAbsent(via == null ? "" : via.strip(), bridge -> FabricRestClients.signed(keys,
+                Duration.ofSeconds(2), Duration.ofSeconds(5), bridge.isEmpty() ? null : ReverseChannel.relayAddress(URI.create(bridge))).build());
+        try {
+            brief.post().uri(URI.create(management).resolve("/management/v1/restarting")).retrieve().toBodilessEntity();
+            return true;
+        } catch (RestClientException e) {
+            configureLog.info("member {} incarnation {}: could not tell it of its restart ({}); it stops as on a stop",
+                    member.id(), member.incarnation(), FabricRestClients.describeFailure(e));
+            return false;
         }
     }
 

@@ -52,6 +52,15 @@ public class SpawnController {
         return ResponseEntity.accepted().location(member).body(instance);
     }
 
+    @Operation(summary = "A member's spawner is about to restart it under its id: the stop that follows leaves the member's own "
+            + "members running for its next incarnation to take back (it would stop them with stop-members-on-shutdown)")
+    @ApiResponse(responseCode = "204", description = "noted")
+    @PostMapping("/management/v1/restarting")
+    public ResponseEntity<Void> restarting() {
+        supervisor.restarting();
+        return ResponseEntity.noContent().build();
+    }
+
     @Operation(summary = "The members this node supervises: those it spawned and those it adopted")
     @GetMapping("/api/v1/members")
     public List<ServiceInstance> members() {

@@ -168,6 +168,10 @@ public class SpawnService {
                         + " was stopped on purpose; spawn a fresh member instead");
                 default -> { }
             }
+            if (!ended && instance.state() == InstanceState.RUNNING) {
+                // A restart, not a stop for good: the member leaves its own members running for its next incarnation.
+                bootstrapper.announceRestart(instance, MemberPlan.of(instance).config().get(MemberEnvironment.VIA_CONFIG));
+            }
             Optional<LaunchedMember> old = member.giveUp();
             old.ifPresent(launched -> launched.stop(properties.stopGrace()));
             if (!ended && (old.isEmpty() || !old.get().outcome().isDone())) {

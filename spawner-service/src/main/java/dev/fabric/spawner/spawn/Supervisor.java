@@ -48,6 +48,8 @@ public class Supervisor implements SmartLifecycle {
     /** Whether the registry showed members of this node when it took them back (in any state: a gone one's members need adopting). */
     private volatile boolean foundMembers;
     private volatile boolean running;
+    /** Set when this node's own spawner is about to restart it: its stop then leaves its members for the next incarnation. */
+    private volatile boolean restarting;
 
     /** The spawn service is made on first use: inside a member, only once it is RUNNING ({@link SpawnGate}). */
     public Supervisor(ObjectProvider<SpawnService> spawners, SpawnGate gate, SpawnerProperties properties) {
@@ -239,6 +241,20 @@ public class Supervisor implements SmartLifecycle {
     }
 
     /**
+     * This member's spawner is about to stop it to start it again under its id
+     * ({@code POST /management/v1/restarting}): the stop that follows is no stop for good, so it leaves
+     * this member's own members running even with {@code stop-members-on-shutdown}, and its next
+     * incarnation takes them back, as after a crash.
+     */
+    public void restarting() {
+        if (!gate.isMember()) {
+            throw new SpawnerException(HttpStatus.CONFLICT, "not-a-member", "this is the root spawner: no spawner restarts it");
+        }
+        log.info("its spawner is about to restart it under its id: its members will keep running");
+        restarting = true;
+    }
+
+    /**
      * A node stopping cleanly leaves its members running (to adopt them again, or for its own
      * supervisor to adopt them), unless told otherwise: then a member's role stops acting on its
      * members' ends first (a pilot manager would otherwise replace the agents this stop ends, and
@@ -252,7 +268,9 @@ public class Supervisor implements SmartLifecycle {
             return; // never supervised anything (a member that was not RUNNING yet)
         }
         SpawnService spawner = spawners.getObject();
-        if (properties.stopMembersOnShutdown()) {
+        if (restarting) {
+            log.info("stopping to be restarted under its id: its members keep running for its next incarnation to take back");
+        } else if (properties.stopMembersOnShutdown()) {
             gate.membersStopping();
             spawner.stopAll();
         }
