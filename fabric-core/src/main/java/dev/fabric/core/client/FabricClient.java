@@ -70,8 +70,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
- * <p>Needs {@code spring-web} and Jackson 3 ({@code tools.jackson.core:jackson-databind}) on the
- * classpath, which fabric-core declares as optional.
+ * <p>Runs on {@code spring-web}, Apache HttpClient 5 and Jackson 3 ({@code tools.jackson.core:jackson-databind}),
+ * which come with fabric-core.
  */
 public final class FabricClient implements AutoCloseable {
 
