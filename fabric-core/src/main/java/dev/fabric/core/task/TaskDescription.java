@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,6 +22,15 @@ import java.util.regex.Pattern;
  * directory inside the task's sandbox and time limit. The pilot manager assigns the {@code id} (a
  * client may propose one, for idempotent bulk submissions); agents lease descriptions from the
  * pilot's queue as the JSON of this record.
+ *
+ * <p>An application writes one with {@link #of(String...)} and the {@code with...} copies:
+ * <pre>{@code
+ * TaskDescription task = TaskDescription.of("sh", "-c", "echo $GREETING")
+ *         .withEnvironment(Map.of("GREETING", "hi"))
+ *         .withWorkingDirectory("work/run1")
+ *         .withTimeLimit(Duration.ofMinutes(5))
+ *         .withName("greeting");
+ * }</pre>
  *
  * <p>{@link #invalidity()} is the one check of a description: the pilot manager refuses what it
  * names with a {@code 400 invalid-task} problem, and an agent that leases such a description
@@ -52,7 +62,49 @@ public record TaskDescription(String id, String pilot, List<String> command, Map
         environment = environment == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(environment));
     }
 
-    /** A description with this id, as the pilot manager assigns it. */
+    /**
+     * A description of this command (the program and its arguments, run without a shell), with no
+     * id (the pilot manager assigns one), no environment, working directory, time limit or name.
+     */
+    public static TaskDescription of(String... command) {
+        return of(List.of(command));
+    }
+
+    /** {@link #of(String...)} for a command held in a list. */
+    public static TaskDescription of(List<String> command) {
+        Objects.requireNonNull(command, "a task's command must not be null; give the program and its arguments");
+        return new TaskDescription(null, null, command, null, null, null, null);
+    }
+
+    /** A copy with these environment variables (replacing those it had), added to the agent's environment for this task. */
+    public TaskDescription withEnvironment(Map<String, String> newEnvironment) {
+        return new TaskDescription(id, pilot, command, newEnvironment, workingDirectory, timeLimit, name);
+    }
+
+    /** A copy starting its command in this directory, relative to the task's sandbox. */
+    public TaskDescription withWorkingDirectory(String newWorkingDirectory) {
+        return new TaskDescription(id, pilot, command, environment, newWorkingDirectory, timeLimit, name);
+    }
+
+    /** A copy with this time limit, in Spring Boot's duration style ({@code 30s}, {@code 5m}, {@code PT1H}); null for none. */
+    public TaskDescription withTimeLimit(String newTimeLimit) {
+        return new TaskDescription(id, pilot, command, environment, workingDirectory, newTimeLimit, name);
+    }
+
+    /** A copy with this time limit; null for none. */
+    public TaskDescription withTimeLimit(Duration newTimeLimit) {
+        return withTimeLimit(newTimeLimit == null ? null : newTimeLimit.toString());
+    }
+
+    /** A copy with this label for people. */
+    public TaskDescription withName(String newName) {
+        return new TaskDescription(id, pilot, command, environment, workingDirectory, timeLimit, newName);
+    }
+
+    /**
+     * A copy proposing this id (or carrying the one the pilot manager assigned): submitting the same
+     * proposed id again does not make a second task, so a retried submission is safe.
+     */
     public TaskDescription withId(String newId) {
         return new TaskDescription(newId, pilot, command, environment, workingDirectory, timeLimit, name);
     }

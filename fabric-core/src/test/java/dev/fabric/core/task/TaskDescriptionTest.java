@@ -128,4 +128,38 @@ class TaskDescriptionTest {
 
         assertThat(STRICT.writeValueAsString(task)).isEqualTo("{\"id\":\"t-1\",\"command\":[\"true\"],\"environment\":{}}");
     }
+
+    @Test
+    void ofAndItsCopiesFillEachFieldTheyName() {
+        TaskDescription task = TaskDescription.of("sh", "-c", "echo $GREETING")
+                .withEnvironment(Map.of("GREETING", "hi"))
+                .withWorkingDirectory("work/run1")
+                .withTimeLimit(Duration.ofMinutes(5))
+                .withName("greeting")
+                .withId("t-proposed");
+
+        assertThat(task).isEqualTo(new TaskDescription("t-proposed", null, List.of("sh", "-c", "echo $GREETING"),
+                Map.of("GREETING", "hi"), "work/run1", "PT5M", "greeting"));
+        assertThat(task.invalidity()).isEmpty();
+        assertThat(task.limit()).contains(Duration.ofMinutes(5));
+    }
+
+    @Test
+    void ofLeavesEverythingButTheCommandAbsent() {
+        TaskDescription task = TaskDescription.of("true");
+
+        assertThat(task).isEqualTo(new TaskDescription(null, null, List.of("true"), null, null, null, null));
+        assertThat(STRICT.writeValueAsString(task)).isEqualTo("{\"command\":[\"true\"],\"environment\":{}}");
+    }
+
+    @Test
+    void aCopyLeavesTheOriginalAsItWas() {
+        TaskDescription original = TaskDescription.of("true").withTimeLimit("30s");
+
+        TaskDescription copy = original.withTimeLimit((Duration) null).withName("n");
+
+        assertThat(original.timeLimit()).isEqualTo("30s");
+        assertThat(original.name()).isNull();
+        assertThat(copy.timeLimit()).isNull();
+    }
 }
