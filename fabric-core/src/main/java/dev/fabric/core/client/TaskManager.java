@@ -199,7 +199,15 @@ public final class TaskManager {
         return call("has no output of task " + id, http -> http.get().uri("/tasks/{id}/output", id).retrieve().body(PilotWire.Output.class));
     }
 
-    /** Waits until every task of {@code ids} is final, or {@code timeout} has passed. */
+    /**
+     * Waits until every task of {@code ids} is final, or {@code timeout} has passed.
+     *
+     * <p>An id the manager does not know is refused at once, as {@link #get} refuses it
+     * ({@link MemberRefusedException}, {@code 404 unknown-task}), not waited for until the timeout; a
+     * task of another session is refused with {@link IllegalArgumentException}, since a wait sees its
+     * own session's tasks only. Tasks submitted through this task manager are known already; for the
+     * others the wait asks the manager for the session's tasks once before it starts.
+     */
     public Outcome waitAll(Collection<String> ids, Duration timeout) throws InterruptedException {
         return await(ids, timeout, false, task -> { });
     }
@@ -212,7 +220,10 @@ public final class TaskManager {
         return await(ids, timeout, false, onFinal);
     }
 
-    /** Waits until one task of {@code ids} is final; empty when none is within {@code timeout}. */
+    /**
+     * Waits until one task of {@code ids} is final; empty when none is within {@code timeout}. Unknown
+     * ids are refused at once, as by {@link #waitAll(Collection, Duration)}.
+     */
     public Optional<PilotWire.Task> waitAny(Collection<String> ids, Duration timeout) throws InterruptedException {
         Outcome outcome = await(ids, timeout, true, task -> { });
         return outcome.finished().stream().findFirst();
@@ -235,9 +246,20 @@ public final class TaskManager {
 
     private Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal)
             throws InterruptedException {
+        Lookup lookup = new Lookup() {
+            @Override
+            public List<PilotWire.Task> sessionTasks() {
+                return list();
+            }
+
+            @Override
+            public PilotWire.Task task(String id) {
+                return get(id);
+            }
+        };
         return await(ids, timeout, any, onFinal, (after, wait) -> call("did not answer its finals feed", http -> http.get()
                 .uri("/finals?after={after}&session={session}&wait={wait}", after, session, wait.toMillis() + "ms")
-                .retrieve().body(PilotWire.Tasks.class)));
+                .retrieve().body(PilotWire.Tasks.class)), lookup);
     }
 
     /** One read of the finals feed: the finals after sequence {@code after}, the manager waiting up to {@code wait} for one. */
@@ -245,13 +267,52 @@ public final class TaskManager {
         PilotWire.Tasks read(long after, Duration wait);
     }
 
+    /** How a wait learns whether the manager knows the tasks it was given: {@link #list()} and {@link #get}. */
+    interface Lookup {
+        List<PilotWire.Task> sessionTasks();
+
+        /** The task, or the manager's refusal ({@code unknown-task}). */
+        PilotWire.Task task(String id);
+    }
+
+    /**
+     * Refuses a wait for a task the manager does not know, or of another session, before it waits: the
+     * finals feed would never name such a task, and the wait would end at its timeout with the task
+     * pending, as if it were still running. Tasks submitted here are known; for the others one list of
+     * the session, and for an id not in it the manager's own answer about that id.
+     */
+    private void refuseUnknown(Collection<String> ids, Lookup lookup) {
+        Set<String> unchecked = new LinkedHashSet<>();
+        synchronized (this) {
+            for (String id : ids) {
+                if (id == null || id.isBlank()) {
+                    throw new IllegalArgumentException("a task id to wait for is " + (id == null ? "null" : "blank"));
+                }
+                if (!finalsAfter.containsKey(id)) {
+                    unchecked.add(id);
+                }
+            }
+        }
+        if (unchecked.isEmpty()) {
+            return;
+        }
+        lookup.sessionTasks().forEach(task -> unchecked.remove(task.id()));
+        for (String id : unchecked) {
+            PilotWire.Task task = lookup.task(id);   // throws the manager's refusal for an unknown id
+            throw new IllegalArgumentException("task " + id + " is of session " + task.session() + ", not " + session
+                    + ": a wait sees its own session's tasks only; wait for it with fabric.tasks(\"" + manager + "\", \""
+                    + task.session() + "\")");
+        }
+    }
+
     /**
      * Reads the feed until the tasks end. Every read is a long poll, the first too: the manager
      * answers at once when finals are there already, so a first read that does not wait would only
      * cost a request more for every wait whose tasks have not ended yet (one task at a time: every wait).
      */
-    Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal, Feed feed)
+    Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal, Feed feed, Lookup lookup)
             throws InterruptedException {
+        refuseUnknown(ids, lookup);
         Set<String> pending = new LinkedHashSet<>(ids);
         Map<String, PilotWire.Task> finished = new LinkedHashMap<>();
         long deadline = System.nanoTime() + timeout.toNanos();

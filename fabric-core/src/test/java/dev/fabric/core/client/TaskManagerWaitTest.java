@@ -12,8 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** How a wait reads the finals feed: every read a long poll, the first too; never past the wait's own timeout. */
+/**
+ * How a wait reads the finals feed: every read a long poll, the first too; never past the wait's own timeout; and an
+ * id the manager does not know refused before any read.
+ */
 class TaskManagerWaitTest {
 
     private final FabricClient client = FabricClient.builder(URI.create("http://127.0.0.1:9"), FabricKeys.generate()).build();
@@ -27,6 +31,81 @@ class TaskManagerWaitTest {
 
     private record Read(long after, Duration patience) {}
 
+    /** A manager whose session holds every task asked about. */
+    private static final TaskManager.Lookup KNOWS_ALL = new TaskManager.Lookup() {
+        @Override
+        public List<PilotWire.Task> sessionTasks() {
+            return List.of(finalTask("t-1", 1));
+        }
+
+        @Override
+        public PilotWire.Task task(String id) {
+            return finalTask(id, 1);
+        }
+    };
+
+    /** A manager that knows t-1 only, in session s-1, and other-session's in session s-2; it refuses the rest as GET /tasks/{id} does. */
+    private final TaskManager.Lookup knowsT1 = new TaskManager.Lookup() {
+        @Override
+        public List<PilotWire.Task> sessionTasks() {
+            return List.of(finalTask("t-1", 1));
+        }
+
+        @Override
+        public PilotWire.Task task(String id) {
+            if (id.equals("other-session")) {
+                return new PilotWire.Task(id, "p-1", "s-2", null, TaskState.RUNNING, null, null, "a-1", 1, null, null, null, null, 0);
+            }
+            throw new MemberRefusedException("pilot-manager-1", 404, "unknown-task", "member pilot-manager-1 has no task " + id, null);
+        }
+    };
+
+    @Test
+    void aWaitForAnUnknownTaskIsRefusedAtOnceAsGetRefusesIt() {
+        TaskManager.Feed feed = (after, wait) -> {
+            throw new AssertionError("the wait read the feed: it waits for a task that does not exist");
+        };
+
+        assertThatThrownBy(() -> tasks.await(List.of("t-1", "t-typo"), Duration.ofMinutes(10), false, task -> { }, feed, knowsT1))
+                .isInstanceOfSatisfying(MemberRefusedException.class, e -> {
+                    assertThat(e.status()).isEqualTo(404);
+                    assertThat(e.reason()).isEqualTo("unknown-task");
+                    assertThat(e).hasMessageContaining("t-typo");
+                });
+        assertThatThrownBy(() -> tasks.await(List.of("t-typo"), Duration.ofMinutes(10), true, task -> { }, feed, knowsT1))
+                .isInstanceOf(MemberRefusedException.class);
+    }
+
+    @Test
+    void aWaitForATaskOfAnotherSessionIsRefusedNamingIt() {
+        assertThatThrownBy(() -> tasks.await(List.of("other-session"), Duration.ofMinutes(10), false, task -> { },
+                (after, wait) -> {
+                    throw new AssertionError("the wait read the feed: it waits for a task it will never see");
+                }, knowsT1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("session s-2, not s-1");
+    }
+
+    @Test
+    void tasksSubmittedHereAreNotLookedUp() throws InterruptedException {
+        tasks.remember(new PilotWire.Submitted(List.of("t-9"), 0L));
+        TaskManager.Lookup refusesEverything = new TaskManager.Lookup() {
+            @Override
+            public List<PilotWire.Task> sessionTasks() {
+                throw new AssertionError("looked up");
+            }
+
+            @Override
+            public PilotWire.Task task(String id) {
+                throw new AssertionError("looked up");
+            }
+        };
+
+        var done = tasks.await(List.of("t-9"), Duration.ofMinutes(1), false, task -> { },
+                (after, wait) -> new PilotWire.Tasks(List.of(finalTask("t-9", 1)), 1), refusesEverything);
+
+        assertThat(done.complete()).isTrue();
+    }
+
     @Test
     void theFirstReadOfTheFeedIsALongPollNotAnExtraRequest() throws InterruptedException {
         tasks.remember(new PilotWire.Submitted(List.of("t-1"), 4L));
@@ -35,7 +114,7 @@ class TaskManagerWaitTest {
         var done = tasks.await(List.of("t-1"), Duration.ofMinutes(1), true, task -> { }, (after, wait) -> {
             reads.add(new Read(after, wait));
             return new PilotWire.Tasks(List.of(finalTask("t-1", 5)), 5);
-        });
+        }, KNOWS_ALL);
 
         assertThat(done.finished()).extracting(PilotWire.Task::id).containsExactly("t-1");
         assertThat(reads).containsExactly(new Read(4, TaskManager.POLL));
@@ -48,7 +127,7 @@ class TaskManagerWaitTest {
         var outcome = tasks.await(List.of("t-1"), Duration.ofMillis(300), false, task -> { }, (after, wait) -> {
             reads.add(new Read(after, wait));
             return new PilotWire.Tasks(List.of(), after);
-        });
+        }, KNOWS_ALL);
 
         assertThat(outcome.pending()).containsExactly("t-1");
         assertThat(reads.getFirst().patience()).isEqualTo(Duration.ofMillis(300));
@@ -64,7 +143,7 @@ class TaskManagerWaitTest {
         var done = tasks.await(List.of("t-1"), Duration.ofMinutes(1), false, task -> { }, (after, wait) -> {
             reads.add(new Read(after, wait));
             return pages.removeFirst();
-        });
+        }, KNOWS_ALL);
 
         assertThat(done.complete()).isTrue();
         assertThat(reads).containsExactly(new Read(0, TaskManager.POLL), new Read(1, TaskManager.POLL));
