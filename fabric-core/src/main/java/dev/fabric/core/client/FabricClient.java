@@ -282,11 +282,15 @@ public final class FabricClient implements AutoCloseable {
 
     /**
      * The pubsub member {@code memberId}: publish to its topics, fetch them, subscribe to them
-     * (docs/roles.md, "pubsub"), with the fail-over of {@link #call}.
+     * (docs/roles.md, "pubsub"), with the fail-over of {@link #call}. A member id the registry does not
+     * know is refused, at the first call, as by {@link #call}: {@link RegistryCallException} ({@code 404
+     * unknown-instance}).
+     *
+     * @throws IllegalArgumentException when {@code memberId} is null, blank or not an id
      */
     public PubSub pubsub(String memberId) {
         ensureOpen();
-        return new PubSub(this, Objects.requireNonNull(memberId, "memberId"));
+        return new PubSub(this, TaskManager.checkId("member", memberId));
     }
 
     /**
@@ -402,8 +406,13 @@ public final class FabricClient implements AutoCloseable {
      *
      * @param pilotManager the id of a {@code pilot-manager} member
      * @param session      the application's session id; its tasks are recorded with it
+     * @throws IllegalArgumentException when either is null, blank or not an id
+     * @throws RegistryCallException    when the registry does not know {@code pilotManager} ({@code 404 unknown-instance}), as {@link #call}
+     * @throws MemberRefusedException   when the member refuses the session (not a pilot manager, say)
      */
     public TaskManager tasks(String pilotManager, String session) {
+        TaskManager.checkId("pilot manager", pilotManager);
+        TaskManager.checkId("session", session);
         call(pilotManager, (client, url) -> {
             try {
                 return client.put().uri("/management/v1/sessions/{session}", session).retrieve().toBodilessEntity();

@@ -1,6 +1,7 @@
 package dev.fabric.core.client;
 
 import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.registry.Ids;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskState;
 import org.springframework.http.MediaType;
@@ -35,6 +36,13 @@ import java.util.function.Consumer;
  * List<String> ids = tasks.submit(pilot.id(), descriptions);
  * TaskManager.Outcome done = tasks.waitAll(ids, Duration.ofMinutes(10));
  * }</pre>
+ *
+ * <p>Errors: a bad argument (a null, blank or malformed pilot or task id, a null description or
+ * list) is refused with {@link IllegalArgumentException} before anything is sent; the manager's
+ * refusals are {@link MemberRefusedException}s, whose {@link MemberRefusedException#status() status()}
+ * and {@link MemberRefusedException#reason() reason()} are its answer's ({@code 404 unknown-task},
+ * {@code 400 invalid-task}...); a manager that cannot be reached nor brought back raises the other
+ * {@link FabricClientException}s of {@link FabricClient#call}.
  */
 public final class TaskManager {
 
@@ -106,11 +114,15 @@ public final class TaskManager {
 
     /** Places a pilot; it is LAUNCHING until its members are RUNNING, then ACTIVE. */
     public PilotWire.Pilot submitPilot(PilotWire.PilotDescription description) {
+        if (description == null) {
+            throw new IllegalArgumentException("the pilot description is null; e.g. new PilotWire.PilotDescription(2, 1, null, \"1h\", null)");
+        }
         return call("refused the pilot", http -> http.post().uri("/pilots").contentType(MediaType.APPLICATION_JSON).body(description)
                 .retrieve().body(PilotWire.Pilot.class));
     }
 
     public PilotWire.Pilot pilot(String id) {
+        checkId("pilot", id);
         return call("has no pilot " + id, http -> http.get().uri("/pilots/{id}", id).retrieve().body(PilotWire.Pilot.class));
     }
 
@@ -120,6 +132,7 @@ public final class TaskManager {
 
     /** Cancels a pilot: its agents stop, its unfinished tasks are CANCELED. */
     public PilotWire.Pilot cancelPilot(String id) {
+        checkId("pilot", id);
         return call("did not cancel pilot " + id, http -> http.delete().uri("/pilots/{id}", id).retrieve().body(PilotWire.Pilot.class));
     }
 
@@ -129,6 +142,10 @@ public final class TaskManager {
      * @throws IllegalStateException when it ends first or is not ACTIVE within {@code timeout}
      */
     public PilotWire.Pilot awaitActive(String id, Duration timeout) throws InterruptedException {
+        checkId("pilot", id);
+        if (timeout == null) {
+            throw new IllegalArgumentException("the timeout to wait for pilot " + id + " is null");
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             PilotWire.Pilot pilot = pilot(id);
@@ -153,6 +170,9 @@ public final class TaskManager {
 
     /** Submits one task; answers its id. */
     public String submit(String pilot, TaskDescription task) {
+        if (task == null) {
+            throw new IllegalArgumentException("the task description for pilot " + pilot + " is null; e.g. TaskDescription.of(\"echo\", \"hi\")");
+        }
         return submit(pilot, List.of(task)).getFirst();
     }
 
@@ -161,6 +181,15 @@ public final class TaskManager {
      * propose its id: submitting it again (a retry) does not make a second task.
      */
     public List<String> submit(String pilot, List<TaskDescription> tasks) {
+        checkId("pilot", pilot);
+        if (tasks == null) {
+            throw new IllegalArgumentException("the list of tasks for pilot " + pilot + " is null");
+        }
+        for (int i = 0; i < tasks.size(); i++) {
+            if (tasks.get(i) == null) {
+                throw new IllegalArgumentException("task " + i + " of the submission to pilot " + pilot + " is null; nothing was submitted");
+            }
+        }
         List<String> ids = new ArrayList<>(tasks.size());
         for (int from = 0; from < tasks.size(); from += BULK) {
             PilotWire.Submission submission = new PilotWire.Submission(session, tasks.subList(from, Math.min(tasks.size(), from + BULK)));
@@ -180,22 +209,26 @@ public final class TaskManager {
 
     /** The tasks of a pilot, in one state when {@code state} is given. */
     public List<PilotWire.Task> list(String pilot, TaskState state) {
+        checkId("pilot", pilot);
         return call("did not list the tasks of pilot " + pilot, http -> http.get()
                 .uri(state == null ? "/pilots/{id}/tasks" : "/pilots/{id}/tasks?state={state}", pilot, state)
                 .retrieve().body(PilotWire.Tasks.class)).tasks();
     }
 
     public PilotWire.Task get(String id) {
+        checkId("task", id);
         return call("has no task " + id, http -> http.get().uri("/tasks/{id}", id).retrieve().body(PilotWire.Task.class));
     }
 
     /** Cancels a task; it is CANCELED once its agent (or, before it was queued, the manager) says so. */
     public PilotWire.Task cancel(String id) {
+        checkId("task", id);
         return call("did not cancel task " + id, http -> http.post().uri("/tasks/{id}/cancel", id).retrieve().body(PilotWire.Task.class));
     }
 
     /** What a finished task printed; {@link MemberRefusedException} with reason {@code task-not-run} for one that never ran. */
     public PilotWire.Output output(String id) {
+        checkId("task", id);
         return call("has no output of task " + id, http -> http.get().uri("/tasks/{id}/output", id).retrieve().body(PilotWire.Output.class));
     }
 
@@ -285,9 +318,7 @@ public final class TaskManager {
         Set<String> unchecked = new LinkedHashSet<>();
         synchronized (this) {
             for (String id : ids) {
-                if (id == null || id.isBlank()) {
-                    throw new IllegalArgumentException("a task id to wait for is " + (id == null ? "null" : "blank"));
-                }
+                checkId("task", id);
                 if (!finalsAfter.containsKey(id)) {
                     unchecked.add(id);
                 }
@@ -312,6 +343,9 @@ public final class TaskManager {
      */
     Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal, Feed feed, Lookup lookup)
             throws InterruptedException {
+        if (ids == null || timeout == null) {
+            throw new IllegalArgumentException(ids == null ? "the task ids to wait for are null" : "the timeout of the wait is null");
+        }
         refuseUnknown(ids, lookup);
         Set<String> pending = new LinkedHashSet<>(ids);
         Map<String, PilotWire.Task> finished = new LinkedHashMap<>();
@@ -337,6 +371,26 @@ public final class TaskManager {
             wait = patience(Duration.ofNanos(left));
         }
         return new Outcome(List.copyOf(finished.values()), pending);
+    }
+
+    /**
+     * Refuses, before anything is sent, an id that cannot name a pilot or task (null, blank, or not
+     * {@link Ids#PATTERN}): sent, a null went out as the text {@code null}, an empty one reached
+     * another path of the API, and one with a {@code /} was refused without a reason.
+     */
+    static String checkId(String kind, String id) {
+        if (id == null || id.isBlank()) {
+            String example = switch (kind) {
+                case "task" -> "; give the id submit answered, e.g. t-5b0c7d21e9f04a13";
+                case "pilot" -> "; give the id submitPilot answered, e.g. pilot-3f9a2c71";
+                default -> "";
+            };
+            throw new IllegalArgumentException("the " + kind + " id is " + (id == null ? "null" : "blank") + example);
+        }
+        if (!id.matches(Ids.PATTERN)) {
+            throw new IllegalArgumentException("'" + id + "' is not a " + kind + " id: an id " + Ids.MESSAGE);
+        }
+        return id;
     }
 
     /** How long one read of the feed waits: what is left of the wait, at most {@link #POLL}, never negative. */

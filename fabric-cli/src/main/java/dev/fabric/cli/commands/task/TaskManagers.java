@@ -76,6 +76,9 @@ public final class TaskManagers {
     public static <T> T call(Supplier<T> call) {
         try {
             return call.get();
+        } catch (IllegalArgumentException e) {
+            // The task manager's own check of an argument (an id that cannot be one), before anything was sent.
+            throw new CliException(ExitCodes.USAGE, e.getMessage());
         } catch (MemberRefusedException e) {
             // (its message already ends with the problem's reason and status)
             throw new CliException(ExitCodes.forStatus(e.status()), e.getMessage());
