@@ -127,39 +127,48 @@ public record TaskDescription(String id, String pilot, List<String> command, Map
         if (!id.matches(Ids.PATTERN)) {
             return Optional.of("task id '" + id + "' " + Ids.MESSAGE);
         }
+        return invalidity("task " + id);
+    }
+
+    /**
+     * {@link #invalidity()} of everything but the id, naming the task as {@code subject} ({@code "the
+     * task"}, {@code "task 3 of the submission"}): for a description whose id its writer never saw,
+     * one the pilot manager made up for a submission it then refused.
+     */
+    public Optional<String> invalidity(String subject) {
         if (command == null) {
-            return Optional.of("task " + id + " has no command; give the program and its arguments, e.g. [\"sh\", \"-c\", \"echo hi\"]");
+            return Optional.of(subject + " has no command; give the program and its arguments, e.g. [\"sh\", \"-c\", \"echo hi\"]");
         }
         if (command.isEmpty()) {
-            return Optional.of("task " + id + " has an empty command; give at least the program to run");
+            return Optional.of(subject + " has an empty command; give at least the program to run");
         }
         if (command.getFirst() == null || command.getFirst().isBlank()) {
-            return Optional.of("task " + id + " has an empty program name as the command's first element");
+            return Optional.of(subject + " has an empty program name as the command's first element");
         }
         if (command.contains(null)) {
-            return Optional.of("task " + id + " has a null argument in its command");
+            return Optional.of(subject + " has a null argument in its command");
         }
         for (var variable : environment.entrySet()) {
             if (variable.getKey() == null || variable.getKey().isEmpty() || variable.getKey().contains("=")
                     || variable.getKey().indexOf('\0') >= 0) {
-                return Optional.of("task " + id + " has an environment variable named '" + variable.getKey()
+                return Optional.of(subject + " has an environment variable named '" + variable.getKey()
                         + "'; a name must be non-empty, without '=' or NUL");
             }
             if (variable.getValue() == null || variable.getValue().indexOf('\0') >= 0) {
-                return Optional.of("task " + id + " gives environment variable " + variable.getKey() + " no value or one with NUL");
+                return Optional.of(subject + " gives environment variable " + variable.getKey() + " no value or one with NUL");
             }
         }
-        Optional<String> directory = workingDirectoryInvalidity();
+        Optional<String> directory = workingDirectoryInvalidity(subject);
         if (directory.isPresent()) {
             return directory;
         }
         if (timeLimit != null) {
             Optional<Duration> limit = parseDuration(timeLimit);
             if (limit.isEmpty()) {
-                return Optional.of("task " + id + " has time limit '" + timeLimit + "', which is not a duration; write e.g. 30s, 500ms, 5m or PT1H");
+                return Optional.of(subject + " has time limit '" + timeLimit + "', which is not a duration; write e.g. 30s, 500ms, 5m or PT1H");
             }
             if (limit.get().isZero() || limit.get().isNegative()) {
-                return Optional.of("task " + id + " has time limit '" + timeLimit + "'; it must be positive (or absent for no limit)");
+                return Optional.of(subject + " has time limit '" + timeLimit + "'; it must be positive (or absent for no limit)");
             }
         }
         return Optional.empty();
@@ -175,7 +184,7 @@ public record TaskDescription(String id, String pilot, List<String> command, Map
         return workingDirectory == null ? Path.of("") : Path.of(workingDirectory).normalize();
     }
 
-    private Optional<String> workingDirectoryInvalidity() {
+    private Optional<String> workingDirectoryInvalidity(String subject) {
         if (workingDirectory == null) {
             return Optional.empty();
         }
@@ -183,15 +192,15 @@ public record TaskDescription(String id, String pilot, List<String> command, Map
         try {
             directory = Path.of(workingDirectory);
         } catch (InvalidPathException e) {
-            return Optional.of("task " + id + " has working directory '" + workingDirectory + "', which is not a path");
+            return Optional.of(subject + " has working directory '" + workingDirectory + "', which is not a path");
         }
         if (directory.isAbsolute() || workingDirectory.startsWith("/")) {
-            return Optional.of("task " + id + " has working directory '" + workingDirectory
+            return Optional.of(subject + " has working directory '" + workingDirectory
                     + "'; it must be relative to the task's sandbox, e.g. 'work/run1'");
         }
         for (Path part : directory) {
             if (part.toString().equals("..")) {
-                return Optional.of("task " + id + " has working directory '" + workingDirectory
+                return Optional.of(subject + " has working directory '" + workingDirectory
                         + "', which escapes the task's sandbox through '..'");
             }
         }

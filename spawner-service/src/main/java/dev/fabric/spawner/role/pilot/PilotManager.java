@@ -701,9 +701,13 @@ final class PilotManager implements Closeable {
                 throw invalid(TaskDescription.INVALID, "task " + i + " names pilot " + given.pilot() + " but is submitted to " + pilotId);
             }
             TaskDescription task = (given.id() == null ? given.withId(newTaskId()) : given).withPilot(pilotId);
-            Optional<String> invalidity = task.invalidity();
+            // A task that proposed no id is named by its place, not by the id made up for it here and
+            // thrown away with the refusal: its writer never saw that id.
+            boolean bulk = submission.tasks().size() > 1;
+            Optional<String> invalidity = given.id() != null ? task.invalidity()
+                    : task.invalidity(bulk ? "task " + i + " of the submission" : "the task");
             if (invalidity.isPresent()) {
-                throw invalid(TaskDescription.INVALID, (submission.tasks().size() > 1 ? "task " + i + " of the submission: " : "")
+                throw invalid(TaskDescription.INVALID, (bulk && given.id() != null ? "task " + i + " of the submission: " : "")
                         + invalidity.get() + "; nothing of this submission was accepted");
             }
             if (given.id() != null && !proposed.add(given.id())) {

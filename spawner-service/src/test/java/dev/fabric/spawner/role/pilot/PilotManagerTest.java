@@ -281,6 +281,25 @@ class PilotManagerTest {
     }
 
     @Test
+    void aRefusedTaskIsNamedByItsPlaceNotByAnIdMadeUpForIt() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        // Alone, it is "the task"; in a bulk submission, its index; a proposed id, the writer's own, is kept.
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(
+                new TaskDescription(null, null, null, Map.of(), null, null, null)))), 400, "invalid-task",
+                "the task has no command; give the program and its arguments");
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(task("true"),
+                new TaskDescription(null, null, List.of("true"), Map.of(), null, "-5s", null)))), 400, "invalid-task",
+                "task 1 of the submission has time limit '-5s'; it must be positive");
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(task("true"),
+                new TaskDescription("mine-1", null, List.of(), Map.of(), null, null, null)))), 400, "invalid-task",
+                "task 1 of the submission: task mine-1 has an empty command");
+        assertThatThrownBy(() -> manager.submit(pilot.id(), new PilotWire.Submission(null, List.of(
+                new TaskDescription(null, null, null, Map.of(), null, null, null)))))
+                .as("no made-up id").message().doesNotContainPattern("t-[0-9a-f]{16}");
+    }
+
+    @Test
     void aRestartUnderItsIdRecoversPilotsTasksAndFinalStatesFromTheJournal() throws Exception {
         manager = open(false);
         PilotWire.Pilot pilot = activePilot(2);
