@@ -278,10 +278,16 @@ class TasksIT {
                     assertThat(e.getMessage()).contains("has no command");
                 });
         assertThat(tasks.list()).as("nothing of a refused submission").isEmpty();
-        assertThatThrownBy(() -> tasks.get("-dash")).isInstanceOfSatisfying(MemberRefusedException.class, e -> {
-            assertThat(e.status()).isEqualTo(400);
-            assertThat(e.reason()).isEqualTo("invalid-request");
-        });
+        // What cannot be a task id is refused before it is sent; an unknown one by the manager, a wait's too, at once.
+        assertThatThrownBy(() -> tasks.get("-dash")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("'-dash' is not a task id");
+        long waitStarted = System.nanoTime();
+        assertThatThrownBy(() -> tasks.waitAll(List.of("t-0000000000000000"), Duration.ofMinutes(5)))
+                .isInstanceOfSatisfying(MemberRefusedException.class, e -> {
+                    assertThat(e.status()).isEqualTo(404);
+                    assertThat(e.reason()).isEqualTo("unknown-task");
+                });
+        assertThat(Duration.ofNanos(System.nanoTime() - waitStarted)).as("refused, not waited for").isLessThan(Duration.ofSeconds(30));
 
         // A task canceled while it waits in the queue never runs: it has no output.
         List<TaskDescription> slow = new ArrayList<>();
