@@ -12,7 +12,8 @@ import java.util.Locale;
 /**
  * What {@code fabric task wait} shows while tasks end: on a terminal a bar redrawn in place,
  * otherwise a plain line at most every second (and one at the end), each with the tasks done,
- * failed (canceled included) and in all, the rate of the last ones ended and the time left at that rate.
+ * failed (canceled included) and in all, the rate at which tasks ended since the wait began (those that
+ * had ended before it count as ended, not toward the rate) and the time left at that rate.
  */
 final class Progress {
 
@@ -23,8 +24,13 @@ final class Progress {
     private final Clock clock;
     private final long total;
     private final Instant start;
+    /** Erases from the cursor to the end of the line: a shorter line leaves nothing of a longer one behind. */
+    static final String ERASE_TO_END = "\u001b[K";
+
     private long done;
     private long failed;
+    /** Tasks that ended since the wait began: the rate's count. */
+    private long endedWhileWaiting;
     private Instant lastLine = Instant.EPOCH;
 
     Progress(PrintWriter out, boolean terminal, Clock clock, long total) {
@@ -48,9 +54,12 @@ final class Progress {
         } else {
             failed++;
         }
+        if (task.finishedAt() == null || !task.finishedAt().isBefore(start)) {
+            endedWhileWaiting++;
+        }
         Instant now = clock.instant();
         if (terminal) {
-            out.print("\r" + line(now));
+            out.print("\r" + line(now) + ERASE_TO_END);
             out.flush();
         } else if (Duration.between(lastLine, now).toMillis() >= 1000 || done + failed == total) {
             out.println(line(now));
@@ -69,8 +78,9 @@ final class Progress {
     String line(Instant now) {
         long ended = done + failed;
         double seconds = Math.max(0.001, Duration.between(start, now).toNanos() / 1e9);
-        double rate = ended / seconds;
-        String left = rate <= 0 || ended == total ? "0s" : Math.round((total - ended) / rate) + "s";
+        double rate = endedWhileWaiting / seconds;
+        // No task ended yet while waiting: no rate to tell the time left by.
+        String left = ended == total ? "0s" : rate <= 0 ? "?" : Math.round((total - ended) / rate) + "s";
         String counts = String.format(Locale.ROOT, "%d/%d ended: done %d, failed %d, %.1f tasks/s, %s left",
                 ended, total, done, failed, rate, left);
         if (!terminal) {

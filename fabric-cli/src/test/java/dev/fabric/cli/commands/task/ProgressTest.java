@@ -49,8 +49,31 @@ class ProgressTest {
         progress.ended(task(TaskState.FAILED));
         progress.finish();
         assertThat(text.toString()).isEqualTo(
-                "\r[#######.......................] 1/4 ended: done 1, failed 0, 1.0 tasks/s, 3s left"
-                        + "\r[###############...............] 2/4 ended: done 1, failed 1, 1.0 tasks/s, 2s left" + System.lineSeparator());
+                "\r[#######.......................] 1/4 ended: done 1, failed 0, 1.0 tasks/s, 3s left\u001b[K"
+                        + "\r[###############...............] 2/4 ended: done 1, failed 1, 1.0 tasks/s, 2s left\u001b[K"
+                        + System.lineSeparator());
+    }
+
+    @Test
+    void tasksThatEndedBeforeTheWaitCountAsEndedButNotTowardTheRate() {
+        StringWriter text = new StringWriter();
+        Progress progress = new Progress(new PrintWriter(text), false, clock, 4);
+        Instant before = now.get().minus(Duration.ofMinutes(5));
+        progress.ended(ended("t-1", before));
+        progress.ended(ended("t-2", before));
+        now.set(now.get().plus(Duration.ofSeconds(2)));
+        progress.ended(ended("t-3", now.get()));
+        progress.ended(ended("t-4", now.get()));
+        progress.finish();
+        // Before: 5983.0 tasks/s for tasks that had ended long before, and a time left of nothing.
+        assertThat(text.toString().lines()).containsExactly(
+                "1/4 ended: done 1, failed 0, 0.0 tasks/s, ? left",
+                "3/4 ended: done 3, failed 0, 0.5 tasks/s, 2s left",
+                "4/4 ended: done 4, failed 0, 1.0 tasks/s, 0s left");
+    }
+
+    static PilotWire.Task ended(String id, Instant at) {
+        return new PilotWire.Task(id, "pilot-1", "s", null, TaskState.DONE, null, null, null, 1, 0, null, null, at, 1);
     }
 
     @Test
