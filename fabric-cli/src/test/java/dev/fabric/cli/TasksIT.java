@@ -309,6 +309,12 @@ class TasksIT {
         assertThat(unfinished.exitCode()).isEqualTo(ExitCodes.MEMBER_FAILED);
         assertThat(unfinished.err()).contains("1 of 1 tasks had not ended after 500ms");
 
+        // A pilot that fails while --wait waits: exit 9, and its id was printed at once (a script has it).
+        Cli.Result failing = fabric.cli().run("pilot", "submit", "--agents", "1", "--host", "nosuchhost", "--wait", "--timeout", "4m");
+        assertThat(failing.exitCode()).as(failing.err()).isEqualTo(ExitCodes.MEMBER_FAILED);
+        assertThat(failing.out()).matches("pilot-[0-9a-f]+\n");
+        assertThat(failing.err()).contains(failing.out().strip(), "FAILED");
+
         Cli.Result canceled = ok("pilot", "cancel", pilot.id());
         assertThat(canceled.out()).isEqualTo(pilot.id() + " CANCELED\n");
         assertThat(tasks.list().stream().collect(Collectors.groupingBy(PilotWire.Task::state, Collectors.counting())))

@@ -6,6 +6,7 @@ import dev.fabric.cli.commands.task.TaskManagers;
 import dev.fabric.cli.common.CliException;
 import dev.fabric.cli.common.DurationConverter;
 import dev.fabric.cli.common.ExitCodes;
+import dev.fabric.cli.common.OutputFormat;
 import dev.fabric.cli.common.Formats;
 import dev.fabric.cli.common.Table;
 import dev.fabric.cli.context.CommandContext;
@@ -109,6 +110,10 @@ public final class PilotCommand extends FabricCommand.Group {
             PilotWire.Pilot pilot = TaskManagers.call(() -> tasks.submitPilot(new PilotWire.PilotDescription(agents, cores, placement,
                     runtime == null ? null : DurationConverter.format(runtime), rerunPolicy)));
             if (await) {
+                if (output == OutputFormat.table) {
+                    // The id first, at once, as spawn --wait prints it: a script has it even when the wait then fails.
+                    output().line(pilot.id());
+                }
                 try {
                     String id = pilot.id();
                     pilot = TaskManagers.await(() -> tasks.awaitActive(id, timeout), "interrupted while waiting for pilot " + id);
@@ -118,7 +123,7 @@ public final class PilotCommand extends FabricCommand.Group {
                 }
             }
             PilotWire.Pilot shown = pilot;
-            show(context.json().valueToTree(shown), () -> shown.id() + "\n");
+            show(context.json().valueToTree(shown), () -> await ? "" : shown.id() + "\n");
         }
     }
 

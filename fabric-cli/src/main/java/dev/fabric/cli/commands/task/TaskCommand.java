@@ -245,7 +245,14 @@ public final class TaskCommand extends FabricCommand.Group {
                     spec.commandLine().getErr().print(printed.stderr());
                     spec.commandLine().getErr().flush();
                 }
-                return printed.stdout() + (printed.stdoutTruncated() ? "\n(output truncated at the agent's output limit)\n" : "");
+                // The notes go to stderr, after the task's own: its stdout stays its data alone.
+                if (printed.stdoutTruncated()) {
+                    output().note("fabric: task " + id + "'s stdout was cut at the agent's output limit");
+                }
+                if (printed.stderrTruncated()) {
+                    output().note("fabric: task " + id + "'s stderr was cut at the agent's output limit");
+                }
+                return printed.stdout();
             });
         }
     }

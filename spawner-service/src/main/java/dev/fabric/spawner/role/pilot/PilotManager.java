@@ -811,8 +811,11 @@ final class PilotManager implements Closeable {
                     "task " + id + " is " + task.state() + ": it has no output until it ends; fabric task wait " + id);
         }
         if (end == null || (end.exitStatus() == null && end.stdout() == null && end.stderr() == null)) {
-            throw new SpawnerException(HttpStatus.CONFLICT, "task-not-run", "task " + id + " never ran: it is " + task.state()
-                    + (task.reason() == null ? "" : " (" + task.reason() + ")") + ", so it has no output");
+            String state = task.state() + (task.reason() == null ? "" : " (" + task.reason() + ")");
+            // A task whose agent died under it did run, but what it printed went with the agent.
+            throw new SpawnerException(HttpStatus.CONFLICT, "task-not-run", TaskEvent.REASON_AGENT_LOST.equals(task.reason())
+                    ? "task " + id + " is " + state + ": its agent was lost while it ran, and its output with it"
+                    : "task " + id + " never ran: it is " + state + ", so it has no output");
         }
         return new PilotWire.Output(id, task.state(), end.exitStatus(), end.reason(), end.stdout() == null ? "" : end.stdout(),
                 end.stderr() == null ? "" : end.stderr(), Boolean.TRUE.equals(end.stdoutTruncated()), Boolean.TRUE.equals(end.stderrTruncated()));
