@@ -2,6 +2,7 @@ package dev.fabric.spawner.role.pilot;
 
 import dev.fabric.core.pilot.PilotState;
 import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.problem.Problem;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.Ids;
@@ -13,6 +14,7 @@ import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
+import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -576,7 +578,7 @@ final class PilotManager implements Closeable {
             try {
                 current = launch(current);
             } catch (RuntimeException e) {
-                end(get(pilot.id()), PilotState.FAILED, "could not spawn its members (" + e.getMessage() + "); what was spawned was "
+                end(get(pilot.id()), PilotState.FAILED, "could not spawn its members (" + describe(e) + "); what was spawned was "
                         + "stopped. Check where it was to run (fabric services) and the log of " + managerId + " (fabric log " + managerId + ")");
                 return;
             }
@@ -785,6 +787,15 @@ final class PilotManager implements Closeable {
             fabric.publish(pilot.pubsub(), pilot.control(), List.of(json.writeValueAsString(Map.of("cancel", id))));
         }
         return task(id);
+    }
+
+    /** A failure in words: a node's refusal by its problem's detail and reason, not the raw JSON of its answer. */
+    private static String describe(RuntimeException e) {
+        if (e instanceof RestClientResponseException refused) {
+            return Problem.decode(refused.getStatusCode().value(), refused.getStatusText(), refused.getResponseBodyAsByteArray(),
+                    "the node that spawns them").message();
+        }
+        return e.getMessage();
     }
 
     /** Whether the task's message left its queue for good by this withdrawal (else its agent decides, told on the control topic). */

@@ -12,10 +12,14 @@ import dev.fabric.testsupport.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.client.HttpClientErrorException;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -153,6 +157,23 @@ class PilotManagerTest {
         manager.supervise();
         assertThat(manager.pilot(pilot.id()).state()).isEqualTo(PilotState.ACTIVE);
         return manager.pilot(pilot.id());
+    }
+
+    @Test
+    void aPilotWhoseMembersCannotBeSpawnedFailsWithTheRefusalInWordsNotItsJson() throws Exception {
+        manager = open(false);
+        byte[] problem = ("{\"type\":\"urn:fabric:problem:unknown-host\",\"title\":\"Bad Request\",\"status\":400,"
+                + "\"detail\":\"this spawner has no host 'nosuchhost'\",\"reason\":\"unknown-host\"}").getBytes(StandardCharsets.UTF_8);
+        fabric.beforeSpawn = () -> {
+            throw HttpClientErrorException.create(HttpStatus.BAD_REQUEST, "Bad Request", HttpHeaders.EMPTY, problem, StandardCharsets.UTF_8);
+        };
+        PilotWire.Pilot created = manager.create(new PilotWire.PilotDescription(1, 1, null, "1h", null));
+        manager.supervise();
+
+        PilotWire.Pilot failed = manager.pilot(created.id());
+        assertThat(failed.state()).isEqualTo(PilotState.FAILED);
+        assertThat(failed.reason()).contains("could not spawn its members (this spawner has no host 'nosuchhost' (unknown-host, HTTP 400))")
+                .doesNotContain("{");
     }
 
     @Test
