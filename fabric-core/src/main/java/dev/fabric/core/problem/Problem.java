@@ -1,5 +1,6 @@
 package dev.fabric.core.problem;
 
+import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -37,6 +38,11 @@ public record Problem(int status, String reason, String detail, String type, Str
     /** The problem type of a reason: {@code urn:fabric:problem:<reason>}. */
     public static String typeOf(String reason) {
         return TYPE_PREFIX + reason;
+    }
+
+    /** The error answer a Spring {@code RestClient} raised, decoded with a default mapper. */
+    public static Problem decode(RestClientResponseException answer, String who) {
+        return decode(answer.getStatusCode().value(), answer.getStatusText(), answer.getResponseBodyAsByteArray(), JSON, who);
     }
 
     /** {@link #decode(int, String, byte[], JsonMapper, String)} with a default mapper. */

@@ -718,7 +718,7 @@ public class Bootstrapper {
 
     /** A member's error answer, decoded; its detail is what goes into the member's state reason. */
     private static Problem problem(RestClientResponseException e, String id) {
-        return Problem.decode(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), "member " + id);
+        return Problem.decode(e, "member " + id);
     }
 
     /** Records a bootstrap step in the member's history; a registry hiccup must not fail the bootstrap. */

@@ -278,7 +278,7 @@ public class MemberBootstrap {
             log.info("member {}: one-time password redeemed at {} {}", settings.serviceId(), settings.spawnerUrl(), how);
             return Attempt.OVER;
         } catch (RestClientResponseException e) {
-            Problem problem = Problem.decode(e.getStatusCode().value(), e.getStatusText(), e.getResponseBodyAsByteArray(), "the spawner");
+            Problem problem = Problem.decode(e, "the spawner");
             if (e.getStatusCode().is5xxServerError() || problem.reason() != null && problem.reason().startsWith("bridge-")) {
                 // The spawner failed, or the bridge could not pass the request on (no route, destination unreachable).
                 return Attempt.failed(how + ": HTTP " + e.getStatusCode().value() + (problem.hasReason() ? " " + problem.reason() : ""));

@@ -792,8 +792,7 @@ final class PilotManager implements Closeable {
     /** A failure in words: a node's refusal by its problem's detail and reason, not the raw JSON of its answer. */
     private static String describe(RuntimeException e) {
         if (e instanceof RestClientResponseException refused) {
-            return Problem.decode(refused.getStatusCode().value(), refused.getStatusText(), refused.getResponseBodyAsByteArray(),
-                    "the node that spawns them").message();
+            return Problem.decode(refused, "the node that spawns them").message();
         }
         return e.getMessage();
     }

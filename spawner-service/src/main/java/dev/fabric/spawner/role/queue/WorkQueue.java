@@ -74,19 +74,9 @@ final class WorkQueue implements Closeable {
     private final TreeMap<Long, Entry> ready = new TreeMap<>();
     private final Map<UUID, Lease> leases = new HashMap<>();
     private final PriorityQueue<Lease> byDeadline = new PriorityQueue<>(Comparator.comparing(Lease::deadline));
-    private final Map<UUID, Outcome> finished = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<UUID, Outcome> eldest) {
-            return size() > FINISHED_LEASES_KEPT;
-        }
-    };
+    private final Map<UUID, Outcome> finished = recent();
     /** Messages withdrawn lately, so that withdrawing one again answers as the first time did. */
-    private final Map<UUID, Boolean> withdrawn = new LinkedHashMap<>() {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> eldest) {
-            return size() > FINISHED_LEASES_KEPT;
-        }
-    };
+    private final Map<UUID, Boolean> withdrawn = recent();
     private long nextSequence;
     private long acked;
     /** Records in the journal, and how many of them are dead (an ack and the enqueue it names). */
@@ -107,6 +97,16 @@ final class WorkQueue implements Closeable {
         });
         this.records = replay.records;
         this.deadRecords = replay.records - replay.live.size();
+    }
+
+    /** A map of the last {@value #FINISHED_LEASES_KEPT} entries put in it, the eldest dropped first. */
+    private static <V> Map<UUID, V> recent() {
+        return new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<UUID, V> eldest) {
+                return size() > FINISHED_LEASES_KEPT;
+            }
+        };
     }
 
     /**
