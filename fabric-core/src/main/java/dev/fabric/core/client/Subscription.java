@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A topic followed over a stream of server-sent events ({@link PubSub#subscribe}): it resumes after
@@ -46,6 +47,11 @@ public final class Subscription implements AutoCloseable {
     private final CountDownLatch ended = new CountDownLatch(1);
     /** Counted down by {@link #close()}: ends a wait between reconnections at once. */
     private final CountDownLatch closing = new CountDownLatch(1);
+    /**
+     * Held while a message is checked against {@link #closed} and handed over: {@link #close()} takes
+     * it once, so that no handover is under way or starts after it returns, even with a poll under way.
+     */
+    private final ReentrantLock handing = new ReentrantLock();
     private volatile long next;
     private volatile boolean closed;
     private volatile RuntimeException failure;
@@ -93,9 +99,13 @@ public final class Subscription implements AutoCloseable {
         return connections;
     }
 
-    /** Whether it still follows the topic. */
+    /**
+     * Whether it still follows the topic: false once {@link #close()} returned, or once it ended on its
+     * own (its subscriber may still be hearing so: {@link #awaitEnd} waits for that).
+     */
     public boolean isOpen() {
-        return ended.getCount() > 0;
+        // closed, not the end latch: a poll under way ends (and counts the latch down) up to its wait after close().
+        return !closed;
     }
 
     /** Why it ended on its own, if it did. */
@@ -109,22 +119,30 @@ public final class Subscription implements AutoCloseable {
     }
 
     /**
-     * Stops following the topic: no message is handed over after this. A stream is closed and its
-     * thread waited for (up to 10 s); a poll under way is not waited for, it ends by itself within its
-     * wait and hands nothing over. The thread is not interrupted: an interrupted call would look to
-     * the fail-over like a member that cannot be reached.
+     * Stops following the topic: when it returns, {@link #isOpen()} is false and no message is handed
+     * over after this; a message the subscriber is handling then is waited for (up to 10 s). A stream
+     * is closed and its thread waited for (up to 10 s), so {@link Subscriber#onEnd} has been called; a
+     * poll under way is not waited for, it ends by itself within its wait (20 s at most), hands nothing
+     * over, and calls {@code onEnd} then ({@link #awaitEnd} waits for it). The thread is not
+     * interrupted: an interrupted call would look to the fail-over like a member that cannot be reached.
      */
     @Override
     public void close() {
         closed = true;
         closing.countDown();
         closeBody();
-        if (Thread.currentThread() != reader && !polling) {
-            try {
+        if (Thread.currentThread() == reader) {
+            // Closed by its own subscriber, from onMessage or onEnd: nothing to wait for.
+            return;
+        }
+        try {
+            if (!polling) {
                 ended.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            } else if (handing.tryLock(10, TimeUnit.SECONDS)) {
+                handing.unlock();
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -252,17 +270,25 @@ public final class Subscription implements AutoCloseable {
     }
 
     private void deliver(PubSubWire.Message message) {
-        if (message.offset() < next || closed) {
-            // Never expected: reading starts at next. Handing it over again would be a duplicate.
-            return;
-        }
+        handing.lock();
         try {
-            subscriber.onMessage(message);
-        } catch (RuntimeException e) {
-            next = message.offset();
-            throw new SubscriberFailed(e);
+            if (closed) {
+                return;
+            }
+            if (message.offset() < next) {
+                // Never expected: reading starts at next. Handing it over again would be a duplicate.
+                return;
+            }
+            try {
+                subscriber.onMessage(message);
+            } catch (RuntimeException e) {
+                next = message.offset();
+                throw new SubscriberFailed(e);
+            }
+            next = message.offset() + 1;
+        } finally {
+            handing.unlock();
         }
-        next = message.offset() + 1;
     }
 
     private OffsetGoneException gone(ServerSentEvent event) {
