@@ -382,7 +382,7 @@ public final class FabricClient implements AutoCloseable {
         for (String session : sessions) {
             List<ServiceInstance> members = registry.sessionMembers(session).instances();
             if (members.isEmpty()) {
-                failed.add(new Reconnection.Failure(session, null, new IllegalStateException("no member serves session " + session
+                failed.add(new Reconnection.Failure(session, null, null, new IllegalStateException("no member serves session " + session
                         + " in the registry at " + registry.baseUrl() + "; add it to a member (fabric sessions add ID " + session + ")")));
             }
             for (ServiceInstance member : members) {
@@ -392,7 +392,7 @@ public final class FabricClient implements AutoCloseable {
                     log.info("session {}: connected to member {} incarnation {}", session, answer.id(), answer.incarnation());
                 } catch (FabricClientException | RegistryCallException e) {
                     log.warn("session {}: member {} did not accept CONNECT: {}", session, member.id(), e.getMessage());
-                    failed.add(new Reconnection.Failure(session, member.id(), e));
+                    failed.add(new Reconnection.Failure(session, member.id(), member.type(), e));
                 }
             }
         }
