@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -127,7 +128,11 @@ public final class PilotCommand extends FabricCommand.Group {
         }
     }
 
-    @Command(name = "list", description = "The pilots of the manager: state, agents, tasks ended of submitted, end of runtime.")
+    @Command(name = "list", description = {"The pilots of the manager: state, agents, cores per agent, tasks ended of submitted, "
+            + "ENDS/ENDED and why it ended.",
+            "ENDS/ENDED: for a pilot that ended (DONE, FAILED or CANCELED), when it ended; for one not ended yet, when its "
+                    + "runtime is over (- without a runtime, or before it is ACTIVE, when its runtime starts). -o json has both: endsAt "
+                    + "and endedAt."})
     static final class ListPilots extends FabricCommand.WithOutput {
 
         @Option(names = "--manager", paramLabel = "ID", description = "the pilot manager member")
@@ -141,18 +146,25 @@ public final class PilotCommand extends FabricCommand.Group {
         protected void execute() {
             TaskManager tasks = TaskManagers.of(context, manager, null);
             List<PilotWire.Pilot> pilots = TaskManagers.call(tasks::pilots);
-            show(context.json().valueToTree(new PilotWire.Pilots(pilots)), () -> {
-                Table table = new Table("ID", "STATE", "AGENTS", "CORES", "TASKS", "ENDS", "REASON");
-                for (PilotWire.Pilot pilot : pilots) {
-                    Map<TaskState, Long> counts = pilot.tasks() == null ? Map.of() : pilot.tasks();
-                    long total = counts.values().stream().mapToLong(Long::longValue).sum();
-                    long ended = counts.entrySet().stream().filter(e -> e.getKey().isFinal()).mapToLong(Map.Entry::getValue).sum();
-                    table.row(pilot.id(), pilot.state().name(), Integer.toString(pilot.agents().size()),
-                            Integer.toString(pilot.description().cores()), ended + "/" + total,
-                            pilot.endsAt() == null ? "-" : Formats.time(pilot.endsAt()), pilot.reason());
-                }
-                return table.render();
-            });
+            show(context.json().valueToTree(new PilotWire.Pilots(pilots)), () -> table(pilots));
+        }
+
+        static String table(List<PilotWire.Pilot> pilots) {
+            Table table = new Table("ID", "STATE", "AGENTS", "CORES", "TASKS", "ENDS/ENDED", "REASON");
+            for (PilotWire.Pilot pilot : pilots) {
+                Map<TaskState, Long> counts = pilot.tasks() == null ? Map.of() : pilot.tasks();
+                long total = counts.values().stream().mapToLong(Long::longValue).sum();
+                long ended = counts.entrySet().stream().filter(e -> e.getKey().isFinal()).mapToLong(Map.Entry::getValue).sum();
+                table.row(pilot.id(), pilot.state().name(), Integer.toString(pilot.agents().size()),
+                        Integer.toString(pilot.description().cores()), ended + "/" + total,
+                        Formats.time(end(pilot)), pilot.reason());
+            }
+            return table.render();
+        }
+
+        /** When it ended, once it has; until then when its runtime is over: a canceled pilot did not run to its limit. */
+        static Instant end(PilotWire.Pilot pilot) {
+            return pilot.state().isFinal() ? pilot.endedAt() : pilot.endsAt();
         }
     }
 

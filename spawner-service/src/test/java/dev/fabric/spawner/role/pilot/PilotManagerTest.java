@@ -349,6 +349,30 @@ class PilotManagerTest {
         assertThat(fabric.queued(pilot.queue())).as("queued tasks are not queued again").hasSize(50);
     }
 
+    @Test
+    void aPilotCanceledBeforeItsRuntimeIsOverKeepsWhenItEndedApartFromItsPlannedEndAcrossARestart() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-12-05T00:00:00Z"));
+        manager = open(false, SETTINGS, clock);
+        PilotWire.Pilot pilot = activePilot(1, "1h");
+        assertThat(pilot.endsAt()).isEqualTo(Instant.parse("2026-12-05T01:00:00Z"));
+        assertThat(pilot.endedAt()).isNull();
+
+        clock.advance(Duration.ofMinutes(10));
+        PilotWire.Pilot canceled = manager.cancel(pilot.id());
+        assertThat(canceled.state()).isEqualTo(PilotState.CANCELED);
+        assertThat(canceled.endedAt()).isEqualTo(Instant.parse("2026-12-05T00:10:00Z"));
+        assertThat(canceled.endsAt()).as("the planned end, as it was").isEqualTo(pilot.endsAt());
+
+        // Journaled with the final state: a restarted manager answers the same.
+        manager.close();
+        clock.advance(Duration.ofMinutes(5));
+        manager = open(true, SETTINGS, clock);
+        PilotWire.Pilot recovered = manager.pilot(pilot.id());
+        assertThat(recovered.state()).isEqualTo(PilotState.CANCELED);
+        assertThat(recovered.endedAt()).isEqualTo(canceled.endedAt());
+        assertThat(recovered.endsAt()).isEqualTo(pilot.endsAt());
+    }
+
     /** A clock the test moves: the retention of ended pilots passes without waiting for it. */
     void end(PilotWire.Pilot pilot, String task, TaskState state, String stdout) {
         fabric.publish(pilot.pubsub(), pilot.topic(), List.of(JSON.writeValueAsString(event(task, pilot.id(), state,
