@@ -247,15 +247,19 @@ public class SpawnService {
      * Adopts {@code orphan}, a member of {@code gone}, a supervisor that is gone for good
      * ({@link Supervision#adopt} decides): its running process is watched from now on, or it is
      * started again under its id. The registry records this node as its supervisor first (and the
-     * adoption in the member's history), so no other node takes it too.
+     * adoption in the member's history), so no other node takes it too. A member of a supervisor that
+     * stopped with its members is stopped for good instead.
+     *
+     * @return the member as it is once stopped for good, whose own members are then to be stopped
+     *         too; empty when it was adopted or left
      */
-    void adoptOrphan(ServiceInstance orphan, ServiceInstance gone) {
-        switch (Supervision.adopt(orphan, gone, identity.id())) {
+    Optional<ServiceInstance> adoptOrphan(ServiceInstance orphan, ServiceInstance gone) {
+        switch (Supervision.adopt(orphan, gone, identity.id(), properties.stopMembersOnShutdown())) {
             case Supervision.Adoption.Take(String reason) -> {
                 Optional<LaunchedMember> launched = launcher.adopt(orphan);
                 if (launched.isEmpty()) {
                     restartAdopted(orphan, reason + " (its process was gone)");
-                    return;
+                    return Optional.empty();
                 }
                 ManagedMember member = members.of(orphan.id());
                 synchronized (member) {
@@ -269,7 +273,35 @@ public class SpawnService {
             }
             // A bootstrap that lived in the gone supervisor cannot finish: its process, if any, goes first (restart sees to it).
             case Supervision.Adoption.Restart(String reason) -> restartAdopted(orphan, reason);
+            case Supervision.Adoption.Stop(String reason) -> {
+                return stopAdopted(orphan, reason);
+            }
             case Supervision.Adoption.Wait _, Supervision.Adoption.Leave _ -> { }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Finishes the stop of a member whose supervisor stopped with its members and was killed before it
+     * had stopped this one: its process, where one is left, is stopped first, and only once it is
+     * confirmed gone is the member recorded STOPPED (a later round tries again).
+     */
+    private Optional<ServiceInstance> stopAdopted(ServiceInstance orphan, String reason) {
+        Optional<String> unconfirmed = launcher.ensureGone(orphan, properties.stopGrace());
+        if (unconfirmed.isPresent()) {
+            log.warn("member {}: not stopped yet: its incarnation {} may still run ({}); trying again every supervision round",
+                    orphan.id(), orphan.incarnation(), unconfirmed.get());
+            return Optional.empty();
+        }
+        try {
+            ServiceInstance stopped = registry.changeState(orphan.id(), orphan.incarnation(), InstanceState.STOPPED, reason, null);
+            // Stopped on purpose, as its supervisor meant it: no incarnation will need its data again.
+            launcher.release(orphan.id());
+            log.info("member {} incarnation {}: {}", orphan.id(), orphan.incarnation(), reason);
+            return Optional.of(stopped);
+        } catch (RegistryCallException e) {
+            log.warn("member {}: could not record STOPPED ({}): {}", orphan.id(), reason, e.getMessage());
+            return Optional.empty();
         }
     }
 

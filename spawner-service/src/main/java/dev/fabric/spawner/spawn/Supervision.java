@@ -19,6 +19,10 @@ import java.util.Map;
  * <pre>
  *   the supervisor is DEAD (killed, hung) ......................... nothing: its own supervisor restarts it under its id,
  *                                                                   and the new incarnation re-adopts its members
+ *   the supervisor is STOPPED and stopped its members with it ..... its own supervisor (the grandparent) finishes that stop:
+ *     (stop-members-on-shutdown)
+ *     a member not ended (one that outlived its supervisor's stop) Stop for good (its process, if any, stopped first)
+ *     a member STOPPED, FAILED or LOST ........................... Leave
  *   the supervisor is STOPPED, FAILED or LOST (gone for good) ..... its own supervisor (the grandparent) adopts them:
  *     a member RUNNING ........................................... Take (its process is watched from now on)
  *     a member DEAD, PENDING or BOOTSTRAPPING .................... Restart under its id (it or its handshake died)
@@ -26,6 +30,13 @@ import java.util.Map;
  *     a member STOPPED, FAILED or LOST ........................... Leave (nothing to supervise)
  *   a supervisor that comes back after its members were adopted ... leaves them with the adopter
  * </pre>
+ *
+ * <p>With {@code stop-members-on-shutdown} (every node of a {@code ./fabric up} fabric inherits it) a node that stops
+ * for good stops its members first, so its STOPPED means theirs. A member that outlived that stop (its node was killed
+ * at the end of its own stop grace before it had recorded the member STOPPED, so the registry shows it DEAD, or still
+ * RUNNING) was meant to stop too: restarting it, as after {@code ./fabric down} and {@code up} an agent was restarted for
+ * a pilot whose manager was STOPPED, would undo the stop. A FAILED or LOST node stopped nothing: its members are kept
+ * alive by the adopter.
  */
 public final class Supervision {
 
@@ -68,12 +79,25 @@ public final class Supervision {
 
         /** Nothing to supervise: it ended for good too. */
         record Leave() implements Adoption {}
+
+        /** Stop it for good (its process, if one is left, first): its supervisor stopped with its members, and it outlived that stop. */
+        record Stop(String reason) implements Adoption {}
     }
 
     /**
      * The decision for {@code orphan}, a member of {@code gone} (which is gone for good), to be adopted by {@code adopter}.
+     *
+     * @param membersStopWithTheirNode whether a node that stops stops its members first ({@code stop-members-on-shutdown},
+     *                                 which every node of a fabric inherits from its root spawner)
      */
-    public static Adoption adopt(ServiceInstance orphan, ServiceInstance gone, String adopter) {
+    public static Adoption adopt(ServiceInstance orphan, ServiceInstance gone, String adopter, boolean membersStopWithTheirNode) {
+        if (membersStopWithTheirNode && gone.state() == InstanceState.STOPPED) {
+            return switch (orphan.state()) {
+                case RUNNING, SUSPECT, DEAD, PENDING, BOOTSTRAPPING -> new Adoption.Stop("stopped with its supervisor " + gone.id()
+                        + ", which is STOPPED and stops its members with it (it was " + orphan.state() + "; stopped by " + adopter + ")");
+                case STOPPED, FAILED, LOST -> new Adoption.Leave();
+            };
+        }
         String reason = "adopted by " + adopter + ": its supervisor " + gone.id() + " is " + gone.state();
         return switch (orphan.state()) {
             case RUNNING -> new Adoption.Take(reason);

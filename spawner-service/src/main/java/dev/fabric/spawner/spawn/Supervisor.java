@@ -19,9 +19,11 @@ import org.springframework.http.HttpStatus;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -196,9 +198,7 @@ public class Supervisor implements SmartLifecycle {
                 if (instance.state() == InstanceState.DEAD) {
                     spawner.restartIfUnchanged(instance, "declared DEAD by the registry: " + instance.stateReason());
                 } else if (Supervision.goneForGood(instance.state())) {
-                    for (ServiceInstance orphan : Supervision.supervisedBy(instance.id(), all)) {
-                        spawner.adoptOrphan(orphan, instance);
-                    }
+                    adoptMembersOf(spawner, instance, all, new HashSet<>());
                 }
             }
             for (String id : spawner.live()) {
@@ -209,6 +209,20 @@ public class Supervisor implements SmartLifecycle {
             }
         } catch (RegistryCallException e) {
             log.warn("supervision round skipped: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Adopts the members of {@code gone}, a member of this node gone for good. One it stops for good instead (its
+     * supervisor stopped with its members) is gone for good in turn, and so are its members handled: nobody else
+     * would look at them.
+     */
+    private static void adoptMembersOf(SpawnService spawner, ServiceInstance gone, List<ServiceInstance> all, Set<String> seen) {
+        if (!seen.add(gone.id())) {
+            return;
+        }
+        for (ServiceInstance orphan : Supervision.supervisedBy(gone.id(), all)) {
+            spawner.adoptOrphan(orphan, gone).ifPresent(stopped -> adoptMembersOf(spawner, stopped, all, seen));
         }
     }
 

@@ -53,19 +53,43 @@ class SupervisionTest {
     @Test
     void anAdopterTakesARunningMemberRestartsADeadOrUnfinishedOneWaitsForASuspectAndLeavesAnEndedOne() {
         ServiceInstance gone = instance("a", InstanceState.STOPPED, "spawner-1", Map.of());
-        assertThat(Supervision.adopt(instance("b", InstanceState.RUNNING, "a", Map.of()), gone, "spawner-1"))
+        assertThat(Supervision.adopt(instance("b", InstanceState.RUNNING, "a", Map.of()), gone, "spawner-1", false))
                 .isEqualTo(new Supervision.Adoption.Take("adopted by spawner-1: its supervisor a is STOPPED"));
-        assertThat(Supervision.adopt(instance("b", InstanceState.DEAD, "a", Map.of()), gone, "spawner-1"))
+        assertThat(Supervision.adopt(instance("b", InstanceState.DEAD, "a", Map.of()), gone, "spawner-1", false))
                 .isEqualTo(new Supervision.Adoption.Restart("adopted by spawner-1: its supervisor a is STOPPED (and it was DEAD)"));
-        assertThat(Supervision.adopt(instance("b", InstanceState.BOOTSTRAPPING, "a", Map.of()), gone, "spawner-1"))
+        assertThat(Supervision.adopt(instance("b", InstanceState.BOOTSTRAPPING, "a", Map.of()), gone, "spawner-1", false))
                 .isInstanceOf(Supervision.Adoption.Restart.class);
-        assertThat(Supervision.adopt(instance("b", InstanceState.PENDING, "a", Map.of()), gone, "spawner-1"))
+        assertThat(Supervision.adopt(instance("b", InstanceState.PENDING, "a", Map.of()), gone, "spawner-1", false))
                 .isInstanceOf(Supervision.Adoption.Restart.class);
-        assertThat(Supervision.adopt(instance("b", InstanceState.SUSPECT, "a", Map.of()), gone, "spawner-1"))
+        assertThat(Supervision.adopt(instance("b", InstanceState.SUSPECT, "a", Map.of()), gone, "spawner-1", false))
                 .isInstanceOf(Supervision.Adoption.Wait.class);
         for (InstanceState ended : List.of(InstanceState.STOPPED, InstanceState.FAILED, InstanceState.LOST)) {
-            assertThat(Supervision.adopt(instance("b", ended, "a", Map.of()), gone, "spawner-1"))
+            assertThat(Supervision.adopt(instance("b", ended, "a", Map.of()), gone, "spawner-1", false))
                     .isInstanceOf(Supervision.Adoption.Leave.class);
+        }
+    }
+
+    @Test
+    void theMembersOfASupervisorThatStoppedWithItsMembersAreStoppedForGoodNotRestarted() {
+        // stop-members-on-shutdown: a's STOPPED means its members were stopped too; those that outlived its stop go as well.
+        ServiceInstance stopped = instance("a", InstanceState.STOPPED, "spawner-1", Map.of());
+        for (InstanceState left : List.of(InstanceState.RUNNING, InstanceState.SUSPECT, InstanceState.DEAD, InstanceState.PENDING,
+                InstanceState.BOOTSTRAPPING)) {
+            assertThat(Supervision.adopt(instance("b", left, "a", Map.of()), stopped, "spawner-1", true)).isEqualTo(
+                    new Supervision.Adoption.Stop("stopped with its supervisor a, which is STOPPED and stops its members with it (it was "
+                            + left + "; stopped by spawner-1)"));
+        }
+        for (InstanceState ended : List.of(InstanceState.STOPPED, InstanceState.FAILED, InstanceState.LOST)) {
+            assertThat(Supervision.adopt(instance("b", ended, "a", Map.of()), stopped, "spawner-1", true))
+                    .isInstanceOf(Supervision.Adoption.Leave.class);
+        }
+        // A FAILED or LOST supervisor stopped nothing: its members are still kept alive by the adopter.
+        for (InstanceState failed : List.of(InstanceState.FAILED, InstanceState.LOST)) {
+            ServiceInstance gone = instance("a", failed, "spawner-1", Map.of());
+            assertThat(Supervision.adopt(instance("b", InstanceState.DEAD, "a", Map.of()), gone, "spawner-1", true))
+                    .isInstanceOf(Supervision.Adoption.Restart.class);
+            assertThat(Supervision.adopt(instance("b", InstanceState.RUNNING, "a", Map.of()), gone, "spawner-1", true))
+                    .isInstanceOf(Supervision.Adoption.Take.class);
         }
     }
 
