@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -195,11 +196,16 @@ public class SpawnService {
 
     /** Stops a member on request: the registry shows STOPPED. */
     public void stop(String id) {
+        stop(id, stopGraces().apply(id));
+    }
+
+    /** Stops a member, given {@code grace} to end before it is killed: the registry shows STOPPED. */
+    private void stop(String id, Duration grace) {
         ManagedMember member = members.of(id);
         synchronized (member) {
             ServiceInstance instance = member(id);
             bootstrapper.close(member, instance.incarnation());
-            member.giveUp().ifPresent(launched -> launched.stop(properties.stopGrace()));
+            member.giveUp().ifPresent(launched -> launched.stop(grace));
             if (instance.state() != InstanceState.STOPPED && instance.state() != InstanceState.LOST) {
                 registry.changeState(id, instance.incarnation(), InstanceState.STOPPED, "stopped by its spawner on request", null);
             }
@@ -349,7 +355,28 @@ public class SpawnService {
 
     /** Stops every member (a laptop spawner shutting down with fabric.spawner.stop-members-on-shutdown). */
     void stopAll() {
-        stopAtOnce(live(), this::stop);
+        List<String> ids = live();
+        Function<String, Duration> graces = stopGraces();
+        stopAtOnce(ids, id -> stop(id, graces.apply(id)));
+    }
+
+    /**
+     * The grace each member is given to stop ({@link Supervision#stopGrace}): with stop-members-on-shutdown, a member
+     * stops its own members first, each within the same grace, so it is given theirs on top of its own. Without the
+     * registry's list, the grace alone.
+     */
+    private Function<String, Duration> stopGraces() {
+        if (!properties.stopMembersOnShutdown()) {
+            return id -> properties.stopGrace();
+        }
+        try {
+            List<ServiceInstance> all = registry.list(null, null, null, null).instances();
+            return id -> Supervision.stopGrace(properties.stopGrace(), id, all, true);
+        } catch (RegistryCallException e) {
+            log.warn("cannot list the members' own members to give them time to stop theirs ({}); each gets {}", e.getMessage(),
+                    properties.stopGrace());
+            return id -> properties.stopGrace();
+        }
     }
 
     /**

@@ -3,8 +3,11 @@ package dev.fabric.spawner.spawn;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Who supervises a member, and what happens to the members of a supervisor that is gone: the
@@ -36,7 +39,8 @@ import java.util.Map;
  * at the end of its own stop grace before it had recorded the member STOPPED, so the registry shows it DEAD, or still
  * RUNNING) was meant to stop too: restarting it, as after {@code ./fabric down} and {@code up} an agent was restarted for
  * a pilot whose manager was STOPPED, would undo the stop. A FAILED or LOST node stopped nothing: its members are kept
- * alive by the adopter.
+ * alive by the adopter. So that an ordinary stop leaves nothing for an adopter to finish, a node that stops
+ * its members is given their grace on top of its own ({@link #stopGrace}).
  */
 public final class Supervision {
 
@@ -58,6 +62,30 @@ public final class Supervision {
     /** Whether a supervisor in this state will not come back by itself (nobody restarts it): its members need an adopter. */
     public static boolean goneForGood(InstanceState state) {
         return state == InstanceState.STOPPED || state == InstanceState.FAILED || state == InstanceState.LOST;
+    }
+
+    /**
+     * The grace to give {@code member} when stopping it: {@code grace} for its own stop, and when it stops its members
+     * first ({@code membersStopWithTheirNode}), one more {@code grace} for each level of members below it that are not
+     * ended, which it stops within the same grace it is given each. Otherwise its node kills it while its last members
+     * are still stopping, and they are left DEAD or running.
+     */
+    public static Duration stopGrace(Duration grace, String member, List<ServiceInstance> all, boolean membersStopWithTheirNode) {
+        return membersStopWithTheirNode ? grace.multipliedBy(1 + levelsBelow(member, all, new HashSet<>())) : grace;
+    }
+
+    /** The levels of members not ended that {@code node} supervises, through theirs: 0 for a node without any. */
+    private static int levelsBelow(String node, List<ServiceInstance> all, Set<String> seen) {
+        if (!seen.add(node)) {
+            return 0; // a cycle in a damaged registry must not loop
+        }
+        int levels = 0;
+        for (ServiceInstance member : supervisedBy(node, all)) {
+            if (!goneForGood(member.state())) {
+                levels = Math.max(levels, 1 + levelsBelow(member.id(), all, seen));
+            }
+        }
+        return levels;
     }
 
     /** The metadata that records {@code supervisor} for a member whose parent is {@code parentId}: none when they are the same. */

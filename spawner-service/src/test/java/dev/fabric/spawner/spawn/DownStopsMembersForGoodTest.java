@@ -130,6 +130,24 @@ class DownStopsMembersForGoodTest {
         assertThat(registry.find(AGENT).orElseThrow().incarnation()).isEqualTo(2);
     }
 
+    @Test
+    void aSpawnerShuttingDownGivesAMemberThatStopsItsOwnMembersTheirGraceOnTopOfItsOwn() throws Exception {
+        // The manager stops its agent within the grace when it stops; its spawner must give it longer than that.
+        register(MANAGER, "pilot-manager", InstanceState.RUNNING, SPAWNER, Map.of());
+        register(AGENT, "agent", InstanceState.RUNNING, MANAGER, Map.of());
+        register(QUEUE, "queue", InstanceState.RUNNING, SPAWNER, Map.of());
+        node(true);
+        Map<String, Duration> graces = new ConcurrentHashMap<>();
+        for (String id : List.of(MANAGER, QUEUE)) {
+            spawner.adopt(registry.find(id).orElseThrow(), new Stoppable(id, graces));
+        }
+
+        spawner.stopAll();
+
+        assertThat(graces).containsExactlyInAnyOrderEntriesOf(Map.of(MANAGER, Duration.ofSeconds(10), QUEUE, Duration.ofSeconds(5)));
+        assertThat(registry.find(MANAGER).orElseThrow().state()).isEqualTo(InstanceState.STOPPED);
+    }
+
     void register(String id, String type, InstanceState state, String parent, Map<String, String> metadata) {
         client.register(new RegistrationRequest(id, type, id, state, 1L, parent, Connectivity.DIRECT, Map.of(), metadata));
     }
@@ -223,6 +241,39 @@ class DownStopsMembersForGoodTest {
         public void stop(Duration grace) {
             process.destroy();
             process.onExit().join();
+        }
+    }
+
+    /** A member's process that only records the grace its stop was given. */
+    record Stoppable(String serviceId, Map<String, Duration> graces, CompletableFuture<LaunchOutcome> ended) implements LaunchedMember {
+        Stoppable(String serviceId, Map<String, Duration> graces) {
+            this(serviceId, graces, new CompletableFuture<>());
+        }
+
+        @Override
+        public long incarnation() {
+            return 1;
+        }
+
+        @Override
+        public Map<String, String> metadata() {
+            return Map.of("launcher", "process");
+        }
+
+        @Override
+        public Optional<URI> managementUrl() {
+            return Optional.empty();
+        }
+
+        @Override
+        public CompletableFuture<LaunchOutcome> outcome() {
+            return ended;
+        }
+
+        @Override
+        public void stop(Duration grace) {
+            graces.put(serviceId, grace);
+            ended.complete(new LaunchOutcome.Stopped());
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -91,6 +92,27 @@ class SupervisionTest {
             assertThat(Supervision.adopt(instance("b", InstanceState.RUNNING, "a", Map.of()), gone, "spawner-1", true))
                     .isInstanceOf(Supervision.Adoption.Take.class);
         }
+    }
+
+    @Test
+    void aNodeThatStopsItsMembersIsGivenTheirGraceOnTopOfItsOwnForEachLevelBelowIt() {
+        Duration grace = Duration.ofSeconds(10);
+        // spawner-1 -> manager -> agent -> its own queue; manager -> a STOPPED queue; spawner-1 -> pubsub.
+        List<ServiceInstance> all = List.of(
+                instance("manager", InstanceState.RUNNING, "spawner-1", Map.of()),
+                instance("agent", InstanceState.RUNNING, "manager", Map.of()),
+                instance("agents-queue", InstanceState.RUNNING, "agent", Map.of()),
+                instance("old-queue", InstanceState.STOPPED, "manager", Map.of()),
+                instance("pubsub", InstanceState.RUNNING, "spawner-1", Map.of()));
+        assertThat(Supervision.stopGrace(grace, "pubsub", all, true)).isEqualTo(grace);
+        assertThat(Supervision.stopGrace(grace, "agents-queue", all, true)).isEqualTo(grace);
+        assertThat(Supervision.stopGrace(grace, "agent", all, true)).isEqualTo(Duration.ofSeconds(20));
+        assertThat(Supervision.stopGrace(grace, "manager", all, true)).isEqualTo(Duration.ofSeconds(30));
+        // Without stop-members-on-shutdown a node leaves its members running: its own grace is enough.
+        assertThat(Supervision.stopGrace(grace, "manager", all, false)).isEqualTo(grace);
+        // Members that ended do not count.
+        assertThat(Supervision.stopGrace(grace, "manager", List.of(instance("manager", InstanceState.RUNNING, "spawner-1", Map.of()),
+                instance("agent", InstanceState.FAILED, "manager", Map.of())), true)).isEqualTo(grace);
     }
 
     @Test
