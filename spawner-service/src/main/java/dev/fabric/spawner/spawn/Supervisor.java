@@ -192,6 +192,8 @@ public class Supervisor implements SmartLifecycle {
         }
         String self = spawner.identity().id();
         try {
+            // Who watches what as of the list: a member this round adopts is this node's, though the list names its old supervisor.
+            List<String> watched = spawner.live();
             List<ServiceInstance> all = spawner.registry().list(null, null, null, null).instances();
             Map<String, ServiceInstance> byId = all.stream().collect(Collectors.toMap(ServiceInstance::id, Function.identity()));
             for (ServiceInstance instance : Supervision.supervisedBy(self, all)) {
@@ -201,7 +203,7 @@ public class Supervisor implements SmartLifecycle {
                     adoptMembersOf(spawner, instance, all, new HashSet<>());
                 }
             }
-            for (String id : spawner.live()) {
+            for (String id : watched) {
                 ServiceInstance now = byId.get(id);
                 if (now != null && !self.equals(Supervision.supervisorOf(now))) {
                     spawner.letGo(id, Supervision.supervisorOf(now));

@@ -116,6 +116,8 @@ class DownStopsMembersForGoodTest {
 
         assertThat(launcher.launched).as("the agent's next incarnation").hasSize(1);
         assertThat(registry.find(AGENT).orElseThrow().incarnation()).isEqualTo(2);
+        // Adopted in this round, it is this node's now: the round's look at who supervises whom, taken before, does not let it go.
+        assertThat(spawner.live()).as("members this node watches").contains(AGENT);
     }
 
     @Test
