@@ -2,6 +2,7 @@ package dev.fabric.registry;
 
 import dev.fabric.core.keys.FabricKeys;
 import dev.fabric.core.signature.RequestSigner;
+import dev.fabric.testsupport.EventStreamSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
@@ -18,12 +19,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Watch streams are bounded: one more than max-streams is refused with its reason; a closed one frees its place. */
+/**
+ * Watch streams are bounded: one more than max-streams is refused with its reason and a
+ * {@code Retry-After}; a closed one frees its place, at once when a new watch needs it.
+ */
 class WatchLimitIT {
 
     @TempDir
@@ -47,6 +53,10 @@ class WatchLimitIT {
             assertThat(refused.status()).isEqualTo(503);
             assertThat(refused.reason()).isEqualTo("too-many-watches");
             assertThat(refused.body().path("detail").asString()).contains("max-streams");
+            try (EventStreamSocket again = rawWatch(base, keys)) {
+                assertThat(again.status()).isEqualTo(503);
+                assertThat(again.header("Retry-After")).as("a temporary refusal says when to come back").hasValue("1");
+            }
 
             // The open streams still see every change (through the shared change feed).
             registry.post("/api/v1/instances", Map.of("id", "w-1", "type", "queue"));
@@ -62,6 +72,60 @@ class WatchLimitIT {
             });
             second.close();
         }
+    }
+
+    /**
+     * A user's client that hangs up and comes straight back, 200 times over: every watch it opens
+     * again is served at once, although the registry's keep-alive (15 s) is far off and nothing has
+     * been written to the closed streams since; one watch beyond the limit is still refused.
+     */
+    @Test
+    void watchesWhoseClientsHungUpGiveTheirPlacesToNewWatchesAtOnce() throws Exception {
+        FabricKeys keys = FabricKeys.generate();
+        keys.writeTo(dir.resolve("keys"));
+        try (ConfigurableApplicationContext app = new SpringApplication(RegistryApplication.class).run("--server.port=0",
+                "--fabric.registry.data-dir=" + dir.resolve("data"), "--fabric.security.keys-path=" + dir.resolve("keys"))) {
+            String base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
+            int limit = app.getEnvironment().getProperty("fabric.registry.watch.max-streams", Integer.class, 200);
+            assertThat(limit).isEqualTo(200);
+
+            List<EventStreamSocket> first = openWatches(base, keys, limit);
+            for (EventStreamSocket watch : first) {
+                watch.close();
+            }
+
+            List<EventStreamSocket> again = openWatches(base, keys, limit);
+            try (EventStreamSocket beyond = rawWatch(base, keys)) {
+                assertThat(beyond.status()).isEqualTo(503);
+                assertThat(beyond.header("Retry-After")).hasValue("1");
+                assertThat(beyond.readBody()).contains("\"reason\":\"too-many-watches\"");
+            }
+            for (EventStreamSocket watch : again) {
+                watch.close();
+            }
+        }
+    }
+
+    List<EventStreamSocket> openWatches(String base, FabricKeys keys, int count) throws Exception {
+        List<EventStreamSocket> watches = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            EventStreamSocket watch = rawWatch(base, keys);
+            watches.add(watch);
+            assertThat(watch.status()).as("watch %d of %d: %s", i + 1, count, watch.status() == 200 ? "" : watch.readBody())
+                    .isEqualTo(200);
+            String line;
+            do {
+                line = watch.readLine();
+            } while (line != null && !line.startsWith(":watching changes"));
+            assertThat(line).as("watch %d's first comment", i + 1).isNotNull();
+        }
+        return watches;
+    }
+
+    EventStreamSocket rawWatch(String base, FabricKeys keys) throws Exception {
+        URI uri = URI.create(base + "/api/v1/watch");
+        return EventStreamSocket.open(uri, new RequestSigner(keys, Clock.systemUTC()).sign("GET", uri, Map.of(), new byte[0]),
+                Duration.ofSeconds(10));
     }
 
     HttpResponse<InputStream> watch(String base, FabricKeys keys) throws Exception {
