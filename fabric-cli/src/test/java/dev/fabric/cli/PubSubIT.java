@@ -8,7 +8,9 @@ import dev.fabric.core.client.Subscription;
 import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
+import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.spring.FabricRestClients;
+import dev.fabric.testsupport.EventStreamSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -29,6 +31,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +49,9 @@ import static org.awaitility.Awaitility.await;
  * The pubsub role against a real fabric (the registry in this JVM, the spawner jar as a process) and
  * one real pubsub member it spawns, shared by the tests: publishing, a stream that resumes from its
  * last event id, {@code FabricClient}'s subscription carrying on across a kill -9 of the member with
- * nothing lost or twice, retention's {@code 410 gone}, refusals with their reasons, and
- * {@code fabric pubsub}. Skipped when the spawner jar has not been built.
+ * nothing lost or twice, retention's {@code 410 gone}, refusals with their reasons, a subscriber
+ * that hangs up and comes straight back to a pubsub of one stream, and {@code fabric pubsub}.
+ * Skipped when the spawner jar has not been built.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PubSubIT {
@@ -262,8 +266,57 @@ class PubSubIT {
         assertThat(pubsub.topics()).contains(new PubSubWire.Topic("orders", 0, 5, 5));
     }
 
+    /**
+     * A subscriber cut off mid-stream reconnects at once, as this document's reader is told to, to
+     * a pubsub that serves one stream: it is served, not refused until the closed stream's next
+     * keep-alive (15 s); a second stream beside it is refused with a {@code Retry-After}.
+     */
     @Test
     @Order(5)
+    void aSubscriberThatHangsUpAndComesStraightBackIsServed() throws Exception {
+        Cli.Result spawn = fabric.cli().run("spawn", "pubsub", "--config", "max-subscribers=1", "--wait", "--timeout", "3m");
+        assertThat(spawn.exitCode()).as(spawn.err()).isZero();
+        String single = spawn.out().strip();
+        try {
+            URI stream = URI.create(fabric.registry().get(single).endpoints().get(PubSubWire.ENDPOINT) + "/topics/cut/messages?from=0");
+            client.pubsub(single).publish("cut", "before the cut");
+
+            try (EventStreamSocket first = subscribe(stream)) {
+                assertThat(first.status()).isEqualTo(200);
+                assertThat(dataLine(first)).isEqualTo("data:before the cut");
+            }
+            // Hung up mid-stream; back at once, from where it was.
+            try (EventStreamSocket again = subscribe(stream)) {
+                assertThat(again.status()).as("the subscriber coming back: %s", again.status() == 200 ? "" : again.readBody())
+                        .isEqualTo(200);
+                assertThat(dataLine(again)).isEqualTo("data:before the cut");
+
+                try (EventStreamSocket second = subscribe(stream)) {
+                    assertThat(second.status()).isEqualTo(503);
+                    assertThat(second.header("Retry-After")).as("a temporary refusal says when to come back").hasValue("1");
+                    assertThat(JSON.readTree(second.readBody()).path("reason").asString()).isEqualTo("too-many-subscribers");
+                }
+            }
+        } finally {
+            fabric.cli().run("stop", single);
+        }
+    }
+
+    static EventStreamSocket subscribe(URI stream) throws Exception {
+        return EventStreamSocket.open(stream, new RequestSigner(fabric.fabricKeys(), Clock.systemUTC()).sign("GET", stream, Map.of(),
+                new byte[0]), Duration.ofSeconds(20));
+    }
+
+    static String dataLine(EventStreamSocket stream) throws Exception {
+        String line;
+        while ((line = stream.readLine()) != null && !line.startsWith("data:")) {
+            // comments, the event's id and name, chunk sizes
+        }
+        return line;
+    }
+
+    @Test
+    @Order(6)
     void theCliPublishesFollowsAndListsTopics() {
         assertThat(ok("pubsub", "publish", id, "cli.events", "first").out()).isEqualTo("0\n");
         assertThat(ok("pubsub", "publish", id, "cli.events", "second", "third\nline").out()).isEqualTo("1\n2\n");

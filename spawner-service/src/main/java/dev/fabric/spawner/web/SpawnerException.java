@@ -3,6 +3,7 @@ package dev.fabric.spawner.web;
 import dev.fabric.core.problem.ProblemException;
 import org.springframework.http.HttpStatus;
 
+import java.time.Duration;
 import java.util.Map;
 
 /** A request the spawner or a member refuses: its HTTP status, a stable {@code reason} and a message that says what to do. */
@@ -13,6 +14,11 @@ public class SpawnerException extends ProblemException {
 
     public SpawnerException(HttpStatus status, String reason, String message) {
         super(status.value(), reason, message);
+    }
+
+    /** @param retryAfter sent as {@code Retry-After}: the refusal is temporary (see {@link ProblemException#retryAfter()}) */
+    public SpawnerException(HttpStatus status, String reason, String message, Duration retryAfter) {
+        super(status.value(), reason, message, retryAfter);
     }
 
     /** @param properties more members of the problem, for the client to act on (see {@link ProblemException#properties()}) */

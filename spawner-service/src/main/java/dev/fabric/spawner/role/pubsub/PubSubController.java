@@ -1,6 +1,7 @@
 package dev.fabric.spawner.role.pubsub;
 
 import dev.fabric.core.pubsub.PubSubWire;
+import dev.fabric.core.sse.StreamSlots;
 import dev.fabric.spawner.role.RoleRequests;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
@@ -43,6 +44,8 @@ public class PubSubController {
     static final int MAX_FETCH = 1000;
     static final int DEFAULT_FETCH = 100;
     static final Duration MAX_WAIT = Duration.ofSeconds(30);
+    /** The Retry-After of {@code too-many-subscribers}: places free up as subscribers leave. */
+    static final Duration RETRY_AFTER = Duration.ofSeconds(1);
     /** The most messages one stream sends between two looks at the store. */
     private static final int STREAM_BATCH = 500;
     private static final Pattern LINE_END = Pattern.compile("\r\n|\r|\n");
@@ -110,11 +113,13 @@ public class PubSubController {
 
     /**
      * The stream: every message from {@code Last-Event-ID} + 1, else {@code from}, else the next new
-     * one, as it is published, until the subscriber leaves.
+     * one, as it is published, until the subscriber leaves. A subscriber that hung up gives its place
+     * to a new stream at once ({@link StreamSlots}).
      */
     @GetMapping(path = "/topics/{topic}/messages", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter subscribe(@PathVariable String topic, @RequestParam(required = false) String from,
-                         @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
+                         @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId)
+            throws InterruptedException {
         PubSubRole.Running running = role.running();
         TopicStore store = running.store();
         topic(topic);
@@ -135,21 +140,20 @@ public class PubSubController {
             role.gone();
             throw e;
         }
-        if (!running.subscribers().tryAcquire()) {
-            throw new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE, "too-many-subscribers", "this pubsub already serves "
-                    + running.settings().maxSubscribers() + " streams (its max-subscribers); retry later, share one stream per "
-                    + "process, or poll with the JSON fetch");
-        }
+        StreamSlots.Slot slot = running.subscribers().take().orElseThrow(() -> new SpawnerException(HttpStatus.SERVICE_UNAVAILABLE,
+                "too-many-subscribers", "this pubsub already serves " + running.settings().maxSubscribers() + " streams (its "
+                + "max-subscribers), all of them open; retry later, share one stream per process, or poll with the JSON fetch",
+                RETRY_AFTER));
         SseEmitter emitter = new SseEmitter(0L);
         Thread stream = Thread.ofVirtual().name("pubsub-" + topic + "-from-" + start).unstarted(() -> {
             try {
                 stream(emitter, running, topic, start);
             } finally {
-                role.streaming(Thread.currentThread(), false);
-                running.subscribers().release();
+                slot.close();
             }
         });
-        role.streaming(stream, true);
+        // The stream waits in the store's memory, where an interrupt ends it at once; a stop closes every slot.
+        slot.serve(emitter, stream::interrupt);
         stream.start();
         return emitter;
     }

@@ -1,6 +1,7 @@
 package dev.fabric.spawner.role.pubsub;
 
 import dev.fabric.core.pubsub.PubSubWire;
+import dev.fabric.core.sse.StreamSlots;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.RolePolicy;
@@ -20,10 +21,8 @@ import org.springframework.stereotype.Component;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 
 /**
  * The {@code pubsub} role, the seed's "pub/sub server": topics of messages served under
@@ -52,13 +51,15 @@ public class PubSubRole implements Role {
     private final Clock clock;
     private final int compactMinRecords;
     private final MeterRegistry meters;
-    private final Set<Thread> streams = ConcurrentHashMap.newKeySet();
     /** Between {@link #recover} and {@link #start}: the store read back from the journal. */
     private TopicStore recovered;
     private volatile Running running;
 
-    /** A started pubsub: its settings, its store, and the permits of its streams. */
-    record Running(PubSubSettings settings, TopicStore store, Semaphore subscribers) {}
+    /** How long a new stream waits, while the open ones are probed for subscribers that left, before it is refused. */
+    static final Duration REFUSAL_PATIENCE = Duration.ofSeconds(1);
+
+    /** A started pubsub: its settings, its store, and the places of its streams. */
+    record Running(PubSubSettings settings, TopicStore store, StreamSlots subscribers) {}
 
     @Autowired
     public PubSubRole(MeterRegistry meters) {
@@ -109,14 +110,14 @@ public class PubSubRole implements Role {
             opened = JournalRecovery.start(context, NAME,
                     () -> TopicStore.open(context.dataDirectory(), false, clock, settings, compactMinRecords));
         }
-        Running started = new Running(settings, opened, new Semaphore(settings.maxSubscribers()));
+        Running started = new Running(settings, opened, new StreamSlots(settings.maxSubscribers(), REFUSAL_PATIENCE));
         running = started;
         Gauge.builder(TOPICS_METRIC, this, role -> role.gauge(TopicStore.Stats::topics)).description("topics").register(meters);
         Gauge.builder(RETAINED_METRIC, this, role -> role.gauge(TopicStore.Stats::retained))
                 .description("messages retained, every topic together").register(meters);
         Gauge.builder(JOURNAL_BYTES_METRIC, this, role -> role.gauge(TopicStore.Stats::journalBytes)).baseUnit("bytes")
                 .description("the journal's length").register(meters);
-        Gauge.builder(SUBSCRIBERS_METRIC, this, role -> role.streams.size()).description("open subscriber streams").register(meters);
+        Gauge.builder(SUBSCRIBERS_METRIC, this, PubSubRole::subscribers).description("open subscriber streams").register(meters);
         log.info("pubsub {} incarnation {}: serving {} with journal {} ({})", context.serviceId(), context.incarnation(),
                 PubSubWire.BASE_PATH, opened.journalFile(), settings);
     }
@@ -125,9 +126,9 @@ public class PubSubRole implements Role {
     public synchronized void stop() {
         Running current = running;
         running = null;
-        // Streams first, so the web server's graceful shutdown does not wait on them.
-        streams.forEach(Thread::interrupt);
         if (current != null) {
+            // Streams first, so the web server's graceful shutdown does not wait on them.
+            current.subscribers().closeAll();
             closeQuietly(current.store());
         }
         closeQuietly(recovered);
@@ -145,7 +146,7 @@ public class PubSubRole implements Role {
             status.put("retained", stats.retained());
             status.put("retainedBytes", stats.retainedBytes());
             status.put("published", stats.published());
-            status.put("subscribers", streams.size());
+            status.put("subscribers", current.subscribers().inUse());
             status.put("journalBytes", stats.journalBytes());
             status.put(PubSubSettings.RETENTION_COUNT, current.settings().retentionCount());
             status.put(PubSubSettings.RETENTION_AGE, current.settings().retentionAge().toString());
@@ -168,13 +169,9 @@ public class PubSubRole implements Role {
         return current;
     }
 
-    /** Counts a stream's thread while it runs, so a stop can end it. */
-    void streaming(Thread stream, boolean open) {
-        if (open) {
-            streams.add(stream);
-        } else {
-            streams.remove(stream);
-        }
+    private int subscribers() {
+        Running current = running;
+        return current == null ? 0 : current.subscribers().inUse();
     }
 
     void published(int messages) {
