@@ -121,8 +121,9 @@ final class FailOver {
         }
         if (failure instanceof RestClientResponseException answer) {
             int status = answer.getStatusCode().value();
-            if (status == 503 && bridgeFull(answer)) {
-                // A bridge at its limit answered for the member, which may well be fine: not a reason to restart it.
+            if (status == 503 && atItsLimit(answer)) {
+                // A bridge at its limit answered for the member, or the member itself at one of its own: it may well be
+                // fine, and a restart would cut off all it serves. Not a reason to restart it.
                 return false;
             }
             return status == 502 || status == 503 || status == 504;
@@ -130,13 +131,19 @@ final class FailOver {
         return false;
     }
 
-    /** The refusal of a bridge at one of its limits ({@code bridge-full}, docs/connectivity.md). */
-    static boolean bridgeFull(RestClientResponseException answer) {
-        return BRIDGE_FULL.equals(Problem.decode(answer.getStatusCode().value(), answer.getStatusText(),
-                answer.getResponseBodyAsByteArray(), "the bridge").reason());
+    /**
+     * The refusal of a live bridge or member at one of its limits (docs/problems.md): a bridge's {@code bridge-full}
+     * (docs/connectivity.md), a pubsub's {@code too-many-subscribers}, a member's {@code too-many-splices}, the
+     * registry's {@code too-many-watches}.
+     */
+    static boolean atItsLimit(RestClientResponseException answer) {
+        return AT_ITS_LIMIT.contains(Problem.decode(answer.getStatusCode().value(), answer.getStatusText(),
+                answer.getResponseBodyAsByteArray(), "the member").reason());
     }
 
     static final String BRIDGE_FULL = "bridge-full";
+    static final java.util.Set<String> AT_ITS_LIMIT = java.util.Set.of(BRIDGE_FULL, "too-many-subscribers", "too-many-splices",
+            "too-many-watches");
 
     /** One line for messages: {@code RUNNING at incarnation 3 (reason)}. */
     static String describe(ServiceInstance member) {

@@ -16,6 +16,7 @@ import org.springframework.web.client.RestClient;
 
 import java.net.ServerSocket;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import static dev.fabric.core.registry.InstanceState.*;
@@ -139,11 +140,17 @@ class FailOverTest {
     }
 
     @Test
-    void aBridgeAtItsLimitIsNoSignThatTheMemberIsDown() {
+    void aBridgeOrAMemberAtItsLimitIsNoSignThatTheMemberIsDown() {
         byte[] full = ("{\"type\":\"urn:fabric:problem:bridge-full\",\"status\":503,\"reason\":\"bridge-full\","
                 + "\"detail\":\"bridge br-1 relays its limit of 256 exchanges at once\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         assertThat(FailOver.unreachable(HttpServerErrorException.create(HttpStatus.SERVICE_UNAVAILABLE, "full", HttpHeaders.EMPTY, full, null)))
                 .isFalse();
+        // A live member at one of its own limits is no more down than the bridge: a restart would cut off what it serves.
+        for (String busy : List.of("too-many-subscribers", "too-many-splices", "too-many-watches")) {
+            byte[] answer = ("{\"status\":503,\"reason\":\"" + busy + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(FailOver.unreachable(HttpServerErrorException.create(HttpStatus.SERVICE_UNAVAILABLE, busy, HttpHeaders.EMPTY, answer,
+                    null))).as(busy).isFalse();
+        }
         byte[] noRoute = "{\"status\":502,\"reason\":\"bridge-no-route\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         assertThat(FailOver.unreachable(HttpServerErrorException.create(HttpStatus.BAD_GATEWAY, "no route", HttpHeaders.EMPTY, noRoute, null)))
                 .as("a member whose channel is closed may be down").isTrue();
