@@ -44,8 +44,8 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
      * The plan of a spawn request, with the defaults filled in.
      *
      * @param hosts the hosts a request may name as its placement
-     * @throws SpawnerException {@code 400} for a role this spawner does not run, resources that are not
-     *                          quantities, or a host that is not configured
+     * @throws SpawnerException {@code 400} for a role this spawner does not run, settings the role does not take,
+     *                          resources that are not quantities, or a host that is not configured
      */
     public static MemberPlan of(SpawnRequest request, List<String> roles, java.util.Set<String> hosts) {
         if (!roles.contains(request.type())) {
@@ -66,13 +66,16 @@ public record MemberPlan(String type, String name, Connectivity connectivity, Re
                     + (hosts.isEmpty() ? ": it has no SSH hosts configured (fabric.spawner.ssh.hosts, docs/spawner.md)"
                     : "; its hosts are " + new java.util.TreeSet<>(hosts)));
         }
-        String via = request.config() == null ? null : request.config().get(MemberEnvironment.VIA_CONFIG);
+        Map<String, String> config = request.config() == null ? Map.of() : request.config();
+        RoleConfigs.invalidity(request.type(), config).ifPresent(invalid -> {
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-config", "config of a " + request.type() + ": " + invalid);
+        });
+        String via = config.get(MemberEnvironment.VIA_CONFIG);
         if (via != null && !isRelayUrl(via)) {
             throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-via", "via '" + via + "' is not a bridge's relay URL, "
                     + "http://host:port (fabric service BRIDGE-ID shows it as its relay endpoint; docs/connectivity.md)");
         }
-        return new MemberPlan(request.type(), request.name(), connectivity, resources, request.config() == null ? Map.of() : request.config(),
-                request.host());
+        return new MemberPlan(request.type(), request.name(), connectivity, resources, config, request.host());
     }
 
     private static boolean isRelayUrl(String url) {

@@ -42,13 +42,75 @@ class MemberPlanTest {
         }
     }
 
+    static final List<String> EVERY_ROLE = List.of("queue", "bridge", "pubsub", "agent", "pilot-manager");
+
+    static SpawnerException refusedConfig(String role, Map<String, String> config) {
+        try {
+            MemberPlan.of(new SpawnRequest(role, null, null, null, config), EVERY_ROLE);
+        } catch (SpawnerException e) {
+            assertThat(e.status()).isEqualTo(400);
+            assertThat(e.reason()).isEqualTo("invalid-config");
+            return e;
+        }
+        throw new AssertionError("a " + role + " with config " + config + " was planned");
+    }
+
+    @Test
+    void aSettingTheRoleDoesNotTakeIsRefusedNamingTheKeyAndTheRolesSettings() {
+        assertThat(refusedConfig("pubsub", Map.of("no-such-setting", "1")).getMessage())
+                .contains("'no-such-setting' is not a setting of role pubsub")
+                .contains("[keep-alive, max-subscribers, retention-age, retention-bytes, retention-count, via]");
+        assertThat(refusedConfig("queue", Map.of("retention-count", "5")).getMessage())
+                .contains("'retention-count' is not a setting of role queue; its settings are [via]");
+        assertThat(refusedConfig("pilot-manager", Map.of("agent-prefech", "4")).getMessage())
+                .contains("'agent-prefech' is not a setting of role pilot-manager");
+        assertThat(refusedConfig("bridge", Map.of("Port", "8480")).getMessage()).contains("'Port' is not a setting of role bridge");
+    }
+
+    @Test
+    void aValueTheRoleWouldRefuseAtItsStartIsRefusedBeforeAnythingIsSpawned() {
+        assertThat(refusedConfig("pubsub", Map.of("keep-alive", "abc")).getMessage())
+                .isEqualTo("config of a pubsub: keep-alive must be a duration from 100ms to 10m (e.g. 15s), not 'abc'");
+        assertThat(refusedConfig("pubsub", Map.of("retention-count", "0")).getMessage()).contains("retention-count must be a whole number");
+        assertThat(refusedConfig("agent", Map.of("pubsub", "p-1", "pilot", "pilot-1")).getMessage())
+                .contains("an agent needs the setting queue");
+        assertThat(refusedConfig("bridge", Map.of("max-channels", "0")).getMessage()).contains("max-channels must be a whole number");
+        assertThat(refusedConfig("pilot-manager", Map.of("launch-timeout", "soon")).getMessage())
+                .contains("pilot-manager setting launch-timeout is 'soon'");
+    }
+
+    @Test
+    void everySettingTheRolesDocumentIsTaken() {
+        for (Map.Entry<String, Map<String, String>> valid : Map.of(
+                "queue", Map.<String, String>of(),
+                "bridge", Map.of("port", "0", "max-channels", "10", "max-circuits", "10", "max-circuit-bytes", "8MB", "idle-timeout", "30s",
+                        "address", "0.0.0.0", "host", "gateway", "max-circuit-duration", "10m"),
+                "pubsub", Map.of("retention-count", "100", "retention-age", "1h", "retention-bytes", "1MB", "max-subscribers", "1",
+                        "keep-alive", "1s"),
+                "agent", Map.ofEntries(Map.entry("queue", "queue-1"), Map.entry("pubsub", "pubsub-1"), Map.entry("pilot", "pilot-1"),
+                        Map.entry("topic", "tasks.pilot-1"), Map.entry("rerun-policy", "fail"), Map.entry("cores", "2"),
+                        Map.entry("output-limit", "1KB"), Map.entry("sandbox", "tasks"), Map.entry("sandbox-retention", "0s"),
+                        Map.entry("visibility", "30s"), Map.entry("prefetch", "4"), Map.entry("via", "http://gateway:8480")),
+                "pilot-manager", Map.of("launch-timeout", "1m", "supervise-interval", "2s", "max-replacements", "0",
+                        "retention-count", "1000", "agent-prefetch", "8", "finished-pilot-retention", "1d")).entrySet()) {
+            MemberPlan plan = MemberPlan.of(new SpawnRequest(valid.getKey(), null, null, null, valid.getValue()), EVERY_ROLE);
+            assertThat(plan.config()).isEqualTo(valid.getValue());
+        }
+    }
+
+    @Test
+    void aRoleOfAnotherMakingKeepsItsSettingsToItself() {
+        MemberPlan plan = MemberPlan.of(new SpawnRequest("sorter", null, null, null, Map.of("anything", "goes")), List.of("sorter"));
+        assertThat(plan.config()).containsEntry("anything", "goes");
+    }
+
     @Test
     void aPlanSurvivesTheRegistrySoARestartRepeatsIt() {
         MemberPlan plan = MemberPlan.of(new SpawnRequest("queue", "orders", Connectivity.FIREWALL_FROM_SERVICE,
-                new SpawnRequest.ResourceRequest("1", "512Mi"), Map.of("journal.sync", "always")), ROLES);
+                new SpawnRequest.ResourceRequest("1", "512Mi"), Map.of("via", "http://gateway:8480")), ROLES);
         Map<String, String> metadata = plan.metadata("process");
         assertThat(metadata).containsEntry("launcher", "process").containsEntry("cpu", "1").containsEntry("memory", "512Mi")
-                .containsEntry("config.journal.sync", "always");
+                .containsEntry("config.via", "http://gateway:8480");
 
         // The launcher and the member add their own metadata; the plan ignores it.
         Map<String, String> registered = new java.util.HashMap<>(metadata);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An agent's settings, from the configuration its spawner (usually the pilot manager) sends
@@ -42,6 +43,9 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
     public static final String VISIBILITY = "visibility";
     public static final String SANDBOX_RETENTION = "sandbox-retention";
     public static final String PREFETCH = "prefetch";
+    /** Every setting an agent takes. */
+    public static final Set<String> KEYS = Set.of(CORES, QUEUE, PUBSUB, PILOT, TOPIC, OUTPUT_LIMIT, RERUN_POLICY, SANDBOX, VISIBILITY,
+            SANDBOX_RETENTION, PREFETCH);
     public static final int DEFAULT_PREFETCH = 2;
 
     static final int DEFAULT_OUTPUT_LIMIT = (int) DataSize.ofKilobytes(64).toBytes();

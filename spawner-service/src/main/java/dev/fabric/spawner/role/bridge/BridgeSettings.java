@@ -4,6 +4,7 @@ import org.springframework.util.unit.DataSize;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.fabric.spawner.role.RoleSettings.duration;
 import static dev.fabric.spawner.role.RoleSettings.number;
@@ -35,6 +36,9 @@ public record BridgeSettings(int port, int maxChannels, int maxCircuits, long ma
     public static final String ADDRESS = "address";
     public static final String HOST = "host";
     public static final String MAX_CIRCUIT_DURATION = "max-circuit-duration";
+    /** Every setting a bridge takes. */
+    public static final Set<String> KEYS = Set.of(PORT, MAX_CHANNELS, MAX_CIRCUITS, MAX_CIRCUIT_BYTES, IDLE_TIMEOUT, ADDRESS, HOST,
+            MAX_CIRCUIT_DURATION);
 
     static final BridgeSettings DEFAULTS = new BridgeSettings(0, 64, 256, DataSize.ofMegabytes(8).toBytes(), Duration.ofSeconds(60),
             null, null, Duration.ofMinutes(10));

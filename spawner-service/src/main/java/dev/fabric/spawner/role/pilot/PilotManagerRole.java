@@ -25,6 +25,7 @@ import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The {@code pilot-manager} role, RADICAL-Pilot's pilot manager (docs/roles.md "pilot-manager"):
@@ -42,6 +43,9 @@ public class PilotManagerRole implements Role {
 
     static final String BASE_PATH = "/pilots/v1";
 
+    /** Every setting a pilot manager takes in its spawn config (docs/roles.md). */
+    public static final Set<String> SETTINGS = PilotSettings.KEYS;
+
     private static final Logger log = LoggerFactory.getLogger(PilotManagerRole.class);
 
     private final ObjectProvider<SpawningNode> node;
@@ -53,6 +57,15 @@ public class PilotManagerRole implements Role {
     public PilotManagerRole(ObjectProvider<SpawningNode> node, MeterRegistry meters) {
         this.node = node;
         this.meters = meters;
+    }
+
+    /**
+     * Reads a pilot manager's settings as it would at its start, to refuse a spawn request whose settings it would refuse.
+     *
+     * @throws IllegalArgumentException naming the setting that is not valid and what it must be
+     */
+    public static void checkSettings(Map<String, String> config) {
+        PilotSettings.of(config);
     }
 
     @Override

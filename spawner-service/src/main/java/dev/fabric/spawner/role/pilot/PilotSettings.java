@@ -4,6 +4,7 @@ import org.springframework.boot.convert.DurationStyle;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The pilot manager's settings, from its spawn {@code config} (docs/roles.md "pilot-manager"):
@@ -21,6 +22,16 @@ import java.util.Map;
 record PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount,
                      Duration finishedPilotRetention, int agentPrefetch) {
 
+    static final String LAUNCH_TIMEOUT = "launch-timeout";
+    static final String SUPERVISE_INTERVAL = "supervise-interval";
+    static final String MAX_REPLACEMENTS = "max-replacements";
+    static final String RETENTION_COUNT = "retention-count";
+    static final String FINISHED_PILOT_RETENTION = "finished-pilot-retention";
+    static final String AGENT_PREFETCH = "agent-prefetch";
+    /** Every setting a pilot manager takes. */
+    static final Set<String> KEYS = Set.of(LAUNCH_TIMEOUT, SUPERVISE_INTERVAL, MAX_REPLACEMENTS, RETENTION_COUNT, FINISHED_PILOT_RETENTION,
+            AGENT_PREFETCH);
+
     static final PilotSettings DEFAULTS = new PilotSettings(Duration.ofMinutes(5), Duration.ofSeconds(1), 8, 1_000_000,
             Duration.ofDays(7), 2);
 
@@ -34,17 +45,17 @@ record PilotSettings(Duration launchTimeout, Duration superviseInterval, int max
     }
 
     static PilotSettings of(Map<String, String> config) {
-        if (number(config, "agent-prefetch", DEFAULTS.agentPrefetch, 1) > 64) {
+        if (number(config, AGENT_PREFETCH, DEFAULTS.agentPrefetch, 1) > 64) {
             throw new IllegalArgumentException("pilot-manager setting agent-prefetch must be from 1 to 64 (an agent's prefetch), not '"
-                    + config.get("agent-prefetch") + "'");
+                    + config.get(AGENT_PREFETCH) + "'");
         }
         return new PilotSettings(
-                duration(config, "launch-timeout", DEFAULTS.launchTimeout),
-                duration(config, "supervise-interval", DEFAULTS.superviseInterval),
-                (int) number(config, "max-replacements", DEFAULTS.maxReplacements, 0),
-                number(config, "retention-count", DEFAULTS.retentionCount, 1),
-                duration(config, "finished-pilot-retention", DEFAULTS.finishedPilotRetention),
-                (int) number(config, "agent-prefetch", DEFAULTS.agentPrefetch, 1));
+                duration(config, LAUNCH_TIMEOUT, DEFAULTS.launchTimeout),
+                duration(config, SUPERVISE_INTERVAL, DEFAULTS.superviseInterval),
+                (int) number(config, MAX_REPLACEMENTS, DEFAULTS.maxReplacements, 0),
+                number(config, RETENTION_COUNT, DEFAULTS.retentionCount, 1),
+                duration(config, FINISHED_PILOT_RETENTION, DEFAULTS.finishedPilotRetention),
+                (int) number(config, AGENT_PREFETCH, DEFAULTS.agentPrefetch, 1));
     }
 
     private static Duration duration(Map<String, String> config, String key, Duration fallback) {

@@ -4,6 +4,7 @@ import org.springframework.util.unit.DataSize;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.fabric.spawner.role.RoleSettings.duration;
 import static dev.fabric.spawner.role.RoleSettings.number;
@@ -25,6 +26,8 @@ public record PubSubSettings(int retentionCount, Duration retentionAge, long ret
     public static final String RETENTION_BYTES = "retention-bytes";
     public static final String MAX_SUBSCRIBERS = "max-subscribers";
     public static final String KEEP_ALIVE = "keep-alive";
+    /** Every setting a pubsub takes. */
+    public static final Set<String> KEYS = Set.of(RETENTION_COUNT, RETENTION_AGE, RETENTION_BYTES, MAX_SUBSCRIBERS, KEEP_ALIVE);
 
     static final PubSubSettings DEFAULTS = new PubSubSettings(10_000, Duration.ofHours(24), DataSize.ofMegabytes(64).toBytes(), 256,
             Duration.ofSeconds(15));
