@@ -254,6 +254,11 @@ class BootstrapIT {
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
         assertProblem(fabric.spawnerClient().post().uri("/api/v1/members/{id}/restart", id).retrieve().toEntity(JsonNode.class),
                 409, "member-stopped");
+        // Incarnations count from 1: a smaller one is no condition, not "whichever it is at".
+        for (long incarnation : new long[] {0, -1, -5}) {
+            assertProblem(fabric.spawnerClient().post().uri("/api/v1/members/{id}/restart?incarnation={n}", id, incarnation).retrieve()
+                    .toEntity(JsonNode.class), 400, "invalid-request");
+        }
         assertProblem(fabric.spawnerClient().get().uri("/api/v1/members/nobody").retrieve().toEntity(JsonNode.class),
                 404, "unknown-member");
         // An id of another shape is refused with the rule, not looked up.

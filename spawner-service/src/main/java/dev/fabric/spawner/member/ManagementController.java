@@ -1,6 +1,7 @@
 package dev.fabric.spawner.member;
 
 import dev.fabric.core.registry.Ids;
+import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
@@ -72,7 +73,16 @@ public class ManagementController {
     @DeleteMapping("/management/v1/sessions/{session}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void removeSession(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
-        node.registry().removeSession(node.settings().serviceId(), session);
+        try {
+            node.registry().removeSession(node.settings().serviceId(), session);
+        } catch (RegistryCallException e) {
+            if (e.status() == HttpStatus.NOT_FOUND.value()) {
+                // The registry's refusal is final, not the passing failure (502, Retry-After) its other refusals are here.
+                throw new SpawnerException(HttpStatus.NOT_FOUND, "unknown-session", "member " + node.settings().serviceId()
+                        + " serves no session '" + session + "'");
+            }
+            throw e;
+        }
     }
 
     @Operation(summary = "CONNECT: attach an application to a session this member serves (application fail-over)")

@@ -84,6 +84,10 @@ public class SpawnController {
         if (incarnation == null) {
             return ResponseEntity.accepted().body(spawner.restart(id, "restart requested"));
         }
+        if (incarnation < 1) {
+            // Incarnations count from 1; a smaller one would otherwise read as "whichever it is at".
+            throw new SpawnerException(HttpStatus.BAD_REQUEST, "invalid-request", "incarnation must be 1 or more, was " + incarnation);
+        }
         return ResponseEntity.accepted().body(spawner.restartIfAt(id, incarnation, "restart requested (incarnation " + incarnation + ")"));
     }
 

@@ -106,9 +106,9 @@ public class QueueController {
         Duration patience = waiting(wait);
         List<QueueWire.Refusal> refused = null;
         if (acks != null) {
-            if (acks.leaseIds() == null || acks.leaseIds().size() > MAX_LEASE_BATCH) {
-                throw invalid("a lease request's body, when it has one, is {\"leaseIds\": [...]} with up to " + MAX_LEASE_BATCH
-                        + " lease ids to ack before leasing");
+            if (acks.leaseIds() == null || acks.leaseIds().isEmpty() || acks.leaseIds().size() > MAX_LEASE_BATCH) {
+                throw invalid("a lease request's body, when it has one, is {\"leaseIds\": [...]} with 1 to " + MAX_LEASE_BATCH
+                        + " lease ids to ack before leasing (none: send no body)");
             }
             refused = acknowledge(queue, acks.leaseIds());
         }

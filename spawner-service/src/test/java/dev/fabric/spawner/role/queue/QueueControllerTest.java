@@ -324,6 +324,8 @@ class QueueControllerTest {
                 + "\", \"nope\"]}")), 400, "invalid-request", "'nope' is not a lease id");
         problem(call(post("/queue/v1/leases").contentType(MediaType.APPLICATION_JSON).content("{}")), 400, "invalid-request",
                 "{\"leaseIds\": [...]}");
+        problem(call(post("/queue/v1/leases").contentType(MediaType.APPLICATION_JSON).content("{\"leaseIds\": []}")), 400,
+                "invalid-request", "with 1 to 1000 lease ids");
         problem(call(post("/queue/v1/leases").param("max", "0").contentType(MediaType.APPLICATION_JSON)
                 .content("{\"leaseIds\": [\"" + lease + "\"]}")), 400, "invalid-request", "max");
         call(get("/queue/v1/stats")).andExpect(jsonPath("$.acked").value(0)).andExpect(jsonPath("$.leased").value(1));
