@@ -34,6 +34,11 @@ final class FabricLauncher {
         this.aotCaches = aotCaches;
     }
 
+    /** The fabric's home ({@code FABRIC_HOME_DIR}). */
+    Path home() {
+        return home;
+    }
+
     /** Skips the calling test unless the jars {@code ./fabric up} starts are built (the whole build builds them). */
     static void assumeBuilt() {
         for (String jar : List.of("registry-service/target/registry-service-exec.jar", "spawner-service/target/spawner-service-exec.jar",

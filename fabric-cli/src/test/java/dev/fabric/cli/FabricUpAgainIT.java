@@ -36,14 +36,16 @@ class FabricUpAgainIT {
             registry.onExit().get(30, TimeUnit.SECONDS);
             // status, as the README says: 1 with what is not running and how to start it.
             assertThat(run(fabric.command("status"))).as("status with the registry killed").isEqualTo(1);
-            assertThat(Files.readString(fabric.output("status"))).contains("registry   not running (start it with ./fabric up)");
+            assertThat(Files.readString(fabric.output("status"))).contains("registry   not running (start it with FABRIC_HOME_DIR=" + fabric.home() + " ./fabric up)");
 
             // Another registry port than the spawner's: refused, saying where the spawner looks.
             assertThat(run(fabric.up(ports[0] + 1, ports[1]))).isEqualTo(1);
             assertThat(Files.readString(fabric.errors("up"))).contains("looks for its registry at http://127.0.0.1:" + ports[0]);
 
             assertThat(run(fabric.up(ports[0], ports[1]))).as(Files.readString(fabric.errors("up"))).isZero();
-            assertThat(Files.readString(fabric.output("up"))).contains("fabric is up.");
+            // The test's fabric has a home of its own: what up suggests acts on it when copied as printed.
+            assertThat(Files.readString(fabric.output("up"))).contains("fabric is up.")
+                    .contains("Stop:   FABRIC_HOME_DIR=" + fabric.home() + " ./fabric down");
             assertThat(pid("spawner")).as("the same spawner").isEqualTo(spawner);
             assertThat(pid("registry")).isNotEqualTo(registry.pid());
             assertThat(ProcessHandle.of(pid("registry")).map(ProcessHandle::isAlive)).hasValue(true);
