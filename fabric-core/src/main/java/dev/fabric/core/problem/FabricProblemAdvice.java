@@ -10,21 +10,33 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.beans.TypeMismatchException;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.servlet.NoHandlerFoundException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
 import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
@@ -111,12 +123,38 @@ public class FabricProblemAdvice extends ResponseEntityExceptionHandler {
             return answer(400, "unknown-field", "unknown field '" + unknown.getPropertyName() + "'", null);
         }
         if (cause instanceof MismatchedInputException mismatch) {
-            return answer(400, "invalid-request", firstLine(mismatch.getOriginalMessage()) + where(mismatch), null);
+            return answer(400, "invalid-request", mismatched(mismatch), null);
         }
         if (cause == e) {
             return answer(400, "invalid-request", "the request needs a JSON body", null);
         }
         return answer(400, "malformed-json", "the body is not valid JSON: " + firstLine(cause.getMessage()), null);
+    }
+
+    /** A query parameter or path variable of the wrong kind: which, what it was, and what it must be. */
+    @Override
+    protected ResponseEntity<Object> handleTypeMismatch(TypeMismatchException e, HttpHeaders headers, HttpStatusCode status,
+                                                        WebRequest request) {
+        String name = e instanceof MethodArgumentTypeMismatchException argument ? argument.getName() : e.getPropertyName();
+        return answer(400, "invalid-request", (name == null ? "" : name + ": ") + "'" + e.getValue() + "' is not "
+                + expected(e.getRequiredType()), null);
+    }
+
+    /** A path no endpoint serves: said so, rather than as a missing static resource. */
+    @Override
+    protected ResponseEntity<Object> handleNoResourceFoundException(NoResourceFoundException e, HttpHeaders headers,
+                                                                    HttpStatusCode status, WebRequest request) {
+        return answer(404, "not-found", noEndpoint(e.getHttpMethod().name(), "/" + e.getResourcePath()), null);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleNoHandlerFoundException(NoHandlerFoundException e, HttpHeaders headers, HttpStatusCode status,
+                                                                   WebRequest request) {
+        return answer(404, "not-found", noEndpoint(e.getHttpMethod(), e.getRequestURL()), null);
+    }
+
+    private static String noEndpoint(String method, String path) {
+        return "no endpoint answers " + method + " " + path + " here (docs/api.md lists them)";
     }
 
     /** The rest of Spring MVC's standard exceptions, by their status. */
@@ -170,11 +208,63 @@ public class FabricProblemAdvice extends ResponseEntityExceptionHandler {
         return answer.body(problem);
     }
 
-    private static String where(DatabindException e) {
-        String path = e.getPath().stream()
+    /**
+     * Well-formed JSON with a value of the wrong kind, in the request's words: where, what it was when
+     * it is known, and what it must be (an enum's constants by name), not the Java type it maps to.
+     */
+    private static String mismatched(MismatchedInputException e) {
+        String path = path(e);
+        String at = path.isEmpty() ? "" : path + ": ";
+        Class<?> target = e.getTargetType();
+        if (target == null) {
+            return at + firstLine(e.getOriginalMessage());
+        }
+        if (e instanceof InvalidFormatException invalid && invalid.getValue() != null) {
+            return at + "'" + invalid.getValue() + "' is not " + expected(target);
+        }
+        return at + expected(target) + " is expected here";
+    }
+
+    /** What a value of {@code type} is, as a client writes it. */
+    static String expected(Class<?> type) {
+        if (type == null) {
+            return "of the expected kind";
+        }
+        if (type.isEnum()) {
+            return "one of " + Arrays.stream(type.getEnumConstants()).map(c -> ((Enum<?>) c).name()).toList();
+        }
+        if (type == int.class || type == long.class || type == short.class || type == Integer.class || type == Long.class
+                || type == Short.class || type == BigInteger.class) {
+            return "a whole number";
+        }
+        if (type == double.class || type == float.class || type == Double.class || type == Float.class || type == BigDecimal.class) {
+            return "a number";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "true or false";
+        }
+        if (CharSequence.class.isAssignableFrom(type)) {
+            return "a text";
+        }
+        if (type == Duration.class) {
+            return "a duration";
+        }
+        if (type == Instant.class) {
+            return "a time (ISO-8601)";
+        }
+        if (type == UUID.class) {
+            return "a UUID";
+        }
+        if (type.isArray() || Collection.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        return "an object";
+    }
+
+    private static String path(DatabindException e) {
+        return e.getPath().stream()
                 .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
                 .collect(Collectors.joining("."));
-        return path.isEmpty() ? "" : " (at " + path + ")";
     }
 
     private static String firstLine(String message) {

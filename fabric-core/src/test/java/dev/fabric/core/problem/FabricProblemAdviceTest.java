@@ -30,7 +30,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 /** Every answer of the shared advice has the same shape: type, title, status, detail, reason; and is counted. */
 class FabricProblemAdviceTest {
 
-    record Thing(@NotBlank String name, Colour colour, Long size) {}
+    record Thing(@NotBlank String name, Colour colour, Long size, List<String> tags) {}
 
     enum Colour { RED, BLUE }
 
@@ -46,6 +46,11 @@ class FabricProblemAdviceTest {
         @GetMapping("/things")
         String find(@RequestParam long size) {
             return "" + size;
+        }
+
+        @GetMapping("/colours")
+        String colour(@RequestParam Colour colour) {
+            return colour.name();
         }
 
         @GetMapping("/refused")
@@ -117,6 +122,26 @@ class FabricProblemAdviceTest {
         problem(mvc.perform(post("/things").contentType(MediaType.APPLICATION_JSON)), 400, "invalid-request");
         problem(mvc.perform(get("/things")), 400, "invalid-request");
         problem(mvc.perform(get("/things").param("size", "big")), 400, "invalid-request");
+    }
+
+    @Test
+    void aValueOfTheWrongKindIsNamedWithWhatItMustBeInTheRequestsWordsNotJavas() throws Exception {
+        problem(postThing("{\"name\": \"a\", \"colour\": \"GREEN\"}"), 400, "invalid-request")
+                .andExpect(jsonPath("$.detail").value("colour: 'GREEN' is not one of [RED, BLUE]"));
+        problem(postThing("{\"name\": \"a\", \"size\": \"big\"}"), 400, "invalid-request")
+                .andExpect(jsonPath("$.detail").value("size: 'big' is not a whole number"));
+        problem(postThing("{\"name\": \"a\", \"tags\": {\"a\": 1}}"), 400, "invalid-request")
+                .andExpect(jsonPath("$.detail").value("tags: a list is expected here"));
+        problem(mvc.perform(get("/things").param("size", "big")), 400, "invalid-request")
+                .andExpect(jsonPath("$.detail").value("size: 'big' is not a whole number"));
+        problem(mvc.perform(get("/colours").param("colour", "GREEN")), 400, "invalid-request")
+                .andExpect(jsonPath("$.detail").value("colour: 'GREEN' is not one of [RED, BLUE]"));
+    }
+
+    @Test
+    void aPathNoEndpointServesIsNotFoundSaidSo() throws Exception {
+        problem(mvc.perform(get("/nothing/here")), 404, "not-found")
+                .andExpect(jsonPath("$.detail").value("no endpoint answers GET /nothing/here here (docs/api.md lists them)"));
     }
 
     @Test
