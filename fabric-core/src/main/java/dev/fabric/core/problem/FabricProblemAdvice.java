@@ -59,6 +59,9 @@ public class FabricProblemAdvice extends ResponseEntityExceptionHandler {
     /** The counter of every problem answered, tagged {@code reason} and {@code status}. */
     public static final String METRIC = "fabric.problems";
 
+    /** The {@code Retry-After} of a 503 that names none of its own, in seconds. */
+    static final String DEFAULT_RETRY_AFTER = "1";
+
     private final List<ProblemTranslator> translators;
     private final MeterRegistry meters;
 
@@ -204,6 +207,9 @@ public class FabricProblemAdvice extends ResponseEntityExceptionHandler {
         ResponseEntity.BodyBuilder answer = ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
         if (retryAfter != null) {
             answer.header(HttpHeaders.RETRY_AFTER, retryAfter);
+        } else if (status == 503) {
+            // A 503 is a refusal for now (docs/problems.md): one that names no time of its own says to retry in a second.
+            answer.header(HttpHeaders.RETRY_AFTER, DEFAULT_RETRY_AFTER);
         }
         return answer.body(problem);
     }

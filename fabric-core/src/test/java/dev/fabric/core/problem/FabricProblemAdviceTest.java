@@ -154,7 +154,8 @@ class FabricProblemAdviceTest {
     @Test
     void aServicesOwnProblemKeepsItsStatusReasonAndRetryAfter() throws Exception {
         problem(mvc.perform(get("/refused")), 409, "thing-taken").andExpect(header().string("Retry-After", "3"));
-        problem(mvc.perform(get("/translated")), 503, "elsewhere-down");
+        // A 503 that names no time of its own still says when to try again: it is a refusal for now.
+        problem(mvc.perform(get("/translated")), 503, "elsewhere-down").andExpect(header().string("Retry-After", "1"));
     }
 
     @Test
