@@ -92,6 +92,7 @@ public final class FabricClient implements AutoCloseable {
     private final FabricKeys keys;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
+    private final long maxBodyBytes;
     /** Clients through each bridge's relay port, by that port's address. */
     private final Map<InetSocketAddress, RestClient> relayed = new ConcurrentHashMap<>();
     /** The same without a read timeout, for streams. */
@@ -115,6 +116,7 @@ public final class FabricClient implements AutoCloseable {
         this.keys = builder.keys;
         this.connectTimeout = builder.connectTimeout;
         this.requestTimeout = builder.requestTimeout;
+        this.maxBodyBytes = builder.maxBodyBytes;
         this.registry = new RegistryClient(builder.registryUrl, builder.keys, builder.registryTimeout, builder.relay);
         // One JDK client (one selector thread) for the member calls that take it: streams, the
         // spawner's restarts, and every call through a relay.
@@ -252,6 +254,11 @@ public final class FabricClient implements AutoCloseable {
     /** This client's name: the reporter of its UNREACHABLE reports. */
     public String name() {
         return name;
+    }
+
+    /** The most bytes it sends a member in one request body ({@link Builder#maxBodySize}); bulk calls split by it. */
+    public long maxBodyBytes() {
+        return maxBodyBytes;
     }
 
     /** The registry client this client uses, signed with the same keys. */
@@ -696,6 +703,7 @@ public final class FabricClient implements AutoCloseable {
         private Duration failedGrace = Duration.ofSeconds(15);
         private InetSocketAddress relay;
         private boolean splicing = true;
+        private long maxBodyBytes = RequestBatches.MEMBER_MAX_BODY_BYTES;
 
         private Builder(URI registryUrl, FabricKeys keys) {
             this.registryUrl = Objects.requireNonNull(registryUrl, "registryUrl");
@@ -769,6 +777,22 @@ public final class FabricClient implements AutoCloseable {
          */
         public Builder splicing(boolean splice) {
             this.splicing = splice;
+            return this;
+        }
+
+        /**
+         * The most bytes one request body to a member may have: its signature filter's
+         * {@code fabric.security.signature.max-body-size}, which the spawner hands to every member
+         * (default 512 KiB, the spawner's default). Bulk calls ({@link TaskManager#submit(String, java.util.List)},
+         * {@link PubSub#publishAll}) send requests of at most this; set it to the fabric's value when
+         * its operator changed it. A member that refuses a bulk request as too large all the same
+         * gets it again in halves.
+         */
+        public Builder maxBodySize(long bytes) {
+            if (bytes < 1024) {
+                throw new IllegalArgumentException("maxBodySize must be at least 1024 bytes (a member's max-body-size), not " + bytes);
+            }
+            this.maxBodyBytes = bytes;
             return this;
         }
 

@@ -11,6 +11,7 @@ import tools.jackson.databind.JsonNode;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -34,6 +35,9 @@ import java.util.Objects;
  * }</pre>
  */
 public final class PubSub {
+
+    /** The most bodies one publish request carries: the member takes 1 to 1,000. */
+    static final int BULK = 1000;
 
     private final FabricClient fabric;
     private final String memberId;
@@ -60,12 +64,61 @@ public final class PubSub {
         return Objects.requireNonNull(published, "the member answered a publish without its offset").offset();
     }
 
-    /** Publishes messages in this order with one journal write on the member; returns their offsets. */
+    /**
+     * Publishes messages in this order; returns their offsets. They go in requests of up to
+     * {@link #BULK} bodies and {@link FabricClient#maxBodyBytes()} bytes (512 KiB unless set), each
+     * one journal write on the member; a request refused as too large all the same (the fabric's
+     * limit is lower than the client's) is sent again in halves. When a later request fails, the
+     * earlier ones' messages are published: the exception says how many.
+     *
+     * @throws RequestBatches.ItemTooLargeException when one body is too large for a request by itself;
+     *         nothing is published then
+     */
     public List<Long> publishAll(String topic, List<String> bodies) {
-        PubSubWire.PublishedAll published = call("publish " + bodies.size() + " messages to topic " + topic, (client, url) -> client.post()
-                .uri("/topics/{topic}/messages", topic).contentType(MediaType.APPLICATION_JSON)
-                .body(PubSubWire.Publish.all(bodies)).retrieve().body(PubSubWire.PublishedAll.class));
-        return Objects.requireNonNull(published, "the member answered a publish without its offsets").offsets();
+        Objects.requireNonNull(bodies, "bodies");
+        for (int i = 0; i < bodies.size(); i++) {
+            Objects.requireNonNull(bodies.get(i), "bodies[" + i + "]");
+        }
+        List<List<String>> requests = RequestBatches.split(bodies, body -> fabric.json().writeValueAsBytes(body).length,
+                fabric.json().writeValueAsBytes(PubSubWire.Publish.all(List.of())).length, fabric.maxBodyBytes(), BULK,
+                i -> "message " + i + " of " + bodies.size() + " to topic " + topic);
+        List<Long> offsets = new ArrayList<>(bodies.size());
+        for (List<String> request : requests) {
+            try {
+                offsets.addAll(publishRun(topic, request));
+            } catch (MemberRefusedException refused) {
+                if (offsets.isEmpty()) {
+                    throw refused;
+                }
+                throw new MemberRefusedException(memberId, refused.status(), refused.reason(), refused.getMessage() + "; the first "
+                        + offsets.size() + " of the " + bodies.size() + " messages were published before (offsets " + offsets.getFirst()
+                        + " to " + offsets.getLast() + ")", refused);
+            }
+        }
+        return offsets;
+    }
+
+    /** One publish request; refused as too large (413), its halves, one after the other. */
+    private List<Long> publishRun(String topic, List<String> bodies) {
+        byte[] request = fabric.json().writeValueAsBytes(PubSubWire.Publish.all(bodies));
+        try {
+            PubSubWire.PublishedAll published = call("publish " + bodies.size() + " messages to topic " + topic, (client, url) -> client.post()
+                    .uri("/topics/{topic}/messages", topic).contentType(MediaType.APPLICATION_JSON)
+                    .body(request).retrieve().body(PubSubWire.PublishedAll.class));
+            return Objects.requireNonNull(published, "the member answered a publish without its offsets").offsets();
+        } catch (MemberRefusedException refused) {
+            if (!RequestBatches.tooLarge(refused)) {
+                throw refused;
+            }
+            if (bodies.size() == 1) {
+                throw new MemberRefusedException(memberId, refused.status(), refused.reason(), refused.getMessage() + " (a request of "
+                        + request.length + " bytes carrying one message; the member's limit is its " + RequestBatches.SETTING
+                        + ", which its spawner sets)", refused);
+            }
+            List<Long> offsets = new ArrayList<>(publishRun(topic, bodies.subList(0, bodies.size() / 2)));
+            offsets.addAll(publishRun(topic, bodies.subList(bodies.size() / 2, bodies.size())));
+            return offsets;
+        }
     }
 
     /**

@@ -177,8 +177,14 @@ public final class TaskManager {
     }
 
     /**
-     * Submits tasks in bulk, in requests of up to 1,000; answers their ids in order. A task may
-     * propose its id: submitting it again (a retry) does not make a second task.
+     * Submits tasks in bulk, in requests of up to 1,000 tasks and of up to the bytes a member takes
+     * in one request ({@link FabricClient#maxBodyBytes()}, 512 KiB unless set); answers their ids in
+     * order. A task may propose its id: submitting it again (a retry) does not make a second task.
+     * When a request is refused as too large all the same (the fabric's limit is lower than the
+     * client's), it is sent again in halves.
+     *
+     * @throws RequestBatches.ItemTooLargeException when one task is too large for a request by itself;
+     *         nothing of the list is sent then
      */
     public List<String> submit(String pilot, List<TaskDescription> tasks) {
         checkId("pilot", pilot);
@@ -190,15 +196,37 @@ public final class TaskManager {
                 throw new IllegalArgumentException("task " + i + " of the submission to pilot " + pilot + " is null; nothing was submitted");
             }
         }
+        List<List<TaskDescription>> requests = RequestBatches.split(tasks, task -> client.json().writeValueAsBytes(task).length,
+                client.json().writeValueAsBytes(new PilotWire.Submission(session, List.of())).length, client.maxBodyBytes(), BULK,
+                i -> "task " + i + " of the submission to pilot " + pilot);
         List<String> ids = new ArrayList<>(tasks.size());
-        for (int from = 0; from < tasks.size(); from += BULK) {
-            PilotWire.Submission submission = new PilotWire.Submission(session, tasks.subList(from, Math.min(tasks.size(), from + BULK)));
-            PilotWire.Submitted submitted = call("refused tasks for pilot " + pilot, http -> http.post().uri("/pilots/{id}/tasks", pilot)
-                    .contentType(MediaType.APPLICATION_JSON).body(submission).retrieve().body(PilotWire.Submitted.class));
-            remember(submitted);
-            ids.addAll(submitted.ids());
+        for (List<TaskDescription> request : requests) {
+            ids.addAll(send(pilot, request));
         }
         return ids;
+    }
+
+    /** One submission request; refused as too large (413), its halves, one after the other. */
+    private List<String> send(String pilot, List<TaskDescription> tasks) {
+        byte[] body = client.json().writeValueAsBytes(new PilotWire.Submission(session, tasks));
+        try {
+            PilotWire.Submitted submitted = call("refused tasks for pilot " + pilot, http -> http.post().uri("/pilots/{id}/tasks", pilot)
+                    .contentType(MediaType.APPLICATION_JSON).body(body).retrieve().body(PilotWire.Submitted.class));
+            remember(submitted);
+            return submitted.ids();
+        } catch (MemberRefusedException refused) {
+            if (!RequestBatches.tooLarge(refused)) {
+                throw refused;
+            }
+            if (tasks.size() == 1) {
+                throw new MemberRefusedException(manager, refused.status(), refused.reason(), refused.getMessage() + " (a request of "
+                        + body.length + " bytes carrying one task; the member's limit is its " + RequestBatches.SETTING
+                        + ", which its spawner sets)", refused);
+            }
+            List<String> ids = new ArrayList<>(send(pilot, tasks.subList(0, tasks.size() / 2)));
+            ids.addAll(send(pilot, tasks.subList(tasks.size() / 2, tasks.size())));
+            return ids;
+        }
     }
 
     /** Every task of this session, over every pilot, in submission order. */
