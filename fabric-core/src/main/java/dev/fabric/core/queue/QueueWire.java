@@ -13,6 +13,9 @@ import java.util.List;
  */
 public final class QueueWire {
 
+    /** The most bytes of one message's body, in UTF-8, that a queue takes (256 KiB). */
+    public static final int MAX_BODY_BYTES = 256 * 1024;
+
     private QueueWire() {
     }
 

@@ -8,6 +8,7 @@ import dev.fabric.core.queue.QueueWire;
 import dev.fabric.core.registry.ServiceInstance;
 import org.springframework.http.MediaType;
 import org.springframework.web.client.HttpClientErrorException;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +29,7 @@ final class MemberPilotFabric implements PilotFabric {
 
     /** The most events handed to the manager at once. */
     private static final int PAGE = 1000;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final FabricClient client;
     private final String self;
@@ -88,9 +90,16 @@ final class MemberPilotFabric implements PilotFabric {
     }
 
     @Override
+    public long maxBodyBytes() {
+        return client.maxBodyBytes();
+    }
+
+    /** Sends the JSON the manager measured its batch by: a request under the queue member's max-body-size. */
+    @Override
     public List<String> enqueue(String queue, List<String> bodies) {
+        byte[] request = JSON.writeValueAsBytes(QueueWire.Enqueue.all(bodies));
         QueueWire.EnqueuedAll enqueued = queues.computeIfAbsent(queue, id -> client.bind(id, "queue")).call((http, url) -> http.post()
-                .uri("/messages").contentType(MediaType.APPLICATION_JSON).body(QueueWire.Enqueue.all(bodies)).retrieve()
+                .uri("/messages").contentType(MediaType.APPLICATION_JSON).body(request).retrieve()
                 .body(QueueWire.EnqueuedAll.class));
         return enqueued == null ? List.of() : enqueued.ids();
     }

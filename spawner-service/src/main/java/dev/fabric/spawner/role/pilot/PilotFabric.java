@@ -29,6 +29,12 @@ interface PilotFabric extends AutoCloseable {
     List<String> enqueue(String queue, List<String> bodies);
 
     /**
+     * The most bytes of one request body to a member ({@code fabric.security.signature.max-body-size}):
+     * its spawner hands every member its own, this one's included, so this member's is theirs.
+     */
+    long maxBodyBytes();
+
+    /**
      * Withdraws a message from a queue member's queue if no consumer holds it: true when it is gone for
      * good (no consumer will get it), false when a consumer holds it or is done with it (its lease decides).
      */

@@ -2,7 +2,9 @@ package dev.fabric.spawner.role.pilot;
 
 import dev.fabric.core.pilot.PilotState;
 import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.client.RequestBatches;
 import dev.fabric.core.problem.Problem;
+import dev.fabric.core.queue.QueueWire;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.Ids;
@@ -62,9 +64,17 @@ final class PilotManager implements Closeable {
     static final String HOST_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
     static final int MAX_CORES = 256;
     static final int MAX_BULK = 10_000;
-    /** How many tasks a pilot's enqueuer puts in its queue with one request at most, and their most bytes (the queue takes 8 MiB). */
+    /**
+     * How many tasks a pilot's enqueuer puts in its queue with one request at most. Their bytes are
+     * bounded too: the request's JSON by the queue member's max-body-size, which its spawner hands
+     * it as it hands this member its own ({@link PilotFabric#maxBodyBytes()}), and by the 8 MiB of
+     * bodies the queue takes in one request ({@link #QUEUE_BULK_BYTES}).
+     */
     static final int ENQUEUE_BATCH = 500;
-    static final long ENQUEUE_BATCH_BYTES = 4L << 20;
+    static final long QUEUE_BULK_BYTES = 8L << 20;
+
+    /** The reason of a task FAILED because no queue request can carry it (docs/tasks.md). */
+    static final String REASON_TOO_LARGE = "task-too-large";
 
     /** Reasons of the final states the manager gives tasks itself. */
     static final String REASON_PILOT_ENDED = "pilot-ended";
@@ -712,6 +722,11 @@ final class PilotManager implements Closeable {
                 throw invalid(TaskDescription.INVALID, (bulk && given.id() != null ? "task " + i + " of the submission: " : "")
                         + invalidity.get() + "; nothing of this submission was accepted");
             }
+            Optional<String> tooLarge = tooLargeForTheQueue(json.writeValueAsString(task));
+            if (tooLarge.isPresent()) {
+                throw invalid(TaskDescription.INVALID, (bulk ? "task " + i + " of the submission" : "the task") + " is too large: "
+                        + tooLarge.get() + "; nothing of this submission was accepted");
+            }
             if (given.id() != null && !proposed.add(given.id())) {
                 throw invalid(TaskDescription.INVALID, "task " + i + " of the submission proposes id " + given.id()
                         + ", which an earlier task of it proposed too; nothing of this submission was accepted");
@@ -946,6 +961,37 @@ final class PilotManager implements Closeable {
                 + (where.connectivity() == null ? "" : " (" + where.connectivity() + ")");
     }
 
+    /** A task's message in its pilot's queue: its description as JSON, and the bytes it takes in a bulk enqueue's JSON. */
+    private record QueueMessage(TaskDescription task, String body, long bytes) {}
+
+    /** The bytes of a bulk enqueue's JSON without bodies, {@code {"bodies":[]}}. */
+    private static final long ENQUEUE_ENVELOPE_BYTES = "{\"bodies\":[]}".length();
+
+    /** The most bytes of one enqueue request: what the queue member takes in a body, and in bodies together. */
+    private long requestBytes() {
+        return Math.min(fabric.maxBodyBytes(), QUEUE_BULK_BYTES);
+    }
+
+    /**
+     * Why the queue would refuse a task's message even alone, if it would: over the queue's most bytes
+     * of one message ({@link QueueWire#MAX_BODY_BYTES}), or, as a string in a bulk enqueue's JSON
+     * (its quotes escaped), over the most bytes of a request.
+     */
+    private Optional<String> tooLargeForTheQueue(String body) {
+        long utf8 = body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (utf8 > QueueWire.MAX_BODY_BYTES) {
+            return Optional.of("its description is " + utf8 + " bytes as JSON, over the " + QueueWire.MAX_BODY_BYTES
+                    + " bytes (256 KiB) of one queue message; store large inputs elsewhere (a file, a URL) and pass a reference");
+        }
+        long request = ENQUEUE_ENVELOPE_BYTES + json.writeValueAsBytes(body).length;
+        if (request > requestBytes()) {
+            return Optional.of("its description makes an enqueue request of " + request + " bytes (its quotes escaped), over the "
+                    + requestBytes() + " bytes a member takes in one request (" + RequestBatches.SETTING
+                    + " on the spawner); store large inputs elsewhere and pass a reference");
+        }
+        return Optional.empty();
+    }
+
     private static SpawnerException invalid(String reason, String detail) {
         return new SpawnerException(HttpStatus.BAD_REQUEST, reason, detail);
     }
@@ -1055,26 +1101,57 @@ final class PilotManager implements Closeable {
 
         /**
          * Puts tasks in the pilot's queue in bulk (one request and one forced write in the queue for up
-         * to {@link #ENQUEUE_BATCH}), journaling each batch QUEUED once the queue has it.
+         * to {@link #ENQUEUE_BATCH}, within the bytes the queue member takes), journaling each batch
+         * QUEUED once the queue has it. A task no request can carry is FAILED: retried, it would be
+         * refused again, and the tasks behind it would never be queued.
          */
         private void enqueue(List<TaskDescription> fresh) {
-            int from = 0;
-            while (from < fresh.size() && !stopping) {
-                List<String> ids = new ArrayList<>();
-                List<String> bodies = new ArrayList<>();
-                long bytes = 0;
-                for (int i = from; i < fresh.size() && bodies.size() < ENQUEUE_BATCH && bytes < ENQUEUE_BATCH_BYTES; i++) {
-                    TaskDescription task = fresh.get(i);
-                    String body = json.writeValueAsString(task);
-                    ids.add(task.id());
-                    bodies.add(body);
-                    bytes += body.length() * 3L;
+            List<QueueMessage> messages = new ArrayList<>(fresh.size());
+            for (TaskDescription task : fresh) {
+                String body = json.writeValueAsString(task);
+                Optional<String> tooLarge = tooLargeForTheQueue(body);
+                if (tooLarge.isPresent()) {
+                    failTooLarge(task, tooLarge.get());
+                } else {
+                    messages.add(new QueueMessage(task, body, json.writeValueAsBytes(body).length));
                 }
-                List<String> messages = fabric.enqueue(pilot.queue(), bodies);
-                book.queued(ids, messages);
-                append(new PilotRecord.TasksQueued(pilot.id(), ids, messages));
-                from += ids.size();
             }
+            for (List<QueueMessage> batch : RequestBatches.split(messages, QueueMessage::bytes, ENQUEUE_ENVELOPE_BYTES, requestBytes(),
+                    ENQUEUE_BATCH, i -> "task " + messages.get(i).task().id())) {
+                if (stopping) {
+                    return;
+                }
+                put(batch);
+            }
+        }
+
+        /** One request to the queue; refused as too large all the same (a queue on a node set lower), its halves. */
+        private void put(List<QueueMessage> batch) {
+            List<String> messages;
+            try {
+                messages = fabric.enqueue(pilot.queue(), batch.stream().map(QueueMessage::body).toList());
+            } catch (RestClientResponseException refused) {
+                if (refused.getStatusCode().value() != 413) {
+                    throw refused;
+                }
+                if (batch.size() == 1) {
+                    failTooLarge(batch.getFirst().task(), "its queue " + pilot.queue() + " refused it alone as too large ("
+                            + Problem.decode(refused, "member " + pilot.queue()).message() + "; its node's " + RequestBatches.SETTING + ")");
+                    return;
+                }
+                put(batch.subList(0, batch.size() / 2));
+                put(batch.subList(batch.size() / 2, batch.size()));
+                return;
+            }
+            List<String> ids = batch.stream().map(message -> message.task().id()).toList();
+            book.queued(ids, messages);
+            append(new PilotRecord.TasksQueued(pilot.id(), ids, messages));
+        }
+
+        private void failTooLarge(TaskDescription task, String why) {
+            log.warn("pilot {}: task {} cannot be put in queue {}: {}", pilot.id(), task.id(), pilot.queue(), why);
+            recordFinal(TaskEvent.of(task.id(), pilot.id(), TaskState.FAILED, null, 0, clock.instant(), REASON_TOO_LARGE,
+                    "the task cannot be put in its pilot's queue: " + why), null);
         }
 
         private void followLoop() {

@@ -2,8 +2,10 @@ package dev.fabric.spawner.role.pilot;
 
 import dev.fabric.core.client.FabricClient;
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.spring.FabricSecurityProperties;
 import dev.fabric.core.task.TaskState;
 import dev.fabric.spawner.contract.SpawningNode;
+import dev.fabric.spawner.role.MemberBodyLimit;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.RolePolicy;
@@ -50,12 +52,15 @@ public class PilotManagerRole implements Role {
 
     private final ObjectProvider<SpawningNode> node;
     private final MeterRegistry meters;
+    /** Its max-body-size, which its spawner gave it and every member it spawns alike: what its queues take in a request. */
+    private final ObjectProvider<FabricSecurityProperties> security;
     private final JsonMapper json = JsonMapper.builder().build();
     private PilotManager recovered;
     private volatile PilotManager manager;
 
-    public PilotManagerRole(ObjectProvider<SpawningNode> node, MeterRegistry meters) {
+    public PilotManagerRole(ObjectProvider<SpawningNode> node, ObjectProvider<FabricSecurityProperties> security, MeterRegistry meters) {
         this.node = node;
+        this.security = security;
         this.meters = meters;
     }
 
@@ -122,7 +127,7 @@ public class PilotManagerRole implements Role {
         FabricKeys keys = member.keys().orElseThrow(() -> new IllegalStateException("member " + member.id() + " has no fabric keys yet"));
         URI registry = member.registryUrl().orElseThrow(() -> new IllegalStateException("member " + member.id() + " has no registry yet"));
         // The manager closes its fabric, and so this client, when it closes.
-        MemberPilotFabric fabric = new MemberPilotFabric(FabricClient.builder(registry, keys).name(context.serviceId()).build(),
+        MemberPilotFabric fabric = new MemberPilotFabric(MemberBodyLimit.applyTo(FabricClient.builder(registry, keys).name(context.serviceId()), security).build(),
                 context.serviceId());
         try {
             return PilotManager.open(context.serviceId(), context.dataDirectory(), mustExist, fabric, PilotSettings.of(context.config()),

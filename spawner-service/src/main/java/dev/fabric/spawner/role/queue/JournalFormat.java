@@ -18,7 +18,7 @@ final class JournalFormat {
     /** kind and message id. */
     static final int PAYLOAD_PREFIX_BYTES = 1 + 16;
 
-    static final int MAX_BODY_BYTES = 256 * 1024;
+    static final int MAX_BODY_BYTES = dev.fabric.core.queue.QueueWire.MAX_BODY_BYTES;
 
     static final int MAX_PAYLOAD_BYTES = PAYLOAD_PREFIX_BYTES + MAX_BODY_BYTES;
 

@@ -1,10 +1,17 @@
 package dev.fabric.spawner.role.pilot;
 
+import dev.fabric.core.client.RequestBatches;
 import dev.fabric.core.pilot.PilotWire;
+import dev.fabric.core.queue.QueueWire;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.registry.ServiceInstance;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.web.client.HttpClientErrorException;
+import tools.jackson.databind.json.JsonMapper;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,9 +40,16 @@ final class LoopbackFabric implements PilotFabric {
     /** Messages withdrawn, by id; a test decides whether a withdrawal finds its message unheld ({@link #withdrawable}). */
     final List<String> withdrawn = new ArrayList<>();
     volatile boolean withdrawable = true;
+    /** The max-body-size the manager counts with, and what the queue members take: a member's 413 for a request over it. */
+    volatile long maxBodyBytes = RequestBatches.MEMBER_MAX_BODY_BYTES;
+    volatile long queueTakes = RequestBatches.MEMBER_MAX_BODY_BYTES;
+    /** The bytes of every enqueue request the queue took, and how many it refused as too large. */
+    final List<Integer> enqueueRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    volatile int refusedAsTooLarge;
     /** Whether the manager closed it. */
     volatile boolean closed;
     private int next;
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Override
     public void close() {
@@ -82,9 +96,22 @@ final class LoopbackFabric implements PilotFabric {
     }
 
     @Override
+    public long maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    @Override
     public List<String> enqueue(String queue, List<String> bodies) {
         duringEnqueue.run();
+        int bytes = JSON.writeValueAsBytes(QueueWire.Enqueue.all(bodies)).length;
+        if (bytes > queueTakes) {
+            refusedAsTooLarge++;
+            throw HttpClientErrorException.create(HttpStatusCode.valueOf(413), "Content Too Large", HttpHeaders.EMPTY,
+                    ("{\"status\":413,\"reason\":\"body-too-large\",\"detail\":\"the request body exceeds " + queueTakes
+                            + " bytes; send a smaller body\"}").getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+        }
         synchronized (this) {
+            enqueueRequests.add(bytes);
             List<String> messages = queues.computeIfAbsent(queue, q -> new ArrayList<>());
             List<String> ids = new ArrayList<>();
             for (String body : bodies) {

@@ -1,5 +1,6 @@
 package dev.fabric.spawner.role.pilot;
 
+import dev.fabric.core.client.RequestBatches;
 import dev.fabric.core.pilot.PilotState;
 import dev.fabric.core.pilot.PilotWire;
 import dev.fabric.core.problem.ProblemException;
@@ -276,6 +277,77 @@ class PilotManagerTest {
         assertThat(retried.finalsAfter()).isZero();
         assertThat(manager.tasks().finalsAfter(retried.finalsAfter(), "s-1", null, Duration.ZERO).tasks()).extracting(PilotWire.Task::id)
                 .contains(id);
+    }
+
+    /** Tasks that each carry an environment variable of {@code bytes} characters. */
+    static List<TaskDescription> tasksWithEnvironment(int count, int bytes) {
+        return IntStream.range(0, count).mapToObj(i -> new TaskDescription(null, null, List.of("printenv", "DATA"),
+                Map.of("DATA", "x".repeat(bytes)), null, null, null)).toList();
+    }
+
+    @Test
+    void aThousandTasksWithAKibibyteOfEnvironmentEachAreQueuedInRequestsTheQueueTakes() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+
+        List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-1", tasksWithEnvironment(1000, 1024))).ids();
+
+        soon().untilAsserted(() -> assertThat(manager.tasks(pilot.id(), null, TaskState.QUEUED)).hasSize(1000));
+        assertThat(fabric.queued(pilot.queue())).hasSize(1000);
+        assertThat(fabric.refusedAsTooLarge).as("enqueue requests refused as too large").isZero();
+        assertThat(fabric.enqueueRequests).hasSizeGreaterThan(1).allMatch(bytes -> bytes <= RequestBatches.MEMBER_MAX_BODY_BYTES);
+        assertThat(ids).hasSize(1000);
+    }
+
+    @Test
+    void aQueueThatTakesLessThanTheManagerCountsWithGetsTheBatchInHalves() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        fabric.queueTakes = 64 * 1024;
+
+        manager.submit(pilot.id(), new PilotWire.Submission("s-1", tasksWithEnvironment(300, 1024)));
+
+        soon().untilAsserted(() -> assertThat(manager.tasks(pilot.id(), null, TaskState.QUEUED)).hasSize(300));
+        assertThat(fabric.refusedAsTooLarge).isPositive();
+        assertThat(fabric.enqueueRequests).allMatch(bytes -> bytes <= 64 * 1024);
+    }
+
+    @Test
+    void aTaskNoEnqueueRequestCanCarryFailsNamingTheLimitAndTheTasksBehindItAreQueued() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+        // Accepted under a larger limit (a node set otherwise), then too large for the queue even alone.
+        fabric.queueTakes = 4 * 1024;
+        List<TaskDescription> tasks = new java.util.ArrayList<>(tasksWithEnvironment(3, 10));
+        tasks.add(1, tasksWithEnvironment(1, 8 * 1024).getFirst());
+
+        List<String> ids = manager.submit(pilot.id(), new PilotWire.Submission("s-1", tasks)).ids();
+
+        soon().untilAsserted(() -> assertThat(manager.task(ids.get(1)).state()).isEqualTo(TaskState.FAILED));
+        PilotWire.Task failed = manager.task(ids.get(1));
+        assertThat(failed.reason()).isEqualTo(PilotManager.REASON_TOO_LARGE);
+        assertThat(failed.detail()).contains("refused it alone as too large").contains("fabric.security.signature.max-body-size");
+        soon().untilAsserted(() -> assertThat(manager.tasks(pilot.id(), null, TaskState.QUEUED)).extracting(PilotWire.Task::id)
+                .containsExactlyInAnyOrder(ids.get(0), ids.get(2), ids.get(3)));
+    }
+
+    @Test
+    void aTaskTooLargeForItsQueueIsRefusedWhenSubmitted() throws Exception {
+        manager = open(false);
+        PilotWire.Pilot pilot = activePilot(1);
+
+        // Over the queue's 256 KiB of one message.
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission("s-1", tasksWithEnvironment(1, 300 * 1024))), 400,
+                "invalid-task", "over the 262144 bytes (256 KiB) of one queue message");
+        // Under it, but its quotes escaped in an enqueue request over the max-body-size.
+        fabric.maxBodyBytes = 64 * 1024;
+        TaskDescription quoted = new TaskDescription(null, null, List.of("printenv", "DATA"), Map.of("DATA", "\"".repeat(40 * 1024)),
+                null, null, null);
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(task("true"), quoted))), 400,
+                "invalid-task", "task 1 of the submission is too large");
+        assertProblem(() -> manager.submit(pilot.id(), new PilotWire.Submission("s-1", List.of(quoted))), 400,
+                "invalid-task", "fabric.security.signature.max-body-size");
+        assertThat(manager.tasks(pilot.id(), null, null)).as("nothing of a refused submission").isEmpty();
     }
 
     @Test
