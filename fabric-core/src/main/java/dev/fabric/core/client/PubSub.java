@@ -55,6 +55,11 @@ public final class PubSub {
         return memberId;
     }
 
+    /** The most bytes of one request body to the member: its client's {@link FabricClient#maxBodyBytes()}. */
+    public long maxBodyBytes() {
+        return fabric.maxBodyBytes();
+    }
+
     /** Publishes one message; returns its offset in the topic once the member has journaled it. */
     public long publish(String topic, String body) {
         Objects.requireNonNull(body, "body");

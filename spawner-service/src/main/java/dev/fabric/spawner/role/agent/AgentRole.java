@@ -1,9 +1,11 @@
 package dev.fabric.spawner.role.agent;
 
 import dev.fabric.core.client.FabricClient;
+import dev.fabric.core.spring.FabricSecurityProperties;
 import dev.fabric.spawner.contract.SpawningNode;
 import dev.fabric.spawner.member.MemberNode;
 import dev.fabric.spawner.reach.ReverseChannel;
+import dev.fabric.spawner.role.MemberBodyLimit;
 import dev.fabric.spawner.role.Role;
 import dev.fabric.spawner.role.RoleContext;
 import dev.fabric.spawner.role.RolePolicy;
@@ -53,6 +55,7 @@ public class AgentRole implements Role {
 
     /** The member itself, which holds the roles: looked up at start, as it is made after them. */
     private final ObjectProvider<SpawningNode> node;
+    private final ObjectProvider<FabricSecurityProperties> security;
     private final JsonMapper json;
     private final MeterRegistry meters;
     /** Between {@link #recover} and {@link #start}: the journal the previous incarnation left. */
@@ -61,8 +64,10 @@ public class AgentRole implements Role {
     /** The agent's client of its queue and pubsub: closed after the agent, on {@link #stop}. */
     private FabricClient client;
 
-    public AgentRole(ObjectProvider<SpawningNode> node, JsonMapper json, MeterRegistry meters) {
+    public AgentRole(ObjectProvider<SpawningNode> node, ObjectProvider<FabricSecurityProperties> security, JsonMapper json,
+                     MeterRegistry meters) {
         this.node = node;
+        this.security = security;
         this.json = json;
         this.meters = meters;
         Gauge.builder(SLOTS_METRIC, this, role -> role.agent == null ? 0 : role.agent.settings().cores())
@@ -112,6 +117,8 @@ public class AgentRole implements Role {
         FabricClient.Builder fabric = FabricClient.builder(node.registryUrl().orElseThrow(() -> new IllegalStateException(
                 "agent " + context.serviceId() + " has no registry")), node.keys().orElseThrow(() -> new IllegalStateException(
                 "agent " + context.serviceId() + " has no fabric keys"))).name(context.serviceId());
+        // Its events go to the pubsub in requests of at most its own max-body-size, which its spawner gave the pubsub too.
+        MemberBodyLimit.applyTo(fabric, security);
         String via = context.config().get(MemberNode.VIA);
         if (via != null) {
             fabric.relay(ReverseChannel.relayAddress(URI.create(via)));

@@ -2,6 +2,8 @@ package dev.fabric.spawner.role.agent;
 
 import dev.fabric.core.client.MemberRefusedException;
 import dev.fabric.core.client.PubSub;
+import dev.fabric.core.client.RequestBatches;
+import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.task.TaskEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,6 +12,7 @@ import tools.jackson.databind.json.JsonMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -19,24 +22,28 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Publishes task events on the pilot's events topic, in the order they were handed in, batched:
  * whatever waits while one request is under way goes in the next (the pubsub's bulk form,
  * {@code {"bodies": [...]}}, one journal write for all); events handed in together go in the same
- * request. A handed-in event's future completes
- * when the pubsub has acknowledged it, that is, journaled it. A pubsub that cannot be reached is
- * tried again, with its fail-over, until it answers or the agent stops; one that refuses an event
- * with its output (too large for it, say) gets the event without the output, marked truncated.
+ * request. A batch stays within the bytes the pubsub takes in one request (its max-body-size, the
+ * agent's own: the spawner hands both the same), counted as the JSON sent. A handed-in event's
+ * future completes when the pubsub has acknowledged it, that is, journaled it. A pubsub that cannot
+ * be reached is tried again, with its fail-over, until it answers or the agent stops; one that
+ * refuses an event with its output (too large for it, say) gets the event without the output,
+ * marked truncated.
  */
 final class EventPublisher implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
     private static final int MAX_BATCH = 500;
-    private static final int MAX_BATCH_CHARS = 1 << 20;
     private static final Duration FIRST_RETRY = Duration.ofMillis(100);
     private static final Duration LAST_RETRY = Duration.ofSeconds(5);
 
-    private record Pending(TaskEvent event, String body, CompletableFuture<Void> published, boolean stripped) {}
+    /** An event to publish: its JSON, and the bytes that takes in a bulk publish's JSON (escaped, a comma after). */
+    private record Pending(TaskEvent event, String body, long bytes, CompletableFuture<Void> published, boolean stripped) {}
 
     private final PubSub pubsub;
     private final String topic;
     private final JsonMapper json;
+    /** The most bytes of a publish request, less its envelope: what the events of one batch may take. */
+    private final long batchBytes;
     // Groups of events handed in together, so they go in one request (a quick task's RUNNING and final event).
     private final BlockingQueue<List<Pending>> pending = new LinkedBlockingQueue<>();
     private final AtomicInteger outstanding = new AtomicInteger();
@@ -47,6 +54,7 @@ final class EventPublisher implements AutoCloseable {
         this.pubsub = pubsub;
         this.topic = topic;
         this.json = json;
+        this.batchBytes = pubsub.maxBodyBytes() - json.writeValueAsBytes(PubSubWire.Publish.all(List.of())).length;
         this.thread = Thread.ofVirtual().name("agent-publisher").start(this::run);
     }
 
@@ -68,7 +76,7 @@ final class EventPublisher implements AutoCloseable {
         for (TaskEvent event : events) {
             CompletableFuture<Void> one = new CompletableFuture<>();
             each.add(one);
-            group.add(new Pending(event, json.writeValueAsString(event), one, false));
+            group.add(pending(event, one, false));
         }
         CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).whenComplete((ok, failure) -> {
             if (failure != null) {
@@ -109,11 +117,11 @@ final class EventPublisher implements AutoCloseable {
         while (running) {
             try {
                 batch.addAll(pending.take());
-                int chars = batch.stream().mapToInt(p -> p.body().length()).sum();
+                long bytes = bytes(batch);
                 while (pending.peek() != null && batch.size() + pending.peek().size() <= MAX_BATCH
-                        && chars + chars(pending.peek()) <= MAX_BATCH_CHARS) {
+                        && bytes + bytes(pending.peek()) <= batchBytes) {
                     List<Pending> next = pending.poll();
-                    chars += chars(next);
+                    bytes += bytes(next);
                     batch.addAll(next);
                 }
                 send(batch);
@@ -126,31 +134,46 @@ final class EventPublisher implements AutoCloseable {
         }
     }
 
-    /** Sends the batch until the pubsub acknowledges it. */
+    /**
+     * Sends the batch until the pubsub acknowledges it. A group handed in together that is larger than
+     * one request goes in several ({@link PubSub#publishAll}).
+     */
     private void send(List<Pending> batch) throws InterruptedException {
         Duration wait = FIRST_RETRY;
         while (true) {
             try {
                 post(batch.stream().map(Pending::body).toList());
                 return;
-            } catch (MemberRefusedException refused) {
-                if (refused.status() < 500) {
-                    sendOneByOne(batch, refused);
+            } catch (RuntimeException failure) {
+                Optional<String> refusal = refusal(failure);
+                if (refusal.isPresent()) {
+                    sendOneByOne(batch, refusal.get(), failure);
                     return;
                 }
-                log.warn("pubsub {} answered {} to {} task events; trying again in {}", pubsub.memberId(), refused.status(),
-                        batch.size(), wait);
-            } catch (RuntimeException unreachable) {
                 log.warn("pubsub {} did not take {} task events ({}); trying again in {}", pubsub.memberId(), batch.size(),
-                        unreachable.getMessage(), wait);
+                        failure.getMessage(), wait);
             }
             Thread.sleep(wait);
             wait = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
         }
     }
 
+    /**
+     * The reason of a refusal that sending again would not change: the pubsub's 4xx, or an event too
+     * large for a request even alone (refused before it was sent); empty for what is worth another try.
+     */
+    private static Optional<String> refusal(RuntimeException failure) {
+        if (failure instanceof RequestBatches.ItemTooLargeException) {
+            return Optional.of("body-too-large");
+        }
+        if (failure instanceof MemberRefusedException refused && refused.status() < 500) {
+            return Optional.of(refused.reason());
+        }
+        return Optional.empty();
+    }
+
     /** A refused batch: each event alone, and one still refused without its output. */
-    private void sendOneByOne(List<Pending> batch, MemberRefusedException refused) throws InterruptedException {
+    private void sendOneByOne(List<Pending> batch, String reason, RuntimeException refused) throws InterruptedException {
         for (Pending p : batch) {
             if (p.stripped()) {
                 log.error("pubsub {} refused the event of task {} even without its output: {}", pubsub.memberId(), p.event().task(),
@@ -162,31 +185,35 @@ final class EventPublisher implements AutoCloseable {
                 try {
                     post(List.of(p.body()));
                     continue;
-                } catch (MemberRefusedException again) {
-                    refused = again;
-                    if (again.status() >= 500) {
+                } catch (RuntimeException again) {
+                    Optional<String> refusal = refusal(again);
+                    if (refusal.isEmpty()) {
                         send(List.of(p));
                         continue;
                     }
-                } catch (RuntimeException unreachable) {
-                    send(List.of(p));
-                    continue;
+                    reason = refusal.get();
+                    refused = again;
                 }
             }
             TaskEvent e = p.event();
             TaskEvent stripped = new TaskEvent(e.task(), e.pilot(), e.state(), e.agent(), e.attempt(), e.at(), e.exitStatus(), e.reason(),
-                    "the pubsub refused this event with its output (" + refused.reason() + "); the output is in the "
+                    "the pubsub refused this event with its output (" + reason + "); the output is in the "
                             + "task's sandbox on agent " + e.agent(),
                     e.duration(), e.stdout() == null ? null : "", e.stderr() == null ? null : "",
                     e.stdout() == null ? null : Boolean.TRUE, e.stderr() == null ? null : Boolean.TRUE);
             log.warn("pubsub {} refused the event of task {} ({}): publishing it without its output", pubsub.memberId(), e.task(),
                     refused.getMessage());
-            send(List.of(new Pending(stripped, json.writeValueAsString(stripped), p.published(), true)));
+            send(List.of(pending(stripped, p.published(), true)));
         }
     }
 
-    private static int chars(List<Pending> group) {
-        return group.stream().mapToInt(p -> p.body().length()).sum();
+    private Pending pending(TaskEvent event, CompletableFuture<Void> published, boolean stripped) {
+        String body = json.writeValueAsString(event);
+        return new Pending(event, body, json.writeValueAsBytes(body).length + 1L, published, stripped);
+    }
+
+    private static long bytes(List<Pending> group) {
+        return group.stream().mapToLong(Pending::bytes).sum();
     }
 
     private void post(List<String> bodies) {
