@@ -266,6 +266,25 @@ class PubSubIT {
         assertThat(pubsub.topics()).contains(new PubSubWire.Topic("orders", 0, 5, 5));
     }
 
+    /** A member takes 512 KB in one request (its signature filter's max-body-size): larger bulks go in several. */
+    @Test
+    @Order(7)
+    void bulkPublishesLargerThanOneRequestGoInSeveralInOrder() {
+        List<String> bodies = IntStream.range(0, 100).mapToObj(i -> "{\"n\": " + i + ", \"pad\": \"" + "p".repeat(10 * 1024) + "\"}").toList();
+
+        List<Long> offsets = pubsub.publishAll("bulk", bodies);
+
+        assertThat(offsets).hasSize(100).isSorted().doesNotHaveDuplicates();
+        // The member retains 20 messages a topic here: the last 20, in order.
+        List<String> read = pubsub.fetch("bulk", offsets.get(80), 20, Duration.ZERO).messages().stream()
+                .map(PubSubWire.Message::body).toList();
+        assertThat(read).isEqualTo(bodies.subList(80, 100));
+        // The CLI as well: 8 bodies of 100 KiB.
+        List<String> args = new ArrayList<>(List.of("pubsub", "publish", id, "cli.bulk"));
+        IntStream.range(0, 8).forEach(i -> args.add(i + "q".repeat(100 * 1024)));
+        assertThat(ok(args.toArray(String[]::new)).out().lines()).hasSize(8);
+    }
+
     /**
      * A subscriber cut off mid-stream reconnects at once, as this document's reader is told to, to
      * a pubsub that serves one stream: it is served, not refused until the closed stream's next

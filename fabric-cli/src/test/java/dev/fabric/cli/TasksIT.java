@@ -95,6 +95,29 @@ class TasksIT {
     /** The expected end of each kind of task. */
     record Kind(TaskState state, String reason, Integer exitStatus, Function<Integer, String> stdout) {}
 
+    /**
+     * A request body is capped by every member's signature filter (512 KB from the spawner): 1,000 tasks
+     * with a 1 KiB variable each are over 1 MB, submitted through the client and, as escaped strings,
+     * put in the pilot's queue; both go in requests the member takes, and every task runs.
+     */
+    @Test
+    @Order(0)
+    void aThousandTasksWithAKibibyteOfEnvironmentEachAllRunToDone() throws Exception {
+        TaskManager tasks = client.tasks(manager, "large");
+        List<TaskDescription> descriptions = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            descriptions.add(new TaskDescription("large-" + i, null, List.of("sh", "-c", "test ${#DATA} -eq 1024"),
+                    Map.of("DATA", "\"" + "d".repeat(1022) + "\""), null, "1m", "large"));
+        }
+
+        List<String> ids = tasks.submit(pilot.id(), descriptions);
+
+        assertThat(ids).hasSize(1000).doesNotHaveDuplicates();
+        TaskManager.Outcome outcome = tasks.waitAll(ids, PATIENCE);
+        assertThat(outcome.pending()).as("tasks not ended").isEmpty();
+        assertThat(outcome.finished()).hasSize(1000).allSatisfy(task -> assertThat(task.state()).as("%s", task).isEqualTo(TaskState.DONE));
+    }
+
     @Test
     @Order(1)
     void aThousandTasksEachReachTheirRightFinalStateWhileAnAgentIsKilled() throws Exception {

@@ -16,6 +16,7 @@ import dev.fabric.core.client.MemberLostException;
 import dev.fabric.core.client.MemberRefusedException;
 import dev.fabric.core.client.MemberStoppedException;
 import dev.fabric.core.client.OffsetGoneException;
+import dev.fabric.core.client.RequestBatches;
 import dev.fabric.core.client.Subscriber;
 import dev.fabric.core.client.Subscription;
 import dev.fabric.core.pubsub.PubSubWire;
@@ -27,6 +28,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -41,6 +43,9 @@ import java.util.concurrent.atomic.AtomicInteger;
                 "Offsets count from 0 per topic; a topic retains its latest messages (docs/roles.md)."},
         subcommands = {PubSubCommand.Publish.class, PubSubCommand.Subscribe.class, PubSubCommand.Topics.class})
 public final class PubSubCommand extends FabricCommand.Group {
+
+    /** The most bodies one publish request carries: a pubsub takes 1 to 1,000. */
+    static final int BULK = 1000;
 
     public PubSubCommand(CommandContext context) {
         super(context);
@@ -58,14 +63,17 @@ public final class PubSubCommand extends FabricCommand.Group {
             case "pubsub-not-started" -> List.of("`fabric service " + id + "` shows its state; retry once it is RUNNING");
             case "journal-unavailable" -> List.of("nothing was published: retry; if it persists, see the member's log (`fabric log " + id
                     + "`): is its disk full?");
+            case "body-too-large" -> List.of("the member takes at most its " + RequestBatches.SETTING + " in one request (512KB unless its "
+                    + "spawner was set otherwise): publish fewer or smaller bodies at a time (docs/security.md)");
             default -> List.of();
         };
     }
 
     @Command(name = "publish",
             description = {"Publish each BODY to TOPIC (POST /pubsub/v1/topics/{topic}/messages) and print their offsets, one per line.",
-                    "Several bodies go in one request and one journal write, in order. A message is on the member's disk once "
-                            + "its offset is printed."})
+                    "Several bodies go in one request and one journal write, in order, as many as a request takes (1,000 bodies "
+                            + "and 512 KiB of JSON, a member's max-body-size); more go in several. A message is on the member's "
+                            + "disk once its offset is printed; when a request fails, the offsets of those published before are printed."})
     static final class Publish extends FabricCommand.WithOutput {
 
         @Parameters(index = "0", paramLabel = "ID", description = "the pubsub member's id")
@@ -83,21 +91,49 @@ public final class PubSubCommand extends FabricCommand.Group {
 
         @Override
         protected void execute() {
-            FabricEndpoint pubsub = pubsub(context, id);
-            ObjectNode request = context.json().createObjectNode();
-            if (bodies.size() == 1) {
-                request.put("body", bodies.getFirst());
-            } else {
-                bodies.forEach(request.putArray("bodies")::add);
+            List<List<String>> requests;
+            try {
+                requests = RequestBatches.split(bodies, body -> context.json().writeValueAsBytes(body).length,
+                        context.json().writeValueAsBytes(PubSubWire.Publish.all(List.of())).length, RequestBatches.MEMBER_MAX_BODY_BYTES,
+                        BULK, i -> "BODY " + (i + 1));
+            } catch (RequestBatches.ItemTooLargeException e) {
+                throw new CliException(ExitCodes.USAGE, e.getMessage(), List.of("a message's body is up to 256 KiB in UTF-8 "
+                        + "(docs/roles.md); store large payloads elsewhere and publish a reference"));
             }
-            JsonNode answer = pubsub.send(HttpMethod.POST, "/topics/{topic}/messages", request, topic).body();
+            FabricEndpoint pubsub = pubsub(context, id);
+            if (bodies.size() == 1) {
+                ObjectNode request = context.json().createObjectNode().put("body", bodies.getFirst());
+                JsonNode answer = answered(pubsub.send(HttpMethod.POST, "/topics/{topic}/messages", request, topic).body());
+                long offset = pubsub.decode(answer, PubSubWire.Published.class).offset();
+                show(answer, () -> offset + "\n");
+                return;
+            }
+            List<Long> offsets = new ArrayList<>();
+            for (List<String> run : requests) {
+                ObjectNode request = context.json().createObjectNode();
+                run.forEach(request.putArray("bodies")::add);
+                try {
+                    JsonNode answer = answered(pubsub.send(HttpMethod.POST, "/topics/{topic}/messages", request, topic).body());
+                    offsets.addAll(pubsub.decode(answer, PubSubWire.PublishedAll.class).offsets());
+                } catch (CliException failed) {
+                    if (!offsets.isEmpty()) {
+                        // Those are on the member's disk: say which, as a publish of them alone would have.
+                        show(context.json().valueToTree(new PubSubWire.PublishedAll(offsets)),
+                                () -> String.join("\n", offsets.stream().map(String::valueOf).toList()) + "\n");
+                    }
+                    throw failed;
+                }
+            }
+            JsonNode all = context.json().valueToTree(new PubSubWire.PublishedAll(offsets));
+            show(all, () -> String.join("\n", offsets.stream().map(String::valueOf).toList()) + "\n");
+        }
+
+        private JsonNode answered(JsonNode answer) {
             if (answer == null) {
                 throw new CliException(ExitCodes.SERVER_ERROR, "member " + id + " accepted the messages but named no offsets",
                         List.of("is the CLI as new as the member? Rebuild it with ./fabric build"));
             }
-            List<Long> offsets = bodies.size() == 1 ? List.of(pubsub.decode(answer, PubSubWire.Published.class).offset())
-                    : pubsub.decode(answer, PubSubWire.PublishedAll.class).offsets();
-            show(answer, () -> String.join("\n", offsets.stream().map(String::valueOf).toList()) + "\n");
+            return answer;
         }
     }
 
