@@ -105,25 +105,11 @@ public final class PubSub {
 
     /** One publish request; refused as too large (413), its halves, one after the other. */
     private List<Long> publishRun(String topic, List<String> bodies) {
-        byte[] request = fabric.json().writeValueAsBytes(PubSubWire.Publish.all(bodies));
-        try {
-            PubSubWire.PublishedAll published = call("publish " + bodies.size() + " messages to topic " + topic, (client, url) -> client.post()
-                    .uri("/topics/{topic}/messages", topic).contentType(MediaType.APPLICATION_JSON)
-                    .body(request).retrieve().body(PubSubWire.PublishedAll.class));
-            return Objects.requireNonNull(published, "the member answered a publish without its offsets").offsets();
-        } catch (MemberRefusedException refused) {
-            if (!RequestBatches.tooLarge(refused)) {
-                throw refused;
-            }
-            if (bodies.size() == 1) {
-                throw new MemberRefusedException(memberId, refused.status(), refused.reason(), refused.getMessage() + " (a request of "
-                        + request.length + " bytes carrying one message; the member's limit is its " + RequestBatches.SETTING
-                        + ", which its spawner sets)", refused);
-            }
-            List<Long> offsets = new ArrayList<>(publishRun(topic, bodies.subList(0, bodies.size() / 2)));
-            offsets.addAll(publishRun(topic, bodies.subList(bodies.size() / 2, bodies.size())));
-            return offsets;
-        }
+        return RequestBatches.sendHalving(bodies, memberId, "message", run -> fabric.json().writeValueAsBytes(PubSubWire.Publish.all(run)),
+                request -> Objects.requireNonNull(call("publish messages to topic " + topic, (client, url) ->
+                        client.post().uri("/topics/{topic}/messages", topic).contentType(MediaType.APPLICATION_JSON).body(request)
+                                .retrieve().body(PubSubWire.PublishedAll.class)), "the member answered a publish without its offsets")
+                        .offsets());
     }
 
     /**

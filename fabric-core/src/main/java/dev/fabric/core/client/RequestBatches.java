@@ -2,6 +2,7 @@ package dev.fabric.core.client;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.ToLongFunction;
 
@@ -107,6 +108,33 @@ public final class RequestBatches {
                 + " bytes even alone, over the " + limit + " bytes a member takes in one request (" + SETTING
                 + " on the spawner, which hands it to its members; " + MEMBER_MAX_BODY_BYTES / 1024 + "KB by default)"
                 + "; nothing was sent: make it smaller (store large inputs elsewhere and pass a reference), or raise the limit");
+    }
+
+    /**
+     * Sends {@code items} in one request: {@code body} makes its body, {@code send} sends it and reads the answer's
+     * results. A request the member refuses as too large (its limit is lower than counted) goes again in halves, one after
+     * the other; one item refused alone is refused for good, the message saying the request's bytes and the setting.
+     *
+     * @param noun what an item is, for that message ({@code "task"}, {@code "message"})
+     */
+    static <T, R> List<R> sendHalving(List<T> items, String memberId, String noun, Function<List<T>, byte[]> body,
+                                      Function<byte[], List<R>> send) {
+        byte[] request = body.apply(items);
+        try {
+            return send.apply(request);
+        } catch (MemberRefusedException refused) {
+            if (!tooLarge(refused)) {
+                throw refused;
+            }
+            if (items.size() == 1) {
+                throw new MemberRefusedException(memberId, refused.status(), refused.reason(), refused.getMessage() + " (a request of "
+                        + request.length + " bytes carrying one " + noun + "; the member's limit is its " + SETTING
+                        + ", which its spawner sets)", refused);
+            }
+            List<R> results = new ArrayList<>(sendHalving(items.subList(0, items.size() / 2), memberId, noun, body, send));
+            results.addAll(sendHalving(items.subList(items.size() / 2, items.size()), memberId, noun, body, send));
+            return results;
+        }
     }
 
     /** Whether a member's refusal is its signature filter's: the request's body was over its limit, and nothing of it was done. */

@@ -208,25 +208,13 @@ public final class TaskManager {
 
     /** One submission request; refused as too large (413), its halves, one after the other. */
     private List<String> send(String pilot, List<TaskDescription> tasks) {
-        byte[] body = client.json().writeValueAsBytes(new PilotWire.Submission(session, tasks));
-        try {
-            PilotWire.Submitted submitted = call("refused tasks for pilot " + pilot, http -> http.post().uri("/pilots/{id}/tasks", pilot)
-                    .contentType(MediaType.APPLICATION_JSON).body(body).retrieve().body(PilotWire.Submitted.class));
-            remember(submitted);
-            return submitted.ids();
-        } catch (MemberRefusedException refused) {
-            if (!RequestBatches.tooLarge(refused)) {
-                throw refused;
-            }
-            if (tasks.size() == 1) {
-                throw new MemberRefusedException(manager, refused.status(), refused.reason(), refused.getMessage() + " (a request of "
-                        + body.length + " bytes carrying one task; the member's limit is its " + RequestBatches.SETTING
-                        + ", which its spawner sets)", refused);
-            }
-            List<String> ids = new ArrayList<>(send(pilot, tasks.subList(0, tasks.size() / 2)));
-            ids.addAll(send(pilot, tasks.subList(tasks.size() / 2, tasks.size())));
-            return ids;
-        }
+        return RequestBatches.sendHalving(tasks, manager, "task", run -> client.json().writeValueAsBytes(new PilotWire.Submission(session, run)),
+                body -> {
+                    PilotWire.Submitted submitted = call("refused tasks for pilot " + pilot, http -> http.post().uri("/pilots/{id}/tasks", pilot)
+                            .contentType(MediaType.APPLICATION_JSON).body(body).retrieve().body(PilotWire.Submitted.class));
+                    remember(submitted);
+                    return submitted.ids();
+                });
     }
 
     /** Every task of this session, over every pilot, in submission order. */
