@@ -1,5 +1,6 @@
 package dev.fabric.core.problem;
 
+import dev.fabric.core.spring.FabricSecurityProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.validation.ConstraintViolationException;
 import org.springframework.beans.factory.ObjectProvider;
@@ -15,6 +16,8 @@ import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.cfg.CoercionAction;
 import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.type.LogicalType;
+
+import java.util.List;
 
 /**
  * Installs {@link FabricProblemAdvice} in every fabric web service, in place of Spring Boot's own
@@ -48,6 +51,19 @@ public class FabricProblemAutoConfiguration {
                     .withCoercionConfig(LogicalType.Textual, text -> text.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                             .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                             .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
+        }
+    }
+
+    /** The error answers in the service's OpenAPI document, where the service serves one (springdoc). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springdoc.core.customizers.OperationCustomizer")
+    static class Documentation {
+
+        @Bean
+        ProblemAnswersDocumentation fabricProblemAnswersDocumentation(ObjectProvider<FabricSecurityProperties> security) {
+            FabricSecurityProperties properties = security.getIfAvailable();
+            boolean signed = properties != null && properties.signature().enabled();
+            return new ProblemAnswersDocumentation(signed ? properties.signature().openPaths() : List.of(), signed);
         }
     }
 }
