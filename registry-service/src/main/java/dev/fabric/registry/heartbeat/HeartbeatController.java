@@ -1,5 +1,6 @@
 package dev.fabric.registry.heartbeat;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.FabricId;
 import dev.fabric.registry.instance.InstanceService;
 import io.micrometer.core.instrument.Counter;
@@ -31,6 +32,9 @@ public class HeartbeatController {
     }
 
     @Operation(summary = "Heartbeat of one incarnation of an instance")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 409, reasons = {"stale-incarnation", "unknown-incarnation", "not-running"})
+    @ProblemAnswer(status = 503, reasons = {"database-unavailable", "registry-busy", "shutting-down"})
     @PostMapping("/api/v1/instances/{id}/heartbeat")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void heartbeat(@PathVariable @FabricId String id, @RequestParam @Positive long incarnation) {

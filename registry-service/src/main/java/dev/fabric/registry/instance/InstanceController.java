@@ -1,5 +1,6 @@
 package dev.fabric.registry.instance;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.ReportRequest;
 import dev.fabric.core.registry.StateChangeRequest;
 import dev.fabric.core.registry.RegistrationRequest;
@@ -48,6 +49,9 @@ public class InstanceController {
     @ApiResponse(responseCode = "201", description = "a new id registered; Location names it")
     @ApiResponse(responseCode = "200", description = "a known id: its same incarnation again (a state change, endpoints and "
             + "metadata merged, or a retry), or a higher one (a restart: the instance replaced)")
+    @ProblemAnswer(status = 400, reasons = {"invalid-state", "too-large"})
+    @ProblemAnswer(status = 409, reasons = {"stale-incarnation", "instance-lost", "incarnation-required", "type-mismatch", "concurrent-registration"})
+    @ProblemAnswer(status = 503, reasons = {"database-unavailable", "registry-busy", "shutting-down"})
     @PostMapping
     public ResponseEntity<ServiceInstance> register(@Valid @RequestBody RegistrationRequest request) {
         InstanceService.Registered registered = service.register(request);
@@ -60,6 +64,8 @@ public class InstanceController {
 
     @Operation(summary = "List instances, filtered by type, state, parent spawner or session, in pages by id "
             + "(limit, default 500, at most 1000; the next page is the Link rel=\"next\" header)")
+    @ProblemAnswer(status = 400, reasons = "invalid-limit")
+    @ProblemAnswer(status = 503, reasons = "database-unavailable", when = "the database does not answer")
     @GetMapping
     public ResponseEntity<InstanceList> list(@RequestParam(required = false) @Pattern(regexp = Ids.PATTERN) String type,
                                              @RequestParam(required = false) InstanceState state,
@@ -73,6 +79,8 @@ public class InstanceController {
     }
 
     @Operation(summary = "Read one instance")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 503, reasons = "database-unavailable", when = "the database does not answer")
     @GetMapping("/{id}")
     public ServiceInstance get(@PathVariable @FabricId String id) {
         return service.get(id);
@@ -80,6 +88,9 @@ public class InstanceController {
 
     @Operation(summary = "The state history of an instance, across incarnations and after deregistration, in pages by step "
             + "(limit, default 500, at most 1000; the next page is the Link rel=\"next\" header)")
+    @ProblemAnswer(status = 400, reasons = "invalid-limit")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 503, reasons = "database-unavailable", when = "the database does not answer")
     @GetMapping("/{id}/history")
     public ResponseEntity<List<StateTransition>> history(@PathVariable @FabricId String id,
                                                          @RequestParam(defaultValue = "0") @PositiveOrZero long after,
@@ -100,18 +111,29 @@ public class InstanceController {
     }
 
     @Operation(summary = "Change the state of the current incarnation")
+    @ApiResponse(responseCode = "200", description = "the instance in its new state")
+    @ProblemAnswer(status = 400, reasons = "too-large")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 409, reasons = {"stale-incarnation", "unknown-incarnation", "illegal-transition", "not-running"})
+    @ProblemAnswer(status = 503, reasons = {"database-unavailable", "registry-busy", "shutting-down"})
     @PutMapping("/{id}/state")
     public ServiceInstance changeState(@PathVariable @FabricId String id, @Valid @RequestBody StateChangeRequest request) {
         return service.changeState(id, request);
     }
 
     @Operation(summary = "Report an instance unreachable, or report one's own failure")
+    @ProblemAnswer(status = 400, reasons = "incarnation-required")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 409, reasons = {"stale-incarnation", "unknown-incarnation", "illegal-transition"})
+    @ProblemAnswer(status = 503, reasons = {"database-unavailable", "registry-busy", "shutting-down"})
     @PostMapping("/{id}/reports")
     public ServiceInstance report(@PathVariable @FabricId String id, @Valid @RequestBody ReportRequest request) {
         return service.report(id, request);
     }
 
     @Operation(summary = "Deregister an instance (its history stays readable)")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 503, reasons = {"database-unavailable", "registry-busy", "shutting-down"})
     @DeleteMapping("/{id}")
     @org.springframework.web.bind.annotation.ResponseStatus(HttpStatus.NO_CONTENT)
     public void deregister(@PathVariable @FabricId String id) {

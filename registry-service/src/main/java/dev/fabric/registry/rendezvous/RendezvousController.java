@@ -2,6 +2,7 @@ package dev.fabric.registry.rendezvous;
 
 import dev.fabric.core.keys.Ed25519;
 import dev.fabric.core.keys.FabricKeys;
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.signature.KeyResolver;
 import dev.fabric.core.signature.ReceiverAuthorities;
@@ -65,6 +66,8 @@ public class RendezvousController {
     }
 
     @Operation(summary = "Open a rendezvous for a splice with a peer (signed with the fabric key)")
+    @ProblemAnswer(status = 400, reasons = {"bad-peer", "bad-peer-key", "bad-ttl"})
+    @ProblemAnswer(status = 503, reasons = "rendezvous-full")
     @PostMapping("/api/v1/rendezvous")
     @ResponseStatus(HttpStatus.CREATED)
     public RendezvousWire.Opened open(@RequestBody RendezvousWire.Open request) {
@@ -75,6 +78,8 @@ public class RendezvousController {
     }
 
     @Operation(summary = "The sides of a rendezvous that have joined, and the address each joined from (signed with the fabric key)")
+    @ProblemAnswer(status = 404, reasons = "rendezvous-unknown")
+    @ProblemAnswer(status = 410, reasons = "rendezvous-expired")
     @GetMapping("/api/v1/rendezvous/{id}")
     public Map<String, String> sides(@PathVariable String id) {
         Map<String, String> sides = new TreeMap<>();
@@ -86,6 +91,12 @@ public class RendezvousController {
             description = "Signed with the fabric key, or by a peer the rendezvous names a key for, with that key "
                     + "(a member's bootstrap identity). Answers this side's public address and port as observed, "
                     + "and once both have joined the other's and when to start dialing.")
+    @ProblemAnswer(status = 400, reasons = {"bad-side", "bad-join"})
+    @ProblemAnswer(status = 401, reasons = {"unsigned", "malformed-signature", "header-too-large", "unsupported-algorithm", "incomplete-signature", "unknown-key", "bad-signature", "wrong-authority", "digest-mismatch", "expired", "replayed"}, when = "the join's signature, checked against its side's key")
+    @ProblemAnswer(status = 404, reasons = "rendezvous-unknown")
+    @ProblemAnswer(status = 409, reasons = "rendezvous-side-taken")
+    @ProblemAnswer(status = 410, reasons = {"rendezvous-expired", "rendezvous-used"})
+    @ProblemAnswer(status = 503, reasons = "replay-cache-full")
     @PostMapping("/rendezvous/v1/{id}/{side}")
     public RendezvousWire.Joined join(@PathVariable String id, @PathVariable String side, HttpServletRequest request)
             throws IOException {

@@ -1,8 +1,10 @@
 package dev.fabric.registry.session;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.FabricId;
 import dev.fabric.core.registry.InstanceList;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.validation.annotation.Validated;
@@ -27,12 +29,18 @@ public class SessionController {
     }
 
     @Operation(summary = "Register a session id on an instance (idempotent)")
+    @ApiResponse(responseCode = "201", description = "registered on the instance")
+    @ApiResponse(responseCode = "204", description = "it was registered on the instance already")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 503, reasons = {"database-unavailable", "registry-busy", "shutting-down"})
     @PutMapping("/api/v1/instances/{id}/sessions/{session}")
     public ResponseEntity<Void> add(@PathVariable @FabricId String id, @PathVariable @FabricId String session) {
         return sessions.add(id, session) ? ResponseEntity.status(HttpStatus.CREATED).build() : ResponseEntity.noContent().build();
     }
 
     @Operation(summary = "Deregister a session id from an instance")
+    @ProblemAnswer(status = 404, reasons = {"unknown-instance", "unknown-session"})
+    @ProblemAnswer(status = 503, reasons = {"database-unavailable", "registry-busy", "shutting-down"})
     @DeleteMapping("/api/v1/instances/{id}/sessions/{session}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void remove(@PathVariable @FabricId String id, @PathVariable @FabricId String session) {
@@ -40,12 +48,15 @@ public class SessionController {
     }
 
     @Operation(summary = "The session ids registered on an instance")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 503, reasons = "database-unavailable", when = "the database does not answer")
     @GetMapping("/api/v1/instances/{id}/sessions")
     public List<String> sessionsOf(@PathVariable @FabricId String id) {
         return sessions.sessionsOf(id);
     }
 
     @Operation(summary = "Every instance serving a session, and the revision to watch from")
+    @ProblemAnswer(status = 503, reasons = "database-unavailable", when = "the database does not answer")
     @GetMapping("/api/v1/sessions/{session}")
     public InstanceList members(@PathVariable @FabricId String session) {
         return sessions.members(session);

@@ -1,5 +1,6 @@
 package dev.fabric.registry.watch;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.sse.StreamSlots;
 import dev.fabric.registry.instance.RegistryException;
 import io.swagger.v3.oas.annotations.Operation;
@@ -51,6 +52,9 @@ public class WatchController implements SmartLifecycle {
     }
 
     @Operation(summary = "Stream registry changes after a revision (server-sent events)")
+    @ProblemAnswer(status = 400, reasons = "invalid-revision")
+    @ProblemAnswer(status = 410, reasons = "revision-compacted")
+    @ProblemAnswer(status = 503, reasons = {"too-many-watches", "shutting-down", "database-unavailable"})
     @GetMapping(path = "/api/v1/watch", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     public SseEmitter watch(@RequestParam(required = false) Long since,
                             @RequestHeader(name = "Last-Event-ID", required = false) Long lastEventId)
