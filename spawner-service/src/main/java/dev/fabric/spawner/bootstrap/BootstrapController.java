@@ -1,5 +1,6 @@
 package dev.fabric.spawner.bootstrap;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.spawn.Supervisor;
 import io.swagger.v3.oas.annotations.Operation;
@@ -24,6 +25,11 @@ public class BootstrapController {
     }
 
     @Operation(summary = "Redeem a one-time password for the fabric keys, sealed to the member's ephemeral key")
+    @ProblemAnswer(status = 400, reasons = {"invalid-public-key", "invalid-management-url"})
+    @ProblemAnswer(status = 403, reasons = "otp-refused")
+    @ProblemAnswer(status = 409, reasons = "stale-incarnation")
+    @ProblemAnswer(status = 502, reasons = {"registry-unreachable", "registry-refused"}, when = "the registry call under the request failed")
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "a member not RUNNING yet, or a spawner that cannot reach the registry yet")
     @PostMapping("/bootstrap/v1/redeem")
     public BootstrapWire.Released redeem(@RequestBody BootstrapWire.Redeem redeem) {
         supervisor.requireSupervising();

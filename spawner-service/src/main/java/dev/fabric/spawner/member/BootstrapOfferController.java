@@ -1,6 +1,7 @@
 package dev.fabric.spawner.member;
 
 import dev.fabric.core.otp.OneTimePassword;
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
@@ -38,6 +39,8 @@ public class BootstrapOfferController {
 
     @Operation(summary = "Mode 3: who this member is, the ephemeral key its fabric keys are to be sealed to, and proof "
             + "(an HMAC keyed by its one-time password over the spawner's challenge) that it is the member the spawner started")
+    @ProblemAnswer(status = 400, reasons = "invalid-challenge")
+    @ProblemAnswer(status = 404, reasons = "not-mode-3")
     @GetMapping("/bootstrap/v1/hello")
     public BootstrapWire.Hello hello(@RequestParam(required = false) String challenge) {
         requireMode3();
@@ -49,6 +52,10 @@ public class BootstrapOfferController {
     }
 
     @Operation(summary = "Mode 3: the spawner proves itself with the one-time password and delivers the sealed keys")
+    @ProblemAnswer(status = 400, reasons = "keys-unsealable")
+    @ProblemAnswer(status = 403, reasons = "otp-refused")
+    @ProblemAnswer(status = 404, reasons = "not-mode-3")
+    @ProblemAnswer(status = 409, reasons = "keys-already-delivered")
     @PostMapping("/bootstrap/v1/keys")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void keys(@RequestBody BootstrapWire.Offer offer) {

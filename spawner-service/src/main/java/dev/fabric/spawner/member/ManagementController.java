@@ -1,5 +1,6 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.registry.RegistryCallException;
 import dev.fabric.core.registry.ServiceInstance;
@@ -7,6 +8,7 @@ import dev.fabric.spawner.contract.BootstrapProofs;
 import dev.fabric.spawner.contract.BootstrapWire;
 import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import org.springframework.context.annotation.Profile;
@@ -48,6 +50,7 @@ public class ManagementController {
 
     @Operation(summary = "Who this member is, its phase and its role's status; with ?challenge=, signed with its bootstrap key "
             + "(the spawner's check in step 4a)")
+    @ProblemAnswer(status = 400, reasons = "invalid-challenge")
     @GetMapping("/management/v1/status")
     public BootstrapWire.Status status(@RequestParam(required = false) String challenge) {
         if (challenge != null && !BootstrapProofs.wellFormed(challenge)) {
@@ -57,12 +60,22 @@ public class ManagementController {
     }
 
     @Operation(summary = "Configure the member's role (its spawner does this once, during the bootstrap)")
+    @ProblemAnswer(status = 400, reasons = "unknown-role")
+    @ProblemAnswer(status = 409, reasons = {"already-configured", "not-ready", "state-unrecoverable"})
+    @ProblemAnswer(status = 500, reasons = "role-failed")
+    @ProblemAnswer(status = 502, reasons = {"bridge-unreachable", "registry-unreachable"})
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "the member is stopping")
     @PutMapping("/management/v1/role")
     public BootstrapWire.Status configure(@RequestBody BootstrapWire.Configure configure) {
         return node.configure(configure);
     }
 
     @Operation(summary = "Register a session id on this member (recorded in the registry)")
+    @ApiResponse(responseCode = "201", description = "registered on this member")
+    @ApiResponse(responseCode = "204", description = "it was registered on this member already")
+    @ProblemAnswer(status = 404, reasons = "unknown-instance")
+    @ProblemAnswer(status = 502, reasons = {"registry-unreachable", "registry-refused"}, when = "the registry call under the request failed")
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "no keys yet")
     @PutMapping("/management/v1/sessions/{session}")
     public ResponseEntity<Void> addSession(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
         boolean added = node.registry().addSession(node.settings().serviceId(), session);
@@ -70,6 +83,9 @@ public class ManagementController {
     }
 
     @Operation(summary = "Deregister a session id from this member")
+    @ProblemAnswer(status = 404, reasons = {"unknown-instance", "unknown-session"})
+    @ProblemAnswer(status = 502, reasons = {"registry-unreachable", "registry-refused"}, when = "the registry call under the request failed")
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "no keys yet")
     @DeleteMapping("/management/v1/sessions/{session}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void removeSession(@PathVariable @Pattern(regexp = Ids.PATTERN, message = Ids.MESSAGE) String session) {
@@ -86,6 +102,9 @@ public class ManagementController {
     }
 
     @Operation(summary = "CONNECT: attach an application to a session this member serves (application fail-over)")
+    @ProblemAnswer(status = 404, reasons = "unknown-session")
+    @ProblemAnswer(status = 502, reasons = {"registry-unreachable", "registry-refused"}, when = "the registry call under the request failed")
+    @ProblemAnswer(status = 503, reasons = "not-ready")
     @PostMapping("/management/v1/connect")
     public Connected connect(@RequestBody @jakarta.validation.Valid Connect connect) {
         if (!node.registeredRunning()) {

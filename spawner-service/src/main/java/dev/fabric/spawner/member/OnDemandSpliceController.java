@@ -1,5 +1,6 @@
 package dev.fabric.spawner.member;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.Connectivity;
 import dev.fabric.core.signature.RequestSigner;
 import dev.fabric.core.splice.RendezvousWire;
@@ -53,6 +54,9 @@ public class OnDemandSpliceController {
 
     @Operation(summary = "Mode 4: join a rendezvous a caller opened at the registry, and serve the spliced connection as one to "
             + "this port (sent through the member's bridge, signed)")
+    @ProblemAnswer(status = 400, reasons = "invalid-rendezvous")
+    @ProblemAnswer(status = 409, reasons = "not-spliced")
+    @ProblemAnswer(status = 503, reasons = {"not-ready", "too-many-splices"})
     @PostMapping("/management/v1/splices")
     @ResponseStatus(HttpStatus.ACCEPTED)
     public RendezvousWire.Joining join(@RequestBody RendezvousWire.Invite invite) {

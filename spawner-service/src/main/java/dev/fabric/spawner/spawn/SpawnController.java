@@ -1,5 +1,6 @@
 package dev.fabric.spawner.spawn;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.FabricId;
 import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.spawner.launch.MemberLog;
@@ -43,6 +44,9 @@ public class SpawnController {
 
     @Operation(summary = "Spawn a member of a role; it bootstraps in the background (watch its state in the registry)")
     @ApiResponse(responseCode = "202", description = "accepted: the member, PENDING or BOOTSTRAPPING; Location names it")
+    @ProblemAnswer(status = 400, reasons = {"unknown-role", "invalid-resources", "unknown-host", "invalid-via"})
+    @ProblemAnswer(status = 502, reasons = {"launch-failed", "registry-unreachable", "registry-refused"})
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "a member not RUNNING yet, or a spawner that cannot reach the registry yet")
     @PostMapping("/api/v1/spawns")
     public ResponseEntity<ServiceInstance> spawn(@Valid @RequestBody SpawnRequest request) {
         supervisor.requireSupervising();
@@ -55,6 +59,7 @@ public class SpawnController {
     @Operation(summary = "A member's spawner is about to restart it under its id: the stop that follows leaves the member's own "
             + "members running for its next incarnation to take back (it would stop them with stop-members-on-shutdown)")
     @ApiResponse(responseCode = "204", description = "noted")
+    @ProblemAnswer(status = 409, reasons = "not-a-member", when = "the root spawner")
     @PostMapping("/management/v1/restarting")
     public ResponseEntity<Void> restarting() {
         supervisor.restarting();
@@ -62,6 +67,7 @@ public class SpawnController {
     }
 
     @Operation(summary = "The members this node supervises: those it spawned and those it adopted")
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "a member not RUNNING yet, or a spawner that cannot reach the registry yet")
     @GetMapping("/api/v1/members")
     public List<ServiceInstance> members() {
         supervisor.requireSupervising();
@@ -69,6 +75,8 @@ public class SpawnController {
     }
 
     @Operation(summary = "One member")
+    @ProblemAnswer(status = 404, reasons = "unknown-member")
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "a member not RUNNING yet, or a spawner that cannot reach the registry yet")
     @GetMapping("/api/v1/members/{id}")
     public ServiceInstance member(@PathVariable @FabricId String id) {
         supervisor.requireSupervising();
@@ -78,6 +86,10 @@ public class SpawnController {
     @Operation(summary = "Restart a member under its id with a new incarnation (a live old one is stopped first); with "
             + "?incarnation=N only if it is still at N, so callers that saw the same death restart it once")
     @ApiResponse(responseCode = "202", description = "accepted: the member's new incarnation")
+    @ProblemAnswer(status = 404, reasons = "unknown-member")
+    @ProblemAnswer(status = 409, reasons = {"member-lost", "member-stopped", "crash-loop"})
+    @ProblemAnswer(status = 502, reasons = {"launch-failed", "registry-unreachable", "registry-refused"})
+    @ProblemAnswer(status = 503, reasons = {"not-ready", "old-incarnation-may-run"})
     @PostMapping("/api/v1/members/{id}/restart")
     public ResponseEntity<ServiceInstance> restart(@PathVariable @FabricId String id, @RequestParam(required = false) Long incarnation) {
         supervisor.requireSupervising();
@@ -93,7 +105,10 @@ public class SpawnController {
 
     @Operation(summary = "The end of a member's log (every incarnation's output), as its launcher captured it; "
             + "?bytes=N (1 to 1048576, default 65536) says how much")
-    @ApiResponse(responseCode = "404", description = "unknown-member, or no-log: its launcher keeps no log this node can read")
+    @ApiResponse(responseCode = "200", description = "the end of the member's log")
+    @ProblemAnswer(status = 404, reasons = {"unknown-member", "no-log"})
+    @ProblemAnswer(status = 502, reasons = "log-unreadable")
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "a member not RUNNING yet, or a spawner that cannot reach the registry yet")
     @GetMapping("/api/v1/members/{id}/log")
     public MemberLog log(@PathVariable @FabricId String id, @RequestParam(defaultValue = "65536") int bytes) {
         supervisor.requireSupervising();
@@ -104,6 +119,9 @@ public class SpawnController {
     }
 
     @Operation(summary = "Stop a member")
+    @ProblemAnswer(status = 404, reasons = "unknown-member")
+    @ProblemAnswer(status = 502, reasons = {"registry-unreachable", "registry-refused"}, when = "the registry call under the request failed")
+    @ProblemAnswer(status = 503, reasons = "not-ready", when = "a member not RUNNING yet, or a spawner that cannot reach the registry yet")
     @DeleteMapping("/api/v1/members/{id}")
     @ResponseStatus(HttpStatus.NO_CONTENT)
     public void stop(@PathVariable @FabricId String id) {

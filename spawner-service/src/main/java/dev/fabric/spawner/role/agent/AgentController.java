@@ -1,5 +1,6 @@
 package dev.fabric.spawner.role.agent;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.Ids;
 import dev.fabric.core.task.TaskState;
 import dev.fabric.spawner.web.SpawnerException;
@@ -16,6 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /** The agent's HTTP API (docs/api.md, docs/roles.md "agent"); answers 503 until the member runs the agent role. */
+@ProblemAnswer(status = 503, reasons = "agent-not-started", when = "the member runs another role")
 @RestController
 @Profile("member")
 @RequestMapping(AgentRole.BASE_PATH)
@@ -46,6 +48,7 @@ public class AgentController {
                 .toList());
     }
 
+    @ProblemAnswer(status = 404, reasons = "task-not-running")
     @PostMapping("/tasks/{id}/cancel")
     Canceled cancel(@PathVariable String id) {
         Agent agent = role.agent();

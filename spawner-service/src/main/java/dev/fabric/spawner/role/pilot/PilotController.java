@@ -1,10 +1,12 @@
 package dev.fabric.spawner.role.pilot;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.registry.FabricId;
 import dev.fabric.core.pilot.PilotWire;
 import dev.fabric.core.task.TaskState;
 import dev.fabric.spawner.web.SpawnerException;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import org.springframework.context.annotation.Profile;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -23,6 +25,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /** The pilot manager's HTTP API (docs/roles.md "pilot-manager"); 503 until the member runs the role. */
+@ProblemAnswer(status = 503, reasons = "pilot-manager-not-started", when = "the member runs another role")
 @RestController
 @Profile("member")
 @RequestMapping(PilotManagerRole.BASE_PATH)
@@ -37,6 +40,11 @@ public class PilotController {
     }
 
     @Operation(summary = "Place a pilot: journaled NEW, then its queue, pubsub and agents are spawned (LAUNCHING); ACTIVE once all are RUNNING")
+    @ApiResponse(responseCode = "201", description = "the pilot, NEW; its members are spawned in the background")
+    @ProblemAnswer(status = 400, reasons = "invalid-pilot")
+    @ProblemAnswer(status = 404, reasons = "unknown-member")
+    @ProblemAnswer(status = 409, reasons = "member-not-running")
+    @ProblemAnswer(status = 503, reasons = "journal-unavailable")
     @PostMapping(path = "/pilots", consumes = MediaType.APPLICATION_JSON_VALUE)
     ResponseEntity<PilotWire.Pilot> create(@RequestBody(required = false) PilotWire.PilotDescription description) {
         return ResponseEntity.status(HttpStatus.CREATED).body(role.manager().create(description));
@@ -49,24 +57,32 @@ public class PilotController {
     }
 
     @Operation(summary = "One pilot")
+    @ProblemAnswer(status = 404, reasons = "unknown-pilot")
     @GetMapping("/pilots/{id}")
     PilotWire.Pilot pilot(@PathVariable @FabricId String id) {
         return role.manager().pilot(id);
     }
 
     @Operation(summary = "Cancel a pilot: its agents, queue and pubsub stopped, its unfinished tasks CANCELED")
+    @ProblemAnswer(status = 404, reasons = "unknown-pilot")
+    @ProblemAnswer(status = 503, reasons = "journal-unavailable")
     @DeleteMapping("/pilots/{id}")
     PilotWire.Pilot cancel(@PathVariable @FabricId String id) {
         return role.manager().cancel(id);
     }
 
     @Operation(summary = "Submit tasks to a pilot (one or many); answers their ids")
+    @ProblemAnswer(status = 400, reasons = "invalid-task")
+    @ProblemAnswer(status = 404, reasons = "unknown-pilot")
+    @ProblemAnswer(status = 409, reasons = {"pilot-ended", "task-exists"})
+    @ProblemAnswer(status = 503, reasons = "journal-unavailable")
     @PostMapping(path = "/pilots/{id}/tasks", consumes = MediaType.APPLICATION_JSON_VALUE)
     PilotWire.Submitted submit(@PathVariable @FabricId String id, @RequestBody(required = false) PilotWire.Submission submission) {
         return role.manager().submit(id, submission);
     }
 
     @Operation(summary = "The tasks of a pilot, of a session and a state when given")
+    @ProblemAnswer(status = 404, reasons = "unknown-pilot")
     @GetMapping("/pilots/{id}/tasks")
     PilotWire.Tasks tasks(@PathVariable @FabricId String id, @RequestParam(required = false) String state,
                           @RequestParam(required = false) String session) {
@@ -94,18 +110,25 @@ public class PilotController {
     }
 
     @Operation(summary = "One task")
+    @ProblemAnswer(status = 404, reasons = "unknown-task")
     @GetMapping("/tasks/{id}")
     PilotWire.Task task(@PathVariable @FabricId String id) {
         return role.manager().task(id);
     }
 
     @Operation(summary = "Cancel a task: at once when not yet queued, else through the pilot's control topic")
+    @ApiResponse(responseCode = "202", description = "the task; a queued or running one is canceled through its pilot")
+    @ProblemAnswer(status = 404, reasons = "unknown-task")
+    @ProblemAnswer(status = 409, reasons = "task-final")
+    @ProblemAnswer(status = 503, reasons = "journal-unavailable")
     @PostMapping("/tasks/{id}/cancel")
     ResponseEntity<PilotWire.Task> cancelTask(@PathVariable @FabricId String id) {
         return ResponseEntity.accepted().body(role.manager().cancelTask(id));
     }
 
     @Operation(summary = "What a finished task printed; 409 task-not-run for one that never ran")
+    @ProblemAnswer(status = 404, reasons = "unknown-task")
+    @ProblemAnswer(status = 409, reasons = {"task-not-run", "task-running"})
     @GetMapping("/tasks/{id}/output")
     PilotWire.Output output(@PathVariable @FabricId String id) {
         return role.manager().output(id);

@@ -1,5 +1,6 @@
 package dev.fabric.spawner.role.pubsub;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.sse.StreamSlots;
 import dev.fabric.spawner.role.RoleRequests;
@@ -58,6 +59,7 @@ public class PubSubController {
         this.role = role;
     }
 
+    @ProblemAnswer(status = 503, reasons = {"pubsub-not-started", "journal-unavailable"})
     @PostMapping(path = "/topics/{topic}/messages", consumes = MediaType.APPLICATION_JSON_VALUE)
     Object publish(@PathVariable String topic, @RequestBody(required = false) PubSubWire.Publish request) {
         TopicStore store = role.running().store();
@@ -91,6 +93,8 @@ public class PubSubController {
     }
 
     /** The JSON fetch, for polling clients: {@code from} defaults to the oldest retained message. */
+    @ProblemAnswer(status = 410, reasons = "gone", when = "retention dropped the offset asked for; the problem's oldest says where to go on")
+    @ProblemAnswer(status = 503, reasons = "pubsub-not-started")
     @GetMapping("/topics/{topic}/messages")
     PubSubWire.Messages fetch(@PathVariable String topic, @RequestParam(required = false) String from,
                               @RequestParam(required = false) String max, @RequestParam(required = false) String wait)
@@ -116,6 +120,8 @@ public class PubSubController {
      * one, as it is published, until the subscriber leaves. A subscriber that hung up gives its place
      * to a new stream at once ({@link StreamSlots}).
      */
+    @ProblemAnswer(status = 410, reasons = "gone", when = "retention dropped the offset asked for; the problem's oldest says where to go on")
+    @ProblemAnswer(status = 503, reasons = {"pubsub-not-started", "too-many-subscribers"})
     @GetMapping(path = "/topics/{topic}/messages", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
     SseEmitter subscribe(@PathVariable String topic, @RequestParam(required = false) String from,
                          @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId)
@@ -158,6 +164,7 @@ public class PubSubController {
         return emitter;
     }
 
+    @ProblemAnswer(status = 503, reasons = "pubsub-not-started")
     @GetMapping("/topics")
     PubSubWire.Topics topics() {
         return new PubSubWire.Topics(role.running().store().topics().stream()

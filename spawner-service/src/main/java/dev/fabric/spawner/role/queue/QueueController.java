@@ -1,8 +1,11 @@
 package dev.fabric.spawner.role.queue;
 
+import dev.fabric.core.problem.ProblemAnswer;
 import dev.fabric.core.queue.QueueWire;
 import dev.fabric.spawner.role.RoleRequests;
 import dev.fabric.spawner.web.SpawnerException;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.annotation.Profile;
 import org.springframework.http.HttpStatus;
@@ -48,6 +51,8 @@ public class QueueController {
         this.role = role;
     }
 
+    @ApiResponse(responseCode = "200", description = "the message's id (body), or the messages' ids in order (bodies)")
+    @ProblemAnswer(status = 503, reasons = {"queue-not-started", "journal-unavailable"})
     @PostMapping(path = "/messages", consumes = MediaType.APPLICATION_JSON_VALUE)
     Object enqueue(@RequestBody(required = false) QueueWire.Enqueue request) {
         WorkQueue queue = role.queue();
@@ -95,6 +100,9 @@ public class QueueController {
      * {@code POST /acks} would, so a consumer that finished some asks for more in the same request. With acks the
      * answer is always {@code 200} and says which were {@code refused}; without, {@code 204} when nothing was leased.
      */
+    @ApiResponse(responseCode = "200", description = "the leased messages; with acks, also the leases refused")
+    @ApiResponse(responseCode = "204", description = "no message was ready within wait (and the request acked none)", content = @Content)
+    @ProblemAnswer(status = 503, reasons = {"queue-not-started", "journal-unavailable"})
     @PostMapping("/leases")
     ResponseEntity<QueueWire.Leases> lease(@RequestParam(defaultValue = "1") String max,
                                            @RequestParam(defaultValue = "30s") String visibility,
@@ -132,6 +140,10 @@ public class QueueController {
      * Withdraws a message no consumer holds: 204 when it is gone (again: 204), 409 {@code message-leased}
      * when a consumer holds it (its ack or nack decides), 404 {@code message-unknown}.
      */
+    @ApiResponse(responseCode = "204", description = "withdrawn (or gone already)")
+    @ProblemAnswer(status = 404, reasons = "message-unknown")
+    @ProblemAnswer(status = 409, reasons = "message-leased")
+    @ProblemAnswer(status = 503, reasons = {"queue-not-started", "journal-unavailable"})
     @DeleteMapping("/messages/{id}")
     ResponseEntity<Void> withdraw(@PathVariable String id) {
         WorkQueue queue = role.queue();
@@ -143,6 +155,10 @@ public class QueueController {
         return ResponseEntity.noContent().build();
     }
 
+    @ApiResponse(responseCode = "204", description = "acked (again: acked already)")
+    @ProblemAnswer(status = 404, reasons = "lease-unknown")
+    @ProblemAnswer(status = 409, reasons = {"lease-expired", "lease-nacked", "lease-acked"})
+    @ProblemAnswer(status = 503, reasons = {"queue-not-started", "journal-unavailable"})
     @DeleteMapping("/leases/{leaseId}")
     ResponseEntity<Void> ack(@PathVariable String leaseId) {
         WorkQueue queue = role.queue();
@@ -150,6 +166,7 @@ public class QueueController {
         return ResponseEntity.noContent().build();
     }
 
+    @ProblemAnswer(status = 503, reasons = {"queue-not-started", "journal-unavailable"})
     @PostMapping(path = "/acks", consumes = MediaType.APPLICATION_JSON_VALUE)
     QueueWire.AckedAll ackAll(@RequestBody(required = false) QueueWire.Acks request) {
         WorkQueue queue = role.queue();
@@ -170,12 +187,19 @@ public class QueueController {
                 .map(e -> new QueueWire.Refusal(e.getKey().toString(), e.getValue().reason(), e.getValue().detail())).toList();
     }
 
+    @ProblemAnswer(status = 404, reasons = "lease-unknown")
+    @ProblemAnswer(status = 409, reasons = {"lease-expired", "lease-nacked", "lease-acked"})
+    @ProblemAnswer(status = 503, reasons = {"queue-not-started", "journal-unavailable"})
     @PostMapping("/leases/{leaseId}/extend")
     QueueWire.Extended extend(@PathVariable String leaseId, @RequestParam(defaultValue = "30s") String visibility) {
         WorkQueue queue = role.queue();
         return new QueueWire.Extended(queue.extend(leaseId(leaseId), visibility(visibility)));
     }
 
+    @ApiResponse(responseCode = "204", description = "given back: ready again")
+    @ProblemAnswer(status = 404, reasons = "lease-unknown")
+    @ProblemAnswer(status = 409, reasons = {"lease-expired", "lease-nacked", "lease-acked"})
+    @ProblemAnswer(status = 503, reasons = {"queue-not-started", "journal-unavailable"})
     @PostMapping("/leases/{leaseId}/nack")
     ResponseEntity<Void> nack(@PathVariable String leaseId) {
         WorkQueue queue = role.queue();
@@ -183,6 +207,7 @@ public class QueueController {
         return ResponseEntity.noContent().build();
     }
 
+    @ProblemAnswer(status = 503, reasons = "queue-not-started")
     @GetMapping("/stats")
     QueueWire.Stats stats() {
         WorkQueue.Stats stats = role.queue().stats();
