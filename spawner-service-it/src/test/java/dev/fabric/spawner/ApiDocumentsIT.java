@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertAll;
 
 /**
  * The spawner's and the member's API references, {@code docs/api/spawner.openapi.json} and
@@ -112,8 +113,7 @@ class ApiDocumentsIT {
         call(member, FabricRestClients.plain(Duration.ofSeconds(5), null).baseUrl(queue.endpoints().get("management"))
                 .defaultStatusHandler(status -> true, (request, response) -> { }).build(), HttpMethod.GET, "/queue/v1/stats", null, 401);
 
-        spawner.assertDocumented();
-        member.assertDocumented();
+        assertAll(spawner::assertDocumented, member::assertDocumented);
     }
 
     /** The member the tests share: one queue, spawned on first use. */
