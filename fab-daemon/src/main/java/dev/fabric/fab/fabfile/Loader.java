@@ -20,6 +20,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,9 @@ public final class Loader {
         /** Every variable assignment, with the value it leaves. */
         VAR,
         /** Every {@code %} pattern expanded, with the files it matched. */
-        LISTS
+        LISTS,
+        /** A pattern that would have matched products, which patterns never match. */
+        WARN
     }
 
     /** Receives a line per assignment, invocation and pattern expanded. */
@@ -64,7 +67,37 @@ public final class Loader {
     private final List<Path> fabfiles = new ArrayList<>();
     private final Deque<Path> invoking = new ArrayDeque<>();
     private final Map<Path, List<String>> walks = new HashMap<>();
+    /** Every {@code %} pattern expanded in this reading of the fabfiles, in order. */
+    private final List<Glob> globs = new ArrayList<>();
+    /** Files patterns never match: the targets of the rules (node names). */
+    private final Set<String> products = new HashSet<>();
+    /** The notes of this reading, passed on once it is the one kept. */
+    private final List<Map.Entry<Note, String>> pending = new ArrayList<>();
     private Path root;
+
+    /**
+     * A pattern as expanded: where it is written, its directory, the files it matched (node names), and how it
+     * is used: {@code template} is a mapping's right-hand side, {@code ruleTarget} a pattern rule's target (else null).
+     */
+    private record Glob(String where, Path dir, String pattern, String template, String ruleTarget, List<String> matched) {
+        /** What to write instead of this pattern, enumerating {@code sources} (the pattern the products are made from). */
+        String instead(String sources, String productPattern) {
+            if (template != null) {
+                return "`[ " + sources + " -> " + template + " ]`";
+            }
+            if (ruleTarget != null) {
+                return "`[ " + ruleTarget + " ] : [ " + sources + " " + pattern + " ]`, naming `"
+                        + productPattern.replace("%", "$*") + "` in the formula where `$<` named it";
+            }
+            return "`[ " + sources + " -> " + productPattern + " ]`";
+        }
+    }
+
+    /** What made a target: the rule's origin and, for a pattern rule, its first {@code %} source and its target pattern. */
+    private record Producer(String origin, Path dir, String enumerator, String targetPattern) {
+    }
+
+    private final Map<String, Producer> producers = new HashMap<>();
 
     /**
      * @param overrides   variables set with {@code -v}, applied to the outermost fabfile's scope
@@ -88,6 +121,61 @@ public final class Loader {
             throw new FabException(ExitStatus.NOINVOKE, "no fabfile at " + file + ": create one, or name it with -f PATH");
         }
         root = file.getParent();
+        products.clear();
+        // Patterns match sources, never products, so that the model does not depend on which products a
+        // build left on disk: read again, leaving out the targets, until no pattern matched one. A target
+        // a pattern matched is not yet left out, so each reading leaves out more: this ends.
+        while (true) {
+            try {
+                Model model = read(file);
+                Set<String> targets = targets();
+                if (globs.stream().noneMatch(g -> g.matched().stream().anyMatch(targets::contains))) {
+                    warnProducts(targets);
+                    return model;
+                }
+                products.addAll(targets);
+                pending.clear();
+            } finally {
+                pending.forEach(n -> notes.accept(n.getKey(), n.getValue()));
+                pending.clear();
+            }
+        }
+    }
+
+    private Set<String> targets() {
+        Set<String> targets = new HashSet<>();
+        for (Rule r : rules) {
+            r.targets().stream().filter(t -> !t.startsWith("@")).forEach(targets::add);
+        }
+        return targets;
+    }
+
+    /** Warns of each pattern that would have matched products, naming them and what to match instead. */
+    private void warnProducts(Set<String> targets) {
+        for (Glob g : globs) {
+            List<String> made = targets.stream().filter(t -> matches(g.dir(), g.pattern(), t) != null).sorted().toList();
+            if (made.isEmpty()) {
+                continue;
+            }
+            List<String> origins = made.stream().map(t -> producers.get(t).origin()).distinct().toList();
+            List<Producer> patternRules = made.stream().map(producers::get).filter(p -> p.enumerator() != null).distinct().toList();
+            // A suggestion is exact only for products of one pattern rule written in the same directory.
+            String instead = patternRules.size() == 1 && made.stream().allMatch(t -> producers.get(t).equals(patternRules.getFirst()))
+                    && patternRules.getFirst().dir().equals(g.dir())
+                    ? "match the sources they are made from instead: " + g.instead(patternRules.getFirst().enumerator(), patternRules.getFirst().targetPattern())
+                    : "match the sources they are made from instead, or name the products themselves";
+            pending.add(Map.entry(Note.WARN, "fab: warning: %s: pattern `%s` matches sources, never products: not %s (made by %s); %s"
+                    .formatted(g.where(), g.pattern(), String.join(" ", made), String.join(" ", origins), instead)));
+        }
+    }
+
+    private Model read(Path file) {
+        rules.clear();
+        discoveries.clear();
+        fabfiles.clear();
+        invoking.clear();
+        globs.clear();
+        producers.clear();
         Scope scope = new Scope(true);
         for (VariableOverride o : overrides.values()) {
             if (o.append()) {
@@ -120,8 +208,8 @@ public final class Loader {
             switch (statement) {
                 case Assign a -> {
                     assign(a, scope, new Context(name, dir));
-                    notes.accept(Note.VAR, "$" + a.name() + " = [ " + String.join(" ", scope.vars.getOrDefault(a.name(), List.of()))
-                            + " ] (" + name + ":" + a.line() + ")");
+                    pending.add(Map.entry(Note.VAR, "$" + a.name() + " = [ " + String.join(" ", scope.vars.getOrDefault(a.name(), List.of()))
+                            + " ] (" + name + ":" + a.line() + ")"));
                 }
                 case RuleDecl r -> rule(r, scope, new Context(name, dir));
                 case Invoke i -> invoke(i, scope, new Context(name, dir));
@@ -132,6 +220,9 @@ public final class Loader {
     }
 
     private record Context(String file, Path dir) {
+        String where(int line, int col) {
+            return file + ":" + line + ":" + col;
+        }
     }
 
     private void assign(Assign a, Scope scope, Context cx) {
@@ -166,8 +257,11 @@ public final class Loader {
                 .orElseThrow(() -> new FabException(ExitStatus.SYNTAX, "%s:%d:%d: syntax error: expected a source with `%%` in a pattern rule (its files give the stems), found none"
                         .formatted(cx.file(), r.line(), r.col())));
         List<String> depfile = expandWords(r.depfile(), scope, cx);
-        for (String stem : glob(cx.dir(), enumerator).keySet()) {
+        String targetPattern = targets.stream().filter(t -> t.contains("%")).findFirst().orElseThrow();
+        for (String stem : glob(cx.where(r.line(), r.col()), cx.dir(), enumerator, null, targetPattern).keySet()) {
             addRule(substitute(targets, stem), substitute(sources, stem), substitute(depfile, stem), r, scope, cx, origin, stem);
+            Producer made = new Producer(origin, cx.dir(), enumerator, targetPattern);
+            rules.getLast().targets().forEach(t -> producers.put(t, made));
         }
     }
 
@@ -192,7 +286,10 @@ public final class Loader {
                          String origin, String stem) {
         String formula = r.formula() == null ? null : formula(r.formula(), targets, sources, stem, scope, cx, true);
         String dep = depfile.isEmpty() ? null : node(depfile.getFirst(), cx.dir());
-        rules.add(new Rule(nodes(targets, cx.dir()), nodes(sources, cx.dir()), formula, cx.dir(), origin, dep));
+        Rule rule = new Rule(nodes(targets, cx.dir()), nodes(sources, cx.dir()), formula, cx.dir(), origin, dep);
+        rules.add(rule);
+        Producer made = new Producer(origin, cx.dir(), null, null);
+        rule.targets().forEach(t -> producers.putIfAbsent(t, made));
     }
 
     private List<String> nodes(List<String> words, Path dir) {
@@ -303,7 +400,7 @@ public final class Loader {
                     ? lookup(b.name(), scope, cx, inv.line(), inv.col())
                     : items(b.value(), scope, cx);
             child.vars.put(b.name(), value);
-            notes.accept(Note.PARAMS, display(found) + " <- $" + b.name() + " = [ " + String.join(" ", value) + " ] (" + cx.file() + ":" + inv.line() + ")");
+            pending.add(Map.entry(Note.PARAMS, display(found) + " <- $" + b.name() + " = [ " + String.join(" ", value) + " ] (" + cx.file() + ":" + inv.line() + ")"));
         }
         evaluate(found, child);
         if (inv.scope() != null) {
@@ -331,7 +428,7 @@ public final class Loader {
                 case Word w -> {
                     for (String s : expandWord(w, scope, cx)) {
                         if (s.contains("%") && !s.startsWith("@") && !s.startsWith("-")) {
-                            glob(cx.dir(), s).values().forEach(out::add);
+                            glob(cx.where(w.line(), w.col()), cx.dir(), s, null, null).values().forEach(out::add);
                         } else {
                             out.add(s);
                         }
@@ -350,7 +447,7 @@ public final class Loader {
         List<String> templates = expandWord(tw, scope, cx);
         List<String> out = new ArrayList<>();
         for (String p : patterns) {
-            for (String stem : glob(cx.dir(), p).keySet()) {
+            for (String stem : glob(cx.where(m.line(), m.col()), cx.dir(), p, String.join(" ", templates), null).keySet()) {
                 for (String t : templates) {
                     out.add(t.replace("%", stem));
                 }
@@ -393,11 +490,30 @@ public final class Loader {
         return value;
     }
 
-    /** Files under {@code dir} matching {@code pattern} (one {@code %} matching any run of characters, `/` included): stem to path, sorted. */
-    private Map<String, String> glob(Path dir, String pattern) {
+    /**
+     * Files under {@code dir} matching {@code pattern} (one {@code %} matching any run of characters, `/` included),
+     * products left out: stem to path, sorted.
+     */
+    private Map<String, String> glob(String where, Path dir, String pattern, String template, String ruleTarget) {
         Map<String, String> matched = globFiles(dir, pattern);
-        notes.accept(Note.LISTS, pattern + " in " + dir + ": " + String.join(" ", matched.values()));
+        matched.values().removeIf(rel -> products.contains(node(rel, dir)));
+        globs.add(new Glob(where, dir, pattern, template, ruleTarget, matched.values().stream().map(rel -> node(rel, dir)).toList()));
+        pending.add(Map.entry(Note.LISTS, pattern + " in " + dir + ": " + String.join(" ", matched.values())));
         return matched;
+    }
+
+    /** The stem of a node when {@code pattern}, written in a fabfile of {@code dir}, matches its name; else null. */
+    private String matches(Path dir, String pattern, String node) {
+        Path p = root.resolve(node);
+        if (!p.startsWith(dir)) {
+            return null;
+        }
+        String rel = dir.relativize(p).toString();
+        int pct = pattern.indexOf('%');
+        String prefix = pattern.substring(0, pct);
+        String suffix = pattern.substring(pct + 1);
+        return rel.length() > prefix.length() + suffix.length() && rel.startsWith(prefix) && rel.endsWith(suffix)
+                ? rel.substring(prefix.length(), rel.length() - suffix.length()) : null;
     }
 
     private Map<String, String> globFiles(Path dir, String pattern) {

@@ -175,4 +175,83 @@ class LoaderTest {
         assertThatThrownBy(this::load).hasMessageContaining("no fabfile at")
                 .extracting(e -> ((FabException) e).status()).isEqualTo(ExitStatus.NOINVOKE);
     }
+
+    private static final String GENERATED = """
+            [ gen/%.c ] : [ defs/%.txt ] { cp $< $@ }
+            $gens = [ defs/%.txt -> gen/%.c ]
+            [ build/%.o ] : [ gen/%.c ] { cc -c $< -o $@ }
+            $objs = [ gen/%.c -> build/%.o ]
+            [ build/tables.a ] : [ $gens $objs ] { ar rcs $@ $^ }
+            """;
+
+    private List<String> rulesOf(Model m) {
+        return m.rules().stream().map(r -> r.targets() + " <- " + r.sources() + " { " + r.formula() + " }").toList();
+    }
+
+    @Test
+    void patternNeverMatchesAProductWhetherOrNotABuildLeftItOnDisk() {
+        write(dir, "defs/a.txt", "red", "defs/b.txt", "blue", "fabfile", GENERATED);
+        List<String> cold = rulesOf(load());
+        write(dir, "gen/a.c", "", "gen/b.c", "", "build/a.o", "");
+        assertThat(rulesOf(load())).isEqualTo(cold);
+        assertThat(ruleFor(load(), "build/tables.a").sources()).containsExactly("gen/a.c", "gen/b.c");
+        assertThat(load().rules()).noneMatch(r -> r.targets().contains("build/a.o"));
+    }
+
+    @Test
+    void patternWrittenBeforeTheRuleThatMakesItsFilesStillLeavesThemOut() {
+        write(dir, "defs/a.txt", "", "gen/a.c", "", "gen/old.c", "", "fabfile", """
+                $srcs = [ gen/%.c ]
+                [ gen/%.c ] : [ defs/%.txt ] { cp $< $@ }
+                [ out ] : [ $srcs ] { cat $^ > $@ }
+                """);
+        // gen/old.c is no rule's target: a source, matched; gen/a.c is made by line 2.
+        assertThat(ruleFor(load(), "out").sources()).containsExactly("gen/old.c");
+    }
+
+    @Test
+    void productOfAPlainRuleIsLeftOutToo() {
+        write(dir, "src/main.c", "", "src/version.c", "", "fabfile", """
+                [ src/version.c ] : [ VERSION ] { echo "int v;" > $@ }
+                [ app ] : [ src/%.c ] { cc -o $@ $^ }
+                """);
+        assertThat(ruleFor(load(), "app").sources()).containsExactly("src/main.c");
+    }
+
+    @Test
+    void patternThatWouldMatchProductsIsWarnedOfWithWhatToWriteInstead() {
+        write(dir, "defs/a.txt", "red", "defs/b.txt", "blue", "fabfile", GENERATED);
+        List<String> warnings = new java.util.ArrayList<>();
+        new Loader().onNote((n, m) -> {
+            if (n == Loader.Note.WARN) {
+                warnings.add(m);
+            }
+        }).load(dir.resolve("fabfile"));
+        assertThat(warnings).containsExactly(
+                "fab: warning: fabfile:3:1: pattern `gen/%.c` matches sources, never products: not gen/a.c gen/b.c (made by fabfile:1); "
+                        + "match the sources they are made from instead: `[ build/%.o ] : [ defs/%.txt gen/%.c ]`, naming `gen/$*.c` in the formula where `$<` named it",
+                "fab: warning: fabfile:4:11: pattern `gen/%.c` matches sources, never products: not gen/a.c gen/b.c (made by fabfile:1); "
+                        + "match the sources they are made from instead: `[ defs/%.txt -> build/%.o ]`");
+    }
+
+    @Test
+    void suggestedFormsMatchTheSourcesAndWarnOfNothing() {
+        write(dir, "defs/a.txt", "red", "defs/b.txt", "blue", "gen/a.c", "", "fabfile", """
+                [ gen/%.c ] : [ defs/%.txt ] { cp $< $@ }
+                $gens = [ defs/%.txt -> gen/%.c ]
+                [ build/%.o ] : [ defs/%.txt gen/%.c ] { cc -c gen/$*.c -o $@ }
+                $objs = [ defs/%.txt -> build/%.o ]
+                [ build/tables.a ] : [ $gens $objs ] { ar rcs $@ $^ }
+                """);
+        List<String> warnings = new java.util.ArrayList<>();
+        Model m = new Loader().onNote((n, msg) -> {
+            if (n == Loader.Note.WARN) {
+                warnings.add(msg);
+            }
+        }).load(dir.resolve("fabfile"));
+        assertThat(warnings).isEmpty();
+        assertThat(ruleFor(m, "build/a.o").sources()).containsExactly("defs/a.txt", "gen/a.c");
+        assertThat(ruleFor(m, "build/a.o").formula()).isEqualTo("cc -c gen/a.c -o build/a.o");
+        assertThat(ruleFor(m, "build/tables.a").sources()).containsExactly("gen/a.c", "gen/b.c", "build/a.o", "build/b.o");
+    }
 }
