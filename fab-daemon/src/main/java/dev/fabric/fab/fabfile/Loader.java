@@ -59,7 +59,7 @@ public final class Loader {
         WARN
     }
 
-    /** Receives a line per assignment, invocation and pattern expanded. */
+    /** Receives a line per assignment, invocation and pattern expanded, and the warnings; only the last reading's. */
     public Loader onNote(BiConsumer<Note, String> notes) {
         this.notes = notes;
         return this;
@@ -69,8 +69,10 @@ public final class Loader {
     private final Map<Path, List<String>> walks = new HashMap<>();
     /** Every {@code %} pattern expanded in this reading of the fabfiles, in order. */
     private final List<Glob> globs = new ArrayList<>();
-    /** Files patterns never match: the targets of the rules (node names). */
+    /** Files patterns never match: the targets of the rules of every earlier reading (node names). */
     private final Set<String> products = new HashSet<>();
+    /** What made each target of this reading. */
+    private final Map<String, Producer> producers = new HashMap<>();
     /** The notes of this reading, passed on once it is the one kept. */
     private final List<Map.Entry<Note, String>> pending = new ArrayList<>();
     private Path root;
@@ -96,8 +98,6 @@ public final class Loader {
     /** What made a target: the rule's origin and, for a pattern rule, its first {@code %} source and its target pattern. */
     private record Producer(String origin, Path dir, String enumerator, String targetPattern) {
     }
-
-    private final Map<String, Producer> producers = new HashMap<>();
 
     /**
      * @param overrides   variables set with {@code -v}, applied to the outermost fabfile's scope
@@ -153,7 +153,7 @@ public final class Loader {
     /** Warns of each pattern that would have matched products, naming them and what to match instead. */
     private void warnProducts(Set<String> targets) {
         for (Glob g : globs) {
-            List<String> made = targets.stream().filter(t -> matches(g.dir(), g.pattern(), t) != null).sorted().toList();
+            List<String> made = targets.stream().filter(t -> matches(g.dir(), g.pattern(), t)).sorted().toList();
             if (made.isEmpty()) {
                 continue;
             }
@@ -502,18 +502,17 @@ public final class Loader {
         return matched;
     }
 
-    /** The stem of a node when {@code pattern}, written in a fabfile of {@code dir}, matches its name; else null. */
-    private String matches(Path dir, String pattern, String node) {
+    /** Whether {@code pattern}, written in a fabfile of {@code dir}, matches a node's name, on disk or not. */
+    private boolean matches(Path dir, String pattern, String node) {
         Path p = root.resolve(node);
         if (!p.startsWith(dir)) {
-            return null;
+            return false;
         }
         String rel = dir.relativize(p).toString();
         int pct = pattern.indexOf('%');
         String prefix = pattern.substring(0, pct);
         String suffix = pattern.substring(pct + 1);
-        return rel.length() > prefix.length() + suffix.length() && rel.startsWith(prefix) && rel.endsWith(suffix)
-                ? rel.substring(prefix.length(), rel.length() - suffix.length()) : null;
+        return rel.length() > prefix.length() + suffix.length() && rel.startsWith(prefix) && rel.endsWith(suffix);
     }
 
     private Map<String, String> globFiles(Path dir, String pattern) {
