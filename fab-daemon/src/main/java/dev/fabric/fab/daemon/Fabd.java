@@ -375,7 +375,7 @@ public final class Fabd {
         @Override
         public List<CommandResult> discover(BuildPlan plan, State s, Model model, int jobs) {
             stateChanged = true;
-            List<CommandResult> results = new RemotePlan(ipc, fabaDir, faba, ~invocation, bell, daemon, deferred, credentials, request.log())
+            List<CommandResult> results = new RemotePlan(ipc, fabaDir, faba, ~invocation, bell, daemon, deferred, credentials, request.log(), own.dir().resolve("clock"))
                     .run(plan, s, model);
             String dirMode = credentials.model() ? "rwxr-x---" : "rwx------";
             String fileMode = credentials.model() ? "rw-r-----" : "rw-------";
@@ -400,7 +400,7 @@ public final class Fabd {
         @Override
         public void run(BuildPlan plan, State s, Model model, int jobs) {
             stateChanged = true;
-            new RemotePlan(ipc, fabaDir, faba, invocation, bell, daemon, deferred, credentials, request.log())
+            new RemotePlan(ipc, fabaDir, faba, invocation, bell, daemon, deferred, credentials, request.log(), own.dir().resolve("clock"))
                     .run(plan, s, model);
         }
 

@@ -48,9 +48,11 @@ final class RemotePlan {
     private final List<Message> deferred;
     private final Credentials credentials;
     private final Log log;
+    /** A file of fabd's own, written before each stage starts for the file system's time then ({@link State#clock}). */
+    private final Path clock;
 
     RemotePlan(IpcDirectory ipc, PidDirectory faba, int fabaPid, long invocation, Doorbell bell, Daemon daemon,
-               List<Message> deferred, Credentials credentials, Log log) {
+               List<Message> deferred, Credentials credentials, Log log, Path clock) {
         this.ipc = ipc;
         this.faba = faba;
         this.fabaPid = fabaPid;
@@ -60,6 +62,7 @@ final class RemotePlan {
         this.deferred = deferred;
         this.credentials = credentials;
         this.log = log;
+        this.clock = clock;
     }
 
     /** Runs the plan through faba; returns every command's result (a discovery's output is in its stdout). */
@@ -91,11 +94,13 @@ final class RemotePlan {
             }
             IpcFiles.replace(faba.stages(), IpcCodec.encode(new IpcRecord.Stages(invocation, plan.stages().size(), stage.number())), file);
             daemon.ipc("fabd: wrote " + faba.stage(stage.number()) + " (" + commands.size() + " command(s)) and " + faba.stages());
+            // The stage's commands start after this file was written: a source changed since may have changed after its command read it.
+            long started = State.clock(clock);
             if (!bell.ring("faba", fabaPid, Message.BPSTART)) {
                 throw new FabException(ExitStatus.FABDFAIL, "faba (pid " + fabaPid + ") is gone: it cannot run stage " + stage.number());
             }
             boolean good = await(stage);
-            collect(stage, state, model, good, results);
+            collect(stage, state, model, good, results, started);
         }
         return results;
     }
@@ -142,7 +147,7 @@ final class RemotePlan {
         return true;
     }
 
-    private void collect(Stage stage, State state, Model model, boolean good, List<CommandResult> results) {
+    private void collect(Stage stage, State state, Model model, boolean good, List<CommandResult> results, long started) {
         CommandResult failed = null;
         FabException discovery = null;
         boolean aborted = false;
@@ -162,7 +167,7 @@ final class RemotePlan {
             byte[] out = orEmpty(IpcFiles.readOwned(dir.resolve("out"), owner));
             byte[] err = orEmpty(IpcFiles.readOwned(dir.resolve("err"), owner));
             CommandResult r = new CommandResult(c, stage.number(), n, status, out, err,
-                    c.formula().targets().stream().filter(t -> !t.startsWith("@")).toList());
+                    c.formula().targets().stream().filter(t -> !t.startsWith("@")).toList(), started);
             results.add(r);
             if (c.discovers()) {
                 if (status != 0 && status != FabaStage.ABORTED && failed == null) {
@@ -184,7 +189,7 @@ final class RemotePlan {
                         continue;
                     }
                 }
-                state.recordSuccess(c.formula(), sources);
+                state.recordSuccess(c.formula(), sources, started);
             } else {
                 state.forget(c.formula());
                 if (status == FabaStage.ABORTED) {

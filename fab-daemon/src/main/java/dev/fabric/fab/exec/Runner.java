@@ -38,6 +38,8 @@ public final class Runner {
     private final Listener listener;
     private final Map<Process, Command> running = new ConcurrentHashMap<>();
     private volatile boolean aborted;
+    /** Written before each stage starts, for the file system's time then ({@link State#clock}); under {@code .fab}, which no watcher reports. */
+    static final String CLOCK = ".fab/clock";
 
     /** @param jobs commands at once within a stage; 0 or less means no limit */
     public Runner(Path root, State state, int jobs, Listener listener) {
@@ -58,6 +60,8 @@ public final class Runner {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (Stage stage : plan.stages()) {
                 List<Future<CommandResult>> futures = new ArrayList<>();
+                // Before any command of the stage starts: what they read may change from then on.
+                long stageStarted = State.clock(root.resolve(CLOCK));
                 int index = 0;
                 for (Command command : stage.commands()) {
                     int n = ++index;
@@ -68,7 +72,7 @@ public final class Runner {
                                 return null;
                             }
                             listener.started(stage.number(), plan.stages().size(), started.incrementAndGet(), total, command);
-                            CommandResult r = execute(command, stage.number(), n);
+                            CommandResult r = execute(command, stage.number(), n, stageStarted);
                             if (aborted) {
                                 state.forget(command.formula());
                                 removeTargets(command);
@@ -93,7 +97,7 @@ public final class Runner {
                                         return r;
                                     }
                                 }
-                                state.recordSuccess(command.formula(), sources);
+                                state.recordSuccess(command.formula(), sources, r.started());
                             } else {
                                 state.forget(command.formula());
                                 removeTargets(command);
@@ -150,7 +154,7 @@ public final class Runner {
                         r.stderrText().isEmpty() ? "(no stderr)" : "stderr:\n" + r.stderrText().stripTrailing()));
     }
 
-    private CommandResult execute(Command command, int stage, int index) throws InterruptedException {
+    private CommandResult execute(Command command, int stage, int index, long started) throws InterruptedException {
         List<String> products = command.formula().targets().stream().filter(t -> !t.startsWith("@")).toList();
         try {
             for (String p : products) {
@@ -162,7 +166,8 @@ public final class Runner {
             Process process;
             synchronized (running) {
                 if (aborted) {
-                    return new CommandResult(command, stage, index, 130, new byte[0], "fab: aborted before it started".getBytes(), products);
+                    return new CommandResult(command, stage, index, 130, new byte[0], "fab: aborted before it started".getBytes(), products,
+                            started);
                 }
                 process = new ProcessBuilder("/bin/sh", "-e", "-c", command.formula().command())
                         .directory(command.formula().dir().toFile())
@@ -176,10 +181,10 @@ public final class Runner {
             int status = process.waitFor();
             errReader.join();
             running.remove(process);
-            return new CommandResult(command, stage, index, status, out, err.get(), products);
+            return new CommandResult(command, stage, index, status, out, err.get(), products, started);
         } catch (IOException e) {
             return new CommandResult(command, stage, index, 127, new byte[0],
-                    ("fab: cannot start /bin/sh: " + e.getMessage()).getBytes(), products);
+                    ("fab: cannot start /bin/sh: " + e.getMessage()).getBytes(), products, started);
         }
     }
 

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -36,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  * catches a file replaced by rename (an editor's atomic save, {@code git checkout}, {@code mv}), the
  * change time a copy that kept the size and modification time ({@code cp -p}). Text, one record per
  * line, tab-separated: {@code file name size mtime hash ino ctime},
- * {@code formula key hash (source hash)*} and {@code discovery source hash dependency* = (name hash)*};
+ * {@code formula key hash (source hash)*} and {@code discovery source hash dependency* = (name hash)*}
+ * (a source's hash {@code ~} when it changed while the command ran: {@link #CHANGED_WHILE_RUNNING});
  * a state file written before inodes were kept (five
  * fields a file) still loads, and its files are re-read once.
  */
@@ -60,6 +62,15 @@ public final class State {
 
     /** The hash recorded for a file that did not exist (a generated header not made yet). */
     public static final String ABSENT = "-";
+
+    /**
+     * The hash recorded for a source changed while the command that read it ran: equal to no file's, so
+     * the command runs again. The content it read is unknown.
+     */
+    public static final String CHANGED_WHILE_RUNNING = "~";
+
+    /** What {@link #hash} says of a directory. */
+    private static final String DIRECTORY = "dir";
 
     private record Stamp(long size, long mtime, long ino, long ctime, String hash) {
         /** Stamps of a state file that kept no inode or change time: never equal to a file's, so it is read again. */
@@ -181,13 +192,21 @@ public final class State {
         return built.get(formula.key());
     }
 
-    /** Records a formula's successful run with the current content of its sources. */
-    public void recordSuccess(Formula formula, List<String> fileSources) {
+    /**
+     * Records a formula's successful run with what its command could have read: the content of each
+     * source, or {@link #CHANGED_WHILE_RUNNING} for one changed at or after {@code started} (its change
+     * time, in the file system's clock: see {@link #clock}). The command may have read such a source
+     * before or after that change, so its next plan runs the command again; a hash taken now would
+     * vouch for content the command never saw (a header saved after the compiler read it, with no hash
+     * of it from before: a first build, a new source, a header a depfile names for the first time).
+     */
+    public void recordSuccess(Formula formula, List<String> fileSources, long started) {
         Map<String, String> hashes = new TreeMap<>();
         for (String s : fileSources) {
             String h = hash(s);
             if (h != null) {
-                hashes.put(s, h);
+                // Looked at after the hash: a change the hash read was made before this look, which sees its change time.
+                hashes.put(s, !h.equals(DIRECTORY) && changedSince(s, started) ? CHANGED_WHILE_RUNNING : h);
             }
         }
         String fh = formulaHash(formula);
@@ -219,6 +238,64 @@ public final class State {
         String ch = sha256(command.getBytes(StandardCharsets.UTF_8));
         synchronized (this) {
             discovered.put(source, new Discovered(ch, dependencies, hashes));
+        }
+    }
+
+    /**
+     * Whether a file's change time is at or after {@code started}: it changed while a command that
+     * started then ran (or it is gone now). Always a stat, trusted or not: the watcher's report of that
+     * change is read only by the next command.
+     */
+    private boolean changedSince(String node, long started) {
+        try {
+            return nanos(Files.readAttributes(root.resolve(node), "unix:ctime").get("ctime")) >= started;
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The file system's clock now, as the change time of {@code file} written twice: once, then again
+     * until its change time moves. The kernel stamps files from a clock of its own, coarser than and
+     * behind the wall clock; a file changed before this call, in the same tick as the first write, has a
+     * change time before the one returned, and a file changed after it one at or after it. The wait is
+     * at most a tick (with the multigrain timestamps of Linux 6.13, none: a change time looked at makes
+     * the next one finer).
+     */
+    public static long clock(Path file) {
+        long first = written(file);
+        long now = written(file);
+        while (now <= first) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading the file system's clock", e);
+            }
+            now = written(file);
+        }
+        return now;
+    }
+
+    private static long written(Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+            // Written, not only opened: a write always moves the change time.
+            Files.write(file, new byte[] {'\n'});
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return clockOf(file);
+    }
+
+    /** The file system's clock when {@code file} was last written (or renamed into place): its change time. */
+    public static long clockOf(Path file) {
+        try {
+            return nanos(Files.readAttributes(file, "unix:ctime", LinkOption.NOFOLLOW_LINKS).get("ctime"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the change time of " + file, e);
         }
     }
 
@@ -349,7 +426,7 @@ public final class State {
             throw new UncheckedIOException(e);
         }
         if ((Boolean) attrs.get("isDirectory")) {
-            return "dir";
+            return DIRECTORY;
         }
         Stamp seen = new Stamp((Long) attrs.get("size"), nanos(attrs.get("lastModifiedTime")), (Long) attrs.get("ino"),
                 nanos(attrs.get("ctime")), null);

@@ -204,6 +204,22 @@ class FabCliTest {
     }
 
     @Test
+    void sourcesSavedWhileTheirCommandRanAreReadAgainNextTime() throws Exception {
+        // The command saves its source (no hash of it yet) and the header its depfile names for the first time, once,
+        // after reading them: what it read is not what is there, so the next fab runs it again.
+        write(dir, "fabfile", "[ out ] : [ in ] depfile [ out.d ] { cat in h > out; echo 'out: h' > out.d; "
+                + "if grep -q 1 in; then echo 2 > in; echo h2 > h; fi }\n", "in", "1\n", "h", "h1\n");
+        assertThat(fab()).isZero();
+        assertThat(Files.readString(dir.resolve("out"))).isEqualTo("1\nh1\n");
+        assertThat(fab("-p")).isZero();
+        assertThat(out).contains("out  (source in changed)");
+        assertThat(fab()).isZero();
+        assertThat(Files.readString(dir.resolve("out"))).isEqualTo("2\nh2\n");
+        assertThat(fab()).isZero();
+        assertThat(out).contains("nothing to do");
+    }
+
+    @Test
     void loaderAndDiscoveryLogCategoriesPrintWhatTheyName() throws Exception {
         write(dir, "lib/fabfile", "[ build/l.o ] : [ l.c ] { echo $cc $opt > $@ }\n", "lib/l.c", "",
                 "fabfile", DISCOVERING + "$cc = [ clang ]\n$srcs = [ src/%.c ]\n+[ lib ] ( $cc $opt = [ -O0 ] )\n",
