@@ -59,7 +59,7 @@ final class Discoverer {
                 }
                 dependencies = new ArrayList<>(dependencies);
                 dependencies.remove(d.source());
-                state.recordDiscovery(d.source(), d.command(), dependencies);
+                state.recordDiscovery(d.source(), d.command(), dependencies, r.started());
             }
         }
         for (Discovery d : model.discoveries()) {

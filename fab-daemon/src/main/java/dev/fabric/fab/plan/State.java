@@ -226,19 +226,29 @@ public final class State {
         return discovered.get(source);
     }
 
-    /** Records a source's discovery with the current content of the source and of every dependency. */
-    public void recordDiscovery(String source, String command, List<String> dependencies) {
+    /**
+     * Records a source's discovery with the content of the source and of every dependency, or
+     * {@link #CHANGED_WHILE_RUNNING} for one changed at or after the discovery command {@code started}
+     * (as {@link #recordSuccess}): the discovery runs again next time.
+     */
+    public void recordDiscovery(String source, String command, List<String> dependencies, long started) {
         Map<String, String> hashes = new TreeMap<>();
-        String sourceHash = hash(source);
-        hashes.put(source, sourceHash == null ? ABSENT : sourceHash);
+        hashes.put(source, recorded(source, started));
         for (String d : dependencies) {
-            String h = hash(d);
-            hashes.put(d, h == null ? ABSENT : h);
+            hashes.put(d, recorded(d, started));
         }
         String ch = sha256(command.getBytes(StandardCharsets.UTF_8));
         synchronized (this) {
             discovered.put(source, new Discovered(ch, dependencies, hashes));
         }
+    }
+
+    private String recorded(String node, long started) {
+        String h = hash(node);
+        if (h == null) {
+            return ABSENT;
+        }
+        return !h.equals(DIRECTORY) && changedSince(node, started) ? CHANGED_WHILE_RUNNING : h;
     }
 
     /**

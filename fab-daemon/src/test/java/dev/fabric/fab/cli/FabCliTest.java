@@ -220,6 +220,20 @@ class FabCliTest {
     }
 
     @Test
+    void sourceSavedWhileItsDiscoveryRanIsDiscoveredAgain() throws Exception {
+        // The discovery saves its source with a new #include after reading it: its dependencies are those of the old text.
+        write(dir, "fabfile", DISCOVERING, "deps.sh", DEPS_SH + "grep -q u.h \"$1\" || echo '#include \"src/u.h\"' >> \"$1\"\n",
+                "src/a.c", "int a;\n", "src/u.h", "u1");
+        assertThat(fab()).isZero();
+        assertThat(fab("+d")).isZero();
+        assertThat(out).contains("src/a.c: src/u.h");
+        assertThat(fab()).isZero();
+        write(dir, "src/u.h", "u2");
+        assertThat(fab("-p")).isZero();
+        assertThat(out).contains("build/a.o");
+    }
+
+    @Test
     void loaderAndDiscoveryLogCategoriesPrintWhatTheyName() throws Exception {
         write(dir, "lib/fabfile", "[ build/l.o ] : [ l.c ] { echo $cc $opt > $@ }\n", "lib/l.c", "",
                 "fabfile", DISCOVERING + "$cc = [ clang ]\n$srcs = [ src/%.c ]\n+[ lib ] ( $cc $opt = [ -O0 ] )\n",
