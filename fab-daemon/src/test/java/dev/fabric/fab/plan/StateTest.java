@@ -1,10 +1,14 @@
 package dev.fabric.fab.plan;
 
+import dev.fabric.fab.graph.Formula;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -79,5 +83,37 @@ class StateTest {
         Files.delete(root.resolve("target"));
         assertThat(state.hash(".git/HEAD")).isNotEqualTo(head);
         assertThat(state.exists("link")).isFalse();
+    }
+
+    @Test
+    void theClockSeparatesWhatWasWrittenBeforeItFromWhatIsWrittenAfter() throws Exception {
+        // In the same kernel tick, most of the time: a file written just before the clock is not "changed while running".
+        Path clock = root.resolve(".fab/clock");
+        Path source = root.resolve("src.c");
+        for (int i = 0; i < 200; i++) {
+            Files.writeString(source, "before " + i);
+            long started = State.clock(clock);
+            assertThat(ctime(source)).isLessThan(started);
+            Files.writeString(source, "after " + i);
+            assertThat(ctime(source)).isGreaterThanOrEqualTo(started);
+        }
+    }
+
+    @Test
+    void aSourceChangedAfterTheCommandStartedIsRecordedAsChanged() throws Exception {
+        Files.writeString(root.resolve("fabfile"), "");
+        Files.writeString(root.resolve("kept.c"), "k");
+        Files.writeString(root.resolve("saved.c"), "1");
+        State state = State.load(root);
+        Formula formula = new Formula(List.of("out"), List.of("kept.c", "saved.c"), "cc", root, "fabfile:1", null);
+        long started = State.clock(root.resolve(".fab/clock"));
+        Files.writeString(root.resolve("saved.c"), "2");
+        state.recordSuccess(formula, List.of("kept.c", "saved.c"), started);
+        assertThat(state.built(formula).sources()).containsEntry("kept.c", state.hash("kept.c"))
+                .containsEntry("saved.c", State.CHANGED_WHILE_RUNNING);
+    }
+
+    private static long ctime(Path p) throws Exception {
+        return ((FileTime) Files.getAttribute(p, "unix:ctime")).to(TimeUnit.NANOSECONDS);
     }
 }
