@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tells fabd what changed, relays the client's START to fabd (the client cannot signal fabd in the
  * credential model, faba can: its saved uid is fabsys) and the DONE of fabd to the client. When the
  * client goes away in the middle of a build, faba kills the running commands and removes their
- * products, so nothing half-written stays.
+ * products, so nothing half-written stays, and answers every later stage of that build BPBAD without
+ * running it, so that fabd ends the build at once (see {@link #abandon}).
  */
 public final class Faba {
     private final IpcDirectory ipc;
@@ -43,6 +44,7 @@ public final class Faba {
     private final Doorbell bell;
     private TreeWatcher watcher;
 
+    /** The client waiting for the relayed invocation, until fabd's DONE of it or the client's death; 0 when none waits. */
     private int client;
     private Request request;
     /** The relayed client's environment and umask, which every command of its invocation runs with; null when fab/env was not of it. */
@@ -51,6 +53,12 @@ public final class Faba {
     private long relayed;
     /** The changes file's end when the relayed START was sent: what fabd reads at least, and faba may drop after its DONE. */
     private long synced;
+    /**
+     * Invocations relayed whose client went away before fabd answered them: their stages are answered
+     * BPBAD unrun, and their DONE goes to nobody. Several when clients die one after the other faster than
+     * fabd ends their builds; each leaves at its DONE.
+     */
+    private final Set<Long> abandoned = new java.util.HashSet<>();
     private long invocation;
     private int lastStage;
     private final AtomicInteger started = new AtomicInteger();
@@ -113,12 +121,11 @@ public final class Faba {
         IpcFiles.link(ipc.bp(), own.bp());
         while (true) {
             Message m = bell.next(200);
+            // Looked at after every ring too, not only when none came for 200 ms: during a build faba's rings are few.
+            if (client != 0 && !Libc.alive(client)) {
+                abandon(relayed, "the client " + client + " is gone");
+            }
             if (m == null) {
-                FabaStage r = running;
-                if (r != null && client != 0 && !Libc.alive(client)) {
-                    daemon.ipc("faba: the client " + client + " is gone: aborting the running commands");
-                    r.abort();
-                }
                 continue;
             }
             switch (m) {
@@ -138,7 +145,7 @@ public final class Faba {
 
     /** The client's START: note who waits, bring the watcher up to date, relay to fabd. */
     private void start() throws InterruptedException {
-        client = ipc.fabPid();
+        long previous = relayed;
         try {
             IpcRecord.Args args = ipc.read(IpcRecord.Args.class, ipc.args());
             PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
@@ -149,6 +156,13 @@ public final class Faba {
             relayed = 0;
             request = null;
         }
+        if (client != 0 && relayed != previous) {
+            // A new client holds fab/lock, so the one of the unanswered invocation is gone, even if faba has not seen
+            // it die yet (the next fab of a shell follows a killed one within milliseconds). fabd answers that
+            // invocation before this START: it must end now, not run its remaining commands and stages first.
+            abandon(previous, "a new client's START came before fabd answered its invocation");
+        }
+        client = ipc.fabPid();
         try {
             IpcRecord.Environment env = ipc.read(IpcRecord.Environment.class, ipc.env());
             environment = env != null && relayed != 0 && env.invocation() == relayed ? env : null;
@@ -162,6 +176,24 @@ public final class Faba {
         credentials.ringAsFabsys(bell, "fabd", fabd, Message.START);
     }
 
+    /**
+     * The client of the relayed invocation went away before fabd answered it: its running commands are
+     * killed and their products removed, the rest of the stage does not start, and every later stage of
+     * it is answered BPBAD unrun ({@link #stage}), so fabd ends that build at once with "build aborted"
+     * and takes the next START. Without the answers fabd would wait for a stage faba no longer runs.
+     */
+    private void abandon(long invocation, String why) {
+        daemon.ipc("faba: " + why + ": aborting invocation " + Long.toHexString(invocation) + " (its running commands killed, no other started)");
+        if (invocation != 0) {
+            abandoned.add(invocation);
+        }
+        client = 0;
+        FabaStage r = running;
+        if (r != null) {
+            r.abort();
+        }
+    }
+
     /** BPSTART: run the stage bp/stages names, unless it ran already (a merged or late ring). */
     private void stage() {
         IpcRecord.Stages stages = ipc.read(IpcRecord.Stages.class, own.stages());
@@ -169,9 +201,10 @@ public final class Faba {
         if (stages == null || commands == null) {
             return;
         }
-        // The discoveries of the relayed command come first, under the complement of its id (see Fabd's Project#discover).
+        // The discoveries of a command come first, under the complement of its id (see Fabd's Project#discover).
+        boolean ofAbandoned = abandoned.contains(stages.invocation()) || abandoned.contains(~stages.invocation());
         boolean ofRelayed = relayed != 0 && (stages.invocation() == relayed || stages.invocation() == ~relayed);
-        if (!ofRelayed || commands.invocation() != stages.invocation()) {
+        if (!(ofRelayed || ofAbandoned) || commands.invocation() != stages.invocation()) {
             // Work this faba did not relay a START for: not its client's, so not run.
             daemon.ipc("faba: stage " + stages.released() + " of invocation " + Long.toHexString(stages.invocation())
                     + " is not of the invocation this faba relayed (" + Long.toHexString(relayed) + "): ignored");
@@ -196,6 +229,13 @@ public final class Faba {
         }
         lastStage = stages.released();
         int number = stages.released();
+        if (ofAbandoned) {
+            // No exit record: fabd forgets these commands and ends the build as aborted.
+            daemon.ipc("faba: stage " + number + " of invocation " + Long.toHexString(stages.invocation())
+                    + " not run: its client went away");
+            credentials.ringAsFabsys(bell, "fabd", ipc.fabdPid(), Message.BPBAD);
+            return;
+        }
         Log log = request != null ? request.log() : new Log(System.out, System.err);
         int jobs = request != null ? request.jobs() : Runtime.getRuntime().availableProcessors();
         FabaStage stage = new FabaStage(own, number, root, jobs, sink, log, started, credentials, environment);
@@ -222,6 +262,13 @@ public final class Faba {
         }
         IpcRecord.Exit exit = ipc.read(IpcRecord.Exit.class, ipc.exit());
         boolean ours = exit != null && relayed != 0 && exit.invocation() == relayed;
+        boolean ofAbandoned = exit != null && abandoned.remove(exit.invocation());
+        if (ofAbandoned && !ours) {
+            // A newer START is relayed already and fabd's next command removes bp/state: nothing to install. fabd
+            // keeps the state in memory and hands it over with that command's; no client waits for this DONE.
+            daemon.ipc("faba: fabd ended invocation " + Long.toHexString(exit.invocation()) + ", whose client went away");
+            return;
+        }
         if (ours) {
             install(own.bp().resolve("state"), State.file(root), false);
             // fabd answered the START relayed after the sync: it read the changes file at least that far.
@@ -235,9 +282,15 @@ public final class Faba {
                 daemon.ipc("faba: cannot read " + ipc.cwd() + ": " + e.getMessage());
             }
         }
+        if (ofAbandoned) {
+            // Its client is dead: its pid may be another process's by now.
+            return;
+        }
         int fab = client != 0 ? client : ipc.fabPid();
         bell.ring("fab", fab, Message.DONE);
-        client = 0;
+        if (ours) {
+            client = 0;
+        }
     }
 
     /** Moves a file fabd wrote into the user's tree, owned by the user (faba writes it). */
