@@ -33,7 +33,13 @@ class SpawnerCommandsIT {
 
     @Test
     void aMembersLifeThroughTheCli() {
-        Cli.Result spawn = fabric.cli().run("spawn", "queue", "--name", "orders", "--config", "visibility=30s", "--wait", "--timeout", "3m");
+        // A setting the role does not take is refused before anything is spawned, naming it and the role's settings.
+        Cli.Result typo = fabric.cli().run("spawn", "queue", "--name", "orders", "--config", "visibility=30s", "--wait", "--timeout", "3m");
+        assertThat(typo.exitCode()).as(typo.err()).isEqualTo(1);
+        assertThat(typo.err()).contains("'visibility' is not a setting of role queue; its settings are [via]", "invalid-config");
+        assertThat(typo.out()).isEmpty();
+
+        Cli.Result spawn = fabric.cli().run("spawn", "queue", "--name", "orders", "--wait", "--timeout", "3m");
         assertThat(spawn.exitCode()).as(spawn.err()).isZero();
         String id = spawn.out().strip();
         assertThat(id).startsWith("queue-").doesNotContain("\n");

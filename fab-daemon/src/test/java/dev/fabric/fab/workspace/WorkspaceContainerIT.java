@@ -220,7 +220,8 @@ class WorkspaceContainerIT {
     /**
      * The attack of issue 12 item 1: the developer points their project's {@code bp} link at the other
      * developer's faba (whose pid {@code ps} shows), writes {@code args} for a target whose formula is
-     * {@code id > /tmp/p}, and rings their own faba, which relays START to fabd. fabd learns its faba
+     * {@code id > /tmp/p}, stands in a live process of theirs as the waiting client, and rings their own faba,
+     * which relays START to fabd. fabd learns its faba
      * from {@code fabd/faba}, which only faba writes while still root, not from the link: {@code /tmp/p}
      * is the developer's, never the other developer's.
      */
@@ -245,7 +246,9 @@ class WorkspaceContainerIT {
         // A client's environment for the same invocation, as fab writes it: faba runs no command of an invocation without one.
         ws.copyFileToContainer(Transferable.of(IpcCodec.encode(new IpcRecord.Environment(0x5eed, 0022,
                 List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))), 0644), "/tmp/pwned-env");
-        ExecResult attack = as(ws, DEVELOPER, attacker, "sh", "-c", String.join(" && ",
+        // A client that waits for the invocation, as fab would: faba abandons one whose client is gone, and runs nothing of it.
+        ExecResult attack = as(ws, DEVELOPER, attacker, "sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $! > " + ipc + "/fab/pid; "
+                + String.join(" && ",
                 "own=$(readlink " + ipc + "/bp | sed 's#.*/pid/\\([0-9]*\\)/bp#\\1#')",
                 "ln -sfn " + TMP_ROOT + "/pid/" + victimFaba + "/bp " + ipc + "/bp",
                 "cp /tmp/pwned-env " + ipc + "/fab/env",
