@@ -80,11 +80,12 @@ class RunnerTest {
         assertThat(maxRunning.get()).isEqualTo(1);
     }
 
+    /** {@code bad} fails only once {@code slow} runs (a command not yet started when one fails is not started at all). */
     @Test
     void failureLetsRunningCommandsFinishRemovesTargetsAndStopsLaterStages() {
         String fabfile = """
-                [ bad ] : [ ] { echo partial > bad; echo 'it broke' >&2; exit 3 }
-                [ slow ] : [ ] { sleep 0.3; touch slow }
+                [ bad ] : [ ] { for i in $(seq 500); do [ -e started ] && break; sleep 0.01; done; echo partial > bad; echo 'it broke' >&2; exit 3 }
+                [ slow ] : [ ] { touch started; sleep 0.3; touch slow }
                 [ later ] : [ bad slow ] { touch later }
                 """;
         assertThatThrownBy(() -> run(fabfile, 2))
