@@ -722,7 +722,8 @@ final class PilotManager implements Closeable {
                 throw invalid(TaskDescription.INVALID, (bulk && given.id() != null ? "task " + i + " of the submission: " : "")
                         + invalidity.get() + "; nothing of this submission was accepted");
             }
-            Optional<String> tooLarge = tooLargeForTheQueue(json.writeValueAsString(task));
+            String body = json.writeValueAsString(task);
+            Optional<String> tooLarge = tooLargeForTheQueue(body, escapedBytes(body));
             if (tooLarge.isPresent()) {
                 throw invalid(TaskDescription.INVALID, (bulk ? "task " + i + " of the submission" : "the task") + " is too large: "
                         + tooLarge.get() + "; nothing of this submission was accepted");
@@ -977,19 +978,24 @@ final class PilotManager implements Closeable {
      * of one message ({@link QueueWire#MAX_BODY_BYTES}), or, as a string in a bulk enqueue's JSON
      * (its quotes escaped), over the most bytes of a request.
      */
-    private Optional<String> tooLargeForTheQueue(String body) {
+    private Optional<String> tooLargeForTheQueue(String body, long escaped) {
         long utf8 = body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         if (utf8 > QueueWire.MAX_BODY_BYTES) {
             return Optional.of("its description is " + utf8 + " bytes as JSON, over the " + QueueWire.MAX_BODY_BYTES
                     + " bytes (256 KiB) of one queue message; store large inputs elsewhere (a file, a URL) and pass a reference");
         }
-        long request = ENQUEUE_ENVELOPE_BYTES + json.writeValueAsBytes(body).length;
+        long request = ENQUEUE_ENVELOPE_BYTES + escaped;
         if (request > requestBytes()) {
             return Optional.of("its description makes an enqueue request of " + request + " bytes (its quotes escaped), over the "
                     + requestBytes() + " bytes a member takes in one request (" + RequestBatches.SETTING
                     + " on the spawner); store large inputs elsewhere and pass a reference");
         }
         return Optional.empty();
+    }
+
+    /** The bytes of a queue message's body as a string in a bulk enqueue's JSON: its quotes and escapes included. */
+    private long escapedBytes(String body) {
+        return json.writeValueAsBytes(body).length;
     }
 
     private static SpawnerException invalid(String reason, String detail) {
@@ -1109,11 +1115,12 @@ final class PilotManager implements Closeable {
             List<QueueMessage> messages = new ArrayList<>(fresh.size());
             for (TaskDescription task : fresh) {
                 String body = json.writeValueAsString(task);
-                Optional<String> tooLarge = tooLargeForTheQueue(body);
+                long escaped = escapedBytes(body);
+                Optional<String> tooLarge = tooLargeForTheQueue(body, escaped);
                 if (tooLarge.isPresent()) {
                     failTooLarge(task, tooLarge.get());
                 } else {
-                    messages.add(new QueueMessage(task, body, json.writeValueAsBytes(body).length));
+                    messages.add(new QueueMessage(task, body, escaped));
                 }
             }
             for (List<QueueMessage> batch : RequestBatches.split(messages, QueueMessage::bytes, ENQUEUE_ENVELOPE_BYTES, requestBytes(),
