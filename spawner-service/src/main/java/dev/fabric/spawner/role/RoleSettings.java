@@ -59,6 +59,9 @@ public final class RoleSettings {
 
     /** A duration as a person writes it: in the largest unit that divides it ({@code 24h}, {@code 90s}). */
     private static String print(Duration duration) {
+        if (duration.isZero()) {
+            return "0s";
+        }
         for (ChronoUnit unit : new ChronoUnit[] {ChronoUnit.DAYS, ChronoUnit.HOURS, ChronoUnit.MINUTES, ChronoUnit.SECONDS}) {
             if (duration.toMillis() % unit.getDuration().toMillis() == 0) {
                 return DurationStyle.SIMPLE.print(duration, unit);

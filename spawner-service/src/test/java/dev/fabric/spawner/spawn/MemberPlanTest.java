@@ -77,6 +77,9 @@ class MemberPlanTest {
         assertThat(refusedConfig("bridge", Map.of("max-channels", "0")).getMessage()).contains("max-channels must be a whole number");
         assertThat(refusedConfig("pilot-manager", Map.of("launch-timeout", "soon")).getMessage())
                 .contains("pilot-manager setting launch-timeout is 'soon'");
+        assertThat(refusedConfig("pilot-manager", Map.of("agent-prefetch-horizon", "-5ms")).getMessage())
+                .contains("pilot-manager setting agent-prefetch-horizon must be an agent's prefetch-horizon: prefetch-horizon must be a "
+                        + "duration from 0s to 10m");
     }
 
     @Test
@@ -90,9 +93,11 @@ class MemberPlanTest {
                 "agent", Map.ofEntries(Map.entry("queue", "queue-1"), Map.entry("pubsub", "pubsub-1"), Map.entry("pilot", "pilot-1"),
                         Map.entry("topic", "tasks.pilot-1"), Map.entry("rerun-policy", "fail"), Map.entry("cores", "2"),
                         Map.entry("output-limit", "1KB"), Map.entry("sandbox", "tasks"), Map.entry("sandbox-retention", "0s"),
-                        Map.entry("visibility", "30s"), Map.entry("prefetch", "4"), Map.entry("via", "http://gateway:8480")),
+                        Map.entry("visibility", "30s"), Map.entry("prefetch", "4"), Map.entry("prefetch-horizon", "50ms"),
+                        Map.entry("via", "http://gateway:8480")),
                 "pilot-manager", Map.of("launch-timeout", "1m", "supervise-interval", "2s", "max-replacements", "0",
-                        "retention-count", "1000", "agent-prefetch", "8", "finished-pilot-retention", "1d")).entrySet()) {
+                        "retention-count", "1000", "agent-prefetch", "8", "finished-pilot-retention", "1d",
+                        "agent-prefetch-horizon", "0")).entrySet()) {
             MemberPlan plan = MemberPlan.of(new SpawnRequest(valid.getKey(), null, null, null, valid.getValue()), EVERY_ROLE);
             assertThat(plan.config()).isEqualTo(valid.getValue());
         }

@@ -32,16 +32,16 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A running agent: leases task descriptions from its queue, runs each in a slot, publishes every
  * state change and acknowledges a lease only once the task's final event is acknowledged by the
  * pubsub. Its threads (virtual): one leaser, one worker per slot, one acker, one follower of the
- * control topic; the {@link EventPublisher}'s one. It holds at most {@code prefetch} (2) times its slots in
- * leases, so a freed slot finds its next task already here instead of waiting for a lease, and the
- * leases freed while one lease request is under way are taken together in the next. The acks of
+ * control topic; the {@link EventPublisher}'s one. It holds {@code prefetch} (2) times its slots in
+ * leases, more while its tasks are short ({@link Room}), so a freed slot finds its next task already here
+ * instead of waiting for a lease, and the leases freed while one lease request is under way are taken
+ * together in the next. The acks of
  * finished tasks ride on the next lease request ({@link PendingAcks}); the acker sends those none took in time.
  *
  * <pre>
@@ -62,6 +62,8 @@ final class Agent implements AutoCloseable {
     private static final Duration CONTROL_WAIT = Duration.ofSeconds(10);
     private static final Duration RETRY_MIN = Duration.ofMillis(100);
     private static final Duration RETRY_MAX = Duration.ofSeconds(5);
+    /** The most tasks one lease request asks for (the queue hands out up to 1,000). */
+    private static final int MAX_LEASE = 1000;
     /** The most leases one ack request carries (the queue takes up to 1,000). */
     private static final int MAX_ACKS = 500;
     /**
@@ -85,7 +87,7 @@ final class Agent implements AutoCloseable {
     private final TaskRunner runner;
     private final JsonMapper json;
     private final MeterRegistry meters;
-    private final Semaphore room;
+    private final Room room;
     private final BlockingQueue<Leased> waiting = new LinkedBlockingQueue<>();
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Set<String> canceled = remembered();
@@ -113,8 +115,8 @@ final class Agent implements AutoCloseable {
         this.json = json;
         this.meters = meters;
         this.runner = new TaskRunner(settings.sandbox(), settings.outputLimit());
-        this.room = new Semaphore(settings.prefetch() * settings.cores());
-        this.publisher = new EventPublisher(pubsub, settings.topic(), json);
+        this.room = new Room(settings.cores(), settings.prefetch(), settings.prefetchHorizon());
+        this.publisher = new EventPublisher(pubsub, settings.topic(), json, () -> !waiting.isEmpty());
         List<RunningJournal.Open> left = journal.open();
         threads.add(Thread.ofVirtual().name("agent-leaser").start(() -> {
             recover(left);
@@ -223,8 +225,7 @@ final class Agent implements AutoCloseable {
         while (!stopping) {
             int max;
             try {
-                room.acquire();
-                max = 1 + room.drainPermits();
+                max = room.take(MAX_LEASE);
             } catch (InterruptedException e) {
                 return;
             }
@@ -335,11 +336,13 @@ final class Agent implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+            long began = System.nanoTime();
             try {
                 run(leased);
             } catch (InterruptedException e) {
                 return;
             } finally {
+                room.ran(System.nanoTime() - began);
                 room.release();
             }
         }

@@ -28,9 +28,13 @@ import java.util.Set;
  * @param sandboxRetention how long a finished task's sandbox is kept after its last change
  * @param prefetch     how many leased tasks it holds per core, running or waiting for a slot: more takes
  *                     short tasks in fewer lease requests, fewer spreads long tasks more evenly over agents
+ * @param prefetchHorizon while its tasks are short, it holds as many per core as a core runs in this long
+ *                     (up to 64 per core, never fewer than {@code prefetch}): a stream of quick tasks comes in
+ *                     a few large lease requests; zero holds {@code prefetch} per core whatever the tasks take
  */
 public record AgentSettings(int cores, String queue, String pubsub, String pilot, String topic, int outputLimit,
-                            RerunPolicy rerunPolicy, Path sandbox, Duration visibility, Duration sandboxRetention, int prefetch) {
+                            RerunPolicy rerunPolicy, Path sandbox, Duration visibility, Duration sandboxRetention, int prefetch,
+                            Duration prefetchHorizon) {
 
     public static final String CORES = "cores";
     public static final String QUEUE = "queue";
@@ -43,10 +47,13 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
     public static final String VISIBILITY = "visibility";
     public static final String SANDBOX_RETENTION = "sandbox-retention";
     public static final String PREFETCH = "prefetch";
+    public static final String PREFETCH_HORIZON = "prefetch-horizon";
     /** Every setting an agent takes. */
     public static final Set<String> KEYS = Set.of(CORES, QUEUE, PUBSUB, PILOT, TOPIC, OUTPUT_LIMIT, RERUN_POLICY, SANDBOX, VISIBILITY,
-            SANDBOX_RETENTION, PREFETCH);
+            SANDBOX_RETENTION, PREFETCH, PREFETCH_HORIZON);
     public static final int DEFAULT_PREFETCH = 2;
+    public static final Duration DEFAULT_PREFETCH_HORIZON = Duration.ofMillis(100);
+    public static final Duration MOST_PREFETCH_HORIZON = Duration.ofMinutes(10);
 
     static final int DEFAULT_OUTPUT_LIMIT = (int) DataSize.ofKilobytes(64).toBytes();
     static final Duration DEFAULT_VISIBILITY = Duration.ofSeconds(60);
@@ -122,8 +129,9 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
         }
         Duration visibility = RoleSettings.duration(config, VISIBILITY, DEFAULT_VISIBILITY, Duration.ofSeconds(5), Duration.ofHours(12));
         Duration retention = RoleSettings.duration(config, SANDBOX_RETENTION, DEFAULT_SANDBOX_RETENTION, Duration.ZERO, Duration.ofDays(365));
-        int prefetch = RoleSettings.number(config, PREFETCH, DEFAULT_PREFETCH, 1, 64);
-        return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility, retention, prefetch);
+        int prefetch = RoleSettings.number(config, PREFETCH, DEFAULT_PREFETCH, 1, Room.MOST_PER_SLOT);
+        Duration horizon = RoleSettings.duration(config, PREFETCH_HORIZON, DEFAULT_PREFETCH_HORIZON, Duration.ZERO, MOST_PREFETCH_HORIZON);
+        return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility, retention, prefetch, horizon);
     }
 
     private static String memberId(Map<String, String> config, String key) {

@@ -12,9 +12,11 @@ import dev.fabric.core.registry.ServiceInstance;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskEvent;
 import dev.fabric.core.task.TaskState;
+import dev.fabric.spawner.role.agent.AgentSettings;
 import dev.fabric.spawner.web.SpawnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.http.HttpStatus;
 import org.springframework.web.client.RestClientResponseException;
 import tools.jackson.core.JacksonException;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -307,6 +310,10 @@ final class PilotManager implements Closeable {
         config.put("pilot", pilot.id());
         config.put("rerun-policy", pilot.description().rerunPolicy());
         config.put("prefetch", Integer.toString(settings.agentPrefetch()));
+        if (!settings.agentPrefetchHorizon().equals(AgentSettings.DEFAULT_PREFETCH_HORIZON)) {
+            // Only when set: an agent that predates the setting still takes the spawn.
+            config.put(AgentSettings.PREFETCH_HORIZON, DurationStyle.SIMPLE.print(settings.agentPrefetchHorizon(), ChronoUnit.MILLIS));
+        }
         PilotWire.Where where = pilot.description().where() == null ? PilotWire.Where.MANAGER : pilot.description().where();
         if (where.via() != null) {
             config.put("via", where.via());

@@ -1,5 +1,7 @@
 package dev.fabric.spawner.role.pilot;
 
+import dev.fabric.spawner.role.RoleSettings;
+import dev.fabric.spawner.role.agent.AgentSettings;
 import org.springframework.boot.convert.DurationStyle;
 
 import java.time.Duration;
@@ -18,9 +20,11 @@ import java.util.Set;
  *                         ({@code finished-pilot-retention}, 7d); after that the manager forgets it and
  *                         compacts its journal
  * @param agentPrefetch    the {@code prefetch} of every agent it spawns: leased tasks held per core ({@code agent-prefetch}, 2)
+ * @param agentPrefetchHorizon the {@code prefetch-horizon} of every agent it spawns: while tasks are short, an agent holds
+ *                         as many per core as a core runs in this long ({@code agent-prefetch-horizon}, 100ms; 0 turns it off)
  */
 record PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount,
-                     Duration finishedPilotRetention, int agentPrefetch) {
+                     Duration finishedPilotRetention, int agentPrefetch, Duration agentPrefetchHorizon) {
 
     static final String LAUNCH_TIMEOUT = "launch-timeout";
     static final String SUPERVISE_INTERVAL = "supervise-interval";
@@ -28,12 +32,13 @@ record PilotSettings(Duration launchTimeout, Duration superviseInterval, int max
     static final String RETENTION_COUNT = "retention-count";
     static final String FINISHED_PILOT_RETENTION = "finished-pilot-retention";
     static final String AGENT_PREFETCH = "agent-prefetch";
+    static final String AGENT_PREFETCH_HORIZON = "agent-prefetch-horizon";
     /** Every setting a pilot manager takes. */
     static final Set<String> KEYS = Set.of(LAUNCH_TIMEOUT, SUPERVISE_INTERVAL, MAX_REPLACEMENTS, RETENTION_COUNT, FINISHED_PILOT_RETENTION,
-            AGENT_PREFETCH);
+            AGENT_PREFETCH, AGENT_PREFETCH_HORIZON);
 
     static final PilotSettings DEFAULTS = new PilotSettings(Duration.ofMinutes(5), Duration.ofSeconds(1), 8, 1_000_000,
-            Duration.ofDays(7), 2);
+            Duration.ofDays(7), 2, AgentSettings.DEFAULT_PREFETCH_HORIZON);
 
     PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount) {
         this(launchTimeout, superviseInterval, maxReplacements, retentionCount, DEFAULTS.finishedPilotRetention);
@@ -41,7 +46,8 @@ record PilotSettings(Duration launchTimeout, Duration superviseInterval, int max
 
     PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount,
                   Duration finishedPilotRetention) {
-        this(launchTimeout, superviseInterval, maxReplacements, retentionCount, finishedPilotRetention, DEFAULTS.agentPrefetch);
+        this(launchTimeout, superviseInterval, maxReplacements, retentionCount, finishedPilotRetention, DEFAULTS.agentPrefetch,
+                DEFAULTS.agentPrefetchHorizon);
     }
 
     static PilotSettings of(Map<String, String> config) {
@@ -55,7 +61,23 @@ record PilotSettings(Duration launchTimeout, Duration superviseInterval, int max
                 (int) number(config, MAX_REPLACEMENTS, DEFAULTS.maxReplacements, 0),
                 number(config, RETENTION_COUNT, DEFAULTS.retentionCount, 1),
                 duration(config, FINISHED_PILOT_RETENTION, DEFAULTS.finishedPilotRetention),
-                (int) number(config, AGENT_PREFETCH, DEFAULTS.agentPrefetch, 1));
+                (int) number(config, AGENT_PREFETCH, DEFAULTS.agentPrefetch, 1),
+                agentPrefetchHorizon(config));
+    }
+
+    /** An agent's {@code prefetch-horizon}, checked here as the agent checks it, so a bad one fails the manager's spawn, not every pilot. */
+    private static Duration agentPrefetchHorizon(Map<String, String> config) {
+        String value = config.get(AGENT_PREFETCH_HORIZON);
+        if (value == null) {
+            return DEFAULTS.agentPrefetchHorizon;
+        }
+        try {
+            return RoleSettings.duration(Map.of(AgentSettings.PREFETCH_HORIZON, value), AgentSettings.PREFETCH_HORIZON,
+                    DEFAULTS.agentPrefetchHorizon, Duration.ZERO, AgentSettings.MOST_PREFETCH_HORIZON);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("pilot-manager setting " + AGENT_PREFETCH_HORIZON + " must be an agent's prefetch-horizon: "
+                    + e.getMessage());
+        }
     }
 
     private static Duration duration(Map<String, String> config, String key, Duration fallback) {

@@ -36,12 +36,14 @@ class AgentSettingsTest {
         assertThat(settings.visibility()).isEqualTo(Duration.ofSeconds(60));
         assertThat(settings.sandboxRetention()).isEqualTo(Duration.ofHours(24));
         assertThat(settings.prefetch()).isEqualTo(2);
+        assertThat(settings.prefetchHorizon()).isEqualTo(Duration.ofMillis(100));
     }
 
     @Test
     void everySettingIsRead() {
         AgentSettings settings = AgentSettings.of(config("cores", "4", "topic", "events.x", "output-limit", "1KB", "rerun-policy", "fail",
-                "sandbox", "/scratch/tasks", "visibility", "1h", "sandbox-retention", "0s", "prefetch", "8"), DATA);
+                "sandbox", "/scratch/tasks", "visibility", "1h", "sandbox-retention", "0s", "prefetch", "8",
+                "prefetch-horizon", "250ms"), DATA);
 
         assertThat(settings.cores()).isEqualTo(4);
         assertThat(settings.topic()).isEqualTo("events.x");
@@ -51,6 +53,8 @@ class AgentSettingsTest {
         assertThat(settings.visibility()).isEqualTo(Duration.ofHours(1));
         assertThat(settings.sandboxRetention()).isZero();
         assertThat(settings.prefetch()).isEqualTo(8);
+        assertThat(settings.prefetchHorizon()).isEqualTo(Duration.ofMillis(250));
+        assertThat(AgentSettings.of(config("prefetch-horizon", "0"), DATA).prefetchHorizon()).isZero();
     }
 
     @Test
@@ -72,7 +76,8 @@ class AgentSettingsTest {
     void badValuesAreRefusedNamingTheSetting() {
         String[][] bad = {{"cores", "0"}, {"cores", "many"}, {"output-limit", "2MB"}, {"output-limit", "lots"},
                 {"rerun-policy", "retry"}, {"visibility", "1s"}, {"sandbox-retention", "-1s"}, {"sandbox-retention", "forever"}, {"topic", "Has Spaces"}, {"queue", "../x"},
-                {"prefetch", "0"}, {"prefetch", "65"}};
+                {"prefetch", "0"}, {"prefetch", "65"}, {"prefetch-horizon", "-1ms"}, {"prefetch-horizon", "1h"},
+                {"prefetch-horizon", "soon"}};
         for (String[] setting : bad) {
             assertThatIllegalArgumentException().as(setting[0] + "=" + setting[1])
                     .isThrownBy(() -> AgentSettings.of(config(setting[0], setting[1]), DATA)).withMessageContaining(setting[0]);

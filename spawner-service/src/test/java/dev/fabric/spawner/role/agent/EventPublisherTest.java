@@ -76,6 +76,34 @@ class EventPublisherTest {
     }
 
     @Test
+    void whileTasksWaitForASlotARequestWaitsForMoreEventsUntilItHasEnough() throws Exception {
+        try (FabricClient client = FabricClient.builder(base, FabricKeys.generate()).name("agent-1").build();
+             EventPublisher publisher = new EventPublisher(client.pubsub("pubsub-1"), "tasks.pilot-1", JSON, () -> true,
+                     Duration.ofMinutes(5))) {
+            List<CompletableFuture<Void>> futures = new ArrayList<>();
+            for (int i = 0; i < EventPublisher.LINGER_ENOUGH; i++) {
+                futures.add(publisher.publish(event("t-" + i, "")));
+                Thread.sleep(1);
+            }
+
+            // Gone once it had enough, not after the five minutes it may wait.
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        }
+        assertThat(accepted).as("one request for all").hasSize(1);
+        assertThat(published).hasSize(EventPublisher.LINGER_ENOUGH);
+    }
+
+    @Test
+    void withNoTaskWaitingALoneEventGoesAtOnce() throws Exception {
+        try (FabricClient client = FabricClient.builder(base, FabricKeys.generate()).name("agent-1").build();
+             EventPublisher publisher = new EventPublisher(client.pubsub("pubsub-1"), "tasks.pilot-1", JSON, () -> false,
+                     Duration.ofMinutes(5))) {
+            publisher.publish(event("t-1", "")).get(30, TimeUnit.SECONDS);
+        }
+        assertThat(published).hasSize(1);
+    }
+
+    @Test
     void anEventTooLargeForARequestEvenAloneIsPublishedWithoutItsOutput() throws Exception {
         limit = 64 * 1024;
         try (FabricClient client = FabricClient.builder(base, FabricKeys.generate()).name("agent-1").maxBodySize(64 * 1024).build();
