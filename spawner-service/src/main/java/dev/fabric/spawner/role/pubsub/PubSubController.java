@@ -19,6 +19,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyEmitter;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 import java.io.IOException;
@@ -26,7 +27,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import static dev.fabric.spawner.role.RoleRequests.invalid;
@@ -181,14 +184,17 @@ public class PubSubController {
                     emitter.send(SseEmitter.event().comment("keep-alive"));
                     continue;
                 }
+                // The slice's events in one write and flush, not one each: a busy topic's messages come in bursts.
+                Set<ResponseBodyEmitter.DataWithMediaType> events = new LinkedHashSet<>();
                 for (TopicStore.Entry entry : slice.entries()) {
                     SseEmitter.SseEventBuilder event = SseEmitter.event().id(Long.toString(entry.offset())).name(PubSubWire.MESSAGE_EVENT);
                     // One data line per line of the body: a line end inside a data line would end the field.
                     for (String line : LINE_END.split(new String(entry.body(), StandardCharsets.UTF_8), -1)) {
                         event.data(line);
                     }
-                    emitter.send(event);
+                    events.addAll(event.build());
                 }
+                emitter.send(events);
                 next = slice.next();
                 role.delivered(slice.entries().size(), "stream");
             }
