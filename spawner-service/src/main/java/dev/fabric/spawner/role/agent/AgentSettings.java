@@ -29,7 +29,7 @@ import java.util.Set;
  * @param prefetch     how many leased tasks it holds per core, running or waiting for a slot: more takes
  *                     short tasks in fewer lease requests, fewer spreads long tasks more evenly over agents
  * @param prefetchHorizon while its tasks are short, it holds as many per core as a core runs in this long
- *                     (up to 64 per core, never fewer than {@code prefetch}): a stream of quick tasks comes in
+ *                     (up to 256 per core, never fewer than {@code prefetch}): a stream of quick tasks comes in
  *                     a few large lease requests; zero holds {@code prefetch} per core whatever the tasks take
  */
 public record AgentSettings(int cores, String queue, String pubsub, String pilot, String topic, int outputLimit,
@@ -52,7 +52,7 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
     public static final Set<String> KEYS = Set.of(CORES, QUEUE, PUBSUB, PILOT, TOPIC, OUTPUT_LIMIT, RERUN_POLICY, SANDBOX, VISIBILITY,
             SANDBOX_RETENTION, PREFETCH, PREFETCH_HORIZON);
     public static final int DEFAULT_PREFETCH = 2;
-    public static final Duration DEFAULT_PREFETCH_HORIZON = Duration.ofMillis(100);
+    public static final Duration DEFAULT_PREFETCH_HORIZON = Duration.ofMillis(250);
     public static final Duration MOST_PREFETCH_HORIZON = Duration.ofMinutes(10);
 
     static final int DEFAULT_OUTPUT_LIMIT = (int) DataSize.ofKilobytes(64).toBytes();
@@ -129,7 +129,7 @@ public record AgentSettings(int cores, String queue, String pubsub, String pilot
         }
         Duration visibility = RoleSettings.duration(config, VISIBILITY, DEFAULT_VISIBILITY, Duration.ofSeconds(5), Duration.ofHours(12));
         Duration retention = RoleSettings.duration(config, SANDBOX_RETENTION, DEFAULT_SANDBOX_RETENTION, Duration.ZERO, Duration.ofDays(365));
-        int prefetch = RoleSettings.number(config, PREFETCH, DEFAULT_PREFETCH, 1, Room.MOST_PER_SLOT);
+        int prefetch = RoleSettings.number(config, PREFETCH, DEFAULT_PREFETCH, 1, Room.MOST_PREFETCH);
         Duration horizon = RoleSettings.duration(config, PREFETCH_HORIZON, DEFAULT_PREFETCH_HORIZON, Duration.ZERO, MOST_PREFETCH_HORIZON);
         return new AgentSettings(cores, queue, pubsub, pilot, topic, outputLimit, policy, sandbox, visibility, retention, prefetch, horizon);
     }

@@ -7,6 +7,7 @@ import dev.fabric.core.pubsub.PubSubWire;
 import dev.fabric.core.task.TaskEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.core.io.JsonStringEncoder;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Duration;
@@ -39,7 +40,7 @@ final class EventPublisher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
     private static final int MAX_BATCH = 500;
     /** How long a request waits for more events while the agent has tasks waiting for a slot. */
-    static final Duration LINGER = Duration.ofMillis(20);
+    static final Duration LINGER = Duration.ofMillis(50);
     /** The events a lingering request waits for: with that many it goes at once. */
     static final int LINGER_ENOUGH = 100;
     private static final Duration FIRST_RETRY = Duration.ofMillis(100);
@@ -251,7 +252,8 @@ final class EventPublisher implements AutoCloseable {
 
     private Pending pending(TaskEvent event, CompletableFuture<Void> published, boolean stripped) {
         String body = json.writeValueAsString(event);
-        return new Pending(event, body, json.writeValueAsBytes(body).length + 1L, published, stripped);
+        // In a bulk publish it is a JSON string: its escaped bytes, two quotes and a comma.
+        return new Pending(event, body, JsonStringEncoder.getInstance().quoteAsUTF8(body).length + 3L, published, stripped);
     }
 
     private static long bytes(List<Pending> group) {

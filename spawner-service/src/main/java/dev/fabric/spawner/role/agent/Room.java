@@ -15,8 +15,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class Room {
 
-    /** The most leased tasks held per slot, however short the tasks: the top of {@code prefetch} as well. */
-    static final int MOST_PER_SLOT = 64;
+    /** The most leased tasks held per slot, however short the tasks. */
+    static final int MOST_PER_SLOT = 256;
+    /** The most a {@code prefetch} may be. */
+    static final int MOST_PREFETCH = 64;
     /** The weight of the latest task in the moving average of task durations. */
     private static final double WEIGHT = 0.05;
 
@@ -31,11 +33,11 @@ final class Room {
 
     /**
      * @param slots    the agent's slots (cores)
-     * @param prefetch leased tasks held per slot, whatever the tasks take (1 to {@value #MOST_PER_SLOT})
+     * @param prefetch leased tasks held per slot, whatever the tasks take (1 to {@value #MOST_PREFETCH})
      * @param horizon  how much work a slot may hold in leases when its tasks are short; zero holds {@code prefetch} per slot always
      */
     Room(int slots, int prefetch, Duration horizon) {
-        if (slots < 1 || prefetch < 1 || prefetch > MOST_PER_SLOT || horizon.isNegative()) {
+        if (slots < 1 || prefetch < 1 || prefetch > MOST_PREFETCH || horizon.isNegative()) {
             throw new IllegalArgumentException("slots " + slots + ", prefetch " + prefetch + ", horizon " + horizon);
         }
         this.slots = slots;

@@ -71,6 +71,8 @@ final class TaskRunner {
     private final Path root;
     private final int outputLimit;
     private final Launcher launcher;
+    /** The agent's environment less its own {@code FABRIC_*} variables: every task's, before its own. Taken once, as it never changes. */
+    private final Map<String, String> baseEnvironment;
 
     /** What came of a run: the final state, why, and the process's results when it ran. */
     record Outcome(TaskState state, String reason, String detail, Integer exitStatus, Duration duration, Output stdout, Output stderr) {
@@ -94,6 +96,9 @@ final class TaskRunner {
         this.root = root;
         this.outputLimit = outputLimit;
         this.launcher = launcher;
+        Map<String, String> environment = new HashMap<>(System.getenv());
+        environment.keySet().removeIf(name -> name.startsWith("FABRIC_"));
+        this.baseEnvironment = Map.copyOf(environment);
     }
 
     Launcher launcher() {
@@ -124,8 +129,7 @@ final class TaskRunner {
                 return new Run(task, out, err, "the working directory " + task.workingDirectory()
                         + " leads out of the task's sandbox through a symbolic link");
             }
-            Map<String, String> environment = new HashMap<>(System.getenv());
-            environment.keySet().removeIf(name -> name.startsWith("FABRIC_"));
+            Map<String, String> environment = new HashMap<>(baseEnvironment);
             environment.putAll(task.environment());
             environment.put(TASK_ID_VARIABLE, task.id());
             environment.put(SANDBOX_VARIABLE, sandbox.toString());

@@ -21,7 +21,7 @@ import java.util.Set;
  *                         compacts its journal
  * @param agentPrefetch    the {@code prefetch} of every agent it spawns: leased tasks held per core ({@code agent-prefetch}, 2)
  * @param agentPrefetchHorizon the {@code prefetch-horizon} of every agent it spawns: while tasks are short, an agent holds
- *                         as many per core as a core runs in this long ({@code agent-prefetch-horizon}, 100ms; 0 turns it off)
+ *                         as many per core as a core runs in this long ({@code agent-prefetch-horizon}, 250ms; 0 turns it off)
  */
 record PilotSettings(Duration launchTimeout, Duration superviseInterval, int maxReplacements, long retentionCount,
                      Duration finishedPilotRetention, int agentPrefetch, Duration agentPrefetchHorizon) {

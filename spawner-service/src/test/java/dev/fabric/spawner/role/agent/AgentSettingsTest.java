@@ -36,7 +36,7 @@ class AgentSettingsTest {
         assertThat(settings.visibility()).isEqualTo(Duration.ofSeconds(60));
         assertThat(settings.sandboxRetention()).isEqualTo(Duration.ofHours(24));
         assertThat(settings.prefetch()).isEqualTo(2);
-        assertThat(settings.prefetchHorizon()).isEqualTo(Duration.ofMillis(100));
+        assertThat(settings.prefetchHorizon()).isEqualTo(Duration.ofMillis(250));
     }
 
     @Test

@@ -23,15 +23,15 @@ class RoomTest {
     }
 
     @Test
-    void shortTasksLetItHoldAHorizonsWorkPerSlotUpTo64() {
+    void shortTasksLetItHoldAHorizonsWorkPerSlotUpTo256() {
         Room room = new Room(2, 2, Duration.ofMillis(100));
 
         room.ran(10 * MILLISECOND);
         assertThat(room.limit()).as("10 ms tasks: 10 a slot fill 100 ms").isEqualTo(20);
 
         Room quick = new Room(2, 2, Duration.ofMillis(100));
-        quick.ran(MILLISECOND / 2);
-        assertThat(quick.limit()).as("0.5 ms tasks: 200 a slot would, 64 is the most").isEqualTo(128);
+        quick.ran(MILLISECOND / 10);
+        assertThat(quick.limit()).as("0.1 ms tasks: 1,000 a slot would, 256 is the most").isEqualTo(512);
     }
 
     @Test
@@ -56,7 +56,7 @@ class RoomTest {
     void theAverageFollowsTasksThatGrowLonger() {
         Room room = new Room(1, 2, Duration.ofMillis(100));
         room.ran(MILLISECOND);
-        assertThat(room.limit()).isEqualTo(64);
+        assertThat(room.limit()).isEqualTo(100);
 
         for (int i = 0; i < 200; i++) {
             room.ran(Duration.ofSeconds(1).toNanos());
@@ -79,7 +79,7 @@ class RoomTest {
     void aboveThePrefetchItLeasesAgainOnlyOnceHalfTheLimitIsFree() throws Exception {
         Room room = new Room(1, 2, Duration.ofMillis(100));
         room.ran(MILLISECOND);
-        assertThat(room.take(1000)).isEqualTo(64);
+        assertThat(room.take(1000)).isEqualTo(100);
 
         CompletableFuture<Integer> next = CompletableFuture.supplyAsync(() -> {
             try {
@@ -88,12 +88,12 @@ class RoomTest {
                 throw new IllegalStateException(e);
             }
         });
-        room.release(31);
+        room.release(49);
         Thread.sleep(100);
-        assertThat(next).as("33 held, more than half of 64").isNotDone();
+        assertThat(next).as("51 held, more than half of 100").isNotDone();
 
         room.release(1);
-        assertThat(next.get(10, TimeUnit.SECONDS)).isEqualTo(32);
+        assertThat(next.get(10, TimeUnit.SECONDS)).isEqualTo(50);
     }
 
     @Test
@@ -119,7 +119,7 @@ class RoomTest {
     void whenTheLimitFallsBelowWhatIsHeldATakeWaitsUntilFewerAreHeld() throws Exception {
         Room room = new Room(1, 2, Duration.ofMillis(100));
         room.ran(MILLISECOND);
-        assertThat(room.take(1000)).isEqualTo(64);
+        assertThat(room.take(1000)).isEqualTo(100);
         for (int i = 0; i < 200; i++) {
             room.ran(Duration.ofSeconds(1).toNanos());
         }
@@ -131,7 +131,7 @@ class RoomTest {
                 throw new IllegalStateException(e);
             }
         });
-        room.release(62);
+        room.release(98);
         Thread.sleep(100);
         assertThat(next).as("2 held, the limit 2").isNotDone();
 
