@@ -46,6 +46,8 @@ class TaskBenchmark {
     static final String MEMBER_JVM_OPTIONS = System.getProperty("tasks.member-jvm-options", "");
     /** The pilot manager's {@code agent-prefetch}: leased tasks each agent holds per core (the fabric's default is 2). */
     static final String AGENT_PREFETCH = System.getProperty("tasks.agent-prefetch", "2");
+    /** The pilot manager's {@code agent-prefetch-horizon}: how much work of short tasks an agent holds per core (the fabric's default is 250ms). */
+    static final String AGENT_PREFETCH_HORIZON = System.getProperty("tasks.agent-prefetch-horizon", "250ms");
 
     @TempDir
     Path dir;
@@ -62,7 +64,8 @@ class TaskBenchmark {
         try (FabricUnderTest fabric = new FabricUnderTest(dir, Duration.ofSeconds(2), properties.toArray(String[]::new))) {
             fabric.startSpawner();
             JsonNode spawned = fabric.spawnerClient().post().uri("/api/v1/spawns").contentType(MediaType.APPLICATION_JSON)
-                    .body(Map.of("type", "pilot-manager", "config", Map.of("agent-prefetch", AGENT_PREFETCH))).retrieve().body(JsonNode.class);
+                    .body(Map.of("type", "pilot-manager", "config", Map.of("agent-prefetch", AGENT_PREFETCH,
+                            "agent-prefetch-horizon", AGENT_PREFETCH_HORIZON))).retrieve().body(JsonNode.class);
             String manager = spawned.path("id").asString();
             fabric.awaitState(manager, InstanceState.RUNNING, 1, Duration.ofMinutes(5));
             // A member restarted on a machine shared with other builds may take minutes to come back.
@@ -91,7 +94,7 @@ class TaskBenchmark {
                         throw new AssertionError(outcome.pending().size() + " tasks did not end");
                     }
                     through[round] = TASKS / seconds;
-                    System.out.printf("TASKS (agent-prefetch " + AGENT_PREFETCH + ") round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx);"
+                    System.out.printf("TASKS (agent-prefetch " + AGENT_PREFETCH + ", horizon " + AGENT_PREFETCH_HORIZON + ") round %d: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s (%.2fx);"
                             + " xargs -P 2 setsid %.0f tasks/s (%.2fx); load %s%n", round, xargs[round], through[round],
                             through[round] / xargs[round], xargsSessions[round], through[round] / xargsSessions[round], load());
                 }
