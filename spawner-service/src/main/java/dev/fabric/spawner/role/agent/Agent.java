@@ -67,8 +67,9 @@ final class Agent implements AutoCloseable {
     /** The most leases one ack request carries (the queue takes up to 1,000). */
     private static final int MAX_ACKS = 500;
     /**
-     * How long a finished task's lease waits for a lease request to carry its ack before the acker
-     * sends it alone: a busy agent asks for leases every few milliseconds, an idle one holds a long poll.
+     * The least a finished task's lease waits for a lease request to carry its ack before the acker
+     * sends it alone; it waits the agent's {@code prefetch-horizon} when that is longer: a busy agent
+     * leases about twice a horizon (once half its room is free), an idle one holds a long poll.
      */
     static final Duration ACK_CARRY_WAIT = Duration.ofMillis(50);
 
@@ -92,7 +93,7 @@ final class Agent implements AutoCloseable {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final Set<String> canceled = remembered();
     private final Set<String> finished = remembered();
-    private final PendingAcks<Leased> acks = new PendingAcks<>(ACK_CARRY_WAIT, System::nanoTime);
+    private final PendingAcks<Leased> acks;
     /** Whether lease requests carry acks; off for good once the queue answers one without {@code refused} (it ignored them). */
     private volatile boolean carryAcks = true;
     /** The deadline of every lease it holds, for the extender. */
@@ -116,6 +117,8 @@ final class Agent implements AutoCloseable {
         this.meters = meters;
         this.runner = new TaskRunner(settings.sandbox(), settings.outputLimit());
         this.room = new Room(settings.cores(), settings.prefetch(), settings.prefetchHorizon());
+        this.acks = new PendingAcks<>(settings.prefetchHorizon().compareTo(ACK_CARRY_WAIT) > 0 ? settings.prefetchHorizon()
+                : ACK_CARRY_WAIT, System::nanoTime);
         this.publisher = new EventPublisher(pubsub, settings.topic(), json, () -> !waiting.isEmpty());
         List<RunningJournal.Open> left = journal.open();
         threads.add(Thread.ofVirtual().name("agent-leaser").start(() -> {
