@@ -52,7 +52,7 @@ class TaskBenchmark {
      * Tasks run one at a time, unmeasured, before the latency is measured: the one-task paths warmed up
      * whatever the bulk rounds took (a bulk in large requests runs those paths far fewer times).
      */
-    static final int LATENCY_WARMUP = Integer.getInteger("tasks.latency-warmup", 300);
+    static final int LATENCY_WARMUP = Integer.getInteger("tasks.latency-warmup", 1000);
 
     @TempDir
     Path dir;

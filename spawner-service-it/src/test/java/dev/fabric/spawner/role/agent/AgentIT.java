@@ -131,6 +131,28 @@ class AgentIT {
     }
 
     @Test
+    void aBulkOfQuickTasksIsHeldBeyondThePrefetchAndEachRunsOnce() {
+        String pilot = FAIL;
+        List<String> ids = java.util.stream.IntStream.range(0, 300).mapToObj(i -> "t-quick-" + i).toList();
+        ResponseEntity<JsonNode> answer = endpoint(queues.get(pilot), "queue").post().uri("/messages").contentType(MediaType.APPLICATION_JSON)
+                .body(Map.of("bodies", ids.stream().map(id -> json.writeValueAsString(task(id, List.of("true"), null, null, null)
+                        .withPilot(pilot))).toList())).retrieve().toEntity(JsonNode.class);
+        assertThat(answer.getStatusCode().is2xxSuccessful()).as("enqueue: %s", answer).isTrue();
+
+        Map<String, TaskEvent> finals = awaitFinals(pilot, ids);
+
+        assertThat(finals.values()).allSatisfy(event -> assertThat(event.state()).isEqualTo(TaskState.DONE));
+        assertExactlyOneFinalEach(pilot, ids);
+        awaitQueueDrained(pilot);
+        // One core, prefetch 2: tasks of a few milliseconds let it hold far more (a 250 ms horizon of them).
+        JsonNode status = agentStatus(pilot);
+        assertThat(status.path("slots").asInt()).isOne();
+        assertThat(status.path("averageTaskMillis").asDouble()).isPositive().isLessThan(125);
+        assertThat(status.path("holdLimit").asInt()).isGreaterThan(2);
+        assertThat(status.path("held").asInt()).isZero();
+    }
+
+    @Test
     void cancelsReachQueuedAndRunningTasks() {
         String pilot = RERUN;
         // Canceled before it is leased: skipped when it comes.
@@ -324,8 +346,13 @@ class AgentIT {
 
     /** How far the agent has read its control topic (its status's {@code controlNext}). */
     static long controlRead(String pilot) {
+        return agentStatus(pilot).path("controlNext").asLong(-1);
+    }
+
+    /** The agent role's part of the member's status. */
+    static JsonNode agentStatus(String pilot) {
         JsonNode status = endpoint(agents.get(pilot), "management").get().uri("/management/v1/status").retrieve().body(JsonNode.class);
-        return status.findPath("controlNext").asLong(-1);
+        return status.findParent("controlNext");
     }
 
     static List<String> runningHere(String pilot) {

@@ -159,6 +159,16 @@ final class Agent implements AutoCloseable {
         return controlNext;
     }
 
+    /** How many leased tasks it may hold now, and what a task has taken in its slot of late. */
+    Room room() {
+        return room;
+    }
+
+    /** The leased tasks it holds now: running, or waiting here for a slot. */
+    int held() {
+        return running.size() + waiting.size();
+    }
+
     /**
      * Cancels a task: one running here is killed with its processes and published CANCELED, one
      * waiting here for a slot is published CANCELED at once without running, and one that arrives

@@ -174,6 +174,9 @@ public class AgentRole implements Role {
             status.put("topic", settings.topic());
             status.put("control", settings.control());
             status.put("controlNext", current.controlNext());
+            status.put("held", current.held());
+            status.put("holdLimit", current.room().limit());
+            status.put("averageTaskMillis", current.room().averageTask().toNanos() / 1e6);
             status.put(AgentSettings.RERUN_POLICY, settings.rerunPolicy().name().toLowerCase());
         }
         return status;
