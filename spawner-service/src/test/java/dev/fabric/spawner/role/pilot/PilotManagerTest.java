@@ -178,6 +178,17 @@ class PilotManagerTest {
     }
 
     @Test
+    void theAgentsGetTheManagersPrefetchAndHorizon() throws Exception {
+        manager = open(false, PilotSettings.of(Map.of("agent-prefetch", "8", "agent-prefetch-horizon", "0")), Clock.systemUTC());
+        manager.create(new PilotWire.PilotDescription(1, 1, null, "1h", null));
+        manager.supervise();
+
+        LoopbackFabric.Spawned agent = fabric.spawned.stream().filter(s -> s.type().equals("agent")).findFirst().orElseThrow();
+        assertThat(agent.config()).containsEntry("prefetch", "8").containsEntry("prefetch-horizon", "0ms");
+        assertThat(dev.fabric.spawner.role.agent.AgentSettings.of(agent.config(), dir).prefetchHorizon()).isZero();
+    }
+
+    @Test
     void aPilotSpawnsItsQueuePubsubAndAgentsAndIsActiveOnceAllRun() throws Exception {
         manager = open(false);
         PilotWire.Pilot created = manager.create(new PilotWire.PilotDescription(2, 4, null, "1h", null));
@@ -190,6 +201,9 @@ class PilotManagerTest {
         LoopbackFabric.Spawned agent = fabric.spawned.get(2);
         assertThat(agent.config()).containsEntry("cores", "4").containsEntry("queue", pilot.queue()).containsEntry("pubsub", pilot.pubsub())
                 .containsEntry("topic", "tasks." + pilot.id()).containsEntry("pilot", pilot.id()).containsEntry("rerun-policy", "rerun");
+
+        assertThat(agent.config()).as("the defaults: the horizon is left to the agent").containsEntry("prefetch", "2")
+                .doesNotContainKey("prefetch-horizon");
 
         manager.supervise();
         assertThat(manager.pilot(pilot.id()).state()).as("members still PENDING").isEqualTo(PilotState.LAUNCHING);
