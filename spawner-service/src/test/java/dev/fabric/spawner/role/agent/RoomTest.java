@@ -81,13 +81,7 @@ class RoomTest {
         room.ran(MILLISECOND);
         assertThat(room.take(1000)).isEqualTo(100);
 
-        CompletableFuture<Integer> next = CompletableFuture.supplyAsync(() -> {
-            try {
-                return room.take(1000);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Integer> next = takeLater(room);
         room.release(49);
         Thread.sleep(100);
         assertThat(next).as("51 held, more than half of 100").isNotDone();
@@ -101,13 +95,7 @@ class RoomTest {
         Room room = new Room(1, 2, Duration.ZERO);
         assertThat(room.take(1000)).isEqualTo(2);
 
-        CompletableFuture<Integer> next = CompletableFuture.supplyAsync(() -> {
-            try {
-                return room.take(1000);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Integer> next = takeLater(room);
         Thread.sleep(100);
         assertThat(next).isNotDone();
 
@@ -124,13 +112,7 @@ class RoomTest {
             room.ran(Duration.ofSeconds(1).toNanos());
         }
 
-        CompletableFuture<Integer> next = CompletableFuture.supplyAsync(() -> {
-            try {
-                return room.take(1000);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Integer> next = takeLater(room);
         room.release(98);
         Thread.sleep(100);
         assertThat(next).as("2 held, the limit 2").isNotDone();
@@ -146,5 +128,16 @@ class RoomTest {
         assertThatIllegalArgumentException().isThrownBy(() -> new Room(1, 0, Duration.ZERO));
         assertThatIllegalArgumentException().isThrownBy(() -> new Room(1, 65, Duration.ZERO));
         assertThatIllegalArgumentException().isThrownBy(() -> new Room(1, 2, Duration.ofMillis(-1)));
+    }
+
+    /** A take on another thread, to see whether it waits. */
+    private static CompletableFuture<Integer> takeLater(Room room) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return room.take(1000);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 }
