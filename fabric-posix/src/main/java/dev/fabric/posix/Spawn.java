@@ -3,14 +3,17 @@ package dev.fabric.posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
@@ -184,7 +187,9 @@ public final class Spawn {
                     MemorySegment pid = arena.allocate(JAVA_INT);
                     MemorySegment path = arena.allocateFrom(program.toString());
                     MemorySegment argv = strings(arena, arguments);
-                    MemorySegment envp = strings(arena, environment.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+                    List<String> variables = new ArrayList<>(environment.size());
+                    environment.forEach((name, value) -> variables.add(name + "=" + value));
+                    MemorySegment envp = strings(arena, variables);
                     check(what, SPAWN.value(h -> (int) h.invokeExact(pid, path, actions, attributes, argv, envp)));
                     return new Child(pid.get(JAVA_INT, 0));
                 } finally {
@@ -211,13 +216,27 @@ public final class Spawn {
         }
     }
 
-    /** A NULL-terminated array of C strings. */
+    /**
+     * A NULL-terminated array of C strings, the strings in one block of memory (one allocation, not one
+     * each: a task's environment is dozens of them).
+     */
     private static MemorySegment strings(Arena arena, List<String> values) {
-        MemorySegment array = arena.allocate(ADDRESS, values.size() + 1L);
-        for (int i = 0; i < values.size(); i++) {
-            array.setAtIndex(ADDRESS, i, arena.allocateFrom(values.get(i)));
+        byte[][] encoded = new byte[values.size()][];
+        long total = 0;
+        for (int i = 0; i < encoded.length; i++) {
+            encoded[i] = values.get(i).getBytes(StandardCharsets.UTF_8);
+            total += encoded[i].length + 1;
         }
-        array.setAtIndex(ADDRESS, values.size(), MemorySegment.NULL);
+        MemorySegment block = arena.allocate(Math.max(1, total));
+        MemorySegment array = arena.allocate(ADDRESS, encoded.length + 1L);
+        long offset = 0;
+        for (int i = 0; i < encoded.length; i++) {
+            MemorySegment.copy(encoded[i], 0, block, JAVA_BYTE, offset, encoded[i].length);
+            block.set(JAVA_BYTE, offset + encoded[i].length, (byte) 0);
+            array.setAtIndex(ADDRESS, i, block.asSlice(offset));
+            offset += encoded[i].length + 1;
+        }
+        array.setAtIndex(ADDRESS, encoded.length, MemorySegment.NULL);
         return array;
     }
 }

@@ -40,6 +40,23 @@ class SpawnTest {
     }
 
     @Test
+    void everyArgumentAndVariableArrivesWholeEmptyAndNonAsciiOnesToo() throws Exception {
+        Map<String, String> environment = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 50; i++) {
+            environment.put("V" + i, "value " + i);
+        }
+        environment.put("EMPTY", "");
+        environment.put("SIZE", "größe ✓");
+        Child child = spawn("/bin/sh", "-c", "printf '%s|%s|%s|%s|%s\\n' \"$1\" \"$2\" \"$3\" \"$V0\" \"$V49\"; env", "sh", "", "ä b", "last")
+                .environment(environment).start();
+
+        assertThat(child.exitStatus().get(30, TimeUnit.SECONDS)).isZero();
+        List<String> out = Files.readAllLines(dir.resolve("out"));
+        assertThat(out.getFirst()).isEqualTo("|ä b|last|value 0|value 49");
+        assertThat(out).contains("EMPTY=", "SIZE=größe ✓", "V25=value 25");
+    }
+
+    @Test
     void theChildHasNoDescriptorOfTheJvmAnEmptySignalMaskAndNoIgnoredSignal() throws Exception {
         // grep reads its own status, exec'd in the shell's place: it has the mask and dispositions the
         // shell was given. (Read from outside, the shell's mask is all blocked for the moment dash
