@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * The real distribution's fab, run as a process against IPC and tmp roots of the test's own, so tests
  * never share daemons with each other or with a fab of the machine; {@link #close} stops every daemon
@@ -61,6 +63,21 @@ public final class Daemons implements AutoCloseable {
             throw new IllegalStateException("fab " + String.join(" ", args) + " did not end within two minutes");
         }
         return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** Runs fab in {@code cwd} as {@link #run} does; it must exit 0, or the assertion shows what it printed. */
+    public Run runOk(Path cwd, String... args) throws Exception {
+        Run r = run(cwd, args);
+        assertThat(r.status()).as(r.out() + r.err()).isZero();
+        return r;
+    }
+
+    /** Runs a program a build made and answers what it printed, stripped; it must exit 0. */
+    public static String output(Path program) throws Exception {
+        Process p = new ProcessBuilder(program.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).isZero();
+        return out.strip();
     }
 
     /** The single project directory under the IPC root. */

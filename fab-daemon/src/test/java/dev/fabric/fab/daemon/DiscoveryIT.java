@@ -58,10 +58,7 @@ class DiscoveryIT {
     }
 
     String app() throws Exception {
-        Process p = new ProcessBuilder(project.resolve("build/app").toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).isZero();
-        return out.strip();
+        return Daemons.output(project.resolve("build/app"));
     }
 
     @Test

@@ -43,9 +43,7 @@ class PatternsMatchSourcesIT {
     }
 
     Daemons.Run fabOk(String... args) throws Exception {
-        Daemons.Run r = daemons.run(project, args);
-        assertThat(r.status()).as(r.out() + r.err()).isZero();
-        return r;
+        return daemons.runOk(project, args);
     }
 
     @Test

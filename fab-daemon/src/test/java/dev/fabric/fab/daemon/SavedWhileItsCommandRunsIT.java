@@ -38,16 +38,11 @@ class SavedWhileItsCommandRunsIT {
     }
 
     Daemons.Run fabOk(String... args) throws Exception {
-        Daemons.Run r = daemons.run(project, args);
-        assertThat(r.status()).as(r.out() + r.err()).isZero();
-        return r;
+        return daemons.runOk(project, args);
     }
 
     String app() throws Exception {
-        Process p = new ProcessBuilder(project.resolve("build/app").toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).isZero();
-        return out.strip();
+        return Daemons.output(project.resolve("build/app"));
     }
 
     /**

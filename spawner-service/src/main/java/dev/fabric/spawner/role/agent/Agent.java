@@ -119,7 +119,7 @@ final class Agent implements AutoCloseable {
         this.room = new Room(settings.cores(), settings.prefetch(), settings.prefetchHorizon());
         this.acks = new PendingAcks<>(settings.prefetchHorizon().compareTo(ACK_CARRY_WAIT) > 0 ? settings.prefetchHorizon()
                 : ACK_CARRY_WAIT, System::nanoTime);
-        this.publisher = new EventPublisher(pubsub, settings.topic(), json, () -> !waiting.isEmpty());
+        this.publisher = new EventPublisher(pubsub, settings.topic(), json, () -> !waiting.isEmpty(), EventPublisher.LINGER);
         List<RunningJournal.Open> left = journal.open();
         threads.add(Thread.ofVirtual().name("agent-leaser").start(() -> {
             recover(left);

@@ -66,11 +66,7 @@ final class EventPublisher implements AutoCloseable {
     private volatile boolean running = true;
 
     EventPublisher(PubSub pubsub, String topic, JsonMapper json) {
-        this(pubsub, topic, json, () -> false);
-    }
-
-    EventPublisher(PubSub pubsub, String topic, JsonMapper json, BooleanSupplier backlog) {
-        this(pubsub, topic, json, backlog, LINGER);
+        this(pubsub, topic, json, () -> false, LINGER);
     }
 
     EventPublisher(PubSub pubsub, String topic, JsonMapper json, BooleanSupplier backlog, Duration linger) {

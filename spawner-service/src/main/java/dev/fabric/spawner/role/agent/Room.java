@@ -1,8 +1,6 @@
 package dev.fabric.spawner.role.agent;
 
 import java.time.Duration;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * How many leased tasks an agent may hold, running or waiting for a slot: at least {@code prefetch}
@@ -25,8 +23,6 @@ final class Room {
     private final int slots;
     private final int prefetch;
     private final long horizonNanos;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition freed = lock.newCondition();
     private int held;
     /** The moving average of a task's time in its slot, in nanoseconds; 0 until a task ended. */
     private double averageNanos;
@@ -51,31 +47,20 @@ final class Room {
      * per slot; above that, once it holds half its limit or less, so that quick tasks come in requests of
      * half the limit rather than one for each task that ended while the last request was under way.
      */
-    int take(int most) throws InterruptedException {
-        lock.lockInterruptibly();
-        try {
-            while (held > Math.max(slots * prefetch - 1, limit() / 2)) {
-                freed.await();
-            }
-            int room = Math.min(most, limit() - held);
-            held += room;
-            return room;
-        } finally {
-            lock.unlock();
+    synchronized int take(int most) throws InterruptedException {
+        while (held > Math.max(slots * prefetch - 1, limit() / 2)) {
+            wait();
         }
+        int room = Math.min(most, limit() - held);
+        held += room;
+        return room;
     }
 
     /** Gives back the places of {@code count} tasks: leased and ended, or asked for and not leased. */
-    void release(int count) {
-        if (count <= 0) {
-            return;
-        }
-        lock.lock();
-        try {
+    synchronized void release(int count) {
+        if (count > 0) {
             held = Math.max(0, held - count);
-            freed.signalAll();
-        } finally {
-            lock.unlock();
+            notifyAll();
         }
     }
 
@@ -84,51 +69,27 @@ final class Room {
     }
 
     /** A task spent {@code nanos} in its slot: the average moves, and with it how many tasks the agent may hold. */
-    void ran(long nanos) {
-        lock.lock();
-        try {
-            averageNanos = averageNanos == 0 ? nanos : averageNanos + WEIGHT * (nanos - averageNanos);
-            freed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+    synchronized void ran(long nanos) {
+        averageNanos = averageNanos == 0 ? nanos : averageNanos + WEIGHT * (nanos - averageNanos);
+        notifyAll();
     }
 
     /** How many leased tasks the agent may hold now. */
-    int limit() {
-        lock.lock();
-        try {
-            return slots * perSlot();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The leased tasks held now, as counted here. */
-    int held() {
-        lock.lock();
-        try {
-            return held;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private int perSlot() {
+    synchronized int limit() {
         if (horizonNanos == 0 || averageNanos == 0) {
-            return prefetch;
+            return slots * prefetch;
         }
         double fits = Math.ceil(horizonNanos / Math.max(1.0, averageNanos));
-        return (int) Math.max(prefetch, Math.min(MOST_PER_SLOT, fits));
+        return slots * (int) Math.max(prefetch, Math.min(MOST_PER_SLOT, fits));
+    }
+
+    /** The leased tasks held now, as counted here: with the places a lease request under way asked for. */
+    synchronized int held() {
+        return held;
     }
 
     /** The moving average of a task's time in its slot; zero until a task ended. */
-    Duration averageTask() {
-        lock.lock();
-        try {
-            return Duration.ofNanos((long) averageNanos);
-        } finally {
-            lock.unlock();
-        }
+    synchronized Duration averageTask() {
+        return Duration.ofNanos((long) averageNanos);
     }
 }
