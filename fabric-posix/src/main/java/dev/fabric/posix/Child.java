@@ -40,15 +40,14 @@ public final class Child {
             .stackSize(256 * 1024).factory());
 
     private final int pid;
-    private final Optional<ProcessHandle> handle;
+    /** The JDK's handle, once taken; null before. */
+    private Optional<ProcessHandle> handle;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final ReentrantLock lock = new ReentrantLock();
     private boolean reaped;
 
     Child(int pid) {
         this.pid = pid;
-        // Taken now, while the pid is surely the child's (a zombie too: it keeps its /proc entry until reaped).
-        this.handle = ProcessHandle.of(pid);
         WAITERS.execute(this::waitForExit);
     }
 
@@ -56,9 +55,22 @@ public final class Child {
         return pid;
     }
 
-    /** The JDK's handle of the child (its descendants, its start time), as taken at its start. */
+    /**
+     * The JDK's handle of the child (its descendants, its start time), taken when first asked while
+     * the child is not reaped, so its pid is surely the child's (a zombie's too: it keeps its /proc
+     * entry until reaped); empty when first asked after the child was reaped. Not taken at the start:
+     * that reads {@code /proc}, which most short children never need.
+     */
     public Optional<ProcessHandle> handle() {
-        return handle;
+        lock.lock();
+        try {
+            if (handle == null && !reaped) {
+                handle = ProcessHandle.of(pid);
+            }
+            return handle == null ? Optional.empty() : handle;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

@@ -92,6 +92,22 @@ class SpawnTest {
     }
 
     @Test
+    void theHandleIsTheChildsWhileItRunsAndNoneIsTakenOnceItIsReaped() throws Exception {
+        Child running = spawn("/bin/sh", "-c", "exec sleep 300").start();
+        ProcessHandle handle = running.handle().orElseThrow();
+        assertThat(handle.pid()).isEqualTo(running.pid());
+        assertThat(running.handle()).as("taken once").containsSame(handle);
+        assertThat(running.signal(SIGKILL)).isTrue();
+        assertThat(running.exitStatus().get(30, TimeUnit.SECONDS)).isEqualTo(128 + SIGKILL);
+        assertThat(running.handle()).as("the one taken before").containsSame(handle);
+
+        Child quick = spawn("/bin/true").start();
+        assertThat(quick.exitStatus().get(30, TimeUnit.SECONDS)).isZero();
+        // Its pid may be another process's by now: no handle is taken for it.
+        assertThat(quick.handle()).isEmpty();
+    }
+
+    @Test
     void aProgramThatIsNotThereCannotBeStarted() {
         assertThatThrownBy(() -> spawn("/no/such/program").start())
                 .isInstanceOf(PosixException.class)

@@ -119,7 +119,8 @@ final class Agent implements AutoCloseable {
         this.room = new Room(settings.cores(), settings.prefetch(), settings.prefetchHorizon());
         this.acks = new PendingAcks<>(settings.prefetchHorizon().compareTo(ACK_CARRY_WAIT) > 0 ? settings.prefetchHorizon()
                 : ACK_CARRY_WAIT, System::nanoTime);
-        this.publisher = new EventPublisher(pubsub, settings.topic(), json, () -> !waiting.isEmpty(), EventPublisher.LINGER);
+        this.publisher = new EventPublisher(pubsub, settings.topic(), json, () -> !waiting.isEmpty(), EventPublisher.LINGER,
+                () -> journal(journal::flush));
         List<RunningJournal.Open> left = journal.open();
         threads.add(Thread.ofVirtual().name("agent-leaser").start(() -> {
             recover(left);
@@ -244,6 +245,10 @@ final class Agent implements AutoCloseable {
             }
             // The acks of finished tasks ride on the request: the queue acks them (durably) before it leases.
             List<Leased> carried = carryAcks ? acks.carry(MAX_ACKS) : List.of();
+            if (!carried.isEmpty()) {
+                // Their published lines on disk before the queue forgets their leases.
+                journal(journal::flush);
+            }
             QueueWire.Leases answer;
             try {
                 answer = queue.call((client, url) -> {
@@ -299,15 +304,25 @@ final class Agent implements AutoCloseable {
                     acknowledged(carried, answer.refused());
                 }
             }
-            List<QueueWire.LeasedMessage> leased = answer.messages();
-            room.release(max - leased.size());
-            meters.counter(AgentRole.LEASED_METRIC).increment(leased.size());
-            leased.forEach(this::dispatch);
+            List<QueueWire.LeasedMessage> messages = answer.messages();
+            room.release(max - messages.size());
+            meters.counter(AgentRole.LEASED_METRIC).increment(messages.size());
+            List<Delivered> delivered = messages.stream().map(this::read).toList();
+            // Journaled, all in one write, before any of them can start.
+            journal(() -> journal.leased(delivered.stream().map(Delivered::journaled).toList()));
+            delivered.forEach(this::dispatch);
         }
     }
 
-    /** Sorts a leased message: to a slot, or straight to its final event when it must not run. */
-    private void dispatch(QueueWire.LeasedMessage message) {
+    /** A leased message as read: the task, or why it is not one. */
+    private record Delivered(QueueWire.LeasedMessage message, TaskDescription task, String taskId, String pilot, String invalid) {
+
+        RunningJournal.Lease journaled() {
+            return new RunningJournal.Lease(taskId, pilot, message.leaseId(), message.deliveries());
+        }
+    }
+
+    private Delivered read(QueueWire.LeasedMessage message) {
         TaskDescription task = null;
         String invalid;
         try {
@@ -318,9 +333,18 @@ final class Agent implements AutoCloseable {
         }
         String taskId = task != null && task.id() != null ? task.id() : message.id();
         String pilot = task != null && task.pilot() != null ? task.pilot() : settings.pilot();
+        return new Delivered(message, task, taskId, pilot, invalid);
+    }
+
+    /** Sorts a leased task: to a slot, or straight to its final event when it must not run. */
+    private void dispatch(Delivered delivered) {
+        QueueWire.LeasedMessage message = delivered.message();
+        TaskDescription task = delivered.task();
+        String taskId = delivered.taskId();
+        String pilot = delivered.pilot();
+        String invalid = delivered.invalid();
         Leased leased = new Leased(task, message.leaseId(), message.deliveries());
         deadlines.put(message.leaseId(), message.deadline());
-        journal(() -> journal.leased(taskId, pilot, message.leaseId(), message.deliveries()));
         if (invalid != null) {
             log.info("task {}: invalid ({}); publishing it FAILED", taskId, invalid);
             finish(new Leased(task == null ? new TaskDescription(taskId, pilot, null, null, null, null, null) : task, message.leaseId(),
@@ -377,8 +401,7 @@ final class Agent implements AutoCloseable {
             if (canceled.contains(task.id())) {
                 run.cancel();
             }
-            run.process().ifPresent(process -> journal(() -> journal.started(task.id(), leased.lease(), process.pid(),
-                    process.info().startInstant().orElse(null))));
+            run.pid().ifPresent(pid -> journal(() -> journal.started(task.id(), leased.lease(), pid, run.startedAt())));
             // A task that ends at once has its RUNNING event go with its final one, in one publish: a
             // short task costs one request to the pubsub, not two. A longer one has it published now.
             if (!run.endsWithin(RUNNING_EVENT_GRACE)) {
@@ -430,7 +453,8 @@ final class Agent implements AutoCloseable {
                 log.warn("task {}: its final event was not published ({}); the queue will hand it out again", taskId, failure.getMessage());
                 return;
             }
-            journal(() -> journal.published(taskId, leased.lease()));
+            // Written with the rest of the publish's (the publisher flushes after each), and before any ack is sent.
+            journal.published(taskId, leased.lease());
             acks.add(leased);
         });
     }
@@ -455,6 +479,8 @@ final class Agent implements AutoCloseable {
             }
             Map<String, Leased> byLease = new LinkedHashMap<>();
             batch.forEach(leased -> byLease.put(leased.lease(), leased));
+            // Their published lines on disk before the queue forgets their leases.
+            journal(journal::flush);
             Duration retry = RETRY_MIN;
             while (true) {
                 try {
@@ -489,10 +515,8 @@ final class Agent implements AutoCloseable {
         // Expired, nacked or unknown to a restarted queue: the task comes again, and is acknowledged without running then.
         refusals.forEach(refused -> log.info("task {}: the queue did not take the ack of lease {}: {} ({})",
                 taskOf(byLease.get(refused.leaseId())), refused.leaseId(), refused.reason(), refused.detail()));
-        for (Leased leased : byLease.values()) {
-            deadlines.remove(leased.lease());
-            journal(() -> journal.acked(taskOf(leased), leased.lease()));
-        }
+        byLease.keySet().forEach(deadlines::remove);
+        journal(() -> journal.acked(byLease.values().stream().map(leased -> Map.entry(taskOf(leased), leased.lease())).toList()));
     }
 
     private static String taskOf(Leased leased) {

@@ -44,7 +44,7 @@ public class AgentController {
         return new Tasks(agent.settings().cores(), agent.running().stream()
                 .sorted(Comparator.comparing(Agent.Running::startedAt))
                 .map(r -> new RunningTask(r.task().id(), r.task().pilot(), r.task().name(), r.attempt(), r.startedAt(),
-                        r.run().process().map(ProcessHandle::pid).orElse(null), r.task().timeLimit()))
+                        r.run().pid().orElse(null), r.task().timeLimit()))
                 .toList());
     }
 

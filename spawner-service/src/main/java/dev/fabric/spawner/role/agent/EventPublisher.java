@@ -8,6 +8,7 @@ import dev.fabric.core.task.TaskEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.io.JsonStringEncoder;
+import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.time.Duration;
@@ -60,21 +61,29 @@ final class EventPublisher implements AutoCloseable {
     /** Whether the agent has tasks waiting for a slot: then a request lingers for more events. */
     private final BooleanSupplier backlog;
     private final Duration linger;
+    private final Runnable afterEachPublish;
+    private final ObjectWriter eventWriter;
     private final Thread thread;
     /** A group taken from {@link #pending} that did not fit the last request: the first of the next. */
     private List<Pending> held;
     private volatile boolean running = true;
 
     EventPublisher(PubSub pubsub, String topic, JsonMapper json) {
-        this(pubsub, topic, json, () -> false, LINGER);
+        this(pubsub, topic, json, () -> false, LINGER, () -> {});
     }
 
-    EventPublisher(PubSub pubsub, String topic, JsonMapper json, BooleanSupplier backlog, Duration linger) {
+    /**
+     * @param afterEachPublish runs once the futures of a request's events are completed (the agent writes
+     *                         their journal lines then, in one write)
+     */
+    EventPublisher(PubSub pubsub, String topic, JsonMapper json, BooleanSupplier backlog, Duration linger, Runnable afterEachPublish) {
         this.pubsub = pubsub;
         this.topic = topic;
         this.json = json;
+        this.eventWriter = json.writerFor(TaskEvent.class);
         this.backlog = backlog;
         this.linger = linger;
+        this.afterEachPublish = afterEachPublish;
         this.batchBytes = pubsub.maxBodyBytes() - json.writeValueAsBytes(PubSubWire.Publish.all(List.of())).length;
         this.thread = Thread.ofVirtual().name("agent-publisher").start(this::run);
     }
@@ -165,6 +174,7 @@ final class EventPublisher implements AutoCloseable {
                 }
                 send(batch);
                 batch.forEach(p -> p.published().complete(null));
+                afterEachPublish.run();
                 batch.clear();
             } catch (InterruptedException e) {
                 batch.forEach(p -> p.published().completeExceptionally(new IllegalStateException("the agent stopped before publishing it")));
@@ -247,7 +257,7 @@ final class EventPublisher implements AutoCloseable {
     }
 
     private Pending pending(TaskEvent event, CompletableFuture<Void> published, boolean stripped) {
-        String body = json.writeValueAsString(event);
+        String body = eventWriter.writeValueAsString(event);
         // In a bulk publish it is a JSON string: its escaped bytes, two quotes and a comma.
         return new Pending(event, body, JsonStringEncoder.getInstance().quoteAsUTF8(body).length + 3L, published, stripped);
     }

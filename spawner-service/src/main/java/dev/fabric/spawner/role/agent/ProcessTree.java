@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -78,10 +80,18 @@ final class ProcessTree {
         }
     }
 
-    /** The process that was started at {@code startedAt} (as {@link ProcessHandle.Info#startInstant} says) under {@code pid}, if it still runs. */
-    static Optional<ProcessHandle> find(long pid, java.time.Instant startedAt) {
+    /**
+     * How far a process's start time ({@link ProcessHandle.Info#startInstant}, whole seconds of boot time plus
+     * clock ticks) may lie from the time the agent took as it started it: a pid reused that soon by a
+     * process that still runs would need the system to go through every pid within that time.
+     */
+    static final Duration START_TOLERANCE = Duration.ofSeconds(2);
+
+    /** The process started under {@code pid} within {@link #START_TOLERANCE} of {@code startedAt}, if it still runs. */
+    static Optional<ProcessHandle> find(long pid, Instant startedAt) {
         return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                .filter(process -> process.info().startInstant().map(startedAt::equals).orElse(false));
+                .filter(process -> process.info().startInstant()
+                        .map(start -> Duration.between(startedAt, start).abs().compareTo(START_TOLERANCE) <= 0).orElse(false));
     }
 
     private static void freeze(ProcessHandle process, Map<Long, ProcessHandle> frozen) {

@@ -2,6 +2,7 @@ package dev.fabric.spawner.role.agent;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
@@ -29,6 +30,11 @@ import java.util.Map;
  * acknowledged). Lines are written, not forced: they outlive the agent's process (a kill -9), not
  * its host, which takes the agent's tasks and sandbox with it anyway. A torn last line (the agent
  * died while writing it) is ignored. The file is rewritten with only the open tasks once it has grown.
+ * <p>
+ * The steps of many tasks go in one write: the leases of one lease request together, the acks of one
+ * ack together, and the {@code published} lines of one publish wait in memory until {@link #flush}
+ * (the agent flushes once a publish's events are all acknowledged, and before it sends their acks).
+ * A task's {@code started} line is written at once, and writes what waits before it.
  */
 final class RunningJournal implements AutoCloseable {
 
@@ -39,11 +45,17 @@ final class RunningJournal implements AutoCloseable {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Line(String step, String task, String pilot, String lease, Integer attempt, Long pid, Instant started) {}
 
+    /** A task's lease: what a {@code leased} line records. */
+    record Lease(String task, String pilot, String lease, int attempt) {}
+
     /** A task whose lease was not yet acknowledged, as the journal tells it. */
     record Open(String task, String pilot, String lease, int attempt, Long pid, Instant started, boolean published) {}
 
     private final Path file;
     private final JsonMapper json;
+    private final ObjectWriter lineWriter;
+    /** Lines waiting for the next write. */
+    private final StringBuilder unwritten = new StringBuilder();
     private final Map<String, Open> open = new LinkedHashMap<>();
     /** A stream, not a FileChannel: an interrupted thread would close a channel for every thread. */
     private OutputStream out;
@@ -52,6 +64,7 @@ final class RunningJournal implements AutoCloseable {
     private RunningJournal(Path file, JsonMapper json) {
         this.file = file;
         this.json = json;
+        this.lineWriter = json.writerFor(Line.class);
     }
 
     /** Opens the journal in {@code directory}, reading what an earlier incarnation left there. */
@@ -72,28 +85,63 @@ final class RunningJournal implements AutoCloseable {
     }
 
     synchronized void leased(String task, String pilot, String lease, int attempt) throws IOException {
-        append(new Line("leased", task, pilot, lease, attempt, null, null));
+        leased(List.of(new Lease(task, pilot, lease, attempt)));
     }
 
+    /** The leases one lease request brought, in one write. */
+    synchronized void leased(List<Lease> leases) throws IOException {
+        for (Lease lease : leases) {
+            add(new Line("leased", lease.task(), lease.pilot(), lease.lease(), lease.attempt(), null, null));
+        }
+        flush();
+    }
+
+    /**
+     * The task's process started: its pid, and the time the agent took as it started it (a
+     * restart kills a process of that pid only when it started within {@link ProcessTree#START_TOLERANCE} of it).
+     */
     synchronized void started(String task, String lease, long pid, Instant started) throws IOException {
-        append(new Line("started", task, null, lease, null, pid, started));
+        add(new Line("started", task, null, lease, null, pid, started));
+        flush();
     }
 
-    synchronized void published(String task, String lease) throws IOException {
-        append(new Line("published", task, null, lease, null, null, null));
+    /** The task's final event is published; the line waits for the next {@link #flush} or write. */
+    synchronized void published(String task, String lease) {
+        add(new Line("published", task, null, lease, null, null, null));
     }
 
     /** The lease was given back to the queue (nacked) or is left to expire: the task is no longer this agent's. */
     synchronized void released(String task, String lease) throws IOException {
-        acked(task, lease, "released");
+        add(new Line("released", task, null, lease, null, null, null));
+        flush();
+        compactWhenGrown();
     }
 
     synchronized void acked(String task, String lease) throws IOException {
-        acked(task, lease, "acked");
+        acked(List.of(Map.entry(task, lease)));
     }
 
-    private void acked(String task, String lease, String step) throws IOException {
-        append(new Line(step, task, null, lease, null, null, null));
+    /** The leases one ack request acknowledged (task id to lease id), in one write. */
+    synchronized void acked(Collection<Map.Entry<String, String>> taskLeases) throws IOException {
+        for (Map.Entry<String, String> taskLease : taskLeases) {
+            add(new Line("acked", taskLease.getKey(), null, taskLease.getValue(), null, null, null));
+        }
+        flush();
+        compactWhenGrown();
+    }
+
+    /** Writes the lines that wait (the {@code published} ones), in one write. */
+    synchronized void flush() throws IOException {
+        if (unwritten.isEmpty()) {
+            return;
+        }
+        byte[] bytes = unwritten.toString().getBytes(StandardCharsets.UTF_8);
+        // Cleared first: a failed write is not tried again with the next line (the task goes on, only a restart would miss it).
+        unwritten.setLength(0);
+        out.write(bytes);
+    }
+
+    private void compactWhenGrown() throws IOException {
         if (lines >= COMPACT_AFTER_LINES) {
             rewrite();
         }
@@ -102,14 +150,18 @@ final class RunningJournal implements AutoCloseable {
     @Override
     public synchronized void close() throws IOException {
         if (out != null) {
-            out.close();
+            try {
+                flush();
+            } finally {
+                out.close();
+            }
             out = null;
         }
     }
 
-    private void append(Line line) throws IOException {
+    private void add(Line line) {
         apply(line);
-        out.write((json.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+        unwritten.append(lineWriter.writeValueAsString(line)).append('\n');
         lines++;
     }
 
@@ -146,6 +198,7 @@ final class RunningJournal implements AutoCloseable {
 
     /** Writes the open tasks to a new file and moves it over the journal, then appends to that. */
     private void rewrite() throws IOException {
+        flush();
         close();
         Collection<Open> live = new ArrayList<>(open.values());
         Path next = file.resolveSibling(FILE_NAME + ".new");

@@ -125,7 +125,8 @@ final class TaskRunner {
         try {
             Path workingDirectory = sandbox.resolve(task.relativeWorkingDirectory());
             Files.createDirectories(workingDirectory);
-            if (!workingDirectory.toRealPath().startsWith(sandbox.toRealPath())) {
+            // Only a directory below the sandbox can lead out of it (the sandbox itself is the agent's to make).
+            if (!workingDirectory.equals(sandbox) && !workingDirectory.toRealPath().startsWith(sandbox.toRealPath())) {
                 return new Run(task, out, err, "the working directory " + task.workingDirectory()
                         + " leads out of the task's sandbox through a symbolic link");
             }
@@ -171,7 +172,7 @@ final class TaskRunner {
                 child = spawn(SHELL, script, workingDirectory, environment, out, err);
             }
             Child started = child;
-            return new Run(task, out, err, started.handle(), started.exitStatus(), () -> started.whileUnreaped(() ->
+            return new Run(task, out, err, Optional.of(started.pid()), started.exitStatus(), () -> started.whileUnreaped(() ->
                     started.handle().ifPresentOrElse(ProcessTree::kill, () -> started.signalGroup(SIGKILL))));
         } catch (PosixException e) {
             return new Run(task, out, err, "the command " + command.getFirst() + " could not be started in " + sandboxOf(task.id())
@@ -208,7 +209,7 @@ final class TaskRunner {
         builder.environment().clear();
         builder.environment().putAll(environment);
         Process process = builder.start();
-        return new Run(task, out, err, Optional.of(process.toHandle()), process.onExit().thenApply(Process::exitValue),
+        return new Run(task, out, err, Optional.of(process.pid()), process.onExit().thenApply(Process::exitValue),
                 () -> ProcessTree.kill(process.toHandle()));
     }
 
@@ -248,19 +249,21 @@ final class TaskRunner {
         private final TaskDescription task;
         private final Path out;
         private final Path err;
-        private final Optional<ProcessHandle> process;
+        private final Optional<Long> pid;
+        /** The time taken as the process was started (just after), on this host's clock. */
+        private final Instant startedAt = Instant.now();
         private final CompletableFuture<Integer> exitStatus;
         private final Runnable killTree;
         private final String startFailure;
         private final long startedNanos = System.nanoTime();
         private volatile boolean canceled;
 
-        private Run(TaskDescription task, Path out, Path err, Optional<ProcessHandle> process, CompletableFuture<Integer> exitStatus,
+        private Run(TaskDescription task, Path out, Path err, Optional<Long> pid, CompletableFuture<Integer> exitStatus,
                 Runnable killTree) {
             this.task = task;
             this.out = out;
             this.err = err;
-            this.process = process;
+            this.pid = pid;
             this.exitStatus = exitStatus;
             this.killTree = killTree;
             this.startFailure = null;
@@ -270,7 +273,7 @@ final class TaskRunner {
             this.task = task;
             this.out = out;
             this.err = err;
-            this.process = Optional.empty();
+            this.pid = Optional.empty();
             this.exitStatus = null;
             this.killTree = null;
             this.startFailure = startFailure;
@@ -280,9 +283,14 @@ final class TaskRunner {
             return task;
         }
 
-        /** The process, when it started (empty also when it had ended by the time its handle was taken). */
-        Optional<ProcessHandle> process() {
-            return process;
+        /** The process's id, when it started. */
+        Optional<Long> pid() {
+            return pid;
+        }
+
+        /** The time taken as its process was started (just after), or failed to start. */
+        Instant startedAt() {
+            return startedAt;
         }
 
         /** Kills the process and its tree; its outcome is CANCELED. */

@@ -79,7 +79,7 @@ class EventPublisherTest {
     void whileTasksWaitForASlotARequestWaitsForMoreEventsUntilItHasEnough() throws Exception {
         try (FabricClient client = FabricClient.builder(base, FabricKeys.generate()).name("agent-1").build();
              EventPublisher publisher = new EventPublisher(client.pubsub("pubsub-1"), "tasks.pilot-1", JSON, () -> true,
-                     Duration.ofMinutes(5))) {
+                     Duration.ofMinutes(5), () -> {})) {
             List<CompletableFuture<Void>> futures = new ArrayList<>();
             for (int i = 0; i < EventPublisher.LINGER_ENOUGH; i++) {
                 futures.add(publisher.publish(event("t-" + i, "")));
@@ -97,7 +97,7 @@ class EventPublisherTest {
     void withNoTaskWaitingALoneEventGoesAtOnce() throws Exception {
         try (FabricClient client = FabricClient.builder(base, FabricKeys.generate()).name("agent-1").build();
              EventPublisher publisher = new EventPublisher(client.pubsub("pubsub-1"), "tasks.pilot-1", JSON, () -> false,
-                     Duration.ofMinutes(5))) {
+                     Duration.ofMinutes(5), () -> {})) {
             publisher.publish(event("t-1", "")).get(30, TimeUnit.SECONDS);
         }
         assertThat(published).hasSize(1);

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,5 +74,54 @@ class RunningJournalTest {
             assertThat(Files.getPosixFilePermissions(reopened.file())).extracting(Object::toString)
                     .containsExactlyInAnyOrder("OWNER_READ", "OWNER_WRITE");
         }
+    }
+
+    @Test
+    void theLeasesOfOneRequestAndTheAcksOfOneAckGoInOneWriteEach() throws Exception {
+        try (RunningJournal journal = RunningJournal.open(dir, JSON)) {
+            journal.leased(List.of(new RunningJournal.Lease("t-1", "pilot-1", "lease-1", 1), new RunningJournal.Lease("t-2", "pilot-1", "lease-2", 3),
+                    new RunningJournal.Lease("t-3", "pilot-1", "lease-3", 1)));
+            assertThat(Files.readAllLines(journal.file())).as("written at once").hasSize(3);
+            journal.acked(List.of(Map.entry("t-1", "lease-1"), Map.entry("t-3", "lease-3")));
+            assertThat(Files.readAllLines(journal.file())).hasSize(5);
+
+            // Read as a restart would, the first incarnation still open (a kill -9 leaves it so).
+            try (RunningJournal restarted = RunningJournal.open(dir, JSON)) {
+                assertThat(restarted.open()).containsExactly(new RunningJournal.Open("t-2", "pilot-1", "lease-2", 3, null, null, false));
+            }
+        }
+    }
+
+    @Test
+    void publishedLinesWaitForAFlushAndAStartedLineWritesThemFirst() throws Exception {
+        Instant started = Instant.parse("2026-12-07T18:00:00Z");
+        try (RunningJournal journal = RunningJournal.open(dir, JSON)) {
+            journal.leased(List.of(new RunningJournal.Lease("t-1", "pilot-1", "lease-1", 1), new RunningJournal.Lease("t-2", "pilot-1", "lease-2", 1),
+                    new RunningJournal.Lease("t-3", "pilot-1", "lease-3", 1)));
+            journal.started("t-1", "lease-1", 4242, started);
+            journal.published("t-1", "lease-1");
+            assertThat(publishedOnDisk()).as("a published line waits in memory").isEmpty();
+
+            journal.flush();
+            assertThat(publishedOnDisk()).containsExactly("t-1");
+
+            journal.started("t-2", "lease-2", 4243, started);
+            journal.published("t-2", "lease-2");
+            journal.started("t-3", "lease-3", 4244, started);
+            assertThat(publishedOnDisk()).as("written before the started line that followed it").containsExactly("t-1", "t-2");
+            journal.published("t-3", "lease-3");
+        }
+        try (RunningJournal reopened = RunningJournal.open(dir, JSON)) {
+            assertThat(reopened.open()).as("closing writes what waits").extracting(RunningJournal.Open::published)
+                    .containsExactly(true, true, true);
+        }
+    }
+
+    private List<String> publishedOnDisk() throws Exception {
+        return Files.readAllLines(dir.resolve(RunningJournal.FILE_NAME)).stream()
+                .map(line -> JSON.readTree(line))
+                .filter(line -> line.path("step").asString().equals("published"))
+                .map(line -> line.path("task").asString())
+                .toList();
     }
 }

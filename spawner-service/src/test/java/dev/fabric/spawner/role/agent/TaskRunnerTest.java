@@ -141,13 +141,26 @@ class TaskRunnerTest {
     void aTaskRunsInAProcessGroupOfItsOwnUnderItsOwnPid() throws Exception {
         assumeTrue(TaskRunner.SETSID != null, "no setsid here: tasks run in the agent's process group");
         TaskRunner.Run run = runner(1024).start(task("t-group", "exec sleep 300", null, null, "5m"));
-        long pid = run.process().orElseThrow().pid();
+        long pid = run.pid().orElseThrow();
 
         // setsid(1) makes its own group between its exec and the task's: wait for it, not for a given time.
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> ProcessTree.leadsItsGroup(pid));
         assertThat(ProcessTree.leadsItsGroup(ProcessHandle.current().pid())).as("the agent itself").isFalse();
         run.cancel();
         assertThat(run.await().state()).isEqualTo(TaskState.CANCELED);
+    }
+
+    @Test
+    void aRestartFindsATasksProcessByItsPidAndTheTimeTakenAtItsStart() throws Exception {
+        TaskRunner.Run run = runner(1024).start(task("t-find", "exec sleep 300", null, null, "5m"));
+        long pid = run.pid().orElseThrow();
+
+        assertThat(ProcessTree.find(pid, run.startedAt())).as("the time the agent took as it started it").isPresent();
+        assertThat(ProcessTree.find(pid, run.startedAt().minus(java.time.Duration.ofMinutes(1))))
+                .as("a process of that pid started a minute later is another one").isEmpty();
+        run.cancel();
+        assertThat(run.await().state()).isEqualTo(TaskState.CANCELED);
+        assertThat(ProcessTree.find(pid, run.startedAt())).as("gone").isEmpty();
     }
 
     @Test
