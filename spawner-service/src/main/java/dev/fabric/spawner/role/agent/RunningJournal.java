@@ -132,7 +132,8 @@ final class RunningJournal implements AutoCloseable {
 
     /** Writes the lines that wait (the {@code published} ones), in one write. */
     synchronized void flush() throws IOException {
-        if (unwritten.isEmpty()) {
+        if (unwritten.isEmpty() || out == null) {
+            // Nothing waits, or the journal is closed (a publish that ended as the agent stopped).
             return;
         }
         byte[] bytes = unwritten.toString().getBytes(StandardCharsets.UTF_8);

@@ -117,6 +117,18 @@ class RunningJournalTest {
         }
     }
 
+    @Test
+    void aPublishThatEndsAfterTheJournalClosedWritesNothingAndThrowsNothing() throws Exception {
+        RunningJournal journal = RunningJournal.open(dir, JSON);
+        journal.leased("t-1", "pilot-1", "lease-1", 1);
+        journal.close();
+
+        journal.published("t-1", "lease-1");
+        journal.flush();
+
+        assertThat(publishedOnDisk()).isEmpty();
+    }
+
     private List<String> publishedOnDisk() throws Exception {
         return Files.readAllLines(dir.resolve(RunningJournal.FILE_NAME)).stream()
                 .map(line -> JSON.readTree(line))
