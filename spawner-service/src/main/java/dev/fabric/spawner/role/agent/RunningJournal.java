@@ -112,9 +112,7 @@ final class RunningJournal implements AutoCloseable {
 
     /** The lease was given back to the queue (nacked) or is left to expire: the task is no longer this agent's. */
     synchronized void released(String task, String lease) throws IOException {
-        add(new Line("released", task, null, lease, null, null, null));
-        flush();
-        compactWhenGrown();
+        ended("released", List.of(Map.entry(task, lease)));
     }
 
     synchronized void acked(String task, String lease) throws IOException {
@@ -123,11 +121,18 @@ final class RunningJournal implements AutoCloseable {
 
     /** The leases one ack request acknowledged (task id to lease id), in one write. */
     synchronized void acked(Collection<Map.Entry<String, String>> taskLeases) throws IOException {
+        ended("acked", taskLeases);
+    }
+
+    /** Leases no longer held ({@code acked} or {@code released}), in one write; the file is compacted once it has grown. */
+    private void ended(String step, Collection<Map.Entry<String, String>> taskLeases) throws IOException {
         for (Map.Entry<String, String> taskLease : taskLeases) {
-            add(new Line("acked", taskLease.getKey(), null, taskLease.getValue(), null, null, null));
+            add(new Line(step, taskLease.getKey(), null, taskLease.getValue(), null, null, null));
         }
         flush();
-        compactWhenGrown();
+        if (lines >= COMPACT_AFTER_LINES) {
+            rewrite();
+        }
     }
 
     /** Writes the lines that wait (the {@code published} ones), in one write. */
@@ -140,12 +145,6 @@ final class RunningJournal implements AutoCloseable {
         // Cleared first: a failed write is not tried again with the next line (the task goes on, only a restart would miss it).
         unwritten.setLength(0);
         out.write(bytes);
-    }
-
-    private void compactWhenGrown() throws IOException {
-        if (lines >= COMPACT_AFTER_LINES) {
-            rewrite();
-        }
     }
 
     @Override
@@ -205,12 +204,12 @@ final class RunningJournal implements AutoCloseable {
         Path next = file.resolveSibling(FILE_NAME + ".new");
         StringBuilder text = new StringBuilder();
         for (Open o : live) {
-            text.append(json.writeValueAsString(new Line("leased", o.task(), o.pilot(), o.lease(), o.attempt(), null, null))).append('\n');
+            text.append(lineWriter.writeValueAsString(new Line("leased", o.task(), o.pilot(), o.lease(), o.attempt(), null, null))).append('\n');
             if (o.pid() != null) {
-                text.append(json.writeValueAsString(new Line("started", o.task(), null, o.lease(), null, o.pid(), o.started()))).append('\n');
+                text.append(lineWriter.writeValueAsString(new Line("started", o.task(), null, o.lease(), null, o.pid(), o.started()))).append('\n');
             }
             if (o.published()) {
-                text.append(json.writeValueAsString(new Line("published", o.task(), null, o.lease(), null, null, null))).append('\n');
+                text.append(lineWriter.writeValueAsString(new Line("published", o.task(), null, o.lease(), null, null, null))).append('\n');
             }
         }
         Files.deleteIfExists(next);
