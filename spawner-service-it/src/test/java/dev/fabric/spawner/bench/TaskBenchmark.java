@@ -7,11 +7,15 @@ import dev.fabric.core.registry.InstanceState;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.spawner.FabricUnderTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AnnotatedElementContext;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.io.TempDirFactory;
 import org.springframework.http.MediaType;
 import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +46,8 @@ class TaskBenchmark {
     static final int TASKS = Integer.getInteger("tasks.count", 2000);
     static final int ROUNDS = Integer.getInteger("tasks.rounds", 3);
     static final int LATENCY_SAMPLES = Integer.getInteger("tasks.latency", 200);
+    /** Tasks run before the first round, unmeasured. */
+    static final int WARMUP = 200;
     /** JVM options for every member, e.g. {@code -XX:StartFlightRecording=filename=/tmp/jfr/} (no commas: the spawner splits on them). */
     static final String MEMBER_JVM_OPTIONS = System.getProperty("tasks.member-jvm-options", "");
     /** The pilot manager's {@code agent-prefetch}: leased tasks each agent holds per core (the fabric's default is 2). */
@@ -54,8 +60,25 @@ class TaskBenchmark {
      */
     static final int LATENCY_WARMUP = Integer.getInteger("tasks.latency-warmup", 1000);
 
-    @TempDir
+    /**
+     * Where the fabric's data directories (and so the agents' sandboxes) are made, when set: a file
+     * system of one's choice (the default is the JVM's temporary directory). Each task makes a
+     * directory and two files there, and what that costs depends on the file system and its state
+     * (docs/benchmarks.md, run 20); removed at the end like any temporary directory.
+     */
+    static final String DATA_ROOT = System.getProperty("tasks.dir", "");
+
+    @TempDir(factory = DataRoot.class)
     Path dir;
+
+    /** Makes the benchmark's directory under {@link #DATA_ROOT} when it is set, else where JUnit makes one. */
+    static final class DataRoot implements TempDirFactory {
+        @Override
+        public Path createTempDirectory(AnnotatedElementContext element, ExtensionContext extension) throws Exception {
+            return DATA_ROOT.isBlank() ? TempDirFactory.Standard.INSTANCE.createTempDirectory(element, extension)
+                    : Files.createTempDirectory(Files.createDirectories(Path.of(DATA_ROOT)), "task-benchmark-");
+        }
+    }
 
     /** The pilot manager's config: the horizon only when set, so the benchmark runs against a fabric that predates it. */
     private static Map<String, String> managerConfig() {
@@ -65,6 +88,8 @@ class TaskBenchmark {
 
     @Test
     void noOpTasksThroughTheFabricAgainstXargs() throws Exception {
+        FileStore store = Files.getFileStore(dir);
+        System.out.println("TASKS data directory " + dir + " on " + store.name() + " (" + store.type() + ")");
         // The product's supervision and heartbeat intervals (2 s), not the tests' quicker ones: the idle cost is the product's.
         List<String> properties = new ArrayList<>(List.of("--fabric.spawner.bootstrap-timeout=600s", "--fabric.spawner.otp-ttl=600s",
                 "--fabric.spawner.supervise-interval=2s"));
@@ -85,7 +110,7 @@ class TaskBenchmark {
                 PilotWire.Pilot pilot = tasks.submitPilot(new PilotWire.PilotDescription(2, 1, null, "2h", null));
                 tasks.awaitActive(pilot.id(), Duration.ofMinutes(10));
                 // A warm-up: the agents' and the manager's code paths compiled before anything is measured.
-                tasks.waitAll(tasks.submit(pilot.id(), noOps(200)), Duration.ofMinutes(10));
+                tasks.waitAll(tasks.submit(pilot.id(), noOps(WARMUP)), Duration.ofMinutes(10));
 
                 double[] xargs = new double[ROUNDS];
                 double[] xargsSessions = new double[ROUNDS];
@@ -144,6 +169,14 @@ class TaskBenchmark {
                 System.out.printf("TASKS throughput median: xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s, ratio %.2f;"
                         + " xargs -P 2 setsid %.0f tasks/s, ratio %.2f%n", median(xargs), median(through), median(through) / median(xargs),
                         median(xargsSessions), median(through) / median(xargsSessions));
+                if (ROUNDS >= 4) {
+                    // The members' code is compiled (C1) as it runs: the first rounds after their start pay for it.
+                    double[] lateXargs = Arrays.copyOfRange(xargs, ROUNDS / 2, ROUNDS);
+                    double[] lateThrough = Arrays.copyOfRange(through, ROUNDS / 2, ROUNDS);
+                    System.out.printf("TASKS throughput median of the last %d rounds (after %d tasks): xargs -P 2 %.0f tasks/s, fabric %.0f tasks/s,"
+                            + " ratio %.2f%n", lateThrough.length, WARMUP + ROUNDS / 2 * TASKS, median(lateXargs), median(lateThrough),
+                            median(lateThrough) / median(lateXargs));
+                }
                 System.out.printf("TASKS latency submit-to-done at low load (%d tasks, one at a time, after " + LATENCY_WARMUP + " unmeasured): application p50 %.1f ms p99 %.1f ms;"
                         + " recorded by the manager p50 %.1f ms p99 %.1f ms; load %s%n", LATENCY_SAMPLES, percentile(seen, 50),
                         percentile(seen, 99), percentile(recorded, 50), percentile(recorded, 99), load());
