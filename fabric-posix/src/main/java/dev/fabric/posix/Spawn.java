@@ -6,8 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -15,6 +13,7 @@ import java.util.Objects;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
@@ -86,7 +85,7 @@ public final class Spawn {
 
     private final Path program;
     private final List<String> arguments;
-    private Map<String, String> environment = Map.of();
+    private Environment environment = Environment.empty();
     private Path directory;
     private Path stdin;
     private Path stdout;
@@ -113,7 +112,13 @@ public final class Spawn {
 
     /** The child's whole environment (none by default: nothing of the JVM's is passed on unasked). */
     public Spawn environment(Map<String, String> environment) {
-        this.environment = new LinkedHashMap<>(environment);
+        this.environment = Environment.of(environment);
+        return this;
+    }
+
+    /** The child's whole environment, encoded already: for many spawns with much of it the same ({@link Environment#with}). */
+    public Spawn environment(Environment environment) {
+        this.environment = Objects.requireNonNull(environment, "environment");
         return this;
     }
 
@@ -186,10 +191,9 @@ public final class Spawn {
 
                     MemorySegment pid = arena.allocate(JAVA_INT);
                     MemorySegment path = arena.allocateFrom(program.toString());
-                    MemorySegment argv = strings(arena, arguments);
-                    List<String> variables = new ArrayList<>(environment.size());
-                    environment.forEach((name, value) -> variables.add(name + "=" + value));
-                    MemorySegment envp = strings(arena, variables);
+                    MemorySegment argv = strings(arena, arguments.stream().map(argument -> argument.getBytes(StandardCharsets.UTF_8))
+                            .toArray(byte[][]::new));
+                    MemorySegment envp = strings(arena, environment.entries());
                     check(what, SPAWN.value(h -> (int) h.invokeExact(pid, path, actions, attributes, argv, envp)));
                     return new Child(pid.get(JAVA_INT, 0));
                 } finally {
@@ -218,25 +222,23 @@ public final class Spawn {
 
     /**
      * A NULL-terminated array of C strings, the strings in one block of memory (one allocation, not one
-     * each: a task's environment is dozens of them).
+     * each: a task's environment is dozens of them), the array's pointers written as addresses into it.
      */
-    private static MemorySegment strings(Arena arena, List<String> values) {
-        byte[][] encoded = new byte[values.size()][];
+    private static MemorySegment strings(Arena arena, byte[][] encoded) {
         long total = 0;
-        for (int i = 0; i < encoded.length; i++) {
-            encoded[i] = values.get(i).getBytes(StandardCharsets.UTF_8);
-            total += encoded[i].length + 1;
+        for (byte[] string : encoded) {
+            total += string.length + 1;
         }
+        // Zeroed: each string's terminating NUL is already there.
         MemorySegment block = arena.allocate(Math.max(1, total));
         MemorySegment array = arena.allocate(ADDRESS, encoded.length + 1L);
         long offset = 0;
         for (int i = 0; i < encoded.length; i++) {
             MemorySegment.copy(encoded[i], 0, block, JAVA_BYTE, offset, encoded[i].length);
-            block.set(JAVA_BYTE, offset + encoded[i].length, (byte) 0);
-            array.setAtIndex(ADDRESS, i, block.asSlice(offset));
+            array.setAtIndex(JAVA_LONG, i, block.address() + offset); // an address is 64 bits on the platforms this runs on
             offset += encoded[i].length + 1;
         }
-        array.setAtIndex(ADDRESS, encoded.length, MemorySegment.NULL);
+        array.setAtIndex(JAVA_LONG, encoded.length, 0L);
         return array;
     }
 }

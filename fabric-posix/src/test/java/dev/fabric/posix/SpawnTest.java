@@ -57,6 +57,16 @@ class SpawnTest {
     }
 
     @Test
+    void anEncodedEnvironmentWithAChildsOwnVariablesArrivesWithTheOwnOnesWinning() throws Exception {
+        Environment base = Environment.of(Map.of("SHARED", "from the base", "OVERRIDDEN", "base"));
+        Child child = spawn("/bin/sh", "-c", "echo \"$SHARED|$OVERRIDDEN|$OWN\"; env | grep -c OVERRIDDEN=")
+                .environment(base.with(Map.of("OVERRIDDEN", "own", "OWN", "t-1"))).start();
+
+        assertThat(child.exitStatus().get(30, TimeUnit.SECONDS)).isZero();
+        assertThat(Files.readAllLines(dir.resolve("out"))).containsExactly("from the base|own|t-1", "1");
+    }
+
+    @Test
     void theChildHasNoDescriptorOfTheJvmAnEmptySignalMaskAndNoIgnoredSignal() throws Exception {
         // grep reads its own status, exec'd in the shell's place: it has the mask and dispositions the
         // shell was given. (Read from outside, the shell's mask is all blocked for the moment dash

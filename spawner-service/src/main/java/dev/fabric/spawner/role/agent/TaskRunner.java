@@ -4,6 +4,7 @@ import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskEvent;
 import dev.fabric.core.task.TaskState;
 import dev.fabric.posix.Child;
+import dev.fabric.posix.Environment;
 import dev.fabric.posix.PosixException;
 import dev.fabric.posix.Spawn;
 
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,6 +75,8 @@ final class TaskRunner {
     private final Launcher launcher;
     /** The agent's environment less its own {@code FABRIC_*} variables: every task's, before its own. Taken once, as it never changes. */
     private final Map<String, String> baseEnvironment;
+    /** The same, encoded once for posix_spawn: a spawn adds the task's few variables to it instead of copying dozens. */
+    private final Environment encodedBaseEnvironment;
 
     /** What came of a run: the final state, why, and the process's results when it ran. */
     record Outcome(TaskState state, String reason, String detail, Integer exitStatus, Duration duration, Output stdout, Output stderr) {
@@ -99,6 +103,7 @@ final class TaskRunner {
         Map<String, String> environment = new HashMap<>(System.getenv());
         environment.keySet().removeIf(name -> name.startsWith("FABRIC_"));
         this.baseEnvironment = Map.copyOf(environment);
+        this.encodedBaseEnvironment = Environment.of(environment);
     }
 
     Launcher launcher() {
@@ -130,14 +135,17 @@ final class TaskRunner {
                 return new Run(task, out, err, "the working directory " + task.workingDirectory()
                         + " leads out of the task's sandbox through a symbolic link");
             }
-            Map<String, String> environment = new HashMap<>(baseEnvironment);
-            environment.putAll(task.environment());
-            environment.put(TASK_ID_VARIABLE, task.id());
-            environment.put(SANDBOX_VARIABLE, sandbox.toString());
+            Map<String, String> own = new LinkedHashMap<>(task.environment());
+            own.put(TASK_ID_VARIABLE, task.id());
+            own.put(SANDBOX_VARIABLE, sandbox.toString());
             List<String> command = task.command();
             return switch (launcher) {
-                case POSIX_SPAWN -> spawn(task, command, workingDirectory, environment, out, err);
-                case JDK -> startWithTheJdk(task, command, workingDirectory, environment, out, err);
+                case POSIX_SPAWN -> spawn(task, command, workingDirectory, encodedBaseEnvironment.with(own), out, err);
+                case JDK -> {
+                    Map<String, String> environment = new HashMap<>(baseEnvironment);
+                    environment.putAll(own);
+                    yield startWithTheJdk(task, command, workingDirectory, environment, out, err);
+                }
             };
         } catch (IOException | RuntimeException e) {
             return new Run(task, out, err, "the command " + task.command().getFirst() + " could not be started in "
@@ -151,7 +159,7 @@ final class TaskRunner {
      * {@code /dev/null} and the two output files. The program is looked up here, on the task's
      * {@code PATH}, as {@code setsid(1)} did before: a missing or non-executable one is a clear start failure.
      */
-    private Run spawn(TaskDescription task, List<String> command, Path workingDirectory, Map<String, String> environment, Path out,
+    private Run spawn(TaskDescription task, List<String> command, Path workingDirectory, Environment environment, Path out,
             Path err) {
         Located program = locate(command.getFirst(), workingDirectory, environment.get("PATH"));
         if (program.missing() != null) {
@@ -180,7 +188,7 @@ final class TaskRunner {
         }
     }
 
-    private static Child spawn(Path program, List<String> arguments, Path workingDirectory, Map<String, String> environment, Path out,
+    private static Child spawn(Path program, List<String> arguments, Path workingDirectory, Environment environment, Path out,
             Path err) {
         return Spawn.of(program, arguments).environment(environment).directory(workingDirectory)
                 .stdin(DEV_NULL).stdout(out).stderr(err).newSession(true).start();
