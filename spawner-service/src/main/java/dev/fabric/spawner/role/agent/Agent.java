@@ -8,6 +8,7 @@ import dev.fabric.core.queue.QueueWire;
 import dev.fabric.core.task.TaskDescription;
 import dev.fabric.core.task.TaskEvent;
 import dev.fabric.core.task.TaskState;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -101,6 +102,9 @@ final class Agent implements AutoCloseable {
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong canceledCount = new AtomicLong();
+    /** The tasks' meters by final state (and reason), each looked up in the registry once, not once a task. */
+    private final Map<TaskState, Timer> durations = new ConcurrentHashMap<>();
+    private final Map<String, Counter> taskCounts = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
     /** The next offset of the control topic to read: how far the cancels have been taken in. */
@@ -417,7 +421,8 @@ final class Agent implements AutoCloseable {
             return;
         }
         if (outcome.duration() != null) {
-            Timer.builder(AgentRole.DURATION_METRIC).tag("state", outcome.state().name()).register(meters).record(outcome.duration());
+            durations.computeIfAbsent(outcome.state(), state -> Timer.builder(AgentRole.DURATION_METRIC).tag("state", state.name())
+                    .register(meters)).record(outcome.duration());
         }
         TaskEvent last = outcome.event(task, pilot, agentId, leased.attempt(), Instant.now());
         finish(leased, runningPublished ? List.of(last) : List.of(started, last));
@@ -444,8 +449,9 @@ final class Agent implements AutoCloseable {
             case CANCELED -> canceledCount;
             default -> failed;
         }).incrementAndGet();
-        meters.counter(AgentRole.TASKS_METRIC, "state", event.state().name(), "reason", event.reason() == null ? "none" : event.reason())
-                .increment();
+        String reason = event.reason() == null ? "none" : event.reason();
+        taskCounts.computeIfAbsent(event.state().name() + ' ' + reason,
+                key -> meters.counter(AgentRole.TASKS_METRIC, "state", event.state().name(), "reason", reason)).increment();
         publisher.publish(events).whenComplete((published, failure) -> {
             if (failure != null) {
                 // Left unacknowledged: the queue hands the task out again once its lease expires.
