@@ -39,7 +39,11 @@ public final class Environment {
         return EMPTY.with(variables);
     }
 
-    /** This environment with {@code variables} added, each replacing the one of the same name here. */
+    /**
+     * This environment with {@code variables} added, each replacing the one of the same name here.
+     *
+     * @throws IllegalArgumentException for a name that is empty or holds {@code =} or NUL, or a value with NUL
+     */
     public Environment with(Map<String, String> variables) {
         if (variables.isEmpty()) {
             return this;

@@ -110,7 +110,11 @@ public final class Spawn {
         return new Spawn(program, arguments);
     }
 
-    /** The child's whole environment (none by default: nothing of the JVM's is passed on unasked). */
+    /**
+     * The child's whole environment (none by default: nothing of the JVM's is passed on unasked).
+     *
+     * @throws IllegalArgumentException for a name that is empty or holds {@code =} or NUL, or a value with NUL ({@link Environment#with})
+     */
     public Spawn environment(Map<String, String> environment) {
         this.environment = Environment.of(environment);
         return this;
