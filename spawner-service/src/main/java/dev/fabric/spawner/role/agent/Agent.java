@@ -78,7 +78,13 @@ final class Agent implements AutoCloseable {
     record Leased(TaskDescription task, String lease, int attempt) {}
 
     /** A task in a slot. */
-    record Running(TaskDescription task, String lease, int attempt, Instant startedAt, TaskRunner.Run run) {}
+    record Running(TaskDescription task, String lease, int attempt, TaskRunner.Run run) {
+
+        /** When its process was started (or failed to start): the time its run took, which the journal's started line also carries. */
+        Instant startedAt() {
+            return run.startedAt();
+        }
+    }
 
     private final AgentSettings settings;
     private final String agentId;
@@ -398,7 +404,7 @@ final class Agent implements AutoCloseable {
         String pilot = pilotOf(task);
         TaskEvent started = TaskEvent.of(task.id(), pilot, TaskState.RUNNING, agentId, leased.attempt(), Instant.now(), null, null);
         TaskRunner.Run run = runner.start(task);
-        running.put(task.id(), new Running(task, leased.lease(), leased.attempt(), Instant.now(), run));
+        running.put(task.id(), new Running(task, leased.lease(), leased.attempt(), run));
         TaskRunner.Outcome outcome;
         boolean runningPublished = false;
         try {
