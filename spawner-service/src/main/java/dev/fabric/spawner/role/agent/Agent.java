@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +35,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
  * A running agent: leases task descriptions from its queue, runs each in a slot, publishes every
@@ -141,7 +143,8 @@ final class Agent implements AutoCloseable {
         }
         threads.add(Thread.ofVirtual().name("agent-acker").start(this::acknowledge));
         threads.add(Thread.ofVirtual().name("agent-extender").start(this::extend));
-        threads.add(Thread.ofVirtual().name("agent-sweeper").start(this::sweepSandboxes));
+        Set<String> recovering = left.stream().map(RunningJournal.Open::task).collect(Collectors.toSet());
+        threads.add(Thread.ofVirtual().name("agent-sweeper").start(() -> sweepSandboxes(recovering)));
         threads.add(Thread.ofVirtual().name("agent-control").start(this::followControl));
     }
 
@@ -568,15 +571,26 @@ final class Agent implements AutoCloseable {
         }
     }
 
-    /** Removes the sandboxes of finished tasks past the retention, now and then; those of the tasks held here stay. */
-    private void sweepSandboxes() {
+    /**
+     * Removes the sandboxes of finished tasks past the retention: at the start (when only a previous
+     * incarnation's are there, those of the tasks it held kept), then once a sandbox can be due, at
+     * most once an interval; those of the tasks held here stay.
+     */
+    private void sweepSandboxes(Set<String> recovering) {
         SandboxSweeper sweeper = new SandboxSweeper(runner.root(), settings.sandboxRetention());
-        while (sleep(sweeper.interval())) {
-            Set<String> held = new java.util.HashSet<>(running.keySet());
+        Set<String> held = new HashSet<>(recovering);
+        while (true) {
+            held.addAll(running.keySet());
             waiting.forEach(leased -> held.add(leased.task().id()));
-            int removed = sweeper.sweep(Instant.now(), held);
-            if (removed > 0) {
-                log.debug("agent {}: removed {} sandboxes older than {}", agentId, removed, settings.sandboxRetention());
+            Instant now = Instant.now();
+            SandboxSweeper.Sweep sweep = sweeper.sweep(now, held);
+            if (sweep.removed() > 0) {
+                log.debug("agent {}: removed {} sandboxes older than {}", agentId, sweep.removed(), settings.sandboxRetention());
+            }
+            held.clear();
+            Duration untilDue = Duration.between(now, sweep.due());
+            if (!sleep(untilDue.compareTo(sweeper.interval()) > 0 ? untilDue : sweeper.interval())) {
+                return;
             }
         }
     }

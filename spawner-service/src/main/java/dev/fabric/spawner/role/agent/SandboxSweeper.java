@@ -20,7 +20,10 @@ import java.util.stream.Stream;
  * {@code sandbox-retention} (docs/roles.md, "agent"): a sandbox's age counts from the last change
  * to it or to the files directly in it (its output files are written until the task ends), and a
  * task the agent holds (waiting for a slot or running) keeps its sandbox whatever its age. Symbolic
- * links are removed, never followed.
+ * links are removed, never followed. A sweep answers when the next one can first find a sandbox to
+ * remove (the oldest one kept, aged the retention): a sandbox made after it is younger still, so the
+ * agent does not read every sandbox's times once a minute while none can be due (a node keeps a
+ * day's sandboxes by default: tens of thousands on a busy one).
  */
 final class SandboxSweeper {
 
@@ -41,32 +44,45 @@ final class SandboxSweeper {
                 : half.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : half;
     }
 
-    /** Removes every sandbox under the root older than the retention at {@code now}, but those of {@code held} tasks; answers how many. */
-    int sweep(Instant now, Set<String> held) {
+    /**
+     * What a sweep did: how many sandboxes it removed, and the soonest a sandbox can be past the
+     * retention (the oldest one kept, aged the retention; {@code now} when one is already, held or
+     * not removable; {@code now} plus the retention when none is kept).
+     */
+    record Sweep(int removed, Instant due) {}
+
+    /** Removes every sandbox under the root older than the retention at {@code now}, but those of {@code held} tasks. */
+    Sweep sweep(Instant now, Set<String> held) {
+        Instant due = now.plus(retention);
         if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-            return 0;
+            return new Sweep(0, due);
         }
         Instant cutoff = now.minus(retention);
         int removed = 0;
         try (DirectoryStream<Path> sandboxes = Files.newDirectoryStream(root)) {
             for (Path sandbox : sandboxes) {
                 String task = sandbox.getFileName().toString();
-                if (held.contains(task) || !Files.isDirectory(sandbox, LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.isDirectory(sandbox, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
                 try {
-                    if (lastChange(sandbox).isBefore(cutoff)) {
+                    Instant changed = lastChange(sandbox);
+                    if (changed.isBefore(cutoff) && !held.contains(task)) {
                         delete(sandbox);
                         removed++;
+                    } else if (changed.plus(retention).isBefore(due)) {
+                        due = changed.plus(retention);
                     }
                 } catch (IOException | UncheckedIOException e) {
                     log.warn("sandbox {} of task {} could not be removed ({}); trying again at the next sweep", sandbox, task, e.toString());
+                    due = now;
                 }
             }
         } catch (IOException e) {
             log.warn("the sandboxes under {} could not be listed ({}); trying again at the next sweep", root, e.toString());
+            due = now;
         }
-        return removed;
+        return new Sweep(removed, due.isBefore(now) ? now : due);
     }
 
     private static Instant lastChange(Path sandbox) throws IOException {

@@ -39,11 +39,12 @@ class SandboxSweeperTest {
         Files.setLastModifiedTime(old.resolve("work"), FileTime.from(NOW.minus(Duration.ofHours(25))));
         Path young = sandbox("t-young", NOW.minus(Duration.ofHours(23)));
 
-        int removed = new SandboxSweeper(root, Duration.ofHours(24)).sweep(NOW, Set.of());
+        SandboxSweeper.Sweep sweep = new SandboxSweeper(root, Duration.ofHours(24)).sweep(NOW, Set.of());
 
-        assertThat(removed).isEqualTo(1);
+        assertThat(sweep.removed()).isEqualTo(1);
         assertThat(old).doesNotExist();
         assertThat(young).isDirectory();
+        assertThat(sweep.due()).as("the young one's time").isEqualTo(NOW.plus(Duration.ofHours(1)));
     }
 
     @Test
@@ -51,7 +52,8 @@ class SandboxSweeperTest {
         Path sandbox = sandbox("t-long", NOW.minus(Duration.ofHours(30)));
         Files.setLastModifiedTime(sandbox.resolve("t-long.out"), FileTime.from(NOW.minus(Duration.ofMinutes(5))));
 
-        assertThat(new SandboxSweeper(root, Duration.ofHours(24)).sweep(NOW, Set.of())).isZero();
+        assertThat(new SandboxSweeper(root, Duration.ofHours(24)).sweep(NOW, Set.of()))
+                .isEqualTo(new SandboxSweeper.Sweep(0, NOW.plus(Duration.ofHours(24)).minus(Duration.ofMinutes(5))));
         assertThat(sandbox).isDirectory();
     }
 
@@ -59,7 +61,8 @@ class SandboxSweeperTest {
     void theSandboxOfAHeldTaskStaysWhateverItsAge() throws Exception {
         Path held = sandbox("t-running", NOW.minus(Duration.ofDays(3)));
 
-        assertThat(new SandboxSweeper(root, Duration.ZERO).sweep(NOW, Set.of("t-running"))).isZero();
+        // Due already: the task may end any time, and its sandbox then goes at the next interval.
+        assertThat(new SandboxSweeper(root, Duration.ZERO).sweep(NOW, Set.of("t-running"))).isEqualTo(new SandboxSweeper.Sweep(0, NOW));
         assertThat(held).isDirectory();
     }
 
@@ -70,14 +73,32 @@ class SandboxSweeperTest {
         Files.createSymbolicLink(sandbox.resolve("link"), outside);
         Files.setLastModifiedTime(sandbox, FileTime.from(NOW.minus(Duration.ofHours(2))));
 
-        assertThat(new SandboxSweeper(root, Duration.ofHours(1)).sweep(NOW, Set.of())).isEqualTo(1);
+        assertThat(new SandboxSweeper(root, Duration.ofHours(1)).sweep(NOW, Set.of()).removed()).isEqualTo(1);
         assertThat(sandbox).doesNotExist();
         assertThat(precious).hasContent("keep me\n");
     }
 
     @Test
-    void noRootYetIsNothingToSweep() {
-        assertThat(new SandboxSweeper(root.resolve("not-yet"), Duration.ZERO).sweep(NOW, Set.of())).isZero();
+    void noRootYetIsNothingToSweepUntilARetentionFromNow() {
+        assertThat(new SandboxSweeper(root.resolve("not-yet"), Duration.ofHours(24)).sweep(NOW, Set.of()))
+                .isEqualTo(new SandboxSweeper.Sweep(0, NOW.plus(Duration.ofHours(24))));
+    }
+
+    /** A node keeps a day's sandboxes: a sweep that reads all their times once a minute while none can be due is work for nothing. */
+    @Test
+    void theNextSweepIsDueWhenTheOldestSandboxKeptIsPastTheRetention() throws Exception {
+        sandbox("t-older", NOW.minus(Duration.ofHours(20)));
+        sandbox("t-newer", NOW.minus(Duration.ofMinutes(1)));
+        SandboxSweeper sweeper = new SandboxSweeper(root, Duration.ofHours(24));
+
+        assertThat(sweeper.sweep(NOW, Set.of())).isEqualTo(new SandboxSweeper.Sweep(0, NOW.plus(Duration.ofHours(4))));
+        // Nothing goes before then: a sweep a second early removes nothing, the oldest goes once it is due.
+        assertThat(sweeper.sweep(NOW.plus(Duration.ofHours(4)).minusSeconds(1), Set.of()).removed()).isZero();
+        SandboxSweeper.Sweep due = sweeper.sweep(NOW.plus(Duration.ofHours(4)).plusSeconds(1), Set.of());
+        assertThat(due.removed()).isEqualTo(1);
+        assertThat(due.due()).isEqualTo(NOW.plus(Duration.ofHours(24)).minus(Duration.ofMinutes(1)));
+        assertThat(root.resolve("t-older")).doesNotExist();
+        assertThat(root.resolve("t-newer")).isDirectory();
     }
 
     @Test
