@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,5 +24,15 @@ class MemberJvmTest {
         String script = Files.readString(Path.of(System.getProperty("user.dir")).getParent().resolve("fabric"));
 
         assertThat(script).contains("local member_training=(" + String.join(" ", MemberJvm.TRAINING) + " \"${MEMBER_JVM[@]}\")");
+    }
+
+    /** A Kubernetes member's options come from the image's start script: it compiles as soon as a process-launched one. */
+    @Test
+    void theImagesMembersCompileAsSoonAsTheLaunchersMembers() throws Exception {
+        String dockerfile = Files.readString(Path.of(System.getProperty("user.dir")).getParent().resolve("docker/spawner-service.Dockerfile"));
+
+        assertThat(MemberJvm.FIXED).contains(MemberJvm.COMPILE_SOONER);
+        assertThat(dockerfile).containsPattern("\\*,member,\\*\\) [^;]*compile=" + Pattern.quote(MemberJvm.COMPILE_SOONER) + " ;;")
+                .contains("$spring_aot $compile $FABRIC_JAVA_OPTS");
     }
 }
