@@ -24,8 +24,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -588,8 +588,7 @@ final class Agent implements AutoCloseable {
                 log.debug("agent {}: removed {} sandboxes older than {}", agentId, sweep.removed(), settings.sandboxRetention());
             }
             held.clear();
-            Duration untilDue = Duration.between(now, sweep.due());
-            if (!sleep(untilDue.compareTo(sweeper.interval()) > 0 ? untilDue : sweeper.interval())) {
+            if (!sleep(sweeper.untilNext(sweep, now))) {
                 return;
             }
         }

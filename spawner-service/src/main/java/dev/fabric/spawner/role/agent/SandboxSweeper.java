@@ -37,7 +37,7 @@ final class SandboxSweeper {
         this.retention = retention;
     }
 
-    /** How long to wait between sweeps: often enough for the retention, never busier than once a second. */
+    /** The least time between two sweeps: often enough for the retention, never busier than once a second. */
     Duration interval() {
         Duration half = retention.dividedBy(2);
         return half.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
@@ -50,6 +50,12 @@ final class SandboxSweeper {
      * not removable; {@code now} plus the retention when none is kept).
      */
     record Sweep(int removed, Instant due) {}
+
+    /** How long to wait after {@code sweep}, made at {@code now}: until a sandbox can be due, at least the {@link #interval}. */
+    Duration untilNext(Sweep sweep, Instant now) {
+        Duration untilDue = Duration.between(now, sweep.due());
+        return untilDue.compareTo(interval()) > 0 ? untilDue : interval();
+    }
 
     /** Removes every sandbox under the root older than the retention at {@code now}, but those of {@code held} tasks. */
     Sweep sweep(Instant now, Set<String> held) {
