@@ -1089,11 +1089,11 @@ final class PilotManager implements Closeable {
         private void enqueueLoop() {
             while (!stopping) {
                 try {
-                    List<TaskDescription> fresh = book.inState(pilot.id(), TaskState.NEW);
+                    List<TaskDescription> fresh = book.fresh(pilot.id());
                     enqueue(fresh);
                     if (fresh.isEmpty()) {
                         synchronized (signal) {
-                            if (book.inState(pilot.id(), TaskState.NEW).isEmpty()) {
+                            if (!book.hasFresh(pilot.id())) {
                                 signal.wait(1000);
                             }
                         }

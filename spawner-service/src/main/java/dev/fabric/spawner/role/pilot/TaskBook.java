@@ -10,11 +10,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -61,6 +63,11 @@ final class TaskBook {
     private final Map<String, Entry> tasks = new HashMap<>();
     private final Map<String, List<Entry>> byPilot = new HashMap<>();
     /**
+     * Each pilot's NEW tasks, in submission order: what its enqueuer takes, found without reading
+     * every task the pilot ever had (a long pilot holds its finished tasks until its retention ends).
+     */
+    private final Map<String, Set<Entry>> fresh = new HashMap<>();
+    /**
      * Final states by their sequence, the order they were recorded: the finals feed. A compaction of
      * the journal drops the tasks of pilots ended past the retention, so sequences may have gaps.
      */
@@ -96,6 +103,7 @@ final class TaskBook {
                 Entry entry = new Entry(description, session, at);
                 tasks.put(description.id(), entry);
                 byPilot.computeIfAbsent(description.pilot(), p -> new ArrayList<>()).add(entry);
+                fresh.computeIfAbsent(description.pilot(), p -> new LinkedHashSet<>()).add(entry);
             }
         } finally {
             lock.unlock();
@@ -118,7 +126,7 @@ final class TaskBook {
                     entry.message = messages.get(i);
                 }
                 if (entry.state == TaskState.NEW) {
-                    entry.state = TaskState.QUEUED;
+                    move(entry, TaskState.QUEUED);
                 }
             }
         } finally {
@@ -134,12 +142,23 @@ final class TaskBook {
             if (entry == null || entry.state.isFinal()) {
                 return;
             }
-            entry.state = TaskState.RUNNING;
+            move(entry, TaskState.RUNNING);
             entry.agent = event.agent();
             entry.attempt = Math.max(entry.attempt, event.attempt());
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Moves a task to {@code state}; one leaving NEW leaves its pilot's fresh tasks. Under the lock. */
+    private void move(Entry entry, TaskState state) {
+        if (entry.state == TaskState.NEW && state != TaskState.NEW) {
+            Set<Entry> pilotFresh = fresh.get(entry.description.pilot());
+            if (pilotFresh != null) {
+                pilotFresh.remove(entry);
+            }
+        }
+        entry.state = state;
     }
 
     /** Whether {@code event} would be this task's first final state (then the manager journals it, then calls {@link #end}). */
@@ -171,7 +190,7 @@ final class TaskBook {
             if (entry == null || entry.state.isFinal()) {
                 return false;
             }
-            entry.state = event.state();
+            move(entry, event.state());
             entry.last = event;
             if (event.agent() != null) {
                 entry.agent = event.agent();
@@ -245,6 +264,33 @@ final class TaskBook {
         }
     }
 
+    /** A pilot's NEW tasks, in submission order: what its enqueuer puts in its queue. */
+    List<TaskDescription> fresh(String pilot) {
+        lock.lock();
+        try {
+            Set<Entry> pilotFresh = fresh.get(pilot);
+            if (pilotFresh == null) {
+                return List.of();
+            }
+            List<TaskDescription> found = new ArrayList<>(pilotFresh.size());
+            pilotFresh.forEach(entry -> found.add(entry.description));
+            return found;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether a pilot has NEW tasks. */
+    boolean hasFresh(String pilot) {
+        lock.lock();
+        try {
+            Set<Entry> pilotFresh = fresh.get(pilot);
+            return pilotFresh != null && !pilotFresh.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** How many tasks of a pilot are in each state. */
     Map<TaskState, Long> counts(String pilot) {
         lock.lock();
@@ -309,6 +355,7 @@ final class TaskBook {
         lock.lock();
         try {
             List<Entry> dropped = byPilot.remove(pilot);
+            fresh.remove(pilot);
             if (dropped == null) {
                 return 0;
             }
