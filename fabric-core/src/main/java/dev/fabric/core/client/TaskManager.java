@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -57,6 +58,17 @@ public final class TaskManager {
 
     /** How long one request of the finals feed waits for a task to end. */
     static final Duration POLL = Duration.ofSeconds(10);
+
+    /**
+     * While a wait has more than {@link #GATHER_ABOVE} tasks to go, the least time from one read of the
+     * finals feed to the next: the finals of that time come in one answer instead of one answer per
+     * publish of an agent, which spares the manager and the application a signed request each. A wait
+     * for fewer tasks, or for any one of them, reads again at once.
+     */
+    static final Duration GATHER = Duration.ofMillis(20);
+
+    /** How many tasks a wait must still have to go for it to gather finals between reads ({@link #GATHER}). */
+    static final int GATHER_ABOVE = 100;
 
     /** How many submitted tasks' feed positions are kept for waits (the oldest are forgotten: a wait for them reads the feed from its start). */
     static final int REMEMBERED = 100_000;
@@ -356,9 +368,21 @@ public final class TaskManager {
      * Reads the feed until the tasks end. Every read is a long poll, the first too: the manager
      * answers at once when finals are there already, so a first read that does not wait would only
      * cost a request more for every wait whose tasks have not ended yet (one task at a time: every wait).
+     * A wait with many tasks to go reads at most once a {@link #GATHER}, so each answer carries the
+     * finals of that time.
      */
     Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal, Feed feed, Lookup lookup)
             throws InterruptedException {
+        return await(ids, timeout, any, onFinal, feed, lookup, TimeUnit.NANOSECONDS::sleep);
+    }
+
+    /** How a wait pauses between reads of the feed ({@link #GATHER}). */
+    interface Pause {
+        void sleep(long nanos) throws InterruptedException;
+    }
+
+    Outcome await(Collection<String> ids, Duration timeout, boolean any, Consumer<PilotWire.Task> onFinal, Feed feed, Lookup lookup,
+            Pause pause) throws InterruptedException {
         if (ids == null || timeout == null) {
             throw new IllegalArgumentException(ids == null ? "the task ids to wait for are null" : "the timeout of the wait is null");
         }
@@ -369,6 +393,7 @@ public final class TaskManager {
         long after = feedStart(pending);
         Duration wait = patience(timeout);
         while (!pending.isEmpty() && !(any && !finished.isEmpty())) {
+            long read = System.nanoTime();
             PilotWire.Tasks page = feed.read(after, wait);
             for (PilotWire.Task task : page.tasks()) {
                 if (pending.remove(task.id())) {
@@ -383,6 +408,14 @@ public final class TaskManager {
             }
             if (Thread.interrupted()) {
                 throw new InterruptedException("interrupted while waiting for " + pending.size() + " tasks");
+            }
+            long gather = GATHER.toNanos() - (System.nanoTime() - read);
+            if (!any && pending.size() > GATHER_ABOVE && gather > 0) {
+                pause.sleep(Math.min(gather, left));
+                left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
             }
             wait = patience(Duration.ofNanos(left));
         }

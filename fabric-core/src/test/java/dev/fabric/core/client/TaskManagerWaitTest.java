@@ -10,13 +10,14 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * How a wait reads the finals feed: every read a long poll, the first too; never past the wait's own timeout; and an
- * id the manager does not know refused before any read.
+ * How a wait reads the finals feed: every read a long poll, the first too; never past the wait's own timeout; with
+ * many tasks to go, at most once a gather time; and an id the manager does not know refused before any read.
  */
 class TaskManagerWaitTest {
 
@@ -147,6 +148,48 @@ class TaskManagerWaitTest {
 
         assertThat(done.complete()).isTrue();
         assertThat(reads).containsExactly(new Read(0, TaskManager.POLL), new Read(1, TaskManager.POLL));
+    }
+
+    @Test
+    void aWaitWithManyTasksToGoGathersFinalsBetweenReadsAndReadsAtOnceForTheLastOnes() throws InterruptedException {
+        int count = TaskManager.GATHER_ABOVE + 50;
+        List<String> ids = IntStream.range(0, count).mapToObj(i -> "t-" + i).toList();
+        tasks.remember(new PilotWire.Submitted(ids, 0L));
+        List<Long> pauses = new ArrayList<>();
+        List<Integer> pendingAtPause = new ArrayList<>();
+        int[] served = {0};
+
+        // One final a read: the wait pauses after each read while more than GATHER_ABOVE are still to go.
+        var done = tasks.await(ids, Duration.ofMinutes(1), false, task -> { }, (after, wait) -> {
+            String id = ids.get(served[0]++);
+            return new PilotWire.Tasks(List.of(finalTask(id, served[0])), served[0]);
+        }, KNOWS_ALL, nanos -> {
+            pauses.add(nanos);
+            pendingAtPause.add(count - served[0]);
+        });
+
+        assertThat(done.complete()).isTrue();
+        assertThat(done.finished()).hasSize(count);
+        // After each of the first 49 reads (150 - k > 100 to go); a read that itself took a GATHER (a stalled machine) needs no pause.
+        int expected = count - TaskManager.GATHER_ABOVE - 1;
+        assertThat(pauses).hasSizeBetween(expected / 2, expected)
+                .allSatisfy(nanos -> assertThat(nanos).isPositive().isLessThanOrEqualTo(TaskManager.GATHER.toNanos()));
+        assertThat(pendingAtPause).allSatisfy(pending -> assertThat(pending).isGreaterThan(TaskManager.GATHER_ABOVE));
+    }
+
+    @Test
+    void aWaitForAnyOfManyTasksReadsAgainAtOnce() throws InterruptedException {
+        List<String> ids = IntStream.range(0, TaskManager.GATHER_ABOVE * 3).mapToObj(i -> "t-" + i).toList();
+        tasks.remember(new PilotWire.Submitted(ids, 0L));
+        List<PilotWire.Tasks> pages = new ArrayList<>(List.of(new PilotWire.Tasks(List.of(), 0),
+                new PilotWire.Tasks(List.of(finalTask("t-7", 1)), 1)));
+
+        var done = tasks.await(ids, Duration.ofMinutes(1), true, task -> { }, (after, wait) -> pages.removeFirst(), KNOWS_ALL,
+                nanos -> {
+                    throw new AssertionError("a wait for any one task paused between reads");
+                });
+
+        assertThat(done.finished()).extracting(PilotWire.Task::id).containsExactly("t-7");
     }
 
     private static PilotWire.Task finalTask(String id, long sequence) {
